@@ -1,0 +1,102 @@
+"""Circles: an online-teaching application built around class circles."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, Socket.IO namespaces, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    from lms.config import load_config
+
+    if isinstance(config, dict) and config.get("INSTANCE_PATH"):
+        app.instance_path = config["INSTANCE_PATH"]
+    load_config(app, config)
+    app.logger.setLevel(logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms import jobs, storage
+    from lms.accounts.queries import load_session_user
+    from lms.core import templating
+    from lms.core.errors import register_error_handlers
+    from lms.core.i18n import select_locale, select_timezone
+    from lms.core.security import register_security_headers
+    from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+    db.init_app(app)
+    _tune_database(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(ROOT / "lms" / "translations"))
+    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+                      message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+                      cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+                      manage_session=False)
+    storage.init_app(app)
+    jobs.init_app(app)
+    templating.init_app(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+
+
+def _tune_database(app: Flask) -> None:
+    """SQLite: WAL (readers never wait for the writer), foreign keys on, a busy timeout."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from lms.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.accounts import bp as accounts_bp
+    from lms.admin import bp as admin_bp
+    from lms.circles import bp as circles_bp
+    from lms.orgs import bp as orgs_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(circles_bp)
+    app.register_blueprint(orgs_bp, url_prefix="/orgs")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_cli(app: Flask) -> None:
+    from lms.cli import register
+
+    register(app)

@@ -1,0 +1,95 @@
+"""Account forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from lms.accounts.passwords import MAX_LENGTH, password_problem
+from lms.core.i18n import LANGUAGE_NAMES, is_timezone
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class StrongPassword:
+    """Checks the password policy against the form's email and name fields."""
+
+    def __call__(self, form, field):
+        email = getattr(form, "email", None)
+        name = getattr(form, "name", None)
+        problem = password_problem(field.data or "", email.data if email else "", name.data if name else "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class TimezoneField(StringField):
+    def pre_validate(self, form):
+        if self.data and not is_timezone(self.data):
+            raise ValidationError(_l("Choose a timezone from the list."))
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH), StrongPassword()])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+    timezone = HiddenField()
+    next = HiddenField()
+
+
+class SetupForm(RegisterForm):
+    """The first-run form: the first account becomes the site administrator."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    remember = BooleanField(_l("Keep me signed in"))
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH), StrongPassword()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    locale = SelectField(
+        _l("Language"),
+        choices=[("", _l("Same as my browser"))] + list(LANGUAGE_NAMES.items()),
+        validators=[Optional()],
+    )
+    timezone = TimezoneField(_l("Timezone"), validators=[Optional(), Length(max=64)], filters=[_strip])
+    avatar = FileField(_l("Avatar (PNG, JPEG, GIF or WebP, up to 5 MB)"))
+    remove_avatar = BooleanField(_l("Remove my avatar"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH), StrongPassword()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher in the page footer (works signed in or out)."""
+
+    locale = SelectField(choices=list(LANGUAGE_NAMES.items()))
+    next = HiddenField()

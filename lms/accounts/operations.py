@@ -1,0 +1,135 @@
+"""Every state change of accounts. Operations flush; the request (or CLI command) commits."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from lms.accounts.models import User
+from lms.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from lms.accounts.queries import get_user_by_email
+from lms.core.images import store_image
+from lms.core.mail import send_mail
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.storage import get_storage
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is for the user."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def register_user(email: str, password: str, name: str, *, timezone: str | None = None,
+                  locale: str | None = None, is_admin: bool = False) -> User:
+    """Create an account. Raises AccountError if the email is already registered."""
+    email = normalize_email(email)
+    if get_user_by_email(email) is not None:
+        raise AccountError(_l("An account with this email already exists. Sign in, or reset your password if you forgot it."))
+    user = User(email=email, password_hash=hash_password(password), name=name.strip(),
+                timezone=timezone or None, locale=locale or None, is_admin=is_admin)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_first_admin(email: str, password: str, name: str, timezone: str | None = None) -> User:
+    """Create the site administrator on first run. Raises AccountError once any account exists."""
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        raise AccountError(_l("This site is already set up. Sign in instead."))
+    return register_user(email, password, name, timezone=timezone, is_admin=True)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose email and password match, or None. Same work whether or not the email exists."""
+    user = get_user_by_email(normalize_email(email))
+    if user is None:
+        verify_password(dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or user.is_disabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def password_reset_token(user: User) -> str:
+    # The token carries a fragment of the current hash: once the password changes it is void.
+    return _reset_serializer().dumps({"u": user.id, "h": user.password_hash[-16:]})
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the address has an account; say nothing either way (no enumeration)."""
+    user = get_user_by_email(normalize_email(email))
+    if user is None or user.is_disabled:
+        return
+    link = url_for("accounts.reset_password", token=password_reset_token(user), _external=True)
+    send_mail(user.email, _l("Reset your Circles password"), "accounts/reset_password",
+              locale=user.locale, user=user, link=link,
+              minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a reset token is for. Raises AccountError if it is expired, used or forged."""
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise AccountError(_l("This reset link has expired. Ask for a new one below.")) from None
+    except BadSignature:
+        raise AccountError(_l("This reset link is not valid. Ask for a new one below.")) from None
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.password_hash[-16:] != data.get("h") or user.is_disabled:
+        raise AccountError(_l("This reset link was already used. Ask for a new one below."))
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password and sign out every other session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password after checking the current one. Raises AccountError if it is wrong."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError(_l("Your current password is not right."))
+    set_password(user, new)
+
+
+def update_profile(user: User, *, name: str, locale: str | None, timezone: str | None,
+                   avatar=None, remove_avatar: bool = False) -> None:
+    """Change name, language, timezone and avatar. Raises ImageRejected for a bad avatar."""
+    user.name = name.strip()
+    user.locale = locale or None
+    user.timezone = timezone or None
+    if avatar is not None:
+        old = user.avatar_key
+        user.avatar_key = store_image(avatar, "avatars")
+        if old:
+            get_storage().delete(old)
+    elif remove_avatar and user.avatar_key:
+        get_storage().delete(user.avatar_key)
+        user.avatar_key = None
+
+
+def set_site_admin(user: User, is_admin: bool, actor: User) -> None:
+    """Grant or revoke site administration. An admin cannot revoke their own."""
+    if user.id == actor.id and not is_admin:
+        raise AccountError(_l("You cannot remove your own administrator rights."))
+    user.is_admin = is_admin
+
+
+def set_disabled(user: User, disabled: bool, actor: User) -> None:
+    """Disable (sign out everywhere, refuse sign-in) or re-enable an account."""
+    if user.id == actor.id:
+        raise AccountError(_l("You cannot disable your own account."))
+    user.is_disabled = disabled
+    user.session_version += 1

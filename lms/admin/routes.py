@@ -1,0 +1,2 @@
+"""Site administration views."""
+from lms.admin import bp  # noqa: F401

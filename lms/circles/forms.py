@@ -1,0 +1,83 @@
+"""Circle forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from lms.circles.models import CircleKind, JoinPolicy, Role
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+KIND_LABELS = {
+    CircleKind.teaching: _l("Teaching (a class with homework and grades)"),
+    CircleKind.internal: _l("Internal (a company or team)"),
+    CircleKind.community: _l("Community (members, posts and events, no grades)"),
+}
+POLICY_LABELS = {
+    JoinPolicy.code: _l("By join code (or invite link)"),
+    JoinPolicy.invite: _l("Only by invite link or course code"),
+    JoinPolicy.approval: _l("By request: staff approve each person"),
+    JoinPolicy.open: _l("Open: anyone with the link joins"),
+}
+ROLE_LABELS = {
+    Role.owner: _l("Owner"),
+    Role.teacher: _l("Teacher"),
+    Role.assistant: _l("Assistant"),
+    Role.student: _l("Student"),
+    Role.member: _l("Member"),
+}
+
+
+class CircleForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    description = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=5000)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+                       default=CircleKind.teaching.value)
+    join_policy = SelectField(_l("How people join"), choices=[(p.value, label) for p, label in POLICY_LABELS.items()],
+                              default=JoinPolicy.code.value)
+    require_real_name = BooleanField(_l("Ask for the real name on joining"))
+    require_student_no = BooleanField(_l("Ask for the student number on joining"))
+    cover = FileField(_l("Cover image (optional)"))
+
+
+class JoinCodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
+
+
+class IdentityForm(FlaskForm):
+    """How a person appears inside one circle."""
+
+    display_name = StringField(_l("Name shown in this circle"), validators=[DataRequired(), Length(max=100)],
+                               filters=[_strip])
+    real_name = StringField(_l("Real name"), validators=[Optional(), Length(max=100)], filters=[_strip])
+    student_no = StringField(_l("Student number"), validators=[Optional(), Length(max=40)], filters=[_strip])
+
+
+class JoinForm(IdentityForm):
+    message = TextAreaField(_l("Message to the teacher (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class InviteForm(FlaskForm):
+    role = SelectField(_l("Joins as"), choices=[])
+    max_uses = IntegerField(_l("Use limit (empty: no limit)"), validators=[Optional(), NumberRange(min=1, max=100000)])
+    expires_at = DateTimeLocalField(_l("Expires (empty: never)"), validators=[Optional()])
+
+
+class CourseCodesForm(FlaskForm):
+    count = IntegerField(_l("How many codes"), validators=[DataRequired(), NumberRange(min=1, max=500)], default=30)
+    batch = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
+    expires_at = DateTimeLocalField(_l("Expires (empty: never)"), validators=[Optional()])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for POST buttons: carries the CSRF token."""

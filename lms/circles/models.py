@@ -1,0 +1,225 @@
+"""Circles, memberships (one identity per person in a circle), invites, course codes."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.core.types import UTCDateTime, enum_column, utcnow
+from lms.extensions import db
+from lms.orgs.models import Organization, OrgRole
+
+
+class CircleKind(enum.StrEnum):
+    teaching = "teaching"
+    internal = "internal"
+    community = "community"
+
+
+class JoinPolicy(enum.StrEnum):
+    open = "open"  #: anyone signed in who has the circle's link joins at once
+    invite = "invite"  #: only invite links and course codes
+    code = "code"  #: the circle's join code (or an invite link / course code)
+    approval = "approval"  #: the join code or link sends a request the staff approve
+
+
+class Role(enum.StrEnum):
+    owner = "owner"
+    teacher = "teacher"
+    assistant = "assistant"
+    student = "student"
+    member = "member"
+
+
+STAFF_ROLES = frozenset({Role.owner, Role.teacher, Role.assistant})
+TEACHING_ROLES = frozenset({Role.owner, Role.teacher})
+
+
+class MembershipStatus(enum.StrEnum):
+    active = "active"
+    pending = "pending"  #: asked to join, waiting for approval
+    rejected = "rejected"
+    left = "left"
+    removed = "removed"
+
+
+class Circle(db.Model):
+    __tablename__ = "circles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[CircleKind] = mapped_column(enum_column(CircleKind, name="circle_kind"), default=CircleKind.teaching)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    cover_key: Mapped[str | None] = mapped_column(sa.String(200))
+    join_policy: Mapped[JoinPolicy] = mapped_column(enum_column(JoinPolicy, name="join_policy"), default=JoinPolicy.code)
+    #: the short code shown to the class; None when joining by code is off
+    join_code: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
+    require_real_name: Mapped[bool] = mapped_column(default=False)
+    require_student_no: Mapped[bool] = mapped_column(default=False)
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: kept in step by the membership operations, so big circles never count rows per page
+    member_count: Mapped[int] = mapped_column(default=0)
+
+    org: Mapped[Organization | None] = relationship(lazy="joined")
+
+    # -- who is the acting user here ------------------------------------------------------
+    def membership_of(self, user: User | None) -> Membership | None:
+        """The user's membership in any status, loaded once per circle object."""
+        if user is None or not user.is_authenticated:
+            return None
+        cache = self.__dict__.setdefault("_membership_cache", {})
+        if user.id not in cache:
+            cache[user.id] = db.session.scalar(
+                db.select(Membership).where(Membership.circle_id == self.id, Membership.user_id == user.id)
+            )
+        return cache[user.id]
+
+    def active_role(self, user: User | None) -> Role | None:
+        membership = self.membership_of(user)
+        if membership is None or membership.status != MembershipStatus.active:
+            return None
+        return membership.role
+
+    def _is_org_admin(self, user: User) -> bool:
+        return self.org is not None and self.org.role_of(user) == OrgRole.admin
+
+    def _is_overseer(self, user: User | None) -> bool:
+        """Site admins and the admins of the circle's organization see and manage it like staff."""
+        return bool(user and user.is_authenticated and (user.is_admin or self._is_org_admin(user)))
+
+    # -- predicates -----------------------------------------------------------------------
+    def can_view(self, user: User | None) -> bool:
+        """Members and overseers see the circle's pages; everyone else gets 404."""
+        return self.active_role(user) is not None or self._is_overseer(user)
+
+    def can_preview(self, user: User | None) -> bool:
+        """May see the circle's name and description to decide whether to join."""
+        if self.can_view(user):
+            return True
+        return not self.is_archived and self.join_policy in (JoinPolicy.open, JoinPolicy.approval)
+
+    def can_join_directly(self) -> bool:
+        return not self.is_archived and self.join_policy == JoinPolicy.open
+
+    def can_request_to_join(self) -> bool:
+        return not self.is_archived and self.join_policy == JoinPolicy.approval
+
+    def can_manage_members(self, user: User | None) -> bool:
+        """Enrol, approve, edit identities, remove students: owner, teacher, assistant."""
+        return self.active_role(user) in STAFF_ROLES or self._is_overseer(user)
+
+    def can_change_roles(self, user: User | None) -> bool:
+        return self.active_role(user) in TEACHING_ROLES or self._is_overseer(user)
+
+    def can_edit(self, user: User | None) -> bool:
+        """Settings, join policy, codes: owner and teachers."""
+        return self.active_role(user) in TEACHING_ROLES or self._is_overseer(user)
+
+    def can_archive(self, user: User | None) -> bool:
+        return self.active_role(user) == Role.owner or self._is_overseer(user)
+
+    def can_transfer_ownership(self, user: User | None) -> bool:
+        return self.active_role(user) == Role.owner or self._is_overseer(user)
+
+    def can_leave(self, user: User | None) -> bool:
+        """Anyone but the owner (who must hand the circle over first)."""
+        role = self.active_role(user)
+        return role is not None and role != Role.owner
+
+    def __repr__(self) -> str:
+        return f"<Circle {self.id} {self.name!r}>"
+
+
+class Membership(db.Model):
+    """A person's one identity inside a circle: role, the name everyone sees, real name, number."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("circle_id", "user_id"),
+        sa.Index("ix_memberships_circle_status_role", "circle_id", "status", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, name="member_role"))
+    status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus, name="membership_status"),
+                                                     default=MembershipStatus.active)
+    display_name: Mapped[str] = mapped_column(sa.String(100))  #: how everyone in the circle sees them
+    real_name: Mapped[str | None] = mapped_column(sa.String(100))
+    student_no: Mapped[str | None] = mapped_column(sa.String(40))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: how they came in: "owner", "invite", "code", "course_code", "open", "request", "roster", "added"
+    joined_via: Mapped[str] = mapped_column(sa.String(20), default="added")
+    request_message: Mapped[str | None] = mapped_column(sa.String(500))
+
+    circle: Mapped[Circle] = relationship()
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.active
+
+
+class Invite(db.Model):
+    """A shareable link that enrols whoever opens it with a given role."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, name="invite_role"))
+    max_uses: Mapped[int | None] = mapped_column()  #: None: unlimited
+    uses: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    circle: Mapped[Circle] = relationship(lazy="joined")
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @property
+    def is_used_up(self) -> bool:
+        return self.max_uses is not None and self.uses >= self.max_uses
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired and not self.is_used_up and not self.circle.is_archived
+
+
+class CourseCode(db.Model):
+    """A single-use code from a batch; whoever redeems it becomes a student of the circle."""
+
+    __tablename__ = "course_codes"
+    __table_args__ = (sa.Index("ix_course_codes_circle_batch", "circle_id", "batch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    batch: Mapped[str] = mapped_column(sa.String(40))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redeemed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    circle: Mapped[Circle] = relationship(lazy="joined")
+    redeemed_by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()

@@ -1,0 +1,140 @@
+"""Reads of circles, scoped lookups that 404 outside the circle."""
+from __future__ import annotations
+
+from flask import abort
+
+from lms.accounts.models import User
+from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH
+from lms.circles.models import Circle, CourseCode, Invite, Membership, MembershipStatus, Role
+from lms.extensions import db
+from lms.orgs.models import OrgMembership, OrgRole
+
+
+def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> Circle:
+    """The circle if `user` may see it (or, with preview, see its join page); 404 otherwise."""
+    circle = db.session.get(Circle, circle_id)
+    if circle is None:
+        abort(404)
+    allowed = circle.can_preview(user) if preview else circle.can_view(user)
+    if not allowed:
+        abort(404)
+    return circle
+
+
+def get_membership_or_404(circle: Circle, membership_id: int) -> Membership:
+    membership = db.session.scalar(
+        db.select(Membership).where(Membership.id == membership_id, Membership.circle_id == circle.id)
+    )
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def get_invite_or_404(circle: Circle, invite_id: int) -> Invite:
+    invite = db.session.scalar(db.select(Invite).where(Invite.id == invite_id, Invite.circle_id == circle.id))
+    if invite is None:
+        abort(404)
+    return invite
+
+
+def find_invite(token: str) -> Invite | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(db.select(Invite).where(Invite.token == token))
+
+
+def find_code(code: str) -> Circle | CourseCode | None:
+    """What a normalised code opens: a circle (its join code) or a single-use course code."""
+    if len(code) == JOIN_CODE_LENGTH:
+        return db.session.scalar(db.select(Circle).where(Circle.join_code == code))
+    if len(code) == COURSE_CODE_LENGTH:
+        return db.session.scalar(db.select(CourseCode).where(CourseCode.code == code))
+    return None
+
+
+def my_circles(user: User) -> list[tuple[Circle, Membership]]:
+    """The circles `user` is an active member of, newest first, with their membership."""
+    rows = db.session.execute(
+        db.select(Circle, Membership)
+        .join(Membership, Membership.circle_id == Circle.id)
+        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.active)
+        .order_by(Circle.is_archived, Membership.joined_at.desc())
+    ).all()
+    return [(circle, membership) for circle, membership in rows]
+
+
+def my_pending_requests(user: User) -> list[Membership]:
+    return list(db.session.scalars(
+        db.select(Membership).where(Membership.user_id == user.id, Membership.status == MembershipStatus.pending)
+    ))
+
+
+def overseen_circles(user: User) -> list[Circle]:
+    """Circles of the organizations `user` administers (for org admins)."""
+    org_ids = db.select(OrgMembership.org_id).where(OrgMembership.user_id == user.id,
+                                                     OrgMembership.role == OrgRole.admin)
+    return list(db.session.scalars(db.select(Circle).where(Circle.org_id.in_(org_ids)).order_by(Circle.name)))
+
+
+_ROLE_ORDER = db.case(
+    {Role.owner: 0, Role.teacher: 1, Role.assistant: 2, Role.student: 3, Role.member: 4},
+    value=Membership.role,
+)
+
+
+def members_page(circle: Circle, *, page: int = 1, per_page: int = 50, search: str | None = None,
+                 role: Role | None = None, status: MembershipStatus = MembershipStatus.active):
+    """One page of a circle's members, staff first then by name; searchable by any identity field."""
+    query = db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == status)
+    if role is not None:
+        query = query.where(Membership.role == role)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(db.or_(db.func.lower(Membership.display_name).like(like),
+                                   db.func.lower(Membership.real_name).like(like),
+                                   db.func.lower(Membership.student_no).like(like)))
+    query = query.order_by(_ROLE_ORDER, Membership.display_name, Membership.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def staff_members(circle: Circle) -> list[Membership]:
+    return list(db.session.scalars(
+        db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
+                                    Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
+        .order_by(_ROLE_ORDER, Membership.display_name)
+    ))
+
+
+def recent_members(circle: Circle, limit: int = 12) -> list[Membership]:
+    return list(db.session.scalars(
+        db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active)
+        .order_by(Membership.joined_at.desc()).limit(limit)
+    ))
+
+
+def pending_count(circle: Circle) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
+        Membership.circle_id == circle.id, Membership.status == MembershipStatus.pending)) or 0
+
+
+def active_invites(circle: Circle) -> list[Invite]:
+    return list(db.session.scalars(
+        db.select(Invite).where(Invite.circle_id == circle.id, Invite.revoked_at.is_(None))
+        .order_by(Invite.created_at.desc())
+    ))
+
+
+def course_code_batches(circle: Circle) -> list[tuple[str, int, int]]:
+    """Each batch of course codes: (batch name, codes, redeemed)."""
+    rows = db.session.execute(
+        db.select(CourseCode.batch, db.func.count(CourseCode.id), db.func.count(CourseCode.redeemed_at))
+        .where(CourseCode.circle_id == circle.id).group_by(CourseCode.batch).order_by(CourseCode.batch)
+    ).all()
+    return [(batch, total, used) for batch, total, used in rows]
+
+
+def course_codes(circle: Circle, batch: str) -> list[CourseCode]:
+    return list(db.session.scalars(
+        db.select(CourseCode).where(CourseCode.circle_id == circle.id, CourseCode.batch == batch)
+        .order_by(CourseCode.id)
+    ))

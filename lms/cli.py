@@ -1,0 +1,8 @@
+"""The app's `flask` commands; each domain adds its own group."""
+from __future__ import annotations
+
+
+def register(app) -> None:
+    from lms.accounts.cli import cli as users_cli
+
+    app.cli.add_command(users_cli)

@@ -1,0 +1,179 @@
+"""Configuration: defaults for the embedded default, overridden from LMS_* environment variables."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+#: Settings that may come from the environment as LMS_<NAME>, with how to parse them.
+_ENV_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "SQLALCHEMY_DATABASE_URI": str,
+    "REDIS_URL": str,
+    "STORAGE_BACKEND": str,
+    "STORAGE_ROOT": str,
+    "S3_ENDPOINT_URL": str,
+    "S3_PUBLIC_ENDPOINT_URL": str,
+    "S3_BUCKET": str,
+    "S3_REGION": str,
+    "S3_ACCESS_KEY_ID": str,
+    "S3_SECRET_ACCESS_KEY": str,
+    "JOBS_BACKEND": str,
+    "SOCKETIO_ASYNC_MODE": str,
+    "SOCKETIO_MESSAGE_QUEUE": str,
+    "MAIL_BACKEND": str,
+    "MAIL_FROM": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USERNAME": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_STARTTLS": bool,
+    "SESSION_COOKIE_SECURE": bool,
+    "PREFERRED_URL_SCHEME": str,
+    "SERVER_NAME": str,
+    "RATELIMIT_ENABLED": bool,
+    "MAX_UPLOAD_BYTES": int,
+    "MAX_VIDEO_SECONDS": int,
+    "UPLOAD_EXPIRY_HOURS": int,
+    "AUTO_MIGRATE": bool,
+    "ENV": str,
+}
+
+
+def _parse(kind: type, raw: str):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+class Config:
+    """The embedded default: one machine, SQLite, local disk, in-process jobs and Socket.IO."""
+
+    ENV = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # instance/lms.db when unset
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = None
+
+    STORAGE_BACKEND = "local"  # local | s3
+    STORAGE_ROOT: str | None = None  # instance/storage when unset
+    S3_ENDPOINT_URL: str | None = None
+    S3_PUBLIC_ENDPOINT_URL: str | None = None
+    S3_BUCKET = "circles"
+    S3_REGION = "us-east-1"
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+
+    JOBS_BACKEND = "thread"  # thread | rq | inline
+    SOCKETIO_ASYNC_MODE = "threading"
+    SOCKETIO_MESSAGE_QUEUE: str | None = None  # defaults to REDIS_URL when that is set
+
+    MAIL_BACKEND = "file"  # file (log + instance/mail/) | smtp
+    MAIL_FROM = "Circles <no-reply@localhost>"
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a stale form loses nothing
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Password hashing (argon2id). The defaults are argon2-cffi's RFC 9106 "low memory" profile.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024  # KiB
+    ARGON2_PARALLELISM = 4
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh_Hans")
+
+    MAX_UPLOAD_BYTES = 2 * 1024**3
+    MAX_IMAGE_BYTES = 5 * 1024**2
+    MAX_VIDEO_SECONDS = 20 * 60
+    UPLOAD_EXPIRY_HOURS = 48
+    PASSWORD_RESET_MAX_AGE = 3600
+    COURSE_CODE_BATCH_MAX = 500
+    MEMBERS_PER_PAGE = 50
+    AUTO_MIGRATE = False
+
+
+class ProductionConfig(Config):
+    """Scale-out defaults; every secret must come from the environment."""
+
+    ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    """Fast and deterministic: inline jobs, cheap password hashing, no rate limits by default."""
+
+    ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    JOBS_BACKEND = "inline"
+    RATELIMIT_ENABLED = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    SERVER_NAME = "localhost"
+
+
+def load_config(app, config: dict | type | None) -> None:
+    """Fill app.config: the chosen class, then LMS_* environment variables, then `config` overrides.
+
+    With no secret key configured outside production, one is generated once and kept in
+    instance/secret_key so sessions survive restarts. Production refuses to start without one.
+    """
+    base = config if isinstance(config, type) else None
+    if base is None:
+        base = ProductionConfig if os.environ.get("LMS_ENV") == "production" else Config
+    app.config.from_object(base)
+    for name, kind in _ENV_SETTINGS.items():
+        raw = os.environ.get(f"LMS_{name}")
+        if raw is not None:
+            app.config[name] = _parse(kind, raw)
+    extra = os.environ.get("LMS_CONFIG_JSON")
+    if extra:
+        app.config.update(json.loads(extra))
+    if isinstance(config, dict):
+        app.config.update(config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.db'}"
+    if not app.config.get("STORAGE_ROOT"):
+        app.config["STORAGE_ROOT"] = str(instance / "storage")
+    if not app.config.get("SOCKETIO_MESSAGE_QUEUE") and app.config.get("REDIS_URL"):
+        app.config["SOCKETIO_MESSAGE_QUEUE"] = app.config["REDIS_URL"]
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and capped by their own routes
+    app.config["MAX_FORM_MEMORY_SIZE"] = 2 * 1024**2
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV"] == "production":
+            raise RuntimeError("LMS_SECRET_KEY must be set in production")
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""Shared infrastructure without routes: permissions, errors, time, text, realtime, mail."""

@@ -1,0 +1,71 @@
+"""Error pages: HTML for browsers, JSON for API and XHR callers."""
+from __future__ import annotations
+
+from flask import abort, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _message(code: int) -> str:
+    messages = {
+        400: _("The request could not be understood. Check what you entered and try again."),
+        403: _("You do not have permission to do this. Ask the circle's teacher if you think you should."),
+        404: _("This page does not exist, or you do not have access to it."),
+        405: _("This action is not allowed here."),
+        409: _("This changed while you were working on it. Reload the page and try again."),
+        413: _("The file is too large."),
+        429: _("Too many attempts. Wait a few minutes and try again."),
+        500: _("Something went wrong on our side. Your work has been kept; please try again."),
+    }
+    return messages.get(code, _("Something went wrong."))
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("Your form expired or was sent from another page. Reload the page and submit again; nothing was lost.")
+        return _render(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = error.description if getattr(error, "lms_message", False) else _message(error.code or 500)
+        response = _render(error.code or 500, message)
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        from lms.extensions import db
+
+        if app.testing and not app.config.get("SHOW_ERROR_PAGES"):
+            raise error  # let the test see the real traceback
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, _message(500))
+
+
+def _render(code: int, message: str):
+    if wants_json():
+        response = jsonify(error={"code": code, "message": message})
+    else:
+        response = make_response(render_template("errors/error.html", code=code, message=message))
+    response.status_code = code
+    return response
+
+
+def abort_with(code: int, message: str):
+    """Abort with a specific, user-facing message (already translated) instead of the generic one."""
+    try:
+        abort(code, description=message)
+    except HTTPException as error:
+        error.lms_message = True
+        raise

@@ -1,0 +1,46 @@
+"""Outgoing mail, sent after the request commits. Embedded default: the log and instance/mail/."""
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from lms.jobs import enqueue_after_commit
+
+
+def send_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
+    """Render templates/email/<template>.txt in the recipient's locale and send it after commit."""
+    with force_locale(locale or "en"):
+        body = render_template(f"email/{template}.txt", **context)
+        subject = str(subject)
+    enqueue_after_commit(deliver, to, subject, body, queue="mail")
+
+
+def deliver(to: str, subject: str, body: str) -> None:
+    """Task: deliver one rendered message through the configured backend."""
+    app = current_app
+    message = EmailMessage()
+    message["From"] = app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="circles")
+    message.set_content(body)
+    if app.config["MAIL_BACKEND"] == "smtp":
+        with smtplib.SMTP(app.config["SMTP_HOST"], app.config["SMTP_PORT"], timeout=30) as smtp:
+            if app.config["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if app.config.get("SMTP_USERNAME"):
+                smtp.login(app.config["SMTP_USERNAME"], app.config["SMTP_PASSWORD"])
+            smtp.send_message(message)
+        return
+    folder = Path(app.instance_path) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.eml"
+    path.write_bytes(bytes(message))
+    app.logger.info("mail to %r: %r written to %s", to, subject, path)

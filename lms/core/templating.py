@@ -1,0 +1,30 @@
+"""Template globals and filters shared by every page."""
+from __future__ import annotations
+
+from flask import request
+from flask_babel import get_locale
+
+from lms.core.i18n import LANGUAGE_NAMES, local_datetime
+
+
+def init_app(app) -> None:
+    from lms.accounts.forms import LanguageForm
+    from lms.circles.codes import format_code
+    from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
+    from lms.core.text import render_markdown
+
+    app.jinja_env.filters["localtime"] = local_datetime
+    app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
+    app.jinja_env.filters["code"] = format_code
+
+    @app.context_processor
+    def inject():
+        return {
+            "language_names": LANGUAGE_NAMES,
+            "role_label": ROLE_LABELS.get,
+            "kind_label": KIND_LABELS.get,
+            "policy_label": POLICY_LABELS.get,
+            "current_locale": str(get_locale()),
+            "html_lang": "zh-Hans" if str(get_locale()) == "zh_Hans" else "en",
+            "language_form": lambda: LanguageForm(locale=str(get_locale()), next=request.full_path.rstrip("?")),
+        }

@@ -1,0 +1,39 @@
+"""User text: Markdown rendered to HTML, then sanitized with nh3."""
+from __future__ import annotations
+
+import nh3
+from markupsafe import Markup
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table").enable("strikethrough")
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul", "img",
+}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(source: str | None) -> Markup:
+    """Markdown to safe HTML: raw HTML is not rendered, and the result is sanitized again by nh3.
+
+    Only http(s) and mailto links survive; images may come from this site only (no tracking pixels).
+    """
+    if not source:
+        return Markup("")
+    html = _md.render(source)
+    return Markup(nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_drop_remote_images,
+    ))
+
+
+def _drop_remote_images(tag: str, attribute: str, value: str):
+    if tag == "img" and attribute == "src" and not value.startswith("/"):
+        return None
+    return value

@@ -1,0 +1,19 @@
+"""Safe redirects."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import redirect, url_for
+
+
+def safe_next(target: str | None, default_endpoint: str = "circles.index") -> str:
+    """`target` if it is a path on this site, else the default page (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for(default_endpoint)
+
+
+def redirect_next(target: str | None, default_endpoint: str = "circles.index"):
+    return redirect(safe_next(target, default_endpoint))

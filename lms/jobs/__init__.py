@@ -1,0 +1,79 @@
+"""One way to run work in the background, and to defer side effects until the request commits.
+
+Backends (config JOBS_BACKEND):
+- ``thread``: a worker thread in the web process (embedded default);
+- ``rq``: RQ queues in Redis, run by ``rq worker`` processes on any host;
+- ``inline``: run at once in the calling thread, after the commit (tests).
+
+A task is a plain function in some ``lms.<domain>.tasks`` module taking ids; it is named by its
+dotted path so every backend can find it.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lms.extensions import db
+
+_PENDING = "lms_after_commit"
+
+
+def task_path(func: Callable | str) -> str:
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def resolve(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current database transaction commits; drop it on rollback.
+
+    Side effects (mail, jobs, Socket.IO pushes) go through here, so nothing ever refers to a row
+    that was not committed.
+    """
+    session = db.session()
+    session.info.setdefault(_PENDING, []).append(callback)
+
+
+def enqueue_after_commit(func: Callable | str, *args, queue: str = "default", **options) -> None:
+    """Enqueue task `func(*args)` on `queue` once the current transaction commits."""
+    path = task_path(func)
+    app = current_app._get_current_object()
+    after_commit(lambda: enqueue(path, *args, queue=queue, app=app, **options))
+
+
+def enqueue(func: Callable | str, *args, queue: str = "default", app=None, **options) -> None:
+    """Enqueue task `func(*args)` now, on the configured backend."""
+    app = app or current_app._get_current_object()
+    backend = app.extensions["lms_jobs"]
+    backend.enqueue(task_path(func), args, queue=queue, **options)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_PENDING, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a side effect must not undo or hide a committed change
+            current_app.logger.exception("after-commit callback failed")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def init_app(app) -> None:
+    from lms.jobs.backends import make_backend
+
+    app.extensions["lms_jobs"] = make_backend(app)

@@ -1,0 +1,104 @@
+"""Job backends: inline (tests), a thread in the web process (embedded), RQ on Redis (scale-out)."""
+from __future__ import annotations
+
+import logging
+import queue as queue_mod
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def run_task(app, path: str, args: tuple) -> None:
+    """Run one task inside an app context with a fresh database session."""
+    from lms.extensions import db
+    from lms.jobs import resolve
+
+    with app.app_context():
+        try:
+            resolve(path)(*args)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+class InlineBackend:
+    """Runs each job at once in the calling thread (tests; deterministic)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
+        run_task(self.app, path, args)
+
+
+class ThreadBackend:
+    """One daemon worker thread per process, fed by an in-memory queue (embedded default).
+
+    Jobs that must survive a restart record their state in the database and are re-queued at
+    start-up by their domain; this queue itself is not durable.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.queue: queue_mod.Queue = queue_mod.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
+        self._ensure_thread()
+        self.queue.put((path, args))
+
+    def _ensure_thread(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._work, name="lms-jobs", daemon=True)
+                self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            path, args = self.queue.get()
+            try:
+                run_task(self.app, path, args)
+            except Exception:
+                log.exception("job %s%r failed", path, args)
+            finally:
+                self.queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every queued job has run (used by tests and the CLI)."""
+        self.queue.join()
+
+
+class RQBackend:
+    """RQ queues named by purpose in Redis; `rq worker` processes run them (see README)."""
+
+    def __init__(self, app):
+        from redis import Redis
+        from rq import Queue
+
+        self.app = app
+        self.redis = Redis.from_url(app.config["REDIS_URL"])
+        self._queue_cls = Queue
+        self.queues: dict[str, object] = {}
+
+    def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
+        q = self.queues.get(queue)
+        if q is None:
+            q = self.queues[queue] = self._queue_cls(f"lms-{queue}", connection=self.redis)
+        q.enqueue("lms.jobs.worker.run", path, list(args), **options)
+
+
+def make_backend(app):
+    name = app.config["JOBS_BACKEND"]
+    if name == "inline":
+        return InlineBackend(app)
+    if name == "thread":
+        return ThreadBackend(app)
+    if name == "rq":
+        if not app.config.get("REDIS_URL"):
+            raise RuntimeError("JOBS_BACKEND=rq needs LMS_REDIS_URL")
+        return RQBackend(app)
+    raise RuntimeError(f"unknown JOBS_BACKEND {name!r}")

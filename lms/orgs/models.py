@@ -1,0 +1,61 @@
+"""Organizations (schools) and who administers or teaches in them."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.core.types import UTCDateTime, enum_column, utcnow
+from lms.extensions import db
+
+
+class OrgRole(enum.StrEnum):
+    admin = "admin"
+    teacher = "teacher"
+    student = "student"
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[OrgMembership]] = relationship(back_populates="org", cascade="all, delete-orphan",
+                                                            lazy="raise")
+
+    def role_of(self, user: User | None) -> OrgRole | None:
+        if user is None or not user.is_authenticated:
+            return None
+        cache = self.__dict__.setdefault("_role_cache", {})
+        if user.id not in cache:
+            cache[user.id] = db.session.scalar(
+                db.select(OrgMembership.role).where(OrgMembership.org_id == self.id, OrgMembership.user_id == user.id)
+            )
+        return cache[user.id]
+
+    def can_view(self, user: User) -> bool:
+        return user.is_authenticated and (user.is_admin or self.role_of(user) is not None)
+
+    def can_manage(self, user: User) -> bool:
+        """Org admins and site admins: create classes, assign teachers, import rosters."""
+        return user.is_authenticated and (user.is_admin or self.role_of(user) == OrgRole.admin)
+
+
+class OrgMembership(db.Model):
+    __tablename__ = "org_memberships"
+    __table_args__ = (sa.UniqueConstraint("org_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[OrgRole] = mapped_column(enum_column(OrgRole, name="org_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    org: Mapped[Organization] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(lazy="joined")

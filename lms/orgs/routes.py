@@ -1,0 +1,2 @@
+"""Organization views."""
+from lms.orgs import bp  # noqa: F401

@@ -1,0 +1,5 @@
+"""Test set-up: fixtures live in tests/fixtures and are loaded here."""
+pytest_plugins = [
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+]
