@@ -27,6 +27,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _register_namespaces()
     _register_cli(app)
     return app
 
@@ -85,15 +86,32 @@ def _tune_database(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms.accounts import bp as accounts_bp
-    from lms.admin import bp as admin_bp
-    from lms.circles import bp as circles_bp
-    from lms.orgs import bp as orgs_bp
+    # Importing each routes module attaches its views to the domain's blueprint. The package
+    # __init__ does not import it, so models can be imported across domains without cycles.
+    from lms.accounts.routes import bp as accounts_bp
+    from lms.admin.routes import bp as admin_bp
+    from lms.circles.routes import bp as circles_bp
+    from lms.orgs.routes import bp as orgs_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(circles_bp)
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+_namespaces_registered = False
+
+
+def _register_namespaces() -> None:
+    """Socket.IO handlers live on the one SocketIO object; register them once per process."""
+    global _namespaces_registered
+    if _namespaces_registered:
+        return
+    from lms.core import events
+    from lms.extensions import socketio
+
+    events.register(socketio)
+    _namespaces_registered = True
 
 
 def _register_cli(app: Flask) -> None:

@@ -162,6 +162,10 @@ def load_config(app, config: dict | type | None) -> None:
     if not app.config.get("SOCKETIO_MESSAGE_QUEUE") and app.config.get("REDIS_URL"):
         app.config["SOCKETIO_MESSAGE_QUEUE"] = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    # Flask-Limiter keeps `enabled` on its one global object, so the last app built would decide
+    # for every app in the process. The library stays on; RATE_LIMITING switches it per app.
+    app.config["RATE_LIMITING"] = app.config.get("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = True
     app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and capped by their own routes
     app.config["MAX_FORM_MEMORY_SIZE"] = 2 * 1024**2
     if not app.config.get("SECRET_KEY"):

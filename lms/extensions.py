@@ -1,6 +1,7 @@
 """Flask extensions, created unbound here and initialised in create_app."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,3 +34,9 @@ csrf = CSRFProtect()
 socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
+
+
+@limiter.request_filter
+def _rate_limits_off() -> bool:
+    """Per-app switch (config RATE_LIMITING); see lms.config.load_config."""
+    return not current_app.config.get("RATE_LIMITING", True)

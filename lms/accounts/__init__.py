@@ -3,4 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from lms.accounts import routes  # noqa: E402,F401  (registers the views)

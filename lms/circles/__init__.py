@@ -3,4 +3,3 @@ from flask import Blueprint
 
 bp = Blueprint("circles", __name__)
 
-from lms.circles import routes  # noqa: E402,F401
