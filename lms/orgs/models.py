@@ -46,6 +46,22 @@ class Organization(db.Model):
         """Org admins and site admins: create classes, assign teachers, import rosters."""
         return user.is_authenticated and (user.is_admin or self.role_of(user) == OrgRole.admin)
 
+    def can_appoint_admins(self, user: User) -> bool:
+        """Only site admins name (or remove) an organization's admins."""
+        return user.is_authenticated and user.is_admin
+
+    def can_grant(self, user: User, role: OrgRole) -> bool:
+        """May `user` give someone `role` here, or take it away: admin is the site admins' call."""
+        return self.can_appoint_admins(user) if role == OrgRole.admin else self.can_manage(user)
+
+    def can_teach(self, user: User) -> bool:
+        """May own and teach the organization's classes: its teachers and its admins."""
+        return self.role_of(user) in (OrgRole.teacher, OrgRole.admin)
+
+    def remember_role(self, user: User, role: OrgRole | None) -> None:
+        """Keep the per-object role cache right after an operation changed `user`'s role."""
+        self.__dict__.setdefault("_role_cache", {})[user.id] = role
+
 
 class OrgMembership(db.Model):
     __tablename__ = "org_memberships"

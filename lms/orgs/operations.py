@@ -1,0 +1,102 @@
+"""Every state change of organizations. Operations flush; the request (or CLI command) commits."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import User
+from lms.circles import operations as circle_ops
+from lms.circles.models import Circle, CircleKind, JoinPolicy, MembershipStatus, Role
+from lms.extensions import db
+from lms.orgs.models import Organization, OrgMembership, OrgRole
+
+
+class OrgError(ValueError):
+    """A refused organization change; the message is for the user."""
+
+
+def create_org(name: str, description: str = "") -> Organization:
+    """Create an organization (a school). Raises OrgError if the name is blank."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise OrgError(_l("Give the organization a name."))
+    org = Organization(name=name[:120], description=(description or "").strip())
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def add_org_member(org: Organization, user: User, role: OrgRole) -> OrgMembership:
+    """Make `user` an admin, teacher or student of `org`, or change the role they have there.
+
+    The caller checks that the actor may grant `role` (and take away the current one).
+    Raises OrgError if the user already has exactly this role.
+    """
+    membership = db.session.scalar(
+        db.select(OrgMembership).where(OrgMembership.org_id == org.id, OrgMembership.user_id == user.id)
+    )
+    if membership is not None and membership.role == role:
+        raise OrgError(_l("%(name)s already has this role in the organization.", name=user.name))
+    if membership is None:
+        membership = OrgMembership(org_id=org.id, user_id=user.id, user=user, role=role)
+        db.session.add(membership)
+    else:
+        membership.role = role
+    db.session.flush()
+    org.remember_role(user, role)
+    return membership
+
+
+def remove_org_member(membership: OrgMembership) -> None:
+    """Take someone out of the organization. The classes they own or teach keep them as members;
+    they only lose what the organization role gave (overseeing its classes, owning new ones)."""
+    org = membership.org
+    user = membership.user
+    db.session.delete(membership)
+    db.session.flush()
+    org.remember_role(user, None)
+
+
+def create_classes(org: Organization, names: list[str], teacher: User, kind: CircleKind,
+                   join_policy: JoinPolicy, actor: User) -> list[Circle]:
+    """Create one class (circle) of `org` per name, each owned by `teacher`, and return them.
+
+    Blank and repeated names are skipped, and so are names the organization already has a class
+    for, so sending the same list twice creates nothing new. Raises OrgError if `teacher` does not
+    teach in the organization, or if no name is left to create.
+    """
+    if not org.can_teach(teacher):
+        raise OrgError(_l("%(name)s is not a teacher of this organization. Add them as a teacher first.",
+                          name=teacher.name))
+    wanted: dict[str, str] = {}
+    for raw in names:
+        name = " ".join((raw or "").split())[:120]
+        if name and name.casefold() not in wanted:
+            wanted[name.casefold()] = name
+    if not wanted:
+        raise OrgError(_l("Enter at least one class name, one per line."))
+    existing = {n.casefold() for n in db.session.scalars(
+        db.select(Circle.name).where(Circle.org_id == org.id, Circle.is_archived.is_(False)))}
+    todo = [name for key, name in wanted.items() if key not in existing]
+    if not todo:
+        raise OrgError(_l("The organization already has every class in this list."))
+    return [circle_ops.create_circle(teacher, name, kind=kind, join_policy=join_policy, org=org) for name in todo]
+
+
+def assign_teacher(circle: Circle, user: User, actor: User) -> None:
+    """Make `user`, a teacher of the circle's organization, a teacher of the circle.
+
+    A new or former member joins as a teacher; a current student, member or assistant becomes a
+    teacher. Raises OrgError if the circle has no organization, `user` does not teach in it, or
+    already teaches this class; CircleError (from the circles domain) if the role cannot change.
+    """
+    org = circle.org
+    if org is None or not org.can_teach(user):
+        raise OrgError(_l("%(name)s is not a teacher of this organization. Add them as a teacher first.",
+                          name=user.name))
+    membership = circle.membership_of(user)
+    if membership is not None and membership.status == MembershipStatus.active:
+        if membership.role in (Role.owner, Role.teacher):
+            raise OrgError(_l("%(name)s already teaches this class.", name=user.name))
+        circle_ops.change_role(membership, Role.teacher, actor)
+        return
+    circle_ops.add_member(circle, user, Role.teacher)

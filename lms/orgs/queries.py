@@ -1,0 +1,128 @@
+"""Reads of organizations, and scoped lookups that 404 outside the organization."""
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy.orm import contains_eager
+
+from lms.accounts.models import User
+from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.extensions import db
+from lms.orgs.models import Organization, OrgMembership, OrgRole
+
+
+def get_org_or_404(org_id: int, user: User) -> Organization:
+    """The organization if `user` may see it (its members and site admins); 404 otherwise."""
+    org = db.session.get(Organization, org_id)
+    if org is None or not org.can_view(user):
+        abort(404)
+    return org
+
+
+def get_org_membership_or_404(org: Organization, membership_id: int) -> OrgMembership:
+    """A membership of this organization; ids from other organizations 404."""
+    membership = db.session.scalar(
+        db.select(OrgMembership).where(OrgMembership.id == membership_id, OrgMembership.org_id == org.id)
+    )
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def get_org_class_or_404(org: Organization, circle_id: int) -> Circle:
+    """A class (circle) of this organization; circles of other organizations or none 404."""
+    circle = db.session.scalar(db.select(Circle).where(Circle.id == circle_id, Circle.org_id == org.id))
+    if circle is None:
+        abort(404)
+    return circle
+
+
+def find_user(user_id: int | None) -> User | None:
+    """An account by id (for choices made from a list); None if there is none."""
+    return db.session.get(User, user_id) if user_id else None
+
+
+_ORG_ROLE_ORDER = db.case({OrgRole.admin: 0, OrgRole.teacher: 1, OrgRole.student: 2}, value=OrgMembership.role)
+
+
+def org_staff(org: Organization) -> list[OrgMembership]:
+    """The organization's admins and teachers with their accounts, admins first, then by name."""
+    return list(db.session.scalars(
+        db.select(OrgMembership).join(OrgMembership.user).options(contains_eager(OrgMembership.user))
+        .where(OrgMembership.org_id == org.id, OrgMembership.role.in_([OrgRole.admin, OrgRole.teacher]))
+        .order_by(_ORG_ROLE_ORDER, User.name, User.id)
+    ))
+
+
+def role_counts(org: Organization) -> dict[OrgRole, int]:
+    """How many admins, teachers and students the organization has."""
+    rows = db.session.execute(
+        db.select(OrgMembership.role, db.func.count()).where(OrgMembership.org_id == org.id)
+        .group_by(OrgMembership.role)
+    ).all()
+    counts = {role: 0 for role in OrgRole}
+    counts.update({role: n for role, n in rows})
+    return counts
+
+
+def classes_page(org: Organization, *, page: int = 1, per_page: int = 50, search: str | None = None):
+    """One page of the organization's classes: current ones first, then by name."""
+    query = db.select(Circle).where(Circle.org_id == org.id)
+    if search:
+        query = query.where(db.func.lower(Circle.name).like(f"%{search.strip().lower()}%"))
+    query = query.order_by(Circle.is_archived, Circle.name, Circle.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def class_teachers(circles: list[Circle]) -> dict[int, list[Membership]]:
+    """The active owners and teachers of each circle, in one query: {circle id: memberships}."""
+    ids = [circle.id for circle in circles]
+    found: dict[int, list[Membership]] = {circle_id: [] for circle_id in ids}
+    if not ids:
+        return found
+    order = db.case({Role.owner: 0, Role.teacher: 1}, value=Membership.role)
+    for membership in db.session.scalars(
+        db.select(Membership).where(Membership.circle_id.in_(ids), Membership.status == MembershipStatus.active,
+                                    Membership.role.in_([Role.owner, Role.teacher]))
+        .order_by(order, Membership.display_name, Membership.id)
+    ):
+        found[membership.circle_id].append(membership)
+    return found
+
+
+def class_choices(org: Organization) -> list[tuple[int, str]]:
+    """(id, name) of the organization's current classes, by name, for a select."""
+    rows = db.session.execute(
+        db.select(Circle.id, Circle.name).where(Circle.org_id == org.id, Circle.is_archived.is_(False))
+        .order_by(Circle.name, Circle.id)
+    ).all()
+    return [(circle_id, name) for circle_id, name in rows]
+
+
+def my_orgs(user: User) -> list[tuple[Organization, OrgRole]]:
+    """The organizations `user` belongs to, with their role there, by name."""
+    rows = db.session.execute(
+        db.select(Organization, OrgMembership.role).join(OrgMembership, OrgMembership.org_id == Organization.id)
+        .where(OrgMembership.user_id == user.id).order_by(_ORG_ROLE_ORDER, Organization.name)
+    ).all()
+    return [(org, role) for org, role in rows]
+
+
+def orgs_page(*, page: int = 1, per_page: int = 50):
+    """One page of every organization, by name (for site admins)."""
+    query = db.select(Organization).order_by(Organization.name, Organization.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def org_sizes(orgs: list[Organization]) -> dict[int, tuple[int, int]]:
+    """{org id: (classes, people)} for the given organizations, in two aggregate queries."""
+    ids = [org.id for org in orgs]
+    if not ids:
+        return {}
+    classes = dict(db.session.execute(
+        db.select(Circle.org_id, db.func.count()).where(Circle.org_id.in_(ids)).group_by(Circle.org_id)
+    ).all())
+    people = dict(db.session.execute(
+        db.select(OrgMembership.org_id, db.func.count()).where(OrgMembership.org_id.in_(ids))
+        .group_by(OrgMembership.org_id)
+    ).all())
+    return {org_id: (classes.get(org_id, 0), people.get(org_id, 0)) for org_id in ids}
