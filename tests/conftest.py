@@ -2,4 +2,5 @@
 pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.factories",
+    "tests.fixtures.s3",
 ]

@@ -24,8 +24,10 @@ import ffmpeg as ffmpeg_python
 
 log = logging.getLogger(__name__)
 
-#: Demuxers an upload may be opened with: ISO-BMFF (mp4/mov/3gp) and Matroska/WebM. AVI is left
-#: out on purpose: its GAB2 subtitle chunks have carried HLS playlists that read local files.
+#: Demuxers an upload may be opened with: ISO-BMFF (mp4/mov/3gp) and Matroska/WebM. Neither
+#: opens other files (mov's external data references stay off: `enable_drefs` defaults to 0).
+#: AVI is left out on purpose: its GAB2 subtitle chunks have carried HLS playlists that read
+#: local files.
 INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 #: Protocols an input may use; `file` only (no http, no data:, no crypto).
 INPUT_PROTOCOLS = "file"
@@ -77,9 +79,10 @@ def ffprobe_bin() -> str:
 
 
 def _binary(env: str, name: str) -> str:
-    found = os.environ.get(env) or shutil.which(name)
+    wanted = os.environ.get(env) or name
+    found = shutil.which(wanted)
     if not found:
-        raise FFmpegNotFound(f"{name} not found: install ffmpeg or set {env}")
+        raise FFmpegNotFound(f"{name} not found ({wanted!r}): install ffmpeg or set {env}")
     return found
 
 

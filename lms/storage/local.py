@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -11,6 +12,10 @@ CHUNK = 1 << 20
 
 
 class LocalStorage:
+    """Objects are files under `root`; keys are relative paths. Served by the app, not presigned."""
+
+    supports_multipart = False
+
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -23,6 +28,7 @@ class LocalStorage:
         return path
 
     def put(self, key: str, stream: BinaryIO, content_type: str | None = None) -> int:
+        """Write `stream` to the file of `key` atomically; return the byte count."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write to a temporary name and rename: a crash never leaves half a file under the key.
@@ -39,10 +45,17 @@ class LocalStorage:
             raise
         return written
 
+    def put_file(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> int:
+        """Copy the local file at `path` under `key` (atomically); return its size."""
+        with open(path, "rb") as f:
+            return self.put(key, f, content_type)
+
     def open(self, key: str) -> BinaryIO:
+        """The file of `key` opened for reading; raises FileNotFoundError."""
         return open(self.path(key), "rb")
 
     def iter_range(self, key: str, start: int = 0, end: int | None = None, chunk: int = CHUNK) -> Iterator[bytes]:
+        """Bytes start..end (inclusive) of the file in chunks; raises FileNotFoundError."""
         with self.open(key) as f:
             f.seek(start)
             remaining = None if end is None else end - start + 1
@@ -55,13 +68,36 @@ class LocalStorage:
                 yield data
 
     def size(self, key: str) -> int:
+        """The file's size; raises FileNotFoundError."""
         return self.path(key).stat().st_size
 
     def exists(self, key: str) -> bool:
+        """Whether there is a file for `key`."""
         return self.path(key).is_file()
 
     def delete(self, key: str) -> None:
+        """Remove the file; no error if it is already gone."""
         self.path(key).unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> None:
+        """Remove the folder `prefix` and everything in it; refuses the root (ValueError)."""
         shutil.rmtree(self.path(prefix), ignore_errors=True)
+
+    def copy(self, src_key: str, dst_key: str) -> None:
+        """Copy a file to another key (atomically at the destination); raises FileNotFoundError."""
+        with self.open(src_key) as f:
+            self.put(dst_key, f)
+
+    @contextmanager
+    def local_path(self, key: str, suffix: str = "") -> Iterator[Path]:
+        """The stored file itself (no copy; do not modify it); raises FileNotFoundError."""
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield path
+
+    def presigned_get_url(
+        self, key: str, expires: int = 3600, filename: str | None = None, content_type: str | None = None
+    ) -> str | None:
+        """Always None: local files are streamed by the app, which checks permissions first."""
+        return None
