@@ -27,7 +27,6 @@ def create_app(config: dict | type | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
-    _register_namespaces()
     _register_cli(app)
     return app
 
@@ -53,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(ROOT / "lms" / "translations"))
+    _register_namespaces()  # before init_app, so every app's Socket.IO server gets the handlers
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
@@ -103,7 +103,8 @@ _namespaces_registered = False
 
 
 def _register_namespaces() -> None:
-    """Socket.IO handlers live on the one SocketIO object; register them once per process."""
+    """Socket.IO handlers live on the one SocketIO object. Registered once per process before the
+    first init_app, they are kept in its list and re-attached to the server each init_app creates."""
     global _namespaces_registered
     if _namespaces_registered:
         return

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lms.accounts.models import User
@@ -73,7 +73,7 @@ def request_password_reset(email: str) -> None:
         return
     link = url_for("accounts.reset_password", token=password_reset_token(user), _external=True)
     send_mail(user.email, _l("Reset your Circles password"), "accounts/reset_password",
-              locale=user.locale, user=user, link=link,
+              locale=user.locale or str(get_locale()), user=user, link=link,
               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, request, session
@@ -40,7 +41,7 @@ def select_locale() -> str:
 def select_timezone() -> str:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
-    guessed = request.cookies.get("tz") if request else None
+    guessed = unquote(request.cookies.get("tz", "")) if request else None
     if guessed and is_timezone(guessed):
         return guessed
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
