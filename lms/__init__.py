@@ -20,8 +20,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     )
     from lms.config import load_config
 
-    if isinstance(config, dict) and config.get("INSTANCE_PATH"):
-        app.instance_path = config["INSTANCE_PATH"]
+    instance = config.get("INSTANCE_PATH") if isinstance(config, dict) else getattr(config, "INSTANCE_PATH", None)
+    if instance:
+        app.instance_path = instance
     load_config(app, config)
     app.logger.setLevel(logging.INFO)
 

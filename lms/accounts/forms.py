@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from lms.accounts.passwords import MAX_LENGTH, password_problem
@@ -16,14 +16,22 @@ def _strip(value):
 
 
 class StrongPassword:
-    """Checks the password policy against the form's email and name fields."""
+    """Checks the password policy against the form's email and name fields, or, on forms without
+    them (reset, change), against the account the route set as `form.account`."""
 
     def __call__(self, form, field):
-        email = getattr(form, "email", None)
-        name = getattr(form, "name", None)
-        problem = password_problem(field.data or "", email.data if email else "", name.data if name else "")
+        account = getattr(form, "account", None)
+        email = form.email.data if "email" in form else (account.email if account else "")
+        name = form.name.data if "name" in form else (account.name if account else "")
+        problem = password_problem(field.data or "", email or "", name or "")
         if problem:
             raise ValidationError(problem)
+
+
+def _known_timezone(value):
+    """The browser's guess, filled in by JavaScript: kept only if it names a real timezone."""
+    value = _strip(value)
+    return value if value and is_timezone(value) else None
 
 
 class TimezoneField(StringField):
@@ -40,7 +48,7 @@ class RegisterForm(FlaskForm):
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
     )
-    timezone = HiddenField()
+    timezone = HiddenField(filters=[_known_timezone])
     next = HiddenField()
 
 
@@ -71,7 +79,8 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("Same as my browser"))] + list(LANGUAGE_NAMES.items()),
+        choices=[SelectChoice("", _l("Same as my browser"))]
+        + [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         validators=[Optional()],
     )
     timezone = TimezoneField(_l("Timezone"), validators=[Optional(), Length(max=64)], filters=[_strip])
@@ -91,5 +100,5 @@ class ChangePasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """The language switcher in the page footer (works signed in or out)."""
 
-    locale = SelectField(choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     next = HiddenField()

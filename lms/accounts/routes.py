@@ -55,7 +55,7 @@ def setup():
         login_user(user)
         flash(_("Welcome! You are the administrator of this site."), "success")
         return redirect(url_for("circles.index"))
-    return render_template("accounts/setup.html", form=form)
+    return render_template("accounts/setup.html", form=form), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -90,7 +90,10 @@ def login():
         user = ops.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
+            locale = session.get("locale")  # the language chosen before signing in stays
             session.clear()  # a fresh session on sign-in (no fixation)
+            if locale:
+                session["locale"] = locale
             login_user(user, remember=form.remember.data)
             current_app.logger.info("sign-in ok user=%s ip=%s", user.id, request.remote_addr)
             return redirect_next(form.next.data)
@@ -105,6 +108,9 @@ def login():
 def logout():
     logout_user()
     session.clear()
+    # session.clear() also dropped logout_user's note to delete the "keep me signed in" cookie;
+    # without it that cookie would sign the person straight back in.
+    session["_remember"] = "clear"
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -119,7 +125,7 @@ def forgot_password():
         flash(_("If an account uses this address, we have sent it a link to reset the password. "
                 "It works for one hour. Check your spam folder too."), "info")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/forgot_password.html", form=form)
+    return render_template("accounts/forgot_password.html", form=form), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -130,13 +136,15 @@ def reset_password(token: str):
         flash(str(error), "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
+    form.account = user  # the password policy also refuses the account's own name and email
     if form.validate_on_submit():
         ops.set_password(user, form.password.data)
         db.session.commit()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         logout_user()
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form, user=user)
+    return render_template("accounts/reset_password.html", form=form, user=user), \
+        (422 if form.is_submitted() else 200)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -166,6 +174,7 @@ def profile():
 def change_password():
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")
+    password_form.account = current_user
     if password_form.validate_on_submit():
         try:
             ops.change_password(current_user, password_form.current.data, password_form.password.data)
@@ -173,7 +182,10 @@ def change_password():
             password_form.current.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # stay signed in here; other sessions are now void
+            # stay signed in here (other sessions are now void); the real object, not the proxy,
+            # which would otherwise resolve to itself for the rest of the request
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 422

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.circles.models import CircleKind, JoinPolicy, Role
 
@@ -37,9 +38,10 @@ ROLE_LABELS = {
 class CircleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
     description = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
                        default=CircleKind.teaching.value)
-    join_policy = SelectField(_l("How people join"), choices=[(p.value, label) for p, label in POLICY_LABELS.items()],
+    join_policy = SelectField(_l("How people join"),
+                              choices=[SelectChoice(p.value, label) for p, label in POLICY_LABELS.items()],
                               default=JoinPolicy.code.value)
     require_real_name = BooleanField(_l("Ask for the real name on joining"))
     require_student_no = BooleanField(_l("Ask for the student number on joining"))
@@ -70,7 +72,8 @@ class InviteForm(FlaskForm):
 
 
 class CourseCodesForm(FlaskForm):
-    count = IntegerField(_l("How many codes"), validators=[DataRequired(), NumberRange(min=1, max=500)], default=30)
+    # InputRequired, not DataRequired: 0 is typed input and deserves the range message, not "required".
+    count = IntegerField(_l("How many codes"), validators=[InputRequired(), NumberRange(min=1, max=500)], default=30)
     batch = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
     expires_at = DateTimeLocalField(_l("Expires (empty: never)"), validators=[Optional()])
 

@@ -294,7 +294,13 @@ def generate_course_codes(circle: Circle, count: int, *, batch: str, expires_at:
 
 def update_identity(membership: Membership, *, display_name: str, real_name: str | None,
                     student_no: str | None) -> None:
-    """Change how a member appears in the circle (the same everywhere in it)."""
+    """Change how a member appears in the circle (the same everywhere in it).
+
+    Raises CircleError if a student or member would blank the real name or student number the
+    circle asks for (staff are not asked for them).
+    """
+    if not membership.is_staff:
+        _check_identity(membership.circle, real_name, student_no)
     membership.display_name = display_name.strip()
     membership.real_name = (real_name or "").strip() or None
     membership.student_no = (student_no or "").strip() or None

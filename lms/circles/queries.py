@@ -83,18 +83,29 @@ _ROLE_ORDER = db.case(
 
 
 def members_page(circle: Circle, *, page: int = 1, per_page: int = 50, search: str | None = None,
-                 role: Role | None = None, status: MembershipStatus = MembershipStatus.active):
-    """One page of a circle's members, staff first then by name; searchable by any identity field."""
+                 role: Role | None = None, status: MembershipStatus = MembershipStatus.active,
+                 search_private: bool = False):
+    """One page of a circle's members, staff first then by name; searchable by the display name, and
+    with `search_private` (staff only) by real name and student number too.
+
+    Students must not search the private fields: a match would tell them whose number it is.
+    """
     query = db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == status)
     if role is not None:
         query = query.where(Membership.role == role)
     if search:
-        like = f"%{search.strip().lower()}%"
-        query = query.where(db.or_(db.func.lower(Membership.display_name).like(like),
-                                   db.func.lower(Membership.real_name).like(like),
-                                   db.func.lower(Membership.student_no).like(like)))
+        like = f"%{_escape_like(search.strip().lower())}%"
+        fields = [Membership.display_name]
+        if search_private:
+            fields += [Membership.real_name, Membership.student_no]
+        query = query.where(db.or_(*(db.func.lower(f).like(like, escape="\\") for f in fields)))
     query = query.order_by(_ROLE_ORDER, Membership.display_name, Membership.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def _escape_like(text: str) -> str:
+    """`text` matched literally by LIKE: % and _ typed in a search are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def staff_members(circle: Circle) -> list[Membership]:

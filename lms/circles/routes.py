@@ -7,6 +7,7 @@ import io
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from lms.circles import bp
 from lms.circles import operations as ops
@@ -18,6 +19,7 @@ from lms.circles.models import Circle, CircleKind, CourseCode, JoinPolicy, Membe
 from lms.core.images import ImageRejected, image_response
 from lms.core.i18n import from_local
 from lms.core.permissions import require
+from lms.core.types import utcnow
 from lms.extensions import db, limiter
 
 
@@ -166,6 +168,8 @@ def _join_page(circle: Circle, form: JoinForm | None = None, status: int = 200):
 def join_circle(circle_id: int):
     """Join an open circle, or ask to join one that needs approval, from its page."""
     circle = q.get_circle_or_404(circle_id, current_user, preview=True)
+    if circle.active_role(current_user) is not None:
+        return redirect(url_for("circles.home", circle_id=circle.id))
     form = JoinForm()
     if not form.validate_on_submit():
         return _join_page(circle, form, 422)
@@ -224,14 +228,14 @@ def join_with_code(code: str):
         flash(_("There is no circle with this code. Check it for typos."), "error")
         return render_template("circles/join_code.html", form=JoinCodeForm(code=code)), 404
     circle = target.circle if isinstance(target, CourseCode) else target
+    me = circle.membership_of(current_user)
+    if me is not None and me.status == MembershipStatus.active:  # before any refusal: they are in already
+        flash(_("You are already a member of this circle."), "info")
+        return redirect(url_for("circles.home", circle_id=circle.id))
     problem = _code_problem(target)
     if problem:
         flash(problem, "error")
         return render_template("circles/join_code.html", form=JoinCodeForm()), 410
-    me = circle.membership_of(current_user)
-    if me is not None and me.status == MembershipStatus.active:
-        flash(_("You are already a member of this circle."), "info")
-        return redirect(url_for("circles.home", circle_id=circle.id))
     form = JoinForm()
     _identity_defaults(form)
     if form.validate_on_submit():
@@ -310,9 +314,14 @@ def invite(token: str):
 @login_required
 def leave(circle_id: int):
     circle = q.get_circle_or_404(circle_id, current_user)
-    require(circle.can_leave(current_user))
+    membership = circle.membership_of(current_user)
+    require(membership is not None and membership.is_active)
     if ConfirmForm().validate_on_submit():
-        ops.leave_circle(circle.membership_of(current_user))
+        try:
+            ops.leave_circle(membership)  # refuses the owner, with the reason
+        except ops.CircleError as error:
+            flash(str(error), "error")
+            return redirect(url_for("circles.home", circle_id=circle.id))
         db.session.commit()
         flash(_("You have left %(name)s.", name=circle.name), "info")
     return redirect(url_for("circles.index"))
@@ -325,8 +334,17 @@ def _invite_form(circle: Circle) -> InviteForm:
     roles = [Role.student, Role.member] if circle.kind != CircleKind.teaching else [Role.student]
     if circle.can_change_roles(current_user):
         roles += [Role.assistant, Role.teacher]
-    form.role.choices = [(r.value, ROLE_LABELS[r]) for r in roles]
+    form.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in roles]
     return form
+
+
+def _expiry_in_future(field) -> bool:
+    """An expiry already past would make a link or codes that never work: say so instead."""
+    expires_at = from_local(field.data)
+    if expires_at is not None and expires_at <= utcnow():
+        field.errors.append(_("Choose a time in the future, or leave it empty."))
+        return False
+    return True
 
 
 @bp.route("/c/<int:circle_id>/enrol")
@@ -362,7 +380,7 @@ def create_invite(circle_id: int):
     circle = q.get_circle_or_404(circle_id, current_user)
     require(circle.can_manage_members(current_user))
     form = _invite_form(circle)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _expiry_in_future(form.expires_at):
         return _enrol_page(circle, invite_form=form, status=422)
     try:
         invite = ops.create_invite(circle, current_user, role=Role(form.role.data), max_uses=form.max_uses.data,
@@ -394,7 +412,7 @@ def create_course_codes(circle_id: int):
     circle = q.get_circle_or_404(circle_id, current_user)
     require(circle.can_manage_members(current_user))
     form = CourseCodesForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _expiry_in_future(form.expires_at):
         return _enrol_page(circle, codes_form=form, status=422)
     codes = ops.generate_course_codes(circle, form.count.data, batch=form.batch.data,
                                       expires_at=from_local(form.expires_at.data))
@@ -432,7 +450,8 @@ def members(circle_id: int):
     role = request.args.get("role")
     page = q.members_page(circle, page=request.args.get("page", 1, type=int),
                           per_page=current_app.config["MEMBERS_PER_PAGE"], search=request.args.get("q"),
-                          role=Role(role) if role in Role.__members__ else None, status=status)
+                          role=Role(role) if role in Role.__members__ else None, status=status,
+                          search_private=manage)
     return render_template("circles/members.html", circle=circle, page=page, manage=manage, status=status,
                            can_change_roles=circle.can_change_roles(current_user), role_labels=ROLE_LABELS,
                            pending=q.pending_count(circle) if manage else 0, confirm=ConfirmForm(),
@@ -460,19 +479,23 @@ def edit_member(circle_id: int, membership_id: int):
     require(circle.can_manage_members(current_user) or membership.user_id == current_user.id)
     form = IdentityForm(obj=membership)
     role_form = RoleForm(prefix="role", role=membership.role.value)
-    role_form.role.choices = [(r.value, ROLE_LABELS[r]) for r in Role if r != Role.owner]
+    role_form.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role if r != Role.owner]
     if form.validate_on_submit():
-        ops.update_identity(membership, display_name=form.display_name.data, real_name=form.real_name.data,
-                            student_no=form.student_no.data)
-        db.session.commit()
-        flash(_("Saved. This is how %(name)s appears everywhere in the circle.", name=membership.display_name),
-              "success")
-        return redirect(url_for("circles.members", circle_id=circle.id))
+        try:
+            ops.update_identity(membership, display_name=form.display_name.data, real_name=form.real_name.data,
+                                student_no=form.student_no.data)
+        except ops.CircleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Saved. This is how %(name)s appears everywhere in the circle.", name=membership.display_name),
+                  "success")
+            return redirect(url_for("circles.members", circle_id=circle.id))
     return render_template("circles/edit_member.html", circle=circle, membership=membership, form=form,
                            role_form=role_form, confirm=ConfirmForm(),
                            can_change_roles=circle.can_change_roles(current_user) and membership.user_id != current_user.id,
                            can_transfer=circle.can_transfer_ownership(current_user) and membership.role != Role.owner
-                           and membership.is_active), (422 if form.errors else 200)
+                           and membership.is_active), (422 if form.is_submitted() else 200)
 
 
 def _member_action(circle_id: int, membership_id: int, predicate: str):
@@ -487,16 +510,18 @@ def _member_action(circle_id: int, membership_id: int, predicate: str):
 def change_role(circle_id: int, membership_id: int):
     circle, membership = _member_action(circle_id, membership_id, "can_change_roles")
     form = RoleForm(prefix="role")
-    form.role.choices = [(r.value, ROLE_LABELS[r]) for r in Role if r != Role.owner]
-    if form.validate_on_submit():
-        try:
-            ops.change_role(membership, Role(form.role.data), current_user)
-        except ops.CircleError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is now: %(role)s.", name=membership.display_name, role=ROLE_LABELS[membership.role]),
-                  "success")
+    form.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role if r != Role.owner]
+    if not form.validate_on_submit():
+        flash(_("Choose one of the roles offered."), "error")
+        return redirect(url_for("circles.members", circle_id=circle.id))
+    try:
+        ops.change_role(membership, Role(form.role.data), current_user)
+    except ops.CircleError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is now: %(role)s.", name=membership.display_name, role=ROLE_LABELS[membership.role]),
+              "success")
     return redirect(url_for("circles.members", circle_id=circle.id))
 
 

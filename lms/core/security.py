@@ -16,7 +16,8 @@ def content_security_policy() -> str:
             "style-src 'self'",
             f"img-src 'self' data: blob:{extra_media}",
             f"media-src 'self' blob:{extra_media}",
-            f"connect-src 'self' ws: wss:{extra_media}",
+            # Socket.IO's websocket on this host only: bare "ws: wss:" would allow any host.
+            f"connect-src 'self' ws://{request.host} wss://{request.host}{extra_media}",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",

@@ -34,6 +34,11 @@ def render_markdown(source: str | None) -> Markup:
 
 
 def _drop_remote_images(tag: str, attribute: str, value: str):
-    if tag == "img" and attribute == "src" and not value.startswith("/"):
+    # A path on this site only: "//host/x.png" is protocol-relative, i.e. another site.
+    if tag == "img" and attribute == "src" and not _is_local_path(value):
         return None
     return value
+
+
+def _is_local_path(value: str) -> bool:
+    return value.startswith("/") and not value.startswith("//") and "\\" not in value

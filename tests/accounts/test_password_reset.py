@@ -1,0 +1,177 @@
+"""Password reset by mailed link, through HTTP; mail is read from <instance>/mail/."""
+from __future__ import annotations
+
+import email
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from lms.accounts import operations as account_ops
+from lms.accounts.models import User
+from lms.extensions import db
+from tests.fixtures.app import page_text
+from tests.fixtures.factories import PASSWORD
+
+NEW_PASSWORD = "seven green lanterns"
+SENT = "If an account uses this address, we have sent it a link to reset the password."
+
+
+class Mailbox:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def messages(self) -> list[email.message.Message]:
+        if not self.folder.exists():
+            return []
+        return [email.message_from_bytes(p.read_bytes()) for p in sorted(self.folder.glob("*.eml"))]
+
+    def reset_path(self) -> str:
+        """The path of the reset link in the only message sent."""
+        [message] = self.messages()
+        body = message.get_payload(decode=True).decode()
+        [link] = re.findall(r"https?://\S+/password/reset/\S+", body)
+        return urlsplit(link).path
+
+
+@pytest.fixture
+def mailbox(app, tmp_path, monkeypatch) -> Mailbox:
+    """The app writes mail under its instance folder; give it a fresh one for this test."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    return Mailbox(tmp_path / "mail")
+
+
+def _forgot(client, address):
+    return client.post("/password/forgot", data={"email": address})
+
+
+def _login(client, address, password):
+    return client.post("/login", data={"email": address, "password": password})
+
+
+def test_reset_request_mails_a_link(client, make, mailbox):
+    """Does asking for a reset for a known email send one message with a link to that address?"""
+    make.user(email="bob@example.org")
+    response = _forgot(client, "Bob@Example.org")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert SENT in page_text(client.get("/login"))
+    [message] = mailbox.messages()
+    assert message["To"] == "bob@example.org"
+    assert "Reset your Circles password" in message["Subject"]
+    assert mailbox.reset_path().startswith("/password/reset/")
+
+
+def test_unknown_email_gets_the_same_answer_and_no_mail(client, make, mailbox):
+    """Does an unknown email get the same confirmation as a known one, with nothing sent?"""
+    make.user(email="bob@example.org")
+    unknown = _forgot(client, "nobody@example.org")
+    unknown_page = page_text(client.get("/login"))
+    assert mailbox.messages() == []
+    known = _forgot(client, "bob@example.org")
+    known_page = page_text(client.get("/login"))
+    assert unknown.status_code == known.status_code == 302
+    assert unknown.headers["Location"] == known.headers["Location"]
+    assert SENT in unknown_page and unknown_page == known_page
+    assert len(mailbox.messages()) == 1
+
+
+def test_disabled_account_gets_no_reset_mail(client, make, mailbox):
+    """Is no reset link sent to a disabled account (it could not sign in anyway)?"""
+    admin = make.user(is_admin=True)
+    user = make.user(email="bob@example.org")
+    account_ops.set_disabled(user, True, admin)
+    db.session.commit()
+    assert _forgot(client, "bob@example.org").status_code == 302
+    assert mailbox.messages() == []
+
+
+def test_forgot_form_refuses_a_non_address(client, make, mailbox):
+    """Is something that is not an email address refused with 422 and nothing sent?"""
+    make.user()
+    response = _forgot(client, "not an address")
+    assert response.status_code == 422
+    assert mailbox.messages() == []
+
+
+def test_link_sets_a_new_password(client, make, mailbox, app):
+    """Does the mailed link let the person choose a new password, after which only the new one works?"""
+    make.user(email="bob@example.org")
+    _forgot(client, "bob@example.org")
+    path = mailbox.reset_path()
+    form = client.get(path)
+    assert form.status_code == 200
+    assert "bob@example.org" in page_text(form)
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert "Your password has been changed." in page_text(client.get("/login"))
+    assert _login(app.test_client(), "bob@example.org", PASSWORD).status_code == 401
+    assert _login(app.test_client(), "bob@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_reset_refuses_a_weak_password(client, make, mailbox, app):
+    """Is a weak new password refused with the reason, leaving the old one working?"""
+    make.user(email="bob@example.org")
+    _forgot(client, "bob@example.org")
+    path = mailbox.reset_path()
+    response = client.post(path, data={"password": "password123", "confirm": "password123"})
+    assert response.status_code == 422
+    assert "too easy to guess" in page_text(response)
+    assert _login(app.test_client(), "bob@example.org", PASSWORD).status_code == 302
+
+
+def test_link_works_only_once(client, make, mailbox):
+    """Is a used reset link refused the second time, with a message?"""
+    make.user(email="bob@example.org")
+    _forgot(client, "bob@example.org")
+    path = mailbox.reset_path()
+    client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    again = client.get(path)
+    assert again.status_code == 302 and again.headers["Location"].endswith("/password/forgot")
+    assert "This reset link was already used." in page_text(client.get("/password/forgot"))
+    second = client.post(path, data={"password": "another fine sentence", "confirm": "another fine sentence"})
+    assert second.status_code == 302
+    assert _login(client, "bob@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_expired_link_is_refused(client, make, mailbox, app, monkeypatch):
+    """Is a link older than PASSWORD_RESET_MAX_AGE refused with the "expired" message?"""
+    make.user(email="bob@example.org")
+    _forgot(client, "bob@example.org")
+    path = mailbox.reset_path()
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert "This reset link has expired." in page_text(client.get("/password/forgot"))
+    assert _login(client, "bob@example.org", PASSWORD).status_code == 302
+
+
+def test_forged_link_is_refused(client, make):
+    """Is a made-up or tampered token refused with a message?"""
+    make.user()
+    response = client.get("/password/reset/not-a-real-token")
+    assert response.status_code == 302
+    assert "This reset link is not valid." in page_text(client.get("/password/forgot"))
+
+
+def test_reset_signs_out_other_sessions(client, make, mailbox, app):
+    """After a reset, are the person's other signed-in sessions signed out?"""
+    user = make.user(email="bob@example.org")
+    laptop = app.test_client()
+    assert _login(laptop, "bob@example.org", PASSWORD).status_code == 302
+    assert laptop.get("/profile").status_code == 200
+    _forgot(client, "bob@example.org")
+    client.post(mailbox.reset_path(), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = laptop.get("/profile")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.get(User, user.id).session_version == 2
+
+
+def test_reset_refuses_the_accounts_own_email_as_password(client, make, mailbox):
+    """Does the new password policy on the reset form also refuse one built from the account's email?"""
+    make.user(email="marigold@example.org")
+    _forgot(client, "marigold@example.org")
+    weak = "my marigold secret"
+    response = client.post(mailbox.reset_path(), data={"password": weak, "confirm": weak})
+    assert response.status_code == 422
+    assert "Do not use your name or email address in your password." in page_text(response)
