@@ -4,5 +4,7 @@ from __future__ import annotations
 
 def register(app) -> None:
     from lms.accounts.cli import cli as users_cli
+    from lms.demo import cli as demo_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

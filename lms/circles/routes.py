@@ -466,7 +466,7 @@ def members_csv(circle_id: int):
     page = q.members_page(circle, page=1, per_page=100000)
     rows = [[_("Name in circle"), _("Real name"), _("Student number"), _("Role"), _("Email"), _("Joined (UTC)")]]
     for m in page.items:
-        rows.append([m.display_name, m.real_name or "", m.student_no or "", m.role.value, m.user.email,
+        rows.append([m.display_name, m.real_name or "", m.student_no or "", str(ROLE_LABELS[m.role]), m.user.email,
                      m.joined_at.isoformat()])
     return _csv_response(rows, f"roster-{circle.id}.csv")
 

@@ -26,5 +26,6 @@ def init_app(app) -> None:
             "policy_label": POLICY_LABELS.get,
             "current_locale": str(get_locale()),
             "html_lang": "zh-Hans" if str(get_locale()) == "zh_Hans" else "en",
-            "language_form": lambda: LanguageForm(locale=str(get_locale()), next=request.full_path.rstrip("?")),
+            "language_form": lambda: LanguageForm(formdata=None, locale=str(get_locale()),
+                                                      next=request.full_path.rstrip("?")),
         }

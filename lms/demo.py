@@ -1,0 +1,240 @@
+"""The demo school: `flask demo load` fills a site with a school, its classes and its people."""
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+import click
+from flask.cli import with_appcontext
+
+from lms.accounts import operations as account_ops
+from lms.accounts.models import User
+from lms.circles import operations as circle_ops
+from lms.circles.codes import format_code
+from lms.circles.models import Circle, CircleKind, CourseCode, Invite, JoinPolicy, Membership, MembershipStatus, Role
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.orgs import operations as org_ops
+from lms.orgs.models import Organization, OrgRole
+
+ORG_NAME = "Sunrise Dance & Arts School"
+EMAIL_DOMAIN = "sunrise.example.org"
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to read aloud
+
+#: (account name, email local part); the first becomes the school's administrator
+ADMIN = ("Grace Lin 林雅琴", "grace.lin")
+TEACHERS = [("Mei Chen 陈美", "mei.chen"), ("David Okafor", "david.okafor")]
+#: (real name, the name classmates see, email local part)
+STUDENTS = [
+    ("张云妮", "云妮", "zhang.yunni"), ("李浩然", "Haoran", "li.haoran"), ("王梓涵", "梓涵", "wang.zihan"),
+    ("刘思雨", "Siyu", "liu.siyu"), ("陈一鸣", "一鸣", "chen.yiming"), ("杨欣怡", "Cindy", "yang.xinyi"),
+    ("赵子轩", "子轩", "zhao.zixuan"), ("黄诗琪", "Kiki", "huang.shiqi"), ("周俊杰", "俊杰", "zhou.junjie"),
+    ("吴佳怡", "Jia", "wu.jiayi"), ("Emma Johnson", "Emma J.", "emma.johnson"), ("Liam Smith", "Liam", "liam.smith"),
+    ("Olivia Brown", "Liv", "olivia.brown"), ("Noah Williams", "Noah W.", "noah.williams"),
+    ("Sofía García", "Sofi", "sofia.garcia"), ("Lucas Martin", "Lucas", "lucas.martin"),
+    ("Aiko Tanaka", "Aiko", "aiko.tanaka"), ("Minjun Kim", "Minjun", "minjun.kim"),
+    ("Priya Sharma", "Priya", "priya.sharma"), ("Mateo Rossi", "Mateo", "mateo.rossi"),
+    ("孙雨桐", "雨桐", "sun.yutong"), ("马天宇", "Tony", "ma.tianyu"), ("朱可馨", "可馨", "zhu.kexin"),
+    ("胡博文", "博文", "hu.bowen"), ("郭晓彤", "Tina", "guo.xiaotong"), ("Chloé Dubois", "Chloé", "chloe.dubois"),
+    ("Ethan Nguyen", "Ethan", "ethan.nguyen"), ("Hannah Müller", "Hannah", "hannah.mueller"),
+    ("Yusuf Demir", "Yusuf", "yusuf.demir"), ("Amara Okoye", "Amara", "amara.okoye"),
+]
+#: which students (by position in STUDENTS) are where
+JAZZ_STUDENTS = range(0, 16)
+JAZZ_REQUESTS = range(16, 19)  #: asked to join the jazz class, waiting for the teacher
+PIANO_STUDENTS = range(11, 27)
+CORNER_MEMBERS = [*range(0, 6), *range(24, 30)]
+
+
+class DemoError(click.ClickException):
+    """The demo school cannot be loaded (it exists already, or a demo email is taken)."""
+
+
+@dataclass
+class DemoAccount:
+    role: str
+    name: str
+    email: str
+
+
+@dataclass
+class DemoSchool:
+    org: Organization
+    accounts: list[DemoAccount]
+    circles: list[Circle]
+    invite: Invite
+    course_codes: list[CourseCode]
+
+
+def email(local: str) -> str:
+    return f"{local}@{EMAIL_DOMAIN}"
+
+
+def random_password() -> str:
+    """A password that is easy to type and read aloud: demo-xxxx-xxxx (40 random bits)."""
+    def part() -> str:
+        return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4))
+
+    return f"demo-{part()}-{part()}"
+
+
+def find_demo_org() -> Organization | None:
+    return db.session.scalar(db.select(Organization).where(Organization.name == ORG_NAME).limit(1))
+
+
+def load_demo(password: str) -> DemoSchool:
+    """Build the demo school through the real operations, every account with `password`.
+
+    On a site with no account yet, a site administrator is created too (the first-run page
+    stops showing once any account exists). Flushes, never commits. Raises DemoError if the
+    school exists already or one of its email addresses is taken.
+    """
+    if find_demo_org() is not None:
+        raise DemoError(f"The demo school “{ORG_NAME}” is already loaded.")
+    accounts: list[DemoAccount] = []
+
+    def register(role: str, name: str, local: str, **kwargs) -> User:
+        try:
+            user = account_ops.register_user(email(local), password, name, **kwargs)
+        except account_ops.AccountError as error:
+            raise DemoError(f"{email(local)}: {error}") from None
+        accounts.append(DemoAccount(role, name, user.email))
+        return user
+
+    if db.session.scalar(db.select(User.id).limit(1)) is None:
+        register("site admin", "Site Administrator", "site.admin", is_admin=True)
+    org = org_ops.create_org(ORG_NAME, "Dance, music and art classes for children and teenagers. "
+                                       "舞蹈、音乐与美术课程。")
+    admin = register("school admin", *ADMIN, timezone="Asia/Shanghai")
+    org_ops.add_org_member(org, admin, OrgRole.admin)
+    teachers = [register("teacher", name, local, timezone="Asia/Shanghai") for name, local in TEACHERS]
+    for teacher in teachers:
+        org_ops.add_org_member(org, teacher, OrgRole.teacher)
+    students = [register("student", real_name, local) for real_name, _shown, local in STUDENTS]
+    for student in students:
+        org_ops.add_org_member(org, student, OrgRole.student)
+
+    jazz = circle_ops.create_circle(
+        teachers[0], "Jazz Dance — Beginners 爵士舞入门", org=org, kind=CircleKind.teaching,
+        join_policy=JoinPolicy.approval, require_real_name=True, require_student_no=True,
+        description="Saturday mornings, studio 2. Wear trainers and bring water.\n\n周六上午，二号练功房。",
+    )
+    org_ops.assign_teacher(jazz, teachers[1], admin)
+    for i in JAZZ_STUDENTS:
+        _enrol(jazz, students[i], i)
+    for i in JAZZ_REQUESTS:
+        real_name, shown, _local = STUDENTS[i]
+        circle_ops.request_to_join(jazz, students[i], display_name=shown, real_name=real_name,
+                                   student_no=_student_no(i), message="I danced hip-hop for a year. 我想加入！")
+
+    piano = circle_ops.create_circle(
+        teachers[1], "Piano Foundations 钢琴基础", org=org, kind=CircleKind.teaching, join_policy=JoinPolicy.code,
+        description="Reading music, scales and your first pieces. Practise 15 minutes a day.",
+    )
+    for i in PIANO_STUDENTS:
+        _enrol(piano, students[i], i)
+    invite = circle_ops.create_invite(piano, teachers[1], role=Role.student, max_uses=20,
+                                      expires_at=utcnow() + timedelta(days=30))
+    codes = circle_ops.generate_course_codes(piano, 10, batch="Spring term", expires_at=None)
+
+    corner = circle_ops.create_circle(
+        admin, "Parents' Corner 家长角", org=org, kind=CircleKind.community, join_policy=JoinPolicy.open,
+        description="News from the school, lost and found, car-sharing to performances.",
+    )
+    for teacher in teachers:
+        circle_ops.add_member(corner, teacher, Role.member)
+    for i in CORNER_MEMBERS:
+        circle_ops.add_member(corner, students[i], Role.member, via="open", display_name=STUDENTS[i][1])
+    return DemoSchool(org=org, accounts=accounts, circles=[jazz, piano, corner], invite=invite,
+                      course_codes=codes)
+
+
+def _student_no(i: int) -> str:
+    return f"SR2026-{i + 1:03d}"
+
+
+def _enrol(circle: Circle, user: User, i: int) -> None:
+    real_name, shown, _local = STUDENTS[i]
+    circle_ops.add_member(circle, user, Role.student, via="roster", display_name=shown, real_name=real_name,
+                          student_no=_student_no(i))
+
+
+def demo_users() -> list[User]:
+    """Every account of the demo school, by id."""
+    return list(db.session.scalars(
+        db.select(User).where(User.email.like(f"%@{EMAIL_DOMAIN}")).order_by(User.id)
+    ))
+
+
+def set_demo_passwords(password: str) -> int:
+    """Give every demo account `password` (signing out their sessions); returns how many."""
+    users = demo_users()
+    for user in users:
+        account_ops.set_password(user, password)
+    return len(users)
+
+
+# -- `flask demo` ----------------------------------------------------------------------------
+
+@click.group("demo")
+def cli():
+    """The demo school, to try every role on a fresh site."""
+
+
+@cli.command("load")
+@click.option("--password", help="Password for every demo account (default: a new random one).")
+@click.option("--reset-passwords", is_flag=True,
+              help="If the demo school exists, give its accounts a new password instead of doing nothing.")
+@with_appcontext
+def load(password: str | None, reset_passwords: bool):
+    """Load the demo school "Sunrise Dance & Arts School": a school admin, two teachers,
+    thirty students, three circles, pending join requests, an invite link and course codes.
+
+    Does nothing if the school already exists (with --reset-passwords: sets a new password on
+    its accounts). Prints every account with its role; all share one password, printed once and
+    stored only as a hash. Exits 1 if one of the demo email addresses belongs to someone else.
+    """
+    password = password or random_password()
+    if find_demo_org() is not None:
+        if not reset_passwords:
+            click.echo(f"The demo school “{ORG_NAME}” is already loaded; nothing to do.")
+            click.echo("Its accounts keep the password printed when it was loaded "
+                       "(`flask demo load --reset-passwords` sets a new one).")
+            return
+        count = set_demo_passwords(password)
+        db.session.commit()
+        click.echo(f"New password for the {count} demo accounts: {password}")
+        return
+    school = load_demo(password)
+    db.session.commit()
+    _print_school(school, password)
+
+
+def _print_school(school: DemoSchool, password: str) -> None:
+    click.echo(f"Demo school loaded: {school.org.name}\n")
+    click.echo("Circles:")
+    for circle in school.circles:
+        pending = db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
+            Membership.circle_id == circle.id, Membership.status == MembershipStatus.pending))
+        extra = f", {pending} waiting for approval" if pending else ""
+        click.echo(f"  /c/{circle.id}  {circle.name}  ({circle.member_count} members{extra}; "
+                   f"join code {format_code(circle.join_code)})")
+    click.echo(f"  invite link for {school.circles[1].name}: /i/{school.invite.token}")
+    click.echo(f"  course codes (batch “Spring term”): "
+               f"{', '.join(format_code(c.code) for c in school.course_codes[:3])}, …\n")
+    rows = [("role", "name", "email")] + [(a.role, a.name, a.email) for a in school.accounts]
+    widths = [max(_width(row[col]) for row in rows) for col in range(2)]
+    for role, name, address in rows:
+        click.echo(f"{_pad(role, widths[0])}  {_pad(name, widths[1])}  {address}")
+    click.echo(f"\nPassword for every demo account: {password}")
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
