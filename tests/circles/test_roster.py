@@ -336,8 +336,8 @@ def test_roster_csv(client, make, login):
     rows = read_csv(response)
     assert rows[0] == ["Name in circle", "Real name", "Student number", "Role", "Email", "Joined (UTC)"]
     by_email = {row[4]: row for row in rows[1:]}
-    assert by_email["owner@example.org"][:4] == ["Ms Owner", "", "", "owner"]
-    assert by_email["pat@example.org"][:4] == ["Pat", "Patricia Chen", "S-1", "student"]
+    assert by_email["owner@example.org"][:4] == ["Ms Owner", "", "", "Owner"]
+    assert by_email["pat@example.org"][:4] == ["Pat", "Patricia Chen", "S-1", "Student"]
     assert by_email["evil@example.org"][:3] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+SUM(A1)", "'@cmd"]
     assert by_email["neg@example.org"][:2] == ["'-2+3", "'\t=1"]
     assert len(rows) == 5
