@@ -21,8 +21,9 @@ def redis_env(tmp_path):
         import redis
 
         try:
-            available = redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-            redis.Redis.from_url(url).flushdb()  # rate-limit counters of earlier runs
+            with redis.Redis.from_url(url, socket_connect_timeout=2) as connection:
+                available = connection.ping()
+                connection.flushdb()  # rate-limit counters of earlier runs
         except redis.RedisError:
             available = False
     require_service("Redis", available, "LMS_TEST_REDIS_URL is not set or Redis does not answer")
