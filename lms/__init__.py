@@ -92,12 +92,18 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts_bp
     from lms.admin.routes import bp as admin_bp
     from lms.circles.routes import bp as circles_bp
+    from lms.grading.routes import bp as grading_bp
+    from lms.homework.routes import bp as homework_bp
     from lms.orgs.routes import bp as orgs_bp
+    from lms.uploads.routes import bp as uploads_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(circles_bp)
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(uploads_bp)
+    app.register_blueprint(homework_bp)
+    app.register_blueprint(grading_bp)
 
 
 _namespaces_registered = False

@@ -1,0 +1,145 @@
+"""Rubrics, grade categories, grades (with their history and release), regrade requests."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.circles.models import Circle
+from lms.core.types import UTCDateTime, enum_column, utcnow
+from lms.extensions import db
+
+
+class Rubric(db.Model):
+    """A reusable scoring guide of a circle: criteria, each with levels worth points."""
+
+    __tablename__ = "rubrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    circle: Mapped[Circle] = relationship()
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="rubric", order_by="Criterion.position", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.criteria)
+
+
+class Criterion(db.Model):
+    __tablename__ = "rubric_criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(sa.ForeignKey("rubrics.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: most points this criterion gives
+    points: Mapped[float] = mapped_column(sa.Float)
+    #: [{"title": "Excellent", "points": 10, "description": "…"}, …] from best to worst
+    levels: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    rubric: Mapped[Rubric] = relationship(back_populates="criteria")
+
+
+class GradeCategory(db.Model):
+    """A weighted group of assignments in the gradebook ("Homework 40 %, Final performance 60 %")."""
+
+    __tablename__ = "grade_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: percent of the course total; the weights of a circle's categories should add up to 100
+    weight: Mapped[float] = mapped_column(sa.Float, default=0)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Grade(db.Model):
+    """The current grade of one student for one assignment. Every change is also kept in
+    GradeChange; students see it only once `released_at` is set."""
+
+    __tablename__ = "grades"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: the version that was graded
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"))
+    #: points awarded before any late penalty (None: not graded yet)
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    #: {criterion_id (as a string): points} when the assignment has a rubric
+    criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    feedback_md: Mapped[str] = mapped_column(sa.Text, default="")
+    #: percent deducted for lateness (copied from the graded submission, the teacher may waive it)
+    penalty_percent: Mapped[float] = mapped_column(sa.Float, default=0)
+    #: excused: counts neither as missing nor in totals
+    is_excused: Mapped[bool] = mapped_column(default=False)
+    graded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    assignment = relationship("Assignment")
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    graded_by: Mapped[User | None] = relationship(foreign_keys=[graded_by_id])
+
+    @property
+    def final_score(self) -> float | None:
+        """The score after the late penalty (a percentage of the assignment's points)."""
+        if self.score is None:
+            return None
+        deduction = self.assignment.points * self.penalty_percent / 100
+        return max(self.score - deduction, 0.0)
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+
+class GradeChange(db.Model):
+    """One entry of a grade's history: who did what, when, and the values after it."""
+
+    __tablename__ = "grade_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(sa.ForeignKey("grades.id", ondelete="CASCADE"), index=True)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: "graded", "released", "unreleased", "excused", "penalty_waived", "regrade_resolved"
+    action: Mapped[str] = mapped_column(sa.String(30))
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    penalty_percent: Mapped[float] = mapped_column(sa.Float, default=0)
+    feedback_md: Mapped[str] = mapped_column(sa.Text, default="")
+
+    changed_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class RegradeState(enum.StrEnum):
+    open = "open"
+    accepted = "accepted"  #: the teacher changed the grade
+    declined = "declined"
+
+
+class RegradeRequest(db.Model):
+    __tablename__ = "regrade_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(sa.ForeignKey("grades.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[RegradeState] = mapped_column(enum_column(RegradeState, name="regrade_state"), default=RegradeState.open)
+    response: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grade: Mapped[Grade] = relationship()
