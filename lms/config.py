@@ -36,6 +36,13 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAX_UPLOAD_BYTES": int,
     "MAX_VIDEO_SECONDS": int,
     "UPLOAD_EXPIRY_HOURS": int,
+    "UPLOAD_DIR": str,
+    "MAX_FILE_BYTES": int,
+    "MEDIA_MAX_ATTEMPTS": int,
+    "MEDIA_STALE_SECONDS": int,
+    "MEDIA_HEARTBEAT_SECONDS": int,
+    "MEDIA_HLS_MIN_SECONDS": int,
+    "JOBS_SCHEDULER": bool,
     "AUTO_MIGRATE": bool,
     "ENV": str,
 }
@@ -103,7 +110,23 @@ class Config:
     MAX_UPLOAD_BYTES = 2 * 1024**3
     MAX_IMAGE_BYTES = 5 * 1024**2
     MAX_VIDEO_SECONDS = 20 * 60
-    UPLOAD_EXPIRY_HOURS = 48
+    UPLOAD_EXPIRY_HOURS = 48  #: an upload with no new bytes for this long is deleted
+    UPLOAD_DIR: str | None = None  # instance/uploads when unset: partial files of chunked uploads
+    UPLOAD_CHUNK_BYTES = 8 * 1024**2  #: what the browser sends per PATCH (the server accepts up to 4×)
+    S3_PART_BYTES = 16 * 1024**2  #: part size of direct-to-bucket uploads (S3 allows 10,000 parts)
+    MAX_FILE_BYTES = 200 * 1024**2  #: attachments (documents, images)
+    MEDIA_MAX_ATTEMPTS = 3  #: processing runs before an item fails for good
+    MEDIA_STALE_SECONDS = 120  #: a worker silent this long is presumed dead; its item is re-queued
+    MEDIA_HEARTBEAT_SECONDS = 10
+    MEDIA_HLS_MIN_SECONDS = 300  #: videos at least this long also get an HLS rendition
+    MEDIA_URL_MAX_AGE = 12 * 3600  #: how long a signed media URL in a page stays valid
+    MEDIA_WORK_DIR: str | None = None  # the system temp folder when unset
+    JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
+    #: periodic jobs as data: task path → seconds between runs
+    PERIODIC_JOBS = {
+        "lms.uploads.tasks:sweep_media": 30,
+        "lms.uploads.tasks:cleanup_uploads": 3600,
+    }
     PASSWORD_RESET_MAX_AGE = 3600
     COURSE_CODE_BATCH_MAX = 500
     MEMBERS_PER_PAGE = 50
@@ -131,6 +154,7 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     SERVER_NAME = "localhost"
+    JOBS_SCHEDULER = False
 
 
 def load_config(app, config: dict | type | None) -> None:
@@ -159,6 +183,8 @@ def load_config(app, config: dict | type | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.db'}"
     if not app.config.get("STORAGE_ROOT"):
         app.config["STORAGE_ROOT"] = str(instance / "storage")
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance / "uploads")
     if not app.config.get("SOCKETIO_MESSAGE_QUEUE") and app.config.get("REDIS_URL"):
         app.config["SOCKETIO_MESSAGE_QUEUE"] = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lms import create_app  # noqa: E402
+from lms import create_app, jobs  # noqa: E402
 from lms.accounts.queries import site_is_set_up  # noqa: E402
 from lms.extensions import socketio  # noqa: E402
 
@@ -19,6 +19,7 @@ def main() -> None:
     args = parser.parse_args()
 
     app = create_app()
+    jobs.start_scheduler(app)
     with app.app_context():
         set_up = site_is_set_up()
     print(f"\nCircles is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)

@@ -3,4 +3,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.factories",
     "tests.fixtures.s3",
+    "tests.fixtures.homework",
+    "tests.fixtures.clips",
 ]

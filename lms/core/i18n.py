@@ -5,7 +5,7 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_timezone
 from flask_login import current_user
 
@@ -25,6 +25,8 @@ def normalize_locale(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a job: it chooses with force_locale for whom it writes
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = normalize_locale(session.get("locale"))
@@ -39,6 +41,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     guessed = unquote(request.cookies.get("tz", "")) if request else None

@@ -11,6 +11,7 @@ dotted path so every backend can find it.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Callable
 
 from flask import current_app
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from lms.extensions import db
 
 _PENDING = "lms_after_commit"
+_scheduler_lock = threading.Lock()
 
 
 def task_path(func: Callable | str) -> str:
@@ -77,3 +79,20 @@ def init_app(app) -> None:
     from lms.jobs.backends import make_backend
 
     app.extensions["lms_jobs"] = make_backend(app)
+    # Serving processes start the periodic jobs with their first request, so `flask` commands
+    # (migrations, shells) never run them.
+    app.before_request(lambda: start_scheduler(app))
+
+
+def start_scheduler(app) -> None:
+    """Run the periodic jobs from this process when it also runs the jobs (embedded default).
+    With RQ the workers do it (`flask jobs worker`); tests switch it off (JOBS_SCHEDULER)."""
+    from lms.jobs.backends import ThreadBackend
+    from lms.jobs.scheduler import Scheduler
+
+    if "lms_scheduler" in app.extensions or not app.config.get("JOBS_SCHEDULER"):
+        return
+    if isinstance(app.extensions["lms_jobs"], ThreadBackend):
+        with _scheduler_lock:
+            if "lms_scheduler" not in app.extensions:
+                app.extensions["lms_scheduler"] = Scheduler(app).start()

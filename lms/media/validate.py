@@ -77,7 +77,7 @@ class MediaRejected(Exception):
     def __init__(self, code: str, message: str | None = None, **params):
         self.code = code
         self.params = params
-        self.message = message or MESSAGES[code].format(**params)
+        self.message = message or MESSAGES[code].format(**_humanized(params))
         super().__init__(f"{code}: {self.message}")
 
 
@@ -112,7 +112,7 @@ def validate(path: str | os.PathLike, limits: Limits = Limits()) -> ProbeResult:
     if size == 0:
         raise MediaRejected("empty")
     if size > limits.max_bytes:
-        raise MediaRejected("too_large", size=_human_bytes(size), limit=_human_bytes(limits.max_bytes))
+        raise MediaRejected("too_large", size_bytes=size, limit_bytes=limits.max_bytes)
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     code = sniff(head)
@@ -174,9 +174,7 @@ def _check_streams(info: ProbeResult, limits: Limits) -> None:
     if not info.video_codec or not info.width or not info.height:
         raise MediaRejected("unsupported_format")
     if info.duration is not None and info.duration > limits.max_seconds:
-        raise MediaRejected(
-            "too_long", duration=_human_seconds(info.duration), limit=_human_seconds(limits.max_seconds)
-        )
+        raise MediaRejected("too_long", seconds=info.duration, limit_seconds=limits.max_seconds)
     if max(info.width, info.height) > limits.max_side or info.width * info.height > limits.max_pixels:
         raise MediaRejected("too_large_dimensions", width=info.width, height=info.height, max_side=limits.max_side)
 
@@ -216,7 +214,7 @@ def _check_decode(path, info: ProbeResult, limits: Limits) -> ProbeResult:
     if decoded <= 0:
         raise MediaRejected("corrupt")
     if decoded > limits.max_seconds + limits.duration_tolerance:
-        raise MediaRejected("too_long", duration=_human_seconds(decoded), limit=_human_seconds(limits.max_seconds))
+        raise MediaRejected("too_long", seconds=decoded, limit_seconds=limits.max_seconds)
     if claimed is None:
         return dataclasses.replace(info, duration=decoded)
     tolerance = _tolerance(claimed, limits)
@@ -232,6 +230,20 @@ def _not_the_files_fault(exc: FFmpegError) -> bool:
     """Killed by a signal or out of memory: the machine's verdict, not the file's; worth a retry."""
     killed = exc.returncode is not None and exc.returncode < 0
     return killed or "Cannot allocate memory" in exc.stderr
+
+
+def _humanized(params: dict) -> dict:
+    """`params` plus the English renderings MESSAGES uses (sizes and times stay numbers in params)."""
+    out = dict(params)
+    if "size_bytes" in params:
+        out["size"] = _human_bytes(params["size_bytes"])
+    if "limit_bytes" in params:
+        out["limit"] = _human_bytes(params["limit_bytes"])
+    if "seconds" in params:
+        out["duration"] = _human_seconds(params["seconds"])
+    if "limit_seconds" in params:
+        out["limit"] = _human_seconds(params["limit_seconds"])
+    return out
 
 
 def _tolerance(seconds: float, limits: Limits) -> float:

@@ -20,6 +20,10 @@ class Storage(Protocol):
     def put_file(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> int:
         """Store the local file at `path` under `key`; return its size."""
 
+    def move_in(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> int:
+        """Store the local file at `path` under `key` and remove `path` (a rename when the store is
+        the same disk); return the size."""
+
     def open(self, key: str) -> BinaryIO:
         """A readable binary stream of the object; raises FileNotFoundError if there is none."""
 

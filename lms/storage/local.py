@@ -50,6 +50,18 @@ class LocalStorage:
         with open(path, "rb") as f:
             return self.put(key, f, content_type)
 
+    def move_in(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> int:
+        """Rename the file at `path` to the file of `key` (copy and delete across disks); return its size."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = os.path.getsize(path)
+        try:
+            os.replace(path, target)
+        except OSError:  # another file system: copy atomically, then let go of the source
+            self.put_file(key, path)
+            Path(path).unlink()
+        return size
+
     def open(self, key: str) -> BinaryIO:
         """The file of `key` opened for reading; raises FileNotFoundError."""
         return open(self.path(key), "rb")

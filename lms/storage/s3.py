@@ -91,6 +91,12 @@ class S3Storage:
         )
         return os.path.getsize(path)
 
+    def move_in(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> int:
+        """Upload the local file at `path` to `key`, then delete the local file; return its size."""
+        size = self.put_file(key, path, content_type)
+        Path(path).unlink(missing_ok=True)
+        return size
+
     def open(self, key: str) -> BinaryIO:
         """A streaming body of the object (read it in chunks, close it); raises FileNotFoundError."""
         try:

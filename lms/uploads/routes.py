@@ -1,3 +1,258 @@
-"""Views of uploads (thin: parse, scoped lookup, permission check, one operation, commit)."""
+"""Views of uploads: the resumable upload protocol, media state, signed media URLs, the library page.
+
+The chunked protocol follows tus 1.0 core: POST creates an upload (JSON here), HEAD reports
+`Upload-Offset`, PATCH appends bytes at `Upload-Offset` (409 with the server's offset when they
+disagree), DELETE cancels. With S3 storage the browser PUTs parts straight to the bucket with
+presigned URLs and calls `complete`; the web process never carries the bytes.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.core.errors import abort_with
+from lms.extensions import db, limiter
+from lms.storage import get_storage
+from lms.storage.base import content_disposition
 from lms.uploads import bp
-from lms.uploads import models  # noqa: F401  (mappers are configured together)
+from lms.uploads import operations as ops
+from lms.uploads.models import Media, MediaKind, MediaState, UploadMode
+from lms.uploads.queries import (
+    get_own_media_or_404,
+    get_upload_or_404,
+    library as own_library,
+    media_state_json,
+    media_urls,
+    read_media_token,
+)
+
+#: The server accepts PATCH bodies up to this many times the chunk size it asks for.
+CHUNK_SLACK = 4
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr or "?"
+
+
+def _error(error: ops.UploadError):
+    response = jsonify(error={"code": error.status, "message": error.message}, **error.extra)
+    response.status_code = error.status
+    if "offset" in error.extra:
+        response.headers["Upload-Offset"] = str(error.extra["offset"])
+    return response
+
+
+@bp.get("/media/")
+@login_required
+def library():
+    items = [(m, media_urls(m) if m.is_ready else {}, media_state_json(m)) for m in own_library(current_user)]
+    return render_template("uploads/library.html", items=items,
+                           max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                           max_seconds=current_app.config["MAX_VIDEO_SECONDS"])
+
+
+@bp.post("/uploads")
+@login_required
+@limiter.limit("120 per hour", key_func=_user_key)
+def create():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort_with(400, _("The upload request could not be read. Reload the page and try again."))
+    try:
+        size = int(data.get("size"))
+        kind = MediaKind(data.get("kind") or "video")
+        circle_id = int(data["circle_id"]) if data.get("circle_id") else None
+        max_seconds = int(data["max_seconds"]) if data.get("max_seconds") else None
+    except (TypeError, ValueError):
+        abort_with(400, _("The upload request could not be read. Reload the page and try again."))
+    if circle_id is not None:
+        from lms.circles.queries import get_circle_or_404
+
+        get_circle_or_404(circle_id, current_user)
+    try:
+        upload = ops.start_upload(current_user, filename=str(data.get("filename") or ""), size=size, kind=kind,
+                                  circle_id=circle_id, max_seconds=max_seconds)
+    except ops.UploadError as error:
+        return _error(error)
+    db.session.commit()
+    body = {"token": upload.token, "media_id": upload.media_id, "mode": upload.mode.value,
+            "url": f"/uploads/{upload.token}", "offset": 0, "length": upload.length}
+    if upload.mode == UploadMode.s3:
+        body["part_size"] = upload.part_size
+    else:
+        body["chunk_size"] = current_app.config["UPLOAD_CHUNK_BYTES"]
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["url"]
+    return response
+
+
+@bp.route("/uploads/<token>", methods=["HEAD", "PATCH", "DELETE"])
+@login_required
+def chunk(token: str):
+    upload = get_upload_or_404(token, current_user)
+    if request.method == "HEAD":
+        response = make_response("", 200)
+        response.headers["Upload-Offset"] = str(ops.chunk_offset(upload) if upload.mode == UploadMode.chunks
+                                                else upload.offset)
+        response.headers["Upload-Length"] = str(upload.length)
+        return response
+    if request.method == "DELETE":
+        try:
+            ops.cancel_upload(upload)
+        except ops.UploadError as error:
+            return _error(error)
+        db.session.commit()
+        return "", 204
+    if upload.mode != UploadMode.chunks:
+        return _error(ops.UploadError(_("This upload goes straight to storage in parts."), status=409))
+    if request.mimetype != "application/offset+octet-stream":
+        return _error(ops.UploadError(_("The upload was sent in a form the server does not take."), status=415))
+    try:
+        offset = int(request.headers["Upload-Offset"])
+    except (KeyError, ValueError):
+        return _error(ops.UploadError(_("The upload was sent without its position. Reload the page and resume.")))
+    count = request.content_length
+    if count is None:
+        return _error(ops.UploadError(_("The upload was sent without its length."), status=411))
+    if count > CHUNK_SLACK * current_app.config["UPLOAD_CHUNK_BYTES"]:
+        return _error(ops.UploadError(_("Too much was sent at once. Reload the page and resume."), status=413))
+    try:
+        new_offset = ops.receive_chunk(upload, request.stream, offset=offset, count=count)
+    except ops.UploadError as error:
+        db.session.rollback()
+        return _error(error)
+    db.session.commit()
+    response = make_response("", 204)
+    response.headers["Upload-Offset"] = str(new_offset)
+    return response
+
+
+@bp.get("/uploads/<token>/parts")
+@login_required
+def parts(token: str):
+    upload = get_upload_or_404(token, current_user)
+    try:
+        listed = ops.received_parts(upload)
+    except ops.UploadError as error:
+        return _error(error)
+    return jsonify(parts=listed, part_size=upload.part_size, length=upload.length, complete=upload.is_complete)
+
+
+@bp.post("/uploads/<token>/parts")
+@login_required
+def presign(token: str):
+    upload = get_upload_or_404(token, current_user)
+    data = request.get_json(silent=True) or {}
+    try:
+        numbers = [int(n) for n in data.get("numbers", [])]
+        urls = ops.presign_parts(upload, numbers)
+    except (TypeError, ValueError) as error:
+        if isinstance(error, ops.UploadError):
+            return _error(error)
+        return _error(ops.UploadError(_("Those part numbers do not belong to this file.")))
+    return jsonify(urls=urls)
+
+
+@bp.post("/uploads/<token>/complete")
+@login_required
+def complete(token: str):
+    upload = get_upload_or_404(token, current_user)
+    try:
+        ops.complete_parts(upload)
+    except ops.UploadError as error:
+        db.session.rollback()
+        return _error(error)
+    db.session.commit()
+    return jsonify(media_state_json(upload.media))
+
+
+@bp.get("/media/<int:media_id>/state")
+@login_required
+def state(media_id: int):
+    media = get_own_media_or_404(current_user, media_id)
+    return jsonify(media_state_json(media))
+
+
+@bp.post("/media/<int:media_id>/retry")
+@login_required
+def retry(media_id: int):
+    media = get_own_media_or_404(current_user, media_id)
+    try:
+        ops.retry_media(media)
+    except ops.UploadError as error:
+        return _error(error)
+    db.session.commit()
+    return jsonify(media_state_json(media))
+
+
+@bp.get("/m/<token>/<path:name>")
+@login_required
+def serve(token: str, name: str):
+    """A file of a media item, by a signed URL issued to the current user by a page that checked
+    their right to see it. Local storage is streamed with range requests; S3 redirects to a
+    presigned URL (an HLS playlist is rewritten so each segment is presigned too)."""
+    media_id = read_media_token(token, current_user.id)
+    media = db.session.get(Media, media_id) if media_id else None
+    if media is None:
+        abort(404)
+    key, mimetype, download_name = _served_key(media, name)
+    if key is None:
+        abort(404)
+    storage = get_storage()
+    if media.hls_prefix and name.endswith(".m3u8") and storage.supports_multipart:
+        return _presigned_playlist(media, key)
+    url = storage.presigned_get_url(key, current_app.config["MEDIA_URL_MAX_AGE"], filename=download_name,
+                                    content_type=mimetype)
+    if url:
+        return redirect(url, 302)
+    try:
+        path = storage.path(key)
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=3600)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    if download_name:
+        response.headers["Content-Disposition"] = content_disposition(download_name)
+    return response
+
+
+def _served_key(media: Media, name: str) -> tuple[str | None, str | None, str | None]:
+    """(storage key, content type, download name) for a name in a signed URL; our types, never the upload's."""
+    if name == "download":
+        if media.state == MediaState.uploading:
+            return None, None, None
+        return media.original_key, "application/octet-stream", media.filename or "download"
+    if media.state != MediaState.ready or media.kind != MediaKind.video:
+        return None, None, None
+    if name == "video.mp4":
+        return media.mp4_key, "video/mp4", None
+    if name == "poster.jpg":
+        return media.poster_key, "image/jpeg", None
+    if media.hls_prefix and name.startswith("hls/"):
+        leaf = name[4:]
+        if "/" in leaf or leaf.startswith("."):
+            return None, None, None
+        if leaf.endswith(".m3u8"):
+            return f"{media.hls_prefix}/{leaf}", "application/vnd.apple.mpegurl", None
+        if leaf.endswith(".ts"):
+            return f"{media.hls_prefix}/{leaf}", "video/mp2t", None
+    return None, None, None
+
+
+def _presigned_playlist(media: Media, key: str):
+    storage = get_storage()
+    expires = current_app.config["MEDIA_URL_MAX_AGE"]
+    try:
+        text = b"".join(storage.iter_range(key)).decode("utf-8")
+    except FileNotFoundError:
+        abort(404)
+    lines = []
+    for line in text.splitlines():
+        if line and not line.startswith("#") and "/" not in line:
+            line = storage.presigned_get_url(f"{media.hls_prefix}/{line}", expires)
+        lines.append(line)
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "application/vnd.apple.mpegurl"
+    return response

@@ -1,0 +1,48 @@
+"""`flask jobs …`: run an RQ worker for the app's queues, or the periodic jobs once."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+cli = AppGroup("jobs", help="Background job workers.")
+
+
+@cli.command("worker")
+@click.option("--queues", default="media,default", show_default=True, help="Comma-separated queue names.")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Also enqueue the periodic jobs (sweeps and clean-up) from this worker.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: str, scheduler: bool, burst: bool) -> None:
+    """Run an RQ worker (JOBS_BACKEND=rq, LMS_REDIS_URL set) on QUEUES, forking a process per job.
+
+    Start as many as the machines allow, on any host that reaches Redis, the database and the
+    storage. Equivalent to `rq worker lms-media lms-default` plus the periodic jobs.
+    """
+    from rq import Queue, Worker
+
+    from lms.jobs.backends import RQBackend
+    from lms.jobs.scheduler import Scheduler
+    from lms.jobs.worker import use_app
+
+    app = current_app._get_current_object()
+    backend = app.extensions["lms_jobs"]
+    if not isinstance(backend, RQBackend):
+        raise click.ClickException("set LMS_JOBS_BACKEND=rq and LMS_REDIS_URL to run a worker")
+    use_app(app)
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    rq_queues = [Queue(f"lms-{name}", connection=backend.redis) for name in names]
+    if scheduler:
+        Scheduler(app).start()
+    Worker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")
+
+
+@cli.command("periodic")
+def periodic() -> None:
+    """Run every periodic job once, now, in this process (for cron or a check by hand)."""
+    from lms.jobs.backends import run_task
+
+    app = current_app._get_current_object()
+    for path in app.config.get("PERIODIC_JOBS") or {}:
+        run_task(app, path, ())
+        click.echo(f"ran {path}")

@@ -1,0 +1,110 @@
+"""`flask media …`: check or process a local file with the upload pipeline, retry and sweep media items."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lms import media as media_lib
+
+cli = AppGroup("media", help="Check and process videos; retry failed media items.")
+
+
+def _limits() -> media_lib.Limits:
+    config = current_app.config
+    return media_lib.Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_seconds=config["MAX_VIDEO_SECONDS"])
+
+
+@cli.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def check(path: str) -> None:
+    """Run exactly the validation an upload gets on PATH and print the verdict.
+
+    Exit 0 when accepted; exit 1 when rejected, with the reason on the last line.
+    """
+    try:
+        info = media_lib.validate(path, _limits())
+    except media_lib.MediaRejected as rejected:
+        click.echo(f"rejected ({rejected.code})")
+        click.echo(rejected.message)
+        sys.exit(1)
+    except media_lib.FFmpegError as error:
+        click.echo(f"error: {error}")
+        click.echo("could not check the file: ffmpeg failed or timed out (not a verdict on the file)")
+        sys.exit(2)
+    click.echo(f"accepted: {info.format_name}, {info.width}x{info.height}, {info.duration:.1f} s, "
+               f"video {info.video_codec}, audio {info.audio_codec or 'none'}")
+
+
+@cli.command("process")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("outdir", type=click.Path(file_okay=False))
+def process(path: str, outdir: str) -> None:
+    """Run the whole pipeline on the local file PATH, writing video.mp4, poster.jpg (and hls/ for long
+    videos) into OUTDIR. Exit 1 when the file is rejected."""
+    config = current_app.config
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        info = media_lib.validate(path, _limits())
+    except media_lib.MediaRejected as rejected:
+        click.echo(f"rejected ({rejected.code})")
+        click.echo(rejected.message)
+        sys.exit(1)
+    click.echo(f"accepted: {info.width}x{info.height}, {info.duration:.1f} s; transcoding…")
+    last = [-10]
+
+    def progress(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent >= last[0] + 10 or percent == 100:
+            last[0] = percent
+            click.echo(f"  {percent} %")
+
+    mp4 = out / "video.mp4"
+    media_lib.transcode(path, mp4, max_seconds=config["MAX_VIDEO_SECONDS"], duration=info.duration,
+                        progress=progress)
+    result = media_lib.probe(mp4)
+    duration = result.duration or 0
+    media_lib.poster(mp4, out / "poster.jpg", at_seconds=min(2.0, duration / 3))
+    if duration >= config["MEDIA_HLS_MIN_SECONDS"]:
+        media_lib.hls(mp4, out / "hls")
+        click.echo(f"wrote {out / 'hls' / 'index.m3u8'}")
+    click.echo(f"wrote {mp4} ({result.width}x{result.height}, {duration:.1f} s, {result.video_codec}/"
+               f"{result.audio_codec or 'no audio'}) and {out / 'poster.jpg'}")
+
+
+@cli.command("retry")
+@click.argument("media_id", type=int)
+def retry(media_id: int) -> None:
+    """Queue failed media item MEDIA_ID for processing again, from its kept original."""
+    from lms.extensions import db
+    from lms.uploads import operations as ops
+    from lms.uploads.models import Media
+
+    media = db.session.get(Media, media_id)
+    if media is None:
+        raise click.ClickException(f"there is no media item {media_id}")
+    try:
+        ops.retry_media(media)
+    except ops.UploadError as error:
+        raise click.ClickException(f"media {media_id} is {media.state.value}: {error.message}") from None
+    db.session.commit()
+    click.echo(f"media {media_id} queued for processing")
+
+
+@cli.command("sweep")
+def sweep() -> None:
+    """Re-queue media whose worker died or whose job was lost, and delete abandoned uploads (what
+    the periodic jobs do)."""
+    from lms.extensions import db
+    from lms.uploads import operations as ops
+
+    requeued, failed = ops.sweep_media()
+    expired = ops.expire_uploads()
+    db.session.commit()
+    click.echo(f"re-queued {requeued}, failed {failed}, deleted {expired} abandoned uploads")
+
+

@@ -1,0 +1,175 @@
+"""Background jobs: process an uploaded video, sweep up after dead workers, delete abandoned uploads."""
+from __future__ import annotations
+
+import logging
+import posixpath
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from lms import media as media_lib
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.storage import get_storage
+from lms.uploads import operations as ops
+from lms.uploads.models import Media, MediaState
+
+log = logging.getLogger(__name__)
+
+
+def process_media(media_id: int) -> None:
+    """Validate, transcode, make a poster (and HLS for long videos) of media item `media_id`.
+
+    Safe to run twice or concurrently: only the worker that claims the item works on it. A file that
+    is not acceptable fails for good with its reason; a crash or timeout is retried with back-off up
+    to MEDIA_MAX_ATTEMPTS; a worker killed mid-job is noticed by `sweep_media` through its heartbeat.
+    """
+    attempt = ops.claim_media(media_id)
+    db.session.commit()
+    if attempt is None:
+        return
+    media = db.session.get(Media, media_id)
+    app = current_app._get_current_object()
+    with _Heartbeat(app, media_id, attempt):
+        try:
+            made = _pipeline(media, attempt)
+        except ops.Superseded:
+            db.session.rollback()
+            log.warning("media %s was taken over by another worker", media_id)
+            return
+        except media_lib.MediaRejected as rejected:
+            db.session.rollback()
+            log.info("media %s rejected: %s", media_id, rejected)
+            ops.fail_media(db.session.get(Media, media_id), rejected.code, rejected.params)
+            db.session.commit()
+            return
+        except Exception:
+            db.session.rollback()
+            log.exception("processing media %s failed (attempt %s)", media_id, attempt)
+            try:
+                ops.retry_later(db.session.get(Media, media_id), attempt)
+                db.session.commit()
+            except ops.Superseded:
+                db.session.rollback()
+            return
+    try:
+        ops.mark_ready(media, attempt, **made.__dict__)
+        db.session.commit()
+    except ops.Superseded:
+        db.session.rollback()
+
+
+@dataclass
+class _Made:
+    mp4_key: str
+    poster_key: str | None
+    hls_prefix: str | None
+    duration: float | None
+    width: int | None
+    height: int | None
+
+
+def _pipeline(media: Media, attempt: int) -> _Made:
+    config = current_app.config
+    storage = get_storage()
+    prefix = posixpath.dirname(media.original_key)
+    limits = media_lib.Limits(max_bytes=config["MAX_UPLOAD_BYTES"],
+                              max_seconds=media.max_seconds or config["MAX_VIDEO_SECONDS"])
+    with storage.local_path(media.original_key) as src, \
+            tempfile.TemporaryDirectory(prefix="lms-media-", dir=config.get("MEDIA_WORK_DIR")) as tmp:
+        info = media_lib.validate(src, limits)
+        ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
+        db.session.commit()
+
+        work = Path(tmp)
+        mp4 = work / "video.mp4"
+        media_lib.transcode(src, mp4, max_seconds=limits.max_seconds, duration=info.duration,
+                            progress=_progress_reporter(media, attempt))
+        out = media_lib.probe(mp4)
+        duration = out.duration or info.duration or 0
+        poster = work / "poster.jpg"
+        media_lib.poster(mp4, poster, at_seconds=min(2.0, duration / 3))
+        hls_prefix = None
+        if duration >= config["MEDIA_HLS_MIN_SECONDS"]:
+            hls_dir = work / "hls"
+            media_lib.hls(mp4, hls_dir)
+            hls_prefix = f"{prefix}/hls"
+            for path in sorted(hls_dir.iterdir()):
+                kind = "application/vnd.apple.mpegurl" if path.suffix == ".m3u8" else "video/mp2t"
+                storage.put_file(f"{hls_prefix}/{path.name}", path, kind)
+        storage.put_file(f"{prefix}/poster.jpg", poster, "image/jpeg")
+        storage.put_file(f"{prefix}/video.mp4", mp4, "video/mp4")
+        size = out.display_size or (out.width, out.height)
+        return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
+                     duration=duration, width=size[0], height=size[1])
+
+
+def _progress_reporter(media: Media, attempt: int):
+    """Record transcoding progress at most once a second (each one also a heartbeat and a push)."""
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if fraction < 1 and now - last[0] < 1:
+            return
+        last[0] = now
+        ops.update_processing(media, attempt, progress=round(fraction * 100))
+        db.session.commit()
+
+    return report
+
+
+class _Heartbeat:
+    """While a job holds an item, a thread refreshes its `heartbeat_at` (the decode check and HLS give
+    no progress of their own); if the process dies, the heartbeat stops and the sweep takes over."""
+
+    def __init__(self, app, media_id: int, attempt: int):
+        self.app = app
+        self.media_id = media_id
+        self.attempt = attempt
+        self.interval = app.config["MEDIA_HEARTBEAT_SECONDS"]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{media_id}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        from lms.uploads.models import WORKING_STATES
+
+        with self.app.app_context():
+            while not self.stop.wait(self.interval):
+                try:
+                    db.session.execute(
+                        db.update(Media)
+                        .where(Media.id == self.media_id, Media.attempts == self.attempt,
+                               Media.state.in_(WORKING_STATES))
+                        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
+                    db.session.commit()
+                except Exception:  # a missed beat is not fatal; the next one may succeed
+                    db.session.rollback()
+                    log.exception("heartbeat of media %s failed", self.media_id)
+            db.session.remove()
+
+
+def sweep_media() -> None:
+    """Periodic: re-queue items whose worker died or whose job was lost; fail those out of attempts."""
+    requeued, failed = ops.sweep_media()
+    if requeued or failed:
+        log.info("media sweep: %d re-queued, %d failed for good", requeued, failed)
+
+
+def cleanup_uploads() -> None:
+    """Periodic: delete uploads that were started and never finished (UPLOAD_EXPIRY_HOURS)."""
+    count = ops.expire_uploads()
+    if count:
+        log.info("deleted %d abandoned uploads", count)
