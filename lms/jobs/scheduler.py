@@ -1,4 +1,4 @@
-"""Periodic jobs (config PERIODIC_JOBS: task path → seconds) enqueued by a small thread."""
+"""Periodic jobs (config PERIODIC_JOBS: task path → seconds) run by a small thread."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +9,10 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """Enqueues each periodic task every so many seconds, the first time at start. Running one in
-    several processes is harmless: the periodic tasks are idempotent sweeps."""
+    """Runs each periodic task every so many seconds, the first time at start, in its own thread (they
+    are short sweeps that enqueue the real work; running them here means they never wait behind a
+    long job, whatever queues a worker listens to). Several processes running them is harmless:
+    the sweeps are idempotent and a job is claimed by one worker only."""
 
     def __init__(self, app):
         self.app = app
@@ -24,7 +26,7 @@ class Scheduler:
         return self
 
     def _run(self) -> None:
-        from lms.jobs import enqueue
+        from lms.jobs.backends import run_task
 
         due = {path: 0.0 for path in self.jobs}
         while not self.stop.is_set():
@@ -33,7 +35,7 @@ class Scheduler:
                 if now >= due[path]:
                     due[path] = now + every
                     try:
-                        enqueue(path, app=self.app)
-                    except Exception:  # Redis away for a moment: try again next round
-                        log.exception("could not enqueue periodic job %s", path)
+                        run_task(self.app, path, ())
+                    except Exception:  # the database or Redis away for a moment: next round
+                        log.exception("periodic job %s failed", path)
             self.stop.wait(1)
