@@ -38,7 +38,7 @@ def redis_for_jobs():
     return url
 
 
-def _worker(app, url: str) -> subprocess.Popen:
+def _worker(app, url: str, log_path=None) -> subprocess.Popen:
     env = {
         **os.environ,
         "LMS_JOBS_BACKEND": "rq",
@@ -49,9 +49,10 @@ def _worker(app, url: str) -> subprocess.Popen:
         "LMS_CONFIG_JSON": json.dumps({"MEDIA_STALE_SECONDS": 3, "MEDIA_HEARTBEAT_SECONDS": 1,
                                        "PERIODIC_JOBS": {"lms.uploads.tasks:sweep_media": 1}}),
     }
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--queues", "media"],
-                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log = open(log_path or os.devnull, "ab")
+    with log:
+        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--queues",
+                                 "media"], cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -129,10 +130,14 @@ def test_worker_killed_mid_job_is_retried_and_finishes(app, make, tmp_path, redi
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=300",
            "-t", "24", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", clip)
     media = _uploaded(make.user(), clip)
-    first = _worker(app, redis_for_jobs)
+    log = tmp_path / "worker.log"
+    first = _worker(app, redis_for_jobs, log)
     try:
         _enqueue(redis_for_jobs, media)
-        _wait_for(media, lambda m: m.state == MediaState.processing and m.progress >= 1, 90)
+        try:
+            _wait_for(media, lambda m: m.state == MediaState.processing and m.progress >= 1, 90)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nworker log:\n{log.read_text()[-3000:]}") from None
     finally:
         _stop(first)  # the worker, its work horse and ffmpeg, like a host going down
     assert media.state == MediaState.processing and media.attempts == 1
