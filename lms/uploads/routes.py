@@ -256,3 +256,9 @@ def _presigned_playlist(media: Media, key: str):
     response = make_response("\n".join(lines) + "\n")
     response.mimetype = "application/vnd.apple.mpegurl"
     return response
+
+
+# Templates of every domain sign media URLs for the page's viewer (after checking what the media
+# belongs to) and show an item's live state.
+bp.add_app_template_global(media_urls, "media_urls")
+bp.add_app_template_global(media_state_json, "media_state_json")
