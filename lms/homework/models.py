@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -103,6 +104,16 @@ class Assignment(db.Model):
             return 0.0
         return min(self.late_penalty_per_day * self.days_late(at), self.late_penalty_cap)
 
+    @property
+    def video_limit(self) -> int:
+        """The longest video accepted, seconds: the assignment's limit, never above the site's."""
+        site = current_app.config["MAX_VIDEO_SECONDS"]
+        return min(self.max_video_seconds, site) if self.max_video_seconds else site
+
+    @property
+    def takes_video(self) -> bool:
+        return self.accepts == Accepts.video
+
     # -- predicates -----------------------------------------------------------------------
     def is_staff(self, user: User | None) -> bool:
         return self.circle.active_role(user) in STAFF_ROLES or self.circle._is_overseer(user)
@@ -172,6 +183,26 @@ class Submission(db.Model):
     files: Mapped[list[SubmissionFile]] = relationship(
         back_populates="submission", order_by="SubmissionFile.position", cascade="all, delete-orphan")
 
+    def is_own(self, user: User | None) -> bool:
+        return bool(user and user.is_authenticated and user.id == self.student_id)
+
+    def can_view(self, user: User | None, *, viewer_has_submitted: bool, is_latest: bool,
+                 now: datetime | None = None) -> bool:
+        """Staff see every version; the student sees their own; a classmate sees the latest version
+        only, when the assignment lets them see classmates' work (see Assignment.can_see_classmates)."""
+        assignment = self.assignment
+        if assignment.is_staff(user):
+            return True
+        if not assignment.can_view(user):
+            return False
+        if self.is_own(user):
+            return True
+        return is_latest and assignment.can_see_classmates(user, viewer_has_submitted, now)
+
+    def can_comment(self, user: User | None, **facts) -> bool:
+        """Whoever sees a submission may comment on it while the circle is not archived."""
+        return not self.assignment.circle.is_archived and self.can_view(user, **facts)
+
 
 class SubmissionFile(db.Model):
     """An attachment of a submission (a media item of kind `file`)."""
@@ -213,3 +244,12 @@ class VideoComment(db.Model):
 
     def can_edit(self, user: User | None) -> bool:
         return bool(user and user.is_authenticated and user.id == self.author_id and self.deleted_at is None)
+
+    def is_visible_to(self, user: User | None, *, is_staff: bool, released: bool) -> bool:
+        """For someone who may see the submission: staff read everything; the submission's student
+        reads feedback once their grade is released; classmates read peer comments only."""
+        if self.deleted_at is not None:
+            return False
+        if is_staff or self.kind == CommentKind.peer:
+            return True
+        return released and self.submission.is_own(user)

@@ -1,3 +1,390 @@
 """Views of homework (thin: parse, scoped lookup, permission check, one operation, commit)."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_timedelta, gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from lms.circles.forms import ConfirmForm
+from lms.circles.queries import get_circle_or_404
+from lms.core.i18n import from_local, local_datetime, to_local
+from lms.core.permissions import require
+from lms.core.text import render_markdown
+from lms.core.types import utcnow
+from lms.extensions import db
 from lms.homework import bp
 from lms.homework import models  # noqa: F401  (mappers are configured together)
+from lms.homework import operations as ops
+from lms.homework import queries as q
+from lms.homework.forms import AssignmentForm, SubmitForm
+from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Window
+from lms.uploads.models import MediaKind
+from lms.uploads.queries import get_own_media, media_urls
+
+PREFIX = "/circles/<int:circle_id>/assignments"
+
+
+@bp.app_template_filter("video_time")
+def video_time(seconds) -> str:
+    """Seconds as a player shows them: 0:42, 12:05, 1:02:03."""
+    return ops.format_seconds(seconds or 0)
+
+
+def _load(circle_id: int, assignment_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    return circle, q.get_assignment_or_404(circle, assignment_id, current_user)
+
+
+# -- list ------------------------------------------------------------------------------------
+
+@bp.route(PREFIX)
+@login_required
+def index(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    assignments = q.circle_assignments(circle, current_user)
+    staff = q.is_circle_staff(circle, current_user)
+    context = {}
+    if staff:
+        context.update(counts=q.submitted_counts(assignments), learner_count=q.learner_count(circle))
+    else:
+        context.update(mine=q.my_latest_by_assignment(assignments, current_user),
+                       grades=q.released_grades(assignments, current_user))
+    return render_template("homework/index.html", circle=circle, assignments=assignments, staff=staff,
+                           can_create=circle.can_edit(current_user) and not circle.is_archived, now=utcnow(),
+                           **context)
+
+
+# -- create, edit, publish, delete -------------------------------------------------------------
+
+def _form_values(form: AssignmentForm) -> dict:
+    minutes = form.max_video_minutes.data
+    return {
+        "title": form.title.data, "instructions_md": form.instructions_md.data or "",
+        "accepts": Accepts(form.accepts.data), "allow_attachments": form.allow_attachments.data,
+        "max_video_seconds": round(minutes * 60) if minutes else None,
+        "opens_at": from_local(form.opens_at.data), "due_at": from_local(form.due_at.data),
+        "closes_at": from_local(form.closes_at.data), "late_policy": LatePolicy(form.late_policy.data),
+        "late_penalty_per_day": form.late_penalty_per_day.data or 0,
+        "late_penalty_cap": form.late_penalty_cap.data if form.late_penalty_cap.data is not None else 100,
+        "points": form.points.data, "rubric_id": form.rubric_id.data or None,
+        "category_id": form.category_id.data or None, "peer_visibility": PeerVisibility(form.peer_visibility.data),
+    }
+
+
+def _fill_form(form: AssignmentForm, assignment: Assignment) -> None:
+    """The form's fields from an assignment, local times in the editor's timezone."""
+    form.title.data = assignment.title
+    form.instructions_md.data = assignment.instructions_md
+    form.accepts.data = assignment.accepts.value
+    form.allow_attachments.data = assignment.allow_attachments
+    form.max_video_minutes.data = assignment.max_video_seconds / 60 if assignment.max_video_seconds else None
+    for name in ("opens_at", "due_at", "closes_at"):
+        value = getattr(assignment, name)
+        getattr(form, name).data = to_local(value).replace(tzinfo=None) if value else None
+    form.late_policy.data = assignment.late_policy.value
+    form.late_penalty_per_day.data = assignment.late_penalty_per_day or None
+    form.late_penalty_cap.data = assignment.late_penalty_cap
+    form.points.data = assignment.points
+    form.rubric_id.data = assignment.rubric_id or 0
+    form.category_id.data = assignment.category_id or 0
+    form.peer_visibility.data = assignment.peer_visibility.value
+    form.status.data = "published" if assignment.is_published else "draft"
+
+
+def _field_error(form: AssignmentForm, error: ops.HomeworkError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        flash(str(error), "error")
+    else:
+        field.errors = list(field.errors) + [str(error)]
+
+
+def _render_form(circle, form, assignment=None, status=200):
+    return render_template("homework/form.html", circle=circle, form=form, assignment=assignment,
+                           site_minutes=current_app.config["MAX_VIDEO_SECONDS"] // 60,
+                           confirm=ConfirmForm()), status
+
+
+@bp.route(PREFIX + "/new", methods=["GET", "POST"])
+@login_required
+def create(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    require(circle.can_edit(current_user) and not circle.is_archived)
+    form = AssignmentForm()
+    form.set_options(q.circle_rubrics(circle), q.circle_categories(circle))
+    if form.validate_on_submit():
+        try:
+            assignment = ops.create_assignment(circle, current_user, publish=form.status.data == "published",
+                                               **_form_values(form))
+        except ops.HomeworkError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The assignment is published.") if assignment.is_published else
+                  _("The assignment is saved as a draft; only the staff see it."), "success")
+            return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id))
+    return _render_form(circle, form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_edit(current_user))
+    form = AssignmentForm()
+    form.set_options(q.circle_rubrics(circle), q.circle_categories(circle))
+    if not form.is_submitted():
+        _fill_form(form, assignment)
+    if form.validate_on_submit():
+        try:
+            ops.update_assignment(assignment, current_user, publish=form.status.data == "published",
+                                  **_form_values(form))
+        except ops.HomeworkError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id))
+    return _render_form(circle, form, assignment, status=422 if form.is_submitted() else 200)
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/publish", methods=["POST"])
+@login_required
+def publish(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_edit(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.publish_assignment(assignment, current_user)
+        db.session.commit()
+        flash(_("The assignment is published."), "success")
+    return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id))
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/delete", methods=["POST"])
+@login_required
+def delete(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_edit(current_user))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id))
+    try:
+        ops.delete_assignment(assignment, current_user)
+    except ops.HomeworkError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment_id))
+    db.session.commit()
+    flash(_("The assignment is deleted."), "success")
+    return redirect(url_for("homework.index", circle_id=circle.id))
+
+
+# -- the assignment page and handing in ------------------------------------------------------
+
+def window_lines(assignment: Assignment, now) -> tuple[str, list[str]]:
+    """The window's state and what to tell people about it, before they upload anything."""
+    window = assignment.window(now)
+    lines = []
+    if window == Window.not_open:
+        lines.append(_("Opens in %(when)s (%(at)s).", when=format_timedelta(assignment.opens_at - now),
+                       at=local_datetime(assignment.opens_at, "short")))
+    if assignment.due_at is None:
+        if window != Window.closed:
+            lines.append(_("No due time."))
+    elif now <= assignment.due_at:
+        lines.append(_("Due in %(when)s (%(at)s).", when=format_timedelta(assignment.due_at - now),
+                       at=local_datetime(assignment.due_at, "short")))
+    else:
+        lines.append(_("Past due since %(at)s.", at=local_datetime(assignment.due_at, "short")))
+    if assignment.due_at is not None and window != Window.closed:
+        if assignment.late_policy == LatePolicy.refuse:
+            lines.append(_("Late work is not accepted."))
+        elif assignment.late_policy == LatePolicy.penalty:
+            lines.append(_("Late work is accepted with %(percent)s %% off per started day, up to %(cap)s %%.",
+                           percent=format_decimal(assignment.late_penalty_per_day),
+                           cap=format_decimal(assignment.late_penalty_cap)))
+        else:
+            lines.append(_("Late work is accepted and marked late."))
+    if window == Window.closed:
+        lines.append(_("Closed: no more work is accepted."))
+    elif assignment.closes_at is not None:
+        lines.append(_("Nothing is accepted after %(at)s.", at=local_datetime(assignment.closes_at, "short")))
+    return window.value, lines
+
+
+@bp.route(PREFIX + "/<int:assignment_id>")
+@login_required
+def show(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    return _show(circle, assignment, SubmitForm())
+
+
+def _show(circle, assignment, form, status=200, chosen_media=None):
+    now = utcnow()
+    staff = assignment.is_staff(current_user)
+    window, lines = window_lines(assignment, now)
+    history = [] if staff else q.submission_history(assignment, current_user.id)
+    return render_template(
+        "homework/show.html", circle=circle, assignment=assignment, form=form, staff=staff, window=window,
+        window_lines=lines, history=history, can_submit=assignment.can_submit(current_user, now),
+        statuses=q.submission_status_by_student(assignment) if staff else [],
+        can_see_classmates=assignment.can_see_classmates(current_user, bool(history), now),
+        released=(not staff and bool(history) and q.is_released(assignment, current_user.id)),
+        chosen_media=chosen_media, confirm=ConfirmForm()), status
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/submit", methods=["POST"])
+@login_required
+def submit(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.is_learner(current_user) and assignment.is_published)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        return _show(circle, assignment, form, 422)
+    media = None
+    if form.media_id.data:
+        media = get_own_media(current_user, form.media_id.data)
+        if media is None:  # someone else's upload, or none at all: the same answer
+            flash(_("That upload was not found. Upload the file again."), "error")
+            return _show(circle, assignment, form, 422)
+    files = []
+    for raw in request.form.getlist("file_id"):
+        if raw.strip():
+            item = get_own_media(current_user, raw.strip())
+            if item is None:
+                flash(_("That upload was not found. Upload the file again."), "error")
+                return _show(circle, assignment, form, 422)
+            files.append(item)
+    try:
+        submission = ops.submit_homework(assignment, current_user, media=media, text=form.text.data or "",
+                                         files=files)
+        db.session.commit()
+    except ops.SubmissionRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        # Offer the same upload again unless it is the problem (failed); it may just need to finish.
+        keep = media if media is not None and not media.is_failed and media.kind == MediaKind.video else None
+        return _show(circle, assignment, form, 422, chosen_media=keep)
+    except IntegrityError:
+        # A concurrent request of the same student inserted this version first: show that one.
+        db.session.rollback()
+        submission = q.latest_submission(assignment, current_user)
+    flash(_("Handed in. The server received your work at %(at)s.",
+            at=local_datetime(submission.submitted_at, "medium")), "success")
+    return redirect(url_for("homework.submission", circle_id=circle.id, assignment_id=assignment.id,
+                            submission_id=submission.id))
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/submissions/<int:submission_id>")
+@login_required
+def submission(circle_id: int, assignment_id: int, submission_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    submission = q.get_submission_or_404(assignment, submission_id)
+    require(q.can_view_submission(submission, current_user))
+    staff = assignment.is_staff(current_user)
+    own = submission.is_own(current_user)
+    history = q.submission_history(assignment, submission.student_id) if staff or own else [submission]
+    comments = q.visible_comments(submission, current_user)
+    names = q.memberships_by_user(circle, {submission.student_id} | {c.author_id for c in comments if c.author_id})
+    return render_template(
+        "homework/submission.html", circle=circle, assignment=assignment, submission=submission, staff=staff,
+        own=own, history=history, comments=comments, names=names, student=names.get(submission.student_id),
+        markers=q.comment_markers(comments), media_urls=media_urls,
+        can_comment=not circle.is_archived, released=own and q.is_released(assignment, submission.student_id))
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/gallery")
+@login_required
+def gallery(circle_id: int, assignment_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_see_classmates(current_user, q.has_submitted(assignment, current_user)))
+    return render_template("homework/gallery.html", circle=circle, assignment=assignment,
+                           rows=q.gallery(assignment, current_user), media_urls=media_urls)
+
+
+# -- video comments (JSON) -------------------------------------------------------------------
+
+COMMENTS = PREFIX + "/<int:assignment_id>/submissions/<int:submission_id>/comments"
+
+
+def _load_submission(circle_id: int, assignment_id: int, submission_id: int):
+    circle, assignment = _load(circle_id, assignment_id)
+    submission = q.get_submission_or_404(assignment, submission_id)
+    require(q.can_view_submission(submission, current_user))
+    return circle, submission
+
+
+def comment_json(comment, names: dict, user) -> dict:
+    """A comment as the comments script and API callers read it (`names`: user id → Membership)."""
+    member = names.get(comment.author_id)
+    author = member.display_name if member else (comment.author.name if comment.author else _("Former member"))
+    return {
+        "id": comment.id,
+        "at_seconds": comment.at_seconds,
+        "kind": comment.kind.value,
+        "body": comment.body,
+        "html": str(render_markdown(comment.body)),
+        "author": {"name": author, "is_staff": bool(member and member.is_staff), "is_me": comment.author_id == user.id},
+        "created_at": comment.created_at.isoformat(),
+        "updated_at": comment.updated_at.isoformat() if comment.updated_at else None,
+        "can_edit": comment.can_edit(user),
+        "can_delete": comment.can_edit(user) or comment.submission.assignment.is_staff(user),
+    }
+
+
+def _comment_input() -> tuple[str, object]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    return data.get("body") if isinstance(data.get("body"), str) else "", data.get("at_seconds")
+
+
+def _json_error(error: ops.HomeworkError):
+    return jsonify(error={"code": 422, "message": str(error), "field": error.field}), 422
+
+
+@bp.route(COMMENTS, methods=["GET", "POST"])
+@login_required
+def comments(circle_id: int, assignment_id: int, submission_id: int):
+    """GET: the comments the user may read, by moment. POST {"body", "at_seconds"|null}: add one."""
+    circle, submission = _load_submission(circle_id, assignment_id, submission_id)
+    if request.method == "GET":
+        rows = q.visible_comments(submission, current_user)
+        names = q.memberships_by_user(circle, {c.author_id for c in rows if c.author_id})
+        return jsonify(comments=[comment_json(c, names, current_user) for c in rows])
+    require(not circle.is_archived)
+    body, at_seconds = _comment_input()
+    try:
+        comment = ops.add_video_comment(submission, current_user, body, at_seconds=at_seconds)
+    except ops.HomeworkError as error:
+        db.session.rollback()
+        return _json_error(error)
+    db.session.commit()
+    names = q.memberships_by_user(circle, {current_user.id})
+    return jsonify(comment=comment_json(comment, names, current_user)), 201
+
+
+@bp.route(COMMENTS + "/<int:comment_id>", methods=["PATCH", "DELETE"])
+@login_required
+def comment(circle_id: int, assignment_id: int, submission_id: int, comment_id: int):
+    """PATCH {"body", "at_seconds"?}: edit one's own comment. DELETE: hide it (author or staff)."""
+    circle, submission = _load_submission(circle_id, assignment_id, submission_id)
+    comment = q.get_comment_or_404(submission, comment_id)
+    comment.submission = submission
+    if request.method == "DELETE":
+        require(comment.can_edit(current_user) or submission.assignment.is_staff(current_user))
+        ops.delete_video_comment(comment, current_user)
+        db.session.commit()
+        return "", 204
+    require(comment.can_edit(current_user) and not circle.is_archived)
+    body, at_seconds = _comment_input()
+    extra = {"at_seconds": at_seconds} if "at_seconds" in request.get_json() else {}
+    try:
+        ops.edit_video_comment(comment, current_user, body, **extra)
+    except ops.HomeworkError as error:
+        db.session.rollback()
+        return _json_error(error)
+    db.session.commit()
+    return jsonify(comment=comment_json(comment, q.memberships_by_user(circle, {current_user.id}), current_user))

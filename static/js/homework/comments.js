@@ -1,0 +1,182 @@
+// Comments pinned to moments of a video (templates/homework/_video_comments.html): list by time,
+// each time a [data-seek] button for the player in the same [data-player-scope]; the add form pins
+// to the player's current time; markers on the player's timeline; edit and delete one's own.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(Number(seconds) || 0));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = String(seconds % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
+  }
+
+  function request(method, url, body) {
+    var options = { method: method, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      if (response.status === 204) { return {}; }
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) {
+          var message = json && json.error && (typeof json.error === "string" ? json.error : json.error.message);
+          throw new Error(message || "");
+        }
+        return json;
+      });
+    });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function setup(root) {
+    var t = function (name) { return root.getAttribute("data-t-" + name) || ""; };
+    var url = root.dataset.url;
+    var list = root.querySelector("[data-comment-list]");
+    var form = root.querySelector("[data-comment-form]");
+    var scope = root.closest("[data-player-scope]") || document;
+    var comments = [];
+
+    function player() {
+      var node = scope.querySelector("[data-player]");
+      return node && node.circlesPlayer;
+    }
+
+    function atLabel(seconds) { return t("at").replace("{time}", clock(seconds)); }
+
+    function markers() {
+      var p = player();
+      if (!p || !p.setMarkers) { return; }
+      p.setMarkers(comments.filter(function (c) { return c.at_seconds !== null; })
+        .map(function (c) { return { at: c.at_seconds, label: c.author.name + ": " + c.body.slice(0, 80) }; }));
+    }
+
+    function render() {
+      list.textContent = "";
+      if (!comments.length) { list.appendChild(el("li", "muted", t("empty"))); }
+      comments.forEach(function (c) { list.appendChild(item(c)); });
+      markers();
+    }
+
+    function item(c) {
+      var li = el("li", "comment comment-" + c.kind);
+      li.dataset.commentId = c.id;
+      var head = el("div", "comment-head");
+      if (c.at_seconds !== null) {
+        var seek = el("button", "seek", clock(c.at_seconds));
+        seek.type = "button";
+        seek.dataset.seek = String(c.at_seconds);
+        head.appendChild(seek);
+      }
+      head.appendChild(el("strong", "comment-author", c.author.name));
+      if (c.kind === "feedback") { head.appendChild(el("span", "badge", t("feedback"))); }
+      var when = new Date(c.created_at);
+      head.appendChild(el("span", "muted", when.toLocaleString(document.documentElement.lang || undefined,
+        { dateStyle: "short", timeStyle: "short" }) + (c.updated_at ? " · " + t("edited") : "")));
+      li.appendChild(head);
+      var body = el("div", "comment-body prose");
+      body.innerHTML = c.html; // rendered and sanitized by the server (Markdown + nh3)
+      li.appendChild(body);
+      if (c.can_edit || c.can_delete) {
+        var actions = el("div", "comment-actions");
+        if (c.can_edit) {
+          var edit = el("button", "link small", t("edit"));
+          edit.type = "button";
+          edit.addEventListener("click", function () { editor(li, body, c); });
+          actions.appendChild(edit);
+        }
+        if (c.can_delete) {
+          var del = el("button", "link small danger", t("delete"));
+          del.type = "button";
+          del.addEventListener("click", function () {
+            if (!window.confirm(t("confirm-delete"))) { return; }
+            request("DELETE", url + "/" + c.id).then(load, function (e) { alert(e.message || t("failed")); });
+          });
+          actions.appendChild(del);
+        }
+        li.appendChild(actions);
+      }
+      return li;
+    }
+
+    function editor(li, body, c) {
+      var box = el("form", "comment-edit");
+      var area = el("textarea");
+      area.value = c.body;
+      area.rows = 3;
+      area.maxLength = 5000;
+      var save = el("button", "primary small", t("save"));
+      save.type = "submit";
+      var cancel = el("button", "small", t("cancel"));
+      cancel.type = "button";
+      var error = el("p", "error");
+      error.hidden = true;
+      box.append(area, save, cancel, error);
+      body.replaceWith(box);
+      area.focus();
+      cancel.addEventListener("click", render);
+      box.addEventListener("submit", function (event) {
+        event.preventDefault();
+        save.disabled = true;
+        request("PATCH", url + "/" + c.id, { body: area.value }).then(load, function (e) {
+          save.disabled = false;
+          error.textContent = e.message || t("failed");
+          error.hidden = false;
+        });
+      });
+    }
+
+    function load() {
+      return request("GET", url).then(function (json) {
+        comments = json.comments || [];
+        render();
+      }, function () { /* keep the list the page was rendered with */ });
+    }
+
+    if (form) {
+      var pin = form.querySelector("[data-pin]");
+      var pinLabel = form.querySelector("[data-pin-label]");
+      var error = form.querySelector("[data-comment-error]");
+      var button = form.querySelector("button[type=submit]");
+      scope.addEventListener("player:timeupdate", function (event) {
+        if (pinLabel) { pinLabel.textContent = atLabel(event.detail.time); }
+      });
+      scope.addEventListener("player:ready", markers);
+      if (pin && !scope.querySelector("[data-player]")) { pin.checked = false; pin.closest("label").hidden = true; }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var p = player();
+        var body = form.elements.body.value;
+        if (!body.trim()) { return; }
+        var at = pin && pin.checked && p ? Math.round(p.currentTime() * 100) / 100 : null;
+        button.disabled = true;
+        error.hidden = true;
+        request("POST", url, { body: body, at_seconds: at }).then(function () {
+          form.reset();
+          if (pinLabel) { pinLabel.textContent = atLabel(p ? p.currentTime() : 0); }
+          return load();
+        }, function (e) {
+          error.textContent = e.message || t("failed");
+          error.hidden = false;
+        }).then(function () { button.disabled = false; });
+      });
+    }
+    load();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-video-comments]").forEach(setup);
+  });
+})();

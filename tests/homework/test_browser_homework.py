@@ -1,0 +1,72 @@
+"""A student records homework with the camera in a real browser, hands it in, and comments at a moment."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, chromium, live_server, new_context, screenshots  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _setup(live_server):  # noqa: F811
+    """A circle with a teacher, a student and a published 20-second video assignment, in the live app."""
+    from lms.accounts import operations as account_ops
+    from lms.circles import operations as circle_ops
+    from lms.circles.models import Role
+    from lms.core.types import utcnow
+    from lms.extensions import db
+    from lms.homework import operations as hw_ops
+
+    tag = uuid.uuid4().hex[:8]
+    with live_server.app.app_context():
+        teacher = account_ops.register_user(f"t-{tag}@example.org", PASSWORD, "Teacher Li")
+        student = account_ops.register_user(f"s-{tag}@example.org", PASSWORD, "Chen Jing")
+        circle = circle_ops.create_circle(teacher, f"Violin {tag}")
+        circle_ops.add_member(circle, student, Role.student, display_name="Jing")
+        assignment = hw_ops.create_assignment(circle, teacher, publish=True, title="Open strings",
+                                              due_at=utcnow() + timedelta(days=1), max_video_seconds=20)
+        db.session.commit()
+        ids = (circle.id, assignment.id, student.email)
+        db.session.remove()
+    return ids
+
+
+def test_record_hand_in_and_comment(live_server, new_context, screenshots):  # noqa: F811
+    """Record 2 seconds with the (fake) camera, hand it in once the upload is done, see the server's
+    receipt time, then post a comment pinned to the player's time."""
+    circle_id, assignment_id, email = _setup(live_server)
+    page = new_context().new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with screenshots.on_failure(page, "sign-in"):
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/circles/{circle_id}/assignments/{assignment_id}")
+        expect(page.locator(".window")).to_contain_text("Due in")
+        expect(page.locator("[data-submit-button]")).to_be_disabled()
+    with screenshots.on_failure(page, "record"):
+        page.get_by_role("button", name="Record with the camera").click()
+        page.locator("[data-recorder-start]").click()
+        page.wait_for_timeout(2200)
+        page.locator("[data-recorder-stop]").click()
+        page.locator("[data-recorder-use]").click()
+        expect(page.locator("[data-video-source] .upload-name")).to_have_text("recording.webm")
+    with screenshots.on_failure(page, "hand-in"):
+        expect(page.locator("[data-submit-button]")).to_be_enabled(timeout=60_000)
+        page.get_by_label("Note (Markdown, optional)").fill("First try")
+        page.locator("[data-submit-button]").click()
+        expect(page.locator(".flash-success")).to_contain_text("The server received your work at")
+    with screenshots.on_failure(page, "comment"):
+        page.get_by_label("Add a comment (Markdown)").fill("Listen to the **A** string here")
+        page.get_by_role("button", name="Post").click()
+        item = page.locator("[data-comment-list] li.comment")
+        expect(item).to_have_count(1)
+        expect(item.locator("strong.comment-author")).to_have_text("Jing")
+        expect(item.locator(".comment-body strong")).to_have_text("A")
+    assert errors == []

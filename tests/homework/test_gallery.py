@@ -1,0 +1,128 @@
+"""The classmates' gallery: who may browse whose work, and when."""
+from __future__ import annotations
+
+from lms.circles import operations as circle_ops
+from lms.circles.models import Role
+from lms.extensions import db
+from lms.homework.models import LatePolicy, PeerVisibility
+from tests.fixtures.app import page_text
+from tests.fixtures.homework import ago, later
+
+
+def _gallery(assignment) -> str:
+    return f"/circles/{assignment.circle_id}/assignments/{assignment.id}/gallery"
+
+
+def _page(submission) -> str:
+    a = submission.assignment
+    return f"/circles/{a.circle_id}/assignments/{a.id}/submissions/{submission.id}"
+
+
+def test_hidden_means_staff_only(klass, hw, client_as):
+    """With 'hidden', can a classmate who handed in open the gallery or another's work? (403) Staff can."""
+    assignment = hw.assignment(klass.circle, due_at=ago(days=1), peer_visibility=PeerVisibility.hidden)
+    theirs = hw.submission(assignment, klass.student, media=hw.media(klass.student, received_at=ago(days=2)),
+                           now=ago(days=2))
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate, received_at=ago(days=2)),
+                  now=ago(days=2))
+    classmate = client_as(klass.classmate)
+    assert classmate.get(_gallery(assignment)).status_code == 403
+    assert classmate.get(_page(theirs)).status_code == 403
+    assert "Classmates' work" not in page_text(classmate.get(_page(theirs).split("/submissions")[0]))
+    assert client_as(klass.assistant).get(_gallery(assignment)).status_code == 200
+
+
+def test_after_submit_opens_once_the_viewer_handed_in(klass, hw, client_as):
+    """With 'after they submitted', is the gallery closed until the classmate hands in, then shows
+    the others' latest work under their circle name (not the viewer's own)?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    old = hw.submission(assignment, klass.student, media=hw.media(klass.student))
+    latest = hw.submission(assignment, klass.student, media=hw.media(klass.student))
+    classmate = client_as(klass.classmate)
+    assert classmate.get(_gallery(assignment)).status_code == 403
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+    response = classmate.get(_gallery(assignment))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Student In Class" in html and "Classmate In Class" not in html
+    assert _page(latest) in html and _page(old) not in html
+    assert classmate.get(_page(latest)).status_code == 200
+    assert classmate.get(_page(old)).status_code == 403  # earlier versions stay between student and staff
+
+
+def test_after_due_opens_at_the_due_time(klass, hw, client_as):
+    """With 'after the due time', is the gallery closed before the due time and open after, even
+    for a student who has not handed in?"""
+    before = hw.assignment(klass.circle, due_at=later(hours=1), peer_visibility=PeerVisibility.after_due)
+    after = hw.assignment(klass.circle, due_at=ago(hours=1), peer_visibility=PeerVisibility.after_due,
+                          late_policy=LatePolicy.accept)
+    hw.submission(before, klass.student, media=hw.media(klass.student))
+    hw.submission(after, klass.student, media=hw.media(klass.student, received_at=ago(hours=2)))
+    classmate = client_as(klass.classmate)
+    assert classmate.get(_gallery(before)).status_code == 403
+    response = classmate.get(_gallery(after))
+    assert response.status_code == 200 and "Student In Class" in page_text(response)
+
+
+def test_gallery_shows_posters_and_former_members(klass, hw, client_as, make):
+    """Does a ready video show its poster, and does the work of someone who left stay, under their circle name?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    media = hw.media(klass.student)
+    media.poster_key, media.mp4_key = "x/poster.jpg", "x/video.mp4"
+    db.session.commit()
+    hw.submission(assignment, klass.student, media=media)
+    leaver = make.user()
+    membership = circle_ops.add_member(klass.circle, leaver, Role.student, display_name="Gone Student")
+    db.session.commit()
+    hw.submission(assignment, leaver, media=hw.media(leaver))
+    circle_ops.leave_circle(membership)
+    db.session.commit()
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+    html = client_as(klass.classmate).get(_gallery(assignment)).get_data(as_text=True)
+    assert 'class="poster"' in html and "poster.jpg" in html
+    assert html.count('class="gallery-item card"') == 2 and "Gone Student" in html
+
+
+def test_gallery_link_appears_only_when_allowed(klass, hw, client_as):
+    """Is the 'Classmates' work' link on the assignment page shown exactly when the gallery opens?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    show = f"/circles/{klass.circle.id}/assignments/{assignment.id}"
+    classmate = client_as(klass.classmate)
+    assert _gallery(assignment) not in classmate.get(show).get_data(as_text=True)
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+    assert _gallery(assignment) in classmate.get(show).get_data(as_text=True)
+
+
+def test_staff_page_and_gallery_issue_a_fixed_number_of_queries(klass, hw, client_as, make):
+    """Do the assignment page (staff: every student's status) and the gallery cost the same number
+    of queries for 2 or 8 students?"""
+    from sqlalchemy import event
+
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+
+    def count(user, url) -> int:
+        statements = []
+        listener = lambda *args: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client_as(user).get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def add(n):
+        for _ in range(n):
+            learner = make.user()
+            circle_ops.add_member(klass.circle, learner, Role.student)
+            db.session.commit()
+            submission = hw.submission(assignment, learner, media=hw.media(learner))
+            hw.grade(assignment, learner, released=False)
+            assert submission.id
+
+    show = f"/circles/{klass.circle.id}/assignments/{assignment.id}"
+    add(2)
+    count(klass.teacher, show), count(klass.classmate, _gallery(assignment))  # warm up
+    few = (count(klass.teacher, show), count(klass.classmate, _gallery(assignment)))
+    add(6)
+    assert (count(klass.teacher, show), count(klass.classmate, _gallery(assignment))) == few
