@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.homework",
     "tests.fixtures.clips",
+    "tests.fixtures.grading",
 ]

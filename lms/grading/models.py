@@ -32,6 +32,10 @@ class Rubric(db.Model):
     def points(self) -> float:
         return sum(c.points for c in self.criteria)
 
+    def can_edit(self, user: User | None) -> bool:
+        """Create, change and delete rubrics: the circle's owner and teachers."""
+        return self.circle.can_edit(user)
+
 
 class Criterion(db.Model):
     __tablename__ = "rubric_criteria"
@@ -47,6 +51,11 @@ class Criterion(db.Model):
     levels: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     rubric: Mapped[Rubric] = relationship(back_populates="criteria")
+
+    @property
+    def key(self) -> str:
+        """How Grade.criterion_scores names this criterion (JSON object keys are strings)."""
+        return str(self.id)
 
 
 class GradeCategory(db.Model):
@@ -103,6 +112,16 @@ class Grade(db.Model):
     def is_released(self) -> bool:
         return self.released_at is not None
 
+    @property
+    def is_graded(self) -> bool:
+        return self.score is not None
+
+    def can_view(self, user: User | None) -> bool:
+        """Staff always; the student only once it is released; nobody else."""
+        if self.assignment.can_grade(user):
+            return True
+        return bool(user and user.is_authenticated and user.id == self.student_id and self.is_released)
+
 
 class GradeChange(db.Model):
     """One entry of a grade's history: who did what, when, and the values after it."""
@@ -130,6 +149,8 @@ class RegradeState(enum.StrEnum):
 
 
 class RegradeRequest(db.Model):
+    """A student's request to look at a released grade again; staff accept (with a new grade) or decline."""
+
     __tablename__ = "regrade_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,3 +164,9 @@ class RegradeRequest(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grade: Mapped[Grade] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == RegradeState.open

@@ -1,3 +1,286 @@
-"""Views of grading (thin: parse, scoped lookup, permission check, one operation, commit)."""
+"""Views of grading (thin: parse, scoped lookup, permission check, one operation, commit).
+
+Rubric and category pages live in lms/grading/setup_routes.py; this module imports it so the views are attached."""
+from __future__ import annotations
+
+import re
+
+from flask import (Response, abort, flash, jsonify, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from lms.circles.models import CircleKind
+from lms.circles.queries import get_circle_or_404
+from lms.core.errors import wants_json
+from lms.core.permissions import require
+from lms.extensions import db
 from lms.grading import bp
+from lms.grading import export
 from lms.grading import models  # noqa: F401  (mappers are configured together)
+from lms.grading import operations as ops
+from lms.grading import queries as q
+from lms.grading.forms import (ConfirmForm, DeclineRegradeForm, GradeForm, RegradeRequestForm, ReleaseForm)
+from lms.grading.gradebook import build_gradebook, to_json
+
+ASSIGNMENT = "/circles/<int:circle_id>/assignments/<int:assignment_id>"
+_CRITERION_FIELD = re.compile(r"^c(\d+)$")
+
+
+def _assignment(circle_id: int, assignment_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    return q.get_assignment_or_404(circle, assignment_id, current_user)
+
+
+def _work_context(circle, submission, viewer, *, can_comment: bool) -> dict:
+    """What templates/grading/_work.html needs. Call only once `viewer` may see `submission`."""
+    from lms.uploads.queries import media_urls
+
+    comments = q.visible_comments(submission, viewer) if submission is not None else []
+    return {"comments": comments, "markers": q.comment_markers(comments), "media_urls": media_urls,
+            "comment_names": q.memberships_by_user(circle, {c.author_id for c in comments if c.author_id}),
+            "can_comment": can_comment and not circle.is_archived}
+
+
+def _grade_json(grade, assignment) -> dict:
+    return {"assignment_id": assignment.id, "student_id": grade.student_id, "score": grade.score,
+            "final_score": grade.final_score, "points": assignment.points, "penalty_percent": grade.penalty_percent,
+            "criterion_scores": grade.criterion_scores, "feedback_md": grade.feedback_md,
+            "excused": grade.is_excused, "released_at": grade.released_at.isoformat() if grade.released_at else None}
+
+
+# -- SpeedGrader -----------------------------------------------------------------------------
+
+@bp.route(f"{ASSIGNMENT}/grade")
+@bp.route(f"{ASSIGNMENT}/grade/<int:student_id>", methods=["GET", "POST"])
+@login_required
+def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = None):
+    assignment = _assignment(circle_id, assignment_id)
+    require(assignment.can_grade(current_user))
+    filter_name = request.args.get("filter", "all")
+    if filter_name not in q.FILTERS:
+        filter_name = "all"
+    queue = q.grading_queue(assignment)
+    if student_id is None:
+        first = next((e for e in queue if q.matches(e, filter_name)), None)
+        if first is not None:
+            return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
+                                    student_id=first.student_id, filter=filter_name))
+        return render_template("grading/speedgrader.html", **_page(assignment, queue, None, filter_name))
+    entry = next((e for e in queue if e.student_id == student_id), None)
+    if entry is None:
+        abort(404)
+    versions = q.submission_history(assignment, student_id)
+    chosen = request.args.get("version", type=int)
+    submission = next((s for s in versions if s.version == chosen), versions[0] if versions else None)
+    grade = entry.grade
+    open_request = ops.open_regrade_request(grade) if grade is not None else None
+    form = GradeForm()
+    rubric = assignment.rubric
+    if request.method == "GET":
+        form.submission_id.data = submission.id if submission else None
+        if grade is not None:
+            form.score.data, form.feedback.data = grade.score, grade.feedback_md
+            form.waive_penalty.data = bool(submission and submission.penalty_percent and not grade.penalty_percent)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        graded = next((s for s in versions if s.id == form.submission_id.data), versions[0] if versions else None)
+        scores = {m.group(1): value for key, value in request.form.items() if (m := _CRITERION_FIELD.match(key))}
+        penalty = 0.0 if form.waive_penalty.data else (graded.penalty_percent if graded else 0.0)
+        try:
+            if open_request is not None and request.form.get("resolve") == "accept":
+                ops.resolve_regrade(open_request, current_user, accept=True, response=form.regrade_response.data,
+                                    score=form.score.data, criterion_scores=scores, feedback=form.feedback.data,
+                                    penalty_percent=penalty)
+            else:
+                ops.grade_submission(assignment, entry.membership.user, current_user, score=form.score.data,
+                                     criterion_scores=scores, feedback=form.feedback.data or "",
+                                     penalty_percent=penalty, submission=graded)
+        except ops.GradingError as error:
+            db.session.rollback()
+            errors = error.errors
+        else:
+            db.session.commit()
+            flash(_("Grade saved for %(name)s.", name=entry.membership.display_name), "success")
+            target = student_id
+            if "save_next" in request.form:
+                _prev, following = q.neighbours(q.grading_queue(assignment), student_id, filter_name)
+                target = following.student_id if following else student_id
+            return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
+                                    student_id=target, filter=filter_name))
+    elif request.method == "POST":
+        errors = {name: messages[0] for name, messages in form.errors.items()}
+    posted = ({m.group(1): v for k, v in request.form.items() if (m := _CRITERION_FIELD.match(k))}
+              if request.method == "POST" else dict((grade.criterion_scores or {}) if grade else {}))
+    context = _page(assignment, queue, entry, filter_name)
+    context.update(versions=versions, submission=submission, grade=grade, form=form, errors=errors, rubric=rubric,
+                   chosen_scores={str(k): v for k, v in posted.items()}, open_request=open_request,
+                   history=q.grade_history(grade) if grade is not None else [],
+                   requests=q.regrade_requests(grade) if grade is not None else [],
+                   decline_form=DeclineRegradeForm())
+    context.update(_work_context(assignment.circle, submission, current_user, can_comment=True))
+    return render_template("grading/speedgrader.html", **context), (422 if errors else 200)
+
+
+def _page(assignment, queue, entry, filter_name) -> dict:
+    previous, following = (q.neighbours(queue, entry.student_id, filter_name) if entry is not None
+                           else (None, None))
+    return {"assignment": assignment, "circle": assignment.circle, "queue": queue, "entry": entry,
+            "filter_name": filter_name, "filters": q.FILTERS, "matches": q.matches, "previous": previous,
+            "counts": {name: sum(1 for e in queue if q.matches(e, name)) for name in q.FILTERS},
+            "following": following, "missing": [e for e in queue if q.matches(e, "missing")],
+            "release_form": ReleaseForm(), "confirm": ConfirmForm()}
+
+
+@bp.route(f"{ASSIGNMENT}/grade/<int:student_id>/excuse", methods=["POST"])
+@login_required
+def excuse(circle_id: int, assignment_id: int, student_id: int):
+    assignment = _assignment(circle_id, assignment_id)
+    require(assignment.can_grade(current_user))
+    membership = q.get_learner_or_404(assignment.circle, student_id)
+    if ConfirmForm().validate_on_submit():
+        excused = request.form.get("excused") == "1"
+        ops.set_excused(assignment, membership.user, current_user, excused)
+        db.session.commit()
+        flash(_("%(name)s is excused from this assignment.", name=membership.display_name) if excused
+              else _("%(name)s is no longer excused.", name=membership.display_name), "success")
+    return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
+                            student_id=student_id))
+
+
+@bp.route(f"{ASSIGNMENT}/release", methods=["POST"])
+@bp.route(f"{ASSIGNMENT}/hide", methods=["POST"], endpoint="hide_grades", defaults={"hide": True})
+@login_required
+def release(circle_id: int, assignment_id: int, hide: bool = False):
+    """Release (or hide again) the grades of one student (`student_id`) or of everyone graded."""
+    assignment = _assignment(circle_id, assignment_id)
+    require(assignment.can_grade(current_user))
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    students = None
+    if form.student_id.data:
+        students = [q.get_learner_or_404(assignment.circle, form.student_id.data).user]
+    if hide:
+        changed = ops.unrelease_grades(assignment, current_user, students)
+        message = ngettext("%(num)d grade hidden from the student.", "%(num)d grades hidden from the students.",
+                           len(changed))
+    else:
+        changed = ops.release_grades(assignment, current_user, students)
+        message = ngettext("%(num)d grade released; the student was told.",
+                           "%(num)d grades released; the students were told.", len(changed))
+    db.session.commit()
+    if wants_json():
+        return jsonify(changed=[g.student_id for g in changed], message=message)
+    flash(message if changed else _("There was no grade to change."), "success" if changed else "info")
+    target = {"student_id": form.student_id.data} if form.student_id.data else {}
+    return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id, **target))
+
+
+@bp.route(f"{ASSIGNMENT}/regrades/<int:request_id>/decline", methods=["POST"])
+@login_required
+def decline_regrade(circle_id: int, assignment_id: int, request_id: int):
+    assignment = _assignment(circle_id, assignment_id)
+    require(assignment.can_grade(current_user))
+    regrade = q.get_regrade_or_404(assignment, request_id)
+    form = DeclineRegradeForm()
+    if form.validate_on_submit():
+        try:
+            ops.resolve_regrade(regrade, current_user, accept=False, response=form.response.data)
+        except ops.GradingError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The regrade request is declined; the student was told."), "success")
+    else:
+        flash(_("Tell the student why the grade stays as it is."), "error")
+    return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
+                            student_id=regrade.student_id))
+
+
+# -- the student's feedback ------------------------------------------------------------------
+
+@bp.route(f"{ASSIGNMENT}/feedback", methods=["GET", "POST"])
+@login_required
+def feedback(circle_id: int, assignment_id: int):
+    """A student's own grade and feedback (nothing of it before release); POST asks for a regrade."""
+    assignment = _assignment(circle_id, assignment_id)
+    if assignment.can_grade(current_user) and not wants_json():
+        return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id))
+    require(assignment.is_learner(current_user))
+    grade = q.grade_of(assignment, current_user.id)
+    if grade is not None and not grade.is_released:
+        grade = None  # unreleased: as if there were none, in every form of the page
+    form = RegradeRequestForm()
+    status = 200
+    if request.method == "POST":
+        if grade is None:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                ops.request_regrade(grade, current_user, form.reason.data)
+            except ops.GradingError as error:
+                db.session.rollback()
+                form.reason.errors = [*form.reason.errors, str(error)]
+            else:
+                db.session.commit()
+                flash(_("Your request was sent to your teacher."), "success")
+                return redirect(url_for("grading.feedback", circle_id=circle_id, assignment_id=assignment_id))
+        status = 422
+    versions = q.submission_history(assignment, current_user.id)
+    submission = None
+    if versions:
+        graded_id = grade.submission_id if grade is not None else None
+        submission = next((s for s in versions if s.id == graded_id), versions[0])
+    requests_ = q.regrade_requests(grade) if grade is not None else []
+    if wants_json():
+        return jsonify(assignment={"id": assignment.id, "title": assignment.title, "points": assignment.points},
+                       grade=_grade_json(grade, assignment) if grade is not None else None,
+                       regrade_requests=[{"id": r.id, "state": r.state.value, "reason": r.reason,
+                                          "response": r.response} for r in requests_]), status
+    return render_template("grading/feedback.html", circle=assignment.circle, assignment=assignment, grade=grade,
+                           submission=submission, form=form, requests=requests_,
+                           open_request=next((r for r in requests_ if r.is_open), None),
+                           **_work_context(assignment.circle, submission, current_user, can_comment=False)), status
+
+
+# -- gradebook -------------------------------------------------------------------------------
+
+def _gradebook_circle(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    if circle.kind != CircleKind.teaching:
+        abort(404)  # no grades in community and internal circles
+    return circle
+
+
+@bp.route("/circles/<int:circle_id>/grades")
+@login_required
+def gradebook(circle_id: int):
+    circle = _gradebook_circle(circle_id)
+    staff = q.is_circle_staff(circle, current_user)
+    book = build_gradebook(circle, current_user, staff=staff)
+    if wants_json():
+        return jsonify(to_json(book))
+    return render_template("grading/gradebook.html", circle=circle, book=book, staff=staff,
+                           columns=list(zip(book.assignments, book.stats)))
+
+
+@bp.route("/circles/<int:circle_id>/grades.csv")
+@login_required
+def export_csv(circle_id: int):
+    """The gradebook as CSV for Canvas (?format=canvas, the default) or Moodle (?format=moodle)."""
+    circle = _gradebook_circle(circle_id)
+    require(q.is_circle_staff(circle, current_user))
+    fmt = request.args.get("format", "canvas")
+    if fmt not in export.FORMATS:
+        abort(400)
+    book = build_gradebook(circle, current_user, staff=True)
+    # The cells are computed now, while the request's session is open; only the CSV text is streamed.
+    rows = list(export.rows(book, fmt))
+    response = Response(export.stream(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="grades-{circle.id}-{fmt}.csv"'
+    return response
+
+
+from lms.grading import setup_routes  # noqa: E402,F401  (attaches the rubric and category views)

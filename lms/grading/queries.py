@@ -1,0 +1,135 @@
+"""Reads of grading, and scoped lookups that 404 outside the circle."""
+from __future__ import annotations
+
+from flask import abort
+
+from lms.circles.models import Circle, Membership, MembershipStatus
+from lms.extensions import db
+from lms.grading.models import Grade, GradeCategory, GradeChange, RegradeRequest, RegradeState, Rubric
+from lms.homework import queries as hq
+from lms.homework.models import LEARNER_ROLES, Assignment
+
+
+# -- scoped lookups --------------------------------------------------------------------------
+# Homework owns assignments, submissions and comments; these are its reads, used here as they are.
+get_assignment_or_404 = hq.get_assignment_or_404
+learners = hq.learners
+latest_submissions = hq.latest_submissions
+submission_history = hq.submission_history
+visible_comments = hq.visible_comments
+is_circle_staff = hq.is_circle_staff
+memberships_by_user = hq.memberships_by_user
+comment_markers = hq.comment_markers
+
+
+def get_rubric_or_404(circle: Circle, rubric_id: int) -> Rubric:
+    rubric = db.session.scalar(db.select(Rubric).where(Rubric.id == rubric_id, Rubric.circle_id == circle.id))
+    if rubric is None:
+        abort(404)
+    return rubric
+
+
+def get_category_or_404(circle: Circle, category_id: int) -> GradeCategory:
+    category = db.session.scalar(db.select(GradeCategory).where(GradeCategory.id == category_id,
+                                                                GradeCategory.circle_id == circle.id))
+    if category is None:
+        abort(404)
+    return category
+
+
+def get_learner_or_404(circle: Circle, user_id: int) -> Membership:
+    """An active student (or member) of the circle, by user id."""
+    membership = db.session.scalar(db.select(Membership).where(
+        Membership.circle_id == circle.id, Membership.user_id == user_id,
+        Membership.status == MembershipStatus.active, Membership.role.in_(LEARNER_ROLES)))
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def get_regrade_or_404(assignment: Assignment, request_id: int) -> RegradeRequest:
+    request = db.session.scalar(db.select(RegradeRequest).join(Grade, Grade.id == RegradeRequest.grade_id)
+                                .where(RegradeRequest.id == request_id, Grade.assignment_id == assignment.id))
+    if request is None:
+        abort(404)
+    return request
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+def rubrics(circle: Circle) -> list[Rubric]:
+    return list(db.session.scalars(db.select(Rubric).where(Rubric.circle_id == circle.id).order_by(Rubric.title)))
+
+
+def categories(circle: Circle) -> list[GradeCategory]:
+    return list(db.session.scalars(db.select(GradeCategory).where(GradeCategory.circle_id == circle.id)
+                                   .order_by(GradeCategory.position, GradeCategory.id)))
+
+
+def published_assignments(circle: Circle) -> list[Assignment]:
+    """The circle's published assignments in the gradebook's order: by due time, undated last."""
+    return list(db.session.scalars(db.select(Assignment).where(
+        Assignment.circle_id == circle.id, Assignment.is_published.is_(True))
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)))
+
+
+def grades_by_student(assignment: Assignment) -> dict[int, Grade]:
+    return {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
+
+
+def grade_of(assignment: Assignment, student_id: int) -> Grade | None:
+    return db.session.scalar(db.select(Grade).where(Grade.assignment_id == assignment.id,
+                                                    Grade.student_id == student_id))
+
+
+def grade_history(grade: Grade) -> list[GradeChange]:
+    """Every change of a grade, newest first (staff only: it shows unreleased values)."""
+    return list(db.session.scalars(db.select(GradeChange).where(GradeChange.grade_id == grade.id)
+                                   .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc())))
+
+
+def regrade_requests(grade: Grade) -> list[RegradeRequest]:
+    return list(db.session.scalars(db.select(RegradeRequest).where(RegradeRequest.grade_id == grade.id)
+                                   .order_by(RegradeRequest.created_at.desc(), RegradeRequest.id.desc())))
+
+
+def open_regrade_count(assignment: Assignment) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(RegradeRequest)
+                             .join(Grade, Grade.id == RegradeRequest.grade_id)
+                             .where(Grade.assignment_id == assignment.id,
+                                    RegradeRequest.state == RegradeState.open)) or 0
+
+
+# -- the SpeedGrader's queue -----------------------------------------------------------------
+
+FILTERS = ("all", "ungraded", "late", "missing")
+
+
+QueueEntry = hq.StudentStatus
+
+
+def matches(entry: QueueEntry, name: str) -> bool:
+    """all: everyone; ungraded: handed in, no grade yet; late: the latest version is late;
+    missing: nothing handed in (and not excused)."""
+    if name == "ungraded":
+        return entry.submission is not None and not entry.is_graded
+    if name == "late":
+        return entry.submission is not None and entry.submission.is_late
+    if name == "missing":
+        return entry.submission is None and not (entry.grade is not None and entry.grade.is_excused)
+    return True
+
+
+def grading_queue(assignment: Assignment) -> list[QueueEntry]:
+    """Every student of the circle with their latest submission and grade (three queries)."""
+    return hq.submission_status_by_student(assignment)
+
+
+def neighbours(queue: list[QueueEntry], student_id: int,
+               filter_name: str) -> tuple[QueueEntry | None, QueueEntry | None]:
+    """The previous and next student matching the filter around `student_id` in the queue's order (the
+    current student need not match: after grading, "next ungraded" still moves on)."""
+    position = next((n for n, e in enumerate(queue) if e.student_id == student_id), -1)
+    before = [e for e in queue[:max(position, 0)] if matches(e, filter_name)]
+    after = [e for e in queue[position + 1:] if matches(e, filter_name)]
+    return (before[-1] if before else None), (after[0] if after else None)
