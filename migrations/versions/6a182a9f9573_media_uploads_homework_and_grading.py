@@ -1,8 +1,8 @@
 """media, uploads, homework and grading
 
-Revision ID: 312fd061f72d
+Revision ID: 6a182a9f9573
 Revises: 8e3a1e4d3f5c
-Create Date: 2026-11-22 03:00:09.042060
+Create Date: 2026-11-22 03:27:19.959002
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import lms.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '312fd061f72d'
+revision = '6a182a9f9573'
 down_revision = '8e3a1e4d3f5c'
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('mp4_key', sa.String(length=200), nullable=True),
     sa.Column('poster_key', sa.String(length=200), nullable=True),
     sa.Column('hls_prefix', sa.String(length=200), nullable=True),
+    sa.Column('max_seconds', sa.Integer(), nullable=True),
     sa.Column('duration', sa.Float(), nullable=True),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
