@@ -147,8 +147,47 @@ def load_demo(password: str) -> DemoSchool:
         circle_ops.add_member(corner, teacher, Role.member)
     for i in CORNER_MEMBERS:
         circle_ops.add_member(corner, students[i], Role.member, via="open", display_name=STUDENTS[i][1])
+    _homework(jazz, teachers[0], [students[i] for i in JAZZ_STUDENTS])
     return DemoSchool(org=org, accounts=accounts, circles=[jazz, piano, corner], invite=invite,
                       course_codes=codes)
+
+
+def _homework(circle: Circle, teacher: User, students: list[User]) -> None:
+    """A rubric, two weighted categories, a video assignment still open and a reflection already
+    handed in, graded and released for some, so the gradebook and feedback pages have content."""
+    from lms.grading import operations as grading_ops
+    from lms.homework import operations as homework_ops
+    from lms.homework.models import Accepts, LatePolicy, PeerVisibility
+
+    now = utcnow()
+    level = lambda title, points: {"title": title, "points": points, "description": ""}  # noqa: E731
+    rubric = grading_ops.create_rubric(circle, teacher, "Routine 舞蹈作业", [
+        {"title": "Timing 节奏", "description": "On the beat, counts clean.",
+         "levels": [level("Excellent", 5), level("Good", 3), level("Needs work", 1)]},
+        {"title": "Technique 技术", "description": "Posture, lines, finishing each move.",
+         "levels": [level("Excellent", 5), level("Good", 3), level("Needs work", 1)]},
+    ])
+    practice = grading_ops.save_category(circle, teacher, "Practice videos 练习视频", 60)
+    reflection_cat = grading_ops.save_category(circle, teacher, "Reflections 反思", 40)
+    homework_ops.create_assignment(
+        circle, teacher, publish=True, title="Film your routine — week 3 第三周舞蹈视频",
+        instructions_md="Film the whole routine once, front-on, full body in frame.\n\n"
+                        "正面拍摄完整的一遍，全身入镜。",
+        accepts=Accepts.video, max_video_seconds=180, due_at=now + timedelta(days=5),
+        late_policy=LatePolicy.penalty, late_penalty_per_day=10, late_penalty_cap=50, points=10,
+        rubric_id=rubric.id, category_id=practice.id, peer_visibility=PeerVisibility.after_submit)
+    reflection = homework_ops.create_assignment(
+        circle, teacher, publish=True, title="Reflection: what did you learn? 反思",
+        instructions_md="Three sentences on what felt better this week, and one thing to practise.",
+        accepts=Accepts.text, due_at=now - timedelta(days=2), late_policy=LatePolicy.accept, points=5,
+        category_id=reflection_cat.id)
+    notes = ["My turns are steadier. 我的转圈更稳了。", "I finally remember the second eight counts.",
+             "Arms still late on the chorus; I will practise with the mirror."]
+    for student, text, score in zip(students, notes, (5, 4, 3)):
+        homework_ops.submit_homework(reflection, student, text=text, now=now - timedelta(days=3))
+        grading_ops.grade_submission(reflection, student, teacher, score=score,
+                                     feedback="Thank you — keep going! 继续加油！")
+    grading_ops.release_grades(reflection, teacher, students[:2])
 
 
 def _student_no(i: int) -> str:

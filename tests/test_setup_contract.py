@@ -12,6 +12,7 @@ from lms.accounts.models import User
 from lms.circles.models import Circle, CircleKind, CourseCode, Invite, JoinPolicy, Membership, MembershipStatus
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgMembership, OrgRole
+from tests.fixtures.app import page_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,27 @@ def test_demo_reset_passwords(app, client):
     teacher = demo.email(demo.TEACHERS[1][1])
     assert _sign_in(client, teacher, "demo-abcd-efgh") == 401
     assert _sign_in(client, teacher, "demo-new2-pass") == 302
+
+
+def test_demo_school_has_homework_and_grades(app, client):
+    """Does the demo's jazz circle come with assignments and a released grade its student can see,
+    while a grade not yet released stays hidden?"""
+    from lms.circles.models import Circle
+    from lms.homework.models import Assignment
+    from tests.fixtures.factories import sign_in
+
+    _load(app, "--password", "demo-abcd-efgh")
+    jazz = db.session.scalar(db.select(Circle).where(Circle.name.like("Jazz%")))
+    assert _count(Assignment, Assignment.circle_id == jazz.id) == 2
+    released = db.session.scalar(db.select(User).where(User.email == demo.email(demo.STUDENTS[0][2])))
+    unreleased = db.session.scalar(db.select(User).where(User.email == demo.email(demo.STUDENTS[2][2])))
+    def reflection_cells(user):
+        sign_in(client, user)
+        book = client.get(f"/circles/{jazz.id}/grades", headers={"Accept": "application/json"}).get_json()
+        reflection = next(a["id"] for a in book["assignments"] if a["title"].startswith("Reflection"))
+        assert [row["user_id"] for row in book["students"]] == [user.id]  # a student sees their own row only
+        return [g for g in book["students"][0]["grades"] if g["assignment_id"] == reflection]
+
+    assert [(g["score"], g["released"]) for g in reflection_cells(released)] == [(5, True)]
+    assert [(g["score"], g["released"]) for g in reflection_cells(unreleased)] == [(None, False)]
+    assert "Reflection" in page_text(client.get(f"/circles/{jazz.id}/grades"))
