@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.homework",
     "tests.fixtures.clips",
+    "tests.fixtures.mail",
     "tests.fixtures.grading",
 ]

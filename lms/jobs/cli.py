@@ -14,12 +14,14 @@ cli = AppGroup("jobs", help="Background job workers.")
               help="Also enqueue the periodic jobs (sweeps and clean-up) from this worker.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: str, scheduler: bool, burst: bool) -> None:
-    """Run an RQ worker (JOBS_BACKEND=rq, LMS_REDIS_URL set) on QUEUES, forking a process per job.
+    """Run an RQ worker (JOBS_BACKEND=rq, LMS_REDIS_URL set) on QUEUES, one job at a time.
 
     Start as many as the machines allow, on any host that reaches Redis, the database and the
-    storage. Equivalent to `rq worker lms-media lms-default` plus the periodic jobs.
+    storage. Jobs run in this process (RQ's SimpleWorker): forking a work horse while the
+    scheduler thread holds a database connection could leave the child waiting on a lock copied
+    in its held state. The heavy work is ffmpeg, a subprocess with its own limits anyway.
     """
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
     from lms.jobs.backends import RQBackend
     from lms.jobs.scheduler import Scheduler
@@ -34,7 +36,7 @@ def worker(queues: str, scheduler: bool, burst: bool) -> None:
     rq_queues = [Queue(f"lms-{name}", connection=backend.redis) for name in names]
     if scheduler:
         Scheduler(app).start()
-    Worker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")
+    SimpleWorker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")
 
 
 @cli.command("periodic")

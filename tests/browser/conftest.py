@@ -99,6 +99,23 @@ def live_server(tmp_path_factory) -> LiveServer:
             db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def live_pushes(live_server, monkeypatch):
+    """Pushes emitted by the live app reach the browsers connected to it.
+
+    Flask-SocketIO keeps one server on its process-wide extension object, and `live_server` hands
+    that object back to the session `app` when one exists; emits would then go to a server no
+    browser is connected to. The live app's own server is the one its middleware wraps.
+    """
+    from flask_socketio import _SocketIOMiddleware
+
+    wrapped = live_server.app.wsgi_app
+    while not isinstance(wrapped, _SocketIOMiddleware):
+        wrapped = getattr(wrapped, "app", None) or getattr(wrapped, "wsgi_app", None)
+        assert wrapped is not None, "the live app is not served through Flask-SocketIO's middleware"
+    monkeypatch.setattr(socketio, "server", wrapped.engineio_app)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's chromium, headless. Missing: skipped locally, a failure on CI."""

@@ -10,23 +10,12 @@ import socketio as socketio_client
 from flask_socketio import SocketIO
 
 from tests.fixtures.live import server_process
-from tests.fixtures.services import redis_url, require_service
+from tests.fixtures.services import live_redis
 
 
 @pytest.fixture
 def redis_env(tmp_path):
-    url = redis_url()
-    available = False
-    if url:
-        import redis
-
-        try:
-            with redis.Redis.from_url(url, socket_connect_timeout=2) as connection:
-                available = connection.ping()
-                connection.flushdb()  # rate-limit counters of earlier runs
-        except redis.RedisError:
-            available = False
-    require_service("Redis", available, "LMS_TEST_REDIS_URL is not set or Redis does not answer")
+    url = live_redis()
     return {
         "LMS_REDIS_URL": url,
         "LMS_SECRET_KEY": "shared-secret-for-both-processes",

@@ -50,7 +50,7 @@ def test_unreleased_grade_is_invisible_to_the_student(klass, client_as, graded):
     assert [s["grades"][0]["score"] for s in book["students"]] == [None]
 
 
-def test_release_one_student_then_everyone(klass, client_as, graded, grade_mailbox):
+def test_release_one_student_then_everyone(klass, client_as, graded, mailbox):
     """Does releasing one student show them (only them) their grade, and "release all" the rest?"""
     teacher = client_as(klass.teacher)
     base = f"/circles/{klass.circle.id}/assignments/{graded.id}"
@@ -63,33 +63,33 @@ def test_release_one_student_then_everyone(klass, client_as, graded, grade_mailb
     assert "Classmate's private note" not in html
     other = client_as(klass.classmate).get(_feedback(klass, graded))
     assert "has not released a grade yet" in page_text(other) and "Solid" not in other.get_data(as_text=True)
-    assert [m["To"] for m in grade_mailbox.messages()] == [klass.student.email]
+    assert [m["To"] for m in mailbox.messages()] == [klass.student.email]
 
     response = teacher.post(f"{base}/release", headers={"Accept": "application/json"})
     assert response.get_json()["changed"] == [klass.classmate.id]
     assert _released(graded) == {klass.student.id, klass.classmate.id}
-    assert sorted(m["To"] for m in grade_mailbox.messages()) == sorted([klass.student.email, klass.classmate.email])
+    assert sorted(m["To"] for m in mailbox.messages()) == sorted([klass.student.email, klass.classmate.email])
 
 
-def test_release_mail_links_to_the_feedback(klass, client_as, graded, grade_mailbox):
+def test_release_mail_links_to_the_feedback(klass, client_as, graded, mailbox):
     """Is the released student mailed, in their language, with a link to their feedback page?"""
     klass.student.locale = "zh_Hans"
     db.session.commit()
     client_as(klass.teacher).post(f"/circles/{klass.circle.id}/assignments/{graded.id}/release",
                                   data={"student_id": klass.student.id})
-    [message] = grade_mailbox.to(klass.student.email)
+    [message] = mailbox.to(klass.student.email)
     body = message.get_payload(decode=True).decode()
     assert f"/circles/{klass.circle.id}/assignments/{graded.id}/feedback" in body
     assert "Scales" in message["Subject"] or "Scales" in body
 
 
-def test_releasing_again_does_not_mail_twice(klass, client_as, graded, grade_mailbox):
+def test_releasing_again_does_not_mail_twice(klass, client_as, graded, mailbox):
     """Does "release all" skip grades already released (no second mail) and grades not given yet?"""
     teacher = client_as(klass.teacher)
     base = f"/circles/{klass.circle.id}/assignments/{graded.id}"
     teacher.post(f"{base}/release")
     teacher.post(f"{base}/release")
-    assert len(grade_mailbox.messages()) == 2
+    assert len(mailbox.messages()) == 2
 
 
 def test_hide_again(klass, client_as, graded):

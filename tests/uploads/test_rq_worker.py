@@ -17,25 +17,13 @@ from lms.jobs.backends import RQBackend
 from lms.storage import get_storage
 from lms.uploads.models import Media, MediaState
 from tests.fixtures.live import ROOT
-from tests.fixtures.services import redis_url, require_service
+from tests.fixtures.services import live_redis
 from tests.media.tools import ffmpeg
 
 
 @pytest.fixture
-def redis_for_jobs():
-    url = redis_url()
-    available = False
-    if url:
-        import redis
-
-        try:
-            with redis.Redis.from_url(url, socket_connect_timeout=2) as connection:
-                available = connection.ping()
-                connection.flushdb()
-        except redis.RedisError:
-            available = False
-    require_service("Redis", available, "LMS_TEST_REDIS_URL is not set or Redis does not answer")
-    return url
+def redis_for_jobs() -> str:
+    return live_redis()
 
 
 def _worker(app, url: str, log_path=None) -> subprocess.Popen:

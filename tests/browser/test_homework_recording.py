@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, chromium, live_server, new_context, screenshots  # noqa: F401
+from tests.browser.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def _setup(live_server):  # noqa: F811
+def _setup(live_server):
     """A circle with a teacher, a student and a published 20-second video assignment, in the live app."""
     from lms.accounts import operations as account_ops
     from lms.circles import operations as circle_ops
@@ -35,7 +35,7 @@ def _setup(live_server):  # noqa: F811
     return ids
 
 
-def test_record_hand_in_and_comment(live_server, new_context, screenshots):  # noqa: F811
+def test_record_hand_in_and_comment(live_server, new_context, screenshots):
     """Record 2 seconds with the (fake) camera, hand it in once the upload is done, see the server's
     receipt time, then post a comment pinned to the player's time."""
     circle_id, assignment_id, email = _setup(live_server)

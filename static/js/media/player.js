@@ -1,0 +1,240 @@
+// The video player rendered by templates/_partials/player.html (one per [data-player] element).
+//
+// Plays the MP4, or the HLS playlist natively (Safari) or through the vendored hls.js, loaded only
+// when a player needs it. Draws markers on a timeline under the video; any [data-seek="<seconds>"]
+// inside the same [data-player-scope] (or inside the player) seeks there and plays. Other scripts
+// read and move the position through `element.circlesPlayer` = {video, currentTime(), duration(),
+// seek(t, play), setMarkers([{at, label}])}, and hear `player:timeupdate` ({time, duration}) and
+// `player:ready` on the element (both bubble). A player whose media is not ready shows its state
+// and turns into a video when it becomes ready (for the owner, who gets the pushes).
+(function () {
+  "use strict";
+  var Circles = window.Circles = window.Circles || {};
+  var media = Circles.media;
+  if (Circles.player || !media) { return; }
+
+  var script = document.currentScript;
+  var HLS_JS = new URL("../../vendor/hls.js/hls.light.min.js", script ? script.src : location.href).href;
+  var HLS_WORKER = new URL("../../vendor/hls.js/hls.worker.js", script ? script.src : location.href).href;
+  var SMALL_STEP = 5;
+  var BIG_STEP = 10;
+  var hlsLoading = null;
+
+  function loadHls() {
+    if (window.Hls) { return Promise.resolve(window.Hls); }
+    if (!hlsLoading) {
+      hlsLoading = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = HLS_JS;
+        tag.addEventListener("load", function () { resolve(window.Hls); });
+        tag.addEventListener("error", function () { hlsLoading = null; reject(new Error("hls.js")); });
+        document.head.appendChild(tag);
+      });
+    }
+    return hlsLoading;
+  }
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = String(seconds % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
+  }
+
+  // Chooses the source: native HLS, hls.js, or the MP4 (also the fallback when HLS fails).
+  function attachSource(root, video) {
+    var hls = video.dataset.hls;
+    var mp4 = video.dataset.mp4;
+    var useMp4 = function () {
+      if (mp4 && video.getAttribute("src") !== mp4) { video.src = mp4; }
+    };
+    if (!hls) { useMp4(); return; }
+    if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = hls; return; }
+    loadHls().then(function (Hls) {
+      if (!Hls || !Hls.isSupported()) { useMp4(); return; }
+      // workerPath: the transmuxer runs in a worker loaded from our origin (CSP forbids blob: workers).
+      var engine = new Hls({ workerPath: HLS_WORKER });
+      engine.on(Hls.Events.ERROR, function (event, data) {
+        if (!data.fatal) { return; }
+        if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !mp4) { engine.startLoad(); return; }
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !mp4) { engine.recoverMediaError(); return; }
+        engine.destroy();
+        root.hls = null;
+        useMp4();
+      });
+      engine.loadSource(hls);
+      engine.attachMedia(video);
+      root.hls = engine;
+    }, useMp4);
+  }
+
+  function duration(root, video) {
+    return video && isFinite(video.duration) && video.duration > 0 ? video.duration : Number(root.dataset.duration || 0);
+  }
+
+  function placeMarkers(root) {
+    var timeline = root.querySelector(".player-timeline");
+    var total = duration(root, root.querySelector("video"));
+    if (!timeline || !total) { return; }
+    timeline.querySelectorAll("[data-seek]").forEach(function (marker) {
+      var at = Math.min(Math.max(Number(marker.dataset.seek) || 0, 0), total);
+      marker.style.left = (at / total * 100) + "%"; // CSSOM, which the CSP allows (style attributes it does not)
+    });
+  }
+
+  function renderMarkers(root, markers) {
+    var timeline = root.querySelector(".player-timeline");
+    if (!timeline) { return; }
+    timeline.querySelectorAll(".player-marker").forEach(function (old) { old.remove(); });
+    (markers || []).forEach(function (marker) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "player-marker";
+      button.dataset.seek = String(marker.at);
+      button.title = clock(marker.at) + " " + (marker.label || "");
+      button.setAttribute("aria-label", media.fill(root.getAttribute("data-msg-seek") || "{time} {label}",
+        { time: clock(marker.at), label: marker.label || "" }));
+      timeline.appendChild(button);
+    });
+    timeline.hidden = !(markers && markers.length);
+    placeMarkers(root);
+  }
+
+  function setup(root) {
+    var video = root.querySelector("video");
+    if (!video) { waitUntilReady(root); return; }
+    if (root.circlesPlayer && root.circlesPlayer.video === video) { return; }
+    var timeline = root.querySelector(".player-timeline");
+    var now = timeline && timeline.querySelector(".player-now");
+    if (timeline && timeline.querySelector(".player-marker")) { timeline.hidden = false; } // hidden until playable
+
+    var api = {
+      video: video,
+      currentTime: function () { return video.currentTime || 0; },
+      duration: function () { return duration(root, video); },
+      seek: function (seconds, play) {
+        var target = Math.max(0, Number(seconds) || 0);
+        var total = duration(root, video);
+        if (total) { target = Math.min(target, total); }
+        var go = function () {
+          video.currentTime = target;
+          if (play !== false) { video.play().catch(function () { /* autoplay rules: the user presses play */ }); }
+        };
+        // Before the metadata is in, setting currentTime may be ignored: do it when it arrives.
+        if (video.readyState >= 1) { go(); } else { video.addEventListener("loadedmetadata", go, { once: true }); }
+      },
+      setMarkers: function (markers) { renderMarkers(root, markers); }
+    };
+    root.circlesPlayer = api;
+
+    video.addEventListener("loadedmetadata", function () { placeMarkers(root); });
+    video.addEventListener("timeupdate", function () {
+      var total = duration(root, video);
+      if (now && total) { now.style.left = (video.currentTime / total * 100) + "%"; }
+      root.dispatchEvent(new CustomEvent("player:timeupdate", {
+        bubbles: true, detail: { time: video.currentTime, duration: total }
+      }));
+    });
+    // Keys while the video has focus: space/k play or pause, arrows ±5 s, j/l ±10 s.
+    video.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+      var steps = { ArrowLeft: -SMALL_STEP, ArrowRight: SMALL_STEP, j: -BIG_STEP, l: BIG_STEP };
+      if (event.key === " " || event.key === "k") {
+        if (video.paused) { video.play().catch(function () {}); } else { video.pause(); }
+      } else if (Object.prototype.hasOwnProperty.call(steps, event.key)) {
+        api.seek(video.currentTime + steps[event.key], !video.paused);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    // A click on the bar itself (not on a marker) moves there.
+    if (timeline) {
+      timeline.addEventListener("click", function (event) {
+        if (event.target.closest("[data-seek]")) { return; }
+        var total = duration(root, video);
+        var box = timeline.getBoundingClientRect();
+        if (total && box.width) { api.seek((event.clientX - box.left) / box.width * total); }
+      });
+    }
+    attachSource(root, video);
+    placeMarkers(root);
+    root.dispatchEvent(new CustomEvent("player:ready", { bubbles: true, detail: { player: api } }));
+  }
+
+  function buildVideo(root, urls) {
+    var video = document.createElement("video");
+    video.controls = true;
+    video.preload = "metadata";
+    video.playsInline = true;
+    video.tabIndex = 0;
+    if (urls.poster) { video.poster = urls.poster; }
+    video.dataset.mp4 = urls.mp4 || "";
+    video.dataset.hls = urls.hls || "";
+    return video;
+  }
+
+  // Not ready yet: keep the state line current, then become a player.
+  function waitUntilReady(root) {
+    var line = root.querySelector("[data-state-line]");
+    if (!line || root.stopFollowing || media.isTerminal({ state: root.dataset.state })) { return; }
+    root.stopFollowing = media.follow(root.dataset.mediaId, root.dataset.stateUrl || "", function (state) {
+      root.dataset.state = state.state;
+      line.textContent = media.stateText(root, state);
+      line.classList.toggle("error", state.state === "failed");
+      if (state.state === "ready" && state.urls && (state.urls.mp4 || state.urls.hls)) {
+        if (state.duration) { root.dataset.duration = String(state.duration); }
+        root.insertBefore(buildVideo(root, state.urls), line);
+        line.remove();
+        setup(root);
+      }
+    });
+  }
+
+  // A player for a media state JSON (the uploader's preview), inside `container`.
+  function mount(container, state) {
+    var root = document.createElement("figure");
+    root.className = "player";
+    root.setAttribute("data-player", "");
+    root.dataset.mediaId = String(state.id);
+    root.dataset.state = state.state;
+    if (state.duration) { root.dataset.duration = String(state.duration); }
+    root.appendChild(buildVideo(root, state.urls || {}));
+    var timeline = document.createElement("div");
+    timeline.className = "player-timeline";
+    timeline.hidden = true;
+    var now = document.createElement("span");
+    now.className = "player-now";
+    timeline.appendChild(now);
+    root.appendChild(timeline);
+    container.textContent = "";
+    container.appendChild(root);
+    setup(root);
+    return root;
+  }
+
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-seek]");
+    if (!trigger) { return; }
+    var root = trigger.closest("[data-player]");
+    if (!root) {
+      var scope = trigger.closest("[data-player-scope]");
+      root = scope && scope.querySelector("[data-player]");
+    }
+    if (!root || !root.circlesPlayer) { return; }
+    event.preventDefault();
+    root.circlesPlayer.seek(Number(trigger.dataset.seek));
+  });
+
+  function init() {
+    document.querySelectorAll("[data-player]").forEach(setup);
+  }
+
+  Circles.player = { init: init, mount: mount, clock: clock };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,404 @@
+// The upload widget rendered by templates/_partials/uploader.html (one per [data-uploader] element).
+//
+// For each chosen file: refuse it at once if it is too large (or, for a video the browser can read,
+// too long); otherwise create the upload (POST), fill the hidden input with the media id, send the
+// bytes (transfer.js) showing percent, speed and time left, then follow the processing state live.
+// The upload's token is kept in localStorage under the file's name, size and date, so choosing the
+// same file again after a reload continues where the server stopped. Dispatches on the root:
+// `upload:state` (detail: media state JSON), `upload:progress` ({id, loaded, total}), `upload:cancel` ({id}).
+(function () {
+  "use strict";
+  var Circles = window.Circles = window.Circles || {};
+  var uploads = Circles.uploads;
+  var media = Circles.media;
+  if (!uploads || !uploads.Transfer || !uploads.helpers || !media) { return; }
+  var h = uploads.helpers;
+  var active = new Set(); // items moving bytes: leaving the page asks first
+
+  // -- one file ----------------------------------------------------------------------------------
+
+  class Item {
+    constructor(widget, file) {
+      this.widget = widget;
+      this.root = widget.root;
+      this.file = file;
+      this.key = h.storeKey(this.root, file);
+      this.session = null;
+      this.transfer = null;
+      this.stopFollowing = null;
+      this.meter = new h.Meter();
+      this.pushed = null; // a state pushed while the last bytes were still on their way
+      this.el = widget.template.content.firstElementChild.cloneNode(true);
+      this.q(".upload-name").textContent = file.name;
+      this.q(".upload-size").textContent = h.formatBytes(file.size);
+      this.q("[data-upload-cancel]").addEventListener("click", this.cancel.bind(this));
+      this.q("[data-upload-retry]").addEventListener("click", this.begin.bind(this));
+      widget.list.appendChild(this.el);
+    }
+
+    q(selector) { return this.el.querySelector(selector); }
+    msg(name, values) { return media.fill(this.root.getAttribute("data-msg-" + name), values || {}); }
+
+    say(text, isError, kind) {
+      var line = this.q(".upload-state");
+      line.textContent = text;
+      line.classList.toggle("error", Boolean(isError));
+      this.lineKind = kind || "";
+    }
+
+    // Cancelled while a request was under way: stop at the next step.
+    guard() {
+      if (this.cancelled) { throw new uploads.TransferError("aborted", 0); }
+    }
+
+    buttons(cancel, retry) {
+      this.q("[data-upload-cancel]").hidden = !cancel;
+      this.q("[data-upload-retry]").hidden = !retry;
+    }
+
+    emit(name, detail) {
+      this.root.dispatchEvent(new CustomEvent(name, { detail: detail, bubbles: true }));
+    }
+
+    refuse(text) {
+      this.el.classList.add("is-refused");
+      this.q(".upload-progress").hidden = true;
+      this.buttons(false, false);
+      this.say(text, true);
+    }
+
+    // Checks what can be checked here, then creates or resumes the upload.
+    async start() {
+      var root = this.root;
+      var file = this.file;
+      var maxBytes = Number(root.dataset.maxBytes || 0);
+      if (file.size === 0) { return this.refuse(this.msg("empty", { name: file.name })); }
+      if (maxBytes && file.size > maxBytes) {
+        return this.refuse(this.msg("too-big", { name: file.name, size: h.formatBytes(file.size), limit: h.formatBytes(maxBytes) }));
+      }
+      var maxSeconds = Number(root.dataset.maxSeconds || root.dataset.siteMaxSeconds || 0);
+      if (root.dataset.kind === "video" && maxSeconds) {
+        this.say(this.msg("preparing"));
+        var seconds = await h.videoDuration(file);
+        if (seconds !== null && seconds > maxSeconds + 0.5) {
+          return this.refuse(this.msg("too-long", { name: file.name, duration: h.formatDuration(seconds), limit: h.formatDuration(maxSeconds) }));
+        }
+      }
+      return this.begin();
+    }
+
+    async begin() {
+      if (this.cancelled) { return; }
+      this.buttons(true, false);
+      this.el.classList.remove("is-failed");
+      active.add(this);
+      try {
+        var session = this.session || h.storeGet(this.key);
+        if (session && await this.alreadyReceived(session)) { return; }
+        this.guard();
+        session = this.session || await this.create();
+        await this.send(session);
+      } catch (error) {
+        this.failed(error);
+      } finally {
+        active.delete(this);
+      }
+    }
+
+    // After a reload the bytes may all be there already: then just follow the state.
+    async alreadyReceived(session) {
+      this.say(this.msg("resuming-check"));
+      var url = media.stateUrlFor(this.root.dataset.stateUrl, session.media_id);
+      var result = await uploads.requestJSON("GET", url).catch(function () { return null; });
+      if (!result) { this.session = session; return false; } // offline: the transfer waits for us
+      if (result.status !== 200 || !result.json) {
+        h.storeDelete(this.key); // not ours any more (expired, another account): start afresh
+        this.session = null;
+        return false;
+      }
+      this.session = session;
+      this.setMedia(session.media_id);
+      if (result.json.state === "uploading") { return false; }
+      h.storeDelete(this.key);
+      this.uploaded(result.json);
+      return true;
+    }
+
+    async create() {
+      this.say(this.msg("starting"));
+      var root = this.root;
+      var body = {
+        filename: this.file.name,
+        size: this.file.size,
+        kind: root.dataset.kind || "video",
+        circle_id: root.dataset.circleId ? Number(root.dataset.circleId) : null,
+        max_seconds: root.dataset.maxSeconds ? Number(root.dataset.maxSeconds) : null
+      };
+      var transfer = new uploads.Transfer(this.file, {}, this.hooks());
+      this.transfer = transfer;
+      // Sent again when no answer came or the server failed; a refusal (400, 413, 429) is shown.
+      var result;
+      for (var attempt = 1; ; attempt += 1) {
+        var failure = null;
+        try {
+          result = await uploads.requestJSON("POST", root.dataset.createUrl, body, transfer.xhrs);
+          if (result.status < 500) { break; }
+          failure = result;
+        } catch (error) {
+          if (error.kind !== "network") { throw error; }
+          failure = error;
+        }
+        await transfer.backoff(attempt, failure);
+      }
+      if (this.cancelled && result.json && result.json.url) {
+        uploads.requestJSON("DELETE", result.json.url).catch(function () { /* expires on its own */ });
+      }
+      this.guard();
+      if (result.status !== 201 || !result.json || !result.json.token) {
+        throw new uploads.TransferError("refused", result.status, uploads.errorText(result.json));
+      }
+      var session = {
+        token: result.json.token, url: result.json.url, mode: result.json.mode, media_id: result.json.media_id,
+        chunk_size: result.json.chunk_size, part_size: result.json.part_size, saved_at: Date.now()
+      };
+      h.storeSet(this.key, session);
+      this.session = session;
+      this.setMedia(session.media_id);
+      this.emit("upload:state", { id: session.media_id, kind: body.kind, state: "uploading", progress: 0,
+        error: null, filename: this.file.name, urls: {} });
+      return session;
+    }
+
+    async send(session) {
+      var self = this;
+      this.q(".upload-progress").hidden = false;
+      this.say(this.msg("state-uploading"), false, "uploading");
+      this.listenEarly();
+      this.transfer = new uploads.Transfer(this.file, session, this.hooks());
+      var state;
+      try {
+        state = await this.transfer.run();
+      } catch (error) {
+        if (error.kind !== "gone" || session.restarted) { throw error; }
+        // The server forgot this upload (expired, cancelled elsewhere): start a new one, once.
+        h.storeDelete(this.key);
+        this.session = null;
+        var fresh = await this.create();
+        fresh.restarted = true;
+        return this.send(fresh);
+      }
+      h.storeDelete(this.key);
+      this.showProgress(this.file.size, this.file.size);
+      this.uploaded(state || self.pushed);
+    }
+
+    hooks() {
+      var self = this;
+      return {
+        onProgress: function (loaded, total) {
+          // Bytes move (or the server answered): any "retrying"/"offline" line is out of date.
+          if (self.lineKind !== "uploading") { self.say(self.msg("state-uploading"), false, "uploading"); }
+          self.showProgress(loaded, total);
+          if (self.session) { self.emit("upload:progress", { id: self.session.media_id, loaded: loaded, total: total }); }
+        },
+        onRetry: function (delay) {
+          self.meter.pause();
+          self.say(self.msg("retrying", { seconds: Math.max(1, Math.round(delay / 1000)) }));
+        },
+        onOffline: function () { self.meter.pause(); self.say(self.msg("offline")); },
+        onOnline: function () { self.say(self.msg("state-uploading"), false, "uploading"); }
+      };
+    }
+
+    showProgress(loaded, total) {
+      var fraction = total ? loaded / total : 1;
+      var bar = this.q(".upload-bar");
+      bar.value = Math.floor(fraction * 100);
+      bar.setAttribute("aria-valuetext", media.percent(Math.floor(fraction * 100)));
+      this.q(".upload-percent").textContent = media.percent(Math.floor(fraction * 100));
+      this.meter.sample(loaded);
+      var speed = this.meter.speed;
+      this.q(".upload-speed").textContent = speed > 0 && loaded < total ? h.formatBytes(speed) + "/s" : "";
+      this.q(".upload-left").textContent = speed > 0 && loaded < total
+        ? this.msg("left", { time: h.formatDuration((total - loaded) / speed) }) : "";
+    }
+
+    setMedia(mediaId) {
+      var widget = this.widget;
+      if (!this.input) {
+        this.input = document.createElement("input");
+        this.input.type = "hidden";
+        this.input.name = this.root.dataset.field;
+        this.el.appendChild(this.input);
+      }
+      this.input.value = String(mediaId);
+      this.el.dataset.mediaId = String(mediaId);
+      widget.changed();
+    }
+
+    // Processing may be over before the PATCH that carried the last byte has answered (inline jobs),
+    // so pushes are collected from the moment the media id is known.
+    listenEarly() {
+      var self = this;
+      if (this.earlyListener) { return; }
+      this.earlyListener = function (event) {
+        var state = event.detail;
+        if (state && self.session && Number(state.id) === Number(self.session.media_id) && state.state !== "uploading") {
+          self.pushed = state;
+        }
+      };
+      document.addEventListener("socket:media_state", this.earlyListener);
+    }
+
+    // Every byte is on the server: follow the processing until ready or failed.
+    uploaded(state) {
+      var self = this;
+      if (this.cancelled) { return; }
+      if (this.earlyListener) { document.removeEventListener("socket:media_state", this.earlyListener); }
+      this.buttons(false, false);
+      this.q(".upload-speed").textContent = "";
+      this.q(".upload-left").textContent = "";
+      this.el.classList.add("is-uploaded");
+      var mediaId = this.session.media_id;
+      if (state) { this.showState(state); }
+      if (state && media.isTerminal(state)) { return; }
+      var url = media.stateUrlFor(this.root.dataset.stateUrl, mediaId);
+      this.stopFollowing = media.follow(mediaId, url, function (next) { self.showState(next); });
+    }
+
+    showState(state) {
+      if (this.lastState && this.lastState.state === state.state && this.lastState.progress === state.progress) { return; }
+      this.lastState = state;
+      this.el.dataset.state = state.state;
+      this.say(media.stateText(this.root, state), state.state === "failed");
+      this.el.classList.toggle("is-ready", state.state === "ready");
+      this.el.classList.toggle("is-failed", state.state === "failed");
+      this.emit("upload:state", state);
+      if (state.state === "ready" && this.root.dataset.preview && Circles.player && state.urls &&
+          (state.urls.mp4 || state.urls.hls)) {
+        Circles.player.mount(this.q(".upload-preview"), state);
+      }
+    }
+
+    failed(error) {
+      if (error && error.kind === "aborted") { return; }
+      var retryable = !error || error.retryable || !(error instanceof uploads.TransferError);
+      if (!retryable) {
+        // This upload will never finish: its media id must not go out with the form.
+        h.storeDelete(this.key);
+        if (this.session) { this.emit("upload:cancel", { id: this.session.media_id }); }
+        this.session = null;
+        if (this.input) { this.input.remove(); this.input = null; this.widget.changed(); }
+      }
+      this.el.classList.add("is-failed");
+      this.meter.pause();
+      this.buttons(retryable, retryable);
+      this.say(error && error.serverMessage ? error.serverMessage : this.msg(retryable ? "stalled" : "refused"), true);
+    }
+
+    cancel() {
+      var session = this.session;
+      this.cancelled = true;
+      if (this.transfer) { this.transfer.abort(); }
+      if (this.stopFollowing) { this.stopFollowing(); }
+      active.delete(this);
+      h.storeDelete(this.key);
+      if (session && session.url) {
+        uploads.requestJSON("DELETE", session.url).catch(function () { /* expires on its own */ });
+      }
+      if (this.input) { this.input.remove(); this.input = null; }
+      this.el.classList.add("is-cancelled");
+      this.q(".upload-progress").hidden = true;
+      this.buttons(false, false);
+      this.say(this.msg("cancelled"));
+      if (session) { this.emit("upload:cancel", { id: session.media_id }); }
+      this.widget.changed();
+    }
+
+    // Taken off the page (another file chosen instead): stop sending, keep the upload resumable.
+    discard() {
+      if (this.transfer) { this.transfer.abort(); }
+      if (this.stopFollowing) { this.stopFollowing(); }
+      if (this.earlyListener) { document.removeEventListener("socket:media_state", this.earlyListener); }
+      active.delete(this);
+      this.el.remove();
+    }
+  }
+
+  // -- the widget --------------------------------------------------------------------------------
+
+  class Widget {
+    constructor(root) {
+      this.root = root;
+      this.input = root.querySelector("input[type=file]");
+      this.list = root.querySelector(".uploader-items");
+      this.template = root.querySelector("template.uploader-item");
+      this.items = [];
+      var self = this;
+      root.querySelectorAll(".uploader-items > [data-media-id]").forEach(function (el) { self.adopt(el); });
+      this.input.addEventListener("change", this.chosen.bind(this));
+      root.classList.add("is-enhanced");
+      root.circlesUploader = this;
+    }
+
+    chosen() {
+      var files = Array.from(this.input.files || []);
+      if (!files.length) { return; }
+      if (!this.root.hasAttribute("data-multiple")) {
+        this.items.forEach(function (item) { item.discard(); });
+        this.items = [];
+        files = files.slice(0, 1);
+      }
+      var self = this;
+      files.forEach(function (file) {
+        var item = new Item(self, file);
+        self.items.push(item);
+        item.start();
+      });
+      this.input.value = ""; // the same file can be chosen again (to resume after a failure)
+    }
+
+    // An item the page was rendered with (a form shown again): keep its state line up to date.
+    adopt(el) {
+      var root = this.root;
+      var line = el.querySelector(".upload-state");
+      var stop = null;
+      if (line && el.dataset.state !== "ready" && el.dataset.state !== "failed") {
+        var url = media.stateUrlFor(root.dataset.stateUrl, el.dataset.mediaId);
+        stop = media.follow(el.dataset.mediaId, url, function (state) {
+          el.dataset.state = state.state;
+          line.textContent = media.stateText(root, state);
+          line.classList.toggle("error", state.state === "failed");
+          root.dispatchEvent(new CustomEvent("upload:state", { detail: state, bubbles: true }));
+        });
+      }
+      this.items.push({ discard: function () { if (stop) { stop(); } el.remove(); } });
+    }
+
+    // The set of hidden inputs changed: let forms re-check (they also get upload:state).
+    changed() {
+      this.root.dispatchEvent(new CustomEvent("upload:change", { bubbles: true }));
+    }
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (active.size) {
+      event.preventDefault();
+      event.returnValue = ""; // the browser shows its own words; the upload can resume later anyway
+    }
+  });
+
+  function init() {
+    h.prune();
+    document.querySelectorAll("[data-uploader]").forEach(function (root) {
+      if (!root.circlesUploader) { new Widget(root); }
+    });
+  }
+
+  uploads.init = init;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,463 @@
+"""Uploading a video in a real browser: progress, live processing state, playback, refusals, resuming."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+from tests.fixtures.services import require_service
+
+pytestmark = pytest.mark.browser
+
+NOT_A_VIDEO = "This file is not a video."
+PROCESSING_MS = 60_000  # probe, full decode and transcode of a 3-second clip on a slow CI machine
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """A real 3-second 320×240 H.264/AAC MP4 made by ffmpeg."""
+    require_service("ffmpeg", shutil.which("ffmpeg") is not None, "ffmpeg is not on PATH")
+    path = tmp_path_factory.mktemp("clips") / "dance-practice.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3",
+         "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-shortest",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
+        check=True, timeout=60,
+    )
+    return path
+
+
+def sign_up(live_server, new_context, who: str = "student"):
+    """A new person, registered and signed in, on the My uploads page with its socket connected."""
+    page = new_context().new_page()
+    page.errors = []  # script errors and console errors (a CSP violation is one)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("response", lambda r: page.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("console", lambda message: page.errors.append(f"{message.text} {message.location.get('url')}")
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico") else None)
+    page.goto("/register")
+    page.get_by_label("Your name").fill("Chen Jing")
+    page.get_by_label("Email").fill(live_server.unique_email(who))
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator(".flash-success")).to_contain_text("Your account is ready.")
+    open_library(page)
+    return page
+
+
+def open_library(page):
+    page.goto("/media/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My uploads")
+    page.wait_for_function("() => window.Circles && Circles.socket && Circles.socket.connected()")
+    # Record what the page hears, to tell pushed states from polled ones.
+    page.evaluate("""() => {
+        window.heard = {pushed: [], states: [], progress: []};
+        document.addEventListener('socket:media_state', e => heard.pushed.push(e.detail.state));
+        document.addEventListener('upload:state', e => heard.states.push(e.detail.state));
+        document.addEventListener('upload:progress', e => heard.progress.push(e.detail.loaded));
+    }""")
+
+
+def requests_to(page, method: str, pattern: str) -> list[str]:
+    """Start collecting the URLs of `method` requests matching `pattern`; returns the live list."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if r.method == method and re.search(pattern, r.url) else None)
+    return seen
+
+
+def test_a_video_uploads_processes_live_and_plays(live_server, new_context, screenshots, clip):
+    """Does a chosen video show its upload reaching 100 %, its processing state arriving by push
+    until "Ready.", then play in the page, and is it listed (playable) after a reload?"""
+    page = sign_up(live_server, new_context)
+    uploader = page.locator("[data-uploader]")
+    item = uploader.locator(".upload-item")
+    with screenshots.on_failure(page, "upload"):
+        uploader.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-name")).to_have_text("dance-practice.mp4")
+        expect(item.locator(".upload-bar")).to_have_js_property("value", 100)
+        expect(item.locator(".upload-percent")).to_have_text("100%")
+        media_id = item.locator("input[type=hidden][name=media_id]").input_value()
+        assert media_id.isdigit()
+
+    with screenshots.on_failure(page, "processing"):
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        expect(item.locator("[data-upload-cancel]")).to_be_hidden()
+        heard = page.evaluate("heard")
+        assert heard["progress"][-1] == clip.stat().st_size
+        assert heard["states"][0] == "uploading" and heard["states"][-1] == "ready", heard
+        assert "ready" in heard["pushed"], f"the ready state was polled, never pushed: {heard}"
+        screenshots.take(page, "uploaded-and-ready")
+
+    with screenshots.on_failure(page, "playback"):
+        video = item.locator(".upload-preview video")
+        expect(video).to_have_count(1)
+        video.focus()
+        page.keyboard.press("k")  # the player's play/pause key (a real key press lets it play)
+        page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.5", arg=video.element_handle())
+        assert video.evaluate("v => v.videoWidth") == 320
+        player = item.locator("[data-player]")
+        now = player.evaluate("p => p.circlesPlayer.currentTime()")
+        assert now > 0.5
+        player.evaluate("p => p.circlesPlayer.seek(2, false)")
+        page.wait_for_function("p => Math.abs(p.circlesPlayer.currentTime() - 2) < 0.3", arg=player.element_handle())
+
+    with screenshots.on_failure(page, "library"):
+        page.reload()
+        card = page.locator(f".media-card[data-media-id='{media_id}']")
+        expect(card).to_contain_text("dance-practice.mp4")
+        expect(card.locator("video")).to_have_attribute("poster", re.compile(r"/m/"))
+        card.locator("video").evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.3", arg=card.locator("video").element_handle())
+
+    with screenshots.on_failure(page, "markers"):
+        # What the homework pages do: markers on the timeline, and a comment's time link beside the
+        # player in the same [data-player-scope].
+        player = card.locator("[data-player]")
+        player.evaluate("p => p.circlesPlayer.setMarkers([{at: 1, label: 'Arms'}, {at: 2.5, label: 'Turn'}])")
+        marker = card.get_by_role("button", name="Jump to 0:02: Turn")
+        expect(marker).to_be_visible()
+        marker.click()
+        page.wait_for_function("p => Math.abs(p.circlesPlayer.currentTime() - 2.5) < 0.4", arg=player.element_handle())
+        card.evaluate("""c => {
+            c.setAttribute('data-player-scope', '');
+            const link = document.createElement('a');
+            link.href = '#'; link.dataset.seek = '1'; link.textContent = '0:01';
+            c.appendChild(link);
+        }""")
+        card.get_by_role("link", name="0:01").click()
+        page.wait_for_function("p => Math.abs(p.circlesPlayer.currentTime() - 1) < 0.4", arg=player.element_handle())
+        assert "#" not in page.url
+        assert page.errors == []
+
+
+def test_a_text_file_named_mp4_fails_with_the_reason(live_server, new_context, screenshots, tmp_path):
+    """Does a text file renamed .mp4 upload, then end "failed" with the not-a-video sentence, live?"""
+    fake = tmp_path / "homework.mp4"
+    fake.write_text("These are my notes, not a video.\n" * 200)
+    page = sign_up(live_server, new_context)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "fake-video"):
+        page.get_by_label("Choose a video to upload").set_input_files(fake)
+        expect(item.locator(".upload-state")).to_contain_text(NOT_A_VIDEO, timeout=PROCESSING_MS)
+        expect(item.locator(".upload-state")).to_have_class(re.compile(r"\berror\b"))
+        expect(item.locator("video")).to_have_count(0)
+        assert page.evaluate("heard.states.at(-1)") == "failed"
+        page.reload()
+        expect(page.locator(".media-card", has_text="homework.mp4")).to_contain_text(NOT_A_VIDEO)
+
+
+def test_a_file_over_the_limit_is_refused_before_sending(live_server, new_context, screenshots, clip):
+    """Is a file larger than the page's limit refused in the browser, with the limit, sending nothing?"""
+    page = sign_up(live_server, new_context)
+    created = requests_to(page, "POST", r"/uploads$")
+    page.locator("[data-uploader]").evaluate("root => root.dataset.maxBytes = '10240'")  # a 10 KB limit
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "too-big"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_contain_text("more than the limit of 10 KB")
+        expect(item.locator(".upload-state")).to_contain_text("dance-practice.mp4")
+        expect(item.locator("input[type=hidden]")).to_have_count(0)
+        assert created == []
+
+
+@pytest.fixture
+def small_chunks(live_server):
+    """The server asks for 32 KB chunks, so a small clip takes several PATCH requests."""
+    config = live_server.app.config
+    saved = config["UPLOAD_CHUNK_BYTES"]
+    config["UPLOAD_CHUNK_BYTES"] = 32 * 1024
+    yield
+    config["UPLOAD_CHUNK_BYTES"] = saved
+
+
+def test_a_dropped_connection_is_retried_and_a_reload_resumes(live_server, new_context, screenshots, clip,
+                                                             small_chunks):
+    """When a chunk fails on the network the uploader retries by itself; when the page is reloaded
+    halfway, choosing the same file again continues the same upload from the server's offset."""
+    assert clip.stat().st_size > 3 * 32 * 1024, "the clip must take several chunks"
+    page = sign_up(live_server, new_context)
+    created = requests_to(page, "POST", r"/uploads$")
+    patches = {"count": 0}
+
+    def flaky(route):
+        # The 2nd PATCH fails on the network; from the 4th on, nothing gets through (the "reload").
+        if route.request.method == "PATCH":
+            patches["count"] += 1
+            if patches["count"] == 2 or patches["count"] >= 4:
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route(re.compile(r"/uploads/[\w-]+$"), flaky)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "retry"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_contain_text("The connection was interrupted")
+        page.wait_for_function("() => heard.progress.length && Math.max(...heard.progress) >= 2 * 32768")
+        media_id = item.locator("input[type=hidden]").input_value()
+        offset_before = max(page.evaluate("heard.progress"))
+        assert offset_before < clip.stat().st_size
+
+    with screenshots.on_failure(page, "resume"):
+        page.unroute(re.compile(r"/uploads/[\w-]+$"))
+        page.on("dialog", lambda dialog: dialog.accept())  # "leave the page while uploading?"
+        page.reload()
+        open_library(page)
+        offsets = requests_to(page, "HEAD", r"/uploads/[\w-]+$")
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        assert item.locator("input[type=hidden]").input_value() == media_id
+        assert len(created) == 1, "the reload must resume the same upload, not start another"
+        assert offsets, "the server's offset was not asked for"
+        progress = page.evaluate("heard.progress")
+        assert progress[0] >= 2 * 32768, f"the resumed upload started from {progress[0]}, not the server's offset"
+
+
+def test_cancel_stops_the_upload_and_empties_the_field(live_server, new_context, screenshots, clip, small_chunks):
+    """Does Cancel stop sending, tell the server, and take the media id out of the form?"""
+    page = sign_up(live_server, new_context)
+    deleted = requests_to(page, "DELETE", r"/uploads/[\w-]+$")
+    held = []
+
+    def slow(route):
+        if route.request.method == "PATCH" and len(held) >= 1:
+            held.append(route)  # never answered until the test ends: the upload stays "in flight"
+            return
+        if route.request.method == "PATCH":
+            held.append(None)
+        route.continue_()
+
+    page.route(re.compile(r"/uploads/[\w-]+$"), slow)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "cancel"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator("input[type=hidden]")).to_have_count(1)
+        page.wait_for_function("() => heard.progress.length > 0")
+        item.get_by_role("button", name="Cancel").click()
+        expect(item.locator(".upload-state")).to_have_text("Upload cancelled.")
+        expect(item.locator("input[type=hidden]")).to_have_count(0)
+        page.wait_for_timeout(300)
+        assert len(deleted) == 1
+    page.unroute(re.compile(r"/uploads/[\w-]+$"))
+
+
+@pytest.fixture
+def hls_for_short_videos(live_server):
+    """Processing also cuts HLS for videos of a second or more (normally only long ones)."""
+    config = live_server.app.config
+    saved = config["MEDIA_HLS_MIN_SECONDS"]
+    config["MEDIA_HLS_MIN_SECONDS"] = 1
+    yield
+    config["MEDIA_HLS_MIN_SECONDS"] = saved
+
+
+# A browser without native HLS (Chrome before it had it, Firefox): hls.js must do the work.
+NO_NATIVE_HLS = """
+const canPlayType = HTMLMediaElement.prototype.canPlayType;
+HTMLMediaElement.prototype.canPlayType = function (type) {
+    return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
+};
+"""
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["hls.js", "native"])
+def test_a_video_with_hls_plays_through_hls(live_server, new_context, screenshots, clip, hls_for_short_videos,
+                                            native):
+    """Does a video that has an HLS rendition play from its playlist: through the vendored hls.js
+    (loaded on demand, its worker allowed by the CSP) where the browser has no HLS of its own, natively
+    where it has?"""
+    page = sign_up(live_server, new_context)
+    if not native:
+        page.context.add_init_script(NO_NATIVE_HLS)
+    with screenshots.on_failure(page, "hls-upload"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(page.locator(".upload-item .upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        media_id = page.locator(".upload-item input[type=hidden]").input_value()
+        page.reload()
+    card = page.locator(f".media-card[data-media-id='{media_id}']")
+    video = card.locator("video")
+    with screenshots.on_failure(page, "hls-play"):
+        expect(video).to_have_attribute("data-hls", re.compile(r"/hls/index\.m3u8"))
+        video.evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.5", arg=video.element_handle())
+        uses_hlsjs = card.locator("[data-player]").evaluate("p => Boolean(p.hls) && Boolean(window.Hls)")
+        assert uses_hlsjs is (not native)
+        src = video.evaluate("v => v.currentSrc")
+        assert src.startswith("blob:") if not native else "/hls/index.m3u8" in src
+        assert page.errors == []
+
+
+@pytest.fixture
+def s3_live(live_server, s3_storage, monkeypatch):
+    """The live server stores in a moto bucket (CORS for the live server's origin), 5 MB parts."""
+    s3_storage.ensure_bucket([live_server.url])
+    app = live_server.app
+    monkeypatch.setitem(app.extensions, "lms_storage", s3_storage)
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", "s3")  # the CSP lets pages reach the bucket
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", s3_storage.client.meta.endpoint_url)
+    monkeypatch.setitem(app.config, "S3_PART_BYTES", 5 * 1024**2)
+    return s3_storage
+
+
+def test_s3_mode_puts_parts_in_parallel_and_retries_one(live_server, new_context, screenshots, tmp_path, s3_live):
+    """With S3 storage, does the browser PUT the parts straight to the bucket, several at a time,
+    send a part again after a network failure, complete, and end with the file in the bucket?"""
+    data = bytes(range(256)) * (4096 * 12 + 100)  # 12.6 MB: three parts of 5 MB
+    path = tmp_path / "lecture-notes.pdf"
+    path.write_bytes(data)
+    page = sign_up(live_server, new_context)
+    page.locator("[data-uploader]").evaluate("root => root.dataset.kind = 'file'")  # no processing needed
+    puts: list[int] = []
+    failed_once = set()
+
+    def bucket(route):
+        number = int(re.search(r"partNumber=(\d+)", route.request.url).group(1))
+        if route.request.method == "PUT":
+            puts.append(number)
+            if number == 2 and number not in failed_once:
+                failed_once.add(number)
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route(re.compile(r"partNumber="), bucket)
+    flight = {"now": 0, "most": 0}
+
+    def put_started(request):
+        if request.method == "PUT":
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+
+    def put_ended(request):
+        if request.method == "PUT":
+            flight["now"] -= 1
+
+    page.on("request", put_started)
+    page.on("requestfinished", put_ended)
+    page.on("requestfailed", put_ended)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "s3"):
+        page.get_by_label("Choose a video to upload").set_input_files(path)
+        expect(item.locator(".upload-percent")).to_have_text("100%", timeout=30_000)
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        assert sorted(puts) == [1, 2, 2, 3], puts
+        assert flight["most"] >= 2, "the parts were sent one at a time"
+        assert [e for e in page.errors if "ERR_CONNECTION_RESET" not in e] == []  # only the one we caused
+    media_id = int(item.locator("input[type=hidden]").input_value())
+    with live_server.app.app_context():
+        from lms.extensions import db
+        from lms.uploads.models import Media
+
+        media = db.session.get(Media, media_id)
+        with s3_live.open(media.original_key) as f:
+            assert f.read() == data
+
+
+def test_a_slow_connection_shows_speed_and_time_left_and_survives_going_offline(
+        live_server, new_context, screenshots, clip, small_chunks):
+    """On a slow line, are the speed and the time left shown; when the browser goes offline, does
+    the uploader say so, wait, and finish by itself once the connection is back?"""
+    page = sign_up(live_server, new_context)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 48 * 1024})
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "slow"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-speed")).to_have_text(re.compile(r"^\d+(\.\d)? KB/s$"))
+        expect(item.locator(".upload-left")).to_have_text(re.compile(r"^\d+:\d\d left$"))
+        screenshots.take(page, "slow-upload")
+
+    with screenshots.on_failure(page, "offline"):
+        expect(item.locator(".upload-state")).to_have_text("Uploading…")
+        # Playwright's set_offline would be overridden by this session's throttling: go offline here.
+        cdp.send("Network.emulateNetworkConditions", {
+            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+        expect(item.locator(".upload-state")).to_have_text(
+            "You are offline. The upload will continue by itself when the connection is back.")
+        assert page.evaluate("navigator.onLine") is False
+        page.wait_for_timeout(500)
+        cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        expect(item.locator(".upload-percent")).to_have_text("100%")
+
+
+def test_an_offset_conflict_resumes_from_the_servers_offset(live_server, new_context, screenshots, clip, small_chunks):
+    """When the server answers 409 with its offset, does the uploader continue from that offset and
+    finish with the file intact (the server checks the length and the video decodes)?"""
+    page = sign_up(live_server, new_context)
+    conflicts = {"sent": 0}
+
+    def conflict_once(route):
+        if route.request.method == "PATCH" and route.request.headers.get("upload-offset") == str(2 * 32768) \
+                and not conflicts["sent"]:
+            conflicts["sent"] += 1  # as if an earlier request had been lost: "I have 32768 bytes"
+            route.fulfill(status=409, content_type="application/json",
+                          body='{"error": {"code": 409, "message": "Wrong offset."}, "offset": 32768}')
+            return
+        route.continue_()
+
+    offsets: list[str] = []
+    page.on("request", lambda r: offsets.append(r.headers.get("upload-offset")) if r.method == "PATCH" else None)
+    page.route(re.compile(r"/uploads/[\w-]+$"), conflict_once)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "conflict"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        assert conflicts["sent"] == 1
+        # 0, 32768, 65536 (409 → 32768), 32768 (the server's 409 → 65536), 65536, ...
+        assert offsets[:5] == ["0", "32768", "65536", "32768", "65536"], offsets
+
+
+class HeldJobs:
+    """A job backend that keeps jobs until the test runs them."""
+
+    def __init__(self):
+        self.jobs: list[tuple[str, tuple]] = []
+
+    def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
+        self.jobs.append((path, args))
+
+
+@pytest.fixture
+def held_jobs(live_server, monkeypatch):
+    held = HeldJobs()
+    monkeypatch.setitem(live_server.app.extensions, "lms_jobs", held)
+    return held
+
+
+def test_a_video_still_waiting_on_the_page_becomes_a_player_when_ready(live_server, new_context, screenshots,
+                                                                      clip, held_jobs):
+    """When the worker has not started yet, do the uploader and the library card say so, and does the
+    card turn into a playable video by itself when processing finishes?"""
+    from lms.jobs.backends import run_task
+
+    page = sign_up(live_server, new_context)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "waiting"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_have_text("Uploaded. Waiting for its turn to be processed…")
+        media_id = item.locator("input[type=hidden]").input_value()
+        open_library(page)
+        card = page.locator(f".media-card[data-media-id='{media_id}']")
+        expect(card.locator("[data-state-line]")).to_have_text("Uploaded. Waiting for its turn to be processed…")
+        expect(card.locator("video")).to_have_count(0)
+
+    with screenshots.on_failure(page, "becomes-ready"):
+        assert held_jobs.jobs, "the upload queued no processing job"
+        for path, args in held_jobs.jobs:
+            run_task(live_server.app, path, args)
+        video = card.locator("video")
+        expect(video).to_have_count(1)
+        expect(card.locator("[data-state-line]")).to_have_count(0)
+        video.evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.3", arg=video.element_handle())
+        assert "ready" in page.evaluate("heard.pushed")
+        assert page.errors == []
