@@ -187,8 +187,11 @@ def submit_homework(assignment: Assignment, student: User, *, media: Media | Non
         return latest
     _check_content(assignment, student, media, text, files)
     reused = media is not None and _handed_in_before(assignment, student, media)
-    at = media.received_at if media is not None and media.received_at and not reused else now
-    at = min(at, now)
+    # The last byte's arrival counts when the student hands in right after it (an upload that ended
+    # before the due time, clicked just after); a video uploaded long ago counts when handed in.
+    fresh = (media is not None and media.received_at is not None and not reused
+             and now - media.received_at <= HAND_IN_GRACE)
+    at = min(media.received_at, now) if fresh else now
     _check_window(assignment, at, now)
     days = assignment.days_late(at)
     submission = Submission(assignment=assignment, assignment_id=assignment.id, student=student,

@@ -62,11 +62,13 @@ def test_refused_outside_the_window(klass, hw, client_as, settings, message):
 
 
 def test_late_work_with_penalty_counts_started_days_from_receipt(klass, hw, client_as):
-    """A video whose last byte arrived 1 day and 1 second after the due time: 2 started days, 10 % each?"""
-    due = ago(days=3)
+    """A video whose last byte arrived 1 day and 1 second after the due time, handed in a minute
+    later: 2 started days from the receipt, 10 % each?"""
+    received = ago(minutes=1)
+    due = received - timedelta(days=1, seconds=1)
     assignment = hw.assignment(klass.circle, due_at=due, late_policy=LatePolicy.penalty,
                                late_penalty_per_day=10, late_penalty_cap=50, max_video_seconds=60)
-    media = hw.media(klass.student, received_at=due + timedelta(days=1, seconds=1))
+    media = hw.media(klass.student, received_at=received)
     response = _submit(client_as(klass.student), assignment, media_id=media.id)
     assert response.status_code == 302
     [submission] = _versions(assignment, klass.student)
@@ -133,11 +135,23 @@ def test_same_work_twice_makes_one_version(klass, hw, client_as, video_hw):
 def test_same_video_with_a_new_note_is_a_new_version_received_now(klass, hw, video_hw):
     """Re-using the handed-in video with a changed note: a new version, timed at the new request
     (so a note written after the due time is not dated back to the old upload)?"""
-    media = hw.media(klass.student, received_at=ago(hours=2))
+    media = hw.media(klass.student, received_at=ago(minutes=10))
     v1 = hw.submission(video_hw, klass.student, media=media, text="a")
     v2 = hw.submission(video_hw, klass.student, media=media, text="b")
     assert (v1.version, v2.version) == (1, 2)
-    assert v1.submitted_at == media.received_at and v2.submitted_at > media.received_at + timedelta(hours=1)
+    assert v1.submitted_at == media.received_at and v2.submitted_at > media.received_at + timedelta(minutes=9)
+
+
+def test_video_uploaded_in_time_but_handed_in_days_later_is_late(klass, hw):
+    """Does an upload that finished before the due time, handed in three days after it, count as
+    handed in then (late, with the penalty), not at the upload?"""
+    assignment = hw.assignment(klass.circle, due_at=ago(days=3), late_policy=LatePolicy.penalty,
+                               late_penalty_per_day=10, late_penalty_cap=50, max_video_seconds=60)
+    media = hw.media(klass.student, received_at=ago(days=4))
+    submission = hw.submission(assignment, klass.student, media=media)
+    assert submission.submitted_at > media.received_at + timedelta(days=3, hours=23)
+    # three days and a moment: four started days
+    assert (submission.is_late, submission.days_late, submission.penalty_percent) == (True, 4, 40)
 
 
 def test_concurrent_insert_of_the_same_version_shows_the_existing_one(klass, hw, client_as, video_hw, monkeypatch):
