@@ -27,6 +27,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.logger.setLevel(logging.INFO)
 
     _init_extensions(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     _register_blueprints(app)
     _register_cli(app)
     return app

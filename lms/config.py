@@ -43,6 +43,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "MEDIA_HEARTBEAT_SECONDS": int,
     "MEDIA_HLS_MIN_SECONDS": int,
     "JOBS_SCHEDULER": bool,
+    "PROXY_COUNT": int,
     "AUTO_MIGRATE": bool,
     "ENV": str,
 }
@@ -131,6 +132,9 @@ class Config:
     COURSE_CODE_BATCH_MAX = 500
     MEMBERS_PER_PAGE = 50
     AUTO_MIGRATE = False
+    #: how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are then
+    #: trusted for the client's address (rate limits) and the public URL; 0 trusts none
+    PROXY_COUNT = 0
 
 
 class ProductionConfig(Config):

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from lms import create_app
 from lms.config import TestConfig
-from lms.extensions import db, limiter, socketio
+from lms.extensions import db, socketio
+from tests.fixtures.app import create_isolated_app
 from tests.fixtures.services import require_service
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,23 +43,6 @@ class LiveServer:
         return f"{who}-{uuid.uuid4().hex[:8]}@example.org"
 
 
-def _create_isolated_app(config: type):
-    """create_app without taking the process-wide extension objects away from another test app.
-
-    Flask-Limiter and Flask-SocketIO keep their settings and server on the extension object, so the
-    last init_app wins: if another app (the session `app` fixture) already set them up, they are
-    handed back to it.
-    """
-    saved = {ext: dict(vars(ext)) for ext in (limiter, socketio)}
-    was_set_up = {limiter: limiter.initialized, socketio: socketio.server is not None}
-    application = create_app(config)
-    for ext, state in saved.items():
-        if was_set_up[ext]:
-            vars(ext).clear()
-            vars(ext).update(state)
-    return application
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> LiveServer:
     """The app served by Werkzeug on 127.0.0.1 (a free port) in a daemon thread, with a site admin,
@@ -74,7 +57,7 @@ def live_server(tmp_path_factory) -> LiveServer:
         RATELIMIT_ENABLED = False
         MAIL_BACKEND = "file"
 
-    application = _create_isolated_app(BrowserConfig)
+    application = create_isolated_app(BrowserConfig)
     application.instance_path = str(folder)  # mail files land here, not in the repository's instance/
     assert application.config["SQLALCHEMY_DATABASE_URI"] == BrowserConfig.SQLALCHEMY_DATABASE_URI
     from lms.accounts import operations as account_ops
