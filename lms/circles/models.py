@@ -143,6 +143,7 @@ class Membership(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("circle_id", "user_id"),
         sa.Index("ix_memberships_circle_status_role", "circle_id", "status", "role"),
+        sa.Index("ix_memberships_circle_status_joined", "circle_id", "status", "joined_at"),  # newest members
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
