@@ -138,6 +138,19 @@ def test_home_for_student(client, make, login):
     assert f'action="/c/{circle.id}/leave"' in html
 
 
+@pytest.mark.parametrize("students, link", [(0, "1 member in total"), (2, "All 3 members")])
+def test_home_links_to_all_members_with_a_count(client, make, login, students, link):
+    """Does the home page's link to the member list read right for one member and for several?"""
+    owner = make.user()
+    circle = make.circle(owner)
+    for _ in range(students):
+        make.member(circle, make.user())
+    login(owner)
+    text = page_text(client.get(f"/c/{circle.id}"))
+    assert link in text
+    assert "All 1 member" not in text
+
+
 def test_home_of_missing_circle_is_404(client, make, login):
     """Is a circle id that does not exist a plain 404?"""
     login(make.user())

@@ -1,0 +1,40 @@
+"""Helpers shared by the circle view modules: the join page and CSV downloads."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, render_template, url_for
+from flask_login import current_user
+
+from lms.circles.forms import IdentityForm, JoinForm
+from lms.circles.models import Circle
+
+
+def _identity_defaults(form: IdentityForm) -> None:
+    if not form.is_submitted():
+        form.display_name.data = current_user.name
+
+
+def _join_page(circle: Circle, form: JoinForm | None = None, status: int = 200):
+    form = form or JoinForm()
+    _identity_defaults(form)
+    return render_template("circles/join.html", circle=circle, form=form, me=circle.membership_of(current_user),
+                           action=url_for("circles.join_circle", circle_id=circle.id)), status
+
+
+def _csv_response(rows: list[list], filename: str) -> Response:
+    out = io.StringIO()
+    out.write("\ufeff")  # so spreadsheet programs read UTF-8 (Chinese names) correctly
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([_csv_safe(cell) for cell in row])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{filename}\""
+    return response
+
+
+def _csv_safe(value) -> str:
+    """Neutralise spreadsheet formulas in user text (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

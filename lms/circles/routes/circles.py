@@ -1,0 +1,117 @@
+"""Circle views: my circles, create, home, cover, settings, archive."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.circles import bp
+from lms.circles import operations as ops
+from lms.circles import queries as q
+from lms.circles.forms import CircleForm, ConfirmForm, JoinCodeForm
+from lms.circles.models import CircleKind, JoinPolicy
+from lms.circles.routes._common import _join_page
+from lms.core.images import ImageRejected, image_response
+from lms.core.permissions import require
+from lms.extensions import db
+
+
+def _upload(field):
+    data = field.data
+    return data.stream if data and getattr(data, "filename", "") else None
+
+
+@bp.route("/")
+@login_required
+def index():
+    circles = q.my_circles(current_user)
+    overseen = q.overseen_circles(current_user)
+    member_of = {circle.id for circle, _m in circles}
+    return render_template("circles/index.html", circles=circles, pending=q.my_pending_requests(current_user),
+                           overseen=[c for c in overseen if c.id not in member_of], join_form=JoinCodeForm())
+
+
+@bp.route("/circles/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = CircleForm()
+    if form.validate_on_submit():
+        circle = ops.create_circle(current_user, form.name.data, kind=CircleKind(form.kind.data),
+                                   description=form.description.data or "",
+                                   join_policy=JoinPolicy(form.join_policy.data),
+                                   require_real_name=form.require_real_name.data,
+                                   require_student_no=form.require_student_no.data)
+        cover = _upload(form.cover)
+        if cover is not None:
+            try:
+                ops.set_cover(circle, cover)
+            except ImageRejected as error:
+                form.cover.errors.append(str(error))
+                db.session.rollback()
+                return render_template("circles/new.html", form=form), 422
+        db.session.commit()
+        flash(_("Your circle is ready. Invite people from the “Enrol” page."), "success")
+        return redirect(url_for("circles.home", circle_id=circle.id))
+    return render_template("circles/new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/c/<int:circle_id>")
+@login_required
+def home(circle_id: int):
+    circle = q.get_circle_or_404(circle_id, current_user, preview=True)
+    if not circle.can_view(current_user):
+        return _join_page(circle)
+    return render_template("circles/home.html", circle=circle, me=circle.membership_of(current_user),
+                           staff=q.staff_members(circle), recent=q.recent_members(circle),
+                           pending=q.pending_count(circle) if circle.can_manage_members(current_user) else 0,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/c/<int:circle_id>/cover")
+@login_required
+def cover(circle_id: int):
+    circle = q.get_circle_or_404(circle_id, current_user, preview=True)
+    if not circle.cover_key:
+        abort(404)
+    return image_response(circle.cover_key)
+
+
+@bp.route("/c/<int:circle_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(circle_id: int):
+    circle = q.get_circle_or_404(circle_id, current_user)
+    require(circle.can_edit(current_user))
+    form = CircleForm(obj=circle)
+    if request.method == "GET":
+        form.kind.data = circle.kind.value
+        form.join_policy.data = circle.join_policy.value
+    if form.validate_on_submit():
+        ops.update_circle(circle, name=form.name.data, description=form.description.data or "",
+                          kind=CircleKind(form.kind.data), join_policy=JoinPolicy(form.join_policy.data),
+                          require_real_name=form.require_real_name.data,
+                          require_student_no=form.require_student_no.data)
+        cover = _upload(form.cover)
+        try:
+            if cover is not None:
+                ops.set_cover(circle, cover)
+        except ImageRejected as error:
+            form.cover.errors.append(str(error))
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("circles.settings", circle_id=circle.id))
+    return render_template("circles/settings.html", circle=circle, form=form, confirm=ConfirmForm()), \
+        (422 if form.errors else 200)
+
+
+@bp.route("/c/<int:circle_id>/archive", methods=["POST"])
+@login_required
+def archive(circle_id: int):
+    circle = q.get_circle_or_404(circle_id, current_user)
+    require(circle.can_archive(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.set_archived(circle, not circle.is_archived)
+        db.session.commit()
+        flash(_("The circle is archived.") if circle.is_archived else _("The circle is active again."), "success")
+    return redirect(url_for("circles.settings", circle_id=circle.id))
