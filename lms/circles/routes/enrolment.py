@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -106,7 +106,8 @@ def create_course_codes(circle_id: int):
     codes = ops.generate_course_codes(circle, form.count.data, batch=form.batch.data,
                                       expires_at=from_local(form.expires_at.data))
     db.session.commit()
-    flash(_("%(n)d course codes created. Download them as CSV and give one to each student.", n=len(codes)),
+    flash(ngettext("%(num)d course code created. Download it as CSV and give it to the student.",
+                   "%(num)d course codes created. Download them as CSV and give one to each student.", len(codes)),
           "success")
     return redirect(url_for("circles.enrol", circle_id=circle.id))
 
