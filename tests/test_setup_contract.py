@@ -106,14 +106,17 @@ def test_demo_reset_passwords(app, client):
     assert _sign_in(client, teacher, "demo-new2-pass") == 302
 
 
-def test_demo_school_has_homework_and_grades(app, client):
+def test_demo_school_has_homework_and_grades(app, client, monkeypatch):
     """Does the demo's jazz circle come with assignments and a released grade its student can see,
-    while a grade not yet released stays hidden?"""
+    while a grade not yet released stays hidden? (Loaded as `scripts/run --demo` does: no
+    SERVER_NAME, so the release mails are written outside any request.)"""
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+    with app.app_context():  # a context made without SERVER_NAME, as the command line has
+        _load(app, "--password", "demo-abcd-efgh")
     from lms.circles.models import Circle
     from lms.homework.models import Assignment
     from tests.fixtures.factories import sign_in
 
-    _load(app, "--password", "demo-abcd-efgh")
     jazz = db.session.scalar(db.select(Circle).where(Circle.name.like("Jazz%")))
     assert _count(Assignment, Assignment.circle_id == jazz.id) == 2
     released = db.session.scalar(db.select(User).where(User.email == demo.email(demo.STUDENTS[0][2])))

@@ -1,7 +1,7 @@
 """Every state change of accounts. Operations flush; the request (or CLI command) commits."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -10,6 +10,7 @@ from lms.accounts.passwords import dummy_hash, hash_password, needs_rehash, veri
 from lms.accounts.queries import get_user_by_email
 from lms.core.images import store_image
 from lms.core.mail import send_mail
+from lms.core.urls import external_url
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.storage import get_storage
@@ -71,7 +72,7 @@ def request_password_reset(email: str) -> None:
     user = get_user_by_email(normalize_email(email))
     if user is None or user.is_disabled:
         return
-    link = url_for("accounts.reset_password", token=password_reset_token(user), _external=True)
+    link = external_url("accounts.reset_password", token=password_reset_token(user))
     send_mail(user.email, _l("Reset your Circles password"), "accounts/reset_password",
               locale=user.locale or str(get_locale()), user=user, link=link,
               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)

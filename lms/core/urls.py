@@ -26,3 +26,13 @@ def path_for(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
     return adapter.build(endpoint, values)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for mail and notifications. Inside a request it uses the request's host;
+    outside one (a job, a `flask` command) SERVER_NAME, or without it the bare path (and a warning:
+    set LMS_SERVER_NAME so mailed links work)."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    current_app.logger.warning("SERVER_NAME is not set: a link to %s has no host", endpoint)
+    return path_for(endpoint, **values)

@@ -1,18 +1,18 @@
 """Telling students about their grades: mail and a live notification, both sent after the commit."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.core.mail import send_mail
 from lms.core.realtime import emit_to_user
+from lms.core.urls import external_url
 
 
 def _feedback_link(grade) -> str:
     assignment = grade.assignment
-    return url_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id, _external=True)
+    return external_url("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id)
 
 
 def grade_released(grade) -> None:
