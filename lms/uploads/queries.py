@@ -102,6 +102,13 @@ def media_urls(media: Media | None, user: User | None = None) -> dict[str, str]:
     return urls
 
 
+def media_state_url(media: Media, user: User | None = None) -> str:
+    """A signed URL where `user` (default: the current user) can poll the item's state: for
+    viewers who are not its owner (a teacher grading a video still being processed), who get no
+    pushes. Call only after checking that they may see what the media belongs to."""
+    return path_for("uploads.serve", token=media_token(media, (user or current_user).id), name="state")
+
+
 def media_state_json(media: Media, user: User | None = None) -> dict:
     """What the uploader's page shows: state, progress, the reason of a failure, and URLs when ready."""
     data = {

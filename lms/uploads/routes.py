@@ -23,6 +23,7 @@ from lms.uploads.queries import (
     get_upload_or_404,
     library as own_library,
     media_state_json,
+    media_state_url,
     media_urls,
     read_media_token,
 )
@@ -197,6 +198,8 @@ def serve(token: str, name: str):
     media = db.session.get(Media, media_id) if media_id else None
     if media is None:
         abort(404)
+    if name == "state":
+        return jsonify(media_state_json(media))
     key, mimetype, download_name = _served_key(media, name)
     if key is None:
         abort(404)
@@ -262,3 +265,4 @@ def _presigned_playlist(media: Media, key: str):
 # belongs to) and show an item's live state.
 bp.add_app_template_global(media_urls, "media_urls")
 bp.add_app_template_global(media_state_json, "media_state_json")
+bp.add_app_template_global(media_state_url, "media_state_url")

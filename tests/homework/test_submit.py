@@ -1,6 +1,7 @@
 """Handing in work: the window by the server's clock, lateness and penalties, versions, refusals."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -248,8 +249,10 @@ def test_own_submission_shows_processing_state_live(klass, hw, client_as, video_
     media.progress = 40
     db.session.commit()
     submission = hw.submission(video_hw, klass.student, media=media)
-    html = client_as(klass.student).get(
+    client = client_as(klass.student)
+    html = client.get(
         f"/circles/{klass.circle.id}/assignments/{video_hw.id}/submissions/{submission.id}").get_data(as_text=True)
     assert "Preparing the video for playback: 40% done." in html
-    assert f'data-state-url="/media/{media.id}/state"' in html
+    state_url = re.search(r'data-state-url="([^"]+)"', html).group(1)
+    assert client.get(state_url).get_json()["progress"] == 40
     assert "js/homework/comments.js" in html and "js/media/player.js" in html

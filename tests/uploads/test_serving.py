@@ -100,3 +100,27 @@ def test_media_urls_for_a_viewer_are_signed_for_that_viewer(app, make, ready_vid
         urls = media_urls(media, teacher)
     assert teacher_client.get(urls["mp4"], buffered=True).status_code == 200
     assert client.get(urls["mp4"], buffered=True).status_code == 404
+
+
+def test_a_viewer_who_is_not_the_owner_follows_the_state_by_signed_url(app, make, login, clips):
+    """Can a teacher whose page shows a student's video still being processed poll its state (they
+    get no pushes), while the owner's own state URL stays closed to them?"""
+    from lms.core.types import utcnow
+    from lms.uploads.models import MediaState
+    from lms.uploads.queries import media_state_url
+
+    student = make.user()
+    media = Media(owner_id=student.id, state=MediaState.processing, progress=40, filename="a.mp4",
+                  original_key="media/viewer-state/original", received_at=utcnow())
+    db.session.add(media)
+    db.session.commit()
+    teacher, stranger = make.user(), make.user()
+    teacher_client, stranger_client = app.test_client(), app.test_client()
+    sign_in(teacher_client, teacher)
+    sign_in(stranger_client, stranger)
+    with app.test_request_context():
+        url = media_state_url(media, teacher)
+    state = teacher_client.get(url).get_json()
+    assert (state["state"], state["progress"], state["urls"]) == ("processing", 40, {})
+    assert stranger_client.get(url).status_code == 404
+    assert teacher_client.get(f"/media/{media.id}/state").status_code == 404

@@ -39,7 +39,7 @@
   }
 
   // Calls onState(stateJSON) whenever the item's state arrives (pushed or polled) until it is
-  // ready or failed. `stateUrl` may be empty (not the owner: no poll, pushes never come either).
+  // ready or failed. `stateUrl` is signed for this viewer (the owner also gets pushes; others poll).
   // Returns a function that stops following.
   function follow(mediaId, stateUrl, onState) {
     var stopped = false;
@@ -59,7 +59,7 @@
       inFlight = true;
       fetch(stateUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (response) {
-          // Not the owner's (or gone): nothing will ever come, so stop asking.
+          // Refused (the signed URL expired, or the item is gone): nothing more will come.
           if (response.status === 403 || response.status === 404) { stop(); return null; }
           return response.ok ? response.json() : null;
         })
