@@ -8,6 +8,8 @@ left as the other app set them (those two keep their settings on the extension o
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
 import uuid
 from contextlib import contextmanager
@@ -157,3 +159,16 @@ class Screenshots:
             except Exception as shot_error:  # the page may be gone; keep the original failure
                 where = f"(no screenshot: {shot_error})"
             raise AssertionError(f"browser step {step!r} failed at {page.url}: {error}\n{where}") from error
+
+
+def make_clip(folder: Path, name: str, seconds: int) -> Path:
+    """A real `seconds`-long 320×240 H.264/AAC MP4 made by ffmpeg (test pattern and a tone)."""
+    require_service("ffmpeg", shutil.which("ffmpeg") is not None, "ffmpeg is not on PATH")
+    path = folder / name
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-shortest",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
+        check=True, timeout=60,
+    )
+    return path

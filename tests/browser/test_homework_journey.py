@@ -4,8 +4,6 @@ reads the feedback only once it is released."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,8 +12,7 @@ import pytest
 from babel.dates import format_datetime
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
-from tests.fixtures.services import require_service
+from tests.browser.conftest import PASSWORD, make_clip
 
 pytestmark = pytest.mark.browser
 
@@ -29,15 +26,7 @@ RUBRIC = ("Intonation", [("In tune", 5), ("Mostly in tune", 3), ("Out of tune", 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """A real 4-second 320×240 H.264/AAC MP4 made by ffmpeg."""
-    require_service("ffmpeg", shutil.which("ffmpeg") is not None, "ffmpeg is not on PATH")
-    path = tmp_path_factory.mktemp("clips") / "g-major-scale.mp4"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-shortest",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
-        check=True, timeout=60,
-    )
-    return path
+    return make_clip(tmp_path_factory.mktemp("clips"), "g-major-scale.mp4", 4)
 
 
 def _people(live_server) -> dict:

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
-from tests.fixtures.services import require_service
+from tests.browser.conftest import PASSWORD, make_clip
 
 pytestmark = pytest.mark.browser
 
@@ -20,15 +17,7 @@ PROCESSING_MS = 60_000  # probe, full decode and transcode of a 3-second clip on
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """A real 3-second 320×240 H.264/AAC MP4 made by ffmpeg."""
-    require_service("ffmpeg", shutil.which("ffmpeg") is not None, "ffmpeg is not on PATH")
-    path = tmp_path_factory.mktemp("clips") / "dance-practice.mp4"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-shortest",
-         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
-        check=True, timeout=60,
-    )
-    return path
+    return make_clip(tmp_path_factory.mktemp("clips"), "dance-practice.mp4", 3)
 
 
 def sign_up(live_server, new_context, who: str = "student"):
