@@ -7,11 +7,22 @@ presigned URLs and calls `complete`; the web process never carries the bytes.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, send_file
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.core.errors import abort_with
+from lms.core.errors import abort_with, wants_json
 from lms.extensions import db, limiter
 from lms.storage import get_storage
 from lms.storage.base import content_disposition
@@ -183,9 +194,15 @@ def retry(media_id: int):
     try:
         ops.retry_media(media)
     except ops.UploadError as error:
-        return _error(error)
+        if wants_json():
+            return _error(error)
+        flash(error.message, "error")
+        return redirect(url_for("uploads.library"))
     db.session.commit()
-    return jsonify(media_state_json(media))
+    if wants_json():
+        return jsonify(media_state_json(media))
+    flash(_("The video is being processed again. This page shows its progress."), "success")
+    return redirect(url_for("uploads.library"))
 
 
 @bp.get("/m/<token>/<path:name>")

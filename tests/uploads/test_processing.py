@@ -153,10 +153,15 @@ def test_repeated_crashes_fail_for_good_and_keep_the_original(app, owner, clips,
     assert "original file is kept" in client.get(f"/media/{media.id}/state").get_json()["error"]
 
     monkeypatch.undo()
-    response = client.post(f"/media/{media.id}/retry", headers={"X-CSRFToken": client.csrf_token()})
-    assert response.status_code == 200
+    library = client.get("/media/").get_data(as_text=True)
+    assert f'action="/media/{media.id}/retry"' in library  # the owner is offered another try
+    response = client.post(f"/media/{media.id}/retry")  # the library's button: a form post
+    assert response.status_code == 302 and response.headers["Location"] == "/media/"
     db.session.refresh(media)
     assert media.state == MediaState.ready
+    assert "being processed again" in client.get("/media/").get_data(as_text=True)
+    again = client.post(f"/media/{media.id}/retry", headers={"Accept": "application/json"})
+    assert again.status_code == 409 and again.get_json()["error"]["message"]
 
 
 def test_a_dead_workers_item_is_taken_over(app, owner, clips):
