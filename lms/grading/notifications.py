@@ -32,11 +32,20 @@ def grade_released(grade) -> None:
 
 
 def regrade_resolved(request) -> None:
-    """Push a notification to the student that staff answered their regrade request."""
+    """Mail the student that staff answered their regrade request (changed or kept grade, and the
+    answer), and push a notification to their open pages. Both leave once the request commits."""
+    from lms.grading.models import RegradeState
+
     grade = request.grade
     student, assignment = grade.student, grade.assignment
-    with force_locale(student.locale or str(get_locale())):
+    locale = student.locale or str(get_locale())
+    link = _feedback_link(grade)
+    send_mail(student.email, _l("Your regrade request for “%(title)s” was answered", title=assignment.title),
+              "grading/regrade_resolved", locale=locale, user=student, assignment=assignment,
+              circle=assignment.circle, link=link, accepted=request.state == RegradeState.accepted,
+              response=request.response)
+    with force_locale(locale):
         message = _("Your regrade request for “%(title)s” was answered.", title=assignment.title)
     emit_to_user(student.id, "notification", {"kind": "regrade_resolved", "assignment_id": assignment.id,
                                               "circle_id": assignment.circle_id, "message": message,
-                                              "url": _feedback_link(grade)})
+                                              "url": link})

@@ -26,7 +26,12 @@ def _requests():
     return list(db.session.scalars(db.select(RegradeRequest).order_by(RegradeRequest.id)))
 
 
-def test_student_asks_and_teacher_accepts_with_a_new_grade(klass, client_as, released):
+def _regrade_mail(mailbox, address: str) -> str:
+    [message] = [m for m in mailbox.to(address) if "regrade" in m["Subject"]]
+    return message.get_payload(decode=True).decode()
+
+
+def test_student_asks_and_teacher_accepts_with_a_new_grade(klass, client_as, mailbox, released):
     """Does an accepted request change the grade (kept released, in the history) and show the answer?"""
     feedback, grade_url, _base = _urls(klass, released)
     student = client_as(klass.student)
@@ -47,9 +52,11 @@ def test_student_asks_and_teacher_accepts_with_a_new_grade(klass, client_as, rel
         "graded", "released", "regrade_resolved"]
     text = page_text(student.get(feedback))
     assert "8 / 10" in text and "Accepted" in text and "Answer: You did." in text
+    body = _regrade_mail(mailbox, klass.student.email)
+    assert "changed your grade" in body and "You did." in body and "/feedback" in body
 
 
-def test_teacher_declines_with_a_response(klass, client_as, released):
+def test_teacher_declines_with_a_response(klass, client_as, mailbox, released):
     """Does declining need a response, keep the grade, and let the student ask again later?"""
     feedback, _grade_url, base = _urls(klass, released)
     student = client_as(klass.student)
@@ -64,6 +71,8 @@ def test_teacher_declines_with_a_response(klass, client_as, released):
     assert request.state == RegradeState.declined and request.response == "The rubric is clear."
     assert db.session.scalar(db.select(Grade)).score == 5
     assert "Declined" in page_text(student.get(feedback))
+    body = _regrade_mail(mailbox, klass.student.email)
+    assert "kept your grade" in body and "The rubric is clear." in body
     assert student.post(feedback, data={"reason": "One more thing."}).status_code == 302
     assert [r.state for r in _requests()] == [RegradeState.declined, RegradeState.open]
 
