@@ -87,11 +87,11 @@ def init_app(app) -> None:
 def start_scheduler(app) -> None:
     """Run the periodic jobs from this process when it also runs the jobs (embedded default).
     With RQ the workers do it (`flask jobs worker`); tests switch it off (JOBS_SCHEDULER)."""
+    if "lms_scheduler" in app.extensions or not app.config.get("JOBS_SCHEDULER"):
+        return  # the common case on every request: nothing to do
     from lms.jobs.backends import ThreadBackend
     from lms.jobs.scheduler import Scheduler
 
-    if "lms_scheduler" in app.extensions or not app.config.get("JOBS_SCHEDULER"):
-        return
     if isinstance(app.extensions["lms_jobs"], ThreadBackend):
         with _scheduler_lock:
             if "lms_scheduler" not in app.extensions:
