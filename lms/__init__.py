@@ -122,8 +122,10 @@ def _register_namespaces() -> None:
         return
     from lms.core import events
     from lms.extensions import socketio
+    from lms.homework import events as homework_events
 
     events.register(socketio)
+    homework_events.register(socketio)
     _namespaces_registered = True
 
 

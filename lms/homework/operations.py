@@ -14,6 +14,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading.models import GradeCategory, Rubric
 from lms.homework import queries as q
+from lms.homework.notifications import comments_changed
 from lms.homework.models import (Accepts, Assignment, CommentKind, LatePolicy, PeerVisibility, Submission,
                                  SubmissionFile, VideoComment, Window)
 from lms.uploads.messages import human_seconds
@@ -287,6 +288,7 @@ def add_video_comment(submission: Submission, author: User, body: str, *,
                            kind=kind, body=_clean_body(body), at_seconds=_moment(submission, at_seconds))
     db.session.add(comment)
     db.session.flush()
+    comments_changed(submission)
     return comment
 
 
@@ -299,6 +301,7 @@ def edit_video_comment(comment: VideoComment, user: User, body: str, *, at_secon
         comment.at_seconds = _moment(comment.submission, at_seconds)
     comment.updated_at = utcnow()
     db.session.flush()
+    comments_changed(comment.submission)
 
 
 def delete_video_comment(comment: VideoComment, user: User) -> None:
@@ -307,6 +310,7 @@ def delete_video_comment(comment: VideoComment, user: User) -> None:
         raise Forbidden()
     comment.deleted_at = utcnow()
     db.session.flush()
+    comments_changed(comment.submission)
 
 
 def _clean_body(body: str | None) -> str:

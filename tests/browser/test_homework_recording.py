@@ -30,15 +30,16 @@ def _setup(live_server):
         assignment = hw_ops.create_assignment(circle, teacher, publish=True, title="Open strings",
                                               due_at=utcnow() + timedelta(days=1), max_video_seconds=20)
         db.session.commit()
-        ids = (circle.id, assignment.id, student.email)
+        ids = (circle.id, assignment.id, student.email, teacher.email)
         db.session.remove()
     return ids
 
 
 def test_record_hand_in_and_comment(live_server, new_context, screenshots):
     """Record 2 seconds with the (fake) camera, hand it in once the upload is done, see the server's
-    receipt time, then post a comment pinned to the player's time."""
-    circle_id, assignment_id, email = _setup(live_server)
+    receipt time, then post a comment pinned to the player's time, which the teacher's open page
+    shows without a reload."""
+    circle_id, assignment_id, email, teacher_email = _setup(live_server)
     page = new_context().new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -62,6 +63,15 @@ def test_record_hand_in_and_comment(live_server, new_context, screenshots):
         page.get_by_label("Note (Markdown, optional)").fill("First try")
         page.locator("[data-submit-button]").click()
         expect(page.locator(".flash-success")).to_contain_text("The server received your work at")
+    teacher = new_context().new_page()
+    with screenshots.on_failure(teacher, "teacher-watches"):
+        teacher.goto("/login")
+        teacher.get_by_label("Email").fill(teacher_email)
+        teacher.get_by_label("Password", exact=True).fill(PASSWORD)
+        teacher.get_by_role("button", name="Sign in").click()
+        teacher.goto(page.url)  # the student's version page, open on the teacher's screen
+        expect(teacher.locator("[data-comment-list] li.comment")).to_have_count(0)
+        teacher.wait_for_timeout(500)  # its Socket.IO connection joins the submission's room
     with screenshots.on_failure(page, "comment"):
         page.get_by_label("Add a comment (Markdown)").fill("Listen to the **A** string here")
         page.get_by_role("button", name="Post").click()
@@ -69,4 +79,7 @@ def test_record_hand_in_and_comment(live_server, new_context, screenshots):
         expect(item).to_have_count(1)
         expect(item.locator("strong.comment-author")).to_have_text("Jing")
         expect(item.locator(".comment-body strong")).to_have_text("A")
+    with screenshots.on_failure(teacher, "teacher-sees-it-live"):
+        expect(teacher.locator("[data-comment-list] li.comment .comment-body")).to_contain_text(
+            "Listen to the A string here")
     assert errors == []

@@ -174,6 +174,28 @@
       });
     }
     load();
+    watch(root, load);
+  }
+
+  // Others' new, changed and removed comments appear without a reload: the server says only that
+  // the list changed (namespace /homework), and the page asks for what it may see.
+  function watch(root, load) {
+    var ids = {
+      circle_id: root.getAttribute("data-circle-id"),
+      assignment_id: root.getAttribute("data-assignment-id"),
+      submission_id: root.getAttribute("data-submission-id")
+    };
+    if (!ids.submission_id || typeof window.io !== "function") { return; }
+    var channel = window.io("/homework");
+    var first = true;
+    channel.on("connect", function () {
+      channel.emit("watch", ids);
+      if (!first) { load(); } // changes missed while disconnected
+      first = false;
+    });
+    channel.on("comments_changed", function (data) {
+      if (data && String(data.submission_id) === String(ids.submission_id)) { load(); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
