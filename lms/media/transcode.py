@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -166,3 +167,48 @@ def hls(
     )
     run_ffmpeg(spec, timeout=timeout)
     return playlist
+
+
+@dataclass(frozen=True)
+class Renditions:
+    """What `make_renditions` wrote: file paths and the playable result's properties."""
+
+    mp4: Path
+    poster: Path
+    hls_playlist: Path | None
+    duration: float
+    width: int | None
+    height: int | None
+    video_codec: str | None
+    audio_codec: str | None
+
+
+def make_renditions(
+    src: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    duration: float | None,
+    max_seconds: float | None = None,
+    hls_min_seconds: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Renditions:
+    """Everything browsers need from a validated upload, written into `out_dir`: ``video.mp4``
+    (transcode), ``poster.jpg`` and, when the result lasts at least `hls_min_seconds`, ``hls/``.
+
+    `duration` is the validated length (saves a probe); `progress` as for `transcode`. The job
+    that processes uploads and `flask media process` both call this. Raises FFmpegError/Timeout.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mp4 = out / "video.mp4"
+    transcode(src, mp4, max_seconds=max_seconds, duration=duration, progress=progress)
+    result = probe(mp4)
+    length = result.duration or duration or 0
+    poster_path = out / "poster.jpg"
+    poster(mp4, poster_path, at_seconds=min(2.0, length / 3))
+    playlist = None
+    if hls_min_seconds is not None and length >= hls_min_seconds:
+        playlist = hls(mp4, out / "hls")
+    width, height = result.display_size or (result.width, result.height)
+    return Renditions(mp4=mp4, poster=poster_path, hls_playlist=playlist, duration=length, width=width,
+                      height=height, video_codec=result.video_codec, audio_codec=result.audio_codec)

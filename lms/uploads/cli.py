@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -18,15 +17,11 @@ def _limits() -> media_lib.Limits:
     return media_lib.Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_seconds=config["MAX_VIDEO_SECONDS"])
 
 
-@cli.command("check")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def check(path: str) -> None:
-    """Run exactly the validation an upload gets on PATH and print the verdict.
-
-    Exit 0 when accepted; exit 1 when rejected, with the reason on the last line.
-    """
+def _validate_or_exit(path: str) -> media_lib.ProbeResult:
+    """The upload validation on PATH; a rejection exits 1 with its reason on the last line, an ffmpeg
+    failure (no verdict on the file) exits 2."""
     try:
-        info = media_lib.validate(path, _limits())
+        return media_lib.validate(path, _limits())
     except media_lib.MediaRejected as rejected:
         click.echo(f"rejected ({rejected.code})")
         click.echo(rejected.message)
@@ -35,6 +30,16 @@ def check(path: str) -> None:
         click.echo(f"error: {error}")
         click.echo("could not check the file: ffmpeg failed or timed out (not a verdict on the file)")
         sys.exit(2)
+
+
+@cli.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def check(path: str) -> None:
+    """Run exactly the validation an upload gets on PATH and print the verdict.
+
+    Exit 0 when accepted; exit 1 when rejected, with the reason on the last line.
+    """
+    info = _validate_or_exit(path)
     click.echo(f"accepted: {info.format_name}, {info.width}x{info.height}, {info.duration:.1f} s, "
                f"video {info.video_codec}, audio {info.audio_codec or 'none'}")
 
@@ -46,14 +51,7 @@ def process(path: str, outdir: str) -> None:
     """Run the whole pipeline on the local file PATH, writing video.mp4, poster.jpg (and hls/ for long
     videos) into OUTDIR. Exit 1 when the file is rejected."""
     config = current_app.config
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        info = media_lib.validate(path, _limits())
-    except media_lib.MediaRejected as rejected:
-        click.echo(f"rejected ({rejected.code})")
-        click.echo(rejected.message)
-        sys.exit(1)
+    info = _validate_or_exit(path)
     click.echo(f"accepted: {info.width}x{info.height}, {info.duration:.1f} s; transcoding…")
     last = [-10]
 
@@ -63,17 +61,12 @@ def process(path: str, outdir: str) -> None:
             last[0] = percent
             click.echo(f"  {percent} %")
 
-    mp4 = out / "video.mp4"
-    media_lib.transcode(path, mp4, max_seconds=config["MAX_VIDEO_SECONDS"], duration=info.duration,
-                        progress=progress)
-    result = media_lib.probe(mp4)
-    duration = result.duration or 0
-    media_lib.poster(mp4, out / "poster.jpg", at_seconds=min(2.0, duration / 3))
-    if duration >= config["MEDIA_HLS_MIN_SECONDS"]:
-        media_lib.hls(mp4, out / "hls")
-        click.echo(f"wrote {out / 'hls' / 'index.m3u8'}")
-    click.echo(f"wrote {mp4} ({result.width}x{result.height}, {duration:.1f} s, {result.video_codec}/"
-               f"{result.audio_codec or 'no audio'}) and {out / 'poster.jpg'}")
+    made = media_lib.make_renditions(path, outdir, duration=info.duration, max_seconds=config["MAX_VIDEO_SECONDS"],
+                                     hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"], progress=progress)
+    if made.hls_playlist is not None:
+        click.echo(f"wrote {made.hls_playlist}")
+    click.echo(f"wrote {made.mp4} ({made.width}x{made.height}, {made.duration:.1f} s, {made.video_codec}/"
+               f"{made.audio_codec or 'no audio'}) and {made.poster}")
 
 
 @cli.command("retry")

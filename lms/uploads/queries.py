@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import posixpath
 
-from flask import current_app
+from flask import abort, current_app
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -21,8 +21,6 @@ SERVED_NAMES = ("video.mp4", "poster.jpg", "download")
 
 def get_upload_or_404(token: str, user: User) -> Upload:
     """The upload behind `token` if `user` started it; 404 otherwise (no hint that it exists)."""
-    from flask import abort
-
     upload = db.session.scalar(db.select(Upload).where(Upload.token == token))
     if upload is None or upload.owner_id != user.id:
         abort(404)
@@ -30,8 +28,6 @@ def get_upload_or_404(token: str, user: User) -> Upload:
 
 
 def get_own_media_or_404(user: User, media_id: int) -> Media:
-    from flask import abort
-
     media = get_own_media(user, media_id)
     if media is None:
         abort(404)

@@ -159,11 +159,12 @@ def presign(token: str):
     data = request.get_json(silent=True) or {}
     try:
         numbers = [int(n) for n in data.get("numbers", [])]
-        urls = ops.presign_parts(upload, numbers)
-    except (TypeError, ValueError) as error:
-        if isinstance(error, ops.UploadError):
-            return _error(error)
+    except (TypeError, ValueError):
         return _error(ops.UploadError(_("Those part numbers do not belong to this file.")))
+    try:
+        urls = ops.presign_parts(upload, numbers)
+    except ops.UploadError as error:
+        return _error(error)
     return jsonify(urls=urls)
 
 

@@ -85,27 +85,19 @@ def _pipeline(media: Media, attempt: int) -> _Made:
         ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
         db.session.commit()
 
-        work = Path(tmp)
-        mp4 = work / "video.mp4"
-        media_lib.transcode(src, mp4, max_seconds=limits.max_seconds, duration=info.duration,
-                            progress=_progress_reporter(media, attempt))
-        out = media_lib.probe(mp4)
-        duration = out.duration or info.duration or 0
-        poster = work / "poster.jpg"
-        media_lib.poster(mp4, poster, at_seconds=min(2.0, duration / 3))
+        made = media_lib.make_renditions(src, Path(tmp), duration=info.duration, max_seconds=limits.max_seconds,
+                                         hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
+                                         progress=_progress_reporter(media, attempt))
         hls_prefix = None
-        if duration >= config["MEDIA_HLS_MIN_SECONDS"]:
-            hls_dir = work / "hls"
-            media_lib.hls(mp4, hls_dir)
+        if made.hls_playlist is not None:
             hls_prefix = f"{prefix}/hls"
-            for path in sorted(hls_dir.iterdir()):
+            for path in sorted(made.hls_playlist.parent.iterdir()):
                 kind = "application/vnd.apple.mpegurl" if path.suffix == ".m3u8" else "video/mp2t"
                 storage.put_file(f"{hls_prefix}/{path.name}", path, kind)
-        storage.put_file(f"{prefix}/poster.jpg", poster, "image/jpeg")
-        storage.put_file(f"{prefix}/video.mp4", mp4, "video/mp4")
-        size = out.display_size or (out.width, out.height)
+        storage.put_file(f"{prefix}/poster.jpg", made.poster, "image/jpeg")
+        storage.put_file(f"{prefix}/video.mp4", made.mp4, "video/mp4")
         return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
-                     duration=duration, width=size[0], height=size[1])
+                     duration=made.duration, width=made.width, height=made.height)
 
 
 def _progress_reporter(media: Media, attempt: int):

@@ -3,6 +3,7 @@ failed with the reason a person can act on; retries after crashes and dead worke
 from __future__ import annotations
 
 import contextvars
+import sys
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,11 @@ from lms.uploads import operations as ops
 from lms.uploads.models import Media, MediaState
 from tests.media.tools import ffprobe_json, top_level_atoms
 from tests.uploads.helpers import upload_bytes, upload_file
+
+
+#: where the pipeline looks ffmpeg's transcode up (the package re-exports the function under the
+#: module's own name, so the module is reached through sys.modules)
+TRANSCODE_MODULE = sys.modules["lms.media.transcode"]
 
 
 @pytest.fixture
@@ -108,7 +114,7 @@ def test_too_long_for_the_asked_limit(owner, clips):
 def test_a_crash_is_retried_and_then_succeeds(app, owner, clips, monkeypatch):
     """After ffmpeg crashes once, does the item wait, get re-queued by the sweep and end ready?"""
     client, _ = owner
-    real = media_lib.transcode
+    real = TRANSCODE_MODULE.transcode
     calls = []
 
     def crash_once(*args, **kwargs):
@@ -117,7 +123,7 @@ def test_a_crash_is_retried_and_then_succeeds(app, owner, clips, monkeypatch):
             raise media_lib.FFmpegError("simulated crash", returncode=-9)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(media_lib, "transcode", crash_once)
+    monkeypatch.setattr(TRANSCODE_MODULE, "transcode", crash_once)
     media = _media(upload_file(client, clips.valid))
     assert media.state == MediaState.uploaded and media.attempts == 1
     assert media.retry_at > utcnow()  # waits before trying again
@@ -139,7 +145,7 @@ def test_repeated_crashes_fail_for_good_and_keep_the_original(app, owner, clips,
     def always_crash(*args, **kwargs):
         raise media_lib.FFmpegError("simulated crash", returncode=-9)
 
-    monkeypatch.setattr(media_lib, "transcode", always_crash)
+    monkeypatch.setattr(TRANSCODE_MODULE, "transcode", always_crash)
     media = _media(upload_file(client, clips.valid))
     for _ in range(app.config["MEDIA_MAX_ATTEMPTS"] - 1):
         media.retry_at = utcnow() - timedelta(seconds=1)
