@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     # __init__ does not import it, so models can be imported across domains without cycles.
     from lms.accounts.routes import bp as accounts_bp
     from lms.admin.routes import bp as admin_bp
+    from lms.audit.routes import bp as audit_bp
     from lms.circles.routes import bp as circles_bp
     from lms.grading.routes import bp as grading_bp
     from lms.homework.routes import bp as homework_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(circles_bp)
     app.register_blueprint(orgs_bp, url_prefix="/orgs")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_bp)
     app.register_blueprint(uploads_bp)
     app.register_blueprint(homework_bp)
     app.register_blueprint(grading_bp)

@@ -1,0 +1,132 @@
+"""The audit log: an append-only record of privileged actions (who, what, when, from where)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class AuditAction(enum.StrEnum):
+    """Standard names of audited actions. Stored as plain strings (not a database enum), so a
+    record written under a name that is later retired still reads back."""
+
+    admin_granted = "admin_granted"
+    admin_revoked = "admin_revoked"
+    account_disabled = "account_disabled"
+    account_enabled = "account_enabled"
+    identity_changed = "identity_changed"
+    session_ended_by_admin = "session_ended_by_admin"
+    org_admin_granted = "org_admin_granted"
+    org_admin_revoked = "org_admin_revoked"
+    org_teacher_granted = "org_teacher_granted"
+    org_teacher_revoked = "org_teacher_revoked"
+    member_role_changed = "member_role_changed"
+    member_removed = "member_removed"
+    member_banned = "member_banned"
+    member_readmitted = "member_readmitted"
+    owner_changed = "owner_changed"
+    grade_changed = "grade_changed"
+    grade_released = "grade_released"
+    grade_excused = "grade_excused"
+    grades_exported = "grades_exported"
+    extension_granted = "extension_granted"
+    extension_changed = "extension_changed"
+    extension_removed = "extension_removed"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get(self, self.value))
+
+
+ACTION_LABELS = {
+    AuditAction.admin_granted: _l("Site admin granted"),
+    AuditAction.admin_revoked: _l("Site admin revoked"),
+    AuditAction.account_disabled: _l("Account disabled"),
+    AuditAction.account_enabled: _l("Account enabled"),
+    AuditAction.identity_changed: _l("Identity changed"),
+    AuditAction.session_ended_by_admin: _l("Session ended by an admin"),
+    AuditAction.org_admin_granted: _l("Organization admin granted"),
+    AuditAction.org_admin_revoked: _l("Organization admin revoked"),
+    AuditAction.org_teacher_granted: _l("Organization teacher granted"),
+    AuditAction.org_teacher_revoked: _l("Organization teacher revoked"),
+    AuditAction.member_role_changed: _l("Member role changed"),
+    AuditAction.member_removed: _l("Member removed"),
+    AuditAction.member_banned: _l("Member banned"),
+    AuditAction.member_readmitted: _l("Member readmitted"),
+    AuditAction.owner_changed: _l("Circle owner changed"),
+    AuditAction.grade_changed: _l("Grade changed"),
+    AuditAction.grade_released: _l("Grade released"),
+    AuditAction.grade_excused: _l("Grade excused"),
+    AuditAction.grades_exported: _l("Grades exported"),
+    AuditAction.extension_granted: _l("Extension granted"),
+    AuditAction.extension_changed: _l("Extension changed"),
+    AuditAction.extension_removed: _l("Extension removed"),
+}
+
+
+class AuditEventImmutable(RuntimeError):
+    """Raised when code tries to change or delete an audit record."""
+
+
+class AuditEvent(db.Model):
+    """One privileged action. Rows are only ever inserted.
+
+    Who and what are kept twice: as ids (for filtering) and as labels frozen at the time, so the
+    record still reads right after the account is renamed or deleted, or the object is gone.
+    `circle_id` and `org_id` are plain indexed integers, not foreign keys: deleting a circle or an
+    organization must never cascade into its audit trail.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: set to NULL by the database if the account is deleted; `actor_label` keeps who it was
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_label: Mapped[str] = mapped_column(sa.String(400), default="")  #: "Name <email>" at the time
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)  #: an AuditAction value
+    target_type: Mapped[str | None] = mapped_column(sa.String(64))  #: the target's table name
+    target_id: Mapped[int | None] = mapped_column()
+    target_label: Mapped[str] = mapped_column(sa.String(400), default="")
+    circle_id: Mapped[int | None] = mapped_column(index=True)
+    org_id: Mapped[int | None] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))  #: the client address (IPv6 at most 45 chars)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))  #: truncated
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action} by {self.actor_id}>"
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(_mapper, _connection, target: AuditEvent) -> None:
+    raise AuditEventImmutable(f"audit event {target.id} is append-only and cannot be changed")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(_mapper, _connection, target: AuditEvent) -> None:
+    raise AuditEventImmutable(f"audit event {target.id} is append-only and cannot be deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    """ORM bulk statements (`update(AuditEvent)`, `delete(AuditEvent)`) skip the mapper events."""
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ is AuditEvent:
+        raise AuditEventImmutable("audit events are append-only and cannot be changed or deleted")
