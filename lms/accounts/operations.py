@@ -1,13 +1,18 @@
 """Every state change of accounts. Operations flush; the request (or CLI command) commits."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from lms.accounts.models import User
+from lms.accounts.models import User, UserSession
 from lms.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from lms.accounts.queries import get_user_by_email
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.core.images import store_image
 from lms.core.mail import send_mail
 from lms.core.urls import external_url
@@ -34,6 +39,8 @@ def register_user(email: str, password: str, name: str, *, timezone: str | None 
                 timezone=timezone or None, locale=locale or None, is_admin=is_admin)
     db.session.add(user)
     db.session.flush()
+    if is_admin:  # first-run set-up and `flask users create-admin`: no acting user
+        record_event(AuditAction.admin_granted, None, target=user, details={"new_account": True})
     return user
 
 
@@ -92,17 +99,56 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Set a new password and sign out every other session of the user."""
+def set_password(user: User, password: str, *, except_session: UserSession | None = None) -> None:
+    """Set a new password and end every session of the user but `except_session` (a reset passes
+    none: whoever had the old password is signed out everywhere)."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    end_sessions(user, except_session=except_session)
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change the password after checking the current one. Raises AccountError if it is wrong."""
+def change_password(user: User, current: str, new: str, *, except_session: UserSession | None = None) -> None:
+    """Change the password after checking the current one, ending every other session.
+    Raises AccountError if the current password is wrong."""
     if not verify_password(user.password_hash, current):
         raise AccountError(_l("Your current password is not right."))
-    set_password(user, new)
+    set_password(user, new, except_session=except_session)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, *, user_agent: str | None, ip: str | None, remember: bool = False) -> str:
+    """Record a sign-in as a new UserSession and return its token (43 URL-safe characters), the
+    only thing the cookies will carry; the row keeps its SHA-256. Sets `user.session_token` and
+    `user.current_session` so Flask-Login's login_user(user) stores the token."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(user=user, token_hash=_token_hash(token), created_at=now, last_seen_at=now,
+                      user_agent=(user_agent or "")[:300], ip=(ip or None) and ip[:45],
+                      is_remembered=remember)
+    db.session.add(row)
+    user.last_login_at = now
+    db.session.flush()
+    user.session_token, user.current_session = token, row
+    return token
+
+
+def end_session(row: UserSession) -> None:
+    """Sign one session out: its cookies (and every copy of them) stop working at once."""
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+
+
+def end_sessions(user: User, *, except_session: UserSession | None = None) -> int:
+    """End every open session of `user` except `except_session`; returns how many were ended."""
+    query = (db.update(UserSession)
+             .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+             .values(ended_at=utcnow())
+             .execution_options(synchronize_session="fetch"))
+    if except_session is not None:
+        query = query.where(UserSession.id != except_session.id)
+    return db.session.execute(query).rowcount
 
 
 def update_profile(user: User, *, name: str, locale: str | None, timezone: str | None,
@@ -125,6 +171,8 @@ def set_site_admin(user: User, is_admin: bool, actor: User) -> None:
     """Grant or revoke site administration. An admin cannot revoke their own."""
     if user.id == actor.id and not is_admin:
         raise AccountError(_l("You cannot remove your own administrator rights."))
+    if user.is_admin != is_admin:
+        record_event(AuditAction.admin_granted if is_admin else AuditAction.admin_revoked, actor, target=user)
     user.is_admin = is_admin
 
 
@@ -132,5 +180,8 @@ def set_disabled(user: User, disabled: bool, actor: User) -> None:
     """Disable (sign out everywhere, refuse sign-in) or re-enable an account."""
     if user.id == actor.id:
         raise AccountError(_l("You cannot disable your own account."))
+    if user.is_disabled != disabled:
+        record_event(AuditAction.account_disabled if disabled else AuditAction.account_enabled, actor, target=user)
     user.is_disabled = disabled
-    user.session_version += 1
+    if disabled:
+        end_sessions(user)

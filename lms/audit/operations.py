@@ -8,6 +8,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from lms.audit.models import AuditAction, AuditEvent
+from lms.circles.models import Circle
 from lms.extensions import db
 
 LABEL_MAX = 400
@@ -16,7 +17,8 @@ IP_MAX = 45
 
 
 def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_id: int | None = None,
-                 org_id: int | None = None, details: dict | None = None) -> AuditEvent:
+                 org_id: int | None = None, details: dict | None = None,
+                 target_label: str | None = None) -> AuditEvent:
     """Append one audit record and flush it; the caller's transaction commits it.
 
     - `action`: an AuditAction.
@@ -24,7 +26,9 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
       Flask-Login user counts as None.
     - `target`: the model instance acted on (any mapped object, flushed so it has an id), or None.
       Its table name, id and a human label are frozen into the record. When `circle_id` is not
-      given and the target has a `circle_id` (or is a circle), that is used.
+      given and the target has a `circle_id` (or is a circle), that is used. `target_label`
+      overrides the label (see `describe`).
+    - `org_id`: when not given, the organization the circle belongs to at this moment.
     - `details`: a JSON-able dict saying what changed, e.g. ``{"from": "student", "to": "assistant"}``.
       Values that JSON cannot hold (datetimes, decimals, enums) are stored as strings. Never pass
       secrets (passwords, tokens, keys).
@@ -38,15 +42,18 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     target_type = target_id = None
-    target_label = ""
     if target is not None:
         target_type = getattr(target, "__tablename__", type(target).__name__)
         target_id = getattr(target, "id", None)
-        target_label = describe(target)
+        if target_label is None:
+            target_label = describe(target)
         if circle_id is None:
             circle_id = target.id if target_type == "circles" else getattr(target, "circle_id", None)
         if org_id is None and target_type == "organizations":
             org_id = target.id
+    if org_id is None and circle_id is not None:
+        circle = db.session.get(Circle, circle_id)  # usually already in the session: no query
+        org_id = circle.org_id if circle is not None else None
     ip = user_agent = None
     if has_request_context():
         ip = (request.remote_addr or "")[:IP_MAX] or None
@@ -57,7 +64,7 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
         actor_label=describe(actor) if actor is not None else "",
         target_type=target_type,
         target_id=target_id,
-        target_label=target_label,
+        target_label=(target_label or "")[:LABEL_MAX],
         circle_id=circle_id,
         org_id=org_id,
         ip=ip,
@@ -73,12 +80,16 @@ def describe(obj: Any) -> str:
     """A short human label for a record's actor or target, frozen at the time of the action.
 
     An object may define `audit_label` (a property or a string attribute) to choose its own;
-    otherwise a user reads "Name <email>", and anything else its display name, name or title.
+    otherwise a user reads "Name <email>", a membership "Display name <email>", and anything else
+    its display name, name or title.
     """
     label = getattr(obj, "audit_label", None)
     if label is None:
-        if getattr(obj, "__tablename__", None) == "users":
+        table = getattr(obj, "__tablename__", None)
+        if table == "users":
             label = f"{obj.name} <{obj.email}>"
+        elif table == "memberships":
+            label = f"{obj.display_name} <{obj.user.email}>"
         else:
             label = next((str(v) for a in ("display_name", "name", "title")
                           if (v := getattr(obj, a, None))), "")

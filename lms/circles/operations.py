@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, random_code
 from lms.circles.models import (STAFF_ROLES, Circle, CircleKind, CourseCode, Invite, JoinPolicy, Membership,
                                 MembershipStatus, Role)
@@ -32,7 +34,7 @@ def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teach
     """Create a circle with `owner` as its owner member, and a join code."""
     circle = Circle(name=name.strip(), kind=kind, description=description, join_policy=join_policy, org=org,
                     require_real_name=require_real_name, require_student_no=require_student_no,
-                    created_by_id=owner.id, member_count=0)
+                    created_by_id=owner.id, member_count=0, timezone=owner.timezone or None)
     circle.join_code = _unique_code(Circle.join_code, JOIN_CODE_LENGTH)
     db.session.add(circle)
     db.session.flush()
@@ -41,8 +43,11 @@ def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teach
 
 
 def update_circle(circle: Circle, *, name: str, description: str, kind: CircleKind, join_policy: JoinPolicy,
-                  require_real_name: bool, require_student_no: bool) -> None:
-    """Change a circle's settings."""
+                  require_real_name: bool, require_student_no: bool, timezone: str | None | bool = False) -> None:
+    """Change a circle's settings. `timezone`: an IANA name (validated by the form), None for the site's
+    default, False (the default) to keep it."""
+    if timezone is not False:
+        circle.timezone = timezone or None
     circle.name = name.strip()
     circle.description = description
     circle.kind = kind
@@ -312,6 +317,9 @@ def change_role(membership: Membership, role: Role, actor: User) -> None:
         raise CircleError(_l("Use “Transfer ownership” to change the owner."))
     if membership.user_id == actor.id:
         raise CircleError(_l("You cannot change your own role."))
+    if membership.role != role:
+        record_event(AuditAction.member_role_changed, actor, target=membership,
+                     details={"from": membership.role.value, "to": Role(role).value})
     membership.role = role
 
 
@@ -321,9 +329,13 @@ def transfer_ownership(circle: Circle, new_owner: Membership, actor: User) -> No
         raise CircleError(_l("Only an active member can become the owner."))
     if new_owner.role == Role.owner:
         return
+    previous = []
     for old in db.session.scalars(db.select(Membership).where(Membership.circle_id == circle.id,
                                                               Membership.role == Role.owner)):
         old.role = Role.teacher
+        previous.append(old.user_id)
+    record_event(AuditAction.owner_changed, actor, target=new_owner,
+                 details={"from": new_owner.role.value, "to": Role.owner.value, "previous_owner_ids": previous})
     new_owner.role = Role.owner
 
 
@@ -336,6 +348,8 @@ def remove_member(membership: Membership, actor: User) -> None:
         raise CircleError(_l("To leave the circle yourself, use “Leave circle”."))
     if membership.role in STAFF_ROLES and not circle.can_change_roles(actor):
         raise CircleError(_l("Only the circle's teachers can remove staff."))
+    record_event(AuditAction.member_removed, actor, target=membership,
+                 details={"role": membership.role.value, "from": membership.status.value})
     _deactivate(membership, MembershipStatus.removed)
 
 

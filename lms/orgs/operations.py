@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.circles import operations as circle_ops
 from lms.circles.models import Circle, CircleKind, JoinPolicy, MembershipStatus, Role
 from lms.extensions import db
@@ -25,10 +27,11 @@ def create_org(name: str, description: str = "") -> Organization:
     return org
 
 
-def add_org_member(org: Organization, user: User, role: OrgRole) -> OrgMembership:
+def add_org_member(org: Organization, user: User, role: OrgRole, actor: User | None = None) -> OrgMembership:
     """Make `user` an admin, teacher or student of `org`, or change the role they have there.
 
-    The caller checks that the actor may grant `role` (and take away the current one).
+    The caller checks that `actor` (None: the system) may grant `role` (and take away the current
+    one). Granting or taking away admin or teacher is written to the audit log.
     Raises OrgError if the user already has exactly this role.
     """
     membership = db.session.scalar(
@@ -36,6 +39,7 @@ def add_org_member(org: Organization, user: User, role: OrgRole) -> OrgMembershi
     )
     if membership is not None and membership.role == role:
         raise OrgError(_l("%(name)s already has this role in the organization.", name=user.name))
+    old_role = membership.role if membership is not None else None
     if membership is None:
         membership = OrgMembership(org_id=org.id, user_id=user.id, user=user, role=role)
         db.session.add(membership)
@@ -43,17 +47,37 @@ def add_org_member(org: Organization, user: User, role: OrgRole) -> OrgMembershi
         membership.role = role
     db.session.flush()
     org.remember_role(user, role)
+    _audit_org_role(org, user, old_role, role, actor)
     return membership
 
 
-def remove_org_member(membership: OrgMembership) -> None:
+def remove_org_member(membership: OrgMembership, actor: User | None = None) -> None:
     """Take someone out of the organization. The classes they own or teach keep them as members;
     they only lose what the organization role gave (overseeing its classes, owning new ones)."""
     org = membership.org
     user = membership.user
+    old_role = membership.role
     db.session.delete(membership)
     db.session.flush()
     org.remember_role(user, None)
+    _audit_org_role(org, user, old_role, None, actor)
+
+
+def _audit_org_role(org: Organization, user: User, old: OrgRole | None, new: OrgRole | None,
+                    actor: User | None) -> None:
+    """Record a change that gives or takes away admin or teacher powers (students are not audited)."""
+    if new == OrgRole.admin:
+        action = AuditAction.org_admin_granted
+    elif old == OrgRole.admin:
+        action = AuditAction.org_admin_revoked
+    elif new == OrgRole.teacher:
+        action = AuditAction.org_teacher_granted
+    elif old == OrgRole.teacher:
+        action = AuditAction.org_teacher_revoked
+    else:
+        return
+    record_event(action, actor, target=user, org_id=org.id,
+                 details={"org": org.name, "from": old.value if old else None, "to": new.value if new else None})
 
 
 def create_classes(org: Organization, names: list[str], teacher: User, kind: CircleKind,

@@ -96,7 +96,7 @@ def add_member(org_id: int):
         return _page(org, add_form=form, status=422)
     role = OrgRole(form.role.data)
     try:
-        ops.add_org_member(org, user, role)
+        ops.add_org_member(org, user, role, current_user)
     except ops.OrgError as error:
         form.email.errors.append(str(error))
         return _page(org, add_form=form, status=422)
@@ -113,7 +113,7 @@ def remove_member(org_id: int, membership_id: int):
     require(org.can_grant(current_user, membership.role))
     if ConfirmForm().validate_on_submit():
         name = membership.user.name
-        ops.remove_org_member(membership)
+        ops.remove_org_member(membership, current_user)
         db.session.commit()
         flash(_("%(name)s is no longer part of %(org)s. The classes they teach keep them.",
                 name=name, org=org.name), "success")

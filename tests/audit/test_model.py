@@ -66,10 +66,11 @@ def test_an_event_cannot_be_deleted(event):
 ], ids=["update", "delete"])
 def test_bulk_statements_are_refused(event, statement):
     """Do ORM bulk update and delete statements on audit events raise too?"""
+    before = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
     with pytest.raises(AuditEventImmutable):
         db.session.execute(statement())
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 1
+    assert db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all() == before
 
 
 def test_deleting_the_actor_keeps_the_record(app, make):
