@@ -24,12 +24,16 @@ _ENV_SETTINGS: dict[str, type] = {
     "SOCKETIO_MESSAGE_QUEUE": str,
     "MAIL_BACKEND": str,
     "MAIL_FROM": str,
+    "MAIL_DIR": str,
     "SMTP_HOST": str,
     "SMTP_PORT": int,
     "SMTP_USERNAME": str,
     "SMTP_PASSWORD": str,
     "SMTP_STARTTLS": bool,
     "SESSION_COOKIE_SECURE": bool,
+    "SESSION_IDLE_SECONDS": int,
+    "SESSION_MAX_SECONDS": int,
+    "REGISTRATION_MAX_AGE": int,
     "PREFERRED_URL_SCHEME": str,
     "SERVER_NAME": str,
     "RATELIMIT_ENABLED": bool,
@@ -81,6 +85,7 @@ class Config:
 
     MAIL_BACKEND = "file"  # file (log + instance/mail/) | smtp
     MAIL_FROM = "Circles <no-reply@localhost>"
+    MAIL_DIR: str | None = None  #: where the file backend writes messages; instance/mail when unset
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None
@@ -94,6 +99,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+    #: server-side sessions (accounts.UserSession): one unused this long ends, unless "keep me signed in"
+    SESSION_IDLE_SECONDS = 14 * 24 * 3600
+    #: any session ends this long after its sign-in; also the life of the "keep me signed in" cookie
+    SESSION_MAX_SECONDS = 365 * 24 * 3600
+    SESSION_TOUCH_SECONDS = 60  #: last_seen_at is written at most this often per session
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a stale form loses nothing
     RATELIMIT_ENABLED = True
@@ -129,6 +139,7 @@ class Config:
         "lms.uploads.tasks:cleanup_uploads": 3600,
     }
     PASSWORD_RESET_MAX_AGE = 3600
+    REGISTRATION_MAX_AGE = 48 * 3600  #: how long the link that finishes a registration works
     COURSE_CODE_BATCH_MAX = 500
     MEMBERS_PER_PAGE = 50
     AUTO_MIGRATE = False
@@ -196,6 +207,8 @@ def load_config(app, config: dict | type | None) -> None:
     # for every app in the process. The library stays on; RATE_LIMITING switches it per app.
     app.config["RATE_LIMITING"] = app.config.get("RATELIMIT_ENABLED", True)
     app.config["RATELIMIT_ENABLED"] = True
+    # the "keep me signed in" cookie lives as long as the server-side session may
+    app.config["REMEMBER_COOKIE_DURATION"] = app.config["SESSION_MAX_SECONDS"]
     app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and capped by their own routes
     app.config["MAX_FORM_MEMORY_SIZE"] = 2 * 1024**2
     if not app.config.get("SECRET_KEY"):

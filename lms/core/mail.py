@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from lms.jobs import enqueue_after_commit
+from lms.jobs import Queue, enqueue_after_commit
 
 
 def send_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
@@ -18,7 +18,7 @@ def send_mail(to: str, subject: str, template: str, locale: str | None = None, *
     with force_locale(locale or "en"):
         body = render_template(f"email/{template}.txt", **context)
         subject = str(subject)
-    enqueue_after_commit(deliver, to, subject, body, queue="mail")
+    enqueue_after_commit(deliver, to, subject, body, queue=Queue.mail)
 
 
 def deliver(to: str, subject: str, body: str) -> None:
@@ -39,7 +39,7 @@ def deliver(to: str, subject: str, body: str) -> None:
                 smtp.login(app.config["SMTP_USERNAME"], app.config["SMTP_PASSWORD"])
             smtp.send_message(message)
         return
-    folder = Path(app.instance_path) / "mail"
+    folder = Path(app.config.get("MAIL_DIR") or Path(app.instance_path) / "mail")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.eml"
     path.write_bytes(bytes(message))

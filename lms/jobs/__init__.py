@@ -6,10 +6,12 @@ Backends (config JOBS_BACKEND):
 - ``inline``: run at once in the calling thread, after the commit (tests).
 
 A task is a plain function in some ``lms.<domain>.tasks`` module taking ids; it is named by its
-dotted path so every backend can find it.
+dotted path so every backend can find it. It runs on one of the queues of `Queue`, the one list
+that producers and ``flask jobs worker`` share.
 """
 from __future__ import annotations
 
+import enum
 import importlib
 import threading
 from typing import Callable
@@ -22,6 +24,39 @@ from lms.extensions import db
 
 _PENDING = "lms_after_commit"
 _scheduler_lock = threading.Lock()
+
+
+class Queue(enum.StrEnum):
+    """Every job queue, in the order a worker serves them (RQ takes from the first non-empty one):
+    mail first, because a person waits for it (a password reset) and it takes milliseconds;
+    transcoding last, because one job can take minutes and must not hold up the rest."""
+
+    mail = "mail"
+    default = "default"
+    media = "media"
+
+    @property
+    def redis_name(self) -> str:
+        """The RQ queue's name in Redis (shared with other apps, hence the prefix)."""
+        return f"lms-{self.value}"
+
+    @classmethod
+    def parse(cls, names: str) -> list[Queue]:
+        """Queues from a comma-separated list ("media,default"); raises ValueError naming an unknown one."""
+        queues = []
+        for name in (n.strip() for n in names.split(",")):
+            if not name:
+                continue
+            try:
+                queue = cls(name.removeprefix("lms-"))
+            except ValueError:
+                known = ", ".join(q.value for q in cls)
+                raise ValueError(f"unknown queue {name!r}; the queues are {known}") from None
+            if queue not in queues:
+                queues.append(queue)
+        if not queues:
+            raise ValueError("no queue named")
+        return queues
 
 
 def task_path(func: Callable | str) -> str:
@@ -45,18 +80,21 @@ def after_commit(callback: Callable[[], None]) -> None:
     session.info.setdefault(_PENDING, []).append(callback)
 
 
-def enqueue_after_commit(func: Callable | str, *args, queue: str = "default", **options) -> None:
-    """Enqueue task `func(*args)` on `queue` once the current transaction commits."""
+def enqueue_after_commit(func: Callable | str, *args, queue: Queue = Queue.default, **options) -> None:
+    """Enqueue task `func(*args)` on `queue` once the current transaction commits. Raises ValueError
+    at once (not after the commit) for a queue that is not in `Queue`."""
+    queue = Queue(queue)
     path = task_path(func)
     app = current_app._get_current_object()
     after_commit(lambda: enqueue(path, *args, queue=queue, app=app, **options))
 
 
-def enqueue(func: Callable | str, *args, queue: str = "default", app=None, **options) -> None:
-    """Enqueue task `func(*args)` now, on the configured backend."""
+def enqueue(func: Callable | str, *args, queue: Queue = Queue.default, app=None, **options) -> None:
+    """Enqueue task `func(*args)` now, on the configured backend. Raises ValueError for a queue
+    that is not in `Queue`."""
     app = app or current_app._get_current_object()
     backend = app.extensions["lms_jobs"]
-    backend.enqueue(task_path(func), args, queue=queue, **options)
+    backend.enqueue(task_path(func), args, queue=Queue(queue), **options)
 
 
 @event.listens_for(Session, "after_commit")

@@ -85,9 +85,12 @@ class RQBackend:
         self.queues: dict[str, object] = {}
 
     def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
+        from lms.jobs import Queue
+
+        queue = Queue(queue)
         q = self.queues.get(queue)
         if q is None:
-            q = self.queues[queue] = self._queue_cls(f"lms-{queue}", connection=self.redis)
+            q = self.queues[queue] = self._queue_cls(queue.redis_name, connection=self.redis)
         q.enqueue("lms.jobs.worker.run", path, list(args), **options)
 
 

@@ -8,20 +8,34 @@ from flask.cli import AppGroup
 cli = AppGroup("jobs", help="Background job workers.")
 
 
+def _queues_option(ctx, param, value):
+    from lms.jobs import Queue
+
+    if value is None:
+        return list(Queue)
+    try:
+        return Queue.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @cli.command("worker")
-@click.option("--queues", default="media,default", show_default=True, help="Comma-separated queue names.")
+@click.option("--queues", default=None, callback=_queues_option, metavar="NAMES",
+              help="Comma-separated queue names, served in that order (default: every queue, "
+                   "in priority order: mail, default, media).")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="Also enqueue the periodic jobs (sweeps and clean-up) from this worker.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(queues: str, scheduler: bool, burst: bool) -> None:
-    """Run an RQ worker (JOBS_BACKEND=rq, LMS_REDIS_URL set) on QUEUES, one job at a time.
+def worker(queues: list, scheduler: bool, burst: bool) -> None:
+    """Run an RQ worker (JOBS_BACKEND=rq, LMS_REDIS_URL set) on every queue, or on --queues, one job
+    at a time.
 
     Start as many as the machines allow, on any host that reaches Redis, the database and the
     storage. Jobs run in this process (RQ's SimpleWorker): forking a work horse while the
     scheduler thread holds a database connection could leave the child waiting on a lock copied
     in its held state. The heavy work is ffmpeg, a subprocess with its own limits anyway.
     """
-    from rq import Queue, SimpleWorker
+    from rq import Queue as RQQueue, SimpleWorker
 
     from lms.jobs.backends import RQBackend
     from lms.jobs.scheduler import Scheduler
@@ -32,8 +46,7 @@ def worker(queues: str, scheduler: bool, burst: bool) -> None:
     if not isinstance(backend, RQBackend):
         raise click.ClickException("set LMS_JOBS_BACKEND=rq and LMS_REDIS_URL to run a worker")
     use_app(app)
-    names = [name.strip() for name in queues.split(",") if name.strip()]
-    rq_queues = [Queue(f"lms-{name}", connection=backend.redis) for name in names]
+    rq_queues = [RQQueue(queue.redis_name, connection=backend.redis) for queue in queues]
     if scheduler:
         Scheduler(app).start()
     SimpleWorker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")

@@ -12,14 +12,13 @@ from lms.accounts.models import User
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.jobs import enqueue_after_commit
+from lms.jobs import Queue, enqueue_after_commit
 from lms.storage import get_storage, new_key
 from lms.uploads import parts
 from lms.uploads.messages import human_bytes, human_seconds
 from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload, UploadMode
 
 PROCESS_TASK = "lms.uploads.tasks:process_media"
-MEDIA_QUEUE = "media"
 
 
 class UploadError(ValueError):
@@ -204,7 +203,7 @@ def queue_processing(media: Media, now: datetime | None = None) -> None:
     media.state = MediaState.uploaded
     media.retry_at = now + timedelta(seconds=current_app.config["MEDIA_STALE_SECONDS"])
     push_state(media)  # queued before the job, so the page hears "uploaded" before what the job says
-    enqueue_after_commit(PROCESS_TASK, media.id, queue=MEDIA_QUEUE)
+    enqueue_after_commit(PROCESS_TASK, media.id, queue=Queue.media)
 
 
 def claim_media(media_id: int, now: datetime | None = None) -> int | None:

@@ -13,6 +13,7 @@ import pytest
 
 from lms.core.types import utcnow
 from lms.extensions import db
+from lms.jobs import Queue
 from lms.jobs.backends import RQBackend
 from lms.storage import get_storage
 from lms.uploads.models import Media, MediaState
@@ -95,7 +96,7 @@ def _wait_for(media: Media, predicate, timeout: float) -> Media:
 
 def _enqueue(url: str, media: Media) -> None:
     RQBackend(SimpleNamespace(config={"REDIS_URL": url})).enqueue(
-        "lms.uploads.tasks:process_media", (media.id,), queue="media")
+        "lms.uploads.tasks:process_media", (media.id,), queue=Queue.media)
 
 
 def test_rq_worker_processes_an_upload(app, make, clips, redis_for_jobs):
