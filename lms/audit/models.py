@@ -36,6 +36,8 @@ class AuditAction(enum.StrEnum):
     grade_changed = "grade_changed"
     grade_released = "grade_released"
     grade_excused = "grade_excused"
+    grade_unexcused = "grade_unexcused"
+    grade_unreleased = "grade_unreleased"
     grades_exported = "grades_exported"
     extension_granted = "extension_granted"
     extension_changed = "extension_changed"
@@ -63,8 +65,10 @@ ACTION_LABELS = {
     AuditAction.member_readmitted: _l("Member readmitted"),
     AuditAction.owner_changed: _l("Circle owner changed"),
     AuditAction.grade_changed: _l("Grade changed"),
-    AuditAction.grade_released: _l("Grade released"),
+    AuditAction.grade_released: _l("Grades released"),
     AuditAction.grade_excused: _l("Grade excused"),
+    AuditAction.grade_unexcused: _l("Grade no longer excused"),
+    AuditAction.grade_unreleased: _l("Grades hidden again"),
     AuditAction.grades_exported: _l("Grades exported"),
     AuditAction.extension_granted: _l("Extension granted"),
     AuditAction.extension_changed: _l("Extension changed"),

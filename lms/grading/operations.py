@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.circles.models import Circle
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -243,6 +245,7 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
     if grade is None:
         grade = Grade(assignment=assignment, student_id=student.id)
         db.session.add(grade)
+    before, feedback_before = _audited_values(grade), grade.feedback_md or ""
     grade.submission_id = submission.id if submission else None
     grade.score = float(score)
     grade.criterion_scores = criterion_scores
@@ -253,8 +256,26 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
     grade.graded_at = utcnow()
     db.session.flush()
     _record(grade, grader, action)
+    if _audited_values(grade) != before:  # a comment-only edit is not audited
+        _audit_grade(AuditAction.grade_changed, grade, assignment, student, grader,
+                     {"from": before, "to": _audited_values(grade), "via": action,
+                      "feedback_changed": grade.feedback_md != feedback_before})
     db.session.flush()
     return grade
+
+
+def _audited_values(grade: Grade) -> dict:
+    """What the audit log compares and records of a grade (the feedback text stays out of it)."""
+    return {"score": grade.score, "penalty_percent": grade.penalty_percent,
+            "criterion_scores": dict(grade.criterion_scores or {}), "excused": bool(grade.is_excused)}
+
+
+def _audit_grade(action: AuditAction, grade: Grade, assignment: Assignment, student: User, grader: User,
+                 details: dict) -> None:
+    record_event(action, grader, target=grade, circle_id=assignment.circle_id,
+                 target_label=f"{assignment.title} · {student.name} <{student.email}>",
+                 details={"assignment_id": assignment.id, "student_id": student.id,
+                          "released": grade.is_released, **details})
 
 
 def set_excused(assignment: Assignment, student: User, grader: User, excused: bool = True) -> Grade:
@@ -265,11 +286,15 @@ def set_excused(assignment: Assignment, student: User, grader: User, excused: bo
     if grade is None:
         grade = Grade(assignment=assignment, student_id=student.id)
         db.session.add(grade)
+    was_excused = bool(grade.is_excused)
     grade.is_excused = excused
     grade.graded_by_id = grader.id
     grade.graded_at = utcnow()
     db.session.flush()
     _record(grade, grader, "excused" if excused else "unexcused")
+    if was_excused != excused:
+        _audit_grade(AuditAction.grade_excused if excused else AuditAction.grade_unexcused, grade, assignment,
+                     student, grader, {"from": was_excused, "to": excused, "score": grade.score})
     db.session.flush()
     return grade
 
@@ -294,6 +319,8 @@ def release_grades(assignment: Assignment, grader: User, students: list[User] | 
         _record(grade, grader, "released")
         released.append(grade)
     db.session.flush()
+    if released:
+        _audit_release(AuditAction.grade_released, assignment, grader, released)
     for grade in released:
         notifications.grade_released(grade)
     return released
@@ -309,7 +336,18 @@ def unrelease_grades(assignment: Assignment, grader: User, students: list[User] 
         _record(grade, grader, "unreleased")
         hidden.append(grade)
     db.session.flush()
+    if hidden:
+        _audit_release(AuditAction.grade_unreleased, assignment, grader, hidden)
     return hidden
+
+
+def _audit_release(action: AuditAction, assignment: Assignment, grader: User, grades: list[Grade]) -> None:
+    """One record per release (or hiding) however many students it covers, listing them and their scores."""
+    record_event(action, grader, target=assignment, circle_id=assignment.circle_id,
+                 details={"count": len(grades),
+                          "grades": [{"student_id": g.student_id, "score": g.score,
+                                      "penalty_percent": g.penalty_percent, "excused": bool(g.is_excused)}
+                                     for g in grades]})
 
 
 # -- regrade requests ------------------------------------------------------------------------
