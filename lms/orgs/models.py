@@ -46,6 +46,10 @@ class Organization(db.Model):
         """Org admins and site admins: create classes, assign teachers, import rosters."""
         return user.is_authenticated and (user.is_admin or self.role_of(user) == OrgRole.admin)
 
+    def can_view_audit(self, user: User) -> bool:
+        """Org admins and site admins read the organization's audit log."""
+        return self.can_manage(user)
+
     def can_appoint_admins(self, user: User) -> bool:
         """Only site admins name (or remove) an organization's admins."""
         return user.is_authenticated and user.is_admin
