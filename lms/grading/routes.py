@@ -16,12 +16,14 @@ from lms.core.errors import wants_json
 from lms.core.permissions import require
 from lms.extensions import db
 from lms.grading import bp
-from lms.grading import export
+from lms.grading import exports
 from lms.grading import models  # noqa: F401  (mappers are configured together)
 from lms.grading import operations as ops
 from lms.grading import queries as q
 from lms.grading.forms import (ConfirmForm, DeclineRegradeForm, GradeForm, RegradeRequestForm, ReleaseForm)
 from lms.grading.gradebook import build_gradebook, to_json
+from lms.homework import queries as hq
+from lms.homework.forms import ExtensionForm
 
 ASSIGNMENT = "/circles/<int:circle_id>/assignments/<int:assignment_id>"
 _CRITERION_FIELD = re.compile(r"^c(\d+)$")
@@ -81,21 +83,20 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
         form.submission_id.data = submission.id if submission else None
         if grade is not None:
             form.score.data, form.feedback.data = grade.score, grade.feedback_md
-            form.waive_penalty.data = bool(submission and submission.penalty_percent and not grade.penalty_percent)
+            form.waive_penalty.data = grade.is_penalty_waived
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         graded = next((s for s in versions if s.id == form.submission_id.data), versions[0] if versions else None)
         scores = {m.group(1): value for key, value in request.form.items() if (m := _CRITERION_FIELD.match(key))}
-        penalty = 0.0 if form.waive_penalty.data else (graded.penalty_percent if graded else 0.0)
         try:
             if open_request is not None and request.form.get("resolve") == "accept":
                 ops.resolve_regrade(open_request, current_user, accept=True, response=form.regrade_response.data,
                                     score=form.score.data, criterion_scores=scores, feedback=form.feedback.data,
-                                    penalty_percent=penalty)
+                                    waive_penalty=form.waive_penalty.data)
             else:
                 ops.grade_submission(assignment, entry.membership.user, current_user, score=form.score.data,
                                      criterion_scores=scores, feedback=form.feedback.data or "",
-                                     penalty_percent=penalty, submission=graded)
+                                     waive_penalty=form.waive_penalty.data, submission=graded)
         except ops.GradingError as error:
             db.session.rollback()
             errors = error.errors
@@ -119,6 +120,9 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
                    requests=q.regrade_requests(grade) if grade is not None else [],
                    decline_form=DeclineRegradeForm())
     context.update(_work_context(assignment.circle, submission, current_user, can_comment=True))
+    extension = hq.extension_of(assignment, student_id)
+    context.update(extension=extension, extension_form=ExtensionForm.filled(extension),
+                   can_extend=assignment.can_grant_extensions(current_user) and not assignment.circle.is_archived)
     return render_template("grading/speedgrader.html", **context), (422 if errors else 200)
 
 
@@ -262,24 +266,40 @@ def gradebook(circle_id: int):
     book = build_gradebook(circle, current_user, staff=staff)
     if wants_json():
         return jsonify(to_json(book))
+    return _gradebook_page(circle, book, staff)
+
+
+def _gradebook_page(circle, book, staff: bool, options=None, refusal=None):
     return render_template("grading/gradebook.html", circle=circle, book=book, staff=staff,
-                           columns=list(zip(book.assignments, book.stats)))
+                           columns=list(zip(book.assignments, book.stats)), exports=exports,
+                           export_options=options or exports.ExportOptions(), export_refusal=refusal)
 
 
-@bp.route("/circles/<int:circle_id>/grades.csv")
+@bp.route("/circles/<int:circle_id>/grades/export")
+@bp.route("/circles/<int:circle_id>/grades.csv", endpoint="export_csv")
 @login_required
-def export_csv(circle_id: int):
-    """The gradebook as CSV for Canvas (?format=canvas, the default) or Moodle (?format=moodle)."""
+def export_grades(circle_id: int):
+    """The gradebook as a file: ?format=canvas|moodle|csv|xlsx, with the teacher's choices for blanks
+    (?canvas_blanks=, ?moodle_blanks=), matching (?canvas_match=, ?moodle_match=) and ?moodle_scale=.
+    A file that would misplace grades is refused with the reason (422, on the gradebook page)."""
     circle = _gradebook_circle(circle_id)
     require(q.is_circle_staff(circle, current_user))
     fmt = request.args.get("format", "canvas")
-    if fmt not in export.FORMATS:
+    if fmt not in exports.FORMATS:
         abort(400)
+    options = exports.ExportOptions(fmt, blanks=request.args.get(f"{fmt}_blanks", ""),
+                                    match=request.args.get(f"{fmt}_match", ""),
+                                    scale=request.args.get(f"{fmt}_scale", "percent"))
     book = build_gradebook(circle, current_user, staff=True)
-    # The cells are computed now, while the request's session is open; only the CSV text is streamed.
-    rows = list(export.rows(book, fmt))
-    response = Response(export.stream(rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="grades-{circle.id}-{fmt}.csv"'
+    try:
+        export = exports.prepare(book, options)
+    except exports.ExportRefused as refusal:
+        return _gradebook_page(circle, book, True, options, refusal), 422
+    exports.record_export(circle, current_user, options, export)
+    db.session.commit()
+    # The chunks are made from plain values read above: streaming needs no database session.
+    response = Response(export.chunks, mimetype=export.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
 
 

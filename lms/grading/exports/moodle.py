@@ -1,0 +1,105 @@
+"""The file for Moodle's "Import grades from CSV file" (grade/import/csv).
+
+Every rule below comes from Moodle's importer (moodle/moodle: grade/import/csv/classes/load_data.php,
+grade/import/lib.php, grade/import/grade_import_form.php, lib/grade/grade_item.php, lib/csvlib.class.php);
+tests/grading/test_export_importers.py runs each file through a port of those rules.
+
+- The teacher maps one column to a user field: e-mail (the default: every account has one) or ID
+  number (the student number). Moodle skips a row whose mapping cell is empty and puts its grades on
+  the previous row's student, so the export is refused while the chosen column is empty, repeated,
+  or would be read differently (a formula guard) for any student.
+- Each assignment column is mapped by hand to a new or an existing grade item. A new item gets the
+  site's default maximum grade ($CFG->gradepointdefault, 100 unless changed) and no maximum is read
+  from the file; an existing item keeps its maximum and clamps the value to it. So "percent" (the
+  default) writes 100 × score / points, right for new items; "points" writes the score and names the
+  maximum in the header ("[max 10]"), for existing items with that maximum. Moodle refuses the whole
+  import when a value is above 100 ($CFG->gradepointmax only with unlimited grades), so points above
+  100 are refused here.
+- Ungraded work: `-` (no grade; on an existing item Moodle empties that grade, on a new item it stays
+  empty) or 0. An empty cell would become 0 on a new item, so it is never written. Moodle has no
+  "excused" in this import: excused work is `-`.
+- PHP's CSV reader treats a backslash before a quote as an escape inside quoted fields, which shifts
+  every later column: such backslashes in names and titles are written as "＼".
+- A header "Last downloaded from this course" starts Moodle's export-date check: marked "(assignment)".
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from flask_babel import gettext as _
+
+from lms.grading.exports.cells import needs_guard, number, one_line, safe_text, unique
+from lms.grading.exports.options import ExportOptions, ExportRefused
+from lms.grading.exports.table import Mark, Table
+
+#: get_string('timeexported', 'gradeexport_txt') in English.
+TIME_EXPORTED = "Last downloaded from this course"
+#: Largest value Moodle's import accepts without "unlimited grades" (load_data.php insert_grade_record).
+GRADE_POINT_MAXIMUM = 100
+IDENTITY = ["First name", "Last name", "ID number", "Email address"]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """First and last name from one name: the last word is the last name ("Ada Lovelace"); a name of one
+    word (as Chinese names usually are written) is all first name."""
+    parts = one_line(name).rsplit(" ", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], "")
+
+
+def _text(value: str) -> str:
+    text = safe_text(value)
+    if "\\" in text and any(c in text for c in ',"\r\n'):
+        text = text.replace("\\", "＼")
+    return text
+
+
+def header(title: str, points: float, scale: str) -> str:
+    text = one_line(title)
+    if text == TIME_EXPORTED:
+        text = f"{text} (assignment)"
+    if scale == "points":
+        text = f"{text} [max {number(points)}]"
+    return text
+
+
+def _value(mark: Mark, points: float, options: ExportOptions) -> str:
+    if mark.score is None:
+        return "0" if options.blanks == "zero" and not mark.excused else "-"
+    if options.scale == "points":
+        return number(mark.score, 5)
+    return number(100 * mark.score / points, 5) if points else "0"
+
+
+def rows(table: Table, options: ExportOptions) -> Iterator[list[str]]:
+    """The file's rows, header first. Raises ExportRefused (see the module docstring)."""
+    key = (lambda s: s.email) if options.match == "email" else (lambda s: s.student_no)
+    seen: dict[str, str] = {}
+    bad = []
+    for s in table.students:
+        value = key(s)
+        if not value or needs_guard(value) or value != value.strip() or "\\" in value or value in seen:
+            bad.append(s.name)
+        seen.setdefault(value, s.name)
+    if bad:
+        if options.match == "student_no":
+            message = _("Moodle matches students by the column you map, and a row whose student number is "
+                        "empty or repeated would go to another student. Missing or repeated for: %(names)s. "
+                        "Fill them in, or match by e-mail address.", names=", ".join(bad[:10]))
+        else:
+            message = _("These students' e-mail addresses cannot identify them in Moodle: %(names)s.",
+                        names=", ".join(bad[:10]))
+        raise ExportRefused(message, bad)
+    if options.scale == "points":
+        over = [c.title for c in table.columns if c.points > GRADE_POINT_MAXIMUM]
+        if over:
+            raise ExportRefused(_("Moodle refuses values above %(max)d, and %(titles)s is worth more points. "
+                                  "Export percentages instead.", max=GRADE_POINT_MAXIMUM,
+                                  titles=", ".join(over)))
+    titles = unique([_text(header(c.title, c.points, options.scale)) for c in table.columns], taken=set(IDENTITY))
+    yield IDENTITY + titles
+    for s in table.students:
+        first, last = split_name(s.name)
+        number_cell, email_cell = (s.student_no, _text(s.email)) if options.match == "student_no" else \
+            (_text(s.student_no), s.email)
+        yield [_text(first), _text(last), number_cell, email_cell] + \
+            [_value(m, c.points, options) for m, c in zip(s.marks, table.columns)]

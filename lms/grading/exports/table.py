@@ -1,0 +1,60 @@
+"""The gradebook as plain values (no ORM objects), read once while the request's session is open."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lms.grading.gradebook import Gradebook
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """One student's standing on one assignment, as an export needs it."""
+
+    score: float | None = None  #: final score (after the late penalty); None when ungraded or excused
+    excused: bool = False
+
+    @property
+    def is_blank(self) -> bool:
+        """Nothing to send: neither a score nor "excused" (ungraded, missing, or not handed in)."""
+        return self.score is None and not self.excused
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    name: str  #: the name the staff know them by: real name, else display name
+    display_name: str
+    real_name: str
+    student_no: str
+    email: str
+    marks: tuple[Mark, ...]
+    points: float
+    possible: float
+    percent: float | None
+    weighted: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    circle_name: str
+    columns: tuple[Column, ...]
+    students: tuple[Student, ...]
+
+
+def snapshot(book: Gradebook) -> Table:
+    """Read the staff gradebook into plain values (cell values come from lms.grading.gradebook)."""
+    columns = tuple(Column(a.title, float(a.points or 0)) for a in book.assignments)
+    students = []
+    for row in book.rows:
+        m = row.membership
+        students.append(Student(
+            name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
+            student_no=m.student_no or "", email=m.user.email,
+            marks=tuple(Mark(None if c.excused else c.score, c.excused) for c in row.cells),
+            points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
+    return Table(book.circle.name, columns, tuple(students))
