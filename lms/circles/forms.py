@@ -8,7 +8,9 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectChoic
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.accounts.forms import TimezoneField
 from lms.circles.models import CircleKind, JoinPolicy, Role
+from lms.core.inputs import SingleLine, prepare_line
 
 
 def _strip(value):
@@ -36,7 +38,7 @@ ROLE_LABELS = {
 
 
 class CircleForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), SingleLine()], filters=[prepare_line])
     description = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=5000)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
                        default=CircleKind.teaching.value)
@@ -46,19 +48,24 @@ class CircleForm(FlaskForm):
     require_real_name = BooleanField(_l("Ask for the real name on joining"))
     require_student_no = BooleanField(_l("Ask for the student number on joining"))
     cover = FileField(_l("Cover image (optional)"))
+    #: only on the settings page; a new circle takes its creator's time zone
+    timezone = TimezoneField(_l("Time zone"), validators=[Optional(), Length(max=64)], filters=[_strip])
 
 
 class JoinCodeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=200)], filters=[_strip])  # or a pasted invite link
 
 
 class IdentityForm(FlaskForm):
     """How a person appears inside one circle."""
 
-    display_name = StringField(_l("Name shown in this circle"), validators=[DataRequired(), Length(max=100)],
-                               filters=[_strip])
-    real_name = StringField(_l("Real name"), validators=[Optional(), Length(max=100)], filters=[_strip])
-    student_no = StringField(_l("Student number"), validators=[Optional(), Length(max=40)], filters=[_strip])
+    display_name = StringField(_l("Name shown in this circle"),
+                               validators=[DataRequired(), Length(max=100), SingleLine()], filters=[prepare_line])
+    real_name = StringField(_l("Real name"), validators=[Optional(), Length(max=100), SingleLine()],
+                            filters=[prepare_line])
+    # Normalized (full-width digits, dashes, spaces, case) by the model when stored.
+    student_no = StringField(_l("Student number"), validators=[Optional(), Length(max=40), SingleLine()],
+                             filters=[prepare_line])
 
 
 class JoinForm(IdentityForm):
@@ -74,7 +81,8 @@ class InviteForm(FlaskForm):
 class CourseCodesForm(FlaskForm):
     # InputRequired, not DataRequired: 0 is typed input and deserves the range message, not "required".
     count = IntegerField(_l("How many codes"), validators=[InputRequired(), NumberRange(min=1, max=500)], default=30)
-    batch = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
+    batch = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=40), SingleLine()],
+                        filters=[prepare_line])
     expires_at = DateTimeLocalField(_l("Expires (empty: never)"), validators=[Optional()])
 
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lms.accounts.models import User
+from lms.core.inputs import comparison_key, normalize_number
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgRole
@@ -46,6 +49,13 @@ class MembershipStatus(enum.StrEnum):
     removed = "removed"
 
 
+#: Statuses that keep a person out: no join path (invite, code, course code, open join, request,
+#: staff add, bulk enrolment) brings them back; only a readmission by the staff does.
+BARRED_STATUSES = frozenset({MembershipStatus.removed})
+#: Statuses whose holder no longer claims a name in the circle (it is free for someone else).
+RELEASED_STATUSES = frozenset({MembershipStatus.left, MembershipStatus.rejected})
+
+
 class Circle(db.Model):
     __tablename__ = "circles"
 
@@ -65,8 +75,21 @@ class Circle(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: kept in step by the membership operations, so big circles never count rows per page
     member_count: Mapped[int] = mapped_column(default=0)
+    #: IANA time zone of the circle (late days end at the due time's wall clock here); None: the site's
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
 
     org: Mapped[Organization | None] = relationship(lazy="joined")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The circle's time zone, else the site's default (an unknown stored name never breaks a page)."""
+        for name in (self.timezone, current_app.config["BABEL_DEFAULT_TIMEZONE"]):
+            if name:
+                try:
+                    return ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo("UTC")
 
     # -- who is the acting user here ------------------------------------------------------
     def membership_of(self, user: User | None) -> Membership | None:
@@ -142,6 +165,9 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         sa.UniqueConstraint("circle_id", "user_id"),
+        # Empty numbers are NULL, which both SQLite and PostgreSQL let repeat.
+        sa.UniqueConstraint("circle_id", "student_no"),
+        sa.UniqueConstraint("circle_id", "display_key"),
         sa.Index("ix_memberships_circle_status_role", "circle_id", "status", "role"),
         sa.Index("ix_memberships_circle_status_joined", "circle_id", "status", "joined_at"),  # newest members
     )
@@ -154,7 +180,12 @@ class Membership(db.Model):
                                                      default=MembershipStatus.active)
     display_name: Mapped[str] = mapped_column(sa.String(100))  #: how everyone in the circle sees them
     real_name: Mapped[str | None] = mapped_column(sa.String(100))
-    student_no: Mapped[str | None] = mapped_column(sa.String(40))
+    student_no: Mapped[str | None] = mapped_column(sa.String(40))  #: normalized (lms.core.inputs.normalize_number)
+    #: the display name as compared for "already taken" (lms.core.inputs.comparison_key); None once
+    #: the person left or was turned down, so the name is free again
+    display_key: Mapped[str | None] = mapped_column(sa.String(100))
+    #: staff set the real name or student number: the person can no longer change them
+    is_identity_locked: Mapped[bool] = mapped_column(default=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: how they came in: "owner", "invite", "code", "course_code", "open", "request", "roster", "added"
     joined_via: Mapped[str] = mapped_column(sa.String(20), default="added")
@@ -170,6 +201,46 @@ class Membership(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == MembershipStatus.active
+
+    @property
+    def is_barred(self) -> bool:
+        """Removed by the staff: only a readmission brings them back."""
+        return self.status in BARRED_STATUSES
+
+    @validates("display_name")
+    def _keep_display_key(self, _key, value):
+        self.display_key = (comparison_key(value)[:100] or None) if self.status not in RELEASED_STATUSES else None
+        return value
+
+    @validates("student_no")
+    def _normalize_student_no(self, _key, value):
+        return normalize_number(value)
+
+    # -- who may change this identity ------------------------------------------------------
+    def can_edit_identity(self, user: User | None) -> bool:
+        """The person, or the staff: a staff member's identity only by the teachers (or overseers)."""
+        if user is None or not user.is_authenticated:
+            return False
+        if user.id == self.user_id:
+            return True
+        if self.is_staff:
+            return self.circle.can_change_roles(user)
+        return self.circle.can_manage_members(user)
+
+    def can_edit_real_name(self, user: User | None) -> bool:
+        return self._can_edit_private(user, self.circle.require_real_name)
+
+    def can_edit_student_no(self, user: User | None) -> bool:
+        return self._can_edit_private(user, self.circle.require_student_no)
+
+    def _can_edit_private(self, user: User | None, asked_on_joining: bool) -> bool:
+        # As Canvas and Moodle treat the SIS id: the staff set it. A student may fill it in only
+        # when the circle asks for it, and only until the staff have set it.
+        if not self.can_edit_identity(user):
+            return False
+        if user.id != self.user_id or self.is_staff:
+            return True
+        return asked_on_joining and not self.is_identity_locked
 
 
 class Invite(db.Model):

@@ -4,7 +4,9 @@ How totals are computed (the rule shown to teachers on the categories page too):
 
 - A grade *counts* when it has a score and is not excused; for a student looking at their own row, only
   once it is released. Ungraded, missing and excused work does not count (enter 0 to count missing work).
-- A grade's value is its final score: the score minus the late penalty (a percentage of the points).
+- A grade's value is its final score: the score minus the late penalty (a percentage of the points). The
+  penalty, "late" and "missing" are derived now from the current deadline, the student's extension and the
+  late policy (lms/homework/lateness.py), never stored.
 - Points total: sum of the counted final scores out of the sum of those assignments' points.
 - Weighted total: every category is a bucket, and assignments without a category share an
   "Uncategorised" bucket. A bucket's percentage is its counted final scores over its counted points.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership
@@ -24,6 +27,8 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading import queries as q
 from lms.grading.models import Grade, GradeCategory
+from lms.homework import lateness as rules
+from lms.homework import queries as hq
 from lms.homework.models import Assignment, Submission
 
 BINS = 10  #: bars of the score distribution, each a tenth of the points
@@ -40,15 +45,10 @@ class Cell:
     released: bool = False
     excused: bool = False
     submitted: bool = False
-    late: bool = False
-    missing: bool = False
-
-
-def final_score(points: float, score: float | None, penalty_percent: float) -> float | None:
-    """The score minus the late penalty (a percentage of the points), never below 0."""
-    if score is None:
-        return None
-    return round(max(score - points * (penalty_percent or 0) / 100, 0.0), 2)
+    late: bool = False  #: the latest version is late against the student's current deadline
+    missing: bool = False  #: nothing handed in, not excused, past the student's due time
+    days_late: int = 0  #: of the latest version, in calendar days of the circle's time zone
+    penalty_percent: float = 0.0  #: taken from the score (of the graded version; 0 when waived)
 
 
 @dataclass
@@ -109,8 +109,8 @@ def uncategorised_weight(categories: list[GradeCategory]) -> float:
     return max(0.0, 100.0 - sum(c.weight for c in categories))
 
 
-def _submission_flags(assignment_ids: list[int], student_id: int | None) -> dict[tuple[int, int], bool]:
-    """(assignment id, student id) → whether the latest version is late, for every pair with a submission."""
+def _latest_receipts(assignment_ids: list[int], student_id: int | None) -> dict[tuple[int, int], datetime]:
+    """(assignment id, student id) → receipt time of the latest version, for every pair with a submission."""
     if not assignment_ids:
         return {}
     latest = (db.select(Submission.assignment_id, Submission.student_id,
@@ -120,10 +120,10 @@ def _submission_flags(assignment_ids: list[int], student_id: int | None) -> dict
     if student_id is not None:
         latest = latest.where(Submission.student_id == student_id)
     latest = latest.subquery()
-    rows = db.session.execute(db.select(Submission.assignment_id, Submission.student_id, Submission.is_late).join(
+    rows = db.session.execute(db.select(Submission.assignment_id, Submission.student_id, Submission.submitted_at).join(
         latest, db.and_(Submission.assignment_id == latest.c.assignment_id,
                         Submission.student_id == latest.c.student_id, Submission.version == latest.c.version)))
-    return {(a, s): late for a, s, late in rows}
+    return {(a, s): at for a, s, at in rows}
 
 
 def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
@@ -138,35 +138,47 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
         memberships = [own] if own is not None else []
     ids = [a.id for a in assignments]
     # Columns, not Grade objects: loading 20,000 ORM objects would take most of the page's time.
-    grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, Grade.penalty_percent,
-                             Grade.is_excused, Grade.released_at.is_not(None).label("released"))
+    graded = db.aliased(Submission)
+    grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, Grade.is_penalty_waived,
+                              Grade.is_excused, Grade.released_at.is_not(None).label("released"),
+                              graded.submitted_at.label("graded_received_at"))
+                    .outerjoin(graded, graded.id == Grade.submission_id)
                     .where(Grade.assignment_id.in_(ids)))
     if not staff:
         grades_query = grades_query.where(Grade.student_id == viewer.id, Grade.released_at.is_not(None))
     grades = {(g.assignment_id, g.student_id): g for g in db.session.execute(grades_query)} if ids else {}
-    flags = _submission_flags(ids, None if staff else viewer.id)
+    receipts = _latest_receipts(ids, None if staff else viewer.id)
+    extensions = hq.extensions_for(ids, None if staff else viewer.id)
     now = utcnow()
+    tz = circle.zone
     weight_of = {c.id: c.weight for c in categories}
     rest = uncategorised_weight(categories)
 
     # Per-assignment facts read once, not once per student (attribute access on ORM objects adds up).
-    columns = [(a, a.id, a.points, a.due_at is not None and now > a.due_at) for a in assignments]
+    columns = [(a, a.id, a.points, a.base_deadline, a.policy) for a in assignments]
     rows = []
     for membership in memberships:
         student_id = membership.user_id
         cells = []
-        for assignment, assignment_id, points, past_due in columns:
+        for assignment, assignment_id, points, base, policy in columns:
             key = (assignment_id, student_id)
+            extension = extensions.get(key)
+            deadline = extension.deadline(assignment) if extension is not None else base
             grade = grades.get(key)
-            submitted = key in flags
+            received_at = receipts.get(key)
+            submitted = received_at is not None
             excused = grade is not None and grade.is_excused
-            cell = Cell(assignment, submitted=submitted, late=flags.get(key, False), excused=excused,
-                        missing=not submitted and not excused and past_due)
+            late = rules.lateness(received_at, deadline, policy, tz) if submitted else rules.ON_TIME
+            cell = Cell(assignment, submitted=submitted, late=late.is_late, days_late=late.days_late, excused=excused,
+                        missing=rules.is_missing(deadline, now, submitted=submitted, excused=excused))
             if grade is not None:
                 cell.graded = excused or grade.score is not None
                 cell.released = bool(grade.released)
                 if not excused:
-                    cell.score = final_score(points, grade.score, grade.penalty_percent)
+                    if grade.graded_received_at is not None and not grade.is_penalty_waived:
+                        cell.penalty_percent = rules.lateness(grade.graded_received_at, deadline, policy,
+                                                              tz).penalty_percent
+                    cell.score = rules.final_score(grade.score, points, cell.penalty_percent)
             cells.append(cell)
         rows.append(_total(Row(membership, cells), weight_of, rest))
     stats = [_stats([row.cells[n] for row in rows], a) if staff else None for n, a in enumerate(assignments)]
@@ -223,7 +235,8 @@ def to_json(book: Gradebook) -> dict:
             "points": row.points, "possible": row.possible, "percent": row.percent, "weighted": row.weighted,
             "grades": [{"assignment_id": c.assignment.id, "score": c.score,
                         "released": c.released, "excused": c.excused,
-                        "late": c.late, "missing": c.missing, "submitted": c.submitted} for c in row.cells],
+                        "late": c.late, "days_late": c.days_late, "penalty_percent": c.penalty_percent,
+                        "missing": c.missing, "submitted": c.submitted} for c in row.cells],
         } for row in book.rows],
         "statistics": [None if s is None else {"assignment_id": a.id, "count": s.count, "mean": s.mean,
                                                "median": s.median, "min": s.min, "max": s.max, "bins": s.bins}

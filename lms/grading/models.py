@@ -11,6 +11,7 @@ from lms.accounts.models import User
 from lms.circles.models import Circle
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
+from lms.homework import lateness
 
 
 class Rubric(db.Model):
@@ -88,8 +89,8 @@ class Grade(db.Model):
     #: {criterion_id (as a string): points} when the assignment has a rubric
     criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     feedback_md: Mapped[str] = mapped_column(sa.Text, default="")
-    #: percent deducted for lateness (copied from the graded submission, the teacher may waive it)
-    penalty_percent: Mapped[float] = mapped_column(sa.Float, default=0)
+    #: the teacher waived the late penalty (the penalty itself is derived, never stored: see penalty_percent)
+    is_penalty_waived: Mapped[bool] = mapped_column(default=False)
     #: excused: counts neither as missing nor in totals
     is_excused: Mapped[bool] = mapped_column(default=False)
     graded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -97,16 +98,22 @@ class Grade(db.Model):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignment = relationship("Assignment")
+    submission = relationship("Submission")
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     graded_by: Mapped[User | None] = relationship(foreign_keys=[graded_by_id])
 
     @property
+    def penalty_percent(self) -> float:
+        """The late penalty of the graded version, derived from the current deadline, extension and policy
+        (lms/homework/lateness.py); 0 when waived or when no work was graded."""
+        if self.is_penalty_waived or self.submission is None:
+            return 0.0
+        return self.submission.lateness.penalty_percent
+
+    @property
     def final_score(self) -> float | None:
         """The score after the late penalty (a percentage of the assignment's points)."""
-        if self.score is None:
-            return None
-        deduction = self.assignment.points * self.penalty_percent / 100
-        return max(self.score - deduction, 0.0)
+        return lateness.final_score(self.score, self.assignment.points, self.penalty_percent)
 
     @property
     def is_released(self) -> bool:
@@ -136,6 +143,7 @@ class GradeChange(db.Model):
     action: Mapped[str] = mapped_column(sa.String(30))
     score: Mapped[float | None] = mapped_column(sa.Float)
     criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: the late penalty in force when the change was made (history; a grade's own penalty is derived)
     penalty_percent: Mapped[float] = mapped_column(sa.Float, default=0)
     feedback_md: Mapped[str] = mapped_column(sa.Text, default="")
 

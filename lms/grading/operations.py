@@ -210,14 +210,15 @@ def _num(value: float) -> str:
 
 
 def grade_submission(assignment: Assignment, student: User, grader: User, score: float | None = None,
-                     criterion_scores: dict | None = None, feedback: str = "", penalty_percent: float | None = None,
+                     criterion_scores: dict | None = None, feedback: str = "", waive_penalty: bool | None = None,
                      submission: Submission | None = None, action: str = "graded") -> Grade:
     """Give `student` a grade for `assignment` (creating or changing their Grade) and record the change.
 
     With a rubric, `criterion_scores` ({criterion id: points}) must score every criterion within its
     points, and the score is their sum (scaled to the assignment's points when they differ); without one,
-    `score` must lie in 0..points. `penalty_percent` None keeps the late penalty of the graded submission
-    (by default the latest version); 0 waives it. A released grade stays released with the new values.
+    `score` must lie in 0..points. The late penalty is not stored: it is derived from the graded version
+    (by default the latest) against the current deadline; `waive_penalty` True waives it, False applies
+    it, None keeps the grade's earlier choice. A released grade stays released with the new values.
     Raises GradingError with a message per field.
     """
     if not assignment.is_learner(student):
@@ -232,11 +233,6 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
             message = str(_l("The score must be between 0 and %(points)s.", points=_num(assignment.points)))
             raise GradingError(message, {"score": message})
     submission = submission or latest_submission(assignment, student)
-    if penalty_percent is None:
-        penalty_percent = submission.penalty_percent if submission else 0.0
-    if not (0 <= penalty_percent <= 100):
-        message = str(_l("The late penalty is a percentage between 0 and 100."))
-        raise GradingError(message, {"penalty_percent": message})
     if len(feedback or "") > 20000:
         message = str(_l("The comment is too long (at most 20,000 characters)."))
         raise GradingError(message, {"feedback": message})
@@ -247,10 +243,14 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
         db.session.add(grade)
     before, feedback_before = _audited_values(grade), grade.feedback_md or ""
     grade.submission_id = submission.id if submission else None
+    grade.submission = submission
+    if waive_penalty is not None:
+        grade.is_penalty_waived = bool(waive_penalty)
+    elif grade.is_penalty_waived is None:
+        grade.is_penalty_waived = False
     grade.score = float(score)
     grade.criterion_scores = criterion_scores
     grade.feedback_md = feedback or ""
-    grade.penalty_percent = float(penalty_percent)
     grade.is_excused = False
     grade.graded_by_id = grader.id
     grade.graded_at = utcnow()
@@ -379,7 +379,7 @@ def request_regrade(grade: Grade, student: User, reason: str) -> RegradeRequest:
 
 def resolve_regrade(request: RegradeRequest, grader: User, *, accept: bool, response: str = "",
                     score: float | None = None, criterion_scores: dict | None = None,
-                    feedback: str | None = None, penalty_percent: float | None = None) -> RegradeRequest:
+                    feedback: str | None = None, waive_penalty: bool | None = None) -> RegradeRequest:
     """Answer an open regrade request: accept it with a new grade (validated as grade_submission does),
     or decline it with a response. The student is told live. Raises GradingError."""
     if not request.is_open:
@@ -389,7 +389,7 @@ def resolve_regrade(request: RegradeRequest, grader: User, *, accept: bool, resp
     if accept:
         grade_submission(grade.assignment, grade.student, grader, score=score, criterion_scores=criterion_scores,
                          feedback=grade.feedback_md if feedback is None else feedback,
-                         penalty_percent=grade.penalty_percent if penalty_percent is None else penalty_percent,
+                         waive_penalty=waive_penalty,
                          action="regrade_resolved")
         request.state = RegradeState.accepted
     else:

@@ -109,19 +109,20 @@ QueueEntry = hq.StudentStatus
 
 
 def matches(entry: QueueEntry, name: str) -> bool:
-    """all: everyone; ungraded: handed in, no grade yet; late: the latest version is late;
-    missing: nothing handed in (and not excused)."""
+    """all: everyone; ungraded: handed in, no grade yet; late: the latest version is late against the
+    student's current deadline; missing: nothing handed in, not excused, past the student's due time
+    (both derived in lms/homework/lateness.py)."""
     if name == "ungraded":
         return entry.submission is not None and not entry.is_graded
     if name == "late":
-        return entry.submission is not None and entry.submission.is_late
+        return entry.is_late
     if name == "missing":
-        return entry.submission is None and not (entry.grade is not None and entry.grade.is_excused)
+        return entry.is_missing
     return True
 
 
 def grading_queue(assignment: Assignment) -> list[QueueEntry]:
-    """Every student of the circle with their latest submission and grade (three queries)."""
+    """Every student of the circle with their latest submission, grade and deadline (four queries)."""
     return hq.submission_status_by_student(assignment)
 
 

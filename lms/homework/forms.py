@@ -7,6 +7,8 @@ from wtforms import (BooleanField, DateTimeLocalField, FloatField, IntegerField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.core.inputs import SingleLine, prepare_line
+from lms.core.i18n import to_local
 from lms.homework.models import Accepts, LatePolicy, PeerVisibility
 
 
@@ -39,7 +41,7 @@ def _choices(labels: dict) -> list[SelectChoice]:
 
 
 class AssignmentForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), SingleLine()], filters=[prepare_line])
     instructions_md = TextAreaField(_l("Instructions (Markdown)"), validators=[Optional(), Length(max=20000)])
     accepts = SelectField(_l("Students hand in"), choices=_choices(ACCEPTS_LABELS), default=Accepts.video.value)
     allow_attachments = BooleanField(_l("Allow attachments"), default=True)
@@ -74,3 +76,24 @@ class SubmitForm(FlaskForm):
     media_id = IntegerField(validators=[Optional()])
     # Attachments arrive as repeated `file_id` inputs (the uploader's multiple mode): read with getlist.
     text = TextAreaField(_l("Note (Markdown, optional)"), validators=[Optional(), Length(max=20000)])
+
+
+class ExtensionForm(FlaskForm):
+    """A later due (and maybe close) time for the students ticked (`student_id`, repeated: read with getlist)."""
+
+    due_at = DateTimeLocalField(_l("New due time"), validators=[DataRequired()], format=LOCAL_FORMATS)
+    closes_at = DateTimeLocalField(_l("Closes for good (empty: the assignment's)"), validators=[Optional()],
+                                   format=LOCAL_FORMATS)
+    reason = StringField(_l("Reason (staff only, optional)"), validators=[Optional(), Length(max=500), SingleLine()],
+                         filters=[prepare_line])
+
+    @classmethod
+    def filled(cls, extension) -> ExtensionForm:
+        """A form showing an extension's times in the viewer's time zone (blank for None), for changing it."""
+        if extension is None:
+            return cls(formdata=None)
+        form = cls(formdata=None)
+        form.due_at.data = to_local(extension.due_at).replace(tzinfo=None)
+        form.closes_at.data = to_local(extension.closes_at).replace(tzinfo=None) if extension.closes_at else None
+        form.reason.data = extension.reason
+        return form

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import enum
-import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,6 +13,8 @@ from lms.accounts.models import User
 from lms.circles.models import STAFF_ROLES, TEACHING_ROLES, Circle, Role
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
+from lms.homework import lateness as rules
+from lms.homework.lateness import Deadline, Lateness, LatePolicy, Policy, Window
 from lms.uploads.models import Media
 
 #: Roles that hand in homework.
@@ -24,25 +26,10 @@ class Accepts(enum.StrEnum):
     text = "text"  #: text and/or attachments, no video
 
 
-class LatePolicy(enum.StrEnum):
-    refuse = "refuse"  #: nothing after the due time
-    accept = "accept"  #: accepted and marked late
-    penalty = "penalty"  #: accepted, marked late, minus a percentage per started day up to a cap
-
-
 class PeerVisibility(enum.StrEnum):
     hidden = "hidden"  #: only the teacher sees submissions
     after_submit = "after_submit"  #: a student sees classmates' work once they have submitted
     after_due = "after_due"  #: everyone sees everyone's work after the due time
-
-
-class Window(enum.StrEnum):
-    """Where the server's clock stands for an assignment."""
-
-    not_open = "not_open"
-    open = "open"
-    late = "late"  #: past due, still accepted (marked late, maybe with a penalty)
-    closed = "closed"
 
 
 class Assignment(db.Model):
@@ -80,29 +67,39 @@ class Assignment(db.Model):
     rubric = relationship("Rubric", lazy="selectin")
     category = relationship("GradeCategory", lazy="joined")
 
-    # -- the clock ------------------------------------------------------------------------
-    def window(self, now: datetime | None = None) -> Window:
-        """Whether a submission arriving at `now` (the server's clock) is early, on time, late or refused."""
-        now = now or utcnow()
-        if self.opens_at and now < self.opens_at:
-            return Window.not_open
-        if self.closes_at and now >= self.closes_at:
-            return Window.closed
-        if self.due_at is None or now <= self.due_at:
-            return Window.open
-        return Window.closed if self.late_policy == LatePolicy.refuse else Window.late
+    # -- the clock (rules in lms/homework/lateness.py) ----------------------------------------
+    @property
+    def policy(self) -> Policy:
+        return Policy(self.late_policy, self.late_penalty_per_day or 0.0, self.late_penalty_cap or 0.0)
 
-    def days_late(self, at: datetime) -> int:
-        """Started days after the due time (one second late is one day), 0 when on time."""
-        if self.due_at is None or at <= self.due_at:
-            return 0
-        return math.ceil((at - self.due_at).total_seconds() / 86400)
+    @property
+    def tz(self) -> ZoneInfo:
+        """The circle's time zone, in which late days are counted."""
+        return self.circle.zone
 
-    def penalty_percent(self, at: datetime) -> float:
-        """Percent of the points deducted for a submission received at `at`."""
-        if self.late_policy != LatePolicy.penalty:
-            return 0.0
-        return min(self.late_penalty_per_day * self.days_late(at), self.late_penalty_cap)
+    @property
+    def base_deadline(self) -> Deadline:
+        """The assignment's own times, before any extension."""
+        return Deadline(self.opens_at, self.due_at, self.closes_at)
+
+    def deadline_for(self, student_id: int | None, extension: Extension | None | bool = False) -> Deadline:
+        """The times that hold for one student: their extension's, else the assignment's. Pass the student's
+        `extension` (or None for none) when it is already loaded; otherwise it is looked up (one query)."""
+        if extension is False:
+            extension = None if student_id is None else db.session.scalar(db.select(Extension).where(
+                Extension.assignment_id == self.id, Extension.student_id == student_id))
+        if extension is None:
+            return self.base_deadline
+        return extension.deadline(self)
+
+    def window(self, now: datetime | None = None, deadline: Deadline | None = None) -> Window:
+        """Whether a submission arriving at `now` (the server's clock) is early, on time, late or refused,
+        against `deadline` (default: the assignment's own times)."""
+        return rules.window(deadline or self.base_deadline, self.policy, now or utcnow())
+
+    def lateness(self, received_at: datetime, deadline: Deadline | None = None) -> Lateness:
+        """Lateness, days late and penalty of work received at `received_at` against `deadline`."""
+        return rules.lateness(received_at, deadline or self.base_deadline, self.policy, self.tz)
 
     @property
     def video_limit(self) -> int:
@@ -131,13 +128,19 @@ class Assignment(db.Model):
         """Create, edit, publish, delete: the circle's owner and teachers."""
         return self.circle.active_role(user) in TEACHING_ROLES or self.circle._is_overseer(user)
 
+    def can_grant_extensions(self, user: User | None) -> bool:
+        """Give students a later due or close time: the owner and teachers (as Moodle gives
+        mod/assign:manageoverrides to editing teachers only)."""
+        return self.can_edit(user)
+
     def can_grade(self, user: User | None) -> bool:
         """Grade, comment as the teacher, release: owner, teachers and assistants."""
         return self.is_staff(user)
 
     def can_submit(self, user: User | None, now: datetime | None = None) -> bool:
+        """A published assignment of an active circle, a learner, and the window open for their own deadline."""
         return (self.is_published and not self.circle.is_archived and self.is_learner(user)
-                and self.window(now) in (Window.open, Window.late))
+                and self.window(now, self.deadline_for(user.id)) in (Window.open, Window.late))
 
     def can_see_classmates(self, user: User | None, has_submitted: bool, now: datetime | None = None) -> bool:
         """May `user` browse the other students' submissions (the gallery)?"""
@@ -148,7 +151,9 @@ class Assignment(db.Model):
         if self.peer_visibility == PeerVisibility.after_submit:
             return has_submitted
         if self.peer_visibility == PeerVisibility.after_due:
-            return self.due_at is not None and (now or utcnow()) > self.due_at
+            # The viewer's own due time: a student with an extension sees classmates' work only after it.
+            due_at = self.deadline_for(user.id).due_at
+            return due_at is not None and (now or utcnow()) > due_at
         return False
 
     def __repr__(self) -> str:
@@ -172,10 +177,6 @@ class Submission(db.Model):
     text: Mapped[str] = mapped_column(sa.Text, default="")
     #: the server's receipt time: the last byte of the video, or the request for text-only work
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    is_late: Mapped[bool] = mapped_column(default=False)
-    days_late: Mapped[int] = mapped_column(default=0)
-    #: percent deducted by the late policy, fixed at submission time
-    penalty_percent: Mapped[float] = mapped_column(sa.Float, default=0)
 
     assignment: Mapped[Assignment] = relationship()
     student: Mapped[User] = relationship(lazy="joined")
@@ -185,6 +186,19 @@ class Submission(db.Model):
 
     def is_own(self, user: User | None) -> bool:
         return bool(user and user.is_authenticated and user.id == self.student_id)
+
+    @property
+    def lateness(self) -> Lateness:
+        """Derived from the current deadline (with the student's extension), policy and time zone; never
+        stored. Loaders of many submissions hand in the deadline (`with_deadline`); otherwise it is
+        looked up (one query)."""
+        deadline = self.__dict__.get("_deadline") or self.assignment.deadline_for(self.student_id)
+        return self.assignment.lateness(self.submitted_at, deadline)
+
+    def with_deadline(self, deadline: Deadline) -> Submission:
+        """Remember the student's deadline for this request (set by the query that loaded it)."""
+        self.__dict__["_deadline"] = deadline
+        return self
 
     def can_view(self, user: User | None, *, viewer_has_submitted: bool, is_latest: bool,
                  now: datetime | None = None) -> bool:
@@ -253,3 +267,62 @@ class VideoComment(db.Model):
         if is_staff or self.kind == CommentKind.peer:
             return True
         return released and self.submission.is_own(user)
+
+
+class Extension(db.Model):
+    """A later due (and maybe close) time for one student on one assignment, as Canvas's assignment
+    overrides and Moodle's user overrides give. Several students granted in one action get a row each.
+    Every grant, change and removal is also kept in ExtensionChange."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: hard close for this student (None: the assignment's, moved to the new due time if it fell before it)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.assignment.title} · {self.student.name}"
+
+    def deadline(self, assignment: Assignment) -> Deadline:
+        """The student's times: this due time, this close time or the assignment's (never before the due time)."""
+        closes_at = self.closes_at
+        if closes_at is None and assignment.closes_at is not None:
+            closes_at = max(assignment.closes_at, self.due_at)
+        return Deadline(assignment.opens_at, self.due_at, closes_at, is_extended=True)
+
+
+class ExtensionAction(enum.StrEnum):
+    granted = "granted"
+    changed = "changed"
+    removed = "removed"
+
+
+class ExtensionChange(db.Model):
+    """One entry of an extension's history (kept after the extension is removed): who, when, the values after it."""
+
+    __tablename__ = "extension_changes"
+    __table_args__ = (sa.Index("ix_extension_changes_assignment", "assignment_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    action: Mapped[ExtensionAction] = mapped_column(enum_column(ExtensionAction, name="extension_action"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id], lazy="joined")

@@ -8,6 +8,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.circles.models import Circle, Membership
 from lms.core.permissions import Forbidden
 from lms.core.types import utcnow
@@ -15,8 +17,9 @@ from lms.extensions import db
 from lms.grading.models import GradeCategory, Rubric
 from lms.homework import queries as q
 from lms.homework.notifications import comments_changed
-from lms.homework.models import (Accepts, Assignment, CommentKind, LatePolicy, PeerVisibility, Submission,
-                                 SubmissionFile, VideoComment, Window)
+from lms.homework.lateness import Deadline
+from lms.homework.models import (Accepts, Assignment, CommentKind, Extension, ExtensionAction, ExtensionChange,
+                                 LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment, Window)
 from lms.uploads.messages import human_seconds
 from lms.uploads.models import Media, MediaKind
 from lms.uploads.operations import attach_check
@@ -70,7 +73,8 @@ def create_assignment(circle: Circle, author: User, *, publish: bool = False, **
 def update_assignment(assignment: Assignment, editor: User, *, publish: bool | None = None, **fields) -> None:
     """Change an assignment's settings; `publish` True/False publishes it or takes it back to draft.
 
-    Existing submissions keep the lateness computed when they were handed in. Raises HomeworkError."""
+    Lateness is derived, so a new due time or late policy applies to work already handed in too.
+    Raises HomeworkError."""
     values = {name: getattr(assignment, name) for name in ASSIGNMENT_FIELDS}
     unknown = set(fields) - set(ASSIGNMENT_FIELDS)
     if unknown:
@@ -170,7 +174,9 @@ def submit_homework(assignment: Assignment, student: User, *, media: Media | Non
     """Hand in work: a new Submission row with the next version number (nothing is overwritten).
 
     The receipt time is the server's time of the video's last byte (`media.received_at`), else
-    `now`; lateness, days late and the penalty are fixed from it. Handing in exactly the work of
+    `now`. The window is the student's own (their extension's due and close times, else the
+    assignment's). Lateness, days late and the penalty are not stored: they are derived from the
+    receipt time whenever they are read (lms/homework/lateness.py). Handing in exactly the work of
     the latest version again (a double click, a resent form) returns that version instead of adding
     one. Raises SubmissionRefused with the reason: not open yet, closed, late work refused, the
     wrong kind of media, someone else's upload, an upload not finished or failed, a video too long.
@@ -193,12 +199,10 @@ def submit_homework(assignment: Assignment, student: User, *, media: Media | Non
     fresh = (media is not None and media.received_at is not None and not reused
              and now - media.received_at <= HAND_IN_GRACE)
     at = min(media.received_at, now) if fresh else now
-    _check_window(assignment, at, now)
-    days = assignment.days_late(at)
+    _check_window(assignment, assignment.deadline_for(student.id), at, now)
     submission = Submission(assignment=assignment, assignment_id=assignment.id, student=student,
                             student_id=student.id, version=latest.version + 1 if latest else 1, media=media,
-                            text=text, submitted_at=at, is_late=days > 0, days_late=days,
-                            penalty_percent=assignment.penalty_percent(at))
+                            text=text, submitted_at=at)
     submission.files = [SubmissionFile(media=f, media_id=f.id, position=i) for i, f in enumerate(files)]
     db.session.add(submission)
     db.session.flush()
@@ -251,18 +255,90 @@ def _check_content(assignment: Assignment, student: User, media: Media | None, t
             raise SubmissionRefused(problem)
 
 
-def _check_window(assignment: Assignment, at: datetime, now: datetime) -> None:
-    window = assignment.window(now)
+def _check_window(assignment: Assignment, deadline: Deadline, at: datetime, now: datetime) -> None:
+    window = assignment.window(now, deadline)
     if window == Window.not_open:
         raise SubmissionRefused(_l("This assignment is not open yet. Come back when it opens."))
     if window != Window.closed:
         return
-    if assignment.window(at) in (Window.open, Window.late) and now - at <= HAND_IN_GRACE:
+    if assignment.window(at, deadline) in (Window.open, Window.late) and now - at <= HAND_IN_GRACE:
         return  # the video arrived in time; the click came just after
-    if assignment.closes_at is not None and now >= assignment.closes_at:
+    if deadline.closes_at is not None and now >= deadline.closes_at:
         raise SubmissionRefused(_l("This assignment is closed; it no longer takes work."))
     raise SubmissionRefused(_l("The due time has passed and this assignment does not take late work. "
                                "Talk to your teacher if something went wrong."))
+
+
+# -- extensions ------------------------------------------------------------------------------
+
+MAX_REASON = 500
+
+
+def grant_extension(assignment: Assignment, students: list[User], actor: User, *, due_at: datetime,
+                    closes_at: datetime | None = None, reason: str = "") -> list[Extension]:
+    """Give each of `students` their own due time `due_at` and, when given, hard close `closes_at` (UTC)
+    for `assignment`, as Canvas's assignment overrides and Moodle's user overrides do. Several students
+    granted at once get one Extension each; a student who already has one gets the new times. Every
+    grant and change is kept in ExtensionChange and the audit log; lateness, penalties and "missing"
+    follow at once, for work already handed in too. Returns the extensions granted or changed.
+
+    Raises HomeworkError (with the field at fault): nobody chosen, someone who is not a student of the
+    circle, no due time, a due time not after the opening, a close before the due time, a reason too long.
+    """
+    reason = (reason or "").strip()
+    if not students:
+        raise HomeworkError(_l("Choose at least one student."), "student_id")
+    if any(not assignment.is_learner(student) for student in students):
+        raise HomeworkError(_l("Extensions are for the circle's students only."), "student_id")
+    if due_at is None:
+        raise HomeworkError(_l("Give the new due time."), "due_at")
+    if assignment.opens_at is not None and due_at <= assignment.opens_at:
+        raise HomeworkError(_l("The due time must be after the opening time."), "due_at")
+    if closes_at is not None and closes_at < due_at:
+        raise HomeworkError(_l("The closing time cannot be before the due time."), "closes_at")
+    if len(reason) > MAX_REASON:
+        raise HomeworkError(_l("The reason is too long (%(num)d characters at most).", num=MAX_REASON), "reason")
+    existing = {e.student_id: e for e in db.session.scalars(db.select(Extension).where(
+        Extension.assignment_id == assignment.id, Extension.student_id.in_([s.id for s in students])))}
+    changed = []
+    for student in students:
+        extension = existing.get(student.id)
+        if extension is None:
+            extension = Extension(assignment=assignment, assignment_id=assignment.id, student_id=student.id,
+                                  due_at=due_at, closes_at=closes_at, reason=reason, created_by_id=actor.id)
+            db.session.add(extension)
+            action = ExtensionAction.granted
+        elif (extension.due_at, extension.closes_at, extension.reason) == (due_at, closes_at, reason):
+            continue
+        else:
+            extension.due_at, extension.closes_at, extension.reason = due_at, closes_at, reason
+            action = ExtensionAction.changed
+        db.session.flush()
+        _record_extension(assignment, extension, actor, action)
+        changed.append(extension)
+    db.session.flush()
+    return changed
+
+
+def remove_extension(extension: Extension, actor: User) -> None:
+    """Take an extension back: the student's times are the assignment's again (the history keeps it)."""
+    _record_extension(extension.assignment, extension, actor, ExtensionAction.removed)
+    db.session.delete(extension)
+    db.session.flush()
+
+
+_AUDIT = {ExtensionAction.granted: AuditAction.extension_granted,
+          ExtensionAction.changed: AuditAction.extension_changed,
+          ExtensionAction.removed: AuditAction.extension_removed}
+
+
+def _record_extension(assignment: Assignment, extension: Extension, actor: User, action: ExtensionAction) -> None:
+    db.session.add(ExtensionChange(
+        assignment_id=assignment.id, student_id=extension.student_id, action=action, due_at=extension.due_at,
+        closes_at=extension.closes_at, reason=extension.reason, changed_by_id=actor.id, changed_at=utcnow()))
+    record_event(_AUDIT[action], actor, target=extension, circle_id=assignment.circle_id, details={
+        "assignment_id": assignment.id, "student_id": extension.student_id, "due_at": extension.due_at,
+        "closes_at": extension.closes_at, "reason": extension.reason})
 
 
 def format_seconds(seconds: float) -> str:

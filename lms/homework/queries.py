@@ -1,11 +1,12 @@
 """Reads of homework: scoped lookups that 404 outside the circle, and bounded lists for pages.
 
 Used by grading too (SpeedGrader, gradebook): `learners`, `latest_submissions`,
-`submission_status_by_student`, `submission_history`, `visible_comments`.
+`submission_status_by_student`, `submission_history`, `visible_comments`, `extensions_for`.
+Submissions loaded in bulk carry their student's deadline, so their derived lateness costs no query.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import abort
@@ -13,9 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading.models import Grade, GradeCategory, Rubric
-from lms.homework.models import LEARNER_ROLES, Assignment, Submission, VideoComment
+from lms.homework import lateness as rules
+from lms.homework.lateness import Deadline, Lateness
+from lms.homework.models import LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, VideoComment
 
 
 # -- scoped lookups --------------------------------------------------------------------------
@@ -105,6 +109,66 @@ def has_submissions(assignment: Assignment) -> bool:
     return db.session.scalar(db.select(db.exists().where(Submission.assignment_id == assignment.id)))
 
 
+# -- extensions and deadlines ----------------------------------------------------------------
+
+def get_extension_or_404(assignment: Assignment, extension_id: int) -> Extension:
+    """An extension of `assignment`; 404 for ids of other assignments. The caller checks `can_grade`."""
+    extension = db.session.scalar(db.select(Extension).where(Extension.id == extension_id,
+                                                             Extension.assignment_id == assignment.id))
+    if extension is None:
+        abort(404)
+    extension.assignment = assignment
+    return extension
+
+
+def extension_of(assignment: Assignment, student_id: int) -> Extension | None:
+    extension = db.session.scalar(db.select(Extension).where(Extension.assignment_id == assignment.id,
+                                                             Extension.student_id == student_id))
+    if extension is not None:
+        extension.assignment = assignment
+    return extension
+
+
+def extensions_by_student(assignment: Assignment) -> dict[int, Extension]:
+    """The assignment's extensions keyed by student id (one query)."""
+    rows = db.session.scalars(db.select(Extension).where(Extension.assignment_id == assignment.id))
+    out = {}
+    for extension in rows:
+        extension.assignment = assignment
+        out[extension.student_id] = extension
+    return out
+
+
+def extensions_for(assignment_ids, student_id: int | None = None) -> dict[tuple[int, int], Extension]:
+    """(assignment id, student id) → extension, for several assignments (and maybe one student), one query."""
+    ids = list(assignment_ids)
+    if not ids:
+        return {}
+    query = db.select(Extension).where(Extension.assignment_id.in_(ids))
+    if student_id is not None:
+        query = query.where(Extension.student_id == student_id)
+    return {(e.assignment_id, e.student_id): e for e in db.session.scalars(query)}
+
+
+def deadlines_by_student(assignment: Assignment) -> dict[int, Deadline]:
+    """student id → their deadline, for the students with an extension (others: `assignment.base_deadline`)."""
+    return {student_id: e.deadline(assignment) for student_id, e in extensions_by_student(assignment).items()}
+
+
+def extension_history(assignment: Assignment, student_id: int | None = None) -> list[ExtensionChange]:
+    """Every grant, change and removal of the assignment's extensions (of one student), newest first."""
+    query = db.select(ExtensionChange).where(ExtensionChange.assignment_id == assignment.id)
+    if student_id is not None:
+        query = query.where(ExtensionChange.student_id == student_id)
+    return list(db.session.scalars(query.order_by(ExtensionChange.changed_at.desc(), ExtensionChange.id.desc())))
+
+
+def my_deadlines(assignments: list[Assignment], student: User) -> dict[int, Deadline]:
+    """assignment id → the student's own deadline, for a list of assignments (one query)."""
+    extensions = extensions_for([a.id for a in assignments], student.id)
+    return {a.id: a.deadline_for(student.id, extensions.get((a.id, student.id))) for a in assignments}
+
+
 # -- submissions -----------------------------------------------------------------------------
 
 def _latest_ids(assignment_ids, student_id: int | None = None):
@@ -120,16 +184,21 @@ def _latest_ids(assignment_ids, student_id: int | None = None):
         Submission.version == inner.c.version)))
 
 
-def latest_submissions(assignment: Assignment) -> dict[int, Submission]:
-    """The latest version of every student's work for `assignment`, keyed by student id (one query,
-    plus one for attachments). Includes people who have since left the circle."""
+def latest_submissions(assignment: Assignment, deadlines: dict[int, Deadline] | None = None
+                       ) -> dict[int, Submission]:
+    """The latest version of every student's work for `assignment`, keyed by student id, each carrying its
+    student's deadline (one query, plus one for attachments, plus one for extensions unless `deadlines`
+    is given). Includes people who have since left the circle."""
+    if deadlines is None:
+        deadlines = deadlines_by_student(assignment)
     rows = db.session.scalars(
         db.select(Submission).options(selectinload(Submission.files))
         .where(Submission.id.in_(_latest_ids([assignment.id]))))
     out = {}
+    base = assignment.base_deadline
     for submission in rows:
         submission.assignment = assignment
-        out[submission.student_id] = submission
+        out[submission.student_id] = submission.with_deadline(deadlines.get(submission.student_id, base))
     return out
 
 
@@ -146,18 +215,27 @@ def submission_history(assignment: Assignment, student_id: int) -> list[Submissi
         db.select(Submission).options(selectinload(Submission.files))
         .where(Submission.assignment_id == assignment.id, Submission.student_id == student_id)
         .order_by(Submission.version.desc())))
+    deadline = assignment.deadline_for(student_id) if rows else assignment.base_deadline
     for submission in rows:
         submission.assignment = assignment
+        submission.with_deadline(deadline)
     return rows
 
 
-def my_latest_by_assignment(assignments: list[Assignment], student: User) -> dict[int, Submission]:
-    """The student's latest version per assignment, one query for the whole list."""
+def my_latest_by_assignment(assignments: list[Assignment], student: User,
+                            deadlines: dict[int, Deadline]) -> dict[int, Submission]:
+    """The student's latest version per assignment (one query for the whole list), each carrying the
+    student's deadline from `deadlines` (see `my_deadlines`)."""
     ids = [a.id for a in assignments]
     if not ids:
         return {}
+    by_id = {a.id: a for a in assignments}
     rows = db.session.scalars(db.select(Submission).where(Submission.id.in_(_latest_ids(ids, student.id))))
-    return {s.assignment_id: s for s in rows}
+    out = {}
+    for submission in rows:
+        submission.assignment = by_id[submission.assignment_id]
+        out[submission.assignment_id] = submission.with_deadline(deadlines[submission.assignment_id])
+    return out
 
 
 def submitted_counts(assignments: list[Assignment]) -> dict[int, int]:
@@ -209,13 +287,38 @@ def can_view_submission(submission: Submission, user: User, now: datetime | None
                                is_latest=is_latest(submission), now=now)
 
 
+def can_fetch_submission_media(viewer: User, submission_id: int | None, media, rendition) -> bool:
+    """The media checker of subject "submission" (registered with lms/uploads, asked on every
+    media request): may `viewer` have `rendition` of `media`, shown for that submission, now?
+
+    The media must be the submission's video or one of its attachments. Whoever may see the
+    submission now (can_view_submission: membership, version, gallery setting, publication) gets
+    the transcoded video, poster, HLS, state and attachments; the video's original (the upload as
+    received, with the phone's location and device name) only its student and staff."""
+    from lms.homework.models import SubmissionFile
+    from lms.uploads.access import Rendition
+
+    submission = db.session.get(Submission, submission_id) if submission_id is not None else None
+    if submission is None:
+        return False
+    if media.id != submission.media_id and not db.session.scalar(db.select(db.exists().where(
+            SubmissionFile.submission_id == submission.id, SubmissionFile.media_id == media.id))):
+        return False
+    if rendition == Rendition.original and not (submission.is_own(viewer) or submission.assignment.is_staff(viewer)):
+        return False
+    return can_view_submission(submission, viewer)
+
+
 @dataclass
 class StudentStatus:
-    """Where one learner stands on one assignment (for lists, filters and SpeedGrader)."""
+    """Where one learner stands on one assignment (for lists, filters and SpeedGrader). Lateness and
+    "missing" are derived here from the student's current deadline (lms/homework/lateness.py)."""
 
     membership: Membership
     submission: Submission | None  #: the latest version
     grade: Grade | None
+    deadline: Deadline = field(default_factory=Deadline)
+    now: datetime | None = None
 
     @property
     def student_id(self) -> int:
@@ -226,24 +329,45 @@ class StudentStatus:
         return self.grade is not None and (self.grade.score is not None or self.grade.is_excused)
 
     @property
+    def is_excused(self) -> bool:
+        return self.grade is not None and self.grade.is_excused
+
+    @property
+    def lateness(self) -> Lateness:
+        return self.submission.lateness if self.submission is not None else rules.ON_TIME
+
+    @property
+    def is_late(self) -> bool:
+        return self.lateness.is_late
+
+    @property
+    def is_missing(self) -> bool:
+        return rules.is_missing(self.deadline, self.now or utcnow(), submitted=self.submission is not None,
+                                excused=self.is_excused)
+
+    @property
     def status(self) -> str:
-        """"missing", "submitted", "late" or "graded" (graded by staff, released or not)."""
+        """"graded", "late", "submitted", "missing" (past the student's due time) or "not_submitted"."""
         if self.is_graded:
             return "graded"
-        if self.submission is None:
-            return "missing"
-        return "late" if self.submission.is_late else "submitted"
+        if self.submission is not None:
+            return "late" if self.is_late else "submitted"
+        return "missing" if self.is_missing else "not_submitted"
 
 
-def submission_status_by_student(assignment: Assignment) -> list[StudentStatus]:
-    """Every current learner of the circle with their latest submission and grade, by display name.
+def submission_status_by_student(assignment: Assignment, now: datetime | None = None) -> list[StudentStatus]:
+    """Every current learner of the circle with their latest submission, grade and deadline, by display name.
 
-    Three queries whatever the class size. People who left the circle are not listed (their work is
+    Four queries whatever the class size. People who left the circle are not listed (their work is
     still in `latest_submissions`)."""
+    now = now or utcnow()
     people = learners(assignment.circle)
-    latest = latest_submissions(assignment)
+    deadlines = deadlines_by_student(assignment)
+    latest = latest_submissions(assignment, deadlines)
     grades = {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
-    return [StudentStatus(m, latest.get(m.user_id), grades.get(m.user_id)) for m in people]
+    base = assignment.base_deadline
+    return [StudentStatus(m, latest.get(m.user_id), grades.get(m.user_id), deadlines.get(m.user_id, base), now)
+            for m in people]
 
 
 def gallery(assignment: Assignment, viewer: User) -> list[tuple[Membership | None, Submission]]:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_timedelta, gettext as _
+from babel.dates import format_time
+from flask_babel import format_decimal, format_timedelta, get_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +18,9 @@ from lms.homework import bp
 from lms.homework import models  # noqa: F401  (mappers are configured together)
 from lms.homework import operations as ops
 from lms.homework import queries as q
-from lms.homework.forms import AssignmentForm, SubmitForm
+from lms.homework.forms import AssignmentForm, ExtensionForm, SubmitForm
+from lms.homework import lateness
+from lms.homework.lateness import Deadline
 from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Window
 from lms.uploads.models import MediaKind
 from lms.uploads.queries import get_own_media, media_urls
@@ -44,14 +47,19 @@ def index(circle_id: int):
     circle = get_circle_or_404(circle_id, current_user)
     assignments = q.circle_assignments(circle, current_user)
     staff = q.is_circle_staff(circle, current_user)
+    now = utcnow()
     context = {}
     if staff:
         context.update(counts=q.submitted_counts(assignments), learner_count=q.learner_count(circle))
     else:
-        context.update(mine=q.my_latest_by_assignment(assignments, current_user),
-                       grades=q.released_grades(assignments, current_user))
+        deadlines = q.my_deadlines(assignments, current_user)
+        mine = q.my_latest_by_assignment(assignments, current_user, deadlines)
+        grades = q.released_grades(assignments, current_user)
+        missing = {a.id for a in assignments if lateness.is_missing(
+            deadlines[a.id], now, submitted=a.id in mine, excused=a.id in grades and grades[a.id].is_excused)}
+        context.update(mine=mine, grades=grades, deadlines=deadlines, missing=missing)
     return render_template("homework/index.html", circle=circle, assignments=assignments, staff=staff,
-                           can_create=circle.can_edit(current_user) and not circle.is_archived, now=utcnow(),
+                           can_create=circle.can_edit(current_user) and not circle.is_archived, now=now,
                            **context)
 
 
@@ -183,22 +191,31 @@ def delete(circle_id: int, assignment_id: int):
 
 # -- the assignment page and handing in ------------------------------------------------------
 
-def window_lines(assignment: Assignment, now) -> tuple[str, list[str]]:
-    """The window's state and what to tell people about it, before they upload anything."""
-    window = assignment.window(now)
+def window_lines(assignment: Assignment, now, deadline: Deadline | None = None) -> tuple[str, list[str]]:
+    """The window's state and what to tell people about it, before they upload anything, against the
+    viewer's own `deadline` (their extension's times, else the assignment's)."""
+    deadline = deadline or assignment.base_deadline
+    window = assignment.window(now, deadline)
+    due_at, closes_at = deadline.due_at, deadline.closes_at
     lines = []
     if window == Window.not_open:
         lines.append(_("Opens in %(when)s (%(at)s).", when=format_timedelta(assignment.opens_at - now),
                        at=local_datetime(assignment.opens_at, "short")))
-    if assignment.due_at is None:
+    if due_at is None:
         if window != Window.closed:
             lines.append(_("No due time."))
-    elif now <= assignment.due_at:
-        lines.append(_("Due in %(when)s (%(at)s).", when=format_timedelta(assignment.due_at - now),
-                       at=local_datetime(assignment.due_at, "short")))
+    elif now <= due_at:
+        if deadline.is_extended:
+            lines.append(_("Due in %(when)s (%(at)s, extended for you).", when=format_timedelta(due_at - now),
+                           at=local_datetime(due_at, "short")))
+        else:
+            lines.append(_("Due in %(when)s (%(at)s).", when=format_timedelta(due_at - now),
+                           at=local_datetime(due_at, "short")))
+    elif deadline.is_extended:
+        lines.append(_("Past due since %(at)s (extended for you).", at=local_datetime(due_at, "short")))
     else:
-        lines.append(_("Past due since %(at)s.", at=local_datetime(assignment.due_at, "short")))
-    if assignment.due_at is not None and window != Window.closed:
+        lines.append(_("Past due since %(at)s.", at=local_datetime(due_at, "short")))
+    if due_at is not None and window != Window.closed:
         if assignment.late_policy == LatePolicy.refuse:
             lines.append(_("Late work is not accepted."))
         elif assignment.late_policy == LatePolicy.penalty:
@@ -209,8 +226,13 @@ def window_lines(assignment: Assignment, now) -> tuple[str, list[str]]:
             lines.append(_("Late work is accepted and marked late."))
     if window == Window.closed:
         lines.append(_("Closed: no more work is accepted."))
-    elif assignment.closes_at is not None:
-        lines.append(_("Nothing is accepted after %(at)s.", at=local_datetime(assignment.closes_at, "short")))
+    elif closes_at is not None:
+        lines.append(_("Nothing is accepted after %(at)s.", at=local_datetime(closes_at, "short")))
+    if due_at is not None and assignment.late_policy != LatePolicy.refuse:
+        tz = assignment.tz
+        lines.append(_("Days late are counted in the circle's time zone (%(zone)s): each late day ends at "
+                       "%(time)s there.", zone=tz.key,
+                       time=format_time(due_at.astimezone(tz), "short", tzinfo=tz, locale=get_locale())))
     return window.value, lines
 
 
@@ -224,14 +246,22 @@ def show(circle_id: int, assignment_id: int):
 def _show(circle, assignment, form, status=200, chosen_media=None):
     now = utcnow()
     staff = assignment.is_staff(current_user)
-    window, lines = window_lines(assignment, now)
+    deadline = assignment.base_deadline if staff else assignment.deadline_for(current_user.id)
+    window, lines = window_lines(assignment, now, deadline)
     history = [] if staff else q.submission_history(assignment, current_user.id)
+    extensions = q.extensions_by_student(assignment) if staff else {}
+    changes = q.extension_history(assignment) if staff else []
+    can_extend = staff and assignment.can_grant_extensions(current_user) and not circle.is_archived
     return render_template(
         "homework/show.html", circle=circle, assignment=assignment, form=form, staff=staff, window=window,
         window_lines=lines, history=history, can_submit=assignment.can_submit(current_user, now),
-        statuses=q.submission_status_by_student(assignment) if staff else [],
+        statuses=q.submission_status_by_student(assignment, now) if staff else [],
         can_see_classmates=assignment.can_see_classmates(current_user, bool(history), now),
         released=(not staff and bool(history) and q.is_released(assignment, current_user.id)),
+        extensions=extensions, can_extend=can_extend, extension_form=ExtensionForm.filled(None),
+        extension_forms={sid: ExtensionForm.filled(e) for sid, e in extensions.items()} if can_extend else {},
+        extension_history=changes,
+        extension_names=q.memberships_by_user(circle, {c.student_id for c in changes}),
         chosen_media=chosen_media, confirm=ConfirmForm()), status
 
 
@@ -293,6 +323,64 @@ def submission(circle_id: int, assignment_id: int, submission_id: int):
         own=own, history=history, comments=comments, names=names, student=names.get(submission.student_id),
         markers=q.comment_markers(comments), media_urls=media_urls,
         can_comment=not circle.is_archived, released=own and q.is_released(assignment, submission.student_id))
+
+
+# -- extensions ------------------------------------------------------------------------------
+
+def _after_extension(circle, assignment, student_ids: list[int]):
+    # Back where the teacher was: SpeedGrader for one student when asked from there (no free-form URL).
+    if request.form.get("back") == "grade" and len(student_ids) == 1:
+        return redirect(url_for("grading.speedgrader", circle_id=circle.id, assignment_id=assignment.id,
+                                student_id=student_ids[0]))
+    return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id) + "#extensions")
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/extensions", methods=["POST"])
+@login_required
+def grant_extension(circle_id: int, assignment_id: int):
+    """Give the students ticked (`student_id`, repeated) a later due time, or change theirs."""
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_grant_extensions(current_user) and not circle.is_archived)
+    form = ExtensionForm()
+    ids = sorted({int(raw) for raw in request.form.getlist("student_id") if raw.strip().isdigit()})
+    if not form.validate_on_submit():
+        for name, messages in form.errors.items():
+            label = getattr(form, name).label.text if hasattr(form, name) else ""
+            flash(f"{label}: {messages[0]}" if label else messages[0], "error")
+        return _after_extension(circle, assignment, ids)
+    members = q.memberships_by_user(circle, ids)
+    students = [members[i].user for i in ids if i in members]
+    try:
+        if len(students) != len(ids):
+            raise ops.HomeworkError(_("Extensions are for the circle's students only."), "student_id")
+        changed = ops.grant_extension(assignment, students, current_user, due_at=from_local(form.due_at.data),
+                                      closes_at=from_local(form.closes_at.data), reason=form.reason.data or "")
+    except ops.HomeworkError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _after_extension(circle, assignment, ids)
+    db.session.commit()
+    if changed:
+        flash(ngettext("Extension saved for %(num)d student.", "Extensions saved for %(num)d students.",
+                       len(changed)), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return _after_extension(circle, assignment, ids)
+
+
+@bp.route(PREFIX + "/<int:assignment_id>/extensions/<int:extension_id>/delete", methods=["POST"])
+@login_required
+def remove_extension(circle_id: int, assignment_id: int, extension_id: int):
+    """Take an extension back: the student's times are the assignment's again."""
+    circle, assignment = _load(circle_id, assignment_id)
+    require(assignment.can_grant_extensions(current_user) and not circle.is_archived)
+    extension = q.get_extension_or_404(assignment, extension_id)
+    student_id = extension.student_id
+    if ConfirmForm().validate_on_submit():
+        ops.remove_extension(extension, current_user)
+        db.session.commit()
+        flash(_("The extension is removed; the assignment's times apply again."), "success")
+    return _after_extension(circle, assignment, [student_id])
 
 
 @bp.route(PREFIX + "/<int:assignment_id>/gallery")
