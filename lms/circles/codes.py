@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import secrets
 
+from lms.core.inputs import normalize_typed
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # 32 symbols: 5 bits each
 JOIN_CODE_LENGTH = 8  # 40 bits
 COURSE_CODE_LENGTH = 10  # 50 bits
@@ -13,10 +15,19 @@ def random_code(length: int) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
-def normalize_code(raw: str) -> str:
-    """What the person meant: case, spaces and dashes ignored, look-alike letters mapped."""
-    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
+def normalize_code(raw: str | None) -> str:
+    """What the person meant, for join and course codes: full-width forms, spaces and every kind of
+    dash ignored (lms.core.inputs.normalize_typed), case ignored, look-alike letters mapped
+    (``ＡＢ０ＣＤ－１ＥＦ`` → ``AB0CD1EF``, ``abcd-efgh`` → ``ABCDEFGH``)."""
+    typed = normalize_typed(raw).upper()
+    cleaned = "".join(ch for ch in typed if ch.isascii() and ch.isalnum())
     return cleaned.translate(_CONFUSABLE)[:32]
+
+
+def normalize_token(raw: str | None) -> str:
+    """An invite token copied or typed by hand: full-width forms and spaces ignored, any dash read as
+    the "-" of the URL-safe alphabet. Case matters (the alphabet has both cases)."""
+    return normalize_typed(raw, dashes="-")[:64]
 
 
 def format_code(code: str) -> str:

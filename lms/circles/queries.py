@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import abort
 
 from lms.accounts.models import User
-from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH
-from lms.circles.models import Circle, CourseCode, Invite, Membership, MembershipStatus, Role
+from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
+from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
+from lms.core.inputs import normalize_number
 from lms.extensions import db
 from lms.orgs.models import OrgMembership, OrgRole
 
@@ -38,7 +39,9 @@ def get_invite_or_404(circle: Circle, invite_id: int) -> Invite:
 
 
 def find_invite(token: str) -> Invite | None:
-    if not token or len(token) > 64:
+    """The invite a token (as typed or pasted, see normalize_token) stands for."""
+    token = normalize_token(token)
+    if not token:
         return None
     return db.session.scalar(db.select(Invite).where(Invite.token == token))
 
@@ -93,12 +96,16 @@ def members_page(circle: Circle, *, page: int = 1, per_page: int = 50, search: s
     query = db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == status)
     if role is not None:
         query = query.where(Membership.role == role)
-    if search:
+    if search and search.strip():
         like = f"%{_escape_like(search.strip().lower())}%"
-        fields = [Membership.display_name]
+        matches = [db.func.lower(Membership.display_name).like(like, escape="\\")]
         if search_private:
-            fields += [Membership.real_name, Membership.student_no]
-        query = query.where(db.or_(*(db.func.lower(f).like(like, escape="\\") for f in fields)))
+            matches.append(db.func.lower(Membership.real_name).like(like, escape="\\"))
+            # Numbers are stored normalized: search the way they are stored (full-width, dashes, case).
+            number = normalize_number(search)
+            if number:
+                matches.append(Membership.student_no.like(f"%{_escape_like(number)}%", escape="\\"))
+        query = query.where(db.or_(*matches))
     query = query.order_by(_ROLE_ORDER, Membership.display_name, Membership.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
@@ -121,6 +128,11 @@ def recent_members(circle: Circle, limit: int = 12) -> list[Membership]:
         db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active)
         .order_by(Membership.joined_at.desc()).limit(limit)
     ))
+
+
+def removed_count(circle: Circle) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
+        Membership.circle_id == circle.id, Membership.status == MembershipStatus.removed)) or 0
 
 
 def pending_count(circle: Circle) -> int:
@@ -149,3 +161,35 @@ def course_codes(circle: Circle, batch: str) -> list[CourseCode]:
         db.select(CourseCode).where(CourseCode.circle_id == circle.id, CourseCode.batch == batch)
         .order_by(CourseCode.id)
     ))
+
+
+def visible_avatar_key(viewer: User, user_id: int) -> str | None:
+    """The storage key of `user_id`'s avatar if `viewer` may see it, in one query; None otherwise.
+
+    Who may: the person, site admins, anyone who shares an organization with them, an active member
+    of a circle they are active in (staff also see the avatars of their circle's removed, pending
+    and former members, who stay on its lists), and the admins of an organization with a circle
+    they belong to. Everyone else is told nothing (the caller answers 404).
+    """
+    query = db.select(User.avatar_key).where(User.id == user_id, User.avatar_key.is_not(None))
+    if not (viewer.is_admin or viewer.id == user_id):
+        mine = db.aliased(Membership)
+        theirs = db.aliased(Membership)
+        shared_circle = (
+            db.select(mine.id).join(theirs, theirs.circle_id == mine.circle_id)
+            .where(mine.user_id == viewer.id, mine.status == MembershipStatus.active, theirs.user_id == user_id,
+                   db.or_(theirs.status == MembershipStatus.active, mine.role.in_(list(STAFF_ROLES))))
+        )
+        my_org = db.aliased(OrgMembership)
+        their_org = db.aliased(OrgMembership)
+        shared_org = (
+            db.select(my_org.id).join(their_org, their_org.org_id == my_org.org_id)
+            .where(my_org.user_id == viewer.id, their_org.user_id == user_id)
+        )
+        overseen_circle = (
+            db.select(my_org.id).join(Circle, Circle.org_id == my_org.org_id)
+            .join(theirs, theirs.circle_id == Circle.id)
+            .where(my_org.user_id == viewer.id, my_org.role == OrgRole.admin, theirs.user_id == user_id)
+        )
+        query = query.where(db.or_(shared_circle.exists(), shared_org.exists(), overseen_circle.exists()))
+    return db.session.scalar(query)

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from lms.core.inputs import header_value
 from lms.jobs import Queue, enqueue_after_commit
 
 
@@ -17,17 +18,21 @@ def send_mail(to: str, subject: str, template: str, locale: str | None = None, *
     """Render templates/email/<template>.txt in the recipient's locale and send it after commit."""
     with force_locale(locale or "en"):
         body = render_template(f"email/{template}.txt", **context)
-        subject = str(subject)
+        subject = header_value(subject)  # a title with a line break must not kill the job
     enqueue_after_commit(deliver, to, subject, body, queue=Queue.mail)
 
 
 def deliver(to: str, subject: str, body: str) -> None:
-    """Task: deliver one rendered message through the configured backend."""
+    """Task: deliver one rendered message through the configured backend.
+
+    Header values are folded onto one line here too (jobs queued before that rule still send):
+    the email package refuses CR and LF in a header, which would fail the job every retry.
+    """
     app = current_app
     message = EmailMessage()
-    message["From"] = app.config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = header_value(app.config["MAIL_FROM"])
+    message["To"] = header_value(to)
+    message["Subject"] = header_value(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="circles")
     message.set_content(body)

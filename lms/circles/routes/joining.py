@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
-from lms.circles.codes import normalize_code
+from lms.circles.codes import normalize_code, normalize_token
 from lms.circles.forms import IdentityForm, JoinCodeForm, JoinForm
 from lms.circles.models import Circle, CourseCode, JoinPolicy, MembershipStatus
 from lms.circles.routes._common import _identity_defaults, _join_page
@@ -37,7 +37,8 @@ def join_circle(circle_id: int):
     except ops.AlreadyMember:
         return redirect(url_for("circles.home", circle_id=circle.id))
     except ops.CircleError as error:
-        flash(str(error), "error")
+        db.session.rollback()
+        _show_refusal(form, error)
         return _join_page(circle, form, 422)
     db.session.commit()
     return _after_join(circle)
@@ -46,6 +47,20 @@ def join_circle(circle_id: int):
 def _identity(form: IdentityForm) -> dict:
     return {"display_name": form.display_name.data, "real_name": form.real_name.data,
             "student_no": form.student_no.data}
+
+
+def _show_refusal(form: IdentityForm, error: ops.CircleError) -> None:
+    """A name or number refused goes under its field (the form keeps what was typed); anything else
+    is a message at the top of the page."""
+    if isinstance(error, ops.IdentityError) and error.field in form:
+        form[error.field].errors.append(str(error))
+    else:
+        flash(str(error), "error")
+
+
+def _barred_page(circle: Circle):
+    """A removed member who comes back by any link or code: told why, and nothing is spent."""
+    return render_template("circles/barred.html", message=str(ops.MemberBarred()), circle=circle), 403
 
 
 def _after_join(circle: Circle):
@@ -64,6 +79,9 @@ def join():
     """Type a join code or a course code."""
     form = JoinCodeForm(code=request.args.get("code", ""))
     if form.validate_on_submit():
+        token = _pasted_invite_token(form.code.data)
+        if token:
+            return redirect(url_for("circles.invite", token=token))
         code = normalize_code(form.code.data)
         if q.find_code(code) is None:
             form.code.errors.append(_("There is no circle with this code. Check it for typos: "
@@ -72,6 +90,14 @@ def join():
             return render_template("circles/join_code.html", form=form), 404
         return redirect(url_for("circles.join_with_code", code=code))
     return render_template("circles/join_code.html", form=form), (422 if form.errors else 200)
+
+
+def _pasted_invite_token(typed: str) -> str | None:
+    """The token of an invite link pasted into the code box (``https://…/i/<token>``), if it is one."""
+    text = normalize_token(typed)
+    if "/i/" not in text:
+        return None
+    return text.rsplit("/i/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/") or None
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
@@ -88,6 +114,8 @@ def join_with_code(code: str):
     if me is not None and me.status == MembershipStatus.active:  # before any refusal: they are in already
         flash(_("You are already a member of this circle."), "info")
         return redirect(url_for("circles.home", circle_id=circle.id))
+    if me is not None and me.is_barred:
+        return _barred_page(circle)
     problem = _code_problem(target)
     if problem:
         flash(problem, "error")
@@ -102,7 +130,7 @@ def join_with_code(code: str):
                 ops.join_with_code(circle, current_user, message=form.message.data, **_identity(form))
         except ops.CircleError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            _show_refusal(form, error)
         else:
             db.session.commit()
             return _after_join(circle)
@@ -151,6 +179,8 @@ def invite(token: str):
     if me is not None and me.status == MembershipStatus.active:
         flash(_("You are already a member of this circle."), "info")
         return redirect(url_for("circles.home", circle_id=circle.id))
+    if me is not None and me.is_barred:
+        return _barred_page(circle)
     form = JoinForm()
     _identity_defaults(form)
     if form.validate_on_submit():
@@ -158,7 +188,7 @@ def invite(token: str):
             ops.join_with_invite(found, current_user, **_identity(form))
         except ops.CircleError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            _show_refusal(form, error)
         else:
             db.session.commit()
             return _after_join(circle)

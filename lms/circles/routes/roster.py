@@ -15,13 +15,17 @@ from lms.circles.routes._common import _csv_response
 from lms.core.permissions import require
 from lms.extensions import db
 
+#: Lists of the roster only the staff see: join requests, and the people they removed (to readmit).
+STAFF_FILTERS = {MembershipStatus.pending.value, MembershipStatus.removed.value}
+
 
 @bp.route("/c/<int:circle_id>/members")
 @login_required
 def members(circle_id: int):
     circle = q.get_circle_or_404(circle_id, current_user)
     manage = circle.can_manage_members(current_user)
-    status = MembershipStatus.pending if (manage and request.args.get("status") == "pending") else MembershipStatus.active
+    wanted = request.args.get("status")
+    status = MembershipStatus(wanted) if manage and wanted in STAFF_FILTERS else MembershipStatus.active
     role = request.args.get("role")
     page = q.members_page(circle, page=request.args.get("page", 1, type=int),
                           per_page=current_app.config["MEMBERS_PER_PAGE"], search=request.args.get("q"),
@@ -29,7 +33,8 @@ def members(circle_id: int):
                           search_private=manage)
     return render_template("circles/members.html", circle=circle, page=page, manage=manage, status=status,
                            can_change_roles=circle.can_change_roles(current_user), role_labels=ROLE_LABELS,
-                           pending=q.pending_count(circle) if manage else 0, confirm=ConfirmForm(),
+                           pending=q.pending_count(circle) if manage else 0,
+                           removed=q.removed_count(circle) if manage else 0, confirm=ConfirmForm(),
                            me=circle.membership_of(current_user))
 
 
@@ -51,15 +56,26 @@ def members_csv(circle_id: int):
 def edit_member(circle_id: int, membership_id: int):
     circle = q.get_circle_or_404(circle_id, current_user)
     membership = q.get_membership_or_404(circle, membership_id)
-    require(circle.can_manage_members(current_user) or membership.user_id == current_user.id)
+    require(membership.can_edit_identity(current_user))
     form = IdentityForm(obj=membership)
     role_form = RoleForm(prefix="role", role=membership.role.value)
     role_form.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role if r != Role.owner]
+    may_edit = {"real_name": membership.can_edit_real_name(current_user),
+                "student_no": membership.can_edit_student_no(current_user)}
+    for name, allowed in may_edit.items():
+        if not allowed:  # shown, not sent back: what was posted for it is ignored
+            form[name].data = getattr(membership, name)
     if form.validate_on_submit():
         try:
-            ops.update_identity(membership, display_name=form.display_name.data, real_name=form.real_name.data,
-                                student_no=form.student_no.data)
+            ops.update_identity(membership, display_name=form.display_name.data,
+                                real_name=form.real_name.data if may_edit["real_name"] else ops.KEEP,
+                                student_no=form.student_no.data if may_edit["student_no"] else ops.KEEP,
+                                actor=current_user)
+        except ops.IdentityError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
         except ops.CircleError as error:
+            db.session.rollback()
             form.form_errors.append(str(error))
         else:
             db.session.commit()
@@ -67,7 +83,7 @@ def edit_member(circle_id: int, membership_id: int):
                   "success")
             return redirect(url_for("circles.members", circle_id=circle.id))
     return render_template("circles/edit_member.html", circle=circle, membership=membership, form=form,
-                           role_form=role_form, confirm=ConfirmForm(),
+                           role_form=role_form, confirm=ConfirmForm(), may_edit=may_edit,
                            can_change_roles=circle.can_change_roles(current_user) and membership.user_id != current_user.id,
                            can_transfer=circle.can_transfer_ownership(current_user) and membership.role != Role.owner
                            and membership.is_active), (422 if form.is_submitted() else 200)
@@ -113,6 +129,23 @@ def remove_member(circle_id: int, membership_id: int):
         db.session.commit()
         flash(_("%(name)s was removed from the circle.", name=membership.display_name), "success")
     return redirect(url_for("circles.members", circle_id=circle.id))
+
+
+@bp.route("/c/<int:circle_id>/members/<int:membership_id>/readmit", methods=["POST"])
+@login_required
+def readmit(circle_id: int, membership_id: int):
+    """Let a removed member back in (the one way back: every join path refuses them)."""
+    circle, membership = _member_action(circle_id, membership_id, "can_manage_members")
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.readmit_member(membership, current_user)
+        except ops.CircleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is a member again.", name=membership.display_name), "success")
+    return redirect(url_for("circles.members", circle_id=circle.id, status="removed"))
 
 
 @bp.route("/c/<int:circle_id>/members/<int:membership_id>/approve", methods=["POST"])
