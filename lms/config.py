@@ -130,7 +130,12 @@ class Config:
     MEDIA_STALE_SECONDS = 120  #: a worker silent this long is presumed dead; its item is re-queued
     MEDIA_HEARTBEAT_SECONDS = 10
     MEDIA_HLS_MIN_SECONDS = 300  #: videos at least this long also get an HLS rendition
-    MEDIA_URL_MAX_AGE = 12 * 3600  #: how long a signed media URL in a page stays valid
+    #: how long a media URL in a page may be used (a page left open); who may use it is checked
+    #: on every request, whatever its age
+    MEDIA_URL_MAX_AGE = 12 * 3600
+    #: life of a presigned S3 URL handed out after that check: what a viewer who just lost access
+    #: can still fetch; the player asks the app again when it expires mid-video
+    MEDIA_PRESIGN_SECONDS = 120
     MEDIA_WORK_DIR: str | None = None  # the system temp folder when unset
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
     #: periodic jobs as data: task path → seconds between runs
@@ -211,6 +216,9 @@ def load_config(app, config: dict | type | None) -> None:
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["SESSION_MAX_SECONDS"]
     app.config["MAX_CONTENT_LENGTH"] = None  # uploads are streamed and capped by their own routes
     app.config["MAX_FORM_MEMORY_SIZE"] = 2 * 1024**2
+    if app.config["ENV"] == "production" and not app.config.get("SERVER_NAME"):
+        # links in mail are built from it, never from a request's (forgeable) Host header
+        raise RuntimeError("LMS_SERVER_NAME must be set in production (the public host, e.g. circles.example.org)")
     if not app.config.get("SECRET_KEY"):
         if app.config["ENV"] == "production":
             raise RuntimeError("LMS_SECRET_KEY must be set in production")

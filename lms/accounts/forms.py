@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from lms.accounts.passwords import MAX_LENGTH, password_problem
 from lms.core.i18n import LANGUAGE_NAMES, is_timezone
+from lms.core.inputs import SingleLine, prepare_line
 
 
 def _strip(value):
@@ -41,7 +42,8 @@ class TimezoneField(StringField):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100), SingleLine()],
+                       filters=[prepare_line])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH), StrongPassword()])
     confirm = PasswordField(
@@ -50,6 +52,12 @@ class RegisterForm(FlaskForm):
     )
     timezone = HiddenField(filters=[_known_timezone])
     next = HiddenField()
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    """Finishing a registration from the mailed link: the password chosen when registering."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
 class SetupForm(RegisterForm):
@@ -76,7 +84,7 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100), SingleLine()], filters=[prepare_line])
     locale = SelectField(
         _l("Language"),
         choices=[SelectChoice("", _l("Same as my browser"))]

@@ -1,21 +1,21 @@
 """Every state change of accounts. Operations flush; the request (or CLI command) commits."""
 from __future__ import annotations
 
-import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from lms.accounts.models import User, UserSession
+from lms.accounts.models import RegistrationRequest, User, UserSession
 from lms.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from lms.accounts.queries import get_user_by_email
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.core.images import store_image
 from lms.core.mail import send_mail
-from lms.core.urls import external_url
+from lms.core.urls import external_url, is_local_path
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.storage import get_storage
@@ -41,6 +41,63 @@ def register_user(email: str, password: str, name: str, *, timezone: str | None 
     db.session.flush()
     if is_admin:  # first-run set-up and `flask users create-admin`: no acting user
         record_event(AuditAction.admin_granted, None, target=user, details={"new_account": True})
+    return user
+
+
+class AccountExists(AccountError):
+    """The address of a registration being finished got an account meanwhile."""
+
+
+def request_registration(email: str, password: str, name: str, *, timezone: str | None = None,
+                         locale: str | None = None, next_path: str | None = None) -> None:
+    """Start a registration without revealing whether the address already has an account.
+
+    A new address gets a RegistrationRequest and a mail with the link that finishes it (valid
+    REGISTRATION_MAX_AGE seconds); no account exists before that. A known address gets a mail to
+    its owner saying someone tried, with links to sign in and to reset the password. Both paths
+    hash the password (the slow step), so they take about as long. Mail is sent after commit.
+    """
+    email = normalize_email(email)
+    password_hash = hash_password(password)
+    user = get_user_by_email(email)
+    if user is not None:
+        if not user.is_disabled:
+            next_value = next_path if is_local_path(next_path) else None
+            send_mail(user.email, _l("Someone tried to register with your address"),
+                      "accounts/registration_attempt", locale=user.locale or locale or str(get_locale()),
+                      user=user, login_link=external_url("accounts.login", next=next_value),
+                      reset_link=external_url("accounts.forgot_password"))
+        return
+    max_age = current_app.config["REGISTRATION_MAX_AGE"]
+    db.session.execute(db.delete(RegistrationRequest)
+                       .where(RegistrationRequest.created_at < utcnow() - timedelta(seconds=max_age)))
+    token = secrets.token_urlsafe(32)
+    db.session.add(RegistrationRequest(token_hash=UserSession.hash_token(token), email=email, name=name.strip(),
+                                       password_hash=password_hash, timezone=timezone or None,
+                                       locale=locale or None, next_path=(next_path or None) and next_path[:500]))
+    db.session.flush()
+    send_mail(email, _l("Finish creating your Circles account"), "accounts/confirm_registration",
+              locale=locale or str(get_locale()), name=name.strip(),
+              link=external_url("accounts.confirm_registration", token=token), hours=max_age // 3600)
+
+
+def confirm_registration(pending: RegistrationRequest, password: str) -> User:
+    """Create the account a registration request describes, once its link is opened and the
+    password chosen at registration is given again (so someone who registered another person's
+    address cannot have that person open an account whose password they know).
+    Raises AccountError for a wrong password, AccountExists if the address has an account by now
+    (every pending request for the address is then dropped)."""
+    if not verify_password(pending.password_hash, password):
+        raise AccountError(_l("This is not the password you chose when you registered."))
+    email = pending.email
+    existing = get_user_by_email(email)
+    db.session.execute(db.delete(RegistrationRequest).where(RegistrationRequest.email == email))
+    if existing is not None:
+        raise AccountExists(_l("This address already has an account. Sign in with it."))
+    user = User(email=email, password_hash=pending.password_hash, name=pending.name,
+                timezone=pending.timezone, locale=pending.locale)
+    db.session.add(user)
+    db.session.flush()
     return user
 
 
@@ -114,17 +171,13 @@ def change_password(user: User, current: str, new: str, *, except_session: UserS
     set_password(user, new, except_session=except_session)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_session(user: User, *, user_agent: str | None, ip: str | None, remember: bool = False) -> str:
     """Record a sign-in as a new UserSession and return its token (43 URL-safe characters), the
     only thing the cookies will carry; the row keeps its SHA-256. Sets `user.session_token` and
     `user.current_session` so Flask-Login's login_user(user) stores the token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    row = UserSession(user=user, token_hash=_token_hash(token), created_at=now, last_seen_at=now,
+    row = UserSession(user=user, token_hash=UserSession.hash_token(token), created_at=now, last_seen_at=now,
                       user_agent=(user_agent or "")[:300], ip=(ip or None) and ip[:45],
                       is_remembered=remember)
     db.session.add(row)

@@ -1,7 +1,15 @@
 """Reads of accounts."""
 from __future__ import annotations
 
-from lms.accounts.models import User
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import abort, current_app, has_request_context, request
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from lms.accounts.models import RegistrationRequest, User, UserSession
+from lms.core.types import utcnow
 from lms.extensions import db
 
 
@@ -9,15 +17,70 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+def _session_limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return timedelta(seconds=config["SESSION_IDLE_SECONDS"]), timedelta(seconds=config["SESSION_MAX_SECONDS"])
+
+
+def load_session_user(token: str) -> User | None:
+    """Flask-Login's loader, for the session cookie, the remember cookie and Socket.IO alike: the
+    user of a live UserSession with this token, or None (unknown, ended, expired, disabled).
+
+    last_seen_at (and the address) is refreshed at most every SESSION_TOUCH_SECONDS, in a short
+    transaction of its own, so a page that changes nothing still writes nothing most of the time.
+    """
+    if not token or len(token) > 100:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or user.is_disabled:
+    row = db.session.scalar(db.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
+                            .options(joinedload(UserSession.user)))
+    now = utcnow()
+    if row is None or not row.is_live(now, *_session_limits()) or row.user.is_disabled:
         return None
+    if (now - row.last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
+        _touch(row, now)
+    user = row.user
+    user.session_token, user.current_session = token, row
     return user
+
+
+def _touch(row: UserSession, now) -> None:
+    ip = request.remote_addr[:45] if has_request_context() and request.remote_addr else row.ip
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(UserSession.__table__).where(UserSession.__table__.c.id == row.id)
+                               .values(last_seen_at=now, ip=ip))
+    except sa.exc.OperationalError:  # a busy SQLite writer: being seen can wait for the next minute
+        current_app.logger.warning("could not record that session %s was seen", row.id)
+        return
+    set_committed_value(row, "last_seen_at", now)
+    set_committed_value(row, "ip", ip)
+
+
+def list_live_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that still sign someone in, most recently seen first."""
+    now = utcnow()
+    rows = db.session.scalars(db.select(UserSession)
+                              .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                              .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    return [row for row in rows if row.is_live(now, *_session_limits())]
+
+
+def get_session_or_404(user: User, session_id: int) -> UserSession:
+    """One of `user`'s own sessions; another person's (or an unknown id) is 404."""
+    row = db.session.get(UserSession, session_id)
+    if row is None or not row.can_end(user):
+        abort(404)
+    return row
+
+
+def get_registration_request(token: str) -> RegistrationRequest | None:
+    """The pending registration a mailed link is for, or None if unknown, finished or expired."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(db.select(RegistrationRequest)
+                            .where(RegistrationRequest.token_hash == UserSession.hash_token(token)))
+    max_age = timedelta(seconds=current_app.config["REGISTRATION_MAX_AGE"])
+    return row if row is not None and row.is_live(utcnow(), max_age) else None
 
 
 def site_is_set_up() -> bool:

@@ -2,27 +2,45 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_timezone, gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import bp
-from lms.accounts.forms import (ChangePasswordForm, ForgotPasswordForm, LanguageForm, LoginForm,
-                                ProfileForm, RegisterForm, ResetPasswordForm, SetupForm)
+from lms.accounts import limits
+from lms.accounts.forms import (ChangePasswordForm, ConfirmRegistrationForm, ForgotPasswordForm, LanguageForm,
+                                LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, SetupForm)
 from lms.accounts.models import User
 from lms.accounts import operations as ops
-from lms.accounts.queries import site_is_set_up
+from lms.accounts.queries import (get_registration_request, get_session_or_404, list_live_sessions,
+                                  site_is_set_up)
+from lms.circles.queries import visible_avatar_key
 from lms.core.images import ImageRejected, image_response
-from lms.core.urls import redirect_next, safe_next
+from lms.core.urls import is_local_path, redirect_next, safe_next
 from lms.extensions import db, limiter
-
-
-def _login_key() -> str:
-    """Rate-limit key per account being tried, so a botnet cannot spread guesses over IPs."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 def _failed(response) -> bool:
     return response.status_code >= 400
+
+
+def _sign_in(user: User, *, remember: bool = False) -> None:
+    """Start a server-side session for `user`, commit, and put only its token in the cookies.
+    The Flask session starts afresh (no fixation); the language chosen before signing in stays."""
+    ops.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr, remember=remember)
+    db.session.commit()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user, remember=remember)
+
+
+def _sign_out() -> None:
+    logout_user()
+    session.clear()
+    # session.clear() also dropped logout_user's note to delete the "keep me signed in" cookie;
+    # without it the browser would keep sending a (now void) cookie.
+    session["_remember"] = "clear"
 
 
 @bp.before_app_request
@@ -50,38 +68,72 @@ def setup():
         except ops.AccountError as error:
             flash(str(error), "error")
             return redirect(url_for("accounts.login"))
-        db.session.commit()
+        _sign_in(user)
         current_app.extensions["lms_set_up"] = True
-        login_user(user)
         flash(_("Welcome! You are the administrator of this site."), "success")
         return redirect(url_for("circles.index"))
     return render_template("accounts/setup.html", form=form), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"], deduct_when=lambda r: r.status_code != 422)
+@limiter.limit(limits.REGISTER_PER_ADDRESS, methods=["POST"], key_func=limits.email_key)
+@limiter.limit(limits.REGISTER_PER_IP, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect_next(request.args.get("next"))
     form = RegisterForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        try:
-            user = ops.register_user(form.email.data, form.password.data, form.name.data,
-                                     timezone=form.timezone.data, locale=session.get("locale"))
-        except ops.AccountError as error:
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Your account is ready."), "success")
-            return redirect_next(form.next.data)
+        # The same answer whether or not the address has an account (no enumeration): the mail says which.
+        ops.request_registration(form.email.data, form.password.data, form.name.data,
+                                 timezone=form.timezone.data, locale=session.get("locale"),
+                                 next_path=form.next.data)
+        db.session.commit()
+        session["registered_email"] = ops.normalize_email(form.email.data)
+        return redirect(url_for("accounts.registration_sent"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/register.html", form=form), status
 
 
+@bp.route("/register/sent")
+def registration_sent():
+    email = session.get("registered_email")
+    if not email:
+        return redirect(url_for("accounts.register"))
+    hours = current_app.config["REGISTRATION_MAX_AGE"] // 3600
+    return render_template("accounts/registration_sent.html", email=email, hours=hours)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(limits.CONFIRM_PER_LINK, methods=["POST"], key_func=limits.token_key, deduct_when=_failed)
+@limiter.limit(limits.SIGN_IN_FAILURES_PER_IP, methods=["POST"], deduct_when=_failed)
+def confirm_registration(token: str):
+    # GET only shows a form: mail scanners open links, and must not create accounts.
+    pending = get_registration_request(token)
+    if pending is None:
+        flash(_("This link has expired or was already used. Register again, or sign in if you finished."), "error")
+        return redirect(url_for("accounts.register"))
+    form = ConfirmRegistrationForm()
+    if form.validate_on_submit():
+        next_path = pending.next_path
+        try:
+            user = ops.confirm_registration(pending, form.password.data)
+        except ops.AccountExists as error:
+            db.session.commit()
+            flash(str(error), "info")
+            return redirect(url_for("accounts.login", next=next_path if is_local_path(next_path) else None))
+        except ops.AccountError as error:
+            form.password.errors.append(str(error))
+            return render_template("accounts/confirm_registration.html", form=form, pending=pending), 401
+        _sign_in(user)
+        flash(_("Your account is ready."), "success")
+        return redirect_next(next_path)
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/confirm_registration.html", form=form, pending=pending), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute;60 per hour", methods=["POST"], deduct_when=_failed)
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key, deduct_when=_failed)
+@limiter.limit(limits.SIGN_IN_FAILURES_PER_ACCOUNT, methods=["POST"], key_func=limits.email_key, deduct_when=_failed)
+@limiter.limit(limits.SIGN_IN_FAILURES_PER_IP, methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect_next(request.args.get("next"))
@@ -89,12 +141,7 @@ def login():
     if form.validate_on_submit():
         user = ops.authenticate(form.email.data, form.password.data)
         if user is not None:
-            db.session.commit()
-            locale = session.get("locale")  # the language chosen before signing in stays
-            session.clear()  # a fresh session on sign-in (no fixation)
-            if locale:
-                session["locale"] = locale
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             current_app.logger.info("sign-in ok user=%s ip=%s", user.id, request.remote_addr)
             return redirect_next(form.next.data)
         current_app.logger.warning("sign-in failed ip=%s", request.remote_addr)
@@ -106,17 +153,17 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
-    # session.clear() also dropped logout_user's note to delete the "keep me signed in" cookie;
-    # without it that cookie would sign the person straight back in.
-    session["_remember"] = "clear"
+    if current_user.is_authenticated:
+        ops.end_session(current_user.current_session)
+        db.session.commit()
+    _sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", methods=["POST"])
+@limiter.limit(limits.FORGOT_PER_ADDRESS, methods=["POST"], key_func=limits.email_key)
+@limiter.limit(limits.FORGOT_PER_IP, methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -140,8 +187,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         ops.set_password(user, form.password.data)
         db.session.commit()
+        _sign_out()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
-        logout_user()
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form, user=user), \
         (422 if form.is_submitted() else 200)
@@ -170,25 +217,54 @@ def profile():
 
 @bp.route("/profile/password", methods=["POST"])
 @login_required
-@limiter.limit("10 per 15 minutes")
+@limiter.limit(limits.PASSWORD_CHANGE)
 def change_password():
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")
     password_form.account = current_user
     if password_form.validate_on_submit():
         try:
-            ops.change_password(current_user, password_form.current.data, password_form.password.data)
+            ops.change_password(current_user, password_form.current.data, password_form.password.data,
+                                except_session=current_user.current_session)
         except ops.AccountError as error:
             password_form.current.errors.append(str(error))
         else:
             db.session.commit()
-            # stay signed in here (other sessions are now void); the real object, not the proxy,
-            # which would otherwise resolve to itself for the rest of the request
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 422
+
+
+@bp.route("/profile/sessions")
+@login_required
+def sessions():
+    rows = list_live_sessions(current_user)
+    return render_template("accounts/sessions.html", rows=rows, this=current_user.current_session,
+                           zone=str(get_timezone()))
+
+
+@bp.route("/profile/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    row = get_session_or_404(current_user, session_id)
+    ops.end_session(row)
+    db.session.commit()
+    if row.id == current_user.current_session.id:
+        _sign_out()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("accounts.login"))
+    flash(_("That device is signed out."), "success")
+    return redirect(url_for("accounts.sessions"))
+
+
+@bp.route("/profile/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    count = ops.end_sessions(current_user, except_session=current_user.current_session)
+    db.session.commit()
+    flash(ngettext("%(num)d other device is signed out.", "%(num)d other devices are signed out.", count),
+          "success")
+    return redirect(url_for("accounts.sessions"))
 
 
 @bp.route("/language", methods=["POST"])
@@ -205,7 +281,9 @@ def set_language():
 @bp.route("/users/<int:user_id>/avatar")
 @login_required
 def avatar(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None or not user.avatar_key:
+    """A person's avatar: for them, people who share a circle or an organization with them, and site
+    admins (lms.circles.queries.visible_avatar_key); 404 for everyone else."""
+    key = visible_avatar_key(current_user, user_id)
+    if key is None:
         abort(404)
-    return image_response(user.avatar_key)
+    return image_response(key)

@@ -1,8 +1,12 @@
 """Error pages: HTML for browsers, JSON for API and XHR callers."""
 from __future__ import annotations
 
+import math
+import time
+
 from flask import abort, jsonify, make_response, render_template, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +38,17 @@ def register_error_handlers(app) -> None:
         message = _("Your form expired or was sent from another page. Reload the page and submit again; nothing was lost.")
         return _render(400, message)
 
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        from lms.extensions import limiter
+
+        current = limiter.current_limit
+        # reset_at is rounded up a second past the window's end by Flask-Limiter
+        seconds = max(1, math.ceil(current.reset_at - 1 - time.time())) if current is not None else 60
+        response = _render(429, wait_message(seconds), retry_after=seconds)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = error.description if getattr(error, "lms_message", False) else _message(error.code or 500)
@@ -53,9 +68,22 @@ def register_error_handlers(app) -> None:
         return _render(500, _message(500))
 
 
-def _render(code: int, message: str):
+def wait_message(seconds: int) -> str:
+    """"Too many attempts. Try again in 4 minutes.": the wait in words, rounded up to seconds under a
+    minute, minutes under two hours, hours beyond."""
+    if seconds < 60:
+        return ngettext("Too many attempts. Try again in %(num)d second.",
+                        "Too many attempts. Try again in %(num)d seconds.", seconds)
+    if seconds < 2 * 3600:
+        return ngettext("Too many attempts. Try again in %(num)d minute.",
+                        "Too many attempts. Try again in %(num)d minutes.", math.ceil(seconds / 60))
+    return ngettext("Too many attempts. Try again in %(num)d hour.",
+                    "Too many attempts. Try again in %(num)d hours.", math.ceil(seconds / 3600))
+
+
+def _render(code: int, message: str, **extra):
     if wants_json():
-        response = jsonify(error={"code": code, "message": message})
+        response = jsonify(error={"code": code, "message": message, **extra})
     else:
         response = make_response(render_template("errors/error.html", code=code, message=message))
     response.status_code = code

@@ -7,6 +7,7 @@ from lms.accounts import operations as account_ops
 from lms.accounts.models import User
 from lms.extensions import db
 from tests.fixtures.app import page_text
+from tests.accounts.helpers import register, session_user_id
 from tests.fixtures.factories import PASSWORD
 
 GOOD_PASSWORD = "purple elephants dance"
@@ -23,10 +24,7 @@ def _register(client, **overrides):
     return client.post("/register", data=data)
 
 
-def _session_user_id(client) -> int | None:
-    with client.session_transaction() as session:
-        raw = session.get("_user_id")
-    return int(raw.split(":")[0]) if raw else None
+_session_user_id = session_user_id
 
 
 # -- first run -------------------------------------------------------------------------------
@@ -78,27 +76,98 @@ def test_setup_cannot_run_twice(client, app):
 
 # -- registration ----------------------------------------------------------------------------
 
-def test_register_creates_the_account_and_signs_in(client, make):
-    """Does registering create the account and sign the person in?"""
+def test_register_creates_the_account_and_signs_in(client, make, mailbox):
+    """Does registering create the account once the mailed link is opened, and sign the person in?"""
     make.user()  # the site is set up
     response = _register(client, email=" Ann@Example.org ")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/register/sent"
+    assert "We sent a message to ann@example.org." in page_text(client.get("/register/sent"))
+    assert db.session.scalar(db.select(User).where(User.email == "ann@example.org")) is None  # not yet
+    assert _session_user_id(client) is None
+    response = register_confirm(client, mailbox)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
     user = db.session.scalar(db.select(User).where(User.email == "ann@example.org"))
     assert user is not None and user.name == "Ann Lee" and not user.is_admin
     assert _session_user_id(client) == user.id
     assert "Ann Lee" in page_text(client.get("/"))
 
 
+def register_confirm(client, mailbox, password=GOOD_PASSWORD, email="ann@example.org"):
+    from tests.accounts.helpers import confirmation_path
+
+    return client.post(confirmation_path(mailbox, email), data={"password": password})
+
+
 @pytest.mark.parametrize("typed", ["ann@example.org", "ANN@example.ORG", "  Ann@Example.org  "])
-def test_register_refuses_a_taken_email(client, make, typed):
-    """Is an email that is already registered (in any case, with spaces) refused clearly, creating nothing?"""
+def test_register_with_a_taken_email_answers_as_for_a_new_one(client, app, make, mailbox, typed):
+    """Does registering an address that has an account (in any case, with spaces) answer exactly as
+    for a new address, create nothing, and instead mail the owner how to sign in or reset?"""
     make.user(email="ann@example.org")
     before = len(_users())
-    response = _register(client, email=typed)
-    assert response.status_code == 422
-    assert "An account with this email already exists." in page_text(response)
+    taken = _register(client, email=typed)
+    fresh_client = app.test_client()
+    new = _register(fresh_client, email="someone.new@example.org")
+    assert taken.status_code == new.status_code == 302
+    assert taken.headers["Location"] == new.headers["Location"] == "/register/sent"
+    taken_page = page_text(client.get("/register/sent")).replace("ann@example.org", "X")
+    assert taken_page == page_text(fresh_client.get("/register/sent")).replace("someone.new@example.org", "X")
     assert len(_users()) == before
     assert _session_user_id(client) is None
+    [notice] = mailbox.to("ann@example.org")
+    body = notice.get_payload(decode=True).decode()
+    assert notice["Subject"] == "Someone tried to register with your address"
+    assert "http://localhost/login" in body and "http://localhost/password/forgot" in body
+    assert "/register/confirm/" not in body
+
+
+def test_confirmation_needs_the_registration_password(client, app, make, mailbox):
+    """Can someone who registered another person's address have that person open the account with the
+    intruder's password? (The link alone is not enough: it asks for the password chosen.)"""
+    make.user()
+    _register(client, email="victim@example.org", password="intruders own secret",
+              confirm="intruders own secret")
+    victim = app.test_client()
+    from tests.accounts.helpers import confirmation_path
+
+    path = confirmation_path(mailbox, "victim@example.org")
+    page = victim.get(path)  # a mail scanner or the person opening it creates nothing
+    assert page.status_code == 200 and "victim@example.org" in page_text(page)
+    assert db.session.scalar(db.select(User).where(User.email == "victim@example.org")) is None
+    wrong = victim.post(path, data={"password": GOOD_PASSWORD})
+    assert wrong.status_code == 401
+    assert "This is not the password you chose when you registered." in page_text(wrong)
+    assert db.session.scalar(db.select(User).where(User.email == "victim@example.org")) is None
+
+
+def test_confirmation_link_works_once(client, make, mailbox):
+    """Once the account exists, does the same link lead back to registration with a message?"""
+    make.user()
+    _register(client)
+    from tests.accounts.helpers import confirmation_path
+
+    path = confirmation_path(mailbox, "ann@example.org")
+    assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 302
+    again = app_client = client.application.test_client()
+    response = app_client.get(path)
+    assert response.status_code == 302 and response.headers["Location"] == "/register"
+    assert "This link has expired or was already used." in page_text(again.get("/register"))
+
+
+def test_second_registration_of_the_same_address_goes_to_sign_in(client, app, make, mailbox):
+    """Two registrations of one new address: after the first is finished, does the second link say
+    the account exists (and create no second one)?"""
+    make.user()
+    _register(client)
+    other = app.test_client()
+    _register(other)
+    first, second = [m.get_payload(decode=True).decode() for m in mailbox.to("ann@example.org")]
+    import re
+
+    paths = [re.search(r"(/register/confirm/\S+)", body).group(1) for body in (first, second)]
+    assert client.post(paths[0], data={"password": GOOD_PASSWORD}).status_code == 302
+    response = other.get(paths[1])
+    assert response.status_code == 302 and response.headers["Location"] == "/register"
+    assert len(db.session.scalars(db.select(User).where(User.email == "ann@example.org")).all()) == 1
 
 
 @pytest.mark.parametrize("password, email, message", [
@@ -133,10 +202,11 @@ def test_register_refuses_mismatched_confirmation(client, make):
     ("/\\evil.example", "/"),
     ("javascript:alert(1)", "/"),
 ])
-def test_register_follows_next_only_to_local_paths(client, make, target, expected):
-    """Does registration go back to a page of this site, and never to another site (open redirect)?"""
+def test_register_follows_next_only_to_local_paths(client, make, mailbox, target, expected):
+    """Does registration, once confirmed, go back to a page of this site, and never to another site
+    (open redirect)?"""
     make.user()
-    response = _register(client, next=target)
+    response = register(client, mailbox, password=GOOD_PASSWORD, next=target)
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
@@ -149,20 +219,20 @@ def test_register_carries_next_from_the_query_string(client, make):
     assert 'value="/i/sometoken"' in page.get_data(as_text=True)
 
 
-def test_register_ignores_a_forged_timezone(client, make):
+def test_register_ignores_a_forged_timezone(client, make, mailbox):
     """Does a made-up timezone in the hidden field leave the account usable (no broken pages)?"""
     make.user()
-    response = _register(client, timezone="Mars/Olympus_Mons")
+    response = register(client, mailbox, password=GOOD_PASSWORD, timezone="Mars/Olympus_Mons")
     assert response.status_code == 302
     user = db.session.scalar(db.select(User).where(User.email == "ann@example.org"))
     assert user.timezone is None
     assert client.get("/").status_code == 200
 
 
-def test_register_keeps_a_real_timezone(client, make):
+def test_register_keeps_a_real_timezone(client, make, mailbox):
     """Is the browser's timezone from the hidden field kept on the account?"""
     make.user()
-    _register(client, timezone="Asia/Shanghai")
+    register(client, mailbox, password=GOOD_PASSWORD, timezone="Asia/Shanghai")
     user = db.session.scalar(db.select(User).where(User.email == "ann@example.org"))
     assert user.timezone == "Asia/Shanghai"
 

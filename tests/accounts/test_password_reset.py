@@ -146,7 +146,10 @@ def test_reset_signs_out_other_sessions(client, make, mailbox, app):
     client.post(reset_path(mailbox), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     response = laptop.get("/profile")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert db.session.get(User, user.id).session_version == 2
+    from lms.accounts.models import UserSession
+
+    rows = db.session.scalars(db.select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert rows and all(row.ended_at is not None for row in rows)
 
 
 def test_reset_refuses_the_accounts_own_email_as_password(client, make, mailbox):
@@ -157,3 +160,49 @@ def test_reset_refuses_the_accounts_own_email_as_password(client, make, mailbox)
     response = client.post(reset_path(mailbox), data={"password": weak, "confirm": weak})
     assert response.status_code == 422
     assert "Do not use your name or email address in your password." in page_text(response)
+
+
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+
+
+@pytest.mark.parametrize("server_name, scheme, expected", [
+    ("circles.example.org", "https", "https://circles.example.org/"),
+    (None, None, "http://127.0.0.1:5000/"),  # nothing configured, outside production
+])
+def test_mailed_links_never_come_from_the_request_host(client, make, mailbox, monkeypatch, app,
+                                                       server_name, scheme, expected):
+    """The issue's case: with a forged Host (and X-Forwarded-Host) header, do the reset mail, the
+    registration mail and the "someone tried to register" mail still link to the configured host,
+    never to the forged one?"""
+    monkeypatch.setitem(app.config, "SERVER_NAME", server_name)
+    monkeypatch.setitem(app.config, "PREFERRED_URL_SCHEME", scheme)
+    # the test client keeps cookies per host, so the CSRF cookie of "localhost" is not sent to the forged one
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    make.user(email="bob@example.org")
+    assert client.post("/password/forgot", data={"email": "bob@example.org"}, headers=FORGED).status_code == 302
+    for email in ("bob@example.org", "new@example.org"):
+        response = client.post("/register", headers=FORGED, data={
+            "name": "Someone", "email": email, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert response.status_code == 302
+    bodies = [m.get_payload(decode=True).decode() for m in mailbox.messages()]
+    assert len(bodies) == 3
+    links = [link for body in bodies for link in re.findall(r"https?://\S+", body)]
+    assert len(links) == 4  # reset; confirm; sign in and reset in the notice
+    assert all(link.startswith(expected) for link in links), links
+    assert not any("evil.example" in body for body in bodies)
+
+
+def test_production_refuses_to_start_without_a_public_host(tmp_path, monkeypatch):
+    """Does a production configuration without LMS_SERVER_NAME refuse to start (instead of building
+    links in mail from whatever Host a request carries)?"""
+    from lms import create_app
+    from lms.config import ProductionConfig
+
+    class Config(ProductionConfig):
+        INSTANCE_PATH = str(tmp_path)
+        SECRET_KEY = "x" * 40
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.db'}"
+
+    monkeypatch.delenv("LMS_SERVER_NAME", raising=False)
+    with pytest.raises(RuntimeError, match="LMS_SERVER_NAME must be set in production"):
+        create_app(Config)

@@ -3,6 +3,7 @@ import contextvars
 
 from lms.core.realtime import emit_to_user
 from lms.extensions import db, socketio
+from tests.fixtures.factories import sign_in
 
 
 def _socket(app, client):
@@ -21,8 +22,7 @@ def test_push_reaches_only_its_user_after_commit(app, make):
     alice, bob = make.user("Alice"), make.user("Bob")
     alice_client, bob_client = app.test_client(), app.test_client()
     for c, u in ((alice_client, alice), (bob_client, bob)):
-        with c.session_transaction() as s:
-            s["_user_id"] = u.get_id()
+        sign_in(c, u)
     alice_sock, bob_sock = _socket(app, alice_client), _socket(app, bob_client)
     assert alice_sock.is_connected() and bob_sock.is_connected()
 
@@ -38,8 +38,7 @@ def test_rolled_back_push_is_never_sent(app, make):
     """Is a push queued in a transaction that rolls back dropped?"""
     alice = make.user()
     c = app.test_client()
-    with c.session_transaction() as s:
-        s["_user_id"] = alice.get_id()
+    sign_in(c, alice)
     sock = _socket(app, c)
     emit_to_user(alice.id, "media_state", {"state": "ready"})
     db.session.rollback()
