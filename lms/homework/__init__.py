@@ -2,3 +2,12 @@
 from flask import Blueprint
 
 bp = Blueprint("homework", __name__)
+
+
+@bp.record_once
+def _register_media_subject(state) -> None:
+    """Media shown for a submission is served while its viewer may see that submission."""
+    from lms.homework.queries import can_fetch_submission_media
+    from lms.uploads.access import register_subject
+
+    register_subject(state.app, "submission", can_fetch_submission_media)

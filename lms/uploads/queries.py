@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import posixpath
 
-from flask import abort, current_app
+from flask import abort
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.accounts.models import User
 from lms.core.urls import path_for
 from lms.extensions import db
+from lms.uploads import access
+from lms.uploads.access import OWN, Rendition, Subject
 from lms.uploads.messages import error_message
 from lms.uploads.models import Media, MediaKind, MediaState, Upload
-
-_URL_SALT = "media-url"
-
-#: What a signed media URL may name, and how each is served.
-SERVED_NAMES = ("video.mp4", "poster.jpg", "download")
 
 
 def get_upload_or_404(token: str, user: User) -> Upload:
@@ -54,59 +50,53 @@ def library(user: User, *, limit: int = 50) -> list[Media]:
 
 # -- signed URLs ---------------------------------------------------------------------------------
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_URL_SALT)
+def media_urls(media: Media | None, subject: Subject | tuple = OWN, user: User | None = None) -> dict[str, str]:
+    """URLs of what exists of `media`, signed for `user` (default: the current user) and for
+    `subject`, the thing the page shows it for (("submission", 42); default: the owner's own pages).
 
-
-def media_token(media: Media, user_id: int) -> str:
-    return _serializer().dumps([media.id, user_id])
-
-
-def read_media_token(token: str, user_id: int | None) -> int | None:
-    """The media id a URL token names, if it is genuine, fresh and was issued to `user_id`."""
-    try:
-        media_id, issued_to = _serializer().loads(token, max_age=current_app.config["MEDIA_URL_MAX_AGE"])
-    except (BadSignature, ValueError, TypeError):
-        return None
-    return media_id if issued_to == user_id else None
-
-
-def media_urls(media: Media | None, user: User | None = None) -> dict[str, str]:
-    """Signed URLs of what exists of `media` for `user` (default: the current user): mp4, poster,
-    hls, download. Call only after checking that the user may see what the media belongs to."""
+    Keys: "state" always; "mp4", "poster", "hls" when made; "download": an attachment's file, or a
+    video's original only when the subject's checker allows the viewer the original (its owner and
+    staff: it keeps the phone's location and device name). Call after checking that the viewer may
+    see `subject`; serving asks the subject's checker again on every request.
+    """
     if media is None:
         return {}
-    user_id = (user or current_user).id
-    token = media_token(media, user_id)
+    subject = Subject(*subject)
+    viewer = user or current_user
 
-    def url(name: str) -> str:
-        return path_for("uploads.serve", token=token, name=name)
+    def url(rendition: Rendition) -> str:
+        return path_for("uploads.serve", token=access.sign(viewer.id, media, rendition, subject),
+                        name=access.URL_NAMES[rendition])
 
-    urls = {}
+    urls = {"state": url(Rendition.state)}
     if media.kind == MediaKind.file:
         if media.state == MediaState.ready:
-            urls["download"] = url("download")
+            urls["download"] = url(Rendition.file)
         return urls
     if media.mp4_key:
-        urls["mp4"] = url("video.mp4")
+        urls["mp4"] = url(Rendition.mp4)
     if media.poster_key:
-        urls["poster"] = url("poster.jpg")
+        urls["poster"] = url(Rendition.poster)
     if media.hls_prefix:
-        urls["hls"] = url("hls/index.m3u8")
-    if media.original_key and media.state not in (MediaState.uploading,):
-        urls["download"] = url("download")
+        urls["hls"] = url(Rendition.hls)
+    if (media.original_key and media.state != MediaState.uploading
+            and access.may_fetch(viewer, media, Rendition.original, subject)):
+        urls["download"] = url(Rendition.original)
     return urls
 
 
-def media_state_url(media: Media, user: User | None = None) -> str:
+def media_state_url(media: Media, subject: Subject | tuple = OWN, user: User | None = None) -> str:
     """A signed URL where `user` (default: the current user) can poll the item's state: for
     viewers who are not its owner (a teacher grading a video still being processed), who get no
-    pushes. Call only after checking that they may see what the media belongs to."""
-    return path_for("uploads.serve", token=media_token(media, (user or current_user).id), name="state")
+    pushes. Same rules as `media_urls`, whose "state" key it is."""
+    subject = Subject(*subject)
+    return path_for("uploads.serve", token=access.sign((user or current_user).id, media, Rendition.state, subject),
+                    name=access.URL_NAMES[Rendition.state])
 
 
-def media_state_json(media: Media, user: User | None = None) -> dict:
-    """What the uploader's page shows: state, progress, the reason of a failure, and URLs when ready."""
+def media_state_json(media: Media, user: User | None = None, subject: Subject | tuple = OWN) -> dict:
+    """What the uploader's page (or a viewer polling a state URL) shows: state, progress, the
+    reason of a failure, and, when ready, URLs signed for `user` and `subject` (see `media_urls`)."""
     data = {
         "id": media.id,
         "kind": media.kind.value,
@@ -121,7 +111,7 @@ def media_state_json(media: Media, user: User | None = None) -> dict:
         "received_at": media.received_at.isoformat() if media.received_at else None,
     }
     owner = user or (media.owner if not _has_user() else current_user)
-    data["urls"] = media_urls(media, owner) if media.state == MediaState.ready else {}
+    data["urls"] = media_urls(media, subject, owner) if media.state == MediaState.ready else {}
     return data
 
 

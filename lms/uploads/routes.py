@@ -26,8 +26,9 @@ from lms.core.errors import abort_with, wants_json
 from lms.extensions import db, limiter
 from lms.storage import get_storage
 from lms.storage.base import content_disposition
-from lms.uploads import bp
+from lms.uploads import access, bp
 from lms.uploads import operations as ops
+from lms.uploads.access import Rendition
 from lms.uploads.models import Media, MediaKind, MediaState, UploadMode
 from lms.uploads.queries import (
     get_own_media_or_404,
@@ -36,7 +37,6 @@ from lms.uploads.queries import (
     media_state_json,
     media_state_url,
     media_urls,
-    read_media_token,
 )
 
 #: The server accepts PATCH bodies up to this many times the chunk size it asks for.
@@ -58,7 +58,7 @@ def _error(error: ops.UploadError):
 @bp.get("/media/")
 @login_required
 def library():
-    items = [(m, media_urls(m) if m.is_ready else {}, media_state_json(m)) for m in own_library(current_user)]
+    items = [(m, media_urls(m), media_state_json(m)) for m in own_library(current_user)]
     return render_template("uploads/library.html", items=items,
                            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                            max_seconds=current_app.config["MAX_VIDEO_SECONDS"])
@@ -209,73 +209,89 @@ def retry(media_id: int):
 @bp.get("/m/<token>/<path:name>")
 @login_required
 def serve(token: str, name: str):
-    """A file of a media item, by a signed URL issued to the current user by a page that checked
-    their right to see it. Local storage is streamed with range requests; S3 redirects to a
-    presigned URL (an HLS playlist is rewritten so each segment is presigned too)."""
-    media_id = read_media_token(token, current_user.id)
-    media = db.session.get(Media, media_id) if media_id else None
-    if media is None:
+    """A file of a media item, by a URL signed for the current user and for what a page showed it
+    for (see lms/uploads/access.py). The subject's checker is asked again here on every request, so
+    the URL stops working the moment the viewer may no longer see the subject; failing that, the
+    answer is 404, as for a stranger.
+
+    Local storage is streamed with range requests. S3 redirects to a presigned URL that lives
+    MEDIA_PRESIGN_SECONDS, issued after the check. HLS playlists are passed through, so their
+    relative segment names come back here too: each segment request costs a token check and a few
+    indexed reads (the viewer's membership, the subject), small beside the segment itself (seconds
+    of video), and a viewer who loses access stops at the next segment.
+    """
+    grant = access.read(token, current_user.id)
+    media = db.session.get(Media, grant.media_id) if grant else None
+    if media is None or not access.may_fetch(current_user, media, grant.rendition, grant.subject):
         abort(404)
-    if name == "state":
-        return jsonify(media_state_json(media))
-    key, mimetype, download_name = _served_key(media, name)
+    if grant.rendition == Rendition.state:
+        if name != "state":
+            abort(404)
+        return jsonify(media_state_json(media, current_user, grant.subject))
+    key, mimetype, download_name = _served_key(media, grant.rendition, name)
     if key is None:
         abort(404)
     storage = get_storage()
-    if media.hls_prefix and name.endswith(".m3u8") and storage.supports_multipart:
-        return _presigned_playlist(media, key)
-    url = storage.presigned_get_url(key, current_app.config["MEDIA_URL_MAX_AGE"], filename=download_name,
+    if mimetype == HLS_PLAYLIST and storage.supports_multipart:
+        return _playlist_from_bucket(key)
+    url = storage.presigned_get_url(key, current_app.config["MEDIA_PRESIGN_SECONDS"], filename=download_name,
                                     content_type=mimetype)
     if url:
-        return redirect(url, 302)
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "no-store"  # the next request must pass the check again
+        return response
     try:
         path = storage.path(key)
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=3600)
+        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=0)
     except (FileNotFoundError, ValueError):
         abort(404)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Kept by the browser only (range requests of one playback), and revalidated, which re-checks.
+    response.headers["Cache-Control"] = "private, no-cache"
     if download_name:
         response.headers["Content-Disposition"] = content_disposition(download_name)
     return response
 
 
-def _served_key(media: Media, name: str) -> tuple[str | None, str | None, str | None]:
-    """(storage key, content type, download name) for a name in a signed URL; our types, never the upload's."""
-    if name == "download":
-        if media.state == MediaState.uploading:
-            return None, None, None
+HLS_PLAYLIST = "application/vnd.apple.mpegurl"
+
+
+def _served_key(media: Media, rendition: Rendition, name: str) -> tuple[str | None, str | None, str | None]:
+    """(storage key, content type, download name) for the rendition a grant names and the name in
+    its URL, which must agree; our content types, never the upload's."""
+    nothing = None, None, None
+    if rendition in (Rendition.original, Rendition.file):
+        if name != "download" or (rendition == Rendition.file) != (media.kind == MediaKind.file):
+            return nothing
+        if media.state == MediaState.uploading or (rendition == Rendition.file and not media.is_ready):
+            return nothing
         return media.original_key, "application/octet-stream", media.filename or "download"
     if media.state != MediaState.ready or media.kind != MediaKind.video:
-        return None, None, None
-    if name == "video.mp4":
+        return nothing
+    if rendition == Rendition.mp4 and name == "video.mp4":
         return media.mp4_key, "video/mp4", None
-    if name == "poster.jpg":
+    if rendition == Rendition.poster and name == "poster.jpg":
         return media.poster_key, "image/jpeg", None
-    if media.hls_prefix and name.startswith("hls/"):
+    if rendition == Rendition.hls and media.hls_prefix and name.startswith("hls/"):
         leaf = name[4:]
         if "/" in leaf or leaf.startswith("."):
-            return None, None, None
+            return nothing
         if leaf.endswith(".m3u8"):
-            return f"{media.hls_prefix}/{leaf}", "application/vnd.apple.mpegurl", None
+            return f"{media.hls_prefix}/{leaf}", HLS_PLAYLIST, None
         if leaf.endswith(".ts"):
             return f"{media.hls_prefix}/{leaf}", "video/mp2t", None
-    return None, None, None
+    return nothing
 
 
-def _presigned_playlist(media: Media, key: str):
-    storage = get_storage()
-    expires = current_app.config["MEDIA_URL_MAX_AGE"]
+def _playlist_from_bucket(key: str):
+    """An HLS playlist read from the bucket and sent as is: its segment names are relative, so the
+    player asks this view for each one (checked, then redirected to a short-lived presigned URL)."""
     try:
-        text = b"".join(storage.iter_range(key)).decode("utf-8")
+        text = b"".join(get_storage().iter_range(key))
     except FileNotFoundError:
         abort(404)
-    lines = []
-    for line in text.splitlines():
-        if line and not line.startswith("#") and "/" not in line:
-            line = storage.presigned_get_url(f"{media.hls_prefix}/{line}", expires)
-        lines.append(line)
-    response = make_response("\n".join(lines) + "\n")
-    response.mimetype = "application/vnd.apple.mpegurl"
+    response = make_response(text)
+    response.mimetype = HLS_PLAYLIST
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -62,7 +62,7 @@ def test_valid_clip_ends_ready_with_a_web_mp4_and_a_poster(app, owner, clips, tm
 
     state = client.get(f"/media/{media.id}/state").get_json()
     assert state["state"] == "ready" and state["error"] is None
-    assert set(state["urls"]) == {"mp4", "poster", "download"}
+    assert set(state["urls"]) == {"state", "mp4", "poster", "download"}
 
 
 def test_state_changes_are_pushed_to_the_uploaders_page(app, owner, clips):

@@ -90,19 +90,34 @@ def test_hls_playlist_and_segments_for_long_videos(app, make, login, clips, monk
     assert segment.status_code == 200 and segment.mimetype == "video/mp2t" and segment.data[0] == 0x47
 
 
-def test_media_urls_for_a_viewer_are_signed_for_that_viewer(app, make, ready_video):
-    """A teacher's page gets URLs of a student's video signed for the teacher, which work for them."""
+@pytest.fixture
+def shown_to(app, monkeypatch):
+    """A subject kind "lesson" whose checker lets through the viewers in the returned set (as a
+    domain's checker would, from its own rules)."""
+    from lms.uploads.access import _checkers
+
+    allowed: set[int] = set()
+    monkeypatch.setitem(_checkers(app), "lesson", lambda viewer, subject_id, media, rendition: viewer.id in allowed)
+    return allowed
+
+
+def test_media_urls_for_a_viewer_are_signed_for_that_viewer(app, make, ready_video, shown_to):
+    """A teacher's page gets URLs of a student's video signed for the teacher and what the page showed
+    it for; they work for the teacher while the subject's checker says so, and for nobody else."""
     client, owner, media = ready_video
     teacher = make.user()
     teacher_client = app.test_client()
     sign_in(teacher_client, teacher)
+    shown_to.add(teacher.id)
     with app.test_request_context():
-        urls = media_urls(media, teacher)
+        urls = media_urls(media, ("lesson", 1), teacher)
     assert teacher_client.get(urls["mp4"], buffered=True).status_code == 200
     assert client.get(urls["mp4"], buffered=True).status_code == 404
+    shown_to.clear()
+    assert teacher_client.get(urls["mp4"], buffered=True).status_code == 404
 
 
-def test_a_viewer_who_is_not_the_owner_follows_the_state_by_signed_url(app, make, login, clips):
+def test_a_viewer_who_is_not_the_owner_follows_the_state_by_signed_url(app, make, login, clips, shown_to):
     """Can a teacher whose page shows a student's video still being processed poll its state (they
     get no pushes), while the owner's own state URL stays closed to them?"""
     from lms.core.types import utcnow
@@ -115,11 +130,12 @@ def test_a_viewer_who_is_not_the_owner_follows_the_state_by_signed_url(app, make
     db.session.add(media)
     db.session.commit()
     teacher, stranger = make.user(), make.user()
+    shown_to.add(teacher.id)
     teacher_client, stranger_client = app.test_client(), app.test_client()
     sign_in(teacher_client, teacher)
     sign_in(stranger_client, stranger)
     with app.test_request_context():
-        url = media_state_url(media, teacher)
+        url = media_state_url(media, ("lesson", 1), teacher)
     state = teacher_client.get(url).get_json()
     assert (state["state"], state["progress"], state["urls"]) == ("processing", 40, {})
     assert stranger_client.get(url).status_code == 404
