@@ -6,7 +6,7 @@ import io
 import json
 import re
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from lms.orgs.models import Organization
 from lms.orgs.queries import get_org_or_404
 
 PER_PAGE = 50
-CSV_COLUMNS = ("time_utc", "actor_id", "actor", "action", "target_type", "target_id", "target", "circle_id",
+CSV_COLUMNS = ("id", "time_utc", "actor_id", "actor", "action", "target_type", "target_id", "target", "circle_id",
                "circle", "org_id", "ip", "user_agent", "details")
 #: A spreadsheet runs a cell (or the part after a separator it splits on: , ; tab |) that starts with one of these.
 _FORMULA = re.compile(r"(^|[,;\t|\r\n])(\s*)([=+\-@])")
@@ -72,11 +72,25 @@ def _filters() -> tuple[AuditFilterForm, AuditFilter, bool]:
     return form, (form.to_filter(tz) if valid else AuditFilter(tz=tz)), valid
 
 
+def _linker(org: Organization | None, filters: AuditFilter):
+    """`link(**changes)`: this log's URL with the current filter, changed by `changes` (None drops
+    an argument); `link(csv=True)` the CSV download of it."""
+    scope = {"org_id": org.id} if org is not None else {}
+
+    def link(csv: bool = False, **changes) -> str:
+        endpoint = ("audit.org_log" if org is not None else "audit.site_log") + ("_csv" if csv else "")
+        args = {k: v for k, v in {**filters.args(), **changes}.items() if v is not None}
+        return url_for(endpoint, **scope, **args)
+
+    return link
+
+
 def _page(org: Organization | None):
     form, filters, valid = _filters()
     page = q.events_page(filters, request.args.get("page", 1, type=int), PER_PAGE, org)
     return render_template("audit/log.html", form=form, filters=filters, page=page, org=org,
-                           circles=q.circle_names(page.items), detail_lines=detail_lines), (200 if valid else 422)
+                           circles=q.circle_names(page.items), detail_lines=detail_lines,
+                           link=_linker(org, filters), base=_linker(org, AuditFilter())()), (200 if valid else 422)
 
 
 @bp.route("/admin/audit")
@@ -110,22 +124,26 @@ def _csv(org: Organization | None, filename: str) -> Response:
     if not valid:
         return _page(org)
 
+    # The rows are read now, while the request's session is open; only the CSV text is streamed.
+    rows = [[safe_csv_cell(v) for v in (
+        event.id, event.at.isoformat(), event.actor_id, event.actor_label, event.action, event.target_type, event.target_id,
+        event.target_label, event.circle_id, circle_name, event.org_id, event.ip, event.user_agent,
+        json.dumps(event.details, ensure_ascii=False))] for event, circle_name in q.iter_events(filters, org)]
+
     def generate():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")  # so spreadsheets read the file as UTF-8
         writer.writerow(CSV_COLUMNS)
-        for event, circle_name in q.iter_events(filters, org):
-            writer.writerow([safe_csv_cell(v) for v in (
-                event.at.isoformat(), event.actor_id, event.actor_label, event.action, event.target_type,
-                event.target_id, event.target_label, event.circle_id, circle_name,
-                event.org_id, event.ip, event.user_agent, json.dumps(event.details, ensure_ascii=False))])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+        for row in rows:
+            writer.writerow(row)
+            if out.tell() > 64 * 1024:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
         yield out.getvalue()
 
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response = Response(generate(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
