@@ -58,13 +58,17 @@ def _urls(html: str) -> dict[str, str]:
     return found
 
 
-@pytest.fixture
-def work(klass, hw):
-    """A class where "Student" and "Classmate" both handed in a video; the gallery opens after handing in."""
+def _work_of(klass, hw):
     assignment = hw.assignment(klass.circle, due_at=later(days=3), peer_visibility=PeerVisibility.after_submit)
     theirs = hw.submission(assignment, klass.student, media=_ready_video(hw, klass.student, "v1"))
     hw.submission(assignment, klass.classmate, media=_ready_video(hw, klass.classmate, "mine"))
     return assignment, theirs
+
+
+@pytest.fixture
+def work(klass, hw):
+    """A class where "Student" and "Classmate" both handed in a video; the gallery opens after handing in."""
+    return _work_of(klass, hw)
 
 
 def test_a_classmate_gets_the_transcode_but_never_the_original(klass, work, client_as, app):
@@ -213,3 +217,32 @@ def test_a_checker_sees_only_its_own_subjects_media(klass, hw, work, client_as, 
     with app.test_request_context():
         token = access.sign(klass.student.id, other, Rendition.mp4, Subject("submission", submission.id))
     assert client_as(klass.student).get(f"/m/{token}/video.mp4").status_code == 404
+
+
+def test_with_s3_the_check_comes_before_a_short_presigned_redirect(klass, hw, client_as, app, s3_storage,
+                                                                   monkeypatch):
+    """With S3, is each request checked before it is redirected to a presigned URL that lives only
+    MEDIA_PRESIGN_SECONDS, do HLS segments come back through the app, and does a removed classmate get
+    404 instead of a redirect?"""
+    import requests
+
+    monkeypatch.setitem(app.extensions, "lms_storage", s3_storage)
+    monkeypatch.setitem(app.config, "MEDIA_PRESIGN_SECONDS", 90)
+    assignment, submission = _work_of(klass, hw)
+    classmate = client_as(klass.classmate)
+    urls = _urls(classmate.get(_page(submission)).get_data(as_text=True))
+
+    mp4 = classmate.get(urls["mp4"])
+    assert mp4.status_code == 302 and "X-Amz-Expires=90" in mp4.headers["Location"]
+    assert mp4.headers["Cache-Control"] == "no-store"
+    playlist = classmate.get(urls["hls"], buffered=True)
+    assert playlist.status_code == 200 and "\nseg0.ts\n" in playlist.get_data(as_text=True)
+    segment = classmate.get(urls["segment"])
+    assert segment.status_code == 302 and "X-Amz-Expires=90" in segment.headers["Location"]
+    with requests.get(segment.headers["Location"], timeout=30) as response:
+        assert response.content == SEGMENT
+
+    _remove(klass, klass.classmate)
+    db.session.commit()
+    for name in ("mp4", "poster", "hls", "segment"):
+        assert classmate.get(urls[name]).status_code == 404, name

@@ -49,6 +49,21 @@
     var useMp4 = function () {
       if (mp4 && video.getAttribute("src") !== mp4) { video.src = mp4; }
     };
+    // With S3 the app redirects to a presigned URL that lives two minutes; a long video seeked
+    // later fails on it. Load the app's URL again (checked again, presigned afresh) where it was.
+    var lastReload = 0;
+    video.addEventListener("error", function () {
+      if (!mp4 || video.getAttribute("src") !== mp4 || Date.now() - lastReload < 10000) { return; }
+      lastReload = Date.now();
+      var at = video.currentTime;
+      var playing = !video.paused;
+      video.addEventListener("loadedmetadata", function () {
+        if (at) { video.currentTime = at; }
+        if (playing) { video.play().catch(function () {}); }
+      }, { once: true });
+      video.removeAttribute("src");
+      video.src = mp4;
+    });
     if (!hls) { useMp4(); return; }
     if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = hls; return; }
     loadHls().then(function (Hls) {
