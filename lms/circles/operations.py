@@ -57,8 +57,11 @@ def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teach
                   join_policy: JoinPolicy = JoinPolicy.code, org: Organization | None = None,
                   require_real_name: bool = False, require_student_no: bool = False,
                   owner_display_name: str | None = None) -> Circle:
-    """Create a circle with `owner` as its owner member, and a join code."""
-    circle = Circle(name=name.strip(), kind=kind, description=description, join_policy=join_policy, org=org,
+    """Create a circle with `owner` as its owner member, and a join code.
+
+    Raises CircleError for a name that is not single-line text (see lms.core.inputs.clean_line).
+    """
+    circle = Circle(name=_circle_name(name), kind=kind, description=description, join_policy=join_policy, org=org,
                     require_real_name=require_real_name, require_student_no=require_student_no,
                     created_by_id=owner.id, member_count=0, timezone=owner.timezone or None)
     circle.join_code = _unique_code(Circle.join_code, JOIN_CODE_LENGTH)
@@ -71,10 +74,10 @@ def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teach
 def update_circle(circle: Circle, *, name: str, description: str, kind: CircleKind, join_policy: JoinPolicy,
                   require_real_name: bool, require_student_no: bool, timezone: str | None | bool = False) -> None:
     """Change a circle's settings. `timezone`: an IANA name (validated by the form), None for the site's
-    default, False (the default) to keep it."""
+    default, False (the default) to keep it. Raises CircleError for a name that is not single-line text."""
     if timezone is not False:
         circle.timezone = timezone or None
-    circle.name = name.strip()
+    circle.name = _circle_name(name)
     circle.description = description
     circle.kind = kind
     circle.join_policy = join_policy
@@ -82,6 +85,13 @@ def update_circle(circle: Circle, *, name: str, description: str, kind: CircleKi
     circle.require_student_no = require_student_no
     if circle.join_code is None:
         circle.join_code = _unique_code(Circle.join_code, JOIN_CODE_LENGTH)
+
+
+def _circle_name(name: str | None) -> str:
+    try:
+        return clean_line(name, max_length=120)
+    except TextRejected as error:
+        raise CircleError(str(error)) from None
 
 
 def set_cover(circle: Circle, image: BinaryIO | None) -> None:
@@ -436,7 +446,12 @@ def revoke_invite(invite: Invite) -> None:
 
 
 def generate_course_codes(circle: Circle, count: int, *, batch: str, expires_at: datetime | None) -> list[CourseCode]:
-    """Create `count` single-use course codes in one batch."""
+    """Create `count` single-use course codes in one batch. Raises CircleError for a batch name that is
+    not single-line text."""
+    try:
+        batch = clean_line(batch, max_length=40)
+    except TextRejected as error:
+        raise CircleError(str(error)) from None
     codes = []
     taken: set[str] = set()
     while len(codes) < count:

@@ -8,6 +8,7 @@ from wtforms import (BooleanField, FieldList, FloatField, Form, FormField, Hidde
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.grading.operations import MAX_CRITERIA, MAX_LEVELS
+from lms.core.inputs import SingleLine, prepare_line
 
 
 def _strip(value):
@@ -15,14 +16,16 @@ def _strip(value):
 
 
 class LevelForm(Form):
-    title = StringField(_l("Level"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Level"), validators=[Optional(), Length(max=200), SingleLine()], filters=[prepare_line])
     points = FloatField(_l("Points"), validators=[Optional()])  # the range is checked by the operation
-    description = StringField(_l("What it looks like"), validators=[Optional(), Length(max=2000)], filters=[_strip])
+    description = StringField(_l("What it looks like"), validators=[Optional(), Length(max=2000), SingleLine()],
+                              filters=[prepare_line])
 
 
 class CriterionForm(Form):
     id = HiddenField()
-    title = StringField(_l("Criterion"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Criterion"), validators=[Optional(), Length(max=200), SingleLine()],
+                        filters=[prepare_line])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     levels = FieldList(FormField(LevelForm), min_entries=1, max_entries=MAX_LEVELS + 4)
 
@@ -30,7 +33,7 @@ class CriterionForm(Form):
 class RubricForm(FlaskForm):
     """A rubric; blank criterion and level rows are ignored, so the page offers spare ones (no JS needed)."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), SingleLine()], filters=[prepare_line])
     criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=MAX_CRITERIA + 4)
 
     def criteria_data(self) -> list[dict]:
@@ -53,7 +56,8 @@ class RubricForm(FlaskForm):
 
 
 class CategoryForm(FlaskForm):
-    name = StringField(_l("Category"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    name = StringField(_l("Category"), validators=[DataRequired(), Length(max=100), SingleLine()],
+                       filters=[prepare_line])
     weight = FloatField(_l("Weight (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
 
 

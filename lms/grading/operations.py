@@ -8,6 +8,7 @@ from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.circles.models import Circle
+from lms.core.inputs import line_problem, prepare_line
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading import notifications
@@ -36,13 +37,17 @@ def _clean_criteria(criteria: list[dict]) -> list[dict]:
     criterion is worth its best level. Raises GradingError naming what to fix."""
     cleaned, errors = [], {}
     for n, criterion in enumerate(criteria):
-        title = (criterion.get("title") or "").strip()
+        title = prepare_line(criterion.get("title") or "")
         levels = []
         for level in criterion.get("levels") or []:
-            level_title = (level.get("title") or "").strip()
+            level_title = prepare_line(level.get("title") or "")
             points = level.get("points")
             if not level_title and points is None:
                 continue  # a blank row of the form
+            problem = line_problem(level_title) or line_problem(prepare_line(level.get("description") or ""))
+            if problem:
+                errors[f"criteria-{n}"] = problem
+                continue
             if not level_title:
                 errors[f"criteria-{n}"] = str(_l("Give every level a title."))
                 continue
@@ -55,6 +60,8 @@ def _clean_criteria(criteria: list[dict]) -> list[dict]:
             continue
         if f"criteria-{n}" in errors:
             pass  # one message per criterion: the first thing to fix
+        elif line_problem(title):
+            errors[f"criteria-{n}"] = line_problem(title)
         elif not title:
             errors[f"criteria-{n}"] = str(_l("Give this criterion a title."))
         elif not levels:
@@ -75,15 +82,24 @@ def _clean_criteria(criteria: list[dict]) -> list[dict]:
 
 def create_rubric(circle: Circle, user: User, title: str, criteria: list[dict]) -> Rubric:
     """Create a rubric in `circle`. `criteria`: [{"title", "description", "levels": [{"title", "points",
-    "description"}]}]; blank rows are skipped. Raises GradingError when something is missing or out of range."""
-    title = (title or "").strip()
-    if not title:
-        raise GradingError(_l("Give the rubric a title."), {"title": str(_l("Give the rubric a title."))})
+    "description"}]}]; blank rows are skipped. Raises GradingError when something is missing or out of range,
+    or a title is not single-line text (lms.core.inputs)."""
+    title = _rubric_title(title)
     rubric = Rubric(circle=circle, title=title[:200], created_by_id=user.id)
     rubric.criteria = [_new_criterion(n, c) for n, c in enumerate(_clean_criteria(criteria))]
     db.session.add(rubric)
     db.session.flush()
     return rubric
+
+
+def _rubric_title(title: str | None) -> str:
+    title = prepare_line(title or "")
+    if not title:
+        raise GradingError(_l("Give the rubric a title."), {"title": str(_l("Give the rubric a title."))})
+    problem = line_problem(title)
+    if problem:
+        raise GradingError(problem, {"title": problem})
+    return title
 
 
 def _new_criterion(position: int, data: dict) -> Criterion:
@@ -94,9 +110,7 @@ def _new_criterion(position: int, data: dict) -> Criterion:
 def update_rubric(rubric: Rubric, user: User, title: str, criteria: list[dict]) -> None:
     """Change a rubric's title and criteria. A criterion given with its `id` keeps it, so grades that
     scored it still find it; criteria left out are removed. Raises GradingError."""
-    title = (title or "").strip()
-    if not title:
-        raise GradingError(_l("Give the rubric a title."), {"title": str(_l("Give the rubric a title."))})
+    title = _rubric_title(title)
     cleaned = _clean_criteria(criteria)
     existing = {c.id: c for c in rubric.criteria}
     kept = []
@@ -137,9 +151,12 @@ def delete_rubric(rubric: Rubric, user: User) -> None:
 def save_category(circle: Circle, user: User, name: str, weight: float,
                   category: GradeCategory | None = None) -> GradeCategory:
     """Create (or with `category`, change) a weighted grade category. Raises GradingError."""
-    name = (name or "").strip()
+    name = prepare_line(name or "")
     if not name:
         raise GradingError(_l("Give the category a name."), {"name": str(_l("Give the category a name."))})
+    problem = line_problem(name)
+    if problem:
+        raise GradingError(problem, {"name": problem})
     if weight is None or not (0 <= weight <= 100):
         message = str(_l("The weight is a percentage between 0 and 100."))
         raise GradingError(message, {"weight": message})

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.core.inputs import line_problem, prepare_line
 from lms.circles.models import Circle, Membership
 from lms.core.permissions import Forbidden
 from lms.core.types import utcnow
@@ -109,9 +110,12 @@ def delete_assignment(assignment: Assignment, user: User) -> None:
 
 
 def _apply(assignment: Assignment, v: dict) -> None:
-    title = (v["title"] or "").strip()
+    title = prepare_line(v["title"] or "")
     if not title:
         raise HomeworkError(_l("Give the assignment a title."), "title")
+    problem = line_problem(title)  # a line break in a title would reach mail subjects and CSV headers
+    if problem:
+        raise HomeworkError(problem, "title")
     if len(title) > 200:
         raise HomeworkError(_l("The title is too long (200 characters at most)."), "title")
     accepts, policy = Accepts(v["accepts"]), LatePolicy(v["late_policy"])

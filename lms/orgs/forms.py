@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from lms.circles.forms import KIND_LABELS, POLICY_LABELS
 from lms.circles.models import CircleKind, JoinPolicy
+from lms.core.inputs import SingleLine, line_problem, prepare_line
 from lms.orgs.models import OrgRole
 
 #: Most classes one bulk form creates; a school year is a few hundred at most.
@@ -58,13 +59,16 @@ class ClassNames:
             raise ValidationError(_l("At most %(n)d classes at a time. Split the list and send the rest next.",
                                      n=MAX_BULK_CLASSES))
         for name in names:
+            problem = line_problem(name)
+            if problem:
+                raise ValidationError(_l("%(problem)s (%(name)s)", problem=problem, name=name[:40]))
             if len(name) > CLASS_NAME_MAX:
                 raise ValidationError(_l("This name is longer than %(n)d characters: %(name)s",
                                          n=CLASS_NAME_MAX, name=name[:40] + "…"))
 
 
 class OrgForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), SingleLine()], filters=[prepare_line])
     description = TextAreaField(_l("Description (Markdown, optional)"), validators=[Optional(), Length(max=5000)])
 
 

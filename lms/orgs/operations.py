@@ -8,6 +8,7 @@ from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.circles import operations as circle_ops
 from lms.circles.models import Circle, CircleKind, JoinPolicy, MembershipStatus, Role
+from lms.core.inputs import line_problem
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgMembership, OrgRole
 
@@ -21,6 +22,9 @@ def create_org(name: str, description: str = "") -> Organization:
     name = " ".join((name or "").split())
     if not name:
         raise OrgError(_l("Give the organization a name."))
+    problem = line_problem(name)
+    if problem:
+        raise OrgError(problem)
     org = Organization(name=name[:120], description=(description or "").strip())
     db.session.add(org)
     db.session.flush()
@@ -94,6 +98,9 @@ def create_classes(org: Organization, names: list[str], teacher: User, kind: Cir
     wanted: dict[str, str] = {}
     for raw in names:
         name = " ".join((raw or "").split())[:120]
+        problem = line_problem(name) if name else None
+        if problem:
+            raise OrgError(_l("%(problem)s (%(name)s)", problem=problem, name=name[:40]))
         if name and name.casefold() not in wanted:
             wanted[name.casefold()] = name
     if not wanted:
