@@ -1,88 +1,175 @@
-"""Gradebook CSV export for Canvas and Moodle: columns, values, byte-order mark, formula injection, who may."""
+"""Gradebook exports: the choices on the gradebook page, refusals with their reason, the plain CSV and
+the Excel workbook, the formula guard in every cell, the audit record, and who may export."""
 from __future__ import annotations
 
-import csv
 import io
+import re
 
 import pytest
+from openpyxl import load_workbook
 
-from lms.circles import operations as circle_ops
+from lms.audit.models import AuditAction, AuditEvent
 from lms.extensions import db
-from lms.grading import operations as grading_ops
-from tests.fixtures.homework import ago
+from tests.fixtures.app import page_text
+from tests.grading.export_fixtures import csv_rows, csv_text, school  # noqa: F401  (fixture)
+
+FORMULA_SIGNS = ("=", "+", "-", "@")
 
 
-@pytest.fixture
-def exported(klass, hw, grading):
-    """Two assignments; the student has 7.5 and a late 10 (−20 % → 8), the classmate is excused from the first.
-    The student calls themself "=HYPERLINK(...)" and the second assignment's title starts with "+"."""
-    first = hw.assignment(klass.circle, accepts="text", title="Scales, part 1", points=10)
-    second = hw.assignment(klass.circle, accepts="text", title="+Arpeggios", points=10, due_at=ago(hours=30),
-                           late_policy="penalty", late_penalty_per_day=10, late_penalty_cap=50)
-    hw.submission(second, klass.student, text="late")
-    grading.grade(first, klass.student, klass.teacher, score=7.5)
-    grading.grade(second, klass.student, klass.teacher, score=10)
-    grading_ops.set_excused(first, klass.classmate, klass.teacher)
-    membership = klass.circle.membership_of(klass.student)
-    circle_ops.update_identity(membership, display_name='=HYPERLINK("http://evil.example","x")',
-                               real_name="Ada Lovelace", student_no="S-001")
-    db.session.commit()
-    return first, second
+def _runnable_pieces(cell: str) -> list[str]:
+    """Pieces of a cell a spreadsheet could run as formulas: the cell, and what follows any separator."""
+    if cell.startswith("'") or re.fullmatch(r"-?[0-9]+(\.[0-9]+)?|-", cell):
+        return []
+    return [p.lstrip(" \u00a0") for p in re.split(r"[;,\t|\r\n]", cell)]
 
 
-def _csv(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    assert "attachment" in response.headers["Content-Disposition"]
-    text = response.get_data().decode("utf-8")
-    assert text.startswith("\ufeff"), "no byte-order mark: Excel would misread non-ASCII names"
-    return list(csv.reader(io.StringIO(text[1:])))
+def test_export_form_on_the_gradebook(school, client_as):
+    """Does the staff gradebook offer the four formats and the choices for blanks, matching and scale,
+    and does a student's page have no export?"""
+    html = client_as(school.klass.teacher).get(f"/circles/{school.circle.id}/grades").get_data(as_text=True)
+    for name in ("format", "canvas_blanks", "canvas_match", "moodle_blanks", "moodle_match", "moodle_scale"):
+        assert f'name="{name}"' in html
+    for value in ("canvas", "moodle", "csv", "xlsx", "keep", "zero", "excused", "nograde", "login",
+                  "sis_user_id", "email", "student_no", "percent", "points"):
+        assert f'value="{value}"' in html
+    assert f'action="/circles/{school.circle.id}/grades/export"' in html
+    student = client_as(school.ada).get(f"/circles/{school.circle.id}/grades").get_data(as_text=True)
+    assert "grades/export" not in student and 'name="canvas_blanks"' not in student
 
 
-def test_canvas_format(klass, client_as, exported):
-    """Does the Canvas file have Canvas's identity columns, "Title (id)" columns, points, final scores and EX?"""
-    first, second = exported
-    rows = _csv(client_as(klass.teacher).get(f"/circles/{klass.circle.id}/grades.csv?format=canvas"))
-    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                       f"'+Arpeggios ({second.id})", f"Scales, part 1 ({first.id})"]  # by due time
-    assert rows[1] == ["    Points Possible", "", "", "", "", "10", "10"]
-    body = {row[3]: row for row in rows[2:]}
-    assert body[klass.student.email] == ["Ada Lovelace", "", "S-001", klass.student.email, klass.circle.name,
-                                         "8", "7.5"]
-    assert body[klass.classmate.email][5:] == ["", "EX"]
-    assert len(rows) == 4
+def test_canvas_leave_alone_is_refused_with_the_reason(school, client_as):
+    """With "leave Canvas alone" (the default) and Ann's essay ungraded, is no file made (422), the
+    gradebook shown with why and what to do, and nothing audited?"""
+    response = client_as(school.klass.teacher).get(school.url(format="canvas"))
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "No file was made." in text and "Ann;=2+5 – Essay (2)" in text and "an empty cell removes" in text
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == AuditAction.grades_exported)) == 0
 
 
-def test_moodle_format(klass, client_as, exported):
-    """Does the Moodle file identify users by email, split the name, and name columns by title?"""
-    rows = _csv(client_as(klass.owner).get(f"/circles/{klass.circle.id}/grades.csv?format=moodle"))
-    assert rows[0] == ["First name", "Last name", "ID number", "Email address", "'+Arpeggios", "Scales, part 1"]
+def test_canvas_file_layout(school, client_as):
+    """Is the Canvas file the documented layout: identity columns, titles as headers, Points Possible,
+    "Name <e-mail>" students, bare e-mail logins, 6.25 with a dot, EX and the chosen 0?"""
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="canvas", canvas_blanks="zero")))
+    assert rows[0] == ["Student", "ID", "SIS Login ID", "Section", "Homework 1 [1]", "Essay [2]",
+                       "Final grade review"]
+    assert rows[1] == ["Points Possible", "", "", "", "10", "20", "10"]
+    body = {row[2]: row for row in rows[2:]}
+    assert body[school.ada.email] == [f"Ada Lovelace <{school.ada.email}>", "", school.ada.email,
+                                      school.circle.name, "6.25", "15", "EX"]
+    assert body[school.ann.email][0] == f"'Ann;=2+5 <{school.ann.email}>"
+    assert body[school.ann.email][4:] == ["8", "0", "9"]
+
+
+def test_moodle_file_layout(school, client_as):
+    """Is the Moodle file the documented layout: names split, ID number and e-mail on every row, scores
+    as percentages by default, "-" for ungraded and excused work?"""
+    rows = csv_rows(client_as(school.klass.owner).get(school.url(format="moodle")))
+    assert rows[0] == ["First name", "Last name", "ID number", "Email address", "Homework 1 (1)", "Essay (2)",
+                       "Final Grade review"]
     body = {row[3]: row for row in rows[1:]}
-    assert body[klass.student.email] == ["Ada", "Lovelace", "S-001", klass.student.email, "8", "7.5"]
-    assert body[klass.classmate.email] == ["Classmate In", "Class", "", klass.classmate.email, "", ""]
+    assert body[school.ada.email] == ["Ada", "Lovelace", "00123", school.ada.email, "62.5", "75", "-"]
+    assert body[school.bo.email] == ["Bo", "Yang", "", school.bo.email, "100", "100", "100"]
 
 
-def test_formulas_are_neutralised(klass, client_as, exported):
-    """Does a name that a spreadsheet would run as a formula come out as text (apostrophe first)?"""
-    membership = klass.circle.membership_of(klass.student)
-    membership.real_name = None
+def test_moodle_points_above_100_are_refused(school, client_as, hw, grading):
+    """Is a points export refused when an assignment is worth more than Moodle's import accepts (100)?"""
+    exam = hw.assignment(school.circle, accepts="text", title="Exam", points=150)
+    grading.grade(exam, school.bo, school.klass.teacher, score=120)
+    response = client_as(school.klass.teacher).get(school.url(format="moodle", moodle_scale="points"))
+    assert response.status_code == 422 and "Export percentages instead" in page_text(response)
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle")))
+    assert next(r for r in rows if r[3] == school.bo.email)[-1] == "80"
+
+
+def test_plain_csv_for_people(school, client_as):
+    """Does the plain CSV hold every column, numbers as numbers, and the student numbers in the ="…" form
+    spreadsheets keep as text (so 00123 and 2023000100020003 survive opening)?"""
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="csv")))
+    assert rows[0] == ["Student", "Real name", "Student number", "E-mail", "Homework 1 (1)", "Essay (2)",
+                       "Final Grade review", "Points", "Out of", "Percent", "Weighted percent"]
+    assert rows[1][4:7] == ["10", "20", "10"]
+    body = {row[3]: row for row in rows[2:]}
+    assert body[school.ada.email][:7] == ["Ada", "Ada Lovelace", '="00123"', school.ada.email, "6.25", "15", "EX"]
+    assert body[school.ann.email][:5] == ["'Ann;=2+5", "", '="2023000100020003"', school.ann.email, "8"]
+    assert body[school.ann.email][5] == ""
+    assert body[school.bo.email][2] == ""
+
+
+def test_xlsx_keeps_numbers_as_text_and_scores_as_numbers(school, client_as, hw):
+    """In the Excel workbook: are student numbers text cells ("00123", "2023000100020003"), scores numbers
+    (6.25), the header row frozen, and a formula-like title or name text, never a formula?"""
+    hw.assignment(school.circle, accepts="text", title="=SUM(A1:A9)", points=5)
+    response = client_as(school.klass.teacher).get(school.url(format="xlsx"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert 'filename="grades-' in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows())
+    header = [c.value for c in rows[0]]
+    assert header[:4] == ["Student", "Real name", "Student number", "E-mail"]
+    title = rows[0][header.index("'=SUM(A1:A9)")]
+    assert title.data_type == "s"
+    by_email = {row[3].value: row for row in rows[2:]}
+    ada, ann = by_email[school.ada.email], by_email[school.ann.email]
+    assert (ada[2].value, ada[2].data_type, ada[2].number_format) == ("00123", "s", "@")
+    assert (ann[2].value, ann[2].data_type) == ("2023000100020003", "s")
+    assert (ada[4].value, ada[4].data_type) == (6.25, "n")
+    assert ada[6].value == "EX"
+    assert (ann[0].value, ann[0].data_type) == ("'Ann;=2+5", "s")
+    assert all(c.data_type != "f" for row in rows for c in row)
+
+
+@pytest.mark.parametrize("params", [
+    {"format": "canvas", "canvas_blanks": "zero"}, {"format": "canvas", "canvas_blanks": "excused",
+                                                    "canvas_match": "sis_user_id"},
+    {"format": "moodle"}, {"format": "moodle", "moodle_scale": "points", "moodle_blanks": "zero"},
+    {"format": "csv"}])
+def test_no_cell_can_run_as_a_formula(school, client_as, hw, params):
+    """In every CSV, can no cell, nor any piece after a `;` `,` tab `|` or line break (`Ann;=2+5`), start a
+    formula, other than the plain CSV's ="…" student numbers?"""
+    hw.assignment(school.circle, accepts="text", title="+Arpeggios|@x", points=5)
+    from lms.circles import operations as circle_ops
+    circle_ops.update_identity(school.circle.membership_of(school.bo), display_name='=HYPERLINK("http://x","y")')
     db.session.commit()
-    rows = _csv(client_as(klass.teacher).get(f"/circles/{klass.circle.id}/grades.csv?format=canvas"))
-    names = [row[0] for row in rows[2:]]
-    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(**params)))
+    guarded = [cell for row in rows for cell in row if cell.startswith("'")]
+    assert any("Ann;=2+5" in c for c in guarded) and any("Arpeggios" in c for c in guarded)
     for row in rows:
         for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@")), cell
+            if re.fullmatch(r'="[0-9A-Za-z_./-]+"', cell):
+                continue
+            for piece in _runnable_pieces(cell):
+                assert not piece.startswith(FORMULA_SIGNS), (cell, piece)
 
 
-def test_unknown_format_is_refused(klass, client_as):
-    """Is a format other than canvas or moodle refused with 400?"""
-    assert client_as(klass.teacher).get(f"/circles/{klass.circle.id}/grades.csv?format=xlsx").status_code == 400
+def test_semicolon_spreadsheet_cannot_split_a_field(school, client_as):
+    """Is every field quoted, so a spreadsheet whose separator is `;` keeps `Ann;=2+5` in one cell?"""
+    text = csv_text(client_as(school.klass.teacher).get(school.url(format="csv")))
+    for line in text[1:].splitlines():
+        assert line.startswith('"') and line.endswith('"'), line
 
 
+def test_export_is_audited(school, client_as):
+    """Is each export recorded: who, the circle, the format, the choices and how many rows and columns?"""
+    client_as(school.klass.assistant).get(school.url(format="moodle", moodle_scale="points"))
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == AuditAction.grades_exported)).one()
+    assert event.actor_id == school.klass.assistant.id and event.circle_id == school.circle.id
+    assert event.details == {"format": "moodle", "blanks": "nograde", "match": "email", "scale": "points",
+                             "students": 3, "assignments": 3}
+
+
+def test_unknown_format_is_refused(school, client_as):
+    """Is a format other than canvas, moodle, csv or xlsx refused with 400?"""
+    assert client_as(school.klass.teacher).get(school.url(format="ods")).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/grades/export?format=xlsx", "/grades.csv?format=moodle"])
 @pytest.mark.parametrize("role, status", [
-    ("owner", 200), ("assistant", 200), ("admin", 200), ("student", 403), ("stranger", 404)])
-def test_who_may_export(klass, client_as, role, status):
-    """Only staff export the gradebook; students get 403, strangers 404."""
-    response = client_as(getattr(klass, role)).get(f"/circles/{klass.circle.id}/grades.csv")
+    ("owner", 200), ("teacher", 200), ("assistant", 200), ("admin", 200), ("student", 403), ("stranger", 404)])
+def test_who_may_export(klass, client_as, role, status, path):
+    """Only staff export the gradebook; students get 403, strangers 404 (the old grades.csv address too)."""
+    response = client_as(getattr(klass, role)).get(f"/circles/{klass.circle.id}{path}")
     assert response.status_code == status
