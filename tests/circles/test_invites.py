@@ -7,6 +7,7 @@ import pytest
 
 from lms.circles.models import Invite, JoinPolicy, MembershipStatus, Role
 from lms.extensions import db
+from tests.accounts.helpers import register
 from tests.circles.helpers import membership, reload
 from tests.fixtures.app import page_text
 from tests.fixtures.factories import PASSWORD
@@ -109,8 +110,9 @@ def test_invite_form_refuses_bad_input(client, make, login, fields, message):
 
 # -- using -----------------------------------------------------------------------------------
 
-def test_invite_while_signed_out_leads_through_registration(client, make):
-    """Signed out: does the link lead to a landing page, through registration, back to joining?"""
+def test_invite_while_signed_out_leads_through_registration(client, make, mailbox):
+    """Signed out: does the link lead to a landing page, through registration (finished by the mailed
+    link), back to joining?"""
     owner = make.user()
     circle = make.circle(owner, "Physics 7B", description="Lab on Fridays")
     invite = _invite(circle, owner)
@@ -125,10 +127,10 @@ def test_invite_while_signed_out_leads_through_registration(client, make):
     assert client.post(path, data={"display_name": "Pat"}).status_code == 200
     assert reload(circle).member_count == 1
 
-    register = client.get(f"/register?next={path}")
-    assert f'value="{path}"' in register.get_data(as_text=True)
-    response = client.post("/register", data={"name": "New Person", "email": "new@example.org",
-                                               "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "next": path})
+    page = client.get(f"/register?next={path}")
+    assert f'value="{path}"' in page.get_data(as_text=True)
+    response = register(client, mailbox, name="New Person", email="new@example.org", password=NEW_PASSWORD,
+                        next=path)
     assert response.status_code == 302 and response.headers["Location"] == path
     form = client.get(path)
     assert form.status_code == 200 and 'value="New Person"' in form.get_data(as_text=True)
