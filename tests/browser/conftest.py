@@ -44,6 +44,22 @@ class LiveServer:
     def unique_email(self, who: str) -> str:
         return f"{who}-{uuid.uuid4().hex[:8]}@example.org"
 
+    def confirmation_path(self, email: str) -> str:
+        """The path of the "finish creating your account" link mailed to `email` (registration
+        is finished through it)."""
+        import email as email_lib
+        import re
+
+        config = self.app.config
+        folder = Path(config.get("MAIL_DIR") or Path(self.app.instance_path) / "mail")
+        for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+            message = email_lib.message_from_bytes(path.read_bytes())
+            if message["To"] == email:
+                found = re.search(r"(/register/confirm/\S+)", message.get_payload(decode=True).decode())
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no confirmation link was mailed to {email}")
+
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> LiveServer:

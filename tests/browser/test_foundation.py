@@ -13,12 +13,17 @@ from tests.browser.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def register(page, name: str, email: str) -> None:
+def register(page, live_server, name: str, email: str) -> None:
+    """Fill the register form, then finish through the link mailed to `email` (in the same browser)."""
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your mail")
+    page.goto(live_server.confirmation_path(email))
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
 
 
 def test_teacher_enrols_a_student_through_an_invite_link(live_server, new_context, screenshots):
@@ -32,7 +37,7 @@ def test_teacher_enrols_a_student_through_an_invite_link(live_server, new_contex
     teacher = teacher_ctx.new_page()
     with screenshots.on_failure(teacher, "teacher-creates-circle"):
         teacher.goto("/register")
-        register(teacher, "Li Hua", teacher_email)
+        register(teacher, live_server, "Li Hua", teacher_email)
         expect(teacher.locator(".flash-success")).to_contain_text("Your account is ready.")
         teacher.get_by_role("link", name="Create a circle").click()
         teacher.get_by_label("Name", exact=True).fill(circle_name)
@@ -69,7 +74,7 @@ def test_teacher_enrols_a_student_through_an_invite_link(live_server, new_contex
         student.goto(invite_url)
         expect(student.get_by_role("heading", level=1)).to_have_text(f"You are invited to {circle_name}")
         student.get_by_role("link", name="Create an account").click()
-        register(student, "Wang Xiaoming", live_server.unique_email("student"))
+        register(student, live_server, "Wang Xiaoming", live_server.unique_email("student"))
         expect(student.get_by_role("heading", level=1)).to_have_text(f"Join {circle_name}")
         student.get_by_label("Name shown in this circle").fill("Xiaoming W.")
         student.get_by_label("Real name").fill("王小明")
