@@ -169,7 +169,7 @@ def _homework(circle: Circle, teacher: User, students: list[User]) -> None:
     ])
     practice = grading_ops.save_category(circle, teacher, "Practice videos 练习视频", 60)
     reflection_cat = grading_ops.save_category(circle, teacher, "Reflections 反思", 40)
-    homework_ops.create_assignment(
+    routine = homework_ops.create_assignment(
         circle, teacher, publish=True, title="Film your routine — week 3 第三周舞蹈视频",
         instructions_md="Film the whole routine once, front-on, full body in frame.\n\n"
                         "正面拍摄完整的一遍，全身入镜。",
@@ -181,6 +181,8 @@ def _homework(circle: Circle, teacher: User, students: list[User]) -> None:
         instructions_md="Three sentences on what felt better this week, and one thing to practise.",
         accepts=Accepts.text, due_at=now - timedelta(days=2), late_policy=LatePolicy.accept, points=5,
         category_id=reflection_cat.id)
+    homework_ops.grant_extension(routine, students[2:3], teacher, due_at=now + timedelta(days=8),
+                                 reason="Away at a competition 比赛外出")
     notes = ["My turns are steadier. 我的转圈更稳了。", "I finally remember the second eight counts.",
              "Arms still late on the chorus; I will practise with the mirror."]
     for student, text, score in zip(students, notes, (5, 4, 3)):
