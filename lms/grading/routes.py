@@ -275,27 +275,34 @@ def _gradebook_page(circle, book, staff: bool, options=None, refusal=None):
                            export_options=options or exports.ExportOptions(), export_refusal=refusal)
 
 
-@bp.route("/circles/<int:circle_id>/grades/export")
+@bp.route("/circles/<int:circle_id>/grades/export", methods=["GET", "POST"])
 @bp.route("/circles/<int:circle_id>/grades.csv", endpoint="export_csv")
 @login_required
 def export_grades(circle_id: int):
-    """The gradebook as a file: ?format=canvas|moodle|csv|xlsx, with the teacher's choices for blanks
-    (?canvas_blanks=, ?moodle_blanks=), matching (?canvas_match=, ?moodle_match=) and ?moodle_scale=.
-    A file that would misplace grades is refused with the reason (422, on the gradebook page)."""
+    """The gradebook as a file: format=canvas|moodle|csv|xlsx, with the teacher's choices for blanks
+    (canvas_blanks, moodle_blanks), matching (canvas_match, moodle_match) and moodle_scale; a POST may
+    add Canvas's own gradebook export (canvas_current). A file that would misplace grades is refused
+    with the reason (422, on the gradebook page)."""
     circle = _gradebook_circle(circle_id)
     require(q.is_circle_staff(circle, current_user))
-    fmt = request.args.get("format", "canvas")
+    if request.method == "POST" and not ConfirmForm().validate_on_submit():
+        abort(400)
+    fmt = request.values.get("format", "canvas")
     if fmt not in exports.FORMATS:
         abort(400)
-    options = exports.ExportOptions(fmt, blanks=request.args.get(f"{fmt}_blanks", ""),
-                                    match=request.args.get(f"{fmt}_match", ""),
-                                    scale=request.args.get(f"{fmt}_scale", "percent"))
+    options = exports.ExportOptions(fmt, blanks=request.values.get(f"{fmt}_blanks", ""),
+                                    match=request.values.get(f"{fmt}_match", ""),
+                                    scale=request.values.get(f"{fmt}_scale", "percent"))
+    upload = request.files.get("canvas_current") if fmt == "canvas" else None
+    canvas_current = upload.read(exports.MAX_CANVAS_EXPORT_BYTES + 1) if upload and upload.filename else None
+    if canvas_current is not None and len(canvas_current) > exports.MAX_CANVAS_EXPORT_BYTES:
+        abort(413)
     book = build_gradebook(circle, current_user, staff=True)
     try:
-        export = exports.prepare(book, options)
+        export = exports.prepare(book, options, canvas_current)
     except exports.ExportRefused as refusal:
         return _gradebook_page(circle, book, True, options, refusal), 422
-    exports.record_export(circle, current_user, options, export)
+    exports.record_export(circle, current_user, options, export, with_canvas_export=bool(canvas_current))
     db.session.commit()
     # The chunks are made from plain values read above: streaming needs no database session.
     response = Response(export.chunks, mimetype=export.mimetype)

@@ -25,7 +25,8 @@ Canvas (instructure/canvas-lms)
     process_submissions: the cell, stripped, is the new grade.
   ui/features/gradebook_uploads/jquery/process_gradebook_upload.js
     populateGradeDataPerSubmission: an unchanged grade is skipped; "EX"/"EXCUSED" excuses; anything
-      else (the empty string too) is sent as posted_grade, so an empty cell removes the grade.
+      else (the empty string too) is sent as posted_grade, so an empty cell removes the grade (the port
+      counts "17.00" for a score of 17 as unchanged: Canvas posts it and the score stays 17).
     createIndividualAssignment: new assignments get the "Points Possible" row's points.
 
 Moodle (moodle/moodle)
@@ -171,12 +172,21 @@ def canvas_import(text: str, course: CanvasCourse) -> CanvasResult:
         for (h, existing, _title) in headers_read:
             key = (student.id, f"#{existing}" if existing is not None else h)
             new = cells[h]
-            if grades.get(key, "") == new:
+            if _same_grade(grades.get(key, ""), new):
                 continue
             grades[key] = "EX" if new.upper() in ("EX", "EXCUSED") else new
             if grades[key] == "":
                 del grades[key]  # posted_grade "" removes the grade
     return CanvasResult(headers_read, points, result_rows, grades)
+
+
+def _same_grade(old: str, new: str) -> bool:
+    """The JS skips an identical string; a number written differently ("17.00" for 17) is posted but
+    gives the same score, so the port treats it as unchanged too."""
+    try:
+        return old == new or float(old) == float(new)
+    except ValueError:
+        return False
 
 
 def _canvas_student(row, course: CanvasCourse, sis_col, login_col) -> CanvasStudent | None:

@@ -43,7 +43,8 @@ def test_canvas_leave_alone_is_refused_with_the_reason(school, client_as):
     response = client_as(school.klass.teacher).get(school.url(format="canvas"))
     assert response.status_code == 422
     text = page_text(response)
-    assert "No file was made." in text and "Ann;=2+5 – Essay (2)" in text and "an empty cell removes" in text
+    assert "No file was made." in text and "Ann;=2+5 – Essay (2)" in text
+    assert "An empty cell removes the grade in Canvas" in text and "add Canvas's current gradebook export" in text
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == AuditAction.grades_exported)) == 0
 

@@ -3,7 +3,13 @@ lists the Canvas and Moodle source each rule comes from): the issue's inputs lan
 student, in the right assignment, with the right value, and nothing else in Canvas or Moodle changes."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+
+from lms.audit.models import AuditAction, AuditEvent
+from lms.extensions import db
 
 from tests.grading.export_fixtures import csv_rows, csv_text, school  # noqa: F401  (fixture)
 from tests.grading.importer_ports import (CANVAS_NON_ASSIGNMENT, CanvasCourse, CanvasStudent, MoodleCourse,
@@ -228,3 +234,72 @@ def test_moodle_port_rejects_the_old_blank_key_file():
     with pytest.raises(MoodleImportError):
         moodle_import("ID,H\nnobody,1\n", MoodleCourse(users=[]), map_from="ID", map_to="useridnumber",
                       mapping={"H": "new"})
+
+
+def _canvas_export(school, *, essay_title="Essay [2]") -> bytes:
+    """What Canvas's "Export Entire Gradebook" gives after our first import and some grading in Canvas:
+    Ann's essay got 17 there."""
+    lines = [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 1 [1] (501)", f"{essay_title} (502)",
+         "Final grade review (503)", "Current Score", "Unposted Current Score", "Final Score", "Final Grade"],
+        ["    Points Possible", "", "", "", "", "10.00", "20.00", "10.00", "(read only)", "(read only)",
+         "(read only)", "(read only)"],
+        ["Lovelace, Ada", "101", "S-9", school.ada.email, "Class", "6.25", "15.00", "EX", "70", "70", "70", "C"],
+        ["Ann;=2+5", "102", "", school.ann.email.upper(), "Class", "8.00", "17.00", "9.00", "85", "85", "85", "B"],
+        ["Yang, Bo", "103", "", school.bo.email, "Class", "10.00", "20.00", "10.00", "100", "100", "100", "A"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(lines)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _post_canvas(client, school, export: bytes, **params):
+    data = {"format": "canvas", **params, "canvas_current": (io.BytesIO(export), "course-grades.csv")}
+    return client.post(f"/circles/{school.circle.id}/grades/export", data=data,
+                       content_type="multipart/form-data")
+
+
+def test_canvas_leave_alone_with_canvas_export_keeps_canvas_grades(school, client_as):
+    """With Canvas's current export added, does "leave alone" make a file (Ann's essay is ungraded in
+    Circles) whose rows carry Canvas's user ids and whose headers Canvas's assignment ids, so that the
+    17 Canvas holds for Ann's essay survives and every other grade lands exactly?"""
+    client = client_as(school.klass.teacher)
+    response = _post_canvas(client, school, _canvas_export(school))
+    text = csv_text(response)
+    course = _canvas_course(school, assignments={501: "Homework 1 [1]", 502: "Essay [2]", 503: "Final grade review"},
+                            grades={(101, 501): "6.25", (102, 502): "17", (101, 503): "EX"})
+    course.students[0].login = "changed@canvas.example"  # the ID column decides, not the login
+    result = canvas_import(text, course)
+    assert [existing for _h, existing, _t in result.headers_read] == [501, 502, 503]
+    assert [student.id for student, _cells in result.rows] == [101, 102, 103]
+    assert result.grades[(102, "#502")] == "17"
+    assert result.grades[(101, "#501")] == "6.25" and result.grades[(101, "#503")] == "EX"
+    assert result.grades[(103, "#502")] == "20"
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == AuditAction.grades_exported)).one()
+    assert event.details["with_canvas_export"] is True
+
+
+def test_canvas_export_matches_titles_as_circles_writes_them(school, client_as):
+    """Is a Canvas assignment titled as the Circles title itself ("Essay (2)", made by hand in Canvas)
+    recognised too, and are two Canvas assignments of one title refused rather than guessed?"""
+    client = client_as(school.klass.teacher)
+    rows = csv_rows(_post_canvas(client, school, _canvas_export(school, essay_title="Essay (2)")))
+    assert rows[0][4:] == ["Homework 1 [1] (501)", "Essay (2) (502)", "Final grade review (503)"]
+    export = _canvas_export(school).replace(b'"Final grade review (503)"', b'"Essay [2] (504)"')
+    export = export.replace(b"Final grade review (503)", b"Essay [2] (504)")
+    refused = _post_canvas(client, school, export)
+    assert refused.status_code == 422 and "Canvas has 2 assignments titled" in refused.get_data(as_text=True)
+
+
+def test_canvas_export_that_is_not_one_is_refused(school, client_as):
+    """Is a file that is not a Canvas gradebook export refused with the reason (not half-used)?"""
+    response = _post_canvas(client_as(school.klass.teacher), school, b"name,score\nAda,5\n")
+    assert response.status_code == 422
+    assert "not a Canvas gradebook export" in response.get_data(as_text=True)
+
+
+def test_export_post_needs_the_form_token(school, client_as):
+    """Is a POSTed export without the CSRF token refused?"""
+    response = client_as(school.klass.teacher).post(f"/circles/{school.circle.id}/grades/export",
+                                                    data={"format": "csv"}, csrf=False)
+    assert response.status_code == 400

@@ -21,6 +21,7 @@ __all__ = ["BLANKS", "BLANK_LABELS", "Export", "ExportOptions", "ExportRefused",
            "MATCHES", "MATCH_LABELS", "SCALES", "SCALE_LABELS", "prepare", "record_export"]
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_CANVAS_EXPORT_BYTES = 20 * 1024 * 1024  #: a Canvas gradebook export of a very large course
 
 
 @dataclass
@@ -32,16 +33,22 @@ class Export:
     assignments: int  #: assignment columns in the file
 
 
-def prepare(book: Gradebook, options: ExportOptions) -> Export:
+def prepare(book: Gradebook, options: ExportOptions, canvas_current: bytes | None = None) -> Export:
     """The export of the staff gradebook `book` in `options.fmt`. Raises ExportRefused.
+
+    `canvas_current`: the bytes of Canvas's own gradebook export of the course (Canvas format only):
+    the file then carries Canvas's ids and leaves Canvas's grades alone where Circles has none.
 
     All database reads happen here; the chunks are computed from plain values, so they may be streamed
     after the request's transaction has ended."""
     table = snapshot(book)
     stem = f"grades-{book.circle.id}-{options.fmt}"
     if options.fmt in ("canvas", "moodle"):
-        module = canvas if options.fmt == "canvas" else moodle
-        rows = list(module.rows(table, options))
+        if options.fmt == "canvas":
+            current = canvas.read_canvas_export(canvas_current) if canvas_current else None
+            rows = list(canvas.rows(table, options, current))
+        else:
+            rows = list(moodle.rows(table, options))
         heading = 2 if options.fmt == "canvas" else 1
         return Export(f"{stem}.csv", "text/csv", csv_chunks(rows), len(rows) - heading,
                       _assignment_columns(options, rows[0]))
@@ -58,7 +65,9 @@ def _assignment_columns(options: ExportOptions, header: list[str]) -> int:
     return len(header) - len(moodle.IDENTITY)
 
 
-def record_export(circle, actor, options: ExportOptions, export: Export) -> None:
+def record_export(circle, actor, options: ExportOptions, export: Export, *, with_canvas_export: bool = False) -> None:
     """Audit one export: who, which circle, which format and choices, how many rows and columns."""
-    record_event(AuditAction.grades_exported, actor, target=circle, circle_id=circle.id,
-                 details={**options.as_details(), "students": export.students, "assignments": export.assignments})
+    details = {**options.as_details(), "students": export.students, "assignments": export.assignments}
+    if with_canvas_export:
+        details["with_canvas_export"] = True
+    record_event(AuditAction.grades_exported, actor, target=circle, circle_id=circle.id, details=details)
