@@ -142,6 +142,7 @@ class Config:
     PERIODIC_JOBS = {
         "lms.uploads.tasks:sweep_media": 30,
         "lms.uploads.tasks:cleanup_uploads": 3600,
+        "lms.accounts.tasks:purge_sessions": 3600,
     }
     PASSWORD_RESET_MAX_AGE = 3600
     REGISTRATION_MAX_AGE = 48 * 3600  #: how long the link that finishes a registration works

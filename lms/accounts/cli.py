@@ -30,3 +30,18 @@ def create_admin(email: str, name: str, password: str):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"administrator {email} created")
+
+
+@cli.command("sign-out")
+@click.argument("email")
+@with_appcontext
+def sign_out(email: str):
+    """End every session of the account EMAIL (a lost phone, a shared computer); exits 1 if unknown."""
+    from lms.accounts.queries import get_user_by_email
+
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account uses {email}")
+    count = ops.end_sessions(user)
+    db.session.commit()
+    click.echo(f"{count} session(s) of {user.email} ended")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
@@ -191,6 +191,27 @@ def end_session(row: UserSession) -> None:
     """Sign one session out: its cookies (and every copy of them) stop working at once."""
     if row.ended_at is None:
         row.ended_at = utcnow()
+
+
+#: ended or expired sessions stay listed in the database this long (for an administrator's questions)
+ENDED_SESSION_KEEP = timedelta(days=30)
+
+
+def purge_sessions(now: datetime | None = None) -> tuple[int, int]:
+    """Delete session rows ended or expired more than ENDED_SESSION_KEEP ago, and registration
+    requests past REGISTRATION_MAX_AGE; returns (sessions, registrations) deleted."""
+    now = now or utcnow()
+    config = current_app.config
+    cutoff = now - ENDED_SESSION_KEEP
+    idle, longest = timedelta(seconds=config["SESSION_IDLE_SECONDS"]), timedelta(seconds=config["SESSION_MAX_SECONDS"])
+    sessions = db.session.execute(db.delete(UserSession).where(db.or_(
+        UserSession.ended_at < cutoff,
+        UserSession.created_at < cutoff - longest,
+        db.and_(UserSession.is_remembered.is_(False), UserSession.last_seen_at < cutoff - idle),
+    ))).rowcount
+    registrations = db.session.execute(db.delete(RegistrationRequest).where(
+        RegistrationRequest.created_at < now - timedelta(seconds=config["REGISTRATION_MAX_AGE"]))).rowcount
+    return sessions, registrations
 
 
 def end_sessions(user: User, *, except_session: UserSession | None = None) -> int:

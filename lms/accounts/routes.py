@@ -26,6 +26,8 @@ def _failed(response) -> bool:
 def _sign_in(user: User, *, remember: bool = False) -> None:
     """Start a server-side session for `user`, commit, and put only its token in the cookies.
     The Flask session starts afresh (no fixation); the language chosen before signing in stays."""
+    if current_user.is_authenticated:  # someone else signed in in this browser: their session ends here
+        ops.end_session(current_user.current_session)
     ops.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr, remember=remember)
     db.session.commit()
     locale = session.get("locale")

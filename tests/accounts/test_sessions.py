@@ -259,3 +259,36 @@ def test_signed_in_state_follows_the_row(app, client, bob):
     """Is the signed-in user the one of the row the cookie names?"""
     _login(client)
     assert session_user_id(client) == bob.id
+
+
+def test_purge_keeps_live_and_recent_sessions(app, bob):
+    """Does the periodic purge delete only sessions ended or expired over 30 days ago (and expired
+    registration requests), keeping live ones and recently ended ones?"""
+    from lms.accounts.tasks import purge_sessions
+
+    rows = []
+    for _ in range(5):
+        account_ops.start_session(bob, user_agent="x", ip=None)
+        rows.append(bob.current_session.id)
+    db.session.commit()
+    now = utcnow()
+    live, recent, old, idle_long_ago, remembered_idle = (db.session.get(UserSession, i) for i in rows)
+    recent.ended_at = now - timedelta(days=29)
+    old.ended_at = now - timedelta(days=31)
+    idle_long_ago.last_seen_at = now - timedelta(days=14 + 31)
+    remembered_idle.is_remembered = True
+    remembered_idle.last_seen_at = now - timedelta(days=14 + 31)
+    db.session.commit()
+    purge_sessions()
+    assert [row.id for row in _rows(bob)] == [live.id, recent.id, remembered_idle.id]
+
+
+def test_operator_can_sign_an_account_out_everywhere(app, client, bob):
+    """Does `flask users sign-out EMAIL` end every session of that account?"""
+    _login(client, remember="y")
+    saved = _cookies(client)
+    result = app.test_cli_runner().invoke(args=["users", "sign-out", "BOB@example.org"])
+    assert result.exit_code == 0 and "1 session(s) of bob@example.org ended" in result.output
+    assert _browser_with(app, saved).get("/profile").status_code == 302
+    result = app.test_cli_runner().invoke(args=["users", "sign-out", "nobody@example.org"])
+    assert result.exit_code == 1 and "no account uses nobody@example.org" in result.output
