@@ -15,6 +15,7 @@ from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.core.images import store_image
 from lms.core.mail import send_mail
+from lms.core.realtime import disconnect_room, session_room
 from lms.core.urls import external_url, is_local_path
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -191,6 +192,7 @@ def end_session(row: UserSession) -> None:
     """Sign one session out: its cookies (and every copy of them) stop working at once."""
     if row.ended_at is None:
         row.ended_at = utcnow()
+        disconnect_room(session_room(row.id))
 
 
 #: ended or expired sessions stay listed in the database this long (for an administrator's questions)
@@ -216,13 +218,16 @@ def purge_sessions(now: datetime | None = None) -> tuple[int, int]:
 
 def end_sessions(user: User, *, except_session: UserSession | None = None) -> int:
     """End every open session of `user` except `except_session`; returns how many were ended."""
-    query = (db.update(UserSession)
-             .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-             .values(ended_at=utcnow())
-             .execution_options(synchronize_session="fetch"))
+    query = db.select(UserSession.id).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     if except_session is not None:
         query = query.where(UserSession.id != except_session.id)
-    return db.session.execute(query).rowcount
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(db.update(UserSession).where(UserSession.id.in_(ids)).values(ended_at=utcnow())
+                           .execution_options(synchronize_session="fetch"))
+    for session_id in ids:
+        disconnect_room(session_room(session_id))
+    return len(ids)
 
 
 def update_profile(user: User, *, name: str, locale: str | None, timezone: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_socketio import Namespace, join_room
 
-from lms.core.realtime import user_room
+from lms.core.realtime import session_room, user_room
 
 
 class UserNamespace(Namespace):
@@ -15,6 +15,9 @@ class UserNamespace(Namespace):
         if not current_user.is_authenticated:
             return False
         join_room(user_room(current_user.id))
+        if getattr(current_user, "current_session", None) is not None:
+            # signing this session out closes the socket too (lms.core.realtime.disconnect_room)
+            join_room(session_room(current_user.current_session.id))
         return None
 
 

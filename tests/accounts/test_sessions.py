@@ -292,3 +292,18 @@ def test_operator_can_sign_an_account_out_everywhere(app, client, bob):
     assert _browser_with(app, saved).get("/profile").status_code == 302
     result = app.test_cli_runner().invoke(args=["users", "sign-out", "nobody@example.org"])
     assert result.exit_code == 1 and "no account uses nobody@example.org" in result.output
+
+
+def test_signing_out_closes_the_open_socket(app, client, bob):
+    """Is a page's open Socket.IO connection closed when its session is signed out from elsewhere
+    (it would otherwise keep receiving the account's pushes)?"""
+    _login(client)
+    phone = app.test_client()
+    _login(phone, agent=SAFARI_IPHONE)
+    phone_socket = contextvars.Context().run(socketio.test_client, app, flask_test_client=phone)
+    laptop_socket = contextvars.Context().run(socketio.test_client, app, flask_test_client=client)
+    assert phone_socket.is_connected() and laptop_socket.is_connected()
+    client.post("/profile/sessions/end-others")
+    assert not phone_socket.is_connected()
+    assert laptop_socket.is_connected()
+    laptop_socket.disconnect()

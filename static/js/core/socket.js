@@ -21,6 +21,12 @@
   socket.onAny(function (event, payload) {
     dispatch(event, payload);
   });
+  // This sign-in was ended elsewhere ("Where you're signed in", a password change): reloading leads
+  // to the sign-in page instead of a page that silently stopped updating.
+  socket.on("session_ended", function () {
+    socket.disconnect();
+    window.location.reload();
+  });
   socket.on("connect", function () {
     dispatch("connect", { recovered: socket.recovered === true });
   });
