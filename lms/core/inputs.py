@@ -16,10 +16,11 @@ from wtforms.validators import StopValidation
 #: and Hebrew hyphens, the two-em and three-em dashes, the wave dash and the wavy dash.
 DASHES = frozenset(
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u30fc\uff70\u2043\u2053\u058a\u05be"
-    "\u2e3a\u2e3b\u301c\u3030\u00ad\u1806\u2e17\u2e1a\u2e40\ufe31\ufe32"
+    "\u2e3a\u2e3b\u301c\u3030\u1806\u2e17\u2e1a\u2e40\ufe31\ufe32"
 )
 # NFKC turns U+3000 and the other typographic spaces into U+0020; Python's isspace covers the rest,
-# and the zero-width characters are format characters (Cf), dropped with them.
+# and the zero-width characters (and the soft hyphen, which is invisible) are format characters
+# (Cf), dropped with them.
 _SPACE_LIKE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
 
 
