@@ -1,6 +1,32 @@
-"""Every import file run through ports of the real importers (tests/grading/importer_ports.py, which
-lists the Canvas and Moodle source each rule comes from): the issue's inputs land on the right
-student, in the right assignment, with the right value, and nothing else in Canvas or Moodle changes."""
+r"""Every import file run through ports of the real importers (tests/grading/importer_ports.py, where each
+port names its source method): the issue's inputs land on the right student, in the right assignment,
+with the right value, and nothing else in Canvas or Moodle changes.
+
+Rules encoded (source read from the public repositories; line ranges not available, see importer_ports):
+Canvas, instructure/canvas-lms
+- app/models/assignment.rb Assignment.title_and_id: a header matching /\A(.*)\s\((\d+)\)\z/ names
+  assignment id \2 ("Homework 1 (1)", "Essay (2)"); our headers end "[1]" instead, or carry Canvas's
+  real id when the teacher adds Canvas's export.
+- app/models/gradebook_importer.rb NON_ASSIGNMENT_COLUMN_HEADERS + strip_non_assignment_columns: a
+  header containing "Final Grade", "Current Score", … ("Unposted …" too) is dropped.
+- gradebook_importer.rb calc_assignment_indices: the first header equal to a title is its column, so
+  headers are unique and never equal "Section", "ID", … (GRADEBOOK_IMPORTER_RESERVED_NAMES) or a custom
+  column ("Notes"); the :decimal_comma_to_period converter rewrites "1,5".
+- gradebook_importer.rb process_student: ID, then SIS User ID, then SIS Login ID, then the name.
+- gradebook_importer.rb check_for_non_student_row / process_pp: "Points Possible" row sets points.
+- gradebook_importer.rb identify_delimiter: the first three lines choose `;` or `,`.
+- ui/features/gradebook_uploads/jquery/process_gradebook_upload.js populateGradeDataPerSubmission:
+  a changed empty cell is posted and removes the grade; "EX" excuses.
+Moodle, moodle/moodle
+- grade/import/csv/classes/load_data.php map_user_data_with_value + prepare_import_grade_data: a blank
+  mapping cell keeps the previous row's student; a value matching no user aborts.
+- load_data.php import_new_grade_item / update_grade_item: "-" is no grade; "" is 0 on a new item and
+  no grade on an existing one; insert_grade_record: values above 100 abort.
+- grade/import/lib.php grade_import_commit + lib/grade/grade_item.php (__construct, bounded_grade): new
+  items are out of $CFG->gradepointdefault (100); existing items clamp to their maximum.
+- lib/csvlib.class.php csv_import_reader: BOM trimmed; fgetcsv with PHP's backslash escape; every row
+  as wide as the header.
+"""
 from __future__ import annotations
 
 import csv
@@ -181,6 +207,8 @@ def test_moodle_blank_would_become_zero_so_it_is_never_written(school, client_as
         rows = moodle_read(csv_text(client.get(school.url(format="moodle", moodle_blanks=blanks))))
         ann = next(r for r in rows if r[3] == school.ann.email)
         assert ann[4:] == ["80", mark, "90"]
+        ada = next(r for r in rows if r[3] == school.ada.email)
+        assert ada[6] == "-"  # excused is never 0
         assert all(cell != "" for row in rows[1:] for cell in row[4:])
 
 
