@@ -89,7 +89,8 @@ def settings(circle_id: int):
         ops.update_circle(circle, name=form.name.data, description=form.description.data or "",
                           kind=CircleKind(form.kind.data), join_policy=JoinPolicy(form.join_policy.data),
                           require_real_name=form.require_real_name.data,
-                          require_student_no=form.require_student_no.data, timezone=form.timezone.data or None)
+                          require_student_no=form.require_student_no.data,
+                          timezone=(form.timezone.data or None) if "timezone" in request.form else False)
         cover = _upload(form.cover)
         try:
             if cover is not None:
