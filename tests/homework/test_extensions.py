@@ -193,3 +193,46 @@ def test_extension_of_another_assignment_is_404(klass, client_as, hw):
     extension = db.session.scalar(db.select(Extension))
     assert teacher.post(f"{_base(klass, second)}/extensions/{extension.id}/delete").status_code == 404
     assert db.session.get(Extension, extension.id) is not None
+
+
+def test_grace_after_the_last_byte_counts_against_the_extended_due_time(klass, client_as, hw):
+    """Late work refused, due yesterday, extended to five minutes ago: is a video whose last byte arrived six
+    minutes ago, handed in now, on time (the hand-in grace), while an hour-old upload is refused?"""
+    assignment = hw.assignment(klass.circle, due_at=_minute(ago(days=1)), late_policy=LatePolicy.refuse,
+                               max_video_seconds=60)
+    _grant(client_as(klass.teacher), klass, assignment, [klass.student, klass.classmate], ago(minutes=5))
+    extended = db.session.scalar(db.select(Extension).where(Extension.student_id == klass.student.id)).due_at
+    media = hw.media(klass.student, received_at=extended - timedelta(minutes=1))
+    response = client_as(klass.student).post(f"{_base(klass, assignment)}/submit", data={"media_id": media.id})
+    assert response.status_code == 302
+    [submission] = db.session.scalars(db.select(Submission).where(Submission.student_id == klass.student.id))
+    assert submission.submitted_at == media.received_at and not submission.lateness.is_late
+    old = hw.media(klass.classmate, received_at=ago(hours=1, minutes=1))
+    refused = client_as(klass.classmate).post(f"{_base(klass, assignment)}/submit", data={"media_id": old.id})
+    assert refused.status_code == 422
+
+
+def test_moving_the_due_time_rederives_work_already_handed_in(klass, client_as, two_hours_late):
+    """Lateness is never frozen: does moving the assignment's own due time a day later make the two-hours-late
+    work on time, with the full score in the gradebook?"""
+    assignment = two_hours_late
+    data = {"title": assignment.title, "instructions_md": "", "accepts": "text", "allow_attachments": "y",
+            "max_video_minutes": "", "opens_at": "", "due_at": _local(assignment.due_at + timedelta(days=1)),
+            "closes_at": "", "late_policy": "penalty", "late_penalty_per_day": "10", "late_penalty_cap": "50",
+            "points": "10", "rubric_id": "0", "category_id": "0", "peer_visibility": "hidden",
+            "status": "published"}
+    teacher = client_as(klass.teacher)
+    assert teacher.post(f"{_base(klass, assignment)}/edit", data=data).status_code == 302
+    _row, cell = _cell(teacher, klass, assignment, klass.student)
+    assert (cell["score"], cell["late"], cell["penalty_percent"]) == (10, False, 0)
+
+
+def test_classmates_work_after_the_viewers_own_due_time(klass, client_as, hw):
+    """With classmates' work shown after the due time, does a student with an extension see it only after
+    their own due time (not while they may still hand in)?"""
+    assignment = hw.assignment(klass.circle, accepts="text", due_at=_minute(ago(hours=2)),
+                               peer_visibility="after_due")
+    hw.submission(assignment, klass.classmate, text="mine", now=ago(hours=3))
+    _grant(client_as(klass.teacher), klass, assignment, [klass.student], _minute(later(days=1)))
+    assert client_as(klass.student).get(f"{_base(klass, assignment)}/gallery").status_code == 403
+    assert client_as(klass.classmate).get(f"{_base(klass, assignment)}/gallery").status_code == 200
