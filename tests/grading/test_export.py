@@ -132,12 +132,14 @@ def test_no_cell_can_run_as_a_formula(school, client_as, hw, params):
     """In every CSV, can no cell, nor any piece after a `;` `,` tab `|` or line break (`Ann;=2+5`), start a
     formula, other than the plain CSV's ="…" student numbers?"""
     hw.assignment(school.circle, accepts="text", title="+Arpeggios|@x", points=5)
+    hw.assignment(school.circle, accepts="text", title="Lab；＝1+1", points=5)  # full-width ； and ＝
     from lms.circles import operations as circle_ops
     circle_ops.update_identity(school.circle.membership_of(school.bo), display_name='=HYPERLINK("http://x","y")')
     db.session.commit()
     rows = csv_rows(client_as(school.klass.teacher).get(school.url(**params)))
     guarded = [cell for row in rows for cell in row if cell.startswith("'")]
     assert any("Ann;=2+5" in c for c in guarded) and any("Arpeggios" in c for c in guarded)
+    assert any("＝1+1" in c for c in guarded)
     for row in rows:
         for cell in row:
             if re.fullmatch(r'="[0-9A-Za-z_./-]+"', cell):
