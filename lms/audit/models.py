@@ -134,3 +134,34 @@ def _refuse_bulk_change(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
             and state.bind_mapper.class_ is AuditEvent:
         raise AuditEventImmutable("audit events are append-only and cannot be changed or deleted")
+
+
+# The database refuses changes too, so no code path (raw SQL, another tool) rewrites history. The one
+# UPDATE allowed is the foreign key's own ON DELETE SET NULL of `actor_id` when an account is deleted.
+# On SQLite only UPDATE is refused: the embedded mode has one process, and the test suite clears
+# tables with DELETE. The lead's migration must run APPEND_ONLY_DDL[dialect] after creating the table.
+_KEPT = [c.name for c in AuditEvent.__table__.columns if c.name != "actor_id"]
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_events is append-only';
+END $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events WHEN NOT (NEW.actor_id IS NULL AND "
+        + " AND ".join(f"NEW.{name} IS OLD.{name}" for name in _KEPT)
+        + ") BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ],
+}
+
+
+@event.listens_for(AuditEvent.__table__, "after_create")
+def _install_append_only_triggers(table, connection, **_kw) -> None:
+    for statement in APPEND_ONLY_DDL.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)

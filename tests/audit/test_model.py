@@ -83,3 +83,21 @@ def test_deleting_the_actor_keeps_the_record(app, make):
     db.session.expire_all()
     event = db.session.get(AuditEvent, event_id)
     assert event.actor_id is None and event.actor_label == "Gone Admin <gone@example.org>"
+
+
+def test_the_database_refuses_a_raw_update(event):
+    """Does the database itself refuse an UPDATE of an audit row sent as plain SQL (past the ORM), and
+    on PostgreSQL a DELETE too (SQLite's embedded mode keeps DELETE for the suite's cleanup)?"""
+    if db.engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": event.id})
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": event.id})
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_events SET actor_id = NULL, ip = '1.1.1.1' WHERE id = :id"),
+                         {"id": event.id})
+    db.session.expire_all()
+    assert db.session.get(AuditEvent, event.id).action == "admin_granted"
