@@ -130,4 +130,7 @@ def assign_teacher(circle: Circle, user: User, actor: User) -> None:
             raise OrgError(_l("%(name)s already teaches this class.", name=user.name))
         circle_ops.change_role(membership, Role.teacher, actor)
         return
-    circle_ops.add_member(circle, user, Role.teacher)
+    previous = membership.status.value if membership is not None else None
+    membership = circle_ops.add_member(circle, user, Role.teacher)
+    record_event(AuditAction.member_role_changed, actor, target=membership,
+                 details={"from": None, "to": Role.teacher.value, "via": "org_assignment", "status_before": previous})

@@ -117,6 +117,22 @@ def test_removing_an_org_admin_is_recorded(client_as, school):
     assert (event.details["from"], event.details["to"]) == (OrgRole.admin.value, None)
 
 
+@pytest.mark.parametrize("already_student", [False, True], ids=["new-member", "student-promoted"])
+def test_assigning_a_teacher_to_a_class_is_recorded(client_as, school, make, already_student):
+    """Does an org admin assigning an org teacher to a class record one role change to teacher in
+    that class, whether the teacher joins it or was a student of it?"""
+    if already_student:
+        make.member(school.klass, db.session.get(User, school.teacher2.id))
+    mark = _last_id()
+    response = _post(client_as(school.admin), f"/orgs/{school.org.id}/assign-teacher",
+                     {"class_id": school.klass.id, "assignee_id": school.teacher2.id})
+    assert response.status_code == 302
+    membership = _membership(school.klass, school.teacher2)
+    event = _assert_one(mark, "member_role_changed", school.admin, "memberships", membership.id,
+                        circle_id=school.klass.id, org_id=school.org.id)
+    assert (event.details["from"], event.details["to"]) == (("student" if already_student else None), "teacher")
+
+
 # -- circle members --------------------------------------------------------------------------
 
 def _membership(circle, user) -> Membership:
