@@ -1,4 +1,5 @@
-"""Account views: first-run set-up, register, sign in/out, password reset, profile."""
+"""Account views: first-run set-up, registration (finished by a mailed link), sign in/out, the
+sessions page, password reset, profile."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for

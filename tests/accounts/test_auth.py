@@ -1,13 +1,15 @@
 """First-run set-up, registration, sign-in and sign-out, through HTTP."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lms.accounts import operations as account_ops
 from lms.accounts.models import User
 from lms.extensions import db
 from tests.fixtures.app import page_text
-from tests.accounts.helpers import register, session_user_id
+from tests.accounts.helpers import confirmation_path, register, session_user_id
 from tests.fixtures.factories import PASSWORD
 
 GOOD_PASSWORD = "purple elephants dance"
@@ -93,8 +95,6 @@ def test_register_creates_the_account_and_signs_in(client, make, mailbox):
 
 
 def register_confirm(client, mailbox, password=GOOD_PASSWORD, email="ann@example.org"):
-    from tests.accounts.helpers import confirmation_path
-
     return client.post(confirmation_path(mailbox, email), data={"password": password})
 
 
@@ -127,8 +127,6 @@ def test_confirmation_needs_the_registration_password(client, app, make, mailbox
     _register(client, email="victim@example.org", password="intruders own secret",
               confirm="intruders own secret")
     victim = app.test_client()
-    from tests.accounts.helpers import confirmation_path
-
     path = confirmation_path(mailbox, "victim@example.org")
     page = victim.get(path)  # a mail scanner or the person opening it creates nothing
     assert page.status_code == 200 and "victim@example.org" in page_text(page)
@@ -143,12 +141,10 @@ def test_confirmation_link_works_once(client, make, mailbox):
     """Once the account exists, does the same link lead back to registration with a message?"""
     make.user()
     _register(client)
-    from tests.accounts.helpers import confirmation_path
-
     path = confirmation_path(mailbox, "ann@example.org")
     assert client.post(path, data={"password": GOOD_PASSWORD}).status_code == 302
-    again = app_client = client.application.test_client()
-    response = app_client.get(path)
+    again = client.application.test_client()
+    response = again.get(path)
     assert response.status_code == 302 and response.headers["Location"] == "/register"
     assert "This link has expired or was already used." in page_text(again.get("/register"))
 
@@ -161,7 +157,6 @@ def test_second_registration_of_the_same_address_goes_to_sign_in(client, app, ma
     other = app.test_client()
     _register(other)
     first, second = [m.get_payload(decode=True).decode() for m in mailbox.to("ann@example.org")]
-    import re
 
     paths = [re.search(r"(/register/confirm/\S+)", body).group(1) for body in (first, second)]
     assert client.post(paths[0], data={"password": GOOD_PASSWORD}).status_code == 302

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -117,7 +118,13 @@ def test_sessions_page_lists_devices_and_this_one(app, client, bob, make):
     bob.timezone = "Asia/Shanghai"
     db.session.commit()
     _login(client)
-    _login(app.test_client(), agent=SAFARI_IPHONE, ip="198.51.100.7")
+    _login(app.test_client(), agent=SAFARI_IPHONE, ip="198.51.100.7", remember="y")
+    phone = _rows(bob)[1]
+    phone.created_at = phone.last_seen_at = utcnow().replace(hour=4, minute=0, second=0, microsecond=0) \
+        - timedelta(days=3)
+    db.session.commit()
+    shanghai_noon = phone.last_seen_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert shanghai_noon.hour == 12
     stranger = make.user(email="eve@example.org")
     _login(app.test_client(), "eve@example.org", ip="203.0.113.99")
     ended = app.test_client()
@@ -129,6 +136,7 @@ def test_sessions_page_lists_devices_and_this_one(app, client, bob, make):
     assert "192.0.2.10" in text and "198.51.100.7" in text
     assert "203.0.113.99" not in text and "203.0.113.50" not in text  # someone else's; an ended one
     assert "Times are shown in Asia/Shanghai." in text
+    assert f"{shanghai_noon.month}/{shanghai_noon.day}/{shanghai_noon:%y}, 12:00 PM" in text  # last seen, in her zone
     assert stranger is not None
 
 
