@@ -292,7 +292,8 @@ def export_grades(circle_id: int):
         abort(400)
     options = exports.ExportOptions(fmt, blanks=request.values.get(f"{fmt}_blanks", ""),
                                     match=request.values.get(f"{fmt}_match", ""),
-                                    scale=request.values.get(f"{fmt}_scale", "percent"))
+                                    scale=request.values.get(f"{fmt}_scale", "percent"),
+                                    released_only=request.values.get("released_only") == "1")
     upload = request.files.get("canvas_current") if fmt == "canvas" else None
     canvas_current = upload.read(exports.MAX_CANVAS_EXPORT_BYTES + 1) if upload and upload.filename else None
     if canvas_current is not None and len(canvas_current) > exports.MAX_CANVAS_EXPORT_BYTES:

@@ -27,7 +27,8 @@ def test_export_form_on_the_gradebook(school, client_as):
     """Does the staff gradebook offer the four formats and the choices for blanks, matching and scale,
     and does a student's page have no export?"""
     html = client_as(school.klass.teacher).get(f"/circles/{school.circle.id}/grades").get_data(as_text=True)
-    for name in ("format", "canvas_blanks", "canvas_match", "moodle_blanks", "moodle_match", "moodle_scale"):
+    for name in ("format", "canvas_blanks", "canvas_match", "moodle_blanks", "moodle_match", "moodle_scale",
+                 "released_only", "canvas_current"):
         assert f'name="{name}"' in html
     for value in ("canvas", "moodle", "csv", "xlsx", "keep", "zero", "excused", "nograde", "login",
                   "sis_user_id", "email", "student_no", "percent", "points"):
@@ -161,7 +162,21 @@ def test_export_is_audited(school, client_as):
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == AuditAction.grades_exported)).one()
     assert event.actor_id == school.klass.assistant.id and event.circle_id == school.circle.id
     assert event.details == {"format": "moodle", "blanks": "nograde", "match": "email", "scale": "points",
-                             "students": 3, "assignments": 3}
+                             "released_only": False, "students": 3, "assignments": 3}
+
+
+def test_unreleased_grades_can_be_left_out(school, client_as):
+    """With "leave out grades not yet released", is only Bo's released homework sent and every other grade
+    (released to nobody yet) "-" as if ungraded, while the default still sends them all?"""
+    from lms.grading import operations as grading_ops
+    grading_ops.release_grades(school.homework, school.klass.teacher, [school.bo])
+    db.session.commit()
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle", released_only="1")))
+    body = {row[3]: row[4:] for row in rows[1:]}
+    assert body[school.bo.email] == ["100", "-", "-"]
+    assert body[school.ada.email] == ["-", "-", "-"]
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle")))
+    assert {row[3]: row[4:] for row in rows[1:]}[school.ada.email] == ["62.5", "75", "-"]
 
 
 def test_unknown_format_is_refused(school, client_as):

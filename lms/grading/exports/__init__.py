@@ -41,7 +41,7 @@ def prepare(book: Gradebook, options: ExportOptions, canvas_current: bytes | Non
 
     All database reads happen here; the chunks are computed from plain values, so they may be streamed
     after the request's transaction has ended."""
-    table = snapshot(book)
+    table = snapshot(book, released_only=options.released_only)
     stem = f"grades-{book.circle.id}-{options.fmt}"
     if options.fmt in ("canvas", "moodle"):
         if options.fmt == "canvas":

@@ -42,6 +42,7 @@ class ExportOptions:
     blanks: str = ""
     match: str = ""
     scale: str = "percent"
+    released_only: bool = False  #: grades not yet released to students are exported as ungraded
 
     def __post_init__(self):
         if self.fmt not in FORMATS:
@@ -54,7 +55,7 @@ class ExportOptions:
 
     def as_details(self) -> dict:
         return {"format": self.fmt, "blanks": self.blanks or None, "match": self.match or None,
-                "scale": self.scale or None}
+                "scale": self.scale or None, "released_only": self.released_only}
 
 
 class ExportRefused(Exception):

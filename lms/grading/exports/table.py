@@ -46,8 +46,10 @@ class Table:
     students: tuple[Student, ...]
 
 
-def snapshot(book: Gradebook) -> Table:
-    """Read the staff gradebook into plain values (cell values come from lms.grading.gradebook)."""
+def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
+    """Read the staff gradebook into plain values (cell values come from lms.grading.gradebook).
+    With `released_only`, a grade the student cannot see yet is exported as ungraded: another system
+    may show every grade it receives to the student at once (Canvas posts automatically by default)."""
     columns = tuple(Column(a.title, float(a.points or 0)) for a in book.assignments)
     students = []
     for row in book.rows:
@@ -55,6 +57,7 @@ def snapshot(book: Gradebook) -> Table:
         students.append(Student(
             name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
             student_no=m.student_no or "", email=m.user.email,
-            marks=tuple(Mark(None if c.excused else c.score, c.excused) for c in row.cells),
+            marks=tuple(Mark() if released_only and not c.released else Mark(None if c.excused else c.score, c.excused)
+                        for c in row.cells),
             points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
     return Table(book.circle.name, columns, tuple(students))
