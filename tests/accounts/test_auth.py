@@ -157,7 +157,6 @@ def test_second_registration_of_the_same_address_goes_to_sign_in(client, app, ma
     other = app.test_client()
     _register(other)
     first, second = [m.get_payload(decode=True).decode() for m in mailbox.to("ann@example.org")]
-
     paths = [re.search(r"(/register/confirm/\S+)", body).group(1) for body in (first, second)]
     assert client.post(paths[0], data={"password": GOOD_PASSWORD}).status_code == 302
     response = other.get(paths[1])
