@@ -258,3 +258,37 @@ def test_releasing_grades_is_one_event_listing_the_students(client_as, klass, es
     assert _events_since(mark) == []  # nothing left to release
     _post(client_as(klass.teacher), _grade_url(klass, essay, tail="/hide"))
     assert [e.action for e in _events_since(mark)] == ["grade_unreleased"]
+
+
+# -- the client's address behind a proxy -----------------------------------------------------
+
+@pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_address_comes_from_the_proxy_only_when_configured(tmp_path, proxies, expected):
+    """Is the recorded address the one the trusted proxy forwarded when LMS_PROXY_COUNT says there is
+    one, and the connecting address otherwise (so nobody forges it with a header)?"""
+    from lms.accounts import operations as account_ops
+    from lms.config import TestConfig
+    from tests.fixtures.app import CSRFClient, create_isolated_app
+    from tests.fixtures.factories import PASSWORD, sign_in
+
+    class Config(TestConfig):
+        INSTANCE_PATH = str(tmp_path)
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'proxy.db'}"
+        STORAGE_ROOT = str(tmp_path / "storage")
+        PROXY_COUNT = proxies
+
+    app = create_isolated_app(Config)
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        db.create_all()
+        admin = account_ops.register_user("root@example.org", PASSWORD, "Root", is_admin=True)
+        user = account_ops.register_user("u@example.org", PASSWORD, "U")
+        db.session.commit()
+        client = app.test_client()
+        sign_in(client, admin)
+        client.post(f"/admin/users/{user.id}/disable", headers={"X-Forwarded-For": "203.0.113.7"})
+        [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "account_disabled")).all()
+        assert event.ip == expected
+        db.session.remove()
+        db.engine.dispose()
+
