@@ -397,3 +397,32 @@ def test_password_change_voids_remembered_sign_ins(client, make, app):
     account_ops.set_password(db.session.get(User, user.id), "a brand new sentence")
     db.session.commit()
     assert client.get("/profile").status_code == 302
+
+
+def test_registration_of_a_known_address_keeps_the_invite_in_the_mailed_sign_in_link(client, make, mailbox):
+    """A student with an account registers again through an invite: does the mail to the owner lead
+    to sign-in and from there back to the invite?"""
+    make.user(email="ann@example.org")
+    _register(client, next="/i/classtoken")
+    [notice] = mailbox.to("ann@example.org")
+    body = notice.get_payload(decode=True).decode()
+    link = re.search(r"http://localhost(/login\S*)", body).group(1)
+    page = client.get(link)
+    assert 'value="/i/classtoken"' in page.get_data(as_text=True)  # the sign-in form carries it on
+    response = client.post(link, data={"email": "ann@example.org", "password": PASSWORD, "next": "/i/classtoken"})
+    assert response.headers["Location"] == "/i/classtoken"
+
+
+def test_known_and_new_addresses_do_the_same_slow_work(client, make, monkeypatch):
+    """Does registering a known address hash the password just as a new address does, so the answer
+    takes about as long (no enumeration by timing)?"""
+    from lms.accounts import operations
+
+    calls = []
+    real = operations.hash_password
+    monkeypatch.setattr(operations, "hash_password", lambda password: calls.append(password) or real(password))
+    make.user(email="ann@example.org")
+    calls.clear()
+    _register(client, email="ann@example.org")
+    _register(client.application.test_client(), email="new@example.org")
+    assert calls == [GOOD_PASSWORD, GOOD_PASSWORD]
