@@ -43,26 +43,20 @@ def prepare(book: Gradebook, options: ExportOptions, canvas_current: bytes | Non
     after the request's transaction has ended."""
     table = snapshot(book, released_only=options.released_only)
     stem = f"grades-{book.circle.id}-{options.fmt}"
-    if options.fmt in ("canvas", "moodle"):
-        if options.fmt == "canvas":
-            current = canvas.read_canvas_export(canvas_current) if canvas_current else None
-            rows = list(canvas.rows(table, options, current))
-        else:
-            rows = list(moodle.rows(table, options))
-        heading = 2 if options.fmt == "canvas" else 1
-        return Export(f"{stem}.csv", "text/csv", csv_chunks(rows), len(rows) - heading,
-                      _assignment_columns(options, rows[0]))
+    if options.fmt == "canvas":
+        current = canvas.read_canvas_export(canvas_current) if canvas_current else None
+        rows = list(canvas.rows(table, options, current))
+        identity = 5 if options.match == "sis_user_id" else 4
+        return Export(f"{stem}.csv", "text/csv", csv_chunks(rows), len(rows) - 2, len(rows[0]) - identity)
+    if options.fmt == "moodle":
+        rows = list(moodle.rows(table, options))
+        return Export(f"{stem}.csv", "text/csv", csv_chunks(rows), len(rows) - 1,
+                      len(rows[0]) - len(moodle.IDENTITY))
     rows = list(people.rows(table))
     if options.fmt == "csv":
         text_rows = [[people.csv_value(v) for v in row] for row in rows]
         return Export(f"{stem}.csv", "text/csv", csv_chunks(text_rows), len(rows) - 2, len(table.columns))
     return Export(f"{stem}.xlsx", XLSX_MIMETYPE, xlsx_chunks(rows), len(rows) - 2, len(table.columns))
-
-
-def _assignment_columns(options: ExportOptions, header: list[str]) -> int:
-    if options.fmt == "canvas":
-        return len(header) - (5 if options.match == "sis_user_id" else 4)
-    return len(header) - len(moodle.IDENTITY)
 
 
 def record_export(circle, actor, options: ExportOptions, export: Export, *, with_canvas_export: bool = False) -> None:
