@@ -120,7 +120,7 @@ def safe_csv_cell(value) -> str:
 
 
 def _csv(org: Organization | None, filename: str) -> Response:
-    form, filters, valid = _filters()
+    _form, filters, valid = _filters()
     if not valid:
         return _page(org)
 
