@@ -268,6 +268,20 @@ def test_query_count_does_not_grow_with_the_log(client, login, school, count_que
     assert len(set(counts)) == 1, counts
 
 
+def test_csv_query_count_does_not_grow_with_the_log(client, login, school, count_queries):
+    """Does the CSV download take the same number of queries for 20 events as for 220 (no query per row)?"""
+    login(school.site_admin)
+    client.get("/admin/")
+    counts = []
+    for total in (20, 200):
+        _add_events(total, school)
+        with count_queries:
+            rows = _csv(client.get("/admin/audit.csv?actor=olga"))
+        assert len(rows) == sum((20, 200)[:len(counts) + 1])
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1], counts
+
+
 def test_pages_keep_the_filter(client, login, school):
     """Do the pager links carry the filter, and the second page hold the older events?"""
     _add_events(55, school)
