@@ -81,7 +81,7 @@ def describe(obj: Any) -> str:
 
     An object may define `audit_label` (a property or a string attribute) to choose its own;
     otherwise a user reads "Name <email>", a membership "Display name <email>", and anything else
-    its display name, name or title.
+    its display name, name or title, or else "table #id".
     """
     label = getattr(obj, "audit_label", None)
     if label is None:
@@ -93,6 +93,8 @@ def describe(obj: Any) -> str:
         else:
             label = next((str(v) for a in ("display_name", "name", "title")
                           if (v := getattr(obj, a, None))), "")
+            if not label and table and getattr(obj, "id", None) is not None:
+                label = f"{table} #{obj.id}"
     return str(label)[:LABEL_MAX]
 
 

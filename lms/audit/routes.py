@@ -34,6 +34,10 @@ DETAIL_LABELS = {
     "count": _l("Students"), "via": _l("How"), "feedback_changed": _l("Feedback changed"),
     "new_account": _l("New account"), "assignment_id": _l("Assignment"), "student_id": _l("Student"),
     "previous_owner_ids": _l("Previous owner"), "grades": _l("Grades"), "change": _l("Change"),
+    "display_name": _l("Name in the circle"), "real_name": _l("Real name"), "student_no": _l("Student number"),
+    "due_at": _l("Due"), "closes_at": _l("Closes"), "reason": _l("Reason"), "format": _l("Format"),
+    "blanks": _l("Blank grades"), "match": _l("Matched by"), "scale": _l("Scale"),
+    "released_only": _l("Released grades only"), "students": _l("Students"), "assignments": _l("Assignments"),
 }
 
 
@@ -49,7 +53,8 @@ def _show(value) -> str:
 
 def detail_lines(details: dict) -> list[tuple[str, str]]:
     """An event's details as (label, text) lines: a from/to pair becomes "old → new", per field when
-    both sides are records (only the fields that changed)."""
+    both sides are records (only the fields that changed), and so does a field whose value is a
+    {"from", "to"} pair."""
     details = dict(details or {})
     lines = []
     if "from" in details and "to" in details:
@@ -60,7 +65,12 @@ def detail_lines(details: dict) -> list[tuple[str, str]]:
                     lines.append((str(DETAIL_LABELS.get(key, key)), f"{_show(old.get(key))} → {_show(new.get(key))}"))
         else:
             lines.append((str(DETAIL_LABELS["change"]), f"{_show(old)} → {_show(new)}"))
-    lines.extend((str(DETAIL_LABELS.get(key, key)), _show(value)) for key, value in details.items())
+    for key, value in details.items():
+        label = str(DETAIL_LABELS.get(key, key))
+        if isinstance(value, dict) and set(value) == {"from", "to"}:  # one field's change
+            lines.append((label, f"{_show(value['from'])} → {_show(value['to'])}"))
+        else:
+            lines.append((label, _show(value)))
     return lines
 
 

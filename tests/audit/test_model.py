@@ -101,3 +101,15 @@ def test_the_database_refuses_a_raw_update(event):
                          {"id": event.id})
     db.session.expire_all()
     assert db.session.get(AuditEvent, event.id).action == "admin_granted"
+
+
+def test_details_read_as_changes():
+    """Are a whole-record change, per-field changes and plain values shown as readable lines, with
+    unchanged fields left out?"""
+    from lms.audit.routes import detail_lines
+
+    assert detail_lines({"from": {"score": 6.0, "excused": False}, "to": {"score": 8.5, "excused": False},
+                         "via": "graded"}) == [("Score", "6.0 → 8.5"), ("How", "graded")]
+    assert detail_lines({"from": "student", "to": "assistant"}) == [("Change", "student → assistant")]
+    assert detail_lines({"student_no": {"from": None, "to": "00123"}, "new_account": True}) == [
+        ("Student number", "– → 00123"), ("New account", "yes")]
