@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -84,6 +84,11 @@ class CourseCodesForm(FlaskForm):
     batch = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=40), SingleLine()],
                         filters=[prepare_line])
     expires_at = DateTimeLocalField(_l("Expires (empty: never)"), validators=[Optional()])
+
+
+class RosterImportForm(FlaskForm):
+    file = FileField(_l("Roster file (CSV)"), validators=[FileRequired(_l("Choose a CSV file."))])
+    readmit = BooleanField(_l("Readmit people in the file whom the staff removed"))
 
 
 class RoleForm(FlaskForm):

@@ -164,9 +164,10 @@ def _activate(circle: Circle, user: User, role: Role, *, via: str, display_name:
 def _clean_identity(circle: Circle, membership: Membership | None, display_name: str | None,
                     real_name: str | None, student_no: str | None) -> tuple[str, str | None, str | None]:
     """(display name, real name, student number) cleaned by the single-line rules, the number
-    normalized, and both the name and the number checked free in the circle. Raises IdentityError."""
+    normalized, and both the name and the number checked free in the circle (a None display name is
+    left unchecked, for check_identity). Raises IdentityError."""
     values = {}
-    for field, value, required, limit in (("display_name", display_name, True, 100),
+    for field, value, required, limit in (("display_name", display_name, display_name is not None, 100),
                                           ("real_name", real_name, False, 100),
                                           ("student_no", student_no, False, 40)):
         try:
@@ -175,13 +176,22 @@ def _clean_identity(circle: Circle, membership: Membership | None, display_name:
             raise IdentityError(field, str(error)) from None
     number = normalize_number(values["student_no"])
     own_id = membership.id if membership is not None else None
-    if _taken(circle, own_id, Membership.display_key, comparison_key(values["display_name"])[:100]):
+    if values["display_name"] is not None and _taken(circle, own_id, Membership.display_key,
+                                                     comparison_key(values["display_name"])[:100]):
         raise IdentityError("display_name", _l("Someone in this circle already goes by this name. "
                                                "Choose another one (add an initial, for example)."))
     if number and _taken(circle, own_id, Membership.student_no, number):
         raise IdentityError("student_no", _l("This student number belongs to someone else in this circle. "
                                              "Check it, or ask the teacher."))
     return values["display_name"], values["real_name"], number
+
+
+def check_identity(circle: Circle, membership: Membership | None, *, display_name: str | None = None,
+                   real_name: str | None = None, student_no: str | None = None) -> None:
+    """Would these values be accepted for `membership` (None: someone new)? Nothing is written, so a
+    batch (a roster import) can check every row before changing anything. A None display name is
+    not checked (it will default to a free one). Raises IdentityError."""
+    _clean_identity(circle, membership, display_name, real_name, student_no)
 
 
 def _taken(circle: Circle, own_id: int | None, column, value: str) -> bool:
@@ -385,7 +395,7 @@ def add_member(circle: Circle, user: User, role: Role, *, via: str = "added", di
     """
     membership = circle.membership_of(user)
     if membership is not None and membership.is_barred:
-        if not (readmit and actor is not None and _may_readmit(membership, actor)):
+        if not (readmit and actor is not None and may_readmit(membership, actor)):
             raise MemberBarred(by_staff=True, name=membership.display_name)
         readmit_member(membership, actor, via=via, display_name=display_name, real_name=real_name,
                        student_no=student_no)
@@ -397,7 +407,8 @@ def add_member(circle: Circle, user: User, role: Role, *, via: str = "added", di
     return membership
 
 
-def _may_readmit(membership: Membership, actor: User) -> bool:
+def may_readmit(membership: Membership, actor: User) -> bool:
+    """Removed students come back by any staff member, removed staff only by the teachers."""
     circle = membership.circle
     return circle.can_change_roles(actor) if membership.is_staff else circle.can_manage_members(actor)
 
@@ -412,7 +423,7 @@ def readmit_member(membership: Membership, actor: User, *, via: str = "readmitte
     """
     if not membership.is_barred:
         raise CircleError(_l("%(name)s is not removed from this circle.", name=membership.display_name))
-    if not _may_readmit(membership, actor):
+    if not may_readmit(membership, actor):
         raise CircleError(_l("Only the circle's teachers can readmit staff."))
     previous = membership.status
     _activate(membership.circle, membership.user, membership.role, via=via, display_name=display_name,

@@ -9,7 +9,8 @@ from wtforms import SelectChoice
 from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
-from lms.circles.forms import ROLE_LABELS, ConfirmForm, IdentityForm, RoleForm
+from lms.circles.forms import ROLE_LABELS, ConfirmForm, IdentityForm, RoleForm, RosterImportForm
+from lms.circles.roster_import import MAX_ROWS, RosterImportError, RosterReport, import_roster, parse_roster
 from lms.circles.models import MembershipStatus, Role
 from lms.circles.routes._common import _csv_response
 from lms.core.permissions import require
@@ -49,6 +50,39 @@ def members_csv(circle_id: int):
         rows.append([m.display_name, m.real_name or "", m.student_no or "", str(ROLE_LABELS[m.role]), m.user.email,
                      m.joined_at.isoformat()])
     return _csv_response(rows, f"roster-{circle.id}.csv")
+
+
+#: Largest roster file read (a few thousand lines of names, numbers and addresses).
+MAX_ROSTER_BYTES = 2 * 1024 * 1024
+
+
+@bp.route("/c/<int:circle_id>/members/import", methods=["GET", "POST"])
+@login_required
+def import_members(circle_id: int):
+    """Enrol (or update the numbers of) people listed in a CSV, matched to their accounts by email."""
+    circle = q.get_circle_or_404(circle_id, current_user)
+    require(circle.can_manage_members(current_user))
+    form = RosterImportForm()
+    report, status = None, 200
+    if form.validate_on_submit():
+        data = form.file.data.stream.read(MAX_ROSTER_BYTES + 1)
+        try:
+            if len(data) > MAX_ROSTER_BYTES:
+                raise RosterImportError(_too_big())
+            report = import_roster(circle, current_user, parse_roster(data), readmit=form.readmit.data)
+        except RosterImportError as error:
+            db.session.rollback()
+            report, status = error.report, 422
+        else:
+            db.session.commit()
+    elif form.is_submitted():
+        status = 422
+    return render_template("circles/roster_import.html", circle=circle, form=form, report=report,
+                           max_rows=MAX_ROWS), status
+
+
+def _too_big() -> RosterReport:
+    return RosterReport(errors=[(0, _("The file is larger than 2 MB. Split it and send the parts one by one."))])
 
 
 @bp.route("/c/<int:circle_id>/members/<int:membership_id>/edit", methods=["GET", "POST"])
