@@ -331,6 +331,7 @@ def test_roster_csv(client, make, login):
     make.member(circle, make.user(email="evil@example.org"), display_name='=HYPERLINK("http://evil.example","x")',
                 real_name="+SUM(A1)", student_no="@cmd")
     make.member(circle, make.user(email="neg@example.org"), display_name="-2+3", real_name="=1")
+    make.member(circle, make.user(email="semi@example.org"), display_name="Ann;=2+5", real_name="Bo, -1+1")
     login(owner)
     response = client.get(f"/c/{circle.id}/members.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -341,7 +342,9 @@ def test_roster_csv(client, make, login):
     assert by_email["pat@example.org"][:4] == ["Pat", "Patricia Chen", "S-1", "Student"]
     assert by_email["evil@example.org"][:3] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+SUM(A1)", "'@CMD"]
     assert by_email["neg@example.org"][:2] == ["'-2+3", "'=1"]
-    assert len(rows) == 5
+    # Where ";" or "," is the list separator a spreadsheet splits these and runs the second half.
+    assert by_email["semi@example.org"][:2] == ["'Ann;=2+5", "'Bo, -1+1"]
+    assert len(rows) == 6
 
 
 def test_one_identity_everywhere(client, make, login, as_user):

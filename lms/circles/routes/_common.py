@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from lms.circles.forms import IdentityForm, JoinForm
 from lms.circles.models import Circle
+from lms.core.spreadsheet import safe_text
 
 
 def _identity_defaults(form: IdentityForm) -> None:
@@ -35,6 +36,5 @@ def _csv_response(rows: list[list], filename: str) -> Response:
 
 
 def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas in user text (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Neutralise spreadsheet formulas in user text (CSV injection), also after a separator (`Ann;=2+5`)."""
+    return safe_text(value)
