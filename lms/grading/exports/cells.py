@@ -1,8 +1,5 @@
-"""Cell values for exported files: the formula guard (CSV injection), numbers, titles."""
+"""Cell values for exported files: numbers and titles (the formula guard is lms.core.spreadsheet)."""
 from __future__ import annotations
-
-# The formula guard is shared with every other export (the roster's), so it lives in core.
-from lms.core.spreadsheet import needs_guard, safe_text  # noqa: F401  (the writers beside this module use it)
 
 
 def number(value: float | None, places: int = 2) -> str:

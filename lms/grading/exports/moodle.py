@@ -28,7 +28,8 @@ from typing import Iterator
 
 from flask_babel import gettext as _
 
-from lms.grading.exports.cells import needs_guard, number, one_line, safe_text, unique
+from lms.core.spreadsheet import needs_guard, safe_text
+from lms.grading.exports.cells import number, one_line, unique
 from lms.grading.exports.options import ExportOptions, ExportRefused
 from lms.grading.exports.table import Mark, Table
 
