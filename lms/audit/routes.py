@@ -38,6 +38,7 @@ DETAIL_LABELS = {
     "due_at": _l("Due"), "closes_at": _l("Closes"), "reason": _l("Reason"), "format": _l("Format"),
     "blanks": _l("Blank grades"), "match": _l("Matched by"), "scale": _l("Scale"),
     "released_only": _l("Released grades only"), "students": _l("Students"), "assignments": _l("Assignments"),
+    "with_canvas_export": _l("With Canvas's export"),
 }
 
 
