@@ -70,7 +70,8 @@ class Assignment(db.Model):
     # -- the clock (rules in lms/homework/lateness.py) ----------------------------------------
     @property
     def policy(self) -> Policy:
-        return Policy(self.late_policy, self.late_penalty_per_day or 0.0, self.late_penalty_cap or 0.0)
+        cap = self.late_penalty_cap if self.late_penalty_cap is not None else 100.0
+        return Policy(self.late_policy, self.late_penalty_per_day or 0.0, cap)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -112,7 +112,7 @@ def has_submissions(assignment: Assignment) -> bool:
 # -- extensions and deadlines ----------------------------------------------------------------
 
 def get_extension_or_404(assignment: Assignment, extension_id: int) -> Extension:
-    """An extension of `assignment`; 404 for ids of other assignments. The caller checks `can_grade`."""
+    """An extension of `assignment`; 404 for ids of other assignments. The caller checks `can_grant_extensions`."""
     extension = db.session.scalar(db.select(Extension).where(Extension.id == extension_id,
                                                              Extension.assignment_id == assignment.id))
     if extension is None:
@@ -122,6 +122,7 @@ def get_extension_or_404(assignment: Assignment, extension_id: int) -> Extension
 
 
 def extension_of(assignment: Assignment, student_id: int) -> Extension | None:
+    """The student's extension of `assignment`, or None."""
     extension = db.session.scalar(db.select(Extension).where(Extension.assignment_id == assignment.id,
                                                              Extension.student_id == student_id))
     if extension is not None:

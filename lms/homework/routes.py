@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from babel.dates import format_time
-from flask_babel import format_decimal, format_timedelta, get_locale, gettext as _, ngettext
+from flask_babel import format_decimal, format_timedelta, get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -325,64 +325,6 @@ def submission(circle_id: int, assignment_id: int, submission_id: int):
         can_comment=not circle.is_archived, released=own and q.is_released(assignment, submission.student_id))
 
 
-# -- extensions ------------------------------------------------------------------------------
-
-def _after_extension(circle, assignment, student_ids: list[int]):
-    # Back where the teacher was: SpeedGrader for one student when asked from there (no free-form URL).
-    if request.form.get("back") == "grade" and len(student_ids) == 1:
-        return redirect(url_for("grading.speedgrader", circle_id=circle.id, assignment_id=assignment.id,
-                                student_id=student_ids[0]))
-    return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id) + "#extensions")
-
-
-@bp.route(PREFIX + "/<int:assignment_id>/extensions", methods=["POST"])
-@login_required
-def grant_extension(circle_id: int, assignment_id: int):
-    """Give the students ticked (`student_id`, repeated) a later due time, or change theirs."""
-    circle, assignment = _load(circle_id, assignment_id)
-    require(assignment.can_grant_extensions(current_user) and not circle.is_archived)
-    form = ExtensionForm()
-    ids = sorted({int(raw) for raw in request.form.getlist("student_id") if raw.strip().isdigit()})
-    if not form.validate_on_submit():
-        for name, messages in form.errors.items():
-            label = getattr(form, name).label.text if hasattr(form, name) else ""
-            flash(f"{label}: {messages[0]}" if label else messages[0], "error")
-        return _after_extension(circle, assignment, ids)
-    members = q.memberships_by_user(circle, ids)
-    students = [members[i].user for i in ids if i in members]
-    try:
-        if len(students) != len(ids):
-            raise ops.HomeworkError(_("Extensions are for the circle's students only."), "student_id")
-        changed = ops.grant_extension(assignment, students, current_user, due_at=from_local(form.due_at.data),
-                                      closes_at=from_local(form.closes_at.data), reason=form.reason.data or "")
-    except ops.HomeworkError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _after_extension(circle, assignment, ids)
-    db.session.commit()
-    if changed:
-        flash(ngettext("Extension saved for %(num)d student.", "Extensions saved for %(num)d students.",
-                       len(changed)), "success")
-    else:
-        flash(_("Nothing changed."), "info")
-    return _after_extension(circle, assignment, ids)
-
-
-@bp.route(PREFIX + "/<int:assignment_id>/extensions/<int:extension_id>/delete", methods=["POST"])
-@login_required
-def remove_extension(circle_id: int, assignment_id: int, extension_id: int):
-    """Take an extension back: the student's times are the assignment's again."""
-    circle, assignment = _load(circle_id, assignment_id)
-    require(assignment.can_grant_extensions(current_user) and not circle.is_archived)
-    extension = q.get_extension_or_404(assignment, extension_id)
-    student_id = extension.student_id
-    if ConfirmForm().validate_on_submit():
-        ops.remove_extension(extension, current_user)
-        db.session.commit()
-        flash(_("The extension is removed; the assignment's times apply again."), "success")
-    return _after_extension(circle, assignment, [student_id])
-
-
 @bp.route(PREFIX + "/<int:assignment_id>/gallery")
 @login_required
 def gallery(circle_id: int, assignment_id: int):
@@ -476,3 +418,6 @@ def comment(circle_id: int, assignment_id: int, submission_id: int, comment_id: 
         return _json_error(error)
     db.session.commit()
     return jsonify(comment=comment_json(comment, q.memberships_by_user(circle, {current_user.id}), current_user))
+
+
+from lms.homework import extension_routes  # noqa: E402,F401  (attaches the extension views)
