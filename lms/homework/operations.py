@@ -11,7 +11,7 @@ from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.core.inputs import line_problem, prepare_line
-from lms.circles.models import Circle, Membership
+from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.core.permissions import Forbidden
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -19,8 +19,9 @@ from lms.grading.models import GradeCategory, Rubric
 from lms.homework import queries as q
 from lms.homework.notifications import comments_changed
 from lms.homework.lateness import Deadline
-from lms.homework.models import (Accepts, Assignment, CommentKind, Extension, ExtensionAction, ExtensionChange,
-                                 LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment, Window)
+from lms.homework.models import (LEARNER_ROLES, Accepts, Assignment, CommentKind, Extension, ExtensionAction,
+                                 ExtensionChange, LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment,
+                                 Window)
 from lms.uploads.messages import human_seconds
 from lms.uploads.models import Media, MediaKind
 from lms.uploads.operations import attach_check
@@ -292,7 +293,11 @@ def grant_extension(assignment: Assignment, students: list[User], actor: User, *
     reason = (reason or "").strip()
     if not students:
         raise HomeworkError(_l("Choose at least one student."), "student_id")
-    if any(not assignment.is_learner(student) for student in students):
+    ids = {student.id for student in students}
+    learners = set(db.session.scalars(db.select(Membership.user_id).where(
+        Membership.circle_id == assignment.circle_id, Membership.user_id.in_(ids),
+        Membership.status == MembershipStatus.active, Membership.role.in_(LEARNER_ROLES))))
+    if learners != ids:
         raise HomeworkError(_l("Extensions are for the circle's students only."), "student_id")
     if due_at is None:
         raise HomeworkError(_l("Give the new due time."), "due_at")
