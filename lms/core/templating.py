@@ -5,6 +5,7 @@ from flask import request
 from flask_babel import get_locale
 
 from lms.core.i18n import LANGUAGE_NAMES, local_datetime
+from lms.core.urls import external_url
 
 
 def init_app(app) -> None:
@@ -16,6 +17,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["localtime"] = local_datetime
     app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
     app.jinja_env.filters["code"] = format_code
+    # links people copy and share (an invite) point to the configured public host, as mail does
+    app.jinja_env.globals["external_url"] = external_url
 
     @app.context_processor
     def inject():

@@ -70,7 +70,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     class BrowserConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'browser.db'}"
         STORAGE_ROOT = str(folder / "storage")
-        SERVER_NAME = None  # links must use the host the browser asked for
+        SERVER_NAME = None  # set to the live server's address once its port is known (below)
         JOBS_BACKEND = "inline"
         RATELIMIT_ENABLED = False
         MAIL_BACKEND = "file"
@@ -87,6 +87,8 @@ def live_server(tmp_path_factory) -> LiveServer:
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, application, threaded=True)
+    # the public host, as production configures it: links in mail and invite links point here
+    application.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
