@@ -20,12 +20,20 @@ FORGOT_PER_ADDRESS = "5 per hour"
 FORGOT_PER_IP = "100 per 10 minutes;1000 per day"
 #: wrong passwords given on one registration link
 CONFIRM_PER_LINK = "10 per 15 minutes"
+#: password changes of one signed-in account (guessing its current password from a stolen session)
 PASSWORD_CHANGE = "10 per 15 minutes"
 
 
 def email_key() -> str:
     """The address a form names, normalized as accounts are (strip, lower-case)."""
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def account_key() -> str:
+    """The signed-in account (for forms behind sign-in: a class shares one address)."""
+    from flask_login import current_user
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
 
 
 def token_key() -> str:

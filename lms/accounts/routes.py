@@ -220,7 +220,7 @@ def profile():
 
 @bp.route("/profile/password", methods=["POST"])
 @login_required
-@limiter.limit(limits.PASSWORD_CHANGE)
+@limiter.limit(limits.PASSWORD_CHANGE, key_func=limits.account_key)
 def change_password():
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")

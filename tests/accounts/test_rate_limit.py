@@ -171,3 +171,24 @@ def test_wait_is_said_in_words(app, seconds, message):
 
     with app.test_request_context():
         assert wait_message(seconds) == message
+
+
+def test_password_changes_are_counted_per_account_not_per_network(limited, app, make):
+    """Can a class change passwords from one address, while one account guessing its current password
+    is stopped after 10 tries?"""
+    from tests.fixtures.factories import sign_in
+
+    def change(client, current):
+        return client.post("/profile/password", data={"pw-current": current, "pw-password": "a new long sentence",
+                                                       "pw-confirm": "a new long sentence"},
+                           csrf_prefixes=["pw"], environ_base={"REMOTE_ADDR": SCHOOL})
+
+    guesser = app.test_client()
+    sign_in(guesser, make.user())
+    for _ in range(10):
+        assert change(guesser, "wrong guess").status_code == 422
+    assert change(guesser, "wrong guess").status_code == 429
+    for _ in range(15):
+        student = app.test_client()
+        sign_in(student, make.user())
+        assert change(student, PASSWORD).status_code == 302
