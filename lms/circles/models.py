@@ -166,8 +166,8 @@ class Membership(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("circle_id", "user_id"),
         # Empty numbers are NULL, which both SQLite and PostgreSQL let repeat.
-        sa.UniqueConstraint("circle_id", "student_no"),
-        sa.UniqueConstraint("circle_id", "display_key"),
+        sa.UniqueConstraint("circle_id", "student_no", name="uq_memberships_circle_student_no"),
+        sa.UniqueConstraint("circle_id", "display_key", name="uq_memberships_circle_display_key"),
         sa.Index("ix_memberships_circle_status_role", "circle_id", "status", "role"),
         sa.Index("ix_memberships_circle_status_joined", "circle_id", "status", "joined_at"),  # newest members
     )
