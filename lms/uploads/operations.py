@@ -9,6 +9,7 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.core.inputs import has_visible
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -373,7 +374,8 @@ def attach_check(media: Media | None, user: User, kind: MediaKind = MediaKind.vi
 
 
 def _clean_filename(name: str) -> str:
-    """Keep a file name for display only: no folders, no control characters, bounded length."""
+    """Keep a file name for display only: no folders, no control, format (bidi) or other invisible
+    characters, bounded length; "" when nothing visible is left (lms.core.inputs.has_visible)."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:255]
+    return name[:255] if has_visible(name) else ""
