@@ -36,5 +36,14 @@ def account_key() -> str:
     return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
 
 
+def person_key() -> str:
+    """The signed-in account, or the address of someone signed out."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
 def token_key() -> str:
     return "token:" + str((request.view_args or {}).get("token", ""))[:100]

@@ -192,3 +192,25 @@ def test_password_changes_are_counted_per_account_not_per_network(limited, app, 
         student = app.test_client()
         sign_in(student, make.user())
         assert change(student, PASSWORD).status_code == 302
+
+
+def test_a_class_mistyping_join_codes_from_one_address_still_joins(limited, app, make):
+    """Can 60 students on one school address each mistype the join code twice and still join, while
+    one person guessing codes is stopped after 20 unknown ones?"""
+    from lms.circles.models import JoinPolicy
+    from tests.fixtures.factories import sign_in
+
+    circle = make.circle(join_policy=JoinPolicy.code)
+    for n in range(60):
+        student = app.test_client()
+        sign_in(student, make.user())
+        for typo in ("ZZZZ2222", "ZZZZ3333"):
+            assert student.post("/join", data={"code": typo}, environ_base={"REMOTE_ADDR": SCHOOL}).status_code == 404
+        response = student.post("/join", data={"code": circle.join_code}, environ_base={"REMOTE_ADDR": SCHOOL})
+        assert response.status_code == 302, n
+    guesser = app.test_client()
+    sign_in(guesser, make.user())
+    for _ in range(20):
+        assert guesser.post("/join", data={"code": "ZZZZ4444"}, environ_base={"REMOTE_ADDR": SCHOOL}).status_code == 404
+    response = guesser.post("/join", data={"code": "ZZZZ4444"}, environ_base={"REMOTE_ADDR": SCHOOL})
+    assert response.status_code == 429 and "Too many attempts. Try again in 10 minutes." in page_text(response)

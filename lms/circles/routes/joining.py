@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lms.accounts.limits import person_key
 from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
@@ -13,6 +14,13 @@ from lms.circles.forms import IdentityForm, JoinCodeForm, JoinForm
 from lms.circles.models import Circle, CourseCode, JoinPolicy, MembershipStatus
 from lms.circles.routes._common import _identity_defaults, _join_page
 from lms.extensions import db, limiter
+
+
+#: Unknown or spent codes and invite links: counted per person (guessing), under a ceiling per
+#: network that a class mistyping codes from one school address stays well below.
+CODE_FAILURES_PER_PERSON = "20 per 10 minutes"
+LINK_FAILURES_PER_PERSON = "30 per 10 minutes"
+FAILURES_PER_NETWORK = "300 per 10 minutes"
 
 
 def _code_failed(response) -> bool:
@@ -74,7 +82,8 @@ def _after_join(circle: Circle):
 
 @bp.route("/join", methods=["GET", "POST"])
 @login_required
-@limiter.limit("20 per 10 minutes", methods=["POST"], deduct_when=_code_failed)
+@limiter.limit(CODE_FAILURES_PER_PERSON, methods=["POST"], key_func=person_key, deduct_when=_code_failed)
+@limiter.limit(FAILURES_PER_NETWORK, methods=["POST"], deduct_when=_code_failed)
 def join():
     """Type a join code or a course code."""
     form = JoinCodeForm(code=request.args.get("code", ""))
@@ -102,7 +111,8 @@ def _pasted_invite_token(typed: str) -> str | None:
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @login_required
-@limiter.limit("30 per 10 minutes", deduct_when=_code_failed)
+@limiter.limit(LINK_FAILURES_PER_PERSON, key_func=person_key, deduct_when=_code_failed)
+@limiter.limit(FAILURES_PER_NETWORK, deduct_when=_code_failed)
 def join_with_code(code: str):
     """Confirm joining through a code: see the circle, fill in the identity it asks for."""
     target = q.find_code(normalize_code(code))
@@ -155,7 +165,8 @@ def _code_problem(target: Circle | CourseCode) -> str | None:
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per 10 minutes", deduct_when=_code_failed)
+@limiter.limit(LINK_FAILURES_PER_PERSON, key_func=person_key, deduct_when=_code_failed)
+@limiter.limit(FAILURES_PER_NETWORK, deduct_when=_code_failed)
 def invite(token: str):
     """An invite link: sign in or register first, then confirm the identity and join."""
     found = q.find_invite(token)
