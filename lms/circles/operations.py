@@ -424,7 +424,9 @@ def readmit_member(membership: Membership, actor: User, *, via: str = "readmitte
     if not membership.is_barred:
         raise CircleError(_l("%(name)s is not removed from this circle.", name=membership.display_name))
     if not may_readmit(membership, actor):
-        raise CircleError(_l("Only the circle's teachers can readmit staff."))
+        if membership.is_staff:
+            raise CircleError(_l("Only the circle's teachers can readmit staff."))
+        raise CircleError(_l("Only the circle's staff can readmit members."))
     previous = membership.status
     _activate(membership.circle, membership.user, membership.role, via=via, display_name=display_name,
               real_name=real_name, student_no=student_no, readmitted_by=actor)
