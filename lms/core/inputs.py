@@ -58,12 +58,14 @@ def normalize_number(raw: str | None) -> str | None:
 # -- single-line text ------------------------------------------------------------------------
 
 #: Bidirectional embeddings, overrides and isolates: they reorder the text that follows them
-#: (a display name ending in U+202E turns everything after it on the page around).
+#: (a display name ending in U+202E turns everything after it on the page around). The marks
+#: U+200E, U+200F and U+061C stay allowed: Arabic and Hebrew keyboards type them, they reorder
+#: nothing but neutral characters beside them, and they do not count as visible.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: Letters (category Lo, So) that render as nothing: Hangul fillers, the braille blank, and friends.
 FILLERS = frozenset("\u3164\u115f\u1160\uffa0\u2800\u17b4\u17b5\u034f\U0001d159")
-# Categories that never show a glyph by themselves: format, spaces, separators, combining marks
-# (a name of only accents), unassigned and private surrogates.
+# Categories that never show a glyph by themselves: control, format, spaces, line and paragraph
+# separators, combining marks (a name of only accents) and surrogates.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Cs"})
 _NONCHARACTER = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")
 
