@@ -23,14 +23,12 @@ class AuditAction(enum.StrEnum):
     account_disabled = "account_disabled"
     account_enabled = "account_enabled"
     identity_changed = "identity_changed"
-    session_ended_by_admin = "session_ended_by_admin"
     org_admin_granted = "org_admin_granted"
     org_admin_revoked = "org_admin_revoked"
     org_teacher_granted = "org_teacher_granted"
     org_teacher_revoked = "org_teacher_revoked"
     member_role_changed = "member_role_changed"
     member_removed = "member_removed"
-    member_banned = "member_banned"
     member_readmitted = "member_readmitted"
     owner_changed = "owner_changed"
     grade_changed = "grade_changed"
@@ -54,14 +52,12 @@ ACTION_LABELS = {
     AuditAction.account_disabled: _l("Account disabled"),
     AuditAction.account_enabled: _l("Account enabled"),
     AuditAction.identity_changed: _l("Identity changed"),
-    AuditAction.session_ended_by_admin: _l("Session ended by an admin"),
     AuditAction.org_admin_granted: _l("Organization admin granted"),
     AuditAction.org_admin_revoked: _l("Organization admin revoked"),
     AuditAction.org_teacher_granted: _l("Organization teacher granted"),
     AuditAction.org_teacher_revoked: _l("Organization teacher revoked"),
     AuditAction.member_role_changed: _l("Member role changed"),
     AuditAction.member_removed: _l("Member removed"),
-    AuditAction.member_banned: _l("Member banned"),
     AuditAction.member_readmitted: _l("Member readmitted"),
     AuditAction.owner_changed: _l("Circle owner changed"),
     AuditAction.grade_changed: _l("Grade changed"),

@@ -194,7 +194,7 @@ def _row_problem(circle: Circle, actor: User, membership: Membership | None, row
     """Why this row cannot be applied, checked without writing anything; None when it can."""
     if membership is not None and membership.is_barred:
         if not readmit:
-            return _("%(name)s was removed from this circle. Tick “Readmit” to let them back in.",
+            return _("%(name)s was removed from this circle. Tick “Readmit people in the file whom the staff removed” to let them back in.",
                      name=membership.display_name)
         if not may_readmit(membership, actor):
             return _("Only the circle's teachers can readmit staff.")

@@ -173,10 +173,10 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
         if gaps:
             examples = "; ".join(f"{name} – {title}" for name, title in gaps[:5])
             raise ExportRefused(ngettext(
-                "%(num)d graded assignment cell is still empty (%(examples)s). An empty cell removes the grade "
+                "%(num)d cell is still empty in an assignment that has grades (%(examples)s). An empty cell removes the grade "
                 "in Canvas: grade it, choose 0 or EX for ungraded work, or add Canvas's current gradebook "
                 "export so that Circles repeats what Canvas holds.",
-                "%(num)d cells of graded assignments are still empty (%(examples)s). An empty cell removes the "
+                "%(num)d cells are still empty in assignments that have grades (%(examples)s). An empty cell removes the "
                 "grade in Canvas: grade them, choose 0 or EX for ungraded work, or add Canvas's current "
                 "gradebook export so that Circles repeats what Canvas holds.", len(gaps), examples=examples),
                 [name for name, _t in gaps])
