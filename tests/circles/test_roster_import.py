@@ -72,7 +72,7 @@ def test_a_bad_line_imports_nothing(school, as_user):
     ("email,name\nnia@example.org,AMY\n", "Someone in this circle already goes by this name."),
     ("email\nnia@example.org\nNia@example.org\n", "nia@example.org is also on line 2."),
     ("name,number\nNia,1\n", "The first line must name the columns, with one called “email”."),
-    ("email,name\nrex@example.org,Rex\n", "Rex was removed from this circle. Tick “Readmit” to let them back in."),
+    ("email,name\nrex@example.org,Rex\n", "Rex was removed from this circle. Tick “Readmit people in the file whom the staff removed” to let them back in."),
 ])
 def test_conflicts_are_refused_by_line(school, as_user, csv_text, message):
     """Are a taken number, a number twice in the file, a taken name, a person twice, a file without an
