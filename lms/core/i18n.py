@@ -5,8 +5,8 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_timezone
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
@@ -41,14 +41,31 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    """The one zone every time on the page is shown and read in, server- and script-rendered alike
+    (base.html hands it to scripts as <html data-tz>): the profile's zone, else the browser's zone that
+    static/js/core/app.js remembers in the `tz` cookie, else the zone of the circle the page is about
+    (`g.circle_timezone`, set by the circle's scoped lookup), else the site's default."""
+    default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
-    guessed = unquote(request.cookies.get("tz", "")) if request else None
-    if guessed and is_timezone(guessed):
-        return guessed
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        return default
+    candidates = [current_user.timezone if current_user and current_user.is_authenticated else None,
+                  unquote(request.cookies.get("tz", "")), g.get("circle_timezone")]
+    for name in candidates:
+        if name and is_timezone(name):
+            return name
+    return default
+
+
+def zone_label(zone: str | None = None) -> str:
+    """A zone as people read it beside a time: "Asia/Shanghai (GMT+08:00)", the offset as it is now.
+    Default: the viewer's zone (select_timezone)."""
+    from babel.dates import get_timezone_gmt
+
+    name = zone or str(get_timezone())
+    if name in ("UTC", "Etc/UTC"):
+        return "UTC"
+    offset = get_timezone_gmt(datetime.now(ZoneInfo(name)), "long", locale=get_locale())
+    return f"{name} ({offset})"
 
 
 _ZONES: frozenset[str] | None = None
@@ -70,6 +87,17 @@ def local_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, format)
+
+
+def format_in_zone(value: datetime, zone: ZoneInfo, locale: str) -> str:
+    """`value` (UTC) as the wall-clock date and time in `zone`, written for `locale`, with the zone named:
+    "Friday, December 4, 2026, 8:00 PM (Asia/Shanghai)". For mail and pushes, whose reader is not the
+    request's user, so neither the request's locale nor its time zone applies."""
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    local = value.astimezone(zone)
+    text = get_datetime_format("medium", locale=locale).replace("{1}", format_date(local, "full", locale=locale))
+    return f"{text.replace('{0}', format_time(local, 'short', tzinfo=zone, locale=locale))} ({zone.key})"
 
 
 def to_local(value: datetime) -> datetime:

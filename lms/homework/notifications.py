@@ -1,7 +1,15 @@
-"""Live pushes of the homework domain (sent after the commit)."""
+"""Live pushes and mail of the homework domain (sent after the commit)."""
 from __future__ import annotations
 
-from lms.core.realtime import emit_to_room
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from lms.core.i18n import format_in_zone
+from lms.core.mail import send_mail
+from lms.core.realtime import emit_to_room, emit_to_user
+from lms.core.urls import external_url
+from lms.homework.lateness import zone
 
 #: the Socket.IO namespace of homework pages (lms/homework/events.py)
 NAMESPACE = "/homework"
@@ -17,3 +25,27 @@ def comments_changed(submission) -> None:
     what they may see."""
     emit_to_room(submission_room(submission.id), "comments_changed", {"submission_id": submission.id},
                  namespace=NAMESPACE)
+
+
+def extension_changed(assignment, student, action, deadline) -> None:
+    """Mail `student` that their own times for `assignment` were granted, changed or removed (`action`,
+    an ExtensionAction) and push a notification to their open pages, as Canvas's "Assignment due date
+    override changed" notice does. `deadline` is the Deadline that holds for them now (the extension's,
+    or the assignment's after a removal). Times are written in the student's language and time zone
+    (their profile's, else the circle's), with the zone named. Nothing is sent for a draft the student
+    cannot see. Call inside the request; both leave once it commits."""
+    if not assignment.is_published:
+        return
+    locale = student.locale or str(get_locale())
+    tz = zone(student.timezone, assignment.circle.zone.key)
+    due = format_in_zone(deadline.due_at, tz, locale) if deadline.due_at else None
+    closes = format_in_zone(deadline.closes_at, tz, locale) if deadline.closes_at else None
+    link = external_url("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id)
+    send_mail(student.email, _l("Your due date for “%(title)s” has changed", title=assignment.title),
+              "homework/extension_changed", locale=locale, user=student, assignment=assignment,
+              circle=assignment.circle, action=str(action), due=due, closes=closes, link=link)
+    with force_locale(locale):
+        message = _("Your due date for “%(title)s” has changed.", title=assignment.title)
+    emit_to_user(student.id, "notification", {"kind": "extension_changed", "assignment_id": assignment.id,
+                                              "circle_id": assignment.circle_id, "message": message,
+                                              "due": due, "closes": closes, "url": link})

@@ -17,7 +17,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading.models import GradeCategory, Rubric
 from lms.homework import queries as q
-from lms.homework.notifications import comments_changed
+from lms.homework.notifications import comments_changed, extension_changed
 from lms.homework.lateness import Deadline
 from lms.homework.models import (LEARNER_ROLES, Accepts, Assignment, CommentKind, Extension, ExtensionAction,
                                  ExtensionChange, LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment,
@@ -285,7 +285,9 @@ def grant_extension(assignment: Assignment, students: list[User], actor: User, *
     for `assignment`, as Canvas's assignment overrides and Moodle's user overrides do. Several students
     granted at once get one Extension each; a student who already has one gets the new times. Every
     grant and change is kept in ExtensionChange and the audit log; lateness, penalties and "missing"
-    follow at once, for work already handed in too. Returns the extensions granted or changed.
+    follow at once, for work already handed in too. Each student whose times were granted or changed is
+    mailed and notified after the commit (a new reason alone is not news to them). Returns the extensions
+    granted or changed.
 
     Raises HomeworkError (with the field at fault): nobody chosen, someone who is not a student of the
     circle, no due time, a due time not after the opening, a close before the due time, a reason too long.
@@ -316,22 +318,28 @@ def grant_extension(assignment: Assignment, students: list[User], actor: User, *
             extension = Extension(assignment=assignment, assignment_id=assignment.id, student_id=student.id,
                                   due_at=due_at, closes_at=closes_at, reason=reason, created_by_id=actor.id)
             db.session.add(extension)
-            action = ExtensionAction.granted
+            action, times_changed = ExtensionAction.granted, True
         elif (extension.due_at, extension.closes_at, extension.reason) == (due_at, closes_at, reason):
             continue
         else:
+            times_changed = (extension.due_at, extension.closes_at) != (due_at, closes_at)
             extension.due_at, extension.closes_at, extension.reason = due_at, closes_at, reason
             action = ExtensionAction.changed
         db.session.flush()
         _record_extension(assignment, extension, actor, action)
+        if times_changed:  # a new reason alone is staff's note, not news to the student
+            extension_changed(assignment, student, action, extension.deadline(assignment))
         changed.append(extension)
     db.session.flush()
     return changed
 
 
 def remove_extension(extension: Extension, actor: User) -> None:
-    """Take an extension back: the student's times are the assignment's again (the history keeps it)."""
+    """Take an extension back: the student's times are the assignment's again (the history keeps it); the
+    student is mailed and notified after the commit."""
     _record_extension(extension.assignment, extension, actor, ExtensionAction.removed)
+    extension_changed(extension.assignment, extension.student, ExtensionAction.removed,
+                      extension.assignment.base_deadline)
     db.session.delete(extension)
     db.session.flush()
 
