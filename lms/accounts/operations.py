@@ -14,6 +14,7 @@ from lms.accounts.queries import get_user_by_email
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.core.images import store_image
+from lms.core.inputs import TextRejected, clean_line
 from lms.core.mail import send_mail
 from lms.core.realtime import disconnect_room, session_room
 from lms.core.urls import external_url, is_local_path
@@ -30,13 +31,30 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: the length of User.name (and RegistrationRequest.name)
+NAME_MAX = 100
+
+
+def clean_name(name: str | None) -> str:
+    """A person's name as it is stored: NFC, stripped, and the single-line rule every form applies
+    (lms.core.inputs.clean_line), so that a path without a form (`flask users create-admin`, the demo
+    loader, an API) cannot store a blank, invisible (U+200B, U+3164), multi-line or bidi-override name.
+    Raises AccountError with the reason."""
+    try:
+        return clean_line(name, max_length=NAME_MAX)
+    except TextRejected as error:
+        raise AccountError(_l("Name: %(problem)s", problem=str(error))) from None
+
+
 def register_user(email: str, password: str, name: str, *, timezone: str | None = None,
                   locale: str | None = None, is_admin: bool = False) -> User:
-    """Create an account. Raises AccountError if the email is already registered."""
+    """Create an account. Raises AccountError if the email is already registered or the name is not a
+    single line of visible text (see `clean_name`)."""
     email = normalize_email(email)
+    name = clean_name(name)
     if get_user_by_email(email) is not None:
         raise AccountError(_l("An account with this email already exists. Sign in, or reset your password if you forgot it."))
-    user = User(email=email, password_hash=hash_password(password), name=name.strip(),
+    user = User(email=email, password_hash=hash_password(password), name=name,
                 timezone=timezone or None, locale=locale or None, is_admin=is_admin)
     db.session.add(user)
     db.session.flush()
@@ -57,8 +75,11 @@ def request_registration(email: str, password: str, name: str, *, timezone: str 
     REGISTRATION_MAX_AGE seconds); no account exists before that. A known address gets a mail to
     its owner saying someone tried, with links to sign in and to reset the password. Both paths
     hash the password (the slow step), so they take about as long. Mail is sent after commit.
+    Raises AccountError for a name that is not a single line of visible text (see `clean_name`),
+    before the address is looked at.
     """
     email = normalize_email(email)
+    name = clean_name(name)
     password_hash = hash_password(password)
     user = get_user_by_email(email)
     if user is not None:
@@ -73,12 +94,12 @@ def request_registration(email: str, password: str, name: str, *, timezone: str 
     db.session.execute(db.delete(RegistrationRequest)
                        .where(RegistrationRequest.created_at < utcnow() - timedelta(seconds=max_age)))
     token = secrets.token_urlsafe(32)
-    db.session.add(RegistrationRequest(token_hash=UserSession.hash_token(token), email=email, name=name.strip(),
+    db.session.add(RegistrationRequest(token_hash=UserSession.hash_token(token), email=email, name=name,
                                        password_hash=password_hash, timezone=timezone or None,
                                        locale=locale or None, next_path=(next_path or None) and next_path[:500]))
     db.session.flush()
     send_mail(email, _l("Finish creating your Circles account"), "accounts/confirm_registration",
-              locale=locale or str(get_locale()), name=name.strip(),
+              locale=locale or str(get_locale()), name=name,
               link=external_url("accounts.confirm_registration", token=token), hours=max_age // 3600)
 
 
@@ -232,8 +253,9 @@ def end_sessions(user: User, *, except_session: UserSession | None = None) -> in
 
 def update_profile(user: User, *, name: str, locale: str | None, timezone: str | None,
                    avatar=None, remove_avatar: bool = False) -> None:
-    """Change name, language, timezone and avatar. Raises ImageRejected for a bad avatar."""
-    user.name = name.strip()
+    """Change name, language, timezone and avatar. Raises AccountError for a name that is not a single
+    line of visible text (see `clean_name`), ImageRejected for a bad avatar."""
+    user.name = clean_name(name)
     user.locale = locale or None
     user.timezone = timezone or None
     if avatar is not None:
