@@ -1,7 +1,7 @@
 """Reads of circles, scoped lookups that 404 outside the circle."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, g
 
 from lms.accounts.models import User
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
@@ -19,6 +19,9 @@ def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> C
     allowed = circle.can_preview(user) if preview else circle.can_view(user)
     if not allowed:
         abort(404)
+    # a visitor whose zone is known neither from a profile nor the browser sees the circle's times
+    # in the circle's zone (lms.core.i18n.select_timezone)
+    g.circle_timezone = circle.timezone
     return circle
 
 

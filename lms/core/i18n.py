@@ -9,17 +9,26 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
-LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+#: Regions whose Chinese is written in traditional characters (BCP 47 tags without a script subtag).
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
 
 
 def normalize_locale(tag: str | None) -> str | None:
-    """Map a browser or user language tag (zh-CN, zh-Hans, en-GB, ...) to a shipped locale."""
+    """Map a browser or user language tag to a shipped locale: zh-TW, zh-HK, zh-MO and zh-Hant(-*)
+    (and Cantonese, yue) to zh_Hant; zh, zh-CN, zh-SG, zh-Hans(-*) and any other Chinese to zh_Hans;
+    en(-*) to en. A script subtag wins over the region (zh-Hans-HK is simplified)."""
     if not tag:
         return None
-    tag = tag.replace("-", "_").lower()
-    if tag.startswith("zh"):
+    parts = tag.replace("-", "_").lower().split("_")
+    if parts[0] in ("zh", "yue"):
+        script = next((p for p in parts[1:] if len(p) == 4), None)
+        if script in ("hant", "hans"):
+            return "zh_Hant" if script == "hant" else "zh_Hans"
+        if parts[0] == "yue" or any(p in TRADITIONAL_REGIONS for p in parts[1:]):
+            return "zh_Hant"
         return "zh_Hans"
-    if tag.startswith("en"):
+    if parts[0] == "en":
         return "en"
     return None
 
@@ -42,7 +51,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The one zone every time on the page is shown and read in, server- and script-rendered alike
-    (base.html hands it to scripts as <html data-tz>): the profile's zone, else the browser's zone that
+    (base.html hands it to scripts as <meta name="time-zone">): the profile's zone, else the browser's zone that
     static/js/core/app.js remembers in the `tz` cookie, else the zone of the circle the page is about
     (`g.circle_timezone`, set by the circle's scoped lookup), else the site's default."""
     default = current_app.config["BABEL_DEFAULT_TIMEZONE"]

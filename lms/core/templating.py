@@ -1,15 +1,13 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 
-from lms.core.i18n import LANGUAGE_NAMES, local_datetime
+from lms.core.i18n import LANGUAGE_NAMES, local_datetime, zone_label
 from lms.core.urls import external_url
 
 
 def init_app(app) -> None:
-    from lms.accounts.forms import LanguageForm
     from lms.circles.codes import format_code
     from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
     from lms.core.text import render_markdown
@@ -19,6 +17,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["code"] = format_code
     # links people copy and share (an invite) point to the configured public host, as mail does
     app.jinja_env.globals["external_url"] = external_url
+    # a global, not a context variable, so imported form macros can name the zone a field is read in
+    app.jinja_env.globals["zone_label"] = zone_label
 
     @app.context_processor
     def inject():
@@ -28,7 +28,6 @@ def init_app(app) -> None:
             "kind_label": KIND_LABELS.get,
             "policy_label": POLICY_LABELS.get,
             "current_locale": str(get_locale()),
-            "html_lang": "zh-Hans" if str(get_locale()) == "zh_Hans" else "en",
-            "language_form": lambda: LanguageForm(formdata=None, locale=str(get_locale()),
-                                                      next=request.full_path.rstrip("?")),
+            "time_zone": str(get_timezone()),
+            "html_lang": str(get_locale()).replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
         }

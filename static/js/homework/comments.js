@@ -3,6 +3,7 @@
 // to the player's current time; markers on the player's timeline; edit and delete one's own.
 (function () {
   "use strict";
+  var gettext = window.Circles.i18n.gettext;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -13,6 +14,17 @@
     seconds = Math.max(0, Math.floor(Number(seconds) || 0));
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = String(seconds % 60).padStart(2, "0");
     return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
+  }
+
+  // In the page's one zone (<meta name="time-zone">), as the server renders the same list, not the browser's.
+  function localTime(iso) {
+    var lang = document.documentElement.lang || undefined, options = { dateStyle: "short", timeStyle: "short" };
+    var zone = document.querySelector('meta[name="time-zone"]');
+    try {
+      return new Date(iso).toLocaleString(lang, Object.assign({ timeZone: (zone && zone.content) || undefined }, options));
+    } catch (e) { // a zone this browser does not know
+      return new Date(iso).toLocaleString(lang, options);
+    }
   }
 
   function request(method, url, body) {
@@ -42,7 +54,6 @@
   }
 
   function setup(root) {
-    var t = function (name) { return root.getAttribute("data-t-" + name) || ""; };
     var url = root.dataset.url;
     var list = root.querySelector("[data-comment-list]");
     var form = root.querySelector("[data-comment-form]");
@@ -54,7 +65,7 @@
       return node && node.circlesPlayer;
     }
 
-    function atLabel(seconds) { return t("at").replace("{time}", clock(seconds)); }
+    function atLabel(seconds) { return gettext("at %(time)s", { time: clock(seconds) }); }
 
     function markers() {
       var p = player();
@@ -65,7 +76,7 @@
 
     function render() {
       list.textContent = "";
-      if (!comments.length) { list.appendChild(el("li", "muted", t("empty"))); }
+      if (!comments.length) { list.appendChild(el("li", "muted", gettext("No comments yet."))); }
       comments.forEach(function (c) { list.appendChild(item(c)); });
       markers();
     }
@@ -81,10 +92,8 @@
         head.appendChild(seek);
       }
       head.appendChild(el("strong", "comment-author", c.author.name));
-      if (c.kind === "feedback") { head.appendChild(el("span", "badge", t("feedback"))); }
-      var when = new Date(c.created_at);
-      head.appendChild(el("span", "muted", when.toLocaleString(document.documentElement.lang || undefined,
-        { dateStyle: "short", timeStyle: "short" }) + (c.updated_at ? " · " + t("edited") : "")));
+      if (c.kind === "feedback") { head.appendChild(el("span", "badge", gettext("Feedback"))); }
+      head.appendChild(el("span", "muted", localTime(c.created_at) + (c.updated_at ? " · " + gettext("edited") : "")));
       li.appendChild(head);
       var body = el("div", "comment-body prose");
       body.innerHTML = c.html; // rendered and sanitized by the server (Markdown + nh3)
@@ -92,17 +101,17 @@
       if (c.can_edit || c.can_delete) {
         var actions = el("div", "comment-actions");
         if (c.can_edit) {
-          var edit = el("button", "link small", t("edit"));
+          var edit = el("button", "link small", gettext("Edit"));
           edit.type = "button";
           edit.addEventListener("click", function () { editor(li, body, c); });
           actions.appendChild(edit);
         }
         if (c.can_delete) {
-          var del = el("button", "link small danger", t("delete"));
+          var del = el("button", "link small danger", gettext("Delete"));
           del.type = "button";
           del.addEventListener("click", function () {
-            if (!window.confirm(t("confirm-delete"))) { return; }
-            request("DELETE", url + "/" + c.id).then(load, function (e) { alert(e.message || t("failed")); });
+            if (!window.confirm(gettext("Delete this comment?"))) { return; }
+            request("DELETE", url + "/" + c.id).then(load, function (e) { alert(e.message || gettext("The comment could not be saved. Check your connection and try again.")); });
           });
           actions.appendChild(del);
         }
@@ -117,9 +126,9 @@
       area.value = c.body;
       area.rows = 3;
       area.maxLength = 5000;
-      var save = el("button", "primary small", t("save"));
+      var save = el("button", "primary small", gettext("Save"));
       save.type = "submit";
-      var cancel = el("button", "small", t("cancel"));
+      var cancel = el("button", "small", gettext("Cancel"));
       cancel.type = "button";
       var error = el("p", "error");
       error.hidden = true;
@@ -132,7 +141,7 @@
         save.disabled = true;
         request("PATCH", url + "/" + c.id, { body: area.value }).then(load, function (e) {
           save.disabled = false;
-          error.textContent = e.message || t("failed");
+          error.textContent = e.message || gettext("The comment could not be saved. Check your connection and try again.");
           error.hidden = false;
         });
       });
@@ -168,7 +177,7 @@
           if (pinLabel) { pinLabel.textContent = atLabel(p ? p.currentTime() : 0); }
           return load();
         }, function (e) {
-          error.textContent = e.message || t("failed");
+          error.textContent = e.message || gettext("The comment could not be saved. Check your connection and try again.");
           error.hidden = false;
         }).then(function () { button.disabled = false; });
       });
