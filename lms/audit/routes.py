@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 
 from flask import Response, render_template, request, url_for
 from flask_babel import get_timezone
@@ -16,6 +17,7 @@ from lms.audit import bp
 from lms.audit import queries as q
 from lms.audit.forms import AuditFilterForm
 from lms.audit.queries import AuditFilter
+from lms.core.i18n import local_datetime
 from lms.core.permissions import admin_required, require
 from lms.orgs.models import Organization
 from lms.orgs.queries import get_org_or_404
@@ -42,11 +44,18 @@ DETAIL_LABELS = {
 }
 
 
+#: A moment as `record_event` stores a datetime (str() or ISO 8601, always with its UTC offset).
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+
+
 def _show(value) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str) and _MOMENT.fullmatch(value):
+        # stored in UTC; read in the viewer's zone, named, as every time on the page is
+        return f"{local_datetime(datetime.fromisoformat(value), 'medium')} ({get_timezone()})"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return str(value)
