@@ -120,6 +120,9 @@ class Config:
 
     MAX_UPLOAD_BYTES = 2 * 1024**3
     MAX_IMAGE_BYTES = 5 * 1024**2
+    #: pixels an uploaded image may decode to (all frames of an animation together): a 50 MP phone
+    #: photo passes; a small file that unpacks to gigabytes (a decompression bomb) does not
+    MAX_IMAGE_PIXELS = 52_000_000
     MAX_VIDEO_SECONDS = 20 * 60
     UPLOAD_EXPIRY_HOURS = 48  #: an upload with no new bytes for this long is deleted
     UPLOAD_DIR: str | None = None  # instance/uploads when unset: partial files of chunked uploads

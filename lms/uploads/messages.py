@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, gettext as _, ngettext
 
+from lms.core.images import rejection_message as image_rejection_message
 from lms.uploads.models import Media
 
 
@@ -32,6 +33,8 @@ def human_seconds(seconds: int | float) -> str:
 def rejection_message(code: str, params: dict | None = None) -> str:
     """The sentence for a rejection code of `lms.media.validate` (or one of ours): what went wrong
     and what to do next."""
+    if code.startswith("image_"):
+        return image_rejection_message(code, params)
     p = params or {}
     if code == "empty":
         return _("The file is empty. Choose the video again and upload it once more.")

@@ -9,6 +9,7 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.core.images import sniff_image
 from lms.core.inputs import has_visible
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
@@ -154,18 +155,28 @@ def complete_parts(upload: Upload, now: datetime | None = None) -> None:
 
 
 def _finish(upload: Upload, now: datetime) -> None:
-    """Every byte is stored: stamp the receipt time and queue processing (files are ready at once)."""
+    """Every byte is stored: stamp the receipt time and queue processing. A file is ready at once,
+    unless its bytes are an image (whatever its name): then the job replaces it with a copy without
+    its metadata (lms.core.images.clean_image) first, and nobody can download it until then."""
     media = upload.media
     upload.completed_at = now
     media.received_at = now
     media.progress = 0
-    if media.kind == MediaKind.file:
+    if media.kind == MediaKind.file and _holds_image(media):
+        queue_processing(media, now)
+    elif media.kind == MediaKind.file:
         media.state = MediaState.ready
         media.ready_at = now
         media.progress = 100
         push_state(media)
     else:
         queue_processing(media, now)
+
+
+def _holds_image(media: Media) -> bool:
+    """Whether a stored file is a PNG, JPEG, GIF or WebP image by its first bytes."""
+    head = b"".join(get_storage().iter_range(media.original_key, 0, 15))
+    return sniff_image(head) is not None
 
 
 def cancel_upload(upload: Upload) -> None:
@@ -260,6 +271,20 @@ def mark_ready(media: Media, attempt: int, *, mp4_key: str, poster_key: str | No
     media.progress = 100
     media.mp4_key, media.poster_key, media.hls_prefix = mp4_key, poster_key, hls_prefix
     media.duration, media.width, media.height = duration, width, height
+    media.ready_at = now
+    media.heartbeat_at = None
+    media.error_code, media.error_params = None, None
+    push_state(media)
+
+
+def mark_cleaned(media: Media, attempt: int, *, size: int, width: int, height: int,
+                 now: datetime | None = None) -> None:
+    """An image file was replaced by its cleaned copy (`size` bytes, `width`×`height` pixels): ready."""
+    _check_holder(media, attempt)
+    now = now or utcnow()
+    media.state = MediaState.ready
+    media.progress = 100
+    media.bytes, media.width, media.height = size, width, height
     media.ready_at = now
     media.heartbeat_at = None
     media.error_code, media.error_params = None, None

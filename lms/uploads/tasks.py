@@ -1,4 +1,4 @@
-"""Background jobs: process an uploaded video, sweep up after dead workers, delete abandoned uploads."""
+"""Background jobs: process an uploaded video (or clean an uploaded image file), sweep up after dead workers, delete abandoned uploads."""
 from __future__ import annotations
 
 import logging
@@ -12,11 +12,12 @@ from pathlib import Path
 from flask import current_app
 
 from lms import media as media_lib
+from lms.core.images import CleanImage, ImageRejected, clean_image
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.storage import get_storage
 from lms.uploads import operations as ops
-from lms.uploads.models import Media, MediaState
+from lms.uploads.models import Media, MediaKind, MediaState
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,15 @@ def process_media(media_id: int) -> None:
     app = current_app._get_current_object()
     with _Heartbeat(app, media_id, attempt):
         try:
-            made = _pipeline(media, attempt)
+            if media.kind == MediaKind.file:
+                cleaned = _clean_file(media)
+            else:
+                made = _pipeline(media, attempt)
         except ops.Superseded:
             db.session.rollback()
             log.warning("media %s was taken over by another worker", media_id)
             return
-        except media_lib.MediaRejected as rejected:
+        except (media_lib.MediaRejected, ImageRejected) as rejected:
             db.session.rollback()
             log.info("media %s rejected: %s", media_id, rejected)
             ops.fail_media(db.session.get(Media, media_id), rejected.code, rejected.params)
@@ -57,7 +61,10 @@ def process_media(media_id: int) -> None:
                 db.session.rollback()
             return
     try:
-        ops.mark_ready(media, attempt, **made.__dict__)
+        if media.kind == MediaKind.file:
+            ops.mark_cleaned(media, attempt, size=cleaned.bytes, width=cleaned.width, height=cleaned.height)
+        else:
+            ops.mark_ready(media, attempt, **made.__dict__)
         db.session.commit()
     except ops.Superseded:
         db.session.rollback()
@@ -98,6 +105,21 @@ def _pipeline(media: Media, attempt: int) -> _Made:
         storage.put_file(f"{prefix}/video.mp4", made.mp4, "video/mp4")
         return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
                      duration=made.duration, width=made.width, height=made.height)
+
+
+def _clean_file(media: Media) -> CleanImage:
+    """An image handed in as a file (see operations._finish): replace the stored file with its copy
+    made from the pixels alone (lms.core.images.clean_image: no GPS position, device, thumbnail),
+    before the item is ready. Its owner gets the cleaned copy too; no copy with the metadata is
+    kept. Running it again on the cleaned file changes nothing that matters. Raises ImageRejected."""
+    storage = get_storage()
+    work_dir = current_app.config.get("MEDIA_WORK_DIR")
+    with storage.local_path(media.original_key) as src, \
+            tempfile.NamedTemporaryFile(prefix="lms-image-", dir=work_dir) as out:
+        cleaned = clean_image(src, out)
+        out.flush()
+        storage.put_file(media.original_key, out.name, cleaned.mimetype)
+    return cleaned
 
 
 def _progress_reporter(media: Media, attempt: int):
