@@ -42,6 +42,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "UPLOAD_EXPIRY_HOURS": int,
     "UPLOAD_DIR": str,
     "MAX_FILE_BYTES": int,
+    "MAX_IMAGE_PIXELS": int,
     "MEDIA_MAX_ATTEMPTS": int,
     "MEDIA_STALE_SECONDS": int,
     "MEDIA_HEARTBEAT_SECONDS": int,
@@ -116,7 +117,7 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ("en", "zh_Hans")
+    LANGUAGES = ("en", "zh_Hans", "zh_Hant")
 
     MAX_UPLOAD_BYTES = 2 * 1024**3
     MAX_IMAGE_BYTES = 5 * 1024**2

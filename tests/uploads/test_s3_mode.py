@@ -86,3 +86,21 @@ def test_video_uploaded_to_the_bucket_is_processed_from_it(s3_app, s3_storage, m
     assert video.status_code == 302
     with requests.get(video.headers["Location"], timeout=30) as response:
         assert response.headers["Content-Type"] == "video/mp4" and response.content[4:8] == b"ftyp"
+
+
+def test_photo_file_uploaded_to_the_bucket_is_cleaned_there(s3_app, s3_storage, make, login):
+    """Is a phone photo sent straight to the bucket as a file replaced there by its cleaned copy (no GPS
+    position or device) before it is ready?"""
+    from tests.fixtures.images import assert_clean, assert_upright, phone_jpeg
+
+    client = login(make.user())
+    data = phone_jpeg()
+    body = start(client, len(data), kind="file", filename="IMG_2041.JPG").get_json()
+    urls = _json(client, "POST", f"{body['url']}/parts", {"numbers": [1]}).get_json()["urls"]
+    assert _put(urls["1"], data) == 200
+    done = _json(client, "POST", f"{body['url']}/complete")
+    assert done.status_code == 200
+    media = db.session.get(Media, body["media_id"])
+    assert media.state == MediaState.ready, media.error_code
+    with s3_storage.open(media.original_key) as f:
+        assert_upright(assert_clean(f.read()))
