@@ -27,6 +27,8 @@ class AuditAction(enum.StrEnum):
     org_admin_revoked = "org_admin_revoked"
     org_teacher_granted = "org_teacher_granted"
     org_teacher_revoked = "org_teacher_revoked"
+    circle_moved_to_org = "circle_moved_to_org"
+    circle_removed_from_org = "circle_removed_from_org"
     member_role_changed = "member_role_changed"
     member_removed = "member_removed"
     member_readmitted = "member_readmitted"
@@ -56,6 +58,8 @@ ACTION_LABELS = {
     AuditAction.org_admin_revoked: _l("Organization admin revoked"),
     AuditAction.org_teacher_granted: _l("Organization teacher granted"),
     AuditAction.org_teacher_revoked: _l("Organization teacher revoked"),
+    AuditAction.circle_moved_to_org: _l("Circle placed in the organization"),
+    AuditAction.circle_removed_from_org: _l("Circle taken out of the organization"),
     AuditAction.member_role_changed: _l("Member role changed"),
     AuditAction.member_removed: _l("Member removed"),
     AuditAction.member_readmitted: _l("Member readmitted"),

@@ -150,6 +150,15 @@ class Circle(db.Model):
     def can_transfer_ownership(self, user: User | None) -> bool:
         return self.active_role(user) == Role.owner or self._is_overseer(user)
 
+    def can_place_in_org(self, user: User | None, org: Organization) -> bool:
+        """The owner puts a circle that is in no organization into one where they teach (or administer),
+        so its admins see and oversee it like the classes they created."""
+        return self.org_id is None and self.active_role(user) == Role.owner and org.can_teach(user)
+
+    def can_take_out_of_org(self, user: User | None) -> bool:
+        """The owner, or an admin of its organization (or a site admin), takes the circle out again."""
+        return self.org_id is not None and (self.active_role(user) == Role.owner or self._is_overseer(user))
+
     def can_leave(self, user: User | None) -> bool:
         """Anyone but the owner (who must hand the circle over first)."""
         role = self.active_role(user)

@@ -97,3 +97,11 @@ class AssignTeacherForm(FlaskForm):
                            validators=[DataRequired(message=_l("Choose a class."))])
     assignee_id = SelectField(_l("Teacher"), coerce=_id, validate_choice=False,
                               validators=[DataRequired(message=_l("Choose a teacher."))])
+
+
+class PlaceCircleForm(FlaskForm):
+    """Put one's own circle into an organization where one teaches; the choices are those organizations,
+    and an id outside them is refused by the route's permission check."""
+
+    org_id = SelectField(_l("Organization"), coerce=_id, validate_choice=False,
+                         validators=[DataRequired(message=_l("Choose an organization."))])

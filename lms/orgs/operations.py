@@ -134,3 +134,30 @@ def assign_teacher(circle: Circle, user: User, actor: User) -> None:
     membership = circle_ops.add_member(circle, user, Role.teacher)
     record_event(AuditAction.member_role_changed, actor, target=membership,
                  details={"from": None, "to": Role.teacher.value, "via": "org_assignment", "status_before": previous})
+
+
+def place_circle(circle: Circle, org: Organization, actor: User) -> None:
+    """Put a circle that belongs to no organization into `org` (a teacher's own circle into their school):
+    it is listed among the organization's classes and its admins oversee it. The caller checked
+    `circle.can_place_in_org(actor, org)`. Raises OrgError if the circle is in an organization already
+    (it is taken out first, so no school loses a class without its own audit record)."""
+    if circle.org_id is not None:
+        raise OrgError(_l("This circle already belongs to an organization. Take it out of that one first."))
+    circle.org, circle.org_id = org, org.id
+    db.session.flush()
+    record_event(AuditAction.circle_moved_to_org, actor, target=circle, circle_id=circle.id, org_id=org.id,
+                 details={"org": org.name})
+
+
+def take_circle_out(circle: Circle, actor: User) -> Organization:
+    """Take a circle out of its organization; its admins no longer see or oversee it, and its members
+    and work stay as they are. Returns the organization it left. The caller checked
+    `circle.can_take_out_of_org(actor)`. Raises OrgError if the circle is in no organization."""
+    org = circle.org
+    if org is None:
+        raise OrgError(_l("This circle belongs to no organization."))
+    circle.org, circle.org_id = None, None
+    db.session.flush()
+    record_event(AuditAction.circle_removed_from_org, actor, target=circle, circle_id=circle.id, org_id=org.id,
+                 details={"org": org.name})
+    return org

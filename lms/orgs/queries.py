@@ -126,3 +126,9 @@ def org_sizes(orgs: list[Organization]) -> dict[int, tuple[int, int]]:
         .group_by(OrgMembership.org_id)
     ).all())
     return {org_id: (classes.get(org_id, 0), people.get(org_id, 0)) for org_id in ids}
+
+
+def teaching_orgs(user: User) -> list[tuple[Organization, OrgRole]]:
+    """The organizations where `user` is an admin or a teacher, with that role, admins' first, by name:
+    where they may own classes, and what their home page links to."""
+    return [(org, role) for org, role in my_orgs(user) if role in (OrgRole.admin, OrgRole.teacher)]

@@ -9,14 +9,16 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.queries import get_user_by_email
 from lms.circles.forms import ConfirmForm
-from lms.circles.models import CircleKind, JoinPolicy
+from lms.circles.models import Circle, CircleKind, JoinPolicy
 from lms.circles.operations import CircleError
+from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import require
 from lms.extensions import db
 from lms.orgs import bp
 from lms.orgs import operations as ops
 from lms.orgs import queries as q
-from lms.orgs.forms import ORG_ROLE_LABELS, AddOrgMemberForm, AssignTeacherForm, BulkClassesForm, class_names
+from lms.orgs.forms import (ORG_ROLE_LABELS, AddOrgMemberForm, AssignTeacherForm, BulkClassesForm, PlaceCircleForm,
+                            class_names)
 from lms.orgs.models import Organization, OrgRole
 
 CLASSES_PER_PAGE = 50
@@ -170,3 +172,67 @@ def assign_teacher(org_id: int):
     db.session.commit()
     flash(_("%(name)s now teaches %(circle)s.", name=teacher.name, circle=circle.name), "success")
     return redirect(url_for("orgs.show", org_id=org.id))
+
+
+# -- organizations on other domains' pages (template globals, so those domains never import this one) --
+
+@bp.app_template_global()
+def my_teaching_orgs() -> list[tuple[Organization, OrgRole]]:
+    """The organizations the signed-in person administers or teaches in, for the links on their home page."""
+    return q.teaching_orgs(current_user) if current_user.is_authenticated else []
+
+
+
+@bp.app_template_global()
+def org_placement(circle: Circle) -> dict:
+    """What circles/settings.html shows about the circle's organization: the organization it is in and
+    whether the viewer may take it out, or the organizations the owner may put it in (with the form).
+    A template global, so the circles domain never imports organizations."""
+    if circle.org is not None:
+        return {"org": circle.org, "can_take_out": circle.can_take_out_of_org(current_user), "confirm": ConfirmForm()}
+    orgs = [org for org, _role in q.teaching_orgs(current_user) if circle.can_place_in_org(current_user, org)]
+    form = None
+    if orgs:
+        form = PlaceCircleForm(formdata=None)
+        form.org_id.choices = [SelectChoice(str(org.id), org.name) for org in orgs]
+    return {"org": None, "form": form}
+
+
+def _after_move(circle: Circle, org: Organization):
+    """Back to the circle's settings, or to the organization's page when the actor no longer sees the circle."""
+    if circle.can_edit(current_user):
+        return redirect(url_for("circles.settings", circle_id=circle.id) + "#organization")
+    return redirect(url_for("orgs.show", org_id=org.id))
+
+
+@bp.route("/circles/<int:circle_id>/place", methods=["POST"])
+@login_required
+def place_circle(circle_id: int):
+    """The owner puts their circle into an organization where they teach; its admins then oversee it."""
+    circle = get_circle_or_404(circle_id, current_user)
+    form = PlaceCircleForm()
+    form.org_id.choices = []
+    if not form.validate_on_submit():
+        flash(_("Choose an organization."), "error")
+        return redirect(url_for("circles.settings", circle_id=circle.id) + "#organization")
+    org = q.get_org_or_404(form.org_id.data, current_user)
+    require(circle.can_place_in_org(current_user, org))
+    ops.place_circle(circle, org, current_user)
+    db.session.commit()
+    flash(_("%(circle)s is now a class of %(org)s: its admins can see and manage it.",
+            circle=circle.name, org=org.name), "success")
+    return _after_move(circle, org)
+
+
+@bp.route("/circles/<int:circle_id>/take-out", methods=["POST"])
+@login_required
+def take_circle_out(circle_id: int):
+    """The owner or an admin of the circle's organization takes the circle out of it."""
+    circle = get_circle_or_404(circle_id, current_user)
+    require(circle.can_take_out_of_org(current_user))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("circles.settings", circle_id=circle.id))
+    org = ops.take_circle_out(circle, current_user)
+    db.session.commit()
+    flash(_("%(circle)s is no longer part of %(org)s.", circle=circle.name, org=org.name), "success")
+    return _after_move(circle, org)
