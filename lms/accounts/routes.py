@@ -51,7 +51,7 @@ def first_run_redirect():
     """Until an administrator exists, every page leads to the first-run set-up."""
     if current_app.extensions.get("lms_set_up"):
         return None
-    if request.endpoint in {"accounts.setup", "static", "accounts.set_language", None}:
+    if request.endpoint in {"accounts.setup", "static", "script_catalog", "accounts.set_language", None}:
         return None
     if site_is_set_up():
         current_app.extensions["lms_set_up"] = True

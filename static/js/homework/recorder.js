@@ -4,6 +4,7 @@
 // so it goes through the same resumable upload, progress bar and checks.
 (function () {
   "use strict";
+  var gettext = window.Circles.i18n.gettext;
 
   function pickType() {
     var types = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
@@ -38,7 +39,7 @@
     root.hidden = false;
     if (!supported) {
       buttons.open.disabled = true;
-      buttons.open.title = root.dataset.tUnsupported;
+      buttons.open.title = gettext("This browser cannot record video. Choose a video file instead.");
       return;
     }
 
@@ -76,7 +77,7 @@
       try {
         recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
       } catch (e) {
-        fail(root.dataset.tUnsupported);
+        fail(gettext("This browser cannot record video. Choose a video file instead."));
         return;
       }
       recorder.addEventListener("dataavailable", function (event) { if (event.data && event.data.size) { chunks.push(event.data); } });
@@ -133,7 +134,7 @@
           live();
           show(["start"]);
         })
-        .catch(function () { stage.hidden = false; fail(root.dataset.tDenied); });
+        .catch(function () { stage.hidden = false; fail(gettext("The camera could not be opened. Allow the camera and microphone in your browser, or choose a video file instead.")); });
     });
     buttons.start.addEventListener("click", start);
     buttons.stop.addEventListener("click", stop);

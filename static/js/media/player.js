@@ -12,6 +12,7 @@
   var Circles = window.Circles = window.Circles || {};
   var media = Circles.media;
   if (Circles.player || !media) { return; }
+  var gettext = Circles.i18n.gettext;
 
   var script = document.currentScript;
   var HLS_JS = new URL("../../vendor/hls.js/hls.light.min.js", script ? script.src : location.href).href;
@@ -108,8 +109,7 @@
       button.className = "player-marker";
       button.dataset.seek = String(marker.at);
       button.title = clock(marker.at) + " " + (marker.label || "");
-      button.setAttribute("aria-label", media.fill(root.getAttribute("data-msg-seek") || "{time} {label}",
-        { time: clock(marker.at), label: marker.label || "" }));
+      button.setAttribute("aria-label", gettext("Jump to %(time)s: %(label)s", { time: clock(marker.at), label: marker.label || "" }));
       timeline.appendChild(button);
     });
     timeline.hidden = !(markers && markers.length);

@@ -1,41 +1,35 @@
 // Following a media item's processing state: Socket.IO pushes, with a slow poll as the safety net.
 //
-// Used by the uploader (after the last byte) and by the player (an item not ready yet). The words come
-// from data-msg-state-* attributes on a root element, rendered by the Jinja macros with gettext.
+// Used by the uploader (after the last byte) and by the player (an item not ready yet). The words are
+// those of the state_text macro (templates/_partials/player.html), through Circles.i18n.
 (function () {
   "use strict";
   var Circles = window.Circles = window.Circles || {};
   var media = Circles.media = Circles.media || {};
+  var gettext = Circles.i18n.gettext;
 
   var POLL_MS = 5000;
   var TERMINAL = { ready: true, failed: true };
 
   function isTerminal(state) { return Boolean(state && TERMINAL[state.state]); }
 
-  function percent(value) {
-    var lang = document.documentElement.lang || undefined;
-    try {
-      return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(value / 100);
-    } catch (e) {
-      return Math.round(value) + "%";
-    }
-  }
+  var percent = Circles.i18n.percent;
 
-  // Replaces {name} placeholders (the macros render gettext messages with "{name}" as values).
-  function fill(template, values) {
-    return String(template || "").replace(/\{(\w+)\}/g, function (whole, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
-    });
-  }
-
-  // The sentence for a state JSON, from the data-msg-state-<state> attributes of `root`.
+  // The sentence for a state JSON (a failure's reason comes translated from the server). `root` is the
+  // widget or player, whose data-kind stands in when the JSON has no kind.
   function stateText(root, state) {
     if (!state) { return ""; }
-    if (state.state === "failed") {
-      return state.error || root.getAttribute("data-msg-state-failed") || "";
+    var kind = state.kind || (root && root.dataset && root.dataset.kind) || "video";
+    switch (state.state) {
+      case "uploading": return gettext("Uploading…");
+      case "uploaded": return gettext("Uploaded. Waiting for its turn to be processed…");
+      case "checking": return kind === "video" ? gettext("Checking the video…") : gettext("Checking the file…");
+      case "processing":
+        return gettext("Preparing the video for playback: %(percent)s done.", { percent: percent(state.progress || 0) });
+      case "ready": return gettext("Ready.");
+      case "failed": return state.error || gettext("This file could not be used. Upload it again, or choose another file.");
+      default: return state.state;
     }
-    var template = root.getAttribute("data-msg-state-" + state.state) || state.state;
-    return fill(template, { percent: percent(state.progress || 0) });
   }
 
   // Calls onState(stateJSON) whenever the item's state arrives (pushed or polled) until it is
@@ -99,7 +93,6 @@
   media.follow = follow;
   media.stateText = stateText;
   media.isTerminal = isTerminal;
-  media.fill = fill;
   media.percent = percent;
   media.stateUrlFor = stateUrlFor;
 })();

@@ -9,16 +9,10 @@
 
   // -- small helpers -----------------------------------------------------------------------------
 
-  function lang() { return document.documentElement.lang || undefined; }
+  var number = Circles.i18n.number;
 
-  function number(value, digits) {
-    try {
-      return new Intl.NumberFormat(lang(), { maximumFractionDigits: digits }).format(value);
-    } catch (e) {
-      return value.toFixed(digits);
-    }
-  }
-
+  // Binary multiples under the symbols the server's size_text writes (KB, MB: the same in Chinese),
+  // the number in the page's language through Intl.
   function formatBytes(bytes) {
     var units = ["B", "KB", "MB", "GB", "TB"];
     var i = 0;

@@ -13,6 +13,7 @@
   var media = Circles.media;
   if (!uploads || !uploads.Transfer || !uploads.helpers || !media) { return; }
   var h = uploads.helpers;
+  var gettext = Circles.i18n.gettext;
   var active = new Set(); // items moving bytes: leaving the page asks first
 
   // -- one file ----------------------------------------------------------------------------------
@@ -37,7 +38,6 @@
     }
 
     q(selector) { return this.el.querySelector(selector); }
-    msg(name, values) { return media.fill(this.root.getAttribute("data-msg-" + name), values || {}); }
 
     say(text, isError, kind) {
       var line = this.q(".upload-state");
@@ -72,16 +72,18 @@
       var root = this.root;
       var file = this.file;
       var maxBytes = Number(root.dataset.maxBytes || 0);
-      if (file.size === 0) { return this.refuse(this.msg("empty", { name: file.name })); }
+      if (file.size === 0) { return this.refuse(gettext("“%(name)s” is empty. Choose another file.", { name: file.name })); }
       if (maxBytes && file.size > maxBytes) {
-        return this.refuse(this.msg("too-big", { name: file.name, size: h.formatBytes(file.size), limit: h.formatBytes(maxBytes) }));
+        return this.refuse(gettext("“%(name)s” is %(size)s, more than the limit of %(limit)s. Choose a smaller file, or shorten or compress the video first.",
+          { name: file.name, size: h.formatBytes(file.size), limit: h.formatBytes(maxBytes) }));
       }
       var maxSeconds = Number(root.dataset.maxSeconds || root.dataset.siteMaxSeconds || 0);
       if (root.dataset.kind === "video" && maxSeconds) {
-        this.say(this.msg("preparing"));
+        this.say(gettext("Reading the file…"));
         var seconds = await h.videoDuration(file);
         if (seconds !== null && seconds > maxSeconds + 0.5) {
-          return this.refuse(this.msg("too-long", { name: file.name, duration: h.formatDuration(seconds), limit: h.formatDuration(maxSeconds) }));
+          return this.refuse(gettext("“%(name)s” is %(duration)s long, more than the limit of %(limit)s. Shorten the video first.",
+            { name: file.name, duration: h.formatDuration(seconds), limit: h.formatDuration(maxSeconds) }));
         }
       }
       return this.begin();
@@ -107,7 +109,7 @@
 
     // After a reload the bytes may all be there already: then just follow the state.
     async alreadyReceived(session) {
-      this.say(this.msg("resuming-check"));
+      this.say(gettext("Looking for the part already uploaded…"));
       var url = media.stateUrlFor(this.root.dataset.stateUrl, session.media_id);
       var result = await uploads.requestJSON("GET", url).catch(function () { return null; });
       if (!result) { this.session = session; return false; } // offline: the transfer waits for us
@@ -125,7 +127,7 @@
     }
 
     async create() {
-      this.say(this.msg("starting"));
+      this.say(gettext("Starting the upload…"));
       var root = this.root;
       var body = {
         filename: this.file.name,
@@ -172,7 +174,7 @@
     async send(session) {
       var self = this;
       this.q(".upload-progress").hidden = false;
-      this.say(this.msg("state-uploading"), false, "uploading");
+      this.say(gettext("Uploading…"), false, "uploading");
       this.listenEarly();
       this.transfer = new uploads.Transfer(this.file, session, this.hooks());
       var state;
@@ -197,16 +199,20 @@
       return {
         onProgress: function (loaded, total) {
           // Bytes move (or the server answered): any "retrying"/"offline" line is out of date.
-          if (self.lineKind !== "uploading") { self.say(self.msg("state-uploading"), false, "uploading"); }
+          if (self.lineKind !== "uploading") { self.say(gettext("Uploading…"), false, "uploading"); }
           self.showProgress(loaded, total);
           if (self.session) { self.emit("upload:progress", { id: self.session.media_id, loaded: loaded, total: total }); }
         },
         onRetry: function (delay) {
           self.meter.pause();
-          self.say(self.msg("retrying", { seconds: Math.max(1, Math.round(delay / 1000)) }));
+          self.say(gettext("The connection was interrupted. Trying again in %(seconds)s s; nothing sent so far is lost.",
+            { seconds: h.number(Math.max(1, Math.round(delay / 1000)), 0) }));
         },
-        onOffline: function () { self.meter.pause(); self.say(self.msg("offline")); },
-        onOnline: function () { self.say(self.msg("state-uploading"), false, "uploading"); }
+        onOffline: function () {
+          self.meter.pause();
+          self.say(gettext("You are offline. The upload will continue by itself when the connection is back."));
+        },
+        onOnline: function () { self.say(gettext("Uploading…"), false, "uploading"); }
       };
     }
 
@@ -214,13 +220,18 @@
       var fraction = total ? loaded / total : 1;
       var bar = this.q(".upload-bar");
       bar.value = Math.floor(fraction * 100);
-      bar.setAttribute("aria-valuetext", media.percent(Math.floor(fraction * 100)));
+      bar.setAttribute("aria-valuetext", gettext("%(done)s of %(total)s (%(percent)s)",
+        { done: h.formatBytes(loaded), total: h.formatBytes(total), percent: media.percent(Math.floor(fraction * 100)) }));
       this.q(".upload-percent").textContent = media.percent(Math.floor(fraction * 100));
       this.meter.sample(loaded);
       var speed = this.meter.speed;
-      this.q(".upload-speed").textContent = speed > 0 && loaded < total ? h.formatBytes(speed) + "/s" : "";
+      this.q(".upload-size").textContent = loaded < total
+        ? gettext("%(done)s of %(total)s", { done: h.formatBytes(loaded), total: h.formatBytes(total) })
+        : h.formatBytes(total);
+      this.q(".upload-speed").textContent = speed > 0 && loaded < total
+        ? gettext("%(size)s/s", { size: h.formatBytes(speed) }) : "";
       this.q(".upload-left").textContent = speed > 0 && loaded < total
-        ? this.msg("left", { time: h.formatDuration((total - loaded) / speed) }) : "";
+        ? gettext("%(time)s left", { time: h.formatDuration((total - loaded) / speed) }) : "";
     }
 
     setMedia(mediaId) {
@@ -293,7 +304,9 @@
       this.el.classList.add("is-failed");
       this.meter.pause();
       this.buttons(retryable, retryable);
-      this.say(error && error.serverMessage ? error.serverMessage : this.msg(retryable ? "stalled" : "refused"), true);
+      this.say(error && error.serverMessage ? error.serverMessage : retryable
+        ? gettext("The upload stopped because the connection keeps failing. Check it, then press “Try again”: it continues where it stopped.")
+        : gettext("The server did not accept this upload. Reload the page and choose the file again."), true);
     }
 
     cancel() {
@@ -310,7 +323,7 @@
       this.el.classList.add("is-cancelled");
       this.q(".upload-progress").hidden = true;
       this.buttons(false, false);
-      this.say(this.msg("cancelled"));
+      this.say(gettext("Upload cancelled."));
       if (session) { this.emit("upload:cancel", { id: session.media_id }); }
       this.widget.changed();
     }
