@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -233,6 +234,22 @@ def store_image(stream: BinaryIO, prefix: str) -> str:
     key = new_key(prefix)
     get_storage().put(key, cleaned)
     return key
+
+
+def clean_stored_image(key: str) -> CleanImage | None:
+    """Replace the stored object `key` with its cleaned copy (`clean_image`) when its first bytes are a
+    PNG, JPEG, GIF or WebP image; return what was written, or None (left as it is) for anything else.
+    Running it again on a cleaned image changes nothing that matters. Raises ImageRejected when the
+    image does not clean (the object is left as it is), FileNotFoundError when there is none."""
+    storage = get_storage()
+    if sniff_image(b"".join(storage.iter_range(key, 0, 15))) is None:
+        return None
+    work_dir = current_app.config.get("MEDIA_WORK_DIR")
+    with storage.local_path(key) as src, tempfile.NamedTemporaryFile(prefix="lms-image-", dir=work_dir) as out:
+        cleaned = clean_image(src, out)
+        out.flush()
+        storage.put_file(key, out.name, cleaned.mimetype)
+    return cleaned
 
 
 def image_response(key: str) -> Response:

@@ -277,7 +277,7 @@ def mark_ready(media: Media, attempt: int, *, mp4_key: str, poster_key: str | No
     push_state(media)
 
 
-def mark_cleaned(media: Media, attempt: int, *, size: int, width: int, height: int,
+def mark_cleaned(media: Media, attempt: int, *, size: int, width: int | None, height: int | None,
                  now: datetime | None = None) -> None:
     """An image file was replaced by its cleaned copy (`size` bytes, `width`×`height` pixels): ready."""
     _check_holder(media, attempt)

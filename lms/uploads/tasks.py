@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 
 from lms import media as media_lib
-from lms.core.images import CleanImage, ImageRejected, clean_image
+from lms.core.images import CleanImage, ImageRejected, clean_stored_image
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.storage import get_storage
@@ -62,7 +62,8 @@ def process_media(media_id: int) -> None:
             return
     try:
         if media.kind == MediaKind.file:
-            ops.mark_cleaned(media, attempt, size=cleaned.bytes, width=cleaned.width, height=cleaned.height)
+            ops.mark_cleaned(media, attempt, size=cleaned.bytes if cleaned else media.bytes,
+                             width=cleaned.width if cleaned else None, height=cleaned.height if cleaned else None)
         else:
             ops.mark_ready(media, attempt, **made.__dict__)
         db.session.commit()
@@ -107,19 +108,12 @@ def _pipeline(media: Media, attempt: int) -> _Made:
                      duration=made.duration, width=made.width, height=made.height)
 
 
-def _clean_file(media: Media) -> CleanImage:
+def _clean_file(media: Media) -> CleanImage | None:
     """An image handed in as a file (see operations._finish): replace the stored file with its copy
     made from the pixels alone (lms.core.images.clean_image: no GPS position, device, thumbnail),
     before the item is ready. Its owner gets the cleaned copy too; no copy with the metadata is
-    kept. Running it again on the cleaned file changes nothing that matters. Raises ImageRejected."""
-    storage = get_storage()
-    work_dir = current_app.config.get("MEDIA_WORK_DIR")
-    with storage.local_path(media.original_key) as src, \
-            tempfile.NamedTemporaryFile(prefix="lms-image-", dir=work_dir) as out:
-        cleaned = clean_image(src, out)
-        out.flush()
-        storage.put_file(media.original_key, out.name, cleaned.mimetype)
-    return cleaned
+    kept. None when the file is not an image after all. Raises ImageRejected."""
+    return clean_stored_image(media.original_key)
 
 
 def _progress_reporter(media: Media, attempt: int):
