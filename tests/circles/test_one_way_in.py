@@ -41,11 +41,11 @@ def _creates_membership(node) -> bool:
 def test_only_activate_makes_members_active():
     """Is `_activate` (which refuses removed members unless readmitted) the only code that sets a
     membership active? A new path must call it, not set the status itself."""
-    assert _functions_doing(_is_activation) == {"circles/operations.py:_activate"}
+    assert _functions_doing(_is_activation) == {"circles/operations/membership.py:_activate"}
 
 
 def test_memberships_are_created_in_two_places_only():
     """Are membership rows created only by `_activate` and by a join request (pending), both of
     which check for a removed member first?"""
-    assert _functions_doing(_creates_membership) == {"circles/operations.py:_activate",
-                                                     "circles/operations.py:request_to_join"}
+    assert _functions_doing(_creates_membership) == {"circles/operations/membership.py:_activate",
+                                                     "circles/operations/joining.py:request_to_join"}
