@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -32,6 +33,8 @@ _ORIENTATION = {
     5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+#: Frames of an animation: each becomes an image object in memory, however few pixels it has.
+MAX_FRAMES = 1000
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -82,10 +85,9 @@ def rejection_message(code: str, params: dict | None = None) -> str:
                  "Save it at a smaller size and upload it again.",
                  width=p.get("width", 0), height=p.get("height", 0), limit=p.get("megapixels", 0))
     if code == "image_animation_too_large":
-        return _("The animation has %(frames)d frames of %(width)d×%(height)d pixels, more than we accept "
-                 "(%(limit)d megapixels in all). Make it shorter or smaller and upload it again.",
-                 frames=p.get("frames", 0), width=p.get("width", 0), height=p.get("height", 0),
-                 limit=p.get("megapixels", 0))
+        return _("The animation has %(frames)d frames of %(width)d×%(height)d pixels, more than we accept. "
+                 "Make it shorter or smaller and upload it again.",
+                 frames=p.get("frames", 0), width=p.get("width", 0), height=p.get("height", 0))
     if code == "image_damaged":
         return _("This image is damaged or incomplete and cannot be opened. Save it again (or take a "
                  "screenshot of it) and upload the new file.")
@@ -108,8 +110,9 @@ def clean_image(src: str | os.PathLike | BinaryIO, dst: BinaryIO, *, max_pixels:
     only, upright. Raises ImageRejected (not an image we accept, damaged, too many pixels).
 
     - Refused before decoding: more than `max_pixels` (default MAX_IMAGE_PIXELS) in one frame, or in
-      all frames of an animation together: a small file can hold a picture that needs gigabytes once
-      decoded (a "decompression bomb"). Memory stays within a few bytes per allowed pixel.
+      all frames of an animation together, or more than MAX_FRAMES frames: a small file can hold a
+      picture that needs gigabytes once decoded (a "decompression bomb"). Memory stays within a few
+      bytes per allowed pixel (the decoded picture and its upright copy).
     - The EXIF orientation is applied to the pixels (ImageOps.exif_transpose; every frame of an
       animation), since the tag that told viewers to rotate it is dropped with the rest.
     - Dropped: EXIF (GPS position, camera make and model, dates, serial numbers), its embedded
@@ -132,7 +135,9 @@ def clean_image(src: str | os.PathLike | BinaryIO, dst: BinaryIO, *, max_pixels:
         raise ImageRejected("image_too_many_pixels", megapixels=limit // 1_000_000) from bomb
     except UnidentifiedImageError as error:
         raise ImageRejected("image_not_image") from error
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, ImageCms.PyCMSError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, ImageCms.PyCMSError,
+            struct.error, IndexError, KeyError, TypeError, ZeroDivisionError) as error:
+        # what Pillow's parsers raise on malformed headers, EXIF included
         raise ImageRejected("image_damaged") from error
 
 
@@ -142,7 +147,7 @@ def _clean(img: Image.Image, dst: BinaryIO, limit: int) -> CleanImage:
     frames = getattr(img, "n_frames", 1) if fmt != "JPEG" else 1
     if width * height > limit:
         raise ImageRejected("image_too_many_pixels", width=width, height=height, megapixels=limit // 1_000_000)
-    if frames * width * height > limit:
+    if frames * width * height > limit or frames > MAX_FRAMES:
         raise ImageRejected("image_animation_too_large", frames=frames, width=width, height=height,
                             megapixels=limit // 1_000_000)
     icc = img.info.get("icc_profile")

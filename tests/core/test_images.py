@@ -120,6 +120,15 @@ def test_long_animation_is_refused_by_its_pixels_in_all(app):
     assert "The animation has 50 frames of 100×100 pixels" in str(refused.value)
 
 
+def test_animation_of_many_tiny_frames_is_refused(app):
+    """Is a GIF of 1,001 one-pixel frames (few pixels, but an object per frame) refused?"""
+    frames = [Image.new("L", (1, 1), index % 2 * 255) for index in range(1001)]
+    source = _saved(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageRejected) as refused:
+        _clean(source)
+    assert str(refused.value).startswith("The animation has 1001 frames of 1×1 pixels, more than we accept.")
+
+
 @pytest.mark.parametrize("data, code", [
     (b"just some text, named photo.jpg", "image_not_image"),
     (b"%PDF-1.4 not a picture", "image_not_image"),
