@@ -22,8 +22,9 @@ def register(app) -> None:
 def clean_images(batch: int) -> None:
     """Re-encode every stored avatar, circle cover and image attachment from its pixels alone
     (lms.core.images.clean_image: no GPS position, device name, thumbnail), for images stored before
-    uploads were cleaned. Meant to run once: running it again is harmless, but re-encodes JPEGs again. An image that does not clean is taken away: an avatar or
-    cover is removed, an attachment fails with the reason (no longer downloadable); each is listed."""
+    uploads were cleaned. Meant to run once: running it again is harmless but re-encodes JPEGs again.
+    An image that does not clean is taken away: an avatar or cover is removed, an attachment fails
+    with the reason (no longer downloadable); each is listed."""
     from lms.accounts.models import User
     from lms.circles.models import Circle
     from lms.core.images import ImageRejected, clean_stored_image

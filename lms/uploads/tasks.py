@@ -1,4 +1,5 @@
-"""Background jobs: process an uploaded video (or clean an uploaded image file), sweep up after dead workers, delete abandoned uploads."""
+"""Background jobs: process an uploaded video or clean an uploaded image file, sweep up after dead
+workers, delete abandoned uploads."""
 from __future__ import annotations
 
 import logging
