@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from email.header import decode_header, make_header
 
 import pytest
+from flask_babel import force_locale, gettext
 
 from lms.extensions import db, socketio
 from lms.homework.models import Assignment, Extension
@@ -19,7 +20,7 @@ def _base(klass, assignment) -> str:
 
 
 def _grant(client, klass, assignment, students, due_at, closes_at=None, reason=""):
-    """The teacher's form (test users have no time zone: the typed times are UTC)."""
+    """The teacher's form (the teacher's zone is UTC: the typed times are UTC)."""
     return client.post(f"{_base(klass, assignment)}/extensions", data={
         "student_id": [str(s.id) for s in students], "due_at": due_at.strftime("%Y-%m-%dT%H:%M"),
         "closes_at": closes_at.strftime("%Y-%m-%dT%H:%M") if closes_at else "", "reason": reason})
@@ -41,8 +42,10 @@ def _extension(assignment, student) -> Extension:
 @pytest.fixture
 def essay(klass, hw):
     """A published text assignment "Essay" due Monday 10 March 2031 12:00 UTC in a New York circle; the student
-    reads Chinese and lives in Shanghai (UTC+8), the classmate has no zone of their own and reads English."""
+    reads Chinese and lives in Shanghai (UTC+8), the classmate has no zone of their own and reads English; the
+    teacher types times in UTC."""
     klass.circle.timezone = "America/New_York"
+    klass.teacher.timezone = "UTC"
     klass.student.locale, klass.student.timezone = "zh_Hans", "Asia/Shanghai"
     klass.classmate.locale, klass.classmate.timezone = "en", None
     db.session.commit()
@@ -58,12 +61,16 @@ def test_granting_mails_each_student_their_new_times_in_their_own_zone(klass, cl
     assert response.status_code == 302
     assert sorted(m["To"] for m in mailbox.messages()) == sorted([klass.student.email, klass.classmate.email])
     [mine] = mailbox.to(klass.student.email)
-    assert _subject(mine) == "Your due date for “Essay” has changed"
+    with force_locale("zh_Hans"):
+        chinese = gettext("Your due date for “%(title)s” has changed", title="Essay")
+    assert _subject(mine) == chinese != "Your due date for “Essay” has changed"
     body = _body(mine)
     assert "2031年3月14日星期五 20:00 (Asia/Shanghai)" in body  # UTC+8, written in Chinese
     assert "2031年3月15日星期六 20:00 (Asia/Shanghai)" in body
     assert f"{_base(klass, essay)}" in body and "Ill on Friday" not in body  # the reason is staff's note
-    theirs = _body(mailbox.to(klass.classmate.email)[0])
+    [their_mail] = mailbox.to(klass.classmate.email)
+    assert _subject(their_mail) == "Your due date for “Essay” has changed"
+    theirs = _body(their_mail)
     # New York is on daylight time from 9 March 2031 (UTC-4): the circle's zone, since they have none.
     assert "Friday, March 14, 2031, 8:00\u202fAM (America/New_York)" in theirs
     assert "Saturday, March 15, 2031, 8:00\u202fAM (America/New_York)" in theirs
