@@ -32,9 +32,10 @@ def extension_changed(assignment, student, action, deadline) -> None:
     an ExtensionAction) and push a notification to their open pages, as Canvas's "Assignment due date
     override changed" notice does. `deadline` is the Deadline that holds for them now (the extension's,
     or the assignment's after a removal). Times are written in the student's language and time zone
-    (their profile's, else the circle's), with the zone named. Nothing is sent for a draft the student
-    cannot see. Call inside the request; both leave once it commits."""
-    if not assignment.is_published:
+    (their profile's, else the circle's), with the zone named. Nothing is sent about an assignment the
+    student cannot see (a draft; a circle they left or were removed from). Call inside the request; both
+    leave once it commits."""
+    if not assignment.can_view(student):
         return
     locale = student.locale or str(get_locale())
     tz = zone(student.timezone, assignment.circle.zone.key)

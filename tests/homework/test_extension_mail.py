@@ -116,6 +116,19 @@ def test_nothing_is_sent_for_a_draft(klass, client_as, hw, mailbox):
     assert mailbox.messages() == []
 
 
+def test_a_student_who_left_is_not_told(klass, client_as, essay, mailbox):
+    """The classmate's extension is taken back after they were removed from the circle: is nothing sent to
+    someone who can no longer see the assignment?"""
+    teacher = client_as(klass.teacher)
+    _grant(teacher, klass, essay, [klass.classmate], datetime(2031, 3, 14, 12, tzinfo=UTC))
+    extension_id = _extension(essay, klass.classmate).id
+    membership = klass.circle.membership_of(klass.classmate)
+    assert teacher.post(f"/c/{klass.circle.id}/members/{membership.id}/remove").status_code == 302
+    assert teacher.post(f"{_base(klass, essay)}/extensions/{extension_id}/delete").status_code == 302
+    assert db.session.get(Extension, extension_id) is None
+    assert len(mailbox.to(klass.classmate.email)) == 1  # the grant's, from before the removal
+
+
 def test_a_refused_grant_sends_nothing(klass, client_as, essay, mailbox):
     """A grant refused (close before due) is rolled back: is no mail sent for it?"""
     response = _grant(client_as(klass.teacher), klass, essay, [klass.student], datetime(2031, 3, 14, 12, tzinfo=UTC),
