@@ -116,7 +116,7 @@ def confirm_registration(pending: RegistrationRequest, password: str) -> User:
     db.session.execute(db.delete(RegistrationRequest).where(RegistrationRequest.email == email))
     if existing is not None:
         raise AccountExists(_l("This address already has an account. Sign in with it."))
-    user = User(email=email, password_hash=pending.password_hash, name=pending.name,
+    user = User(email=email, password_hash=pending.password_hash, name=clean_name(pending.name),
                 timezone=pending.timezone, locale=pending.locale)
     db.session.add(user)
     db.session.flush()
