@@ -320,3 +320,31 @@ def test_an_old_catalog_url_gets_todays_words_briefly(client):
     assert "正在上传…" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert client.get("/i18n/fr/0123456789abcdef.js").status_code == 404
+
+
+#: A string literal with a word in it, given straight to something a person reads or hears.
+_SHOWN_LITERAL = re.compile(
+    r"""(?:\.(?:textContent|innerText|title|placeholder|ariaLabel)\s*=\s*|\b(?:alert|confirm|prompt)\s*\(\s*|"""
+    r"""setAttribute\(\s*["'](?:aria-label|aria-valuetext|title|placeholder|alt)["']\s*,\s*)"""
+    r"""(["'`])[^"'`]*[A-Za-z]{2,}[^"'`]*\1""")
+
+
+def test_scripts_show_no_literal_english():
+    """Does every script of static/js give people words through gettext, never a bare English literal
+    (which no catalog would ever hold)?"""
+    problems = []
+    for path in sorted((ROOT / "static" / "js").rglob("*.js")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _SHOWN_LITERAL.search(line):
+                problems.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not problems, "wrap these in Circles.i18n.gettext:\n" + "\n".join(problems)
+
+
+def test_the_literal_check_sees_a_bare_english_label():
+    """Would the check above notice the usual ways of putting English on the page?"""
+    for line in ['button.textContent = "Save";', "el.title = 'Jump here';", 'alert("Upload failed")',
+                 'node.setAttribute("aria-label", "Close the player")']:
+        assert _SHOWN_LITERAL.search(line), line
+    for line in ['button.textContent = gettext("Save");', 'label.textContent = "0:00";', 'el.textContent = "";',
+                 'copier.textContent = "✓";']:
+        assert not _SHOWN_LITERAL.search(line), line
