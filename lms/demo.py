@@ -15,6 +15,7 @@ from lms.circles import operations as circle_ops
 from lms.circles.codes import format_code
 from lms.circles.models import Circle, CircleKind, CourseCode, Invite, JoinPolicy, Membership, MembershipStatus, Role
 from lms.core.types import utcnow
+from lms.core.urls import external_url
 from lms.extensions import db
 from lms.orgs import operations as org_ops
 from lms.orgs.models import Organization, OrgRole
@@ -237,39 +238,48 @@ def load(password: str | None, reset_passwords: bool):
     its accounts). Prints every account with its role; all share one password, printed once and
     stored only as a hash. Exits 1 if one of the demo email addresses belongs to someone else.
     """
+    click.echo(load_and_describe(password, reset_passwords=reset_passwords))
+
+
+def load_and_describe(password: str | None = None, *, reset_passwords: bool = False) -> str:
+    """What `flask demo load` and `scripts/run --demo` do: load the school (or, when it exists, nothing,
+    or with `reset_passwords` a new password), commit, and return the text to show, which ends with the
+    accounts and their one password. Raises DemoError (a ClickException) as load_demo does."""
     password = password or random_password()
     if find_demo_org() is not None:
         if not reset_passwords:
-            click.echo(f"The demo school “{ORG_NAME}” is already loaded; nothing to do.")
-            click.echo("Its accounts keep the password printed when it was loaded "
-                       "(`flask demo load --reset-passwords` sets a new one).")
-            return
+            return (f"The demo school “{ORG_NAME}” is already loaded; nothing to do.\n"
+                    "Its accounts keep the password printed when it was loaded "
+                    "(`flask demo load --reset-passwords` sets a new one).")
         count = set_demo_passwords(password)
         db.session.commit()
-        click.echo(f"New password for the {count} demo accounts: {password}")
-        return
+        return f"New password for the {count} demo accounts: {password}"
     school = load_demo(password)
     db.session.commit()
-    _print_school(school, password)
+    return describe_school(school, password)
 
 
-def _print_school(school: DemoSchool, password: str) -> None:
-    click.echo(f"Demo school loaded: {school.org.name}\n")
-    click.echo("Circles:")
+def describe_school(school: DemoSchool, password: str) -> str:
+    """The demo school as a newcomer reads it: circles with their links and codes, then the accounts and
+    their password as one block. Codes are written as the course-code CSV writes them (format_code);
+    typed either way they redeem (lms.circles.codes.normalize_code)."""
+    lines = [f"Demo school loaded: {school.org.name}", "", "Circles:"]
     for circle in school.circles:
         pending = db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
             Membership.circle_id == circle.id, Membership.status == MembershipStatus.pending))
         extra = f", {pending} waiting for approval" if pending else ""
-        click.echo(f"  /c/{circle.id}  {circle.name}  ({circle.member_count} members{extra}; "
-                   f"join code {format_code(circle.join_code)})")
-    click.echo(f"  invite link for {school.circles[1].name}: /i/{school.invite.token}")
-    click.echo(f"  course codes (batch “Spring term”): "
-               f"{', '.join(format_code(c.code) for c in school.course_codes[:3])}, …\n")
+        lines.append(f"  {external_url('circles.home', circle_id=circle.id)}  {circle.name}  "
+                     f"({circle.member_count} members{extra}; join code {format_code(circle.join_code)})")
+    lines.append(f"  invite link for {school.circles[1].name}: {external_url('circles.invite', token=school.invite.token)}")
+    lines.append(f"  course codes (batch “Spring term”): "
+                 f"{', '.join(format_code(c.code) for c in school.course_codes[:3])}, …")
+    lines.append("")
     rows = [("role", "name", "email")] + [(a.role, a.name, a.email) for a in school.accounts]
     widths = [max(_width(row[col]) for row in rows) for col in range(2)]
     for role, name, address in rows:
-        click.echo(f"{_pad(role, widths[0])}  {_pad(name, widths[1])}  {address}")
-    click.echo(f"\nPassword for every demo account: {password}")
+        lines.append(f"{_pad(role, widths[0])}  {_pad(name, widths[1])}  {address}")
+    lines.append(f"Password for every demo account: {password}")
+    return "\n".join(lines)
 
 
 def _width(text: str) -> int:

@@ -131,3 +131,69 @@ def test_demo_school_has_homework_and_grades(app, client, monkeypatch):
     assert [(g["score"], g["released"]) for g in reflection_cells(released)] == [(5, True)]
     assert [(g["score"], g["released"]) for g in reflection_cells(unreleased)] == [(None, False)]
     assert "Reflection" in page_text(client.get(f"/circles/{jazz.id}/grades"))
+
+
+def test_demo_codes_are_printed_as_the_csv_gives_them(app, client, caplog):
+    """Are the course codes the demo prints exactly those in the teacher's CSV download (one form, grouped),
+    and does loading log nothing a newcomer would read between the accounts (a line per mail)?"""
+    import logging
+
+    from tests.circles.helpers import read_csv
+    from tests.fixtures.factories import sign_in
+
+    with caplog.at_level(logging.INFO):
+        output = _load(app)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert "WARNING" not in output
+    printed = re.search(r"course codes \(batch “Spring term”\): (.+), …$", output, re.M).group(1).split(", ")
+    assert len(printed) == 3 and all(re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) for code in printed)
+    piano = db.session.scalar(db.select(Circle).where(Circle.name.like("Piano%")))
+    sign_in(client, db.session.scalar(db.select(User).where(User.email == demo.email("david.okafor"))))
+    rows = read_csv(client.get(f"/c/{piano.id}/course-codes.csv?batch=Spring term"))
+    assert set(printed) <= {row[0] for row in rows[1:]}
+    # the accounts and their password are one block, the last lines printed
+    lines = output.rstrip("\n").splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("role ")))
+    assert lines[-1].startswith("Password for every demo account: ") and "" not in lines[header:]
+
+
+def test_first_screen_of_the_demo_server_is_clean(tmp_path):
+    """Does `scripts/serve.py --demo` (what `scripts/run --demo` starts) print the address, where mail goes
+    and the demo's accounts with their password last, with no warning, banner or mail line among them?"""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "LMS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
+           "LMS_STORAGE_ROOT": str(tmp_path / "storage"), "LMS_UPLOAD_DIR": str(tmp_path / "uploads"),
+           "LMS_MAIL_DIR": str(tmp_path / "mail"), "LMS_SERVER_NAME": f"127.0.0.1:{port}", "PYTHONWARNINGS": "",
+           "LMS_JOBS_BACKEND": "thread", "LMS_MAIL_BACKEND": "file",
+           # cheap password hashing for the 33 demo accounts: the screen is the question, not argon2's cost
+           "LMS_CONFIG_JSON": '{"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}'}
+    env.pop("LMS_ENV", None)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen([sys.executable, "scripts/serve.py", "--port", str(port), "--demo"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        for line in server.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Password for every demo account: "):
+                break
+        assert lines and lines[-1].startswith("Password for every demo account: "), "\n".join(lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30) as response:
+            assert response.status == 200  # serving once the accounts are on screen
+    finally:
+        server.terminate()
+        rest, _ = server.communicate(timeout=30)
+    screen = "\n".join(lines)
+    assert lines[:3] == ["", f"Circles is running at http://127.0.0.1:{port}/  (Ctrl-C stops it)",
+                         f"Mail is not sent: each message is written to {tmp_path / 'mail'}/"]
+    for noise in ("WARNING", "Warning", "Werkzeug", " * ", "INFO", "mail to"):
+        assert noise not in screen and noise not in rest.replace('"GET /login HTTP/1.1"', ""), noise
+    assert f"http://127.0.0.1:{port}/c/1" in screen

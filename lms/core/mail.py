@@ -44,8 +44,15 @@ def deliver(to: str, subject: str, body: str) -> None:
                 smtp.login(app.config["SMTP_USERNAME"], app.config["SMTP_PASSWORD"])
             smtp.send_message(message)
         return
-    folder = Path(app.config.get("MAIL_DIR") or Path(app.instance_path) / "mail")
+    folder = mail_folder(app)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.eml"
     path.write_bytes(bytes(message))
-    app.logger.info("mail to %r: %r written to %s", to, subject, path)
+    # debug, not info: scripts/serve.py says once where mail goes, and a line per message would land
+    # between the lines a newcomer reads (the demo's accounts) whenever a job thread delivers
+    app.logger.debug("mail to %r: %r written to %s", to, subject, path)
+
+
+def mail_folder(app) -> Path:
+    """Where the file backend writes each message as an .eml file: MAIL_DIR, else instance/mail."""
+    return Path(app.config.get("MAIL_DIR") or Path(app.instance_path) / "mail")

@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
+from lms.circles.codes import format_code
 from lms.circles.forms import ROLE_LABELS, ConfirmForm, CourseCodesForm, InviteForm
 from lms.circles.models import Circle, CircleKind, Role
 from lms.circles.routes._common import _csv_response
@@ -123,7 +124,8 @@ def course_codes_csv(circle_id: int):
         abort(404)
     rows = [[_("Code"), _("Batch"), _("Expires (UTC)"), _("Redeemed by"), _("Redeemed at (UTC)")]]
     for code in codes:
-        rows.append([code.code, code.batch, code.expires_at.isoformat() if code.expires_at else "",
+        # grouped as the enrol page and the demo write codes (ABCDE-FGHJK); typed either way they redeem
+        rows.append([format_code(code.code), code.batch, code.expires_at.isoformat() if code.expires_at else "",
                      code.redeemed_by.email if code.redeemed_by else "",
                      code.redeemed_at.isoformat() if code.redeemed_at else ""])
     return _csv_response(rows, f"course-codes-{circle.id}.csv")
