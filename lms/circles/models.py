@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lms.accounts.models import User
-from lms.core.inputs import comparison_key, normalize_number
+from lms.core.inputs import comparison_key, normalize_number, number_key
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgRole
@@ -98,9 +98,7 @@ class Circle(db.Model):
             return None
         cache = self.__dict__.setdefault("_membership_cache", {})
         if user.id not in cache:
-            cache[user.id] = db.session.scalar(
-                db.select(Membership).where(Membership.circle_id == self.id, Membership.user_id == user.id)
-            )
+            cache[user.id] = db.session.scalar(_MEMBERSHIP_OF, {"circle_id": self.id, "user_id": user.id})
         return cache[user.id]
 
     def active_role(self, user: User | None) -> Role | None:
@@ -175,7 +173,7 @@ class Membership(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("circle_id", "user_id"),
         # Empty numbers are NULL, which both SQLite and PostgreSQL let repeat.
-        sa.UniqueConstraint("circle_id", "student_no", name="uq_memberships_circle_student_no"),
+        sa.UniqueConstraint("circle_id", "student_no_key", name="uq_memberships_circle_student_no_key"),
         sa.UniqueConstraint("circle_id", "display_key", name="uq_memberships_circle_display_key"),
         sa.Index("ix_memberships_circle_status_role", "circle_id", "status", "role"),
         sa.Index("ix_memberships_circle_status_joined", "circle_id", "status", "joined_at"),  # newest members
@@ -189,7 +187,11 @@ class Membership(db.Model):
                                                      default=MembershipStatus.active)
     display_name: Mapped[str] = mapped_column(sa.String(100))  #: how everyone in the circle sees them
     real_name: Mapped[str | None] = mapped_column(sa.String(100))
-    student_no: Mapped[str | None] = mapped_column(sa.String(40))  #: normalized (lms.core.inputs.normalize_number)
+    #: as the school writes it, for pages and exports (lms.core.inputs.normalize_number)
+    student_no: Mapped[str | None] = mapped_column(sa.String(40))
+    #: the number as compared (lms.core.inputs.number_key: no dashes, no spaces), kept by the setter of
+    #: student_no; unique in the circle, so "SR2026 002" cannot join beside "SR2026-002"
+    student_no_key: Mapped[str | None] = mapped_column(sa.String(40))
     #: the display name as compared for "already taken" (lms.core.inputs.comparison_key); None once
     #: the person left or was turned down, so the name is free again
     display_key: Mapped[str | None] = mapped_column(sa.String(100))
@@ -223,7 +225,9 @@ class Membership(db.Model):
 
     @validates("student_no")
     def _normalize_student_no(self, _key, value):
-        return normalize_number(value)
+        number = normalize_number(value)
+        self.student_no_key = number_key(number)
+        return number
 
     # -- who may change this identity ------------------------------------------------------
     def can_edit_identity(self, user: User | None) -> bool:
@@ -250,6 +254,11 @@ class Membership(db.Model):
         if user.id != self.user_id or self.is_staff:
             return True
         return asked_on_joining and not self.is_identity_locked
+
+
+#: Circle.membership_of runs on every circle page: built once, as building costs more than running it.
+_MEMBERSHIP_OF = db.select(Membership).where(Membership.circle_id == db.bindparam("circle_id"),
+                                             Membership.user_id == db.bindparam("user_id"))
 
 
 class Invite(db.Model):

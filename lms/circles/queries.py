@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import abort, g
+from sqlalchemy.orm import joinedload, load_only
 
 from lms.accounts.models import User
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
-from lms.core.inputs import normalize_number
+from lms.core.inputs import number_key
 from lms.extensions import db
 from lms.orgs.models import OrgMembership, OrgRole
 
@@ -104,10 +105,10 @@ def members_page(circle: Circle, *, page: int = 1, per_page: int = 50, search: s
         matches = [db.func.lower(Membership.display_name).like(like, escape="\\")]
         if search_private:
             matches.append(db.func.lower(Membership.real_name).like(like, escape="\\"))
-            # Numbers are stored normalized: search the way they are stored (full-width, dashes, case).
-            number = normalize_number(search)
+            # Numbers are compared by their key: "sr2026 002" finds SR2026-002 (full width, dashes, case).
+            number = number_key(search)
             if number:
-                matches.append(Membership.student_no.like(f"%{_escape_like(number)}%", escape="\\"))
+                matches.append(Membership.student_no_key.like(f"%{_escape_like(number)}%", escape="\\"))
         query = query.where(db.or_(*matches))
     query = query.order_by(_ROLE_ORDER, Membership.display_name, Membership.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
@@ -118,19 +119,33 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# The circle's home page lists members by name only: load what _partials/member.html shows and no
+# more. The statements are built once, at import: building one costs more than running it (see
+# scripts/bench/pages).
+_AS_NAMES = (
+    load_only(Membership.id, Membership.circle_id, Membership.user_id, Membership.role, Membership.status,
+              Membership.display_name, Membership.real_name, Membership.student_no),
+    joinedload(Membership.user).load_only(User.id, User.name, User.avatar_key),
+)
+_ACTIVE_IN_CIRCLE = (Membership.circle_id == db.bindparam("circle_id"), Membership.status == MembershipStatus.active)
+_STAFF_MEMBERS = (
+    db.select(Membership).where(*_ACTIVE_IN_CIRCLE, Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
+    .options(*_AS_NAMES).order_by(_ROLE_ORDER, Membership.display_name)
+)
+_RECENT_MEMBERS = (
+    db.select(Membership).where(*_ACTIVE_IN_CIRCLE).options(*_AS_NAMES)
+    .order_by(Membership.joined_at.desc()).limit(db.bindparam("limit"))
+)
+
+
 def staff_members(circle: Circle) -> list[Membership]:
-    return list(db.session.scalars(
-        db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
-                                    Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
-        .order_by(_ROLE_ORDER, Membership.display_name)
-    ))
+    """The circle's active owner, teachers and assistants, by rank then name; loaded for showing names."""
+    return list(db.session.scalars(_STAFF_MEMBERS, {"circle_id": circle.id}))
 
 
 def recent_members(circle: Circle, limit: int = 12) -> list[Membership]:
-    return list(db.session.scalars(
-        db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active)
-        .order_by(Membership.joined_at.desc()).limit(limit)
-    ))
+    """The `limit` members who joined last, newest first; loaded for showing names."""
+    return list(db.session.scalars(_RECENT_MEMBERS, {"circle_id": circle.id, "limit": limit}))
 
 
 def removed_count(circle: Circle) -> int:

@@ -12,7 +12,7 @@ from lms.accounts.models import User
 from lms.circles.models import Circle, Membership
 from lms.circles.operations import (KEEP, CircleError, add_member, check_identity, default_role, may_readmit,
                                    update_identity)
-from lms.core.inputs import TextRejected, clean_line, comparison_key, normalize_number
+from lms.core.inputs import TextRejected, clean_line, comparison_key, normalize_number, number_key
 from lms.extensions import db
 
 #: Most rows one file may hold: a year group, not a whole school (that is the organization's import).
@@ -218,8 +218,9 @@ def _check_repeats(rows: list[RosterRow], report: RosterReport) -> None:
                                               line=seen_email[row.email])))
         seen_email.setdefault(row.email, row.line)
         number = normalize_number(row.student_no)
-        if number and number in seen_number:
+        key = number_key(number)
+        if key and key in seen_number:
             report.errors.append((row.line, _("The student number %(number)s is also on line %(line)d.",
-                                              number=number, line=seen_number[number])))
-        if number:
-            seen_number.setdefault(number, row.line)
+                                              number=number, line=seen_number[key])))
+        if key:
+            seen_number.setdefault(key, row.line)

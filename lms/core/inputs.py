@@ -45,14 +45,34 @@ def normalize_typed(raw: str | None, *, dashes: str | None = "") -> str:
 
 
 def normalize_number(raw: str | None) -> str | None:
-    """A student (or staff) number as stored and compared: NFKC, no spaces, one kind of dash, upper case.
+    """A student (or staff) number as shown and exported: the way the school writes it, cleaned.
 
-    Dashes are kept (``2023-001`` and ``2023001`` may be different people in a school's records);
-    letters are upper-cased because the same number typed ``s123`` and ``S123`` is the same person.
-    None for nothing typed, so the database's uniqueness rule ignores it.
+    NFKC (full-width ``ＳＲ２０２６－００２`` → ``SR2026-002``), every dash kind as one ASCII ``-``, invisible
+    characters dropped, white space trimmed and each inner run of it as one ASCII space, upper case.
+    Dashes and spaces are kept because the number travels to other systems that match it exactly
+    (Moodle maps grades by ID number: ``SR2026-002`` must stay ``SR2026-002``); compare numbers
+    with `number_key`. None for nothing typed.
     """
-    text = normalize_typed(raw, dashes="-").upper()
-    return text or None
+    text = unicodedata.normalize("NFKC", raw or "")
+    out = []
+    for ch in text:
+        if ch.isspace():
+            out.append(" ")
+        elif ch in _SPACE_LIKE or unicodedata.category(ch) in ("Cc", "Cf"):
+            continue
+        else:
+            out.append("-" if ch in DASHES else ch)
+    return " ".join("".join(out).split()).upper() or None
+
+
+def number_key(raw: str | None) -> str | None:
+    """A student number as compared: NFKC, no spaces, no dashes of any kind, upper case.
+
+    ``SR2026-002``, ``SR2026 002``, ``sr2026002`` and ``ＳＲ２０２６—００２`` are one number: people type
+    the same number with or without its separators, and a school never gives two students numbers
+    that differ only by them. None for nothing typed (the database lets NULL repeat).
+    """
+    return normalize_typed(raw).upper() or None
 
 
 # -- single-line text ------------------------------------------------------------------------

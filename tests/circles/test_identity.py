@@ -135,7 +135,8 @@ def test_joining_with_a_taken_name_or_number_is_refused(klass6, make, as_user):
     assert response.status_code == 422 and NUMBER_TAKEN in page_text(response)
     assert klass6.circle.membership_of(newcomer) is None
     assert client.post(url, data={"display_name": "Nia", "real_name": "Nia N", "student_no": "S 3"}).status_code == 302
-    assert membership(klass6.circle, newcomer).student_no == "S3"
+    joined = membership(klass6.circle, newcomer)
+    assert (joined.student_no, joined.student_no_key) == ("S 3", "S3")  # shown as typed, compared without the space
 
 
 def test_staff_cannot_give_two_students_one_number(klass6, as_user):
@@ -152,10 +153,47 @@ def test_the_database_refuses_a_repeated_number(klass6):
     empty numbers (NULL) may repeat?"""
     ben = db.session.get(Membership, klass6.members["classmate"].id)
     with pytest.raises(IntegrityError):
-        db.session.execute(db.update(Membership).where(Membership.id == ben.id).values(student_no="S-1"))
+        db.session.execute(db.update(Membership).where(Membership.id == ben.id)
+                           .values(student_no="S 1", student_no_key="S1"))
     db.session.rollback()
     for name in ("owner", "teacher", "assistant"):
         assert db.session.get(Membership, klass6.members[name].id).student_no is None  # several NULLs
+
+
+@pytest.mark.parametrize("typed, classmate", [
+    ("SR2026 002", "SR2026-002"), ("sr2026 001", "SR2026-001"), ("SR2026002", "SR2026-002"),
+    ("ＳＲ２０２６－００２", "SR2026-002"), ("SR2026\u2014002", "SR2026-002"), ("SR-2026-002", "SR2026-002"),
+])
+def test_a_number_typed_with_other_separators_is_taken(make, as_user, typed, classmate):
+    """Issue 8, tried in Chinese: may a student join with `SR2026 002` (or lower case, full width, an
+    em dash) when a classmate holds `SR2026-002`? The classmate's number keeps its dash for Moodle."""
+    circle = make.circle(require_student_no=True)
+    make.member(circle, display_name="Classmate", student_no=classmate)
+    newcomer = make.user()
+    response = as_user(newcomer).post(f"/join/{circle.join_code}",
+                                      data={"display_name": "Newcomer", "student_no": typed})
+    assert response.status_code == 422 and NUMBER_TAKEN in page_text(response)
+    assert membership(circle, newcomer) is None
+    holder = db.session.scalar(db.select(Membership).where(Membership.circle_id == circle.id,
+                                                           Membership.student_no_key.is_not(None)))
+    assert (holder.student_no, holder.student_no_key) == (classmate, classmate.replace("-", ""))
+
+
+def test_a_number_is_stored_as_written_and_keyed(make, as_user):
+    """Does a joining student's `sr2026-003` show and export as `SR2026-003`, compared as `SR2026003`?"""
+    circle = make.circle(require_student_no=True)
+    student = make.user()
+    response = as_user(student).post(f"/join/{circle.join_code}",
+                                     data={"display_name": "Pat", "student_no": " sr2026－003 "})
+    assert response.status_code == 302
+    m = membership(circle, student)
+    assert (m.student_no, m.student_no_key) == ("SR2026-003", "SR2026003")
+
+
+def test_staff_search_finds_a_number_typed_otherwise(klass6, as_user):
+    """Does the staff's roster search for `s 2` find Ben, whose number is `S-2`?"""
+    text = page_text(as_user(klass6.people["teacher"]).get(f"/c/{klass6.circle.id}/members?q=s%202"))
+    assert "Ben" in text and "Amy" not in text
 
 
 def test_a_name_is_free_again_once_its_holder_left(klass6, as_user):

@@ -56,6 +56,17 @@ def test_import_enrols_people_by_email(school, as_user):
     assert reload(school["circle"]).member_count == 4
 
 
+def test_import_matches_numbers_by_key(school, as_user):
+    """Is a file giving Nia `s 1` refused (Amy holds `S-1`), and two lines with `SR-9` and `sr9` named
+    as the same number?"""
+    response = _post(as_user(school["olga"]), school["circle"], "Email,Name,Student number\nnia@example.org,Nia,s 1\n")
+    assert response.status_code == 422 and "belongs to someone else" in page_text(response)
+    response = _post(as_user(school["olga"]), school["circle"],
+                     "Email,Name,Student number\nnia@example.org,Nia,SR-9\nmax@example.org,Max,sr9\n")
+    assert response.status_code == 422 and "is also on line 2" in page_text(response)
+    assert membership(school["circle"], school["nia"]) is None
+
+
 def test_a_bad_line_imports_nothing(school, as_user):
     """With one line at fault (a right-to-left override in a name), is nothing imported and the line named?"""
     csv_text = "email,name\nnia@example.org,Nia\nmax@example.org,Ma\u202ex\n"

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Optional
 
 from lms.circles.codes import normalize_code, normalize_token
 from lms.core.inputs import (DASHES, SingleLine, TextRejected, clean_line, comparison_key, has_visible,
-                             normalize_number, normalize_typed, prepare_line)
+                             normalize_number, normalize_typed, number_key, prepare_line)
 
 
 @pytest.mark.parametrize("dash", sorted(DASHES))
@@ -20,9 +20,12 @@ def test_every_dash_is_removed_or_unified(dash):
 @pytest.mark.parametrize("space", ["\u0020", "\u3000", "\u00a0", "\u2002", "\u2009", "\u202f", "\t", "\u200b",
                                    "\ufeff", "\u2060"])
 def test_every_space_is_removed(space):
-    """Are ideographic, no-break, thin, zero-width spaces and the BOM removed from codes and numbers?"""
+    """Are ideographic, no-break, thin, zero-width spaces and the BOM removed from codes and number keys,
+    and in a shown number trimmed, invisible ones dropped and visible ones kept as one ASCII space?"""
     assert normalize_typed(f"AB{space}CD") == "ABCD"
-    assert normalize_number(f"{space}S{space}12{space}") == "S12"
+    assert number_key(f"{space}S{space}12{space}") == "S12"
+    shown = normalize_number(f"{space}S{space}{space}12{space}")
+    assert shown in ("S12", "S 12") and (shown == "S12") == (space in "\u200b\ufeff\u2060")
 
 
 @pytest.mark.parametrize("typed, code", [
@@ -45,6 +48,19 @@ def test_normalize_token_keeps_case_and_underscore():
 def test_normalize_number(typed, stored):
     """Is an empty number None (so the unique constraint ignores it) and leading zeros kept?"""
     assert normalize_number(typed) == stored
+
+
+@pytest.mark.parametrize("typed, shown, key", [
+    ("SR2026-002", "SR2026-002", "SR2026002"), ("SR2026 002", "SR2026 002", "SR2026002"),
+    ("sr2026 001", "SR2026 001", "SR2026001"), ("ＳＲ２０２６－００２", "SR2026-002", "SR2026002"),
+    ("SR2026\u2014002", "SR2026-002", "SR2026002"), (" SR2026\u3000\u3000002 ", "SR2026 002", "SR2026002"),
+    ("", None, None), (None, None, None),
+])
+def test_number_shown_as_written_and_compared_by_key(typed, shown, key):
+    """Does a number keep the school's separators for exports (Moodle maps `SR2026-002` exactly) while
+    the forms the tester typed (space, lower case, full width, em dash) compare as one number?"""
+    assert normalize_number(typed) == shown
+    assert number_key(typed) == key
 
 
 @pytest.mark.parametrize("a, b", [("Ann", "ＡＮＮ"), ("Ann", " ann "), ("Ann", "Ann\u200b"), ("Ann Lee", "Ann  Lee"),

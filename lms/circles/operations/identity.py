@@ -9,7 +9,7 @@ from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.circles.models import Circle, Membership
 from lms.circles.operations.errors import CircleError, IdentityError
-from lms.core.inputs import TextRejected, clean_line, comparison_key, normalize_number
+from lms.core.inputs import TextRejected, clean_line, comparison_key, normalize_number, number_key
 from lms.extensions import db
 
 
@@ -36,7 +36,7 @@ def _clean_identity(circle: Circle, membership: Membership | None, display_name:
                                                      comparison_key(values["display_name"])[:100]):
         raise IdentityError("display_name", _l("Someone in this circle already goes by this name. "
                                                "Choose another one (add an initial, for example)."))
-    if number and _taken(circle, own_id, Membership.student_no, number):
+    if number and _taken(circle, own_id, Membership.student_no_key, number_key(number)):
         raise IdentityError("student_no", _l("This student number belongs to someone else in this circle. "
                                              "Check it, or ask the teacher."))
     return values["display_name"], values["real_name"], number

@@ -39,6 +39,7 @@ from typing import Iterator
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from lms.core.inputs import number_key
 from lms.core.spreadsheet import needs_guard, safe_text
 from lms.grading.exports.cells import number, one_line, unique
 from lms.grading.exports.options import ExportOptions, ExportRefused
@@ -112,7 +113,7 @@ class CanvasGradebook:
     Canvas holds now (cell text as Canvas wrote it)."""
 
     by_login: dict[str, str] = field(default_factory=dict)  #: lower-cased SIS Login ID → Canvas user id
-    by_sis: dict[str, str] = field(default_factory=dict)  #: SIS User ID → Canvas user id
+    by_sis: dict[str, str] = field(default_factory=dict)  #: SIS User ID's number_key → Canvas user id
     assignments: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  #: title → [(id, title)]
     grades: dict[tuple[str, str], str] = field(default_factory=dict)  #: (user id, assignment id) → grade
 
@@ -144,8 +145,8 @@ def read_canvas_export(data: bytes) -> CanvasGradebook:
         user = row[1].strip()
         if login is not None and row[login].strip():
             book.by_login[row[login].strip().lower()] = user
-        if sis is not None and row[sis].strip():
-            book.by_sis[row[sis].strip()] = user
+        if sis is not None and number_key(row[sis]):
+            book.by_sis[number_key(row[sis])] = user
         for n, assignment in columns:
             book.grades[(user, assignment)] = row[n].strip()
     return book
@@ -205,8 +206,8 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
 
 
 def _canvas_user(student: Student, current: CanvasGradebook, use_sis: bool) -> str:
-    if use_sis and student.student_no and student.student_no in current.by_sis:
-        return current.by_sis[student.student_no]
+    if use_sis and student.student_no and number_key(student.student_no) in current.by_sis:
+        return current.by_sis[number_key(student.student_no)]
     return current.by_login.get(student.email.lower(), "")
 
 
