@@ -5,19 +5,16 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
 
 from flask import Response, render_template, request, url_for
 from flask_babel import get_timezone
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from lms.audit import bp
 from lms.audit import queries as q
+from lms.audit.details import detail_lines, names_for
 from lms.audit.forms import AuditFilterForm
 from lms.audit.queries import AuditFilter
-from lms.core.i18n import local_datetime
 from lms.core.permissions import admin_required, require
 from lms.orgs.models import Organization
 from lms.orgs.queries import get_org_or_404
@@ -27,61 +24,6 @@ CSV_COLUMNS = ("id", "time_utc", "actor_id", "actor", "action", "target_type", "
                "circle", "org_id", "ip", "user_agent", "details")
 #: A spreadsheet runs a cell (or the part after a separator it splits on: , ; tab |) that starts with one of these.
 _FORMULA = re.compile(r"(^|[,;\t|\r\n])(\s*)([=+\-@])")
-
-
-#: Names shown for the keys operations put in `details`; other keys are shown as they are.
-DETAIL_LABELS = {
-    "role": _l("Role"), "org": _l("Organization"), "score": _l("Score"), "penalty_percent": _l("Late penalty %"),
-    "excused": _l("Excused"), "criterion_scores": _l("Rubric scores"), "released": _l("Released"),
-    "count": _l("Students"), "via": _l("How"), "feedback_changed": _l("Feedback changed"),
-    "new_account": _l("New account"), "assignment_id": _l("Assignment"), "student_id": _l("Student"),
-    "previous_owner_ids": _l("Previous owner"), "grades": _l("Grades"), "change": _l("Change"),
-    "display_name": _l("Name in the circle"), "real_name": _l("Real name"), "student_no": _l("Student number"),
-    "due_at": _l("Due"), "closes_at": _l("Closes"), "reason": _l("Reason"), "format": _l("Format"),
-    "blanks": _l("Blank grades"), "match": _l("Matched by"), "scale": _l("Scale"),
-    "released_only": _l("Released grades only"), "students": _l("Students"), "assignments": _l("Assignments"),
-    "with_canvas_export": _l("With Canvas's export"),
-}
-
-
-#: A moment as `record_event` stores a datetime (str() or ISO 8601, always with its UTC offset).
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
-
-
-def _show(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, str) and _MOMENT.fullmatch(value):
-        # stored in UTC; read in the viewer's zone, named, as every time on the page is
-        return f"{local_datetime(datetime.fromisoformat(value), 'medium')} ({get_timezone()})"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return str(value)
-
-
-def detail_lines(details: dict) -> list[tuple[str, str]]:
-    """An event's details as (label, text) lines: a from/to pair becomes "old → new", per field when
-    both sides are records (only the fields that changed), and so does a field whose value is a
-    {"from", "to"} pair."""
-    details = dict(details or {})
-    lines = []
-    if "from" in details and "to" in details:
-        old, new = details.pop("from"), details.pop("to")
-        if isinstance(old, dict) and isinstance(new, dict):
-            for key in [*old, *(k for k in new if k not in old)]:
-                if old.get(key) != new.get(key):
-                    lines.append((str(DETAIL_LABELS.get(key, key)), f"{_show(old.get(key))} → {_show(new.get(key))}"))
-        else:
-            lines.append((str(DETAIL_LABELS["change"]), f"{_show(old)} → {_show(new)}"))
-    for key, value in details.items():
-        label = str(DETAIL_LABELS.get(key, key))
-        if isinstance(value, dict) and set(value) == {"from", "to"}:  # one field's change
-            lines.append((label, f"{_show(value['from'])} → {_show(value['to'])}"))
-        else:
-            lines.append((label, _show(value)))
-    return lines
 
 
 def _filters() -> tuple[AuditFilterForm, AuditFilter, bool]:
@@ -110,6 +52,7 @@ def _page(org: Organization | None):
     page = q.events_page(filters, request.args.get("page", 1, type=int), PER_PAGE, org)
     return render_template("audit/log.html", form=form, filters=filters, page=page, org=org,
                            circles=q.circle_names(page.items), detail_lines=detail_lines,
+                           names=names_for(page.items),
                            link=_linker(org, filters), base=_linker(org, AuditFilter())()), (200 if valid else 422)
 
 

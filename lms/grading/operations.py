@@ -291,8 +291,8 @@ def _audit_grade(action: AuditAction, grade: Grade, assignment: Assignment, stud
                  details: dict) -> None:
     record_event(action, grader, target=grade, circle_id=assignment.circle_id,
                  target_label=f"{assignment.title} · {student.name} <{student.email}>",
-                 details={"assignment_id": assignment.id, "student_id": student.id,
-                          "released": grade.is_released, **details})
+                 details={"assignment_id": assignment.id, "assignment": assignment.title, "student_id": student.id,
+                          "student": student.name, "released": grade.is_released, **details})
 
 
 def set_excused(assignment: Assignment, student: User, grader: User, excused: bool = True) -> Grade:
@@ -359,10 +359,13 @@ def unrelease_grades(assignment: Assignment, grader: User, students: list[User] 
 
 
 def _audit_release(action: AuditAction, assignment: Assignment, grader: User, grades: list[Grade]) -> None:
-    """One record per release (or hiding) however many students it covers, listing them and their scores."""
+    """One record per release (or hiding) however many students it covers, listing them (with their names
+    at the time) and their scores."""
+    names = dict(db.session.execute(db.select(User.id, User.name).where(
+        User.id.in_({g.student_id for g in grades}))).all())
     record_event(action, grader, target=assignment, circle_id=assignment.circle_id,
                  details={"count": len(grades),
-                          "grades": [{"student_id": g.student_id, "score": g.score,
+                          "grades": [{"student_id": g.student_id, "name": names.get(g.student_id), "score": g.score,
                                       "penalty_percent": g.penalty_percent, "excused": bool(g.is_excused)}
                                      for g in grades]})
 

@@ -353,8 +353,11 @@ def _record_extension(assignment: Assignment, extension: Extension, actor: User,
     db.session.add(ExtensionChange(
         assignment_id=assignment.id, student_id=extension.student_id, action=action, due_at=extension.due_at,
         closes_at=extension.closes_at, reason=extension.reason, changed_by_id=actor.id, changed_at=utcnow()))
-    record_event(_AUDIT[action], actor, target=extension, circle_id=assignment.circle_id, details={
-        "assignment_id": assignment.id, "student_id": extension.student_id, "due_at": extension.due_at,
+    student = db.session.get(User, extension.student_id)
+    record_event(_AUDIT[action], actor, target=extension, circle_id=assignment.circle_id,
+                 target_label=f"{assignment.title} · {student.name} <{student.email}>", details={
+        "assignment_id": assignment.id, "assignment": assignment.title, "student_id": extension.student_id,
+        "student": student.name, "due_at": extension.due_at,
         "closes_at": extension.closes_at, "reason": extension.reason})
 
 

@@ -168,7 +168,8 @@ def test_transferring_ownership_is_recorded(client_as, klass):
     mark = _last_id()
     _post(client_as(klass.owner), f"/c/{klass.circle.id}/members/{membership.id}/transfer")
     event = _assert_one(mark, "owner_changed", klass.owner, "memberships", membership.id, circle_id=klass.circle.id)
-    assert event.details == {"from": "teacher", "to": "owner", "previous_owner_ids": [klass.owner.id]}
+    assert event.details == {"from": "teacher", "to": "owner", "previous_owner_ids": [klass.owner.id],
+                             "previous_owners": [klass.circle.membership_of(klass.owner).display_name]}
 
 
 def test_a_circle_of_an_org_records_the_org(client_as, school, make):

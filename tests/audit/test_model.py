@@ -106,10 +106,11 @@ def test_the_database_refuses_a_raw_update(event):
 def test_details_read_as_changes():
     """Are a whole-record change, per-field changes and plain values shown as readable lines, with
     unchanged fields left out?"""
-    from lms.audit.routes import detail_lines
+    from lms.audit.details import detail_lines
 
     assert detail_lines({"from": {"score": 6.0, "excused": False}, "to": {"score": 8.5, "excused": False},
-                         "via": "graded"}) == [("Score", "6.0 → 8.5"), ("How", "graded")]
-    assert detail_lines({"from": "student", "to": "assistant"}) == [("Change", "student → assistant")]
+                         "via": "graded"}, "grade_changed") == [("Score", "6 → 8.5"), ("How", "Graded")]
+    assert detail_lines({"from": "student", "to": "assistant"}, "member_role_changed") == [
+        ("Change", "Student → Assistant")]
     assert detail_lines({"student_no": {"from": None, "to": "00123"}, "new_account": True}) == [
         ("Student number", "– → 00123"), ("New account", "yes")]

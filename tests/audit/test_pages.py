@@ -145,7 +145,7 @@ def test_site_admin_sees_every_event_newest_first(client, login, school, log):
     positions = [html.index(f'id="event-{log[n]}"') for n in ("formula", "site", "other_org", "class_role", "org_grant")]
     assert positions == sorted(positions)
     text = page_text(response)
-    assert "Organization admin granted" in text and "teacher → admin" in text and "192.0.2.1" in text
+    assert "Organization admin granted" in text and "Teacher → Organization admin" in text and "192.0.2.1" in text
 
 
 def test_org_admin_sees_her_orgs_events_only(client, login, school, log):

@@ -128,13 +128,15 @@ def transfer_ownership(circle: Circle, new_owner: Membership, actor: User) -> No
         raise CircleError(_l("Only an active member can become the owner."))
     if new_owner.role == Role.owner:
         return
-    previous = []
+    previous, previous_names = [], []
     for old in db.session.scalars(db.select(Membership).where(Membership.circle_id == circle.id,
                                                               Membership.role == Role.owner)):
         old.role = Role.teacher
         previous.append(old.user_id)
+        previous_names.append(old.display_name)
     record_event(AuditAction.owner_changed, actor, target=new_owner,
-                 details={"from": new_owner.role.value, "to": Role.owner.value, "previous_owner_ids": previous})
+                 details={"from": new_owner.role.value, "to": Role.owner.value, "previous_owner_ids": previous,
+                          "previous_owners": previous_names})
     new_owner.role = Role.owner
 
 
