@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, has_request_context, request
+from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,19 +22,31 @@ def _session_limits() -> tuple[timedelta, timedelta]:
     return timedelta(seconds=config["SESSION_IDLE_SECONDS"]), timedelta(seconds=config["SESSION_MAX_SECONDS"])
 
 
+#: one indexed lookup (token_hash is unique), with its user; built once as it runs on every request
+_SESSION_BY_HASH = (db.select(UserSession).where(UserSession.token_hash == db.bindparam("token_hash"))
+                    .options(joinedload(UserSession.user)))
+
+
 def load_session_user(token: str) -> User | None:
     """Flask-Login's loader, for the session cookie, the remember cookie and Socket.IO alike: the
     user of a live UserSession with this token, or None (unknown, ended, expired, disabled).
+    A token of a session that was ended or expired sets ``g.ended_session`` (for explaining it once);
+    an unknown token sets nothing.
 
     last_seen_at (and the address) is refreshed at most every SESSION_TOUCH_SECONDS, in a short
     transaction of its own, so a page that changes nothing still writes nothing most of the time.
     """
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(db.select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))
-                            .options(joinedload(UserSession.user)))
+    row = db.session.scalar(_SESSION_BY_HASH, {"token_hash": UserSession.hash_token(token)})
     now = utcnow()
-    if row is None or not row.is_live(now, *_session_limits()) or row.user.is_disabled:
+    if row is None:
+        return None
+    if not row.is_live(now, *_session_limits()):
+        if has_request_context():
+            g.ended_session = True
+        return None
+    if row.user.is_disabled:
         return None
     if (now - row.last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(row, now)

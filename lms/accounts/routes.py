@@ -2,7 +2,7 @@
 sessions page, password reset, profile."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_timezone, gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -44,6 +44,18 @@ def _sign_out() -> None:
     # session.clear() also dropped logout_user's note to delete the "keep me signed in" cookie;
     # without it the browser would keep sending a (now void) cookie.
     session["_remember"] = "clear"
+
+
+@bp.before_app_request
+def explain_ended_session():
+    """A browser whose session was ended elsewhere (or expired) is told so once, and forgets it."""
+    if request.endpoint == "static" or current_user.is_authenticated or not g.get("ended_session"):
+        return None
+    flash(_("You were signed out on this device (signed out from another device, or the session expired). "
+            "Please sign in again."), "info")
+    session.pop("_user_id", None)
+    session["_remember"] = "clear"
+    return None
 
 
 @bp.before_app_request

@@ -315,3 +315,42 @@ def test_signing_out_closes_the_open_socket(app, client, bob):
     assert not phone_socket.is_connected()
     assert laptop_socket.is_connected()
     laptop_socket.disconnect()
+
+
+ENDED_NOTE = "You were signed out on this device"
+
+
+@pytest.mark.parametrize("remember", [False, True])
+def test_a_device_signed_out_elsewhere_is_told_once(app, client, bob, remember):
+    """Issue 8, tried on a phone: does a device whose session was ended from another device land on
+    the sign-in page saying why, once, with its stale cookies forgotten?"""
+    _login(client)
+    phone = app.test_client()
+    _login(phone, agent=SAFARI_IPHONE, **({"remember": "y"} if remember else {}))
+    theirs = _rows(bob)[1]
+    assert client.post(f"/profile/sessions/{theirs.id}/end").status_code == 302
+    response = phone.get("/profile", follow_redirects=True)
+    assert response.request.path == "/login" and ENDED_NOTE in page_text(response)
+    assert ENDED_NOTE not in page_text(phone.get("/login"))
+    assert phone.get_cookie("remember_token") is None
+    assert phone.get("/profile").status_code == 302
+
+
+def test_an_expired_session_is_explained(app, client, bob):
+    """Is a session that ran past its idle limit explained the same way on the next visit?"""
+    _login(client)
+    [row] = _rows(bob)
+    _age(row.id, last_seen_at=timedelta(days=15), created_at=timedelta(days=15))
+    assert ENDED_NOTE in page_text(client.get("/profile", follow_redirects=True))
+
+
+def test_an_unknown_token_or_own_sign_out_says_nothing_of_it(app, client, bob):
+    """Does a session cookie carrying a token that never existed, or signing out here, show no
+    "signed out on this device" note (nothing is told about tokens that are not real sessions)?"""
+    with client.session_transaction() as browser_session:
+        browser_session["_user_id"] = "made-up-token"
+    response = client.get("/profile", follow_redirects=True)
+    assert response.request.path == "/login" and ENDED_NOTE not in page_text(response)
+    _login(client)
+    response = client.post("/logout", follow_redirects=True)
+    assert "You are signed out." in page_text(response) and ENDED_NOTE not in page_text(response)
