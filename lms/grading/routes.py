@@ -9,6 +9,7 @@ from flask import (Response, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from lms.circles.models import CircleKind
 from lms.circles.queries import get_circle_or_404
@@ -269,10 +270,36 @@ def gradebook(circle_id: int):
     return _gradebook_page(circle, book, staff)
 
 
+def _row_cells(macro, staff: bool):
+    """A function of a gradebook row giving its cells' markup, each drawn by `macro` (the template's cell)
+    once per distinct look: a big class has tens of thousands of cells but a few hundred looks, and a
+    macro call costs far more than a dictionary lookup."""
+    drawn: dict[tuple, Markup] = {}
+
+    def cells_of(row) -> Markup:
+        out = []
+        for c in row.cells:
+            look = (c.excused, c.score, staff and not c.released, c.missing, c.submitted, c.late)
+            html = drawn.get(look)
+            if html is None:
+                html = drawn[look] = macro(*look)
+            out.append(html)
+        return Markup("".join(out))  # every piece is the macro's Markup
+
+    return cells_of
+
+
 def _gradebook_page(circle, book, staff: bool, options=None, refusal=None):
-    return render_template("grading/gradebook.html", circle=circle, book=book, staff=staff,
+    return render_template("grading/gradebook.html", circle=circle, book=book, staff=staff, row_cells=_row_cells,
                            columns=list(zip(book.assignments, book.stats)), exports=exports,
                            export_options=options or exports.ExportOptions(), export_refusal=refusal)
+
+
+def _released_only(fmt: str) -> bool | None:
+    """The checkbox of the format's group: the form sends a hidden 0 before it, so an unchecked box
+    reads "0" and an absent one (a bare link) the format's default (None)."""
+    values = request.values.getlist(f"{exports.GROUPS[fmt]}_released_only") or request.values.getlist("released_only")
+    return "1" in values if values else None
 
 
 @bp.route("/circles/<int:circle_id>/grades/export", methods=["GET", "POST"])
@@ -280,9 +307,10 @@ def _gradebook_page(circle, book, staff: bool, options=None, refusal=None):
 @login_required
 def export_grades(circle_id: int):
     """The gradebook as a file: format=canvas|moodle|csv|xlsx, with the teacher's choices for blanks
-    (canvas_blanks, moodle_blanks), matching (canvas_match, moodle_match) and moodle_scale; a POST may
-    add Canvas's own gradebook export (canvas_current). A file that would misplace grades is refused
-    with the reason (422, on the gradebook page)."""
+    (canvas_blanks, moodle_blanks), matching (canvas_match, moodle_match), moodle_scale and whether to
+    leave out unreleased grades (canvas_/moodle_/plain_released_only, or released_only; 1 or 0, the
+    format's default when absent); a POST may add Canvas's own gradebook export (canvas_current). A file
+    that would misplace grades is refused with the reason (422, on the gradebook page)."""
     circle = _gradebook_circle(circle_id)
     require(q.is_circle_staff(circle, current_user))
     if request.method == "POST" and not ConfirmForm().validate_on_submit():
@@ -293,7 +321,7 @@ def export_grades(circle_id: int):
     options = exports.ExportOptions(fmt, blanks=request.values.get(f"{fmt}_blanks", ""),
                                     match=request.values.get(f"{fmt}_match", ""),
                                     scale=request.values.get(f"{fmt}_scale", "percent"),
-                                    released_only=request.values.get("released_only") == "1")
+                                    released_only=_released_only(fmt))
     upload = request.files.get("canvas_current") if fmt == "canvas" else None
     canvas_current = upload.read(exports.MAX_CANVAS_EXPORT_BYTES + 1) if upload and upload.filename else None
     if canvas_current is not None and len(canvas_current) > exports.MAX_CANVAS_EXPORT_BYTES:

@@ -34,7 +34,7 @@ class School:
 
 @pytest.fixture
 def school(klass, hw, grading, make) -> School:
-    """Three assignments and three students, graded by the teacher:
+    """Three assignments and three students, graded by the teacher, every grade released:
 
     |              | Homework 1 (1) /10 | Essay (2) /20 | Final Grade review /10 |
     | Ada 00123    | 6.25               | 15            | excused                |
@@ -59,6 +59,8 @@ def school(klass, hw, grading, make) -> School:
             if score is not None:
                 grading.grade(assignment, student, teacher, score=score)
     grading_ops.set_excused(review, ada, teacher)
+    for assignment in (homework, essay, review):  # released, as grades sent to another system usually are
+        grading_ops.release_grades(assignment, teacher)
     db.session.commit()
     return School(klass, homework, essay, review, ada, ann, bo)
 

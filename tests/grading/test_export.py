@@ -28,7 +28,7 @@ def test_export_form_on_the_gradebook(school, client_as):
     and does a student's page have no export?"""
     html = client_as(school.klass.teacher).get(f"/circles/{school.circle.id}/grades").get_data(as_text=True)
     for name in ("format", "canvas_blanks", "canvas_match", "moodle_blanks", "moodle_match", "moodle_scale",
-                 "released_only", "canvas_current"):
+                 "canvas_released_only", "moodle_released_only", "plain_released_only", "canvas_current"):
         assert f'name="{name}"' in html
     for value in ("canvas", "moodle", "csv", "xlsx", "keep", "zero", "excused", "nograde", "login",
                   "sis_user_id", "email", "student_no", "percent", "points"):
@@ -78,7 +78,7 @@ def test_moodle_file_layout(school, client_as):
 def test_moodle_points_above_100_are_refused(school, client_as, hw, grading):
     """Is a points export refused when an assignment is worth more than Moodle's import accepts (100)?"""
     exam = hw.assignment(school.circle, accepts="text", title="Exam", points=150)
-    grading.grade(exam, school.bo, school.klass.teacher, score=120)
+    grading.grade(exam, school.bo, school.klass.teacher, score=120, release=True)
     response = client_as(school.klass.teacher).get(school.url(format="moodle", moodle_scale="points"))
     assert response.status_code == 422 and "Export percentages instead" in page_text(response)
     rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle")))
@@ -162,21 +162,56 @@ def test_export_is_audited(school, client_as):
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == AuditAction.grades_exported)).one()
     assert event.actor_id == school.klass.assistant.id and event.circle_id == school.circle.id
     assert event.details == {"format": "moodle", "blanks": "nograde", "match": "email", "scale": "points",
-                             "released_only": False, "students": 3, "assignments": 3}
+                             "released_only": True, "students": 3, "assignments": 3}
 
 
 def test_unreleased_grades_can_be_left_out(school, client_as):
-    """With "leave out grades not yet released", is only Bo's released homework sent and every other grade
-    (released to nobody yet) "-" as if ungraded, while the default still sends them all?"""
+    """With every grade hidden again but Bo's homework: is only Bo's homework sent to Moodle by default and
+    every other grade "-" as if ungraded, while the teacher who unticks the box sends them all?"""
     from lms.grading import operations as grading_ops
-    grading_ops.release_grades(school.homework, school.klass.teacher, [school.bo])
+    teacher = school.klass.teacher
+    grading_ops.unrelease_grades(school.homework, teacher, [school.ada, school.ann])
+    grading_ops.unrelease_grades(school.essay, teacher)
+    grading_ops.unrelease_grades(school.review, teacher)
     db.session.commit()
-    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle", released_only="1")))
+    rows = csv_rows(client_as(teacher).get(school.url(format="moodle")))
     body = {row[3]: row[4:] for row in rows[1:]}
     assert body[school.bo.email] == ["100", "-", "-"]
     assert body[school.ada.email] == ["-", "-", "-"]
-    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle")))
+    rows = csv_rows(client_as(teacher).get(school.url(format="moodle", moodle_released_only="0")))
     assert {row[3]: row[4:] for row in rows[1:]}[school.ada.email] == ["62.5", "75", "-"]
+
+
+@pytest.mark.parametrize("fmt, left_out", [("canvas", True), ("moodle", True), ("csv", False), ("xlsx", False)])
+def test_unreleased_grades_are_left_out_by_default_for_other_systems_only(school, client_as, fmt, left_out):
+    """Does the form tick "leave out grades not yet released" for Canvas and Moodle (they may show students
+    every grade at once) and not for the plain CSV and workbook, and does an export without the box follow
+    the same default (audited)?"""
+    client = client_as(school.klass.teacher)
+    html = client.get(f"/circles/{school.circle.id}/grades").get_data(as_text=True)
+    group = {"canvas": "canvas", "moodle": "moodle", "csv": "plain", "xlsx": "plain"}[fmt]
+    box = re.search(rf'<input type="checkbox" name="{group}_released_only"[^>]*>', html).group(0)
+    assert ("checked" in box) is left_out
+    assert f'<input type="hidden" name="{group}_released_only" value="0">' in html
+    client.get(school.url(format=fmt, canvas_blanks="zero"))
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == AuditAction.grades_exported)).one()
+    assert event.details["released_only"] is left_out
+
+
+def test_the_form_shows_each_formats_settings_in_its_own_fieldset(school, client_as):
+    """Are the Canvas, Moodle and plain-file settings each in a fieldset naming its formats (for the script
+    that hides the others), with the script loaded from a file, and does the help say what ="00123" is?"""
+    client = client_as(school.klass.teacher)
+    response = client.get(f"/circles/{school.circle.id}/grades")
+    html = response.get_data(as_text=True)
+    assert re.findall(r'<fieldset data-formats="([^"]+)">', html) == ["canvas", "moodle", "csv xlsx"]
+    assert 'src="/static/js/grading/export_form.js"' in html
+    assert "<script>" not in html
+    assert 'The plain CSV writes student numbers as ="00123" so that Excel keeps their leading zeros' in page_text(
+        response)
+    script = client.get("/static/js/grading/export_form.js")
+    assert script.status_code == 200 and "data-formats" in script.get_data(as_text=True)
+    script.close()
 
 
 def test_unknown_format_is_refused(school, client_as):

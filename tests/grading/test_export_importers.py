@@ -119,7 +119,7 @@ def test_canvas_sis_user_id_when_the_teacher_says_so(school, client_as):
 def test_canvas_leave_alone_changes_nothing_it_has_no_grade_for(school, client_as, hw, grading):
     """With "leave Canvas alone", once the essay is graded: does an assignment nobody graded stay out of
     the file, so the grade Canvas already has for it survives the import?"""
-    grading.grade(school.essay, school.ann, school.klass.teacher, score=11)
+    grading.grade(school.essay, school.ann, school.klass.teacher, score=11, release=True)
     hw.assignment(school.circle, accepts="text", title="Unmarked", points=5)
     text = csv_text(client_as(school.klass.teacher).get(school.url(format="canvas")))
     course = _canvas_course(school, assignments={7: "Unmarked"}, grades={(101, 7): "4"})
@@ -145,7 +145,7 @@ def test_canvas_reads_every_title_as_its_own_column(school, client_as, hw, gradi
     """Is a title that equals a student column, Canvas's Notes column, a number Canvas would rewrite, a
     totals' name, or a second "Essay (2)" still its own new assignment with its own grades?"""
     extra = hw.assignment(school.circle, accepts="text", title=title, points=5)
-    grading.grade(extra, school.bo, school.klass.teacher, score=4)
+    grading.grade(extra, school.bo, school.klass.teacher, score=4, release=True)
     text = csv_text(client_as(school.klass.teacher).get(school.url(format="canvas", canvas_blanks="zero")))
     result = canvas_import(text, _canvas_course(school))
     headers = [h for h, _e, _t in result.headers_read]

@@ -11,14 +11,14 @@ from typing import Iterator
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.grading.exports import canvas, moodle, people
-from lms.grading.exports.options import (BLANK_LABELS, BLANKS, FORMAT_LABELS, FORMATS, MATCH_LABELS, MATCHES,
-                                         SCALE_LABELS, SCALES, ExportOptions, ExportRefused)
+from lms.grading.exports.options import (BLANK_LABELS, BLANKS, FORMAT_LABELS, FORMATS, GROUPS, MATCH_LABELS, MATCHES,
+                                         RELEASED_ONLY_BY_DEFAULT, SCALE_LABELS, SCALES, ExportOptions, ExportRefused)
 from lms.grading.exports.table import snapshot
 from lms.grading.exports.writers import csv_chunks, xlsx_chunks
 from lms.grading.gradebook import Gradebook
 
 __all__ = ["BLANKS", "BLANK_LABELS", "Export", "ExportOptions", "ExportRefused", "FORMATS", "FORMAT_LABELS",
-           "MATCHES", "MATCH_LABELS", "SCALES", "SCALE_LABELS", "prepare", "record_export"]
+           "GROUPS", "MATCHES", "RELEASED_ONLY_BY_DEFAULT", "MATCH_LABELS", "SCALES", "SCALE_LABELS", "prepare", "record_export"]
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_CANVAS_EXPORT_BYTES = 20 * 1024 * 1024  #: a Canvas gradebook export of a very large course

@@ -31,6 +31,11 @@ MATCH_LABELS = {
     "email": _l("Moodle e-mail address"),
     "student_no": _l("Moodle ID number = the Circles student number"),
 }
+#: The form's groups of settings: Canvas, Moodle, and the plain files (CSV and XLSX) that share theirs.
+GROUPS = {"canvas": "canvas", "moodle": "moodle", "csv": "plain", "xlsx": "plain"}
+#: Formats whose export leaves out unreleased grades unless the teacher says otherwise: Canvas and Moodle
+#: may show students every grade they import at once, whereas the plain files are for the staff's own use.
+RELEASED_ONLY_BY_DEFAULT = frozenset({"canvas", "moodle"})
 SCALES = ("percent", "points")
 SCALE_LABELS = {"percent": _l("Percent (out of 100, what a new Moodle grade item holds)"),
                 "points": _l("Points (for existing Moodle grade items with the same maximum)")}
@@ -42,11 +47,14 @@ class ExportOptions:
     blanks: str = ""
     match: str = ""
     scale: str = "percent"
-    released_only: bool = False  #: grades not yet released to students are exported as ungraded
+    #: grades not yet released to students are exported as ungraded; None: the format's default
+    released_only: bool | None = None
 
     def __post_init__(self):
         if self.fmt not in FORMATS:
             raise ValueError(self.fmt)
+        if self.released_only is None:
+            object.__setattr__(self, "released_only", self.fmt in RELEASED_ONLY_BY_DEFAULT)
         blanks, matches = BLANKS.get(self.fmt, ("",)), MATCHES.get(self.fmt, ("",))
         object.__setattr__(self, "blanks", self.blanks if self.blanks in blanks else blanks[0])
         object.__setattr__(self, "match", self.match if self.match in matches else matches[0])
