@@ -236,6 +236,21 @@ def window_lines(assignment: Assignment, now, deadline: Deadline | None = None) 
     return window.value, lines
 
 
+def gallery_note(assignment: Assignment, has_submitted: bool, now) -> str | None:
+    """Why the current learner cannot browse classmates' work yet and when they will; None when they can,
+    or never will (the gallery is hidden, or they are not a student of the assignment)."""
+    if not assignment.is_learner(current_user) or not assignment.is_published \
+            or assignment.can_see_classmates(current_user, has_submitted, now):
+        return None
+    if assignment.peer_visibility == PeerVisibility.after_submit:
+        return _("Classmates' work opens here once you hand in yours.")
+    if assignment.peer_visibility == PeerVisibility.after_due:
+        due_at = assignment.deadline_for(current_user.id).due_at
+        if due_at is not None:
+            return _("Classmates' work opens here after your due time (%(at)s).", at=local_datetime(due_at, "short"))
+    return None
+
+
 @bp.route(PREFIX + "/<int:assignment_id>")
 @login_required
 def show(circle_id: int, assignment_id: int):
@@ -257,6 +272,7 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
         window_lines=lines, history=history, can_submit=assignment.can_submit(current_user, now),
         statuses=q.submission_status_by_student(assignment, now) if staff else [],
         can_see_classmates=assignment.can_see_classmates(current_user, bool(history), now),
+        gallery_note=None if staff else gallery_note(assignment, bool(history), now),
         released=(not staff and bool(history) and q.is_released(assignment, current_user.id)),
         extensions=extensions, can_extend=can_extend, extension_form=ExtensionForm.filled(None),
         extension_forms={sid: ExtensionForm.filled(e) for sid, e in extensions.items()} if can_extend else {},
@@ -328,8 +344,13 @@ def submission(circle_id: int, assignment_id: int, submission_id: int):
 @bp.route(PREFIX + "/<int:assignment_id>/gallery")
 @login_required
 def gallery(circle_id: int, assignment_id: int):
+    """The classmates' latest work. A student it has not opened for yet is told when it will (403)."""
     circle, assignment = _load(circle_id, assignment_id)
-    require(assignment.can_see_classmates(current_user, q.has_submitted(assignment, current_user)))
+    has_submitted, now = q.has_submitted(assignment, current_user), utcnow()
+    if not assignment.can_see_classmates(current_user, has_submitted, now):
+        note = gallery_note(assignment, has_submitted, now)
+        require(note is not None)
+        return render_template("homework/gallery_closed.html", circle=circle, assignment=assignment, note=note), 403
     return render_template("homework/gallery.html", circle=circle, assignment=assignment,
                            rows=q.gallery(assignment, current_user), media_urls=media_urls)
 

@@ -126,3 +126,38 @@ def test_staff_page_and_gallery_issue_a_fixed_number_of_queries(klass, hw, clien
     few = (count(klass.teacher, show), count(klass.classmate, _gallery(assignment)))
     add(6)
     assert (count(klass.teacher, show), count(klass.classmate, _gallery(assignment))) == few
+
+
+def test_a_student_who_has_not_handed_in_is_told_when_the_gallery_opens(klass, hw, client_as):
+    """With 'after they submitted', does a classmate who has not handed in read on the assignment page and
+    on the refused gallery (still 403) that it opens once they hand in, with a link back, and no longer
+    see the note once they have?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    hw.submission(assignment, klass.student, media=hw.media(klass.student))
+    classmate = client_as(klass.classmate)
+    show = _gallery(assignment).removesuffix("/gallery")
+    assert "Classmates' work opens here once you hand in yours." in page_text(classmate.get(show))
+    refused = classmate.get(_gallery(assignment))
+    assert refused.status_code == 403
+    assert "Classmates' work opens here once you hand in yours." in page_text(refused)
+    assert f'href="{show}"' in refused.get_data(as_text=True)
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+    assert "opens here" not in page_text(classmate.get(show))
+
+
+def test_before_the_due_time_the_student_is_told_it_opens_then(klass, hw, client_as):
+    """With 'after the due time', is a student told before it that the gallery opens after their due time?"""
+    assignment = hw.assignment(klass.circle, due_at=later(hours=5), peer_visibility=PeerVisibility.after_due)
+    student = client_as(klass.student)
+    refused = student.get(_gallery(assignment))
+    assert refused.status_code == 403
+    assert "Classmates' work opens here after your due time" in page_text(refused)
+
+
+def test_a_hidden_gallery_says_nothing_about_opening(klass, hw, client_as):
+    """With 'hidden', is the refusal the plain 403 with no promise that it opens, and no note on the page?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.hidden)
+    student = client_as(klass.student)
+    refused = student.get(_gallery(assignment))
+    assert refused.status_code == 403 and "opens here" not in page_text(refused)
+    assert "opens here" not in page_text(student.get(_gallery(assignment).removesuffix("/gallery")))
