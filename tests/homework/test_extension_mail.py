@@ -74,6 +74,8 @@ def test_granting_mails_each_student_their_new_times_in_their_own_zone(klass, cl
     # New York is on daylight time from 9 March 2031 (UTC-4): the circle's zone, since they have none.
     assert "Friday, March 14, 2031, 8:00\u202fAM (America/New_York)" in theirs
     assert "Saturday, March 15, 2031, 8:00\u202fAM (America/New_York)" in theirs
+    # both names quoted, so a circle named in two languages reads as one name (issue 8)
+    assert f"for “Essay” in “{klass.circle.name}”." in " ".join(theirs.split())
 
 
 def test_changing_and_removing_mail_again_but_a_new_reason_alone_does_not(klass, client_as, essay, mailbox):

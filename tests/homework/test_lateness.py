@@ -98,7 +98,8 @@ def test_final_score_is_the_one_formula():
 
 def test_pages_count_late_days_in_the_circle_zone(klass, hw, client_as, grading):
     """Through the pages: a New York circle, due Saturday 20:00 before the clocks go back, handed in Sunday
-    19:30: SpeedGrader says 1 day late and 10 %, the gradebook takes 10 % off, the student's page says 1 day."""
+    19:30: SpeedGrader says 1 day late and 10 %, the gradebook takes 10 % off, the student's pages say "Late · 1 day"
+    (the word once, issue 8's 「迟交 迟交 3 天」)."""
     klass.circle.timezone = "America/New_York"
     db.session.commit()
     due = at(NEW_YORK, 2026, 10, 31, 20)
@@ -113,10 +114,19 @@ def test_pages_count_late_days_in_the_circle_zone(klass, hw, client_as, grading)
     book = teacher.get(f"/circles/{klass.circle.id}/grades", headers={"Accept": "application/json"}).get_json()
     [cell] = [g for s in book["students"] if s["user_id"] == klass.student.id for g in s["grades"]]
     assert (cell["score"], cell["late"], cell["days_late"], cell["penalty_percent"]) == (9, True, 1, 10)
-    student_page = page_text(client_as(klass.student).get(base))
-    assert "1 day late · 10 % off" in student_page
+    student = client_as(klass.student)
+    student_page = page_text(student.get(base))
+    assert "Late · 1 day · 10 % off" in student_page and "Late 1 day late" not in student_page
+    submission_page = page_text(student.get(f"{base}/submissions/{_submission_id(assignment, klass.student)}"))
+    assert "Late · 1 day · 10 % off" in submission_page and submission_page.count("day late") == 0
     assert "Days late are counted in the circle's time zone (America/New_York): each late day ends at 8:00" in \
         student_page
+
+
+def _submission_id(assignment, student) -> int:
+    from lms.homework.models import Submission
+    return db.session.scalar(db.select(Submission.id).where(Submission.assignment_id == assignment.id,
+                                                           Submission.student_id == student.id))
 
 
 def _settings(circle, **changes) -> dict:
