@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterator, NamedTuple
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership
@@ -34,12 +35,14 @@ from lms.homework.models import Assignment, Submission
 BINS = 10  #: bars of the score distribution, each a tenth of the points
 
 
-@dataclass(slots=True)
-class Cell:
-    """One student's standing on one assignment, as the viewer may see it (plain values: a big class has
-    tens of thousands of cells, so no ORM objects here)."""
+class Cell(NamedTuple):
+    """One student's standing on one assignment, as the viewer may see it.
 
-    assignment: Assignment
+    A tuple of plain values: a big class has tens of thousands of cells, and the garbage collector stops
+    tracking a tuple that holds only numbers and booleans (an object, or a reference to the Assignment, would
+    make every collection of the request walk them all)."""
+
+    assignment_id: int
     score: float | None = None  #: the final score (after the late penalty); None when it does not count
     graded: bool = False  #: a grade the viewer may see exists (scored or excused)
     released: bool = False
@@ -109,26 +112,40 @@ def uncategorised_weight(categories: list[GradeCategory]) -> float:
     return max(0.0, 100.0 - sum(c.weight for c in categories))
 
 
-def _latest_receipts(assignment_ids: list[int], student_id: int | None) -> dict[tuple[int, int], datetime]:
-    """(assignment id, student id) → receipt time of the latest version, for every pair with a submission."""
+def _plain_rows(query) -> Iterator:
+    """The rows of a select of columns, made one at a time (through the session's connection, not the ORM,
+    which builds every row object before the first is read: tens of thousands of live objects make the
+    garbage collector walk the whole heap)."""
+    return db.session.connection().execute(query)
+
+
+def _receipts(assignment_ids: list[int], student_id: int | None) -> tuple[dict[int, dict[int, datetime]],
+                                                                          dict[int, datetime]]:
+    """Receipt times, from one read of every version: assignment id → {student id → the latest version's}; and
+    submission id → that version's (a grade names the version it graded). Cheaper than asking the database
+    for the latest versions only (a grouped subquery joined back)."""
+    latest: dict[int, dict[int, datetime]] = {a: {} for a in assignment_ids}
+    by_id: dict[int, datetime] = {}
     if not assignment_ids:
-        return {}
-    latest = (db.select(Submission.assignment_id, Submission.student_id,
-                        db.func.max(Submission.version).label("version"))
-              .where(Submission.assignment_id.in_(assignment_ids)).group_by(Submission.assignment_id,
-                                                                             Submission.student_id))
+        return latest, by_id
+    query = (db.select(Submission.id, Submission.assignment_id, Submission.student_id, Submission.submitted_at)
+             .where(Submission.assignment_id.in_(assignment_ids))
+             .order_by(Submission.assignment_id, Submission.student_id, Submission.version))
     if student_id is not None:
-        latest = latest.where(Submission.student_id == student_id)
-    latest = latest.subquery()
-    rows = db.session.execute(db.select(Submission.assignment_id, Submission.student_id, Submission.submitted_at).join(
-        latest, db.and_(Submission.assignment_id == latest.c.assignment_id,
-                        Submission.student_id == latest.c.student_id, Submission.version == latest.c.version)))
-    return {(a, s): at for a, s, at in rows}
+        query = query.where(Submission.student_id == student_id)
+    for submission_id, assignment_id, student, received_at in _plain_rows(query):
+        by_id[submission_id] = received_at
+        latest[assignment_id][student] = received_at  # versions in order: the last one stays
+    return latest, by_id
 
 
 def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     """The gradebook as `viewer` may see it: staff every student and every grade; a student their own
-    row with released grades only. A fixed number of queries whatever the circle's size."""
+    row with released grades only. A fixed number of queries whatever the circle's size.
+
+    A big class has tens of thousands of cells, so they are made column by column from plain values:
+    per-assignment facts read once, grades as columns (not Grade objects), and the lateness rules' answers
+    that depend on the assignment alone asked once per assignment."""
     assignments = q.published_assignments(circle)
     categories = q.categories(circle)
     if staff:
@@ -137,64 +154,79 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
         own = circle.membership_of(viewer)
         memberships = [own] if own is not None else []
     ids = [a.id for a in assignments]
-    # Columns, not Grade objects: loading 20,000 ORM objects would take most of the page's time.
-    graded = db.aliased(Submission)
-    grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, Grade.is_penalty_waived,
-                              Grade.is_excused, Grade.released_at.is_not(None).label("released"),
-                              graded.submitted_at.label("graded_received_at"))
-                    .outerjoin(graded, graded.id == Grade.submission_id)
-                    .where(Grade.assignment_id.in_(ids)))
-    if not staff:
-        grades_query = grades_query.where(Grade.student_id == viewer.id, Grade.released_at.is_not(None))
-    grades = {(g.assignment_id, g.student_id): g for g in db.session.execute(grades_query)} if ids else {}
-    receipts = _latest_receipts(ids, None if staff else viewer.id)
-    extensions = hq.extensions_for(ids, None if staff else viewer.id)
+    grades: dict[int, dict[int, tuple]] = {a: {} for a in ids}
+    if ids:
+        grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, Grade.is_penalty_waived,
+                                  Grade.is_excused, Grade.released_at.is_not(None), Grade.submission_id)
+                        .where(Grade.assignment_id.in_(ids)))
+        if not staff:
+            grades_query = grades_query.where(Grade.student_id == viewer.id, Grade.released_at.is_not(None))
+        for assignment_id, student_id, *grade in _plain_rows(grades_query):
+            grades[assignment_id][student_id] = grade
+    receipts, received_by_id = _receipts(ids, None if staff else viewer.id)
+    extensions: dict[int, dict] = {a: {} for a in ids}
+    for (assignment_id, student_id), extension in hq.extensions_for(ids, None if staff else viewer.id).items():
+        extensions[assignment_id][student_id] = extension
     now = utcnow()
     tz = circle.zone
+    lateness, final_score, is_missing, on_time = rules.lateness, rules.final_score, rules.is_missing, rules.ON_TIME
+
+    student_ids = [m.user_id for m in memberships]
+    cells_of: list[list[Cell]] = [[] for _ in memberships]
+    stats: list[Stats | None] = []
+    for assignment in assignments:
+        assignment_id, points, policy = assignment.id, assignment.points, assignment.policy
+        base = assignment.base_deadline
+        # "Missing" against the assignment's own deadline, by (submitted, excused): the same for every student
+        # without an extension.
+        missing_by_default = [[is_missing(base, now, submitted=s, excused=e) for e in (False, True)]
+                              for s in (False, True)]
+        received_of, grade_of, extension_of = receipts[assignment_id], grades[assignment_id], extensions[assignment_id]
+        column = []
+        for student_id in student_ids:
+            extension = extension_of.get(student_id) if extension_of else None
+            deadline = base if extension is None else extension.deadline(assignment)
+            received_at = received_of.get(student_id)
+            submitted = received_at is not None
+            late = lateness(received_at, deadline, policy, tz) if submitted else on_time
+            score, graded, released, excused, penalty = None, False, False, False, 0.0
+            grade = grade_of.get(student_id)
+            if grade is not None:
+                raw, waived, excused, released, graded_id = grade
+                graded = excused or raw is not None
+                if not excused:
+                    graded_at = received_by_id.get(graded_id) if graded_id is not None else None
+                    if graded_at is not None and not waived:
+                        penalty = (late if graded_at == received_at else
+                                   lateness(graded_at, deadline, policy, tz)).penalty_percent
+                    score = final_score(raw, points, penalty)
+            missing = (missing_by_default[submitted][excused] if extension is None else
+                       is_missing(deadline, now, submitted=submitted, excused=excused))
+            column.append(Cell(assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
+                               late.days_late, penalty))
+        for cells, cell in zip(cells_of, column):
+            cells.append(cell)
+        if staff:
+            stats.append(_stats([c.score for c in column if c.score is not None], points))
+        else:
+            stats.append(None)
     weight_of = {c.id: c.weight for c in categories}
     rest = uncategorised_weight(categories)
-
-    # Per-assignment facts read once, not once per student (attribute access on ORM objects adds up).
-    columns = [(a, a.id, a.points, a.base_deadline, a.policy) for a in assignments]
-    rows = []
-    for membership in memberships:
-        student_id = membership.user_id
-        cells = []
-        for assignment, assignment_id, points, base, policy in columns:
-            key = (assignment_id, student_id)
-            extension = extensions.get(key)
-            deadline = extension.deadline(assignment) if extension is not None else base
-            grade = grades.get(key)
-            received_at = receipts.get(key)
-            submitted = received_at is not None
-            excused = grade is not None and grade.is_excused
-            late = rules.lateness(received_at, deadline, policy, tz) if submitted else rules.ON_TIME
-            cell = Cell(assignment, submitted=submitted, late=late.is_late, days_late=late.days_late, excused=excused,
-                        missing=rules.is_missing(deadline, now, submitted=submitted, excused=excused))
-            if grade is not None:
-                cell.graded = excused or grade.score is not None
-                cell.released = bool(grade.released)
-                if not excused:
-                    if grade.graded_received_at is not None and not grade.is_penalty_waived:
-                        cell.penalty_percent = rules.lateness(grade.graded_received_at, deadline, policy,
-                                                              tz).penalty_percent
-                    cell.score = rules.final_score(grade.score, points, cell.penalty_percent)
-            cells.append(cell)
-        rows.append(_total(Row(membership, cells), weight_of, rest))
-    stats = [_stats([row.cells[n] for row in rows], a) if staff else None for n, a in enumerate(assignments)]
+    facts = [(a.points, a.category_id) for a in assignments]
+    rows = [_total(Row(membership, cells), facts, weight_of, rest) for membership, cells in zip(memberships, cells_of)]
     return Gradebook(circle, assignments, categories, rows, stats, rest)
 
 
-def _total(row: Row, weight_of: dict[int, float], rest: float) -> Row:
+def _total(row: Row, facts: list[tuple[float, int | None]], weight_of: dict[int, float], rest: float) -> Row:
+    """Fill in the row's totals; `facts` holds each column's (points, category id)."""
     buckets: dict[int | None, list[float]] = {}
-    for cell in row.cells:
+    for cell, (points, category_id) in zip(row.cells, facts):
         score = cell.score
         if score is None:
             continue
         row.points += score
-        points = cell.assignment.points
         row.possible += points
-        bucket = buckets.setdefault(cell.assignment.category_id, [0.0, 0.0])
+        bucket = buckets.setdefault(category_id, [0.0, 0.0])
         bucket[0] += score
         bucket[1] += points
     row.points = round(row.points, 2)
@@ -209,8 +241,8 @@ def _total(row: Row, weight_of: dict[int, float], rest: float) -> Row:
     return row
 
 
-def _stats(cells: list[Cell], assignment: Assignment) -> Stats:
-    scores = [c.score for c in cells if c.score is not None]
+def _stats(scores: list[float], points: float) -> Stats:
+    """Statistics of one assignment's counted final scores (out of `points`)."""
     stats = Stats(count=len(scores))
     if not scores:
         return stats
@@ -218,7 +250,7 @@ def _stats(cells: list[Cell], assignment: Assignment) -> Stats:
     stats.median = round(statistics.median(scores), 2)
     stats.min, stats.max = min(scores), max(scores)
     for score in scores:
-        share = score / assignment.points if assignment.points else 0
+        share = score / points if points else 0
         stats.bins[min(int(share * BINS), BINS - 1)] += 1
     return stats
 
@@ -233,7 +265,7 @@ def to_json(book: Gradebook) -> dict:
         "students": [{
             "user_id": row.membership.user_id, "name": row.membership.display_name,
             "points": row.points, "possible": row.possible, "percent": row.percent, "weighted": row.weighted,
-            "grades": [{"assignment_id": c.assignment.id, "score": c.score,
+            "grades": [{"assignment_id": c.assignment_id, "score": c.score,
                         "released": c.released, "excused": c.excused,
                         "late": c.late, "days_late": c.days_late, "penalty_percent": c.penalty_percent,
                         "missing": c.missing, "submitted": c.submitted} for c in row.cells],

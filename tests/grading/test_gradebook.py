@@ -187,3 +187,30 @@ def test_query_count_does_not_grow_with_the_class(app, make, hw, grading, client
     # The rows are really there (the equal counts are not an empty page).
     text = page_text(client.get(f"/circles/{circle.id}/grades"))
     assert len(re.findall(r"Pupil \d+", text)) == 30
+
+
+def _rows_of(html: str) -> dict[str, list[str]]:
+    """Student name → the markup of each cell of their row (assignments, then points, %, weighted %)."""
+    rows = {}
+    for name, cells in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', html, flags=re.S):
+        rows[name] = re.findall(r'<td class="num">(.*?)</td>', cells, flags=re.S)
+    return rows
+
+
+def test_cells_show_scores_and_markers(klass, client_as, book):
+    """Does each cell of the staff gradebook show the final score and its markers (late, missing, excused, not
+    released) in the assignments' order, with the row's totals after them?"""
+    html = client_as(klass.teacher).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True)
+    rows = _rows_of(html)
+    late = ' <span class="badge badge-late">Late</span>'
+    missing = '<span class="badge badge-missing">Missing</span>'
+    # Columns: H1, H2, M1, E1, U1 (by due time, undated last), then points, %, weighted %.
+    assert rows["Student In Class"] == [
+        "8", "16" + late, missing, "40", '5 <span class="badge badge-hidden" title="Not released">hidden</span>',
+        "69 / 90", "76.67", "74"]
+    assert rows["Classmate In Class"] == [
+        '<span class="badge" title="Excused">EX</span>', missing, missing, "25", '<span class="muted">–</span>',
+        "25 / 50", "50", "50"]
+    mine = _rows_of(client_as(klass.student).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True))
+    assert mine == {"Student In Class": ["8", "16" + late, missing, "40", '<span class="muted">Submitted</span>',
+                                         "64 / 80", "80", "80"]}

@@ -89,12 +89,15 @@ def _student_cell(student: Student) -> str:
     return f"{student.name} <{student.email}>".replace("Points Possible", "Points possible")
 
 
+_BLANK_CELLS = {"zero": "0", "excused": "EX"}
+
+
 def _cell(mark: Mark, blanks: str) -> str:
     if mark.excused:
         return "EX"
     if mark.score is not None:
         return number(mark.score)
-    return {"zero": "0", "excused": "EX"}.get(blanks, "")
+    return _BLANK_CELLS.get(blanks, "")
 
 
 def _key_problems(students: list[Student], use_sis: bool) -> list[str]:
@@ -193,12 +196,16 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
                     taken=set(RESERVED))
     yield identity + titles
     yield ["Points Possible"] + [""] * (len(identity) - 1) + [number(table.columns[n].points) for n in keep]
+    texts: dict[Mark, str] = {}  # a big class has tens of thousands of cells and few distinct marks
     for s, uid in zip(students, user_ids):
         who = [safe_text(_student_cell(s)), uid] + ([s.student_no] if use_sis else []) + \
             [s.email, safe_text(table.circle_name)]
         cells = []
         for n in keep:
-            value = _cell(s.marks[n], options.blanks)
+            mark = s.marks[n]
+            value = texts.get(mark)
+            if value is None:
+                value = texts[mark] = _cell(mark, options.blanks)
             if value == "" and uid and assignment_ids[n]:
                 value = safe_text(current.grades.get((uid, assignment_ids[n][0]), ""))
             cells.append(value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lms.grading.gradebook import Gradebook
 
@@ -12,9 +13,9 @@ class Column:
     points: float
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """One student's standing on one assignment, as an export needs it."""
+class Mark(NamedTuple):
+    """One student's standing on one assignment, as an export needs it (a tuple of plain values, which the
+    garbage collector stops tracking: a big class has tens of thousands)."""
 
     score: float | None = None  #: final score (after the late penalty); None when ungraded or excused
     excused: bool = False
@@ -51,13 +52,23 @@ def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
     With `released_only`, a grade the student cannot see yet is exported as ungraded: another system
     may show every grade it receives to the student at once (Canvas posts automatically by default)."""
     columns = tuple(Column(a.title, float(a.points or 0)) for a in book.assignments)
+    blank = Mark()
+    marks: dict[tuple, Mark] = {}  # one Mark per distinct value: a big class has few distinct ones
+
+    def mark_of(c) -> Mark:
+        if released_only and not c.released:
+            return blank
+        value = (None if c.excused else c.score, c.excused)
+        found = marks.get(value)
+        if found is None:
+            found = marks[value] = Mark(*value)
+        return found
+
     students = []
     for row in book.rows:
         m = row.membership
         students.append(Student(
             name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
-            student_no=m.student_no or "", email=m.user.email,
-            marks=tuple(Mark() if released_only and not c.released else Mark(None if c.excused else c.score, c.excused)
-                        for c in row.cells),
+            student_no=m.student_no or "", email=m.user.email, marks=tuple(map(mark_of, row.cells)),
             points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
     return Table(book.circle.name, columns, tuple(students))
