@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from lms.accounts.passwords import MAX_LENGTH, password_problem
-from lms.core.i18n import LANGUAGE_NAMES, is_timezone
+from lms.core.i18n import LANGUAGE_NAMES, is_timezone, timezone_options
 from lms.core.inputs import SingleLine, prepare_line
 
 
@@ -35,7 +35,30 @@ def _known_timezone(value):
     return value if value and is_timezone(value) else None
 
 
-class TimezoneField(StringField):
+class TimezoneField(SelectField):
+    """A list of every IANA zone, labelled in the viewer's language with its offset, the common zones first
+    (lms.core.i18n.timezone_options); the value is the IANA id, "" for none. `blank` says what none means
+    (a text, or a function giving it when the list is drawn)."""
+
+    def __init__(self, label=None, validators=None, *, blank=_l("Not set"), **kwargs):
+        super().__init__(label, validators, choices=[], **kwargs)
+        self.blank = blank
+
+    def _options(self) -> list[SelectChoice]:
+        common, rest = timezone_options()
+        choices = [SelectChoice("", str(self.blank() if callable(self.blank) else self.blank))]
+        known = {zone for zone, _label in common} | {zone for zone, _label in rest}
+        if self.data and self.data not in known:  # kept as it is until changed
+            choices.append(SelectChoice(self.data, self.data))
+        common_group, all_group = str(_l("Common time zones")), str(_l("All time zones"))
+        choices += [SelectChoice(zone, text, optgroup=common_group) for zone, text in common]
+        choices += [SelectChoice(zone, text, optgroup=all_group) for zone, text in rest]
+        return choices
+
+    def __call__(self, **kwargs):
+        self.choices = self._options()  # built when drawn, in the viewer's language
+        return super().__call__(**kwargs)
+
     def pre_validate(self, form):
         if self.data and not is_timezone(self.data):
             raise ValidationError(_l("Choose a timezone from the list."))
@@ -91,7 +114,8 @@ class ProfileForm(FlaskForm):
         + [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         validators=[Optional()],
     )
-    timezone = TimezoneField(_l("Timezone"), validators=[Optional(), Length(max=64)], filters=[_strip])
+    timezone = TimezoneField(_l("Timezone"), validators=[Optional(), Length(max=64)], filters=[_strip],
+                             blank=_l("Not set: your browser's time zone"))
     avatar = FileField(_l("Avatar (PNG, JPEG, GIF or WebP, up to 5 MB)"))
     remove_avatar = BooleanField(_l("Remove my avatar"))
 

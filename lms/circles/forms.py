@@ -1,6 +1,8 @@
 """Circle forms."""
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lms.accounts.forms import TimezoneField
 from lms.circles.models import CircleKind, JoinPolicy, Role
+from lms.core.i18n import zone_label
 from lms.core.inputs import SingleLine, prepare_line
 
 
@@ -49,7 +52,9 @@ class CircleForm(FlaskForm):
     require_student_no = BooleanField(_l("Ask for the student number on joining"))
     cover = FileField(_l("Cover image (optional)"))
     #: only on the settings page; a new circle takes its creator's time zone
-    timezone = TimezoneField(_l("Time zone"), validators=[Optional(), Length(max=64)], filters=[_strip])
+    timezone = TimezoneField(_l("Time zone"), validators=[Optional(), Length(max=64)], filters=[_strip],
+                             blank=lambda: _("Not set: the site's time zone, %(zone)s",
+                                             zone=zone_label(current_app.config["BABEL_DEFAULT_TIMEZONE"])))
 
 
 class JoinCodeForm(FlaskForm):

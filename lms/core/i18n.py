@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -120,3 +121,42 @@ def from_local(value: datetime | None) -> datetime | None:
     from datetime import timezone as dt_timezone
 
     return value.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(dt_timezone.utc)
+
+
+#: Offered first in time zone lists: where this site's schools mostly are, then the large English-speaking
+#: ones. Every other zone follows, so any IANA zone can be chosen.
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Macau", "Asia/Singapore", "Asia/Kuala_Lumpur",
+                "Asia/Tokyo", "Asia/Seoul", "Europe/London", "Europe/Berlin", "Europe/Paris", "America/New_York",
+                "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto", "America/Vancouver",
+                "Australia/Sydney", "Pacific/Auckland", "UTC")
+
+
+def timezone_label(zone: str, locale: str | None = None, now: datetime | None = None) -> str:
+    """A zone as people pick it from a list, in `locale` (default: the viewer's), with its offset now:
+    "(GMT+08:00) 中国时间 – 上海", "(GMT-05:00) Eastern Time – New York"; zones with no place (UTC,
+    Etc/GMT+5) keep their id: "(GMT+00:00) UTC"."""
+    from babel.dates import get_timezone_gmt, get_timezone_location, get_timezone_name
+
+    locale = str(locale or get_locale())
+    tz = ZoneInfo(zone)
+    offset = get_timezone_gmt((now or datetime.now(tz)).astimezone(tz), "long", locale=locale)
+    city = get_timezone_location(tz, locale=locale, return_city=True)
+    if zone == "UTC" or zone.startswith("Etc/") or "/" in city or city == zone:
+        return f"({offset}) {zone}"
+    return f"({offset}) {get_timezone_name(tz, 'long', locale=locale)} – {city}"
+
+
+def timezone_options(locale: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every available IANA zone as (id, label) pairs in `locale` (default: the viewer's), split into the
+    common zones (in COMMON_ZONES' order) and all the others (by offset, then id). Offsets are those of
+    the current hour, so a list read in summer shows summer time."""
+    now = datetime.now(ZoneInfo("UTC")).replace(minute=0, second=0, microsecond=0)
+    return _timezone_options(str(locale or get_locale()), now)
+
+
+@lru_cache(maxsize=6)
+def _timezone_options(locale: str, now: datetime) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    common = [(zone, timezone_label(zone, locale, now)) for zone in COMMON_ZONES if zone in timezones()]
+    rest = [zone for zone in timezones() if zone not in COMMON_ZONES]
+    rest.sort(key=lambda zone: (now.astimezone(ZoneInfo(zone)).utcoffset(), zone))
+    return common, [(zone, timezone_label(zone, locale, now)) for zone in rest]

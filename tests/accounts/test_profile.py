@@ -248,3 +248,38 @@ def test_change_password_keeps_this_browser_remembered(client, make):
     assert _change_password(client, PASSWORD, NEW_PASSWORD).status_code == 302
     client.delete_cookie("session")
     assert client.get("/profile").status_code == 200
+
+
+def _selected(html: str, name: str) -> str | None:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, flags=re.S).group(1)
+    chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected|<option[^>]*selected[^>]*value="([^"]*)"', select)
+    return next((v for v in chosen.groups() if v is not None), None) if chosen else None
+
+
+def _zone_options(html: str, name: str = "timezone") -> list[tuple[str, str]]:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, flags=re.S).group(1)
+    return re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', select)
+
+
+def test_time_zones_are_offered_by_name_in_the_users_language(client, make, login):
+    """Does a Chinese user pick "纽约" from a list of zones named in Chinese with their offset (common ones
+    first, every IANA zone there, the value the IANA id), is her zone preselected, and does the empty
+    choice say it means the browser's zone (issue 8: typing 「纽约」 failed)?"""
+    from zoneinfo import available_timezones
+
+    user = make.user(locale="zh_Hans", timezone="Asia/Shanghai")
+    login(user)
+    html = client.get("/profile").get_data(as_text=True)
+    options = _zone_options(html)
+    labels = dict(options)
+    values = [v for v, _label in options]
+    assert values[0] == "" and values[1:4] == ["Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong"]
+    assert set(values[1:]) == set(available_timezones())
+    assert labels["Asia/Shanghai"] == "(GMT+08:00) 中国时间 – 上海"
+    assert "纽约" in labels["America/New_York"] and labels["America/New_York"].startswith("(GMT-0")
+    assert _selected(html, "timezone") == "Asia/Shanghai"
+    assert "UTC" not in labels[""] and "Leave empty" not in page_text(client.get("/profile"))
+    assert _save_profile(client, name=user.name, timezone="America/New_York").status_code == 302
+    assert _reload(user).timezone == "America/New_York"
+    assert _save_profile(client, name=user.name, timezone="").status_code == 302
+    assert _reload(user).timezone is None
