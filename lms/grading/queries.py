@@ -126,6 +126,15 @@ def grading_queue(assignment: Assignment) -> list[QueueEntry]:
     return hq.submission_status_by_student(assignment)
 
 
+def first_to_open(queue: list[QueueEntry], filter_name: str) -> QueueEntry | None:
+    """Where SpeedGrader opens, among the students matching the filter in the list's order: the first whose
+    work waits for a grade, else the first who handed anything in, else the first listed (None: nobody)."""
+    shown = [e for e in queue if matches(e, filter_name)]
+    return (next((e for e in shown if matches(e, "ungraded")), None)
+            or next((e for e in shown if e.submission is not None), None)
+            or next(iter(shown), None))
+
+
 def neighbours(queue: list[QueueEntry], student_id: int,
                filter_name: str) -> tuple[QueueEntry | None, QueueEntry | None]:
     """The previous and next student matching the filter around `student_id` in the queue's order (the

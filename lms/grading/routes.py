@@ -65,7 +65,7 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
         filter_name = "all"
     queue = q.grading_queue(assignment)
     if student_id is None:
-        first = next((e for e in queue if q.matches(e, filter_name)), None)
+        first = q.first_to_open(queue, filter_name)
         if first is not None:
             return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
                                     student_id=first.student_id, filter=filter_name))

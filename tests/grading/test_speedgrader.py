@@ -193,6 +193,24 @@ def test_next_previous_and_filters(klass, client_as, class_of_four, grading):
     assert nobody.status_code == 200 and "No student matches this filter." in page_text(nobody)
 
 
+def test_opens_on_the_first_work_waiting_for_a_grade(klass, client_as, class_of_four, grading):
+    """Does SpeedGrader open on the first student in the list whose work waits for a grade (not on the first
+    name, who may have handed in nothing), and once everything handed in is graded, on the first who handed in?"""
+    assignment, p = class_of_four
+    client = client_as(klass.teacher)
+    grading.grade(assignment, p["Ann"], klass.teacher, score=6)
+    grading.grade(assignment, p["Cy"], klass.teacher, score=8)
+    # The list: Ann (graded), Bob (nothing), Classmate In Class (nothing), Cy (graded), Dee (to grade), Student.
+    opened = client.get(_url(klass, assignment))
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(_url(klass, assignment, p["Dee"], filter="all"))
+    grading.grade(assignment, p["Dee"], klass.teacher, score=7)
+    opened = client.get(_url(klass, assignment))
+    assert opened.headers["Location"].endswith(_url(klass, assignment, p["Ann"], filter="all"))
+    missing = client.get(_url(klass, assignment, filter="missing"))  # nobody there handed in: the first of them
+    assert missing.headers["Location"].endswith(_url(klass, assignment, p["Bob"], filter="missing"))
+
+
 def test_save_and_next_moves_to_the_next_ungraded(klass, client_as, class_of_four):
     """Does "Save and next" in the ungraded filter go on to the next student still to grade?"""
     assignment, p = class_of_four
