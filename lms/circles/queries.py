@@ -1,10 +1,13 @@
 """Reads of circles, scoped lookups that 404 outside the circle."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, g
 from sqlalchemy.orm import joinedload, load_only
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
 from lms.core.inputs import number_key
@@ -151,6 +154,20 @@ def recent_members(circle: Circle, limit: int = 12) -> list[Membership]:
 def removed_count(circle: Circle) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
         Membership.circle_id == circle.id, Membership.status == MembershipStatus.removed)) or 0
+
+
+def removed_at(memberships: list[Membership]) -> dict[int, datetime]:
+    """When each of these (removed) memberships was last removed, by membership id, read from the
+    audit log's member_removed events in one query; a removal older than the log is absent."""
+    ids = [m.id for m in memberships]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(AuditEvent.target_id, db.func.max(AuditEvent.at))
+        .where(AuditEvent.target_type == Membership.__tablename__, AuditEvent.target_id.in_(ids),
+               AuditEvent.action == AuditAction.member_removed.value)
+        .group_by(AuditEvent.target_id))
+    return {target_id: at for target_id, at in rows}
 
 
 def pending_count(circle: Circle) -> int:

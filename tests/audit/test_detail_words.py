@@ -27,7 +27,7 @@ RAW = ("{", "student_id", "status_before", "assignment_id", "nograde", "org_assi
 def _details(client, action: str) -> str:
     """The text of the Details cells of the log filtered to `action`."""
     html = client.get(f"/admin/audit?action={action}").get_data(as_text=True)
-    cells = re.findall(r'<tr id="event-\d+">(?:.*?<td>){6}(.*?)</td>', html, flags=re.S)
+    cells = re.findall(r'<tr id="event-\d+">(?:.*?<td[^>]*>){6}(.*?)</td>', html, flags=re.S)
     assert cells, action
     return " ".join(re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", cell))).strip() for cell in cells)
 

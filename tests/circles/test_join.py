@@ -190,7 +190,7 @@ def test_reject_request(client, make, login, as_user):
     assert membership(circle, student).status == MembershipStatus.rejected
     assert reload(circle).member_count == 1
     assert "The request of Pat was declined." in page_text(staff.get(f"/c/{circle.id}/members?status=pending"))
-    assert "Nobody here." in page_text(staff.get(f"/c/{circle.id}/members?status=pending"))
+    assert "No join requests." in page_text(staff.get(f"/c/{circle.id}/members?status=pending"))
     # Approving it now is refused: the request was handled.
     staff.post(f"/c/{circle.id}/members/{m.id}/approve")
     assert membership(circle, student).status == MembershipStatus.rejected

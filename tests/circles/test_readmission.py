@@ -182,6 +182,46 @@ def test_staff_see_removed_members_and_students_do_not(removed, as_user, make):
     assert "Quinn" in student_view.get_data(as_text=True)  # the ordinary list instead
 
 
+def test_removed_list_says_what_it_is_and_when_each_was_removed(removed, as_user, make):
+    """Issue 8, tried in Chinese: does ?status=removed carry a "Removed members" heading, say what
+    readmitting does, show when Pat was removed (from the audit log, one query for the page), and
+    say "No removed members." once nobody is removed?"""
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == AuditAction.member_removed.value))
+    response = as_user(removed.owner).get(f"/c/{removed.circle.id}/members?status=removed")
+    html, text = response.get_data(as_text=True), page_text(response)
+    assert "<h2>Removed members</h2>" in html and "Readmitting someone lets them back in" in text
+    assert '<th>Removed</th>' in html and "Joined" not in text
+    assert 'aria-current="page">1 removed</a>' in html and '<nav class="subtabs"' in html
+    assert f"Pat S-1 Student {event.at.month}/{event.at.day}/{event.at:%y}" in text and "Not recorded" not in text
+    assert as_user(removed.owner).post(f"/c/{removed.circle.id}/members/{removed.membership.id}/readmit").status_code == 302
+    assert "No removed members." in page_text(as_user(removed.owner).get(f"/c/{removed.circle.id}/members?status=removed"))
+
+
+def test_removed_dates_take_one_query(removed, make, count_queries):
+    """Is the removal date of a page of removed members read in one query, the latest removal each?"""
+    from lms.circles import queries as q
+    others = [make.member(removed.circle, display_name=f"Gone {n}") for n in range(3)]
+    for m in others:
+        ops.remove_member(m, removed.owner)
+    db.session.commit()
+    listed = [removed.membership] + others
+    ids = {m.id for m in listed}  # loaded before counting (the commit expired them)
+    with count_queries:
+        dates = q.removed_at(listed)
+    assert count_queries.count == 1 and set(dates) == ids
+
+
+@pytest.mark.parametrize("policy", [JoinPolicy.open, JoinPolicy.approval])
+def test_removed_student_sees_a_page_saying_so(removed, as_user, policy):
+    """Does a removed student opening the circle see a heading saying they were removed (not "Join …")?"""
+    removed.circle.join_policy = policy
+    db.session.commit()
+    response = as_user(removed.student).get(f"/c/{removed.circle.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"<h1>You were removed from {removed.circle.name}</h1>" in html
+    assert f"Join {removed.circle.name}" not in html and REFUSAL in page_text(response)
+
+
 def test_teacher_readmits_and_it_is_audited(removed, as_user):
     """Does readmitting bring the student back with their identity, count them, and leave an audit record?"""
     response = as_user(removed.owner).post(f"/c/{removed.circle.id}/members/{removed.membership.id}/readmit")

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from lms.circles.forms import IdentityForm, JoinForm
 from lms.circles.models import Circle
+from lms.circles.operations.errors import MemberBarred
 from lms.core.spreadsheet import safe_text
 
 
@@ -18,9 +19,13 @@ def _identity_defaults(form: IdentityForm) -> None:
 
 
 def _join_page(circle: Circle, form: JoinForm | None = None, status: int = 200):
+    """The page for joining `circle`; for a removed member, the page saying they were removed."""
+    me = circle.membership_of(current_user)
+    if me is not None and me.is_barred:
+        return render_template("circles/barred.html", circle=circle, message=str(MemberBarred())), status
     form = form or JoinForm()
     _identity_defaults(form)
-    return render_template("circles/join.html", circle=circle, form=form, me=circle.membership_of(current_user),
+    return render_template("circles/join.html", circle=circle, form=form, me=me,
                            action=url_for("circles.join_circle", circle_id=circle.id)), status
 
 

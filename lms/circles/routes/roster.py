@@ -36,7 +36,8 @@ def members(circle_id: int):
                            can_change_roles=circle.can_change_roles(current_user), role_labels=ROLE_LABELS,
                            pending=q.pending_count(circle) if manage else 0,
                            removed=q.removed_count(circle) if manage else 0, confirm=ConfirmForm(),
-                           me=circle.membership_of(current_user))
+                           me=circle.membership_of(current_user),
+                           removed_at=q.removed_at(page.items) if status == MembershipStatus.removed else {})
 
 
 @bp.route("/c/<int:circle_id>/members.csv")
