@@ -116,7 +116,8 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
               if request.method == "POST" else dict((grade.criterion_scores or {}) if grade else {}))
     context = _page(assignment, queue, entry, filter_name)
     context.update(versions=versions, submission=submission, grade=grade, form=form, errors=errors, rubric=rubric,
-                   chosen_scores={str(k): v for k, v in posted.items()}, open_request=open_request,
+                   chosen_scores={str(k): v for k, v in posted.items()}, rubric_score=_rubric_score(rubric, posted),
+                   open_request=open_request,
                    history=q.grade_history(grade) if grade is not None else [],
                    requests=q.regrade_requests(grade) if grade is not None else [],
                    decline_form=DeclineRegradeForm())
@@ -125,6 +126,17 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
     context.update(extension=extension, extension_form=ExtensionForm.filled(extension),
                    can_extend=assignment.can_grant_extensions(current_user) and not assignment.circle.is_archived)
     return render_template("grading/speedgrader.html", **context), (422 if errors else 200)
+
+
+def _rubric_score(rubric, chosen: dict) -> float | None:
+    """The rubric's points for the chosen levels (criterion id → points, as stored or posted), before any
+    scaling to the assignment's points; None until every criterion has a level."""
+    if rubric is None or not rubric.criteria:
+        return None
+    try:
+        return sum(float(chosen[str(c.id)]) for c in rubric.criteria)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _page(assignment, queue, entry, filter_name) -> dict:

@@ -195,7 +195,7 @@ def test_video_homework_from_assignment_to_released_feedback(live_server, new_co
         grade = teacher.locator("form.grade-form")
         for criterion, level in (("Intonation", "Mostly in tune"), ("Rhythm", "Steady")):
             grade.locator("fieldset.criterion", has_text=criterion).locator("label.level", has_text=level).click()
-        expect(grade.locator("[data-total]")).to_have_text("8")
+        expect(grade.locator("[data-rubric-total]")).to_have_text("8")  # the rubric and the assignment: 10 points
         grade.get_by_label("Overall comment (Markdown)").fill("Good work. Practise **shifting** slowly.")
         grade.get_by_role("button", name="Save", exact=True).click()
         expect(teacher.locator(".flash-success")).to_have_text("Grade saved for Jing.")

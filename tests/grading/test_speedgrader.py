@@ -85,6 +85,21 @@ def test_rubric_scores_make_the_total(klass, client_as, performance):
     assert f'name="c{tone.id}" value="5.0" data-points="5.0"\n                checked' in again
 
 
+def test_rubric_points_are_shown_as_the_rubric_gives_them(klass, client_as, performance):
+    """Are the rubric's points shown out of the rubric's total (8 / 10), and the assignment's score (16 / 20)
+    beside them only because the two differ, with how one maps to the other?"""
+    tone, rhythm = performance.rubric.criteria
+    client = client_as(klass.teacher)
+    client.post(_url(klass, performance, klass.student), data={f"c{tone.id}": "5", f"c{rhythm.id}": "3"})
+    text = page_text(client.get(_url(klass, performance, klass.student)))
+    assert "Rubric: 8 / 10 Score: 16 / 20" in text
+    assert "the score is the rubric's points × 20 ÷ 10." in text
+    performance.points = 10
+    db.session.commit()
+    text = page_text(client.get(_url(klass, performance, klass.student)))
+    assert "Rubric: 8 / 10" in text and "Score:" not in text and "÷" not in text
+
+
 @pytest.mark.parametrize("scores, message", [
     ({"tone": "6", "rhythm": "3"}, "“Tone” takes between 0 and 5 points."),
     ({"tone": "-1", "rhythm": "3"}, "“Tone” takes between 0 and 5 points."),

@@ -6,9 +6,12 @@
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|VIDEO|AUDIO|BUTTON)$/.test(target.tagName));
   }
 
+  // The rubric's points as they are (17 / 20), and the assignment's score scaled from them when the two
+  // are worth different points (85 / 100).
   function updateTotal(root) {
-    var output = root.querySelector("[data-total]");
-    if (!output) { return; }
+    var points = root.querySelector("[data-rubric-total]");
+    if (!points) { return; }
+    var scaled = root.querySelector("[data-total]");
     var scale = parseFloat(root.getAttribute("data-scale") || "1") || 1;
     var sum = 0;
     var all = true;
@@ -16,8 +19,9 @@
       var picked = set.querySelector("input[type=radio]:checked");
       if (picked) { sum += parseFloat(picked.getAttribute("data-points")) || 0; } else { all = false; }
     });
-    var total = Math.round(sum * scale * 100) / 100;
-    output.textContent = String(total) + (all ? "" : " …");
+    var more = all ? "" : " …";
+    points.textContent = String(Math.round(sum * 100) / 100) + more;
+    if (scaled) { scaled.textContent = String(Math.round(sum * scale * 100) / 100) + more; }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

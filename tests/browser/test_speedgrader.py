@@ -1,0 +1,92 @@
+"""SpeedGrader as a teacher sees it in a real browser: the video fills its column on a wide screen and fits
+on a phone, and rubric points read as the rubric gives them."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, make_clip
+from tests.browser.test_homework_journey import ZONE, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clips"), "etude.mp4", 2)
+
+
+def _graded_video(live_server, clip) -> dict:
+    """A teacher, a student whose 2-second video (ready to play) is graded with a rubric of 20 points (9 + 8)
+    on an assignment worth 100 points."""
+    from lms.accounts import operations as account_ops
+    from lms.circles import operations as circle_ops
+    from lms.circles.models import Role
+    from lms.extensions import db
+    from lms.grading import operations as grading_ops
+    from lms.homework import operations as hw_ops
+    from lms.storage import get_storage, new_key
+    from lms.uploads.models import Media, MediaKind, MediaState
+
+    tag = uuid.uuid4().hex[:8]
+    with live_server.app.app_context():
+        teacher = account_ops.register_user(f"t-{tag}@example.org", PASSWORD, "Teacher Wu", timezone=ZONE)
+        student = account_ops.register_user(f"s-{tag}@example.org", PASSWORD, "Zhang Yunni", timezone=ZONE)
+        circle = circle_ops.create_circle(teacher, f"Cello {tag}")
+        circle_ops.add_member(circle, student, Role.student, display_name="Yunni")
+        levels = [{"title": "Good", "points": 10}, {"title": "Fair", "points": 9}, {"title": "Weak", "points": 8}]
+        rubric = grading_ops.create_rubric(circle, teacher, "Etude", [{"title": "Tone", "levels": levels},
+                                                                      {"title": "Rhythm", "levels": levels}])
+        assignment = hw_ops.create_assignment(circle, teacher, publish=True, title="Etude", accepts="video",
+                                              points=100, rubric_id=rubric.id)
+        key = new_key("mp4", ".mp4")
+        get_storage().put_file(key, clip, "video/mp4")
+        media = Media(owner_id=student.id, kind=MediaKind.video, state=MediaState.ready, filename="etude.mp4",
+                      bytes=clip.stat().st_size, mp4_key=key, duration=2.0, width=320, height=240)
+        db.session.add(media)
+        db.session.flush()
+        hw_ops.submit_homework(assignment, student, media=media)
+        tone, rhythm = rubric.criteria
+        grading_ops.grade_submission(assignment, student, teacher, criterion_scores={str(tone.id): 9,
+                                                                                     str(rhythm.id): 8})
+        db.session.commit()
+        found = {"teacher": teacher.email, "url": f"/circles/{circle.id}/assignments/{assignment.id}/grade"}
+        db.session.remove()
+    return found
+
+
+def _video_box(page) -> dict:
+    video = page.locator(".sg-work video")
+    expect(video).to_have_count(1)
+    page.wait_for_function("v => v.readyState >= 1", arg=video.element_handle())
+    return video.bounding_box()
+
+
+def test_video_fills_its_column_and_rubric_reads_in_its_own_points(live_server, new_context, screenshots, clip):
+    """On a 1400 px wide window, is the video far wider than the 396 px it was (filling the work column at
+    16:9), on a 390 px phone does it fit the screen, and does the rubric read 17 / 20 with the assignment's
+    85 / 100 beside it?"""
+    people = _graded_video(live_server, clip)
+    teacher = sign_in(new_context, people["teacher"])
+    with screenshots.on_failure(teacher, "wide"):
+        teacher.set_viewport_size({"width": 1400, "height": 900})
+        teacher.goto(people["url"])
+        box = _video_box(teacher)
+        column = teacher.locator(".sg-work").bounding_box()
+        assert box["width"] >= 600, box
+        assert box["width"] >= column["width"] - 60, (box, column)  # the column, less the card's padding
+        assert abs(box["height"] - box["width"] * 9 / 16) < 2, box
+        expect(teacher.locator("[data-rubric-total]")).to_have_text("17")
+        expect(teacher.locator(".sg-total")).to_have_text("Rubric: 17 / 20")
+        expect(teacher.locator(".sg-scaled")).to_have_text("Score: 85 / 100")
+        teacher.locator("fieldset.criterion", has_text="Tone").locator("label.level", has_text="Good").click()
+        expect(teacher.locator("[data-rubric-total]")).to_have_text("18")
+        expect(teacher.locator("[data-total]")).to_have_text("90")
+    with screenshots.on_failure(teacher, "phone"):
+        teacher.set_viewport_size({"width": 390, "height": 844})
+        teacher.reload()
+        box = _video_box(teacher)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert box["width"] >= 300, box
