@@ -63,8 +63,7 @@ def home(circle_id: int):
         return _join_page(circle)
     return render_template("circles/home.html", circle=circle, me=circle.membership_of(current_user),
                            staff=q.staff_members(circle), recent=q.recent_members(circle),
-                           pending=q.pending_count(circle) if circle.can_manage_members(current_user) else 0,
-                           confirm=ConfirmForm())
+                           pending=q.pending_count(circle) if circle.can_manage_members(current_user) else 0)
 
 
 @bp.route("/c/<int:circle_id>/cover")
