@@ -190,7 +190,7 @@ def test_removed_list_says_what_it_is_and_when_each_was_removed(removed, as_user
     response = as_user(removed.owner).get(f"/c/{removed.circle.id}/members?status=removed")
     html, text = response.get_data(as_text=True), page_text(response)
     assert "<h2>Removed members</h2>" in html and "Readmitting someone lets them back in" in text
-    assert '<th>Removed</th>' in html and "Joined" not in text
+    assert '<th>Removed on</th>' in html and "Joined" not in text
     assert 'aria-current="page">1 removed</a>' in html and '<nav class="subtabs"' in html
     assert f"Pat S-1 Student {event.at.month}/{event.at.day}/{event.at:%y}" in text and "Not recorded" not in text
     assert as_user(removed.owner).post(f"/c/{removed.circle.id}/members/{removed.membership.id}/readmit").status_code == 302
