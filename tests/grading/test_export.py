@@ -9,6 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from lms.audit.models import AuditAction, AuditEvent
+from lms.circles import operations as circle_ops
+from lms.circles.models import Role
 from lms.extensions import db
 from tests.fixtures.app import page_text
 from tests.grading.export_fixtures import csv_rows, csv_text, school  # noqa: F401  (fixture)
@@ -73,6 +75,32 @@ def test_moodle_file_layout(school, client_as):
     body = {row[3]: row for row in rows[1:]}
     assert body[school.ada.email] == ["Ada", "Lovelace", "00123", school.ada.email, "62.5", "75", "-"]
     assert body[school.bo.email] == ["Bo", "Yang", "", school.bo.email, "100", "100", "100"]
+
+
+def test_moodle_names_are_given_and_family_names(school, client_as, make):
+    """Does Moodle's file put the given name in "First name" and the family name in "Last name" for Chinese
+    names written without spaces (张云妮: 云妮 / 张; the compound family name 欧阳娜娜: 娜娜 / 欧阳), the last
+    word of spaced names (Ann Lee), all of a one-word name in "First name", and the real name when the
+    circle has one rather than the display name?"""
+    people = {}
+    for name, email, display, real in (("Zhang Yunni", "yunni@school.example", "Yunni", "张云妮"),
+                                       ("欧阳娜娜", "nana@school.example", "欧阳娜娜", ""),
+                                       ("Ann Lee", "annlee@school.example", "Ann Lee", ""),
+                                       ("Prince", "prince@school.example", "Prince", "")):
+        people[email] = make.user(name, email)
+        circle_ops.add_member(school.circle, people[email], Role.student, display_name=display)
+        if real:
+            db.session.flush()
+            circle_ops.update_identity(school.circle.membership_of(people[email]), display_name=display,
+                                       real_name=real)
+    db.session.commit()
+    rows = csv_rows(client_as(school.klass.teacher).get(school.url(format="moodle")))
+    names = {row[3]: (row[0], row[1]) for row in rows[1:]}
+    assert names["yunni@school.example"] == ("云妮", "张")
+    assert names["nana@school.example"] == ("娜娜", "欧阳")
+    assert names["annlee@school.example"] == ("Ann", "Lee")
+    assert names["prince@school.example"] == ("Prince", "")
+    assert names[school.ada.email] == ("Ada", "Lovelace")  # real name Ada Lovelace, display name Ada
 
 
 def test_moodle_points_above_100_are_refused(school, client_as, hw, grading):

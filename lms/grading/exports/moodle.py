@@ -21,6 +21,9 @@ tests/grading/test_export_importers.py runs each file through a port of those ru
 - PHP's CSV reader treats a backslash before a quote as an escape inside quoted fields, which shifts
   every later column: such backslashes in names and titles are written as "＼".
 - A header "Last downloaded from this course" starts Moodle's export-date check: marked "(assignment)".
+- "First name" and "Last name" are Moodle's user fields firstname (the given name) and lastname (the family
+  name), as its own grade export writes them; the importer matches by the mapped column only. The name is
+  the member's real name when the circle has one, else their display name, split by `split_name`.
 """
 from __future__ import annotations
 
@@ -40,11 +43,51 @@ GRADE_POINT_MAXIMUM = 100
 IDENTITY = ["First name", "Last name", "ID number", "Email address"]
 
 
+#: Chinese family names of two characters (复姓), simplified and traditional: a name written without spaces that
+#: starts with one of these has it as its family name (欧阳娜娜: 欧阳 + 娜娜); any other starts with a
+#: one-character family name (张云妮: 张 + 云妮). Only the usual ones, whose first character is rarely a family
+#: name of its own followed by a given name starting with the second.
+COMPOUND_SURNAMES = frozenset("""
+    欧阳 歐陽 司马 司馬 诸葛 諸葛 上官 东方 東方 皇甫 尉迟 尉遲 公孙 公孫 慕容 长孙 長孫 宇文 司徒 夏侯 轩辕 軒轅
+    令狐 钟离 鍾離 鐘離 端木 西门 西門 南宫 南宮 澹台 澹臺 公冶 宗政 濮阳 濮陽 淳于 太叔 申屠 闻人 聞人 赫连 赫連
+    呼延 百里 第五 万俟 萬俟 独孤 獨孤 拓跋 司空 左丘 闾丘 閭丘 东郭 東郭 南门 南門 羊舌 微生 公羊 公西 漆雕 巫马 巫馬
+    """.split())
+#: Korean family names of two syllables (남궁민수: 남궁 + 민수); others have one.
+KOREAN_COMPOUND_SURNAMES = frozenset("남궁 황보 제갈 선우 독고 사공 서문".split())
+#: The dots between the parts of a name transliterated into Chinese or Japanese (阿卜杜拉·买买提).
+_NAME_DOTS = str.maketrans({"·": " ", "・": " ", "•": " ", "‧": " "})
+
+
+def _script(name: str) -> str | None:
+    """"han" for a name of Chinese characters only, "hangul" for Korean syllables only, else None (Latin and
+    other scripts, or Japanese with kana)."""
+    if all("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
+           or "\U00020000" <= c <= "\U0003134f" for c in name):
+        return "han"
+    if all("\uac00" <= c <= "\ud7a3" for c in name):
+        return "hangul"
+    return None
+
+
 def split_name(name: str) -> tuple[str, str]:
-    """First and last name from one name: the last word is the last name ("Ada Lovelace"); a name of one
-    word (as Chinese names usually are written) is all first name."""
-    parts = one_line(name).rsplit(" ", 1)
-    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], "")
+    """(first name, last name) as Moodle's user fields hold them: the given name, and the family name.
+
+    - Chinese or Korean written without spaces (张云妮, 欧阳娜娜, 김민수): the family name comes first, one
+      character, or two for the compound family names above (张 + 云妮, 欧阳 + 娜娜).
+    - Words (Ada Lovelace; also 阿卜杜拉·买买提 and ジョン・スミス, whose dots part the words): the last word is
+      the family name.
+    - One word of any other script (Prince, or Japanese with kana): all of it is the first name, and the last
+      name is empty. (A Japanese name in kanji alone cannot be told from a Chinese one and is read as one.)"""
+    text = one_line(one_line(name).translate(_NAME_DOTS))
+    if " " in text:
+        first, last = text.rsplit(" ", 1)
+        return first, last
+    script = _script(text) if len(text) >= 2 else None
+    if script is not None:
+        compounds = COMPOUND_SURNAMES if script == "han" else KOREAN_COMPOUND_SURNAMES
+        cut = 2 if len(text) > 2 and text[:2] in compounds else 1
+        return text[cut:], text[:cut]
+    return text, ""
 
 
 def _text(value: str) -> str:
