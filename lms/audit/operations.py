@@ -31,7 +31,8 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
     - `org_id`: when not given, the organization the circle belongs to at this moment.
     - `details`: a JSON-able dict saying what changed, e.g. ``{"from": "student", "to": "assistant"}``.
       Values that JSON cannot hold (datetimes, decimals, enums) are stored as strings. Never pass
-      secrets (passwords, tokens, keys).
+      secrets (passwords, tokens, keys). Beside an id, give the name at the time (`"student"` beside
+      `"student_id"`, `"assignment"` beside `"assignment_id"`): the log page shows it (lms/audit/details.py).
     - The client address and user agent come from the current request, if any. The address is
       `request.remote_addr`, which ProxyFix has already set from X-Forwarded-For when
       LMS_PROXY_COUNT says how many proxies to trust; the header itself is never read here.
