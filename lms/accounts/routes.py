@@ -14,7 +14,7 @@ from lms.accounts.models import User
 from lms.accounts import operations as ops
 from lms.accounts.queries import (get_registration_request, get_session_or_404, list_live_sessions,
                                   site_is_set_up)
-from lms.circles.queries import visible_avatar_key
+from lms.circles.queries import circle_invited_to, visible_avatar_key
 from lms.core.images import ImageRejected, image_response
 from lms.core.urls import is_local_path, redirect_next, safe_next
 from lms.extensions import db, limiter
@@ -106,7 +106,7 @@ def register():
         session["registered_email"] = ops.normalize_email(form.email.data)
         return redirect(url_for("accounts.registration_sent"))
     status = 422 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form, joining=circle_invited_to(form.next.data)), status
 
 
 @bp.route("/register/sent")

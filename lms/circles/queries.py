@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from flask import abort, g
+from flask import abort, current_app, g
 from sqlalchemy.orm import joinedload, load_only
+from werkzeug.exceptions import HTTPException
 
 from lms.accounts.models import User
 from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
 from lms.core.inputs import number_key
+from lms.core.urls import is_local_path
 from lms.extensions import db
 from lms.orgs.models import OrgMembership, OrgRole
 
@@ -51,6 +54,24 @@ def find_invite(token: str) -> Invite | None:
     if not token:
         return None
     return db.session.scalar(db.select(Invite).where(Invite.token == token))
+
+
+def circle_invited_to(path: str | None) -> Circle | None:
+    """The circle a path on this site invites into: `/i/<token>` of an invite that still works.
+
+    For naming the class on the register and sign-in pages. Join codes are left out on purpose: they
+    are short, and an unthrottled page that named their circle would let codes be guessed.
+    """
+    if not is_local_path(path):
+        return None
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return None
+    if endpoint != "circles.invite":
+        return None
+    invite = find_invite(values["token"])
+    return invite.circle if invite is not None and invite.is_usable else None
 
 
 def find_code(code: str) -> Circle | CourseCode | None:

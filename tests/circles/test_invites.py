@@ -283,3 +283,20 @@ def test_invite_to_archived_circle(client, make, login, as_user):
     response = client.get(f"/i/{invite.token}")
     assert response.status_code == 410
     assert "This circle is archived and no longer takes new members." in page_text(response)
+
+
+def test_register_page_names_the_class_of_a_working_invite(client, make):
+    """Issue 8, on a phone: does /register reached from an invite link say which class is being
+    joined, and say nothing for a turned-off invite, an unknown token, a join code or another page?"""
+    owner = make.user()
+    circle = make.circle(owner, name="高一（3）班 Dance")
+    invite = _invite(circle, owner)
+    landing = client.get(f"/i/{invite.token}")
+    register_link = f"/register?next=/i/{invite.token}"
+    assert register_link in landing.get_data(as_text=True)
+    assert "You are joining “高一（3）班 Dance”" in page_text(client.get(register_link))
+    for other in ("/i/no-such-token-at-all", f"/join/{circle.join_code}", f"/c/{circle.id}", "https://evil.example/i/x"):
+        assert "You are joining" not in page_text(client.get("/register", query_string={"next": other})), other
+    invite.revoked_at = datetime.now(timezone.utc)
+    db.session.commit()
+    assert "You are joining" not in page_text(client.get(register_link))
