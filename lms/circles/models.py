@@ -120,10 +120,14 @@ class Circle(db.Model):
         return self.active_role(user) is not None or self._is_overseer(user)
 
     def can_preview(self, user: User | None) -> bool:
-        """May see the circle's name and description to decide whether to join."""
+        """May see the circle's name and description to decide whether to join; a removed member may
+        see it whatever the join policy, to be told they were removed (they knew the circle)."""
         if self.can_view(user):
             return True
-        return not self.is_archived and self.join_policy in (JoinPolicy.open, JoinPolicy.approval)
+        if not self.is_archived and self.join_policy in (JoinPolicy.open, JoinPolicy.approval):
+            return True
+        membership = self.membership_of(user)
+        return membership is not None and membership.is_barred
 
     def can_join_directly(self) -> bool:
         return not self.is_archived and self.join_policy == JoinPolicy.open

@@ -211,7 +211,7 @@ def test_removed_dates_take_one_query(removed, make, count_queries):
     assert count_queries.count == 1 and set(dates) == ids
 
 
-@pytest.mark.parametrize("policy", [JoinPolicy.open, JoinPolicy.approval])
+@pytest.mark.parametrize("policy", [JoinPolicy.code, JoinPolicy.open, JoinPolicy.approval])
 def test_removed_student_sees_a_page_saying_so(removed, as_user, policy):
     """Does a removed student opening the circle see a heading saying they were removed (not "Join …")?"""
     removed.circle.join_policy = policy
@@ -220,6 +220,9 @@ def test_removed_student_sees_a_page_saying_so(removed, as_user, policy):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and f"<h1>You were removed from {removed.circle.name}</h1>" in html
     assert f"Join {removed.circle.name}" not in html and REFUSAL in page_text(response)
+    posted = as_user(removed.student).post(f"/c/{removed.circle.id}/join", data={"display_name": "Pat"})
+    assert posted.status_code == 422 and REFUSAL in page_text(posted)
+    _still_out(removed)
 
 
 def test_teacher_readmits_and_it_is_audited(removed, as_user):

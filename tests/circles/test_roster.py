@@ -238,7 +238,8 @@ def test_transfer_to_a_pending_member_is_refused(client, make, login):
 # -- removing and leaving --------------------------------------------------------------------
 
 def test_remove_member(client, make, login, as_user):
-    """After removal, is the count lower, the circle 404 for them, the join code and an invite refused?"""
+    """After removal, is the count lower, the circle's pages 404 for them (its address says only that they
+    were removed), the join code and an invite refused?"""
     owner = make.user()
     circle = make.circle(owner)
     student = make.user()
@@ -252,7 +253,8 @@ def test_remove_member(client, make, login, as_user):
     assert reload(circle).member_count == 1
 
     them = as_user(student)
-    assert them.get(f"/c/{circle.id}").status_code == 404
+    told = them.get(f"/c/{circle.id}")  # the page says they were removed, and shows nothing of the circle
+    assert told.status_code == 200 and f"You were removed from {circle.name}" in page_text(told)
     assert them.get(f"/c/{circle.id}/members").status_code == 404
     response = them.post(f"/join/{circle.join_code}", data={"display_name": "Pat again"})
     assert response.status_code == 403
