@@ -8,7 +8,7 @@ Create Date: 2026-11-29 19:28:43.938198
 from alembic import op
 import sqlalchemy as sa
 import lms.core.types
-from lms.core.inputs import comparison_key, normalize_number
+from lms.core.inputs import comparison_key, normalize_number, number_key
 
 
 # revision identifiers, used by Alembic.
@@ -135,10 +135,11 @@ def upgrade():
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.add_column(sa.Column('display_key', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('is_identity_locked', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('student_no_key', sa.String(length=40), nullable=True))
     _normalize_identities()
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_memberships_circle_display_key', ['circle_id', 'display_key'])
-        batch_op.create_unique_constraint('uq_memberships_circle_student_no', ['circle_id', 'student_no'])
+        batch_op.create_unique_constraint('uq_memberships_circle_student_no_key', ['circle_id', 'student_no_key'])
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_column('days_late')
@@ -160,8 +161,9 @@ def downgrade():
         batch_op.add_column(sa.Column('days_late', sa.Integer(), nullable=False, server_default='0'))
 
     with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_memberships_circle_student_no', type_='unique')
+        batch_op.drop_constraint('uq_memberships_circle_student_no_key', type_='unique')
         batch_op.drop_constraint('uq_memberships_circle_display_key', type_='unique')
+        batch_op.drop_column('student_no_key')
         batch_op.drop_column('is_identity_locked')
         batch_op.drop_column('display_key')
 
@@ -228,24 +230,26 @@ _NAMELESS_STATUSES = ("left", "rejected")
 
 
 def _normalize_identities():
-    """Student numbers as now stored (normalize_number; empty is NULL) and display keys, before the
-    uniqueness constraints. Where two members of a circle already share one, the earliest member
+    """Student numbers as now stored (normalize_number; empty is NULL), their comparison keys
+    (number_key) and display keys, before the uniqueness constraints. Where two members of a circle already share one, the earliest member
     keeps it: the later one's number is cleared (staff set it again) and their name holds no key."""
     bind = op.get_bind()
     memberships = sa.table(
         "memberships", sa.column("id", sa.Integer), sa.column("circle_id", sa.Integer),
         sa.column("status", sa.String), sa.column("display_name", sa.String),
-        sa.column("student_no", sa.String), sa.column("display_key", sa.String),
+        sa.column("student_no", sa.String), sa.column("student_no_key", sa.String),
+        sa.column("display_key", sa.String),
     )
     rows = bind.execute(sa.select(memberships).order_by(memberships.c.id)).all()
-    numbers: set[tuple[int, str]] = set()
+    number_keys: set[tuple[int, str]] = set()
     keys: set[tuple[int, str]] = set()
     for row in rows:
         number = normalize_number(row.student_no)
-        if number is not None and (row.circle_id, number) in numbers:
-            number = None
-        if number is not None:
-            numbers.add((row.circle_id, number))
+        number_no_key = number_key(number)
+        if number_no_key is not None and (row.circle_id, number_no_key) in number_keys:
+            number = number_no_key = None
+        if number_no_key is not None:
+            number_keys.add((row.circle_id, number_no_key))
         key = None
         if row.status not in _NAMELESS_STATUSES:
             key = comparison_key(row.display_name)[:100] or None
@@ -253,6 +257,6 @@ def _normalize_identities():
                 key = None
             if key is not None:
                 keys.add((row.circle_id, key))
-        if number != row.student_no or key != row.display_key:
+        if (number, number_no_key, key) != (row.student_no, row.student_no_key, row.display_key):
             bind.execute(memberships.update().where(memberships.c.id == row.id)
-                         .values(student_no=number, display_key=key))
+                         .values(student_no=number, student_no_key=number_no_key, display_key=key))
