@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 
+from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.extensions import db
 from lms.grading.models import Grade, GradeCategory, GradeChange, RegradeRequest, RegradeState, Rubric
@@ -56,6 +57,18 @@ def get_regrade_or_404(assignment: Assignment, request_id: int) -> RegradeReques
 
 
 # -- lists -----------------------------------------------------------------------------------
+
+def learner_values(circle: Circle) -> list[tuple[int, str, str | None, str | None, str]]:
+    """The people of homework's `learners` (active students and members, by display name) as plain values:
+    (user id, display name, real name, student number, e-mail), for pages that list a whole class."""
+    return list(db.session.execute(
+        db.select(Membership.user_id, Membership.display_name, Membership.real_name, Membership.student_no,
+                  User.email)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
+               Membership.role.in_(LEARNER_ROLES))
+        .order_by(Membership.display_name, Membership.id)))
+
 
 def rubrics(circle: Circle) -> list[Rubric]:
     return list(db.session.scalars(db.select(Rubric).where(Rubric.circle_id == circle.id).order_by(Rubric.title)))

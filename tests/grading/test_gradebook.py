@@ -214,3 +214,19 @@ def test_cells_show_scores_and_markers(klass, client_as, book):
     mine = _rows_of(client_as(klass.student).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True))
     assert mine == {"Student In Class": ["8", "16" + late, missing, "40", '<span class="muted">Submitted</span>',
                                          "64 / 80", "80", "80"]}
+
+
+def test_rows_are_the_circles_learners(klass, client_as, book, make):
+    """Does the gradebook list exactly homework's learners, in its order (active students, by display name),
+    leaving out staff and people who left or are waiting for approval?"""
+    from lms.circles.models import MembershipStatus
+    from lms.homework import queries as hq
+
+    gone = make.member(klass.circle, display_name="Aaron Left")
+    gone.status = MembershipStatus.left
+    waiting = make.member(klass.circle, display_name="Abe Waiting")
+    waiting.status = MembershipStatus.pending
+    db.session.commit()
+    data = _json(client_as(klass.teacher), klass)
+    assert [s["user_id"] for s in data["students"]] == [m.user_id for m in hq.learners(klass.circle)]
+    assert [s["name"] for s in data["students"]] == ["Classmate In Class", "Student In Class"]

@@ -66,9 +66,9 @@ def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
 
     students = []
     for row in book.rows:
-        m = row.membership
+        m = row.learner
         students.append(Student(
             name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
-            student_no=m.student_no or "", email=m.user.email, marks=tuple(map(mark_of, row.cells)),
+            student_no=m.student_no or "", email=m.email, marks=tuple(map(mark_of, row.cells)),
             points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
     return Table(book.circle.name, columns, tuple(students))
