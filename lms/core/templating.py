@@ -1,7 +1,10 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from flask_babel import get_locale, get_timezone
+from flask import g, has_app_context
+from flask_babel import get_locale, get_timezone, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from lms.core.i18n import LANGUAGE_NAMES, local_datetime, zone_label
 from lms.core.urls import external_url
@@ -19,6 +22,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in
     app.jinja_env.globals["zone_label"] = zone_label
+    _install_gettext(app.jinja_env)
 
     @app.context_processor
     def inject():
@@ -31,3 +35,47 @@ def init_app(app) -> None:
             "time_zone": str(get_timezone()),
             "html_lang": str(get_locale()).replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
         }
+
+
+def _translations():
+    """Flask-Babel's translations for the current locale, resolved once per request and locale.
+    Flask-Babel resolves its context, domain and locale again for every string, and a page has
+    dozens of strings (scripts/bench/pages)."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()  # follows force_locale() and refresh()
+    cached = g.get("_lms_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._lms_translations = (locale, get_translations())
+    return cached[1]
+
+
+@pass_eval_context
+def _gettext(eval_ctx, __string: str, **variables):
+    """Jinja's newstyle gettext: the translation, marked safe under autoescape, always %-formatted
+    (jinja2.ext._make_new_gettext, without its second template call per string)."""
+    rv = _translations().ugettext(__string)
+    return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+
+
+@pass_eval_context
+def _ngettext(eval_ctx, __singular: str, __plural: str, __num: int, **variables):
+    """Jinja's newstyle ngettext (jinja2.ext._make_new_ngettext): `num` is there to format."""
+    variables.setdefault("num", __num)
+    rv = _translations().ungettext(__singular, __plural, __num)
+    return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+
+
+def _install_gettext(env) -> None:
+    """The templates' gettext functions, with the meaning Flask-Babel installs (newstyle) but
+    reading _translations()."""
+    env.install_gettext_callables(
+        gettext=lambda string: _translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
+    # `_` is an alias that looks `gettext` up in the template's context on each call; nothing
+    # defines another `gettext`, so `_` is the function itself.
+    env.globals.update(gettext=_gettext, ngettext=_ngettext, _=_gettext)

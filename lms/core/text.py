@@ -1,6 +1,8 @@
 """User text: Markdown rendered to HTML, then sanitized with nh3."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markupsafe import Markup
 from markdown_it import MarkdownIt
@@ -22,15 +24,21 @@ def render_markdown(source: str | None) -> Markup:
     """
     if not source:
         return Markup("")
-    html = _md.render(source)
-    return Markup(nh3.clean(
-        html,
+    return Markup(_rendered(source))
+
+
+# The same texts are shown again and again (a circle's description on each visit of its home page),
+# and rendering a few paragraphs takes about half a millisecond: keep the latest results.
+@lru_cache(maxsize=256)
+def _rendered(source: str) -> str:
+    return nh3.clean(
+        _md.render(source),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_drop_remote_images,
-    ))
+    )
 
 
 def _drop_remote_images(tag: str, attribute: str, value: str):

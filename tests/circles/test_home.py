@@ -1,0 +1,85 @@
+"""The circle's home page: what it lists, the tokens its buttons carry, and a bounded query count."""
+from __future__ import annotations
+
+import re
+
+from lms.circles.models import MembershipStatus, Role
+from lms.extensions import db
+from tests.fixtures.app import page_text
+
+
+def _token(html: str, action: str) -> str:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', html, flags=re.S)
+    assert form, f"no form posting to {action}"
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.group(0)).group(1)
+
+
+def test_home_buttons_carry_a_token_the_server_accepts(client, make, login):
+    """Do the leave button and the language switcher (written without building forms) carry a CSRF
+    token that the server accepts, with the page's own path to come back to?"""
+    circle = make.circle(make.user())
+    student = make.user()
+    membership = make.member(circle, student)
+    login(student)
+    html = client.get(f"/c/{circle.id}").get_data(as_text=True)
+    assert f'<input id="next" name="next" type="hidden" value="/c/{circle.id}">' in html
+    language = client.post("/language", data={"locale": "zh_Hans", "next": f"/c/{circle.id}",
+                                              "csrf_token": _token(html, "/language")}, csrf=False)
+    assert language.status_code == 302 and language.headers["Location"].endswith(f"/c/{circle.id}")
+    assert db.session.get(type(student), student.id).locale == "zh_Hans"
+    leave = client.post(f"/c/{circle.id}/leave", data={"csrf_token": _token(html, f"/c/{circle.id}/leave")},
+                        csrf=False)
+    assert leave.status_code == 302
+    assert db.session.get(type(membership), membership.id).status != MembershipStatus.active
+
+
+def test_home_refuses_a_leave_without_the_token(client, make, login):
+    """Is leaving from the home page still refused without the page's CSRF token?"""
+    circle = make.circle(make.user())
+    student = make.user()
+    membership = make.member(circle, student)
+    login(student)
+    assert client.post(f"/c/{circle.id}/leave", csrf=False).status_code == 400
+    assert db.session.get(type(membership), membership.id).status == MembershipStatus.active
+
+
+def test_home_lists_staff_by_rank_and_the_newest_members_first(client, make, login):
+    """Does the home page list staff owner first with their roles, the newest members first, each by
+    their name in the circle and with their picture?"""
+    owner = make.user(name="Olga Owner")
+    circle = make.circle(owner)
+    make.member(circle, make.user(name="Ada"), Role.assistant, display_name="Ada Assistant")
+    make.member(circle, make.user(name="Tom"), Role.teacher, display_name="Tom Teacher")
+    pictured = make.user(name="Pia")
+    pictured.avatar_key = "avatars/pia.png"
+    for name in ("First", "Second", "Third"):
+        make.member(circle, make.user(name=f"{name} account name"), display_name=f"{name} student")
+    make.member(circle, pictured, display_name="Pia newest")
+    db.session.commit()
+    login(owner)
+    response = client.get(f"/c/{circle.id}")
+    text = page_text(response)
+    # a letter stands for each person without a picture
+    assert ("Teachers and staff O Olga Owner Owner T Tom Teacher Teacher A Ada Assistant Assistant "
+            "Newest members Pia newest T Third student S Second student F First student") in text
+    assert "account name" not in text
+    assert f'<img class="avatar" src="/users/{pictured.id}/avatar" alt="">' in response.get_data(as_text=True)
+
+
+def test_home_query_count_does_not_grow_with_the_circle(client, make, login, count_queries):
+    """Does the home page send as many queries for a circle of 40 as for a circle of 2?"""
+    counts = []
+    for size in (2, 40):
+        owner = make.user()
+        circle = make.circle(owner)
+        student = make.user()
+        make.member(circle, student)
+        for _ in range(size - 2):
+            make.member(circle, make.user())
+        db.session.commit()
+        login(student)
+        client.get(f"/c/{circle.id}")  # the first request of a session also records that it was seen
+        with count_queries:
+            assert client.get(f"/c/{circle.id}").status_code == 200
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1]

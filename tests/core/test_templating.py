@@ -1,0 +1,41 @@
+"""Templates' gettext: translations looked up once per request, with Jinja's newstyle meaning."""
+from __future__ import annotations
+
+from flask import render_template_string
+from flask_babel import force_locale, gettext, ngettext, refresh
+
+
+def test_template_strings_follow_force_locale_within_a_request(app):
+    """Does a template rendered under force_locale (mail to someone in another language) speak that
+    language, and the page speak the request's language again afterwards?"""
+    page = '{{ _("Sign out") }}'
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        chinese = render_template_string(page)
+        with force_locale("en"):
+            english = render_template_string(page)
+            assert english == gettext("Sign out") == "Sign out"
+        assert chinese == render_template_string(page) == gettext("Sign out") != "Sign out"
+
+
+def test_template_strings_follow_a_refreshed_locale(app):
+    """After the language is changed mid-request (flask_babel.refresh), do templates use the new one?"""
+    page = '{{ _("Sign out") }} {{ ngettext("%(num)d member", "%(num)d members", 2) }}'
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}) as ctx:
+        assert render_template_string(page) == "Sign out 2 members"
+        ctx.session["locale"] = "zh_Hans"
+        refresh()
+        chinese = f'{gettext("Sign out")} {ngettext("%(num)d member", "%(num)d members", 2)}'
+        assert render_template_string(page) == chinese != "Sign out 2 members"
+
+
+def test_template_gettext_formats_and_escapes_as_jinja_newstyle(app):
+    """Are variables escaped and formatted, `num` given to ngettext, and %% read as a literal percent,
+    as Jinja's newstyle gettext does, in trans blocks too, and nothing escaped without autoescape?"""
+    page = ('{{ _("Hello %(name)s", name="<b>Ann</b>") }}|{{ _("100%% sure") }}|'
+            '{{ ngettext("%(num)d file", "%(num)d files", 3) }}|'
+            '{{ ngettext("%(num)d of %(what)s", "%(num)d of %(what)s", 1, what="<i>") }}|'
+            '{% trans n=2 %}{{ n }} apple{% pluralize %}{{ n }} apples{% endtrans %}')
+    with app.app_context(), app.test_request_context():
+        assert render_template_string(page) == "Hello &lt;b&gt;Ann&lt;/b&gt;|100% sure|3 files|1 of &lt;i&gt;|2 apples"
+        plain = '{% autoescape false %}{{ _("Hello %(name)s", name="<b>") }}{% endautoescape %}'
+        assert render_template_string(plain) == "Hello <b>"
