@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 COOKIE_ENV = "BENCH_COOKIE"
+#: sent with every request: a browser keeps its user agent, and a session signed in under another
+#: one is a changed browser to Flask-Login's session protection (which then rewrites the cookie)
+USER_AGENT = "circles-bench"
 
 
 @dataclass
@@ -76,7 +79,8 @@ def measure(url: str, *, seconds: float = 10.0, connections: int = 16, cookie: s
 
 def _wrk(url: str, seconds: float, connections: int, cookie: str | None) -> Result:
     threads = min(2, connections)  # wrk needs a connection per thread
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+               "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command + [url], capture_output=True, text=True, timeout=seconds + 30,
@@ -93,7 +97,7 @@ def _wrk(url: str, seconds: float, connections: int, cookie: str | None) -> Resu
 def _worker(url: str, seconds: float, threads: int) -> tuple[int, int]:
     host, port, path = _check_loopback(url)
     cookie = os.environ.get(COOKIE_ENV)
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: circles-bench\r\n"
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {USER_AGENT}\r\n"
                + (f"Cookie: {cookie}\r\n" if cookie else "") + "Connection: close\r\n\r\n").encode()
     deadline = time.monotonic() + seconds
     counts = [[0, 0] for _ in range(threads)]
