@@ -18,9 +18,16 @@ from lms.extensions import db
 from lms.orgs.models import OrgMembership, OrgRole
 
 
+#: every circle page starts here: built once (Session.get builds its statement on each call)
+_CIRCLE_BY_ID = db.select(Circle).where(Circle.id == db.bindparam("circle_id"))
+
+
 def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> Circle:
     """The circle if `user` may see it (or, with preview, see its join page); 404 otherwise."""
-    circle = db.session.get(Circle, circle_id)
+    if db.session.identity_key(Circle, circle_id) in db.session.identity_map:
+        circle = db.session.get(Circle, circle_id)  # loaded before in this request: no query, as ever
+    else:
+        circle = db.session.scalar(_CIRCLE_BY_ID, {"circle_id": circle_id})
     if circle is None:
         abort(404)
     allowed = circle.can_preview(user) if preview else circle.can_view(user)
@@ -176,7 +183,10 @@ _RECENT_MEMBERS = _SHOWN_MEMBERS.order_by(Membership.joined_at.desc()).limit(db.
 
 
 def _shown(statement, params: dict) -> list[ShownMember]:
-    return [ShownMember(*row[:5], ShownUser(*row[5:])) for row in db.session.execute(statement, params)]
+    # Plain rows need none of the ORM's result handling: run on the session's connection (its
+    # transaction; operations flush what they change, so there is nothing to autoflush).
+    return [ShownMember(*row[:5], ShownUser(*row[5:]))
+            for row in db.session.connection().execute(statement, params)]
 
 
 def staff_members(circle: Circle) -> list[ShownMember]:
