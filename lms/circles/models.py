@@ -101,6 +101,10 @@ class Circle(db.Model):
             cache[user.id] = db.session.scalar(_MEMBERSHIP_OF, {"circle_id": self.id, "user_id": user.id})
         return cache[user.id]
 
+    def keep_membership_of(self, user: User, membership: Membership | None) -> None:
+        """What membership_of(user) answers, read along with the circle (circles.queries)."""
+        self.__dict__.setdefault("_membership_cache", {})[user.id] = membership
+
     def active_role(self, user: User | None) -> Role | None:
         membership = self.membership_of(user)
         if membership is None or membership.status != MembershipStatus.active:

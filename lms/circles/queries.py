@@ -18,14 +18,26 @@ from lms.extensions import db
 from lms.orgs.models import OrgMembership, OrgRole
 
 
-#: every circle page starts here: built once (Session.get builds its statement on each call)
+# Every circle page starts here, and asks at once who the user is in the circle: the circle and the
+# user's membership (if any) come in one query, by a statement built once (Session.get builds its
+# statement on each call).
 _CIRCLE_BY_ID = db.select(Circle).where(Circle.id == db.bindparam("circle_id"))
+_CIRCLE_AND_MEMBERSHIP = (
+    db.select(Circle, Membership)
+    .outerjoin(Membership, db.and_(Membership.circle_id == Circle.id, Membership.user_id == db.bindparam("user_id")))
+    .where(Circle.id == db.bindparam("circle_id"))
+)
 
 
 def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> Circle:
     """The circle if `user` may see it (or, with preview, see its join page); 404 otherwise."""
     if db.session.identity_key(Circle, circle_id) in db.session.identity_map:
         circle = db.session.get(Circle, circle_id)  # loaded before in this request: no query, as ever
+    elif user is not None and user.is_authenticated:
+        row = db.session.execute(_CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user.id}).first()
+        circle = row[0] if row else None
+        if circle is not None:
+            circle.keep_membership_of(user, row[1])
     else:
         circle = db.session.scalar(_CIRCLE_BY_ID, {"circle_id": circle_id})
     if circle is None:
