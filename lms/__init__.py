@@ -59,6 +59,9 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(ROOT / "lms" / "translations"))
     _register_namespaces()  # before init_app, so every app's Socket.IO server gets the handlers
+    # Flask-SocketIO merges each init_app's options into one dict on its global object, so a
+    # message queue set up by an earlier app in this process would stay with every later one.
+    socketio.server_options = {}
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
