@@ -3,7 +3,7 @@ sessions page, password reset, profile."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import get_timezone, gettext as _, ngettext
+from flask_babel import get_locale, get_timezone, gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import bp
@@ -16,6 +16,7 @@ from lms.accounts.queries import (get_registration_request, get_session_or_404, 
                                   site_is_set_up)
 from lms.circles.queries import circle_invited_to, visible_avatar_key
 from lms.core.images import ImageRejected, image_response
+from lms.core.script_messages import YEAR, script_catalog as build_script_catalog
 from lms.core.urls import is_local_path, redirect_next, safe_next
 from lms.extensions import db, limiter
 
@@ -63,7 +64,7 @@ def first_run_redirect():
     """Until an administrator exists, every page leads to the first-run set-up."""
     if current_app.extensions.get("lms_set_up"):
         return None
-    if request.endpoint in {"accounts.setup", "static", "script_catalog", "accounts.set_language", None}:
+    if request.endpoint in {"accounts.setup", "static", "accounts.script_catalog", "accounts.set_language", None}:
         return None
     if site_is_set_up():
         current_app.extensions["lms_set_up"] = True
@@ -291,6 +292,27 @@ def set_language():
             current_user.locale = form.locale.data
             db.session.commit()
     return redirect(safe_next(form.next.data))
+
+
+@bp.route("/i18n/<locale>/<digest>.js")
+def script_catalog(locale: str, digest: str):
+    """The translations the scripts of `locale` use (lms/core/script_messages.py), for everyone,
+    signed in or not: cached for a year under today's digest, five minutes under an old one."""
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(404)
+    body, current = build_script_catalog(locale)
+    response = current_app.response_class(body, mimetype="text/javascript")
+    # An old digest (a page cached across a deployment) gets today's words, but not for a year.
+    response.headers["Cache-Control"] = (f"public, max-age={YEAR}, immutable" if digest == current
+                                         else "public, max-age=300")
+    return response
+
+
+@bp.app_template_global()
+def script_catalog_url() -> str:
+    """The URL of the catalog script of the request's locale (every page's <head> loads it)."""
+    locale = str(get_locale())
+    return url_for("accounts.script_catalog", locale=locale, digest=build_script_catalog(locale)[1])
 
 
 @bp.route("/users/<int:user_id>/avatar")

@@ -3,8 +3,8 @@
 The scripts call `gettext("…", {name: value})` and `ngettext("one", "many", n, {…})`
 (static/js/core/i18n.js); `scripts/i18n extract` puts those messages in the same catalogs as the
 templates'. This module finds the messages the scripts use (Babel's JavaScript extractor over
-static/js, once per process) and serves their translations from the compiled catalog of a locale as
-`/i18n/<locale>/<digest>.js`, which sets `Circles.catalog`. The digest is the content's hash, so the
+static/js, once per process) and builds, from the compiled catalog of a locale, the script served as
+`/i18n/<locale>/<digest>.js` (lms/accounts/routes.py), which sets `Circles.catalog`. The digest is the content's hash, so the
 URL changes whenever a translation or a script's message changes and the file may be cached forever.
 """
 from __future__ import annotations
@@ -16,8 +16,6 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
-from flask import Flask, Response, abort, current_app, url_for
-from flask_babel import get_locale
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "static" / "js"
@@ -58,25 +56,3 @@ def script_catalog(locale: str) -> tuple[str, str]:
                       separators=(",", ":"))
     body = f"(window.Circles = window.Circles || {{}}).catalog = {data};\n"
     return body, hashlib.sha256(body.encode()).hexdigest()[:16]
-
-
-def script_catalog_url() -> str:
-    """The URL of the catalog script of the request's locale (a template global)."""
-    locale = str(get_locale())
-    return url_for("script_catalog", locale=locale, digest=script_catalog(locale)[1])
-
-
-def serve_script_catalog(locale: str, digest: str) -> Response:
-    if locale not in current_app.config["LANGUAGES"]:
-        abort(404)
-    body, current = script_catalog(locale)
-    response = Response(body, mimetype="text/javascript")
-    # An old digest (a page cached across a deployment) gets today's words, but not for a year.
-    response.headers["Cache-Control"] = (f"public, max-age={YEAR}, immutable" if digest == current
-                                         else "public, max-age=300")
-    return response
-
-
-def init_app(app: Flask) -> None:
-    app.add_url_rule("/i18n/<locale>/<digest>.js", "script_catalog", serve_script_catalog)
-    app.jinja_env.globals["script_catalog_url"] = script_catalog_url

@@ -1,5 +1,13 @@
 """Circle views, one module per aggregate; importing this package attaches them all to `bp`."""
 from lms.circles import bp
+from lms.circles.codes import format_code
+from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
 from lms.circles.routes import circles, enrolment, joining, roster  # noqa: F401  (registers the views)
+
+# How a circle's words read on every page (any domain's templates show a role or a course code).
+bp.add_app_template_filter(format_code, "code")
+bp.add_app_template_global(ROLE_LABELS.get, "role_label")
+bp.add_app_template_global(KIND_LABELS.get, "kind_label")
+bp.add_app_template_global(POLICY_LABELS.get, "policy_label")
 
 __all__ = ["bp"]
