@@ -38,6 +38,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "SERVER_NAME": str,
     "RATELIMIT_ENABLED": bool,
     "MAX_UPLOAD_BYTES": int,
+    "USER_QUOTA_BYTES": int,
     "MAX_VIDEO_SECONDS": int,
     "UPLOAD_EXPIRY_HOURS": int,
     "UPLOAD_DIR": str,
@@ -130,6 +131,9 @@ class Config:
     UPLOAD_CHUNK_BYTES = 8 * 1024**2  #: what the browser sends per PATCH (the server accepts up to 4×)
     S3_PART_BYTES = 16 * 1024**2  #: part size of direct-to-bucket uploads (S3 allows 10,000 parts)
     MAX_FILE_BYTES = 200 * 1024**2  #: attachments (documents, images)
+    #: storage one person's uploads may take, all of them together (0: no limit); counted from the
+    #: size each upload announced, so an upload under way already counts
+    USER_QUOTA_BYTES = 5 * 1024**3
     MEDIA_MAX_ATTEMPTS = 3  #: processing runs before an item fails for good
     MEDIA_STALE_SECONDS = 120  #: a worker silent this long is presumed dead; its item is re-queued
     MEDIA_HEARTBEAT_SECONDS = 10

@@ -11,3 +11,15 @@ def _register_media_subject(state) -> None:
     from lms.uploads.access import register_subject
 
     register_subject(state.app, "submission", can_fetch_submission_media)
+
+
+@bp.record_once
+def _register_drafts(state) -> None:
+    """Uploads for an assignment are checked before their first byte, and "My uploads" shows and
+    hands in the ones kept in a draft."""
+    from lms.homework import drafts
+    from lms.uploads.purposes import register_purpose
+    from lms.uploads.queries import register_library_uses
+
+    register_purpose(state.app, "assignment", drafts.purpose_checker)
+    register_library_uses(state.app, drafts.library_uses)

@@ -14,7 +14,7 @@ from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.homework import bp
+from lms.homework import bp, drafts
 from lms.homework import models  # noqa: F401  (mappers are configured together)
 from lms.homework import operations as ops
 from lms.homework import queries as q
@@ -278,7 +278,8 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
         extension_forms={sid: ExtensionForm.filled(e) for sid, e in extensions.items()} if can_extend else {},
         extension_history=changes,
         extension_names=q.memberships_by_user(circle, {c.student_id for c in changes}),
-        chosen_media=chosen_media, confirm=ConfirmForm()), status
+        chosen_media=chosen_media, confirm=ConfirmForm(),
+        draft=None if staff else drafts.draft_of(assignment, current_user)), status
 
 
 @bp.route(PREFIX + "/<int:assignment_id>/submit", methods=["POST"])
@@ -306,6 +307,7 @@ def submit(circle_id: int, assignment_id: int):
     try:
         submission = ops.submit_homework(assignment, current_user, media=media, text=form.text.data or "",
                                          files=files)
+        drafts.clear_after_hand_in(submission)
         db.session.commit()
     except ops.SubmissionRefused as error:
         db.session.rollback()
@@ -442,3 +444,4 @@ def comment(circle_id: int, assignment_id: int, submission_id: int, comment_id: 
 
 
 from lms.homework import extension_routes  # noqa: E402,F401  (attaches the extension views)
+from lms.homework import draft_routes  # noqa: E402,F401  (attaches the draft views)

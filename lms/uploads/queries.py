@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import posixpath
+from typing import Callable
 
-from flask import abort
+from flask import Flask, abort, current_app
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.core.urls import path_for
 from lms.extensions import db
-from lms.uploads import access
+from lms.uploads import access, bp
 from lms.uploads.access import OWN, Rendition, Subject
-from lms.uploads.messages import error_message
+from lms.uploads.messages import error_message, human_bytes
 from lms.uploads.models import Media, MediaKind, MediaState, Upload
 
 
@@ -46,6 +48,87 @@ def library(user: User, *, limit: int = 50) -> list[Media]:
     """The user's own uploads, newest first."""
     return list(db.session.scalars(
         db.select(Media).where(Media.owner_id == user.id).order_by(Media.id.desc()).limit(limit)))
+
+
+# -- storage used ----------------------------------------------------------------------------------
+
+def storage_used(user: User | int) -> int:
+    """Bytes of every media item `user` owns (uploads under way count with their announced size)."""
+    user_id = user if isinstance(user, int) else user.id
+    return int(db.session.scalar(db.select(db.func.coalesce(db.func.sum(Media.bytes), 0))
+                                 .where(Media.owner_id == user_id)) or 0)
+
+
+def quota_problem(user: User, size: int) -> str | None:
+    """The sentence refusing a new upload of `size` bytes that would take `user` past
+    USER_QUOTA_BYTES (0: no limit), naming what they use and the limit; None when it fits."""
+    limit = current_app.config.get("USER_QUOTA_BYTES") or 0
+    if limit <= 0:
+        return None
+    used = storage_used(user)
+    if used + max(size, 0) <= limit:
+        return None
+    return _("This file (%(size)s) does not fit in your storage: you already use %(used)s of your %(limit)s. "
+             "Nothing was uploaded. Ask your teacher or the site's administrator for more room.",
+             size=human_bytes(size), used=human_bytes(used), limit=human_bytes(limit))
+
+
+def circle_storage(circle_id: int, user_ids) -> tuple[int, dict[int, tuple[int, int]]]:
+    """Storage of a circle: the bytes of every media item uploaded for it, and for each of `user_ids`
+    (bytes for this circle, bytes in all). Two queries whatever the number of people."""
+    ids = [int(i) for i in user_ids]
+    total = int(db.session.scalar(db.select(db.func.coalesce(db.func.sum(Media.bytes), 0))
+                                  .where(Media.circle_id == circle_id)) or 0)
+    if not ids:
+        return total, {}
+    here = db.func.coalesce(db.func.sum(db.case((Media.circle_id == circle_id, Media.bytes), else_=0)), 0)
+    rows = db.session.execute(db.select(Media.owner_id, here, db.func.sum(Media.bytes))
+                              .where(Media.owner_id.in_(ids)).group_by(Media.owner_id))
+    found = {owner: (int(a or 0), int(b or 0)) for owner, a, b in rows}
+    return total, {i: found.get(i, (0, 0)) for i in ids}
+
+
+def storage_usage(circle, memberships=()) -> dict | None:
+    """For the roster (a template global): the circle's total and, for each of `memberships`, the
+    bytes uploaded for this circle and in all, with the quota. None unless the current user may
+    edit the circle (owner, teachers, overseers): a student never sees anyone's usage."""
+    if not _has_user() or not circle.can_edit(current_user):
+        return None
+    total, people = circle_storage(circle.id, [m.user_id for m in memberships])
+    return {"total": total, "people": people, "quota": current_app.config.get("USER_QUOTA_BYTES") or 0}
+
+
+# -- what other domains attach to an upload ---------------------------------------------------------
+
+#: (user, [Media]) -> {media id: [{"text", "url", "action", "action_label"}]}
+UsesProvider = Callable[[User, list], dict]
+_USES = "lms_upload_uses"
+
+
+def register_library_uses(app: Flask, provider: UsesProvider) -> None:
+    """Let a domain say what an upload on "My uploads" is kept for (a homework draft: its assignment
+    and a "Hand in" action). Call at app start; `provider` answers for a whole page in a few queries."""
+    providers = app.extensions.setdefault(_USES, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def library_uses(media_list) -> dict[int, list[dict]]:
+    """What the registered domains attach to each of the current user's `media_list` (a template global)."""
+    found: dict[int, list[dict]] = {}
+    media_list = list(media_list)
+    if not media_list or not _has_user():
+        return found
+    for provider in current_app.extensions.get(_USES, []):
+        for media_id, uses in provider(current_user, media_list).items():
+            found.setdefault(media_id, []).extend(uses)
+    return found
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    state.app.add_template_global(library_uses, "library_uses")
+    state.app.add_template_global(storage_usage, "storage_usage")
 
 
 # -- signed URLs ---------------------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""A student's work in progress on one assignment: the upload that finished (or is still arriving) before "Hand in".
+
+A video uploaded on the assignment page is attached to the student's draft the moment its upload is
+created, so leaving the page (closing the laptop, a dead phone battery) loses nothing: the
+assignment page and "My uploads" show it again and hand it in. Handing in clears the draft;
+discarding it only detaches the video (the upload stays in "My uploads").
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.homework.models import Assignment, Submission, Window
+from lms.uploads.models import Media, MediaKind, MediaState
+
+
+class SubmissionDraft(db.Model):
+    """What one student has prepared for one assignment and not handed in yet (one row at most)."""
+
+    __tablename__ = "submission_drafts"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "student_id"),
+        sa.Index("ix_submission_drafts_student", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    #: the video being (or already) uploaded for it; None when it failed or was deleted
+    media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    media: Mapped[Media | None] = relationship(lazy="joined")
+
+    def is_own(self, user: User | None) -> bool:
+        return bool(user and user.is_authenticated and user.id == self.student_id)
+
+
+class DraftError(ValueError):
+    """A refused draft change; the message is for the student."""
+
+
+# -- may this student upload for this assignment now? ------------------------------------------
+
+def upload_problem(assignment: Assignment, student: User, now: datetime | None = None) -> str | None:
+    """Why `student` may not start an upload for `assignment` now (the sentence to show before the
+    first byte is sent), or None. Judged on the student's own deadline (extensions included), as
+    the hand-in is: a page left open past the close time is told so here, not after the upload."""
+    if not (assignment.is_published and assignment.is_learner(student)):
+        return str(_l("Only the circle's students hand in work for this assignment."))
+    if assignment.circle.is_archived:
+        return str(_l("This circle is archived; it no longer takes homework."))
+    window = assignment.window(now or utcnow(), assignment.deadline_for(student.id))
+    if window == Window.not_open:
+        return str(_l("This assignment is not open yet. Come back when it opens."))
+    if window == Window.closed:
+        deadline = assignment.deadline_for(student.id)
+        if deadline.closes_at is not None and (now or utcnow()) >= deadline.closes_at:
+            return str(_l("This assignment closed while the page was open; it no longer takes work, "
+                          "so nothing was uploaded. Talk to your teacher if something went wrong."))
+        return str(_l("The due time has passed and this assignment does not take late work, so nothing "
+                      "was uploaded. Talk to your teacher if something went wrong."))
+    return None
+
+
+def purpose_checker(user: User, purpose_id: str, *, size: int, kind: MediaKind) -> str | None:
+    """The "assignment:<id>" purpose of an upload creation (registered with lms.uploads.purposes):
+    the assignment must be one the user may see (else the same answer as for no such assignment)
+    and take uploads from them now."""
+    try:
+        assignment = db.session.get(Assignment, int(purpose_id))
+    except (TypeError, ValueError):
+        assignment = None
+    if assignment is None or not assignment.can_view(user):
+        return str(_l("This upload is for an assignment that was not found. Reload the page."))
+    return upload_problem(assignment, user)
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+def draft_of(assignment: Assignment, student: User) -> SubmissionDraft | None:
+    return db.session.scalar(db.select(SubmissionDraft).where(
+        SubmissionDraft.assignment_id == assignment.id, SubmissionDraft.student_id == student.id))
+
+
+def drafts_by_media(student: User, media_ids) -> dict[int, SubmissionDraft]:
+    """The student's drafts holding any of `media_ids`, by media id (one query, assignments and circles joined)."""
+    ids = [int(i) for i in media_ids]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        db.select(SubmissionDraft).options(joinedload(SubmissionDraft.assignment))
+        .where(SubmissionDraft.student_id == student.id, SubmissionDraft.media_id.in_(ids)))
+    return {d.media_id: d for d in rows}
+
+
+# -- changes (flush, never commit) -----------------------------------------------------------
+
+def attach_to_draft(assignment: Assignment, student: User, media: Media, now: datetime | None = None) -> SubmissionDraft:
+    """Keep `media` (the student's own video, being uploaded or already there) as the student's draft
+    for `assignment`, replacing what the draft held. Raises DraftError when the student may not hand
+    in for it now, or the media is not theirs, not a video, or failed."""
+    problem = upload_problem(assignment, student, now)
+    if problem:
+        raise DraftError(problem)
+    if media.owner_id != student.id or media.kind != MediaKind.video:
+        raise DraftError(str(_l("That upload was not found. Upload the file again.")))
+    if media.state == MediaState.failed:
+        raise DraftError(str(_l("This video could not be processed; upload another one.")))
+    draft = draft_of(assignment, student)
+    if draft is None:
+        draft = SubmissionDraft(assignment=assignment, assignment_id=assignment.id, student_id=student.id)
+        db.session.add(draft)
+    draft.media = media
+    draft.media_id = media.id
+    draft.updated_at = now or utcnow()
+    db.session.flush()
+    return draft
+
+
+def discard_draft(assignment: Assignment, student: User) -> bool:
+    """Detach what the student's draft for `assignment` holds (the upload itself stays in "My
+    uploads"). Returns whether there was a draft."""
+    draft = draft_of(assignment, student)
+    if draft is None:
+        return False
+    db.session.delete(draft)
+    db.session.flush()
+    return True
+
+
+def clear_after_hand_in(submission: Submission) -> None:
+    """The work is handed in: the draft has done its job (nothing else in it is lost: the
+    submission holds its video)."""
+    db.session.execute(db.delete(SubmissionDraft).where(
+        SubmissionDraft.assignment_id == submission.assignment_id,
+        SubmissionDraft.student_id == submission.student_id))
+
+
+def library_uses(user: User, media_list) -> dict[int, list[dict]]:
+    """For "My uploads" (registered with lms.uploads): each upload kept in one of the user's drafts,
+    with its assignment and a "Hand in" that hands it in. One query for the page."""
+    from flask import url_for
+
+    uses: dict[int, list[dict]] = {}
+    for media_id, draft in drafts_by_media(user, [m.id for m in media_list]).items():
+        assignment = draft.assignment
+        if not assignment.can_view(user):
+            continue  # taken back to draft by the teacher, or the student left the circle
+        link = url_for("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id)
+        uses.setdefault(media_id, []).append({
+            "text": str(_l("Kept for “%(title)s” in %(circle)s; not handed in yet.",
+                           title=assignment.title, circle=assignment.circle.name)),
+            "url": link,
+            "link_label": str(_l("Open the assignment")),
+            "action": url_for("homework.hand_in_draft", circle_id=assignment.circle_id, assignment_id=assignment.id),
+            "action_label": str(_l("Hand in")),
+        })
+    return uses
