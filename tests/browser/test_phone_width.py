@@ -1,0 +1,319 @@
+"""Every page on a phone (390 × 844), in Chinese and in English, with the long content real classes have:
+no page is wider than the screen, and no link, button or field sits off screen sideways except inside a
+strip meant to scroll (a .table-wrap, the circle's tabs). The circle's tabs can each be reached and tapped."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+LOCALES = ("zh-CN", "en-US")
+LONG_URL = ("https://www.example-school-district.edu.cn/resources/dance/2026/spring/choreography-notes/"
+            "week-07/warm-up-and-stretching-routine-for-contemporary-dance-students-full-version.pdf")
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
+LONG_ZH = "请同学们在截止时间之前提交完整的舞蹈视频并附上书面反思报告不少于八百字否则将按迟交处理谢谢配合" * 2
+
+# Where each person goes: (role, page name, path with {placeholders} filled from the world below).
+PAGES = [
+    ("teacher", "circles", "/"),
+    ("teacher", "new-circle", "/circles/new"),
+    ("teacher", "circle-home", "/c/{circle}"),
+    ("teacher", "members", "/c/{circle}/members"),
+    ("teacher", "members-removed", "/c/{circle}/members?status=removed"),
+    ("teacher", "member-edit", "/c/{circle}/members/{student_membership}/edit"),
+    ("teacher", "roster-import", "/c/{circle}/members/import"),
+    ("teacher", "enrol", "/c/{circle}/enrol"),
+    ("teacher", "settings", "/c/{circle}/settings"),
+    ("teacher", "assignments", "/circles/{circle}/assignments"),
+    ("teacher", "assignment-new", "/circles/{circle}/assignments/new"),
+    ("teacher", "assignment-edit", "/circles/{circle}/assignments/{assignment}/edit"),
+    ("teacher", "assignment-show", "/circles/{circle}/assignments/{assignment}"),
+    ("teacher", "submission", "/circles/{circle}/assignments/{assignment}/submissions/{submission}"),
+    ("teacher", "speedgrader", "/circles/{circle}/assignments/{assignment}/grade/{student}"),
+    ("teacher", "gallery", "/circles/{circle}/assignments/{assignment}/gallery"),
+    ("teacher", "gradebook", "/circles/{circle}/grades"),
+    ("teacher", "grade-categories", "/circles/{circle}/grades/categories"),
+    ("teacher", "rubrics", "/circles/{circle}/rubrics"),
+    ("teacher", "rubric-new", "/circles/{circle}/rubrics/new"),
+    ("teacher", "rubric-edit", "/circles/{circle}/rubrics/{rubric}"),
+    ("teacher", "uploads", "/media/"),
+    ("teacher", "profile", "/profile"),
+    ("teacher", "sessions", "/profile/sessions"),
+    ("teacher", "join", "/join"),
+    ("teacher", "orgs", "/orgs/"),
+    ("teacher", "org", "/orgs/{org}"),
+    ("student", "circles", "/"),
+    ("student", "circle-home", "/c/{circle}"),
+    ("student", "members", "/c/{circle}/members"),
+    ("student", "assignments", "/circles/{circle}/assignments"),
+    ("student", "assignment-show", "/circles/{circle}/assignments/{assignment}"),
+    ("student", "submission", "/circles/{circle}/assignments/{assignment}/submissions/{submission}"),
+    ("student", "feedback", "/circles/{circle}/assignments/{assignment}/feedback"),
+    ("student", "gallery", "/circles/{circle}/assignments/{assignment}/gallery"),
+    ("student", "grades", "/circles/{circle}/grades"),
+    ("student", "uploads", "/media/"),
+    ("student", "profile", "/profile"),
+    ("student", "sessions", "/profile/sessions"),
+    ("student", "join", "/join"),
+    ("student", "join-code", "/join/{other_code}"),
+    ("student", "invite", "/i/{other_invite}"),
+    ("student", "orgs", "/orgs/"),
+    ("org-admin", "circles", "/"),
+    ("org-admin", "orgs", "/orgs/"),
+    ("org-admin", "org", "/orgs/{org}"),
+    ("org-admin", "org-audit", "/orgs/{org}/audit"),
+    ("org-admin", "org-circle-home", "/c/{other}"),
+    ("org-admin", "org-circle-members", "/c/{other}/members"),
+    ("org-admin", "profile", "/profile"),
+    ("site-admin", "admin", "/admin/"),
+    ("site-admin", "admin-users", "/admin/users"),
+    ("site-admin", "admin-orgs", "/admin/orgs"),
+    ("site-admin", "admin-audit", "/admin/audit"),
+    ("site-admin", "org", "/orgs/{org}"),
+    ("site-admin", "org-audit", "/orgs/{org}/audit"),
+    ("site-admin", "sessions", "/profile/sessions"),
+    ("nobody", "login", "/login"),
+    ("nobody", "register", "/register"),
+    ("nobody", "forgot-password", "/password/forgot"),
+    ("nobody", "invite", "/i/{other_invite}"),
+]
+
+# What scrolls sideways on purpose; everything else stays on screen.
+SCROLLERS = ".table-wrap, .tabs"
+
+# A mobile browser zooms out to show a page wider than its layout viewport (window.innerWidth then grows with
+# the page), so the page is measured against the layout viewport: the 390 px the page was laid out for.
+OVERFLOW_SCRIPT = """(scrollers) => {
+  const width = document.documentElement.clientWidth;
+  const offScreen = [];
+  const interactive = 'a[href], button, input:not([type=hidden]), select, textarea, summary, label, video, [tabindex]';
+  for (const el of document.querySelectorAll(interactive)) {
+    if (el.closest(scrollers)) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;  // not rendered (a closed <details>, display: none)
+    if (getComputedStyle(el).visibility === 'hidden') continue;
+    if (box.left < -0.5 || box.right > width + 0.5) {
+      const text = (el.innerText || el.value || el.name || el.getAttribute('aria-label') || '').trim().slice(0, 40);
+      offScreen.push(`<${el.tagName.toLowerCase()} class="${el.className}"> "${text}" at ${Math.round(box.left)}..${Math.round(box.right)}`);
+    }
+  }
+  for (const el of document.querySelectorAll(scrollers)) {  // a scroller itself fits the screen
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.left < -0.5 || box.right > width + 0.5))
+      offScreen.push(`scroller .${el.className} at ${Math.round(box.left)}..${Math.round(box.right)}`);
+  }
+  const wide = [];  // the outermost boxes that reach past the screen: what to fix
+  const past = (el) => { const box = el.getBoundingClientRect(); return box.width && box.right > width + 0.5; };
+  for (const el of document.body.querySelectorAll('*')) {
+    if (wide.length < 8 && past(el) && !past(el.parentElement) && !el.parentElement.closest(scrollers))
+      wide.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ${Math.round(el.getBoundingClientRect().right)} px`);
+  }
+  return {page: document.scrollingElement.scrollWidth, screen: width, inner: window.innerWidth, offScreen, wide};
+}"""
+
+
+def _long_content(live_server) -> dict:
+    """A class as a real school fills it: long Chinese and English names, long unbroken emails, URLs and
+    file names, a rubric of four criteria with long descriptions, an assignment with long instructions,
+    attachments, a graded and released hand-in with an extension and a regrade request, an organization
+    with its admin, a second class the student may join, uploads and devices signed in."""
+    from lms.accounts import operations as account_ops
+    from lms.circles import operations as circle_ops
+    from lms.circles.models import JoinPolicy, Role
+    from lms.core.types import utcnow
+    from lms.extensions import db
+    from lms.grading import operations as grading_ops
+    from lms.homework import operations as hw_ops
+    from lms.homework.models import Accepts, PeerVisibility
+    from lms.orgs import operations as org_ops
+    from lms.orgs.models import OrgRole
+    from lms.uploads.models import Media, MediaKind, MediaState
+
+    tag = uuid.uuid4().hex[:8]
+    domain = "students.experimental-secondary-school-attached-to-beijing-normal-university.example.org"
+
+    def person(who: str, name: str):
+        user = account_ops.register_user(f"{who}-averyveryverylongmailboxname-{tag}@{domain}", PASSWORD, name)
+        for agent in (IPHONE, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                              "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87 MicroMessenger/8.0.49.2600"):
+            account_ops.start_session(user, user_agent=agent, ip="2001:db8:85a3:0:0:8a2e:370:7334")
+        return user
+
+    def upload(owner, filename: str, kind=MediaKind.file):
+        media = Media(owner_id=owner.id, kind=kind, state=MediaState.ready, filename=filename, bytes=7_340_032,
+                      received_at=utcnow(), duration=42.0 if kind == MediaKind.video else None)
+        db.session.add(media)
+        db.session.flush()
+        return media
+
+    with live_server.app.app_context():
+        teacher = person("teacher", "欧阳司马慕容诸葛长孙宇文端木上官老师（现代舞与芭蕾基础训练教研组组长）")
+        student = person("student", "Maximilian Alexander Featherstonehaugh-Cholmondeley-Wolfeschlegelsteinhausen")
+        org_admin = person("orgadmin", "北京师范大学附属实验中学教务处信息化管理办公室主任王晓明")
+        site_admin = person("siteadmin", "Site Administrator of the Whole District Learning Platform Team")
+        org = org_ops.create_org(f"北京师范大学附属实验中学国际部艺术与体育教育中心 International Arts Centre {tag}",
+                                 description=f"{LONG_ZH} {LONG_URL}")
+        org_ops.add_org_member(org, org_admin, OrgRole.admin)
+        org_ops.add_org_member(org, teacher, OrgRole.teacher)
+        org_ops.add_org_member(org, student, OrgRole.student)
+        circle = circle_ops.create_circle(
+            teacher, f"高一（3）班 现代舞与芭蕾基础训练 Contemporary Dance and Ballet Foundations {tag}",
+            description=f"{LONG_ZH}\n\n{LONG_URL}\n\n{LONG_WORD}", require_real_name=True, require_student_no=True,
+            owner_display_name="欧阳司马慕容诸葛长孙宇文端木上官老师")
+        membership = circle_ops.add_member(circle, student, Role.student, display_name=student.name[:60],
+                                           real_name="Maximilian Featherstonehaugh-Cholmondeley",
+                                           student_no="SR2026-000000000000000001", actor=teacher)
+        classmates = []
+        for n in range(8):
+            name = f"欧阳娜娜{n}号同学（国际部交换生 exchange student from Wolfeschlegelsteinhausen）"
+            mate = account_ops.register_user(f"mate{n}-averyveryverylongmailboxname-{tag}@{domain}", PASSWORD, name)
+            classmates.append(circle_ops.add_member(circle, mate, Role.student, display_name=name[:60],
+                                                    real_name=f"欧阳娜娜娜娜{n}", student_no=f"SR2026-0000000000{n}",
+                                                    actor=teacher))
+        circle_ops.remove_member(classmates[0], teacher)
+        circle_ops.create_invite(circle, teacher, role=Role.student, max_uses=40, expires_at=None)
+        circle_ops.generate_course_codes(circle, 3, batch="高一三班第二学期补录 2026 spring late", expires_at=None)
+        other = org_ops.create_classes(org, [f"高二（7）班 街舞选修 Hip-hop elective with a rather long name {tag}"],
+                                       teacher, circle.kind, JoinPolicy.approval, org_admin)[0]
+        other.require_real_name = True
+        other_invite = circle_ops.create_invite(other, teacher, role=Role.student, max_uses=None, expires_at=None)
+        asker = account_ops.register_user(f"asker-averyveryverylongmailboxname-{tag}@{domain}", PASSWORD,
+                                          "申请加入的同学上官婉儿" * 3)
+        circle.join_policy = JoinPolicy.approval
+        circle_ops.request_to_join(circle, asker, display_name="申请加入的同学上官婉儿", real_name="上官婉儿",
+                                   student_no="SR2026-REQUEST-0000000000001",
+                                   message=f"老师您好，{LONG_ZH} {LONG_URL}")
+        circle.join_policy = JoinPolicy.code
+
+        levels = [
+            {"title": "优秀 Excellent, beyond the expected level", "points": 10,
+             "description": f"{LONG_ZH} {LONG_WORD}"},
+            {"title": "良好 Good", "points": 8, "description": "Clear and mostly accurate; " * 8},
+            {"title": "合格 Fair", "points": 6, "description": LONG_URL},
+            {"title": "需努力 Needs work", "points": 2, "description": "动作不完整，节奏不稳定。" * 6},
+        ]
+        rubric = grading_ops.create_rubric(circle, teacher, "期末舞蹈展示评分标准 Final performance rubric " + "（详细版）" * 5, [
+            {"title": f"{topic}：{LONG_ZH[:30]}", "description": f"{LONG_ZH} {LONG_URL}", "levels": levels}
+            for topic in ("技术技巧 Technique", "音乐性 Musicality", "表现力 Expression", "编排 Choreography")])
+        category = grading_ops.save_category(circle, teacher, "期末展示与平时作业综合评价 Final showcase " * 2, 60)
+        assignment = hw_ops.create_assignment(
+            circle, teacher, publish=True, accepts=Accepts.text, allow_attachments=True, rubric_id=rubric.id,
+            category_id=category.id, points=100, peer_visibility=PeerVisibility.after_submit,
+            title=("第七周作业：现代舞基础组合练习视频与书面反思报告 Week 7: contemporary combination "
+                   "with a written reflection")[:200],
+            instructions_md=(f"{LONG_ZH}\n\n* 参考资料 reference: {LONG_URL}\n* 联系 {teacher.email}\n\n"
+                             f"`{LONG_WORD}`\n\n    {LONG_URL}{LONG_URL}\n\n| 项目 | 要求 | 分值 | 备注 |\n"
+                             f"|---|---|---|---|\n| 技术技巧 | {LONG_ZH[:40]} | 40 | {LONG_URL} |\n"),
+            due_at=utcnow() + timedelta(days=7))
+        hw_ops.create_assignment(circle, teacher, title="草稿：第八周作业 Draft for week eight " + LONG_WORD[:60],
+                                 instructions_md=LONG_ZH)
+        files = [upload(student, f"期末作业_最终版_真的最终版_请老师查收_高一三班_{n}_final_final_v1234567890abcdef.pdf")
+                 for n in range(3)]
+        submission = hw_ops.submit_homework(assignment, student, text=f"{LONG_ZH}\n\n{LONG_URL}\n\n{LONG_WORD}",
+                                            files=files)
+        hw_ops.grant_extension(assignment, [student], teacher, due_at=utcnow() + timedelta(days=14),
+                               closes_at=utcnow() + timedelta(days=21), reason=f"病假 sick leave {LONG_ZH[:60]}")
+        criteria = {str(c.id): 8 for c in rubric.criteria}
+        grade = grading_ops.grade_submission(assignment, student, teacher, criterion_scores=criteria,
+                                             feedback=f"{LONG_ZH}\n\n{LONG_URL}\n\n{LONG_WORD}")
+        grading_ops.release_grades(assignment, teacher)
+        grading_ops.request_regrade(grade, student, f"老师您好，{LONG_ZH} {LONG_URL}")
+        upload(teacher, "示范视频_现代舞基础组合_完整版_正面与侧面两个机位_2026年春季学期_第七周.mp4", MediaKind.video)
+        upload(teacher, f"{LONG_WORD}.docx")
+        upload(student, "我的练习视频_第一次尝试_有点紧张_请老师多多指教_谢谢.mov", MediaKind.video)
+        db.session.commit()
+        world = {
+            "people": {"teacher": teacher.email, "student": student.email, "org-admin": org_admin.email,
+                       "site-admin": site_admin.email},
+            "circle": circle.id, "student_membership": membership.id, "assignment": assignment.id,
+            "submission": submission.id, "student": student.id, "rubric": rubric.id, "org": org.id,
+            "other": other.id, "other_code": other.join_code, "other_invite": other_invite.token,
+        }
+        site_admin.is_admin = True
+        db.session.commit()
+        db.session.remove()
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(live_server):
+    return _long_content(live_server)
+
+
+@pytest.fixture(scope="module")
+def phones(chromium, live_server, world):
+    """One phone per person and language, signed in once for the whole module."""
+    opened = {}
+
+    def _phone(role: str, locale: str):
+        if (role, locale) not in opened:
+            context = chromium.new_context(base_url=live_server.url, locale=locale, viewport=PHONE,
+                                           user_agent=IPHONE, is_mobile=True, has_touch=True,
+                                           timezone_id="Asia/Shanghai")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            if role != "nobody":
+                page.goto("/login")
+                page.fill("input[name=email]", world["people"][role])
+                page.fill("input[name=password]", PASSWORD)
+                page.locator("main form button[type=submit]").first.click()
+                page.wait_for_url(lambda url: "/login" not in url)
+            opened[(role, locale)] = page
+        return opened[(role, locale)]
+
+    yield _phone
+    for page in opened.values():
+        page.context.close()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("role, name, path", PAGES, ids=[f"{role}-{name}" for role, name, _ in PAGES])
+def test_page_fits_a_phone(world, phones, screenshots, locale, role, name, path):
+    """At 390 px, with long names, URLs, file names and wide tables, is the page no wider than the screen,
+    with every link, button and field on screen (or inside a strip that scrolls on purpose)?"""
+    page = phones(role, locale)
+    response = page.goto(path.format(**world))
+    assert response is not None and response.ok, f"{path} answered {response and response.status}"
+    with screenshots.on_failure(page, f"{role}-{name}-{locale}"):
+        found = page.evaluate(OVERFLOW_SCRIPT, SCROLLERS)
+        assert found["screen"] == PHONE["width"], found
+        too_wide = "; reaching past the screen: " + ", ".join(found["wide"])
+        assert found["inner"] <= PHONE["width"], f"the phone zoomed out to show {found['inner']} px{too_wide}"
+        assert found["page"] <= found["screen"], f"the page is {found['page']} px wide{too_wide}"
+        assert not found["offScreen"], "off screen sideways:\n" + "\n".join(found["offScreen"])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale):
+    """On a phone, is every tab of the circle (the teacher has six) visible or scrolled into view, and does
+    tapping each one open its page, with that tab marked current and shown on screen?"""
+    page = phones("teacher", locale)
+    page.goto(f"/c/{world['circle']}")
+    tabs = page.locator("nav.tabs a")
+    count = tabs.count()
+    assert count == 6, f"{count} tabs"
+    hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
+    for n, href in enumerate(hrefs):
+        with screenshots.on_failure(page, f"tab-{n}-{locale}"):
+            tab = page.locator(f"nav.tabs a[href='{href}']")
+            tab.scroll_into_view_if_needed()
+            box = tab.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"tab {href} at {box}"
+            tab.click()
+            page.wait_for_url(f"**{href}")
+            current = page.locator("nav.tabs a[aria-current=page]")
+            expect(current).to_have_attribute("href", href)
+            expect(current).to_be_in_viewport()
+            box = current.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"current tab {href} at {box}"
+            widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= PHONE["width"] and widths[1] <= PHONE["width"], f"page and window widths {widths}"
