@@ -113,3 +113,32 @@ def read(token: str, viewer_id: int | None) -> Grant | None:
     except (BadSignature, ValueError, TypeError):
         return None
     return grant if viewer_id is not None and grant.viewer_id == viewer_id else None
+
+
+# -- what an upload is for -----------------------------------------------------------------------
+
+#: (uploader, id of the thing the upload is for) -> the circle it counts against, or None when
+#: the uploader may not upload for it (the route then answers 404, as for a stranger)
+UploadChecker = Callable[[User, int], "int | None"]
+
+_PURPOSES = "lms_upload_purposes"
+
+
+def register_upload_purpose(app: Flask, purpose: str, checker: UploadChecker) -> None:
+    """Let uploads be started for things of `purpose` (e.g. "circle"); `checker` decides, at the
+    start of each upload, whether the uploader may and which circle the media belongs to. Call at
+    app start (a domain's blueprint `record_once`): uploads never import the domain."""
+    purposes = app.extensions.setdefault(_PURPOSES, {})
+    if purpose in purposes and purposes[purpose] is not checker:
+        raise RuntimeError(f"upload purpose {purpose!r} is registered twice")
+    purposes[purpose] = checker
+
+
+def upload_circle(uploader: User, purpose: str, purpose_id: int) -> int | None:
+    """The circle an upload for (`purpose`, `purpose_id`) belongs to if `uploader` may start it;
+    raises LookupError when the purpose is unknown or the uploader may not."""
+    checker = current_app.extensions.get(_PURPOSES, {}).get(purpose)
+    circle_id = checker(uploader, purpose_id) if checker is not None else None
+    if circle_id is None:
+        raise LookupError(purpose)
+    return circle_id

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import math
+import os
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
@@ -14,11 +17,12 @@ from lms.core.inputs import has_visible
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.jobs import Queue, enqueue_after_commit
+from lms.jobs import Queue, after_commit, enqueue_after_commit
 from lms.storage import get_storage, new_key
 from lms.uploads import parts
 from lms.uploads.messages import human_bytes, human_seconds
 from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload, UploadMode
+from lms.uploads.tus import CHECKSUM_MISMATCH
 
 PROCESS_TASK = "lms.uploads.tasks:process_media"
 
@@ -36,12 +40,13 @@ class UploadError(ValueError):
 # -- receiving bytes ---------------------------------------------------------------------------
 
 def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = MediaKind.video,
-                 circle_id: int | None = None, max_seconds: int | None = None) -> Upload:
+                 circle_id: int | None = None, max_seconds: int | None = None, through_app: bool = False) -> Upload:
     """Create a media item in state `uploading` and the resumable upload that will fill it.
 
     `size` is the exact byte count the browser will send. `max_seconds` asks for a tighter length
     limit than the site's (an assignment's). With S3 storage the upload goes straight to the bucket
-    in parts. Raises UploadError for an empty or oversized file.
+    in parts, unless `through_app` (a tus client: chunks through the app, moved into the bucket at
+    the end). Raises UploadError for an empty or oversized file.
     """
     config = current_app.config
     limit = config["MAX_UPLOAD_BYTES"] if kind == MediaKind.video else config["MAX_FILE_BYTES"]
@@ -61,7 +66,7 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
                   filename=_clean_filename(filename), bytes=size, max_seconds=max_seconds,
                   original_key=new_key("media") + "/original")
     upload = Upload(token=secrets.token_urlsafe(24), owner_id=owner.id, length=size, media=media,
-                    mode=UploadMode.s3 if storage.supports_multipart else UploadMode.chunks)
+                    mode=UploadMode.s3 if storage.supports_multipart and not through_app else UploadMode.chunks)
     if upload.mode == UploadMode.s3:
         part_size = max(config["S3_PART_BYTES"], math.ceil(size / 10_000))
         upload.part_size = part_size
@@ -71,42 +76,119 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
     return upload
 
 
-def receive_chunk(upload: Upload, stream, *, offset: int, count: int, now: datetime | None = None) -> int:
-    """Append the next `count` bytes of a chunked upload from `stream`, starting at `offset`.
+class ChunkPlan(NamedTuple):
+    """What `begin_chunk` decided for one chunk: where it goes and as which writer."""
 
-    Finishes the upload when the last byte arrives. Returns the new offset. Raises UploadError:
-    409 with the real offset when `offset` is not where the received bytes end (or another request
-    is writing), 413 when the chunk would pass the announced length.
+    upload_id: int
+    path: Path
+    generation: int
+    offset: int
+    count: int
+    length: int
+    checksum: tuple[str, bytes] | None
+
+
+def begin_chunk(upload: Upload, *, offset: int, count: int, checksum: tuple[str, bytes] | None = None,
+                now: datetime | None = None) -> ChunkPlan:
+    """Take `upload` over for a request that sends `count` bytes at `offset` (the newest request wins:
+    an older one still sending stops before its next write, and what it wrote stays).
+
+    Its result is all `write_chunk` needs, so the caller can end its database transaction while
+    the bytes arrive. Raises UploadError: 409 with the real offset when `offset` is not where the
+    received bytes end, 413 when the chunk would pass the announced length, 410 once expired.
     """
-    if upload.is_complete:
-        raise UploadError(_l("This upload is already complete."), status=409, offset=upload.length)
+    _check_chunked(upload, now)
     if offset + count > upload.length:
         raise UploadError(_l("More bytes were sent than the file has. Start the upload again."), status=413)
-    path = parts.part_path(current_app.config["UPLOAD_DIR"], upload.token)
+    path = _part_path(upload)
+    generation, size = parts.take_over(path)
+    if size != offset:
+        raise UploadError(_l("The upload continues from another point; resuming from there."),
+                          status=409, offset=size)
+    return ChunkPlan(upload.id, path, generation, offset, count, upload.length, checksum)
+
+
+def write_chunk(plan: ChunkPlan, stream) -> tuple[int, bool]:
+    """Append the chunk's bytes from `stream` to the partial file (no database access); return
+    (the new offset, whether the whole chunk arrived). Raises UploadError: 460 when the checksum
+    does not match (the chunk's bytes are discarded), 409 when a newer request took over."""
     try:
-        new_offset, _complete = parts.append(path, stream, offset=offset, count=count)
+        return parts.append(plan.path, stream, offset=plan.offset, count=plan.count, generation=plan.generation,
+                            checksum=plan.checksum)
     except parts.OffsetMismatch as mismatch:
         raise UploadError(_l("The upload continues from another point; resuming from there."),
                           status=409, offset=mismatch.offset) from None
-    except parts.Busy:
-        raise UploadError(_l("This upload is already being sent from another tab or window."),
-                          status=409, offset=parts.current_size(path)) from None
+    except parts.Superseded:
+        raise UploadError(_l("This upload was resumed by a newer request; this one stopped."),
+                          status=409, offset=parts.current_size(plan.path)) from None
+    except parts.ChecksumMismatch:
+        raise UploadError(_l("Part of the file was damaged on the way. It is being sent again."),
+                          status=CHECKSUM_MISMATCH, offset=plan.offset) from None
+
+
+def end_chunk(upload: Upload, new_offset: int, now: datetime | None = None) -> int:
+    """Record that the partial file of `upload` now ends at `new_offset`; finish the upload when
+    every byte is there. Returns the offset."""
     now = now or utcnow()
     upload.offset = new_offset
     upload.updated_at = now
     upload.media.progress = int(100 * new_offset / upload.length)
     if new_offset == upload.length:
-        storage = get_storage()
-        storage.move_in(upload.media.original_key, path)
         _finish(upload, now)
     return new_offset
+
+
+def receive_chunk(upload: Upload, stream, *, offset: int, count: int, checksum: tuple[str, bytes] | None = None,
+                  now: datetime | None = None) -> int:
+    """Append the next `count` bytes of a chunked upload from `stream` at `offset` in one step
+    (`begin_chunk`, `write_chunk`, `end_chunk`), finishing the upload when the last byte arrives.
+    Returns the new offset. Raises UploadError (see the three steps)."""
+    plan = begin_chunk(upload, offset=offset, count=count, checksum=checksum, now=now)
+    new_offset, _complete = write_chunk(plan, stream)
+    return end_chunk(upload, new_offset, now)
+
+
+def resume_offset(upload: Upload, now: datetime | None = None) -> int:
+    """Bytes received so far, for a client about to resume (HEAD). For a chunked upload this takes
+    the upload over (a request still sending stops before its next write) and finishes an upload
+    whose last byte arrived on a request that died before it could record it. Raises UploadError
+    (410) once the upload expired."""
+    if upload.is_complete:
+        return upload.length
+    if upload.mode != UploadMode.chunks:
+        return upload.offset
+    _check_chunked(upload, now)
+    _generation, size = parts.take_over(_part_path(upload))
+    if size == upload.length:
+        end_chunk(upload, size, now)
+    return size
+
+
+def expires_at(upload: Upload) -> datetime | None:
+    """When an unfinished upload that receives nothing more will be deleted (tus Upload-Expires)."""
+    if upload.is_complete:
+        return None
+    return upload.updated_at + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
+
+
+def _check_chunked(upload: Upload, now: datetime | None) -> None:
+    if upload.mode != UploadMode.chunks:
+        raise UploadError(_l("This upload goes straight to storage in parts."), status=409)
+    if upload.is_complete:
+        raise UploadError(_l("This upload is already complete."), status=409, offset=upload.length)
+    if expires_at(upload) <= (now or utcnow()):
+        raise UploadError(_l("This upload has expired. Choose the file and upload it again."), status=410)
+
+
+def _part_path(upload: Upload) -> Path:
+    return parts.part_path(current_app.config["UPLOAD_DIR"], upload.token)
 
 
 def chunk_offset(upload: Upload) -> int:
     """Bytes received so far: the partial file's size (the truth after a crash), or all when done."""
     if upload.is_complete:
         return upload.length
-    return parts.current_size(parts.part_path(current_app.config["UPLOAD_DIR"], upload.token))
+    return parts.current_size(_part_path(upload))
 
 
 def presign_parts(upload: Upload, numbers: list[int]) -> dict[str, str]:
@@ -157,12 +239,28 @@ def complete_parts(upload: Upload, now: datetime | None = None) -> None:
 def _finish(upload: Upload, now: datetime) -> None:
     """Every byte is stored: stamp the receipt time and queue processing. A file is ready at once,
     unless its bytes are an image (whatever its name): then the job replaces it with a copy without
-    its metadata (lms.core.images.clean_image) first, and nobody can download it until then."""
-    media = upload.media
+    its metadata (lms.core.images.clean_image) first, and nobody can download it until then.
+
+    A chunked upload's partial file moves into storage once this is committed (before the job is
+    queued, which runs after it); a crash in between leaves it for `settle_finished_parts`.
+    """
+    claimed = db.session.execute(
+        db.update(Upload).where(Upload.id == upload.id, Upload.completed_at.is_(None))
+        .values(completed_at=now, offset=upload.length).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # another request recorded the last byte first
+        db.session.refresh(upload)
+        return
     upload.completed_at = now
+    media = upload.media
     media.received_at = now
     media.progress = 0
-    if media.kind == MediaKind.file and _holds_image(media):
+    if upload.mode == UploadMode.chunks:
+        path = _part_path(upload)
+        head = _read_head(path)
+        after_commit(lambda: _move_in(media.original_key, path))
+    else:
+        head = b"".join(get_storage().iter_range(media.original_key, 0, 15))
+    if media.kind == MediaKind.file and sniff_image(head) is not None:
         queue_processing(media, now)
     elif media.kind == MediaKind.file:
         media.state = MediaState.ready
@@ -173,29 +271,94 @@ def _finish(upload: Upload, now: datetime) -> None:
         queue_processing(media, now)
 
 
-def _holds_image(media: Media) -> bool:
-    """Whether a stored file is a PNG, JPEG, GIF or WebP image by its first bytes."""
-    head = b"".join(get_storage().iter_range(media.original_key, 0, 15))
-    return sniff_image(head) is not None
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(16)
+
+
+def _move_in(key: str, path: Path) -> None:
+    """Move a finished partial file into storage (after the commit that recorded it complete)."""
+    try:
+        get_storage().move_in(key, path)
+    except FileNotFoundError:  # moved already (the sweep, or another request that saw it finish)
+        pass
+    parts.state_path(path).unlink(missing_ok=True)
+
+
+def settle_finished_parts(now: datetime | None = None, *, grace_seconds: int = 60) -> int:
+    """Finish what a crash interrupted in the upload folder: move into storage the partial files of
+    uploads recorded complete (the server died between the commit and the move), and delete files
+    whose upload no longer exists (cancelled or expired, then a crash before the files went).
+    Files younger than `grace_seconds` are left to the request handling them. Returns how many
+    files it moved or deleted."""
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    if not folder.is_dir():
+        return 0
+    cutoff = (now or utcnow()).timestamp() - grace_seconds
+    found: dict[str, Path] = {}
+    for path in folder.iterdir():
+        if path.suffix in (".part", ".state") and _mtime(path) < cutoff:
+            found.setdefault(path.stem, path.with_suffix(".part"))
+        if len(found) >= 500:
+            break
+    if not found:
+        return 0
+    uploads = {u.token: u for u in db.session.scalars(db.select(Upload).where(Upload.token.in_(list(found))))}
+    settled = 0
+    for token, path in found.items():
+        upload = uploads.get(token)
+        if upload is None:
+            parts.remove(path)
+            settled += 1
+        elif upload.is_complete and upload.mode == UploadMode.chunks:
+            if path.exists():
+                _move_in(upload.media.original_key, path)
+            else:
+                parts.state_path(path).unlink(missing_ok=True)
+            settled += 1
+    return settled
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return float("inf")
 
 
 def cancel_upload(upload: Upload) -> None:
-    """Stop an unfinished upload: free its bytes and delete its media item."""
+    """Stop an unfinished upload: delete its media item, and its bytes once that is committed."""
     if upload.is_complete:
         raise UploadError(_l("This upload is already complete."), status=409)
     _discard(upload)
 
 
+def end_upload(upload: Upload) -> None:
+    """A client terminates `upload` (tus DELETE). Unfinished: as `cancel_upload`. Finished: only
+    the upload session ends (its URL answers 404 from now on); the media item it made stays, as
+    it may already be handed in, and is deleted from the owner's uploads like any other."""
+    if upload.is_complete:
+        media = upload.media
+        media.upload = None  # the relationship's delete-orphan removes the session, not the media
+        db.session.flush()
+        return
+    _discard(upload)
+
+
 def _discard(upload: Upload) -> None:
+    """Delete the media item of an unfinished upload; its bytes go once that is committed."""
     if upload.mode == UploadMode.s3 and upload.s3_upload_id:
-        get_storage().abort_multipart(upload.media.original_key, upload.s3_upload_id)
+        key, upload_id = upload.media.original_key, upload.s3_upload_id
+        after_commit(lambda: get_storage().abort_multipart(key, upload_id))
     else:
-        parts.part_path(current_app.config["UPLOAD_DIR"], upload.token).unlink(missing_ok=True)
+        path = _part_path(upload)
+        after_commit(lambda: parts.remove(path))
     db.session.delete(upload.media)
 
 
 def expire_uploads(now: datetime | None = None) -> int:
-    """Delete uploads that received nothing for UPLOAD_EXPIRY_HOURS; return how many."""
+    """Delete uploads that received nothing for UPLOAD_EXPIRY_HOURS (their bytes after the commit);
+    settle partial files a crash left behind. Returns how many uploads expired."""
     now = now or utcnow()
     cutoff = now - timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
     stale = db.session.scalars(db.select(Upload).where(Upload.completed_at.is_(None), Upload.updated_at < cutoff)
@@ -203,6 +366,7 @@ def expire_uploads(now: datetime | None = None) -> int:
     for upload in stale:
         _discard(upload)
     db.session.flush()
+    settle_finished_parts(now)
     return len(stale)
 
 
@@ -351,6 +515,7 @@ def sweep_media(now: datetime | None = None) -> tuple[int, int]:
         queue_processing(media, now)
         requeued += 1
     db.session.flush()
+    settle_finished_parts(now)
     return requeued, failed
 
 

@@ -1,22 +1,49 @@
-"""The partial file of a chunked upload: appended to under a lock, its size is the upload's offset.
+"""The partial file of a chunked upload: its size is the upload's offset; the newest request for it wins.
 
 The file on disk is the truth: a server that crashed mid-request keeps every byte it wrote, and
-the next HEAD reports exactly that many, so the browser resumes where the bytes stop.
+the next HEAD reports exactly that many, so the client resumes where the bytes stop.
+
+A request whose client vanished (a phone that lost its network, its socket never closed) must not
+hold the upload until the socket times out. So no lock is ever held while waiting for the network:
+every request that touches the upload first *takes it over* (`take_over`), which raises the
+upload's generation number in `<token>.state`; a writer checks, under a short lock around each
+write, that the generation is still its own, and stops for good once it is not. What the old
+request wrote before that stays (the take-over fsyncs it), so the new request starts at once from
+the last byte that arrived.
+
+A chunk sent with a checksum is written straight into the file too (no copy of it is held), and
+its start is recorded in the state file until the checksum is verified: if it does not match, or
+its request never finishes, those bytes are cut off again (by the writer, or by the next
+take-over after a crash).
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import struct
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from werkzeug.exceptions import ClientDisconnected
 
-CHUNK = 1 << 20
+#: Bytes read from the client per step. Small, so that a connection reset loses at most this much
+#: of what the server's socket already received, and a slow link writes often.
+READ_BYTES = 64 * 1024
+#: Written bytes are fsync'd at least this often (and at the end of each request).
+SYNC_BYTES = 8 * 1024 * 1024
+SYNC_SECONDS = 1.0
+
+#: checksum algorithms of the tus checksum extension that we verify, by their tus names
+CHECKSUMS = {"sha1": hashlib.sha1, "md5": hashlib.md5, "sha256": hashlib.sha256}
+
+_STATE = struct.Struct("<qq")  # generation, start of an unverified chunk (-1: none)
 
 
-class Busy(Exception):
-    """Another request is writing to this upload right now."""
+class Superseded(Exception):
+    """A newer request took this upload over; this one must not write again."""
 
 
 class OffsetMismatch(Exception):
@@ -27,9 +54,17 @@ class OffsetMismatch(Exception):
         self.offset = offset
 
 
+class ChecksumMismatch(Exception):
+    """The chunk's bytes do not match the checksum the client sent; they were discarded."""
+
+
 def part_path(upload_dir: str | os.PathLike, token: str) -> Path:
     # The token is ours (random, URL-safe): never a user's file name.
     return Path(upload_dir) / f"{token}.part"
+
+
+def state_path(path: Path) -> Path:
+    return path.with_suffix(".state")
 
 
 def current_size(path: Path) -> int:
@@ -39,33 +74,122 @@ def current_size(path: Path) -> int:
         return 0
 
 
-def append(path: Path, stream: BinaryIO, *, offset: int, count: int) -> tuple[int, bool]:
-    """Append up to `count` bytes read from `stream` to the file at `path`, which must end at `offset`.
+def remove(path: Path) -> None:
+    """Delete the partial file and its state (an upload cancelled, expired or moved into storage)."""
+    path.unlink(missing_ok=True)
+    state_path(path).unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[int]:
+    """The state file's descriptor, under an exclusive lock held only for a few system calls."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _read_state(fd: int) -> tuple[int, int]:
+    data = os.pread(fd, _STATE.size, 0)
+    return _STATE.unpack(data) if len(data) == _STATE.size else (0, -1)
+
+
+def _write_state(fd: int, generation: int, pending: int) -> None:
+    os.pwrite(fd, _STATE.pack(generation, pending), 0)
+
+
+def _cut(path: Path, size: int) -> None:
+    if current_size(path) > size:
+        os.truncate(path, size)
+
+
+def take_over(path: Path) -> tuple[int, int]:
+    """Make the calling request the upload's only writer from now on, without waiting for any other.
+
+    Drops the unverified bytes of a checksummed chunk whose request never finished, makes what
+    earlier requests wrote durable, and returns (the new generation, the size of the file).
+    """
+    with _locked(path) as fd:
+        generation, pending = _read_state(fd)
+        if pending >= 0:
+            _cut(path, pending)
+        try:
+            part = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            size = 0
+        else:
+            try:
+                os.fsync(part)
+                size = os.fstat(part).st_size
+            finally:
+                os.close(part)
+        _write_state(fd, generation + 1, -1)
+        return generation + 1, size
+
+
+def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation: int,
+           checksum: tuple[str, bytes] | None = None) -> tuple[int, bool]:
+    """Append up to `count` bytes read from `stream` at `offset`, the end of the file, as the writer
+    of `generation` (from `take_over`).
 
     Returns (the new size, whether all `count` bytes arrived). A client that disconnects mid-body
-    keeps what was written. Raises OffsetMismatch or Busy.
+    keeps what was written, unless a `checksum` (algorithm, digest) was given: a chunk that
+    cannot be verified is discarded whole. Raises OffsetMismatch, ChecksumMismatch, or Superseded
+    once a newer request took over (what this one wrote until then is kept).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "ab") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy() from None
-        size = os.fstat(f.fileno()).st_size
+    digest = CHECKSUMS[checksum[0]]() if checksum else None
+    with _locked(path) as fd:
+        _check(fd, generation)
+        size = current_size(path)
         if size != offset:
             raise OffsetMismatch(size)
+        if digest is not None:
+            _write_state(fd, generation, offset)
+    part = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    position = offset
+    unsynced = 0
+    synced_at = time.monotonic()
+    complete = True
+    try:
         remaining = count
-        complete = True
         while remaining > 0:
             try:
-                data = stream.read(min(CHUNK, remaining))
-            except (ClientDisconnected, ConnectionError, TimeoutError):
+                data = stream.read(min(READ_BYTES, remaining))
+            except (ClientDisconnected, ConnectionError, TimeoutError, OSError):
                 data = b""
             if not data:
                 complete = False
                 break
-            f.write(data)  # a full disk raises here: a server error, not the client's
+            with _locked(path) as fd:
+                _check(fd, generation)
+                os.pwrite(part, data, position)  # a full disk raises here: a server error, not the client's
+            position += len(data)
             remaining -= len(data)
-        f.flush()
-        os.fsync(f.fileno())  # what we acknowledge survives a power cut, not only a restart
-        return os.fstat(f.fileno()).st_size, complete
+            if digest is not None:
+                digest.update(data)
+            unsynced += len(data)
+            if unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS:
+                os.fsync(part)  # outside the lock: it changes nothing a take-over could see
+                unsynced, synced_at = 0, time.monotonic()
+        os.fsync(part)  # what we acknowledge survives a power cut, not only a restart
+    finally:
+        os.close(part)
+    if digest is None:
+        return position, complete
+    with _locked(path) as fd:
+        _check(fd, generation)
+        matches = complete and digest.digest() == checksum[1]
+        if not matches:
+            _cut(path, offset)
+        _write_state(fd, generation, -1)
+    if complete and not matches:
+        raise ChecksumMismatch()
+    return (position if matches else offset), complete
+
+
+def _check(fd: int, generation: int) -> None:
+    if _read_state(fd)[0] != generation:
+        raise Superseded()

@@ -1,11 +1,58 @@
-"""Views of uploads: the resumable upload protocol, media state, signed media URLs, the library page.
+"""Views of uploads: the resumable upload protocol (tus 1.0.0), media state, signed media URLs, the library page.
 
-The chunked protocol follows tus 1.0 core: POST creates an upload (JSON here), HEAD reports
-`Upload-Offset`, PATCH appends bytes at `Upload-Offset` (409 with the server's offset when they
-disagree), DELETE cancels. With S3 storage the browser PUTs parts straight to the bucket with
-presigned URLs and calls `complete`; the web process never carries the bytes.
+Protocol summary (for clients: the browser's uploader, tus-js-client/Uppy, tuspy, mobile tus clients)
+---------------------------------------------------------------------------------------------------
+tus 1.0.0 core with the extensions creation, creation-with-upload, termination, checksum and
+expiration (https://tus.io/protocols/resumable-upload), on these URLs:
+
+- `OPTIONS /uploads`: discovery, no sign-in needed. 204 with `Tus-Version: 1.0.0`,
+  `Tus-Extension`, `Tus-Max-Size` (the largest upload allowed, a video's), `Tus-Checksum-Algorithm:
+  sha1,md5,sha256`.
+- `POST /uploads` with `Upload-Length` and `Upload-Metadata` creates an upload: 201, `Location:
+  /uploads/<token>`, `Upload-Expires`, and a JSON body `{token, media_id, url, mode, offset,
+  length}`. Metadata keys (base64 values, as tus wants): `filename` (or `name`; displayed only,
+  never trusted), `filetype`/`type` (ignored: the bytes decide), `kind` (`video`, the default, or
+  `file`), `max_seconds` (a tighter length limit, e.g. an assignment's), and what the upload is for:
+  `circle_id`, or `purpose` with `purpose_id` (a domain registered the purpose in
+  lms/uploads/access.py; not allowed answers 404). A body with `Content-Type:
+  application/offset+octet-stream` is the first chunk (creation-with-upload); the response then
+  has `Upload-Offset`. `Upload-Defer-Length` is not supported (400). Over the size limit: 413
+  before any byte. The same URL still takes the JSON body of the app's own widget
+  (`{"filename", "size", "kind", "circle_id", "max_seconds"}`), whose answer adds `chunk_size`, or,
+  with S3 storage, `mode: "s3"` and `part_size` for direct-to-bucket parts (below). Uploads
+  created the tus way always go through the app, whatever the storage.
+- `HEAD /uploads/<token>`: 200 with `Upload-Offset` (the bytes on disk), `Upload-Length`,
+  `Upload-Metadata`, `Upload-Expires` (unfinished), `Cache-Control: no-store`. 404 for an unknown
+  token or another user's upload, 410 once expired.
+- `PATCH /uploads/<token>` with `Content-Type: application/offset+octet-stream`, `Upload-Offset`
+  and `Content-Length` (any size up to the rest of `Upload-Length`: no other body cap), optionally
+  `Upload-Checksum: <sha1|md5|sha256> <base64 digest>` of this request's body: 204 with the new
+  `Upload-Offset` and `Upload-Expires`. 409 (with the server's `Upload-Offset`) when the offset is
+  not where the bytes end, 413 past `Upload-Length`, 415 for another content type, 460 when the
+  checksum does not match (the chunk's bytes are discarded; send it again), 400 for a checksum
+  algorithm not listed. Without a checksum every byte that arrives is kept, even if the connection
+  drops mid-chunk; with one, a chunk cut short is discarded whole (it cannot be verified).
+- The newest request wins: a HEAD or PATCH takes the upload over at once, and an older request
+  still sending (a vanished phone whose socket is still open) stops before its next write; what it
+  wrote is kept. So a client that lost its connection resumes with HEAD at once, never waiting.
+- `DELETE /uploads/<token>`: 204. Unfinished: the upload and its media item are deleted. Finished:
+  only the upload's URL ends (404 afterwards); the media item stays, since it may already be handed
+  in (delete it from "My uploads").
+- `POST /uploads/<token>` with `X-HTTP-Method-Override: PATCH|DELETE|HEAD` is that method.
+- Every response of these URLs except OPTIONS has `Tus-Resumable: 1.0.0`. A request with another
+  `Tus-Resumable` gets 412 with `Tus-Version`; a request without one is served the same way.
+- Authentication is the app's: the session cookie, and the CSRF token of the session in an
+  `X-CSRFToken` header on POST, PATCH and DELETE (a page's `<meta name="csrf-token">`; tus-js-client
+  `headers: {"X-CSRFToken": token}`, tuspy `headers=`); over https Flask-WTF also wants a same-site
+  `Referer`, which browsers send. Not signed in: 401.
+
+With S3 storage the app's widget may instead PUT parts straight to the bucket with presigned URLs
+(`GET`/`POST /uploads/<token>/parts`, then `POST /uploads/<token>/complete`); the web process never
+carries those bytes.
 """
 from __future__ import annotations
+
+from functools import wraps
 
 from flask import (
     abort,
@@ -22,14 +69,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.core.errors import abort_with, wants_json
+from lms.core.errors import wants_json
 from lms.extensions import db, limiter
 from lms.storage import get_storage
 from lms.storage.base import content_disposition
-from lms.uploads import access, bp
+from lms.uploads import access, bp, tus
 from lms.uploads import operations as ops
 from lms.uploads.access import Rendition
-from lms.uploads.models import Media, MediaKind, MediaState, UploadMode
+from lms.uploads.models import Media, MediaKind, MediaState, Upload, UploadMode
 from lms.uploads.queries import (
     get_own_media_or_404,
     get_upload_or_404,
@@ -39,8 +86,8 @@ from lms.uploads.queries import (
     media_urls,
 )
 
-#: The server accepts PATCH bodies up to this many times the chunk size it asks for.
-CHUNK_SLACK = 4
+#: endpoints that speak tus (they get Tus-Resumable and the version check)
+TUS_ENDPOINTS = frozenset({"uploads.create", "uploads.chunk"})
 
 
 def _user_key() -> str:
@@ -55,6 +102,40 @@ def _error(error: ops.UploadError):
     return response
 
 
+def _unreadable():
+    return _error(ops.UploadError(_("The upload request could not be read. Reload the page and try again.")))
+
+
+def upload_login_required(view):
+    """Like login_required, but a protocol client gets 401 instead of a redirect to the sign-in page."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return _error(ops.UploadError(_("Your session has ended. Sign in again, then resume."), status=401))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_request
+def _tus_version():
+    if request.endpoint in TUS_ENDPOINTS and request.method != "OPTIONS" \
+            and not tus.version_ok(request.headers.get("Tus-Resumable")):
+        response = _error(ops.UploadError(_("This upload client speaks a version of the protocol the server "
+                                            "does not."), status=412))
+        response.headers["Tus-Version"] = tus.VERSION
+        return response
+    return None
+
+
+@bp.after_request
+def _tus_headers(response):
+    if request.endpoint in TUS_ENDPOINTS and request.method != "OPTIONS":
+        response.headers["Tus-Resumable"] = tus.VERSION
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/media/")
 @login_required
 def library():
@@ -64,81 +145,155 @@ def library():
                            max_seconds=current_app.config["MAX_VIDEO_SECONDS"])
 
 
+@bp.route("/uploads", methods=["OPTIONS"], provide_automatic_options=False)
+def discover():
+    """tus discovery: what this server speaks."""
+    config = current_app.config
+    response = make_response("", 204)
+    response.headers["Tus-Version"] = tus.VERSION
+    response.headers["Tus-Extension"] = ",".join(tus.EXTENSIONS)
+    response.headers["Tus-Max-Size"] = str(max(config["MAX_UPLOAD_BYTES"], config["MAX_FILE_BYTES"]))
+    response.headers["Tus-Checksum-Algorithm"] = tus.checksum_algorithms()
+    return response
+
+
 @bp.post("/uploads")
-@login_required
+@upload_login_required
 @limiter.limit("120 per hour", key_func=_user_key)
 def create():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort_with(400, _("The upload request could not be read. Reload the page and try again."))
+    speaks_tus = "Upload-Length" in request.headers or "Upload-Defer-Length" in request.headers
+    if speaks_tus:
+        if "Upload-Length" not in request.headers:
+            return _error(ops.UploadError(_("The upload needs the size of the file in advance.")))
+        try:
+            fields = tus.parse_metadata(request.headers.get("Upload-Metadata"))
+            fields["size"] = tus.parse_length(request.headers["Upload-Length"])
+        except tus.HeaderError:
+            return _unreadable()
+    else:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return _unreadable()
+        fields = data
     try:
-        size = int(data.get("size"))
-        kind = MediaKind(data.get("kind") or "video")
-        circle_id = int(data["circle_id"]) if data.get("circle_id") else None
-        max_seconds = int(data["max_seconds"]) if data.get("max_seconds") else None
+        size = int(fields.get("size"))
+        kind = MediaKind(fields.get("kind") or "video")
+        max_seconds = int(fields["max_seconds"]) if fields.get("max_seconds") else None
+        purpose = str(fields.get("purpose") or ("circle" if fields.get("circle_id") else ""))
+        purpose_id = int(fields.get("purpose_id") or fields.get("circle_id")) if purpose else None
     except (TypeError, ValueError):
-        abort_with(400, _("The upload request could not be read. Reload the page and try again."))
-    if circle_id is not None:
-        from lms.circles.queries import get_circle_or_404
-
-        get_circle_or_404(circle_id, current_user)
+        return _unreadable()
+    circle_id = None
+    if purpose:
+        try:
+            circle_id = access.upload_circle(current_user, purpose, purpose_id)
+        except LookupError:
+            abort(404)
     try:
-        upload = ops.start_upload(current_user, filename=str(data.get("filename") or ""), size=size, kind=kind,
-                                  circle_id=circle_id, max_seconds=max_seconds)
+        upload = ops.start_upload(current_user, filename=str(fields.get("filename") or fields.get("name") or ""),
+                                  size=size, kind=kind, circle_id=circle_id, max_seconds=max_seconds,
+                                  through_app=speaks_tus)
     except ops.UploadError as error:
         return _error(error)
     db.session.commit()
     body = {"token": upload.token, "media_id": upload.media_id, "mode": upload.mode.value,
-            "url": f"/uploads/{upload.token}", "offset": 0, "length": upload.length}
+            "url": url_for("uploads.chunk", token=upload.token), "offset": 0, "length": upload.length}
     if upload.mode == UploadMode.s3:
         body["part_size"] = upload.part_size
     else:
         body["chunk_size"] = current_app.config["UPLOAD_CHUNK_BYTES"]
+    headers = {"Location": body["url"]}
+    if speaks_tus and request.mimetype == tus.CHUNK_TYPE and (request.content_length or 0) > 0:
+        try:
+            body["offset"] = _receive(upload, offset=0)  # creation-with-upload
+        except ops.UploadError as error:
+            response = _error(error)
+            response.headers.update(headers)
+            return response
+        headers["Upload-Offset"] = str(body["offset"])
     response = jsonify(body)
     response.status_code = 201
-    response.headers["Location"] = body["url"]
+    response.headers.update(headers)
+    _set_expires(response, upload)
     return response
 
 
-@bp.route("/uploads/<token>", methods=["HEAD", "PATCH", "DELETE"])
-@login_required
+@bp.route("/uploads/<token>", methods=["HEAD", "PATCH", "DELETE", "POST"])
+@upload_login_required
 def chunk(token: str):
+    method = request.method
+    if method == "POST":
+        method = request.headers.get("X-HTTP-Method-Override", "").upper()
+        if method not in tus.OVERRIDABLE:
+            return _error(ops.UploadError(_("This action is not allowed here."), status=405))
     upload = get_upload_or_404(token, current_user)
-    if request.method == "HEAD":
-        response = make_response("", 200)
-        response.headers["Upload-Offset"] = str(ops.chunk_offset(upload) if upload.mode == UploadMode.chunks
-                                                else upload.offset)
-        response.headers["Upload-Length"] = str(upload.length)
-        return response
-    if request.method == "DELETE":
-        try:
-            ops.cancel_upload(upload)
-        except ops.UploadError as error:
-            return _error(error)
+    if method == "HEAD":
+        return _head(upload)
+    if method == "DELETE":
+        ops.end_upload(upload)
         db.session.commit()
         return "", 204
-    if upload.mode != UploadMode.chunks:
-        return _error(ops.UploadError(_("This upload goes straight to storage in parts."), status=409))
-    if request.mimetype != "application/offset+octet-stream":
+    if request.mimetype != tus.CHUNK_TYPE:
         return _error(ops.UploadError(_("The upload was sent in a form the server does not take."), status=415))
     try:
-        offset = int(request.headers["Upload-Offset"])
-    except (KeyError, ValueError):
+        offset = tus.parse_length(request.headers.get("Upload-Offset"))
+    except tus.HeaderError:
         return _error(ops.UploadError(_("The upload was sent without its position. Reload the page and resume.")))
-    count = request.content_length
-    if count is None:
-        return _error(ops.UploadError(_("The upload was sent without its length."), status=411))
-    if count > CHUNK_SLACK * current_app.config["UPLOAD_CHUNK_BYTES"]:
-        return _error(ops.UploadError(_("Too much was sent at once. Reload the page and resume."), status=413))
     try:
-        new_offset = ops.receive_chunk(upload, request.stream, offset=offset, count=count)
+        new_offset = _receive(upload, offset=offset)
     except ops.UploadError as error:
-        db.session.rollback()
         return _error(error)
-    db.session.commit()
     response = make_response("", 204)
     response.headers["Upload-Offset"] = str(new_offset)
+    _set_expires(response, upload)
     return response
+
+
+def _set_expires(response, upload: Upload) -> None:
+    expires = ops.expires_at(upload)
+    if expires is not None:
+        response.headers["Upload-Expires"] = tus.http_date(expires)
+
+
+def _head(upload: Upload):
+    try:
+        offset = ops.resume_offset(upload)
+    except ops.UploadError as error:
+        return _error(error)
+    db.session.commit()
+    response = make_response("", 200)
+    response.headers["Upload-Offset"] = str(offset)
+    response.headers["Upload-Length"] = str(upload.length)
+    response.headers["Upload-Metadata"] = tus.encode_metadata(
+        {"filename": upload.media.filename, "kind": upload.media.kind.value, "media_id": str(upload.media_id)})
+    _set_expires(response, upload)
+    return response
+
+
+def _receive(upload: Upload, *, offset: int) -> int:
+    """Take in the request's body as the chunk at `offset` of `upload` and commit; return the new
+    offset (and set Upload-Expires on the response). No database connection is held while the
+    bytes arrive, however slowly. Raises UploadError (the transaction is rolled back)."""
+    count = request.content_length
+    if count is None:
+        raise ops.UploadError(_("The upload was sent without its length."), status=411)
+    try:
+        checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
+    except tus.HeaderError:
+        raise ops.UploadError(_("The upload's checksum is of a kind the server does not check.")) from None
+    try:
+        plan = ops.begin_chunk(upload, offset=offset, count=count, checksum=checksum)
+    except ops.UploadError:
+        db.session.rollback()
+        raise
+    db.session.commit()  # the take-over is on disk; let the connection go back to the pool meanwhile
+    new_offset, _complete = ops.write_chunk(plan, request.stream)
+    upload = db.session.get(Upload, plan.upload_id)
+    if upload is None:  # cancelled meanwhile
+        abort(404)
+    ops.end_chunk(upload, new_offset)
+    db.session.commit()
+    return new_offset
 
 
 @bp.get("/uploads/<token>/parts")
