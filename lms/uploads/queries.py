@@ -129,6 +129,7 @@ def library_uses(media_list) -> dict[int, list[dict]]:
 def _template_globals(state) -> None:
     state.app.add_template_global(library_uses, "library_uses")
     state.app.add_template_global(storage_usage, "storage_usage")
+    state.app.add_template_global(human_bytes, "human_bytes")
 
 
 # -- signed URLs ---------------------------------------------------------------------------------

@@ -1,0 +1,168 @@
+"""A student's draft: an upload for an assignment is kept until handed in or discarded; uploads are refused before the first byte when the assignment no longer takes work."""
+from __future__ import annotations
+
+import pytest
+
+from lms.extensions import db
+from lms.homework import drafts
+from lms.homework.drafts import SubmissionDraft
+from lms.homework.models import LatePolicy, Submission
+from lms.uploads.models import Media, MediaState
+from lms.uploads.purposes import creation_problem
+from tests.fixtures.app import page_text
+from tests.fixtures.homework import ago, later
+
+
+def _url(assignment, tail: str = "") -> str:
+    return f"/circles/{assignment.circle_id}/assignments/{assignment.id}{tail}"
+
+
+def _keep(client, assignment, media_id):
+    return client.post(_url(assignment, "/draft"), json={"media_id": media_id},
+                       headers={"X-CSRFToken": client.csrf_token()})
+
+
+def _draft(assignment, student) -> SubmissionDraft | None:
+    db.session.expire_all()
+    return db.session.scalar(db.select(SubmissionDraft).where(
+        SubmissionDraft.assignment_id == assignment.id, SubmissionDraft.student_id == student.id))
+
+
+@pytest.fixture
+def video_hw(klass, hw):
+    """A published video assignment due tomorrow."""
+    return hw.assignment(klass.circle, title="Solo dance", due_at=later(days=1), max_video_seconds=60)
+
+
+def test_a_finished_upload_stays_on_the_assignment_and_library_until_handed_in(klass, hw, client_as, video_hw):
+    """A student's upload finished and they left before "Hand in": do the assignment page and "My
+    uploads" still show it, and does "Hand in" on "My uploads" hand it in and clear the draft?"""
+    media = hw.media(klass.student, filename="solo-take-3.mp4", received_at=ago(minutes=2))
+    client = client_as(klass.student)
+    assert _keep(client, video_hw, media.id).status_code == 200
+
+    page = client.get(_url(video_hw))  # later: the student comes back
+    html = page.get_data(as_text=True)
+    assert "Your video is kept here until you hand it in" in page_text(page)
+    assert f'name="media_id" value="{media.id}"' in html
+    assert "solo-take-3.mp4" in html
+
+    library = client.get("/media/")
+    assert "Kept for “Solo dance” in" in page_text(library)
+    assert _url(video_hw, "/draft/hand-in") in library.get_data(as_text=True)
+
+    response = client.post(_url(video_hw, "/draft/hand-in"))
+    assert response.status_code == 302 and "/submissions/" in response.headers["Location"]
+    [submission] = db.session.scalars(db.select(Submission).where(Submission.assignment_id == video_hw.id))
+    assert (submission.student_id, submission.media_id, submission.version) == (klass.student.id, media.id, 1)
+    assert submission.submitted_at == media.received_at  # the last byte's time, not the click's
+    assert _draft(video_hw, klass.student) is None
+    assert "Kept for" not in page_text(client.get("/media/"))
+
+
+def test_handing_in_through_the_form_clears_the_draft(klass, hw, client_as, video_hw):
+    """Does the ordinary hand-in form (with the kept video) leave no draft behind?"""
+    media = hw.media(klass.student)
+    client = client_as(klass.student)
+    _keep(client, video_hw, media.id)
+    response = client.post(_url(video_hw, "/submit"), data={"media_id": media.id})
+    assert response.status_code == 302
+    assert _draft(video_hw, klass.student) is None
+
+
+def test_discard_detaches_the_video_and_keeps_the_upload(klass, hw, client_as, video_hw):
+    """Does "Discard" take the video off the assignment page while the upload stays in "My uploads"?"""
+    media = hw.media(klass.student, filename="wrong-take.mp4")
+    client = client_as(klass.student)
+    _keep(client, video_hw, media.id)
+    assert client.post(_url(video_hw, "/draft/discard")).status_code == 302
+    assert _draft(video_hw, klass.student) is None
+    page = client.get(_url(video_hw))
+    assert "wrong-take.mp4" not in page.get_data(as_text=True)
+    assert db.session.get(Media, media.id) is not None
+    library = client.get("/media/")
+    assert "wrong-take.mp4" in library.get_data(as_text=True) and "Kept for" not in page_text(library)
+
+
+def test_a_new_upload_replaces_the_kept_one_and_an_upload_under_way_says_how_to_resume(
+        klass, hw, client_as, video_hw):
+    """Is there one draft per student and assignment, holding the latest upload, and does an upload
+    that stopped halfway tell the student to choose the same file again?"""
+    first = hw.media(klass.student)
+    second = hw.media(klass.student, state=MediaState.uploading, filename="long-take.mp4")
+    second.progress = 42
+    db.session.commit()
+    client = client_as(klass.student)
+    _keep(client, video_hw, first.id)
+    _keep(client, video_hw, second.id)
+    assert _draft(video_hw, klass.student).media_id == second.id
+    assert db.session.scalar(db.select(db.func.count(SubmissionDraft.id))) == 1
+    text = page_text(client.get(_url(video_hw)))
+    assert "This upload stopped at 42%. Choose the same file again" in text
+
+
+@pytest.mark.parametrize("who", ["classmate", "teacher", "stranger"])
+def test_nobody_else_keeps_or_hands_in_a_students_upload(klass, hw, client_as, video_hw, who):
+    """May anyone but the student attach the student's upload, or hand in the student's draft?"""
+    media = hw.media(klass.student)
+    _keep(client_as(klass.student), video_hw, media.id)
+    other = client_as(getattr(klass, who))
+    expected = 404 if who in ("classmate", "stranger") else 403
+    if who == "classmate":
+        assert _keep(other, video_hw, media.id).status_code == 404  # not theirs: as if it did not exist
+    else:
+        assert _keep(other, video_hw, media.id).status_code == expected
+    other.post(_url(video_hw, "/draft/hand-in"))
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
+    assert _draft(video_hw, klass.student).media_id == media.id
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"due_at": ago(days=2), "closes_at": ago(minutes=1)}, "This assignment closed while the page was open"),
+    ({"due_at": ago(hours=1), "late_policy": LatePolicy.refuse}, "does not take late work"),
+    ({"opens_at": later(hours=2), "due_at": later(days=1)}, "This assignment is not open yet."),
+])
+def test_an_upload_is_refused_before_the_first_byte_when_the_window_is_shut(klass, hw, client_as, settings,
+                                                                            message):
+    """With the page left open past the close time, are the uploader's check and the upload
+    creation's purpose check for the assignment refused with the reason?"""
+    assignment = hw.assignment(klass.circle, **settings)
+    client = client_as(klass.student)
+    check = client.get(_url(assignment, "/draft/may-upload?size=1000"))
+    assert check.status_code == 403 and message in check.get_json()["error"]["message"]
+    assert message in creation_problem(klass.student, size=1000, purpose=f"assignment:{assignment.id}")
+    assert _keep(client, assignment, hw.media(klass.student).id).status_code == 409
+
+
+def test_an_extension_reopens_the_upload(klass, hw, client_as):
+    """A student whose extension runs past the assignment's close may still upload; a classmate may not."""
+    from lms.homework import operations as hw_ops
+
+    assignment = hw.assignment(klass.circle, due_at=ago(days=2), closes_at=ago(hours=1))
+    hw_ops.grant_extension(assignment, [klass.student], klass.owner, due_at=later(days=1))
+    db.session.commit()
+    assert client_as(klass.student).get(_url(assignment, "/draft/may-upload?size=10")).status_code == 200
+    assert client_as(klass.classmate).get(_url(assignment, "/draft/may-upload?size=10")).status_code == 403
+    assert creation_problem(klass.student, size=10, purpose=f"assignment:{assignment.id}") is None
+
+
+def test_an_upload_purpose_naming_an_assignment_one_cannot_see_is_refused(klass, hw, app):
+    """Is "assignment:<id>" of a draft assignment, another circle's, or nonsense refused at creation?"""
+    draft_assignment = hw.assignment(klass.circle, publish=False)
+    assert "not found" in creation_problem(klass.student, size=10, purpose=f"assignment:{draft_assignment.id}")
+    assert "not found" in creation_problem(klass.stranger, size=10, purpose=f"assignment:{draft_assignment.id}")
+    assert "could not be read" in creation_problem(klass.student, size=10, purpose="library:1")
+    assert "not found" in creation_problem(klass.student, size=10, purpose="assignment:x")
+
+
+def test_the_upload_check_answers_404_to_strangers(klass, hw, client_as, video_hw):
+    assert client_as(klass.stranger).get(_url(video_hw, "/draft/may-upload")).status_code == 404
+
+
+def test_drafts_by_media_is_one_students(klass, hw, video_hw):
+    """The library's lookup never returns another student's draft for the same media id."""
+    media = hw.media(klass.student)
+    drafts.attach_to_draft(video_hw, klass.student, media)
+    db.session.commit()
+    assert set(drafts.drafts_by_media(klass.student, [media.id])) == {media.id}
+    assert drafts.drafts_by_media(klass.classmate, [media.id]) == {}
