@@ -385,30 +385,32 @@ def test_a_slow_connection_shows_speed_and_time_left_and_survives_going_offline(
 
 
 def test_an_offset_conflict_resumes_from_the_servers_offset(live_server, new_context, screenshots, clip, small_chunks):
-    """When the server answers 409 with its offset, does the uploader continue from that offset and
-    finish with the file intact (the server checks the length and the video decodes)?"""
+    """When the server answers a PATCH with 409 (tus: the offset is not where its bytes end), does
+    the uploader ask the server's offset (HEAD) and continue from there, finishing with the file
+    intact (the server checks the length and the video decodes)?"""
     page = sign_up(live_server, new_context)
     conflicts = {"sent": 0}
 
     def conflict_once(route):
         if route.request.method == "PATCH" and route.request.headers.get("upload-offset") == str(2 * 32768) \
                 and not conflicts["sent"]:
-            conflicts["sent"] += 1  # as if an earlier request had been lost: "I have 32768 bytes"
+            conflicts["sent"] += 1  # as if another request had written meanwhile
             route.fulfill(status=409, content_type="application/json",
                           body='{"error": {"code": 409, "message": "Wrong offset."}, "offset": 32768}')
             return
         route.continue_()
 
-    offsets: list[str] = []
-    page.on("request", lambda r: offsets.append(r.headers.get("upload-offset")) if r.method == "PATCH" else None)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.method} {r.headers.get('upload-offset', '')}".strip())
+            if r.method in ("PATCH", "HEAD") else None)
     page.route(re.compile(r"/uploads/[\w-]+$"), conflict_once)
     item = page.locator("[data-uploader] .upload-item")
     with screenshots.on_failure(page, "conflict"):
         page.get_by_label("Choose a video to upload").set_input_files(clip)
         expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
         assert conflicts["sent"] == 1
-        # 0, 32768, 65536 (409 → 32768), 32768 (the server's 409 → 65536), 65536, ...
-        assert offsets[:5] == ["0", "32768", "65536", "32768", "65536"], offsets
+        # HEAD, 0, 32768, 65536 (409) → HEAD (the server has 65536) → 65536, ...
+        assert sent[:6] == ["HEAD", "PATCH 0", "PATCH 32768", "PATCH 65536", "HEAD", "PATCH 65536"], sent
 
 
 class HeldJobs:

@@ -1,9 +1,10 @@
 // The upload protocol's client (see lms/uploads): moves a File's bytes to the server, resumably.
 //
-// Two modes, chosen by the server: "chunks" (HEAD/PATCH with Upload-Offset through the app) and "s3"
-// (PUT each part to a presigned URL, a few at a time, then complete). XMLHttpRequest is used for the
-// bodies because only it reports upload progress byte by byte. Network errors, 5xx and 429 are
-// retried with exponential back-off; while the browser is offline it waits for the `online` event.
+// Two modes, chosen by the server: "chunks" (tus 1.0 HEAD/PATCH through the app, sent by the vendored
+// tus-js-client, static/vendor/tus-js-client) and "s3" (PUT each part to a presigned URL, a few at a
+// time, then complete; XMLHttpRequest, the only API that reports upload progress byte by byte).
+// Network errors, 5xx and 429 are retried with exponential back-off; while the browser is offline it
+// waits for the `online` event.
 (function () {
   "use strict";
   var Circles = window.Circles = window.Circles || {};
@@ -34,6 +35,37 @@
     }
     // Worth a "Try again" button (resume) rather than choosing the file again.
     get retryable() { return this.kind === "network"; }
+  }
+
+  // Chunks mode: the chunk size aimed at (a chunk takes about CHUNK_SECONDS at the measured speed,
+  // well inside a server's request timeout), its bounds, and when a silent request counts as dead.
+  var MIN_CHUNK = 256 * 1024;
+  var MAX_CHUNK = 8 * 1024 * 1024;
+  var CHUNK_SECONDS = 7.5;
+  var STALL_MS = 4000; // no byte moved this long: the page says it is waiting for the connection
+  var DEAD_MS = 45000; // no byte moved this long: the request is dropped and a new one sent
+
+  // The largest power of two from the floor (MIN_CHUNK, or the server's size if smaller) up to
+  // `ceiling` that `speed` (bytes/s) sends in CHUNK_SECONDS.
+  function chunkFor(speed, ceiling) {
+    var size = Math.min(MIN_CHUNK, ceiling);
+    while (size * 2 <= ceiling && size * 2 <= speed * CHUNK_SECONDS) { size *= 2; }
+    return size;
+  }
+
+  // A tus-js-client error as ours: no answer or a passing refusal (409 offset or busy, 423, 429,
+  // 5xx) is retried; 404/410 mean the server forgot the upload; other answers are final, with the
+  // server's sentence.
+  function tusError(error) {
+    var response = error && error.originalResponse;
+    var status = response ? response.getStatus() : 0;
+    if (!response) {
+      // No answer: the network, or (no request at all) a bug or an unreadable file.
+      return error && error.originalRequest ? new TransferError("network", 0) : new TransferError("refused", 0, "");
+    }
+    if (status === 409 || status === 423 || isRetryableStatus(status)) { return new TransferError("network", status); }
+    var kind = status === 404 || status === 410 ? "gone" : "refused";
+    return new TransferError(kind, status, errorText(parseJSON(response.getBody())));
   }
 
   function isRetryableStatus(status) {
@@ -83,7 +115,8 @@
 
   class Transfer {
     // session: the answer of POST /uploads ({token, url, mode, chunk_size, part_size, media_id}).
-    // hooks: onProgress(loaded, total), onRetry(delayMs, attempt), onOffline(), onOnline().
+    // hooks: onProgress(loaded, total), onRetry(delayMs, attempt), onOffline(), onOnline(),
+    // onStall() (no byte moved for a few seconds), onMoving() (bytes move again after a stall).
     constructor(file, session, hooks) {
       this.file = file;
       this.session = session;
@@ -101,6 +134,7 @@
 
     abort() {
       this.aborted = true;
+      if (this.stopTus) { this.stopTus(); }
       this.stopRequests();
       this.sleepers.forEach(function (wake) { wake(); });
     }
@@ -185,65 +219,116 @@
       return new TransferError(kind, result.status, errorText(result.json));
     }
 
-    // -- chunks mode -------------------------------------------------------------------------------
-
-    async serverOffset() {
-      var url = this.session.url;
-      var xhrs = this.xhrs;
-      var result = await this.retrying(function () { return send("HEAD", url, {}, xhrs); });
-      if (result.status !== 200) { throw this.refusal(result); }
-      var offset = parseInt(result.header("Upload-Offset"), 10);
-      if (!(offset >= 0)) { throw new TransferError("refused", result.status); }
-      return offset;
-    }
+    // -- chunks mode: tus-js-client on the upload's URL ----------------------------------------------
+    //
+    // The upload is created by our JSON POST (it answers the media id and the mode); tus-js-client
+    // then resumes it by URL: HEAD for the server's offset, PATCH chunk after chunk. Its own retries
+    // are off (retryDelays: null) so that one loop here decides: back-off, waiting for `online`,
+    // "waiting for the connection" while no byte moves, and a new request when one is dead.
+    //
+    // tus-js-client sends a fixed options.chunkSize; the next PATCH reads it again, so after each
+    // chunk it is set from the measured speed (a chunk of about CHUNK_SECONDS, a power of two
+    // between MIN_CHUNK and the server's chunk size). A chunk far too big for a link that slowed
+    // down is cut and the upload resumes with a smaller one (the server keeps what it received).
 
     async runChunks() {
-      var self = this;
-      var size = this.file.size;
-      var chunk = Math.max(1, this.session.chunk_size || 8 * 1024 * 1024);
-      var offset = await this.serverOffset();
+      var ceiling = Math.max(1, Math.min(MAX_CHUNK, this.session.chunk_size || MAX_CHUNK));
+      this.chunk = this.chunk || Math.min(MIN_CHUNK, ceiling);
       var failures = 0;
-      this.progress(offset);
-      while (offset < size) {
+      for (;;) {
         this.checkAborted();
-        var start = offset;
-        var end = Math.min(start + chunk, size);
-        var result;
+        var before = this.sent || 0;
         try {
-          result = await send("PATCH", this.session.url, {
-            headers: {
-              "Upload-Offset": String(start),
-              "Content-Type": "application/offset+octet-stream",
-              "Accept": "application/json",
-              "X-CSRFToken": csrfToken()
-            },
-            body: this.file.slice(start, end),
-            onProgress: function (loaded) { self.progress(start + loaded); }
-          }, this.xhrs);
+          await this.tusOnce(ceiling);
+          return null;
         } catch (error) {
-          if (error.kind !== "network") { throw error; }
-          failures += 1;
+          if (!(error instanceof TransferError)) { throw error; }
+          if (error.kind === "resize") { failures = 0; continue; }
+          if (!error.retryable) { throw error; }
+          failures = (this.sent || 0) > before ? 1 : failures + 1; // bytes moved: a fresh series
           await this.backoff(failures, error);
-          offset = await this.serverOffset(); // part of the body may have landed
-          this.progress(offset);
-          continue;
         }
-        if (result.status === 204 || result.status === 200) {
-          var next = parseInt(result.header("Upload-Offset"), 10);
-          offset = next >= 0 ? next : end;
-          failures = 0;
-        } else if (result.status === 409) {
-          offset = result.json && result.json.offset >= 0 ? result.json.offset : await this.serverOffset();
-        } else if (isRetryableStatus(result.status)) {
-          failures += 1;
-          await this.backoff(failures, result);
-          offset = await this.serverOffset();
-        } else {
-          throw this.refusal(result);
-        }
-        this.progress(offset);
       }
-      return null;
+    }
+
+    // One tus.Upload run, from the server's offset until the last byte or the first failure.
+    tusOnce(ceiling) {
+      var self = this;
+      var tus = window.tus;
+      if (!tus || !tus.Upload) { return Promise.reject(new TransferError("refused", 0)); }
+      return new Promise(function (resolve, reject) {
+        var settled = false;
+        var chunkStarted = performance.now();
+        var chunkFrom = null; // the offset the PATCH under way started at
+        var lastMoved = performance.now();
+        var stalled = false;
+        var upload;
+        var finish = function (error) {
+          if (settled) { return; }
+          settled = true;
+          clearInterval(watch);
+          window.removeEventListener("offline", offline);
+          self.stopTus = null;
+          if (error) {
+            if (upload) { upload.abort(false); }
+            reject(error);
+          } else {
+            resolve();
+          }
+        };
+        var offline = function () { finish(new TransferError("network", 0)); };
+        // Every second: say so when no byte has moved for STALL_MS; give up on a request silent for
+        // DEAD_MS (its socket may stay open for minutes) and send a new one; cut a chunk that the
+        // measured speed will not carry in time.
+        var watch = setInterval(function () {
+          var now = performance.now();
+          if (!stalled && now - lastMoved > STALL_MS) {
+            stalled = true;
+            if (self.hooks.onStall) { self.hooks.onStall(); }
+          }
+          if (now - lastMoved > DEAD_MS) { finish(new TransferError("network", 0)); return; }
+          var elapsed = (now - chunkStarted) / 1000;
+          if (chunkFrom !== null && elapsed > 3 * CHUNK_SECONDS && upload.options.chunkSize > Math.min(MIN_CHUNK, ceiling)) {
+            var smaller = chunkFor(((self.sent || 0) - chunkFrom) / elapsed, ceiling);
+            if (smaller * 2 <= upload.options.chunkSize) {
+              self.chunk = smaller;
+              finish(new TransferError("resize", 0));
+            }
+          }
+        }, 1000);
+        window.addEventListener("offline", offline);
+        self.stopTus = function () { finish(new TransferError("aborted", 0)); };
+        upload = new tus.Upload(self.file, {
+          uploadUrl: self.session.url,
+          chunkSize: self.chunk,
+          retryDelays: null, // one retry loop: runChunks
+          storeFingerprintForResuming: false, // uploader.js keeps the session (with its media id)
+          removeFingerprintOnSuccess: false,
+          headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+          onProgress: function (sent) {
+            if (chunkFrom === null) { chunkFrom = sent; chunkStarted = performance.now(); } // after the HEAD
+            if (sent > (self.sent || 0)) {
+              lastMoved = performance.now();
+              if (stalled && self.hooks.onMoving) { self.hooks.onMoving(); }
+              stalled = false;
+            }
+            self.sent = sent;
+            self.progress(sent);
+          },
+          onChunkComplete: function (size, accepted) {
+            var seconds = Math.max(0.05, (performance.now() - chunkStarted) / 1000);
+            var rate = size / seconds;
+            self.rate = self.rate ? self.rate * 0.5 + rate * 0.5 : rate;
+            self.chunk = chunkFor(self.rate, ceiling);
+            upload.options.chunkSize = self.chunk; // read again for the next PATCH
+            chunkFrom = accepted;
+            chunkStarted = performance.now();
+          },
+          onSuccess: function () { finish(null); },
+          onError: function (error) { finish(tusError(error)); }
+        });
+        upload.start();
+      });
     }
 
     // -- s3 mode -----------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 // The upload widget rendered by templates/_partials/uploader.html (one per [data-uploader] element).
 //
 // For each chosen file: refuse it at once if it is too large (or, for a video the browser can read,
-// too long); otherwise create the upload (POST), fill the hidden input with the media id, send the
+// too long); ask the page's check URL, if any, whether it may start (an assignment closed while the
+// page was open, a full storage quota: said before the first byte); otherwise create the upload
+// (POST, with the page's purpose), keep it in the assignment's draft (data-draft-url), fill the
+// hidden input with the media id, send the
 // bytes (transfer.js) showing percent, speed and time left, then follow the processing state live.
 // The upload's token is kept in localStorage under the file's name, size and date, so choosing the
 // same file again after a reload continues where the server stopped. Dispatches on the root:
@@ -98,6 +101,7 @@
         var session = this.session || h.storeGet(this.key);
         if (session && await this.alreadyReceived(session)) { return; }
         this.guard();
+        if (!this.session && !(await this.allowed())) { return; }
         session = this.session || await this.create();
         await this.send(session);
       } catch (error) {
@@ -126,6 +130,35 @@
       return true;
     }
 
+    // Asks the page's check URL (an assignment: is it still open for me, does the file fit my
+    // storage?) before anything is created or sent; a refusal is shown with the server's reason.
+    // No answer (offline): go on, the creation itself is checked the same way.
+    async allowed() {
+      var url = this.root.dataset.checkUrl;
+      if (!url) { return true; }
+      this.say(gettext("Starting the upload…"));
+      var result = await uploads.requestJSON("GET", url + (url.indexOf("?") < 0 ? "?" : "&") +
+        "size=" + encodeURIComponent(this.file.size)).catch(function () { return null; });
+      if (!result || result.status === 200 || result.status >= 500 || result.status === 429) { return true; }
+      this.refuse(uploads.errorText(result.json) ||
+        gettext("The server did not accept this upload. Reload the page and choose the file again."));
+      return false;
+    }
+
+    // The upload exists: keep it in the assignment's draft, so leaving the page loses nothing.
+    keepInDraft(mediaId) {
+      var url = this.root.dataset.draftUrl;
+      if (!url) { return; }
+      var attempt = function (n) {
+        uploads.requestJSON("POST", url, { media_id: mediaId }).then(function (result) {
+          if ((result.status >= 500 || result.status === 429) && n < 3) { setTimeout(function () { attempt(n + 1); }, 2000 * n); }
+        }, function () {
+          if (n < 3) { setTimeout(function () { attempt(n + 1); }, 2000 * n); }
+        });
+      };
+      attempt(1);
+    }
+
     async create() {
       this.say(gettext("Starting the upload…"));
       var root = this.root;
@@ -134,7 +167,8 @@
         size: this.file.size,
         kind: root.dataset.kind || "video",
         circle_id: root.dataset.circleId ? Number(root.dataset.circleId) : null,
-        max_seconds: root.dataset.maxSeconds ? Number(root.dataset.maxSeconds) : null
+        max_seconds: root.dataset.maxSeconds ? Number(root.dataset.maxSeconds) : null,
+        purpose: root.dataset.purpose || null
       };
       var transfer = new uploads.Transfer(this.file, {}, this.hooks());
       this.transfer = transfer;
@@ -166,6 +200,7 @@
       h.storeSet(this.key, session);
       this.session = session;
       this.setMedia(session.media_id);
+      this.keepInDraft(session.media_id);
       this.emit("upload:state", { id: session.media_id, kind: body.kind, state: "uploading", progress: 0,
         error: null, filename: this.file.name, urls: {} });
       return session;
@@ -198,8 +233,9 @@
       var self = this;
       return {
         onProgress: function (loaded, total) {
-          // Bytes move (or the server answered): any "retrying"/"offline" line is out of date.
-          if (self.lineKind !== "uploading") { self.say(gettext("Uploading…"), false, "uploading"); }
+          // Bytes move (or the server answered): any "retrying"/"offline" line is out of date; a
+          // "waiting for the connection" line stays until bytes move again (onMoving).
+          if (self.lineKind !== "uploading" && self.lineKind !== "stalled") { self.say(gettext("Uploading…"), false, "uploading"); }
           self.showProgress(loaded, total);
           if (self.session) { self.emit("upload:progress", { id: self.session.media_id, loaded: loaded, total: total }); }
         },
@@ -212,7 +248,17 @@
           self.meter.pause();
           self.say(gettext("You are offline. The upload will continue by itself when the connection is back."));
         },
-        onOnline: function () { self.say(gettext("Uploading…"), false, "uploading"); }
+        onOnline: function () { self.say(gettext("Uploading…"), false, "uploading"); },
+        // Nothing moves: an old speed and time left would be a lie ("0 %, 0:08 left" for minutes).
+        onStall: function () {
+          self.meter.pause();
+          self.meter.speed = 0;
+          self.q(".upload-speed").textContent = "";
+          self.q(".upload-left").textContent = "";
+          self.say(gettext("Waiting for the connection… Nothing sent so far is lost; the upload continues by itself."),
+            false, "stalled");
+        },
+        onMoving: function () { self.say(gettext("Uploading…"), false, "uploading"); }
       };
     }
 
