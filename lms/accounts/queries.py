@@ -8,6 +8,7 @@ from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.accounts.hooks import avatar_rules
 from lms.accounts.models import RegistrationRequest, User, UserSession
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -105,3 +106,18 @@ def list_users(search: str | None, page: int, per_page: int = 50):
         like = f"%{search.strip().lower()}%"
         query = query.where(db.or_(User.email.like(like), db.func.lower(User.name).like(like)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def visible_avatar_key(viewer: User, user_id: int) -> str | None:
+    """The storage key of `user_id`'s avatar if `viewer` may see it, in one query; None otherwise.
+
+    Who may: the person, site admins, and whoever a registered rule names (lms/accounts/hooks.py):
+    members of a circle they share (lms/circles), people of an organization they share and the admins
+    of an organization with a circle they belong to (lms/orgs). Everyone else is told nothing (the
+    caller answers 404).
+    """
+    query = db.select(User.avatar_key).where(User.id == user_id, User.avatar_key.is_not(None))
+    if not (viewer.is_admin or viewer.id == user_id):
+        rules = [rule(viewer, user_id) for rule in avatar_rules()]
+        query = query.where(sa.or_(*rules) if rules else sa.false())
+    return db.session.scalar(query)

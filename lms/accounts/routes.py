@@ -12,9 +12,9 @@ from lms.accounts.forms import (ChangePasswordForm, ConfirmRegistrationForm, For
                                 LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, SetupForm)
 from lms.accounts.models import User
 from lms.accounts import operations as ops
+from lms.accounts.hooks import invitation_for
 from lms.accounts.queries import (get_registration_request, get_session_or_404, list_live_sessions,
-                                  site_is_set_up)
-from lms.circles.queries import circle_invited_to, visible_avatar_key
+                                  site_is_set_up, visible_avatar_key)
 from lms.core.images import ImageRejected, image_response
 from lms.core.script_messages import YEAR, script_catalog as build_script_catalog
 from lms.core.urls import is_local_path, redirect_next, safe_next
@@ -107,7 +107,7 @@ def register():
         session["registered_email"] = ops.normalize_email(form.email.data)
         return redirect(url_for("accounts.registration_sent"))
     status = 422 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form, joining=circle_invited_to(form.next.data)), status
+    return render_template("accounts/register.html", form=form, joining=invitation_for(form.next.data)), status
 
 
 @bp.route("/register/sent")
@@ -319,7 +319,7 @@ def script_catalog_url() -> str:
 @login_required
 def avatar(user_id: int):
     """A person's avatar: for them, people who share a circle or an organization with them, and site
-    admins (lms.circles.queries.visible_avatar_key); 404 for everyone else."""
+    admins (lms.accounts.queries.visible_avatar_key); 404 for everyone else."""
     key = visible_avatar_key(current_user, user_id)
     if key is None:
         abort(404)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from lms.accounts.models import User
 from lms.core.inputs import comparison_key, normalize_number, number_key
 from lms.core.types import UTCDateTime, enum_column, utcnow
+from lms.circles import oversight
 from lms.extensions import db
-from lms.orgs.models import Organization, OrgRole
 
 
 class CircleKind(enum.StrEnum):
@@ -60,6 +60,8 @@ class Circle(db.Model):
     __tablename__ = "circles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the organization (school) the circle is a class of; lms/orgs maps `Circle.org` onto it, since
+    #: organizations group circles and the circles do not depend on them
     org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
     kind: Mapped[CircleKind] = mapped_column(enum_column(CircleKind, name="circle_kind"), default=CircleKind.teaching)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -77,8 +79,6 @@ class Circle(db.Model):
     member_count: Mapped[int] = mapped_column(default=0)
     #: IANA time zone of the circle (late days end at the due time's wall clock here); None: the site's
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
-
-    org: Mapped[Organization | None] = relationship(lazy="joined")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -111,12 +111,10 @@ class Circle(db.Model):
             return None
         return membership.role
 
-    def _is_org_admin(self, user: User) -> bool:
-        return self.org is not None and self.org.role_of(user) == OrgRole.admin
-
     def _is_overseer(self, user: User | None) -> bool:
-        """Site admins and the admins of the circle's organization see and manage it like staff."""
-        return bool(user and user.is_authenticated and (user.is_admin or self._is_org_admin(user)))
+        """Site admins, and whoever a registered rule names (the admins of the circle's organization,
+        lms/circles/oversight.py), see and manage it like staff."""
+        return bool(user and user.is_authenticated and (user.is_admin or oversight.oversees(self, user)))
 
     # -- predicates -----------------------------------------------------------------------
     def can_view(self, user: User | None) -> bool:
@@ -156,9 +154,10 @@ class Circle(db.Model):
     def can_transfer_ownership(self, user: User | None) -> bool:
         return self.active_role(user) == Role.owner or self._is_overseer(user)
 
-    def can_place_in_org(self, user: User | None, org: Organization) -> bool:
-        """The owner puts a circle that is in no organization into one where they teach (or administer),
-        so its admins see and oversee it like the classes they created."""
+    def can_place_in_org(self, user: User | None, org) -> bool:
+        """The owner puts a circle that is in no organization into `org` (an lms.orgs Organization),
+        one where they teach (or administer), so its admins see and oversee it like the classes they
+        created."""
         return self.org_id is None and self.active_role(user) == Role.owner and org.can_teach(user)
 
     def can_take_out_of_org(self, user: User | None) -> bool:

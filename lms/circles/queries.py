@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import abort, current_app, g
 from werkzeug.exceptions import HTTPException
 
@@ -14,8 +15,8 @@ from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_to
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
 from lms.core.inputs import number_key
 from lms.core.urls import is_local_path
+from lms.circles.oversight import overseen_circle_ids
 from lms.extensions import db
-from lms.orgs.models import OrgMembership, OrgRole
 
 
 # Every circle page starts here, and asks at once who the user is in the circle: the circle and the
@@ -120,10 +121,12 @@ def my_pending_requests(user: User) -> list[Membership]:
 
 
 def overseen_circles(user: User) -> list[Circle]:
-    """Circles of the organizations `user` administers (for org admins)."""
-    org_ids = db.select(OrgMembership.org_id).where(OrgMembership.user_id == user.id,
-                                                     OrgMembership.role == OrgRole.admin)
-    return list(db.session.scalars(db.select(Circle).where(Circle.org_id.in_(org_ids)).order_by(Circle.name)))
+    """Circles `user` oversees without being a member (those of the organizations they administer,
+    lms/circles/oversight.py), by name."""
+    ids = overseen_circle_ids(user)
+    if ids is None:
+        return []
+    return list(db.session.scalars(db.select(Circle).where(Circle.id.in_(ids)).order_by(Circle.name)))
 
 
 _ROLE_ORDER = db.case(
@@ -258,33 +261,14 @@ def course_codes(circle: Circle, batch: str) -> list[CourseCode]:
     ))
 
 
-def visible_avatar_key(viewer: User, user_id: int) -> str | None:
-    """The storage key of `user_id`'s avatar if `viewer` may see it, in one query; None otherwise.
-
-    Who may: the person, site admins, anyone who shares an organization with them, an active member
-    of a circle they are active in (staff also see the avatars of their circle's removed, pending
-    and former members, who stay on its lists), and the admins of an organization with a circle
-    they belong to. Everyone else is told nothing (the caller answers 404).
-    """
-    query = db.select(User.avatar_key).where(User.id == user_id, User.avatar_key.is_not(None))
-    if not (viewer.is_admin or viewer.id == user_id):
-        mine = db.aliased(Membership)
-        theirs = db.aliased(Membership)
-        shared_circle = (
-            db.select(mine.id).join(theirs, theirs.circle_id == mine.circle_id)
-            .where(mine.user_id == viewer.id, mine.status == MembershipStatus.active, theirs.user_id == user_id,
-                   db.or_(theirs.status == MembershipStatus.active, mine.role.in_(list(STAFF_ROLES))))
-        )
-        my_org = db.aliased(OrgMembership)
-        their_org = db.aliased(OrgMembership)
-        shared_org = (
-            db.select(my_org.id).join(their_org, their_org.org_id == my_org.org_id)
-            .where(my_org.user_id == viewer.id, their_org.user_id == user_id)
-        )
-        overseen_circle = (
-            db.select(my_org.id).join(Circle, Circle.org_id == my_org.org_id)
-            .join(theirs, theirs.circle_id == Circle.id)
-            .where(my_org.user_id == viewer.id, my_org.role == OrgRole.admin, theirs.user_id == user_id)
-        )
-        query = query.where(db.or_(shared_circle.exists(), shared_org.exists(), overseen_circle.exists()))
-    return db.session.scalar(query)
+def shares_a_circle_with(viewer: User, user_id: int) -> sa.ColumnElement[bool]:
+    """Is `viewer` an active member of a circle `user_id` is active in (for staff: of a circle that lists
+    them at all, removed, pending and former members included)? A condition for one query (the avatar
+    rule the circles register with lms/accounts/hooks.py)."""
+    mine = db.aliased(Membership)
+    theirs = db.aliased(Membership)
+    return (
+        db.select(mine.id).join(theirs, theirs.circle_id == mine.circle_id)
+        .where(mine.user_id == viewer.id, mine.status == MembershipStatus.active, theirs.user_id == user_id,
+               db.or_(theirs.status == MembershipStatus.active, mine.role.in_(list(STAFF_ROLES))))
+    ).exists()

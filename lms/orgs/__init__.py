@@ -3,3 +3,12 @@ from flask import Blueprint
 
 bp = Blueprint("orgs", __name__)
 
+
+
+@bp.record_once
+def _register_with_accounts(state) -> None:
+    """People of one organization see each other's avatars, and its admins those of its classes."""
+    from lms.accounts.hooks import register_avatar_rule
+    from lms.orgs.queries import shares_an_organization_with
+
+    register_avatar_rule(state.app, "orgs", shares_an_organization_with)

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.circles.models import Circle
+from lms.circles.oversight import register_overseers
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 
@@ -79,3 +81,22 @@ class OrgMembership(db.Model):
 
     org: Mapped[Organization] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(lazy="joined")
+
+
+# An organization groups circles: the circle's side of that link is mapped here, so the circles never
+# import the organizations (tests/test_layers.py). `Circle.org` is read with the circle, in one query.
+Circle.org = relationship(Organization, lazy="joined")
+
+
+def _administers(circle: Circle, user: User) -> bool:
+    return circle.org is not None and circle.org.role_of(user) == OrgRole.admin
+
+
+def _administered_circle_ids(user: User) -> sa.Select:
+    org_ids = sa.select(OrgMembership.org_id).where(OrgMembership.user_id == user.id,
+                                                    OrgMembership.role == OrgRole.admin)
+    return sa.select(Circle.id).where(Circle.org_id.in_(org_ids))
+
+
+# The admins of a circle's organization see and manage it like its staff.
+register_overseers("org_admins", _administers, _administered_circle_ids)

@@ -1,6 +1,7 @@
 """Reads of organizations, and scoped lookups that 404 outside the organization."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import contains_eager
 
@@ -132,3 +133,17 @@ def teaching_orgs(user: User) -> list[tuple[Organization, OrgRole]]:
     """The organizations where `user` is an admin or a teacher, with that role, admins' first, by name:
     where they may own classes, and what their home page links to."""
     return [(org, role) for org, role in my_orgs(user) if role in (OrgRole.admin, OrgRole.teacher)]
+
+
+def shares_an_organization_with(viewer: User, user_id: int) -> sa.ColumnElement[bool]:
+    """Is `viewer` in an organization `user_id` is in, or an admin of an organization with a circle
+    `user_id` belongs to (in any status)? A condition for one query (the avatar rule the organizations
+    register with lms/accounts/hooks.py)."""
+    mine = db.aliased(OrgMembership)
+    theirs = db.aliased(OrgMembership)
+    shared_org = (db.select(mine.id).join(theirs, theirs.org_id == mine.org_id)
+                  .where(mine.user_id == viewer.id, theirs.user_id == user_id))
+    overseen_circle = (db.select(mine.id).join(Circle, Circle.org_id == mine.org_id)
+                       .join(Membership, Membership.circle_id == Circle.id)
+                       .where(mine.user_id == viewer.id, mine.role == OrgRole.admin, Membership.user_id == user_id))
+    return sa.or_(shared_org.exists(), overseen_circle.exists())

@@ -87,7 +87,7 @@ def test_avatar_needs_sign_in(people, client):
 
 def test_avatar_check_is_one_query(people, app):
     """Is the check one bounded query whatever the number of circles and organizations?"""
-    from lms.circles.queries import visible_avatar_key
+    from lms.accounts.queries import visible_avatar_key
 
     viewer, pat_id = people["zed"], people["pat"].id
     assert not viewer.is_admin  # loaded before counting

@@ -11,21 +11,23 @@ from lms.circles.operations.membership import _activate
 from lms.core.images import store_image
 from lms.core.inputs import TextRejected, clean_line
 from lms.extensions import db
-from lms.orgs.models import Organization
-from lms.storage import get_storage
+from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
 
 
 def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teaching, description: str = "",
-                  join_policy: JoinPolicy = JoinPolicy.code, org: Organization | None = None,
+                  join_policy: JoinPolicy = JoinPolicy.code, org=None,
                   require_real_name: bool = False, require_student_no: bool = False,
                   owner_display_name: str | None = None) -> Circle:
-    """Create a circle with `owner` as its owner member, and a join code.
+    """Create a circle with `owner` as its owner member, and a join code; a class of `org` (an
+    lms.orgs Organization, whose package maps `Circle.org`) when one is given.
 
     Raises CircleError for a name that is not single-line text (see lms.core.inputs.clean_line).
     """
-    circle = Circle(name=_circle_name(name), kind=kind, description=description, join_policy=join_policy, org=org,
+    circle = Circle(name=_circle_name(name), kind=kind, description=description, join_policy=join_policy,
                     require_real_name=require_real_name, require_student_no=require_student_no,
                     created_by_id=owner.id, member_count=0, timezone=owner.timezone or None)
+    if org is not None:
+        circle.org = org
     circle.join_code = _unique_code(Circle.join_code, JOIN_CODE_LENGTH)
     db.session.add(circle)
     db.session.flush()
@@ -57,11 +59,14 @@ def _circle_name(name: str | None) -> str:
 
 
 def set_cover(circle: Circle, image: BinaryIO | None) -> None:
-    """Replace (or with None, remove) the circle's cover image. Raises ImageRejected."""
+    """Replace (or with None, remove) the circle's cover image. Raises ImageRejected. The old image is
+    deleted once the change commits (kept if it rolls back); a new one is dropped if it rolls back."""
     old = circle.cover_key
     circle.cover_key = store_image(image, "covers") if image is not None else None
+    if circle.cover_key:
+        discard_stored_on_rollback(circle.cover_key)
     if old:
-        get_storage().delete(old)
+        delete_stored_after_commit(old)
 
 
 def set_archived(circle: Circle, archived: bool) -> None:

@@ -10,4 +10,15 @@ bp.add_app_template_global(ROLE_LABELS.get, "role_label")
 bp.add_app_template_global(KIND_LABELS.get, "kind_label")
 bp.add_app_template_global(POLICY_LABELS.get, "policy_label")
 
+
+@bp.record_once
+def _register_with_accounts(state) -> None:
+    """Members of a circle see each other's avatars; an invite link names its circle on the sign-up page."""
+    from lms.accounts.hooks import register_avatar_rule, register_invitation_finder
+    from lms.circles.queries import circle_invited_to, shares_a_circle_with
+
+    register_avatar_rule(state.app, "circles", shares_a_circle_with)
+    register_invitation_finder(state.app, "circles", circle_invited_to)
+
+
 __all__ = ["bp"]

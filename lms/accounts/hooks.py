@@ -1,0 +1,51 @@
+"""What the domains above accounts tell it, so accounts never imports them: who else may see a
+person's avatar, and what a link someone signs up through invites them into.
+
+A domain registers its rules per app when its blueprint is registered (`bp.record_once`); with none
+registered, a person's avatar is theirs and the site admins' only, and no link names an invitation.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from lms.accounts.models import User
+
+#: (viewer, user_id) → a condition (an EXISTS) true when `viewer` may see `user_id`'s avatar
+AvatarRule = Callable[[User, int], sa.ColumnElement[bool]]
+#: a local path (the `next` of the sign-up form) → what it invites into (an object with a `name`), or None
+InvitationFinder = Callable[[str], Any]
+
+_EXTENSION = "lms.accounts.hooks"
+
+
+def _hooks(app: Flask) -> dict[str, dict]:
+    return app.extensions.setdefault(_EXTENSION, {"avatar": {}, "invitation": {}})
+
+
+def register_avatar_rule(app: Flask, name: str, rule: AvatarRule) -> None:
+    """Let the people `rule` names see a person's avatar (beside the person and site admins)."""
+    _hooks(app)["avatar"][name] = rule
+
+
+def register_invitation_finder(app: Flask, name: str, finder: InvitationFinder) -> None:
+    """Let the sign-up page name what a `next` link invites into (the first finder that knows it)."""
+    _hooks(app)["invitation"][name] = finder
+
+
+def avatar_rules() -> list[AvatarRule]:
+    return list(_hooks(current_app)["avatar"].values())
+
+
+def invitation_for(path: str | None) -> Any:
+    """What `path` invites into, as the first registered finder that knows says; None otherwise."""
+    if not path:
+        return None
+    for finder in _hooks(current_app)["invitation"].values():
+        found = finder(path)
+        if found is not None:
+            return found
+    return None
