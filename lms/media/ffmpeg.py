@@ -9,6 +9,7 @@ niced, has an address-space limit and a wall-clock timeout.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import os
 import resource
@@ -84,6 +85,23 @@ def _binary(env: str, name: str) -> str:
     if not found:
         raise FFmpegNotFound(f"{name} not found ({wanted!r}): install ffmpeg or set {env}")
     return found
+
+
+def has_filters(*names: str) -> bool:
+    """Whether this ffmpeg build has every filter in `names` (zscale needs libzimg, for instance)."""
+    return set(names) <= _filters(ffmpeg_bin())
+
+
+@functools.lru_cache(maxsize=8)
+def _filters(binary: str) -> frozenset[str]:
+    listing = run([binary, "-hide_banner", "-nostdin", "-filters"], timeout=30).stdout.decode("utf-8", "replace")
+    names = set()
+    for line in listing.splitlines():
+        fields = line.split()
+        # " TSC zscale  V->V  Apply resizing, …": three flag characters, then the name.
+        if len(fields) >= 3 and len(fields[0]) == 3 and set(fields[0]) <= set(".TSCA|") and "->" in fields[2]:
+            names.add(fields[1])
+    return frozenset(names)
 
 
 def file_url(path: str | os.PathLike) -> str:

@@ -10,9 +10,14 @@ from lms.media.ffmpeg import FFmpegError, run_ffprobe
 _ENTRIES = (
     "format=format_name,duration,size,nb_streams"
     ":stream=index,codec_type,codec_name,width,height,duration"
+    ",pix_fmt,color_range,color_space,color_transfer,color_primaries"
     ":stream_disposition=attached_pic"
     ":stream_side_data=rotation"
 )
+
+#: Transfer characteristics of high-dynamic-range video (ffprobe's names): PQ and HLG.
+HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
+_COLOUR_FIELDS = ("pix_fmt", "color_primaries", "color_transfer", "color_space", "color_range")
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,22 @@ class ProbeResult:
     bytes: int
     #: Display rotation of the main video stream in degrees (phones film portrait this way).
     rotation: int = 0
+    #: The main video stream's pixel format ("yuv420p10le") and colour description as ffprobe names
+    #: them ("bt2020", "smpte2084", "bt2020nc", "tv"); None when the file does not say.
+    pix_fmt: str | None = None
+    color_primaries: str | None = None
+    color_transfer: str | None = None
+    color_space: str | None = None
+    color_range: str | None = None
 
     @property
     def has_audio(self) -> bool:
         return self.audio_streams > 0
+
+    @property
+    def is_hdr(self) -> bool:
+        """High dynamic range: PQ (HDR10, HDR10+, Dolby Vision 8.1) or HLG (phones, Dolby Vision 8.4)."""
+        return self.color_transfer in HDR_TRANSFERS
 
     @property
     def display_size(self) -> tuple[int, int] | None:
@@ -88,7 +105,12 @@ def probe(path: str | os.PathLike, *, timeout: float = 30) -> ProbeResult:
         streams=len(streams),
         bytes=os.path.getsize(path),
         rotation=_rotation(video) if video else 0,
+        **{name: _known(video.get(name)) if video else None for name in _COLOUR_FIELDS},
     )
+
+
+def _known(value) -> str | None:
+    return None if value in (None, "", "unknown", "unspecified", "reserved") else str(value)
 
 
 def _float(value) -> float | None:

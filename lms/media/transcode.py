@@ -1,6 +1,7 @@
 """Turn a validated upload into what browsers play: an H.264/AAC MP4, a JPEG poster, HLS."""
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,8 +9,11 @@ from typing import Callable
 
 import ffmpeg as ffmpeg_python
 
-from lms.media.ffmpeg import FFmpegError, file_url, run_ffmpeg, safe_input
-from lms.media.probe import probe
+from lms.media.ffmpeg import FFmpegError, FFmpegTimeout, file_url, has_filters, run_ffmpeg, safe_input
+from lms.media.probe import ProbeResult, probe
+from lms.media.validate import Limits, decode_cap, judge_decoded, validate
+
+log = logging.getLogger(__name__)
 
 #: Seconds between forced keyframes: quick seeking, and HLS segments cut where we ask.
 KEYFRAME_SECONDS = 2
@@ -29,34 +33,55 @@ def transcode(
     threads: int | None = None,
     audio_bitrate: str = "128k",
     memory_limit: int | None = None,
-) -> None:
+    info: ProbeResult | None = None,
+    check: Limits | None = None,
+) -> ProbeResult:
     """Encode `src` into a web MP4 at `dst_mp4`: H.264 High + AAC stereo, faststart, no metadata.
 
     Only the first video stream and the first audio stream (if any) are kept; subtitles, data
-    tracks, chapters and metadata (titles, GPS, device names) are dropped. The picture is scaled
-    down, never up, so its shorter side is at most `max_height` (720p: a portrait phone video
-    becomes 720×1280), keeping the aspect ratio with even dimensions. `max_seconds` cuts the
-    output. `progress` is called with a fraction 0..1 as encoding advances (1.0 at the end).
-    `duration` (seconds) saves a probe when the caller knows it; `timeout` defaults to
-    3 × duration + 60 s.
+    tracks, chapters and metadata (titles, GPS position, device make and model) are dropped.
+
+    The picture: turned upright (the phone's rotation), scaled down, never up, so its shorter side
+    is at most `max_height` (720p: a portrait phone video becomes 720×1280) with even dimensions,
+    in 8-bit 4:2:0 BT.709 as every browser shows it. The frame size is fixed from the first frame;
+    a stream whose size changes later (a browser recording of a phone that turned) has each part
+    fitted into it with its own aspect ratio, black bars filling the rest. HDR (PQ, HLG) is
+    tone-mapped to SDR; 10-bit, 4:2:2/4:4:4, full-range and wide-gamut (BT.2020) input is converted.
+    The output is tagged BT.709, limited range.
+
+    `max_seconds` cuts the output. `progress` is called with a fraction 0..1 as encoding advances
+    (1.0 at the end). `info` (the source's probe) or `duration` (seconds) saves a probe when the
+    caller knows it; `timeout` defaults to 3 × duration + 60 s.
+
+    With `check` (the upload's Limits), this run is also the validation's full decode: decoding
+    stops at the first damaged packet, and what was decoded is judged as `validate` judges it
+    (truncated, corrupt, header_lies, too_long raise MediaRejected). `src` must then have passed
+    ``validate(src, check, decode=False)``, whose result is `info`. When ffmpeg fails, a separate
+    decode of the file tells a broken file (MediaRejected) from a failure of ours (FFmpegError).
 
     Expects `src` to have passed `validate`. Writes to a temporary name beside `dst_mp4` and
-    renames at the end, so `dst_mp4` is never a partial file. Raises FFmpegTimeout or FFmpegError.
+    renames at the end, so `dst_mp4` is never a partial file. Returns the source's probe (with the
+    decoded duration when `check` was given). Raises FFmpegTimeout or FFmpegError.
     """
     dst = Path(dst_mp4)
+    if info is None:
+        info = probe(src)
     if duration is None:
-        duration = probe(src).duration or max_seconds or 0
+        duration = info.duration or max_seconds or 0
+    cut = max_seconds
+    if check is not None:
+        # Decode a little past the limit, so a file whose header understates its length is caught.
+        cut = decode_cap(check)
+        duration = duration or cut
     total = min(duration, max_seconds) if max_seconds else duration
     if timeout is None:
-        timeout = 3 * total + 60
+        timeout = 3 * (min(duration, cut) if cut else duration) + 60
 
-    inp = safe_input(src)
-    short_side = f"trunc(min({{side}},{max_height})/2)*2"
-    video = inp["V:0"].filter(
-        "scale",
-        w=f"if(gte(iw,ih),-2,{short_side.format(side='iw')})",
-        h=f"if(gte(iw,ih),{short_side.format(side='ih')},-2)",
-    )
+    inp = safe_input(src, xerror=None) if check is not None else safe_input(src)
+    width, height = output_size(info.display_size or (info.width, info.height), max_height)
+    video = inp["V:0"]
+    for name, options in video_filters(info, width, height):
+        video = video.filter(name, **options)
     options = {
         "c:v": "libx264",
         "profile:v": "high",
@@ -65,6 +90,7 @@ def transcode(
         "maxrate": "3M",
         "bufsize": "6M",
         "pix_fmt": "yuv420p",
+        **BT709_TAGS,
         "fpsmax": 60,
         "force_key_frames": f"expr:gte(t,n_forced*{KEYFRAME_SECONDS})",
         "c:a": "aac",
@@ -77,28 +103,133 @@ def transcode(
         "movflags": "+faststart",
         "f": "mp4",
     }
-    if max_seconds:
-        options["t"] = f"{max_seconds:.3f}"
+    if cut:
+        options["t"] = f"{cut:.3f}"
     if threads:
         options["threads"] = threads
     part = dst.with_name(dst.name + ".part")
     spec = ffmpeg_python.output(video, inp["a:0?"], file_url(part), **options)
+    decoded = 0.0
 
     def on_progress(block: dict[str, str]) -> None:
+        nonlocal decoded
+        value = block.get("out_time_us", "")
+        if value.isdigit():
+            decoded = max(decoded, int(value) / 1e6)
         if progress is None:
             return
         if block.get("progress") == "end":
             progress(1.0)
             return
-        value = block.get("out_time_us", "")
         if total and value.isdigit():
             progress(min(1.0, int(value) / 1e6 / total))
 
     try:
-        run_ffmpeg(spec, timeout=timeout, on_progress=on_progress, memory_limit=memory_limit)
+        try:
+            result = run_ffmpeg(spec, timeout=timeout, on_progress=on_progress, memory_limit=memory_limit)
+        except FFmpegTimeout:
+            raise
+        except FFmpegError:
+            if check is not None:
+                validate(src, check)  # the file's fault: raises MediaRejected with its reason
+            raise
+        if check is not None:
+            info = judge_decoded(info, decoded, result.stderr, check)
         os.replace(part, dst)
     finally:
         part.unlink(missing_ok=True)
+    return info
+
+
+#: Output options that tag a video as SDR BT.709, limited range: what browsers assume and show.
+BT709_TAGS = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
+
+#: How ffprobe names a matrix → the scale filter's name for it (SDR input).
+_SCALE_MATRICES = {
+    "bt709": "bt709", "smpte170m": "smpte170m", "bt470bg": "bt470", "fcc": "fcc", "smpte240m": "smpte240m",
+    "bt2020nc": "bt2020", "bt2020c": "bt2020",
+}
+#: ffprobe's names zscale understands as they are.
+_ZSCALE_PRIMARIES = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020", "smpte428",
+                     "smpte431", "smpte432", "jedec-p22"}
+_ZSCALE_TRANSFERS = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "bt2020-10", "bt2020-12",
+                     "smpte2084", "iec61966-2-1", "arib-std-b67"}
+_ZSCALE_MATRICES = {"bt709", "fcc", "bt470bg", "smpte170m", "bt2020nc", "bt2020c"}
+#: Nominal peak of SDR white in nits, for tone mapping (the SDR reference of BT.2408 and the usual
+#: choice for phone HDR).
+_SDR_PEAK_NITS = 100
+
+
+def output_size(display: tuple[int | None, int | None], max_height: int) -> tuple[int, int]:
+    """The frame size of the web video for a picture shown at `display` (width, height): its shorter
+    side at most `max_height`, never enlarged, both sides even, the aspect ratio kept."""
+    width, height = display
+    if not width or not height:
+        raise FFmpegError("the video's picture size is unknown")
+    short = min(width, height)
+    target = max(2, min(short, max_height) // 2 * 2)
+    long = max(2, round(max(width, height) * target / short / 2) * 2)
+    return (long, target) if width >= height else (target, long)
+
+
+def video_filters(info: ProbeResult, width: int, height: int) -> list[tuple[str, dict]]:
+    """The filter chain (name, options) that makes the picture browser-ready at `width`×`height`.
+
+    Sizes are constants, not expressions of the input: ffmpeg rebuilds the chain when the size of
+    the decoded frames changes mid-stream, and a fixed output keeps the encoder's frame size.
+    """
+    fit = {"w": width, "h": height, "force_original_aspect_ratio": "decrease", "force_divisible_by": 2}
+    wide_gamut = info.color_primaries == "bt2020"
+    if info.is_hdr or wide_gamut:
+        chain = [("scale", fit)]  # scale first, in the source's format: the float steps then see fewer pixels
+        if has_filters("zscale", "tonemap"):
+            chain += _zscale_to_bt709(info)
+        else:
+            chain += _colorspace_to_bt709(info)
+    else:
+        # Untagged: as ffmpeg reads it (BT.601), so the tagged result looks as the source did.
+        matrix = _SCALE_MATRICES.get(info.color_space or "", "auto")
+        chain = [("scale", {**fit, "in_color_matrix": matrix, "out_color_matrix": "bt709", "out_range": "tv"}),
+                 ("format", {"pix_fmts": "yuv420p"})]
+    pad = {"w": width, "h": height, "x": "(ow-iw)/2", "y": "(oh-ih)/2", "color": "black"}
+    return [*chain, ("pad", pad), ("setsar", {"r": 1})]
+
+
+def _zscale_to_bt709(info: ProbeResult) -> list[tuple[str, dict]]:
+    """libzimg: linear light, BT.709 primaries, tone-mapped (HDR only), then BT.709 8-bit 4:2:0."""
+    source = {
+        "tin": info.color_transfer if info.color_transfer in _ZSCALE_TRANSFERS else "bt2020-10",
+        "pin": info.color_primaries if info.color_primaries in _ZSCALE_PRIMARIES else "bt2020",
+        "min": info.color_space if info.color_space in _ZSCALE_MATRICES else "bt2020nc",
+        "rin": "full" if info.color_range == "pc" or (info.pix_fmt or "").startswith("yuvj") else "limited",
+    }
+    out = {"t": "bt709", "p": "bt709", "m": "bt709", "r": "limited"}
+    if not info.is_hdr:  # BT.2020 SDR: only the gamut and matrix change
+        return [("zscale", {**source, **out}), ("format", {"pix_fmts": "yuv420p"})]
+    return [
+        ("zscale", {**source, "t": "linear", "npl": _SDR_PEAK_NITS}),
+        ("format", {"pix_fmts": "gbrpf32le"}),
+        ("zscale", {"p": "bt709"}),
+        # Möbius keeps what SDR can show as it is (the picture stays as bright and colourful as the
+        # phone showed it) and rolls off only the highlights above it.
+        ("tonemap", {"tonemap": "mobius", "desat": 0}),
+        ("zscale", out),
+        ("format", {"pix_fmts": "yuv420p"}),
+    ]
+
+
+def _colorspace_to_bt709(info: ProbeResult) -> list[tuple[str, dict]]:
+    """Without libzimg: the colorspace filter converts BT.2020 to BT.709 (gamut, matrix, 8 bits). It
+    has no PQ/HLG curve, so HDR is read as 10-bit BT.2020 SDR: colours right, highlights flatter."""
+    log.warning("ffmpeg has no zscale filter (libzimg): HDR video is converted without tone mapping")
+    trc = info.color_transfer if info.color_transfer in ("bt709", "bt2020-10", "bt2020-12") else "bt2020-10"
+    space = "bt2020ncl" if info.color_space != "bt709" else "bt709"
+    return [
+        ("format", {"pix_fmts": "yuv420p10le"}),
+        ("colorspace", {"all": "bt709", "iprimaries": "bt2020", "itrc": trc, "ispace": space,
+                        "irange": "pc" if info.color_range == "pc" else "tv", "range": "tv",
+                        "format": "yuv420p"}),
+    ]
 
 
 def poster(

@@ -100,8 +100,11 @@ class Limits:
     duration_tolerance: float = 1.0
 
 
-def validate(path: str | os.PathLike, limits: Limits = Limits()) -> ProbeResult:
+def validate(path: str | os.PathLike, limits: Limits = Limits(), *, decode: bool = True) -> ProbeResult:
     """Check the file at `path` against `limits`; return its probe (duration as decoded if unknown).
+
+    Without `decode`, everything but the full decode is checked: the caller then decodes the file
+    anyway (the transcode, with ``check=limits``) and judges it there, which saves a whole pass.
 
     Raises MediaRejected with a code (see MESSAGES) when the file is not acceptable; this is
     final, retrying gives the same answer. Raises FFmpegTimeout when probing or decoding takes
@@ -121,7 +124,7 @@ def validate(path: str | os.PathLike, limits: Limits = Limits()) -> ProbeResult:
 
     info = _probe(path, limits)
     _check_streams(info, limits)
-    return _check_decode(path, info, limits)
+    return _check_decode(path, info, limits) if decode else info
 
 
 def sniff(head: bytes) -> str | None:
@@ -182,8 +185,7 @@ def _check_streams(info: ProbeResult, limits: Limits) -> None:
 def _check_decode(path, info: ProbeResult, limits: Limits) -> ProbeResult:
     """Decode the streams we use to the end; compare what came out with what the headers claim."""
     claimed = info.duration
-    # Decode a little past the limit, so a file whose header understates its length is caught.
-    cap = limits.max_seconds + limits.duration_tolerance + 1
+    cap = decode_cap(limits)
     timeout = limits.decode_timeout or 60 + 2 * min(claimed if claimed is not None else cap, cap)
     argv = [
         "-xerror",  # stop at the first damaged packet instead of concealing it
@@ -210,7 +212,21 @@ def _check_decode(path, info: ProbeResult, limits: Limits) -> ProbeResult:
         if claimed and decoded < claimed - _tolerance(claimed, limits):
             raise MediaRejected("truncated") from exc
         raise MediaRejected("corrupt") from exc
+    return judge_decoded(info, decoded, result.stderr, limits)
 
+
+def decode_cap(limits: Limits) -> float:
+    """Seconds to decode at most: a little past the limit, so a file whose header understates its
+    length is caught."""
+    return limits.max_seconds + limits.duration_tolerance + 1
+
+
+def judge_decoded(info: ProbeResult, decoded: float, stderr: str, limits: Limits) -> ProbeResult:
+    """Compare what a decode to the end (or to `decode_cap`) gave — `decoded` seconds, with
+    `stderr` the errors ffmpeg printed — with what the headers claim; return `info` with the
+    decoded duration when the header gave none. Raises MediaRejected (corrupt, too_long,
+    truncated, header_lies)."""
+    claimed = info.duration
     if decoded <= 0:
         raise MediaRejected("corrupt")
     if decoded > limits.max_seconds + limits.duration_tolerance:
@@ -220,7 +236,7 @@ def _check_decode(path, info: ProbeResult, limits: Limits) -> ProbeResult:
     tolerance = _tolerance(claimed, limits)
     if decoded < claimed - tolerance:
         # Shorter than claimed: with a read error it was cut off, without one the header lies.
-        raise MediaRejected("truncated" if result.stderr.strip() else "header_lies")
+        raise MediaRejected("truncated" if stderr.strip() else "header_lies")
     if decoded > claimed + tolerance:
         raise MediaRejected("header_lies")
     return info
