@@ -146,12 +146,9 @@ class Config:
     MEDIA_PRESIGN_SECONDS = 120
     MEDIA_WORK_DIR: str | None = None  # the system temp folder when unset
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
-    #: periodic jobs as data: task path → seconds between runs
-    PERIODIC_JOBS = {
-        "lms.uploads.tasks:sweep_media": 30,
-        "lms.uploads.tasks:cleanup_uploads": 3600,
-        "lms.accounts.tasks:purge_sessions": 3600,
-    }
+    #: periodic jobs: task → seconds between runs; None: the schedule of lms.jobs.SCHEDULE, where each
+    #: task is named by its lms.jobs.Task (configuration sits below jobs, so it names no task itself)
+    PERIODIC_JOBS: dict | None = None
     PASSWORD_RESET_MAX_AGE = 3600
     REGISTRATION_MAX_AGE = 48 * 3600  #: how long the link that finishes a registration works
     COURSE_CODE_BATCH_MAX = 500

@@ -6,8 +6,9 @@ Backends (config JOBS_BACKEND):
 - ``inline``: run at once in the calling thread, after the commit (tests).
 
 A task is a plain function in some ``lms.<domain>.tasks`` module taking ids; it is named by its
-dotted path so every backend can find it. It runs on one of the queues of `Queue`, the one list
-that producers and ``flask jobs worker`` share.
+dotted path so every backend can find it, and that path is written once, in `Task` (producers pass
+the member or the function itself; the schedule in lms/config.py names members). It runs on one of
+the queues of `Queue`, the one list that producers and ``flask jobs worker`` share.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from lms.extensions import db
 
 _PENDING = "lms_after_commit"
+_ON_ROLLBACK = "lms_after_rollback"
 _scheduler_lock = threading.Lock()
 
 
@@ -59,10 +61,34 @@ class Queue(enum.StrEnum):
         return queues
 
 
+class Task(enum.StrEnum):
+    """Every task a producer may enqueue or the schedule may run, by its path ("module:function").
+    Written here once, so no call site spells a path; jobs only names them (nothing is imported
+    until a worker runs one)."""
+
+    deliver_mail = "lms.core.mail:deliver"
+    process_media = "lms.uploads.tasks:process_media"
+    sweep_media = "lms.uploads.tasks:sweep_media"
+    cleanup_uploads = "lms.uploads.tasks:cleanup_uploads"
+    purge_sessions = "lms.accounts.tasks:purge_sessions"
+
+
+#: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
+SCHEDULE: dict[Task, int] = {
+    Task.sweep_media: 30,
+    Task.cleanup_uploads: 3600,
+    Task.purge_sessions: 3600,
+}
+
+
 def task_path(func: Callable | str) -> str:
-    if isinstance(func, str):
-        return func
-    return f"{func.__module__}:{func.__qualname__}"
+    """The `Task` of a function or path. Raises ValueError at once for one that is not in `Task`,
+    so a misspelt path fails in the request instead of in a worker minutes later."""
+    path = func if isinstance(func, str) else f"{func.__module__}:{func.__qualname__}"
+    try:
+        return Task(path)
+    except ValueError:
+        raise ValueError(f"unknown task {path!r}: add it to lms.jobs.Task") from None
 
 
 def resolve(path: str) -> Callable:
@@ -80,11 +106,36 @@ def after_commit(callback: Callable[[], None]) -> None:
     session.info.setdefault(_PENDING, []).append(callback)
 
 
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the current database transaction rolls back; drop it on commit (undo work
+    done outside the database for a change that did not happen, e.g. a file stored for it)."""
+    session = db.session()
+    session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
+def delete_stored_after_commit(key: str) -> None:
+    """Delete the stored object `key` once the transaction that stops referring to it commits. On a
+    rollback the row still names it, so it stays: a failed request never loses the old file."""
+    from lms.storage import get_storage
+
+    storage = get_storage()
+    after_commit(lambda: storage.delete(key))
+
+
+def discard_stored_on_rollback(key: str) -> None:
+    """Delete the stored object `key`, just written for the current transaction, if that transaction
+    rolls back (nothing will ever refer to it)."""
+    from lms.storage import get_storage
+
+    storage = get_storage()
+    after_rollback(lambda: storage.delete(key))
+
+
 def enqueue_after_commit(func: Callable | str, *args, queue: Queue = Queue.default, **options) -> None:
     """Enqueue task `func(*args)` on `queue` once the current transaction commits. Raises ValueError
     at once (not after the commit) for a queue that is not in `Queue`."""
     queue = Queue(queue)
-    path = task_path(func)
+    path = task_path(func)  # checked now, not after the commit
     app = current_app._get_current_object()
     after_commit(lambda: enqueue(path, *args, queue=queue, app=app, **options))
 
@@ -99,24 +150,42 @@ def enqueue(func: Callable | str, *args, queue: Queue = Queue.default, app=None,
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_PENDING, [])
-    for callback in callbacks:
-        try:
-            callback()
-        except Exception:  # a side effect must not undo or hide a committed change
-            current_app.logger.exception("after-commit callback failed")
+    session.info.pop(_ON_ROLLBACK, None)
+    _run(session.info.pop(_PENDING, []), "after-commit")
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+        _run(session.info.pop(_ON_ROLLBACK, []), "after-rollback")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_without_commit(session: Session, transaction) -> None:
+    # A transaction closed without a commit (a failed commit, then the request's session removed) did
+    # not happen either; after a commit both lists are already empty.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        _run(session.info.pop(_ON_ROLLBACK, []), "after-rollback")
+
+
+def _run(callbacks: list[Callable[[], None]], when: str) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a side effect must not undo or hide what the database did
+            current_app.logger.exception("%s callback failed", when)
 
 
 def init_app(app) -> None:
     from lms.jobs.backends import make_backend
 
     app.extensions["lms_jobs"] = make_backend(app)
+    # A misspelt scheduled task stops the app at start, not a sweep that silently never runs.
+    schedule = app.config.get("PERIODIC_JOBS")
+    app.config["PERIODIC_JOBS"] = {task_path(path): every
+                                   for path, every in (SCHEDULE if schedule is None else schedule).items()}
     # Serving processes start the periodic jobs with their first request, so `flask` commands
     # (migrations, shells) never run them.
     app.before_request(lambda: start_scheduler(app))

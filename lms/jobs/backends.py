@@ -86,12 +86,13 @@ class RQBackend:
 
     def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
         from lms.jobs import Queue
+        from lms.jobs.worker import run
 
         queue = Queue(queue)
         q = self.queues.get(queue)
         if q is None:
             q = self.queues[queue] = self._queue_cls(queue.redis_name, connection=self.redis)
-        q.enqueue("lms.jobs.worker.run", path, list(args), **options)
+        q.enqueue(run, str(path), list(args), **options)  # a plain string in Redis, not a pickled enum
 
 
 def make_backend(app):

@@ -1,4 +1,4 @@
-"""Periodic jobs (config PERIODIC_JOBS: task path → seconds) run by a small thread."""
+"""Periodic jobs (config PERIODIC_JOBS, by default lms.jobs.SCHEDULE: task → seconds) run by a small thread."""
 from __future__ import annotations
 
 import logging
