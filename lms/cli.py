@@ -29,21 +29,16 @@ def clean_images(batch: int) -> None:
     from lms.circles.models import Circle
     from lms.core.images import ImageRejected, clean_stored_image
     from lms.extensions import db
-    from lms.storage import get_storage
+    from lms.jobs import delete_stored_after_commit
     from lms.uploads import operations as upload_ops
     from lms.uploads.models import Media, MediaKind, MediaState
-
-    doomed: list[str] = []  # storage keys of images taken away, deleted once the rows no longer name them
 
     def each(model, key_column, *where):
         last = 0
         while rows := db.session.scalars(db.select(model).where(model.id > last, key_column.is_not(None), *where)
                                          .order_by(model.id).limit(batch)).all():
             yield from rows
-            db.session.commit()
-            for key in doomed:
-                get_storage().delete(key)
-            doomed.clear()
+            db.session.commit()  # and then the images taken away are deleted (delete_stored_after_commit)
             last = rows[-1].id
 
     counts = {"cleaned": 0, "refused": 0, "missing": 0}
@@ -64,12 +59,12 @@ def clean_images(batch: int) -> None:
     for user in each(User, User.avatar_key):
         _made, rejected = clean(f"avatar of user {user.id}", user.avatar_key)
         if rejected:
-            doomed.append(user.avatar_key)
+            delete_stored_after_commit(user.avatar_key)
             user.avatar_key = None
     for circle in each(Circle, Circle.cover_key):
         _made, rejected = clean(f"cover of circle {circle.id}", circle.cover_key)
         if rejected:
-            doomed.append(circle.cover_key)
+            delete_stored_after_commit(circle.cover_key)
             circle.cover_key = None
     for media in each(Media, Media.original_key, Media.kind == MediaKind.file, Media.state == MediaState.ready):
         made, rejected = clean(f"attachment media {media.id}", media.original_key)

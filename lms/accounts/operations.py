@@ -20,7 +20,7 @@ from lms.core.realtime import disconnect_room, session_room
 from lms.core.urls import external_url, is_local_path
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.storage import get_storage
+from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
 
 
 class AccountError(ValueError):
@@ -258,13 +258,15 @@ def update_profile(user: User, *, name: str, locale: str | None, timezone: str |
     user.name = clean_name(name)
     user.locale = locale or None
     user.timezone = timezone or None
+    # Files follow the transaction: the old avatar goes once the change commits, a new one if it rolls back.
     if avatar is not None:
         old = user.avatar_key
         user.avatar_key = store_image(avatar, "avatars")
+        discard_stored_on_rollback(user.avatar_key)
         if old:
-            get_storage().delete(old)
+            delete_stored_after_commit(old)
     elif remove_avatar and user.avatar_key:
-        get_storage().delete(user.avatar_key)
+        delete_stored_after_commit(user.avatar_key)
         user.avatar_key = None
 
 
