@@ -18,8 +18,8 @@ def _register_drafts(state) -> None:
     """Uploads for an assignment are checked before their first byte, and "My uploads" shows and
     hands in the ones kept in a draft."""
     from lms.homework import drafts
-    from lms.uploads.purposes import register_purpose
+    from lms.uploads.access import register_upload_purpose
     from lms.uploads.queries import register_library_uses
 
-    register_purpose(state.app, "assignment", drafts.purpose_checker)
+    register_upload_purpose(state.app, "assignment", drafts.purpose_checker)
     register_library_uses(state.app, drafts.library_uses)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.core.errors import abort_with
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.homework.models import Assignment, Submission, Window
@@ -71,17 +72,18 @@ def upload_problem(assignment: Assignment, student: User, now: datetime | None =
     return None
 
 
-def purpose_checker(user: User, purpose_id: str, *, size: int, kind: MediaKind) -> str | None:
-    """The "assignment:<id>" purpose of an upload creation (registered with lms.uploads.purposes):
-    the assignment must be one the user may see (else the same answer as for no such assignment)
-    and take uploads from them now."""
-    try:
-        assignment = db.session.get(Assignment, int(purpose_id))
-    except (TypeError, ValueError):
-        assignment = None
+def purpose_checker(user: User, assignment_id: int) -> int | None:
+    """The "assignment" purpose of an upload's creation (registered with lms.uploads.access): the
+    assignment's circle when `user` may upload for it now. None (the create answers 404, as for a
+    stranger) when they may not see it; a refusal with its reason (403) when they may see it but it
+    takes no work from them now, so a page left open past the close says so before the first byte."""
+    assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not assignment.can_view(user):
-        return str(_l("This upload is for an assignment that was not found. Reload the page."))
-    return upload_problem(assignment, user)
+        return None
+    problem = upload_problem(assignment, user)
+    if problem:
+        abort_with(403, problem)
+    return assignment.circle_id
 
 
 # -- reads ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from lms.homework import drafts
 from lms.homework.drafts import SubmissionDraft
 from lms.homework.models import LatePolicy, Submission
 from lms.uploads.models import Media, MediaState
-from lms.uploads.purposes import creation_problem
+from tests.uploads.helpers import start
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago, later
 
@@ -20,6 +20,15 @@ def _url(assignment, tail: str = "") -> str:
 def _keep(client, assignment, media_id):
     return client.post(_url(assignment, "/draft"), json={"media_id": media_id},
                        headers={"X-CSRFToken": client.csrf_token()})
+
+
+def _create_for(client, assignment, size: int = 1000):
+    """The upload creation the assignment page's uploader sends (JSON, with the purpose)."""
+    return start(client, size, purpose="assignment", purpose_id=assignment.id)
+
+
+def _media_count(owner) -> int:
+    return db.session.scalar(db.select(db.func.count(Media.id)).where(Media.owner_id == owner.id))
 
 
 def _draft(assignment, student) -> SubmissionDraft | None:
@@ -124,13 +133,15 @@ def test_nobody_else_keeps_or_hands_in_a_students_upload(klass, hw, client_as, v
 ])
 def test_an_upload_is_refused_before_the_first_byte_when_the_window_is_shut(klass, hw, client_as, settings,
                                                                             message):
-    """With the page left open past the close time, are the uploader's check and the upload
-    creation's purpose check for the assignment refused with the reason?"""
+    """With the page left open past the close time, are the uploader's check and the upload's
+    creation for the assignment refused with the reason, before any media item exists?"""
     assignment = hw.assignment(klass.circle, **settings)
     client = client_as(klass.student)
     check = client.get(_url(assignment, "/draft/may-upload?size=1000"))
     assert check.status_code == 403 and message in check.get_json()["error"]["message"]
-    assert message in creation_problem(klass.student, size=1000, purpose=f"assignment:{assignment.id}")
+    created = _create_for(client, assignment)
+    assert created.status_code == 403 and message in created.get_json()["error"]["message"]
+    assert _media_count(klass.student) == 0
     assert _keep(client, assignment, hw.media(klass.student).id).status_code == 409
 
 
@@ -143,16 +154,20 @@ def test_an_extension_reopens_the_upload(klass, hw, client_as):
     db.session.commit()
     assert client_as(klass.student).get(_url(assignment, "/draft/may-upload?size=10")).status_code == 200
     assert client_as(klass.classmate).get(_url(assignment, "/draft/may-upload?size=10")).status_code == 403
-    assert creation_problem(klass.student, size=10, purpose=f"assignment:{assignment.id}") is None
+    created = _create_for(client_as(klass.student), assignment)
+    assert created.status_code == 201
+    assert db.session.get(Media, created.get_json()["media_id"]).circle_id == klass.circle.id
+    assert _create_for(client_as(klass.classmate), assignment).status_code == 403
 
 
-def test_an_upload_purpose_naming_an_assignment_one_cannot_see_is_refused(klass, hw, app):
-    """Is "assignment:<id>" of a draft assignment, another circle's, or nonsense refused at creation?"""
+@pytest.mark.parametrize("who", ["student", "stranger", "teacher"])
+def test_an_upload_for_an_assignment_one_cannot_see_is_refused_as_not_found(klass, hw, client_as, who):
+    """Is an upload for a draft assignment (students cannot see it) or another circle's refused with
+    404, as if it did not exist, and is a teacher (who sees it) refused 403, since teachers hand in nothing?"""
     draft_assignment = hw.assignment(klass.circle, publish=False)
-    assert "not found" in creation_problem(klass.student, size=10, purpose=f"assignment:{draft_assignment.id}")
-    assert "not found" in creation_problem(klass.stranger, size=10, purpose=f"assignment:{draft_assignment.id}")
-    assert "could not be read" in creation_problem(klass.student, size=10, purpose="library:1")
-    assert "not found" in creation_problem(klass.student, size=10, purpose="assignment:x")
+    expected = 403 if who == "teacher" else 404
+    assert _create_for(client_as(getattr(klass, who)), draft_assignment).status_code == expected
+    assert _media_count(getattr(klass, who)) == 0
 
 
 def test_the_upload_check_answers_404_to_strangers(klass, hw, client_as, video_hw):

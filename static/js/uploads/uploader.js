@@ -168,7 +168,8 @@
         kind: root.dataset.kind || "video",
         circle_id: root.dataset.circleId ? Number(root.dataset.circleId) : null,
         max_seconds: root.dataset.maxSeconds ? Number(root.dataset.maxSeconds) : null,
-        purpose: root.dataset.purpose || null
+        purpose: root.dataset.purpose || null,
+        purpose_id: root.dataset.purposeId ? Number(root.dataset.purposeId) : null
       };
       var transfer = new uploads.Transfer(this.file, {}, this.hooks());
       this.transfer = transfer;
