@@ -7,81 +7,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask_babel import format_decimal, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lms.accounts.models import User
 from lms.audit.models import AuditEvent
-from lms.circles.forms import ROLE_LABELS
-from lms.circles.models import MembershipStatus, Role
+from lms.audit.registry import vocabulary
 from lms.core.i18n import local_datetime
-from lms.extensions import db
-from lms.grading.exports.options import BLANK_LABELS, FORMAT_LABELS, MATCH_LABELS, SCALE_LABELS
-from lms.grading.models import Criterion
-from lms.homework.models import Assignment
-from lms.orgs.forms import ORG_ROLE_LABELS
-from lms.orgs.models import OrgRole
 
-#: Names shown for the keys operations put in `details`.
-DETAIL_LABELS = {
-    "role": _l("Role"), "org": _l("Organization"), "score": _l("Score"), "penalty_percent": _l("Late penalty %"),
-    "excused": _l("Excused"), "criterion_scores": _l("Rubric scores"), "released": _l("Released"),
-    "count": _l("Students"), "via": _l("How"), "feedback_changed": _l("Feedback changed"),
-    "new_account": _l("New account"), "assignment_id": _l("Assignment"), "assignment": _l("Assignment"),
-    "student_id": _l("Student"), "student": _l("Student"),
-    "previous_owner_ids": _l("Previous owner"), "previous_owners": _l("Previous owner"), "grades": _l("Grades"),
-    "change": _l("Change"), "display_name": _l("Name in the circle"), "real_name": _l("Real name"),
-    "student_no": _l("Student number"), "due_at": _l("Due"), "closes_at": _l("Closes"), "reason": _l("Reason"),
-    "format": _l("Format"), "blanks": _l("Blank grades"), "match": _l("Matched by"), "scale": _l("Scale"),
-    "released_only": _l("Released grades only"), "students": _l("Students"), "assignments": _l("Assignments"),
-    "with_canvas_export": _l("With Canvas's export"), "status_before": _l("Membership before"),
-    "status": _l("Membership before"),
-}
-
-STATUS_LABELS = {
-    MembershipStatus.active: _l("Active"),
-    MembershipStatus.pending: _l("Waiting for approval"),
-    MembershipStatus.rejected: _l("Request declined"),
-    MembershipStatus.left: _l("Left"),
-    MembershipStatus.removed: _l("Removed"),
-}
-
-#: How someone came in (`via` of a membership change) or how a grade was set (`via` of a grade change).
-VIA_LABELS = {
-    "readmitted": _l("Readmitted by the staff"), "roster": _l("Roster import"), "invite": _l("Invite link"),
-    "course_code": _l("Course code"), "code": _l("Join code"), "open": _l("Open join"),
-    "request": _l("Request approved"), "added": _l("Added by the staff"), "owner": _l("Created the circle"),
-    "org_assignment": _l("Assigned by the organization"), "graded": _l("Graded"),
-    "regrade_resolved": _l("Regrade request answered"),
-}
-
-_ORG_ACTIONS = {"org_admin_granted", "org_admin_revoked", "org_teacher_granted", "org_teacher_revoked"}
-_ROLE_ACTIONS = {"member_role_changed", "owner_changed"}
-_STATUS_ACTIONS = {"member_removed", "member_readmitted"}
-
-_ENUMS = {
-    "role": lambda v: _from_enum(Role, ROLE_LABELS, v),
-    "status_before": lambda v: _from_enum(MembershipStatus, STATUS_LABELS, v) if v else _("not a member"),
-    "via": lambda v: str(VIA_LABELS.get(v, v)),
-    "format": lambda v: str(FORMAT_LABELS.get(v, v)),
-    "blanks": lambda v: str(BLANK_LABELS.get(v, v)),
-    "match": lambda v: str(MATCH_LABELS.get(v, v)),
-    "scale": lambda v: str(SCALE_LABELS.get(v, v)),
-}
+#: The labels of the keys every kind of event may hold; each domain adds its own (lms/audit/registry.py).
+BASE_LABELS = {"change": _l("Change")}
 
 #: A moment as `record_event` stores a datetime (str() or ISO 8601, always with its UTC offset).
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
-
-
-def _from_enum(enum_type, labels: dict, value) -> str:
-    if value is None:
-        return "–"
-    try:
-        return str(labels[enum_type(value)])
-    except (ValueError, KeyError):
-        return str(value)
 
 
 @dataclass
@@ -112,17 +50,16 @@ def names_for(events: list[AuditEvent]) -> Names:
             if isinstance(side, dict):
                 criteria.update((side.get("criterion_scores") or {}).keys())
     names = Names()
+    lookups = vocabulary().names
     users = {i for i in users if isinstance(i, int)}
     assignments = {i for i in assignments if isinstance(i, int)}
     criteria = {int(k) for k in criteria if str(k).isdigit()}
-    if users:
-        names.users = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(users))).all())
-    if assignments:
-        names.assignments = dict(db.session.execute(
-            sa.select(Assignment.id, Assignment.title).where(Assignment.id.in_(assignments))).all())
-    if criteria:
-        names.criteria = {str(i): t for i, t in db.session.execute(
-            sa.select(Criterion.id, Criterion.title).where(Criterion.id.in_(criteria))).all()}
+    if users and "users" in lookups:
+        names.users = lookups["users"](users)
+    if assignments and "assignments" in lookups:
+        names.assignments = lookups["assignments"](assignments)
+    if criteria and "criteria" in lookups:
+        names.criteria = {str(i): t for i, t in lookups["criteria"](criteria).items()}
     return names
 
 
@@ -169,17 +106,16 @@ class _Presenter:
 
     def __init__(self, action: str, names: Names):
         self.action, self.names = action, names
+        self.vocabulary = vocabulary()
 
     def value(self, key: str, value) -> str | list[str]:
-        if key in _ENUMS:
-            return _ENUMS[key](value) if value is not None or key == "status_before" else "–"
-        if key in ("from", "to", "change"):
-            if self.action in _ORG_ACTIONS:
-                return _from_enum(OrgRole, ORG_ROLE_LABELS, value)
-            if self.action in _ROLE_ACTIONS:
-                return _from_enum(Role, ROLE_LABELS, value)
-            if self.action in _STATUS_ACTIONS:
-                return _from_enum(MembershipStatus, STATUS_LABELS, value)
+        v = self.vocabulary
+        if key in v.words:
+            if key in v.blanks and value in (None, ""):
+                return str(v.blanks[key])
+            return "–" if value is None else _word(v.words[key], value)
+        if key in ("from", "to", "change") and self.action in v.changes:
+            return "–" if value is None else _word(v.changes[self.action], value)
         if key == "student_id":
             return self.names.users.get(value) or _deleted(_("Student"), value)
         if key == "assignment_id":
@@ -208,16 +144,16 @@ class _Presenter:
                     if old.get(key) != new.get(key):
                         lines.append((_label(key), f"{self.value(key, old.get(key))} → {self.value(key, new.get(key))}"))
             else:
-                label = DETAIL_LABELS["excused"] if self.action in ("grade_excused", "grade_unexcused") \
-                    else DETAIL_LABELS["change"]
-                lines.append((str(label), f"{self.value('change', old)} → {self.value('change', new)}"))
+                label = _label("excused") if self.action in ("grade_excused", "grade_unexcused") \
+                    else _label("change")
+                lines.append((label, f"{self.value('change', old)} → {self.value('change', new)}"))
         if "from" in details:  # a state left behind, with nothing it became (a removal's status before)
             details["status"] = details.pop("from")
         for key, value in details.items():
             if isinstance(value, dict) and set(value) == {"from", "to"}:  # one field's change
                 lines.append((_label(key), f"{self.value(key, value['from'])} → {self.value(key, value['to'])}"))
             elif key == "status":
-                lines.append((_label(key), _from_enum(MembershipStatus, STATUS_LABELS, value)))
+                lines.append((_label(key), "–" if value is None else self.value(key, value)))
             elif key == "previous_owners":
                 lines.append((_label(key), ", ".join(str(v) for v in value or []) or "–"))
             else:
@@ -226,7 +162,15 @@ class _Presenter:
 
 
 def _label(key: str) -> str:
-    return str(DETAIL_LABELS.get(key, key))
+    return str(vocabulary().labels.get(key) or BASE_LABELS.get(key) or key)
+
+
+def _word(words: dict, value) -> str:
+    """The registered word for a coded value, else the value as stored (a name since retired)."""
+    try:
+        return str(words.get(value, value))
+    except TypeError:  # an unhashable value (a list) has no word
+        return str(value)
 
 
 def detail_lines(details: dict, action: str = "", names: Names | None = None) -> list[tuple[str, str | list[str]]]:

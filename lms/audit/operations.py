@@ -8,7 +8,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from lms.audit.models import AuditAction, AuditEvent
-from lms.circles.models import Circle
+from lms.audit.registry import vocabulary
 from lms.extensions import db
 
 LABEL_MAX = 400
@@ -28,7 +28,8 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
       Its table name, id and a human label are frozen into the record. When `circle_id` is not
       given and the target has a `circle_id` (or is a circle), that is used. `target_label`
       overrides the label (see `describe`).
-    - `org_id`: when not given, the organization the circle belongs to at this moment.
+    - `org_id`: when not given, the organization the circle belongs to at this moment (as the circles
+      tell the log, lms/audit/registry.py).
     - `details`: a JSON-able dict saying what changed, e.g. ``{"from": "student", "to": "assistant"}``.
       Values that JSON cannot hold (datetimes, decimals, enums) are stored as strings. Never pass
       secrets (passwords, tokens, keys). Beside an id, give the name at the time (`"student"` beside
@@ -52,9 +53,8 @@ def record_event(action: AuditAction, actor=None, *, target: Any = None, circle_
             circle_id = target.id if target_type == "circles" else getattr(target, "circle_id", None)
         if org_id is None and target_type == "organizations":
             org_id = target.id
-    if org_id is None and circle_id is not None:
-        circle = db.session.get(Circle, circle_id)  # usually already in the session: no query
-        org_id = circle.org_id if circle is not None else None
+    if org_id is None and circle_id is not None and (circle_org := vocabulary().circle_org) is not None:
+        org_id = circle_org(circle_id)
     ip = user_agent = None
     if has_request_context():
         ip = (request.remote_addr or "")[:IP_MAX] or None

@@ -7,11 +7,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from lms.accounts.models import User
 from lms.audit.models import AuditAction, AuditEvent
-from lms.circles.models import Circle
+from lms.audit.registry import vocabulary
 from lms.extensions import db
-from lms.orgs.models import Organization
 
 
 @dataclass(frozen=True)
@@ -50,33 +48,29 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def org_scope(org: Organization) -> sa.ColumnElement[bool]:
-    """Events of an organization: recorded for it, or about one of its circles (as it is now or was then)."""
-    return sa.or_(AuditEvent.org_id == org.id,
-                  AuditEvent.circle_id.in_(sa.select(Circle.id).where(Circle.org_id == org.id)))
-
-
-def events_query(filters: AuditFilter, org: Organization | None = None) -> sa.Select:
-    """The filtered events, newest first; every event of the site when `org` is None."""
+def events_query(filters: AuditFilter, scope: sa.ColumnElement[bool] | None = None) -> sa.Select:
+    """The filtered events, newest first, of `scope` (a condition on AuditEvent, e.g. an organization's
+    events, lms/orgs/queries.py); every event of the site when `scope` is None."""
     query = sa.select(AuditEvent)
-    if org is not None:
-        query = query.where(org_scope(org))
+    if scope is not None:
+        query = query.where(scope)
+    v = vocabulary()
     if filters.actor:
         like = _like(filters.actor)
-        query = query.where(sa.or_(
-            sa.func.lower(AuditEvent.actor_label).like(like, escape="\\"),
-            AuditEvent.actor_id.in_(sa.select(User.id).where(sa.or_(
-                sa.func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\")))),
-        ))
+        actor = sa.func.lower(AuditEvent.actor_label).like(like, escape="\\")
+        if v.actors_matching is not None:  # as they are called now, too
+            actor = sa.or_(actor, AuditEvent.actor_id.in_(v.actors_matching(like)))
+        query = query.where(actor)
     if filters.action is not None:
         query = query.where(AuditEvent.action == filters.action.value)
     if filters.circle:
         circle = filters.circle.strip().lstrip("#")
         if circle.isdigit():
             query = query.where(AuditEvent.circle_id == int(circle))
+        elif v.circles_matching is not None:
+            query = query.where(AuditEvent.circle_id.in_(v.circles_matching(_like(circle))))
         else:
-            query = query.where(AuditEvent.circle_id.in_(
-                sa.select(Circle.id).where(sa.func.lower(Circle.name).like(_like(circle), escape="\\"))))
+            query = query.where(sa.false())
     if filters.date_from is not None:
         query = query.where(AuditEvent.at >= _start_of_day(filters.date_from, filters.tz))
     if filters.date_to is not None:
@@ -84,22 +78,25 @@ def events_query(filters: AuditFilter, org: Organization | None = None) -> sa.Se
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def events_page(filters: AuditFilter, page: int, per_page: int, org: Organization | None = None):
+def events_page(filters: AuditFilter, page: int, per_page: int, scope: sa.ColumnElement[bool] | None = None):
     """One page of the filtered events (two queries: the count and the rows)."""
-    return db.paginate(events_query(filters, org), page=page, per_page=per_page, error_out=False)
+    return db.paginate(events_query(filters, scope), page=page, per_page=per_page, error_out=False)
 
 
 def circle_names(events: list[AuditEvent]) -> dict[int, str]:
     """The current name of every circle the events mention, in one query."""
     ids = {e.circle_id for e in events if e.circle_id is not None}
-    if not ids:
+    lookup = vocabulary().circle_names
+    if not ids or lookup is None:
         return {}
-    return dict(db.session.execute(sa.select(Circle.id, Circle.name).where(Circle.id.in_(ids))).all())
+    return lookup(ids)
 
 
-def iter_events(filters: AuditFilter, org: Organization | None = None, batch: int = 500):
+def iter_events(filters: AuditFilter, scope: sa.ColumnElement[bool] | None = None, batch: int = 500):
     """Every filtered event with the current name of its circle (or None), newest first, fetched in
-    batches (for the CSV download)."""
-    query = (events_query(filters, org).add_columns(Circle.name)
-             .outerjoin(Circle, Circle.id == AuditEvent.circle_id).execution_options(yield_per=batch))
-    return db.session.execute(query)
+    batches of `batch` events, with one query for the circle names of each batch (for the CSV download)."""
+    result = db.session.execute(events_query(filters, scope).execution_options(yield_per=batch))
+    for events in result.scalars().partitions():
+        names = circle_names(events)
+        for event in events:
+            yield event, names.get(event.circle_id)

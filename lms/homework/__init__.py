@@ -23,3 +23,11 @@ def _register_drafts(state) -> None:
 
     register_upload_purpose(state.app, "assignment", drafts.purpose_checker)
     register_library_uses(state.app, drafts.library_uses)
+
+
+@bp.record_once
+def _register_with_audit(state) -> None:
+    """How homework's events read on the audit log."""
+    from lms.homework import audit_details
+
+    audit_details.register(state.app)

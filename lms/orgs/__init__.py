@@ -12,3 +12,11 @@ def _register_with_accounts(state) -> None:
     from lms.orgs.queries import shares_an_organization_with
 
     register_avatar_rule(state.app, "orgs", shares_an_organization_with)
+
+
+@bp.record_once
+def _register_with_audit(state) -> None:
+    """How the organizations' events read on the audit log."""
+    from lms.orgs import audit_details
+
+    audit_details.register(state.app)

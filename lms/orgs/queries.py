@@ -6,6 +6,7 @@ from flask import abort
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
+from lms.audit.models import AuditEvent
 from lms.circles.models import Circle, Membership, MembershipStatus, Role
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgMembership, OrgRole
@@ -147,3 +148,9 @@ def shares_an_organization_with(viewer: User, user_id: int) -> sa.ColumnElement[
                        .join(Membership, Membership.circle_id == Circle.id)
                        .where(mine.user_id == viewer.id, mine.role == OrgRole.admin, Membership.user_id == user_id))
     return sa.or_(shared_org.exists(), overseen_circle.exists())
+
+
+def audit_scope(org: Organization) -> sa.ColumnElement[bool]:
+    """The organization's audit events: recorded for it, or about one of its circles (as it is now or was then)."""
+    return sa.or_(AuditEvent.org_id == org.id,
+                  AuditEvent.circle_id.in_(sa.select(Circle.id).where(Circle.org_id == org.id)))

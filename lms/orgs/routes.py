@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.queries import get_user_by_email
+from lms.audit.pages import LogView, log_csv, log_page
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import Circle, CircleKind, JoinPolicy
 from lms.circles.operations import CircleError
@@ -236,3 +237,25 @@ def take_circle_out(circle_id: int):
     db.session.commit()
     flash(_("%(circle)s is no longer part of %(org)s.", circle=circle.name, org=org.name), "success")
     return _after_move(circle, org)
+
+
+# -- audit log -------------------------------------------------------------------------------
+
+def _audit_view(org_id: int) -> LogView:
+    org = q.get_org_or_404(org_id, current_user)
+    require(org.can_view_audit(current_user))
+    return LogView("orgs.audit_log", {"org_id": org.id}, q.audit_scope(org), org=org)
+
+
+@bp.route("/<int:org_id>/audit")
+@login_required
+def audit_log(org_id: int):
+    """The organization's audit events (its own and those of its classes), for its admins."""
+    return log_page(_audit_view(org_id))
+
+
+@bp.route("/<int:org_id>/audit.csv")
+@login_required
+def audit_log_csv(org_id: int):
+    """The filtered audit log of an organization as CSV."""
+    return log_csv(_audit_view(org_id), f"audit-org-{org_id}.csv")

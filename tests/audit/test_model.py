@@ -103,14 +103,15 @@ def test_the_database_refuses_a_raw_update(event):
     assert db.session.get(AuditEvent, event.id).action == "admin_granted"
 
 
-def test_details_read_as_changes():
+def test_details_read_as_changes(app):
     """Are a whole-record change, per-field changes and plain values shown as readable lines, with
-    unchanged fields left out?"""
+    unchanged fields left out (in the words the domains register with the app)?"""
     from lms.audit.details import detail_lines
 
-    assert detail_lines({"from": {"score": 6.0, "excused": False}, "to": {"score": 8.5, "excused": False},
-                         "via": "graded"}, "grade_changed") == [("Score", "6 → 8.5"), ("How", "Graded")]
-    assert detail_lines({"from": "student", "to": "assistant"}, "member_role_changed") == [
-        ("Change", "Student → Assistant")]
-    assert detail_lines({"student_no": {"from": None, "to": "00123"}, "new_account": True}) == [
-        ("Student number", "– → 00123"), ("New account", "yes")]
+    with app.test_request_context():
+        assert detail_lines({"from": {"score": 6.0, "excused": False}, "to": {"score": 8.5, "excused": False},
+                             "via": "graded"}, "grade_changed") == [("Score", "6 → 8.5"), ("How", "Graded")]
+        assert detail_lines({"from": "student", "to": "assistant"}, "member_role_changed") == [
+            ("Change", "Student → Assistant")]
+        assert detail_lines({"student_no": {"from": None, "to": "00123"}, "new_account": True}) == [
+            ("Student number", "– → 00123"), ("New account", "yes")]

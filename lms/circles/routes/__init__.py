@@ -21,4 +21,12 @@ def _register_with_accounts(state) -> None:
     register_invitation_finder(state.app, "circles", circle_invited_to)
 
 
+@bp.record_once
+def _register_with_audit(state) -> None:
+    """How the circles' events read on the audit log, and how it names and finds circles."""
+    from lms.circles import audit_details
+
+    audit_details.register(state.app)
+
+
 __all__ = ["bp"]

@@ -1,0 +1,22 @@
+"""How the organizations' audit events read on the log (lms/audit/registry.py)."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lms.audit.models import AuditAction
+from lms.audit.registry import describe_details
+from lms.orgs.forms import ORG_ROLE_LABELS
+
+ORG_ROLE_ACTIONS = (AuditAction.org_admin_granted, AuditAction.org_admin_revoked,
+                    AuditAction.org_teacher_granted, AuditAction.org_teacher_revoked)
+
+
+def register(app: Flask) -> None:
+    """Tell the audit log of `app` how the organizations' events read (called when the blueprint is registered)."""
+    describe_details(
+        app,
+        labels={"org": _l("Organization")},
+        words={"via": {"org_assignment": _l("Assigned by the organization")}},
+        changes=[(ORG_ROLE_ACTIONS, ORG_ROLE_LABELS)],
+    )
