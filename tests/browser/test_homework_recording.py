@@ -1,6 +1,7 @@
 """A student records homework with the camera in a real browser, hands it in, and comments at a moment."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -54,7 +55,7 @@ def test_record_hand_in_and_comment(live_server, new_context, screenshots):
     with screenshots.on_failure(page, "record"):
         page.get_by_role("button", name="Record with the camera").click()
         page.locator("[data-recorder-start]").click()
-        page.wait_for_timeout(2200)
+        expect(page.locator("[data-recorder-time]")).to_have_text(re.compile(r"^0:0[2-9]$"))  # 2 s recorded
         page.locator("[data-recorder-stop]").click()
         page.locator("[data-recorder-use]").click()
         expect(page.locator("[data-video-source] .upload-name")).to_have_text("recording.webm")
@@ -71,7 +72,8 @@ def test_record_hand_in_and_comment(live_server, new_context, screenshots):
         teacher.get_by_role("button", name="Sign in").click()
         teacher.goto(page.url)  # the student's version page, open on the teacher's screen
         expect(teacher.locator("[data-comment-list] li.comment")).to_have_count(0)
-        teacher.wait_for_timeout(500)  # its Socket.IO connection joins the submission's room
+        # its Socket.IO connection has joined the submission's room
+        expect(teacher.locator("[data-video-comments]")).to_have_attribute("data-socket-ready", "")
     with screenshots.on_failure(page, "comment"):
         page.get_by_label("Add a comment (Markdown)").fill("Listen to the **A** string here")
         page.get_by_role("button", name="Post").click()

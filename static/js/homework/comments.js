@@ -187,7 +187,8 @@
   }
 
   // Others' new, changed and removed comments appear without a reload: the server says only that
-  // the list changed (namespace /homework), and the page asks for what it may see.
+  // the list changed (namespace /homework), and the page asks for what it may see. While the page is
+  // in the submission's room, the list carries `data-socket-ready` (what a test waits for).
   function watch(root, load) {
     var ids = {
       circle_id: root.getAttribute("data-circle-id"),
@@ -198,10 +199,13 @@
     var channel = window.io("/homework");
     var first = true;
     channel.on("connect", function () {
-      channel.emit("watch", ids);
+      channel.emit("watch", ids, function (reply) {
+        if (reply && reply.ok) { root.setAttribute("data-socket-ready", ""); }
+      });
       if (!first) { load(); } // changes missed while disconnected
       first = false;
     });
+    channel.on("disconnect", function () { root.removeAttribute("data-socket-ready"); });
     channel.on("comments_changed", function (data) {
       if (data && String(data.submission_id) === String(ids.submission_id)) { load(); }
     });
