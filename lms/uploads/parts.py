@@ -29,9 +29,12 @@ from typing import BinaryIO, Iterator
 
 from werkzeug.exceptions import ClientDisconnected
 
-#: Bytes read from the client per step. Small, so that a connection reset loses at most this much
-#: of what the server's socket already received, and a slow link writes often.
+#: Bytes read from the client per step. A server's input stream may wait for the whole step (as
+#: gunicorn's does), so what a client sent into a step it never finished is not written: the step
+#: shrinks on a slow link (a read that takes long) down to MIN_READ_BYTES, and grows back on a fast one.
 READ_BYTES = 64 * 1024
+MIN_READ_BYTES = 4 * 1024
+SLOW_READ_SECONDS = 0.2
 #: Written bytes are fsync'd at least this often (and at the end of each request).
 SYNC_BYTES = 8 * 1024 * 1024
 SYNC_SECONDS = 1.0
@@ -153,13 +156,20 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
     unsynced = 0
     synced_at = time.monotonic()
     complete = True
+    step = READ_BYTES
     try:
         remaining = count
         while remaining > 0:
+            started = time.monotonic()
             try:
-                data = stream.read(min(READ_BYTES, remaining))
-            except (ClientDisconnected, ConnectionError, TimeoutError, OSError):
+                data = stream.read(min(step, remaining))
+            except (ClientDisconnected, OSError):
                 data = b""
+            took = time.monotonic() - started
+            if took > SLOW_READ_SECONDS:
+                step = max(MIN_READ_BYTES, step // 4)
+            elif step < READ_BYTES and took < SLOW_READ_SECONDS / 10:
+                step = min(READ_BYTES, step * 2)
             if not data:
                 complete = False
                 break
