@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator, NamedTuple
+
+import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.circles.models import Circle
@@ -130,22 +132,30 @@ def uncategorised_weight(categories: list[GradeCategory]) -> float:
 
 
 def _plain_rows(query) -> Iterator:
-    """The rows of a select of columns, made one at a time (through the session's connection, not the ORM,
-    which builds every row object before the first is read: tens of thousands of live objects make the
-    garbage collector walk the whole heap)."""
-    return db.session.connection().execute(query)
+    """The rows of a select of columns, made a partition at a time (through the session's connection, not the
+    ORM, which builds every row object before the first is read: tens of thousands of live objects make the
+    garbage collector walk the whole heap; and not one driver call per row either)."""
+    for rows in db.session.connection().execute(query).partitions(_PARTITION):
+        yield from rows
+
+
+_PARTITION = 1000  #: rows fetched at a time: one driver call for many rows, few live at once
+_UTC = timezone.utc
+_NAIVE_UTC = sa.DateTime()  #: UTCDateTime's storage type: naive UTC, read without making each value aware
 
 
 def _receipts(assignment_ids: list[int], student_id: int | None) -> tuple[dict[int, dict[int, datetime]],
                                                                           dict[int, datetime]]:
     """Receipt times, from one read of every version: assignment id → {student id → the latest version's}; and
     submission id → that version's (a grade names the version it graded). Cheaper than asking the database
-    for the latest versions only (a grouped subquery joined back)."""
+    for the latest versions only (a grouped subquery joined back). The times are naive UTC (as stored): a
+    big class has tens of thousands, and only the late ones need a time zone (build_gradebook)."""
     latest: dict[int, dict[int, datetime]] = {a: {} for a in assignment_ids}
     by_id: dict[int, datetime] = {}
     if not assignment_ids:
         return latest, by_id
-    query = (db.select(Submission.id, Submission.assignment_id, Submission.student_id, Submission.submitted_at)
+    query = (db.select(Submission.id, Submission.assignment_id, Submission.student_id,
+                       sa.type_coerce(Submission.submitted_at, _NAIVE_UTC))
              .where(Submission.assignment_id.in_(assignment_ids))
              .order_by(Submission.assignment_id, Submission.student_id, Submission.version))
     if student_id is not None:
@@ -189,8 +199,8 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     tz = circle.zone
     lateness, final_score, is_missing, on_time = rules.lateness, rules.final_score, rules.is_missing, rules.ON_TIME
 
-    student_ids = [learner.user_id for learner in learners]
     cells_of: list[list[tuple]] = [[] for _ in learners]
+    students = [(learner.user_id, cells) for learner, cells in zip(learners, cells_of)]
     stats: list[Stats | None] = []
     for assignment in assignments:
         assignment_id, points, policy = assignment.id, assignment.points, assignment.policy
@@ -199,14 +209,22 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
         # without an extension.
         missing_by_default = [[is_missing(base, now, submitted=s, excused=e) for e in (False, True)]
                               for s in (False, True)]
+        base_due = _naive(base.due_at)
         received_of, grade_of, extension_of = receipts[assignment_id], grades[assignment_id], extensions[assignment_id]
-        column = []
-        for student_id in student_ids:
+        unpenalised: dict[float, float | None] = {}  # raw score → final score without a penalty: scores repeat
+        scores = []  # the column's counted final scores
+        for student_id, cells in students:
             extension = extension_of.get(student_id) if extension_of else None
-            deadline = base if extension is None else extension.deadline(assignment)
-            received_at = received_of.get(student_id)
+            if extension is None:
+                deadline, due = base, base_due
+            else:
+                deadline = extension.deadline(assignment)
+                due = _naive(deadline.due_at)
+            received_at = received_of.get(student_id)  # naive UTC, as `due`
             submitted = received_at is not None
-            late = lateness(received_at, deadline, policy, tz) if submitted else on_time
+            # On time (rules.days_late's first test, on naive times): most work is, and needs no zone.
+            late = on_time if not submitted or due is None or received_at <= due else \
+                lateness(received_at.replace(tzinfo=_UTC), deadline, policy, tz)
             score, graded, released, excused, penalty = None, False, False, False, 0.0
             grade = grade_of.get(student_id)
             if grade is not None:
@@ -216,23 +234,31 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
                     graded_at = received_by_id.get(graded_id) if graded_id is not None else None
                     if graded_at is not None and not waived:
                         penalty = (late if graded_at == received_at else
-                                   lateness(graded_at, deadline, policy, tz)).penalty_percent
-                    score = final_score(raw, points, penalty)
+                                   on_time if due is None or graded_at <= due else
+                                   lateness(graded_at.replace(tzinfo=_UTC), deadline, policy, tz)).penalty_percent
+                    if penalty:
+                        score = final_score(raw, points, penalty)
+                    else:
+                        score = unpenalised.get(raw)
+                        if score is None and raw is not None:
+                            score = unpenalised[raw] = final_score(raw, points, penalty)
+                    if score is not None:
+                        scores.append(score)
             missing = (missing_by_default[submitted][excused] if extension is None else
                        is_missing(deadline, now, submitted=submitted, excused=excused))
-            column.append((assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
-                           late.days_late, penalty))
-        for cells, cell in zip(cells_of, column):
-            cells.append(cell)
-        if staff:
-            stats.append(_stats([c[SCORE] for c in column if c[SCORE] is not None], points))
-        else:
-            stats.append(None)
+            cells.append((assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
+                          late.days_late, penalty))
+        stats.append(_stats(scores, points) if staff else None)
     weight_of = {c.id: c.weight for c in categories}
     rest = uncategorised_weight(categories)
     facts = [(a.points, a.category_id) for a in assignments]
     rows = [_total(Row(learner, cells), facts, weight_of, rest) for learner, cells in zip(learners, cells_of)]
     return Gradebook(circle, assignments, categories, rows, stats, rest)
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """An aware time as naive UTC (as _receipts reads them), to compare with those."""
+    return None if moment is None else moment.astimezone(_UTC).replace(tzinfo=None)
 
 
 def _total(row: Row, facts: list[tuple[float, int | None]], weight_of: dict[int, float], rest: float) -> Row:

@@ -230,3 +230,23 @@ def test_rows_are_the_circles_learners(klass, client_as, book, make):
     data = _json(client_as(klass.teacher), klass)
     assert [s["user_id"] for s in data["students"]] == [m.user_id for m in hq.learners(klass.circle)]
     assert [s["name"] for s in data["students"]] == ["Classmate In Class", "Student In Class"]
+
+
+def test_penalty_follows_the_graded_version_not_the_latest(klass, hw, grading, client_as):
+    """A grade names the version it graded: work handed in on time and graded, then handed in again late, is
+    marked late (the latest version) but loses nothing; a grade of the late version loses its late days'
+    penalty. Both in the gradebook's cells and its totals."""
+    assignment = hw.assignment(klass.circle, accepts="text", points=10, due_at=ago(days=3), late_policy="penalty",
+                               late_penalty_per_day=10, late_penalty_cap=50)
+    for student in (klass.student, klass.classmate):
+        hw.submission(assignment, student, text="on time", now=ago(days=4))
+    grading.grade(assignment, klass.student, klass.teacher, score=8)  # grades the on-time version
+    for student in (klass.student, klass.classmate):
+        hw.submission(assignment, student, text="again, late", now=ago(days=1, hours=12))
+    grading.grade(assignment, klass.classmate, klass.teacher, score=8)  # grades the late version
+    rows = {s["user_id"]: s for s in _json(client_as(klass.teacher), klass)["students"]}
+    [mine] = rows[klass.student.id]["grades"]
+    [theirs] = rows[klass.classmate.id]["grades"]
+    assert (mine["score"], mine["late"], mine["days_late"], mine["penalty_percent"]) == (8, True, 2, 0)
+    assert (theirs["score"], theirs["late"], theirs["days_late"], theirs["penalty_percent"]) == (6, True, 2, 20)
+    assert (rows[klass.student.id]["points"], rows[klass.classmate.id]["points"]) == (8, 6)
