@@ -5,13 +5,14 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from lms.accounts.models import User
 from lms.circles.models import Circle
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.homework import lateness
+from lms.homework.models import Assignment
 
 
 class Rubric(db.Model):
@@ -28,6 +29,8 @@ class Rubric(db.Model):
     circle: Mapped[Circle] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="rubric", order_by="Criterion.position", cascade="all, delete-orphan", lazy="selectin")
+    #: also gives every Assignment its `rubric` (declared here: grading → homework, never back)
+    assignments: Mapped[list[Assignment]] = relationship(backref=backref("rubric", lazy="selectin"))
 
     @property
     def points(self) -> float:
@@ -70,6 +73,9 @@ class GradeCategory(db.Model):
     #: percent of the course total; the weights of a circle's categories should add up to 100
     weight: Mapped[float] = mapped_column(sa.Float, default=0)
     position: Mapped[int] = mapped_column(default=0)
+
+    #: also gives every Assignment its `category` (declared here: grading → homework, never back)
+    assignments: Mapped[list[Assignment]] = relationship(backref=backref("category", lazy="joined"))
 
 
 class Grade(db.Model):

@@ -9,18 +9,10 @@ from lms.extensions import db
 from lms.grading.models import Grade, GradeCategory, GradeChange, RegradeRequest, RegradeState, Rubric
 from lms.homework import queries as hq
 from lms.homework.models import LEARNER_ROLES, Assignment
+from lms.homework.queries import StudentStatus
 
 
-# -- scoped lookups --------------------------------------------------------------------------
-# Homework owns assignments, submissions and comments; these are its reads, used here as they are.
-get_assignment_or_404 = hq.get_assignment_or_404
-learners = hq.learners
-latest_submissions = hq.latest_submissions
-submission_history = hq.submission_history
-visible_comments = hq.visible_comments
-is_circle_staff = hq.is_circle_staff
-memberships_by_user = hq.memberships_by_user
-comment_markers = hq.comment_markers
+# -- scoped lookups (homework's own, for assignments, submissions and comments: lms.homework.queries) --
 
 
 def get_rubric_or_404(circle: Circle, rubric_id: int) -> Rubric:
@@ -118,10 +110,7 @@ def open_regrade_count(assignment: Assignment) -> int:
 FILTERS = ("all", "ungraded", "late", "missing")
 
 
-QueueEntry = hq.StudentStatus
-
-
-def matches(entry: QueueEntry, name: str) -> bool:
+def matches(entry: StudentStatus, name: str) -> bool:
     """all: everyone; ungraded: handed in, no grade yet; late: the latest version is late against the
     student's current deadline; missing: nothing handed in, not excused, past the student's due time
     (both derived in lms/homework/lateness.py)."""
@@ -134,12 +123,12 @@ def matches(entry: QueueEntry, name: str) -> bool:
     return True
 
 
-def grading_queue(assignment: Assignment) -> list[QueueEntry]:
+def grading_queue(assignment: Assignment) -> list[StudentStatus]:
     """Every student of the circle with their latest submission, grade and deadline (four queries)."""
     return hq.submission_status_by_student(assignment)
 
 
-def first_to_open(queue: list[QueueEntry], filter_name: str) -> QueueEntry | None:
+def first_to_open(queue: list[StudentStatus], filter_name: str) -> StudentStatus | None:
     """Where SpeedGrader opens, among the students matching the filter in the list's order: the first whose
     work waits for a grade, else the first who handed anything in, else the first listed (None: nobody)."""
     shown = [e for e in queue if matches(e, filter_name)]
@@ -148,8 +137,8 @@ def first_to_open(queue: list[QueueEntry], filter_name: str) -> QueueEntry | Non
             or next(iter(shown), None))
 
 
-def neighbours(queue: list[QueueEntry], student_id: int,
-               filter_name: str) -> tuple[QueueEntry | None, QueueEntry | None]:
+def neighbours(queue: list[StudentStatus], student_id: int,
+               filter_name: str) -> tuple[StudentStatus | None, StudentStatus | None]:
     """The previous and next student matching the filter around `student_id` in the queue's order (the
     current student need not match: after grading, "next ungraded" still moves on)."""
     position = next((n for n, e in enumerate(queue) if e.student_id == student_id), -1)

@@ -32,16 +32,16 @@ _CRITERION_FIELD = re.compile(r"^c(\d+)$")
 
 def _assignment(circle_id: int, assignment_id: int):
     circle = get_circle_or_404(circle_id, current_user)
-    return q.get_assignment_or_404(circle, assignment_id, current_user)
+    return hq.get_assignment_or_404(circle, assignment_id, current_user)
 
 
 def _work_context(circle, submission, viewer, *, can_comment: bool) -> dict:
     """What templates/grading/_work.html needs. Call only once `viewer` may see `submission`."""
     from lms.uploads.queries import media_urls
 
-    comments = q.visible_comments(submission, viewer) if submission is not None else []
-    return {"comments": comments, "markers": q.comment_markers(comments), "media_urls": media_urls,
-            "comment_names": q.memberships_by_user(circle, {c.author_id for c in comments if c.author_id}),
+    comments = hq.visible_comments(submission, viewer) if submission is not None else []
+    return {"comments": comments, "markers": hq.comment_markers(comments), "media_urls": media_urls,
+            "comment_names": hq.memberships_by_user(circle, {c.author_id for c in comments if c.author_id}),
             "can_comment": can_comment and not circle.is_archived}
 
 
@@ -73,7 +73,7 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
     entry = next((e for e in queue if e.student_id == student_id), None)
     if entry is None:
         abort(404)
-    versions = q.submission_history(assignment, student_id)
+    versions = hq.submission_history(assignment, student_id)
     chosen = request.args.get("version", type=int)
     submission = next((s for s in versions if s.version == chosen), versions[0] if versions else None)
     grade = entry.grade
@@ -245,7 +245,7 @@ def feedback(circle_id: int, assignment_id: int):
                 flash(_("Your request was sent to your teacher."), "success")
                 return redirect(url_for("grading.feedback", circle_id=circle_id, assignment_id=assignment_id))
         status = 422
-    versions = q.submission_history(assignment, current_user.id)
+    versions = hq.submission_history(assignment, current_user.id)
     submission = None
     if versions:
         graded_id = grade.submission_id if grade is not None else None
@@ -275,7 +275,7 @@ def _gradebook_circle(circle_id: int):
 @login_required
 def gradebook(circle_id: int):
     circle = _gradebook_circle(circle_id)
-    staff = q.is_circle_staff(circle, current_user)
+    staff = hq.is_circle_staff(circle, current_user)
     book = build_gradebook(circle, current_user, staff=staff)
     if wants_json():
         return jsonify(to_json(book))
@@ -324,7 +324,7 @@ def export_grades(circle_id: int):
     format's default when absent); a POST may add Canvas's own gradebook export (canvas_current). A file
     that would misplace grades is refused with the reason (422, on the gradebook page)."""
     circle = _gradebook_circle(circle_id)
-    require(q.is_circle_staff(circle, current_user))
+    require(hq.is_circle_staff(circle, current_user))
     if request.method == "POST" and not ConfirmForm().validate_on_submit():
         abort(400)
     fmt = request.values.get("format", "canvas")

@@ -14,6 +14,7 @@ from lms.homework import bp
 from lms.homework import operations as ops
 from lms.homework import queries as q
 from lms.homework.forms import ExtensionForm
+from lms.homework.grades import grade_source
 
 PREFIX = "/circles/<int:circle_id>/assignments/<int:assignment_id>/extensions"
 
@@ -28,8 +29,9 @@ def _load(circle_id: int, assignment_id: int):
 def _after_extension(circle, assignment, student_ids: list[int]):
     # Back where the teacher was: SpeedGrader for one student when asked from there (no free-form URL).
     if request.form.get("back") == "grade" and len(student_ids) == 1:
-        return redirect(url_for("grading.speedgrader", circle_id=circle.id, assignment_id=assignment.id,
-                                student_id=student_ids[0]))
+        grading_url = grade_source().grading_url(assignment, student_ids[0])
+        if grading_url:
+            return redirect(grading_url)
     return redirect(url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id) + "#extensions")
 
 

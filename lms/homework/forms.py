@@ -64,10 +64,10 @@ class AssignmentForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices(STATUS_LABELS), default="draft")
 
     def set_options(self, rubrics, categories) -> None:
-        """The circle's rubrics and grade categories; 0 means none."""
-        self.rubric_id.choices = [SelectChoice(0, _l("No rubric"))] + [SelectChoice(r.id, r.title) for r in rubrics]
+        """The circle's rubrics and grade categories as (id, label) pairs (lms/homework/grades.py); 0 means none."""
+        self.rubric_id.choices = [SelectChoice(0, _l("No rubric"))] + [SelectChoice(i, title) for i, title in rubrics]
         self.category_id.choices = [SelectChoice(0, _l("No category"))] + [
-            SelectChoice(c.id, c.name) for c in categories]
+            SelectChoice(i, name) for i, name in categories]
 
 
 class SubmitForm(FlaskForm):

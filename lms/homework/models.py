@@ -53,6 +53,7 @@ class Assignment(db.Model):
     late_penalty_per_day: Mapped[float] = mapped_column(sa.Float, default=0)
     late_penalty_cap: Mapped[float] = mapped_column(sa.Float, default=100)
     points: Mapped[float] = mapped_column(sa.Float, default=100)
+    #: the grading rubric and gradebook category (grading's tables; grading offers and checks the choices)
     rubric_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rubrics.id", ondelete="SET NULL"))
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("grade_categories.id", ondelete="SET NULL"))
     peer_visibility: Mapped[PeerVisibility] = mapped_column(
@@ -64,8 +65,8 @@ class Assignment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     circle: Mapped[Circle] = relationship(lazy="joined")
-    rubric = relationship("Rubric", lazy="selectin")
-    category = relationship("GradeCategory", lazy="joined")
+    # `rubric` and `category` (the rows rubric_id and category_id name) are grading's: it declares
+    # them (lms/grading/models.py), so homework knows no grading class.
 
     # -- the clock (rules in lms/homework/lateness.py) ----------------------------------------
     @property

@@ -15,8 +15,8 @@ from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.core.permissions import Forbidden
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.grading.models import GradeCategory, Rubric
 from lms.homework import queries as q
+from lms.homework.grades import grade_source
 from lms.homework.notifications import comments_changed, extension_changed
 from lms.homework.lateness import Deadline
 from lms.homework.models import (LEARNER_ROLES, Accepts, Assignment, CommentKind, Extension, ExtensionAction,
@@ -150,15 +150,11 @@ def _apply(assignment: Assignment, v: dict) -> None:
     points = float(v["points"] if v["points"] is not None else 0)
     if not (math.isfinite(points) and 0 <= points <= 100000):
         raise HomeworkError(_l("Points must be a number between 0 and 100000."), "points")
-    circle_id = assignment.circle_id
-    if v["rubric_id"] is not None:
-        rubric = db.session.get(Rubric, v["rubric_id"])
-        if rubric is None or rubric.circle_id != circle_id:
-            raise HomeworkError(_l("Choose one of this circle's rubrics."), "rubric_id")
-    if v["category_id"] is not None:
-        category = db.session.get(GradeCategory, v["category_id"])
-        if category is None or category.circle_id != circle_id:
-            raise HomeworkError(_l("Choose one of this circle's grade categories."), "category_id")
+    # The choices are grading's (lms/homework/grades.py): only ids it offers for this circle are kept.
+    if v["rubric_id"] is not None and v["rubric_id"] not in dict(grade_source().rubric_choices(assignment.circle)):
+        raise HomeworkError(_l("Choose one of this circle's rubrics."), "rubric_id")
+    if v["category_id"] is not None and v["category_id"] not in dict(grade_source().category_choices(assignment.circle)):
+        raise HomeworkError(_l("Choose one of this circle's grade categories."), "category_id")
     assignment.title = title
     assignment.instructions_md = v["instructions_md"] or ""
     assignment.accepts = accepts

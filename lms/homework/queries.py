@@ -16,8 +16,8 @@ from lms.accounts.models import User
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.grading.models import Grade, GradeCategory, Rubric
 from lms.homework import lateness as rules
+from lms.homework.grades import GradeFacts, grade_source, is_released
 from lms.homework.lateness import Deadline, Lateness
 from lms.homework.models import LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, VideoComment
 
@@ -94,15 +94,6 @@ def circle_assignments(circle: Circle, user: User) -> list[Assignment]:
         query = query.where(Assignment.is_published.is_(True))
     # Assignments without a due time go last.
     return list(db.session.scalars(query.order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)))
-
-
-def circle_rubrics(circle: Circle) -> list[Rubric]:
-    return list(db.session.scalars(db.select(Rubric).where(Rubric.circle_id == circle.id).order_by(Rubric.title)))
-
-
-def circle_categories(circle: Circle) -> list[GradeCategory]:
-    return list(db.session.scalars(db.select(GradeCategory).where(GradeCategory.circle_id == circle.id)
-                                   .order_by(GradeCategory.position, GradeCategory.name)))
 
 
 def has_submissions(assignment: Assignment) -> bool:
@@ -250,22 +241,6 @@ def submitted_counts(assignments: list[Assignment]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def released_grades(assignments: list[Assignment], student: User) -> dict[int, Grade]:
-    """The student's released grades per assignment (one query)."""
-    ids = [a.id for a in assignments]
-    if not ids:
-        return {}
-    rows = db.session.scalars(db.select(Grade).where(Grade.assignment_id.in_(ids), Grade.student_id == student.id,
-                                                     Grade.released_at.is_not(None)))
-    return {g.assignment_id: g for g in rows}
-
-
-def is_released(assignment: Assignment, student_id: int) -> bool:
-    """Has the student's grade (and with it the teacher's feedback) been released?"""
-    return bool(db.session.scalar(db.select(db.exists().where(
-        Grade.assignment_id == assignment.id, Grade.student_id == student_id, Grade.released_at.is_not(None)))))
-
-
 def is_latest(submission: Submission) -> bool:
     return not db.session.scalar(db.select(db.exists().where(
         Submission.assignment_id == submission.assignment_id, Submission.student_id == submission.student_id,
@@ -317,7 +292,7 @@ class StudentStatus:
 
     membership: Membership
     submission: Submission | None  #: the latest version
-    grade: Grade | None
+    grade: GradeFacts | None  #: from the grade source (lms/homework/grades.py)
     deadline: Deadline = field(default_factory=Deadline)
     now: datetime | None = None
 
@@ -365,7 +340,7 @@ def submission_status_by_student(assignment: Assignment, now: datetime | None = 
     people = learners(assignment.circle)
     deadlines = deadlines_by_student(assignment)
     latest = latest_submissions(assignment, deadlines)
-    grades = {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
+    grades = grade_source().grades_by_student(assignment)
     base = assignment.base_deadline
     return [StudentStatus(m, latest.get(m.user_id), grades.get(m.user_id), deadlines.get(m.user_id, base), now)
             for m in people]

@@ -19,6 +19,7 @@ from lms.homework import models  # noqa: F401  (mappers are configured together)
 from lms.homework import operations as ops
 from lms.homework import queries as q
 from lms.homework.forms import AssignmentForm, ExtensionForm, SubmitForm
+from lms.homework.grades import grade_source, is_released
 from lms.homework import lateness
 from lms.homework.lateness import Deadline
 from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Window
@@ -54,7 +55,7 @@ def index(circle_id: int):
     else:
         deadlines = q.my_deadlines(assignments, current_user)
         mine = q.my_latest_by_assignment(assignments, current_user, deadlines)
-        grades = q.released_grades(assignments, current_user)
+        grades = grade_source().released_grades([a.id for a in assignments], current_user.id)
         missing = {a.id for a in assignments if lateness.is_missing(
             deadlines[a.id], now, submitted=a.id in mine, excused=a.id in grades and grades[a.id].is_excused)}
         context.update(mine=mine, grades=grades, deadlines=deadlines, missing=missing)
@@ -108,6 +109,11 @@ def _field_error(form: AssignmentForm, error: ops.HomeworkError) -> None:
         field.errors = list(field.errors) + [str(error)]
 
 
+def _set_options(form: AssignmentForm, circle) -> None:
+    source = grade_source()
+    form.set_options(source.rubric_choices(circle), source.category_choices(circle))
+
+
 def _render_form(circle, form, assignment=None, status=200):
     return render_template("homework/form.html", circle=circle, form=form, assignment=assignment,
                            site_minutes=current_app.config["MAX_VIDEO_SECONDS"] // 60,
@@ -120,7 +126,7 @@ def create(circle_id: int):
     circle = get_circle_or_404(circle_id, current_user)
     require(circle.can_edit(current_user) and not circle.is_archived)
     form = AssignmentForm()
-    form.set_options(q.circle_rubrics(circle), q.circle_categories(circle))
+    _set_options(form, circle)
     if form.validate_on_submit():
         try:
             assignment = ops.create_assignment(circle, current_user, publish=form.status.data == "published",
@@ -142,7 +148,7 @@ def edit(circle_id: int, assignment_id: int):
     circle, assignment = _load(circle_id, assignment_id)
     require(assignment.can_edit(current_user))
     form = AssignmentForm()
-    form.set_options(q.circle_rubrics(circle), q.circle_categories(circle))
+    _set_options(form, circle)
     if not form.is_submitted():
         _fill_form(form, assignment)
     if form.validate_on_submit():
@@ -273,11 +279,12 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
         statuses=q.submission_status_by_student(assignment, now) if staff else [],
         can_see_classmates=assignment.can_see_classmates(current_user, bool(history), now),
         gallery_note=None if staff else gallery_note(assignment, bool(history), now),
-        released=(not staff and bool(history) and q.is_released(assignment, current_user.id)),
+        released=(not staff and bool(history) and is_released(assignment, current_user.id)),
         extensions=extensions, can_extend=can_extend, extension_form=ExtensionForm.filled(None),
         extension_forms={sid: ExtensionForm.filled(e) for sid, e in extensions.items()} if can_extend else {},
         extension_history=changes,
         extension_names=q.memberships_by_user(circle, {c.student_id for c in changes}),
+        grades=grade_source(),
         chosen_media=chosen_media, confirm=ConfirmForm(),
         draft=None if staff else drafts.draft_of(assignment, current_user)), status
 
@@ -340,7 +347,8 @@ def submission(circle_id: int, assignment_id: int, submission_id: int):
         "homework/submission.html", circle=circle, assignment=assignment, submission=submission, staff=staff,
         own=own, history=history, comments=comments, names=names, student=names.get(submission.student_id),
         markers=q.comment_markers(comments), media_urls=media_urls,
-        can_comment=not circle.is_archived, released=own and q.is_released(assignment, submission.student_id))
+        can_comment=not circle.is_archived, released=own and is_released(assignment, submission.student_id),
+        grades=grade_source())
 
 
 @bp.route(PREFIX + "/<int:assignment_id>/gallery")

@@ -1,0 +1,50 @@
+"""Grading's answers to homework's questions about grades (lms/homework/grades.py), registered when
+grading's blueprint is: the assignment pages show statuses, rubrics and links without importing grading."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import url_for
+
+from lms.circles.models import Circle
+from lms.extensions import db
+from lms.grading.models import Grade, GradeCategory, Rubric
+from lms.homework.grades import GradeSource
+from lms.homework.models import Assignment
+
+
+class GradingSource(GradeSource):
+    def grades_by_student(self, assignment: Assignment) -> dict[int, Grade]:
+        return {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
+
+    def released_grades(self, assignment_ids: Iterable[int], student_id: int) -> dict[int, Grade]:
+        ids = list(assignment_ids)
+        if not ids:
+            return {}
+        rows = db.session.scalars(db.select(Grade).where(Grade.assignment_id.in_(ids), Grade.student_id == student_id,
+                                                         Grade.released_at.is_not(None)))
+        return {g.assignment_id: g for g in rows}
+
+    def rubric_choices(self, circle: Circle) -> list[tuple[int, str]]:
+        rows = db.session.execute(db.select(Rubric.id, Rubric.title).where(Rubric.circle_id == circle.id)
+                                  .order_by(Rubric.title))
+        return [(row.id, row.title) for row in rows]
+
+    def category_choices(self, circle: Circle) -> list[tuple[int, str]]:
+        rows = db.session.execute(db.select(GradeCategory.id, GradeCategory.name)
+                                  .where(GradeCategory.circle_id == circle.id)
+                                  .order_by(GradeCategory.position, GradeCategory.name))
+        return [(row.id, row.name) for row in rows]
+
+    def rubric_title(self, assignment: Assignment) -> str | None:
+        return assignment.rubric.title if assignment.rubric is not None else None
+
+    def grading_url(self, assignment: Assignment, student_id: int | None = None) -> str:
+        target = {"student_id": student_id} if student_id is not None else {}
+        return url_for("grading.speedgrader", circle_id=assignment.circle_id, assignment_id=assignment.id, **target)
+
+    def feedback_url(self, assignment: Assignment) -> str:
+        return url_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id)
+
+
+SOURCE = GradingSource()

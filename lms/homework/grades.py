@@ -1,0 +1,78 @@
+"""What homework shows of grades, answered by the domain that grades: grading registers one
+`GradeSource` at app start (lms/grading/__init__.py), so homework never imports grading
+(DESIGN.md §2: grading → homework, never back). Without one, nothing is graded or released and an
+assignment offers no rubrics, categories or grading pages."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable, Protocol
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from lms.circles.models import Circle
+    from lms.homework.models import Assignment
+
+_EXTENSION = "lms_homework_grades"
+
+
+class GradeFacts(Protocol):
+    """What homework reads of a grade (the source's own grade objects are passed through as they are)."""
+
+    score: float | None
+    is_excused: bool
+    released_at: datetime | None
+
+
+class GradeSource:
+    """Homework's questions about grades. This base answers them for a site where nothing grades;
+    a grading domain subclasses it and registers the subclass."""
+
+    def grades_by_student(self, assignment: Assignment) -> dict[int, GradeFacts]:
+        """Every grade of the assignment (released or not, for staff pages), by student id; one query."""
+        return {}
+
+    def released_grades(self, assignment_ids: Iterable[int], student_id: int) -> dict[int, GradeFacts]:
+        """The student's released grades, by assignment id; one query."""
+        return {}
+
+    def rubric_choices(self, circle: Circle) -> list[tuple[int, str]]:
+        """The rubrics an assignment of `circle` may use: (id, title), in the order to offer them."""
+        return []
+
+    def category_choices(self, circle: Circle) -> list[tuple[int, str]]:
+        """The grade categories an assignment of `circle` may belong to: (id, name), in order."""
+        return []
+
+    def rubric_title(self, assignment: Assignment) -> str | None:
+        """The title of the assignment's rubric, or None."""
+        return None
+
+    def grading_url(self, assignment: Assignment, student_id: int | None = None) -> str | None:
+        """Where staff grade the assignment (one student's work when `student_id` is given)."""
+        return None
+
+    def feedback_url(self, assignment: Assignment) -> str | None:
+        """Where a student reads their released grade and feedback."""
+        return None
+
+
+_NOTHING_GRADES = GradeSource()
+
+
+def register_grade_source(app: Flask, source: GradeSource) -> None:
+    """Let `source` answer homework's questions about grades in `app` (one source per app)."""
+    existing = app.extensions.get(_EXTENSION)
+    if existing is not None and existing is not source:
+        raise RuntimeError("a grade source is registered twice")
+    app.extensions[_EXTENSION] = source
+
+
+def grade_source() -> GradeSource:
+    """The current app's source of grades (one that knows no grades when nothing registered)."""
+    return current_app.extensions.get(_EXTENSION, _NOTHING_GRADES)
+
+
+def is_released(assignment: Assignment, student_id: int) -> bool:
+    """Has the student's grade (and with it the teacher's feedback) been released?"""
+    return assignment.id in grade_source().released_grades([assignment.id], student_id)
