@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from typing import Iterator, NamedTuple
 
@@ -209,22 +210,22 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
         # without an extension.
         missing_by_default = [[is_missing(base, now, submitted=s, excused=e) for e in (False, True)]
                               for s in (False, True)]
-        base_due = _naive(base.due_at)
+        base_due, base_lateness = _naive(base.due_at), rules.LateDays(base, policy, tz)
         received_of, grade_of, extension_of = receipts[assignment_id], grades[assignment_id], extensions[assignment_id]
         unpenalised: dict[float, float | None] = {}  # raw score → final score without a penalty: scores repeat
         scores = []  # the column's counted final scores
         for student_id, cells in students:
             extension = extension_of.get(student_id) if extension_of else None
             if extension is None:
-                deadline, due = base, base_due
+                deadline, due, late_by = base, base_due, base_lateness
             else:
                 deadline = extension.deadline(assignment)
-                due = _naive(deadline.due_at)
+                due, late_by = _naive(deadline.due_at), partial(lateness, deadline=deadline, policy=policy, tz=tz)
             received_at = received_of.get(student_id)  # naive UTC, as `due`
             submitted = received_at is not None
             # On time (rules.days_late's first test, on naive times): most work is, and needs no zone.
             late = on_time if not submitted or due is None or received_at <= due else \
-                lateness(received_at.replace(tzinfo=_UTC), deadline, policy, tz)
+                late_by(received_at.replace(tzinfo=_UTC))
             score, graded, released, excused, penalty = None, False, False, False, 0.0
             grade = grade_of.get(student_id)
             if grade is not None:
@@ -235,7 +236,7 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
                     if graded_at is not None and not waived:
                         penalty = (late if graded_at == received_at else
                                    on_time if due is None or graded_at <= due else
-                                   lateness(graded_at.replace(tzinfo=_UTC), deadline, policy, tz)).penalty_percent
+                                   late_by(graded_at.replace(tzinfo=_UTC))).penalty_percent
                     if penalty:
                         score = final_score(raw, points, penalty)
                     else:

@@ -12,6 +12,7 @@ daylight-saving change a late day is 23 or 25 hours long.
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -137,3 +138,28 @@ def final_score(score: float | None, points: float, penalty: float) -> float | N
     if score is None:
         return None
     return round(max(score - points * (penalty or 0) / 100, 0.0), 2)
+
+
+class LateDays:
+    """`lateness` of many receipt times against one deadline (a gradebook column): the ends of the late days are
+    worked out once, as far as the latest work needs, instead of for every piece of work."""
+
+    __slots__ = ("due_at", "policy", "tz", "_ends", "_by_days")
+
+    def __init__(self, deadline: Deadline, policy: Policy, tz: ZoneInfo):
+        self.due_at, self.policy, self.tz = deadline.due_at, policy, tz
+        self._ends: list[datetime] = []  #: _ends[n] = late_day_end(due_at, n + 1, tz); they only grow
+        self._by_days: dict[int, Lateness] = {}
+
+    def __call__(self, received_at: datetime) -> Lateness:
+        due_at = self.due_at
+        if due_at is None or received_at <= due_at:
+            return ON_TIME
+        ends = self._ends
+        while not ends or ends[-1] < received_at:
+            ends.append(late_day_end(due_at, len(ends) + 1, self.tz))
+        days = bisect_left(ends, received_at) + 1  # the first late day that ends at or after received_at
+        found = self._by_days.get(days)
+        if found is None:
+            found = self._by_days[days] = Lateness(True, days, penalty_percent(days, self.policy))
+        return found

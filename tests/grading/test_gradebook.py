@@ -2,13 +2,17 @@
 and a query count that does not grow with the class."""
 from __future__ import annotations
 
+import random
 import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from lms.circles.models import CircleKind
 from lms.grading import operations as grading_ops
 from lms.extensions import db
+from lms.homework import lateness as rules
 from lms.homework import operations as hw_ops
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago, later
@@ -250,3 +254,27 @@ def test_penalty_follows_the_graded_version_not_the_latest(klass, hw, grading, c
     assert (mine["score"], mine["late"], mine["days_late"], mine["penalty_percent"]) == (8, True, 2, 0)
     assert (theirs["score"], theirs["late"], theirs["days_late"], theirs["penalty_percent"]) == (6, True, 2, 20)
     assert (rows[klass.student.id]["points"], rows[klass.classmate.id]["points"]) == (8, 6)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Asia/Shanghai", "UTC"])
+@pytest.mark.parametrize("due", [datetime(2026, 10, 31, 23, 59, tzinfo=timezone.utc),  # New York's clocks go back
+                                 datetime(2026, 3, 8, 6, 30, tzinfo=timezone.utc),  # ...and forward
+                                 datetime(2026, 4, 4, 15, 15, tzinfo=timezone.utc)])  # Lord Howe's half hour back
+def test_late_days_of_a_column_are_the_rules_answer(zone, due):
+    """The gradebook counts a column's late days with rules.LateDays (late-day ends worked out once): for work
+    received on the due time, a second after, on each late day's end and a second after it, at random times
+    over two months, in any order, across daylight-saving changes, is its answer rules.lateness's?"""
+    tz = ZoneInfo(zone)
+    deadline = rules.Deadline(due_at=due)
+    policy = rules.Policy(rules.LatePolicy.penalty, 7.5, 60)
+    column = rules.LateDays(deadline, policy, tz)
+    times = [due - timedelta(days=1), due, due + timedelta(seconds=1)]
+    for day in range(1, 12):
+        end = rules.late_day_end(due, day, tz)
+        times += [end - timedelta(seconds=1), end, end + timedelta(seconds=1)]
+    draw = random.Random(f"{zone}{due}")
+    times += [due + timedelta(seconds=draw.randrange(60 * 86400)) for _ in range(300)]
+    draw.shuffle(times)
+    for received_at in times:
+        assert column(received_at) == rules.lateness(received_at, deadline, policy, tz), received_at
+    assert rules.LateDays(rules.Deadline(), policy, tz)(due) == rules.ON_TIME  # no due time: never late
