@@ -28,6 +28,7 @@ PAGES = [
     ("teacher", "new-circle", "/circles/new"),
     ("teacher", "circle-home", "/c/{circle}"),
     ("teacher", "members", "/c/{circle}/members"),
+    ("teacher", "join-requests", "/c/{circle}/members?status=pending"),
     ("teacher", "members-removed", "/c/{circle}/members?status=removed"),
     ("teacher", "member-edit", "/c/{circle}/members/{student_membership}/edit"),
     ("teacher", "roster-import", "/c/{circle}/members/import"),
@@ -296,28 +297,36 @@ def test_page_fits_a_phone(world, phones, screenshots, locale, role, name, path)
         assert not found["offScreen"], "off screen sideways:\n" + "\n".join(found["offScreen"])
 
 
+@pytest.mark.parametrize("width", [PHONE["width"], 640], ids=["phone", "small-tablet"])
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale):
-    """On a phone, is every tab of the circle (the teacher has six) visible or scrolled into view, and does
-    tapping each one open its page, with that tab marked current and shown on screen?"""
+def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale, width):
+    """On a phone (and a small tablet), is every tab of the circle (the teacher has six) visible or scrolled
+    into view, and does tapping each one open its page, with that tab marked current and shown on screen?"""
     page = phones("teacher", locale)
-    page.goto(f"/c/{world['circle']}")
-    tabs = page.locator("nav.tabs a")
-    count = tabs.count()
-    assert count == 6, f"{count} tabs"
-    hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
-    for n, href in enumerate(hrefs):
-        with screenshots.on_failure(page, f"tab-{n}-{locale}"):
-            tab = page.locator(f"nav.tabs a[href='{href}']")
-            tab.scroll_into_view_if_needed()
-            box = tab.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"tab {href} at {box}"
-            tab.click()
-            page.wait_for_url(f"**{href}")
-            current = page.locator("nav.tabs a[aria-current=page]")
-            expect(current).to_have_attribute("href", href)
-            expect(current).to_be_in_viewport()
-            box = current.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"current tab {href} at {box}"
-            widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-            assert widths[0] <= PHONE["width"] and widths[1] <= PHONE["width"], f"page and window widths {widths}"
+    page.set_viewport_size({"width": width, "height": PHONE["height"]})
+    try:
+        page.goto(f"/c/{world['circle']}")
+        tabs = page.locator("nav.tabs a")
+        count = tabs.count()
+        assert count == 6, f"{count} tabs"
+        hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
+        for n, href in enumerate(hrefs):
+            with screenshots.on_failure(page, f"tab-{n}-{locale}-{width}"):
+                tab = page.locator(f"nav.tabs a[href='{href}']")
+                tab.scroll_into_view_if_needed()
+                box = tab.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"tab {href} at {box}"
+                tab.click()
+                page.wait_for_url(f"**{href}")
+                current = page.locator("nav.tabs a[aria-current=page]")
+                expect(current).to_have_attribute("href", href)
+                expect(current).to_be_in_viewport()
+                box = current.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"current tab {href} at {box}"
+                strip = page.evaluate("(() => { const s = document.querySelector('nav.tabs');"
+                                      " return [s.scrollWidth, s.clientWidth]; })()")
+                assert strip[0] <= strip[1], f"the tabs need {strip[0]} px and have {strip[1]}: some are hidden"
+                widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+                assert widths[0] <= width and widths[1] <= width, f"page and window widths {widths}"
+    finally:
+        page.set_viewport_size(PHONE)
