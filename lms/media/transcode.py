@@ -144,11 +144,8 @@ def transcode(
 #: Output options that tag a video as SDR BT.709, limited range: what browsers assume and show.
 BT709_TAGS = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
 
-#: How ffprobe names a matrix → the scale filter's name for it (SDR input).
-_SCALE_MATRICES = {
-    "bt709": "bt709", "smpte170m": "smpte170m", "bt470bg": "bt470", "fcc": "fcc", "smpte240m": "smpte240m",
-    "bt2020nc": "bt2020", "bt2020c": "bt2020",
-}
+#: How ffprobe names an SD matrix → the colorspace filter's name for it (without zscale).
+_COLORSPACE_MATRICES = {"smpte170m": "smpte170m", "bt470bg": "bt470bg", "fcc": "fcc"}
 #: ffprobe's names zscale understands as they are.
 _ZSCALE_PRIMARIES = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020", "smpte428",
                      "smpte431", "smpte432", "jedec-p22"}
@@ -187,10 +184,17 @@ def video_filters(info: ProbeResult, width: int, height: int) -> list[tuple[str,
         else:
             chain += _colorspace_to_bt709(info)
     else:
-        # Untagged: as ffmpeg reads it (BT.601), so the tagged result looks as the source did.
-        matrix = _SCALE_MATRICES.get(info.color_space or "", "auto")
-        chain = [("scale", {**fit, "in_color_matrix": matrix, "out_color_matrix": "bt709", "out_range": "tv"}),
-                 ("format", {"pix_fmts": "yuv420p"})]
+        # An untagged picture is taken as BT.709, as browsers show it, and kept as it is. An SD matrix
+        # (BT.601 and kin) is converted, or its colours would shift under the BT.709 tag (swscale
+        # does not convert between YUV matrices, zscale does).
+        chain = [("scale", {**fit, "out_range": "tv"})]
+        if info.color_space in _ZSCALE_MATRICES and info.color_space != "bt709":
+            if has_filters("zscale"):
+                chain.append(("zscale", {"min": info.color_space, "m": "bt709", "rin": "limited", "r": "limited"}))
+            else:
+                chain.append(("colorspace", {"space": "bt709", "ispace": _COLORSPACE_MATRICES.get(info.color_space,
+                                                                                                   "bt470bg")}))
+        chain.append(("format", {"pix_fmts": "yuv420p"}))
     pad = {"w": width, "h": height, "x": "(ow-iw)/2", "y": "(oh-ih)/2", "color": "black"}
     return [*chain, ("pad", pad), ("setsar", {"r": 1})]
 
@@ -322,17 +326,22 @@ def make_renditions(
     max_seconds: float | None = None,
     hls_min_seconds: float | None = None,
     progress: Callable[[float], None] | None = None,
+    info: ProbeResult | None = None,
+    limits: Limits | None = None,
 ) -> Renditions:
     """Everything browsers need from a validated upload, written into `out_dir`: ``video.mp4``
     (transcode), ``poster.jpg`` and, when the result lasts at least `hls_min_seconds`, ``hls/``.
 
-    `duration` is the validated length (saves a probe); `progress` as for `transcode`. The job
-    that processes uploads and `flask media process` both call this. Raises FFmpegError/Timeout.
+    `duration` is the validated length (saves a probe); `progress` as for `transcode`. With
+    `limits`, `src` has passed ``validate(src, limits, decode=False)`` (whose result is `info`)
+    and the transcode's own decode finishes the validation: MediaRejected as `validate` raises it.
+    The job that processes uploads and `flask media process` both call this. Raises
+    FFmpegError/Timeout.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mp4 = out / "video.mp4"
-    transcode(src, mp4, max_seconds=max_seconds, duration=duration, progress=progress)
+    transcode(src, mp4, max_seconds=max_seconds, duration=duration, progress=progress, info=info, check=limits)
     result = probe(mp4)
     length = result.duration or duration or 0
     poster_path = out / "poster.jpg"

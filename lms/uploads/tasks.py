@@ -90,13 +90,15 @@ def _pipeline(media: Media, attempt: int) -> _Made:
                               max_seconds=media.max_seconds or config["MAX_VIDEO_SECONDS"])
     with storage.local_path(media.original_key) as src, \
             tempfile.TemporaryDirectory(prefix="lms-media-", dir=config.get("MEDIA_WORK_DIR")) as tmp:
-        info = media_lib.validate(src, limits)
+        # Everything but the full decode; the transcode's own decode finishes the validation (one
+        # pass over the file instead of two), rejecting a truncated or damaged file as validate would.
+        info = media_lib.validate(src, limits, decode=False)
         ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
         db.session.commit()
 
         made = media_lib.make_renditions(src, Path(tmp), duration=info.duration, max_seconds=limits.max_seconds,
                                          hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
-                                         progress=_progress_reporter(media, attempt))
+                                         progress=_progress_reporter(media, attempt), info=info, limits=limits)
         hls_prefix = None
         if made.hls_playlist is not None:
             hls_prefix = f"{prefix}/hls"

@@ -88,25 +88,31 @@ def test_hdr_phone_video_is_tone_mapped_to_sdr(phone, tmp_path, kind):
     assert value > 0.7 * sdr_value, (value, sdr_value)
 
 
-@pytest.mark.parametrize("pix_fmt, extra", [
-    ("yuvj420p", ["-color_range", "pc"]),  # full-range JPEG levels (some Android cameras)
-    ("yuv422p10le", []),  # 10-bit 4:2:2 (camera apps' "pro" modes)
-    ("yuv444p", []),
-    ("yuv420p10le", []),  # 10-bit SDR
+@pytest.mark.parametrize("pix_fmt, full_range, matrix", [
+    ("yuvj420p", True, "bt709"),  # full-range JPEG levels (some Android cameras)
+    ("yuv422p10le", False, "bt709"),  # 10-bit 4:2:2 (camera apps' "pro" modes)
+    ("yuv444p", False, "bt709"),
+    ("yuv420p10le", False, "bt709"),  # 10-bit SDR
+    ("yuv420p", False, "smpte170m"),  # standard definition, BT.601 colours
 ])
-def test_phone_colour_formats_become_browser_ready(phone, tmp_path, pix_fmt, extra):
+def test_phone_colour_formats_become_browser_ready(phone, tmp_path, pix_fmt, full_range, matrix):
     """Is every colour format a browser cannot show converted to 8-bit 4:2:0 BT.709, looking the same?"""
     source = tmp_path / f"{pix_fmt}.mov"
     codec = ["-c:v", "prores_ks"] if pix_fmt == "yuv422p10le" else ["-c:v", "libx264", "-preset", "ultrafast"]
-    ffmpeg("-i", phone.sdr, "-vf", f"scale=out_range={'pc' if extra else 'tv'},format={pix_fmt}", *codec, *extra,
-           "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", source)
-    assert probe(source).pix_fmt == pix_fmt
+    levels = "pc" if full_range else "tv"
+    to_matrix = f"zscale=min=bt709:m={matrix}," if matrix != "bt709" else ""  # swscale keeps YUV matrices as they are
+    ffmpeg("-i", phone.sdr, "-vf", f"{to_matrix}scale=out_range={levels},format={pix_fmt}", *codec, "-color_range", levels,
+           "-color_primaries", "bt709" if matrix == "bt709" else "smpte170m",
+           "-color_trc", "bt709" if matrix == "bt709" else "smpte170m", "-colorspace", matrix, source)
+    info = probe(source)
+    assert (info.pix_fmt, info.color_space) == (pix_fmt, matrix)
 
     out = tmp_path / "out.mp4"
     transcode(source, out, preset="ultrafast")
     assert _colour(out) == SDR_BT709
     expected, got = phone.sdr_hsv, _poster_hsv(out, tmp_path)
     assert got[1] == pytest.approx(expected[1], rel=0.1) and got[2] == pytest.approx(expected[2], rel=0.1)
+    assert got[0] == pytest.approx(expected[0], abs=6)  # hue: no colour shift from a wrong matrix
 
 
 # -- rotation and a picture that turns -------------------------------------------------------------
