@@ -53,7 +53,8 @@ class Cell(NamedTuple):
     penalty_percent: float = 0.0  #: taken from the score (of the graded version; 0 when waived)
 
 
-SCORE = Cell._fields.index("score")
+#: positions in Row.values, for code that reads a whole class's cells without making Cells
+SCORE, RELEASED, EXCUSED = map(Cell._fields.index, ("score", "released", "excused"))
 
 
 class Learner(NamedTuple):
@@ -265,16 +266,19 @@ def _naive(moment: datetime | None) -> datetime | None:
 def _total(row: Row, facts: list[tuple[float, int | None]], weight_of: dict[int, float], rest: float) -> Row:
     """Fill in the row's totals; `facts` holds each column's (points, category id)."""
     buckets: dict[int | None, list[float]] = {}
+    earned = possible = 0.0
     for cell, (points, category_id) in zip(row.values, facts):
         score = cell[SCORE]
         if score is None:
             continue
-        row.points += score
-        row.possible += points
-        bucket = buckets.setdefault(category_id, [0.0, 0.0])
+        earned += score
+        possible += points
+        bucket = buckets.get(category_id)
+        if bucket is None:
+            bucket = buckets[category_id] = [0.0, 0.0]
         bucket[0] += score
         bucket[1] += points
-    row.points = round(row.points, 2)
+    row.points, row.possible = round(earned, 2), possible
     weighted = weights = 0.0
     for category_id, (earned, possible) in buckets.items():
         weight = rest if category_id is None else weight_of.get(category_id, 0.0)

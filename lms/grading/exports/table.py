@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from lms.grading.gradebook import Gradebook
+from lms.grading.gradebook import EXCUSED, RELEASED, SCORE, Gradebook
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,11 @@ def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
     blank = Mark()
     marks: dict[tuple, Mark] = {}  # one Mark per distinct value: a big class has few distinct ones
 
-    def mark_of(c) -> Mark:
-        if released_only and not c.released:
+    def mark_of(values: tuple) -> Mark:  # a cell's values (Row.values): no Cell made for each
+        if released_only and not values[RELEASED]:
             return blank
-        value = (None if c.excused else c.score, c.excused)
+        excused = values[EXCUSED]
+        value = (None if excused else values[SCORE], excused)
         found = marks.get(value)
         if found is None:
             found = marks[value] = Mark(*value)
@@ -69,6 +70,6 @@ def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
         m = row.learner
         students.append(Student(
             name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
-            student_no=m.student_no or "", email=m.email, marks=tuple(map(mark_of, row.cells)),
+            student_no=m.student_no or "", email=m.email, marks=tuple(map(mark_of, row.values)),
             points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
     return Table(book.circle.name, columns, tuple(students))
