@@ -88,6 +88,12 @@ def circle_storage(circle_id: int, user_ids) -> tuple[int, dict[int, tuple[int, 
     return total, {i: found.get(i, (0, 0)) for i in ids}
 
 
+def own_storage() -> dict:
+    """The current user's storage for "My uploads" (a template global): bytes used and the quota (0: none)."""
+    used = storage_used(current_user) if _has_user() else 0
+    return {"used": used, "quota": current_app.config.get("USER_QUOTA_BYTES") or 0}
+
+
 def storage_usage(circle, memberships=()) -> dict | None:
     """For the roster (a template global): the circle's total and, for each of `memberships`, the
     bytes uploaded for this circle and in all, with the quota. None unless the current user may
@@ -130,6 +136,7 @@ def _template_globals(state) -> None:
     state.app.add_template_global(library_uses, "library_uses")
     state.app.add_template_global(storage_usage, "storage_usage")
     state.app.add_template_global(human_bytes, "human_bytes")
+    state.app.add_template_global(own_storage, "own_storage")
 
 
 # -- signed URLs ---------------------------------------------------------------------------------

@@ -89,3 +89,9 @@ def test_who_sees_the_circles_storage_on_the_roster(klass, client_as, quota, who
 
 def test_a_stranger_gets_404_for_the_roster(klass, client_as):
     assert client_as(klass.stranger).get(f"/c/{klass.circle.id}/members").status_code == 404
+
+
+def test_my_uploads_shows_my_usage_and_limit(klass, client_as, quota):
+    _media(klass.student, 30 * MB, klass.circle)
+    _media(klass.classmate, 5 * MB, klass.circle)
+    assert "You use 30 MB of your 100 MB of storage." in page_text(client_as(klass.student).get("/media/"))
