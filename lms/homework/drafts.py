@@ -163,7 +163,9 @@ def library_uses(user: User, media_list) -> dict[int, list[dict]]:
                            title=assignment.title, circle=assignment.circle.name)),
             "url": link,
             "link_label": str(_l("Open the assignment")),
-            "action": url_for("homework.hand_in_draft", circle_id=assignment.circle_id, assignment_id=assignment.id),
+            # Only what has arrived can be handed in; an unfinished upload resumes on the assignment page.
+            "action": url_for("homework.hand_in_draft", circle_id=assignment.circle_id, assignment_id=assignment.id)
+            if draft.media is not None and draft.media.state not in (MediaState.uploading, MediaState.failed) else None,
             "action_label": str(_l("Hand in")),
         })
     return uses

@@ -108,6 +108,8 @@ def test_a_new_upload_replaces_the_kept_one_and_an_upload_under_way_says_how_to_
     assert db.session.scalar(db.select(db.func.count(SubmissionDraft.id))) == 1
     text = page_text(client.get(_url(video_hw)))
     assert "This upload stopped at 42%. Choose the same file again" in text
+    library = client.get("/media/").get_data(as_text=True)
+    assert "Kept for" in library and _url(video_hw, "/draft/hand-in") not in library  # nothing to hand in yet
 
 
 @pytest.mark.parametrize("who", ["classmate", "teacher", "stranger"])
