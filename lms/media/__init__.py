@@ -5,7 +5,7 @@ flags and limits; the other modules only say what to compute.
 """
 from lms.media.ffmpeg import FFmpegError, FFmpegNotFound, FFmpegTimeout
 from lms.media.probe import ProbeResult, probe
-from lms.media.transcode import Renditions, hls, make_renditions, poster, transcode
+from lms.media.transcode import Renditions, hls, make_renditions, poster, strip_metadata, transcode
 from lms.media.validate import Limits, MediaRejected, validate
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "make_renditions",
     "poster",
     "probe",
+    "strip_metadata",
     "transcode",
     "validate",
 ]

@@ -292,6 +292,8 @@ def hls(
         file_url(playlist),
         **{
             "c": "copy",
+            "map_metadata": -1,
+            "map_chapters": -1,
             "f": "hls",
             "hls_time": segment_seconds,
             "hls_playlist_type": "vod",
@@ -302,6 +304,49 @@ def hls(
     )
     run_ffmpeg(spec, timeout=timeout)
     return playlist
+
+
+def strip_metadata(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    info: ProbeResult | None = None,
+    timeout: float = 600,
+) -> str:
+    """Write to `dst` a copy of the video `src` without what the camera wrote about where and with what
+    it was filmed: the same audio and video streams, bit for bit (stream copy), in the same kind of
+    container, without global or stream metadata (GPS position ``©xyz``/``location``, QuickTime keys
+    such as make, model and software, titles, dates), chapters, data tracks (timed GPS), subtitles,
+    attachments or cover art. The display rotation is kept (it is not metadata but the stream's
+    display matrix). Returns the container written: "mp4", "mov", "webm" or "matroska".
+
+    For what others download instead of the original. Raises FFmpegError when ffmpeg cannot remux
+    the file (not a container we accept, damaged), FFmpegTimeout after `timeout` seconds.
+    """
+    if info is None:
+        info = probe(src, timeout=min(timeout, 30))
+    bmff = info.format_name.startswith("mov")
+    last: FFmpegError | None = None
+    dst = Path(dst)
+    part = dst.with_name(dst.name + ".part")
+    # The first muxer of the family that takes these codecs (mp4 refuses PCM, webm refuses H.264).
+    for container in ("mp4", "mov") if bmff else ("webm", "matroska"):
+        inp = safe_input(src)
+        spec = ffmpeg_python.output(
+            inp["V"], inp["a?"], file_url(part),
+            **{"c": "copy", "map_metadata": -1, "map_chapters": -1, "dn": None, "sn": None, "f": container},
+        )
+        try:
+            run_ffmpeg(spec, timeout=timeout)
+            os.replace(part, dst)
+            return container
+        except FFmpegTimeout:
+            raise
+        except FFmpegError as error:
+            last = error
+        finally:
+            part.unlink(missing_ok=True)
+    raise last
 
 
 @dataclass(frozen=True)

@@ -92,13 +92,21 @@ def _pipeline(media: Media, attempt: int) -> _Made:
             tempfile.TemporaryDirectory(prefix="lms-media-", dir=config.get("MEDIA_WORK_DIR")) as tmp:
         # Everything but the full decode; the transcode's own decode finishes the validation (one
         # pass over the file instead of two), rejecting a truncated or damaged file as validate would.
-        info = media_lib.validate(src, limits, decode=False)
-        ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
-        db.session.commit()
+        try:
+            info = media_lib.validate(src, limits, decode=False)
+            ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
+            db.session.commit()
 
-        made = media_lib.make_renditions(src, Path(tmp), duration=info.duration, max_seconds=limits.max_seconds,
-                                         hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
-                                         progress=_progress_reporter(media, attempt), info=info, limits=limits)
+            made = media_lib.make_renditions(src, Path(tmp), duration=info.duration, max_seconds=limits.max_seconds,
+                                             hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
+                                             progress=_progress_reporter(media, attempt), info=info, limits=limits)
+        except media_lib.MediaRejected as rejected:
+            if rejected.code in _STRIP_REJECTED:
+                try:
+                    _strip_original(media, src, Path(tmp))
+                except media_lib.FFmpegError:  # the rejection stands; say why the original is as received
+                    log.exception("could not strip the metadata of rejected media %s", media.id)
+            raise
         hls_prefix = None
         if made.hls_playlist is not None:
             hls_prefix = f"{prefix}/hls"
@@ -107,8 +115,26 @@ def _pipeline(media: Media, attempt: int) -> _Made:
                 storage.put_file(f"{hls_prefix}/{path.name}", path, kind)
         storage.put_file(f"{prefix}/poster.jpg", made.poster, "image/jpeg")
         storage.put_file(f"{prefix}/video.mp4", made.mp4, "video/mp4")
+        _strip_original(media, src, Path(tmp))
         return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
                      duration=made.duration, width=made.width, height=made.height)
+
+
+#: Rejections of whole, sound videos (a limit, not the file, refused them): their originals are
+#: stripped too. A cut or damaged file is kept as received: its remux would be another, playable file,
+#: and a later retry must judge the upload itself.
+_STRIP_REJECTED = frozenset({"too_long", "too_large_dimensions", "too_many_streams"})
+
+
+def _strip_original(media: Media, src: Path, tmp: Path) -> None:
+    """Replace the stored original with its copy without location and device metadata
+    (media.strip_metadata: the same streams, bit for bit). Teachers download originals: a phone's
+    GPS position and device name must not travel with them, and nobody needs them; like an image
+    attachment's, no copy with the metadata is kept. Raises FFmpegError when the remux fails (the
+    job is retried, and fails for good rather than leave the metadata to others)."""
+    stripped = tmp / "original-stripped"
+    media_lib.strip_metadata(src, stripped)
+    get_storage().put_file(media.original_key, stripped)
 
 
 def _clean_file(media: Media) -> CleanImage | None:

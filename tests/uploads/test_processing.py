@@ -57,8 +57,11 @@ def test_valid_clip_ends_ready_with_a_web_mp4_and_a_poster(app, owner, clips, tm
     poster = tmp_path / "poster.jpg"
     poster.write_bytes(_read(storage, media.poster_key))
     assert ffprobe_json(poster, "stream=codec_name")["streams"][0]["codec_name"] == "mjpeg"
-    with storage.open(media.original_key) as f:  # the original is kept as it came
-        assert f.read() == clips.valid.read_bytes()
+    # The original is kept as a copy of the same streams without the camera's metadata (title, GPS).
+    original = tmp_path / "original.mp4"
+    original.write_bytes(_read(storage, media.original_key))
+    assert ffprobe_json(original, "format_tags")["format"].get("tags", {}).keys().isdisjoint({"title", "location"})
+    assert [s["codec_name"] for s in ffprobe_json(original, "stream=codec_name")["streams"]] == ["h264", "aac"]
 
     state = client.get(f"/media/{media.id}/state").get_json()
     assert state["state"] == "ready" and state["error"] is None
