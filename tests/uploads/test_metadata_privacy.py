@@ -106,9 +106,9 @@ def test_teacher_and_classmates_receive_no_location_or_device(app, klass, hw, cl
     assert not {"location", "make", "model", "title"} & set(ffprobe_json(web, "format_tags")["format"].get("tags", {}))
 
 
-def test_hls_segments_carry_no_metadata(app, owner_client, phone_clip, tmp_path):
+def test_hls_segments_carry_no_metadata(app, owner_client, phone_clip, monkeypatch):
     """Does the HLS rendition of a long enough video carry none of the phone's tags either?"""
-    app.config["MEDIA_HLS_MIN_SECONDS"] = 1
+    monkeypatch.setitem(app.config, "MEDIA_HLS_MIN_SECONDS", 1)
     body = upload_file(owner_client, phone_clip)
     media = db.session.get(Media, body["media_id"])
     assert media.state == MediaState.ready and media.hls_prefix, media.error_code
