@@ -86,6 +86,13 @@ class ChunkPlan(NamedTuple):
     count: int
     length: int
     checksum: tuple[str, bytes] | None
+    recorded_at: datetime  #: when the upload's row last recorded bytes
+
+
+#: While bytes keep arriving, an upload's row records them at most this often (and on the last
+#: byte): the partial file is the truth for resuming, the row only tells the expiry sweep and the
+#: library page, and a write per chunk would cost a commit on every request.
+RECORD_SECONDS = 30
 
 
 def begin_chunk(upload: Upload, *, offset: int, count: int, checksum: tuple[str, bytes] | None = None,
@@ -105,7 +112,13 @@ def begin_chunk(upload: Upload, *, offset: int, count: int, checksum: tuple[str,
     if size != offset:
         raise UploadError(_l("The upload continues from another point; resuming from there."),
                           status=409, offset=size)
-    return ChunkPlan(upload.id, path, generation, offset, count, upload.length, checksum)
+    return ChunkPlan(upload.id, path, generation, offset, count, upload.length, checksum, upload.updated_at)
+
+
+def needs_record(plan: ChunkPlan, new_offset: int, now: datetime | None = None) -> bool:
+    """Whether `end_chunk` must run after this chunk: the upload is complete, or its row has not
+    recorded bytes for RECORD_SECONDS."""
+    return new_offset == plan.length or (now or utcnow()) - plan.recorded_at >= timedelta(seconds=RECORD_SECONDS)
 
 
 def write_chunk(plan: ChunkPlan, stream) -> tuple[int, bool]:

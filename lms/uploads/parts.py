@@ -30,19 +30,23 @@ from typing import BinaryIO, Iterator
 from werkzeug.exceptions import ClientDisconnected
 
 #: Bytes read from the client per step. A server's input stream may wait for the whole step (as
-#: gunicorn's does), so what a client sent into a step it never finished is not written: the step
-#: shrinks on a slow link (a read that takes long) down to MIN_READ_BYTES, and grows back on a fast one.
-READ_BYTES = 64 * 1024
+#: gunicorn's does), so what a client sent into a step it never finished is not written: a request
+#: starts at FIRST_READ_BYTES, the step doubles while reads come at once (up to READ_BYTES: large
+#: reads are what make gunicorn's body reading fast) and shrinks on a slow link (a read that takes
+#: long) down to MIN_READ_BYTES.
+READ_BYTES = 4 * 1024 * 1024
+FIRST_READ_BYTES = 64 * 1024
 MIN_READ_BYTES = 4 * 1024
 SLOW_READ_SECONDS = 0.2
-#: Written bytes are fsync'd at least this often (and at the end of each request).
+#: Written bytes are fsync'd at least this often (and at the end of each request; a take-over
+#: fsyncs what the request it replaces wrote since).
 SYNC_BYTES = 8 * 1024 * 1024
-SYNC_SECONDS = 1.0
+SYNC_SECONDS = 5.0
 
 #: checksum algorithms of the tus checksum extension that we verify, by their tus names
 CHECKSUMS = {"sha1": hashlib.sha1, "md5": hashlib.md5, "sha256": hashlib.sha256}
 
-_STATE = struct.Struct("<qq")  # generation, start of an unverified chunk (-1: none)
+_STATE = struct.Struct("<qqq")  # generation, start of an unverified chunk (-1: none), size last fsync'd
 
 
 class Superseded(Exception):
@@ -95,13 +99,13 @@ def _locked(path: Path) -> Iterator[int]:
         os.close(fd)  # releases the lock
 
 
-def _read_state(fd: int) -> tuple[int, int]:
+def _read_state(fd: int) -> tuple[int, int, int]:
     data = os.pread(fd, _STATE.size, 0)
-    return _STATE.unpack(data) if len(data) == _STATE.size else (0, -1)
+    return _STATE.unpack(data) if len(data) == _STATE.size else (0, -1, -1)
 
 
-def _write_state(fd: int, generation: int, pending: int) -> None:
-    os.pwrite(fd, _STATE.pack(generation, pending), 0)
+def _write_state(fd: int, generation: int, pending: int, synced: int) -> None:
+    os.pwrite(fd, _STATE.pack(generation, pending, synced), 0)
 
 
 def _cut(path: Path, size: int) -> None:
@@ -116,20 +120,17 @@ def take_over(path: Path) -> tuple[int, int]:
     earlier requests wrote durable, and returns (the new generation, the size of the file).
     """
     with _locked(path) as fd:
-        generation, pending = _read_state(fd)
+        generation, pending, synced = _read_state(fd)
         if pending >= 0:
             _cut(path, pending)
-        try:
+        size = current_size(path)
+        if size and size != synced:  # the request it replaces stopped before its last fsync
             part = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            size = 0
-        else:
             try:
                 os.fsync(part)
-                size = os.fstat(part).st_size
             finally:
                 os.close(part)
-        _write_state(fd, generation + 1, -1)
+        _write_state(fd, generation + 1, -1, size)
         return generation + 1, size
 
 
@@ -150,13 +151,13 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
         if size != offset:
             raise OffsetMismatch(size)
         if digest is not None:
-            _write_state(fd, generation, offset)
+            _write_state(fd, generation, offset, -1)
     part = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     position = offset
     unsynced = 0
     synced_at = time.monotonic()
     complete = True
-    step = READ_BYTES
+    step = FIRST_READ_BYTES
     try:
         remaining = count
         while remaining > 0:
@@ -181,20 +182,20 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
             if digest is not None:
                 digest.update(data)
             unsynced += len(data)
-            if unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS:
+            if remaining and (unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS):
                 os.fsync(part)  # outside the lock: it changes nothing a take-over could see
                 unsynced, synced_at = 0, time.monotonic()
         os.fsync(part)  # what we acknowledge survives a power cut, not only a restart
     finally:
         os.close(part)
-    if digest is None:
-        return position, complete
     with _locked(path) as fd:
         _check(fd, generation)
-        matches = complete and digest.digest() == checksum[1]
+        matches = digest is None or (complete and digest.digest() == checksum[1])
         if not matches:
             _cut(path, offset)
-        _write_state(fd, generation, -1)
+        _write_state(fd, generation, -1, position if matches else -1)
+    if digest is None:
+        return position, complete
     if complete and not matches:
         raise ChecksumMismatch()
     return (position if matches else offset), complete

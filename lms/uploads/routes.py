@@ -288,33 +288,37 @@ def _receive(upload: Upload, *, offset: int) -> int:
         raise
     db.session.commit()  # the take-over is on disk; let the connection go back to the pool meanwhile
     new_offset, _complete = ops.write_chunk(plan, _body(count))
-    upload = db.session.get(Upload, plan.upload_id)
-    if upload is None:  # cancelled meanwhile
-        abort(404)
-    ops.end_chunk(upload, new_offset)
-    db.session.commit()
+    if ops.needs_record(plan, new_offset):
+        upload = db.session.get(Upload, plan.upload_id)
+        if upload is None:  # cancelled meanwhile
+            abort(404)
+        ops.end_chunk(upload, new_offset)
+        db.session.commit()
     return new_offset
 
 
 def _body(count: int):
-    """The request body as it arrives. A server whose input stream can hand over what has arrived
-    so far (the development server's socket file) is read that way, so every byte is written as it
-    comes, however slow the link; others (gunicorn) through Werkzeug's stream, in small steps."""
+    """The request body, `count` bytes, read from the server's input stream itself (one copy less
+    than Werkzeug's wrapper, which counts for gigabytes). A stream that can hand over what has
+    arrived so far (the development server's socket file) is read that way, so every byte is
+    written as it comes, however slow the link; gunicorn's waits for each step (lms/uploads/parts.py
+    sizes the steps). A chunked body (no Content-Length) never gets here."""
     raw = request.environ.get("wsgi.input")
-    if hasattr(raw, "read1") and not request.environ.get("wsgi.input_terminated"):
-        return _Arrived(raw, count)
-    return request.stream
+    if raw is None or request.environ.get("wsgi.input_terminated"):
+        return request.stream
+    return _Body(raw, count)
 
 
-class _Arrived:
+class _Body:
     def __init__(self, raw, count: int):
-        self.raw, self.remaining = raw, count
+        self.read_step = raw.read1 if hasattr(raw, "read1") else raw.read
+        self.remaining = count
 
     def read(self, size: int) -> bytes:
         size = min(size, self.remaining)
         if size <= 0:
             return b""
-        data = self.raw.read1(size)
+        data = self.read_step(size)
         self.remaining -= len(data)
         return data
 

@@ -90,7 +90,7 @@ def _vanished_client_does_not_hold_the_upload(base: str, folder: Path) -> None:
     dead.sendall(data[:400_000])  # half the chunk, then the phone loses its network; the socket stays open
     # The server writes what it has read; a server that reads in steps (gunicorn) may still hold
     # the start of a step it waits to complete (lms/uploads/parts.py READ_BYTES).
-    written = _wait_until_still(part, at_least=400_000 - parts.READ_BYTES)
+    written = _wait_until_still(part, at_least=parts.FIRST_READ_BYTES)
 
     kept = _head(base, session, url)  # at once, with every byte the dead request wrote
     assert kept == written
