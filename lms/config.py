@@ -128,7 +128,7 @@ class Config:
     MAX_VIDEO_SECONDS = 20 * 60
     UPLOAD_EXPIRY_HOURS = 48  #: an upload with no new bytes for this long is deleted
     UPLOAD_DIR: str | None = None  # instance/uploads when unset: partial files of chunked uploads
-    UPLOAD_CHUNK_BYTES = 8 * 1024**2  #: what the browser sends per PATCH (the server accepts up to 4×)
+    UPLOAD_CHUNK_BYTES = 8 * 1024**2  #: what the app's widget sends per PATCH (any size up to Upload-Length is taken)
     S3_PART_BYTES = 16 * 1024**2  #: part size of direct-to-bucket uploads (S3 allows 10,000 parts)
     MAX_FILE_BYTES = 200 * 1024**2  #: attachments (documents, images)
     #: storage one person's uploads may take, all of them together (0: no limit); counted from the
