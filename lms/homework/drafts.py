@@ -59,13 +59,14 @@ def upload_problem(assignment: Assignment, student: User, now: datetime | None =
         return str(_l("Only the circle's students hand in work for this assignment."))
     if assignment.circle.is_archived:
         return str(_l("This circle is archived; it no longer takes homework."))
-    window = assignment.window(now or utcnow(), assignment.deadline_for(student.id))
+    now = now or utcnow()
+    deadline = assignment.deadline_for(student.id)
+    window = assignment.window(now, deadline)
     if window == Window.not_open:
         return str(_l("This assignment is not open yet. Come back when it opens."))
     if window == Window.closed:
-        deadline = assignment.deadline_for(student.id)
-        if deadline.closes_at is not None and (now or utcnow()) >= deadline.closes_at:
-            return str(_l("This assignment closed while the page was open; it no longer takes work, "
+        if deadline.closes_at is not None and now >= deadline.closes_at:
+            return str(_l("This assignment has closed; it no longer takes work, "
                           "so nothing was uploaded. Talk to your teacher if something went wrong."))
         return str(_l("The due time has passed and this assignment does not take late work, so nothing "
                       "was uploaded. Talk to your teacher if something went wrong."))

@@ -665,7 +665,7 @@ def test_a_page_left_open_past_the_close_refuses_before_the_first_byte(live_serv
     item = page.locator("[data-video-source] .upload-item")
     with screenshots.on_failure(page, "closed"):
         page.get_by_label("Choose a video").set_input_files(clip)
-        expect(item.locator(".upload-state")).to_have_text(re.compile(r"^This assignment closed while the page was open"))
+        expect(item.locator(".upload-state")).to_have_text(re.compile(r"^This assignment has closed"))
         expect(item.locator("input[type=hidden]")).to_have_count(0)
         expect(page.locator("[data-submit-button]")).to_be_disabled()
         assert created == [] and patched == []

@@ -129,7 +129,7 @@ def test_nobody_else_keeps_or_hands_in_a_students_upload(klass, hw, client_as, v
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"due_at": ago(days=2), "closes_at": ago(minutes=1)}, "This assignment closed while the page was open"),
+    ({"due_at": ago(days=2), "closes_at": ago(minutes=1)}, "This assignment has closed"),
     ({"due_at": ago(hours=1), "late_policy": LatePolicy.refuse}, "does not take late work"),
     ({"opens_at": later(hours=2), "due_at": later(days=1)}, "This assignment is not open yet."),
 ])
