@@ -43,7 +43,7 @@
   var MAX_CHUNK = 8 * 1024 * 1024;
   var CHUNK_SECONDS = 7.5;
   var STALL_MS = 4000; // no byte moved this long: the page says it is waiting for the connection
-  var DEAD_MS = 45000; // no byte moved this long: the request is dropped and a new one sent
+  var DEAD_MS = 30000; // no byte moved this long: the request is dropped and a new one sent (the server lets the newest request win)
 
   // The largest power of two from the floor (MIN_CHUNK, or the server's size if smaller) up to
   // `ceiling` that `speed` (bytes/s) sends in CHUNK_SECONDS.
