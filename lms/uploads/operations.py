@@ -18,6 +18,7 @@ from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.jobs import Queue, after_commit, enqueue_after_commit
+from lms.media.validate import sniff as sniff_video
 from lms.storage import get_storage, new_key
 from lms.uploads import parts
 from lms.uploads.messages import human_bytes, human_seconds
@@ -251,8 +252,9 @@ def complete_parts(upload: Upload, now: datetime | None = None) -> None:
 
 def _finish(upload: Upload, now: datetime) -> None:
     """Every byte is stored: stamp the receipt time and queue processing. A file is ready at once,
-    unless its bytes are an image (whatever its name): then the job replaces it with a copy without
-    its metadata (lms.core.images.clean_image) first, and nobody can download it until then.
+    unless its bytes are an image or an MP4/MOV/Matroska video (whatever its name): then the job
+    replaces it with a copy without its metadata (GPS position, device) first, and nobody can
+    download it until then.
 
     A chunked upload's partial file moves into storage once this is committed (before the job is
     queued, which runs after it); a crash in between leaves it for `settle_finished_parts`.
@@ -273,7 +275,7 @@ def _finish(upload: Upload, now: datetime) -> None:
         after_commit(lambda: _move_in(media.original_key, path))
     else:
         head = b"".join(get_storage().iter_range(media.original_key, 0, 15))
-    if media.kind == MediaKind.file and sniff_image(head) is not None:
+    if media.kind == MediaKind.file and (sniff_image(head) is not None or sniff_video(head) is None):
         queue_processing(media, now)
     elif media.kind == MediaKind.file:
         media.state = MediaState.ready

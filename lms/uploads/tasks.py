@@ -15,6 +15,7 @@ from flask import current_app
 from lms import media as media_lib
 from lms.core.images import CleanImage, ImageRejected, clean_stored_image
 from lms.core.types import utcnow
+from lms.media.validate import sniff as sniff_video
 from lms.extensions import db
 from lms.storage import get_storage
 from lms.uploads import operations as ops
@@ -63,8 +64,8 @@ def process_media(media_id: int) -> None:
             return
     try:
         if media.kind == MediaKind.file:
-            ops.mark_cleaned(media, attempt, size=cleaned.bytes if cleaned else media.bytes,
-                             width=cleaned.width if cleaned else None, height=cleaned.height if cleaned else None)
+            size, width, height = cleaned
+            ops.mark_cleaned(media, attempt, size=size, width=width, height=height)
         else:
             ops.mark_ready(media, attempt, **made.__dict__)
         db.session.commit()
@@ -137,12 +138,37 @@ def _strip_original(media: Media, src: Path, tmp: Path) -> None:
     get_storage().put_file(media.original_key, stripped)
 
 
-def _clean_file(media: Media) -> CleanImage | None:
-    """An image handed in as a file (see operations._finish): replace the stored file with its copy
-    made from the pixels alone (lms.core.images.clean_image: no GPS position, device, thumbnail),
-    before the item is ready. Its owner gets the cleaned copy too; no copy with the metadata is
-    kept. None when the file is not an image after all. Raises ImageRejected."""
-    return clean_stored_image(media.original_key)
+def _clean_file(media: Media) -> tuple[int, int | None, int | None]:
+    """A file handed in as an attachment (see operations._finish), before the item is ready: an image
+    is replaced by its copy made from the pixels alone (lms.core.images.clean_image: no GPS position,
+    device, thumbnail); a video (MP4/MOV/WebM) by its copy without location and device metadata
+    (media.strip_metadata). Its owner gets the cleaned copy too; no copy with the metadata is kept.
+    Other documents, and videos ffmpeg cannot remux, stay as received. Returns the stored size and,
+    for an image, its width and height. Raises ImageRejected."""
+    cleaned = clean_stored_image(media.original_key)
+    if cleaned is not None:
+        return cleaned.bytes, cleaned.width, cleaned.height
+    size = _strip_attached_video(media)
+    return (media.bytes if size is None else size), None, None
+
+
+def _strip_attached_video(media: Media) -> int | None:
+    """Replace an attached video by its remux without metadata; its new size, or None if left as it is."""
+    storage = get_storage()
+    head = b"".join(storage.iter_range(media.original_key, 0, 4095))
+    if not head or sniff_video(head) is not None:  # only what looks like MP4/MOV/Matroska reaches ffmpeg
+        return None
+    with storage.local_path(media.original_key) as src, \
+            tempfile.TemporaryDirectory(prefix="lms-media-", dir=current_app.config.get("MEDIA_WORK_DIR")) as tmp:
+        stripped = Path(tmp) / "stripped"
+        try:
+            media_lib.strip_metadata(src, stripped)
+        except media_lib.FFmpegTimeout:
+            raise
+        except media_lib.FFmpegError as error:
+            log.info("attachment %s kept as received, not a video ffmpeg can remux: %s", media.id, error)
+            return None
+        return storage.put_file(media.original_key, stripped)
 
 
 def _progress_reporter(media: Media, attempt: int):

@@ -140,3 +140,25 @@ def test_a_cut_file_is_kept_as_received(app, owner_client, clips, tmp_path):
     assert (media.state, media.error_code) == (MediaState.failed, "truncated")
     with get_storage().open(media.original_key) as f:
         assert f.read() == cut.read_bytes()
+
+
+def test_a_video_attached_as_a_file_is_stripped(app, owner_client, phone_clip, tmp_path):
+    """A phone video handed in as an attachment (a file, not transcoded): is the stored copy everyone
+    downloads free of location and device, with the same streams, and is a document left as it is?"""
+    body = upload_file(owner_client, phone_clip, kind="file")
+    media = db.session.get(Media, body["media_id"])
+    assert media.state == MediaState.ready, media.error_code
+    stored = tmp_path / "stored.mov"
+    with get_storage().open(media.original_key) as f:
+        stored.write_bytes(f.read())
+    _assert_clean(stored.read_bytes(), "the attached video")
+    assert _stream_hashes(stored) == _stream_hashes(phone_clip)
+    assert media.bytes == stored.stat().st_size
+
+    document = tmp_path / "essay.txt"
+    document.write_bytes(b"My essay mentions an iPhone at +48.8577+002.2950.\n")
+    body = upload_file(owner_client, document, kind="file")
+    media = db.session.get(Media, body["media_id"])
+    assert media.state == MediaState.ready, media.error_code
+    with get_storage().open(media.original_key) as f:
+        assert f.read() == document.read_bytes()
