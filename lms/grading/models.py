@@ -12,7 +12,7 @@ from lms.circles.models import Circle
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.homework import lateness
-from lms.homework.models import Assignment
+from lms.homework.models import Assignment, SubmissionScope
 
 
 class Rubric(db.Model):
@@ -130,10 +130,12 @@ class Grade(db.Model):
         return self.score is not None
 
     def can_view(self, user: User | None) -> bool:
-        """Staff always; the student only once it is released; nobody else."""
-        if self.assignment.can_grade(user):
+        """Whoever sees every submission of the assignment (staff) always; the student their own once it
+        is released, while they may see their work (Assignment.submission_scope); nobody else."""
+        scope = self.assignment.submission_scope(user)
+        if scope == SubmissionScope.all:
             return True
-        return bool(user and user.is_authenticated and user.id == self.student_id and self.is_released)
+        return (scope != SubmissionScope.none and user.id == self.student_id) and self.is_released
 
 
 class GradeChange(db.Model):

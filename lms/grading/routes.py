@@ -73,7 +73,7 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
     entry = next((e for e in queue if e.student_id == student_id), None)
     if entry is None:
         abort(404)
-    versions = hq.submission_history(assignment, student_id)
+    versions = hq.submission_history(assignment, student_id, current_user)
     chosen = request.args.get("version", type=int)
     submission = next((s for s in versions if s.version == chosen), versions[0] if versions else None)
     grade = entry.grade
@@ -227,7 +227,7 @@ def feedback(circle_id: int, assignment_id: int):
         return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id))
     require(assignment.is_learner(current_user))
     grade = q.grade_of(assignment, current_user.id)
-    if grade is not None and not grade.is_released:
+    if grade is not None and not grade.can_view(current_user):
         grade = None  # unreleased: as if there were none, in every form of the page
     form = RegradeRequestForm()
     status = 200
@@ -245,7 +245,7 @@ def feedback(circle_id: int, assignment_id: int):
                 flash(_("Your request was sent to your teacher."), "success")
                 return redirect(url_for("grading.feedback", circle_id=circle_id, assignment_id=assignment_id))
         status = 422
-    versions = hq.submission_history(assignment, current_user.id)
+    versions = hq.submission_history(assignment, current_user.id, current_user)
     submission = None
     if versions:
         graded_id = grade.submission_id if grade is not None else None

@@ -17,7 +17,7 @@ from lms.homework.notifications import NAMESPACE, submission_room
 
 class HomeworkNamespace(Namespace):
     """Signed-in users only; a page joins a submission's room after the same checks as its HTTP
-    views (circle, assignment, submission, can_view_submission)."""
+    views (circle, assignment, and the submission through get_submission_or_404: Submission.can_view)."""
 
     def on_connect(self, auth=None):
         if not current_user.is_authenticated:
@@ -29,10 +29,8 @@ class HomeworkNamespace(Namespace):
         try:
             circle = get_circle_or_404(int(data["circle_id"]), current_user)
             assignment = q.get_assignment_or_404(circle, int(data["assignment_id"]), current_user)
-            submission = q.get_submission_or_404(assignment, int(data["submission_id"]))
+            submission = q.get_submission_or_404(assignment, int(data["submission_id"]), current_user)
         except (HTTPException, KeyError, TypeError, ValueError):
-            return {"ok": False}
-        if not q.can_view_submission(submission, current_user):
             return {"ok": False}
         join_room(submission_room(submission.id))
         return {"ok": True}

@@ -32,6 +32,17 @@ class PeerVisibility(enum.StrEnum):
     after_due = "after_due"  #: everyone sees everyone's work after the due time
 
 
+class SubmissionScope(enum.StrEnum):
+    """Which submissions of an assignment one viewer may see: the one rule (Assignment.submission_scope)
+    behind Submission.can_view and queries.visible_submissions, and so behind every page, media URL,
+    comment, push and list that shows a submission."""
+
+    none = "none"  #: nothing: not in the circle (any more), or the assignment is a draft they cannot see
+    own = "own"  #: every version of their own work
+    own_and_classmates = "own_and_classmates"  #: their own, and the latest version of each classmate's
+    all = "all"  #: staff (and overseers): every version of everyone's work
+
+
 class Assignment(db.Model):
     __tablename__ = "assignments"
     __table_args__ = (sa.Index("ix_assignments_circle_due", "circle_id", "due_at"),)
@@ -158,6 +169,23 @@ class Assignment(db.Model):
             return due_at is not None and (now or utcnow()) > due_at
         return False
 
+    def submission_scope(self, user: User | None, now: datetime | None = None, *,
+                         has_submitted: bool | None = None) -> SubmissionScope:
+        """Which of this assignment's submissions `user` may see now. Staff see every version; a learner
+        their own, and classmates' latest versions when the gallery has opened for them
+        (`can_see_classmates`); anyone who cannot see the assignment, nothing. Looks up whether the
+        viewer has handed in (one query) only when the gallery waits for that and it is not given."""
+        if self.is_staff(user):
+            return SubmissionScope.all
+        if not self.can_view(user) or not self.is_learner(user):
+            return SubmissionScope.none
+        if has_submitted is None:
+            has_submitted = self.peer_visibility == PeerVisibility.after_submit and bool(db.session.scalar(
+                db.select(db.exists().where(Submission.assignment_id == self.id, Submission.student_id == user.id))))
+        if self.can_see_classmates(user, has_submitted, now):
+            return SubmissionScope.own_and_classmates
+        return SubmissionScope.own
+
     def __repr__(self) -> str:
         return f"<Assignment {self.id} {self.title!r}>"
 
@@ -202,22 +230,34 @@ class Submission(db.Model):
         self.__dict__["_deadline"] = deadline
         return self
 
-    def can_view(self, user: User | None, *, viewer_has_submitted: bool, is_latest: bool,
-                 now: datetime | None = None) -> bool:
-        """Staff see every version; the student sees their own; a classmate sees the latest version
-        only, when the assignment lets them see classmates' work (see Assignment.can_see_classmates)."""
-        assignment = self.assignment
-        if assignment.is_staff(user):
+    def can_view(self, user: User | None, now: datetime | None = None) -> bool:
+        """May `user` see this version (its video, files, comments) now? The assignment's rule for the
+        viewer (Assignment.submission_scope), applied to this row: staff see every version; the student
+        their own; a classmate the latest version only, once the gallery has opened for them. The same
+        rule as queries.visible_submissions, which lists what this answers True for."""
+        scope = self.assignment.submission_scope(user, now)
+        if scope == SubmissionScope.all:
             return True
-        if not assignment.can_view(user):
+        if scope == SubmissionScope.none:
             return False
         if self.is_own(user):
             return True
-        return is_latest and assignment.can_see_classmates(user, viewer_has_submitted, now)
+        return scope == SubmissionScope.own_and_classmates and self.is_latest
 
-    def can_comment(self, user: User | None, **facts) -> bool:
+    @property
+    def is_latest(self) -> bool:
+        """Is this the student's newest version (one query)?"""
+        return not db.session.scalar(db.select(db.exists().where(
+            Submission.assignment_id == self.assignment_id, Submission.student_id == self.student_id,
+            Submission.version > self.version)))
+
+    def can_view_original(self, user: User | None) -> bool:
+        """The video as uploaded (with the phone's location and device name): its student and staff only."""
+        return (self.is_own(user) or self.assignment.is_staff(user)) and self.can_view(user)
+
+    def can_comment(self, user: User | None, now: datetime | None = None) -> bool:
         """Whoever sees a submission may comment on it while the circle is not archived."""
-        return not self.assignment.circle.is_archived and self.can_view(user, **facts)
+        return not self.assignment.circle.is_archived and self.can_view(user, now)
 
 
 class SubmissionFile(db.Model):

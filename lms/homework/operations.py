@@ -374,7 +374,7 @@ def add_video_comment(submission: Submission, author: User, body: str, *,
                       at_seconds: float | None = None) -> VideoComment:
     """Comment on a submission, pinned to a moment of its video (or to none). Staff comments are
     feedback (the student reads them once the grade is released); others are peer comments.
-    The caller has checked `submission.can_comment(author, ...)`. Raises HomeworkError on bad input."""
+    The caller has checked `submission.can_comment(author)`. Raises HomeworkError on bad input."""
     kind = CommentKind.feedback if submission.assignment.is_staff(author) else CommentKind.peer
     comment = VideoComment(submission=submission, submission_id=submission.id, author=author, author_id=author.id,
                            kind=kind, body=_clean_body(body), at_seconds=_moment(submission, at_seconds))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +20,8 @@ from lms.extensions import db
 from lms.homework import lateness as rules
 from lms.homework.grades import GradeFacts, grade_source, is_released
 from lms.homework.lateness import Deadline, Lateness
-from lms.homework.models import LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, VideoComment
+from lms.homework.models import (LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, SubmissionScope,
+                                 VideoComment)
 
 
 # -- scoped lookups --------------------------------------------------------------------------
@@ -33,15 +35,18 @@ def get_assignment_or_404(circle: Circle, assignment_id: int, user: User) -> Ass
     return assignment
 
 
-def get_submission_or_404(assignment: Assignment, submission_id: int) -> Submission:
-    """A submission (any version) of `assignment`; 404 for ids of other assignments.
-    Whether the user may see it is the caller's check (`can_view_submission`)."""
+def get_submission_or_404(assignment: Assignment, submission_id: int, user: User) -> Submission:
+    """A submission (any version) of `assignment` that `user` may see (Submission.can_view); 404 for ids
+    of other assignments, 403 for one of this assignment the user may not see (they can see the
+    assignment, so its work is no secret), 404 for someone who cannot see the assignment either."""
     submission = db.session.scalar(
         db.select(Submission).options(selectinload(Submission.files))
         .where(Submission.id == submission_id, Submission.assignment_id == assignment.id))
     if submission is None:
         abort(404)
     submission.assignment = assignment  # the caller's object, with its circle and membership cache
+    if not submission.can_view(user):
+        abort(403 if assignment.can_view(user) else 404)
     return submission
 
 
@@ -201,11 +206,13 @@ def latest_submission(assignment: Assignment, student: User) -> Submission | Non
         .order_by(Submission.version.desc()).limit(1))
 
 
-def submission_history(assignment: Assignment, student_id: int) -> list[Submission]:
-    """Every version a student handed in, newest first (nothing is ever overwritten)."""
+def submission_history(assignment: Assignment, student_id: int, viewer: User) -> list[Submission]:
+    """The versions of a student's work that `viewer` may see (visible_submissions), newest first:
+    every version for staff and the student (nothing is ever overwritten), the latest for a
+    classmate the gallery has opened for, none for anyone else."""
     rows = list(db.session.scalars(
-        db.select(Submission).options(selectinload(Submission.files))
-        .where(Submission.assignment_id == assignment.id, Submission.student_id == student_id)
+        visible_submissions(assignment, viewer).options(selectinload(Submission.files))
+        .where(Submission.student_id == student_id)
         .order_by(Submission.version.desc())))
     deadline = assignment.deadline_for(student_id) if rows else assignment.base_deadline
     for submission in rows:
@@ -241,12 +248,6 @@ def submitted_counts(assignments: list[Assignment]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def is_latest(submission: Submission) -> bool:
-    return not db.session.scalar(db.select(db.exists().where(
-        Submission.assignment_id == submission.assignment_id, Submission.student_id == submission.student_id,
-        Submission.version > submission.version)))
-
-
 def has_submitted(assignment: Assignment, user: User) -> bool:
     if not user.is_authenticated:
         return False
@@ -254,13 +255,21 @@ def has_submitted(assignment: Assignment, user: User) -> bool:
         Submission.assignment_id == assignment.id, Submission.student_id == user.id))))
 
 
-def can_view_submission(submission: Submission, user: User, now: datetime | None = None) -> bool:
-    """Submission.can_view with the facts it needs looked up (two small queries at most)."""
-    assignment = submission.assignment
-    if assignment.is_staff(user) or submission.is_own(user):
-        return submission.can_view(user, viewer_has_submitted=False, is_latest=False, now=now)
-    return submission.can_view(user, viewer_has_submitted=has_submitted(assignment, user),
-                               is_latest=is_latest(submission), now=now)
+def visible_submissions(assignment: Assignment, viewer: User, now: datetime | None = None):
+    """A query of the submissions of `assignment` that `viewer` may see, by the rule Submission.can_view
+    applies to one row (Assignment.submission_scope): every version for staff; the viewer's own
+    versions, plus each classmate's latest once the gallery has opened for them; nothing for anyone
+    else. Callers add their own filters and order; every list of submissions shown to someone starts here."""
+    query = db.select(Submission).where(Submission.assignment_id == assignment.id)
+    scope = assignment.submission_scope(viewer, now)
+    if scope == SubmissionScope.all:
+        return query
+    if scope == SubmissionScope.none:
+        return query.where(sa.false())
+    own = Submission.student_id == viewer.id
+    if scope == SubmissionScope.own:
+        return query.where(own)
+    return query.where(db.or_(own, Submission.id.in_(_latest_ids([assignment.id]))))
 
 
 def can_fetch_submission_media(viewer: User, submission_id: int | None, media, rendition) -> bool:
@@ -268,7 +277,7 @@ def can_fetch_submission_media(viewer: User, submission_id: int | None, media, r
     media request): may `viewer` have `rendition` of `media`, shown for that submission, now?
 
     The media must be the submission's video or one of its attachments. Whoever may see the
-    submission now (can_view_submission: membership, version, gallery setting, publication) gets
+    submission now (Submission.can_view: membership, version, gallery setting, publication) gets
     the transcoded video, poster, HLS, state and attachments; the video's original (the upload as
     received, with the phone's location and device name) only its student and staff."""
     from lms.homework.models import SubmissionFile
@@ -280,9 +289,9 @@ def can_fetch_submission_media(viewer: User, submission_id: int | None, media, r
     if media.id != submission.media_id and not db.session.scalar(db.select(db.exists().where(
             SubmissionFile.submission_id == submission.id, SubmissionFile.media_id == media.id))):
         return False
-    if rendition == Rendition.original and not (submission.is_own(viewer) or submission.assignment.is_staff(viewer)):
-        return False
-    return can_view_submission(submission, viewer)
+    if rendition == Rendition.original:
+        return submission.can_view_original(viewer)
+    return submission.can_view(viewer)
 
 
 @dataclass
@@ -346,10 +355,17 @@ def submission_status_by_student(assignment: Assignment, now: datetime | None = 
             for m in people]
 
 
-def gallery(assignment: Assignment, viewer: User) -> list[tuple[Membership | None, Submission]]:
-    """Classmates' latest submissions with their circle identity, by name (the viewer's own excluded)."""
-    latest = latest_submissions(assignment)
-    latest.pop(viewer.id, None)
+def gallery(assignment: Assignment, viewer: User, now: datetime | None = None
+            ) -> list[tuple[Membership | None, Submission]]:
+    """The latest submission of each classmate that `viewer` may see (visible_submissions), with their
+    circle identity, by name (the viewer's own excluded). Three queries."""
+    rows = db.session.scalars(
+        visible_submissions(assignment, viewer, now).options(selectinload(Submission.files))
+        .where(Submission.id.in_(_latest_ids([assignment.id])), Submission.student_id != viewer.id))
+    latest = {}
+    for submission in rows:
+        submission.assignment = assignment
+        latest[submission.student_id] = submission
     names = memberships_by_user(assignment.circle, latest)
     rows = [(names.get(student_id), submission) for student_id, submission in latest.items()]
     return sorted(rows, key=lambda row: ((row[0].display_name.lower() if row[0] else ""), row[1].id))
@@ -360,7 +376,8 @@ def gallery(assignment: Assignment, viewer: User) -> list[tuple[Membership | Non
 def visible_comments(submission: Submission, user: User) -> list[VideoComment]:
     """The comments on `submission` that `user` may read, by moment (unpinned ones last), oldest first.
 
-    The caller has checked that `user` may see the submission. Staff read everything; the student
+    The caller loaded `submission` for `user` (get_submission_or_404, or a visible_submissions list), so
+    `user` may see it. Staff read everything; the student
     reads peer comments and, once their grade is released, the staff's feedback; classmates read
     peer comments only."""
     assignment = submission.assignment

@@ -269,7 +269,7 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
     staff = assignment.is_staff(current_user)
     deadline = assignment.base_deadline if staff else assignment.deadline_for(current_user.id)
     window, lines = window_lines(assignment, now, deadline)
-    history = [] if staff else q.submission_history(assignment, current_user.id)
+    history = [] if staff else q.submission_history(assignment, current_user.id, current_user)
     extensions = q.extensions_by_student(assignment) if staff else {}
     changes = q.extension_history(assignment) if staff else []
     can_extend = staff and assignment.can_grant_extensions(current_user) and not circle.is_archived
@@ -336,11 +336,10 @@ def submit(circle_id: int, assignment_id: int):
 @login_required
 def submission(circle_id: int, assignment_id: int, submission_id: int):
     circle, assignment = _load(circle_id, assignment_id)
-    submission = q.get_submission_or_404(assignment, submission_id)
-    require(q.can_view_submission(submission, current_user))
+    submission = q.get_submission_or_404(assignment, submission_id, current_user)
     staff = assignment.is_staff(current_user)
     own = submission.is_own(current_user)
-    history = q.submission_history(assignment, submission.student_id) if staff or own else [submission]
+    history = q.submission_history(assignment, submission.student_id, current_user)
     comments = q.visible_comments(submission, current_user)
     names = q.memberships_by_user(circle, {submission.student_id} | {c.author_id for c in comments if c.author_id})
     return render_template(
@@ -362,7 +361,7 @@ def gallery(circle_id: int, assignment_id: int):
         require(note is not None)
         return render_template("homework/gallery_closed.html", circle=circle, assignment=assignment, note=note), 403
     return render_template("homework/gallery.html", circle=circle, assignment=assignment,
-                           rows=q.gallery(assignment, current_user), media_urls=media_urls)
+                           rows=q.gallery(assignment, current_user, now), media_urls=media_urls)
 
 
 # -- video comments (JSON) -------------------------------------------------------------------
@@ -372,9 +371,7 @@ COMMENTS = PREFIX + "/<int:assignment_id>/submissions/<int:submission_id>/commen
 
 def _load_submission(circle_id: int, assignment_id: int, submission_id: int):
     circle, assignment = _load(circle_id, assignment_id)
-    submission = q.get_submission_or_404(assignment, submission_id)
-    require(q.can_view_submission(submission, current_user))
-    return circle, submission
+    return circle, q.get_submission_or_404(assignment, submission_id, current_user)
 
 
 def comment_json(comment, names: dict, user) -> dict:
