@@ -2,6 +2,8 @@
 
 Used by grading too (SpeedGrader, gradebook): `learners`, `latest_submissions`,
 `submission_status_by_student`, `submission_history`, `visible_comments`, `extensions_for`.
+What a viewer may see of the submissions starts at `visible_submissions` (the query of the rule
+Submission.can_view applies to one row; lms/homework/models.py, Assignment.submission_scope).
 Submissions loaded in bulk carry their student's deadline, so their derived lateness costs no query.
 """
 from __future__ import annotations

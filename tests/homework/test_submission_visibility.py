@@ -4,13 +4,14 @@ API, the gallery, SpeedGrader, the Socket.IO watch — answers the same for each
 gets 404 everywhere."""
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 import pytest
 
 from lms.circles import operations as circle_ops
 from lms.circles.models import Membership, Role
-from lms.extensions import db
+from lms.extensions import db, socketio
 from lms.homework import queries as q
 from lms.homework.models import Accepts, LatePolicy, PeerVisibility, Submission, SubmissionScope
 from lms.orgs import operations as org_ops
@@ -83,8 +84,9 @@ def _status(allowed: bool, role: str) -> int:
 
 @pytest.mark.parametrize("version", ["latest", "earlier"])
 @pytest.mark.parametrize("role", ROLES)
-def test_every_entry_point_answers_the_same(world, client_as, role, version):
-    """Do the page, a media URL, the comments API, the gallery, SpeedGrader, the predicate and the query
+def test_every_entry_point_answers_the_same(app, world, client_as, role, version):
+    """Do the page, a media URL, the comments API, the comments' Socket.IO watch, the gallery, SpeedGrader,
+    the predicate and the query
     agree on whether `role` may see this version — with 404 for the stranger and the removed student?"""
     viewer = world.users[role]
     submission = getattr(world, version)
@@ -114,6 +116,13 @@ def test_every_entry_point_answers_the_same(world, client_as, role, version):
     assert in_gallery is (allowed and version == "latest" and role != "author")
     if role in ("removed", "stranger"):
         assert gallery.status_code == 404
+
+    # The Socket.IO watch of the submission's comments (a page joins its room after the same check).
+    sock = contextvars.Context().run(socketio.test_client, app, namespace="/homework",
+                                     flask_test_client=client)
+    ids = {"circle_id": world.circle.id, "assignment_id": world.assignment.id, "submission_id": submission.id}
+    assert sock.emit("watch", ids, namespace="/homework", callback=True)["ok"] is allowed
+    sock.disconnect(namespace="/homework")
 
     # SpeedGrader shows every version of the author's work, to staff only.
     grader = client.get(f"{base}/grade/{world.users['author'].id}?version={submission.version}")
