@@ -85,3 +85,32 @@ def test_home_query_count_does_not_grow_with_the_circle(client, make, login, cou
             assert client.get(url).status_code == 200
         counts.append(count_queries.count)
     assert counts == [4, 4]
+
+
+def test_member_markup_is_one_and_escaped(app):
+    """Is a member drawn the same whether a template imports member_name and avatar from the partials or
+    calls the globals, with names escaped, the letter or the picture, and real name and number only when
+    asked (staff pages)?"""
+    from flask import render_template_string
+
+    from lms.circles.queries import ShownMember, ShownUser
+
+    plain = ShownMember(7, "<b>Ann</b> & co", "Real <i>", "S&1", Role.student, ShownUser(3, "éva", None))
+    pictured = plain._replace(real_name=None, user=ShownUser(4, "Pia", "avatars/pia.png"))
+    imported = ('{% from "_partials/member.html" import member_name %}{% from "_partials/avatar.html" import avatar %}'
+                '{{ member_name(m) }}|{{ member_name(m, show_real=True) }}|{{ avatar(m.user) }}')
+    direct = '{{ member_name(m) }}|{{ member_name(m, show_real=True) }}|{{ avatar(m.user) }}'
+    with app.test_request_context():
+        first = render_template_string(imported, m=plain)
+        assert first == render_template_string(direct, m=plain)
+        assert first == (
+            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">É</span>'
+            '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span></span>|'
+            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">É</span>'
+            '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
+            '<span class="member-real">(Real &lt;i&gt; · S&amp;1)</span></span>|'
+            '<span class="avatar avatar-letter" aria-hidden="true">É</span>')
+        second = render_template_string(direct, m=pictured).split("|")
+        assert second[1] == ('<span class="member" data-member-id="7"><img class="avatar" src="/users/4/avatar" alt="">'
+                             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
+                             '<span class="member-real">(S&amp;1)</span></span>')

@@ -1,5 +1,5 @@
 """Circle views, one module per aggregate; importing this package attaches them all to `bp`."""
-from lms.circles import bp
+from lms.circles import bp, display
 from lms.circles.codes import format_code
 from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
 from lms.circles.routes import circles, enrolment, joining, roster  # noqa: F401  (registers the views)
@@ -9,6 +9,9 @@ bp.add_app_template_filter(format_code, "code")
 bp.add_app_template_global(ROLE_LABELS.get, "role_label")
 bp.add_app_template_global(KIND_LABELS.get, "kind_label")
 bp.add_app_template_global(POLICY_LABELS.get, "policy_label")
+# How a person looks on any page (_partials/avatar.html and member.html hand these on)
+bp.add_app_template_global(display.avatar, "avatar")
+bp.add_app_template_global(display.member_name, "member_name")
 
 
 @bp.record_once
