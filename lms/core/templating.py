@@ -23,7 +23,14 @@ def init_app(app) -> None:
 
     @app.context_processor
     def inject():
+        # the page's own gettext, bound to the catalogue of this render's locale (imported macros, which
+        # see only the globals, use the module functions below: same answers)
+        translations = _translations()
+        gettext = _make_gettext(lambda: translations)
         return {
+            "_": gettext,
+            "gettext": gettext,
+            "ngettext": _make_ngettext(lambda: translations),
             "language_names": LANGUAGE_NAMES,
             "current_locale": str(get_locale()),
             "time_zone": str(get_timezone()),
@@ -44,20 +51,45 @@ def _translations():
     return cached[1]
 
 
-@pass_eval_context
-def _gettext(eval_ctx, __string: str, **variables):
-    """Jinja's newstyle gettext: the translation, marked safe under autoescape, always %-formatted
-    (jinja2.ext._make_new_gettext, without its second template call per string)."""
-    rv = _translations().ugettext(__string)
-    return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+def _finished(translations) -> dict:
+    """Strings of one catalogue as templates print them without variables under autoescape (translated,
+    %-formatted, marked safe), kept on the catalogue: pages repeat the same few hundred."""
+    try:
+        return translations._lms_finished
+    except AttributeError:
+        translations._lms_finished = {}
+        return translations._lms_finished
 
 
-@pass_eval_context
-def _ngettext(eval_ctx, __singular: str, __plural: str, __num: int, **variables):
-    """Jinja's newstyle ngettext (jinja2.ext._make_new_ngettext): `num` is there to format."""
-    variables.setdefault("num", __num)
-    rv = _translations().ungettext(__singular, __plural, __num)
-    return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+def _make_gettext(translations_of):
+    @pass_eval_context
+    def gettext(eval_ctx, __string: str, **variables):
+        """Jinja's newstyle gettext: the translation, marked safe under autoescape, always %-formatted
+        (jinja2.ext._make_new_gettext, without its second template call per string)."""
+        translations = translations_of()
+        if variables or not eval_ctx.autoescape:
+            rv = translations.ugettext(__string)
+            return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+        finished = _finished(translations)
+        rv = finished.get(__string)
+        if rv is None:
+            rv = finished[__string] = Markup(translations.ugettext(__string)) % variables
+        return rv
+    return gettext
+
+
+def _make_ngettext(translations_of):
+    @pass_eval_context
+    def ngettext(eval_ctx, __singular: str, __plural: str, __num: int, **variables):
+        """Jinja's newstyle ngettext (jinja2.ext._make_new_ngettext): `num` is there to format."""
+        variables.setdefault("num", __num)
+        rv = translations_of().ungettext(__singular, __plural, __num)
+        return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+    return ngettext
+
+
+_gettext = _make_gettext(_translations)
+_ngettext = _make_ngettext(_translations)
 
 
 def _install_gettext(env) -> None:

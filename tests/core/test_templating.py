@@ -39,3 +39,22 @@ def test_template_gettext_formats_and_escapes_as_jinja_newstyle(app):
         assert render_template_string(page) == "Hello &lt;b&gt;Ann&lt;/b&gt;|100% sure|3 files|1 of &lt;i&gt;|2 apples"
         plain = '{% autoescape false %}{{ _("Hello %(name)s", name="<b>") }}{% endautoescape %}'
         assert render_template_string(plain) == "Hello <b>"
+
+
+def test_finished_strings_are_kept_per_catalogue(app, monkeypatch):
+    """Template strings without variables are kept finished per catalogue: does the same string read in each
+    language as gettext says, again on a second render, from the page, from an imported macro (which sees only
+    the globals) and in an include, and unescaped, with %% read as %, where autoescape is off?"""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([DictLoader({
+        "t/macro.html": '{% macro out() %}{{ _("Sign out") }}{% endmacro %}',
+        "t/include.html": '{{ _("Sign out") }}'}), app.jinja_env.loader]))
+    page = ('{% from "t/macro.html" import out %}{{ _("Sign out") }}|{{ out() }}|{% include "t/include.html" %}|'
+            '{{ _("100%% sure") }}|{% autoescape false %}{{ _("100%% sure") }}{% endautoescape %}')
+    for accept in ("zh-CN", "en", "zh-CN"):
+        with app.app_context(), app.test_request_context(headers={"Accept-Language": accept}):
+            word = gettext("Sign out")
+            for _round in range(2):
+                assert render_template_string(page) == f"{word}|{word}|{word}|100% sure|100% sure"
+            assert (word != "Sign out") == (accept == "zh-CN")
