@@ -58,6 +58,8 @@ def transcode(
     (truncated, corrupt, header_lies, too_long raise MediaRejected). `src` must then have passed
     ``validate(src, check, decode=False)``, whose result is `info`. When ffmpeg fails, a separate
     decode of the file tells a broken file (MediaRejected) from a failure of ours (FFmpegError).
+    The decode then runs to `decode_cap` rather than `max_seconds`, so an accepted video may run
+    past `max_seconds` by up to the limit's `duration_tolerance`, as validation allows.
 
     Expects `src` to have passed `validate`. Writes to a temporary name beside `dst_mp4` and
     renames at the end, so `dst_mp4` is never a partial file. Returns the source's probe (with the

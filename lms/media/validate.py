@@ -3,7 +3,8 @@
 The checks run cheapest first: size, our own look at the first bytes (text, playlists and
 images are refused before ffprobe ever opens them), ffprobe through the container whitelist,
 stream counts, duration and dimensions from the headers, and last a full decode that proves the
-file is complete and as long as its headers claim.
+file is complete and as long as its headers claim. The processing job skips that last pass
+(``decode=False``) and lets the transcode's own decode be judged the same way (`judge_decoded`).
 """
 from __future__ import annotations
 
