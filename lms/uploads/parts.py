@@ -21,7 +21,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import queue
 import struct
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,6 +145,9 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
     keeps what was written, unless a `checksum` (algorithm, digest) was given: a chunk that
     cannot be verified is discarded whole. Raises OffsetMismatch, ChecksumMismatch, or Superseded
     once a newer request took over (what this one wrote until then is kept).
+
+    The disk is written by a second thread while the next bytes are read (a request is then as
+    fast as the slower of the network and the disk, not their sum); it holds at most two steps.
     """
     digest = CHECKSUMS[checksum[0]]() if checksum else None
     with _locked(path) as fd:
@@ -152,12 +157,9 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
             raise OffsetMismatch(size)
         if digest is not None:
             _write_state(fd, generation, offset, -1)
-    part = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    position = offset
-    unsynced = 0
-    synced_at = time.monotonic()
     complete = True
     step = FIRST_READ_BYTES
+    writer = _Writer(path, generation, offset)
     try:
         remaining = count
         while remaining > 0:
@@ -174,20 +176,12 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
             if not data:
                 complete = False
                 break
-            with _locked(path) as fd:
-                _check(fd, generation)
-                os.pwrite(part, data, position)  # a full disk raises here: a server error, not the client's
-            position += len(data)
-            remaining -= len(data)
             if digest is not None:
                 digest.update(data)
-            unsynced += len(data)
-            if remaining and (unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS):
-                os.fsync(part)  # outside the lock: it changes nothing a take-over could see
-                unsynced, synced_at = 0, time.monotonic()
-        os.fsync(part)  # what we acknowledge survives a power cut, not only a restart
+            writer.put(data)
+            remaining -= len(data)
     finally:
-        os.close(part)
+        position = writer.close()  # every byte read is written and fsync'd (or the error raised)
     with _locked(path) as fd:
         _check(fd, generation)
         matches = digest is None or (complete and digest.digest() == checksum[1])
@@ -199,6 +193,57 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
     if complete and not matches:
         raise ChecksumMismatch()
     return (position if matches else offset), complete
+
+
+class _Writer:
+    """Writes the steps a request reads, in a thread of its own, each under the upload's lock after
+    checking the generation; fsyncs every SYNC_BYTES (or SYNC_SECONDS) and at the end."""
+
+    def __init__(self, path: Path, generation: int, position: int):
+        self.path, self.generation, self.position = path, generation, position
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"upload-writer-{path.stem[:8]}", daemon=True)
+        self.thread.start()
+
+    def put(self, data: bytes) -> None:
+        """Queue `data`; raises what stopped the writer (Superseded, a full disk) instead."""
+        if self.error is not None:
+            raise self.error
+        self.queue.put(data)
+
+    def close(self) -> int:
+        """Wait until everything queued is written and fsync'd; return the file's new end. Raises
+        what stopped the writer, if anything did (what it wrote until then stays)."""
+        self.queue.put(None)
+        self.thread.join()
+        os.close(self.fd)
+        if self.error is not None:
+            raise self.error
+        return self.position
+
+    def _run(self) -> None:
+        unsynced, synced_at = 0, time.monotonic()
+        while (data := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the reader learns of the error at its next put or at close
+            try:
+                with _locked(self.path) as fd:
+                    _check(fd, self.generation)
+                    os.pwrite(self.fd, data, self.position)  # a full disk raises here: a server error
+                self.position += len(data)
+                unsynced += len(data)
+                if unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS:
+                    os.fsync(self.fd)  # outside the lock: it changes nothing a take-over could see
+                    unsynced, synced_at = 0, time.monotonic()
+            except BaseException as error:  # handed to the request's thread
+                self.error = error
+        if self.error is None:
+            try:
+                os.fsync(self.fd)  # what we acknowledge survives a power cut, not only a restart
+            except OSError as error:
+                self.error = error
 
 
 def _check(fd: int, generation: int) -> None:
