@@ -9,7 +9,7 @@ from typing import Callable
 
 import ffmpeg as ffmpeg_python
 
-from lms.media.ffmpeg import FFmpegError, FFmpegTimeout, file_url, has_filters, run_ffmpeg, safe_input
+from lms.media.ffmpeg import FFmpegError, FFmpegTimeout, file_url, has_filters, input_args, run_ffmpeg, safe_input
 from lms.media.probe import ProbeResult, probe
 from lms.media.validate import Limits, decode_cap, judge_decoded, validate
 
@@ -74,7 +74,8 @@ def transcode(
     if check is not None:
         # Decode a little past the limit, so a file whose header understates its length is caught.
         cut = decode_cap(check)
-        duration = duration or cut
+        # A browser recording states no length: read its packets (no decoding) for the progress bar.
+        duration = duration or _demuxed_seconds(src, cut) or cut
     total = min(duration, max_seconds) if max_seconds else duration
     if timeout is None:
         timeout = 3 * (min(duration, cut) if cut else duration) + 60
@@ -141,6 +142,25 @@ def transcode(
     finally:
         part.unlink(missing_ok=True)
     return info
+
+
+def _demuxed_seconds(src: str | os.PathLike, cap: float) -> float | None:
+    """How far the first video stream's packets reach, read without decoding (a stream copy to
+    nothing, at most `cap` seconds); None when that fails. An estimate for progress only."""
+    reached = 0.0
+
+    def on_progress(block: dict[str, str]) -> None:
+        nonlocal reached
+        value = block.get("out_time_us", "")
+        if value.isdigit():
+            reached = max(reached, int(value) / 1e6)
+
+    argv = [*input_args(src), "-map", "0:V:0", "-c", "copy", "-t", f"{cap:.3f}", "-f", "null", "-"]
+    try:
+        run_ffmpeg(argv, timeout=60 + cap / 20, on_progress=on_progress)
+    except FFmpegError:
+        return None
+    return reached or None
 
 
 #: Output options that tag a video as SDR BT.709, limited range: what browsers assume and show.

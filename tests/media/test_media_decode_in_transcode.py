@@ -51,6 +51,8 @@ def test_valid_files_are_decoded_once(clips, tmp_path, monkeypatch, name):
 def test_browser_recording_gets_its_duration_from_the_transcode(clips, tmp_path):
     """Does a WebM without a duration in its header pass, its length measured by the transcode's decode?"""
     assert validate(clips.browser_webm, decode=False).duration is None
+    # The progress bar's estimate meanwhile: how far its packets reach, read without decoding.
+    assert sys.modules["lms.media.transcode"]._demuxed_seconds(clips.browser_webm, 100) == pytest.approx(2.0, abs=0.15)
     made = _pipeline(clips.browser_webm, Limits(), tmp_path / "out")
     assert made.duration == pytest.approx(2.0, abs=0.15)
     assert probe(made.mp4).duration == pytest.approx(2.0, abs=0.15)
