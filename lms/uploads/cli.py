@@ -88,6 +88,45 @@ def retry(media_id: int) -> None:
     click.echo(f"media {media_id} queued for processing")
 
 
+@cli.command("strip-originals")
+def strip_originals() -> None:
+    """Remove GPS position and device metadata from video originals and video attachments stored
+    before processing did so (what teachers download): each is replaced by its stream-copy remux
+    without metadata. Cut or damaged uploads, and files that are not videos, are left as they are.
+    Safe to run again."""
+    from lms.extensions import db
+    from lms.uploads.models import Media, MediaKind, MediaState
+    from lms.uploads.tasks import STRIP_REJECTED, strip_stored_video
+
+    query = (db.select(Media).where(Media.original_key.is_not(None))
+             .where(db.or_(Media.state == MediaState.ready,
+                           db.and_(Media.state == MediaState.failed, Media.kind == MediaKind.video,
+                                   Media.error_code.in_(sorted(STRIP_REJECTED)))))
+             .order_by(Media.id))
+    counts = {"stripped": 0, "left": 0, "missing": 0}
+    last = 0
+    while rows := db.session.scalars(query.where(Media.id > last).limit(100)).all():
+        for media in rows:
+            try:
+                size = strip_stored_video(media.original_key)
+            except FileNotFoundError:
+                counts["missing"] += 1
+                continue
+            except media_lib.FFmpegError as error:
+                click.echo(f"media {media.id}: {error}, left as it is")
+                size = None
+            if size is None:
+                counts["left"] += 1
+                continue
+            counts["stripped"] += 1
+            if media.kind == MediaKind.file:
+                media.bytes = size
+        db.session.commit()
+        last = rows[-1].id
+    click.echo(f"{counts['stripped']} originals stripped, {counts['left']} left as they are (not videos "
+               f"ffmpeg can remux), {counts['missing']} missing from storage")
+
+
 @cli.command("sweep")
 def sweep() -> None:
     """Re-queue media whose worker died or whose job was lost, and delete abandoned uploads (what

@@ -102,7 +102,7 @@ def _pipeline(media: Media, attempt: int) -> _Made:
                                              hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
                                              progress=_progress_reporter(media, attempt), info=info, limits=limits)
         except media_lib.MediaRejected as rejected:
-            if rejected.code in _STRIP_REJECTED:
+            if rejected.code in STRIP_REJECTED:
                 try:
                     _strip_original(media, src, Path(tmp))
                 except media_lib.FFmpegError:  # the rejection stands; say why the original is as received
@@ -124,7 +124,7 @@ def _pipeline(media: Media, attempt: int) -> _Made:
 #: Rejections of whole, sound videos (a limit, not the file, refused them): their originals are
 #: stripped too. A cut or damaged file is kept as received: its remux would be another, playable file,
 #: and a later retry must judge the upload itself.
-_STRIP_REJECTED = frozenset({"too_long", "too_large_dimensions", "too_many_streams"})
+STRIP_REJECTED = frozenset({"too_long", "too_large_dimensions", "too_many_streams"})
 
 
 def _strip_original(media: Media, src: Path, tmp: Path) -> None:
@@ -148,17 +148,20 @@ def _clean_file(media: Media) -> tuple[int, int | None, int | None]:
     cleaned = clean_stored_image(media.original_key)
     if cleaned is not None:
         return cleaned.bytes, cleaned.width, cleaned.height
-    size = _strip_attached_video(media)
+    size = strip_stored_video(media.original_key)
     return (media.bytes if size is None else size), None, None
 
 
-def _strip_attached_video(media: Media) -> int | None:
-    """Replace an attached video by its remux without metadata; its new size, or None if left as it is."""
+def strip_stored_video(key: str) -> int | None:
+    """Replace the stored object `key`, when its bytes are an MP4/MOV/Matroska video ffmpeg can remux,
+    by its copy without location and device metadata (media.strip_metadata); return the new size, or
+    None when it is left as it is (another kind of file, or one ffmpeg cannot remux). Running it
+    again changes nothing that matters. Raises FileNotFoundError, FFmpegTimeout."""
     storage = get_storage()
-    head = b"".join(storage.iter_range(media.original_key, 0, 4095))
+    head = b"".join(storage.iter_range(key, 0, 4095))
     if not head or sniff_video(head) is not None:  # only what looks like MP4/MOV/Matroska reaches ffmpeg
         return None
-    with storage.local_path(media.original_key) as src, \
+    with storage.local_path(key) as src, \
             tempfile.TemporaryDirectory(prefix="lms-media-", dir=current_app.config.get("MEDIA_WORK_DIR")) as tmp:
         stripped = Path(tmp) / "stripped"
         try:
@@ -166,9 +169,9 @@ def _strip_attached_video(media: Media) -> int | None:
         except media_lib.FFmpegTimeout:
             raise
         except media_lib.FFmpegError as error:
-            log.info("attachment %s kept as received, not a video ffmpeg can remux: %s", media.id, error)
+            log.info("%s kept as received, not a video ffmpeg can remux: %s", key, error)
             return None
-        return storage.put_file(media.original_key, stripped)
+        return storage.put_file(key, stripped)
 
 
 def _progress_reporter(media: Media, attempt: int):

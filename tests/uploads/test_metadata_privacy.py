@@ -2,6 +2,7 @@
 the original a teacher downloads, which keeps the same picture and sound, bit for bit, and its rotation."""
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 from html import unescape
@@ -11,7 +12,7 @@ import pytest
 
 from lms.extensions import db
 from lms.storage import get_storage
-from lms.uploads.models import Media, MediaState
+from lms.uploads.models import Media, MediaKind, MediaState
 from tests.fixtures.homework import later
 from tests.media.tools import FFMPEG, ffmpeg, ffprobe_json
 from tests.uploads.helpers import upload_file
@@ -162,3 +163,40 @@ def test_a_video_attached_as_a_file_is_stripped(app, owner_client, phone_clip, t
     assert media.state == MediaState.ready, media.error_code
     with get_storage().open(media.original_key) as f:
         assert f.read() == document.read_bytes()
+
+
+def test_strip_originals_cleans_what_was_stored_before(app, make, phone_clip, clips, tmp_path):
+    """`flask media strip-originals`: are video originals and video attachments stored before stripping
+    existed cleaned (same streams), while a cut upload, a document and a photo are left as they are?"""
+    owner = make.user()
+    storage = get_storage()
+    data = clips.faststart.read_bytes()
+    items = {
+        "video": (MediaKind.video, MediaState.ready, None, phone_clip.read_bytes()),
+        "attached": (MediaKind.file, MediaState.ready, None, phone_clip.read_bytes()),
+        "refused": (MediaKind.video, MediaState.failed, "too_long", phone_clip.read_bytes()),
+        "cut": (MediaKind.video, MediaState.failed, "truncated", data[: len(data) // 2]),
+        "document": (MediaKind.file, MediaState.ready, None, b"%PDF-1.4 made on an iPhone\n"),
+    }
+    made = {}
+    for name, (kind, state, code, content) in items.items():
+        media = Media(owner_id=owner.id, kind=kind, state=state, error_code=code, filename=name,
+                      original_key=f"media/strip-{name}-{tmp_path.name}/original", bytes=len(content))
+        storage.put(media.original_key, io.BytesIO(content))
+        db.session.add(media)
+        made[name] = media
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["media", "strip-originals"])
+    assert result.exit_code == 0, result.output
+    for name, media in made.items():
+        stored = tmp_path / name
+        with storage.open(media.original_key) as f:
+            stored.write_bytes(f.read())
+        if name in ("video", "attached", "refused"):
+            _assert_clean(stored.read_bytes(), name)
+            assert _stream_hashes(stored) == _stream_hashes(phone_clip), name
+        else:
+            assert stored.read_bytes() == items[name][3], name
+    db.session.refresh(made["attached"])
+    assert made["attached"].bytes == (tmp_path / "attached").stat().st_size
