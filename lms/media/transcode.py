@@ -166,8 +166,8 @@ def _demuxed_seconds(src: str | os.PathLike, cap: float) -> float | None:
 #: Output options that tag a video as SDR BT.709, limited range: what browsers assume and show.
 BT709_TAGS = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
 
-#: How ffprobe names an SD matrix → the colorspace filter's name for it (without zscale).
-_COLORSPACE_MATRICES = {"smpte170m": "smpte170m", "bt470bg": "bt470bg", "fcc": "fcc"}
+#: How ffprobe names an SD matrix → the colorspace filter's name for its colour system (without zscale).
+_COLORSPACE_SYSTEMS = {"smpte170m": "smpte170m", "bt470bg": "bt470bg", "fcc": "bt470m"}
 #: ffprobe's names zscale understands as they are.
 _ZSCALE_PRIMARIES = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "film", "bt2020", "smpte428",
                      "smpte431", "smpte432", "jedec-p22"}
@@ -214,8 +214,8 @@ def video_filters(info: ProbeResult, width: int, height: int) -> list[tuple[str,
             if has_filters("zscale"):
                 chain.append(("zscale", {"min": info.color_space, "m": "bt709", "rin": "limited", "r": "limited"}))
             else:
-                chain.append(("colorspace", {"space": "bt709", "ispace": _COLORSPACE_MATRICES.get(info.color_space,
-                                                                                                   "bt470bg")}))
+                chain.append(("colorspace", {"all": "bt709", "iall": _COLORSPACE_SYSTEMS.get(info.color_space,
+                                                                                              "smpte170m")}))
         chain.append(("format", {"pix_fmts": "yuv420p"}))
     pad = {"w": width, "h": height, "x": "(ow-iw)/2", "y": "(oh-ih)/2", "color": "black"}
     return [*chain, ("pad", pad), ("setsar", {"r": 1})]

@@ -3,6 +3,7 @@ and a recording whose picture turns mid-way; each comes out as an SDR BT.709 4:2
 from __future__ import annotations
 
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -209,3 +210,22 @@ def test_phone_rotation_is_applied_to_the_picture(marked, tmp_path, tag):
     vertical = "top" if top == 0 else "bottom" if bottom == height else "middle"
     horizontal = "left" if left == 0 else "right" if right == width else "middle"
     assert f"{vertical}-{horizontal}" == CORNER_AFTER[rotation]
+
+
+@pytest.mark.parametrize("kind", ["pq", "hlg", "sd"])
+def test_without_zscale_the_colorspace_filter_converts(phone, tmp_path, monkeypatch, kind):
+    """On an ffmpeg built without libzimg (no zscale), do HDR and BT.601 clips still come out 8-bit 4:2:0
+    tagged BT.709 through the colorspace filter, the BT.601 one with its colours kept?"""
+    monkeypatch.setattr(sys.modules["lms.media.transcode"], "has_filters", lambda *names: False)
+    source = getattr(phone, kind, None)
+    if source is None:
+        source = tmp_path / "sd.mp4"
+        ffmpeg("-i", phone.sdr, "-vf", "zscale=min=bt709:m=smpte170m,format=yuv420p", "-c:v", "libx264", "-preset",
+               "ultrafast", "-color_primaries", "smpte170m", "-color_trc", "smpte170m", "-colorspace", "smpte170m",
+               source)
+    out = tmp_path / "out.mp4"
+    transcode(source, out, preset="ultrafast")
+    assert _colour(out) == SDR_BT709
+    if kind == "sd":
+        expected, got = phone.sdr_hsv, _poster_hsv(out, tmp_path)
+        assert got[0] == pytest.approx(expected[0], abs=6) and got[1] == pytest.approx(expected[1], rel=0.1)
