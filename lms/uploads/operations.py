@@ -506,10 +506,12 @@ def retry_media(media: Media) -> None:
 
 
 def sweep_media(now: datetime | None = None) -> tuple[int, int]:
-    """Recover from dead workers and lost jobs: items whose worker went silent are queued again (or
-    fail after the last attempt), and waiting items past their `retry_at` are enqueued. Returns
-    (re-queued, failed)."""
+    """Recover from dead workers and lost jobs: finished uploads whose file a crash left outside
+    storage are moved in (`settle_finished_parts`), items whose worker went silent are queued
+    again (or fail after the last attempt), and waiting items past their `retry_at` are enqueued.
+    Returns (re-queued, failed)."""
     now = now or utcnow()
+    settle_finished_parts(now)
     config = current_app.config
     stale = now - timedelta(seconds=config["MEDIA_STALE_SECONDS"])
     requeued = failed = 0
@@ -530,7 +532,6 @@ def sweep_media(now: datetime | None = None) -> tuple[int, int]:
         queue_processing(media, now)
         requeued += 1
     db.session.flush()
-    settle_finished_parts(now)
     return requeued, failed
 
 
