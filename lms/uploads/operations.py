@@ -375,13 +375,13 @@ def expire_uploads(now: datetime | None = None) -> int:
     """Delete uploads that received nothing for UPLOAD_EXPIRY_HOURS (their bytes after the commit);
     settle partial files a crash left behind. Returns how many uploads expired."""
     now = now or utcnow()
+    settle_finished_parts(now)  # first: it must not see the files of uploads deleted below, before the commit
     cutoff = now - timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
     stale = db.session.scalars(db.select(Upload).where(Upload.completed_at.is_(None), Upload.updated_at < cutoff)
                                .limit(500)).all()
     for upload in stale:
         _discard(upload)
     db.session.flush()
-    settle_finished_parts(now)
     return len(stale)
 
 
