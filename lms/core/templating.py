@@ -1,7 +1,7 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -19,6 +19,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in
     app.jinja_env.globals["zone_label"] = zone_label
+    app.jinja_env.globals["url_for"] = _cached_url_for(app)
     _install_gettext(app.jinja_env)
 
     @app.context_processor
@@ -36,6 +37,28 @@ def init_app(app) -> None:
             "time_zone": str(get_timezone()),
             "html_lang": str(get_locale()).replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
         }
+
+
+def _cached_url_for(app, limit: int = 512):
+    """Templates' url_for, keeping the addresses of endpoints without values (and of static files) per
+    app and script root: a page builds the same dozen navigation and asset links on every request, and
+    building one walks the URL map. Anything else (values, _external, a relative ".endpoint", an app
+    with url_defaults, outside a request) is built each time, as url_for does."""
+    url_for, kept = app.url_for, {}
+
+    def cached_url_for(endpoint: str, **values):
+        if ((values and (endpoint != "static" or len(values) != 1 or "filename" not in values))
+                or endpoint[:1] == "." or app.url_default_functions or not has_request_context()):
+            return url_for(endpoint, **values)
+        key = (endpoint, values.get("filename"), request.root_path)
+        url = kept.get(key)
+        if url is None:
+            url = url_for(endpoint, **values)
+            if len(kept) < limit and "://" not in url:  # never one made external (another host)
+                kept[key] = url
+        return url
+
+    return cached_url_for
 
 
 def _translations():

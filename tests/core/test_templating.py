@@ -1,6 +1,7 @@
 """Templates' gettext: translations looked up once per request, with Jinja's newstyle meaning."""
 from __future__ import annotations
 
+import pytest
 from flask import render_template_string
 from flask_babel import force_locale, gettext, ngettext, refresh
 
@@ -58,3 +59,22 @@ def test_finished_strings_are_kept_per_catalogue(app, monkeypatch):
             for _round in range(2):
                 assert render_template_string(page) == f"{word}|{word}|{word}|100% sure|100% sure"
             assert (word != "Sign out") == (accept == "zh-CN")
+
+
+def test_template_links_follow_the_script_root_and_values(app):
+    """Templates keep the links of endpoints without values: do they still follow the prefix the site is
+    served under (SCRIPT_NAME), and do links with values, external ones and unknown endpoints behave as
+    url_for does?"""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    page = ("{{ url_for('circles.index') }}|{{ url_for('static', filename='css/app.css') }}|"
+            "{{ url_for('circles.home', circle_id=3) }}|{{ url_for('circles.index', _external=True) }}")
+    for base in ("http://school.example/", "http://school.example/lms/", "http://other.example/", "http://x/lms/"):
+        with app.test_request_context(base_url=base):
+            expected = "|".join([url_for("circles.index"), url_for("static", filename="css/app.css"),
+                                 url_for("circles.home", circle_id=3), url_for("circles.index", _external=True)])
+            assert render_template_string(page) == render_template_string(page) == expected
+            assert expected.startswith("/lms/|/lms/static/css/app.css|/lms/c/3|" if "/lms/" in base else "/|/static/")
+            with pytest.raises(BuildError):
+                render_template_string("{{ url_for('no.such_endpoint') }}")
