@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -174,6 +175,8 @@ _ZSCALE_PRIMARIES = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "fi
 _ZSCALE_TRANSFERS = {"bt709", "bt470m", "bt470bg", "smpte170m", "smpte240m", "linear", "bt2020-10", "bt2020-12",
                      "smpte2084", "iec61966-2-1", "arib-std-b67"}
 _ZSCALE_MATRICES = {"bt709", "fcc", "bt470bg", "smpte170m", "bt2020nc", "bt2020c"}
+#: Pixel formats that hold RGB (ffmpeg's names), not YUV.
+_RGB_FORMATS = re.compile(r"(?:[0x]?(?:rgb|bgr)|gbr|argb|abgr|rgba|bgra|x2rgb|x2bgr)")
 #: Nominal peak of SDR white in nits, for tone mapping (the SDR reference of BT.2408 and the usual
 #: choice for phone HDR).
 _SDR_PEAK_NITS = 100
@@ -209,7 +212,10 @@ def video_filters(info: ProbeResult, width: int, height: int) -> list[tuple[str,
         # An untagged picture is taken as BT.709, as browsers show it, and kept as it is. An SD matrix
         # (BT.601 and kin) is converted, or its colours would shift under the BT.709 tag (swscale
         # does not convert between YUV matrices, zscale does).
-        chain = [("scale", {**fit, "out_range": "tv"})]
+        rgb = info.color_space == "gbr" or _RGB_FORMATS.match(info.pix_fmt or "")
+        # RGB (screen recordings, PNG or QuickTime Animation) becomes YUV with the BT.709 matrix;
+        # swscale's default would be BT.601.
+        chain = [("scale", {**fit, "out_range": "tv", **({"out_color_matrix": "bt709"} if rgb else {})})]
         if info.color_space in _ZSCALE_MATRICES and info.color_space != "bt709":
             if has_filters("zscale"):
                 chain.append(("zscale", {"min": info.color_space, "m": "bt709", "rin": "limited", "r": "limited"}))
@@ -265,20 +271,26 @@ def poster(
     *,
     width: int = 640,
     timeout: float = 60,
+    matrix: str | None = None,
 ) -> None:
     """Write one frame of `src`, taken at `at_seconds`, as a JPEG at most `width` pixels wide.
 
-    If the video is shorter than `at_seconds` the first frame is used. Raises FFmpegError when no
-    frame could be decoded, FFmpegTimeout after `timeout` seconds.
+    `matrix` is the video's YUV matrix as ffprobe names it ("bt709" for our web videos), when known:
+    a JPEG's is BT.601, so another one is converted (with zscale), or the poster's colours would
+    shift from the video's. If the video is shorter than `at_seconds` the first frame is used.
+    Raises FFmpegError when no frame could be decoded, FFmpegTimeout after `timeout` seconds.
     """
     dst = Path(dst_jpg)
     part = dst.with_name(dst.name + ".part")
+    filters = f"scale=w='min(iw,{width})':h=-2"
+    if matrix in _ZSCALE_MATRICES and matrix not in ("smpte170m", "bt470bg") and has_filters("zscale"):
+        filters += f",zscale=min={matrix}:m=bt470bg:rin=limited:r=full,format=yuvj420p"
     try:
         for at in (at_seconds, 0) if at_seconds > 0 else (0,):
             spec = ffmpeg_python.output(
                 safe_input(src, ss=f"{at:.3f}")["V:0"],
                 file_url(part),
-                vf=f"scale=w='min(iw,{width})':h=-2",
+                vf=filters,
                 **{"frames:v": 1, "q:v": 4, "c:v": "mjpeg", "f": "image2", "update": 1},
             )
             run_ffmpeg(spec, timeout=timeout)
@@ -412,7 +424,7 @@ def make_renditions(
     result = probe(mp4)
     length = result.duration or duration or 0
     poster_path = out / "poster.jpg"
-    poster(mp4, poster_path, at_seconds=min(2.0, length / 3))
+    poster(mp4, poster_path, at_seconds=min(2.0, length / 3), matrix=result.color_space)
     playlist = None
     if hls_min_seconds is not None and length >= hls_min_seconds:
         playlist = hls(mp4, out / "hls")

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from lms.media import poster, probe, transcode, validate
 from tests.media.tools import FFMPEG, ffmpeg, ffprobe_json
@@ -57,7 +57,7 @@ def phone(clips, tmp_path_factory) -> SimpleNamespace:
 def _poster_hsv(video: Path, tmp_path: Path) -> tuple[float, float, float]:
     """Mean hue, saturation and value (0..255, Pillow's HSV) of the poster made from `video`."""
     jpg = tmp_path / f"{video.stem}.jpg"
-    poster(video, jpg, 0.4)
+    poster(video, jpg, 0.4, matrix=probe(video).color_space)
     with Image.open(jpg) as img:
         return tuple(ImageStat.Stat(img.convert("RGB").convert("HSV")).mean)
 
@@ -229,3 +229,31 @@ def test_without_zscale_the_colorspace_filter_converts(phone, tmp_path, monkeypa
     if kind == "sd":
         expected, got = phone.sdr_hsv, _poster_hsv(out, tmp_path)
         assert got[0] == pytest.approx(expected[0], abs=6) and got[1] == pytest.approx(expected[1], rel=0.1)
+
+
+@pytest.mark.parametrize("source_kind", ["yuv", "rgb"])
+def test_web_video_and_poster_keep_the_pictures_colours(tmp_path, source_kind):
+    """Do the web video and its poster show the colours of the picture filmed? A BT.709 clip and an RGB
+    screen recording (PNG in MOV) against testsrc2's own RGB frame: swscale's defaults (BT.601 for RGB
+    to YUV, and a JPEG left with the video's BT.709 matrix) shift greens by about 25 levels."""
+    truth = tmp_path / "truth.png"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-frames:v", 1, truth)
+    source = tmp_path / f"{source_kind}.mov"
+    if source_kind == "yuv":
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "1", "-vf",
+               "scale=out_color_matrix=bt709,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast",
+               "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", source)
+    else:
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "1", "-c:v", "png", "-pix_fmt", "rgb24",
+               source)
+    out = tmp_path / "web.mp4"
+    transcode(source, out, preset="ultrafast")
+    frame = tmp_path / "frame.png"  # the web video's first frame, read with its BT.709 matrix by zscale
+    ffmpeg("-i", out, "-vf", "zscale=min=bt709:rin=limited:r=full,format=gbrp,format=rgb24", "-frames:v", 1, frame)
+    jpg = tmp_path / "poster.jpg"
+    poster(out, jpg, 0, matrix=probe(out).color_space)
+    with Image.open(truth) as expected:
+        for picture in (frame, jpg):
+            with Image.open(picture) as got:
+                difference = ImageStat.Stat(ImageChops.difference(expected.convert("RGB"), got.convert("RGB"))).mean
+            assert max(difference) < 10, (picture.name, difference)
