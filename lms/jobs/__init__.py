@@ -81,7 +81,7 @@ SCHEDULE: dict[Task, int] = {
 }
 
 
-def task_path(func: Callable | str) -> str:
+def task_path(func: Callable | str) -> Task:
     """The `Task` of a function or path. Raises ValueError at once for one that is not in `Task`,
     so a misspelt path fails in the request instead of in a worker minutes later."""
     path = func if isinstance(func, str) else f"{func.__module__}:{func.__qualname__}"
