@@ -352,7 +352,8 @@ def strip_metadata(
     container, without global or stream metadata (GPS position ``©xyz``/``location``, QuickTime keys
     such as make, model and software, titles, dates), chapters, data tracks (timed GPS), subtitles,
     attachments or cover art. The display rotation is kept (it is not metadata but the stream's
-    display matrix). Returns the container written: "mp4", "mov", "webm" or "matroska".
+    display matrix). When a stream cannot be copied into any muxer of the family, only the first
+    video and audio streams are. Returns the container written: "mp4", "mov", "webm" or "matroska".
 
     For what others download instead of the original. Raises FFmpegError when ffmpeg cannot remux
     the file (not a container we accept, damaged), FFmpegTimeout after `timeout` seconds.
@@ -363,23 +364,26 @@ def strip_metadata(
     last: FFmpegError | None = None
     dst = Path(dst)
     part = dst.with_name(dst.name + ".part")
-    # The first muxer of the family that takes these codecs (mp4 refuses PCM, webm refuses H.264).
-    for container in ("mp4", "mov") if bmff else ("webm", "matroska"):
-        inp = safe_input(src)
-        spec = ffmpeg_python.output(
-            inp["V"], inp["a?"], file_url(part),
-            **{"c": "copy", "map_metadata": -1, "map_chapters": -1, "dn": None, "sn": None, "f": container},
-        )
-        try:
-            run_ffmpeg(spec, timeout=timeout)
-            os.replace(part, dst)
-            return container
-        except FFmpegTimeout:
-            raise
-        except FFmpegError as error:
-            last = error
-        finally:
-            part.unlink(missing_ok=True)
+    # Every picture and sound stream, else (a codec no muxer here knows, such as a newer phone's
+    # spatial audio) the two the web video is made from; in the first muxer of the family that takes
+    # them (mp4 refuses PCM, webm refuses H.264).
+    for video, audio in (("V", "a?"), ("V:0", "a:0?")):
+        for container in ("mp4", "mov") if bmff else ("webm", "matroska"):
+            inp = safe_input(src)
+            spec = ffmpeg_python.output(
+                inp[video], inp[audio], file_url(part),
+                **{"c": "copy", "map_metadata": -1, "map_chapters": -1, "dn": None, "sn": None, "f": container},
+            )
+            try:
+                run_ffmpeg(spec, timeout=timeout)
+                os.replace(part, dst)
+                return container
+            except FFmpegTimeout:
+                raise
+            except FFmpegError as error:
+                last = error
+            finally:
+                part.unlink(missing_ok=True)
     raise last
 
 
