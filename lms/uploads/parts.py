@@ -31,11 +31,11 @@ from typing import BinaryIO, Iterator
 
 from werkzeug.exceptions import ClientDisconnected
 
-#: Bytes read from the client per step. A server's input stream may wait for the whole step (as
-#: gunicorn's does), so what a client sent into a step it never finished is not written: a request
-#: starts at FIRST_READ_BYTES, the step doubles while reads come at once (up to READ_BYTES: large
-#: reads are what make gunicorn's body reading fast) and shrinks on a slow link (a read that takes
-#: long) down to MIN_READ_BYTES.
+#: Bytes read from the client per step (at most: lms/uploads/body.py hands over what has arrived
+#: where the server allows). A server's stream that waits for the whole step would not write what
+#: a client sent into a step it never finished: so a request starts at FIRST_READ_BYTES, the step
+#: doubles while reads come at once (up to READ_BYTES) and shrinks on a slow link (a read that
+#: takes long) down to MIN_READ_BYTES.
 READ_BYTES = 4 * 1024 * 1024
 FIRST_READ_BYTES = 64 * 1024
 MIN_READ_BYTES = 4 * 1024

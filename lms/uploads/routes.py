@@ -76,6 +76,7 @@ from lms.storage.base import content_disposition
 from lms.uploads import access, bp, tus
 from lms.uploads import operations as ops
 from lms.uploads.access import Rendition
+from lms.uploads.body import open_body
 from lms.uploads.models import Media, MediaKind, MediaState, Upload, UploadMode
 from lms.uploads.queries import (
     get_own_media_or_404,
@@ -287,7 +288,7 @@ def _receive(upload: Upload, *, offset: int) -> int:
         db.session.rollback()
         raise
     db.session.commit()  # the take-over is on disk; let the connection go back to the pool meanwhile
-    new_offset, _complete = ops.write_chunk(plan, _body(count))
+    new_offset, _complete = ops.write_chunk(plan, open_body(request.environ, count, request.stream))
     if ops.needs_record(plan, new_offset):
         upload = db.session.get(Upload, plan.upload_id)
         if upload is None:  # cancelled meanwhile
@@ -295,32 +296,6 @@ def _receive(upload: Upload, *, offset: int) -> int:
         ops.end_chunk(upload, new_offset)
         db.session.commit()
     return new_offset
-
-
-def _body(count: int):
-    """The request body, `count` bytes, read from the server's input stream itself (one copy less
-    than Werkzeug's wrapper, which counts for gigabytes). A stream that can hand over what has
-    arrived so far (the development server's socket file) is read that way, so every byte is
-    written as it comes, however slow the link; gunicorn's waits for each step (lms/uploads/parts.py
-    sizes the steps). A chunked body (no Content-Length) never gets here."""
-    raw = request.environ.get("wsgi.input")
-    if raw is None or request.environ.get("wsgi.input_terminated"):
-        return request.stream
-    return _Body(raw, count)
-
-
-class _Body:
-    def __init__(self, raw, count: int):
-        self.read_step = raw.read1 if hasattr(raw, "read1") else raw.read
-        self.remaining = count
-
-    def read(self, size: int) -> bytes:
-        size = min(size, self.remaining)
-        if size <= 0:
-            return b""
-        data = self.read_step(size)
-        self.remaining -= len(data)
-        return data
 
 
 @bp.get("/uploads/<token>/parts")

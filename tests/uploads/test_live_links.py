@@ -10,7 +10,6 @@ from pathlib import Path
 
 import requests
 
-from lms.uploads import parts
 from tests.fixtures.live import GunicornServer, LiveServer, cookie_header, sign_up_first_user
 
 CHUNK_TYPE = "application/offset+octet-stream"
@@ -53,16 +52,6 @@ def _wait_for_size(path: Path, size: int) -> None:
         time.sleep(0.02)
 
 
-def _wait_until_still(path: Path, at_least: int) -> int:
-    """The partial file's size once it reached `at_least` bytes and then stopped growing."""
-    _wait_for_size(path, at_least)
-    size = -1
-    while size != path.stat().st_size:
-        size = path.stat().st_size
-        time.sleep(0.5)
-    return size
-
-
 def _head(base, session, url) -> int:
     response = session.head(base + url, headers=TUS, timeout=5)  # a resume that waited would time out here
     assert response.status_code == 200
@@ -88,12 +77,10 @@ def _vanished_client_does_not_hold_the_upload(base: str, folder: Path) -> None:
 
     dead = _open_patch(base, session, csrf, url, 0, 1_000_000)
     dead.sendall(data[:400_000])  # half the chunk, then the phone loses its network; the socket stays open
-    # The server writes what it has read; a server that reads in steps (gunicorn) may still hold
-    # the start of a step it waits to complete (lms/uploads/parts.py READ_BYTES).
-    written = _wait_until_still(part, at_least=parts.FIRST_READ_BYTES)
+    _wait_for_size(part, 400_000)  # every byte that arrived is written as it arrives (lms/uploads/body.py)
 
     kept = _head(base, session, url)  # at once, with every byte the dead request wrote
-    assert kept == written
+    assert kept == 400_000
     dead.sendall(b"\0" * 300_000)  # the old request wakes up: it must not write any more
     response = _patch(base, session, csrf, url, data[kept:], kept)
     assert response.status_code == 204 and response.headers["Upload-Offset"] == str(len(data))
