@@ -82,7 +82,10 @@ def _vanished_client_does_not_hold_the_upload(base: str, folder: Path) -> None:
     kept = _head(base, session, url)  # at once, with every byte the dead request wrote
     assert kept == 400_000
     dead.sendall(b"\0" * 300_000)  # the old request wakes up: it must not write any more
-    response = _patch(base, session, csrf, url, data[kept:], kept)
+    # two chunks on one kept-alive connection: the server knows where the first body ended
+    first = _patch(base, session, csrf, url, data[kept:900_000], kept)
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == "900000"
+    response = _patch(base, session, csrf, url, data[900_000:], 900_000)
     assert response.status_code == 204 and response.headers["Upload-Offset"] == str(len(data))
     dead.close()
     assert _stored(base, session, created["media_id"]) == data
