@@ -192,26 +192,35 @@ _SHOWN_MEMBERS = (
     .join(User, User.id == Membership.user_id)
     .where(Membership.circle_id == db.bindparam("circle_id"), Membership.status == MembershipStatus.active)
 )
-_STAFF_MEMBERS = (_SHOWN_MEMBERS.where(Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
-                  .order_by(_ROLE_ORDER, Membership.display_name))
-_RECENT_MEMBERS = _SHOWN_MEMBERS.order_by(Membership.joined_at.desc()).limit(db.bindparam("limit"))
 
 
-def _shown(statement, params: dict) -> list[ShownMember]:
+def _staff_and_recent():
+    """Both of the home page's lists in one statement: the staff (part 0, by rank then name) and, in a
+    subquery of their own with its limit, the newest members (part 1, newest first)."""
+    staff = _SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), _ROLE_ORDER.label("sort_rank"),
+                                       Membership.display_name.label("sort_name"), db.null().label("sort_joined")) \
+        .where(Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
+    newest = _SHOWN_MEMBERS.add_columns(db.literal(1).label("sort_part"), db.literal(0).label("sort_rank"),
+                                        db.null().label("sort_name"), Membership.joined_at.label("sort_joined")) \
+        .order_by(Membership.joined_at.desc()).limit(db.bindparam("limit")).subquery()
+    both = db.union_all(staff, db.select(*newest.c)).subquery()
+    return (db.select(*list(both.c)[:8], both.c.sort_part)
+            .order_by(both.c.sort_part, both.c.sort_rank, both.c.sort_name, both.c.sort_joined.desc()))
+
+
+_STAFF_AND_RECENT = _staff_and_recent()
+
+
+def staff_and_recent_members(circle: Circle, limit: int = 12) -> tuple[list[ShownMember], list[ShownMember]]:
+    """The circle's active owner, teachers and assistants, by rank then name; and the `limit` members who
+    joined last, newest first. One query (the circle's home page shows both)."""
+    staff: list[ShownMember] = []
+    recent: list[ShownMember] = []
     # Plain rows need none of the ORM's result handling: run on the session's connection (its
     # transaction; operations flush what they change, so there is nothing to autoflush).
-    return [ShownMember(*row[:5], ShownUser(*row[5:]))
-            for row in db.session.connection().execute(statement, params)]
-
-
-def staff_members(circle: Circle) -> list[ShownMember]:
-    """The circle's active owner, teachers and assistants, by rank then name."""
-    return _shown(_STAFF_MEMBERS, {"circle_id": circle.id})
-
-
-def recent_members(circle: Circle, limit: int = 12) -> list[ShownMember]:
-    """The `limit` members who joined last, newest first."""
-    return _shown(_RECENT_MEMBERS, {"circle_id": circle.id, "limit": limit})
+    for row in db.session.connection().execute(_STAFF_AND_RECENT, {"circle_id": circle.id, "limit": limit}):
+        (recent if row[8] else staff).append(ShownMember(*row[:5], ShownUser(*row[5:8])))
+    return staff, recent
 
 
 def removed_count(circle: Circle) -> int:

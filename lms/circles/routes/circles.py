@@ -61,8 +61,9 @@ def home(circle_id: int):
     circle = q.get_circle_or_404(circle_id, current_user, preview=True)
     if not circle.can_view(current_user):
         return _join_page(circle)
+    staff, recent = q.staff_and_recent_members(circle)
     return render_template("circles/home.html", circle=circle, me=circle.membership_of(current_user),
-                           staff=q.staff_members(circle), recent=q.recent_members(circle),
+                           staff=staff, recent=recent,
                            pending=q.pending_count(circle) if circle.can_manage_members(current_user) else 0)
 
 
