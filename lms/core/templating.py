@@ -39,22 +39,27 @@ def init_app(app) -> None:
         }
 
 
-def _cached_url_for(app, limit: int = 512):
-    """Templates' url_for, keeping the addresses of endpoints without values (and of static files) per
-    app and script root: a page builds the same dozen navigation and asset links on every request, and
-    building one walks the URL map. Anything else (values, _external, a relative ".endpoint", an app
-    with url_defaults, outside a request) is built each time, as url_for does."""
-    url_for, kept = app.url_for, {}
+def _cached_url_for(app, limit: int = 2048):
+    """Templates' url_for, keeping the links it built per app and script root: a page builds the same
+    navigation, asset and circle links on every request, and building one walks the URL map. Kept only
+    when every value is a plain int or str and the link is not external; a relative ".endpoint", an app
+    with url_defaults or a call outside a request builds each time, as url_for does. At `limit` links
+    the store starts again."""
+    url_for, kept, plain = app.url_for, {}, (int, str)
 
     def cached_url_for(endpoint: str, **values):
-        if ((values and (endpoint != "static" or len(values) != 1 or "filename" not in values))
-                or endpoint[:1] == "." or app.url_default_functions or not has_request_context()):
+        if endpoint[:1] == "." or app.url_default_functions or not has_request_context():
             return url_for(endpoint, **values)
-        key = (endpoint, values.get("filename"), request.root_path)
+        for value in values.values():
+            if type(value) not in plain:  # a bool (_external=True), None, an object: as url_for does
+                return url_for(endpoint, **values)
+        key = (endpoint, request.root_path, *sorted(values.items())) if values else (endpoint, request.root_path)
         url = kept.get(key)
         if url is None:
             url = url_for(endpoint, **values)
-            if len(kept) < limit and "://" not in url:  # never one made external (another host)
+            if "://" not in url:  # never one made external (a scheme asked for, another host)
+                if len(kept) >= limit:
+                    kept.clear()
                 kept[key] = url
         return url
 

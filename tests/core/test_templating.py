@@ -62,19 +62,25 @@ def test_finished_strings_are_kept_per_catalogue(app, monkeypatch):
 
 
 def test_template_links_follow_the_script_root_and_values(app):
-    """Templates keep the links of endpoints without values: do they still follow the prefix the site is
-    served under (SCRIPT_NAME), and do links with values, external ones and unknown endpoints behave as
-    url_for does?"""
+    """Templates keep the links they built: do they still follow the prefix the site is served under
+    (SCRIPT_NAME) and their values, and do external links and unknown endpoints behave as url_for does?"""
     from flask import url_for
     from werkzeug.routing import BuildError
 
     page = ("{{ url_for('circles.index') }}|{{ url_for('static', filename='css/app.css') }}|"
-            "{{ url_for('circles.home', circle_id=3) }}|{{ url_for('circles.index', _external=True) }}")
+            "{{ url_for('circles.home', circle_id=3) }}|{{ url_for('circles.home', circle_id=4) }}|"
+            "{{ url_for('circles.members', circle_id=3, status='pending') }}|"
+            "{{ url_for('circles.index', _external=True) }}|{{ url_for('circles.index', _scheme='https') }}")
     for base in ("http://school.example/", "http://school.example/lms/", "http://other.example/", "http://x/lms/"):
         with app.test_request_context(base_url=base):
             expected = "|".join([url_for("circles.index"), url_for("static", filename="css/app.css"),
-                                 url_for("circles.home", circle_id=3), url_for("circles.index", _external=True)])
+                                 url_for("circles.home", circle_id=3), url_for("circles.home", circle_id=4),
+                                 url_for("circles.members", circle_id=3, status="pending"),
+                                 url_for("circles.index", _external=True), url_for("circles.index", _scheme="https")])
             assert render_template_string(page) == render_template_string(page) == expected
-            assert expected.startswith("/lms/|/lms/static/css/app.css|/lms/c/3|" if "/lms/" in base else "/|/static/")
+            assert expected.startswith("/lms/|/lms/static/css/app.css|/lms/c/3|/lms/c/4|" if "/lms/" in base
+                                       else "/|/static/css/app.css|/c/3|/c/4|")
+            *_links, external, secure = expected.split("|")
+            assert external.startswith("http://") and secure.startswith("https://")
             with pytest.raises(BuildError):
                 render_template_string("{{ url_for('no.such_endpoint') }}")
