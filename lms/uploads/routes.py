@@ -273,8 +273,8 @@ def _head(upload: Upload):
 
 def _receive(upload: Upload, *, offset: int) -> int:
     """Take in the request's body as the chunk at `offset` of `upload` and commit; return the new
-    offset (and set Upload-Expires on the response). No database connection is held while the
-    bytes arrive, however slowly. Raises UploadError (the transaction is rolled back)."""
+    offset. No database connection is held while the bytes arrive, however slowly. Raises
+    UploadError (the transaction is rolled back)."""
     count = request.content_length
     if count is None:
         raise ops.UploadError(_("The upload was sent without its length."), status=411)
@@ -421,6 +421,8 @@ def _served_key(media: Media, rendition: Rendition, name: str) -> tuple[str | No
             return nothing
         if media.state == MediaState.uploading or (rendition == Rendition.file and not media.is_ready):
             return nothing
+        if rendition == Rendition.original and not (media.is_ready or media.is_failed):
+            return nothing  # the job has not yet replaced it with its copy without GPS position and device
         return media.original_key, "application/octet-stream", media.filename or "download"
     if media.state != MediaState.ready or media.kind != MediaKind.video:
         return nothing
