@@ -170,7 +170,7 @@ def media_urls(media: Media | None, subject: Subject | tuple = OWN, user: User |
         urls["poster"] = url(Rendition.poster)
     if media.hls_prefix:
         urls["hls"] = url(Rendition.hls)
-    if (media.original_key and media.state != MediaState.uploading
+    if (media.original_key and (media.is_ready or media.is_failed)  # stripped of its metadata by then
             and access.may_fetch(viewer, media, Rendition.original, subject)):
         urls["download"] = url(Rendition.original)
     return urls

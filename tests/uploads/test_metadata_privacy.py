@@ -200,3 +200,34 @@ def test_strip_originals_cleans_what_was_stored_before(app, make, phone_clip, cl
             assert stored.read_bytes() == items[name][3], name
     db.session.refresh(made["attached"])
     assert made["attached"].bytes == (tmp_path / "attached").stat().st_size
+
+
+def test_no_original_is_served_before_the_job_strips_it(app, klass, hw, client_as, phone_clip):
+    """While a video waits for or is in processing, its stored original still carries the phone's tags:
+    does the teacher get no download link and a 404 for a grant to it, and the file once it is ready?"""
+    from lms.uploads import access
+    from lms.uploads.access import Rendition, Subject
+
+    assignment = hw.assignment(klass.circle, due_at=later(days=3))
+    media = hw.media(klass.student, state=MediaState.processing)
+    media.original_key = f"media/held-{media.id}/original"
+    get_storage().put_file(media.original_key, phone_clip)
+    db.session.commit()
+    submission = hw.submission(assignment, klass.student, media=media)
+    page = f"/circles/{assignment.circle_id}/assignments/{assignment.id}/submissions/{submission.id}"
+    teacher = client_as(klass.teacher)
+    with app.test_request_context():
+        token = access.sign(klass.teacher.id, media, Rendition.original, Subject("submission", submission.id))
+    for state in (MediaState.uploaded, MediaState.checking, MediaState.processing):
+        media.state = state
+        db.session.commit()
+        assert "download" not in _urls(teacher.get(page).get_data(as_text=True)), state
+        assert teacher.get(f"/m/{token}/download").status_code == 404, state
+
+    media.state = MediaState.ready
+    media.mp4_key, media.poster_key = f"media/held-{media.id}/video.mp4", f"media/held-{media.id}/poster.jpg"
+    for key in (media.mp4_key, media.poster_key):
+        get_storage().put_file(key, phone_clip)  # stands for the renditions: only the original is looked at
+    db.session.commit()
+    assert "download" in _urls(teacher.get(page).get_data(as_text=True))
+    assert teacher.get(f"/m/{token}/download", buffered=True).status_code == 200
