@@ -4,11 +4,14 @@ Uploads are untrusted (DESIGN.md §5 rule 3). A protocol whitelist alone does no
 reading other local files (the hls, dash and concat demuxers open them through the `file`
 protocol), so every input here is opened with the demuxers limited to real containers and is
 named by a `file:` URL, so a path can never be parsed as a protocol (`concat:a|b`). Each run is
-niced, has an address-space limit and a wall-clock timeout.
+niced, has an address-space limit and a wall-clock timeout, runs in a process group of its own that
+is killed on any error, and (on Linux) dies with the thread that started it, so a worker killed with
+SIGKILL leaves no ffmpeg behind.
 """
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
 import logging
 import os
@@ -16,6 +19,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,8 +209,10 @@ def run(
 ) -> RunResult:
     """Run `argv` (built by this module) niced, with an address-space limit and a wall-clock timeout.
 
-    stdin is /dev/null; the process gets its own session so a timeout kills it and anything it
-    started. With `on_progress`, stdout is parsed as ``-progress`` output instead of returned.
+    stdin is /dev/null; the process gets its own session (and process group), killed whole on a
+    timeout or any exception here, and on Linux a parent-death signal (SIGKILL) so it also dies when
+    the thread that started it does: a worker killed with SIGKILL leaves no ffmpeg behind. With
+    `on_progress`, stdout is parsed as ``-progress`` output instead of returned.
     Raises FFmpegTimeout, FFmpegError (non-zero exit or signal; an exception raised by
     `on_progress` stops the run and propagates as is).
     """
@@ -221,7 +227,7 @@ def run(
         start_new_session=True,
         # Runs in the forked child before exec; only plain system calls, no locks or imports,
         # so it is safe even when the jobs run in a thread of the web process.
-        preexec_fn=_child_limits(limit, nice),
+        preexec_fn=_child_limits(limit, nice, _parent_death_signal()),
     )
     timed_out = threading.Event()
 
@@ -268,8 +274,48 @@ def _memory_limit(requested: int | None) -> int | None:
     return limit if hard == resource.RLIM_INFINITY else min(limit, hard)
 
 
-def _child_limits(memory_limit: int | None, niceness: int) -> Callable[[], None]:
+#: linux/prctl.h
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _prctl():
+    """libc's prctl on Linux (looked up once, before any fork), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """What the child runs to die (SIGKILL) when the thread that forked it ends; None off Linux.
+
+    The kernel sends the signal when the forking *thread* exits: jobs call ffmpeg from the thread
+    that runs them and wait for it, so that thread outlives every run it starts.
+    """
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died between fork and prctl: nobody waits for us
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return arm
+
+
+def _child_limits(memory_limit: int | None, niceness: int,
+                  die_with_parent: Callable[[], None] | None = None) -> Callable[[], None]:
     def apply() -> None:
+        if die_with_parent is not None:
+            die_with_parent()
         if niceness:
             os.nice(niceness)
         if memory_limit:
