@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from datetime import datetime, timezone
 from typing import Iterator, NamedTuple
 
@@ -73,7 +73,7 @@ class Row:
     #: Each cell's values in Cell's order, as plain tuples: a big class has tens of thousands of cells, and the
     #: garbage collector stops tracking a plain tuple of numbers and booleans, while every object it tracks
     #: makes each full collection (about 0.1 s of CPU in a running app) longer and come sooner.
-    values: list[tuple]
+    values: tuple[tuple, ...]
     points: float = 0.0
     possible: float = 0.0
     weighted: float | None = None
@@ -115,8 +115,17 @@ class Gradebook:
     assignments: list[Assignment]
     categories: list[GradeCategory]
     rows: list[Row]
-    stats: list[Stats | None]
+    #: each column's counted final scores (staff only; None for a student's own row): `stats` is made from
+    #: them when first read (an export reads none)
+    column_scores: list[list[float]] | None
     uncategorised_weight: float
+
+    @cached_property
+    def stats(self) -> list[Stats | None]:
+        """Each assignment's statistics (staff), else None for each."""
+        if self.column_scores is None:
+            return [None] * len(self.assignments)
+        return [_stats(scores, a.points) for scores, a in zip(self.column_scores, self.assignments)]
 
     @property
     def weight_total(self) -> float:
@@ -201,9 +210,9 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     tz = circle.zone
     lateness, final_score, is_missing, on_time = rules.lateness, rules.final_score, rules.is_missing, rules.ON_TIME
 
-    cells_of: list[list[tuple]] = [[] for _ in learners]
-    students = [(learner.user_id, cells) for learner, cells in zip(learners, cells_of)]
-    stats: list[Stats | None] = []
+    student_ids = [learner.user_id for learner in learners]
+    columns: list[list[tuple]] = []  # each assignment's cells, by student: made column by column
+    column_scores: list[list[float]] = []
     for assignment in assignments:
         assignment_id, points, policy = assignment.id, assignment.points, assignment.policy
         base = assignment.base_deadline
@@ -215,7 +224,9 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
         received_of, grade_of, extension_of = receipts[assignment_id], grades[assignment_id], extensions[assignment_id]
         unpenalised: dict[float, float | None] = {}  # raw score → final score without a penalty: scores repeat
         scores = []  # the column's counted final scores
-        for student_id, cells in students:
+        column = []
+        add = column.append
+        for student_id in student_ids:
             extension = extension_of.get(student_id) if extension_of else None
             if extension is None:
                 deadline, due, late_by = base, base_due, base_lateness
@@ -248,14 +259,17 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
                         scores.append(score)
             missing = (missing_by_default[submitted][excused] if extension is None else
                        is_missing(deadline, now, submitted=submitted, excused=excused))
-            cells.append((assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
-                          late.days_late, penalty))
-        stats.append(_stats(scores, points) if staff else None)
+            add((assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
+                 late.days_late, penalty))
+        columns.append(column)
+        column_scores.append(scores)
     weight_of = {c.id: c.weight for c in categories}
     rest = uncategorised_weight(categories)
     facts = [(a.points, a.category_id) for a in assignments]
-    rows = [_total(Row(learner, cells), facts, weight_of, rest) for learner, cells in zip(learners, cells_of)]
-    return Gradebook(circle, assignments, categories, rows, stats, rest)
+    # each student's cells: the columns turned into rows (no assignment: every row empty)
+    values_of = zip(*columns) if columns else (() for _ in learners)
+    rows = [_total(Row(learner, values), facts, weight_of, rest) for learner, values in zip(learners, values_of)]
+    return Gradebook(circle, assignments, categories, rows, column_scores if staff else None, rest)
 
 
 def _naive(moment: datetime | None) -> datetime | None:
