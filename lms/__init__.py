@@ -40,7 +40,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from lms import jobs, storage
     from lms.accounts.queries import load_session_user
-    from lms.core import templating
+    from lms.core import health, templating
     from lms.core.errors import register_error_handlers
     from lms.core.i18n import select_locale, select_timezone
     from lms.core.security import register_security_headers
@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
     templating.init_app(app)
     register_error_handlers(app)
     register_security_headers(app)
+    health.init_app(app)
 
 
 def _tune_database(app: Flask) -> None:
