@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from lms.core import health, templating
     from lms.core.errors import register_error_handlers
     from lms.core.i18n import select_locale, select_timezone
+    from lms.core.realtime import origin_check
     from lms.core.security import register_security_headers
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -64,7 +65,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.server_options = {}
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-                      cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+                      cors_allowed_origins=origin_check(app),
                       manage_session=False)
     storage.init_app(app)
     jobs.init_app(app)

@@ -229,6 +229,39 @@ def load_config(app, config: dict | type | None) -> None:
         if app.config["ENV"] == "production":
             raise RuntimeError("LMS_SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if app.config["ENV"] == "production":
+        for problem in https_problems(app.config):
+            app.logger.error("%s", problem)
+
+
+def https_problems(config) -> list[str]:
+    """What start-up can tell about a production site that will not work over HTTPS: its cookies are
+    Secure, so browsers keep no session over plain HTTP and every form fails its CSRF check. Each
+    entry names the setting and the fix; the first request over plain HTTP is checked again
+    (lms/core/security.py)."""
+    if not config.get("SESSION_COOKIE_SECURE"):
+        return []
+    problems = []
+    scheme = (config.get("PREFERRED_URL_SCHEME") or "https").lower()
+    if scheme != "https":
+        problems.append(
+            f"LMS_PREFERRED_URL_SCHEME is {scheme!r} but cookies are Secure (HTTPS only): put TLS in front "
+            "and set LMS_PREFERRED_URL_SCHEME=https, or set LMS_SESSION_COOKIE_SECURE=false to try the "
+            "site over plain HTTP on purpose"
+        )
+    server_name = config.get("SERVER_NAME") or ""
+    if "://" in server_name:
+        problems.append(
+            f"LMS_SERVER_NAME is {server_name!r}: give the host (and port) only, e.g. circles.example.org; "
+            "the scheme is https in production"
+        )
+    if not config.get("PROXY_COUNT"):
+        problems.append(
+            "LMS_PROXY_COUNT is 0: the app trusts no proxy's X-Forwarded-Proto, so behind nginx every request "
+            "looks like plain HTTP to it; set LMS_PROXY_COUNT to the number of proxies in front (1 for one "
+            "nginx that terminates TLS and sends X-Forwarded-Proto)"
+        )
+    return problems
 
 
 def _instance_secret(path: Path) -> str:
