@@ -45,7 +45,7 @@ def _init_extensions(app: Flask) -> None:
     from lms.core.i18n import select_locale, select_timezone
     from lms.core.realtime import origin_check
     from lms.core.security import register_security_headers
-    from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio, socketio_channel
 
     db.init_app(app)
     _tune_database(app)
@@ -65,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.server_options = {}
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                       message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+                      channel=socketio_channel(app),
                       cors_allowed_origins=origin_check(app),
                       manage_session=False)
     storage.init_app(app)

@@ -1,6 +1,7 @@
 """Configuration: defaults for the embedded default, overridden from LMS_* environment variables."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -11,6 +12,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "SECRET_KEY": str,
     "SQLALCHEMY_DATABASE_URI": str,
     "REDIS_URL": str,
+    "REDIS_PREFIX": str,
     "STORAGE_BACKEND": str,
     "STORAGE_ROOT": str,
     "S3_ENDPOINT_URL": str,
@@ -71,6 +73,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # instance/lms.db when unset
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = None
+    #: what this site's names in Redis start with (job queues, rate-limit keys, the Socket.IO
+    #: channel), so sites sharing one Redis server never meet (pub/sub ignores database numbers);
+    #: unset: "lms-" and a short hash of SERVER_NAME, else of the database's host and name
+    REDIS_PREFIX: str | None = None
 
     STORAGE_BACKEND = "local"  # local | s3
     STORAGE_ROOT: str | None = None  # instance/storage when unset
@@ -214,6 +220,9 @@ def load_config(app, config: dict | type | None) -> None:
     if not app.config.get("SOCKETIO_MESSAGE_QUEUE") and app.config.get("REDIS_URL"):
         app.config["SOCKETIO_MESSAGE_QUEUE"] = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if not app.config.get("REDIS_PREFIX"):
+        app.config["REDIS_PREFIX"] = site_prefix(app.config)
+    app.config["RATELIMIT_KEY_PREFIX"] = app.config["REDIS_PREFIX"]
     # Flask-Limiter keeps `enabled` on its one global object, so the last app built would decide
     # for every app in the process. The library stays on; RATE_LIMITING switches it per app.
     app.config["RATE_LIMITING"] = app.config.get("RATELIMIT_ENABLED", True)
@@ -262,6 +271,18 @@ def https_problems(config) -> list[str]:
             "nginx that terminates TLS and sends X-Forwarded-Proto)"
         )
     return problems
+
+
+def site_prefix(config) -> str:
+    """A short name for this site in a shared Redis: "lms-" and 8 hex digits hashed from the public
+    host (SERVER_NAME), or without one from the database's host, port and name (never its password)."""
+    site = config.get("SERVER_NAME")
+    if not site:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+        site = f"{url.get_backend_name()}://{url.host or ''}:{url.port or ''}/{url.database or ''}"
+    return "lms-" + hashlib.sha256(site.encode()).hexdigest()[:8]
 
 
 def _instance_secret(path: Path) -> str:

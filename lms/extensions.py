@@ -1,7 +1,7 @@
 """Flask extensions, created unbound here and initialised in create_app."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,8 +32,31 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+class _SiteLimiter(Limiter):
+    """Flask-Limiter keeps its key prefix on its one global object, set by the first app built in
+    the process; here each request counts under its own app's RATELIMIT_KEY_PREFIX (the site's
+    REDIS_PREFIX, lms.config), so sites sharing a Redis server never share a counter."""
+
+    @property
+    def _key_prefix(self) -> str:
+        if has_app_context():
+            return current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+        return self._default_key_prefix
+
+    @_key_prefix.setter
+    def _key_prefix(self, value: str) -> None:
+        self._default_key_prefix = value
+
+
+limiter = _SiteLimiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
+
+
+def socketio_channel(app) -> str:
+    """The Redis pub/sub channel of this site's Socket.IO processes. Pub/sub is server-wide (database
+    numbers do not separate it), so the site's REDIS_PREFIX names it: two sites on one Redis server
+    never receive each other's pushes."""
+    return f"{app.config['REDIS_PREFIX']}-socketio"
 
 
 @limiter.request_filter

@@ -37,20 +37,22 @@ class Queue(enum.StrEnum):
     default = "default"
     media = "media"
 
-    @property
-    def redis_name(self) -> str:
-        """The RQ queue's name in Redis (shared with other apps, hence the prefix)."""
-        return f"lms-{self.value}"
+    def redis_name(self, app=None) -> str:
+        """The RQ queue's name in Redis: the site's REDIS_PREFIX, a dash, the purpose
+        ("lms-1a2b3c4d-mail"), so two sites on one Redis never take each other's jobs."""
+        app = app or current_app
+        return f"{app.config['REDIS_PREFIX']}-{self.value}"
 
     @classmethod
     def parse(cls, names: str) -> list[Queue]:
-        """Queues from a comma-separated list ("media,default"); raises ValueError naming an unknown one."""
+        """Queues from a comma-separated list of purposes ("media,default") or Redis names (the part
+        after the last dash counts); raises ValueError naming an unknown one."""
         queues = []
         for name in (n.strip() for n in names.split(",")):
             if not name:
                 continue
             try:
-                queue = cls(name.removeprefix("lms-"))
+                queue = cls(name.rpartition("-")[2])
             except ValueError:
                 known = ", ".join(q.value for q in cls)
                 raise ValueError(f"unknown queue {name!r}; the queues are {known}") from None

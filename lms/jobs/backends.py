@@ -91,7 +91,7 @@ class RQBackend:
         queue = Queue(queue)
         q = self.queues.get(queue)
         if q is None:
-            q = self.queues[queue] = self._queue_cls(queue.redis_name, connection=self.redis)
+            q = self.queues[queue] = self._queue_cls(queue.redis_name(self.app), connection=self.redis)
         q.enqueue(run, str(path), list(args), **options)  # a plain string in Redis, not a pickled enum
 
 

@@ -46,10 +46,18 @@ def worker(queues: list, scheduler: bool, burst: bool) -> None:
     if not isinstance(backend, RQBackend):
         raise click.ClickException("set LMS_JOBS_BACKEND=rq and LMS_REDIS_URL to run a worker")
     use_app(app)
-    rq_queues = [RQQueue(queue.redis_name, connection=backend.redis) for queue in queues]
+    rq_queues = [RQQueue(queue.redis_name(app), connection=backend.redis) for queue in queues]
     if scheduler:
         Scheduler(app).start()
     SimpleWorker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")
+
+
+@cli.command("queues")
+@click.option("--queues", default=None, callback=_queues_option, metavar="NAMES",
+              help="Comma-separated purposes (default: every queue).")
+def queues_command(queues: list) -> None:
+    """Print this site's queue names in Redis, in priority order, on one line (for `rq worker`)."""
+    click.echo(" ".join(queue.redis_name() for queue in queues))
 
 
 @cli.command("periodic")

@@ -22,6 +22,7 @@ def redis_env(tmp_path):
         "LMS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shared.db'}",
         "LMS_STORAGE_ROOT": str(tmp_path / "storage"),
         "LMS_RATELIMIT_ENABLED": "true",
+        "LMS_REDIS_PREFIX": "lms-test-site",
     }
 
 
@@ -70,7 +71,8 @@ def test_worker_emit_reaches_browser_through_message_queue(redis_env):
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         client.connect(base, headers={"Cookie": cookie}, transports=["polling"], wait_timeout=10)
         try:
-            worker = SocketIO(message_queue=redis_env["LMS_REDIS_URL"])
+            # a worker's write-only Socket.IO, on the channel of this site (lms.extensions.socketio_channel)
+            worker = SocketIO(message_queue=redis_env["LMS_REDIS_URL"], channel="lms-test-site-socketio")
             worker.emit("media_state", {"id": 7, "state": "ready"}, to="user:1", namespace="/")
             assert received.wait(10), "the event never arrived"
         finally:

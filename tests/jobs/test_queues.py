@@ -31,11 +31,12 @@ def documented_worker_command() -> list[str]:
     return shlex.split(line)
 
 
-def test_queues_are_served_mail_first_and_named_with_one_prefix():
-    """Is there one list of queues, in priority order, each named lms-<purpose> in Redis?"""
+def test_queues_are_served_mail_first_and_named_with_one_prefix(app):
+    """Is there one list of queues, in priority order, each named <site prefix>-<purpose> in Redis?"""
     assert list(Queue) == [Queue.mail, Queue.default, Queue.media]
-    assert [q.redis_name for q in Queue] == ["lms-mail", "lms-default", "lms-media"]
-    assert Queue.parse("media, lms-default,media") == [Queue.media, Queue.default]
+    prefix = app.config["REDIS_PREFIX"]
+    assert [q.redis_name(app) for q in Queue] == [f"{prefix}-mail", f"{prefix}-default", f"{prefix}-media"]
+    assert Queue.parse(f"media, {prefix}-default,media") == [Queue.media, Queue.default]
 
 
 def test_a_producer_cannot_name_a_queue_no_worker_reads(app):
@@ -105,6 +106,9 @@ def _start_documented_worker(rq_app, log_path: Path) -> subprocess.Popen:
         "LMS_SQLALCHEMY_DATABASE_URI": rq_app.config["SQLALCHEMY_DATABASE_URI"],
         "LMS_STORAGE_ROOT": rq_app.config["STORAGE_ROOT"],
         "LMS_MAIL_DIR": rq_app.config["MAIL_DIR"],
+        # the same site as the app (README: every process gets the same LMS_* environment), so the
+        # same Redis prefix and queue names
+        "LMS_SERVER_NAME": rq_app.config["SERVER_NAME"],
     }
     with open(log_path, "ab") as log:
         # `flask` as installed beside this interpreter, as the README runs it from the virtualenv
@@ -152,3 +156,15 @@ def test_documented_worker_delivers_a_password_reset_from_redis(rq_app, make, tm
     assert message is not None, f"no mail after 60 s; worker log:\n{log_path.read_text()[-3000:]}"
     assert "Reset your Circles password" in message["Subject"]
     assert "/password/reset/" in message.get_payload(decode=True).decode()
+
+
+def test_the_documented_rq_worker_line_names_this_sites_queues(app):
+    """Does the README's plain `rq worker` line take its queue names from `flask jobs queues`, which
+    prints this site's prefixed names in priority order?"""
+    readme = (ROOT / "README.md").read_text()
+    assert "rq worker $(flask --app wsgi jobs queues)" in readme
+    assert "rq worker lms-" not in readme
+    result = app.test_cli_runner().invoke(args=["jobs", "queues"])
+    assert result.exit_code == 0
+    assert result.output.split() == [queue.redis_name(app) for queue in Queue]
+    assert Queue.parse(",".join(result.output.split())) == list(Queue)
