@@ -8,6 +8,7 @@ def register(app) -> None:
     from lms.accounts.cli import cli as users_cli
     from lms.demo import cli as demo_cli
     from lms.jobs.cli import cli as jobs_cli
+    from lms.storage.cli import cli as storage_cli
     from lms.uploads.cli import cli as media_cli
 
     media_cli.add_command(clean_images)
@@ -15,6 +16,7 @@ def register(app) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(media_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(storage_cli)
 
 
 @click.command("clean-images")

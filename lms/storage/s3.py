@@ -271,12 +271,15 @@ class S3Storage:
 
     # -- setup ---------------------------------------------------------------------------------
 
-    def ensure_bucket(self, cors_origins: Iterable[str] = (), *, abort_incomplete_days: int = 2) -> None:
-        """Create the bucket if missing; let `cors_origins` upload parts and read ETags (CORS);
-        abort multipart uploads left incomplete for `abort_incomplete_days` (lifecycle rule).
+    def ensure_bucket(self, cors_origins: Iterable[str] = (), *, abort_incomplete_days: int = 2) -> list[str]:
+        """Create the bucket if missing; let `cors_origins` upload parts and read ETags (PUT) and
+        play media (GET, HEAD: the HLS player fetches segments from the bucket) (CORS); abort
+        multipart uploads left incomplete for `abort_incomplete_days` (lifecycle rule).
 
-        Stores that do not support CORS or lifecycle rules are logged and otherwise ignored.
+        A store that refuses CORS or lifecycle rules is logged; returns the rules not set
+        ("CORS", "lifecycle"), so `flask storage setup-bucket` can say so.
         """
+        failed = []
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -288,8 +291,7 @@ class S3Storage:
                 extra["CreateBucketConfiguration"] = {"LocationConstraint": region}
             self.client.create_bucket(Bucket=self.bucket, **extra)
         origins = list(cors_origins)
-        if origins:
-            self._try(
+        if origins and not self._try(
                 "CORS",
                 self.client.put_bucket_cors,
                 Bucket=self.bucket,
@@ -305,8 +307,9 @@ class S3Storage:
                         }
                     ]
                 },
-            )
-        self._try(
+        ):
+            failed.append("CORS")
+        if not self._try(
             "lifecycle",
             self.client.put_bucket_lifecycle_configuration,
             Bucket=self.bucket,
@@ -320,13 +323,17 @@ class S3Storage:
                     }
                 ]
             },
-        )
+        ):
+            failed.append("lifecycle")
+        return failed
 
-    def _try(self, what: str, call, **params) -> None:
+    def _try(self, what: str, call, **params) -> bool:
         try:
             call(**params)
         except ClientError as exc:
             log.warning("bucket %s: could not set %s rules: %s", self.bucket, what, exc)
+            return False
+        return True
 
 
 class _CountingReader:
