@@ -241,16 +241,18 @@ def store_image(stream: BinaryIO, prefix: str) -> str:
     return key
 
 
-def clean_stored_image(key: str) -> CleanImage | None:
+def clean_stored_image(key: str, work_dir: str | os.PathLike | None = None) -> CleanImage | None:
     """Replace the stored object `key` with its cleaned copy (`clean_image`) when its first bytes are a
     PNG, JPEG, GIF or WebP image; return what was written, or None (left as it is) for anything else.
+    Temporary files go into `work_dir` (default MEDIA_WORK_DIR; a job passes its own folder).
     Running it again on a cleaned image changes nothing that matters. Raises ImageRejected when the
     image does not clean (the object is left as it is), FileNotFoundError when there is none."""
     storage = get_storage()
     if sniff_image(b"".join(storage.iter_range(key, 0, 15))) is None:
         return None
-    work_dir = current_app.config.get("MEDIA_WORK_DIR")
-    with storage.local_path(key) as src, tempfile.NamedTemporaryFile(prefix="lms-image-", dir=work_dir) as out:
+    work_dir = work_dir or current_app.config.get("MEDIA_WORK_DIR")
+    with storage.local_path(key, dir=work_dir) as src, \
+            tempfile.NamedTemporaryFile(prefix="lms-image-", dir=work_dir) as out:
         cleaned = clean_image(src, out)
         out.flush()
         storage.put_file(key, out.name, cleaned.mimetype)

@@ -44,11 +44,15 @@ class Storage(Protocol):
     def copy(self, src_key: str, dst_key: str) -> None:
         """Copy an object without holding it in memory; raises FileNotFoundError if `src_key` is missing."""
 
-    def local_path(self, key: str, suffix: str = "") -> AbstractContextManager[Path]:
+    def local_path(
+        self, key: str, suffix: str = "", dir: str | os.PathLike | None = None
+    ) -> AbstractContextManager[Path]:
         """A context manager giving a real file path with the object's bytes (for ffmpeg).
 
         The file is read-only by convention and may be the stored file itself; a temporary copy
-        is removed on exit. Raises FileNotFoundError if there is no such object.
+        is made inside `dir` (default: the system temporary folder; a job passes its own work
+        folder, so a crash leaves nothing elsewhere) and removed on exit. Raises FileNotFoundError
+        if there is no such object.
         """
 
     def presigned_get_url(

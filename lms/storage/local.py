@@ -101,7 +101,7 @@ class LocalStorage:
             self.put(dst_key, f)
 
     @contextmanager
-    def local_path(self, key: str, suffix: str = "") -> Iterator[Path]:
+    def local_path(self, key: str, suffix: str = "", dir: str | os.PathLike | None = None) -> Iterator[Path]:
         """The stored file itself (no copy; do not modify it); raises FileNotFoundError."""
         path = self.path(key)
         if not path.is_file():

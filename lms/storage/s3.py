@@ -176,10 +176,10 @@ class S3Storage:
             raise
 
     @contextmanager
-    def local_path(self, key: str, suffix: str = "") -> Iterator[Path]:
-        """Download the object in chunks to a file in a fresh temporary folder; yield its path and
-        remove the folder afterwards. Raises FileNotFoundError."""
-        folder = tempfile.mkdtemp(prefix="lms-s3-")
+    def local_path(self, key: str, suffix: str = "", dir: str | os.PathLike | None = None) -> Iterator[Path]:
+        """Download the object in chunks to a file in a fresh temporary folder (inside `dir` when
+        given); yield its path and remove the folder afterwards. Raises FileNotFoundError."""
+        folder = tempfile.mkdtemp(prefix="lms-s3-", dir=dir)
         try:
             path = Path(folder) / f"object{suffix}"
             with open(path, "wb") as out:

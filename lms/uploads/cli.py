@@ -129,14 +129,17 @@ def strip_originals() -> None:
 
 @cli.command("sweep")
 def sweep() -> None:
-    """Re-queue media whose worker died or whose job was lost, and delete abandoned uploads (what
-    the periodic jobs do)."""
+    """Re-queue media whose worker died or whose job was lost, delete abandoned uploads, and remove
+    the work folders of jobs killed on this host (what the periodic jobs do)."""
     from lms.extensions import db
     from lms.uploads import operations as ops
+    from lms.uploads.tasks import sweep_work_folders
 
     requeued, failed = ops.sweep_media()
     expired = ops.expire_uploads()
     db.session.commit()
-    click.echo(f"re-queued {requeued}, failed {failed}, deleted {expired} abandoned uploads")
+    folders = sweep_work_folders()
+    click.echo(f"re-queued {requeued}, failed {failed}, deleted {expired} abandoned uploads, "
+               f"removed {folders} work folders of dead jobs")
 
 

@@ -3,7 +3,12 @@ workers, delete abandoned uploads."""
 from __future__ import annotations
 
 import logging
+import os
 import posixpath
+import re
+import secrets
+import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -30,19 +35,22 @@ def process_media(media_id: int) -> None:
     Safe to run twice or concurrently: only the worker that claims the item works on it. A file that
     is not acceptable fails for good with its reason; a crash or timeout is retried with back-off up
     to MEDIA_MAX_ATTEMPTS; a worker killed mid-job is noticed by `sweep_media` through its heartbeat.
+    Every temporary file is in one work folder of this job (`work_folder`), removed when it ends and,
+    if this process is killed, by the next sweep on this host.
     """
+    _sweep_quietly()  # what a worker killed on this host left behind, before adding more
     attempt = ops.claim_media(media_id)
     db.session.commit()
     if attempt is None:
         return
     media = db.session.get(Media, media_id)
     app = current_app._get_current_object()
-    with _Heartbeat(app, media_id, attempt):
+    with _Heartbeat(app, media_id, attempt), work_folder(f"{media_id}-{attempt}") as work:
         try:
             if media.kind == MediaKind.file:
-                cleaned = _clean_file(media)
+                cleaned = _clean_file(media, work)
             else:
-                made = _pipeline(media, attempt)
+                made = _pipeline(media, attempt, work)
         except ops.Superseded:
             db.session.rollback()
             log.warning("media %s was taken over by another worker", media_id)
@@ -83,14 +91,14 @@ class _Made:
     height: int | None
 
 
-def _pipeline(media: Media, attempt: int) -> _Made:
+def _pipeline(media: Media, attempt: int, work: Path) -> _Made:
     config = current_app.config
     storage = get_storage()
     prefix = posixpath.dirname(media.original_key)
     limits = media_lib.Limits(max_bytes=config["MAX_UPLOAD_BYTES"],
                               max_seconds=media.max_seconds or config["MAX_VIDEO_SECONDS"])
-    with storage.local_path(media.original_key) as src, \
-            tempfile.TemporaryDirectory(prefix="lms-media-", dir=config.get("MEDIA_WORK_DIR")) as tmp:
+    tmp = work / "made"
+    with storage.local_path(media.original_key, dir=work) as src:
         # Everything but the full decode; the transcode's own decode finishes the validation (one
         # pass over the file instead of two), rejecting a truncated or damaged file as validate would.
         try:
@@ -98,13 +106,13 @@ def _pipeline(media: Media, attempt: int) -> _Made:
             ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
             db.session.commit()
 
-            made = media_lib.make_renditions(src, Path(tmp), duration=info.duration, max_seconds=limits.max_seconds,
+            made = media_lib.make_renditions(src, tmp, duration=info.duration, max_seconds=limits.max_seconds,
                                              hls_min_seconds=config["MEDIA_HLS_MIN_SECONDS"],
                                              progress=_progress_reporter(media, attempt), info=info, limits=limits)
         except media_lib.MediaRejected as rejected:
             if rejected.code in STRIP_REJECTED:
                 try:
-                    _strip_original(media, src, Path(tmp))
+                    _strip_original(media, src, work)
                 except media_lib.FFmpegError:  # the rejection stands; say why the original is as received
                     log.exception("could not strip the metadata of rejected media %s", media.id)
             raise
@@ -116,7 +124,7 @@ def _pipeline(media: Media, attempt: int) -> _Made:
                 storage.put_file(f"{hls_prefix}/{path.name}", path, kind)
         storage.put_file(f"{prefix}/poster.jpg", made.poster, "image/jpeg")
         storage.put_file(f"{prefix}/video.mp4", made.mp4, "video/mp4")
-        _strip_original(media, src, Path(tmp))
+        _strip_original(media, src, work)
         return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
                      duration=made.duration, width=made.width, height=made.height)
 
@@ -138,32 +146,35 @@ def _strip_original(media: Media, src: Path, tmp: Path) -> None:
     get_storage().put_file(media.original_key, stripped)
 
 
-def _clean_file(media: Media) -> tuple[int, int | None, int | None]:
+def _clean_file(media: Media, work: Path) -> tuple[int, int | None, int | None]:
     """A file handed in as an attachment (see operations._finish), before the item is ready: an image
     is replaced by its copy made from the pixels alone (lms.core.images.clean_image: no GPS position,
     device, thumbnail); a video (MP4/MOV/WebM) by its copy without location and device metadata
     (media.strip_metadata). Its owner gets the cleaned copy too; no copy with the metadata is kept.
     Other documents, and videos ffmpeg cannot remux, stay as received. Returns the stored size and,
     for an image, its width and height. Raises ImageRejected."""
-    cleaned = clean_stored_image(media.original_key)
+    cleaned = clean_stored_image(media.original_key, work)
     if cleaned is not None:
         return cleaned.bytes, cleaned.width, cleaned.height
-    size = strip_stored_video(media.original_key)
+    size = strip_stored_video(media.original_key, work)
     return (media.bytes if size is None else size), None, None
 
 
-def strip_stored_video(key: str) -> int | None:
+def strip_stored_video(key: str, work: Path | None = None) -> int | None:
     """Replace the stored object `key`, when its bytes are an MP4/MOV/Matroska video ffmpeg can remux,
     by its copy without location and device metadata (media.strip_metadata); return the new size, or
-    None when it is left as it is (another kind of file, or one ffmpeg cannot remux). Running it
-    again changes nothing that matters. Raises FileNotFoundError, FFmpegTimeout."""
+    None when it is left as it is (another kind of file, or one ffmpeg cannot remux). Temporary files
+    go into `work` (a job's folder), else into a work folder of its own. Running it again changes
+    nothing that matters. Raises FileNotFoundError, FFmpegTimeout."""
     storage = get_storage()
     head = b"".join(storage.iter_range(key, 0, 4095))
     if not head or sniff_video(head) is not None:  # only what looks like MP4/MOV/Matroska reaches ffmpeg
         return None
-    with storage.local_path(key) as src, \
-            tempfile.TemporaryDirectory(prefix="lms-media-", dir=current_app.config.get("MEDIA_WORK_DIR")) as tmp:
-        stripped = Path(tmp) / "stripped"
+    if work is None:
+        with work_folder(f"strip-{secrets.token_hex(4)}") as own:
+            return strip_stored_video(key, own)
+    with storage.local_path(key, dir=work) as src:
+        stripped = work / f"stripped-{secrets.token_hex(4)}"
         try:
             media_lib.strip_metadata(src, stripped)
         except media_lib.FFmpegTimeout:
@@ -227,11 +238,113 @@ class _Heartbeat:
             db.session.remove()
 
 
+# -- work folders ------------------------------------------------------------------------------
+
+#: Every job's temporary files live in a folder of its own below this one, inside MEDIA_WORK_DIR
+#: (default: the system temporary folder): "<what>-<pid>@<host>", e.g. "42-2-1234@worker-1".
+WORK_FOLDERS = "circles-media"
+_HOST = re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname())[:64] or "localhost"
+_OWNER = re.compile(r"^.+-(?P<pid>\d+)@(?P<host>[A-Za-z0-9._-]+)$")
+
+
+def work_root() -> Path:
+    """The folder holding every job's work folder on this host."""
+    return Path(current_app.config.get("MEDIA_WORK_DIR") or tempfile.gettempdir()) / WORK_FOLDERS
+
+
+class work_folder:  # noqa: N801 - used like tempfile.TemporaryDirectory
+    """A fresh folder for one job's temporary files (`with work_folder("42-2") as path:`), removed
+    when the block ends however it ends. A thread touches it every MEDIA_HEARTBEAT_SECONDS while
+    the block runs, so `sweep_work_folders` can tell a live job's folder (its process alive and its
+    folder fresh) from one a killed worker left behind."""
+
+    def __init__(self, label: str):
+        self.path = work_root() / f"{label}-{os.getpid()}@{_HOST}"
+        self.every = current_app.config["MEDIA_HEARTBEAT_SECONDS"]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._touch, name=f"work-{label}", daemon=True)
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.exists():  # left by an earlier process with our pid (a restarted container)
+            shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(mode=0o700)
+        self.thread.start()
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _touch(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                os.utime(self.path)
+            except OSError:  # removed under us: the job ends with its own error when it writes there
+                return
+
+
+def sweep_work_folders(now: float | None = None) -> int:
+    """Remove the work folders that jobs killed on this host left behind: those of a process of this
+    host that no longer runs, and any not touched for MEDIA_STALE_SECONDS (its job's keeper stopped:
+    the process is gone, or its pid now belongs to another one). A live job's folder stays. Returns
+    how many were removed."""
+    root = work_root()
+    stale = current_app.config["MEDIA_STALE_SECONDS"]
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for entry in entries:
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:  # its job just ended
+            continue
+        owner = _OWNER.match(entry.name)
+        dead = owner is not None and owner["host"] == _HOST and not _pid_alive(int(owner["pid"]))
+        if dead or age > stale:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+            log.info("removed the work folder %s left by a job that died", entry.path)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process `pid` of this host still runs (a zombie waiting for its parent does not)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _sweep_quietly() -> None:
+    try:
+        sweep_work_folders()
+    except Exception:  # never fail a job over another job's leftovers
+        log.exception("sweeping the work folders failed")
+
+
 def sweep_media() -> None:
-    """Periodic: re-queue items whose worker died or whose job was lost; fail those out of attempts."""
+    """Periodic: re-queue items whose worker died or whose job was lost; fail those out of attempts;
+    remove the work folders of jobs killed on this host (`sweep_work_folders`)."""
     requeued, failed = ops.sweep_media()
     if requeued or failed:
         log.info("media sweep: %d re-queued, %d failed for good", requeued, failed)
+    _sweep_quietly()
 
 
 def cleanup_uploads() -> None:

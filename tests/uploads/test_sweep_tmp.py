@@ -1,0 +1,169 @@
+"""A job's temporary files live in one work folder: removed when it ends, and by the sweep after a kill."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.storage import get_storage
+from lms.uploads import tasks
+from lms.uploads.models import Media, MediaState
+from tests.fixtures.live import ROOT
+from tests.media.test_children import children, survivors, wait_until
+from tests.media.tools import FFMPEG, ffmpeg
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@pytest.fixture
+def work_dir(app, tmp_path, monkeypatch):
+    """MEDIA_WORK_DIR for this test alone; returns the folder holding the jobs' work folders."""
+    monkeypatch.setitem(app.config, "MEDIA_WORK_DIR", str(tmp_path / "work"))
+    return tmp_path / "work" / tasks.WORK_FOLDERS
+
+
+def _folder(root, name: str, age: float = 0):
+    path = root / name
+    path.mkdir(parents=True)
+    (path / "video.mp4.part").write_bytes(b"\0" * 1024)
+    if age:
+        then = time.time() - age
+        os.utime(path, (then, then))
+    return path
+
+
+def _dead_pid() -> int:
+    """The pid of a process of this host that has ended (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_sweep_removes_the_folders_of_dead_jobs_and_keeps_live_ones(app, work_dir):
+    """Does the media sweep remove work folders whose process died, or that nobody touched for
+    MEDIA_STALE_SECONDS, and leave those of running jobs (here or on another host) alone?"""
+    host, stale = tasks._HOST, app.config["MEDIA_STALE_SECONDS"]
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = _folder(work_dir, f"7-1-{_dead_pid()}@{host}")
+        live = _folder(work_dir, f"8-1-{sleeper.pid}@{host}")
+        ours = _folder(work_dir, f"9-2-{os.getpid()}@{host}")
+        reused = _folder(work_dir, f"10-1-{sleeper.pid}@{host}", age=stale + 30)  # its keeper stopped long ago
+        elsewhere = _folder(work_dir, f"11-1-{_dead_pid()}@another-host")  # pids of another host mean nothing here
+        elsewhere_old = _folder(work_dir, "12-1-1@another-host", age=stale + 30)
+        with tasks.work_folder("13-1") as running:
+            (running / "object").write_bytes(b"x")
+            tasks.sweep_media()
+            assert running.is_dir() and (running / "object").exists()
+        assert not running.exists()  # the job's own exit removes it
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not dead.exists() and not reused.exists() and not elsewhere_old.exists()
+    assert live.is_dir() and ours.is_dir() and elsewhere.is_dir()
+
+
+def test_a_work_folder_stays_fresh_while_its_job_runs(app, work_dir, monkeypatch):
+    """Is a long job's folder kept fresh (touched every heartbeat), so the age rule never removes
+    the folder of a job that is still working?"""
+    monkeypatch.setitem(app.config, "MEDIA_HEARTBEAT_SECONDS", 0.05)
+    with tasks.work_folder("14-1") as path:
+        then = time.time() - 3600
+        os.utime(path, (then, then))
+        wait_until(lambda: path.stat().st_mtime > time.time() - 60, 10, "the keeper to touch the folder")
+        tasks.sweep_work_folders(now=time.time())
+        assert path.is_dir()
+
+
+def test_a_processed_video_leaves_no_temporary_file(app, make, clips, work_dir):
+    """After a video is processed (validated, transcoded, poster, original stripped), is its work
+    folder gone, with nothing else left in the work folder?"""
+    owner = make.user()
+    media = Media(owner_id=owner.id, state=MediaState.uploaded, filename="clip.mp4",
+                  bytes=clips.valid.stat().st_size, original_key=f"media/tmp-{time.time_ns()}/original",
+                  max_seconds=600, received_at=utcnow())
+    get_storage().put_file(media.original_key, clips.valid)
+    db.session.add(media)
+    db.session.commit()
+    tasks.process_media(media.id)
+    db.session.refresh(media)
+    assert media.state == MediaState.ready
+    assert list(work_dir.iterdir()) == []
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    from lms import create_app
+    from lms.jobs.backends import run_task
+
+    run_task(create_app(), "lms.uploads.tasks:process_media", (int(sys.argv[1]),))
+""")
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    if not FFMPEG:
+        pytest.skip("ffmpeg is not installed")
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=10", "-f", "lavfi", "-i", "sine=frequency=300",
+           "-t", "60", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path)
+    return path
+
+
+def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_files(app, make, long_clip,
+                                                                                         work_dir):
+    """When the process running a video's job is killed with SIGKILL mid-transcode, does its ffmpeg
+    stop with it, and does the sweep remove the work folder (the downloaded original, the half-made
+    MP4) that the job could not remove itself?"""
+    owner = make.user()
+    media = Media(owner_id=owner.id, state=MediaState.uploaded, filename="long.mp4",
+                  bytes=long_clip.stat().st_size, original_key=f"media/kill-{time.time_ns()}/original",
+                  max_seconds=600, received_at=utcnow())
+    get_storage().put_file(media.original_key, long_clip)
+    db.session.add(media)
+    db.session.commit()
+    env = {
+        **os.environ,
+        "LMS_JOBS_BACKEND": "inline",
+        "LMS_SECRET_KEY": app.config["SECRET_KEY"],
+        "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "LMS_STORAGE_ROOT": app.config["STORAGE_ROOT"],
+        "LMS_CONFIG_JSON": json.dumps({"MEDIA_WORK_DIR": app.config["MEDIA_WORK_DIR"], "MEDIA_HEARTBEAT_SECONDS": 1}),
+    }
+    worker = subprocess.Popen([sys.executable, "-c", CHILD, str(media.id)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started: dict[int, int] = {}
+    try:
+        def transcoding():
+            db.session.expire_all()
+            db.session.refresh(media)
+            if worker.poll() is not None:
+                raise AssertionError(worker.stderr.read().decode()[-3000:])
+            return media.state == MediaState.processing and media.progress >= 1
+
+        wait_until(transcoding, 120, "the job to start transcoding")
+        started = wait_until(lambda: children(worker.pid), 10, "the job's ffmpeg")
+        folder = work_dir / f"{media.id}-1-{worker.pid}@{tasks._HOST}"
+        assert folder.is_dir() and any(folder.rglob("*.part"))
+        assert survivors(started), "ffmpeg ended before the kill: the clip is too short to test anything"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        wait_until(lambda: not survivors(started), 10, "the job's ffmpeg to end with it")
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stderr.close()
+        for pid in survivors(started):
+            os.kill(pid, signal.SIGKILL)
+    assert folder.is_dir()  # nobody ran the job's own clean-up
+    tasks.sweep_media()
+    assert not folder.exists()
+    assert list(work_dir.iterdir()) == []
