@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import posixpath
+from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import Flask, abort, current_app
@@ -9,12 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts.models import User
+from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
 from lms.uploads import access, bp
 from lms.uploads.access import OWN, Rendition, Subject
 from lms.uploads.messages import error_message, human_bytes
-from lms.uploads.models import Media, MediaKind, MediaState, Upload
+from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload
 
 
 def get_upload_or_404(token: str, user: User) -> Upload:
@@ -185,14 +187,30 @@ def media_state_url(media: Media, subject: Subject | tuple = OWN, user: User | N
                     name=access.URL_NAMES[Rendition.state])
 
 
-def media_state_json(media: Media, user: User | None = None, subject: Subject | tuple = OWN) -> dict:
+def media_state_json(media: Media, user: User | None = None, subject: Subject | tuple = OWN,
+                     now: datetime | None = None) -> dict:
     """What the uploader's page (or a viewer polling a state URL) shows: state, progress, the
-    reason of a failure, and, when ready, URLs signed for `user` and `subject` (see `media_urls`)."""
+    reason of a failure, and, when ready, URLs signed for `user` and `subject` (see `media_urls`).
+
+    Whether the server is retrying, so a page never sits at an old percentage: "stalled" when the
+    worker holding the item went silent (no heartbeat for `stall_seconds`: it died; the sweep will
+    queue it again, or fail it after its last attempt), "retrying" when another attempt is coming
+    (it went silent, or an earlier attempt stopped and the item waits for the next); "attempt" is
+    the attempt under way or coming, of "max_attempts".
+    """
+    most = current_app.config["MEDIA_MAX_ATTEMPTS"]
+    stalled = is_stalled(media, now)
+    # A silent worker's item is queued again by the sweep, unless that was its last attempt.
+    retrying = (stalled and media.attempts < most) or (media.state == MediaState.uploaded and media.attempts > 0)
     data = {
         "id": media.id,
         "kind": media.kind.value,
         "state": media.state.value,
         "progress": media.progress,
+        "stalled": stalled,
+        "retrying": retrying,
+        "attempt": media.attempts + 1 if retrying else media.attempts,
+        "max_attempts": most,
         "error": error_message(media),
         "filename": media.filename,
         "bytes": media.bytes,
@@ -204,6 +222,20 @@ def media_state_json(media: Media, user: User | None = None, subject: Subject | 
     owner = user or (media.owner if not _has_user() else current_user)
     data["urls"] = media_urls(media, subject, owner) if media.state == MediaState.ready else {}
     return data
+
+
+def stall_seconds() -> float:
+    """How long a worker may stay silent before pages say the server is retrying: three missed
+    heartbeats, and never longer than the sweep waits before it re-queues (MEDIA_STALE_SECONDS)."""
+    config = current_app.config
+    return min(3 * config["MEDIA_HEARTBEAT_SECONDS"], config["MEDIA_STALE_SECONDS"])
+
+
+def is_stalled(media: Media, now: datetime | None = None) -> bool:
+    """Whether a worker holds `media` but has not been heard from for `stall_seconds` (it died)."""
+    if media.state not in WORKING_STATES or media.heartbeat_at is None:
+        return False
+    return media.heartbeat_at < (now or utcnow()) - timedelta(seconds=stall_seconds())
 
 
 def _has_user() -> bool:

@@ -1,6 +1,8 @@
-"""A job's temporary files live in one work folder: removed when it ends, and by the sweep after a kill."""
+"""After a worker dies: its temporary files (one work folder per job, removed when the job ends and by
+the sweep after a kill) and what the uploader's page hears (the server is retrying, not an old %)."""
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import signal
@@ -8,13 +10,16 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 
 import pytest
 
 from lms.core.types import utcnow
-from lms.extensions import db
+from lms.extensions import db, socketio
 from lms.storage import get_storage
+from lms.uploads import operations as ops
 from lms.uploads import tasks
+from lms.uploads.queries import stall_seconds
 from lms.uploads.models import Media, MediaState
 from tests.fixtures.live import ROOT
 from tests.media.test_children import children, survivors, wait_until
@@ -167,3 +172,59 @@ def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_
     tasks.sweep_media()
     assert not folder.exists()
     assert list(work_dir.iterdir()) == []
+
+
+def test_a_silent_workers_item_says_the_server_is_retrying(app, make, login):
+    """When the worker holding a video stops beating (it was killed at 56 %), does the state its page
+    polls say so (stalled, retrying, which attempt comes) instead of only the old percentage, and not
+    promise a retry after the last attempt?"""
+    user = make.user()
+    client = login(user)
+    media = Media(owner_id=user.id, state=MediaState.processing, progress=56, attempts=1, filename="x.mp4",
+                  original_key="media/silent/original", heartbeat_at=utcnow() - timedelta(seconds=2))
+    db.session.add(media)
+    db.session.commit()
+
+    def state():
+        return client.get(f"/media/{media.id}/state").get_json()
+
+    fresh = state()
+    assert (fresh["stalled"], fresh["retrying"], fresh["attempt"], fresh["progress"]) == (False, False, 1, 56)
+
+    media.heartbeat_at = utcnow() - timedelta(seconds=stall_seconds() + 1)
+    db.session.commit()
+    silent = state()
+    assert silent["state"] == "processing" and silent["progress"] == 56
+    assert silent["stalled"] and silent["retrying"]
+    assert (silent["attempt"], silent["max_attempts"]) == (2, app.config["MEDIA_MAX_ATTEMPTS"])
+    assert stall_seconds() < app.config["MEDIA_STALE_SECONDS"]  # said before the sweep acts
+
+    media.attempts = app.config["MEDIA_MAX_ATTEMPTS"]
+    db.session.commit()
+    last = state()
+    assert last["stalled"] and not last["retrying"]  # the sweep fails it instead: no retry promised
+
+
+def test_the_sweeps_requeue_is_pushed_as_retrying_with_its_attempt(app, make, login, clips):
+    """When the sweep queues a dead worker's video again, does the uploader's open page hear
+    "retrying, attempt 2" at once, and then the new attempt's progress to ready?"""
+    user = make.user()
+    client = login(user)
+    media = Media(owner_id=user.id, state=MediaState.processing, progress=56, attempts=1, filename="x.mp4",
+                  bytes=clips.valid.stat().st_size, original_key=f"media/requeue-{time.time_ns()}/original",
+                  max_seconds=60, received_at=utcnow(),
+                  heartbeat_at=utcnow() - timedelta(seconds=app.config["MEDIA_STALE_SECONDS"] + 5))
+    get_storage().put_file(media.original_key, clips.valid)
+    db.session.add(media)
+    db.session.commit()
+    sock = contextvars.Context().run(socketio.test_client, app, flask_test_client=client)
+    assert sock.is_connected()
+    ops.sweep_media()
+    db.session.commit()  # the inline backend runs the new attempt now
+    pushed = [r["args"][0] for r in sock.get_received() if r["name"] == "media_state"]
+    sock.disconnect()
+    first = pushed[0]
+    assert (first["state"], first["retrying"], first["attempt"]) == ("uploaded", True, 2)
+    assert not first["stalled"]
+    assert pushed[-1]["state"] == "ready" and not pushed[-1]["retrying"]
+    assert all(not p["retrying"] for p in pushed[1:])  # the new attempt under way is not "retrying"
