@@ -26,3 +26,5 @@ threads = int(os.environ.get("LMS_UPLOADS_THREADS", "64"))
 timeout = 60
 graceful_timeout = 60  # a restart lets uploads in flight finish their chunk
 keepalive = 75  # clients send chunk after chunk on one connection
+#: gunicorn's control socket (gunicornc); each master needs its own, the default path is shared by all
+control_socket = os.environ.get("LMS_UPLOADS_CONTROL_SOCKET", "instance/gunicorn-uploads.ctl")

@@ -1,0 +1,91 @@
+"""The documented production set-up: its gunicorn masters each have their own control socket, and
+scripts/prod-check (every documented process behind nginx, walked through) passes."""
+from __future__ import annotations
+
+import os
+import runpy
+import shlex
+import subprocess
+import sys
+from importlib.machinery import SourceFileLoader
+from importlib.util import module_from_spec, spec_from_loader
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config as GunicornConfig
+
+from tests.fixtures.services import database_url, live_redis, require_service
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD_CHECK = ROOT / "scripts" / "prod-check"
+
+
+def _prod_check_module():
+    loader = SourceFileLoader("prod_check", str(PROD_CHECK))
+    module = module_from_spec(spec_from_loader("prod_check", loader))
+    loader.exec_module(module)
+    return module
+
+
+def _control_socket(command: str) -> str | None:
+    """The control socket a documented gunicorn command opens, as gunicorn itself reads its options:
+    the config file's `control_socket` (with an empty environment), then the command line, which wins;
+    None when the socket is disabled."""
+    words = shlex.split(command)
+    while "=" in words[0]:
+        words.pop(0)
+    assert Path(words[0]).name == "gunicorn", command
+    config = GunicornConfig()
+    args = config.parser().parse_args(words[1:])
+    if args.config:
+        settings = runpy.run_path(str(ROOT / args.config))
+        for name in ("control_socket", "control_socket_disable"):
+            if name in settings:
+                config.set(name, settings[name])
+    for name, value in vars(args).items():
+        if value is not None and name in config.settings and name != "config":
+            config.set(name, value)
+    return None if config.control_socket_disable else config.control_socket
+
+
+def test_documented_gunicorn_masters_have_their_own_control_sockets(monkeypatch):
+    """Does each gunicorn command of README "Production" (and deploy/*.conf.py) name a control socket
+    of its own, none of them gunicorn's shared default?"""
+    for name in ("LMS_UPLOADS_CONTROL_SOCKET", "XDG_RUNTIME_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    commands = _prod_check_module().documented_commands()
+    sockets = {kind: _control_socket(commands[kind]) for kind in ("pages", "uploads", "socketio")}
+    default = GunicornConfig().control_socket
+    assert None not in sockets.values(), sockets
+    assert default not in sockets.values(), sockets
+    assert len(set(sockets.values())) == len(sockets), sockets
+    assert "8001" in sockets["socketio"]  # a second Socket.IO process on another port gets another socket
+    for conf in (ROOT / "deploy").glob("*.conf.py"):
+        assert "control_socket" in runpy.run_path(str(conf)), f"{conf.name} leaves the shared default"
+
+
+def _nginx() -> str | None:
+    return _prod_check_module().nginx_binary()
+
+
+def test_prod_check_walks_the_documented_set_up():
+    """Does scripts/prod-check start the documented processes behind nginx (PostgreSQL, Redis, moto
+    as the bucket) and pass every step: sign-in, an upload straight to the bucket, processing on the
+    worker, a live push through nginx, a password-reset mail, /readyz? It runs in the PostgreSQL
+    pass of scripts/test (CI's second pass); on CI a missing nginx or service fails it."""
+    url = database_url("")
+    if not url.startswith("postgresql"):
+        pytest.skip("runs in the PostgreSQL pass (LMS_TEST_DATABASE_URL)")
+    nginx = _nginx()
+    require_service("nginx", nginx is not None, "it is not installed (scripts/setup installs it)")
+    redis_url = live_redis()
+    done = subprocess.run(
+        [sys.executable, str(PROD_CHECK), "--pg-url", url, "--redis-url", redis_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": ""})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "FAILED" not in done.stdout
+    for step in ("sign-in", "upload straight to the bucket", "processing on the worker",
+                 "live push from the worker through nginx", "password-reset mail", "/readyz at the end",
+                 "one control socket per gunicorn master"):
+        assert f"ok     {step}" in done.stdout, output
