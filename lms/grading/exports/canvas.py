@@ -197,9 +197,9 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
     yield identity + titles
     yield ["Points Possible"] + [""] * (len(identity) - 1) + [number(table.columns[n].points) for n in keep]
     texts: dict[Mark, str] = {}  # a big class has tens of thousands of cells and few distinct marks
+    section = safe_text(table.circle_name)  # the same on every row
     for s, uid in zip(students, user_ids):
-        who = [safe_text(_student_cell(s)), uid] + ([s.student_no] if use_sis else []) + \
-            [s.email, safe_text(table.circle_name)]
+        who = [safe_text(_student_cell(s)), uid] + ([s.student_no] if use_sis else []) + [s.email, section]
         cells = []
         for n in keep:
             mark = s.marks[n]
