@@ -265,11 +265,12 @@ HTMLMediaElement.prototype.canPlayType = function (type) {
 def test_a_video_with_hls_plays_through_hls(live_server, new_context, screenshots, clip, hls_for_short_videos,
                                             native):
     """Does a video that has an HLS rendition play from its playlist: through the vendored hls.js
-    (loaded on demand, its worker allowed by the CSP) where the browser has no HLS of its own, natively
-    where it has?"""
+    (loaded on demand, its worker allowed by the CSP) where the browser has Media Source Extensions,
+    natively where it has none (Safari on an older iPhone)?"""
+    from tests.browser.test_player import NO_MEDIA_SOURCE
+
     page = sign_up(live_server, new_context)
-    if not native:
-        page.context.add_init_script(NO_NATIVE_HLS)
+    page.context.add_init_script(NO_MEDIA_SOURCE if native else NO_NATIVE_HLS)
     with screenshots.on_failure(page, "hls-upload"):
         page.get_by_label("Choose a video to upload").set_input_files(clip)
         expect(page.locator(".upload-item .upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)

@@ -1,7 +1,9 @@
 // The video player rendered by templates/_partials/player.html (one per [data-player] element).
 //
-// Plays the MP4, or the HLS playlist natively (Safari) or through the vendored hls.js, loaded only
-// when a player needs it. Draws markers on a timeline under the video; any [data-seek="<seconds>"]
+// Plays the HLS playlist through the vendored hls.js (loaded only when a player needs it) where the
+// browser has Media Source Extensions, natively where it has not (older iPhones), or the MP4; any
+// HLS failure falls back to the MP4. `element.dataset.source` says which it plays ("hls.js",
+// "native-hls", "mp4"). Draws markers on a timeline under the video; any [data-seek="<seconds>"]
 // inside the same [data-player-scope] (or inside the player) seeks there and plays. Other scripts
 // read and move the position through `element.circlesPlayer` = {video, currentTime(), duration(),
 // seek(t, play), setMarkers([{at, label}])}, and hear `player:timeupdate` ({time, duration}) and
@@ -43,18 +45,74 @@
     return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
   }
 
-  // Chooses the source: native HLS, hls.js, or the MP4 (also the fallback when HLS fails).
+  // Media Source Extensions (ManagedMediaSource on iPhones since iOS 17.1): where they exist hls.js
+  // plays the playlist, whatever the browser says of native HLS. Chromium answers "maybe" for the
+  // HLS type, but its native HLS refuses the playlist's presigned segment URLs on another origin
+  // (the bucket), which hls.js fetches with CORS.
+  function hasMediaSource() {
+    return Boolean(window.ManagedMediaSource || window.MediaSource || window.WebKitMediaSource);
+  }
+
+  // Chooses the source: hls.js where MSE exist, native HLS without them (Safari on older iPhones),
+  // the MP4 for a video without a playlist. Any HLS failure (the playlist or a segment does not load,
+  // hls.js gives up, the element refuses the stream) moves to the MP4 where the video was, so the
+  // viewer never sees a broken player while a playable file exists.
   function attachSource(root, video) {
     var hls = video.dataset.hls;
     var mp4 = video.dataset.mp4;
-    var useMp4 = function () {
-      if (mp4 && video.getAttribute("src") !== mp4) { video.src = mp4; }
-    };
+    var engine = null;
+
+    function useMp4() {
+      if (!mp4 || video.getAttribute("src") === mp4) { return; }
+      var at = video.currentTime;
+      var playing = !video.paused;
+      if (engine) {
+        var old = engine;
+        engine = null;
+        root.hls = null;
+        old.destroy(); // detaches from the element
+      }
+      root.dataset.source = "mp4";
+      video.addEventListener("loadedmetadata", function () {
+        if (at) { video.currentTime = at; }
+        if (playing) { video.play().catch(function () {}); }
+      }, { once: true });
+      video.src = mp4;
+    }
+
+    function useNative() {
+      root.dataset.source = "native-hls";
+      video.src = hls;
+    }
+
+    function useHlsJs(Hls) {
+      root.dataset.source = "hls.js";
+      // workerPath: the transmuxer runs in a worker loaded from our origin (CSP forbids blob: workers).
+      engine = new Hls({ workerPath: HLS_WORKER });
+      engine.on(Hls.Events.ERROR, function (event, data) {
+        if (!data.fatal || !engine) { return; }
+        if (mp4) { useMp4(); return; }
+        // No MP4 to fall back on: let hls.js try again.
+        if (data.type === Hls.ErrorTypes.NETWORK_ERROR) { engine.startLoad(); return; }
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR) { engine.recoverMediaError(); }
+      });
+      engine.loadSource(hls);
+      engine.attachMedia(video);
+      root.hls = engine;
+    }
+
     // With S3 the app redirects to a presigned URL that lives two minutes; a long video seeked
-    // later fails on it. Load the app's URL again (checked again, presigned afresh) where it was.
+    // later fails on it. Load the app's URL again (checked again, presigned afresh) where it was;
+    // failing again at once, it is unplayable here: say so instead of a dead player.
     var lastReload = 0;
     video.addEventListener("error", function () {
-      if (!mp4 || video.getAttribute("src") !== mp4 || Date.now() - lastReload < 10000) { return; }
+      var src = video.getAttribute("src");
+      if (src !== mp4) {
+        // The HLS stream failed in the element (native HLS, or the media source hls.js fed).
+        if (mp4 && (engine || src === hls)) { useMp4(); }
+        return;
+      }
+      if (Date.now() - lastReload < 10000) { unplayable(root, video); return; }
       lastReload = Date.now();
       var at = video.currentTime;
       var playing = !video.paused;
@@ -65,24 +123,32 @@
       video.removeAttribute("src");
       video.src = mp4;
     });
-    if (!hls) { useMp4(); return; }
-    if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = hls; return; }
+
+    var nativeHls = Boolean(video.canPlayType("application/vnd.apple.mpegurl"));
+    if (!hls) {
+      root.dataset.source = "mp4";
+      if (mp4 && video.getAttribute("src") !== mp4) { video.src = mp4; }
+      return;
+    }
+    if (!hasMediaSource()) {
+      if (nativeHls) { useNative(); } else { useMp4(); }
+      return;
+    }
+    var fallback = function () { if (nativeHls && !mp4) { useNative(); } else { useMp4(); } };
     loadHls().then(function (Hls) {
-      if (!Hls || !Hls.isSupported()) { useMp4(); return; }
-      // workerPath: the transmuxer runs in a worker loaded from our origin (CSP forbids blob: workers).
-      var engine = new Hls({ workerPath: HLS_WORKER });
-      engine.on(Hls.Events.ERROR, function (event, data) {
-        if (!data.fatal) { return; }
-        if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !mp4) { engine.startLoad(); return; }
-        if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !mp4) { engine.recoverMediaError(); return; }
-        engine.destroy();
-        root.hls = null;
-        useMp4();
-      });
-      engine.loadSource(hls);
-      engine.attachMedia(video);
-      root.hls = engine;
-    }, useMp4);
+      if (Hls && Hls.isSupported()) { useHlsJs(Hls); } else { fallback(); }
+    }, fallback);
+  }
+
+  // Nothing left to play (the MP4 failed twice in a row): a sentence instead of a dead player.
+  function unplayable(root, video) {
+    if (root.querySelector("[data-player-error]")) { return; }
+    var line = document.createElement("p");
+    line.className = "media-state error";
+    line.setAttribute("role", "status");
+    line.setAttribute("data-player-error", "");
+    line.textContent = gettext("This video cannot be played right now. Reload the page to try again.");
+    video.insertAdjacentElement("afterend", line);
   }
 
   function duration(root, video) {
