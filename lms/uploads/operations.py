@@ -23,6 +23,7 @@ from lms.storage import get_storage, new_key
 from lms.uploads import parts
 from lms.uploads.messages import human_bytes, human_seconds
 from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload, UploadMode
+from lms.uploads.queries import quota_problem
 from lms.uploads.tus import CHECKSUM_MISMATCH
 
 PROCESS_TASK = "lms.uploads.tasks:process_media"
@@ -47,7 +48,8 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
     `size` is the exact byte count the browser will send. `max_seconds` asks for a tighter length
     limit than the site's (an assignment's). With S3 storage the upload goes straight to the bucket
     in parts, unless `through_app` (a tus client: chunks through the app, moved into the bucket at
-    the end). Raises UploadError for an empty or oversized file.
+    the end). Raises UploadError for an empty or oversized file, and (413) for one that would take
+    the owner past their storage quota (USER_QUOTA_BYTES), before any byte is sent.
     """
     config = current_app.config
     limit = config["MAX_UPLOAD_BYTES"] if kind == MediaKind.video else config["MAX_FILE_BYTES"]
@@ -57,6 +59,9 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
         raise UploadError(
             _("The file is %(size)s, more than the %(limit)s allowed. Choose a smaller file.",
               size=human_bytes(size), limit=human_bytes(limit)), status=413)
+    over_quota = quota_problem(owner, size)
+    if over_quota:
+        raise UploadError(over_quota, status=413)
     site_seconds = config["MAX_VIDEO_SECONDS"]
     if kind == MediaKind.video:
         max_seconds = site_seconds if not max_seconds else max(1, min(int(max_seconds), site_seconds))

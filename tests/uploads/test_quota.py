@@ -95,3 +95,23 @@ def test_my_uploads_shows_my_usage_and_limit(klass, client_as, quota):
     _media(klass.student, 30 * MB, klass.circle)
     _media(klass.classmate, 5 * MB, klass.circle)
     assert "You use 30 MB of your 100 MB of storage." in page_text(client_as(klass.student).get("/media/"))
+
+
+@pytest.mark.parametrize("how", ["tus", "json"])
+def test_every_upload_past_the_quota_is_refused_at_creation(klass, client_as, quota, how):
+    """Is an upload from "My uploads", a tus client or the app's own widget (not only one for an
+    assignment) refused with 413 and the figures before any byte, leaving no media item behind?"""
+    from tests.uploads.test_tus import create
+
+    _media(klass.student, 90 * MB)
+    client = client_as(klass.student)
+    before = db.session.scalar(db.select(db.func.count()).select_from(Media))
+    if how == "tus":
+        refused = create(client, 20 * MB)
+    else:
+        refused = client.post("/uploads", json={"filename": "clip.mp4", "size": 20 * MB, "kind": "video"},
+                              headers={"X-CSRFToken": client.csrf_token()})
+    assert refused.status_code == 413
+    assert "90 MB" in refused.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Media)) == before
+    assert create(client, 5 * MB).status_code == 201
