@@ -1,7 +1,9 @@
 // Following a media item's processing state: Socket.IO pushes, with a slow poll as the safety net.
 //
 // Used by the uploader (after the last byte) and by the player (an item not ready yet). The words are
-// those of the state_text macro (templates/_partials/player.html), through Circles.i18n.
+// those of the state_text macro (templates/_partials/player.html), through Circles.i18n. A job whose
+// worker died goes silent: no push comes, the poll asks the server, whose answer says so ("stalled",
+// "retrying", see media_state_json), so the page tells the person instead of keeping an old percentage.
 (function () {
   "use strict";
   var Circles = window.Circles = window.Circles || {};
@@ -20,6 +22,17 @@
   function stateText(root, state) {
     if (!state) { return ""; }
     var kind = state.kind || (root && root.dataset && root.dataset.kind) || "video";
+    if (state.retrying && !isTerminal(state)) {
+      var attempt = { attempt: state.attempt, max: state.max_attempts };
+      return kind === "video"
+        ? gettext("The server is retrying this video (attempt %(attempt)d of %(max)d)…", attempt)
+        : gettext("The server is retrying this file (attempt %(attempt)d of %(max)d)…", attempt);
+    }
+    if (state.stalled && !isTerminal(state)) {
+      return kind === "video"
+        ? gettext("Processing this video stopped unexpectedly. The server will say in a moment what happens next…")
+        : gettext("Processing this file stopped unexpectedly. The server will say in a moment what happens next…");
+    }
     switch (state.state) {
       case "uploading": return gettext("Uploading…");
       case "uploaded": return gettext("Uploaded. Waiting for its turn to be processed…");

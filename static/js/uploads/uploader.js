@@ -325,7 +325,9 @@
     }
 
     showState(state) {
-      if (this.lastState && this.lastState.state === state.state && this.lastState.progress === state.progress) { return; }
+      // Same state and same words (percentage, "the server is retrying…"): nothing to show again.
+      if (this.lastState && this.lastState.state === state.state &&
+          media.stateText(this.root, this.lastState) === media.stateText(this.root, state)) { return; }
       this.lastState = state;
       this.el.dataset.state = state.state;
       this.say(media.stateText(this.root, state), state.state === "failed");
