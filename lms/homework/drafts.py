@@ -9,40 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
 from lms.core.errors import abort_with
-from lms.core.types import UTCDateTime, utcnow
+from lms.core.types import utcnow
 from lms.extensions import db
-from lms.homework.models import Assignment, Submission, Window
+from lms.homework.models import Assignment, Submission, SubmissionDraft, Window
 from lms.uploads.models import Media, MediaKind, MediaState
-
-
-class SubmissionDraft(db.Model):
-    """What one student has prepared for one assignment and not handed in yet (one row at most)."""
-
-    __tablename__ = "submission_drafts"
-    __table_args__ = (
-        sa.UniqueConstraint("assignment_id", "student_id"),
-        sa.Index("ix_submission_drafts_student", "student_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    #: the video being (or already) uploaded for it; None when it failed or was deleted
-    media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(sa.Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    assignment: Mapped[Assignment] = relationship()
-    media: Mapped[Media | None] = relationship(lazy="joined")
-
-    def is_own(self, user: User | None) -> bool:
-        return bool(user and user.is_authenticated and user.id == self.student_id)
 
 
 class DraftError(ValueError):

@@ -274,6 +274,30 @@ class SubmissionFile(db.Model):
     media: Mapped[Media] = relationship(lazy="joined")
 
 
+class SubmissionDraft(db.Model):
+    """What one student has prepared for one assignment and not handed in yet (one row at most)."""
+
+    __tablename__ = "submission_drafts"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "student_id"),
+        sa.Index("ix_submission_drafts_student", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    #: the video being (or already) uploaded for it; None when it failed or was deleted
+    media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    media: Mapped[Media | None] = relationship(lazy="joined")
+
+    def is_own(self, user: User | None) -> bool:
+        return bool(user and user.is_authenticated and user.id == self.student_id)
+
+
 class CommentKind(enum.StrEnum):
     feedback = "feedback"  #: by staff; the student sees it once the grade is released
     peer = "peer"  #: by a classmate (or the author); visible to whoever can see the submission

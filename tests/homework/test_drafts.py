@@ -5,7 +5,7 @@ import pytest
 
 from lms.extensions import db
 from lms.homework import drafts
-from lms.homework.drafts import SubmissionDraft
+from lms.homework.models import SubmissionDraft
 from lms.homework.models import LatePolicy, Submission
 from lms.uploads.models import Media, MediaState
 from tests.uploads.helpers import start
