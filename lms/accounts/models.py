@@ -20,6 +20,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(100))
     locale: Mapped[str | None] = mapped_column(sa.String(10))  #: None: follow the browser
+    #: the shipped locale that best matches the browser's languages, as last seen (sign-in and requests);
+    #: mail and notifications use it when `locale` is None ("same as my browser")
+    browser_locale: Mapped[str | None] = mapped_column(sa.String(16))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     avatar_key: Mapped[str | None] = mapped_column(sa.String(200))  #: storage key, random
     is_admin: Mapped[bool] = mapped_column(default=False)
