@@ -124,7 +124,7 @@ def long_clip(tmp_path_factory):
 
 
 def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_files(app, make, long_clip,
-                                                                                         work_dir):
+                                                                                         work_dir, tmp_path):
     """When the process running a video's job is killed with SIGKILL mid-transcode, does its ffmpeg
     stop with it, and does the sweep remove the work folder (the downloaded original, the half-made
     MP4) that the job could not remove itself?"""
@@ -143,15 +143,17 @@ def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_
         "LMS_STORAGE_ROOT": app.config["STORAGE_ROOT"],
         "LMS_CONFIG_JSON": json.dumps({"MEDIA_WORK_DIR": app.config["MEDIA_WORK_DIR"], "MEDIA_HEARTBEAT_SECONDS": 1}),
     }
-    worker = subprocess.Popen([sys.executable, "-c", CHILD, str(media.id)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:  # a file, not a pipe nobody reads while it runs
+        worker = subprocess.Popen([sys.executable, "-c", CHILD, str(media.id)], cwd=ROOT, env=env,
+                                  stdout=out, stderr=out)
     started: dict[int, int] = {}
     try:
         def transcoding():
             db.session.expire_all()
             db.session.refresh(media)
             if worker.poll() is not None:
-                raise AssertionError(worker.stderr.read().decode()[-3000:])
+                raise AssertionError(log.read_text()[-3000:])
             return media.state == MediaState.processing and media.progress >= 1
 
         wait_until(transcoding, 120, "the job to start transcoding")
@@ -165,7 +167,6 @@ def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_
     finally:
         worker.kill()
         worker.wait()
-        worker.stderr.close()
         for pid in survivors(started):
             os.kill(pid, signal.SIGKILL)
     assert folder.is_dir()  # nobody ran the job's own clean-up
