@@ -47,8 +47,8 @@
 
   // Media Source Extensions (ManagedMediaSource on iPhones since iOS 17.1): where they exist hls.js
   // plays the playlist, whatever the browser says of native HLS. Chromium answers "maybe" for the
-  // HLS type, but its native HLS refuses the playlist's presigned segment URLs on another origin
-  // (the bucket), which hls.js fetches with CORS.
+  // HLS type, but its native HLS does not follow the segments' redirects to presigned URLs on
+  // another origin (the bucket), which hls.js fetches with CORS.
   function hasMediaSource() {
     return Boolean(window.ManagedMediaSource || window.MediaSource || window.WebKitMediaSource);
   }
