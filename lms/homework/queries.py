@@ -22,8 +22,8 @@ from lms.extensions import db
 from lms.homework import lateness as rules
 from lms.homework.grades import GradeFacts, grade_source, is_released
 from lms.homework.lateness import Deadline, Lateness
-from lms.homework.models import (LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, SubmissionScope,
-                                 VideoComment)
+from lms.homework.models import (LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, SubmissionDraft,
+                                 SubmissionScope, VideoComment)
 
 
 # -- scoped lookups --------------------------------------------------------------------------
@@ -306,6 +306,12 @@ class StudentStatus:
     grade: GradeFacts | None  #: from the grade source (lms/homework/grades.py)
     deadline: Deadline = field(default_factory=Deadline)
     now: datetime | None = None
+    #: a video uploaded for the assignment but not handed in (staff lists only: drafts are the student's)
+    has_draft: bool = False
+
+    @property
+    def is_uploaded_not_handed_in(self) -> bool:
+        return self.submission is None and self.has_draft
 
     @property
     def student_id(self) -> int:
@@ -343,18 +349,28 @@ class StudentStatus:
 
 
 def submission_status_by_student(assignment: Assignment, now: datetime | None = None) -> list[StudentStatus]:
-    """Every current learner of the circle with their latest submission, grade and deadline, by display name.
+    """Every current learner of the circle with their latest submission, grade, deadline and whether a video
+    waits in their draft, by display name. For the circle's staff only (drafts are not the classmates' business).
 
-    Four queries whatever the class size. People who left the circle are not listed (their work is
+    Five queries whatever the class size. People who left the circle are not listed (their work is
     still in `latest_submissions`)."""
     now = now or utcnow()
     people = learners(assignment.circle)
     deadlines = deadlines_by_student(assignment)
     latest = latest_submissions(assignment, deadlines)
     grades = grade_source().grades_by_student(assignment)
+    drafts = students_with_draft_video(assignment)
     base = assignment.base_deadline
-    return [StudentStatus(m, latest.get(m.user_id), grades.get(m.user_id), deadlines.get(m.user_id, base), now)
+    return [StudentStatus(m, latest.get(m.user_id), grades.get(m.user_id), deadlines.get(m.user_id, base), now,
+                          has_draft=m.user_id in drafts)
             for m in people]
+
+
+def students_with_draft_video(assignment: Assignment) -> set[int]:
+    """The ids of students whose draft for `assignment` holds a video (uploaded, or still arriving) that they
+    have not handed in (one query). Staff views only; the draft's video stays the student's."""
+    return set(db.session.scalars(db.select(SubmissionDraft.student_id).where(
+        SubmissionDraft.assignment_id == assignment.id, SubmissionDraft.media_id.is_not(None))))
 
 
 def gallery(assignment: Assignment, viewer: User, now: datetime | None = None

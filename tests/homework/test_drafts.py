@@ -183,3 +183,28 @@ def test_drafts_by_media_is_one_students(klass, hw, video_hw):
     db.session.commit()
     assert set(drafts.drafts_by_media(klass.student, [media.id])) == {media.id}
     assert drafts.drafts_by_media(klass.classmate, [media.id]) == {}
+
+
+@pytest.mark.parametrize("who, sees", [("teacher", True), ("assistant", True), ("owner", True),
+                                       ("classmate", False), ("student", False)])
+def test_staff_see_who_uploaded_but_did_not_hand_in(klass, hw, client_as, video_hw, who, sees):
+    """A student uploaded a video and never pressed "Hand in": does the circle's staff see "Uploaded, not
+    handed in" beside them on the assignment's student list and in SpeedGrader's list (and nobody else),
+    while a student who did nothing shows no such note, and does it go once the work is handed in?"""
+    media = hw.media(klass.student)
+    assert _keep(client_as(klass.student), video_hw, media.id).status_code == 200
+    client = client_as(klass.users[who])
+    page = client.get(_url(video_hw)).get_data(as_text=True)
+    if not sees:
+        assert "Uploaded, not handed in" not in page
+        assert client.get(_url(video_hw, "/grade")).status_code in (403, 404)
+        return
+    row = page.split(f'data-student="{klass.student.id}"')[1].split("</tr>")[0]
+    assert "Uploaded, not handed in" in row
+    other = page.split(f'data-student="{klass.classmate.id}"')[1].split("</tr>")[0]
+    assert "Uploaded, not handed in" not in other and "Not submitted" in other
+    grader = client.get(_url(video_hw, f"/grade/{klass.student.id}")).get_data(as_text=True)
+    item = grader.split(f'/grade/{klass.student.id}?')[1].split("</li>")[0]
+    assert "Uploaded, not handed in" in item
+    client_as(klass.student).post(_url(video_hw, "/submit"), data={"media_id": media.id})
+    assert "Uploaded, not handed in" not in client.get(_url(video_hw)).get_data(as_text=True)
