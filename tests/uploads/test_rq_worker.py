@@ -22,6 +22,10 @@ from tests.fixtures.services import live_redis
 from tests.media.tools import ffmpeg
 
 
+#: the site's Redis prefix, the worker's and the producer's (its queue names start with it)
+PREFIX = "lms-rq-test"
+
+
 @pytest.fixture
 def redis_for_jobs() -> str:
     return live_redis()
@@ -32,6 +36,7 @@ def _worker(app, url: str, log_path=None) -> subprocess.Popen:
         **os.environ,
         "LMS_JOBS_BACKEND": "rq",
         "LMS_REDIS_URL": url,
+        "LMS_REDIS_PREFIX": PREFIX,
         "LMS_SECRET_KEY": app.config["SECRET_KEY"],
         "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "LMS_STORAGE_ROOT": app.config["STORAGE_ROOT"],
@@ -95,7 +100,7 @@ def _wait_for(media: Media, predicate, timeout: float) -> Media:
 
 
 def _enqueue(url: str, media: Media) -> None:
-    RQBackend(SimpleNamespace(config={"REDIS_URL": url})).enqueue(
+    RQBackend(SimpleNamespace(config={"REDIS_URL": url, "REDIS_PREFIX": PREFIX})).enqueue(
         "lms.uploads.tasks:process_media", (media.id,), queue=Queue.media)
 
 
