@@ -21,6 +21,7 @@ from lms.uploads import operations as ops
 from lms.uploads import tasks
 from lms.uploads.queries import stall_seconds
 from lms.uploads.models import Media, MediaState
+from tests.fixtures.app import page_text
 from tests.fixtures.live import ROOT
 from tests.media.test_children import children, survivors, wait_until
 from tests.media.tools import FFMPEG, ffmpeg
@@ -199,11 +200,14 @@ def test_a_silent_workers_item_says_the_server_is_retrying(app, make, login):
     assert silent["stalled"] and silent["retrying"]
     assert (silent["attempt"], silent["max_attempts"]) == (2, app.config["MEDIA_MAX_ATTEMPTS"])
     assert stall_seconds() < app.config["MEDIA_STALE_SECONDS"]  # said before the sweep acts
+    # My uploads, loaded now, says it before any script runs
+    assert "The server is retrying this video (attempt 2 of 3)…" in page_text(client.get("/media/"))
 
     media.attempts = app.config["MEDIA_MAX_ATTEMPTS"]
     db.session.commit()
     last = state()
     assert last["stalled"] and not last["retrying"]  # the sweep fails it instead: no retry promised
+    assert "Processing this video stopped unexpectedly." in page_text(client.get("/media/"))
 
 
 def test_the_sweeps_requeue_is_pushed_as_retrying_with_its_attempt(app, make, login, clips):
