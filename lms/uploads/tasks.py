@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -266,6 +267,9 @@ class work_folder:  # noqa: N801 - used like tempfile.TemporaryDirectory
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(self.path.parent):
+            raise RuntimeError(f"{self.path.parent} is not a folder of this user only (a link, another owner, or "
+                               f"writable by others): remove it, or set MEDIA_WORK_DIR")
         if self.path.exists():  # left by an earlier process with our pid (a restarted container)
             shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(mode=0o700)
@@ -293,6 +297,8 @@ def sweep_work_folders(now: float | None = None) -> int:
     root = work_root()
     stale = current_app.config["MEDIA_STALE_SECONDS"]
     now = time.time() if now is None else now
+    if not _private(root):  # missing, or not ours to clean (work_folder refuses to use it too)
+        return 0
     try:
         entries = list(os.scandir(root))
     except FileNotFoundError:
@@ -312,6 +318,17 @@ def sweep_work_folders(now: float | None = None) -> int:
             removed += 1
             log.info("removed the work folder %s left by a job that died", entry.path)
     return removed
+
+
+def _private(folder: Path) -> bool:
+    """Whether `folder` is a real folder (not a link) of this user that nobody else may write in: in a
+    shared temporary folder another account could otherwise plant links where a job writes or the
+    sweep deletes."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _pid_alive(pid: int) -> bool:

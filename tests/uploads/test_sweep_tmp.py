@@ -77,6 +77,30 @@ def test_sweep_removes_the_folders_of_dead_jobs_and_keeps_live_ones(app, work_di
     assert live.is_dir() and ours.is_dir() and elsewhere.is_dir()
 
 
+def test_a_work_root_others_could_write_in_is_neither_used_nor_swept(app, work_dir, tmp_path):
+    """In a shared temporary folder, if the work root is a link or writable by others (planted by
+    another account), does a job refuse to write there and the sweep refuse to delete there?"""
+    work_dir.mkdir(parents=True)
+    os.chmod(work_dir, 0o777)
+    planted = _folder(work_dir, f"7-1-{_dead_pid()}@{tasks._HOST}")
+    assert tasks.sweep_work_folders() == 0 and planted.is_dir()
+    with pytest.raises(RuntimeError, match="not a folder of this user only"):
+        with tasks.work_folder("15-1"):
+            pass
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    kept = _folder(elsewhere, f"7-1-{_dead_pid()}@{tasks._HOST}")
+    os.chmod(work_dir, 0o700)
+    planted.rename(tmp_path / "moved")
+    work_dir.rmdir()
+    work_dir.symlink_to(elsewhere)
+    assert tasks.sweep_work_folders() == 0 and kept.is_dir()
+    with pytest.raises(RuntimeError):
+        with tasks.work_folder("15-1"):
+            pass
+
+
 def test_a_work_folder_stays_fresh_while_its_job_runs(app, work_dir, monkeypatch):
     """Is a long job's folder kept fresh (touched every heartbeat), so the age rule never removes
     the folder of a job that is still working?"""
