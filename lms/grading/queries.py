@@ -137,11 +137,32 @@ def first_to_open(queue: list[StudentStatus], filter_name: str) -> StudentStatus
             or next(iter(shown), None))
 
 
-def neighbours(queue: list[StudentStatus], student_id: int,
-               filter_name: str) -> tuple[StudentStatus | None, StudentStatus | None]:
-    """The previous and next student matching the filter around `student_id` in the queue's order (the
+def steps_on(entry: StudentStatus, filter_name: str, everyone: bool = False) -> bool:
+    """Whether previous/next stop at `entry`: a student matching the filter who handed something in (a
+    student with nothing to look at is skipped unless the teacher asked to step through everyone, or
+    chose the "missing" filter, which lists exactly those)."""
+    return matches(entry, filter_name) and (everyone or filter_name == "missing" or entry.submission is not None)
+
+
+def neighbours(queue: list[StudentStatus], student_id: int, filter_name: str,
+               everyone: bool = False) -> tuple[StudentStatus | None, StudentStatus | None]:
+    """The previous and next student to stop at (steps_on) around `student_id` in the queue's order (the
     current student need not match: after grading, "next ungraded" still moves on)."""
     position = next((n for n, e in enumerate(queue) if e.student_id == student_id), -1)
-    before = [e for e in queue[:max(position, 0)] if matches(e, filter_name)]
-    after = [e for e in queue[position + 1:] if matches(e, filter_name)]
+    before = [e for e in queue[:max(position, 0)] if steps_on(e, filter_name, everyone)]
+    after = [e for e in queue[position + 1:] if steps_on(e, filter_name, everyone)]
     return (before[-1] if before else None), (after[0] if after else None)
+
+
+def next_to_grade(queue: list[StudentStatus], student_id: int, filter_name: str,
+                  everyone: bool = False) -> StudentStatus | None:
+    """Where "Save and next" goes from `student_id`: stepping through everyone, the next student in the
+    list; otherwise (and after the list's last) the next work handed in and still without a grade, among
+    the filter's students, going round to the top of the list. None: nothing there waits for a grade."""
+    if everyone or filter_name == "missing":
+        _before, following = neighbours(queue, student_id, filter_name, everyone=True)
+        if following is not None:
+            return following
+    position = next((n for n, e in enumerate(queue) if e.student_id == student_id), -1)
+    around = queue[position + 1:] + queue[:max(position, 0)]
+    return next((e for e in around if matches(e, filter_name) and matches(e, "ungraded")), None)

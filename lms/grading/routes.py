@@ -63,13 +63,16 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
     filter_name = request.args.get("filter", "all")
     if filter_name not in q.FILTERS:
         filter_name = "all"
+    everyone = request.args.get("everyone") == "1"  # step through students with nothing handed in too
     queue = q.grading_queue(assignment)
     if student_id is None:
-        first = q.first_to_open(queue, filter_name)
+        # `student`: the phone's chooser (a plain GET form) names the student to open
+        first = (next((e for e in queue if e.student_id == request.args.get("student", type=int)), None)
+                 or q.first_to_open(queue, filter_name))
         if first is not None:
             return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
-                                    student_id=first.student_id, filter=filter_name))
-        return render_template("grading/speedgrader.html", **_page(assignment, queue, None, filter_name))
+                                    student_id=first.student_id, filter=filter_name, everyone=_flag(everyone)))
+        return render_template("grading/speedgrader.html", **_page(assignment, queue, None, filter_name, everyone))
     entry = next((e for e in queue if e.student_id == student_id), None)
     if entry is None:
         abort(404)
@@ -104,17 +107,17 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
         else:
             db.session.commit()
             flash(_("Grade saved for %(name)s.", name=entry.membership.display_name), "success")
-            target = student_id
+            target, done = student_id, None
             if "save_next" in request.form:
-                _prev, following = q.neighbours(q.grading_queue(assignment), student_id, filter_name)
-                target = following.student_id if following else student_id
+                following = q.next_to_grade(q.grading_queue(assignment), student_id, filter_name, everyone)
+                target, done = (following.student_id, None) if following else (student_id, "1")
             return redirect(url_for("grading.speedgrader", circle_id=circle_id, assignment_id=assignment_id,
-                                    student_id=target, filter=filter_name))
+                                    student_id=target, filter=filter_name, everyone=_flag(everyone), done=done))
     elif request.method == "POST":
         errors = {name: messages[0] for name, messages in form.errors.items()}
     posted = ({m.group(1): v for k, v in request.form.items() if (m := _CRITERION_FIELD.match(k))}
               if request.method == "POST" else dict((grade.criterion_scores or {}) if grade else {}))
-    context = _page(assignment, queue, entry, filter_name)
+    context = _page(assignment, queue, entry, filter_name, everyone)
     context.update(versions=versions, submission=submission, grade=grade, form=form, errors=errors, rubric=rubric,
                    chosen_scores={str(k): v for k, v in posted.items()}, rubric_score=_rubric_score(rubric, posted),
                    open_request=open_request,
@@ -139,10 +142,19 @@ def _rubric_score(rubric, chosen: dict) -> float | None:
         return None
 
 
-def _page(assignment, queue, entry, filter_name) -> dict:
-    previous, following = (q.neighbours(queue, entry.student_id, filter_name) if entry is not None
+def _flag(on: bool) -> str | None:
+    """A query flag as SpeedGrader's links carry it: "1", or left out."""
+    return "1" if on else None
+
+
+def _page(assignment, queue, entry, filter_name, everyone=False) -> dict:
+    previous, following = (q.neighbours(queue, entry.student_id, filter_name, everyone) if entry is not None
                            else (None, None))
+    # after "Save and next" found nothing left: does other work (outside this filter) still wait?
+    done = request.args.get("done") == "1"
     return {"assignment": assignment, "circle": assignment.circle, "queue": queue, "entry": entry,
+            "everyone": everyone, "everyone_flag": _flag(everyone), "done": done,
+            "left_elsewhere": done and any(q.matches(e, "ungraded") for e in queue),
             "filter_name": filter_name, "filters": q.FILTERS, "matches": q.matches, "previous": previous,
             "counts": {name: sum(1 for e in queue if q.matches(e, name)) for name in q.FILTERS},
             "following": following, "missing": [e for e in queue if q.matches(e, "missing")],

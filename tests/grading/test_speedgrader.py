@@ -179,7 +179,8 @@ def class_of_four(klass, make, hw):
 
 
 def test_next_previous_and_filters(klass, client_as, class_of_four, grading):
-    """Do next/previous follow the list by name, within the chosen filter (all, ungraded, late, missing)?"""
+    """Do next/previous follow the list by name, within the chosen filter (all, ungraded, late, missing),
+    stepping over students with nothing handed in unless the teacher chose to step through everyone?"""
     assignment, p = class_of_four
     grading.grade(assignment, p["Cy"], klass.teacher, score=8)
     client = client_as(klass.teacher)
@@ -188,8 +189,16 @@ def test_next_previous_and_filters(klass, client_as, class_of_four, grading):
     assert first.status_code == 302 and first.headers["Location"].endswith(_url(klass, assignment, p["Ann"],
                                                                                  filter="all"))
     html = client.get(_url(klass, assignment, p["Cy"], filter="all")).get_data(as_text=True)
-    assert f'data-prev-url="{_url(klass, assignment, klass.classmate, filter="all")}"' in html
+    assert f'data-prev-url="{_url(klass, assignment, p["Ann"], filter="all")}"' in html  # Bob, Classmate: nothing
     assert f'data-next-url="{_url(klass, assignment, p["Dee"], filter="all")}"' in html
+    html = client.get(_url(klass, assignment, p["Dee"], filter="all")).get_data(as_text=True)
+    assert 'data-next-url=""' in html  # Student In Class handed nothing in
+    html = client.get(_url(klass, assignment, p["Cy"], filter="all", everyone=1)).get_data(as_text=True)
+    assert f'data-prev-url="{_url(klass, assignment, klass.classmate, filter="all", everyone=1)}"'.replace("&", "&amp;") in html
+    html = client.get(_url(klass, assignment, p["Dee"], filter="all", everyone=1)).get_data(as_text=True)
+    assert f'data-next-url="{_url(klass, assignment, klass.student, filter="all", everyone=1)}"'.replace("&", "&amp;") in html
+    missing = client.get(_url(klass, assignment, p["Bob"], filter="missing")).get_data(as_text=True)
+    assert f'data-next-url="{_url(klass, assignment, klass.classmate, filter="missing")}"' in missing
     ungraded = client.get(_url(klass, assignment, filter="ungraded"))
     assert ungraded.headers["Location"].endswith(_url(klass, assignment, p["Ann"], filter="ungraded"))
     html = client.get(_url(klass, assignment, p["Ann"], filter="ungraded")).get_data(as_text=True)
@@ -234,6 +243,53 @@ def test_save_and_next_moves_to_the_next_ungraded(klass, client_as, class_of_fou
     response = client.post(_url(klass, assignment, p["Ann"], filter="ungraded"), data={"score": "6", "save_next": "1"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(_url(klass, assignment, p["Dee"], filter="ungraded"))
+
+
+def test_save_and_next_skips_students_with_nothing_handed_in(klass, client_as, class_of_four):
+    """In "All", does "Save and next" go on to the next work waiting for a grade (over Bob and the classmate,
+    who handed nothing in; round to the top of the list), and after the last one stay put and say plainly
+    that everything handed in is graded, with a way back?"""
+    assignment, p = class_of_four
+    client = client_as(klass.teacher)
+    client.post(_url(klass, assignment, p["Cy"]), data={"score": "8"})
+    response = client.post(_url(klass, assignment, p["Ann"], filter="all"), data={"score": "6", "save_next": "1"})
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Dee"], filter="all"))
+    response = client.post(_url(klass, assignment, p["Dee"], filter="all"), data={"score": "7", "save_next": "1"})
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Dee"], filter="all", done=1))
+    page = client.get(response.headers["Location"])
+    assert "Everything handed in is graded. Back to the assignment" in page_text(page)
+    assert f'href="/circles/{klass.circle.id}/assignments/{assignment.id}"' in page.get_data(as_text=True)
+    assert "Everything handed in is graded" not in page_text(client.get(_url(klass, assignment, p["Dee"])))
+
+
+def test_save_and_next_goes_round_and_can_step_through_everyone(klass, client_as, class_of_four):
+    """Grading Dee (the list's last with work) first: does "Save and next" go round to Ann, still ungraded; in the
+    "Late" filter after its only work, does it say that filter is done and point to the work left (Cy); and
+    with "show all" chosen, go to the very next student even if they handed nothing in?"""
+    assignment, p = class_of_four
+    client = client_as(klass.teacher)
+    response = client.post(_url(klass, assignment, p["Dee"], filter="all"), data={"score": "7", "save_next": "1"})
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Ann"], filter="all"))
+    response = client.post(_url(klass, assignment, p["Ann"], filter="late"), data={"score": "6", "save_next": "1"})
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Ann"], filter="late", done=1))
+    page = page_text(client.get(response.headers["Location"]))
+    assert "Everything handed in under this filter is graded. Show the work still to grade" in page
+    response = client.post(_url(klass, assignment, p["Ann"], filter="all", everyone=1),
+                           data={"score": "6", "save_next": "1"})
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Bob"], filter="all", everyone=1))
+
+
+def test_the_phone_chooser_opens_the_chosen_student(klass, client_as, class_of_four):
+    """Does the compact chooser (a GET form naming `student`) open that student, keeping the filter?"""
+    assignment, p = class_of_four
+    client = client_as(klass.teacher)
+    response = client.get(_url(klass, assignment) + f"?filter=all&student={p['Cy'].id}")
+    assert response.headers["Location"].endswith(_url(klass, assignment, p["Cy"], filter="all"))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<option value="{p["Cy"].id}" selected>Cy Student — Not submitted</option>' not in html
+    assert f'<option value="{p["Cy"].id}" selected>Cy Student — To grade</option>' in html
+    stranger = client.get(_url(klass, assignment) + f"?filter=all&student={klass.stranger.id}")
+    assert stranger.headers["Location"].endswith(_url(klass, assignment, p["Ann"], filter="all"))
 
 
 def test_excuse_a_student(klass, client_as, class_of_four):
