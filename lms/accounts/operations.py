@@ -13,6 +13,7 @@ from lms.accounts.passwords import dummy_hash, hash_password, needs_rehash, veri
 from lms.accounts.queries import get_user_by_email
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.core.i18n import recipient_locale
 from lms.core.images import store_image
 from lms.core.inputs import TextRejected, clean_line
 from lms.core.mail import send_mail
@@ -86,7 +87,7 @@ def request_registration(email: str, password: str, name: str, *, timezone: str 
         if not user.is_disabled:
             next_value = next_path if is_local_path(next_path) else None
             send_mail(user.email, _l("Someone tried to register with your address"),
-                      "accounts/registration_attempt", locale=user.locale or locale or str(get_locale()),
+                      "accounts/registration_attempt", locale=recipient_locale(user),
                       user=user, login_link=external_url("accounts.login", next=next_value),
                       reset_link=external_url("accounts.forgot_password"))
         return
@@ -160,7 +161,7 @@ def request_password_reset(email: str) -> None:
         return
     link = external_url("accounts.reset_password", token=password_reset_token(user))
     send_mail(user.email, _l("Reset your Circles password"), "accounts/reset_password",
-              locale=user.locale or str(get_locale()), user=user, link=link,
+              locale=recipient_locale(user), user=user, link=link,
               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.hooks import avatar_rules
 from lms.accounts.models import RegistrationRequest, User, UserSession
+from lms.core.i18n import browser_locale
 from lms.core.types import utcnow
 from lms.extensions import db
 
@@ -53,7 +54,25 @@ def load_session_user(token: str) -> User | None:
         _touch(row, now)
     user = row.user
     user.session_token, user.current_session = token, row
+    remember_browser_locale(user)
     return user
+
+
+def remember_browser_locale(user: User) -> None:
+    """Keep on the account the shipped locale this request's browser reads (lms.core.i18n.browser_locale),
+    so mail and notifications sent while the person is away follow their browser too. Written only
+    when it changed, in a short transaction of its own (a page that changes nothing writes nothing)."""
+    found = browser_locale()
+    if not found or found == user.browser_locale:
+        return
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(User.__table__).where(User.__table__.c.id == user.id)
+                               .values(browser_locale=found))
+    except sa.exc.OperationalError:  # a busy SQLite writer: the next request tries again
+        current_app.logger.warning("could not record the browser language of user %s", user.id)
+        return
+    set_committed_value(user, "browser_locale", found)
 
 
 def _touch(row: UserSession, now) -> None:

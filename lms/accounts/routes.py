@@ -15,6 +15,7 @@ from lms.accounts import operations as ops
 from lms.accounts.hooks import invitation_for
 from lms.accounts.queries import (get_registration_request, get_session_or_404, list_live_sessions,
                                   site_is_set_up, visible_avatar_key)
+from lms.core.i18n import browser_locale
 from lms.core.images import ImageRejected, image_response
 from lms.core.script_messages import YEAR, script_catalog as build_script_catalog
 from lms.core.urls import is_local_path, redirect_next, safe_next
@@ -31,6 +32,7 @@ def _sign_in(user: User, *, remember: bool = False) -> None:
     if current_user.is_authenticated:  # someone else signed in in this browser: their session ends here
         ops.end_session(current_user.current_session)
     ops.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr, remember=remember)
+    user.browser_locale = browser_locale() or user.browser_locale  # mail follows the browser signed in with
     db.session.commit()
     locale = session.get("locale")
     session.clear()

@@ -39,15 +39,38 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
+    return browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def browser_locale() -> str | None:
+    """The shipped locale this browser reads when the profile says "same as my browser": the language
+    picked on the site in this session, else the first of the browser's languages (Accept-Language,
+    by preference) that the site ships; None when none matches or outside a request."""
+    if not has_request_context():
+        return None
     chosen = normalize_locale(session.get("locale"))
     if chosen:
         return chosen
-    if request:
-        for tag, _quality in request.accept_languages:
-            found = normalize_locale(tag)
-            if found:
-                return found
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for tag, _quality in request.accept_languages:
+        found = normalize_locale(tag)
+        if found:
+            return found
+    return None
+
+
+def recipient_locale(user) -> str:
+    """The language to write to `user` in, for mail and pushed notifications, whose reader is often not
+    the request's user (a teacher releases a grade; a job finishes): the profile's language; else, when
+    `user` is the one asking, the request's; else the browser's language remembered on the account
+    (`User.browser_locale`, see accounts.queries.remember_browser_locale); else the request's or the
+    site's default."""
+    if user.locale:
+        return user.locale
+    if has_request_context() and current_user and current_user.is_authenticated and current_user.id == user.id:
+        return str(get_locale())
+    if user.browser_locale:
+        return user.browser_locale
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def select_timezone() -> str:

@@ -16,7 +16,7 @@ from lms.jobs import Queue, enqueue_after_commit
 
 def send_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
     """Render templates/email/<template>.txt in the recipient's locale and send it after commit."""
-    with force_locale(locale or "en"):
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template(f"email/{template}.txt", **context)
         subject = header_value(subject)  # a title with a line break must not kill the job
     enqueue_after_commit(deliver, to, subject, body, queue=Queue.mail)

@@ -1,10 +1,11 @@
 """Telling students about their grades: mail and a live notification, both sent after the commit."""
 from __future__ import annotations
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from lms.core.i18n import recipient_locale
 from lms.core.mail import send_mail
 from lms.core.realtime import emit_to_user
 from lms.core.urls import external_url
@@ -19,7 +20,7 @@ def grade_released(grade) -> None:
     """Mail the student that their grade for an assignment can be seen, and push a notification to their
     open pages. Call inside the request; both leave once it commits."""
     student, assignment = grade.student, grade.assignment
-    locale = student.locale or str(get_locale())
+    locale = recipient_locale(student)
     link = _feedback_link(grade)
     send_mail(student.email, _l("Your grade for “%(title)s” is ready", title=assignment.title),
               "grading/grade_released", locale=locale, user=student, assignment=assignment,
@@ -38,7 +39,7 @@ def regrade_resolved(request) -> None:
 
     grade = request.grade
     student, assignment = grade.student, grade.assignment
-    locale = student.locale or str(get_locale())
+    locale = recipient_locale(student)
     link = _feedback_link(grade)
     send_mail(student.email, _l("Your regrade request for “%(title)s” was answered", title=assignment.title),
               "grading/regrade_resolved", locale=locale, user=student, assignment=assignment,

@@ -1,11 +1,11 @@
 """Live pushes and mail of the homework domain (sent after the commit)."""
 from __future__ import annotations
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lms.core.i18n import format_in_zone
+from lms.core.i18n import format_in_zone, recipient_locale
 from lms.core.mail import send_mail
 from lms.core.realtime import emit_to_room, emit_to_user
 from lms.core.urls import external_url
@@ -37,7 +37,7 @@ def extension_changed(assignment, student, action, deadline) -> None:
     leave once it commits."""
     if not assignment.can_view(student):
         return
-    locale = student.locale or str(get_locale())
+    locale = recipient_locale(student)
     tz = zone(student.timezone, assignment.circle.zone.key)
     due = format_in_zone(deadline.due_at, tz, locale) if deadline.due_at else None
     closes = format_in_zone(deadline.closes_at, tz, locale) if deadline.closes_at else None

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.core.i18n import recipient_locale
 from lms.core.images import sniff_image
 from lms.core.inputs import has_visible
 from lms.core.realtime import emit_to_user
@@ -552,12 +553,8 @@ def push_state(media: Media) -> None:
 
     db.session.flush()
     owner = media.owner
-    # A job has no request: it writes in the owner's chosen language (a request already does).
-    locale = owner.locale or (None if has_request_context() else current_app.config["BABEL_DEFAULT_LOCALE"])
-    if locale is None:
-        emit_to_user(media.owner_id, "media_state", media_state_json(media, owner))
-        return
-    with force_locale(locale):
+    # Written for the owner (their profile's or browser's language), whoever's request or job this is.
+    with force_locale(recipient_locale(owner)):
         emit_to_user(media.owner_id, "media_state", media_state_json(media, owner))
 
 
