@@ -39,6 +39,13 @@ def children(pid: int) -> dict[int, int]:
     return found
 
 
+def is_ffmpeg(pid: int) -> bool:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("ffmpeg")
+    except OSError:  # ended meanwhile
+        return False
+
+
 def survivors(started: dict[int, int]) -> list[int]:
     """Which of `started` ({pid: start time}) still run (a zombie waiting for its reaper has ended)."""
     alive = []
@@ -94,7 +101,7 @@ def test_ffmpeg_dies_with_a_worker_killed_mid_transcode(long_clip, tmp_path):
     try:
         assert worker.stdout.readline().strip() == "transcoding", worker.stderr.read()
         started = wait_until(lambda: children(worker.pid), 10, "the transcode's ffmpeg")
-        assert all(Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("ffmpeg") for pid in started)
+        assert all(is_ffmpeg(pid) for pid in started)
         assert survivors(started), "ffmpeg ended before the kill: the clip is too short to test anything"
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -136,8 +143,7 @@ def test_a_run_that_fails_kills_its_whole_process_group():
         pass
 
     def progress(_block):
-        seen.update({pid: start for pid, start in children(os.getpid()).items()
-                     if Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("ffmpeg")})
+        seen.update({pid: start for pid, start in children(os.getpid()).items() if is_ffmpeg(pid)})
         raise Stop
 
     spec = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "600", "-f", "null", "-"]
