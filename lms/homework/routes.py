@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from babel.dates import format_time
-from flask_babel import format_decimal, format_timedelta, get_locale, gettext as _
+from flask_babel import format_decimal, format_timedelta, get_locale, get_timezone, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -235,11 +235,22 @@ def window_lines(assignment: Assignment, now, deadline: Deadline | None = None) 
     elif closes_at is not None:
         lines.append(_("Nothing is accepted after %(at)s.", at=local_datetime(closes_at, "short")))
     if due_at is not None and assignment.late_policy != LatePolicy.refuse:
-        tz = assignment.tz
-        lines.append(_("Days late are counted in the circle's time zone (%(zone)s): each late day ends at "
-                       "%(time)s there.", zone=tz.key,
-                       time=format_time(due_at.astimezone(tz), "short", tzinfo=tz, locale=get_locale())))
+        lines.append(late_day_line(due_at, assignment.tz))
     return window.value, lines
+
+
+def late_day_line(due_at, circle_zone) -> str:
+    """When each late day ends, in the viewer's zone like every other time on the page, the zone named. Late
+    days are counted in the circle's zone; where its clock differs from the viewer's, its time is given
+    once more, labelled: "each late day ends at 5:00 AM your time (6:00 PM Asia/Shanghai)"."""
+    viewer_zone = get_timezone()
+    mine = format_time(due_at.astimezone(viewer_zone), "short", tzinfo=viewer_zone, locale=get_locale())
+    theirs = format_time(due_at.astimezone(circle_zone), "short", tzinfo=circle_zone, locale=get_locale())
+    if str(viewer_zone) == circle_zone.key or mine == theirs:
+        return _("Days late are counted from the due time: each late day ends at %(time)s (%(zone)s).",
+                 time=mine, zone=str(viewer_zone))
+    return _("Days late are counted in the circle's time zone: each late day ends at %(time)s your time "
+             "(%(circle_time)s %(circle_zone)s).", time=mine, circle_time=theirs, circle_zone=circle_zone.key)
 
 
 def gallery_note(assignment: Assignment, has_submitted: bool, now) -> str | None:

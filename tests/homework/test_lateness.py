@@ -120,7 +120,7 @@ def test_pages_count_late_days_in_the_circle_zone(klass, hw, client_as, grading)
     assert "Late · 1 day · 10 % off" in student_page and "Late 1 day late" not in student_page
     submission_page = page_text(student.get(f"{base}/submissions/{_submission_id(assignment, klass.student)}"))
     assert "Late · 1 day · 10 % off" in submission_page and submission_page.count("day late") == 0
-    assert "Days late are counted in the circle's time zone (America/New_York): each late day ends at 8:00" in \
+    assert "Days late are counted from the due time: each late day ends at 8:00 PM (America/New_York)." in \
         student_page
 
 
@@ -175,9 +175,25 @@ def test_circle_time_zone_is_picked_by_name_and_empty_means_the_sites(make, clie
 
 
 def test_assignment_page_states_the_circle_zone_next_to_the_due_time(klass, hw, client_as):
-    """Does the assignment page say in which zone late days are counted and when each ends there?"""
+    """Does the assignment page say when each late day ends, the zone named (here the viewer's zone is the
+    circle's: no profile zone, no browser zone)?"""
     klass.circle.timezone = "Asia/Shanghai"
     db.session.commit()
     assignment = hw.assignment(klass.circle, accepts="text", due_at=at(SHANGHAI, 2030, 6, 1, 20))
     text = page_text(client_as(klass.student).get(f"/circles/{klass.circle.id}/assignments/{assignment.id}"))
-    assert "Days late are counted in the circle's time zone (Asia/Shanghai): each late day ends at 8:00" in text
+    assert "Days late are counted from the due time: each late day ends at 8:00 PM (Asia/Shanghai)." in text
+    assert "your time" not in text
+
+
+def test_late_day_end_is_in_the_viewers_zone_with_the_circles_labelled(klass, hw, client_as):
+    """A New York student in a Shanghai circle: are the due time and the late-day end both in New York time,
+    and the circle's clock given once, labelled, instead of a bare "8:00 PM there" beside New York times?"""
+    klass.circle.timezone = "Asia/Shanghai"
+    klass.student.timezone = "America/New_York"
+    db.session.commit()
+    assignment = hw.assignment(klass.circle, accepts="text", due_at=at(SHANGHAI, 2030, 6, 1, 20))
+    text = page_text(client_as(klass.student).get(f"/circles/{klass.circle.id}/assignments/{assignment.id}"))
+    assert "(6/1/30, 8:00 AM)" in text  # the due time, New York's clock (EDT)
+    assert ("Days late are counted in the circle's time zone: each late day ends at 8:00 AM your time "
+            "(8:00 PM Asia/Shanghai).") in text
+    assert "there." not in text and text.count("Asia/Shanghai") == 1
