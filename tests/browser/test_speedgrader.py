@@ -51,8 +51,20 @@ def _graded_video(live_server, clip) -> dict:
         tone, rhythm = rubric.criteria
         grading_ops.grade_submission(assignment, student, teacher, criterion_scores={str(tone.id): 9,
                                                                                      str(rhythm.id): 8})
+        # a class of 16 as the tester had: one more with work (after Yunni by name), fourteen with nothing
+        others = {}
+        for n, name in enumerate(["Zoe"] + [f"Pupil {n:02d}" for n in range(14)]):
+            user = account_ops.register_user(f"p{n}-{tag}@example.org", PASSWORD, name, timezone=ZONE)
+            circle_ops.add_member(circle, user, Role.student, display_name=name)
+            others[name] = user
+        theirs = Media(owner_id=others["Zoe"].id, kind=MediaKind.video, state=MediaState.ready, filename="zoe.mp4",
+                       bytes=clip.stat().st_size, mp4_key=key, duration=2.0, width=320, height=240)
+        db.session.add(theirs)
+        db.session.flush()
+        hw_ops.submit_homework(assignment, others["Zoe"], media=theirs)
         db.session.commit()
-        found = {"teacher": teacher.email, "url": f"/circles/{circle.id}/assignments/{assignment.id}/grade"}
+        base = f"/circles/{circle.id}/assignments/{assignment.id}/grade"
+        found = {"teacher": teacher.email, "url": f"{base}/{student.id}?filter=all", "zoe": f"{base}/{others['Zoe'].id}"}
         db.session.remove()
     return found
 
@@ -90,3 +102,54 @@ def test_video_fills_its_column_and_rubric_reads_in_its_own_points(live_server, 
         box = _video_box(teacher)
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         assert box["width"] >= 300, box
+
+
+def test_laptop_shows_the_whole_video_and_the_grading_beside_it(live_server, new_context, screenshots, clip):
+    """On a 1366×768 laptop, does the video (its controls are inside its box) end within the first screen
+    at 16:9, with the grading panel beside it starting on that screen?"""
+    people = _graded_video(live_server, clip)
+    teacher = sign_in(new_context, people["teacher"])
+    with screenshots.on_failure(teacher, "laptop"):
+        teacher.set_viewport_size({"width": 1366, "height": 768})
+        teacher.goto(people["url"])
+        box = _video_box(teacher)
+        assert box["y"] + box["height"] <= 768, box
+        assert box["height"] >= 280, box
+        assert abs(box["width"] - box["height"] * 16 / 9) < 3, box
+        grade = teacher.locator(".sg-grade").bounding_box()
+        assert grade["x"] >= box["x"] + box["width"] and grade["y"] < 400, (grade, box)
+        expect(teacher.locator(".sg-list")).to_be_visible()
+        expect(teacher.locator(".sg-chooser")).to_be_hidden()
+        teacher.set_viewport_size({"width": 1366, "height": 620})  # a shorter window: the video follows
+        teacher.wait_for_function("() => document.querySelector('.sg-work video').getBoundingClientRect().bottom <= 620")
+        smaller = _video_box(teacher)
+        assert abs(smaller["width"] - smaller["height"] * 16 / 9) < 3, smaller
+
+
+def test_phone_puts_the_video_first_and_a_compact_chooser(live_server, new_context, screenshots, clip):
+    """On a 390×844 phone with 16 students, is the video on the first screen (not under the name list), is the
+    list a chooser naming the current student with previous/next beside it, and does choosing open a student?"""
+    people = _graded_video(live_server, clip)
+    teacher = sign_in(new_context, people["teacher"])
+    with screenshots.on_failure(teacher, "phone"):
+        teacher.set_viewport_size({"width": 390, "height": 844})
+        teacher.goto(people["url"])
+        box = _video_box(teacher)
+        assert box["y"] + box["height"] <= 844 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        expect(teacher.locator(".sg-list")).to_be_hidden()
+        chooser = teacher.locator(".sg-chooser select")
+        expect(chooser).to_be_visible()
+        expect(chooser.locator("option:checked")).to_have_text("Yunni — Graded")
+        expect(chooser.locator("option")).to_have_count(16)
+        following = teacher.locator(".sg-nav a[rel=next]")
+        expect(following).to_be_visible()
+        nav = teacher.locator(".sg-nav").bounding_box()
+        assert nav["y"] < box["y"] and nav["x"] + nav["width"] <= 390, nav
+        grade = teacher.locator(".sg-grade").bounding_box()
+        assert grade["y"] > box["y"] and grade["y"] < teacher.locator(".sg-students").bounding_box()["y"]
+        teacher.locator(".sg-grade button[name=save_next]").scroll_into_view_if_needed()
+        expect(following).to_be_in_viewport()  # previous/next stay at hand while grading
+        chooser.select_option(label="Zoe — To grade")
+        teacher.wait_for_url(f"**{people['zoe']}?filter=all")
+        expect(teacher.locator(".sg-chooser select option:checked")).to_have_text("Zoe — To grade")
+        assert teacher.errors == []

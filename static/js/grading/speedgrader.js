@@ -1,4 +1,5 @@
-// SpeedGrader: next/previous student with j/k or the arrow keys, and the rubric total as levels are picked.
+// SpeedGrader: next/previous student with j/k or the arrow keys, the rubric total as levels are picked, and
+// the video sized to the window's height.
 (function () {
   "use strict";
 
@@ -24,9 +25,23 @@
     if (scaled) { scaled.textContent = String(Math.round(sum * scale * 100) / 100) + more; }
   }
 
+  // The room the video may take so that it and what the player draws under it (the comment timeline) end
+  // within the window when the page is at its top: the window's height less what stands above the video.
+  function fitVideo(root) {
+    var video = root.querySelector(".sg-work .player video");
+    if (!video) { return; }
+    var figure = video.closest(".player");
+    var top = video.getBoundingClientRect().top + window.scrollY;
+    var below = figure ? Math.max(0, figure.getBoundingClientRect().bottom - video.getBoundingClientRect().bottom) : 0;
+    var room = Math.floor(window.innerHeight - top - below - 12);
+    root.style.setProperty("--sg-room", Math.max(room, 160) + "px");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.querySelector(".speedgrader");
     if (!root) { return; }
+    fitVideo(root);
+    window.addEventListener("resize", function () { fitVideo(root); });
     updateTotal(root);
     root.addEventListener("change", function (event) {
       if (event.target.matches("input[type=radio][data-points]")) { updateTotal(root); }
