@@ -71,7 +71,7 @@ def _nginx() -> str | None:
 def test_prod_check_walks_the_documented_set_up():
     """Does scripts/prod-check start the documented processes behind nginx (PostgreSQL, Redis, moto
     as the bucket) and pass every step: sign-in, an upload straight to the bucket, processing on the
-    worker, a live push through nginx, a password-reset mail, /readyz? It runs in the PostgreSQL
+    worker, a live push through nginx, the video playing in chromium, a password-reset mail, /readyz? It runs in the PostgreSQL
     pass of scripts/test (CI's second pass); on CI a missing nginx or service fails it."""
     url = database_url("")
     if not url.startswith("postgresql"):
@@ -89,3 +89,5 @@ def test_prod_check_walks_the_documented_set_up():
                  "live push from the worker through nginx", "password-reset mail", "/readyz at the end",
                  "one control socket per gunicorn master"):
         assert f"ok     {step}" in done.stdout, output
+    if os.access("/usr/bin/chromium", os.X_OK):  # scripts/test fails on CI without it
+        assert "ok     a video with an HLS playlist plays in chromium" in done.stdout, output
