@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import posixpath
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask import Flask, abort, current_app
@@ -13,10 +13,10 @@ from lms.accounts.models import User
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
-from lms.uploads import access, bp
+from lms.uploads import access, bp, parts
 from lms.uploads.access import OWN, Rendition, Subject
-from lms.uploads.messages import error_message, human_bytes
-from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload
+from lms.uploads.messages import error_message, human_bytes, human_seconds
+from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload, UploadMode
 
 
 def get_upload_or_404(token: str, user: User) -> Upload:
@@ -49,7 +49,37 @@ def get_own_media(user: User, media_id: int | str | None) -> Media | None:
 def library(user: User, *, limit: int = 50) -> list[Media]:
     """The user's own uploads, newest first."""
     return list(db.session.scalars(
-        db.select(Media).where(Media.owner_id == user.id).order_by(Media.id.desc()).limit(limit)))
+        db.select(Media).options(db.selectinload(Media.upload))  # what an unfinished upload holds
+        .where(Media.owner_id == user.id).order_by(Media.id.desc()).limit(limit)))
+
+
+#: No byte arrived for this long: an unfinished upload is said to have stopped, not to be arriving.
+RECEIVING_SECONDS = 60
+
+
+def upload_received(media: Media, now: datetime | None = None) -> dict | None:
+    """What the server holds of `media`'s unfinished upload, for pages that must not guess from
+    `media.progress` (written at most every RECORD_SECONDS): {"received": bytes on disk, "length",
+    "percent", "last_byte_at", "receiving": whether a byte came in the last RECEIVING_SECONDS}.
+    None unless the item is still uploading."""
+    upload = media.upload
+    if media.state != MediaState.uploading or upload is None or upload.is_complete:
+        return None
+    received, last = upload.offset, upload.updated_at
+    if upload.mode == UploadMode.chunks:
+        # The partial file is the truth: its size is the tus offset, its mtime the last byte's time.
+        try:
+            found = parts.part_path(current_app.config["UPLOAD_DIR"], upload.token).stat()
+        except FileNotFoundError:
+            found = None
+        if found is not None:
+            received = found.st_size
+            last = max(last, datetime.fromtimestamp(found.st_mtime, timezone.utc))
+    received = min(received, upload.length)
+    receiving = (now or utcnow()) - last < timedelta(seconds=RECEIVING_SECONDS)
+    return {"received": received, "length": upload.length,
+            "percent": int(100 * received / upload.length) if upload.length else 0,
+            "last_byte_at": last.isoformat(), "receiving": receiving}
 
 
 # -- storage used ----------------------------------------------------------------------------------
@@ -106,6 +136,22 @@ def storage_usage(circle, memberships=()) -> dict | None:
     return {"total": total, "people": people, "quota": current_app.config.get("USER_QUOTA_BYTES") or 0}
 
 
+def resume_session(media: Media) -> dict | None:
+    """What the owner's uploader needs to continue `media`'s unfinished upload from another page or
+    browser (the answer of its creation): {token, url, mode, media_id, chunk_size | part_size,
+    length, filename}. Render it only on the owner's own pages; None once the upload is finished."""
+    upload = media.upload
+    if media.state != MediaState.uploading or upload is None or upload.is_complete:
+        return None
+    session = {"token": upload.token, "url": path_for("uploads.chunk", token=upload.token), "mode": upload.mode.value,
+               "media_id": media.id, "length": upload.length, "filename": media.filename}
+    if upload.mode == UploadMode.s3:
+        session["part_size"] = upload.part_size
+    else:
+        session["chunk_size"] = current_app.config["UPLOAD_CHUNK_BYTES"]
+    return session
+
+
 # -- what other domains attach to an upload ---------------------------------------------------------
 
 #: (user, [Media]) -> {media id: [{"text", "url", "action", "action_label"}]}
@@ -139,6 +185,9 @@ def _template_globals(state) -> None:
     state.app.add_template_global(storage_usage, "storage_usage")
     state.app.add_template_global(human_bytes, "human_bytes")
     state.app.add_template_global(own_storage, "own_storage")
+    state.app.add_template_global(upload_received, "upload_received")
+    state.app.add_template_global(resume_session, "resume_session")
+    state.app.add_template_global(human_seconds, "human_seconds")
 
 
 # -- signed URLs ---------------------------------------------------------------------------------
@@ -218,6 +267,7 @@ def media_state_json(media: Media, user: User | None = None, subject: Subject | 
         "width": media.width,
         "height": media.height,
         "received_at": media.received_at.isoformat() if media.received_at else None,
+        "upload": upload_received(media, now),  # an unfinished upload: the bytes the server holds
     }
     owner = user or (media.owner if not _has_user() else current_user)
     data["urls"] = media_urls(media, subject, owner) if media.state == MediaState.ready else {}

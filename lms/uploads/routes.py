@@ -363,6 +363,28 @@ def retry(media_id: int):
     return redirect(url_for("uploads.library"))
 
 
+@bp.post("/media/<int:media_id>/cancel")
+@login_required
+def cancel(media_id: int):
+    """Delete an unfinished upload from "My uploads" (as a tus DELETE does): its media item, and
+    its bytes after the commit, so its announced size no longer counts against the quota."""
+    media = get_own_media_or_404(current_user, media_id)
+    upload = media.upload
+    if media.state != MediaState.uploading or upload is None or upload.is_complete:
+        error = ops.UploadError(_("This upload is already complete, so there is nothing to cancel."), status=409)
+        if wants_json():
+            return _error(error)
+        flash(error.message, "error")
+        return redirect(url_for("uploads.library"))
+    name = media.filename
+    ops.cancel_upload(upload)
+    db.session.commit()
+    if wants_json():
+        return "", 204
+    flash(_("The unfinished upload of “%(name)s” was deleted; its storage is free again.", name=name), "success")
+    return redirect(url_for("uploads.library"))
+
+
 @bp.get("/m/<token>/<path:name>")
 @login_required
 def serve(token: str, name: str):

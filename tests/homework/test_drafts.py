@@ -1,14 +1,18 @@
 """A student's draft: an upload for an assignment is kept until handed in or discarded; uploads are refused before the first byte when the assignment no longer takes work."""
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from lms.extensions import db
 from lms.homework import drafts
 from lms.homework.models import SubmissionDraft
 from lms.homework.models import LatePolicy, Submission
-from lms.uploads.models import Media, MediaState
-from tests.uploads.helpers import start
+from lms.uploads import parts
+from lms.uploads.models import Media, MediaState, Upload
+from tests.uploads.helpers import patch, start
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago, later
 
@@ -94,20 +98,30 @@ def test_discard_detaches_the_video_and_keeps_the_upload(klass, hw, client_as, v
 
 
 def test_a_new_upload_replaces_the_kept_one_and_an_upload_under_way_says_how_to_resume(
-        klass, hw, client_as, video_hw):
+        app, request, klass, hw, client_as, video_hw):
     """Is there one draft per student and assignment, holding the latest upload, and does an upload
     that stopped halfway tell the student to choose the same file again?"""
     first = hw.media(klass.student)
-    second = hw.media(klass.student, state=MediaState.uploading, filename="long-take.mp4")
-    second.progress = 42
-    db.session.commit()
     client = client_as(klass.student)
+    # The second upload: 84 KB of 200 KB arrived, then the tab was closed a few minutes ago; the
+    # progress column (written at most every 30 s) still says 0 %.
+    second = _create_for(client, video_hw, size=200 * 1024).get_json()
+    patch(client, second["url"], b"v" * (84 * 1024), 0)
+    part = parts.part_path(app.config["UPLOAD_DIR"], second["token"])
+    os.utime(part, (time.time() - 300, time.time() - 300))
+    request.addfinalizer(lambda: parts.remove(part))  # the database rolls back; the partial file must go too
+    db.session.execute(db.update(Upload).where(Upload.token == second["token"]).values(updated_at=ago(minutes=5)))
+    db.session.execute(db.update(Media).where(Media.id == second["media_id"]).values(progress=0))
+    db.session.commit()
     _keep(client, video_hw, first.id)
-    _keep(client, video_hw, second.id)
-    assert _draft(video_hw, klass.student).media_id == second.id
+    _keep(client, video_hw, second["media_id"])
+    assert _draft(video_hw, klass.student).media_id == second["media_id"]
     assert db.session.scalar(db.select(db.func.count(SubmissionDraft.id))) == 1
-    text = page_text(client.get(_url(video_hw)))
-    assert "This upload stopped at 42%. Choose the same file again" in text
+    page = client.get(_url(video_hw))
+    text = page_text(page)
+    assert "Stopped: waiting for the rest of the file." in text and "Uploading…" not in text
+    assert "This upload stopped at 42% (84 KB of 200 KB kept). Choose the same file to continue from there." in text
+    assert second["token"] in page.get_data(as_text=True)  # choosing the same file continues this upload
     library = client.get("/media/").get_data(as_text=True)
     assert "Kept for" in library and _url(video_hw, "/draft/hand-in") not in library  # nothing to hand in yet
 
@@ -208,3 +222,15 @@ def test_staff_see_who_uploaded_but_did_not_hand_in(klass, hw, client_as, video_
     assert "Uploaded, not handed in" in item
     client_as(klass.student).post(_url(video_hw, "/submit"), data={"media_id": media.id})
     assert "Uploaded, not handed in" not in client.get(_url(video_hw)).get_data(as_text=True)
+
+
+def test_the_length_limit_reads_as_a_length_not_a_time_of_day(klass, hw, client_as):
+    """Is the assignment's limit written in words with units ("3 minutes 30 seconds"), never as
+    "3:30", which reads like a clock time; and the site's limit on the assignment form too?"""
+    assignment = hw.assignment(klass.circle, title="Solo", due_at=later(days=1), max_video_seconds=210)
+    text = page_text(client_as(klass.student).get(_url(assignment)))
+    assert "Hand in a video of at most 3 minutes 30 seconds." in text
+    assert "Videos up to 2 GB and 3 minutes 30 seconds long." in text
+    assert "at most 3:30" not in text and "3:30 long" not in text  # the recorder's timer stays 0:00 / 3:30
+    form = page_text(client_as(klass.teacher).get(_url(assignment, "/edit")))
+    assert "This site allows videos up to 20 minutes." in form
