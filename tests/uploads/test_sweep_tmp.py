@@ -23,7 +23,7 @@ from lms.uploads.queries import stall_seconds
 from lms.uploads.models import Media, MediaState
 from tests.fixtures.app import page_text
 from tests.fixtures.live import ROOT
-from tests.media.test_children import children, survivors, wait_until
+from tests.media.test_children import children, is_ffmpeg, survivors, wait_until
 from tests.media.tools import FFMPEG, ffmpeg
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -257,3 +257,48 @@ def test_the_sweeps_requeue_is_pushed_as_retrying_with_its_attempt(app, make, lo
     assert not first["stalled"]
     assert pushed[-1]["state"] == "ready" and not pushed[-1]["retrying"]
     assert all(not p["retrying"] for p in pushed[1:])  # the new attempt under way is not "retrying"
+
+
+def test_an_rq_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_next_one_clears_its_folder(
+        app, make, long_clip, work_dir, tmp_path, monkeypatch):
+    """When a `flask jobs worker` (RQ, jobs run in the worker process) is killed with SIGKILL while
+    it transcodes, does its ffmpeg stop with it, and does the worker that takes the video over
+    remove the dead one's work folder and finish the video?"""
+    from tests.fixtures.services import live_redis
+    from tests.uploads.test_rq_worker import _enqueue, _stop, _uploaded, _wait_for, _worker
+
+    url = live_redis()
+    work_dir.parent.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(work_dir.parent))  # the workers' temporary folder: this test's
+    media = _uploaded(make.user(), long_clip)
+    log = tmp_path / "worker.log"
+    first = _worker(app, url, log)
+    started: dict[int, int] = {}
+    try:
+        _enqueue(url, media)
+        try:
+            _wait_for(media, lambda m: m.state == MediaState.processing and m.progress >= 1, 90)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nworker log:\n{log.read_text()[-3000:]}") from None
+        started = wait_until(lambda: {p: t for p, t in children(first.pid).items() if is_ffmpeg(p)}, 10,
+                             "the worker's ffmpeg")
+        folder = work_dir / f"{media.id}-1-{first.pid}@{tasks._HOST}"
+        assert folder.is_dir()
+        assert survivors(started), "ffmpeg ended before the kill: the clip is too short to test anything"
+        os.kill(first.pid, signal.SIGKILL)  # the worker alone, as the kernel's OOM killer or kill -9 does
+        first.wait()
+        wait_until(lambda: not survivors(started), 10, "the worker's ffmpeg to end with it")
+        assert folder.is_dir()
+    finally:
+        _stop(first)
+        for pid in survivors(started):
+            os.kill(pid, signal.SIGKILL)
+
+    second = _worker(app, url)
+    try:
+        _wait_for(media, lambda m: m.state in (MediaState.ready, MediaState.failed), 180)
+    finally:
+        _stop(second)
+    assert (media.state, media.attempts) == (MediaState.ready, 2)
+    assert not folder.exists()
+    assert list(work_dir.iterdir()) == []
