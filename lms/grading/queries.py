@@ -78,6 +78,19 @@ def published_assignments(circle: Circle) -> list[Assignment]:
         .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)))
 
 
+def uncounted_assignments(assignments: list[Assignment], categories: list[GradeCategory]) -> list[Assignment]:
+    """Those of `assignments` that count in no part of the weighted total, by the gradebook's rule
+    (lms/grading/gradebook.py): with no category once the categories' weights take 100 %, or in a
+    category weighing 0 %. None where no categories are weighed (everything counts by its points)."""
+    from lms.grading.gradebook import uncategorised_weight  # the gradebook reads this module
+
+    if not categories:
+        return []
+    rest = uncategorised_weight(categories)
+    weight_of = {c.id: c.weight for c in categories}
+    return [a for a in assignments if (rest if a.category_id is None else weight_of.get(a.category_id, 0.0)) <= 0]
+
+
 def grades_by_student(assignment: Assignment) -> dict[int, Grade]:
     return {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
 

@@ -316,6 +316,7 @@ def _row_cells(macro, staff: bool):
 def _gradebook_page(circle, book, staff: bool, options=None, refusal=None):
     return render_template("grading/gradebook.html", circle=circle, book=book, staff=staff, row_cells=_row_cells,
                            columns=list(zip(book.assignments, book.stats)), exports=exports,
+                           uncounted=q.uncounted_assignments(book.assignments, book.categories) if staff else [],
                            export_options=options or exports.ExportOptions(), export_refusal=refusal)
 
 

@@ -122,6 +122,27 @@ def test_weights_warning_and_tab(klass, client_as, book, grading):
     assert f'href="/circles/{klass.circle.id}/grades"' in home
 
 
+def test_staff_are_told_which_assignments_count_nowhere(klass, client_as, book, grading):
+    """With the weights at 80 %, U1 and M1 (no category) share the other 20 %: no note. Once a Project category
+    takes those 20 % (and a Bonus category weighs 0 %), does the gradebook name U1, M1 and the Bonus work as
+    counting nowhere, to staff only, and leave the weighted totals as the rule makes them?"""
+    client = client_as(klass.teacher)
+    url = f"/circles/{klass.circle.id}/grades"
+    assert "counts nowhere" not in page_text(client.get(url)) and "count nowhere" not in page_text(client.get(url))
+    before = _json(client, klass)
+    grading.category(klass.circle, klass.owner, "Project", 20)
+    bonus = grading.category(klass.circle, klass.owner, "Bonus", 0)
+    book["h1"].category_id = bonus.id
+    db.session.commit()
+    text = page_text(client.get(url))
+    assert ("With the category weights as they are, 3 assignments count nowhere in the weighted total: "
+            "H1 (Bonus), M1 (No category), U1 (No category).") in text
+    assert "count nowhere" not in page_text(client_as(klass.student).get(url))
+    [row] = [s for s in _json(client, klass)["students"] if s["user_id"] == klass.student.id]
+    # H2 16/20 = 80 % (Homework 40), E1 40/50 = 80 % (Exam 40): U1's 50 % no longer counts
+    assert row["weighted"] == 80 and before != _json(client, klass)
+
+
 def test_no_categories_weighted_equals_points(klass, client_as, hw, grading):
     """Without categories, is the weighted total the points percentage?"""
     a = hw.assignment(klass.circle, accepts="text", points=10)
