@@ -71,8 +71,9 @@ def _nginx() -> str | None:
 def test_prod_check_walks_the_documented_set_up():
     """Does scripts/prod-check start the documented processes behind nginx (PostgreSQL, Redis, moto
     as the bucket) and pass every step: sign-in, an upload straight to the bucket, processing on the
-    worker, a live push through nginx, the video playing in chromium, a password-reset mail, /readyz? It runs in the PostgreSQL
-    pass of scripts/test (CI's second pass); on CI a missing nginx or service fails it."""
+    worker, a live push through nginx, the video playing in chromium, a password-reset mail, /readyz?
+    It runs in the PostgreSQL pass of scripts/test (CI's second pass); on CI a missing nginx or service
+    fails it."""
     url = database_url("")
     if not url.startswith("postgresql"):
         pytest.skip("runs in the PostgreSQL pass (LMS_TEST_DATABASE_URL)")
