@@ -3,6 +3,7 @@ scripts/prod-check (every documented process behind nginx, walked through) passe
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import shlex
 import subprocess
@@ -92,3 +93,39 @@ def test_prod_check_walks_the_documented_set_up():
         assert f"ok     {step}" in done.stdout, output
     if os.access("/usr/bin/chromium", os.X_OK):  # scripts/test fails on CI without it
         assert "ok     a video with an HLS playlist plays in chromium" in done.stdout, output
+
+
+def _locations(conf: str) -> dict[str, str]:
+    """Each `location <path> { ... }` block of an nginx file (blocks there hold no nested braces)."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"location\s+(\S+)\s*\{([^}]*)\}", conf)}
+
+
+def test_nginx_configuration_works_on_any_port(tmp_path):
+    """Does every location of deploy/nginx/circles.conf pass the Host as the browser sent it (with its
+    port: `$host` drops it and the Socket.IO origin check then refuses every browser), the client and
+    the scheme; /socket.io/ the WebSocket upgrade; /uploads unbuffered? And does nginx itself accept
+    the two files (`nginx -t`, when nginx is installed; prod-check runs them on CI)?"""
+    conf = (ROOT / "deploy" / "nginx" / "circles.conf").read_text()
+    code = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
+    assert "$host" not in code.replace("$http_host", "")
+    locations = _locations(code)
+    assert set(locations) == {"/socket.io/", "/uploads", "/"}
+    for path, body in locations.items():
+        for header in ("Host $http_host", "X-Forwarded-For $proxy_add_x_forwarded_for",
+                       "X-Forwarded-Proto $scheme"):
+            assert f"proxy_set_header {header};" in body, (path, header)
+    assert "proxy_set_header Upgrade $http_upgrade;" in locations["/socket.io/"]
+    assert "ip_hash;" in code.split("upstream circles_socketio", 1)[1].split("}", 1)[0]
+    assert "proxy_request_buffering off;" in locations["/uploads"]
+    assert "client_max_body_size 0;" in locations["/uploads"]
+
+    nginx = _nginx()
+    if nginx is None:
+        return
+    folder = tmp_path / "nginx"
+    (folder / "tmp").mkdir(parents=True)
+    for name in ("nginx.conf", "circles.conf"):
+        (folder / name).write_text((ROOT / "deploy" / "nginx" / name).read_text())
+    checked = subprocess.run([nginx, "-t", "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
