@@ -8,7 +8,9 @@ from flask import url_for
 
 from lms.circles.models import Circle
 from lms.extensions import db
+from lms.grading.gradebook import uncategorised_weight
 from lms.grading.models import Grade, GradeCategory, Rubric
+from lms.grading.queries import categories, rubrics
 from lms.homework.grades import GradeSource
 from lms.homework.models import Assignment
 
@@ -38,6 +40,13 @@ class GradingSource(GradeSource):
 
     def rubric_title(self, assignment: Assignment) -> str | None:
         return assignment.rubric.title if assignment.rubric is not None else None
+
+    def rubric_points(self, circle: Circle) -> dict[int, float]:
+        return {r.id: r.points for r in rubrics(circle)}
+
+    def uncategorised_weight(self, circle: Circle) -> float | None:
+        found = categories(circle)
+        return uncategorised_weight(found) if found else None
 
     def grading_url(self, assignment: Assignment, student_id: int | None = None) -> str:
         target = {"student_id": student_id} if student_id is not None else {}

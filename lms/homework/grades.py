@@ -48,6 +48,15 @@ class GradeSource:
         """The title of the assignment's rubric, or None."""
         return None
 
+    def rubric_points(self, circle: Circle) -> dict[int, float]:
+        """What each rubric of `circle` is worth in total (the assignment form proposes it as the points)."""
+        return {}
+
+    def uncategorised_weight(self, circle: Circle) -> float | None:
+        """The share (percent) of the weighted total that assignments with no category get, or None when
+        `circle` weighs no categories (then every assignment counts by its points)."""
+        return None
+
     def grading_url(self, assignment: Assignment, student_id: int | None = None) -> str | None:
         """Where staff grade the assignment (one student's work when `student_id` is given)."""
         return None

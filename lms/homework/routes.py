@@ -115,8 +115,11 @@ def _set_options(form: AssignmentForm, circle) -> None:
 
 
 def _render_form(circle, form, assignment=None, status=200):
+    source = grade_source()  # the rubrics' totals and the categories' weights, for the form's notes
     return render_template("homework/form.html", circle=circle, form=form, assignment=assignment,
                            site_minutes=current_app.config["MAX_VIDEO_SECONDS"] // 60,
+                           rubric_points=source.rubric_points(circle),
+                           uncategorised_weight=source.uncategorised_weight(circle),
                            confirm=ConfirmForm()), status
 
 

@@ -153,3 +153,56 @@ def test_phone_puts_the_video_first_and_a_compact_chooser(live_server, new_conte
         teacher.wait_for_url(f"**{people['zoe']}?filter=all")
         expect(teacher.locator(".sg-chooser select option:checked")).to_have_text("Zoe — To grade")
         assert teacher.errors == []
+
+
+def test_assignment_form_proposes_the_rubrics_points_and_warns_of_no_category(live_server, new_context, screenshots):
+    """On the new-assignment form, does choosing a 20-point rubric put 20 in Points (left at the default) with a
+    note saying so, does typing other points turn the note into how scores will be scaled (and a new rubric
+    then leaves the typed points alone), and with categories taking 100 % does "No category" show a warning
+    that goes when a category is chosen?"""
+    from lms.accounts import operations as account_ops
+    from lms.circles import operations as circle_ops
+    from lms.extensions import db
+    from lms.grading import operations as grading_ops
+
+    tag = uuid.uuid4().hex[:8]
+    with live_server.app.app_context():
+        teacher = account_ops.register_user(f"t-{tag}@example.org", PASSWORD, "Teacher Lin", timezone=ZONE)
+        circle = circle_ops.create_circle(teacher, f"Piano {tag}")
+        levels = [{"title": "Good", "points": 10}, {"title": "Weak", "points": 4}]
+        grading_ops.create_rubric(circle, teacher, "Etude", [{"title": "Tone", "levels": levels},
+                                                             {"title": "Rhythm", "levels": levels}])
+        grading_ops.create_rubric(circle, teacher, "Scales", [{"title": "Evenness", "levels": levels}])
+        grading_ops.save_category(circle, teacher, "Homework", 40)
+        grading_ops.save_category(circle, teacher, "Exam", 60)
+        db.session.commit()
+        email, url = teacher.email, f"/circles/{circle.id}/assignments/new"
+        db.session.remove()
+    page = sign_in(new_context, email)
+    with screenshots.on_failure(page, "form"):
+        page.goto(url)
+        points, rubric, category = page.get_by_label("Points"), page.get_by_label("Rubric"), page.get_by_label("Grade category")
+        note, warning = page.locator("[data-rubric-note]"), page.locator("[data-category-note]")
+        expect(points).to_have_value("100")
+        expect(note).to_be_hidden()
+        rubric.select_option(label="Etude")
+        expect(points).to_have_value("20")
+        expect(note).to_have_text("Points set to the rubric's total, 20. Type other points to scale the rubric's "
+                                  "scores to them.")
+        rubric.select_option(label="Scales")
+        expect(points).to_have_value("10")
+        points.fill("50")
+        expect(note).to_contain_text("The rubric is worth 10 points and this assignment 50: rubric scores will be "
+                                     "scaled")
+        rubric.select_option(label="Etude")
+        expect(points).to_have_value("50")
+        expect(note).to_contain_text("The rubric is worth 20 points and this assignment 50")
+        rubric.select_option(label="No rubric")
+        expect(note).to_be_hidden()
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("an assignment with no category counts 0 % of the weighted total")
+        category.select_option(label="Exam")
+        expect(warning).to_be_hidden()
+        category.select_option(label="No category")
+        expect(warning).to_be_visible()
+        assert page.errors == []

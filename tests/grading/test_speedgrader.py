@@ -100,6 +100,23 @@ def test_rubric_points_are_shown_as_the_rubric_gives_them(klass, client_as, perf
     assert "Rubric: 8 / 10" in text and "Score:" not in text and "÷" not in text
 
 
+def test_student_feedback_shows_the_rubric_total_and_how_it_became_the_score(klass, client_as, performance, grading):
+    """Does the student's feedback give the rubric's total as the rubric gives it (8 / 10) and, since the
+    assignment is worth 20, how that became the score ("8 of 10 rubric points = 16 / 20"); and only the total
+    once the two are worth the same?"""
+    tone, rhythm = performance.rubric.criteria
+    grading.grade(performance, klass.student, klass.teacher, criterion_scores={str(tone.id): 5, str(rhythm.id): 3},
+                  release=True)
+    url = f"/circles/{klass.circle.id}/assignments/{performance.id}/feedback"
+    text = page_text(client_as(klass.student).get(url))
+    assert "16 / 20" in text and "Rubric total 8 / 10" in text
+    assert "8 of 10 rubric points = 16 / 20" in text
+    performance.points = 10
+    db.session.commit()
+    text = page_text(client_as(klass.student).get(url))
+    assert "Rubric total 8 / 10" in text and "rubric points =" not in text
+
+
 @pytest.mark.parametrize("scores, message", [
     ({"tone": "6", "rhythm": "3"}, "“Tone” takes between 0 and 5 points."),
     ({"tone": "-1", "rhythm": "3"}, "“Tone” takes between 0 and 5 points."),

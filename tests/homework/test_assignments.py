@@ -221,3 +221,43 @@ def test_peer_visibility_choice_is_saved(klass, client_as):
     assignment = _only(klass.circle)
     assert assignment.peer_visibility == PeerVisibility.after_submit
     assert assignment.accepts == Accepts.text and assignment.max_video_seconds is None
+
+
+def test_a_rubric_whose_total_differs_from_the_points_is_pointed_out(klass, client_as, grading):
+    """A teacher picks a 10-point rubric and leaves Points at the default 100: is the assignment saved with the
+    100 they sent, and do its page (staff only) and its edit form say the rubric's scores will be scaled and
+    how to keep the rubric's points; does the form carry each rubric's total for the script; and is the note
+    gone once Points is 10?"""
+    rubric = grading.rubric(klass.circle, klass.owner)  # two criteria of 5 points
+    client = client_as(klass.teacher)
+    base = f"/circles/{klass.circle.id}/assignments"
+    client.post(f"{base}/new", data=_form(points="100", rubric_id=str(rubric.id)))
+    assignment = _only(klass.circle)
+    assert (assignment.points, assignment.rubric_id) == (100, rubric.id)
+    note = ("The rubric is worth 10 points and this assignment 100: rubric scores are scaled to the assignment's "
+            "points (10 of 10 = 100). To keep the rubric's points, edit the assignment and set Points to 10.")
+    assert note in page_text(client.get(f"{base}/{assignment.id}"))
+    assert "rubric scores are scaled" not in page_text(client_as(klass.student).get(f"{base}/{assignment.id}"))
+    form = client.get(f"{base}/{assignment.id}/edit").get_data(as_text=True)
+    assert f'data-rubric-points="{{&#34;{rubric.id}&#34;: 10.0}}"' in form
+    assert "rubric scores will be scaled to the assignment's points (10 of 10 = 100)" in form
+    client.post(f"{base}/{assignment.id}/edit", data=_form(points="10", rubric_id=str(rubric.id)))
+    assert "rubric scores are scaled" not in page_text(client.get(f"{base}/{assignment.id}"))
+    form = client.get(f"{base}/{assignment.id}/edit").get_data(as_text=True)
+    assert "rubric scores will be scaled" not in form and "data-rubric-note" in form
+
+
+def test_no_category_is_warned_about_when_the_weights_take_everything(klass, client_as, grading):
+    """With weights on and the categories taking 100 %, does the form warn (visibly) that "No category" counts
+    0 %, stay quiet once a category is chosen, and stay quiet while the categories leave a share over?"""
+    homework = grading.category(klass.circle, klass.owner, "Homework", 40)
+    client = client_as(klass.teacher)
+    new = f"/circles/{klass.circle.id}/assignments/new"
+    quiet = client.get(new).get_data(as_text=True)  # 60 % left for assignments with no category
+    assert 'data-category-note role="status" data-uncategorised-weight="60.0" hidden>' in quiet
+    grading.category(klass.circle, klass.owner, "Exam", 60)
+    warned = client.get(new).get_data(as_text=True)
+    assert 'data-category-note role="status" data-uncategorised-weight="0.0">' in warned
+    assert "an assignment with no category counts 0 % of the weighted total" in page_text(client.get(new))
+    refused = client.post(new, data=_form(title="", category_id=str(homework.id))).get_data(as_text=True)
+    assert 'data-uncategorised-weight="0.0" hidden>' in refused
