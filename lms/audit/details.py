@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms.audit.models import AuditEvent
 from lms.audit.registry import vocabulary
-from lms.core.i18n import local_datetime
+from lms.core.i18n import format_names, local_datetime
 
 #: The labels of the keys every kind of event may hold; each domain adds its own (lms/audit/registry.py).
 BASE_LABELS = {"change": _l("Change")}
@@ -80,9 +80,9 @@ def _show(value) -> str:
         # stored in UTC; read in the viewer's zone, named, as every time on the page is
         return f"{local_datetime(datetime.fromisoformat(value), 'medium')} ({get_timezone()})"
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items())
+        return format_names([_("%(label)s: %(value)s", label=k, value=_show(v)) for k, v in value.items()])
     if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
+        return format_names([_show(v) for v in value])
     return str(value)
 
 
@@ -98,7 +98,7 @@ def _grade_line(grade: dict, names: Names) -> str:
     if grade.get("penalty_percent"):
         return _("%(name)s: %(score)s (late %(percent)s %%)", name=name, score=score,
                  percent=_number(grade["penalty_percent"]))
-    return f"{name}: {score}"
+    return _("%(label)s: %(value)s", label=name, value=score)
 
 
 class _Presenter:
@@ -121,11 +121,12 @@ class _Presenter:
         if key == "assignment_id":
             return self.names.assignments.get(value) or _deleted(_("Assignment"), value)
         if key == "previous_owner_ids":
-            return ", ".join(self.names.users.get(i) or _deleted(_("User"), i) for i in value or []) or "–"
+            return format_names([self.names.users.get(i) or _deleted(_("User"), i) for i in value or []]) or "–"
         if key == "grades":
             return [_grade_line(g, self.names) for g in value or [] if isinstance(g, dict)]
         if key == "criterion_scores" and isinstance(value, dict):
-            return ", ".join(f"{self.names.criteria.get(str(k), k)}: {_show(v)}" for k, v in value.items()) or "–"
+            return format_names([_("%(label)s: %(value)s", label=self.names.criteria.get(str(k), k), value=_show(v))
+                                 for k, v in value.items()]) or "–"
         if key == "penalty_percent" and isinstance(value, (int, float)):
             return f"{_number(value)} %"
         return _show(value)

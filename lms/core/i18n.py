@@ -115,6 +115,38 @@ def is_timezone(name: str) -> bool:
     return name in timezones()
 
 
+def format_names(items, style: str = "standard"):
+    """Several names (or other short items) joined as the reader's language writes a list (Babel's
+    format_list): "Mei Chen and David Okafor", "Ann, Bo, and Cy"; "陈美和David Okafor", "甲、乙和丙". In a
+    template (the `names` filter) items may be Markup (a member_name() link): each is escaped unless it
+    is Markup, and the result is Markup; plain strings in, a plain string out."""
+    from babel.lists import format_list
+    from markupsafe import Markup, escape
+
+    items = list(items)
+    if not items:
+        return ""
+    locale = get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not any(isinstance(item, Markup) for item in items):
+        return format_list([str(item) for item in items], style, locale=locale)
+    tokens = [f"\x00{n}\x00" for n in range(len(items))]
+    text = str(escape(format_list(tokens, style, locale=locale)))
+    for token, item in zip(tokens, items):
+        text = text.replace(str(escape(token)), str(escape(item)), 1)
+    return Markup(text)
+
+
+def format_some_names(items, limit: int = 10) -> str:
+    """The first `limit` of `items` as a list in the reader's language, the rest counted: "Ann, Bo, and 3 others"."""
+    from flask_babel import ngettext
+
+    items = [str(item) for item in items]
+    if len(items) <= limit:
+        return format_names(items)
+    rest = len(items) - limit
+    return format_names([*items[:limit], ngettext("%(num)d other", "%(num)d others", rest)])
+
+
 def local_datetime(value: datetime | None, format: str = "medium") -> str:
     """Template filter: a UTC datetime shown in the viewer's timezone and language."""
     if value is None:

@@ -6,7 +6,7 @@ from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from lms.core.i18n import LANGUAGE_NAMES, local_datetime, zone_label
+from lms.core.i18n import LANGUAGE_NAMES, format_names, local_datetime, zone_label
 from lms.core.urls import external_url
 
 
@@ -15,6 +15,7 @@ def init_app(app) -> None:
 
     app.jinja_env.filters["localtime"] = local_datetime
     app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
+    app.jinja_env.filters["names"] = format_names  # a list as the language writes one: "A, B, and C", "A、B和C"
     # links people copy and share (an invite) point to the configured public host, as mail does
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in

@@ -39,6 +39,7 @@ from typing import Iterator
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from lms.core.i18n import format_names, format_some_names
 from lms.core.inputs import number_key
 from lms.core.spreadsheet import needs_guard, safe_text
 from lms.grading.exports.cells import number, one_line, unique
@@ -175,7 +176,7 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
         gaps = [] if current is not None else \
             [(s.name, table.columns[n].title) for s in students for n in keep if s.marks[n].is_blank]
         if gaps:
-            examples = "; ".join(f"{name} – {title}" for name, title in gaps[:5])
+            examples = format_names(f"{name} – {title}" for name, title in gaps[:5])
             raise ExportRefused(ngettext(
                 "%(num)d cell is still empty in an assignment that has grades (%(examples)s). An empty cell removes the grade "
                 "in Canvas: grade it, choose 0 or EX for ungraded work, or add Canvas's current gradebook "
@@ -188,7 +189,7 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
     if bad:
         raise ExportRefused(_("Canvas would read the e-mail address or student number of %(names)s differently "
                               "from Circles, so their rows could not be matched. Correct them first.",
-                              names=", ".join(bad[:10])), bad)
+                              names=format_some_names(bad)), bad)
     identity = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] if use_sis else \
         ["Student", "ID", "SIS Login ID", "Section"]
     titles = unique([safe_text(f"{_keep_column(assignment_ids[n][1])} ({assignment_ids[n][0]})")

@@ -31,6 +31,7 @@ from typing import Iterator
 
 from flask_babel import gettext as _
 
+from lms.core.i18n import format_names, format_some_names
 from lms.core.spreadsheet import needs_guard, safe_text
 from lms.grading.exports.cells import number, one_line, unique
 from lms.grading.exports.options import ExportOptions, ExportRefused
@@ -128,17 +129,17 @@ def rows(table: Table, options: ExportOptions) -> Iterator[list[str]]:
         if options.match == "student_no":
             message = _("Moodle matches students by the column you map, and a row whose student number is "
                         "empty or repeated would go to another student. Missing or repeated for: %(names)s. "
-                        "Fill them in, or match by e-mail address.", names=", ".join(bad[:10]))
+                        "Fill them in, or match by e-mail address.", names=format_some_names(bad))
         else:
             message = _("These students' e-mail addresses cannot identify them in Moodle: %(names)s.",
-                        names=", ".join(bad[:10]))
+                        names=format_some_names(bad))
         raise ExportRefused(message, bad)
     if options.scale == "points":
         over = [c.title for c in table.columns if c.points > GRADE_POINT_MAXIMUM]
         if over:
             raise ExportRefused(_("Moodle refuses values above %(max)d, and %(titles)s is worth more points. "
                                   "Export percentages instead.", max=GRADE_POINT_MAXIMUM,
-                                  titles=", ".join(over)))
+                                  titles=format_names(over)))
     titles = unique([_text(header(c.title, c.points, options.scale)) for c in table.columns], taken=set(IDENTITY))
     yield IDENTITY + titles
     for s in table.students:

@@ -1,0 +1,48 @@
+"""Lists of names are written as the reader's language writes a list (Babel's format_list), never joined
+with an English ", " ("Mei Chen 陈美, David Okafor" in a Chinese page)."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import force_locale
+from markupsafe import Markup
+
+from lms.circles import operations as circle_ops
+from lms.circles.models import Role
+from lms.core.i18n import format_names, format_some_names
+from lms.extensions import db
+from tests.orgs.school import build_school
+
+
+def _teachers_cell(html: str, circle_id: int) -> str:
+    row = re.search(rf'<tr id="class-{circle_id}".*?</tr>', html, flags=re.S).group(0)
+    cell = re.search(r'<td data-label="[^"]*">(.*?)</td>', row, flags=re.S).group(1)
+    cell = re.sub(r'<span class="avatar[^"]*"[^>]*>[^<]*</span>', "", cell)  # the letter avatar is hidden from readers
+    return re.sub(r"<[^>]+>", "", cell)
+
+
+def test_org_page_lists_a_class_teachers_as_the_language_does(make, client_as):
+    """Two teachers of a class on the org page: "Tom Teacher and Tina Teacher" in English, "Tom Teacher和Tina
+    Teacher" in simplified Chinese, no ", " in either."""
+    school = build_school(make)
+    circle_ops.add_member(school.klass, school.teacher2, Role.teacher)
+    db.session.commit()
+    client = client_as(school.admin)
+    english = _teachers_cell(client.get(f"/orgs/{school.org.id}").get_data(as_text=True), school.klass.id)
+    assert english in ("Tom Teacher and Tina Teacher", "Tina Teacher and Tom Teacher")
+    school.admin.locale = "zh_Hans"
+    db.session.commit()
+    chinese = _teachers_cell(client_as(school.admin).get(f"/orgs/{school.org.id}").get_data(as_text=True),
+                             school.klass.id)
+    assert chinese in ("Tom Teacher和Tina Teacher", "Tina Teacher和Tom Teacher")
+
+
+def test_format_names_escapes_text_and_keeps_markup(app):
+    """Plain items are escaped when any item is Markup; three items take the language's separators."""
+    with app.test_request_context(), force_locale("zh_Hans"):
+        assert format_names(["甲", "乙", "丙"]) == "甲、乙和丙"
+        joined = format_names([Markup("<b>A</b>"), "<script>"])
+        assert isinstance(joined, Markup) and joined == "<b>A</b>和&lt;script&gt;"
+    with app.test_request_context(), force_locale("en"):
+        assert format_names([]) == ""
+        assert format_some_names([f"P{n}" for n in range(12)], limit=2) == "P0, P1, and 10 others"
