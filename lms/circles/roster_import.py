@@ -91,7 +91,7 @@ def parse_roster(data: bytes) -> list[RosterRow]:
             try:
                 values[name] = clean_line(raw, required=False, max_length=254 if name == "email" else 100)
             except TextRejected as error:
-                report.errors.append((line, f"{_column_label(name)}: {error}"))
+                report.errors.append((line, _("%(label)s: %(value)s", label=_column_label(name), value=error)))
         if report.errors and report.errors[-1][0] == line:
             continue
         email = comparison_key(values.get("email")).replace(" ", "")
@@ -184,7 +184,7 @@ def import_roster(circle: Circle, actor: User, rows: list[RosterRow], *, readmit
                                real_name=row.real_name, student_no=number, actor=actor, readmit=readmit)
             (report.readmitted if was_barred else report.added).append(added)
         except CircleError as error:  # a clash between rows of the file that the checks could not see
-            report.errors.append((row.line, f"{row.email}: {error}"))
+            report.errors.append((row.line, _("%(label)s: %(value)s", label=row.email, value=error)))
             raise RosterImportError(report) from None
     return report
 
@@ -204,7 +204,7 @@ def _row_problem(circle: Circle, actor: User, membership: Membership | None, row
         check_identity(circle, membership, display_name=row.display_name, real_name=row.real_name,
                        student_no=row.student_no)
     except CircleError as error:
-        return f"{row.email}: {error}"
+        return _("%(label)s: %(value)s", label=row.email, value=error)
     return None
 
 

@@ -45,7 +45,7 @@ def grant_extension(circle_id: int, assignment_id: int):
     if not form.validate_on_submit():
         for name, messages in form.errors.items():
             label = getattr(form, name).label.text if hasattr(form, name) else ""
-            flash(f"{label}: {messages[0]}" if label else messages[0], "error")
+            flash(_("%(label)s: %(value)s", label=label, value=messages[0]) if label else messages[0], "error")
         return _after_extension(circle, assignment, ids)
     members = q.memberships_by_user(circle, ids)
     students = [members[i].user for i in ids if i in members]
