@@ -1,7 +1,7 @@
 """Organization views: my organizations, an organization's page, its people and its classes."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -179,8 +179,13 @@ def assign_teacher(org_id: int):
 
 @bp.app_template_global()
 def my_teaching_orgs() -> list[tuple[Organization, OrgRole]]:
-    """The organizations the signed-in person administers or teaches in, for the links on their home page."""
-    return q.teaching_orgs(current_user) if current_user.is_authenticated else []
+    """The organizations the signed-in person administers or teaches in, for the top bar's link and the
+    links on their home page; read once per request."""
+    if not current_user.is_authenticated:
+        return []
+    if "teaching_orgs" not in g:
+        g.teaching_orgs = q.teaching_orgs(current_user)
+    return g.teaching_orgs
 
 
 
