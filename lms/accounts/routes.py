@@ -66,7 +66,8 @@ def first_run_redirect():
     """Until an administrator exists, every page leads to the first-run set-up."""
     if current_app.extensions.get("lms_set_up"):
         return None
-    if request.endpoint in {"accounts.setup", "static", "accounts.script_catalog", "accounts.set_language", None}:
+    if request.endpoint in {"accounts.setup", "static", "accounts.script_catalog", "accounts.set_language",
+                            "accounts.favicon", None}:
         return None
     if site_is_set_up():
         current_app.extensions["lms_set_up"] = True
@@ -308,6 +309,13 @@ def script_catalog(locale: str, digest: str):
     response.headers["Cache-Control"] = (f"public, max-age={YEAR}, immutable" if digest == current
                                          else "public, max-age=300")
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico before they read a page's <link rel="icon">: send them to the site's
+    icon (static/favicon.svg) instead of a 404 on every first visit. Permanent, so it is asked once."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.app_template_global()

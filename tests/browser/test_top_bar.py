@@ -17,6 +17,7 @@ PHONE = {"width": 390, "height": 844}
 def _schools(live_server) -> dict:
     """Grace administers one school (its name is long); David teaches in two; Lin is only a student."""
     from lms.accounts import operations as account_ops
+    from lms.circles import operations as circle_ops
     from lms.extensions import db
     from lms.orgs import operations as org_ops
     from lms.orgs.models import OrgRole
@@ -32,6 +33,7 @@ def _schools(live_server) -> dict:
         org_ops.add_org_member(sunrise, david, OrgRole.teacher)
         org_ops.add_org_member(hill, david, OrgRole.teacher)
         org_ops.add_org_member(hill, lin, OrgRole.student)
+        circle_ops.create_circle(grace, "Parents' Corner 家长角")
         db.session.commit()
         found = {"grace": grace.email, "david": david.email, "lin": lin.email, "sunrise": sunrise.name,
                  "sunrise_id": sunrise.id}
@@ -95,5 +97,27 @@ def test_org_admin_reaches_her_school_from_the_top_bar_on_a_phone(live_server, c
         page = context.new_page()
         _sign_in(page, case["lin"])
         expect(page.locator("header.topbar .nav-org")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_home_page_on_a_laptop_has_no_404_and_the_join_card_lines_up(live_server, chromium, screenshots):
+    """At 1366 px, does the first page load ask for nothing that is 404 (the icon included, which the page's
+    <link rel="icon"> names), and does "Join with a code" start on the grid's left edge instead of sitting
+    alone in the middle under it?"""
+    case = _schools(live_server)
+    context = chromium.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1366, "height": 900})
+    missing: list[str] = []
+    context.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    try:
+        page = context.new_page()
+        _sign_in(page, case["grace"])
+        with screenshots.on_failure(page, "home-laptop"):
+            icon = page.evaluate("fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+            assert icon == [200, "image/svg+xml; charset=utf-8"] or (icon[0] == 200 and "svg" in icon[1])
+            grid = page.locator("ul.circle-list").first.bounding_box()
+            join = page.locator("section", has=page.get_by_role("heading", name="Join with a code")).bounding_box()
+            assert abs(join["x"] - grid["x"]) <= 1, (join, grid)
+        assert missing == []
     finally:
         context.close()
