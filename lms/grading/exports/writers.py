@@ -6,6 +6,7 @@ import io
 import tempfile
 from typing import Callable, Iterable, Iterator
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -35,11 +36,29 @@ def csv_chunks(rows: Iterable[list[str]], *, bom: bool = True) -> Iterator[bytes
         yield buffer.getvalue().encode("utf-8")
 
 
-def xlsx_chunks(rows: Iterable[list], convert: Callable = people.xlsx_value) -> Iterator[bytes]:
+#: what Excel refuses in a sheet's name (besides more than 31 characters and a leading or trailing ')
+_SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def sheet_title(name: str, fallback: str = "Grades") -> str:
+    """`name` as Excel accepts a sheet's name: no [ ] : * ? / \\, no apostrophe at either end, at most 31
+    characters, not empty (then `fallback`)."""
+    cleaned = " ".join(name.translate(_SHEET_FORBIDDEN).split()).strip("'").strip()[:31].strip()
+    return cleaned or fallback
+
+
+def xlsx_chunks(rows: Iterable[list], convert: Callable = people.xlsx_value,
+                title: str | None = None) -> Iterator[bytes]:
     """An XLSX workbook: header row bold and frozen, numbers as numbers, text as text cells (never
-    formulas: the type is set, and quotePrefix keeps them text when edited), identifiers formatted "@"."""
+    formulas: the type is set, and quotePrefix keeps them text when edited), identifiers formatted "@".
+    Its one sheet is named `title`, else "Grades" in the request's language (read now, in the request:
+    the chunks may be written after it)."""
+    return _xlsx_chunks(rows, convert, sheet_title(title or _("Grades")))
+
+
+def _xlsx_chunks(rows: Iterable[list], convert: Callable, title: str) -> Iterator[bytes]:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Grades")
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     for n, row in enumerate(rows):
