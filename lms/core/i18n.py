@@ -115,6 +115,23 @@ def is_timezone(name: str) -> bool:
     return name in timezones()
 
 
+_CJK = "[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
+
+
+def tight_in_chinese(text: str, *values: str) -> str:
+    """`text` without the ASCII spaces that stand between a Chinese character and one of `values` (times put
+    into a translated sentence). Translations keep a space on each side of a placeholder ("在该时区的 %(time)s
+    结束"), which reads as a stray gap around a time, the more so when the time itself starts with a word
+    (Traditional Chinese's "清晨6:32": "該時區的 清晨6:32 結束"). English and other text are left alone."""
+    import re
+
+    for value in values:
+        if value:
+            text = re.sub(f"(?<={_CJK}) (?={re.escape(value)})", "", text)
+            text = re.sub(f"(?<={re.escape(value)}) (?={_CJK})", "", text)
+    return text
+
+
 def format_names(items, style: str = "standard"):
     """Several names (or other short items) joined as the reader's language writes a list (Babel's
     format_list): "Mei Chen and David Okafor", "Ann, Bo, and Cy"; "陈美和David Okafor", "甲、乙和丙". In a

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
-from lms.core.i18n import from_local, local_datetime, to_local
+from lms.core.i18n import from_local, local_datetime, tight_in_chinese, to_local
 from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.core.types import utcnow
@@ -250,10 +250,12 @@ def late_day_line(due_at, circle_zone) -> str:
     mine = format_time(due_at.astimezone(viewer_zone), "short", tzinfo=viewer_zone, locale=get_locale())
     theirs = format_time(due_at.astimezone(circle_zone), "short", tzinfo=circle_zone, locale=get_locale())
     if str(viewer_zone) == circle_zone.key or mine == theirs:
-        return _("Days late are counted from the due time: each late day ends at %(time)s (%(zone)s).",
+        line = _("Days late are counted from the due time: each late day ends at %(time)s (%(zone)s).",
                  time=mine, zone=str(viewer_zone))
-    return _("Days late are counted in the circle's time zone: each late day ends at %(time)s your time "
-             "(%(circle_time)s %(circle_zone)s).", time=mine, circle_time=theirs, circle_zone=circle_zone.key)
+    else:
+        line = _("Days late are counted in the circle's time zone: each late day ends at %(time)s your time "
+                 "(%(circle_time)s %(circle_zone)s).", time=mine, circle_time=theirs, circle_zone=circle_zone.key)
+    return tight_in_chinese(line, mine, theirs)  # "在该时区的06:32结束", not "…的 清晨6:32 結束"
 
 
 def gallery_note(assignment: Assignment, has_submitted: bool, now) -> str | None:

@@ -197,3 +197,25 @@ def test_late_day_end_is_in_the_viewers_zone_with_the_circles_labelled(klass, hw
     assert ("Days late are counted in the circle's time zone: each late day ends at 8:00 AM your time "
             "(8:00 PM Asia/Shanghai).") in text
     assert "there." not in text and text.count("Asia/Shanghai") == 1
+
+
+@pytest.mark.parametrize("locale, time", [("zh_Hant", "清晨6:32"), ("zh_Hans", "06:32")])
+def test_late_day_time_sits_tight_in_a_chinese_sentence(klass, hw, client_as, monkeypatch, locale, time):
+    """A translation that keeps spaces around the time (as the catalogues do: "在該時區的 %(time)s 結束"): does the
+    page read "的清晨6:32結束" in Traditional and "的06:32结束" in Simplified Chinese, no stray space?"""
+    import lms.homework.routes as routes
+
+    real = routes._
+
+    def translated(message, **values):
+        if message.startswith("Days late are counted from the due time"):
+            return "每個遲交日在該時區的 %(time)s 結束（%(zone)s）。" % values
+        return real(message, **values)
+
+    monkeypatch.setattr(routes, "_", translated)
+    klass.circle.timezone = "Asia/Shanghai"
+    klass.student.locale = locale
+    db.session.commit()
+    assignment = hw.assignment(klass.circle, accepts="text", due_at=at(SHANGHAI, 2030, 6, 1, 6, 32))
+    text = page_text(client_as(klass.student).get(f"/circles/{klass.circle.id}/assignments/{assignment.id}"))
+    assert f"每個遲交日在該時區的{time}結束（Asia/Shanghai）。" in text
