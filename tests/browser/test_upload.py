@@ -368,7 +368,7 @@ def test_a_slow_connection_shows_speed_and_time_left_and_survives_going_offline(
     with screenshots.on_failure(page, "slow"):
         page.get_by_label("Choose a video to upload").set_input_files(clip)
         expect(item.locator(".upload-speed")).to_have_text(re.compile(r"^\d+(\.\d)? KB/s$"))
-        expect(item.locator(".upload-left")).to_have_text(re.compile(r"^\d+:\d\d left$"))
+        expect(item.locator(".upload-left")).to_have_text(re.compile(r"^(\d+ minutes?)? ?(\d+ seconds?)? left$"))
         screenshots.take(page, "slow-upload")
 
     with screenshots.on_failure(page, "offline"):
@@ -670,3 +670,176 @@ def test_a_page_left_open_past_the_close_refuses_before_the_first_byte(live_serv
         expect(item.locator("input[type=hidden]")).to_have_count(0)
         expect(page.locator("[data-submit-button]")).to_be_disabled()
         assert created == [] and patched == []
+
+
+# -- an upload left unfinished: what the pages say, continuing it elsewhere, deleting it -------------
+
+def _held_on_the_server(live_server, media_id: int, quiet_seconds: int = 300) -> int:
+    """The bytes the server holds of `media_id`'s upload, after making its last byte `quiet_seconds`
+    old (the student closed the tab then); the partial file is the server's truth."""
+    import os
+    import time
+
+    from lms.core.types import utcnow
+    from lms.extensions import db
+    from lms.uploads import parts
+    from lms.uploads.models import Upload
+
+    with live_server.app.app_context():
+        upload = db.session.scalar(db.select(Upload).where(Upload.media_id == media_id))
+        path = parts.part_path(live_server.app.config["UPLOAD_DIR"], upload.token)
+        past = time.time() - quiet_seconds
+        os.utime(path, (past, past))
+        upload.updated_at = utcnow() - timedelta(seconds=quiet_seconds)
+        db.session.commit()
+        size = path.stat().st_size
+        db.session.remove()
+    return size
+
+
+def _stop_after(page, patches: int) -> list:
+    """Let `patches` PATCH requests through, then cut every later one (the connection is gone)."""
+    held = []
+    counter = {"n": 0}
+
+    def counting(route):
+        if route.request.method == "PATCH":
+            counter["n"] += 1
+            if counter["n"] > patches:
+                held.append(route.request.url)
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route(re.compile(r"/uploads/[\w-]+$"), counting)
+    return held
+
+
+def test_reopening_an_assignment_shows_what_the_server_kept_and_the_same_file_continues_it(
+        live_server, new_context, screenshots, heavy_clip, small_chunks):
+    """The student closed the tab after two chunks: does the assignment page (in another browser)
+    say the upload stopped, with the bytes the server kept, not "Uploading…" at 0 %; and does
+    choosing the same file continue that upload from the server's offset to "Ready."?"""
+    setup = _assignment_for_a_student(live_server)
+    page = _sign_in(new_context, setup["student"])
+    page.goto(setup["url"])
+    held = _stop_after(page, 2)
+    item = page.locator("[data-video-source] .upload-item")
+    with screenshots.on_failure(page, "first-visit"):
+        page.get_by_label("Choose a video").set_input_files(heavy_clip)
+        page.wait_for_function("() => document.querySelector('[data-video-source] input[type=hidden]')")
+        media_id = int(item.locator("input[type=hidden]").input_value())
+        expect(item.locator(".upload-size")).to_contain_text("64 KB of")  # two 32 KB chunks arrived
+        expect(item.locator(".upload-state")).to_contain_text("The connection was interrupted")  # the third was cut
+        page.close(run_before_unload=False)
+    kept = _held_on_the_server(live_server, media_id)
+    assert kept == 64 * 1024
+
+    size = heavy_clip.stat().st_size
+    page = _sign_in(new_context, setup["student"])  # another browser: nothing in its storage
+    created = requests_to(page, "POST", r"/uploads$")
+    page.goto(setup["url"])
+    page.evaluate("() => { window.heard = []; document.addEventListener('upload:progress', e => heard.push(e.detail.loaded)); }")
+    item = page.locator("[data-video-source] .upload-item")
+    with screenshots.on_failure(page, "reopened"):
+        expect(item.locator(".upload-state")).to_have_text("Stopped: waiting for the rest of the file.")
+        percent = int(100 * kept / size)
+        expect(item.locator("[data-upload-resume]")).to_have_text(
+            re.compile(rf"^This upload stopped at {percent}% \(64 KB of [\d.]+ (KB|MB) kept\)\. "
+                       r"Choose the same file to continue from there\.$"))
+        screenshots.take(page, "reopened-stopped")
+        page.get_by_label("Choose a video").set_input_files(heavy_clip)
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        assert item.locator("input[type=hidden]").input_value() == str(media_id)
+        assert created == [], "the same upload must continue, not a new one start"
+        progress = page.evaluate("heard")
+        assert progress and progress[0] >= kept, f"it started from {progress[:1]}, not the server's {kept}"
+
+
+def test_my_uploads_continues_or_deletes_an_abandoned_upload(live_server, new_context, screenshots, clip,
+                                                               small_chunks):
+    """An upload stopped after one chunk: does "My uploads" say it stopped (not "Uploading…"), name
+    the storage it reserves, continue it in its own card with "Continue" (refusing another file),
+    and does "Delete" on another one remove it and free its storage?"""
+    page = sign_up(live_server, new_context)
+    _stop_after(page, 1)
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "abandon"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-size")).to_contain_text("32 KB of")
+        media_id = int(item.locator("input[type=hidden]").input_value())
+        expect(item.locator(".upload-state")).to_contain_text("The connection was interrupted")
+    page.on("dialog", lambda dialog: dialog.accept())
+    open_library(page)  # leaves the upload behind
+    page.unroute(re.compile(r"/uploads/[\w-]+$"))
+    _held_on_the_server(live_server, media_id)
+    page.reload()
+    card = page.locator(f".media-card[data-media-id='{media_id}']")
+    with screenshots.on_failure(page, "library"):
+        expect(card.locator("[data-unfinished-state]")).to_have_text("Stopped: waiting for the rest of the file.")
+        expect(card).to_contain_text("counts its full size")
+        expect(card).not_to_contain_text("Uploading…")
+        screenshots.take(page, "library-stopped")
+        # Another file is refused by name and size; the upload stays.
+        other = clip.with_name("other-take.mp4")
+        other.write_bytes(clip.read_bytes()[:-10])
+        card.locator("[data-upload-continue-input]").set_input_files(other)
+        expect(card.locator(".upload-state")).to_contain_text("is not the file this upload was started with")
+        card.locator("[data-upload-continue-input]").set_input_files(clip)
+        expect(card.locator(".upload-item .upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+
+    with screenshots.on_failure(page, "delete"):
+        page.route(re.compile(r"/uploads/[\w-]+$"), lambda route: route.abort() if route.request.method == "PATCH"
+                   else route.continue_())
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        top = page.locator("[data-uploader] .upload-item")
+        page.wait_for_function("() => document.querySelector('[data-uploader] .upload-item input[type=hidden]')")
+        second = int(top.locator("input[type=hidden]").input_value())
+        page.unroute(re.compile(r"/uploads/[\w-]+$"))
+        open_library(page)
+        gone = page.locator(f".media-card[data-media-id='{second}']")
+        expect(gone.locator("[data-unfinished-state]")).to_be_visible()
+        gone.get_by_role("button", name="Delete").click()
+        expect(page.locator(".flash-success")).to_contain_text("was deleted; its storage is free again.")
+        expect(page.locator(f".media-card[data-media-id='{second}']")).to_have_count(0)
+        expect(page.locator(f".media-card[data-media-id='{media_id}']")).to_have_count(1)
+
+
+def test_a_two_kilobyte_link_reads_slow_not_waiting_and_offline_clears_speed(
+        live_server, new_context, screenshots, clip, small_chunks):
+    """At 2 KB/s, does the line say "Uploading… (slow connection)" with a time left in words, and
+    never "Waiting for the connection" while bytes still move; and offline, are the speed and the
+    time left cleared next to "You are offline…"?"""
+    page = sign_up(live_server, new_context)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    crawl = {"offline": False, "latency": 40, "downloadThroughput": -1, "uploadThroughput": 2 * 1024}
+    cdp.send("Network.emulateNetworkConditions", crawl)
+    page.evaluate("""() => {
+        window.lines = [];
+        new MutationObserver(() => {
+            const line = document.querySelector('[data-uploader] .upload-item .upload-state');
+            if (line && lines[lines.length - 1] !== line.textContent) { lines.push(line.textContent); }
+        }).observe(document.querySelector('[data-uploader] .uploader-items'), {subtree: true, childList: true, characterData: true});
+    }""")
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "crawl"):
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_have_text("Uploading… (slow connection)", timeout=30_000)
+        expect(item.locator(".upload-left")).to_have_text(re.compile(r"^(\d+ minutes?)? ?(\d+ seconds?)? left$"))
+        # Well past the old 4-second rule, over more than one 32 KB chunk at 2 KB/s.
+        page.wait_for_function("() => heard.progress.length && Math.max(...heard.progress) >= 40 * 1024",
+                               timeout=90_000)
+        lines = page.evaluate("lines")
+        assert not [line for line in lines if line.startswith("Waiting for the connection")], lines
+        screenshots.take(page, "slow-connection")
+
+    with screenshots.on_failure(page, "offline"):
+        cdp.send("Network.emulateNetworkConditions", {**crawl, "offline": True})
+        expect(item.locator(".upload-state")).to_have_text(
+            "You are offline. The upload will continue by itself when the connection is back.")
+        expect(item.locator(".upload-speed")).to_have_text("")
+        expect(item.locator(".upload-left")).to_have_text("")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": -1})
+        expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)

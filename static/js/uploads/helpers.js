@@ -1,4 +1,4 @@
-// Helpers of the upload widget: sizes and times for people, the resume store, a video's length, speed.
+// Helpers of the upload widget: sizes and lengths for people, the resume store, a video's length, speed.
 (function () {
   "use strict";
   var Circles = window.Circles = window.Circles || {};
@@ -20,18 +20,41 @@
     return number(bytes, bytes >= 100 || i === 0 ? 0 : 1) + " " + units[i];
   }
 
-  function formatDuration(seconds) {
+  // A length in words with units, as the server's human_seconds (lms/uploads/messages.py) writes it:
+  // "45 seconds", "20 minutes", "3 minutes 30 seconds" ("20 分钟"), never "20:00", which reads as a
+  // time of day. Players keep m:ss for a moment in a video.
+  function formatLength(seconds) {
+    var ngettext = Circles.i18n.ngettext;
     seconds = Math.max(0, Math.round(seconds));
-    var h = Math.floor(seconds / 3600);
-    var m = Math.floor((seconds % 3600) / 60);
-    var s = String(seconds % 60).padStart(2, "0");
-    return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    var secondsText = ngettext("%(num)d second", "%(num)d seconds", rest);
+    if (!minutes) { return secondsText; }
+    var minutesText = ngettext("%(num)d minute", "%(num)d minutes", minutes);
+    return rest ? Circles.i18n.gettext("%(minutes)s %(seconds)s", { minutes: minutesText, seconds: secondsText }) : minutesText;
+  }
+
+  // What the server holds of an unfinished upload (the state JSON's "upload"; see
+  // templates/uploads/_unfinished.html, which writes the same words): {state, hint}.
+  function unfinishedText(held) {
+    var gettext = Circles.i18n.gettext;
+    var percent = Circles.i18n.percent(held.percent);
+    return {
+      state: held.receiving
+        ? gettext("Uploading… %(percent)s received so far.", { percent: percent })
+        : gettext("Stopped: waiting for the rest of the file."),
+      hint: gettext("This upload stopped at %(percent)s (%(received)s of %(total)s kept). Choose the same file to continue from there.",
+        { percent: percent, received: formatBytes(held.received), total: formatBytes(held.length) })
+    };
   }
 
   function storeKey(root, file) {
     return STORE_PREFIX + [root.dataset.kind, root.dataset.circleId || "", root.dataset.maxSeconds || "",
       file.name, file.size, file.lastModified].join("|");
   }
+
+  // Names an unfinished upload by what the person chooses again: the file's name and size.
+  function sameFileKey(name, size) { return String(name) + "|" + String(size); }
 
   function storeGet(key) {
     try {
@@ -102,8 +125,10 @@
   uploads.helpers = {
     number: number,
     formatBytes: formatBytes,
-    formatDuration: formatDuration,
+    formatLength: formatLength,
+    unfinishedText: unfinishedText,
     storeKey: storeKey,
+    sameFileKey: sameFileKey,
     storeGet: storeGet,
     storeSet: storeSet,
     storeDelete: storeDelete,

@@ -42,8 +42,25 @@
   var MIN_CHUNK = 256 * 1024;
   var MAX_CHUNK = 8 * 1024 * 1024;
   var CHUNK_SECONDS = 7.5;
-  var STALL_MS = 4000; // no byte moved this long: the page says it is waiting for the connection
-  var DEAD_MS = 30000; // no byte moved this long: the request is dropped and a new one sent (the server lets the newest request win)
+  // "Waiting for the connection" is decided over a window long enough for the chunk under way at the
+  // measured speed, not a fixed few seconds: on a slow link the browser hands the body over a socket
+  // buffer at a time (at 2 KB/s one progress event every 8 s or more) and the server's
+  // acknowledgement comes once the last buffer has crossed. So the window is 1.5 × the time the
+  // chunk needs at the speed the server acknowledged (FIRST_ACK_MS before any chunk was), never less
+  // than STALL_MS or twice the longest gap seen between progress events, at most MAX_STALL_MS.
+  var STALL_MS = 4000;
+  var FIRST_ACK_MS = 30000;
+  var MAX_STALL_MS = 120000;
+  var DEAD_MS = 30000; // no byte moved this long past the stall window: the request is dropped and a new one sent (the server lets the newest request win)
+  var SLOW_BYTES_PER_S = 32 * 1024; // below this the page says the connection is slow
+
+  // How long a silence means nothing moves. `chunk`: bytes of the PATCH under way; `ackRate`:
+  // bytes/s the server acknowledged (0: none yet); `longestGap`: the longest gap seen between two
+  // progress events of this run.
+  function stallWindow(chunk, ackRate, longestGap) {
+    var ms = ackRate > 0 ? 1500 * chunk / ackRate : FIRST_ACK_MS;
+    return Math.min(MAX_STALL_MS, Math.max(ms, STALL_MS, 2 * (longestGap || 0)));
+  }
 
   // The largest power of two from the floor (MIN_CHUNK, or the server's size if smaller) up to
   // `ceiling` that `speed` (bytes/s) sends in CHUNK_SECONDS.
@@ -116,7 +133,7 @@
   class Transfer {
     // session: the answer of POST /uploads ({token, url, mode, chunk_size, part_size, media_id}).
     // hooks: onProgress(loaded, total), onRetry(delayMs, attempt), onOffline(), onOnline(),
-    // onStall() (no byte moved for a few seconds), onMoving() (bytes move again after a stall).
+    // onStall() (no byte moved over the stall window), onMoving() (bytes move again after a stall).
     constructor(file, session, hooks) {
       this.file = file;
       this.session = session;
@@ -262,6 +279,7 @@
         var chunkFrom = null; // the offset the PATCH under way started at
         var lastMoved = performance.now();
         var stalled = false;
+        var longestGap = 0;
         var upload;
         var finish = function (error) {
           if (settled) { return; }
@@ -282,11 +300,12 @@
         // measured speed will not carry in time.
         var watch = setInterval(function () {
           var now = performance.now();
-          if (!stalled && now - lastMoved > STALL_MS) {
+          var quiet = stallWindow(upload.options.chunkSize, self.rate || 0, longestGap);
+          if (!stalled && now - lastMoved > quiet) {
             stalled = true;
             if (self.hooks.onStall) { self.hooks.onStall(); }
           }
-          if (now - lastMoved > DEAD_MS) { finish(new TransferError("network", 0)); return; }
+          if (now - lastMoved > quiet + DEAD_MS) { finish(new TransferError("network", 0)); return; }
           var elapsed = (now - chunkStarted) / 1000;
           if (chunkFrom !== null && elapsed > 3 * CHUNK_SECONDS && upload.options.chunkSize > Math.min(MIN_CHUNK, ceiling)) {
             var smaller = chunkFor(((self.sent || 0) - chunkFrom) / elapsed, ceiling);
@@ -308,6 +327,7 @@
           onProgress: function (sent) {
             if (chunkFrom === null) { chunkFrom = sent; chunkStarted = performance.now(); } // after the HEAD
             if (sent > (self.sent || 0)) {
+              longestGap = Math.max(longestGap, performance.now() - lastMoved);
               lastMoved = performance.now();
               if (stalled && self.hooks.onMoving) { self.hooks.onMoving(); }
               stalled = false;
@@ -323,6 +343,9 @@
             upload.options.chunkSize = self.chunk; // read again for the next PATCH
             chunkFrom = accepted;
             chunkStarted = performance.now();
+            lastMoved = chunkStarted; // the acknowledgement is the surest sign that bytes move
+            if (stalled && self.hooks.onMoving) { self.hooks.onMoving(); }
+            stalled = false;
           },
           onSuccess: function () { finish(null); },
           onError: function (error) { finish(tusError(error)); }
@@ -430,6 +453,9 @@
     }
   }
 
+  // Whether `speed` (bytes/s) is a slow connection's: the page says so next to "Uploading…".
+  uploads.isSlow = function (speed) { return speed > 0 && speed < SLOW_BYTES_PER_S; };
+  uploads.stallWindow = stallWindow;
   uploads.Transfer = Transfer;
   uploads.TransferError = TransferError;
   uploads.requestJSON = requestJSON;

@@ -22,12 +22,15 @@
   // -- one file ----------------------------------------------------------------------------------
 
   class Item {
-    constructor(widget, file) {
+    // options: {session} to continue an upload the server already holds (the page rendered it),
+    // {list} the element to show the item in (default: the widget's list).
+    constructor(widget, file, options) {
+      options = options || {};
       this.widget = widget;
       this.root = widget.root;
       this.file = file;
       this.key = h.storeKey(this.root, file);
-      this.session = null;
+      this.session = options.session || null;
       this.transfer = null;
       this.stopFollowing = null;
       this.meter = new h.Meter();
@@ -37,7 +40,7 @@
       this.q(".upload-size").textContent = h.formatBytes(file.size);
       this.q("[data-upload-cancel]").addEventListener("click", this.cancel.bind(this));
       this.q("[data-upload-retry]").addEventListener("click", this.begin.bind(this));
-      widget.list.appendChild(this.el);
+      (options.list || widget.list).appendChild(this.el);
     }
 
     q(selector) { return this.el.querySelector(selector); }
@@ -86,7 +89,7 @@
         var seconds = await h.videoDuration(file);
         if (seconds !== null && seconds > maxSeconds + 0.5) {
           return this.refuse(gettext("“%(name)s” is %(duration)s long, more than the limit of %(limit)s. Shorten the video first.",
-            { name: file.name, duration: h.formatDuration(seconds), limit: h.formatDuration(maxSeconds) }));
+            { name: file.name, duration: h.formatLength(seconds), limit: h.formatLength(maxSeconds) }));
         }
       }
       return this.begin();
@@ -210,7 +213,7 @@
     async send(session) {
       var self = this;
       this.q(".upload-progress").hidden = false;
-      this.say(gettext("Uploading…"), false, "uploading");
+      this.sayUploading();
       this.listenEarly();
       this.transfer = new uploads.Transfer(this.file, session, this.hooks());
       var state;
@@ -236,31 +239,44 @@
         onProgress: function (loaded, total) {
           // Bytes move (or the server answered): any "retrying"/"offline" line is out of date; a
           // "waiting for the connection" line stays until bytes move again (onMoving).
-          if (self.lineKind !== "uploading" && self.lineKind !== "stalled") { self.say(gettext("Uploading…"), false, "uploading"); }
           self.showProgress(loaded, total);
+          if (self.lineKind !== "stalled") { self.sayUploading(); }
           if (self.session) { self.emit("upload:progress", { id: self.session.media_id, loaded: loaded, total: total }); }
         },
         onRetry: function (delay) {
-          self.meter.pause();
+          self.quiet();
           self.say(gettext("The connection was interrupted. Trying again in %(seconds)s s; nothing sent so far is lost.",
             { seconds: h.number(Math.max(1, Math.round(delay / 1000)), 0) }));
         },
         onOffline: function () {
-          self.meter.pause();
+          self.quiet();
           self.say(gettext("You are offline. The upload will continue by itself when the connection is back."));
         },
-        onOnline: function () { self.say(gettext("Uploading…"), false, "uploading"); },
+        onOnline: function () { self.sayUploading(); },
         // Nothing moves: an old speed and time left would be a lie ("0 %, 0:08 left" for minutes).
         onStall: function () {
-          self.meter.pause();
-          self.meter.speed = 0;
-          self.q(".upload-speed").textContent = "";
-          self.q(".upload-left").textContent = "";
+          self.quiet();
           self.say(gettext("Waiting for the connection… Nothing sent so far is lost; the upload continues by itself."),
             false, "stalled");
         },
-        onMoving: function () { self.say(gettext("Uploading…"), false, "uploading"); }
+        onMoving: function () { self.sayUploading(); }
       };
+    }
+
+    // Not sending (offline, waiting to retry, stalled, failed): no speed, no time left, and the
+    // next speed is measured afresh once bytes move again.
+    quiet() {
+      this.meter.pause();
+      this.meter.speed = 0;
+      this.q(".upload-speed").textContent = "";
+      this.q(".upload-left").textContent = "";
+    }
+
+    // Bytes are moving: "Uploading…", or on a slow but moving link "Uploading… (slow connection)".
+    sayUploading() {
+      // The speed the server acknowledged when known (a slow link's progress events come in bursts).
+      var speed = this.transfer && this.transfer.rate > 0 ? this.transfer.rate : this.meter.speed;
+      this.say(uploads.isSlow(speed) ? gettext("Uploading… (slow connection)") : gettext("Uploading…"), false, "uploading");
     }
 
     showProgress(loaded, total) {
@@ -278,7 +294,7 @@
       this.q(".upload-speed").textContent = speed > 0 && loaded < total
         ? gettext("%(size)s/s", { size: h.formatBytes(speed) }) : "";
       this.q(".upload-left").textContent = speed > 0 && loaded < total
-        ? gettext("%(time)s left", { time: h.formatDuration((total - loaded) / speed) }) : "";
+        ? gettext("%(time)s left", { time: h.formatLength((total - loaded) / speed) }) : "";
     }
 
     setMedia(mediaId) {
@@ -351,7 +367,7 @@
         if (this.input) { this.input.remove(); this.input = null; this.widget.changed(); }
       }
       this.el.classList.add("is-failed");
-      this.meter.pause();
+      this.quiet();
       this.buttons(retryable, retryable);
       this.say(error && error.serverMessage ? error.serverMessage : retryable
         ? gettext("The upload stopped because the connection keeps failing. Check it, then press “Try again”: it continues where it stopped.")
@@ -396,6 +412,7 @@
       this.list = root.querySelector(".uploader-items");
       this.template = root.querySelector("template.uploader-item");
       this.items = [];
+      this.unfinished = new Map(); // name|size → the session of an unfinished upload the page showed
       var self = this;
       root.querySelectorAll(".uploader-items > [data-media-id]").forEach(function (el) { self.adopt(el); });
       this.input.addEventListener("change", this.chosen.bind(this));
@@ -413,23 +430,51 @@
       }
       var self = this;
       files.forEach(function (file) {
-        var item = new Item(self, file);
+        // The same file as an unfinished upload the page showed: continue that one (also in a
+        // browser that never saw it start), whatever this browser remembers.
+        var session = self.unfinished.get(h.sameFileKey(file.name, file.size)) || null;
+        var item = new Item(self, file, { session: session });
         self.items.push(item);
         item.start();
       });
       this.input.value = ""; // the same file can be chosen again (to resume after a failure)
     }
 
-    // An item the page was rendered with (a form shown again): keep its state line up to date.
+    // "Continue" on an unfinished upload of "My uploads": the chosen file must be the same size
+    // (the server takes exactly the announced length); the upload resumes at the server's offset.
+    continueWith(file, session, list) {
+      var item = new Item(this, file, { session: session, list: list });
+      this.items.push(item);
+      if (file.size !== session.length) {
+        return item.refuse(gettext("“%(name)s” is not the file this upload was started with (%(size)s, expected %(expected)s). Choose “%(original)s” again.",
+          { name: file.name, size: h.formatBytes(file.size), expected: h.formatBytes(session.length), original: session.filename }));
+      }
+      h.storeSet(item.key, Object.assign({ saved_at: Date.now() }, session));
+      item.begin();
+      return item;
+    }
+
+    // An item the page was rendered with (a form shown again, a draft): keep its state line up to
+    // date; an unfinished one says what the server holds, and choosing the same file continues it.
     adopt(el) {
       var root = this.root;
       var line = el.querySelector(".upload-state");
+      var hint = el.querySelector("[data-upload-resume]");
       var stop = null;
+      var session = el.dataset.session ? JSON.parse(el.dataset.session) : null;
+      if (session) { this.unfinished.set(h.sameFileKey(session.filename, session.length), session); }
       if (line && el.dataset.state !== "ready" && el.dataset.state !== "failed") {
         var url = media.stateUrlFor(root.dataset.stateUrl, el.dataset.mediaId);
         stop = media.follow(el.dataset.mediaId, url, function (state) {
           el.dataset.state = state.state;
-          line.textContent = media.stateText(root, state);
+          if (state.upload) {
+            var words = h.unfinishedText(state.upload);
+            line.textContent = words.state;
+            if (hint) { hint.textContent = words.hint; }
+          } else {
+            line.textContent = media.stateText(root, state);
+            if (hint) { hint.remove(); hint = null; }
+          }
           line.classList.toggle("error", state.state === "failed");
           root.dispatchEvent(new CustomEvent("upload:state", { detail: state, bubbles: true }));
         });
@@ -450,11 +495,46 @@
     }
   });
 
+  // "My uploads": each unfinished upload's "Continue" picks the file and sends the rest through the
+  // page's uploader, shown in the upload's own card; its state line follows what the server holds.
+  function bindUnfinished(box) {
+    var widget = document.querySelector("[data-uploader]");
+    widget = widget && widget.circlesUploader;
+    if (!widget || box.dataset.bound) { return; }
+    box.dataset.bound = "1";
+    var session = JSON.parse(box.dataset.session);
+    var button = box.querySelector("[data-upload-continue]");
+    var input = box.querySelector("[data-upload-continue-input]");
+    var line = box.querySelector("[data-unfinished-state]");
+    var hint = box.querySelector("[data-unfinished-hint]");
+    var stop = media.follow(session.media_id, media.stateUrlFor(widget.root.dataset.stateUrl, session.media_id), function (state) {
+      if (!state.upload) { return; }
+      var words = h.unfinishedText(state.upload);
+      line.textContent = words.state;
+      hint.textContent = words.hint;
+    });
+    button.hidden = false;
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      input.value = "";
+      if (!file) { return; }
+      stop();
+      line.hidden = true;
+      hint.hidden = true;
+      button.hidden = true;
+      Array.from(box.querySelectorAll(".uploader-items > *")).forEach(function (el) { el.remove(); });
+      var item = widget.continueWith(file, session, box.querySelector(".uploader-items"));
+      if (item && item.el.classList.contains("is-refused")) { button.hidden = false; }
+    });
+  }
+
   function init() {
     h.prune();
     document.querySelectorAll("[data-uploader]").forEach(function (root) {
       if (!root.circlesUploader) { new Widget(root); }
     });
+    document.querySelectorAll("[data-upload-unfinished]").forEach(bindUnfinished);
   }
 
   uploads.init = init;
