@@ -843,3 +843,19 @@ def test_a_two_kilobyte_link_reads_slow_not_waiting_and_offline_clears_speed(
         cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
                                                       "uploadThroughput": -1})
         expect(item.locator(".upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+
+
+def test_length_limits_read_as_lengths_not_times_of_day(live_server, new_context, screenshots, clip):
+    """Does the assignment page write its limit in words ("2 seconds", never "0:02", which reads
+    like a clock time), and does a longer video's refusal in the browser say both lengths in words?"""
+    setup = _assignment_for_a_student(live_server, max_video_seconds=2)
+    page = _sign_in(new_context, setup["student"])
+    created = requests_to(page, "POST", r"/uploads$")
+    page.goto(setup["url"])
+    item = page.locator("[data-video-source] .upload-item")
+    with screenshots.on_failure(page, "too-long"):
+        expect(page.locator("[data-window]")).to_contain_text("Hand in a video of at most 2 seconds.")
+        page.get_by_label("Choose a video").set_input_files(clip)
+        expect(item.locator(".upload-state")).to_have_text(
+            "“dance-practice.mp4” is 3 seconds long, more than the limit of 2 seconds. Shorten the video first.")
+        assert created == []

@@ -161,3 +161,13 @@ def test_a_hidden_gallery_says_nothing_about_opening(klass, hw, client_as):
     refused = student.get(_gallery(assignment))
     assert refused.status_code == 403 and "opens here" not in page_text(refused)
     assert "opens here" not in page_text(student.get(_gallery(assignment).removesuffix("/gallery")))
+
+
+def test_a_videos_length_reads_as_a_length(klass, hw, client_as):
+    """Is a classmate's video length written in words ("3 minutes 30 seconds"), not "3:30", which
+    reads like a time of day next to the hand-in time?"""
+    assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
+    hw.submission(assignment, klass.student, media=hw.media(klass.student, duration=210.0))
+    hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
+    text = page_text(client_as(klass.classmate).get(_gallery(assignment)))
+    assert "3 minutes 30 seconds" in text and "3:30" not in text

@@ -11,7 +11,7 @@ import pytest
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.uploads import parts
-from lms.uploads.models import Media, Upload
+from lms.uploads.models import Media, MediaState, Upload
 from lms.uploads.queries import RECEIVING_SECONDS, media_state_json, storage_used, upload_received
 from tests.fixtures.app import page_text
 from tests.uploads.helpers import patch, start
@@ -123,3 +123,11 @@ def test_a_finished_upload_is_not_cancelled(app, klass, client_as):
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(Media, body["media_id"]) is not None
+
+
+def test_my_uploads_writes_a_videos_length_in_words(app, klass, client_as):
+    """Is a video's length on "My uploads" "3 minutes 30 seconds", never "3:30" next to its date?"""
+    db.session.add(Media(owner_id=klass.student.id, filename="solo.mp4", bytes=10, duration=210.0, state=MediaState.ready))
+    db.session.commit()
+    text = page_text(client_as(klass.student).get("/media/"))
+    assert "3 minutes 30 seconds" in text and "3:30" not in text
