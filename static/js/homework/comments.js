@@ -71,7 +71,7 @@
       var p = player();
       if (!p || !p.setMarkers) { return; }
       p.setMarkers(comments.filter(function (c) { return c.at_seconds !== null; })
-        .map(function (c) { return { at: c.at_seconds, label: c.author.name + ": " + c.body.slice(0, 80) }; }));
+        .map(function (c) { return { at: c.at_seconds, label: gettext("%(label)s: %(value)s", { label: c.author.name, value: c.body.slice(0, 80) }) }; }));
     }
 
     function render() {
