@@ -19,9 +19,17 @@ def human_bytes(size: int | float) -> str:
 
 
 def human_seconds(seconds: int | float) -> str:
-    """A length of video: "45 seconds", "10 minutes", "12 minutes 30 seconds"."""
+    """A length of video in words with units: "45 seconds", "20 minutes", "3 minutes 30 seconds",
+    "1 hour 30 minutes"; never "20:00", which reads as a time of day (players keep m:ss for a
+    moment in a video). static/js/uploads/helpers.js formatLength writes the same."""
     seconds = round(seconds)
-    minutes, rest = divmod(seconds, 60)
+    hours, rest = divmod(seconds, 3600)
+    minutes, rest = divmod(rest, 60)
+    if hours:
+        text = ngettext("%(num)d hour", "%(num)d hours", hours)
+        if minutes:
+            text = _("%(hours)s %(minutes)s", hours=text, minutes=ngettext("%(num)d minute", "%(num)d minutes", minutes))
+        return text
     if not minutes:
         return ngettext("%(num)d second", "%(num)d seconds", rest)
     text = ngettext("%(num)d minute", "%(num)d minutes", minutes)

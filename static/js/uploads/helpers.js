@@ -23,15 +23,23 @@
   // A length in words with units, as the server's human_seconds (lms/uploads/messages.py) writes it:
   // "45 seconds", "20 minutes", "3 minutes 30 seconds" ("20 分钟"), never "20:00", which reads as a
   // time of day. Players keep m:ss for a moment in a video.
-  function formatLength(seconds) {
+  // `coarse` (a time left, an estimate): whole minutes from two minutes on.
+  function formatLength(seconds, coarse) {
     var ngettext = Circles.i18n.ngettext;
+    var gettext = Circles.i18n.gettext;
     seconds = Math.max(0, Math.round(seconds));
-    var minutes = Math.floor(seconds / 60);
+    if (coarse && seconds >= 120) { seconds = Math.round(seconds / 60) * 60; }
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
     var rest = seconds % 60;
+    var minutesText = ngettext("%(num)d minute", "%(num)d minutes", minutes);
+    if (hours) {
+      var hoursText = ngettext("%(num)d hour", "%(num)d hours", hours);
+      return minutes ? gettext("%(hours)s %(minutes)s", { hours: hoursText, minutes: minutesText }) : hoursText;
+    }
     var secondsText = ngettext("%(num)d second", "%(num)d seconds", rest);
     if (!minutes) { return secondsText; }
-    var minutesText = ngettext("%(num)d minute", "%(num)d minutes", minutes);
-    return rest ? Circles.i18n.gettext("%(minutes)s %(seconds)s", { minutes: minutesText, seconds: secondsText }) : minutesText;
+    return rest ? gettext("%(minutes)s %(seconds)s", { minutes: minutesText, seconds: secondsText }) : minutesText;
   }
 
   // What the server holds of an unfinished upload (the state JSON's "upload"; see

@@ -294,7 +294,7 @@
       this.q(".upload-speed").textContent = speed > 0 && loaded < total
         ? gettext("%(size)s/s", { size: h.formatBytes(speed) }) : "";
       this.q(".upload-left").textContent = speed > 0 && loaded < total
-        ? gettext("%(time)s left", { time: h.formatLength((total - loaded) / speed) }) : "";
+        ? gettext("%(time)s left", { time: h.formatLength((total - loaded) / speed, true) }) : "";
     }
 
     setMedia(mediaId) {
