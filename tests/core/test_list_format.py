@@ -46,3 +46,16 @@ def test_format_names_escapes_text_and_keeps_markup(app):
     with app.test_request_context(), force_locale("en"):
         assert format_names([]) == ""
         assert format_some_names([f"P{n}" for n in range(12)], limit=2) == "P0, P1, and 10 others"
+
+
+def test_no_template_joins_a_list_with_an_english_comma():
+    """No template writes a list as "A, B" itself (`join(", ")`, or ", " between loop items): the `names`
+    filter writes it as the language does."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    pattern = re.compile(r"""join\(\s*["'],\s*["']\s*\)|if not loop\.last\s*%\}\s*,""")
+    found = [str(path.relative_to(templates)) for path in sorted(templates.rglob("*.html"))
+             if pattern.search(path.read_text("utf-8"))]
+    assert found == []
+    assert pattern.search("{% if not loop.last %}, {% endif %}") and pattern.search("|join(', ')")
