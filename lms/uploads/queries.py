@@ -61,7 +61,8 @@ def upload_received(media: Media, now: datetime | None = None) -> dict | None:
     """What the server holds of `media`'s unfinished upload, for pages that must not guess from
     `media.progress` (written at most every RECORD_SECONDS): {"received": bytes on disk, "length",
     "percent", "last_byte_at", "receiving": whether a byte came in the last RECEIVING_SECONDS}.
-    None unless the item is still uploading."""
+    A direct-to-bucket upload's parts are known only to the bucket (a request per item): there
+    "received", "percent" and "receiving" are None. None unless the item is still uploading."""
     upload = media.upload
     if media.state != MediaState.uploading or upload is None or upload.is_complete:
         return None
@@ -75,6 +76,8 @@ def upload_received(media: Media, now: datetime | None = None) -> dict | None:
         if found is not None:
             received = found.st_size
             last = max(last, datetime.fromtimestamp(found.st_mtime, timezone.utc))
+    else:
+        return {"received": None, "length": upload.length, "percent": None, "last_byte_at": None, "receiving": None}
     received = min(received, upload.length)
     receiving = (now or utcnow()) - last < timedelta(seconds=RECEIVING_SECONDS)
     return {"received": received, "length": upload.length,

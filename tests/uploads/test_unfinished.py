@@ -11,7 +11,7 @@ import pytest
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.uploads import parts
-from lms.uploads.models import Media, MediaState, Upload
+from lms.uploads.models import Media, MediaState, Upload, UploadMode
 from lms.uploads.queries import RECEIVING_SECONDS, media_state_json, storage_used, upload_received
 from tests.fixtures.app import page_text
 from tests.uploads.helpers import patch, start
@@ -131,3 +131,19 @@ def test_my_uploads_writes_a_videos_length_in_words(app, klass, client_as):
     db.session.commit()
     text = page_text(client_as(klass.student).get("/media/"))
     assert "3 minutes 30 seconds" in text and "3:30" not in text
+
+
+def test_a_direct_to_bucket_upload_does_not_claim_a_byte_count(app, klass, client_as):
+    """Parts sent straight to the bucket are not counted on the server's row: does the page say the
+    upload is not finished and that the parts sent are kept, rather than "0 bytes of 200 KB kept"?"""
+    media = Media(owner_id=klass.student.id, filename="big.mp4", bytes=SIZE, original_key="u/1/original")
+    db.session.add(media)
+    db.session.flush()
+    db.session.add(Upload(token="s3-token-for-test", media_id=media.id, owner_id=klass.student.id,
+                          mode=UploadMode.s3, length=SIZE, s3_upload_id="x", part_size=5 * KB * KB))
+    db.session.commit()
+    assert upload_received(media)["received"] is None
+    text = page_text(client_as(klass.student).get("/media/"))
+    assert "Not finished: waiting for the rest of the file." in text
+    assert "The parts already sent are kept. Choose the same file (200 KB) to send the rest." in text
+    assert "0 bytes" not in text

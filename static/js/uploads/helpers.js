@@ -46,6 +46,13 @@
   // templates/uploads/_unfinished.html, which writes the same words): {state, hint}.
   function unfinishedText(held) {
     var gettext = Circles.i18n.gettext;
+    if (held.received === null || held.received === undefined) { // parts straight to the bucket: not counted here
+      return {
+        state: gettext("Not finished: waiting for the rest of the file."),
+        hint: gettext("The parts already sent are kept. Choose the same file (%(total)s) to send the rest.",
+          { total: formatBytes(held.length) })
+      };
+    }
     var percent = Circles.i18n.percent(held.percent);
     return {
       state: held.receiving
