@@ -50,6 +50,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "MEDIA_STALE_SECONDS": int,
     "MEDIA_HEARTBEAT_SECONDS": int,
     "MEDIA_HLS_MIN_SECONDS": int,
+    "MEDIA_WORK_DIR": str,
+    "HEALTH_TIMEOUT_SECONDS": float,
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
     "AUTO_MIGRATE": bool,
@@ -62,6 +64,8 @@ def _parse(kind: type, raw: str):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if kind is int:
         return int(raw)
+    if kind is float:
+        return float(raw)
     return raw
 
 
@@ -151,6 +155,8 @@ class Config:
     #: can still fetch; the player asks the app again when it expires mid-video
     MEDIA_PRESIGN_SECONDS = 120
     MEDIA_WORK_DIR: str | None = None  # the system temp folder when unset
+    #: seconds /readyz waits for each of the database, Redis and storage before calling it failed
+    HEALTH_TIMEOUT_SECONDS = 2.0
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
     #: periodic jobs: task → seconds between runs; None: the schedule of lms.jobs.SCHEDULE, where each
     #: task is named by its lms.jobs.Task (configuration sits below jobs, so it names no task itself)
