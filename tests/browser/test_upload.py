@@ -785,8 +785,10 @@ def test_my_uploads_continues_or_deletes_an_abandoned_upload(live_server, new_co
         other.write_bytes(clip.read_bytes()[:-10])
         card.locator("[data-upload-continue-input]").set_input_files(other)
         expect(card.locator(".upload-state")).to_contain_text("is not the file this upload was started with")
+        expect(card.get_by_role("button", name="Delete")).to_be_visible()  # still deletable after the refusal
         card.locator("[data-upload-continue-input]").set_input_files(clip)
         expect(card.locator(".upload-item .upload-state")).to_have_text("Ready.", timeout=PROCESSING_MS)
+        expect(card.get_by_role("button", name="Delete")).to_be_hidden()  # finished: nothing to cancel
 
     with screenshots.on_failure(page, "delete"):
         page.route(re.compile(r"/uploads/[\w-]+$"), lambda route: route.abort() if route.request.method == "PATCH"

@@ -446,8 +446,9 @@
       var item = new Item(this, file, { session: session, list: list });
       this.items.push(item);
       if (file.size !== session.length) {
-        return item.refuse(gettext("“%(name)s” is not the file this upload was started with (%(size)s, expected %(expected)s). Choose “%(original)s” again.",
+        item.refuse(gettext("“%(name)s” is not the file this upload was started with (%(size)s, expected %(expected)s). Choose “%(original)s” again.",
           { name: file.name, size: h.formatBytes(file.size), expected: h.formatBytes(session.length), original: session.filename }));
+        return item;
       }
       h.storeSet(item.key, Object.assign({ saved_at: Date.now() }, session));
       item.begin();
@@ -523,9 +524,14 @@
       line.hidden = true;
       hint.hidden = true;
       button.hidden = true;
+      // Sending now: the item has its own "Cancel"; a finished upload is no longer deleted from here.
+      box.querySelectorAll("form").forEach(function (form) { form.style.display = "none"; }); // form.inline outranks [hidden]
       Array.from(box.querySelectorAll(".uploader-items > *")).forEach(function (el) { el.remove(); });
       var item = widget.continueWith(file, session, box.querySelector(".uploader-items"));
-      if (item && item.el.classList.contains("is-refused")) { button.hidden = false; }
+      if (item && item.el.classList.contains("is-refused")) {
+        button.hidden = false;
+        box.querySelectorAll("form").forEach(function (form) { form.style.display = ""; });
+      }
     });
   }
 
