@@ -1,5 +1,6 @@
 """What the domains above accounts tell it, so accounts never imports them: who else may see a
-person's avatar, and what a link someone signs up through invites them into.
+person's avatar, what a link someone signs up through invites them into, and the facts about the
+signed-in person every page needs (read with the session, in the same query).
 
 A domain registers its rules per app when its blueprint is registered (`bp.record_once`); with none
 registered, a person's avatar is theirs and the site admins' only, and no link names an invitation.
@@ -18,12 +19,14 @@ from lms.accounts.models import User
 AvatarRule = Callable[[User, int], sa.ColumnElement[bool]]
 #: a local path (the `next` of the sign-up form) → what it invites into (an object with a `name`), or None
 InvitationFinder = Callable[[str], Any]
+#: the users.id column → a scalar SQL expression about that user (e.g. an EXISTS), read with the session
+SessionFact = Callable[[sa.ColumnElement[int]], sa.ColumnElement[Any]]
 
 _EXTENSION = "lms.accounts.hooks"
 
 
 def _hooks(app: Flask) -> dict[str, dict]:
-    return app.extensions.setdefault(_EXTENSION, {"avatar": {}, "invitation": {}})
+    return app.extensions.setdefault(_EXTENSION, {"avatar": {}, "invitation": {}, "session_fact": {}})
 
 
 def register_avatar_rule(app: Flask, name: str, rule: AvatarRule) -> None:
@@ -34,6 +37,17 @@ def register_avatar_rule(app: Flask, name: str, rule: AvatarRule) -> None:
 def register_invitation_finder(app: Flask, name: str, finder: InvitationFinder) -> None:
     """Let the sign-up page name what a `next` link invites into (the first finder that knows it)."""
     _hooks(app)["invitation"][name] = finder
+
+
+def register_session_fact(app: Flask, name: str, fact: SessionFact) -> None:
+    """Read `fact` about the signed-in person in the query that loads their session, so a page that
+    needs it (the top bar on every page) costs no query of its own; the answer is on
+    `user.session_facts[name]` (absent outside a request's session load)."""
+    _hooks(app)["session_fact"][name] = fact
+
+
+def session_facts(app: Flask) -> dict[str, SessionFact]:
+    return _hooks(app)["session_fact"]
 
 
 def avatar_rules() -> list[AvatarRule]:

@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     session_token = None
     #: the UserSession row of that token
     current_session = None
+    #: facts other domains asked to read with the session (lms.accounts.hooks.register_session_fact):
+    #: name → value; None when the user was not loaded through a session
+    session_facts = None
 
     def get_id(self) -> str:
         """Flask-Login's id is the session token (its "alternative token"), not the user id: the

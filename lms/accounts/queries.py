@@ -8,7 +8,7 @@ from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.accounts.hooks import avatar_rules
+from lms.accounts.hooks import avatar_rules, session_facts
 from lms.accounts.models import RegistrationRequest, User, UserSession
 from lms.core.i18n import browser_locale
 from lms.core.types import utcnow
@@ -24,9 +24,17 @@ def _session_limits() -> tuple[timedelta, timedelta]:
     return timedelta(seconds=config["SESSION_IDLE_SECONDS"]), timedelta(seconds=config["SESSION_MAX_SECONDS"])
 
 
-#: one indexed lookup (token_hash is unique), with its user; built once as it runs on every request
-_SESSION_BY_HASH = (db.select(UserSession).where(UserSession.token_hash == db.bindparam("token_hash"))
-                    .options(joinedload(UserSession.user)))
+def _session_query(app) -> sa.Select:
+    """One indexed lookup (token_hash is unique) with its user and the facts other domains registered
+    (lms.accounts.hooks.register_session_fact); built once per app, as it runs on every request."""
+    built = app.extensions.get("lms.accounts.session_query")
+    if built is None:
+        facts = session_facts(app)
+        built = (db.select(UserSession, *(fact(UserSession.user_id).label(name) for name, fact in facts.items()))
+                 .where(UserSession.token_hash == db.bindparam("token_hash"))
+                 .options(joinedload(UserSession.user)))
+        app.extensions["lms.accounts.session_query"] = built
+    return built
 
 
 def load_session_user(token: str) -> User | None:
@@ -40,10 +48,11 @@ def load_session_user(token: str) -> User | None:
     """
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(_SESSION_BY_HASH, {"token_hash": UserSession.hash_token(token)})
+    found = db.session.execute(_session_query(current_app), {"token_hash": UserSession.hash_token(token)}).first()
     now = utcnow()
-    if row is None:
+    if found is None:
         return None
+    row = found[0]
     if not row.is_live(now, *_session_limits()):
         if has_request_context():
             g.ended_session = True
@@ -54,6 +63,7 @@ def load_session_user(token: str) -> User | None:
         _touch(row, now)
     user = row.user
     user.session_token, user.current_session = token, row
+    user.session_facts = dict(zip(session_facts(current_app), found[1:]))
     remember_browser_locale(user)
     return user
 

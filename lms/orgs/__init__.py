@@ -7,11 +7,13 @@ bp = Blueprint("orgs", __name__)
 
 @bp.record_once
 def _register_with_accounts(state) -> None:
-    """People of one organization see each other's avatars, and its admins those of its classes."""
-    from lms.accounts.hooks import register_avatar_rule
-    from lms.orgs.queries import shares_an_organization_with
+    """People of one organization see each other's avatars, and its admins those of its classes; whether
+    the signed-in person teaches in or runs a school is read with their session (the top bar's link)."""
+    from lms.accounts.hooks import register_avatar_rule, register_session_fact
+    from lms.orgs.queries import TEACHES_IN_AN_ORG, shares_an_organization_with, teaches_in_an_org
 
     register_avatar_rule(state.app, "orgs", shares_an_organization_with)
+    register_session_fact(state.app, TEACHES_IN_AN_ORG, teaches_in_an_org)
 
 
 @bp.record_once

@@ -130,6 +130,17 @@ def org_sizes(orgs: list[Organization]) -> dict[int, tuple[int, int]]:
     return {org_id: (classes.get(org_id, 0), people.get(org_id, 0)) for org_id in ids}
 
 
+#: the session fact (lms.accounts.hooks.register_session_fact): is the person an admin or teacher of an organization?
+TEACHES_IN_AN_ORG = "teaches_in_an_org"
+
+
+def teaches_in_an_org(user_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """EXISTS an admin or teacher role of `user_id` in an organization: most people (students) have
+    none, and their pages then ask nothing more about organizations."""
+    return sa.exists().where(OrgMembership.user_id == user_id,
+                             OrgMembership.role.in_([OrgRole.admin, OrgRole.teacher]))
+
+
 def teaching_orgs(user: User) -> list[tuple[Organization, OrgRole]]:
     """The organizations where `user` is an admin or a teacher, with that role, admins' first, by name:
     where they may own classes, and what their home page links to."""

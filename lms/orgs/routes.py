@@ -184,7 +184,9 @@ def my_teaching_orgs() -> list[tuple[Organization, OrgRole]]:
     if not current_user.is_authenticated:
         return []
     if "teaching_orgs" not in g:
-        g.teaching_orgs = q.teaching_orgs(current_user)
+        facts = current_user.session_facts or {}
+        # read with the session: a person who teaches nowhere (most of them) costs no query here
+        g.teaching_orgs = q.teaching_orgs(current_user) if facts.get(q.TEACHES_IN_AN_ORG, True) else []
     return g.teaching_orgs
 
 
