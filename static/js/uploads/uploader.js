@@ -7,7 +7,10 @@
 // hidden input with the media id, send the
 // bytes (transfer.js) showing percent, speed and time left, then follow the processing state live.
 // The upload's token is kept in localStorage under the file's name, size and date, so choosing the
-// same file again after a reload continues where the server stopped. Dispatches on the root:
+// same file again after a reload continues where the server stopped; an unfinished upload the page
+// rendered (data-session: a draft, "My uploads") is continued by choosing a file of the same name and
+// size, in any browser. Nothing is sending (offline, retrying, stalled): no speed, no time left.
+// Dispatches on the root:
 // `upload:state` (detail: media state JSON), `upload:progress` ({id, loaded, total}), `upload:cancel` ({id}).
 (function () {
   "use strict";
