@@ -138,7 +138,11 @@ class Config:
     MAX_VIDEO_SECONDS = 20 * 60
     UPLOAD_EXPIRY_HOURS = 48  #: an upload with no new bytes for this long is deleted
     UPLOAD_DIR: str | None = None  # instance/uploads when unset: partial files of chunked uploads
-    UPLOAD_CHUNK_BYTES = 8 * 1024**2  #: what the app's widget sends per PATCH (any size up to Upload-Length is taken)
+    #: the largest PATCH the app's widget sends (any size up to Upload-Length is taken). The widget sizes
+    #: each chunk to take about 7.5 s at the measured speed, so only a link faster than ~9 MB/s reaches
+    #: this; there, fewer requests cost less (scripts/bench/upload: 8 MiB requests reach about half of
+    #: a durable raw copy, 64 MiB ones all of it). Every byte of a cut chunk is kept either way.
+    UPLOAD_CHUNK_BYTES = 64 * 1024**2
     S3_PART_BYTES = 16 * 1024**2  #: part size of direct-to-bucket uploads (S3 allows 10,000 parts)
     MAX_FILE_BYTES = 200 * 1024**2  #: attachments (documents, images)
     #: storage one person's uploads may take, all of them together (0: no limit); counted from the

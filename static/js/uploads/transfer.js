@@ -40,7 +40,7 @@
   // Chunks mode: the chunk size aimed at (a chunk takes about CHUNK_SECONDS at the measured speed,
   // well inside a server's request timeout), its bounds, and when a silent request counts as dead.
   var MIN_CHUNK = 256 * 1024;
-  var MAX_CHUNK = 8 * 1024 * 1024;
+  var MAX_CHUNK = 64 * 1024 * 1024; // the server's chunk_size is the ceiling; this only bounds a wrong one
   var CHUNK_SECONDS = 7.5;
   // "Waiting for the connection" is decided over a window long enough for the chunk under way at the
   // measured speed, not a fixed few seconds: on a slow link the browser hands the body over a socket
