@@ -65,6 +65,33 @@ def test_documented_gunicorn_masters_have_their_own_control_sockets(monkeypatch)
         assert "control_socket" in runpy.run_path(str(conf)), f"{conf.name} leaves the shared default"
 
 
+def test_documented_create_admin_runs_after_the_migration_without_a_prompt(app):
+    """Is README "Production"'s `flask users create-admin` run after `db upgrade` and before any process
+    starts, and does it, exactly as written, take its password from LMS_ADMIN_PASSWORD (no terminal)
+    and create an administrator, which closes the first-run set-up?"""
+    from lms.accounts.models import User
+    from lms.extensions import db
+
+    module = _prod_check_module()
+    once = module.documented_commands()["once"]
+    upgrade = next(i for i, c in enumerate(once) if "db upgrade" in c)
+    create = next(i for i, c in enumerate(once) if "users create-admin" in c)
+    assert upgrade < create
+    env, words = module.split_command(once[create])
+    assert env == {} and words[:3] == ["flask", "--app", "wsgi"] and "--password" not in words
+    assert app.test_client().get("/").headers["Location"].endswith("/setup")
+    password = "documented: correct horse battery staple"
+    result = app.test_cli_runner().invoke(args=words[3:], env={"LMS_ADMIN_PASSWORD": password}, input="")
+    assert result.exit_code == 0, result.output
+    email = module.documented_admin_email(module.documented_commands())
+    admin = db.session.scalar(db.select(User).where(User.email == email))
+    assert admin is not None and admin.is_admin
+    assert "/setup" not in app.test_client().get("/").headers.get("Location", "")
+    # without the variable and without a terminal it refuses instead of waiting
+    result = app.test_cli_runner().invoke(args=[w.replace(email, "other@example.org") for w in words[3:]], input="")
+    assert result.exit_code != 0
+
+
 def _nginx() -> str | None:
     return _prod_check_module().nginx_binary()
 
@@ -87,9 +114,13 @@ def test_prod_check_walks_the_documented_set_up():
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "FAILED" not in done.stdout
-    for step in ("sign-in", "upload straight to the bucket", "processing on the worker",
-                 "live push from the worker through nginx", "password-reset mail", "/readyz at the end",
-                 "one control socket per gunicorn master"):
+    for step in ("flask users create-admin", "first-run set-up closed by users create-admin", "sign-in",
+                 "upload straight to the bucket", "processing on the worker",
+                 "live push from the worker through nginx", "password-reset mail",
+                 "pages master HUP: new workers, no request lost",
+                 "jobs worker SIGTERM while idle, start again, a new upload processed",
+                 "jobs worker SIGTERM mid-job: the job finishes, start again",
+                 "/readyz at the end", "one control socket per gunicorn master"):
         assert f"ok     {step}" in done.stdout, output
     if os.access("/usr/bin/chromium", os.X_OK):  # scripts/test fails on CI without it
         assert "ok     a video with an HLS playlist plays in chromium" in done.stdout, output

@@ -17,7 +17,9 @@ def cli():
 @cli.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.password_option()
+@click.password_option(envvar="LMS_ADMIN_PASSWORD",
+                       help="Asked twice when not given; a script sets LMS_ADMIN_PASSWORD instead (a command line "
+                            "is visible to every user of the machine).")
 @with_appcontext
 def create_admin(email: str, name: str, password: str):
     """Create a site administrator (exits 1 with the reason if the email is taken or the password weak)."""
