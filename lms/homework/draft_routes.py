@@ -4,16 +4,15 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
-from lms.core.i18n import local_datetime
 from lms.core.permissions import require
 from lms.extensions import db
 from lms.homework import bp, drafts
 from lms.homework import operations as ops
 from lms.homework import queries as q
+from lms.homework.routes import hand_in, handed_in  # routes imports this module at its end
 from lms.uploads.queries import get_own_media, quota_problem
 
 PREFIX = "/circles/<int:circle_id>/assignments/<int:assignment_id>/draft"
@@ -89,17 +88,8 @@ def hand_in_draft(circle_id: int, assignment_id: int):
         flash(_("There is no video kept for this assignment. Upload it again."), "error")
         return back
     try:
-        submission = ops.submit_homework(assignment, current_user, media=draft.media, text=draft.text or "")
-        drafts.clear_after_hand_in(submission)
-        db.session.commit()
+        submission = hand_in(assignment, media=draft.media, text=draft.text or "")
     except ops.SubmissionRefused as error:
-        db.session.rollback()
         flash(str(error), "error")
         return back
-    except IntegrityError:
-        db.session.rollback()
-        submission = q.latest_submission(assignment, current_user)
-    flash(_("Handed in. The server received your work at %(at)s.",
-            at=local_datetime(submission.submitted_at, "medium")), "success")
-    return redirect(url_for("homework.submission", circle_id=circle.id, assignment_id=assignment.id,
-                            submission_id=submission.id))
+    return handed_in(circle, assignment, submission)

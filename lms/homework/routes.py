@@ -22,7 +22,7 @@ from lms.homework.forms import AssignmentForm, ExtensionForm, SubmitForm
 from lms.homework.grades import grade_source, is_released
 from lms.homework import lateness
 from lms.homework.lateness import Deadline
-from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Window
+from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Submission, Window
 from lms.uploads.models import MediaKind
 from lms.uploads.queries import get_own_media, media_urls
 
@@ -328,20 +328,34 @@ def submit(circle_id: int, assignment_id: int):
                 return _show(circle, assignment, form, 422)
             files.append(item)
     try:
-        submission = ops.submit_homework(assignment, current_user, media=media, text=form.text.data or "",
-                                         files=files)
-        drafts.clear_after_hand_in(submission)
-        db.session.commit()
+        submission = hand_in(assignment, media=media, text=form.text.data or "", files=files)
     except ops.SubmissionRefused as error:
-        db.session.rollback()
         flash(str(error), "error")
         # Offer the same upload again unless it is the problem (failed); it may just need to finish.
         keep = media if media is not None and not media.is_failed and media.kind == MediaKind.video else None
         return _show(circle, assignment, form, 422, chosen_media=keep)
-    except IntegrityError:
-        # A concurrent request of the same student inserted this version first: show that one.
+    return handed_in(circle, assignment, submission)
+
+
+def hand_in(assignment: Assignment, *, media, text: str, files=()) -> Submission:
+    """Hand in the current user's work as the next version and commit (the student's draft is cleared).
+    A concurrent request of the same student that inserted this version first wins: its submission is
+    returned. Raises SubmissionRefused (rolled back) with the reason for the student."""
+    try:
+        submission = ops.submit_homework(assignment, current_user, media=media, text=text, files=list(files))
+        drafts.clear_after_hand_in(submission)
+        db.session.commit()
+        return submission
+    except ops.SubmissionRefused:
         db.session.rollback()
-        submission = q.latest_submission(assignment, current_user)
+        raise
+    except IntegrityError:
+        db.session.rollback()
+        return q.latest_submission(assignment, current_user)
+
+
+def handed_in(circle, assignment: Assignment, submission: Submission):
+    """The answer to a hand-in: the receipt (the server's time of the work) and its page."""
     flash(_("Handed in. The server received your work at %(at)s.",
             at=local_datetime(submission.submitted_at, "medium")), "success")
     return redirect(url_for("homework.submission", circle_id=circle.id, assignment_id=assignment.id,
