@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from lms.core import health, templating
     from lms.core.errors import register_error_handlers
     from lms.core.i18n import select_locale, select_timezone
-    from lms.core.realtime import origin_check
+    from lms.core.realtime import origin_check, socket_transports
     from lms.core.security import register_security_headers
     from lms.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio, socketio_channel
 
@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
                       message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
                       channel=socketio_channel(app),
                       cors_allowed_origins=origin_check(app),
+                      transports=socket_transports(app),
                       manage_session=False)
     storage.init_app(app)
     jobs.init_app(app)

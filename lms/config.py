@@ -23,6 +23,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "S3_SECRET_ACCESS_KEY": str,
     "JOBS_BACKEND": str,
     "SOCKETIO_ASYNC_MODE": str,
+    "SOCKETIO_TRANSPORTS": str,
     "SOCKETIO_MESSAGE_QUEUE": str,
     "MAIL_BACKEND": str,
     "MAIL_FROM": str,
@@ -93,6 +94,10 @@ class Config:
 
     JOBS_BACKEND = "thread"  # thread | rq | inline
     SOCKETIO_ASYNC_MODE = "threading"
+    #: how browsers reach the Socket.IO process: "polling,websocket" (long-polling first, upgraded;
+    #: works through any proxy, needs sticky sessions such as nginx ip_hash) or "websocket" (WebSocket
+    #: only: no sticky sessions needed, so a school behind one address spreads over every process)
+    SOCKETIO_TRANSPORTS = "polling,websocket"
     SOCKETIO_MESSAGE_QUEUE: str | None = None  # defaults to REDIS_URL when that is set
 
     MAIL_BACKEND = "file"  # file (log + instance/mail/) | smtp

@@ -45,6 +45,17 @@ def emit_to_room(room: str, event: str, data: dict, namespace: str = "/") -> Non
     after_commit(lambda: socketio.emit(event, data, to=room, namespace=namespace))
 
 
+def socket_transports(app) -> list[str]:
+    """The transports the Socket.IO server allows (SOCKETIO_TRANSPORTS, "polling,websocket" or
+    "websocket"); the pages' client is told the same through <meta name="socket-transports">.
+    Raises ValueError for a name Engine.IO does not know, at start-up rather than in a browser."""
+    names = [name.strip() for name in str(app.config["SOCKETIO_TRANSPORTS"]).split(",") if name.strip()]
+    if not names or any(name not in ("polling", "websocket") for name in names):
+        raise ValueError(f"SOCKETIO_TRANSPORTS must be 'polling,websocket' or 'websocket', not "
+                         f"{app.config['SOCKETIO_TRANSPORTS']!r}")
+    return names
+
+
 def origin_check(app):
     """The Socket.IO server's origin rule (python-socketio's `cors_allowed_origins`, as a callable).
 

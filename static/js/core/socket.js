@@ -14,9 +14,15 @@
     document.dispatchEvent(new CustomEvent("socket:" + name, { detail: detail }));
   }
 
-  // Default transports: long-polling first, upgraded to a websocket when the path allows it, so
-  // proxies that drop websockets still work. Reconnection (with back-off) is the client's default.
-  var socket = window.io("/");
+  // Transports as the site says (<meta name="socket-transports">, SOCKETIO_TRANSPORTS): by default
+  // long-polling first, upgraded to a websocket when the path allows it, so proxies that drop
+  // websockets still work; "websocket" alone where the proxy has no sticky sessions. Every other
+  // namespace a page opens uses the same options (Circles.socketOptions). Reconnection (with
+  // back-off) is the client's default.
+  var meta = document.querySelector('meta[name="socket-transports"]');
+  var transports = meta ? meta.content.split(",").map(function (t) { return t.trim(); }).filter(Boolean) : [];
+  Circles.socketOptions = transports.length ? { transports: transports } : {};
+  var socket = window.io("/", Circles.socketOptions);
 
   socket.onAny(function (event, payload) {
     dispatch(event, payload);

@@ -196,7 +196,7 @@
       submission_id: root.getAttribute("data-submission-id")
     };
     if (!ids.submission_id || typeof window.io !== "function") { return; }
-    var channel = window.io("/homework");
+    var channel = window.io("/homework", (window.Circles && window.Circles.socketOptions) || {});
     var first = true;
     channel.on("connect", function () {
       channel.emit("watch", ids, function (reply) {
