@@ -55,6 +55,7 @@ class _GunicornSocketBody:
     def __init__(self, body, reader, sock, buffered: bytes):
         self.body, self.reader, self.sock = body, reader, sock
         self.buffered = buffered
+        self.scratch = bytearray()  # reused by every read: a socket read allocates all it may receive
         self.remaining = reader.length  # bytes of the body not yet read, buffered ones included
 
     @classmethod
@@ -84,7 +85,10 @@ class _GunicornSocketBody:
             data, self.buffered = self.buffered[:size], self.buffered[size:]
         else:
             try:
-                data = self.sock.recv(size)
+                if len(self.scratch) < size:
+                    self.scratch = bytearray(size)
+                received = self.sock.recv_into(self.scratch, size)
+                data = bytes(memoryview(self.scratch)[:received])
             except OSError:
                 self._cut()
                 raise
