@@ -13,7 +13,6 @@ import pytest
 
 from lms.media import ffmpeg as wrapper
 from tests.fixtures.live import ROOT
-from tests.media.tools import FFMPEG, ffmpeg
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
 
@@ -66,16 +65,6 @@ def wait_until(condition, timeout: float, what: str):
             raise AssertionError(f"gave up after {timeout} s waiting for {what}")
         time.sleep(0.05)
 
-
-@pytest.fixture(scope="module")
-def long_clip(tmp_path_factory) -> Path:
-    """A 720p clip of a minute: its transcode runs for several seconds, long enough to be killed in."""
-    if not FFMPEG:
-        pytest.skip("ffmpeg is not installed")
-    path = tmp_path_factory.mktemp("long") / "long.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=10", "-f", "lavfi", "-i", "sine=frequency=300",
-           "-t", "60", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path)
-    return path
 
 
 CHILD = textwrap.dedent("""

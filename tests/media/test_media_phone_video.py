@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from lms.media import poster, probe, transcode, validate
+from tests.fixtures.services import require_service
 from tests.media.tools import FFMPEG, ffmpeg, ffprobe_json
 
 #: An SDR picture turned into an HDR one: linear light with SDR white at 100 nits, BT.2020, then PQ or HLG.
@@ -38,9 +39,10 @@ def _hdr(sdr: Path, dst: Path, transfer: str) -> Path:
 def phone(clips, tmp_path_factory) -> SimpleNamespace:
     """One colourful 1 s SDR clip (testsrc2, 320×240, 10 frames), the same picture as phones store it in
     HDR, and the poster colours of the SDR clip's own transcode (what the others are compared with)."""
-    if not shutil.which("ffmpeg") or "zscale" not in subprocess.run(
-            [FFMPEG, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=30).stdout:
-        pytest.skip("making the HDR fixtures needs ffmpeg's zscale filter (libzimg)")
+    has_zscale = bool(shutil.which("ffmpeg")) and "zscale" in subprocess.run(
+        [FFMPEG, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=30).stdout
+    require_service("ffmpeg with zscale (libzimg)", has_zscale, "making the HDR fixtures needs the zscale filter "
+                    "(Debian's ffmpeg has it; scripts/setup installs it)")
     d = tmp_path_factory.mktemp("phone")
     p = SimpleNamespace()
     p.sdr = d / "sdr.mp4"

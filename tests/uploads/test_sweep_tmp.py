@@ -24,7 +24,6 @@ from lms.uploads.models import Media, MediaState
 from tests.fixtures.app import page_text
 from tests.fixtures.live import ROOT
 from tests.media.test_children import children, is_ffmpeg, survivors, wait_until
-from tests.media.tools import FFMPEG, ffmpeg
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -137,15 +136,6 @@ CHILD = textwrap.dedent("""
     run_task(create_app(), "lms.uploads.tasks:process_media", (int(sys.argv[1]),))
 """)
 
-
-@pytest.fixture(scope="module")
-def long_clip(tmp_path_factory):
-    if not FFMPEG:
-        pytest.skip("ffmpeg is not installed")
-    path = tmp_path_factory.mktemp("long") / "long.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=10", "-f", "lavfi", "-i", "sine=frequency=300",
-           "-t", "60", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path)
-    return path
 
 
 def test_worker_killed_mid_transcode_leaves_no_ffmpeg_and_the_sweep_removes_its_files(app, make, long_clip,
