@@ -9,11 +9,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import click  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 from lms import create_app, jobs  # noqa: E402
 from lms.accounts.queries import site_is_set_up  # noqa: E402
 from lms.core.mail import mail_folder  # noqa: E402
+from lms.core.serving import make_embedded_server  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     # Werkzeug's own server, as Flask-SocketIO's run() uses in threading mode, without the banner and
     # development-server warnings run() prints: this is the documented embedded default, and the
     # newcomer's first screen is the address, where mail goes, and the demo's accounts.
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_embedded_server(args.host, args.port, app)
     print(f"\nCircles is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)
     if app.config["MAIL_BACKEND"] == "file":
         print(f"Mail is not sent: each message is written to {_shown(mail_folder(app))}/", flush=True)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from lms.config import TestConfig
+from lms.core.serving import make_embedded_server
 from lms.extensions import db, socketio
 from tests.fixtures.app import create_isolated_app
 from tests.fixtures.services import require_service
@@ -86,7 +86,7 @@ def live_server(tmp_path_factory) -> LiveServer:
         db.session.commit()
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, application, threaded=True)
+    server = make_embedded_server("127.0.0.1", 0, application)
     # the public host, as production configures it: links in mail and invite links point here
     application.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
