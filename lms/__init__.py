@@ -104,9 +104,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts_bp
     from lms.admin.routes import bp as admin_bp
     from lms.audit.routes import bp as audit_bp
+    from lms.calendar.routes import bp as calendar_bp
     from lms.circles.routes import bp as circles_bp
+    from lms.feed.notices.routes import bp as notices_bp
+    from lms.feed.posts.routes import bp as posts_bp
     from lms.grading.routes import bp as grading_bp
     from lms.homework.routes import bp as homework_bp
+    from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.uploads.routes import bp as uploads_bp
 
@@ -118,6 +122,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(uploads_bp)
     app.register_blueprint(homework_bp)
     app.register_blueprint(grading_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(posts_bp)
 
 
 _namespaces_registered = False

@@ -38,6 +38,10 @@ LAYERS: list[tuple[str, ...]] = [
     # Uploads: the resumable upload protocol and media records, infrastructure over storage, media and
     # jobs that knows who uploads (accounts) and nothing of circles; a domain decides who may see.
     ("uploads",),
+    # Notifications: one service every domain calls (store, push to the bell, mail, digest). It knows
+    # people (accounts) and nothing of circles: the caller passes the words and the link; a domain
+    # registers its kinds (lms/notifications/kinds.py).
+    ("notifications",),
     # Circles: every domain may use it (STYLE.md), so it sits under every other domain.
     ("circles",),
     # Orgs group circles: an organization lists, places and oversees circles, so orgs depends on
@@ -45,6 +49,11 @@ LAYERS: list[tuple[str, ...]] = [
     # admin of the circle's organization, may they see an avatar) the orgs package registers into
     # hooks the circles and accounts own.
     ("orgs",),
+    # The calendar gathers dated things (due times, scheduled notices, later live lessons and
+    # check-ins) from the domains above, which register their sources into it.
+    ("calendar",),
+    # Notices, the circle feed and the circle's home page sections.
+    ("feed",),
     ("homework",),
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
     ("admin",),  # the site admin's pages over every domain
