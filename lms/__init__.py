@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.homework.routes import bp as homework_bp
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
+    from lms.reviews.routes import bp as reviews_bp
     from lms.uploads.routes import bp as uploads_bp
 
     app.register_blueprint(accounts_bp)
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(posts_bp)
+    app.register_blueprint(reviews_bp)
 
 
 _namespaces_registered = False

@@ -55,6 +55,9 @@ LAYERS: list[tuple[str, ...]] = [
     # Notices, the circle feed and the circle's home page sections.
     ("feed",),
     ("homework",),
+    # Peer review of homework (allocation, reviews, calibration): reviews → homework; grading reads
+    # peer scores from it.
+    ("reviews",),
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
     ("admin",),  # the site admin's pages over every domain
     # The application: the factory, the CLI and the demo data assemble everything.
