@@ -2,3 +2,4 @@
 from __future__ import annotations
 
 from lms.feed.notices import bp  # noqa: F401
+from lms.feed.notices import models  # noqa: F401  (the tables exist once the blueprint does)
