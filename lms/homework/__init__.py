@@ -31,3 +31,12 @@ def _register_with_audit(state) -> None:
     from lms.homework import audit_details
 
     audit_details.register(state.app)
+
+
+@bp.record_once
+def _register_with_calendar(state) -> None:
+    """Due and close times on the circle calendars and in each person's iCalendar feed."""
+    from lms.calendar.sources import register_calendar_source
+    from lms.homework.calendar_source import assignment_events
+
+    register_calendar_source(state.app, "homework", assignment_events)
