@@ -9,20 +9,29 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from jinja2 import TemplateNotFound
 
 from lms.core.inputs import header_value
 from lms.jobs import Queue, enqueue_after_commit
 
 
-def send_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
-    """Render templates/email/<template>.txt in the recipient's locale and send it after commit."""
+def send_mail(to: str, subject: str, template: str, locale: str | None = None,
+              headers: dict[str, str] | None = None, **context) -> None:
+    """Render templates/email/<template>.txt (and <template>.html, where there is one, as the HTML
+    alternative) in the recipient's locale and send it after commit, with extra `headers` (such as
+    List-Unsubscribe)."""
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template(f"email/{template}.txt", **context)
+        try:
+            html = render_template(f"email/{template}.html", **context)
+        except TemplateNotFound:
+            html = None
         subject = header_value(subject)  # a title with a line break must not kill the job
-    enqueue_after_commit(deliver, to, subject, body, queue=Queue.mail)
+    extra = (html, headers) if html or headers else ()
+    enqueue_after_commit(deliver, to, subject, body, *extra, queue=Queue.mail)
 
 
-def deliver(to: str, subject: str, body: str) -> None:
+def deliver(to: str, subject: str, body: str, html: str | None = None, headers: dict[str, str] | None = None) -> None:
     """Task: deliver one rendered message through the configured backend.
 
     Header values are folded onto one line here too (jobs queued before that rule still send):
@@ -35,7 +44,11 @@ def deliver(to: str, subject: str, body: str) -> None:
     message["Subject"] = header_value(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="circles")
+    for name, value in (headers or {}).items():
+        message[name] = header_value(value)
     message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
     if app.config["MAIL_BACKEND"] == "smtp":
         with smtplib.SMTP(app.config["SMTP_HOST"], app.config["SMTP_PORT"], timeout=30) as smtp:
             if app.config["SMTP_STARTTLS"]:

@@ -73,6 +73,9 @@ class Task(enum.StrEnum):
     sweep_media = "lms.uploads.tasks:sweep_media"
     cleanup_uploads = "lms.uploads.tasks:cleanup_uploads"
     purge_sessions = "lms.accounts.tasks:purge_sessions"
+    fan_out_notifications = "lms.notifications.tasks:fan_out_notifications"
+    send_notification_mail = "lms.notifications.tasks:send_notification_mail"
+    send_notification_digests = "lms.notifications.tasks:send_notification_digests"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -80,6 +83,8 @@ SCHEDULE: dict[Task, int] = {
     Task.sweep_media: 30,
     Task.cleanup_uploads: 3600,
     Task.purge_sessions: 3600,
+    Task.send_notification_mail: 60,  # mail held through quiet hours
+    Task.send_notification_digests: 300,  # each person's digest soon after their hour
 }
 
 

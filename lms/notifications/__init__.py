@@ -1,5 +1,20 @@
 """Notifications: one service every domain calls (stored, pushed live to the bell, mailed now or in a
-daily digest per each person's preferences). See /work/notes/notifications-api.md for the contract."""
+daily digest per each person's preferences). See /work/notes/notifications-api.md for the contract:
+domains import only the names below."""
 from flask import Blueprint
 
+from lms.notifications.kinds import Channel, Kind, MailRule, register_kind
+from lms.notifications.operations import FAN_OUT_INLINE, mark_read_about, notify
+
 bp = Blueprint("notifications", __name__)
+
+__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "mark_read_about", "notify", "register_kind"]
+
+
+@bp.record_once
+def _register_with_accounts(state) -> None:
+    """The signed-in person's unread count is read with their session: the bell costs no query."""
+    from lms.accounts.hooks import register_session_fact
+    from lms.notifications.queries import UNREAD_NOTIFICATIONS, unread_count_of
+
+    register_session_fact(state.app, UNREAD_NOTIFICATIONS, unread_count_of)

@@ -1,4 +1,120 @@
 """The notifications page, the preferences and the signed unsubscribe link."""
 from __future__ import annotations
 
-from lms.notifications import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature
+
+from lms.accounts.models import User
+from lms.core.urls import is_local_path
+from lms.extensions import csrf, db
+from lms.notifications import bp
+from lms.notifications import operations as ops
+from lms.notifications import queries as q
+from lms.notifications.forms import SettingsForm, channel_choices
+from lms.notifications.kinds import Channel, find_kind, is_staff_somewhere, registered_kinds
+from lms.notifications.mail import DIGEST, read_unsubscribe_token
+from lms.notifications.messages import format_message
+
+
+@bp.app_template_global()
+def notifications_unread() -> int:
+    """The signed-in person's unread count for the top bar's bell (read with the session: no query)."""
+    if not current_user.is_authenticated:
+        return 0
+    return q.unread_count(current_user)
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    before = request.args.get("before", type=int)
+    items, next_before = q.notifications_page(current_user, before)
+    shown = [(n, format_message(n.kind, n.params)) for n in items]
+    return render_template("notifications/index.html", shown=shown, next_before=next_before, before=before)
+
+
+@bp.route("/notifications/<int:notification_id>")
+@login_required
+def open(notification_id: int):
+    """Opening a notification marks it read and leads to what it is about."""
+    notification = q.get_notification_or_404(current_user, notification_id)
+    ops.mark_read(notification)
+    db.session.commit()
+    return redirect(notification.url if is_local_path(notification.url) else url_for("notifications.index"))
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int):
+    notification = q.get_notification_or_404(current_user, notification_id)
+    ops.mark_read(notification)
+    db.session.commit()
+    return redirect(request.form.get("next") if is_local_path(request.form.get("next"))
+                    else url_for("notifications.index"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all():
+    ops.mark_all_read(current_user)
+    db.session.commit()
+    flash(_("Every notification is marked read."), "success")
+    return redirect(url_for("notifications.index"))
+
+
+def _shown_kinds(user: User):
+    teaches = is_staff_somewhere(user)
+    return [kind for kind in registered_kinds() if teaches or not kind.staff_only]
+
+
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    settings = ops.settings_of(current_user)
+    form = SettingsForm(data={"digest_hour": str(settings.digest_hour),
+                              "quiet_start": "" if settings.quiet_start is None else str(settings.quiet_start),
+                              "quiet_end": "" if settings.quiet_end is None else str(settings.quiet_end)})
+    kinds = _shown_kinds(current_user)
+    current = ops.channels_of(current_user, kinds)
+    if form.validate_on_submit():
+        chosen = {}
+        for kind in kinds:
+            value = request.form.get(f"kind-{kind.name}")
+            if value not in {str(c) for c in Channel}:
+                abort(400)
+            chosen[kind] = Channel(value)
+        for kind, channel in chosen.items():
+            if channel != current[kind.name]:
+                ops.set_preference(current_user, kind, channel)
+        ops.save_settings(current_user, int(form.digest_hour.data), form.hour(form.quiet_start.data),
+                          form.hour(form.quiet_end.data))
+        db.session.commit()
+        flash(_("Your notification settings are saved."), "success")
+        return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", form=form, kinds=kinds, current=current,
+                           channels=channel_choices())
+
+
+@bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: the mail program POSTs "List-Unsubscribe=One-Click"; the signed token is the proof
+def unsubscribe(token: str):
+    """A mail's unsubscribe link: GET asks (link scanners open links), POST turns the kind's mail off (the
+    page's button, or the mail program's one-click POST). A wrong signature is 404."""
+    try:
+        user_id, kind_name = read_unsubscribe_token(token)
+    except BadSignature:
+        abort(404)
+    user = db.session.get(User, user_id)
+    kind = find_kind(kind_name) if kind_name != DIGEST else None
+    if user is None or (kind_name != DIGEST and kind is None):
+        abort(404)
+    if request.method == "POST":
+        if kind is None:
+            ops.stop_digest(user)
+        else:
+            ops.set_preference(user, kind, Channel.off)
+        db.session.commit()
+        return render_template("notifications/unsubscribed.html", kind=kind, done=True)
+    return render_template("notifications/unsubscribed.html", kind=kind, done=False)
