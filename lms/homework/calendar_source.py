@@ -53,7 +53,7 @@ def assignment_events(viewer: User, circle_ids: Sequence[int], start: datetime, 
         url = path_for("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id)
         notes = []
         if not assignment.is_published:
-            notes.append(_("Draft: students do not see it yet."))
+            notes.append(_("Not published yet, so students do not see it."))
         if deadline.is_extended:
             notes.append(_("Your extended time."))
         description = " ".join(notes)
