@@ -76,6 +76,7 @@ class Task(enum.StrEnum):
     fan_out_notifications = "lms.notifications.tasks:fan_out_notifications"
     send_notification_mail = "lms.notifications.tasks:send_notification_mail"
     send_notification_digests = "lms.notifications.tasks:send_notification_digests"
+    publish_notices = "lms.feed.notices.tasks:publish_notices"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -85,6 +86,7 @@ SCHEDULE: dict[Task, int] = {
     Task.purge_sessions: 3600,
     Task.send_notification_mail: 60,  # mail held through quiet hours
     Task.send_notification_digests: 300,  # each person's digest soon after their hour
+    Task.publish_notices: 60,  # scheduled notices published, must-read deadlines reminded and escalated
 }
 
 

@@ -2,3 +2,20 @@
 from flask import Blueprint
 
 bp = Blueprint("notices", __name__)
+
+
+@bp.record_once
+def _register(state) -> None:
+    """Tell the lower packages what notices add: the media shown for a notice (served while its viewer
+    may see the notice), uploads for a circle's notices (its writers only), the home page's section
+    and the calendar's source."""
+    from lms.calendar.sources import register_calendar_source
+    from lms.circles.home import HomeSection, register_home_section
+    from lms.feed.notices import sections
+    from lms.feed.notices.queries import can_fetch_notice_media
+    from lms.uploads.access import register_subject, register_upload_purpose
+
+    register_subject(state.app, "notice", can_fetch_notice_media)
+    register_upload_purpose(state.app, "notices", sections.may_upload)
+    register_home_section(state.app, HomeSection("notices", "main", 10, "feed/notices/_home.html", sections.home))
+    register_calendar_source(state.app, "notices", sections.calendar_events)

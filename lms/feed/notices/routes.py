@@ -1,5 +1,271 @@
-"""Notice pages: list, write, edit, read, confirm, receipts, reminders."""
+"""Notice pages: list, write, edit, read, confirm, receipts, reminders (thin: parse, scoped lookup, check, one operation, commit)."""
 from __future__ import annotations
 
-from lms.feed.notices import bp  # noqa: F401
-from lms.feed.notices import models  # noqa: F401  (the tables exist once the blueprint does)
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.circles.forms import ConfirmForm
+from lms.circles.queries import get_circle_or_404
+from lms.core.i18n import from_local, local_datetime
+from lms.core.permissions import require
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.feed.notices import bp, exports
+from lms.feed.notices import operations as ops
+from lms.feed.notices import queries as q
+from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, RemindForm
+from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
+from lms.uploads.queries import get_own_media, media_urls
+
+PREFIX = "/circles/<int:circle_id>/notices"
+RECEIPTS_PER_PAGE = 50
+
+
+def _load(circle_id: int, notice_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    return circle, q.get_notice_or_404(circle, notice_id, current_user)
+
+
+# -- list and page -------------------------------------------------------------------------------
+
+@bp.route(PREFIX)
+@login_required
+def index(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    rows, cursor = q.notices_page(circle, current_user, after=q.Cursor.decode(request.args.get("after")))
+    return render_template("feed/notices/index.html", circle=circle, rows=rows,
+                           next_after=cursor.encode() if cursor else None, paged=bool(request.args.get("after")),
+                           can_post=can_post_notices(circle, current_user),
+                           staff=can_see_drafts(circle, current_user), now=utcnow())
+
+
+@bp.route(PREFIX + "/<int:notice_id>")
+@login_required
+def show(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    read = ops.open_notice(notice, current_user)
+    db.session.commit()
+    subject = ("notice", notice.id)
+    files = [(a.media, media_urls(a.media, subject)) for a in notice.attachments]
+    counts = q.receipt_counts(notice) if notice.can_see_receipts(current_user) and notice.is_published() else None
+    return render_template("feed/notices/show.html", circle=circle, notice=notice, read=read, files=files,
+                           counts=counts, confirm_form=ConfirmReadForm(), confirm=ConfirmForm(), now=utcnow())
+
+
+@bp.route(PREFIX + "/<int:notice_id>/confirm", methods=["POST"])
+@login_required
+def confirm(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_confirm(current_user))
+    if ConfirmReadForm().validate_on_submit():
+        ops.confirm_notice(notice, current_user)
+        db.session.commit()
+        flash(_("Thank you: you confirmed you have read this notice."), "success")
+    return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
+
+
+@bp.route(PREFIX + "/files/<int:media_id>")
+@login_required
+def file(circle_id: int, media_id: int):
+    """A notice's attachment by a stable path (an inline image in the text refers to it): the viewer is
+    sent to a URL signed for them, which serving checks again (the "notice" media subject)."""
+    circle = get_circle_or_404(circle_id, current_user)
+    attachment = q.attachment_of(circle, media_id)
+    if attachment is None or not attachment.notice.can_view(current_user):
+        abort(404)
+    url = media_urls(attachment.media, ("notice", attachment.notice_id)).get("download")
+    if url is None:
+        abort(404)
+    return redirect(url)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+def _values(form: NoticeForm) -> dict:
+    when = form.when.data
+    publish_at = None
+    if when == "now":
+        publish_at = utcnow()
+    elif when == "later":
+        publish_at = from_local(form.publish_at.data)
+        if publish_at is None:
+            raise ops.NoticeError(_("Choose when to publish it."), "publish_at")
+    return {"title": form.title.data or "", "body_md": form.body_md.data or "", "publish_at": publish_at,
+            "is_pinned": form.is_pinned.data, "is_must_read": form.is_must_read.data,
+            "receipt_level": ReceiptLevel(form.receipt_level.data), "confirm_by": from_local(form.confirm_by.data),
+            "remind_hours": form.remind_hours.data, "escalate_hours": form.escalate_hours.data}
+
+
+def _files(notice: Notice | None) -> list:
+    """The attachments the form sends (repeated `file_id`): the writer's own uploads, or ones the notice
+    already has (a co-teacher's). Raises NoticeError for any other id."""
+    kept = {a.media_id: a.media for a in notice.attachments} if notice is not None else {}
+    files = []
+    for raw in request.form.getlist("file_id"):
+        raw = raw.strip()
+        if not raw:
+            continue
+        item = kept.get(int(raw)) if raw.isdigit() and int(raw) in kept else get_own_media(current_user, raw)
+        if item is None:
+            raise ops.NoticeError(_("That upload was not found. Upload the file again."))
+        if item not in files:
+            files.append(item)
+    return files
+
+
+def _field_error(form: NoticeForm, error: ops.NoticeError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        flash(str(error), "error")
+    else:
+        field.errors = list(field.errors) + [str(error)]
+
+
+def _render_form(circle, form, notice=None, status=200):
+    attachments = notice.attachments if notice is not None else []
+    return render_template("feed/notices/form.html", circle=circle, form=form, notice=notice,
+                           attachments=attachments, confirm=ConfirmForm()), status
+
+
+@bp.route(PREFIX + "/new", methods=["GET", "POST"])
+@login_required
+def create(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    require(can_post_notices(circle, current_user))
+    form = NoticeForm()
+    if form.validate_on_submit():
+        try:
+            notice = ops.create_notice(circle, current_user, files=_files(None), **_values(form))
+        except ops.NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The notice is published.") if notice.is_published() else
+                  _("The notice is scheduled; members see it from its publish time.") if notice.publish_at else
+                  _("The notice is saved as a draft; only the staff see it."), "success")
+            return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
+    return _render_form(circle, form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route(PREFIX + "/<int:notice_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_edit(current_user))
+    form = NoticeForm()
+    if not form.is_submitted():
+        form.fill(notice)
+    if form.validate_on_submit():
+        try:
+            values = _values(form)
+            if form.when.data == "now" and notice.is_published():
+                values.pop("publish_at")  # it keeps its time and place
+            ops.update_notice(notice, current_user, files=_files(notice), **values)
+        except ops.NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
+    return _render_form(circle, form, notice, status=422 if form.is_submitted() else 200)
+
+
+@bp.route(PREFIX + "/<int:notice_id>/pin", methods=["POST"])
+@login_required
+def pin(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_edit(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.set_pinned(notice, current_user, not notice.is_pinned)
+        db.session.commit()
+        flash(_("The notice is pinned.") if notice.is_pinned else _("The notice is no longer pinned."), "success")
+    return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
+
+
+@bp.route(PREFIX + "/<int:notice_id>/delete", methods=["POST"])
+@login_required
+def delete(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_edit(current_user))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
+    ops.delete_notice(notice, current_user)
+    db.session.commit()
+    flash(_("The notice is deleted."), "success")
+    return redirect(url_for("notices.index", circle_id=circle.id))
+
+
+@bp.route(PREFIX + "/<int:notice_id>/history")
+@login_required
+def history(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_see_receipts(current_user))
+    return render_template("feed/notices/history.html", circle=circle, notice=notice, revisions=q.revisions(notice))
+
+
+# -- receipts ------------------------------------------------------------------------------------
+
+def _receipt_filter() -> q.ReceiptFilter:
+    try:
+        return q.ReceiptFilter(request.args.get("filter", "all"))
+    except ValueError:
+        return q.ReceiptFilter.all
+
+
+@bp.route(PREFIX + "/<int:notice_id>/receipts")
+@login_required
+def receipts(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_see_receipts(current_user))
+    which = _receipt_filter()
+    after = q.ReceiptCursor.read(request.args.get("after_name"), request.args.get("after"))
+    rows, cursor = q.receipts_page(notice, which, after=after, per_page=RECEIPTS_PER_PAGE)
+    return render_template("feed/notices/receipts.html", circle=circle, notice=notice, rows=rows, which=which,
+                           counts=q.receipt_counts(notice), filters=list(q.ReceiptFilter),
+                           next_page=cursor.encode() if cursor else None, paged=after is not None,
+                           remind_form=RemindForm(), fan_out=request.args.get("fan_out", type=int),
+                           fan_out_total=request.args.get("total", type=int))
+
+
+@bp.route(PREFIX + "/<int:notice_id>/receipts/counts")
+@login_required
+def receipt_counts(circle_id: int, notice_id: int):
+    """The counts as JSON, for the receipts page to refresh when a member reads (static/js/feed/notices.js)."""
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_see_receipts(current_user))
+    return jsonify(q.receipt_counts(notice)._asdict())
+
+
+@bp.route(PREFIX + "/<int:notice_id>/receipts.<any(csv, xlsx):fmt>")
+@login_required
+def export_receipts(circle_id: int, notice_id: int, fmt: str):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_see_receipts(current_user))
+    # read every row now (plain values) and word the header in the request's language; then stream
+    rows = list(exports.receipt_rows(q.all_receipts(notice, _receipt_filter()), lambda t: local_datetime(t, "short")))
+    chunks = exports.csv_bytes(rows) if fmt == "csv" else exports.xlsx_bytes(rows, _("Receipts"))
+    response = Response(chunks, mimetype=exports.FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="notice-{notice.id}-receipts.{fmt}"'
+    return response
+
+
+@bp.route(PREFIX + "/<int:notice_id>/remind", methods=["POST"])
+@login_required
+def remind(circle_id: int, notice_id: int):
+    circle, notice = _load(circle_id, notice_id)
+    require(notice.can_see_receipts(current_user) and notice.is_published())
+    args = {}
+    if RemindForm().validate_on_submit():
+        count, fan_out = ops.remind_unread(notice, current_user)
+        db.session.commit()
+        if fan_out is not None:
+            args = {"fan_out": fan_out.id, "total": fan_out.total}
+            flash(_("Reminding %(num)d members in the background; the progress shows below.", num=count), "success")
+        elif count:
+            flash(_("Reminded %(num)d members who have not read it.", num=count), "success")
+        else:
+            flash(_("Everyone has read it: nobody to remind."), "success")
+    return redirect(url_for("notices.receipts", circle_id=circle.id, notice_id=notice.id, **args))

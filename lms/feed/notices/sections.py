@@ -1,0 +1,67 @@
+"""What notices register with lower packages: the circle home page's section, the calendar's source, the upload purpose."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
+
+from lms.accounts.models import User
+from lms.calendar.sources import CalendarEvent
+from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.core.types import utcnow
+from lms.core.urls import path_for
+from lms.extensions import db
+from lms.feed.notices import queries as q
+from lms.feed.notices.models import Notice, can_post_notices
+
+
+def may_upload(user: User, circle_id: int) -> int | None:
+    """The "notices" upload purpose (lms.uploads.access): the circle, when `user` may write its notices."""
+    from lms.circles.queries import get_circle_or_404
+
+    try:
+        circle = get_circle_or_404(circle_id, user)
+    except NotFound:
+        return None
+    return circle.id if can_post_notices(circle, user) else None
+
+
+def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
+    """The home page's notices: must-read ones the viewer has not confirmed, pinned ones, the latest few.
+    Two queries whatever the circle's size; not shown when there is nothing and the viewer cannot write."""
+    rows = q.home_notices(circle, viewer)
+    can_post = can_post_notices(circle, viewer)
+    if not rows and not can_post:
+        return None
+    return {"notice_rows": rows, "can_post_notices": can_post}
+
+
+def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, end: datetime) -> list[CalendarEvent]:
+    """The calendar's notices: for the staff of a circle, its scheduled notices at their publish time;
+    for everyone who may see it, the confirm-by deadlines of its published must-read notices. One query."""
+    now = utcnow()
+    role = (sa.select(Membership.role).where(Membership.circle_id == Notice.circle_id, Membership.user_id == viewer.id,
+                                             Membership.status == MembershipStatus.active)
+            .scalar_subquery())
+    is_staff = sa.true() if viewer.is_admin else role.in_([r.value for r in STAFF_ROLES])
+    scheduled = sa.and_(is_staff, Notice.publish_at > now, Notice.publish_at >= start, Notice.publish_at < end)
+    deadline = sa.and_(Notice.is_must_read, Notice.publish_at <= now, Notice.confirm_by >= start,
+                       Notice.confirm_by < end)
+    rows = db.session.execute(sa.select(Notice.id, Notice.circle_id, Notice.title, Notice.publish_at,
+                                        Notice.confirm_by, scheduled.label("scheduled"))
+                              .where(Notice.circle_id.in_(list(circle_ids)), sa.or_(scheduled, deadline))).all()
+    events = []
+    for notice_id, circle_id, title, publish_at, confirm_by, is_scheduled in rows:
+        url = path_for("notices.show", circle_id=circle_id, notice_id=notice_id)
+        if is_scheduled:
+            events.append(CalendarEvent(f"notice-{notice_id}-publish@circles", _("Notice: %(title)s", title=title),
+                                        publish_at, None, url, circle_id, "notice",
+                                        _("Scheduled notice; members see it from this time.")))
+        elif confirm_by is not None and publish_at is not None and publish_at <= now and start <= confirm_by < end:
+            events.append(CalendarEvent(f"notice-{notice_id}-confirm-by@circles",
+                                        _("Confirm you have read: %(title)s", title=title), confirm_by, None, url,
+                                        circle_id, "notice_deadline"))
+    return events
