@@ -42,6 +42,9 @@ class AuditAction(enum.StrEnum):
     extension_granted = "extension_granted"
     extension_changed = "extension_changed"
     extension_removed = "extension_removed"
+    notice_edited = "notice_edited"
+    notice_deleted = "notice_deleted"
+    notice_reminded = "notice_reminded"
 
     @property
     def label(self) -> str:
@@ -73,6 +76,9 @@ ACTION_LABELS = {
     AuditAction.extension_granted: _l("Extension granted"),
     AuditAction.extension_changed: _l("Extension changed"),
     AuditAction.extension_removed: _l("Extension removed"),
+    AuditAction.notice_edited: _l("Notice edited"),
+    AuditAction.notice_deleted: _l("Notice deleted"),
+    AuditAction.notice_reminded: _l("Reminder sent about a notice"),
 }
 
 
