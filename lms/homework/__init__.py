@@ -40,3 +40,12 @@ def _register_with_calendar(state) -> None:
     from lms.homework.calendar_source import assignment_events
 
     register_calendar_source(state.app, "homework", assignment_events)
+
+
+@bp.record_once
+def _register_home_section(state) -> None:
+    """The "next due" card in the side column of every circle's home page."""
+    from lms.circles.home import register_home_section
+    from lms.homework.home_section import SECTION
+
+    register_home_section(state.app, SECTION)
