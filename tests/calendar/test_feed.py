@@ -195,3 +195,23 @@ def test_each_person_gets_their_own_address(klass, feed_of):
     _c, again = feed_of(klass.student)
     assert again == one  # made once, shown again
 
+
+
+def test_a_scheduled_notice_is_absent_from_a_member_feed_until_its_time(klass, feed_of, app):
+    """Notices register their own source (lms/feed/notices): a notice set to publish tomorrow is on the
+    teacher's feed (as scheduled) and on no member's; once published, its confirm-by deadline is on theirs."""
+    from lms.feed.notices import operations as notice_ops
+
+    notice = notice_ops.create_notice(klass.circle, klass.teacher, title="Trip next week", body_md="Bring a coat.",
+                                      publish_at=later(days=1), is_must_read=True, confirm_by=later(days=3))
+    db.session.commit()
+    _c, student = feed_of(klass.student)
+    _c, teacher = feed_of(klass.teacher)
+    assert b"Trip next week" not in app.test_client().get(student).data
+    assert parse(app.test_client().get(student)) == []
+    assert f"notice-{notice.id}-publish@circles" in by_uid(parse(app.test_client().get(teacher)))
+
+    notice.publish_at = later(minutes=-1)  # its time has come
+    db.session.commit()
+    uids = set(by_uid(parse(app.test_client().get(student))))
+    assert uids == {f"notice-{notice.id}-confirm-by@circles"}
