@@ -45,6 +45,13 @@ class AuditAction(enum.StrEnum):
     notice_edited = "notice_edited"
     notice_deleted = "notice_deleted"
     notice_reminded = "notice_reminded"
+    feed_post_hidden = "feed_post_hidden"
+    feed_post_shown = "feed_post_shown"
+    feed_post_removed = "feed_post_removed"
+    feed_post_rejected = "feed_post_rejected"
+    feed_comment_hidden = "feed_comment_hidden"
+    feed_comment_removed = "feed_comment_removed"
+    feed_settings_changed = "feed_settings_changed"
 
     @property
     def label(self) -> str:
@@ -79,6 +86,13 @@ ACTION_LABELS = {
     AuditAction.notice_edited: _l("Notice edited"),
     AuditAction.notice_deleted: _l("Notice deleted"),
     AuditAction.notice_reminded: _l("Reminder sent about a notice"),
+    AuditAction.feed_post_hidden: _l("Post hidden"),
+    AuditAction.feed_post_shown: _l("Post shown again"),
+    AuditAction.feed_post_removed: _l("Post deleted by the staff"),
+    AuditAction.feed_post_rejected: _l("Post rejected"),
+    AuditAction.feed_comment_hidden: _l("Comment hidden"),
+    AuditAction.feed_comment_removed: _l("Comment deleted by the staff"),
+    AuditAction.feed_settings_changed: _l("Feed settings changed"),
 }
 
 

@@ -1,4 +1,374 @@
-"""Feed pages: the feed, a post, comments, likes, essentials, contest entries, search."""
+"""Feed pages: the feed, a post, comments, likes, essentials, moderation, approval, settings, contest
+entries, search (thin: parse, scoped lookup, permission check, one operation, commit)."""
 from __future__ import annotations
 
-from lms.feed.posts import bp  # noqa: F401
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.circles.forms import ConfirmForm
+from lms.circles.queries import get_circle_or_404
+from lms.core.images import ImageRejected, image_response
+from lms.core.permissions import require
+from lms.extensions import db
+from lms.feed.posts import bp
+from lms.feed.posts import operations as ops
+from lms.feed.posts import queries as q
+from lms.feed.posts.forms import CommentForm, EditPostForm, PostForm, ReasonForm, SettingsForm
+from lms.feed.posts.models import PostKind, PostState, WhoMayPost, is_feed_staff, is_feed_teacher
+from lms.feed.posts.search import search_circle
+from lms.uploads.queries import get_own_media
+
+PREFIX = "/circles/<int:circle_id>/feed"
+
+
+def _load(circle_id: int, post_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    return circle, q.get_post_or_404(circle, post_id, current_user)
+
+
+def _files(field) -> list:
+    """The files a multiple file field received (a browser sends one empty part when none was chosen)."""
+    return [f.stream for f in (field.data or []) if getattr(f, "filename", "")]
+
+
+def _back_to(post) -> str:
+    return url_for("posts.show", circle_id=post.circle_id, post_id=post.id)
+
+
+def _refused(error, status=422):
+    flash(str(error), "error")
+    return status
+
+
+# -- the feed ----------------------------------------------------------------------------------
+
+@bp.route(PREFIX)
+@login_required
+def feed(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    return _feed(circle, PostForm())
+
+
+def _feed(circle, form, status: int = 200):
+    tab = request.args.get("tab", "all")
+    if tab not in q.TABS:
+        tab = "all"
+    settings = q.feed_settings(circle)
+    staff = is_feed_staff(circle, current_user)
+    if tab == "entries" and not settings.has_contest:
+        tab = "all"
+    after = q.Cursor.parse(request.args.get("after"))
+    page = q.feed_page(circle, current_user, after=after, tab=tab)
+    return render_template(
+        "feed/posts/feed.html", circle=circle, page=page, tab=tab, form=form, settings=settings, staff=staff,
+        can_post=settings.can_post(circle, current_user), can_enter=settings.can_enter_contest(circle, current_user),
+        needs_approval=settings.needs_approval_for(circle, current_user),
+        waiting=q.my_waiting_posts(circle, current_user) if after is None and not staff else [],
+        pending=q.pending_count(circle) if staff else 0, first_page=after is None,
+        can_change_settings=is_feed_teacher(circle, current_user), confirm=ConfirmForm()), status
+
+
+@bp.route(PREFIX, methods=["POST"])
+@login_required
+def create(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    settings = q.feed_settings(circle)
+    require(settings.can_post(circle, current_user))
+    form = PostForm()
+    if not form.validate_on_submit():
+        return _feed(circle, form, 422)
+    kind = PostKind.entry if form.is_entry.data else PostKind.post
+    require(kind == PostKind.post or settings.can_enter_contest(circle, current_user))
+    media = None
+    if form.media_id.data:
+        media = get_own_media(current_user, form.media_id.data)
+        if media is None:  # someone else's upload, or none at all: the same answer
+            flash(_("That upload was not found. Upload the file again."), "error")
+            return _feed(circle, form, 422)
+    try:
+        post = ops.create_post(circle, current_user, settings, body_md=form.body_md.data or "", kind=kind,
+                               images=_files(form.images), media=media)
+    except (ops.FeedError, ImageRejected) as error:
+        db.session.rollback()
+        return _feed(circle, form, _refused(error))
+    db.session.commit()
+    if post.state == PostState.pending:
+        flash(_("Your post waits for the staff's approval."), "success")
+        return redirect(url_for("posts.feed", circle_id=circle.id))
+    flash(_("Posted."), "success")
+    return redirect(url_for("posts.feed", circle_id=circle.id, tab="entries" if kind == PostKind.entry else None))
+
+
+# -- a post --------------------------------------------------------------------------------------
+
+@bp.route(PREFIX + "/<int:post_id>")
+@login_required
+def show(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    return _show(circle, post, CommentForm())
+
+
+def _show(circle, post, comment_form, status: int = 200):
+    return render_template(
+        "feed/posts/show.html", circle=circle, item=q.feed_item(post, current_user),
+        threads=q.comment_threads(post, current_user), comment_form=comment_form, reason_form=ReasonForm(),
+        confirm=ConfirmForm(), staff=post.can_moderate(current_user)), status
+
+
+@bp.route(PREFIX + "/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_edit(current_user))
+    form = EditPostForm(obj=post)
+    if form.validate_on_submit():
+        media = False
+        if form.remove_video.data:
+            media = None
+        elif form.media_id.data and form.media_id.data != post.media_id:
+            media = get_own_media(current_user, form.media_id.data)
+            if media is None:
+                flash(_("That upload was not found. Upload the file again."), "error")
+                return render_template("feed/posts/edit.html", circle=circle, post=post, form=form), 422
+        try:
+            ops.update_post(post, current_user, body_md=form.body_md.data or "", add_images=_files(form.images),
+                            remove_image_ids={int(i) for i in request.form.getlist("remove_image") if i.isdigit()},
+                            media=media)
+        except (ops.FeedError, ImageRejected) as error:
+            db.session.rollback()
+            _refused(error)
+            circle, post = _load(circle_id, post_id)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(_back_to(post))
+    return render_template("feed/posts/edit.html", circle=circle, post=post, form=form), (422 if request.method == "POST" else 200)
+
+
+@bp.route(PREFIX + "/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_delete(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.delete_post(post)
+        db.session.commit()
+        flash(_("Your post is deleted."), "success")
+    return redirect(url_for("posts.feed", circle_id=circle.id))
+
+
+@bp.route(PREFIX + "/<int:post_id>/like", methods=["POST"])
+@login_required
+def like(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_like(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.set_like(post, current_user, request.form.get("liked") != "0")
+        db.session.commit()
+    return redirect(_safe_next() or _back_to(post))
+
+
+def _safe_next() -> str | None:
+    """Where a like or a staff action came from (the feed, the contest), a path on this site only."""
+    from lms.core.urls import is_local_path
+
+    target = request.form.get("next")
+    return target if is_local_path(target) else None
+
+
+# -- comments ----------------------------------------------------------------------------------
+
+@bp.route(PREFIX + "/<int:post_id>/comments", methods=["POST"])
+@login_required
+def comment(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_comment(current_user))
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _show(circle, post, form, 422)
+    reply_to = None
+    if form.reply_to.data:
+        if not form.reply_to.data.isdigit():
+            return _show(circle, post, form, 422)
+        reply_to = q.get_comment_or_404(post, int(form.reply_to.data), current_user)
+    me = circle.membership_of(current_user)
+    try:
+        added = ops.add_comment(post, current_user, form.body_md.data, reply_to=reply_to,
+                                author_name=me.display_name if me is not None else current_user.name)
+    except ops.FeedError as error:
+        db.session.rollback()
+        return _show(circle, post, form, _refused(error))
+    db.session.commit()
+    return redirect(_back_to(post) + f"#comment-{added.id}")
+
+
+def _load_comment(circle_id: int, post_id: int, comment_id: int):
+    circle, post = _load(circle_id, post_id)
+    return circle, post, q.get_comment_or_404(post, comment_id, current_user)
+
+
+@bp.route(PREFIX + "/<int:post_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_comment(circle_id: int, post_id: int, comment_id: int):
+    circle, post, comment = _load_comment(circle_id, post_id, comment_id)
+    require(comment.can_edit(current_user))
+    form = CommentForm(obj=comment)
+    if form.validate_on_submit():
+        try:
+            ops.update_comment(comment, form.body_md.data)
+        except ops.FeedError as error:
+            db.session.rollback()
+            _refused(error)
+        else:
+            db.session.commit()
+            return redirect(_back_to(post) + f"#comment-{comment.id}")
+    return render_template("feed/posts/edit_comment.html", circle=circle, post=post, comment=comment,
+                           form=form), (422 if request.method == "POST" else 200)
+
+
+@bp.route(PREFIX + "/<int:post_id>/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def delete_comment(circle_id: int, post_id: int, comment_id: int):
+    circle, post, comment = _load_comment(circle_id, post_id, comment_id)
+    require(comment.can_delete(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.delete_comment(comment)
+        db.session.commit()
+        flash(_("Your comment is deleted."), "success")
+    return redirect(_back_to(post))
+
+
+@bp.route(PREFIX + "/<int:post_id>/comments/<int:comment_id>/<any(hide, remove):action>", methods=["POST"])
+@login_required
+def moderate_comment(circle_id: int, post_id: int, comment_id: int, action: str):
+    circle, post, comment = _load_comment(circle_id, post_id, comment_id)
+    require(comment.can_moderate(current_user))
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Say why, for the author."), "error")
+        return redirect(_back_to(post) + f"#comment-{comment.id}")
+    ops.moderate_comment(comment, current_user, form.reason.data, remove=action == "remove")
+    db.session.commit()
+    flash(_("The comment is hidden. Its author sees why.") if action == "hide"
+          else _("The comment is deleted. Its author is told why."), "success")
+    return redirect(_back_to(post))
+
+
+# -- the staff -----------------------------------------------------------------------------------
+
+@bp.route(PREFIX + "/<int:post_id>/essential", methods=["POST"])
+@login_required
+def essential(circle_id: int, post_id: int):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_feature(current_user))
+    if ConfirmForm().validate_on_submit():
+        ops.set_essential(post, current_user, request.form.get("essential") != "0")
+        db.session.commit()
+        flash(_("Featured in Essentials.") if post.is_essential else _("No longer in Essentials."), "success")
+    return redirect(_safe_next() or _back_to(post))
+
+
+@bp.route(PREFIX + "/<int:post_id>/<any(hide, remove, reject):action>", methods=["POST"])
+@login_required
+def moderate(circle_id: int, post_id: int, action: str):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_moderate(current_user))
+    form = ReasonForm()
+    back = _safe_next() or _back_to(post)
+    if not form.validate_on_submit():
+        flash(_("Say why, for the author."), "error")
+        return redirect(back)
+    try:
+        {"hide": ops.hide_post, "remove": ops.remove_post, "reject": ops.reject_post}[action](
+            post, current_user, form.reason.data)
+    except ops.FeedError as error:
+        db.session.rollback()
+        _refused(error)
+        return redirect(back)
+    db.session.commit()
+    if action == "hide":
+        flash(_("The post is hidden. Its author sees why."), "success")
+        return redirect(back)
+    flash(_("The post is deleted. Its author is told why.") if action == "remove"
+          else _("The post is not approved. Its author sees why."), "success")
+    return redirect(url_for("posts.queue", circle_id=circle.id) if action == "reject"
+                    else url_for("posts.feed", circle_id=circle.id))
+
+
+@bp.route(PREFIX + "/<int:post_id>/<any(show, approve):action>", methods=["POST"])
+@login_required
+def restore(circle_id: int, post_id: int, action: str):
+    circle, post = _load(circle_id, post_id)
+    require(post.can_moderate(current_user))
+    if ConfirmForm().validate_on_submit():
+        try:
+            if action == "show":
+                require(post.state == PostState.hidden)
+                ops.show_post(post, current_user)
+            else:
+                ops.approve_post(post, current_user)
+        except ops.FeedError as error:
+            db.session.rollback()
+            _refused(error)
+        else:
+            db.session.commit()
+            flash(_("The post is shown again.") if action == "show" else _("The post is in the feed."), "success")
+    return redirect(url_for("posts.queue", circle_id=circle.id) if action == "approve" else _back_to(post))
+
+
+@bp.route(PREFIX + "/queue")
+@login_required
+def queue(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    require(is_feed_staff(circle, current_user))
+    return render_template("feed/posts/queue.html", circle=circle, items=q.approval_queue(circle, current_user),
+                           reason_form=ReasonForm(), confirm=ConfirmForm())
+
+
+@bp.route(PREFIX + "/settings", methods=["GET", "POST"])
+@login_required
+def settings(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    require(is_feed_teacher(circle, current_user))
+    current = q.feed_settings(circle)
+    form = SettingsForm(obj=current)
+    if request.method == "GET":
+        form.who_may_post.data = str(current.who_may_post)
+    if form.validate_on_submit():
+        ops.update_settings(circle, current_user, current, who_may_post=WhoMayPost(form.who_may_post.data),
+                            needs_approval=form.needs_approval.data, has_contest=form.has_contest.data)
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("posts.feed", circle_id=circle.id))
+    return render_template("feed/posts/settings.html", circle=circle, form=form), (422 if form.errors else 200)
+
+
+@bp.route(PREFIX + "/contest")
+@login_required
+def contest(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    require(is_feed_staff(circle, current_user))
+    return render_template("feed/posts/contest.html", circle=circle,
+                           items=q.ranked_entries(circle, current_user), confirm=ConfirmForm())
+
+
+# -- images ------------------------------------------------------------------------------------
+
+@bp.route(PREFIX + "/<int:post_id>/images/<int:image_id>")
+@login_required
+def image(circle_id: int, post_id: int, image_id: int):
+    """A post's image, to whoever may see the post now (checked on every request)."""
+    _circle, post = _load(circle_id, post_id)
+    return image_response(q.get_image_or_404(post, image_id).storage_key)
+
+
+# -- search ------------------------------------------------------------------------------------
+
+@bp.route("/circles/<int:circle_id>/search")
+@login_required
+def search(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    text = (request.args.get("q") or "").strip()
+    return render_template("feed/posts/search.html", circle=circle, text=text,
+                           results=search_circle(circle, current_user, text) if text else None)

@@ -1,0 +1,30 @@
+"""The feed's part of the circle's home page (lms.circles.home), its upload purpose and audit labels."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import NotFound
+
+from lms.circles.queries import get_circle_or_404
+from lms.feed.posts import queries as q
+
+#: how the feed's audit details read (lms.audit.registry)
+AUDIT_LABELS = {"author_id": _l("Author"), "reason": _l("Reason")}
+
+#: posts on the home page
+HOME_POSTS = 5
+
+
+def load_home_section(circle, viewer, membership) -> dict | None:
+    """The newest posts (one query), for members and overseers; nothing in an empty feed."""
+    if not circle.can_view(viewer):
+        return None
+    return {"items": q.latest_posts(circle, viewer, HOME_POSTS)}
+
+
+def may_upload_for_feed(user, circle_id: int) -> int | None:
+    """An upload for the feed of `circle_id` (a post's video): the circle, if `user` may post there."""
+    try:
+        circle = get_circle_or_404(circle_id, user)
+    except NotFound:
+        return None
+    return circle.id if q.feed_settings(circle).can_post(circle, user) else None

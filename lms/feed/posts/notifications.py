@@ -1,0 +1,69 @@
+"""What the feed tells people through the notification service (lms.notifications): comments on their
+posts, replies to their comments, their post featured, their post or comment moderated (with the reason)."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from lms.notifications import Kind, notify, register_kind
+
+COMMENT_ON_MY_POST = register_kind(Kind(
+    name="comment_on_my_post", label=_l("Comments on my posts"),
+    message=_l("%(actor)s commented on your post in %(circle)s"),
+))
+REPLY_TO_MY_COMMENT = register_kind(Kind(
+    name="reply_to_my_comment", label=_l("Replies to my comments"),
+    message=_l("%(actor)s replied to your comment in %(circle)s"),
+))
+POST_FEATURED = register_kind(Kind(
+    name="post_featured", label=_l("My post featured as essential"),
+    message=_l("Your post in %(circle)s was featured as essential"),
+))
+POST_MODERATED = register_kind(Kind(
+    name="post_moderated", label=_l("My posts or comments hidden, deleted or rejected by the staff"),
+    # one message for every moderation, whole in the recipient's language (params are not translated);
+    # the post's page says what was done
+    message=_l("The staff of %(circle)s hid, deleted or did not approve your post or comment. Reason given: "
+               "%(reason)s"),
+))
+
+#: what a moderation did (`moderated`'s `what`)
+MODERATIONS = frozenset({"post_hidden", "post_removed", "post_rejected", "comment_hidden", "comment_removed"})
+
+
+def _post_url(post) -> str:
+    return url_for("posts.show", circle_id=post.circle_id, post_id=post.id, _external=False)
+
+
+def comment_added(comment, actor_name: str) -> None:
+    """Tell the post's author (and, for a reply, the author of the comment replied to) about `comment`;
+    nobody hears about their own comment."""
+    post = comment.post
+    circle = post.circle.name
+    url = _post_url(post) + f"#comment-{comment.id}"
+    replied_to = comment.parent.author_id if comment.parent is not None else None
+    if replied_to is not None and replied_to != comment.author_id:
+        notify(REPLY_TO_MY_COMMENT, [replied_to], url=url, params={"actor": actor_name, "circle": circle},
+               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=comment.author_id)
+    if post.author_id not in (comment.author_id, replied_to):
+        notify(COMMENT_ON_MY_POST, [post.author_id], url=url, params={"actor": actor_name, "circle": circle},
+               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=comment.author_id)
+
+
+def post_featured(post, actor_id: int) -> None:
+    if post.author_id != actor_id:
+        notify(POST_FEATURED, [post.author_id], url=_post_url(post), params={"circle": post.circle.name},
+               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=actor_id)
+
+
+def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> None:
+    """Tell `author_id` that the staff did `what` (one of MODERATIONS) to their post or comment, and why."""
+    assert what in MODERATIONS, what
+    if author_id == actor_id:
+        return
+    # a removed post has no page left: the notification leads to the feed
+    url = (url_for("posts.feed", circle_id=post.circle_id, _external=False) if what == "post_removed"
+           else _post_url(post))
+    notify(POST_MODERATED, [author_id], url=url,
+           params={"circle": post.circle.name, "reason": reason},
+           circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=actor_id)

@@ -1,0 +1,285 @@
+"""Reads of the circle feed: scoped lookups that 404 outside the circle, the feed by keyset, a post's
+comments, the approval queue, the contest ranking. Each page costs a fixed number of queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import selectinload
+
+from lms.accounts.models import User
+from lms.circles.models import Circle, Membership, Role
+from lms.circles.queries import ShownMember, ShownUser
+from lms.extensions import db
+from lms.feed.posts.models import (Comment, CommentState, FeedSettings, Like, Post, PostImage, PostKind, PostState,
+                                   WhoMayPost, is_feed_staff)
+
+#: posts on one page of the feed
+PAGE_SIZE = 20
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+def feed_settings(circle: Circle) -> FeedSettings:
+    """The circle's feed settings; the defaults (not stored) when the staff never changed them."""
+    settings = db.session.get(FeedSettings, circle.id)
+    if settings is None:
+        settings = FeedSettings(circle_id=circle.id, who_may_post=WhoMayPost.everyone, needs_approval=False,
+                                has_contest=False)
+    return settings
+
+
+# -- scoped lookups ------------------------------------------------------------------------------
+
+def get_post_or_404(circle: Circle, post_id: int, viewer: User) -> Post:
+    """The post `post_id` of `circle` if `viewer` may see it (Post.can_view); 404 otherwise, so a post
+    of another circle, a hidden post of someone else or a removed one looks like no post at all."""
+    post = db.session.scalar(db.select(Post).options(selectinload(Post.images))
+                             .where(Post.id == post_id, Post.circle_id == circle.id))
+    if post is None or not post.can_view(viewer):
+        abort(404)
+    return post
+
+
+def get_comment_or_404(post: Post, comment_id: int, viewer: User) -> Comment:
+    """The comment `comment_id` on `post` if `viewer` may see it; 404 otherwise."""
+    comment = db.session.scalar(db.select(Comment).where(Comment.id == comment_id, Comment.post_id == post.id))
+    if comment is None or not comment.can_view(viewer):
+        abort(404)
+    return comment
+
+
+# -- shown authors -------------------------------------------------------------------------------
+
+def _author_columns():
+    return (Membership.id, Membership.display_name, Membership.real_name, Membership.student_no, Membership.role,
+            User.id, User.name, User.avatar_key)
+
+
+def _shown(row, start: int) -> ShownMember:
+    """The author as _partials/member.html shows them, from the 8 columns of _author_columns at `start`.
+    Someone without a membership row (never, but an overseer's old post) shows their account name."""
+    mid, display, real, number, role, uid, name, avatar = row[start:start + 8]
+    return ShownMember(mid or 0, display if display is not None else name, real, number, role or Role.member,
+                       ShownUser(uid, name, avatar))
+
+
+def _with_author(query: sa.Select, author_id) -> sa.Select:
+    return (query.join(User, User.id == author_id)
+            .outerjoin(Membership, sa.and_(Membership.circle_id == Post.circle_id, Membership.user_id == author_id)))
+
+
+# -- the feed ----------------------------------------------------------------------------------
+
+@dataclass
+class FeedItem:
+    """A post as the feed shows it, with what is counted in SQL."""
+
+    post: Post
+    author: ShownMember
+    like_count: int
+    comment_count: int
+    liked: bool  #: by the viewer
+
+
+def _like_count():
+    return (db.select(sa.func.count()).select_from(Like).where(Like.post_id == Post.id)
+            .correlate(Post).scalar_subquery())
+
+
+def _comment_count():
+    return (db.select(sa.func.count()).select_from(Comment)
+            .where(Comment.post_id == Post.id, Comment.state == CommentState.visible)
+            .correlate(Post).scalar_subquery())
+
+
+def _feed_select(viewer: User) -> sa.Select:
+    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == viewer.id).correlate(Post)
+    query = db.select(Post, *_author_columns(), _like_count(), _comment_count(), liked)
+    return _with_author(query, Post.author_id).options(selectinload(Post.images), selectinload(Post.media))
+
+
+def _items(rows) -> list[FeedItem]:
+    return [FeedItem(row[0], _shown(row, 1), row[9], row[10], bool(row[11])) for row in rows]
+
+
+def visible_in_feed(circle: Circle, viewer: User):
+    """The condition on Post for what `viewer` sees in the feed of `circle`: published posts, and the
+    hidden ones of their own (the staff see every hidden one)."""
+    if is_feed_staff(circle, viewer):
+        return Post.state.in_([PostState.published, PostState.hidden])
+    return sa.or_(Post.state == PostState.published,
+                  sa.and_(Post.state == PostState.hidden, Post.author_id == viewer.id))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the feed starts: after the post published at `published_at` with id `post_id`."""
+
+    published_at: datetime
+    post_id: int
+
+    def __str__(self) -> str:
+        micros = round(self.published_at.timestamp() * 1_000_000)
+        return f"{micros}-{self.post_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        """The cursor a page link carries, or None (the first page) for anything else."""
+        try:
+            micros, post_id = (text or "").split("-")
+            at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=timezone.utc)
+            return cls(at.replace(microsecond=int(micros) % 1_000_000), int(post_id))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+@dataclass
+class FeedPage:
+    items: list[FeedItem]
+    next: Cursor | None  #: where the next (older) page starts; None at the end
+
+
+#: what the feed's tabs filter
+TABS = ("all", "essentials", "entries")
+
+
+def feed_page(circle: Circle, viewer: User, *, after: Cursor | None = None, tab: str = "all",
+              limit: int = PAGE_SIZE) -> FeedPage:
+    """One page of the feed, newest first, by keyset (published_at, id) after `after`: no OFFSET, so
+    a page deep in a big feed costs what the first does, and posts arriving meanwhile neither repeat
+    nor push older ones off the next page. One query for the posts with their authors, like and comment
+    counts and the viewer's likes; one for their images; one for their videos (when any)."""
+    query = _feed_select(viewer).where(Post.circle_id == circle.id, Post.published_at.is_not(None),
+                                       visible_in_feed(circle, viewer))
+    if tab == "essentials":
+        query = query.where(Post.is_essential.is_(True))
+    elif tab == "entries":
+        query = query.where(Post.kind == PostKind.entry)
+    if after is not None:
+        query = query.where(sa.or_(Post.published_at < after.published_at,
+                                   sa.and_(Post.published_at == after.published_at, Post.id < after.post_id)))
+    rows = db.session.execute(query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1)).all()
+    items = _items(rows[:limit])
+    more = len(rows) > limit
+    last = items[-1].post if items and more else None
+    return FeedPage(items, Cursor(last.published_at, last.id) if last is not None else None)
+
+
+def my_waiting_posts(circle: Circle, viewer: User) -> list[Post]:
+    """The viewer's own posts waiting for approval or refused, newest first (shown above their feed)."""
+    return list(db.session.scalars(
+        db.select(Post).where(Post.circle_id == circle.id, Post.author_id == viewer.id,
+                              Post.state.in_([PostState.pending, PostState.rejected]))
+        .order_by(Post.created_at.desc()).limit(20)))
+
+
+def feed_item(post: Post, viewer: User) -> FeedItem:
+    """One post as the feed shows it (its page), with its counts."""
+    row = db.session.execute(_feed_select(viewer).where(Post.id == post.id)).one()
+    return _items([row])[0]
+
+
+def approval_queue(circle: Circle, viewer: User, limit: int = 100) -> list[FeedItem]:
+    """Posts waiting for approval, oldest first."""
+    rows = db.session.execute(_feed_select(viewer).where(Post.circle_id == circle.id,
+                                                         Post.state == PostState.pending)
+                              .order_by(Post.created_at, Post.id).limit(limit)).all()
+    return _items(rows)
+
+
+def pending_count(circle: Circle) -> int:
+    return db.session.scalar(db.select(sa.func.count()).select_from(Post).where(
+        Post.circle_id == circle.id, Post.state == PostState.pending)) or 0
+
+
+# -- comments ----------------------------------------------------------------------------------
+
+@dataclass
+class Thread:
+    """A top-level comment and its replies, oldest first."""
+
+    comment: Comment
+    author: ShownMember
+    replies: list[tuple[Comment, ShownMember]]
+
+
+def comment_threads(post: Post, viewer: User, limit: int = 500) -> list[Thread]:
+    """The comments of `post` the viewer may see, as threads (one query): visible ones, and the hidden
+    ones of their own (the staff see every hidden one). A hidden top-level comment's replies stay shown
+    under it to those who see them."""
+    if post.can_moderate(viewer):
+        seen = Comment.state.in_([CommentState.visible, CommentState.hidden])
+    else:
+        seen = sa.or_(Comment.state == CommentState.visible,
+                      sa.and_(Comment.state == CommentState.hidden, Comment.author_id == viewer.id))
+    query = (db.select(Comment, *_author_columns())
+             .join(User, User.id == Comment.author_id)
+             .outerjoin(Membership, sa.and_(Membership.circle_id == post.circle_id,
+                                            Membership.user_id == Comment.author_id))
+             .where(Comment.post_id == post.id, seen)
+             .order_by(Comment.id).limit(limit))
+    threads: dict[int, Thread] = {}
+    orphans = []
+    for row in db.session.execute(query):
+        comment, author = row[0], _shown(row, 1)
+        if comment.parent_id is None:
+            threads[comment.id] = Thread(comment, author, [])
+        elif comment.parent_id in threads:
+            threads[comment.parent_id].replies.append((comment, author))
+        else:
+            orphans.append((comment, author))  # its top-level comment is hidden from this viewer
+    result = list(threads.values())
+    for comment, author in orphans:
+        result.append(Thread(comment, author, []))
+    return result
+
+
+# -- contest -----------------------------------------------------------------------------------
+
+def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedItem]:
+    """Published contest entries, most liked first; a tie goes to the earlier post. One query (and
+    one each for their images and videos)."""
+    likes = _like_count()
+    rows = db.session.execute(
+        _feed_select(viewer).where(Post.circle_id == circle.id, Post.kind == PostKind.entry,
+                                   Post.state == PostState.published)
+        .order_by(likes.desc(), Post.published_at, Post.id).limit(limit)).all()
+    return _items(rows)
+
+
+# -- the home page -------------------------------------------------------------------------------
+
+def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> list[FeedItem]:
+    """The newest posts of the feed for the circle's home page (one query, no images or videos)."""
+    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == viewer.id).correlate(Post)
+    query = _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(), liked), Post.author_id)
+    rows = db.session.execute(query.where(Post.circle_id == circle.id, Post.state == PostState.published,
+                                          Post.published_at.is_not(None))
+                              .order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)).all()
+    return _items(rows)
+
+
+# -- media ---------------------------------------------------------------------------------------
+
+def can_fetch_post_media(viewer: User, post_id: int | None, media, rendition) -> bool:
+    """The media checker of subject "feed_post" (lms/uploads, asked on every media request): the media
+    must be the post's video and the viewer must see the post now; the original upload (the phone's
+    location and device name) only its author and the staff."""
+    from lms.uploads.access import Rendition
+
+    post = db.session.get(Post, post_id) if post_id is not None else None
+    if post is None or post.media_id != media.id or not post.can_view(viewer):
+        return False
+    if rendition == Rendition.original:
+        return post.is_author(viewer) or post.can_moderate(viewer)
+    return True
+
+
+def get_image_or_404(post: Post, image_id: int) -> PostImage:
+    image = next((i for i in post.images if i.id == image_id), None)
+    if image is None:
+        abort(404)
+    return image

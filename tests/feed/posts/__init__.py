@@ -1,0 +1,1 @@
+"""Tests of the circle feed (lms.feed.posts)."""

@@ -1,0 +1,94 @@
+"""Comments (one level of threads), likes, and the notifications they send."""
+from __future__ import annotations
+
+from lms.extensions import db
+from lms.feed.posts.models import Comment, Like
+from lms.notifications.models import Notification
+from tests.feed.posts.conftest import last_comment, last_post, write_post
+from tests.fixtures.app import page_text
+
+
+def _notifications(user) -> list[Notification]:
+    return list(db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id)))
+
+
+def test_a_reply_to_a_reply_joins_the_top_level_thread(feed):
+    """Does replying to a reply attach the new comment to the top-level comment (threads one level deep),
+    and does the page show replies under their comment?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Where shall we go?")
+    post = last_post()
+    url = f"{feed.url}/{post.id}/comments"
+    feed.clients["pia"].post(url, data={"body_md": "The lake"})
+    top = last_comment()
+    feed.clients["sam"].post(url, data={"body_md": "Which lake?", "reply_to": str(top.id)})
+    reply = last_comment()
+    feed.clients["pia"].post(url, data={"body_md": "The big one", "reply_to": str(reply.id)})
+    deeper = last_comment()
+    assert (reply.parent_id, deeper.parent_id) == (top.id, top.id)
+    text = page_text(feed.clients["owner"].get(f"{feed.url}/{post.id}"))
+    assert text.index("The lake") < text.index("Which lake?") < text.index("The big one")
+    assert "3 comments" in text
+
+
+def test_a_reply_to_a_comment_of_another_post_is_404(feed):
+    """Can a comment reply to a comment of another post (or circle)? It gets 404, nothing stored."""
+    write_post(feed.clients["sam"], feed.circle.id, "One")
+    first = last_post()
+    feed.clients["pia"].post(f"{feed.url}/{first.id}/comments", data={"body_md": "On one"})
+    elsewhere = last_comment()
+    write_post(feed.clients["sam"], feed.circle.id, "Two")
+    second = last_post()
+    response = feed.clients["pia"].post(f"{feed.url}/{second.id}/comments",
+                                        data={"body_md": "Sneaky", "reply_to": str(elsewhere.id)})
+    assert response.status_code == 404
+    assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 1
+
+
+def test_comment_and_reply_notify_the_post_and_comment_authors(feed):
+    """Is the post's author told of a comment, the comment's author of a reply, and nobody of their own?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Photos from Saturday")
+    post = last_post()
+    url = f"{feed.url}/{post.id}/comments"
+    feed.clients["sam"].post(url, data={"body_md": "Mine first"})  # own comment: nobody told
+    assert _notifications(feed.sam) == []
+    feed.clients["pia"].post(url, data={"body_md": "Lovely"})
+    top = last_comment()
+    [told] = _notifications(feed.sam)
+    assert told.kind == "comment_on_my_post" and told.params["actor"] == "Pia Student"
+    assert told.url == f"{feed.url}/{post.id}#comment-{top.id}"
+    feed.clients["teacher"].post(url, data={"body_md": "Agreed", "reply_to": str(top.id)})
+    assert [n.kind for n in _notifications(feed.pia)] == ["reply_to_my_comment"]
+    assert [n.kind for n in _notifications(feed.sam)] == ["comment_on_my_post", "comment_on_my_post"]
+
+
+def test_author_edits_and_deletes_own_comment_but_not_others(feed):
+    """May a member edit and delete their comment, and get 403 on someone else's?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Hello")
+    post = last_post()
+    feed.clients["pia"].post(f"{feed.url}/{post.id}/comments", data={"body_md": "Hi"})
+    comment = last_comment()
+    base = f"{feed.url}/{post.id}/comments/{comment.id}"
+    assert feed.clients["sam"].post(f"{base}/edit", data={"body_md": "Changed"}).status_code == 403
+    assert feed.clients["sam"].post(f"{base}/delete").status_code == 403
+    assert feed.clients["pia"].post(f"{base}/edit", data={"body_md": "Hi all"}).status_code == 302
+    db.session.refresh(comment)
+    assert comment.body_md == "Hi all" and comment.edited_at is not None
+    assert feed.clients["pia"].post(f"{base}/delete").status_code == 302
+    assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 0
+
+
+def test_one_like_per_member_counted(feed):
+    """Is a like counted once per member however often they press, and taken back on a second press?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Like me")
+    post = last_post()
+    url = f"{feed.url}/{post.id}/like"
+    for _ in range(2):
+        feed.clients["pia"].post(url, data={"liked": "1"})
+    feed.clients["teacher"].post(url, data={"liked": "1"})
+    assert db.session.scalar(db.select(db.func.count()).select_from(Like)) == 2
+    page = feed.clients["owner"].get(feed.url)
+    assert "Like · 2" in page_text(page)
+    assert "Liked · 2" in page_text(feed.clients["pia"].get(feed.url))
+    feed.clients["pia"].post(url, data={"liked": "0"})
+    assert db.session.scalar(db.select(db.func.count()).select_from(Like)) == 1
