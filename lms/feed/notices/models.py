@@ -86,10 +86,12 @@ class Notice(db.Model):
 
     @property
     def escalate_at(self) -> datetime | None:
-        """When those who still have not confirmed get the mail."""
-        if self.remind_at is None or self.escalate_hours is None:
+        """When those who still have not confirmed get the mail: the set hours after the reminder went out
+        (or is due to go out), so they always get those hours to react in the app first."""
+        start = self.deadline_reminded_at or self.remind_at
+        if start is None or self.escalate_hours is None:
             return None
-        return self.remind_at + timedelta(hours=self.escalate_hours)
+        return start + timedelta(hours=self.escalate_hours)
 
     # -- predicates ---------------------------------------------------------------------------
     def is_staff(self, user: User | None) -> bool:

@@ -1,0 +1,209 @@
+"""Read receipts: opening and confirming, filters and counts, keyset pages, exports, reminders to exactly those
+who have not read, the live push to the staff's receipts page."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from lms.accounts import operations as account_ops
+from lms.circles import operations as circle_ops
+from lms.circles.models import Role
+from lms.extensions import db
+from lms.feed.notices import operations as ops
+from lms.feed.notices import queries as q
+from lms.feed.notices.models import Notice, ReceiptLevel
+from tests.fixtures.factories import PASSWORD
+
+
+def _receipts_url(notice):
+    return f"/circles/{notice.circle_id}/notices/{notice.id}/receipts"
+
+
+def test_opening_records_opened_and_the_button_records_confirmed(klass, notices, client_as):
+    """Does a student's first opening count as opened, and "I have read this" as confirmed (once)?"""
+    notice = notices.notice(klass.circle, klass.teacher, is_must_read=True, title="Rules")
+    assert notice.receipt_level == ReceiptLevel.confirmed  # must-read is read once confirmed
+    student = client_as(klass.student)
+    page = student.get(f"/circles/{klass.circle.id}/notices/{notice.id}").get_data(as_text=True)
+    assert "I have read this" in page
+    read = q.read_of(notice, klass.student)
+    assert read.opened_at is not None and read.confirmed_at is None
+    assert student.post(f"/circles/{klass.circle.id}/notices/{notice.id}/confirm").status_code == 302
+    student.post(f"/circles/{klass.circle.id}/notices/{notice.id}/confirm")
+    db.session.expire_all()
+    read = q.read_of(notice, klass.student)
+    assert read.confirmed_at is not None
+    counts = q.receipt_counts(notice)
+    assert counts == q.Counts(total=4, read=1, unread=3, opened=1, confirmed=1)
+    # the staff's own opening is no receipt; the teacher (author) is not counted at all
+    client_as(klass.teacher).get(f"/circles/{klass.circle.id}/notices/{notice.id}")
+    assert q.read_of(notice, klass.teacher) is None
+
+
+def test_a_student_cannot_confirm_an_opened_level_notice(klass, notices, client_as):
+    """Is the confirm button refused (403) where the notice asks only to be opened?"""
+    notice = notices.notice(klass.circle, klass.teacher)
+    assert client_as(klass.student).post(f"/circles/{klass.circle.id}/notices/{notice.id}/confirm").status_code == 403
+
+
+def test_confirming_pushes_the_new_receipt_to_the_staffs_pages(klass, notices, client_as, monkeypatch):
+    """Are the staff (and only they) told after the commit that the student confirmed?"""
+    from lms.feed.notices import notifications as tell
+
+    sent = []
+    monkeypatch.setattr(tell, "emit_to_user", lambda user_id, event, data: sent.append((user_id, event, data)))
+    notice = notices.notice(klass.circle, klass.teacher, is_must_read=True)
+    ops.confirm_notice(notice, klass.student)
+    db.session.commit()
+    member = klass.circle.membership_of(klass.student)
+    assert {u for u, *_ in sent} == {klass.owner.id, klass.teacher.id, klass.assistant.id}
+    assert {(e, d["membership_id"], d["confirmed"]) for _u, e, d in sent} == {("notice_receipt", member.id, True)}
+
+
+@pytest.fixture
+def crowd(app, notices):
+    """A circle of 1 teacher and 7 students: 2 confirmed, 2 only opened, 3 did nothing."""
+    owner = account_ops.register_user("crowd-owner@example.org", PASSWORD, "Owner")
+    circle = circle_ops.create_circle(owner, "Crowd")
+    students = []
+    for i in range(7):
+        user = account_ops.register_user(f"crowd{i}@example.org", PASSWORD, f"S{i}")
+        circle_ops.add_member(circle, user, Role.student, display_name=f"Student {i}", real_name=f"Real {i}",
+                              student_no=f"=1+{i}" if i == 0 else f"N{i:03d}")
+        students.append(user)
+    db.session.commit()
+    notice = notices.notice(circle, owner, title="Trip", receipt_level=ReceiptLevel.confirmed)
+    for user in students[:2]:
+        ops.confirm_notice(notice, user)
+    for user in students[2:4]:
+        ops.open_notice(notice, user)
+    db.session.commit()
+    return circle, owner, students, notice
+
+
+@pytest.mark.parametrize("which, names", [
+    ("all", [f"Student {i}" for i in range(7)]),
+    ("read", ["Student 0", "Student 1"]),
+    ("unread", ["Student 2", "Student 3", "Student 4", "Student 5", "Student 6"]),
+    ("opened", ["Student 0", "Student 1", "Student 2", "Student 3"]),
+    ("confirmed", ["Student 0", "Student 1"]),
+])
+def test_filters_and_keyset_pages(crowd, which, names):
+    """Does each filter list exactly its members, page after page by keyset, matching its count?"""
+    _circle, _owner, _students, notice = crowd
+    seen, after = [], None
+    while True:
+        rows, after = q.receipts_page(notice, q.ReceiptFilter(which), after=after, per_page=2)
+        seen += [r.member.display_name for r in rows]
+        if after is None:
+            break
+    assert seen == names
+    assert q.receipt_counts(notice).of(q.ReceiptFilter(which)) == len(names)
+
+
+def test_receipts_page_shows_the_circle_identity_and_counts(crowd, client_as):
+    """Does the staff's page name members by display name, real name and number, with the counts?"""
+    _circle, owner, _students, notice = crowd
+    page = client_as(owner).get(_receipts_url(notice) + "?filter=unread").get_data(as_text=True)
+    assert "Student 4" in page and "Real 4" in page and "N004" in page and "Student 0" not in page
+    assert 'data-count="unread">5<' in page and 'data-count="confirmed">2<' in page
+    counts = client_as(owner).get(_receipts_url(notice) + "/counts").get_json()
+    assert counts == {"total": 7, "read": 2, "unread": 5, "opened": 4, "confirmed": 2}
+
+
+def test_exports_list_everyone_filtered_and_guard_formulas(crowd, client_as):
+    """Do the CSV and XLSX exports hold the filtered members with their identity, no cell a formula?"""
+    _circle, owner, _students, notice = crowd
+    client = client_as(owner)
+    response = client.get(_receipts_url(notice).replace("/receipts", "/receipts.csv") + "?filter=confirmed")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == ["Student 0", "Student 1"]
+    assert rows[1][2] == "'=1+0"  # a number that reads as a formula is kept as text
+    assert rows[1][4] and rows[2][4]
+    response = client.get(_receipts_url(notice).replace("/receipts", "/receipts.xlsx"))
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(values) == 8 and values[1][0] == "Student 0" and values[1][2] == "=1+0"
+    assert sheet.cell(2, 3).data_type == "s"
+
+
+def test_remind_goes_to_exactly_those_who_have_not_read(crowd, client_as, notices):
+    """Does "Remind those who have not read" notify only the five who have not confirmed, each once per press?"""
+    _circle, owner, students, notice = crowd
+    response = client_as(owner).post(_receipts_url(notice).replace("/receipts", "/remind"))
+    assert response.status_code == 302
+    reminded = notices.notifications("must_read_reminder")
+    assert sorted(n.user_id for n in reminded) == sorted(u.id for u in students[2:])
+    from lms.audit.models import AuditEvent
+
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "notice_reminded"))
+    assert event is not None and event.details["recipients"] == 5
+
+
+def test_remind_to_more_than_the_inline_limit_is_a_background_job(app, notices, client_as, monkeypatch):
+    """Is a reminder to more members than notify writes inline run as a fan-out job whose id the page follows?"""
+    import lms.notifications.operations as notify_ops
+
+    monkeypatch.setattr(notify_ops, "FAN_OUT_INLINE", 3)
+    owner = account_ops.register_user("big-owner@example.org", PASSWORD, "Owner")
+    circle = circle_ops.create_circle(owner, "Big")
+    users = []
+    for i in range(5):
+        users.append(account_ops.register_user(f"big{i}@example.org", PASSWORD, f"B{i}"))
+        circle_ops.add_member(circle, users[-1], Role.student)
+    db.session.commit()
+    notice = notices.notice(circle, owner, title="Big one")
+    response = client_as(owner).post(_receipts_url(notice).replace("/receipts", "/remind"))
+    assert "fan_out=" in response.headers["Location"]
+    page = client_as(owner).get(response.headers["Location"]).get_data(as_text=True)
+    assert "data-fan-out-id" in page
+    assert len(notices.notifications("must_read_reminder")) == 5  # the inline jobs backend ran it
+
+
+def _count_queries(client, url) -> int:
+    from sqlalchemy import event
+
+    count = 0
+
+    def before(*_args, **_kwargs):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return count
+
+
+def _circle_of(size: int, notices):
+    owner = account_ops.register_user(f"q{size}-owner@example.org", PASSWORD, "Owner")
+    circle = circle_ops.create_circle(owner, f"Q{size}")
+    db.session.flush()
+    from lms.circles.models import Membership
+
+    users = [account_ops.register_user(f"q{size}-{i}@example.org", PASSWORD, f"Q{i}") for i in range(size)]
+    db.session.add_all([Membership(circle_id=circle.id, user_id=u.id, role=Role.student, display_name=f"M{i:04d}")
+                        for i, u in enumerate(users)])
+    db.session.commit()
+    notice = notices.notice(circle, owner, title="Count me", is_must_read=True)
+    for user in users[::3]:
+        ops.confirm_notice(notice, user)
+    db.session.commit()
+    return owner, notice
+
+
+def test_the_receipts_page_costs_the_same_queries_for_50_and_500_members(app, notices, client_as):
+    """Is the receipts page's query count independent of the circle's size?"""
+    counts = []
+    for size in (50, 500):
+        owner, notice = _circle_of(size, notices)
+        client = client_as(owner)
+        client.get(_receipts_url(notice))  # warm up (session, caches)
+        counts.append(_count_queries(client, _receipts_url(notice)))
+    assert counts[0] == counts[1]
