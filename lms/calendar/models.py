@@ -28,8 +28,5 @@ class CalendarToken(db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    def can_reset(self, user: User | None) -> bool:
-        return bool(user and user.is_authenticated and user.id == self.user_id)
-
     def __repr__(self) -> str:
         return f"<CalendarToken {self.id} user={self.user_id}>"

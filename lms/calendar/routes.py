@@ -4,15 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from babel.dates import format_skeleton
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from lms.calendar import bp
-from lms.calendar import months
+from lms.calendar import bp, months
 from lms.calendar import operations as ops
 from lms.calendar import queries as q
 from lms.calendar.ical import CONTENT_TYPE, build_calendar
@@ -31,24 +30,29 @@ VIEWS = ("month", "agenda")
 
 
 def _month_page(template: str, circles, **context):
-    """A month of the viewer's events in `circles`, in the viewer's one time zone: grid or agenda."""
+    """A month (`?month=2026-03`, default this one) of the viewer's events in `circles`, in the viewer's one
+    time zone and language: the grid (`?view=month`, with the list under it for phones) or the list."""
     tz = ZoneInfo(str(get_timezone()))
     today = datetime.now(tz).date()
     first = months.parse_month(request.args.get("month"), today)
     view = request.args.get("view") if request.args.get("view") in VIEWS else "month"
     locale = get_locale()
-    first_weekday = locale.first_week_day
-    start, end = months.grid_bounds(first, first_weekday)
-    if view == "agenda":
+    columns = months.weekday_order(locale.first_week_day)
+    if view == "month":
+        start, end = months.grid_bounds(first, locale.first_week_day)
+    else:
         start, end = first, months.shift_month(first, 1)
     events = events_for(current_user, [c.id for c in circles], *months.utc_bounds(start, end, tz))
     return render_template(
-        template, view=view, first=first, month_title=format_skeleton("yMMMM", first, locale=locale),
-        time_of=lambda event: format_time(event.starts_at, "short"), day_title=lambda day: format_date(day, "full"), today=today, tz=tz, events=events,
-        weeks=months.month_grid(first, first_weekday, events, tz, today) if view == "month" else [],
+        template, view=view, first=first, today=today, events=events,
+        weeks=months.month_grid(first, locale.first_week_day, events, tz, today) if view == "month" else [],
         days=months.agenda(events, tz, today),
-        weekdays=[locale.days["stand-alone"]["abbreviated"][d] for d in months.weekday_order(first_weekday)],
-        weekday_names=[locale.days["stand-alone"]["wide"][d] for d in months.weekday_order(first_weekday)],
+        # names from Babel's data for the viewer's language: "March 2026" / "2026年3月", "Mon" / "周一"
+        month_title=format_skeleton("yMMMM", first, locale=locale),
+        weekdays=[locale.days["stand-alone"]["abbreviated"][d] for d in columns],
+        weekday_names=[locale.days["stand-alone"]["wide"][d] for d in columns],
+        time_of=lambda event: format_time(event.starts_at, "short"),
+        day_title=lambda day: format_date(day, "full"),
         month_key=months.month_key, shift_month=months.shift_month,
         circle_names={c.id: c.name for c in circles}, **context)
 
@@ -105,8 +109,7 @@ def subscribe():
         except IntegrityError:  # made by a request at the same moment
             db.session.rollback()
             token = q.calendar_token_of(current_user)
-    feed_url = url_for("calendar.feed", token=token.token, _external=False)
-    return render_template("calendar/subscribe.html", token=token, feed_path=feed_url, form=ConfirmForm())
+    return render_template("calendar/subscribe.html", token=token, form=ConfirmForm())
 
 
 @bp.route("/calendar/subscribe/reset", methods=["POST"])
