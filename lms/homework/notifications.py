@@ -1,18 +1,32 @@
 """Live pushes and mail of the homework domain (sent after the commit)."""
 from __future__ import annotations
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 
 from lms.core.i18n import format_in_zone, recipient_locale
-from lms.core.mail import send_mail
-from lms.core.realtime import emit_to_room, emit_to_user
-from lms.core.urls import external_url
+from lms.core.realtime import emit_to_room
+from lms.core.types import utcnow
+from lms.core.urls import path_for
+from lms.extensions import db
 from lms.homework.lateness import zone
+from lms.notifications import Channel, Kind, notify, register_kind
 
 #: the Socket.IO namespace of homework pages (lms/homework/events.py)
 NAMESPACE = "/homework"
+
+EXTENSION_CHANGED = register_kind(Kind(
+    "extension_changed", _l("My own due date changes"), _l("Your due date for “%(title)s” has changed."),
+    subject=_l("Your due date for “%(title)s” has changed"), mail_template="homework/extension_changed"))
+ASSIGNMENT_PUBLISHED = register_kind(Kind(
+    "assignment_published", _l("A new assignment is published"),
+    _l("New assignment “%(title)s” in %(circle)s."), default=Channel.digest))
+ASSIGNMENT_DUE_SOON = register_kind(Kind(
+    "assignment_due_soon", _l("An assignment I have not handed in is due within 24 hours"),
+    _l("“%(title)s” in %(circle)s is due within 24 hours and you have not handed it in yet.")))
+#: how long before a student's due time the reminder goes out
+DUE_SOON = timedelta(hours=24)
 
 
 def submission_room(submission_id: int) -> str:
@@ -27,26 +41,78 @@ def comments_changed(submission) -> None:
                  namespace=NAMESPACE)
 
 
+def _assignment_path(assignment) -> str:
+    return path_for("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id)
+
+
 def extension_changed(assignment, student, action, deadline) -> None:
-    """Mail `student` that their own times for `assignment` were granted, changed or removed (`action`,
-    an ExtensionAction) and push a notification to their open pages, as Canvas's "Assignment due date
-    override changed" notice does. `deadline` is the Deadline that holds for them now (the extension's,
-    or the assignment's after a removal). Times are written in the student's language and time zone
-    (their profile's, else the circle's), with the zone named. Nothing is sent about an assignment the
-    student cannot see (a draft; a circle they left or were removed from). Call inside the request; both
-    leave once it commits."""
+    """Tell `student` that their own times for `assignment` were granted, changed or removed (`action`, an
+    ExtensionAction), as Canvas's "Assignment due date override changed" notice does: stored, pushed and
+    mailed by the notification service. `deadline` is the Deadline that holds for them now (the
+    extension's, or the assignment's after a removal). Times are written in the student's language and
+    time zone (their profile's, else the circle's), with the zone named. Nothing is sent about an
+    assignment the student cannot see (a draft; a circle they left or were removed from). Call inside the
+    request; it leaves once it commits."""
     if not assignment.can_view(student):
         return
     locale = recipient_locale(student)
     tz = zone(student.timezone, assignment.circle.zone.key)
-    due = format_in_zone(deadline.due_at, tz, locale) if deadline.due_at else None
-    closes = format_in_zone(deadline.closes_at, tz, locale) if deadline.closes_at else None
-    link = external_url("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id)
-    send_mail(student.email, _l("Your due date for “%(title)s” has changed", title=assignment.title),
-              "homework/extension_changed", locale=locale, user=student, assignment=assignment,
-              circle=assignment.circle, action=str(action), due=due, closes=closes, link=link)
-    with force_locale(locale):
-        message = _("Your due date for “%(title)s” has changed.", title=assignment.title)
-    emit_to_user(student.id, "notification", {"kind": "extension_changed", "assignment_id": assignment.id,
-                                              "circle_id": assignment.circle_id, "message": message,
-                                              "due": due, "closes": closes, "url": link})
+    due = format_in_zone(deadline.due_at, tz, locale) if deadline.due_at else ""
+    closes = format_in_zone(deadline.closes_at, tz, locale) if deadline.closes_at else ""
+    notify(EXTENSION_CHANGED, [student.id], url=_assignment_path(assignment), circle_id=assignment.circle_id,
+           params={"title": assignment.title, "circle": assignment.circle.name, "action": str(action),
+                   "due": due, "closes": closes},
+           subject=("assignment", assignment.id))
+
+
+def _learner_ids(assignment) -> list[int]:
+    from lms.circles.models import Membership, MembershipStatus
+    from lms.homework.models import LEARNER_ROLES
+
+    return list(db.session.scalars(db.select(Membership.user_id).where(
+        Membership.circle_id == assignment.circle_id, Membership.status == MembershipStatus.active,
+        Membership.role.in_(LEARNER_ROLES))))
+
+
+def assignment_published(assignment, author) -> None:
+    """Tell the circle's students and members that `assignment` is published (its first publication only:
+    a key per assignment, so taking it back to draft and publishing again tells nobody twice). One query
+    for the people; a large circle's notifications are written by a job. Leaves after the commit."""
+    if assignment.id is None:
+        db.session.flush()
+    notify(ASSIGNMENT_PUBLISHED, _learner_ids(assignment), url=_assignment_path(assignment),
+           circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
+           subject=("assignment", assignment.id), actor_id=author.id,
+           dedupe_key=f"assignment_published:{assignment.id}")
+
+
+def remind_due_soon(now: datetime | None = None) -> int:
+    """Remind every student of a published assignment (in a circle that is not archived) whose own due time
+    (extensions included) falls within the next 24 hours and who has handed nothing in. A key per
+    assignment, so nobody is reminded twice. A few queries per assignment due soon. Returns how many
+    assignments were looked at."""
+    from lms.circles.models import Circle
+    from lms.homework import queries as q
+    from lms.homework.models import Assignment, Extension, Submission
+
+    now = now or utcnow()
+    until = now + DUE_SOON
+    extended = db.select(Extension.assignment_id).where(Extension.due_at > now, Extension.due_at <= until)
+    assignments = list(db.session.scalars(
+        db.select(Assignment).join(Circle, Circle.id == Assignment.circle_id)
+        .where(Assignment.is_published.is_(True), Circle.is_archived.is_(False),
+               db.or_(db.and_(Assignment.due_at > now, Assignment.due_at <= until), Assignment.id.in_(extended)))
+        .order_by(Assignment.id)))
+    for assignment in assignments:
+        deadlines = q.deadlines_by_student(assignment)
+        handed_in = set(db.session.scalars(db.select(Submission.student_id).distinct()
+                                           .where(Submission.assignment_id == assignment.id)))
+        base = assignment.base_deadline
+        due = [student_id for student_id in _learner_ids(assignment)
+               if student_id not in handed_in
+               and (deadline := deadlines.get(student_id, base)).due_at is not None
+               and now < deadline.due_at <= until]
+        notify(ASSIGNMENT_DUE_SOON, due, url=_assignment_path(assignment), circle_id=assignment.circle_id,
+               params={"title": assignment.title, "circle": assignment.circle.name},
+               subject=("assignment", assignment.id), dedupe_key=f"assignment_due_soon:{assignment.id}")
+    return len(assignments)

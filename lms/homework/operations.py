@@ -17,7 +17,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as q
 from lms.homework.grades import grade_source
-from lms.homework.notifications import comments_changed, extension_changed
+from lms.homework.notifications import assignment_published, comments_changed, extension_changed
 from lms.homework.lateness import Deadline
 from lms.homework.models import (LEARNER_ROLES, Accepts, Assignment, CommentKind, Extension, ExtensionAction,
                                  ExtensionChange, LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment,
@@ -98,6 +98,7 @@ def publish_assignment(assignment: Assignment, user: User) -> None:
     assignment.is_published = True
     if assignment.published_at is None:
         assignment.published_at = utcnow()
+        assignment_published(assignment, user)  # the first publication only
 
 
 def delete_assignment(assignment: Assignment, user: User) -> None:

@@ -73,9 +73,11 @@ class Task(enum.StrEnum):
     sweep_media = "lms.uploads.tasks:sweep_media"
     cleanup_uploads = "lms.uploads.tasks:cleanup_uploads"
     purge_sessions = "lms.accounts.tasks:purge_sessions"
+    run_review_rounds = "lms.reviews.tasks:run_review_rounds"
     fan_out_notifications = "lms.notifications.tasks:fan_out_notifications"
     send_notification_mail = "lms.notifications.tasks:send_notification_mail"
     send_notification_digests = "lms.notifications.tasks:send_notification_digests"
+    remind_due_assignments = "lms.homework.tasks:remind_due_assignments"
     publish_notices = "lms.feed.notices.tasks:publish_notices"
 
 
@@ -84,8 +86,10 @@ SCHEDULE: dict[Task, int] = {
     Task.sweep_media: 30,
     Task.cleanup_uploads: 3600,
     Task.purge_sessions: 3600,
+    Task.run_review_rounds: 60,  # peer review allocated when its window opens, later rounds hourly
     Task.send_notification_mail: 60,  # mail held through quiet hours
     Task.send_notification_digests: 300,  # each person's digest soon after their hour
+    Task.remind_due_assignments: 900,  # "due within 24 hours", once per person and assignment
     Task.publish_notices: 60,  # scheduled notices published, must-read deadlines reminded and escalated
 }
 

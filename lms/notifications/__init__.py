@@ -3,12 +3,13 @@ daily digest per each person's preferences). See /work/notes/notifications-api.m
 domains import only the names below."""
 from flask import Blueprint
 
-from lms.notifications.kinds import Channel, Kind, MailRule, register_kind
+from lms.notifications.kinds import Channel, Kind, MailRule, register_kind, register_staff_check
 from lms.notifications.operations import FAN_OUT_INLINE, mark_read_about, notify
 
 bp = Blueprint("notifications", __name__)
 
-__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "mark_read_about", "notify", "register_kind"]
+__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "mark_read_about", "notify", "register_kind",
+           "register_staff_check"]
 
 
 @bp.record_once

@@ -1,7 +1,7 @@
 """The notifications page, the preferences and the signed unsubscribe link."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature
@@ -33,6 +33,13 @@ def index():
     items, next_before = q.notifications_page(current_user, before)
     shown = [(n, format_message(n.kind, n.params)) for n in items]
     return render_template("notifications/index.html", shown=shown, next_before=next_before, before=before)
+
+
+@bp.route("/notifications/unread")
+@login_required
+def unread():
+    """The unread count as JSON, for the bell after a reconnect (pushes may have been missed)."""
+    return jsonify(unread=q.unread_count(current_user))
 
 
 @bp.route("/notifications/<int:notification_id>")

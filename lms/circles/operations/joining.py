@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.circles import notifications
 from lms.circles.models import Circle, CourseCode, Invite, JoinPolicy, Membership, MembershipStatus, Role
 from lms.circles.operations.errors import AlreadyMember, CircleError, MemberBarred
 from lms.circles.operations.identity import _check_identity, _clean_identity, _free_display_name
@@ -140,6 +141,7 @@ def request_to_join(circle: Circle, user: User, *, display_name: str | None = No
     membership.joined_at = utcnow()
     membership.joined_via = "request"
     db.session.flush()
+    notifications.join_requested(membership)
     return membership
 
 
