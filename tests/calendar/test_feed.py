@@ -215,3 +215,15 @@ def test_a_scheduled_notice_is_absent_from_a_member_feed_until_its_time(klass, f
     db.session.commit()
     uids = set(by_uid(parse(app.test_client().get(student))))
     assert uids == {f"notice-{notice.id}-confirm-by@circles"}
+
+
+def test_fetches_are_limited_per_address_not_per_network(klass, feed_of, app, monkeypatch):
+    """Past 60 fetches in an hour one feed address answers 429, while another person's address, fetched
+    from the same network (a school's phones share one public address), still answers."""
+    monkeypatch.setitem(app.config, "RATE_LIMITING", True)
+    _c, busy = feed_of(klass.student)
+    _c, other = feed_of(klass.classmate)
+    phone = app.test_client()
+    assert all(phone.get(busy).status_code == 200 for _ in range(60))
+    assert phone.get(busy).status_code == 429
+    assert phone.get(other).status_code == 200
