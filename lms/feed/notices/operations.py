@@ -175,12 +175,14 @@ def _params(notice: Notice) -> dict[str, str]:
 
 
 def announce(notice: Notice, now: datetime | None = None):
-    """Tell the members that `notice` is published (once: sets announced_at); a big circle's
-    notifications are written by a background fan-out job. Returns the FanOut or None."""
-    if notice.announced_at is not None:
+    """Tell the members that `notice` is published, once: the notice is claimed by setting announced_at
+    where it is still empty, so two workers never both tell. A big circle's notifications are written by
+    a background fan-out job. Returns the FanOut or None."""
+    claimed = db.session.execute(
+        sa.update(Notice).where(Notice.id == notice.id, Notice.announced_at.is_(None))
+        .values(announced_at=now or utcnow()).execution_options(synchronize_session="fetch")).rowcount
+    if not claimed:
         return None
-    notice.announced_at = now or utcnow()
-    db.session.flush()
     return notify(tell.NOTICE_PUBLISHED, q.audience_user_ids(notice), url=_notice_url(notice),
                   params=_params(notice), circle_id=notice.circle_id, subject=(tell.SUBJECT, notice.id),
                   actor_id=notice.author_id, dedupe_key=f"notice-{notice.id}-published")
@@ -188,12 +190,12 @@ def announce(notice: Notice, now: datetime | None = None):
 
 def announce_due(now: datetime | None = None) -> int:
     """Announce every notice whose publish time has passed and that was not announced yet (the
-    periodic task). Returns how many."""
+    periodic task). Returns how many were found due."""
     now = now or utcnow()
     ids = q.due_announcements(now)
     for notice_id in ids:
-        notice = db.session.get(Notice, notice_id, with_for_update=True)
-        if notice is not None and notice.announced_at is None:
+        notice = db.session.get(Notice, notice_id)
+        if notice is not None:
             announce(notice, now)
     return len(ids)
 
