@@ -42,6 +42,9 @@ class AuditAction(enum.StrEnum):
     extension_granted = "extension_granted"
     extension_changed = "extension_changed"
     extension_removed = "extension_removed"
+    peer_review_changed = "peer_review_changed"
+    review_reassigned = "review_reassigned"
+    review_added = "review_added"
     notice_edited = "notice_edited"
     notice_deleted = "notice_deleted"
     notice_reminded = "notice_reminded"
@@ -83,6 +86,9 @@ ACTION_LABELS = {
     AuditAction.extension_granted: _l("Extension granted"),
     AuditAction.extension_changed: _l("Extension changed"),
     AuditAction.extension_removed: _l("Extension removed"),
+    AuditAction.peer_review_changed: _l("Peer review set up"),
+    AuditAction.review_reassigned: _l("Review task reassigned"),
+    AuditAction.review_added: _l("Review task added by hand"),
     AuditAction.notice_edited: _l("Notice edited"),
     AuditAction.notice_deleted: _l("Notice deleted"),
     AuditAction.notice_reminded: _l("Reminder sent about a notice"),

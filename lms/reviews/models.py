@@ -1,0 +1,146 @@
+"""Peer review: an assignment's set-up (window, k, anonymity, rubric, requirements, grade shares) and the
+allocation of review tasks (who reviews whom, in which round)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.core.types import UTCDateTime, enum_column, utcnow
+from lms.extensions import db
+from lms.homework.models import Assignment
+
+
+class Anonymity(enum.StrEnum):
+    double_blind = "double_blind"  #: neither side sees the other's name
+    reviewers_named = "reviewers_named"  #: the author sees who reviewed them; reviewers see no author
+    authors_named = "authors_named"  #: reviewers see whose work it is; the author sees no reviewer
+
+
+class WindowState(enum.StrEnum):
+    """Where the clock stands for the review window."""
+
+    off = "off"  #: peer review is not on (or has no times)
+    not_open = "not_open"
+    open = "open"
+    closed = "closed"
+
+
+class PeerReviewSettings(db.Model):
+    """How one assignment is peer reviewed (one row per assignment, made when a teacher first saves it)."""
+
+    __tablename__ = "peer_review_settings"
+
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    is_enabled: Mapped[bool] = mapped_column(default=False)
+    #: k: reviews each submission gets, and tasks each reviewer gets
+    reviews_per_submission: Mapped[int] = mapped_column(default=3)
+    #: when the review window opens; None: at the assignment's due time
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymity: Mapped[Anonymity] = mapped_column(enum_column(Anonymity, name="peer_review_anonymity"),
+                                                 default=Anonymity.double_blind)
+    #: the rubric reviewers score with (grading's table); None: the assignment's own rubric
+    rubric_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rubrics.id", ondelete="SET NULL"))
+    #: the overall written comment must be at least this long (0: no comment required)
+    comment_min_length: Mapped[int] = mapped_column(default=0)
+    #: at least this many comments pinned to moments of the video
+    min_timestamped_comments: Mapped[int] = mapped_column(default=0)
+    #: percent of the assignment's grade from the peer score the work received
+    score_share: Mapped[float] = mapped_column(sa.Float, default=0)
+    #: percent of the assignment's grade from reviewing well (accuracy)
+    reviewing_share: Mapped[float] = mapped_column(sa.Float, default=0)
+    #: students who handed nothing in may review too
+    non_submitters_review: Mapped[bool] = mapped_column(default=False)
+    #: members of one group never review each other
+    separate_groups: Mapped[bool] = mapped_column(default=False)
+    #: rounds run so far; the first at the window's opening, later ones hourly while it is open
+    rounds: Mapped[int] = mapped_column(default=0)
+    last_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what the last round could not cover: [{"author_id", "missing", "eligible"}], and reviewers left
+    #: short of tasks: [{"reviewer_id", "missing"}] (shown to the teacher)
+    shortfall: Mapped[list] = mapped_column(sa.JSON, default=list)
+    idle: Mapped[list] = mapped_column(sa.JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+
+    @property
+    def window_opens_at(self) -> datetime | None:
+        """The set opening time, else the assignment's due time."""
+        return self.opens_at or self.assignment.due_at
+
+    def window_state(self, now: datetime | None = None) -> WindowState:
+        opens = self.window_opens_at
+        if not self.is_enabled or opens is None or self.closes_at is None:
+            return WindowState.off
+        now = now or utcnow()
+        if now < opens:
+            return WindowState.not_open
+        return WindowState.open if now < self.closes_at else WindowState.closed
+
+    # -- predicates -----------------------------------------------------------------------
+    def can_set_up(self, user: User | None) -> bool:
+        """Turn peer review on and change it: the circle's owner and teachers."""
+        return self.assignment.can_edit(user)
+
+    def can_view_allocation(self, user: User | None) -> bool:
+        """See who reviews whom: the circle's staff."""
+        return self.assignment.is_staff(user)
+
+    def can_allocate(self, user: User | None) -> bool:
+        """Reassign a task, add one by hand, run a round now: owner and teachers, not in an archived circle."""
+        return self.assignment.can_edit(user) and not self.assignment.circle.is_archived
+
+
+class AllocationState(enum.StrEnum):
+    assigned = "assigned"  #: given, not started
+    draft = "draft"  #: the reviewer has started (a saved draft)
+    submitted = "submitted"  #: the review is handed in
+    reassigned = "reassigned"  #: taken from this reviewer by the teacher (kept for the record; never made again)
+
+
+#: States of a task that still stands (counts in the loads).
+LIVE_STATES = (AllocationState.assigned, AllocationState.draft, AllocationState.submitted)
+
+
+class ReviewAllocation(db.Model):
+    """One review task: `reviewer` reviews `author`'s work on `assignment`. A pair is made once at most."""
+
+    __tablename__ = "review_allocations"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "reviewer_id", "author_id"),
+        sa.Index("ix_review_allocations_reviewer", "reviewer_id", "assignment_id"),
+        sa.Index("ix_review_allocations_author", "assignment_id", "author_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    #: the version allocated (the author's latest then); reviewers see the latest at review time
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"))
+    #: 1 for the allocation at the window's opening, 2, 3, … for later rounds; 0 for tasks added by hand
+    round: Mapped[int] = mapped_column(default=1)
+    state: Mapped[AllocationState] = mapped_column(enum_column(AllocationState, name="review_allocation_state"),
+                                                   default=AllocationState.assigned)
+    is_by_hand: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the teacher took the task from this reviewer (state reassigned)
+    reassigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    assignment: Mapped[Assignment] = relationship()
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def can_reassign(self) -> bool:
+        """A task not handed in yet may go to someone else."""
+        return self.state in (AllocationState.assigned, AllocationState.draft)

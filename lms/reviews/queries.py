@@ -1,0 +1,149 @@
+"""Reads of peer review: an assignment's set-up, scoped lookups of its tasks, the allocation view's rows,
+and the people a round allocates between."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import abort
+
+from lms.circles.models import Membership
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.homework import queries as hw
+from lms.homework.models import Assignment, Submission
+from lms.reviews.models import LIVE_STATES, AllocationState, Anonymity, PeerReviewSettings, ReviewAllocation
+
+#: how often later rounds run while the window is open
+ROUND_EVERY = timedelta(hours=1)
+
+
+def settings_of(assignment: Assignment) -> PeerReviewSettings | None:
+    """The assignment's peer-review set-up, or None when nobody has set it up."""
+    settings = db.session.get(PeerReviewSettings, assignment.id)
+    if settings is not None:
+        settings.assignment = assignment
+    return settings
+
+
+def settings_or_new(assignment: Assignment) -> PeerReviewSettings:
+    """The set-up, or an unsaved one with the defaults (peer review off) for the form."""
+    settings = settings_of(assignment)
+    if settings is None:
+        settings = PeerReviewSettings(assignment_id=assignment.id, is_enabled=False, reviews_per_submission=3,
+                                      anonymity=Anonymity.double_blind, opens_at=None, closes_at=None, rubric_id=None,
+                                      comment_min_length=0, min_timestamped_comments=0, score_share=0.0,
+                                      reviewing_share=0.0, non_submitters_review=False, separate_groups=False,
+                                      rounds=0, shortfall=[], idle=[])
+        settings.assignment = assignment
+    return settings
+
+
+def get_allocation_or_404(assignment: Assignment, allocation_id: int) -> ReviewAllocation:
+    """A task of `assignment`; 404 for ids of other assignments. The caller has checked the set-up's predicate."""
+    allocation = db.session.scalar(db.select(ReviewAllocation).where(
+        ReviewAllocation.id == allocation_id, ReviewAllocation.assignment_id == assignment.id))
+    if allocation is None:
+        abort(404)
+    allocation.assignment = assignment
+    return allocation
+
+
+def allocations(assignment: Assignment) -> list[ReviewAllocation]:
+    """Every task of the assignment (reassigned ones too), by round then creation; one query."""
+    rows = list(db.session.scalars(db.select(ReviewAllocation).where(ReviewAllocation.assignment_id == assignment.id)
+                                   .order_by(ReviewAllocation.round, ReviewAllocation.id)))
+    for row in rows:
+        row.assignment = assignment
+    return rows
+
+
+def pairs(assignment: Assignment) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(reviewer, author) pairs of the assignment: those that stand, and those taken back (never made
+    again); one query."""
+    live, gone = [], []
+    for reviewer_id, author_id, state in db.session.execute(
+            db.select(ReviewAllocation.reviewer_id, ReviewAllocation.author_id, ReviewAllocation.state)
+            .where(ReviewAllocation.assignment_id == assignment.id)):
+        (live if state in LIVE_STATES else gone).append((reviewer_id, author_id))
+    return live, gone
+
+
+def pair_exists(assignment: Assignment, reviewer_id: int, author_id: int) -> bool:
+    return bool(db.session.scalar(db.select(db.exists().where(
+        ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.reviewer_id == reviewer_id,
+        ReviewAllocation.author_id == author_id))))
+
+
+@dataclass
+class People:
+    """Whom one round allocates between."""
+
+    authors: list[int]  #: whose work is reviewed
+    reviewers: list[int]  #: who reviews
+    submissions: dict[int, Submission]  #: author → the latest version
+
+
+def round_people(settings: PeerReviewSettings, first_round: bool) -> People:
+    """The circle's active learners who handed in (the first round: on time only, against each one's own
+    deadline; later rounds: late work too), and the reviewers: those who handed in, or every active learner
+    when students who did not hand in may review. Three queries."""
+    assignment = settings.assignment
+    active = [m.user_id for m in hw.learners(assignment.circle)]
+    latest = hw.latest_submissions(assignment)
+    submitted = [user_id for user_id in active if user_id in latest]
+    authors = [user_id for user_id in submitted if not (first_round and latest[user_id].lateness.is_late)]
+    reviewers = active if settings.non_submitters_review else submitted
+    return People(authors, reviewers, latest)
+
+
+def rounds_due(now: datetime | None = None) -> list[int]:
+    """Ids of the assignments whose review window is open and which are due a round: none run yet, or the
+    last an hour ago or more (one query)."""
+    now = now or utcnow()
+    opens = sa.func.coalesce(PeerReviewSettings.opens_at, Assignment.due_at)
+    return list(db.session.scalars(
+        db.select(PeerReviewSettings.assignment_id).join(Assignment, Assignment.id == PeerReviewSettings.assignment_id)
+        .where(PeerReviewSettings.is_enabled.is_(True), Assignment.is_published.is_(True),
+               opens.is_not(None), opens <= now, PeerReviewSettings.closes_at > now,
+               sa.or_(PeerReviewSettings.last_round_at.is_(None), PeerReviewSettings.last_round_at <= now - ROUND_EVERY))
+        .order_by(PeerReviewSettings.assignment_id)))
+
+
+def names(assignment: Assignment, user_ids) -> dict[int, Membership]:
+    """The circle identities of the people named on the allocation page (one query)."""
+    return hw.memberships_by_user(assignment.circle, user_ids)
+
+
+
+
+@dataclass
+class Summary:
+    """The allocation at a glance: tasks that stand, and the least and most per reviewer and per author."""
+
+    tasks: int = 0
+    reviewers: int = 0
+    authors: int = 0
+    load: tuple[int, int] = (0, 0)  #: fewest and most tasks of a reviewer
+    received: tuple[int, int] = (0, 0)  #: fewest and most reviews of a submission
+    by_state: dict = None
+
+
+def summary(assignment: Assignment) -> Summary:
+    """Counts of the assignment's tasks by state, and the spread of the loads (three aggregate queries)."""
+    live = (ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.state.in_(LIVE_STATES))
+    by_state = {state: 0 for state in AllocationState}
+    for state, count in db.session.execute(
+            db.select(ReviewAllocation.state, sa.func.count()).where(ReviewAllocation.assignment_id == assignment.id)
+            .group_by(ReviewAllocation.state)):
+        by_state[AllocationState(state)] = count
+
+    def spread(column):
+        inner = db.select(sa.func.count().label("n")).where(*live).group_by(column).subquery()
+        row = db.session.execute(db.select(sa.func.count(), sa.func.min(inner.c.n), sa.func.max(inner.c.n))).one()
+        return row[0] or 0, (row[1] or 0, row[2] or 0)
+
+    reviewers, load = spread(ReviewAllocation.reviewer_id)
+    authors, received = spread(ReviewAllocation.author_id)
+    return Summary(sum(by_state[s] for s in LIVE_STATES), reviewers, authors, load, received, by_state)
