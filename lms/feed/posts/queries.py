@@ -95,23 +95,44 @@ def _comment_count():
             .correlate(Post).scalar_subquery())
 
 
-def _feed_select(viewer: User) -> sa.Select:
-    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == viewer.id).correlate(Post)
+def _feed_select() -> sa.Select:
+    """Posts with their authors, counts and whether the viewer (bound parameter `viewer_id`) liked them."""
+    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == sa.bindparam("viewer_id")).correlate(Post)
     query = db.select(Post, *_author_columns(), _like_count(), _comment_count(), liked)
     return _with_author(query, Post.author_id).options(selectinload(Post.images), selectinload(Post.media))
 
 
+def _feed_statement(staff: bool, tab: str, keyset: bool) -> sa.Select:
+    """One page of a feed, by bound parameters (circle_id, viewer_id, limit; with `keyset`, after_at and
+    after_id): built once per kind of page, since building a statement costs more than running it."""
+    key = (staff, tab, keyset)
+    statement = _FEED_STATEMENTS.get(key)
+    if statement is None:
+        if staff:
+            seen = Post.state.in_([PostState.published, PostState.hidden])
+        else:
+            seen = sa.or_(Post.state == PostState.published,
+                          sa.and_(Post.state == PostState.hidden, Post.author_id == sa.bindparam("viewer_id")))
+        statement = _feed_select().where(Post.circle_id == sa.bindparam("circle_id"), Post.published_at.is_not(None),
+                                         seen)
+        if tab == "essentials":
+            statement = statement.where(Post.is_essential.is_(True))
+        elif tab == "entries":
+            statement = statement.where(Post.kind == PostKind.entry)
+        if keyset:
+            after_at, after_id = sa.bindparam("after_at", type_=Post.published_at.type), sa.bindparam("after_id")
+            statement = statement.where(sa.or_(Post.published_at < after_at,
+                                               sa.and_(Post.published_at == after_at, Post.id < after_id)))
+        statement = _FEED_STATEMENTS[key] = (statement.order_by(Post.published_at.desc(), Post.id.desc())
+                                             .limit(sa.bindparam("limit")))
+    return statement
+
+
+_FEED_STATEMENTS: dict[tuple, sa.Select] = {}
+
+
 def _items(rows) -> list[FeedItem]:
     return [FeedItem(row[0], _shown(row, 1), row[9], row[10], bool(row[11])) for row in rows]
-
-
-def visible_in_feed(circle: Circle, viewer: User):
-    """The condition on Post for what `viewer` sees in the feed of `circle`: published posts, and the
-    hidden ones of their own (the staff see every hidden one)."""
-    if is_feed_staff(circle, viewer):
-        return Post.state.in_([PostState.published, PostState.hidden])
-    return sa.or_(Post.state == PostState.published,
-                  sa.and_(Post.state == PostState.hidden, Post.author_id == viewer.id))
 
 
 @dataclass(frozen=True)
@@ -151,17 +172,13 @@ def feed_page(circle: Circle, viewer: User, *, after: Cursor | None = None, tab:
     """One page of the feed, newest first, by keyset (published_at, id) after `after`: no OFFSET, so
     a page deep in a big feed costs what the first does, and posts arriving meanwhile neither repeat
     nor push older ones off the next page. One query for the posts with their authors, like and comment
-    counts and the viewer's likes; one for their images; one for their videos (when any)."""
-    query = _feed_select(viewer).where(Post.circle_id == circle.id, Post.published_at.is_not(None),
-                                       visible_in_feed(circle, viewer))
-    if tab == "essentials":
-        query = query.where(Post.is_essential.is_(True))
-    elif tab == "entries":
-        query = query.where(Post.kind == PostKind.entry)
+    counts and the viewer's likes; one for their images; one for their videos (when any). Members see
+    published posts and their own hidden ones; the staff every hidden one too."""
+    statement = _feed_statement(is_feed_staff(circle, viewer), tab if tab in TABS else "all", after is not None)
+    params = {"circle_id": circle.id, "viewer_id": viewer.id, "limit": limit + 1}
     if after is not None:
-        query = query.where(sa.or_(Post.published_at < after.published_at,
-                                   sa.and_(Post.published_at == after.published_at, Post.id < after.post_id)))
-    rows = db.session.execute(query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1)).all()
+        params.update(after_at=after.published_at, after_id=after.post_id)
+    rows = db.session.execute(statement, params).all()
     items = _items(rows[:limit])
     more = len(rows) > limit
     last = items[-1].post if items and more else None
@@ -178,15 +195,14 @@ def my_waiting_posts(circle: Circle, viewer: User) -> list[Post]:
 
 def feed_item(post: Post, viewer: User) -> FeedItem:
     """One post as the feed shows it (its page), with its counts."""
-    row = db.session.execute(_feed_select(viewer).where(Post.id == post.id)).one()
+    row = db.session.execute(_feed_select().where(Post.id == post.id), {"viewer_id": viewer.id}).one()
     return _items([row])[0]
 
 
 def approval_queue(circle: Circle, viewer: User, limit: int = 100) -> list[FeedItem]:
     """Posts waiting for approval, oldest first."""
-    rows = db.session.execute(_feed_select(viewer).where(Post.circle_id == circle.id,
-                                                         Post.state == PostState.pending)
-                              .order_by(Post.created_at, Post.id).limit(limit)).all()
+    rows = db.session.execute(_feed_select().where(Post.circle_id == circle.id, Post.state == PostState.pending)
+                              .order_by(Post.created_at, Post.id).limit(limit), {"viewer_id": viewer.id}).all()
     return _items(rows)
 
 
@@ -244,9 +260,9 @@ def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedI
     one each for their images and videos)."""
     likes = _like_count()
     rows = db.session.execute(
-        _feed_select(viewer).where(Post.circle_id == circle.id, Post.kind == PostKind.entry,
-                                   Post.state == PostState.published)
-        .order_by(likes.desc(), Post.published_at, Post.id).limit(limit)).all()
+        _feed_select().where(Post.circle_id == circle.id, Post.kind == PostKind.entry,
+                             Post.state == PostState.published)
+        .order_by(likes.desc(), Post.published_at, Post.id).limit(limit), {"viewer_id": viewer.id}).all()
     return _items(rows)
 
 

@@ -59,9 +59,9 @@ def search_circle(circle: Circle, viewer: User, text: str | None) -> SearchResul
         return SearchResults([], [], [])
     states = [PostState.published, PostState.hidden] if is_feed_staff(circle, viewer) else [PostState.published]
     rows = db.session.execute(
-        _feed_select(viewer).where(Post.circle_id == circle.id, Post.state.in_(states),
-                                   Post.published_at.is_not(None), _matches_all([Post.body_md], words))
-        .order_by(Post.published_at.desc(), Post.id.desc()).limit(LIMIT)).all()
+        _feed_select().where(Post.circle_id == circle.id, Post.state.in_(states),
+                             Post.published_at.is_not(None), _matches_all([Post.body_md], words))
+        .order_by(Post.published_at.desc(), Post.id.desc()).limit(LIMIT), {"viewer_id": viewer.id}).all()
     now = utcnow()
     notices = list(db.session.scalars(
         visible_notices(circle, viewer, now)
