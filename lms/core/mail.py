@@ -4,6 +4,7 @@ from __future__ import annotations
 import smtplib
 import uuid
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
@@ -13,6 +14,27 @@ from jinja2 import TemplateNotFound
 
 from lms.core.inputs import header_value
 from lms.jobs import Queue, enqueue_after_commit
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that the URL headers of RFC 2369/8058 are written on one line as given:
+    the default folds a long unbreakable value into RFC 2047 encoded words, which hides the
+    <https://...> a mail program looks for."""
+
+    unfolded = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+    def fold(self, name, value):
+        if name.lower() in self.unfolded:
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() in self.unfolded:
+            return f"{name}: {value}{self.linesep}".encode("ascii", "replace")
+        return super().fold_binary(name, value)
+
+
+_POLICY = _MailPolicy()
 
 
 def send_mail(to: str, subject: str, template: str, locale: str | None = None,
@@ -38,7 +60,7 @@ def deliver(to: str, subject: str, body: str, html: str | None = None, headers: 
     the email package refuses CR and LF in a header, which would fail the job every retry.
     """
     app = current_app
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = header_value(app.config["MAIL_FROM"])
     message["To"] = header_value(to)
     message["Subject"] = header_value(subject)

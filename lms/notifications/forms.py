@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
 from lms.notifications.kinds import Channel
@@ -15,12 +15,12 @@ CHANNEL_LABELS = {
 }
 
 
-def _hours() -> list[tuple[str, str]]:
-    return [(str(hour), f"{hour:02d}:00") for hour in range(24)]
+def _hours() -> list[SelectChoice]:
+    return [SelectChoice(str(hour), f"{hour:02d}:00") for hour in range(24)]
 
 
-def _optional_hours() -> list[tuple[str, str]]:
-    return [("", _l("None")), *_hours()]
+def _optional_hours() -> list[SelectChoice]:
+    return [SelectChoice("", _l("None")), *_hours()]
 
 
 def channel_choices() -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ def notifications_unread() -> int:
 @login_required
 def index():
     before = request.args.get("before", type=int)
-    items, next_before = q.notifications_page(current_user, before)
+    items, next_before = q.notifications_page(current_user, before, q.PAGE_SIZE)
     shown = [(n, format_message(n.kind, n.params)) for n in items]
     return render_template("notifications/index.html", shown=shown, next_before=next_before, before=before)
 

@@ -49,3 +49,9 @@ def mail_html(message) -> str:
         if part.get_content_type() == "text/html":
             return part.get_payload(decode=True).decode()
     raise AssertionError("no HTML part")
+
+
+def subject_of(message) -> str:
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))
