@@ -47,7 +47,7 @@ def save_settings(assignment: Assignment, actor: User, **values) -> PeerReviewSe
     """Turn peer review on or off for `assignment` and set it up (fields: SETTINGS_FIELDS; times UTC).
 
     Raises ReviewError (with the field at fault): k below 1 or above MAX_K; a window without a closing
-    time, opening with no due time to open at, or closing before it opens; a rubric of another circle;
+    time, opening with no due time to open at, opening before the due time, or closing before it opens; a rubric of another circle;
     a minimum out of range; grade shares outside 0–100 or adding up to more than 100; and, once tasks
     were allocated, a different k or turning the group rule on (the allocation would no longer hold)."""
     unknown = set(values) - set(SETTINGS_FIELDS)
@@ -89,6 +89,9 @@ def _check(assignment: Assignment, settings: PeerReviewSettings, v: dict) -> Non
                               "opens_at")
         if closes_at is None:
             raise ReviewError(_l("Give the time the review window closes."), "closes_at")
+    if opens_at is not None and assignment.due_at is not None and opens_at < assignment.due_at:
+        # Reviews go to the work handed in on time, so the window cannot open before the work is due.
+        raise ReviewError(_l("The review window opens at the due time or later."), "opens_at")
     if opening is not None and closes_at is not None and closes_at <= opening:
         raise ReviewError(_l("The review window must close after it opens."), "closes_at")
     if v["rubric_id"] is not None and v["rubric_id"] not in dict(grade_source().rubric_choices(assignment.circle)):
@@ -130,7 +133,8 @@ def run_round(settings: PeerReviewSettings, now: datetime | None = None, *, forc
     db.session.execute(db.select(PeerReviewSettings.assignment_id)
                        .where(PeerReviewSettings.assignment_id == assignment.id).with_for_update())
     db.session.refresh(settings)
-    if settings.window_state(now) != WindowState.open or not assignment.is_published:
+    if (settings.window_state(now) != WindowState.open or not assignment.is_published
+            or assignment.circle.is_archived):
         return None
     if not force and settings.last_round_at is not None and now - settings.last_round_at < q.ROUND_EVERY:
         return None

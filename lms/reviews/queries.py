@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import abort
 
-from lms.circles.models import Membership
+from lms.circles.models import Circle, Membership
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as hw
@@ -99,13 +99,14 @@ def round_people(settings: PeerReviewSettings, first_round: bool) -> People:
 
 
 def rounds_due(now: datetime | None = None) -> list[int]:
-    """Ids of the assignments whose review window is open and which are due a round: none run yet, or the
-    last an hour ago or more (one query)."""
+    """Ids of the published assignments of active (not archived) circles whose review window is open and
+    which are due a round: none run yet, or the last an hour ago or more (one query)."""
     now = now or utcnow()
     opens = sa.func.coalesce(PeerReviewSettings.opens_at, Assignment.due_at)
     return list(db.session.scalars(
         db.select(PeerReviewSettings.assignment_id).join(Assignment, Assignment.id == PeerReviewSettings.assignment_id)
-        .where(PeerReviewSettings.is_enabled.is_(True), Assignment.is_published.is_(True),
+        .join(Circle, Circle.id == Assignment.circle_id)
+        .where(PeerReviewSettings.is_enabled.is_(True), Assignment.is_published.is_(True), Circle.is_archived.is_(False),
                opens.is_not(None), opens <= now, PeerReviewSettings.closes_at > now,
                sa.or_(PeerReviewSettings.last_round_at.is_(None), PeerReviewSettings.last_round_at <= now - ROUND_EVERY))
         .order_by(PeerReviewSettings.assignment_id)))

@@ -2,6 +2,8 @@
 reassigning a task and adding one by hand (audited)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from lms.audit.models import AuditEvent
@@ -102,6 +104,7 @@ def test_saving_the_set_up(review, client_as):
     ({"reviews_per_submission": ""}, "reviews_per_submission", "Give the number of reviews per submission."),
     ({"closes_at": ""}, "closes_at", "Give the time the review window closes."),
     ({"opens_at": "later", "closes_at": "sooner"}, "closes_at", "The review window must close after it opens."),
+    ({"opens_at": "before due"}, "opens_at", "The review window opens at the due time or later."),
     ({"score_share": "70", "reviewing_share": "40"}, "reviewing_share",
      "The two peer shares add up to more than 100 %."),
     ({"score_share": "120"}, "score_share", "Give a percentage from 0 to 100."),
@@ -112,6 +115,8 @@ def test_the_form_says_what_is_wrong(review, client_as, values, field, message):
     """Does each inconsistent set-up come back (422) with the message next to its field, saving nothing?"""
     if values.get("opens_at") == "later":
         values = {**values, "opens_at": _local(later(days=2)), "closes_at": _local(later(days=1))}
+    if values.get("opens_at") == "before due":
+        values = {**values, "opens_at": _local(review.due - timedelta(hours=1))}
     response = client_as(review.klass.teacher).post(review.base, data=_form(**values))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -151,6 +156,7 @@ def test_the_allocation_view_lists_who_reviews_whom(app, review, client_as):
     text = page_text(response)
     assert "Student In Class" in text and "Classmate In Class" in text
     assert "15 review tasks" in text and "3 to 3 tasks per reviewer" in text and "3 to 3 reviews per submission" in text
+    assert "15 not started · 0 started · 0 handed in · 0 reassigned" in text
 
 
 def test_the_allocation_view_says_what_could_not_be_covered(app, small_review, client_as):
@@ -230,3 +236,56 @@ def test_a_task_of_another_assignment_is_not_found(app, review, hw, client_as):
     other = hw.assignment(review.klass.circle, accepts="text")
     url = f"/circles/{review.klass.circle.id}/assignments/{other.id}/peer-review/allocation/{task.id}/reassign"
     assert client_as(review.klass.teacher).get(url).status_code == 404
+
+
+def test_the_teachers_changes_read_on_the_audit_log(app, review, client_as):
+    """Does the site's audit log show a reassignment as the reviewer changing from one name to another, with
+    whose work it is, and the set-up's changes field by field?"""
+    turn_on(review)
+    run_periodic(app)
+    task = db.session.scalars(db.select(ReviewAllocation).order_by(ReviewAllocation.id)).first()
+    free = next(s for s in review.students if s.id not in (task.author_id, task.reviewer_id) and not db.session.scalar(
+        db.select(db.exists().where(ReviewAllocation.reviewer_id == s.id, ReviewAllocation.author_id == task.author_id))))
+    teacher = client_as(review.klass.teacher)
+    teacher.post(f"{review.base}/allocation/{task.id}/reassign", data={"reviewer_id": str(free.id)})
+    teacher.post(review.base, data=_form(reviews_per_submission="3", comment_min_length="80"))
+    names = q_names(review, task.reviewer_id, free.id, task.author_id)
+    admin = client_as(review.klass.admin)
+    text = page_text(admin.get("/admin/audit?action=review_reassigned"))
+    assert "Review task reassigned" in text
+    assert f"Reviewer: {names[0]} → {names[1]}" in text and f"Work of: {names[2]}" in text
+    text = page_text(admin.get("/admin/audit?action=peer_review_changed"))
+    assert "Shortest overall comment: 0 → 80" in text
+
+
+def q_names(review, *user_ids) -> list[str]:
+    from lms.reviews.queries import names
+
+    found = names(review.assignment, set(user_ids))
+    return [found[i].display_name for i in user_ids]
+
+
+def test_the_allocation_page_costs_the_same_queries_for_a_bigger_class(app, klass, hw, make, client_as,
+                                                                         count_queries):
+    """Does the allocation page issue as many queries for 12 students as for 4?"""
+    from datetime import timedelta
+
+    from tests.fixtures.homework import ago
+    from tests.reviews.conftest import Review
+
+    counts = []
+    for size in (4, 12):
+        due = ago(hours=1).replace(microsecond=0)
+        assignment = hw.assignment(klass.circle, accepts="text", due_at=due)
+        students = [make.member(klass.circle, make.user(f"S{size}-{i}")).user for i in range(size)]
+        for student in students:
+            hw.submission(assignment, student, text="x", now=due - timedelta(minutes=5))
+        case = Review(klass, assignment, students, due)
+        turn_on(case)
+        run_periodic(app)
+        teacher = client_as(klass.teacher)
+        teacher.get(case.base + "/allocation")
+        with count_queries:
+            assert teacher.get(case.base + "/allocation").status_code == 200
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1]

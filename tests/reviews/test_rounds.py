@@ -137,3 +137,35 @@ def test_allocate_now_runs_a_round_at_once(app, review, client_as):
     assert len(_tasks(review)) == 15 and review.settings().rounds == 1
     teacher.post(f"{review.base}/allocation/run")
     assert len(_tasks(review)) == 15 and review.settings().rounds == 2
+
+
+def test_a_late_joiner_who_may_review_gets_tasks(app, review, make):
+    """Where students who handed nothing in may review, does someone who joins after the first round get 3
+    tasks in the next one (on-time work then has 3 or 4 reviews), with no pair repeated?"""
+    turn_on(review, non_submitters_review=True)
+    run_periodic(app)
+    joiner = make.member(review.klass.circle, make.user("Joiner")).user
+    _hour_passes(review)
+    run_periodic(app)
+    tasks = _tasks(review)
+    assert sum(t.reviewer_id == joiner.id for t in tasks) == 3
+    assert {t.round for t in tasks if t.reviewer_id == joiner.id} == {2}
+    received = Counter(t.author_id for t in tasks)
+    assert set(received.values()) <= {3, 4}
+    assert len({(t.reviewer_id, t.author_id) for t in tasks}) == len(tasks)
+
+
+def test_an_archived_circle_or_a_closed_window_gets_no_round(app, review):
+    """Does nothing happen once the window has closed, or when the circle is archived?"""
+    turn_on(review)
+    settings = review.settings()
+    settings.closes_at = review.due + timedelta(minutes=30)  # closed an hour and a half ago
+    db.session.commit()
+    run_periodic(app)
+    assert _tasks(review) == []
+    settings = review.settings()
+    settings.closes_at = later(days=1)
+    review.klass.circle.is_archived = True
+    db.session.commit()
+    run_periodic(app)
+    assert _tasks(review) == []
