@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from lms.notifications import Kind, notify, register_kind
+from lms.notifications import Kind, mark_read_about, notify, register_kind
+
+#: what the feed's notifications are about (a post), for mark_read_about
+SUBJECT = "feed_post"
 
 COMMENT_ON_MY_POST = register_kind(Kind(
     name="comment_on_my_post", label=_l("Comments on my posts"),
@@ -44,16 +47,16 @@ def comment_added(comment, actor_name: str) -> None:
     replied_to = comment.parent.author_id if comment.parent is not None else None
     if replied_to is not None and replied_to != comment.author_id:
         notify(REPLY_TO_MY_COMMENT, [replied_to], url=url, params={"actor": actor_name, "circle": circle},
-               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=comment.author_id)
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id)
     if post.author_id not in (comment.author_id, replied_to):
         notify(COMMENT_ON_MY_POST, [post.author_id], url=url, params={"actor": actor_name, "circle": circle},
-               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=comment.author_id)
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id)
 
 
 def post_featured(post, actor_id: int) -> None:
     if post.author_id != actor_id:
         notify(POST_FEATURED, [post.author_id], url=_post_url(post), params={"circle": post.circle.name},
-               circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=actor_id)
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=actor_id)
 
 
 def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> None:
@@ -66,4 +69,10 @@ def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> No
            else _post_url(post))
     notify(POST_MODERATED, [author_id], url=url,
            params={"circle": post.circle.name, "reason": reason},
-           circle_id=post.circle_id, subject=("feed_post", post.id), actor_id=actor_id)
+           circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=actor_id)
+
+
+def post_opened(post, reader_id: int) -> None:
+    """The reader opened `post`: their unread notifications about it (comments, replies, featured,
+    moderated) are read now."""
+    mark_read_about(reader_id, (SUBJECT, post.id))

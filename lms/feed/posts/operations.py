@@ -108,6 +108,11 @@ def delete_post(post: Post) -> None:
     db.session.flush()
 
 
+def read_post(post: Post, reader: User) -> None:
+    """`reader` opened the post's page: what they were told about it counts as read."""
+    notifications.post_opened(post, reader.id)
+
+
 # -- comments ----------------------------------------------------------------------------------
 
 def _check_comment(body_md: str) -> str:

@@ -107,6 +107,8 @@ def create(circle_id: int):
 @login_required
 def show(circle_id: int, post_id: int):
     circle, post = _load(circle_id, post_id)
+    ops.read_post(post, current_user)
+    db.session.commit()
     return _show(circle, post, CommentForm())
 
 

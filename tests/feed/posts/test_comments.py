@@ -92,3 +92,27 @@ def test_one_like_per_member_counted(feed):
     assert "Liked · 2" in page_text(feed.clients["pia"].get(feed.url))
     feed.clients["pia"].post(url, data={"liked": "0"})
     assert db.session.scalar(db.select(db.func.count()).select_from(Like)) == 1
+
+
+def test_opening_the_post_reads_its_notifications(feed):
+    """Once the author opens their post, are the notifications about it read (and others' left alone)?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Read me")
+    post = last_post()
+    feed.clients["pia"].post(f"{feed.url}/{post.id}/comments", data={"body_md": "First!"})
+    top = last_comment()
+    feed.clients["teacher"].post(f"{feed.url}/{post.id}/comments", data={"body_md": "Hi", "reply_to": str(top.id)})
+    feed.clients["sam"].get(f"{feed.url}/{post.id}")
+    assert [n.read_at is not None for n in _notifications(feed.sam)] == [True, True]
+    assert [n.read_at is not None for n in _notifications(feed.pia)] == [False]
+
+
+def test_deleting_a_comment_deletes_its_replies(feed):
+    """Does deleting a top-level comment take its replies with it?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Thread")
+    post = last_post()
+    url = f"{feed.url}/{post.id}/comments"
+    feed.clients["pia"].post(url, data={"body_md": "Top"})
+    top = last_comment()
+    feed.clients["sam"].post(url, data={"body_md": "Reply", "reply_to": str(top.id)})
+    assert feed.clients["pia"].post(f"{url}/{top.id}/delete").status_code == 302
+    assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 0
