@@ -19,8 +19,8 @@ WHEN_LABELS = {
     "draft": _l("Keep as a draft (only the staff see it)"),
 }
 LEVEL_LABELS = {
-    ReceiptLevel.opened: _l("Opened: a member counts as having read it when they open it"),
-    ReceiptLevel.confirmed: _l("Confirmed: a member presses “I have read this”"),
+    ReceiptLevel.opened: _l("Opened (a member has read it once they open it)"),
+    ReceiptLevel.confirmed: _l("Confirmed (a member presses “I have read this”)"),
 }
 #: the longest a body may be (a syllabus with tables fits)
 MAX_BODY = 50000
@@ -32,7 +32,7 @@ class NoticeForm(FlaskForm):
     when = SelectField(_l("When"), choices=[SelectChoice(k, v) for k, v in WHEN_LABELS.items()], default="now")
     publish_at = DateTimeLocalField(_l("Publish at"), validators=[Optional()], format=LOCAL_FORMATS)
     is_pinned = BooleanField(_l("Pin to the top"))
-    is_must_read = BooleanField(_l("Must-read: stays on top for each member until they confirm it"))
+    is_must_read = BooleanField(_l("Must-read (stays on top for each member until they confirm it)"))
     receipt_level = SelectField(_l("Read receipts"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()],
                                 default=ReceiptLevel.opened.value)
     confirm_by = DateTimeLocalField(_l("Deadline to confirm (must-read, optional)"), validators=[Optional()],
