@@ -2,9 +2,9 @@
 posts, replies to their comments, their post featured, their post or comment moderated (with the reason)."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from lms.core.urls import path_for
 from lms.notifications import Kind, mark_read_about, notify, register_kind
 
 #: what the feed's notifications are about (a post), for mark_read_about
@@ -35,7 +35,7 @@ MODERATIONS = frozenset({"post_hidden", "post_removed", "post_rejected", "commen
 
 
 def _post_url(post) -> str:
-    return url_for("posts.show", circle_id=post.circle_id, post_id=post.id, _external=False)
+    return path_for("posts.show", circle_id=post.circle_id, post_id=post.id)
 
 
 def comment_added(comment, actor_name: str) -> None:
@@ -65,7 +65,7 @@ def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> No
     if author_id == actor_id:
         return
     # a removed post has no page left: the notification leads to the feed
-    url = (url_for("posts.feed", circle_id=post.circle_id, _external=False) if what == "post_removed"
+    url = (path_for("posts.feed", circle_id=post.circle_id) if what == "post_removed"
            else _post_url(post))
     notify(POST_MODERATED, [author_id], url=url,
            params={"circle": post.circle.name, "reason": reason},

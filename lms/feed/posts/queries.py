@@ -185,6 +185,10 @@ def feed_page(circle: Circle, viewer: User, *, after: Cursor | None = None, tab:
     return FeedPage(items, Cursor(last.published_at, last.id) if last is not None else None)
 
 
+def like_count(post: Post) -> int:
+    return db.session.scalar(db.select(sa.func.count()).select_from(Like).where(Like.post_id == post.id)) or 0
+
+
 def my_waiting_posts(circle: Circle, viewer: User) -> list[Post]:
     """The viewer's own posts waiting for approval or refused, newest first (shown above their feed)."""
     return list(db.session.scalars(

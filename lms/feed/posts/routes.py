@@ -2,7 +2,7 @@
 entries, search (thin: parse, scoped lookup, permission check, one operation, commit)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -166,9 +166,12 @@ def delete(circle_id: int, post_id: int):
 def like(circle_id: int, post_id: int):
     circle, post = _load(circle_id, post_id)
     require(post.can_like(current_user))
+    liked = request.form.get("liked") != "0"
     if ConfirmForm().validate_on_submit():
-        ops.set_like(post, current_user, request.form.get("liked") != "0")
+        ops.set_like(post, current_user, liked)
         db.session.commit()
+    if request.accept_mimetypes.best == "application/json":  # static/js/feed/posts.js
+        return jsonify(liked=liked, count=q.like_count(post))
     return redirect(_safe_next() or _back_to(post))
 
 

@@ -116,3 +116,13 @@ def test_deleting_a_comment_deletes_its_replies(feed):
     feed.clients["sam"].post(url, data={"body_md": "Reply", "reply_to": str(top.id)})
     assert feed.clients["pia"].post(f"{url}/{top.id}/delete").status_code == 302
     assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 0
+
+
+def test_a_like_from_the_script_answers_the_count(feed):
+    """Does the like button's script (Accept: application/json) get whether it is liked and the count?"""
+    write_post(feed.clients["sam"], feed.circle.id, "Like me")
+    post = last_post()
+    feed.clients["teacher"].post(f"{feed.url}/{post.id}/like", data={"liked": "1"})
+    answer = feed.clients["pia"].post(f"{feed.url}/{post.id}/like", data={"liked": "1"},
+                                      headers={"Accept": "application/json"})
+    assert answer.get_json() == {"liked": True, "count": 2}

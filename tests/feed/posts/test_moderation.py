@@ -172,3 +172,35 @@ def test_an_entry_needs_a_photo_and_an_open_contest(feed):
     _settings(feed, has_contest="y")
     response = write_post(feed.clients["sam"], feed.circle.id, "No photo", is_entry="y")
     assert response.status_code == 422 and "A contest entry needs a photo." in page_text(response)
+
+
+#: who may use each staff page or action: owner and teachers feature and change settings; the
+#: assistant moderates too; students get 403
+STAFF_MATRIX = [
+    ("POST", "/{post}/essential", {"essential": "1"}, {"owner", "teacher"}),
+    ("POST", "/{post}/hide", {"reason": "r"}, {"owner", "teacher", "assistant"}),
+    ("GET", "/queue", None, {"owner", "teacher", "assistant"}),
+    ("GET", "/contest", None, {"owner", "teacher", "assistant"}),
+    ("GET", "/settings", None, {"owner", "teacher"}),
+]
+
+
+@pytest.mark.parametrize("method, path, data, allowed", STAFF_MATRIX)
+@pytest.mark.parametrize("who", ["owner", "teacher", "assistant", "sam"])
+def test_staff_matrix(feed, method, path, data, allowed, who):
+    """Does each role get the staff's pages and actions it should, and 403 otherwise?"""
+    write_post(feed.clients["pia"], feed.circle.id, "Subject")
+    url = feed.url + path.format(post=last_post().id)
+    response = feed.clients[who].open(url, method=method, data=data)
+    assert response.status_code == ((302 if method == "POST" else 200) if who in allowed else 403)
+
+
+def test_site_admin_outside_the_circle_reads_and_moderates_but_does_not_post(feed, make, client_as):
+    """May a site admin who is no member read the feed and hide a post, but not post or like?"""
+    admin = client_as(make.user(is_admin=True))
+    write_post(feed.clients["sam"], feed.circle.id, "Hello admins")
+    post = last_post()
+    assert post_ids(admin.get(feed.url).get_data(as_text=True)) == [post.id]
+    assert write_post(admin, feed.circle.id, "Me too").status_code == 403
+    assert admin.post(f"{feed.url}/{post.id}/like").status_code == 403
+    assert admin.post(f"{feed.url}/{post.id}/hide", data={"reason": "Checked"}).status_code == 302
