@@ -1,13 +1,14 @@
 """Notice pages: list, write, edit, read, confirm, receipts, reminders (thin: parse, scoped lookup, check, one operation, commit)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
 from lms.core.i18n import from_local, local_datetime
+from lms.core.images import image_response, sniff_image
 from lms.core.permissions import require
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -16,6 +17,7 @@ from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
 from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, RemindForm
 from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
+from lms.storage import get_storage
 from lms.uploads.queries import get_own_media, media_urls
 
 PREFIX = "/circles/<int:circle_id>/notices"
@@ -68,13 +70,21 @@ def confirm(circle_id: int, notice_id: int):
 @bp.route(PREFIX + "/files/<int:media_id>")
 @login_required
 def file(circle_id: int, media_id: int):
-    """A notice's attachment by a stable path (an inline image in the text refers to it): the viewer is
-    sent to a URL signed for them, which serving checks again (the "notice" media subject)."""
+    """A notice's attachment by a stable path (an image in the text refers to it), checked on every
+    request: an image (proved by its bytes, cleaned when it was processed) is served inline with that
+    type; any other file sends the viewer to a URL signed for them, which serving checks again (the
+    "notice" media subject)."""
     circle = get_circle_or_404(circle_id, current_user)
     attachment = q.attachment_of(circle, media_id)
-    if attachment is None or not attachment.notice.can_view(current_user):
+    if attachment is None or not attachment.notice.can_view(current_user) or not attachment.media.is_ready:
         abort(404)
-    url = media_urls(attachment.media, ("notice", attachment.notice_id)).get("download")
+    media = attachment.media
+    if media.original_key and (media.bytes or 0) <= current_app.config["MAX_IMAGE_BYTES"]:
+        with get_storage().open(media.original_key) as stored:
+            head = stored.read(16)
+        if sniff_image(head) is not None:
+            return image_response(media.original_key)
+    url = media_urls(media, ("notice", attachment.notice_id)).get("download")
     if url is None:
         abort(404)
     return redirect(url)

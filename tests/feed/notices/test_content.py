@@ -105,3 +105,36 @@ def test_home_page_shows_must_read_first_with_fixed_queries(klass, notices, clie
     notices.notice(klass.circle, klass.teacher, title="Must read this", is_must_read=True)
     page = client_as(klass.student).get(f"/c/{klass.circle.id}").get_data(as_text=True)
     assert page.index("Must read this") < page.index("Pinned info") < page.index("Latest news")
+
+
+def test_an_inline_image_is_served_as_an_image_and_a_document_as_a_download(klass, notices, hw, client_as):
+    """Is an attached picture served inline with the type its bytes prove (to members only), and a file
+    named .png that is not a picture only offered as a download?"""
+    import io
+
+    from PIL import Image
+
+    from lms.storage import get_storage, new_key
+
+    def stored(data: bytes, name: str):
+        media = hw.media(klass.teacher, kind=MediaKind.file, filename=name)
+        media.original_key = new_key("test")
+        media.bytes = len(data)
+        get_storage().put(media.original_key, io.BytesIO(data))
+        db.session.commit()
+        return media
+
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(png, "PNG")
+    picture = stored(png.getvalue(), "map.png")
+    fake = stored(b"<html><script>alert(1)</script></html>", "fake.png")
+    notices.notice(klass.circle, klass.teacher, files=[picture, fake])
+    base = f"/circles/{klass.circle.id}/notices/files"
+    response = client_as(klass.student).get(f"{base}/{picture.id}")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    response = client_as(klass.student).get(f"{base}/{fake.id}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/m/")
+    with client_as(klass.student).get(response.headers["Location"]) as download:
+        assert download.status_code == 200 and download.mimetype == "application/octet-stream"
+    assert client_as(klass.stranger).get(f"{base}/{picture.id}").status_code == 404
