@@ -98,7 +98,7 @@ def test_edits_keep_every_version(klass, notices, client_as):
                              .where(AuditEvent.action == "notice_edited")) == 2
 
 
-def test_home_page_shows_must_read_first_with_fixed_queries(klass, notices, client_as):
+def test_home_page_shows_must_read_first(klass, notices, client_as):
     """Does the home section list the unconfirmed must-read notice before pinned and latest ones?"""
     notices.notice(klass.circle, klass.teacher, title="Latest news")
     notices.notice(klass.circle, klass.teacher, title="Pinned info", is_pinned=True)
@@ -138,3 +138,47 @@ def test_an_inline_image_is_served_as_an_image_and_a_document_as_a_download(klas
     with client_as(klass.student).get(response.headers["Location"]) as download:
         assert download.status_code == 200 and download.mimetype == "application/octet-stream"
     assert client_as(klass.stranger).get(f"{base}/{picture.id}").status_code == 404
+
+
+def test_deleting_is_audited_and_the_log_reads_it(klass, notices, client_as):
+    """Is a deleted notice gone for everyone, and does the audit log name the deletion with its title?"""
+    url = f"/circles/{klass.circle.id}/notices/{notices.notice(klass.circle, klass.teacher, title='Wrong date').id}"
+    teacher = client_as(klass.teacher)
+    assert teacher.post(url + "/delete").status_code == 302
+    assert teacher.get(url).status_code == 404
+    log = client_as(klass.admin).get("/admin/audit").get_data(as_text=True)
+    assert "Notice deleted" in log and "Wrong date" in log
+
+
+def _queries(fn) -> int:
+    from sqlalchemy import event
+
+    count = 0
+
+    def before(*_args, **_kwargs):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return count
+
+
+def test_the_home_section_and_list_cost_fixed_queries(klass, notices):
+    """Do the home section and the list page's read cost the same queries with 3 and with 30 notices?"""
+    from lms.feed.notices import sections
+
+    counts = []
+    for total in (3, 30):
+        for i in range(total - (counts and 3 or 0)):
+            notices.notice(klass.circle, klass.teacher, title=f"N{i}", is_pinned=i % 5 == 0, is_must_read=i % 7 == 0)
+        db.session.expire_all()
+        circle = db.session.get(type(klass.circle), klass.circle.id)
+        student = db.session.get(type(klass.student), klass.student.id)
+        circle.membership_of(student)
+        counts.append((_queries(lambda: sections.home(circle, student, None)),
+                       _queries(lambda: q.notices_page(circle, student))))
+    assert counts[0] == counts[1]
