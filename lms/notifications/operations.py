@@ -170,15 +170,43 @@ def _insert(rows: list[dict], deduplicated: bool) -> dict[int, int]:
     (user, dedupe key) pair written meanwhile; returns {user id: notification id} of those written."""
     table = Notification.__table__
     dialect = db.session.get_bind().dialect.name
-    if deduplicated and dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+    if dialect == "postgresql":
+        return _insert_postgresql(rows, deduplicated)
+    if deduplicated and dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
         statement = insert(table).on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
     else:
         statement = sa.insert(table)
     result = db.session.execute(statement.returning(table.c.id, table.c.user_id), rows)
+    return {user_id: notification_id for notification_id, user_id in result}
+
+
+#: the columns that differ between the rows of one `deliver` (the rest are the same for every recipient)
+_PER_ROW = ("user_id", "mail_state", "mail_due_at")
+
+
+def _insert_postgresql(rows: list[dict], deduplicated: bool) -> dict[int, int]:
+    """PostgreSQL: INSERT ... SELECT FROM unnest(arrays): three array parameters for the columns that differ
+    per recipient and one parameter per shared column, instead of a VALUES list of 13 parameters a row
+    (psycopg parses such a statement in Python: most of a 10,000-member fan-out's time)."""
+    from sqlalchemy.dialects import postgresql as pg
+
+    table = Notification.__table__
+    # the mail state travels as its string value: an array of the Enum type would not bind
+    types = {name: sa.String(20) if name == "mail_state" else table.c[name].type for name in _PER_ROW}
+    values = {name: [str(r[name]) if name == "mail_state" else r[name] for r in rows] for name in _PER_ROW}
+    arrays = [sa.cast(sa.bindparam(f"rows_{name}", values[name], type_=pg.ARRAY(types[name])), pg.ARRAY(types[name]))
+              for name in _PER_ROW]
+    varying = sa.func.unnest(*arrays).table_valued(*_PER_ROW).render_derived()
+    shared = [name for name in rows[0] if name not in _PER_ROW]
+    select = sa.select(*(varying.c[name] for name in _PER_ROW),
+                       *(sa.cast(sa.literal(rows[0][name], type_=table.c[name].type), table.c[name].type)
+                         for name in shared))
+    statement = pg.insert(table).from_select([*_PER_ROW, *shared], select)
+    if deduplicated:
+        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+    result = db.session.execute(statement.returning(table.c.id, table.c.user_id))
     return {user_id: notification_id for notification_id, user_id in result}
 
 
