@@ -20,13 +20,15 @@ def _shift(notice, delta):
 
 
 def test_a_future_notice_is_hidden_from_members_until_the_task_publishes_it(klass, notices, client_as):
-    """Is a notice scheduled an hour ahead invisible to a student everywhere, then published and announced once?"""
+    """Is a notice scheduled an hour ahead invisible to a student everywhere (list, page, home, search, calendar,
+    bell), then published by the periodic task and announced once?"""
     notice = notices.notice(klass.circle, klass.teacher, when=later(hours=1), title="Exam moved")
     student = client_as(klass.student)
     c, n = klass.circle.id, notice.id
     assert "Exam moved" not in student.get(f"/circles/{c}/notices").get_data(as_text=True)
     assert student.get(f"/circles/{c}/notices/{n}").status_code == 404
     assert "Exam moved" not in student.get(f"/c/{c}").get_data(as_text=True)
+    assert "Exam moved" not in student.get(f"/circles/{c}/search?q=exam").get_data(as_text=True)
     window = (utcnow() - timedelta(days=1), utcnow() + timedelta(days=2))
     assert [e for e in events_for(klass.student, [c], *window) if e.kind.startswith("notice")] == []
     tasks.publish_notices()
@@ -44,6 +46,7 @@ def test_a_future_notice_is_hidden_from_members_until_the_task_publishes_it(klas
                                                                      klass.classmate))
     assert "Exam moved" in student.get(f"/circles/{c}/notices").get_data(as_text=True)
     assert "Exam moved" in student.get(f"/c/{c}").get_data(as_text=True)
+    assert "Exam moved" in student.get(f"/circles/{c}/search?q=exam").get_data(as_text=True)
     assert student.get(f"/circles/{c}/notices/{n}").status_code == 200
 
 
