@@ -100,7 +100,7 @@ def test_must_read_notice_confirmed_live(live_server, new_context, screenshots):
         expect(row.locator("[data-receipt-opened]")).to_contain_text("✓")
         expect(teacher.locator("[data-count=opened]").first).to_have_text("1")
         teacher.get_by_role("button", name=re.compile("Remind those who have not read")).click()
-        expect(teacher.locator(".flash")).to_contain_text("Reminded 1 member")
+        expect(teacher.locator(".flash")).to_contain_text("Reminded 1 member who has not read it.")
 
     with screenshots.on_failure(student, "reminded"):
         expect(student.locator("[data-bell-count]")).to_have_text("1")

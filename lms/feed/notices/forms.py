@@ -33,7 +33,7 @@ class NoticeForm(FlaskForm):
     publish_at = DateTimeLocalField(_l("Publish at"), validators=[Optional()], format=LOCAL_FORMATS)
     is_pinned = BooleanField(_l("Pin to the top"))
     is_must_read = BooleanField(_l("Must-read (stays on top for each member until they confirm it)"))
-    receipt_level = SelectField(_l("Read receipts"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()],
+    receipt_level = SelectField(_l("What counts as read"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()],
                                 default=ReceiptLevel.opened.value)
     confirm_by = DateTimeLocalField(_l("Deadline to confirm (must-read, optional)"), validators=[Optional()],
                                     format=LOCAL_FORMATS)

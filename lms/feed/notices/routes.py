@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from lms.circles.forms import ConfirmForm
@@ -273,9 +274,11 @@ def remind(circle_id: int, notice_id: int):
         db.session.commit()
         if fan_out is not None:
             args = {"fan_out": fan_out.id, "total": fan_out.total}
-            flash(_("Reminding %(num)d members in the background; the progress shows below.", num=count), "success")
+            flash(ngettext("Reminding %(num)d member in the background; the progress shows below.",
+                           "Reminding %(num)d members in the background; the progress shows below.", count), "success")
         elif count:
-            flash(_("Reminded %(num)d members who have not read it.", num=count), "success")
+            flash(ngettext("Reminded %(num)d member who has not read it.",
+                           "Reminded %(num)d members who have not read it.", count), "success")
         else:
             flash(_("Everyone has read it: nobody to remind."), "success")
     return redirect(url_for("notices.receipts", circle_id=circle.id, notice_id=notice.id, **args))

@@ -1,6 +1,7 @@
 // The notice form (templates/feed/notices/form.html): shows the publish time only for "Publish at a set
-// time" and the deadline fields only for a must-read notice; once an attachment's upload exists, offers
-// the Markdown that shows it in the text (a path on this site that checks the reader on every request).
+// time", and for a must-read notice its deadline fields instead of the receipt level (it counts
+// confirmations); once an attachment's upload exists, offers the Markdown that shows it in the text (a
+// path on this site that checks the reader on every request).
 (function () {
   "use strict";
   var gettext = window.Circles && window.Circles.i18n ? window.Circles.i18n.gettext : function (s) { return s; };
@@ -10,10 +11,12 @@
   var mustRead = form.querySelector("[data-notice-must-read]");
   var later = form.querySelector("[data-when-later]");
   var deadline = form.querySelector("[data-when-must-read]");
+  var level = form.querySelector("[data-receipt-level]");
 
   function sync() {
     if (when && later) { later.hidden = when.value !== "later"; }
     if (mustRead && deadline) { deadline.hidden = !mustRead.checked; }
+    if (mustRead && level) { level.hidden = mustRead.checked; }  // a must-read notice is read once confirmed
   }
   if (when) { when.addEventListener("change", sync); }
   if (mustRead) { mustRead.addEventListener("change", sync); }
