@@ -15,7 +15,7 @@ from lms.core.i18n import is_timezone, recipient_locale
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.jobs import Task, enqueue_after_commit
+from lms.jobs import Queue, Task, enqueue_after_commit
 from lms.notifications.kinds import Channel, Kind, MailRule, find_kind, get_kind
 from lms.notifications.messages import render_message
 from lms.notifications.models import (
@@ -88,7 +88,7 @@ def notify(kind: Kind | str, recipients: Iterable[int], *, url: str, params: Map
                  mail=str(MailRule(mail)), dedupe_key=dedupe_key)
     if len(ids) <= FAN_OUT_INLINE:
         if deliver(spec, ids, utcnow()):
-            enqueue_after_commit(Task.send_notification_mail)
+            enqueue_after_commit(Task.send_notification_mail, queue=Queue.mail)
         return None
     fan_out = FanOut(kind=kind.name, payload=asdict(spec), recipients=ids, total=len(ids), progress_to=progress_to)
     db.session.add(fan_out)
@@ -115,10 +115,8 @@ def run_fan_out(fan_out: FanOut) -> None:
         if progress_to is not None:
             emit_to_user(progress_to, FAN_OUT_EVENT, {"id": fan_out_id, "done": start, "total": total})
         if mail_due:
-            enqueue_after_commit(Task.send_notification_mail)
+            enqueue_after_commit(Task.send_notification_mail, queue=Queue.mail)
         db.session.commit()
-    if total == 0 and fan_out.finished_at is None:
-        fan_out.finished_at = utcnow()
 
 
 def deliver(spec: _Spec, user_ids: list[int], now: datetime) -> bool:

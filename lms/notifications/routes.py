@@ -44,7 +44,7 @@ def unread():
 
 @bp.route("/notifications/<int:notification_id>")
 @login_required
-def open(notification_id: int):
+def open_one(notification_id: int):
     """Opening a notification marks it read and leads to what it is about."""
     notification = q.get_notification_or_404(current_user, notification_id)
     ops.mark_read(notification)
