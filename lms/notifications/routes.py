@@ -100,8 +100,10 @@ def preferences():
         db.session.commit()
         flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.preferences"))
+    # the zone mail hours are counted in: the profile's, else the site's (not the browser's, which a job
+    # cannot know), so the page names it
     return render_template("notifications/preferences.html", form=form, kinds=kinds, current=current,
-                           channels=channel_choices())
+                           channels=channel_choices(), mail_zone=ops.person_zone(current_user.timezone).key)
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
