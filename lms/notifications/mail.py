@@ -99,15 +99,17 @@ def send_digests(now: datetime | None = None) -> int:
     digest notification ONE mail listing everything collected up to that hour. Returns how many mails."""
     now = now or utcnow()
     waiting = db.session.execute(
-        sa.select(Notification.user_id, sa.func.min(Notification.created_at), User.timezone,
-                  NotificationSettings.digest_hour)
+        sa.select(Notification.user_id, sa.func.min(Notification.created_at),
+                  sa.func.coalesce(User.timezone, NotificationSettings.timezone), NotificationSettings.digest_hour)
         .join(User, User.id == Notification.user_id)
         .outerjoin(NotificationSettings, NotificationSettings.user_id == Notification.user_id)
         .where(Notification.mail_state == MailState.digest)
-        .group_by(Notification.user_id, User.timezone, NotificationSettings.digest_hour)).all()
+        .group_by(Notification.user_id, User.timezone, NotificationSettings.timezone,
+                  NotificationSettings.digest_hour)).all()
     mails = 0
     for user_id, oldest, zone_name, hour in waiting:
-        cutoff = last_digest_time(now, person_zone(zone_name), hour)
+        zone = person_zone(zone_name)
+        cutoff = last_digest_time(now, zone, hour)
         if oldest > cutoff:
             continue
         claimed = list(db.session.scalars(
@@ -117,18 +119,17 @@ def send_digests(now: datetime | None = None) -> int:
             .values(mail_state=MailState.sent, mailed_at=now).returning(Notification.id)
             .execution_options(synchronize_session=False)))
         if claimed:
-            _mail_digest(db.session.get(User, user_id), claimed)
+            _mail_digest(db.session.get(User, user_id), claimed, zone)
             mails += 1
         db.session.commit()
     return mails
 
 
-def _mail_digest(user: User, ids: list[int]) -> None:
+def _mail_digest(user: User, ids: list[int], zone) -> None:
     notifications = list(db.session.scalars(
         sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id.desc())
         .limit(DIGEST_LISTED)))
     locale = recipient_locale(user)
-    zone = person_zone(user.timezone)
     with force_locale(locale):
         items = [{"message": format_message(n.kind, n.params), "link": absolute(n.url),
                   "time": format_in_zone(n.created_at, zone, locale)} for n in notifications]

@@ -89,8 +89,8 @@ DEFAULT_DIGEST_HOUR = 18
 
 class NotificationSettings(db.Model):
     """A person's mail settings for every kind: the daily digest's hour and quiet hours, both in their
-    time zone (the profile's, else the site's). No row means the defaults (digest at 18:00, no quiet
-    hours)."""
+    time zone (the profile's, else `timezone`, else the site's). No row means the defaults (digest at
+    18:00, no quiet hours)."""
 
     __tablename__ = "notification_settings"
 
@@ -99,6 +99,9 @@ class NotificationSettings(db.Model):
     #: no mail leaves from quiet_start:00 to quiet_end:00 (may wrap midnight); both None: no quiet hours
     quiet_start: Mapped[int | None] = mapped_column(sa.SmallInteger)
     quiet_end: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    #: the zone of those hours when the profile names none: the browser's when the settings were saved
+    #: (a job cannot ask the browser); the profile's zone wins whenever it is set
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class FanOut(db.Model):

@@ -148,7 +148,7 @@ def _recipients(spec: _Spec, user_ids: list[int]) -> list[Recipient]:
     who already has a notification with the spec's dedupe key: one query."""
     query = (sa.select(User.id, User.locale, User.browser_locale, User.timezone, User.is_disabled,
                        NotificationPreference.channel, NotificationSettings.quiet_start,
-                       NotificationSettings.quiet_end)
+                       NotificationSettings.quiet_end, NotificationSettings.timezone.label("settings_timezone"))
              .outerjoin(NotificationPreference, sa.and_(NotificationPreference.user_id == User.id,
                                                         NotificationPreference.kind == spec.kind))
              .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
@@ -158,7 +158,8 @@ def _recipients(spec: _Spec, user_ids: list[int]) -> list[Recipient]:
                                                Notification.dedupe_key == spec.dedupe_key))
     found = []
     for row in db.session.execute(query):
-        found.append(Recipient(row.id, row.locale, row.browser_locale, row.timezone, row.channel,
+        found.append(Recipient(row.id, row.locale, row.browser_locale, row.timezone or row.settings_timezone,
+                               row.channel,
                                row.quiet_start, row.quiet_end, row.is_disabled))
     return found
 
@@ -339,9 +340,10 @@ def settings_of(user: User) -> NotificationSettings:
     return found or NotificationSettings(user_id=user.id, digest_hour=DEFAULT_DIGEST_HOUR)
 
 
-def save_settings(user: User, digest_hour: int, quiet_start: int | None, quiet_end: int | None) -> None:
-    """Set the digest hour and the quiet hours (both or neither; equal ones mean none). Raises ValueError
-    for an hour outside 0-23."""
+def save_settings(user: User, digest_hour: int, quiet_start: int | None, quiet_end: int | None,
+                  timezone: str | None = None) -> None:
+    """Set the digest hour and the quiet hours (both or neither; equal ones mean none), counted in
+    `timezone` while the profile names no zone. Raises ValueError for an hour outside 0-23."""
     for hour in (digest_hour, quiet_start, quiet_end):
         if hour is not None and not 0 <= hour <= 23:
             raise ValueError("an hour is 0-23")
@@ -349,6 +351,8 @@ def save_settings(user: User, digest_hour: int, quiet_start: int | None, quiet_e
         quiet_start = quiet_end = None
     row = settings_of(user)
     row.digest_hour, row.quiet_start, row.quiet_end = digest_hour, quiet_start, quiet_end
+    if timezone and is_timezone(timezone):
+        row.timezone = timezone
     db.session.add(row)
     db.session.flush()
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature
 
 from lms.accounts.models import User
+from lms.core.i18n import select_timezone
 from lms.core.urls import is_local_path
 from lms.extensions import csrf, db
 from lms.notifications import bp
@@ -96,14 +97,15 @@ def preferences():
             if channel != current[kind.name]:
                 ops.set_preference(current_user, kind, channel)
         ops.save_settings(current_user, int(form.digest_hour.data), form.hour(form.quiet_start.data),
-                          form.hour(form.quiet_end.data))
+                          form.hour(form.quiet_end.data), timezone=select_timezone())
         db.session.commit()
         flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.preferences"))
-    # the zone mail hours are counted in: the profile's, else the site's (not the browser's, which a job
-    # cannot know), so the page names it
+    # the zone the hours are counted in, named on the page: the profile's, else the one they were saved in
+    # (the browser's then), else this page's (saving keeps it)
+    mail_zone = current_user.timezone or settings.timezone or select_timezone()
     return render_template("notifications/preferences.html", form=form, kinds=kinds, current=current,
-                           channels=channel_choices(), mail_zone=ops.person_zone(current_user.timezone).key)
+                           channels=channel_choices(), mail_zone=mail_zone)
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])

@@ -165,3 +165,13 @@ def test_the_digest_link_stops_the_digest(ann, client, mailbox, clock):
     path = digest["List-Unsubscribe"].strip("<>").removeprefix("http://localhost")
     assert client.post(path, csrf=False).status_code == 200
     assert ops.channels_of(ann, [DIGESTED]) == {"test_digested": Channel.off}
+
+
+def test_without_a_profile_zone_the_hours_count_in_the_zone_they_were_saved_in(make, mailbox, clock):
+    """No zone on the profile, settings saved from a browser in Shanghai: are the quiet hours counted there?"""
+    bo = make.user("Bo")
+    ops.save_settings(bo, 18, 22, 7, timezone="Asia/Shanghai")
+    db.session.commit()
+    clock(datetime(2031, 3, 10, 15, 30, tzinfo=UTC))  # 23:30 in Shanghai
+    _ping(bo)
+    assert _states(bo) == [(MailState.due, datetime(2031, 3, 10, 23, 0, tzinfo=UTC))]

@@ -118,7 +118,9 @@ def test_preferences_page_saves_channels_and_hours(make, login):
     digest at 7:00 and quiet hours 22-6 is saved and shown again."""
     ann = make.user()
     client = login(ann)
+    client.set_cookie("tz", "Asia/Tokyo")  # the browser's zone (static/js/core/app.js): the profile names none
     page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "Hours are in Asia/Tokyo" in page
     assert 'name="kind-test_ping"' in page and 'name="kind-join_requested"' not in page
     form = {f"kind-{kind.name}": str(kind.default) for kind in registered_kinds()
             if not kind.staff_only}
@@ -127,6 +129,7 @@ def test_preferences_page_saves_channels_and_hours(make, login):
     assert ops.channels_of(ann, [PING]) == {"test_ping": Channel.digest}
     settings = db.session.get(NotificationSettings, ann.id)
     assert (settings.digest_hour, settings.quiet_start, settings.quiet_end) == (7, 22, 6)
+    assert settings.timezone == "Asia/Tokyo"  # what the page said; jobs count the hours in it
     form["kind-test_ping"] = "sometimes"
     assert client.post("/notifications/preferences", data=form).status_code == 400
 
