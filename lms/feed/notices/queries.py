@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -14,8 +13,7 @@ from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.circles.queries import ShownMember, ShownUser
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.feed.notices.models import (Notice, NoticeAttachment, NoticeRead, NoticeRevision, ReceiptLevel,
-                                     can_see_drafts)
+from lms.feed.notices.models import Notice, NoticeAttachment, NoticeRead, NoticeRevision, can_see_drafts
 
 
 def visible_notices(circle: Circle, viewer: User | None, now: datetime | None = None) -> sa.Select:
@@ -26,11 +24,6 @@ def visible_notices(circle: Circle, viewer: User | None, now: datetime | None = 
     if not can_see_drafts(circle, viewer):
         query = query.where(Notice.publish_at <= (now or utcnow()))
     return query
-
-
-def visible_notices_in(circle_ids: Iterable[int], now: datetime | None = None) -> sa.Select:
-    """Published notices of many circles (search, calendar): what any member of them sees."""
-    return sa.select(Notice).where(Notice.circle_id.in_(list(circle_ids)), Notice.publish_at <= (now or utcnow()))
 
 
 def get_notice_or_404(circle: Circle, notice_id: int, user: User | None) -> Notice:
@@ -333,6 +326,3 @@ def deadline_candidates(now: datetime | None = None) -> list[Notice]:
         sa.or_(Notice.deadline_reminded_at.is_(None),
                sa.and_(Notice.escalate_hours.is_not(None), Notice.escalated_at.is_(None))))))
 
-
-__all__ = ["visible_notices", "get_notice_or_404", "notices_page", "receipts_page", "receipt_counts",
-           "ReceiptFilter", "ReceiptLevel"]

@@ -14,7 +14,7 @@ from lms.circles.models import Role
 from lms.extensions import db
 from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
-from lms.feed.notices.models import Notice, ReceiptLevel
+from lms.feed.notices.models import ReceiptLevel
 from tests.fixtures.factories import PASSWORD
 
 
