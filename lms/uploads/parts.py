@@ -21,10 +21,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import queue
 import struct
-import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -35,16 +34,18 @@ from werkzeug.exceptions import ClientDisconnected
 #: where the server allows). A server's stream that waits for the whole step would not write what
 #: a client sent into a step it never finished: so a request starts at FIRST_READ_BYTES, the step
 #: doubles while reads come at once (up to READ_BYTES) and shrinks on a slow link (a read that
-#: takes long) down to MIN_READ_BYTES. The ceiling is small on purpose: a socket read allocates
-#: the whole size asked for (the kernel hands over what has arrived, a few hundred KiB), and 4 MiB
-#: asks made a 1 GiB upload twice as slow (scripts/bench/upload --gib: about a third of a durable
-#: raw copy with 4 MiB, 57-72% with 256 KiB).
-READ_BYTES = 256 * 1024
+#: takes long) down to MIN_READ_BYTES. A body of lms/uploads/body.py is received into one buffer
+#: of READ_BYTES per request, reused by every read and written to the file from (no allocation
+#: or copy per read): 1 MiB reads cost a 1 GiB upload less CPU than 256 KiB ones
+#: (scripts/bench/upload --gib).
+READ_BYTES = 1024 * 1024
 FIRST_READ_BYTES = 64 * 1024
 MIN_READ_BYTES = 4 * 1024
 SLOW_READ_SECONDS = 0.2
-#: Written bytes are fsync'd at least this often (and at the end of each request; a take-over
-#: fsyncs what the request it replaces wrote since).
+#: An fsync of the written bytes starts at least this often, in the background while the next bytes
+#: arrive, and the request waits for the one before it first (so at most twice this is ever
+#: unsynced); everything is fsync'd before a request answers, and a take-over fsyncs what the
+#: request it replaces wrote since.
 SYNC_BYTES = 8 * 1024 * 1024
 SYNC_SECONDS = 5.0
 
@@ -149,8 +150,9 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
     cannot be verified is discarded whole. Raises OffsetMismatch, ChecksumMismatch, or Superseded
     once a newer request took over (what this one wrote until then is kept).
 
-    The disk is written by a second thread while the next bytes are read (a request is then as
-    fast as the slower of the network and the disk, not their sum); it holds at most two steps.
+    Each read is written at once from the request's one buffer (so a take-over sees every byte
+    that arrived); the fsyncs run beside the reads (a request is then about as fast as the slower
+    of the network and the disk, not their sum).
     """
     digest = CHECKSUMS[checksum[0]]() if checksum else None
     with _locked(path) as fd:
@@ -162,13 +164,18 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
             _write_state(fd, generation, offset, -1)
     complete = True
     step = FIRST_READ_BYTES
+    read_into = getattr(stream, "read_into", None)  # lms/uploads/body.py: into our buffer, no allocation
+    buffer = memoryview(bytearray(min(READ_BYTES, count))) if read_into is not None else None
     writer = _Writer(path, generation, offset)
     try:
         remaining = count
         while remaining > 0:
             started = time.monotonic()
             try:
-                data = stream.read(min(step, remaining))
+                if buffer is not None:
+                    data = buffer[:read_into(buffer[:min(step, remaining)])]
+                else:
+                    data = stream.read(min(step, remaining))
             except (ClientDisconnected, OSError):
                 data = b""
             took = time.monotonic() - started
@@ -181,10 +188,10 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
                 break
             if digest is not None:
                 digest.update(data)
-            writer.put(data)
+            writer.write(data)
             remaining -= len(data)
     finally:
-        position = writer.close()  # every byte read is written and fsync'd (or the error raised)
+        position = writer.close()  # every byte read is written and fsync'd
     with _locked(path) as fd:
         _check(fd, generation)
         matches = digest is None or (complete and digest.digest() == checksum[1])
@@ -199,54 +206,69 @@ def append(path: Path, stream: BinaryIO, *, offset: int, count: int, generation:
 
 
 class _Writer:
-    """Writes the steps a request reads, in a thread of its own, each under the upload's lock after
-    checking the generation; fsyncs every SYNC_BYTES (or SYNC_SECONDS) and at the end."""
+    """Writes what a request reads at the end of the partial file, each write under the upload's
+    lock after checking the generation; fsyncs every SYNC_BYTES (or SYNC_SECONDS) and at the end.
+
+    The state file stays open for the whole request (a write costs a lock, a read of the state and
+    the write itself, no path look-up); once it was deleted (the upload cancelled, expired or
+    moved into storage) the writer is superseded too."""
 
     def __init__(self, path: Path, generation: int, position: int):
-        self.path, self.generation, self.position = path, generation, position
+        self.generation, self.position = generation, position
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name=f"upload-writer-{path.stem[:8]}", daemon=True)
-        self.thread.start()
+        try:
+            self.state = os.open(state_path(path), os.O_RDWR)
+        except FileNotFoundError:
+            os.close(self.fd)
+            raise Superseded() from None
+        self.unsynced, self.synced_at = 0, time.monotonic()
+        self.syncer: ThreadPoolExecutor | None = None  # started at the first fsync
+        self.syncing: Future | None = None
 
-    def put(self, data: bytes) -> None:
-        """Queue `data`; raises what stopped the writer (Superseded, a full disk) instead."""
-        if self.error is not None:
-            raise self.error
-        self.queue.put(data)
+    def write(self, data) -> None:
+        """Write `data` (bytes or a memoryview) at the end; raises Superseded, or OSError (a full disk)."""
+        fcntl.flock(self.state, fcntl.LOCK_EX)
+        try:
+            if os.fstat(self.state).st_nlink == 0 or _read_state(self.state)[0] != self.generation:
+                raise Superseded()
+            done = 0
+            while done < len(data):
+                done += os.pwrite(self.fd, data[done:], self.position + done)
+        finally:
+            fcntl.flock(self.state, fcntl.LOCK_UN)
+        self.position += len(data)
+        self.unsynced += len(data)
+        if self.unsynced >= SYNC_BYTES or time.monotonic() - self.synced_at >= SYNC_SECONDS:
+            self._sync_behind()
+
+    def _sync_behind(self) -> None:
+        """Start an fsync of what was written so far in the background, so the next bytes are received
+        while the disk takes these; the one before must have ended first (at most 2 × SYNC_BYTES are
+        ever unsynced). Outside the lock: it changes nothing a take-over could see."""
+        self._wait_for_sync()
+        if self.syncer is None:
+            self.syncer = ThreadPoolExecutor(1, thread_name_prefix="upload-fsync")
+        self.syncing = self.syncer.submit(os.fsync, self.fd)
+        self.unsynced, self.synced_at = 0, time.monotonic()
+
+    def _wait_for_sync(self) -> None:
+        if self.syncing is not None:
+            syncing, self.syncing = self.syncing, None
+            syncing.result()  # raises what the fsync raised (a disk error)
 
     def close(self) -> int:
-        """Wait until everything queued is written and fsync'd; return the file's new end. Raises
-        what stopped the writer, if anything did (what it wrote until then stays)."""
-        self.queue.put(None)
-        self.thread.join()
-        os.close(self.fd)
-        if self.error is not None:
-            raise self.error
+        """fsync what was written (what we acknowledge survives a power cut, not only a restart) and
+        return the file's new end."""
+        try:
+            self._wait_for_sync()
+            if self.unsynced:
+                os.fsync(self.fd)
+        finally:
+            if self.syncer is not None:
+                self.syncer.shutdown()
+            os.close(self.fd)
+            os.close(self.state)
         return self.position
-
-    def _run(self) -> None:
-        unsynced, synced_at = 0, time.monotonic()
-        while (data := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the reader learns of the error at its next put or at close
-            try:
-                with _locked(self.path) as fd:
-                    _check(fd, self.generation)
-                    os.pwrite(self.fd, data, self.position)  # a full disk raises here: a server error
-                self.position += len(data)
-                unsynced += len(data)
-                if unsynced >= SYNC_BYTES or time.monotonic() - synced_at >= SYNC_SECONDS:
-                    os.fsync(self.fd)  # outside the lock: it changes nothing a take-over could see
-                    unsynced, synced_at = 0, time.monotonic()
-            except BaseException as error:  # handed to the request's thread
-                self.error = error
-        if self.error is None:
-            try:
-                os.fsync(self.fd)  # what we acknowledge survives a power cut, not only a restart
-            except OSError as error:
-                self.error = error
 
 
 def _check(fd: int, generation: int) -> None:
