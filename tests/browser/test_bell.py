@@ -1,4 +1,4 @@
-"""The bell in a real browser: on a page that loads no live script of its own, does the count follow a
+"""The top bar's bell (lms/notifications, static/js/core/bell.js) in a real browser: on a page that loads no live script of its own, does the count follow a
 notification pushed after the page loaded, and "mark all read" on another tab, without reloading?"""
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-# the browser fixtures live in tests/browser/conftest.py; imported here, they serve this module too
-from tests.browser.conftest import PASSWORD, chromium, live_pushes, live_server, new_context  # noqa: F401
+from tests.browser.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
