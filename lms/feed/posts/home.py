@@ -15,7 +15,7 @@ HOME_POSTS = 5
 
 
 def load_home_section(circle, viewer, membership) -> dict | None:
-    """The newest posts (one query), for members and overseers; nothing in an empty feed."""
+    """The newest posts (one query), for members and overseers; an empty feed says so and links to it."""
     if not circle.can_view(viewer):
         return None
     return {"items": q.latest_posts(circle, viewer, HOME_POSTS)}

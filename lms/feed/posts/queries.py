@@ -95,10 +95,16 @@ def _comment_count():
             .correlate(Post).scalar_subquery())
 
 
+def _liked(viewer_id):
+    """1 when the viewer liked the post, else 0: a count probing the likes' primary key post by post (an
+    EXISTS lets PostgreSQL hash every like of the viewer instead, all 25,000 of a keen member's)."""
+    return (db.select(sa.func.count()).select_from(Like).where(Like.post_id == Post.id, Like.user_id == viewer_id)
+            .correlate(Post).scalar_subquery())
+
+
 def _feed_select() -> sa.Select:
     """Posts with their authors, counts and whether the viewer (bound parameter `viewer_id`) liked them."""
-    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == sa.bindparam("viewer_id")).correlate(Post)
-    query = db.select(Post, *_author_columns(), _like_count(), _comment_count(), liked)
+    query = db.select(Post, *_author_columns(), _like_count(), _comment_count(), _liked(sa.bindparam("viewer_id")))
     return _with_author(query, Post.author_id).options(selectinload(Post.images), selectinload(Post.media))
 
 
@@ -121,8 +127,10 @@ def _feed_statement(staff: bool, tab: str, keyset: bool) -> sa.Select:
             statement = statement.where(Post.kind == PostKind.entry)
         if keyset:
             after_at, after_id = sa.bindparam("after_at", type_=Post.published_at.type), sa.bindparam("after_id")
-            statement = statement.where(sa.or_(Post.published_at < after_at,
-                                               sa.and_(Post.published_at == after_at, Post.id < after_id)))
+            # the first condition bounds the index scan (a page deep down reads no row above it); the
+            # second breaks ties at the same time by id
+            statement = statement.where(Post.published_at <= after_at,
+                                        sa.or_(Post.published_at < after_at, Post.id < after_id))
         statement = _FEED_STATEMENTS[key] = (statement.order_by(Post.published_at.desc(), Post.id.desc())
                                              .limit(sa.bindparam("limit")))
     return statement
@@ -274,8 +282,8 @@ def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedI
 
 def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> list[FeedItem]:
     """The newest posts of the feed for the circle's home page (one query, no images or videos)."""
-    liked = sa.exists().where(Like.post_id == Post.id, Like.user_id == viewer.id).correlate(Post)
-    query = _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(), liked), Post.author_id)
+    query = _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(), _liked(viewer.id)),
+                         Post.author_id)
     rows = db.session.execute(query.where(Post.circle_id == circle.id, Post.state == PostState.published,
                                           Post.published_at.is_not(None))
                               .order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)).all()
