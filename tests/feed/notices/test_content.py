@@ -142,10 +142,17 @@ def test_an_inline_image_is_served_as_an_image_and_a_document_as_a_download(klas
 
 def test_deleting_is_audited_and_the_log_reads_it(klass, notices, client_as):
     """Is a deleted notice gone for everyone, and does the audit log name the deletion with its title?"""
-    url = f"/circles/{klass.circle.id}/notices/{notices.notice(klass.circle, klass.teacher, title='Wrong date').id}"
+    from lms.feed.notices.models import NoticeRead, NoticeRevision
+
+    notice = notices.notice(klass.circle, klass.teacher, title="Wrong date")
+    ops.open_notice(notice, klass.student)
+    db.session.commit()
+    url = f"/circles/{klass.circle.id}/notices/{notice.id}"
     teacher = client_as(klass.teacher)
     assert teacher.post(url + "/delete").status_code == 302
     assert teacher.get(url).status_code == 404
+    for model in (NoticeRead, NoticeRevision):  # its receipts and history go with it
+        assert db.session.scalar(db.select(db.func.count()).select_from(model)) == 0
     log = client_as(klass.admin).get("/admin/audit").get_data(as_text=True)
     assert "Notice deleted" in log and "Wrong date" in log
 
