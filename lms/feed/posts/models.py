@@ -89,6 +89,8 @@ class Post(db.Model):
         sa.Index("ix_feed_posts_essentials", "circle_id", "is_essential", "published_at", "id"),
         # an author's pending and rejected posts, the staff's approval queue
         sa.Index("ix_feed_posts_state", "circle_id", "state", "created_at"),
+        # deleting an account deletes its posts (ON DELETE CASCADE) without reading the whole table
+        sa.Index("ix_feed_posts_author", "author_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,6 +219,7 @@ class Like(db.Model):
     """One member's like of a post (one per member)."""
 
     __tablename__ = "feed_likes"
+    __table_args__ = (sa.Index("ix_feed_likes_user", "user_id"),)
 
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("feed_posts.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
