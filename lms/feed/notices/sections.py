@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from lms.accounts.models import User
 from lms.calendar.sources import CalendarEvent
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.circles.oversight import overseen_circle_ids
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
@@ -40,13 +41,18 @@ def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | 
 
 
 def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, end: datetime) -> list[CalendarEvent]:
-    """The calendar's notices: for the staff of a circle, its scheduled notices at their publish time;
-    for everyone who may see it, the confirm-by deadlines of its published must-read notices. One query."""
+    """The calendar's notices: for the staff of a circle (and its overseers), its scheduled notices at their
+    publish time; for everyone who may see it, the confirm-by deadlines of its published must-read notices.
+    One query."""
     now = utcnow()
     role = (sa.select(Membership.role).where(Membership.circle_id == Notice.circle_id, Membership.user_id == viewer.id,
                                              Membership.status == MembershipStatus.active)
             .scalar_subquery())
-    is_staff = sa.true() if viewer.is_admin else role.in_([r.value for r in STAFF_ROLES])
+    is_staff = role.in_([r.value for r in STAFF_ROLES])
+    if viewer.is_admin:
+        is_staff = sa.true()
+    elif (overseen := overseen_circle_ids(viewer)) is not None:  # an organization's admins, as its staff
+        is_staff = sa.or_(is_staff, Notice.circle_id.in_(overseen.scalar_subquery()))
     scheduled = sa.and_(is_staff, Notice.publish_at > now, Notice.publish_at >= start, Notice.publish_at < end)
     deadline = sa.and_(Notice.is_must_read, Notice.publish_at <= now, Notice.confirm_by >= start,
                        Notice.confirm_by < end)

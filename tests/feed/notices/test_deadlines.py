@@ -77,3 +77,22 @@ def test_a_deadline_must_follow_the_publish_time(klass, notices):
     with pytest.raises(ops.NoticeError) as refused:
         notices.notice(klass.circle, klass.teacher, when=later(hours=5), is_must_read=True, confirm_by=later(hours=1))
     assert refused.value.field == "confirm_by"
+
+
+def test_an_organizations_admin_sees_the_scheduled_notices_of_its_classes(klass, notices, make):
+    """Does an admin of the circle's school, who oversees it like its staff, see its schedule, and a
+    member of the school who is not its admin not?"""
+    from lms.calendar.sources import events_for
+    from lms.orgs import operations as org_ops
+    from lms.orgs.models import OrgRole
+
+    org = org_ops.create_org("School")
+    klass.circle.org_id = org.id
+    admin, teacher = make.user(), make.user()
+    org_ops.add_org_member(org, admin, OrgRole.admin)
+    org_ops.add_org_member(org, teacher, OrgRole.teacher)
+    db.session.commit()
+    notices.notice(klass.circle, klass.teacher, when=later(days=1), title="Next week")
+    window = (utcnow(), utcnow() + timedelta(days=7))
+    assert [e.kind for e in events_for(admin, [klass.circle.id], *window)] == ["notice"]
+    assert events_for(teacher, [klass.circle.id], *window) == []
