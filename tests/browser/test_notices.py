@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
+from tests.browser.test_homework_journey import ZONE, sign_in
 
 pytestmark = pytest.mark.browser
-
-ZONE = "Asia/Shanghai"
 
 
 def _people(live_server) -> dict:
@@ -33,20 +32,6 @@ def _people(live_server) -> dict:
         people = {"circle_id": circle.id, "teacher": teacher.email, "student": student.email}
         db.session.remove()
     return people
-
-
-def sign_in(new_context, email: str):
-    page = new_context(timezone_id=ZONE).new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda m: page.errors.append(f"{m.text} {m.location.get('url')}")
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My circles")
-    return page
 
 
 def connected(page) -> None:

@@ -1,12 +1,12 @@
-"""Notice factories: notices written through the real operation, and the notifications people got."""
+"""Notice factories: notices written through the real operation, the notifications people got, a query counter."""
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.feed.notices import operations as ops
-from lms.core.types import utcnow
 from lms.notifications.models import Notification
 
 
@@ -35,3 +35,25 @@ class NoticeFactory:
 @pytest.fixture
 def notices(app) -> NoticeFactory:
     return NoticeFactory()
+
+
+@pytest.fixture
+def count_queries(app):
+    """`count_queries(fn)`: how many statements the database ran while `fn()` ran."""
+    from sqlalchemy import event
+
+    def _count(fn) -> int:
+        count = 0
+
+        def before(*_args, **_kwargs):
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            fn()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+        return count
+
+    return _count

@@ -157,24 +157,7 @@ def test_deleting_is_audited_and_the_log_reads_it(klass, notices, client_as):
     assert "Notice deleted" in log and "Wrong date" in log
 
 
-def _queries(fn) -> int:
-    from sqlalchemy import event
-
-    count = 0
-
-    def before(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return count
-
-
-def test_the_home_section_and_list_cost_fixed_queries(klass, notices):
+def test_the_home_section_and_list_cost_fixed_queries(klass, notices, count_queries):
     """Do the home section and the list page's read cost the same queries with 3 and with 30 notices?"""
     from lms.feed.notices import sections
 
@@ -186,6 +169,6 @@ def test_the_home_section_and_list_cost_fixed_queries(klass, notices):
         circle = db.session.get(type(klass.circle), klass.circle.id)
         student = db.session.get(type(klass.student), klass.student.id)
         circle.membership_of(student)
-        counts.append((_queries(lambda: sections.home(circle, student, None)),
-                       _queries(lambda: q.notices_page(circle, student))))
+        counts.append((count_queries(lambda: sections.home(circle, student, None)),
+                       count_queries(lambda: q.notices_page(circle, student))))
     assert counts[0] == counts[1]
