@@ -116,7 +116,7 @@ def update_notice(notice: Notice, editor: User, *, files: list[Media] | tuple | 
     if was_published:
         values["publish_at"] = notice.publish_at  # keeps its place in the list
     text_changed = (values["title"], values["body_md"]) != (notice.title, notice.body_md)
-    before = {"title": notice.title, "pinned": notice.is_pinned, "must_read": notice.is_must_read}
+    title_before = notice.title
     deadline_moved = (values["confirm_by"], values["remind_hours"], values["escalate_hours"]) != (
         notice.confirm_by, notice.remind_hours, notice.escalate_hours)
     for name, value in values.items():
@@ -131,7 +131,7 @@ def update_notice(notice: Notice, editor: User, *, files: list[Media] | tuple | 
         _keep_revision(notice, editor, now)
     db.session.flush()
     record_event(AuditAction.notice_edited, editor, target=notice, target_label=notice.title,
-                 details={"title_before": before["title"], "text_changed": text_changed,
+                 details={"title_before": title_before, "text_changed": text_changed,
                           "pinned": notice.is_pinned, "must_read": notice.is_must_read})
     if notice.announced_at is None and notice.is_published(now):
         announce(notice, now)
@@ -277,8 +277,8 @@ def _push_receipt(notice: Notice, user: User, read: NoticeRead) -> None:
 
 def open_notice(notice: Notice, user: User, now: datetime | None = None) -> NoticeRead | None:
     """Record that `user` opened a published notice of their circle (its first opening counts), and mark
-    their notifications about it read. The author and the staff's own openings are not receipts.
-    Returns the receipt, or None when none is kept."""
+    their notifications about it read. Only the audience keeps receipts (active members but the
+    author; an overseer who is no member keeps none). Returns the receipt, or None when none is kept."""
     if not notice.is_published(now) or notice.circle.active_role(user) is None or user.id == notice.author_id:
         return None
     read, changed = _receipt(notice, user, now or utcnow(), confirm=False)
