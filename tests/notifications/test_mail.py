@@ -175,3 +175,18 @@ def test_without_a_profile_zone_the_hours_count_in_the_zone_they_were_saved_in(m
     clock(datetime(2031, 3, 10, 15, 30, tzinfo=UTC))  # 23:30 in Shanghai
     _ping(bo)
     assert _states(bo) == [(MailState.due, datetime(2031, 3, 10, 23, 0, tzinfo=UTC))]
+
+
+def test_a_long_digest_lists_the_newest_and_counts_the_rest(ann, mailbox, clock, monkeypatch):
+    from lms.notifications import mail
+
+    monkeypatch.setattr(mail, "DIGEST_LISTED", 2)
+    clock(datetime(2031, 3, 10, 8, 0, tzinfo=UTC))
+    for title in ("One", "Two", "Three"):
+        notify(DIGESTED, [ann.id], url=f"/t/{title}", params={"title": title})
+    db.session.commit()
+    send_digests(datetime(2031, 3, 10, 10, 5, tzinfo=UTC))
+    [digest] = mailbox.to(ann.email)
+    text, html = mail_text(digest), mail_html(digest)
+    assert "“Three”" in text and "“Two”" in text and "“One”" not in text
+    assert "And 1 more" in text and "http://localhost/notifications" in text and "And 1 more" in html
