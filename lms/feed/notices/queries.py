@@ -111,19 +111,28 @@ def _aware(value) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+#: most must-read and pinned notices the home page lists (the rest are on the notices page)
+HOME_TOP = 20
+
+
 def home_notices(circle: Circle, viewer: User, latest: int = 3, now: datetime | None = None) -> list[ListedNotice]:
-    """For the circle's home page: every must-read notice the viewer has not confirmed, every pinned one,
-    then the `latest` newest others (published only, even for staff). Two queries."""
+    """For the circle's home page: the must-read notices the viewer has not confirmed and the pinned ones
+    (up to HOME_TOP), then the `latest` newest others; published only, even for staff. One query: each
+    part ordered and limited in a subquery of its own, then both together."""
     now = now or utcnow()
     rank, sort_at = _ranked(now)
-    base = (sa.select(Notice, rank.label("rank"), NoticeRead.opened_at, NoticeRead.confirmed_at)
+    base = (sa.select(Notice.id.label("notice_id"), rank.label("rank"), sort_at.label("sort_at"),
+                      NoticeRead.opened_at.label("opened_at"), NoticeRead.confirmed_at.label("confirmed_at"))
             .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id))
             .where(Notice.circle_id == circle.id, Notice.publish_at <= now))
-    top = db.session.execute(base.where(rank < int(Rank.other)).order_by(rank, sort_at.desc(), Notice.id.desc())
-                             .limit(50)).all()
-    rest = db.session.execute(base.where(rank == int(Rank.other)).order_by(sort_at.desc(), Notice.id.desc())
-                              .limit(latest)).all()
-    return [ListedNotice(n, Rank(r), o is not None, c is not None) for n, r, o, c in top + rest]
+    top = base.where(rank < int(Rank.other)).order_by(rank, sort_at.desc(), Notice.id.desc()).limit(HOME_TOP)
+    rest = base.where(rank == int(Rank.other)).order_by(sort_at.desc(), Notice.id.desc()).limit(latest)
+    parts = sa.union_all(*(sa.select(*part.subquery().c) for part in (top, rest))).subquery("parts")
+    rows = db.session.execute(
+        sa.select(Notice, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
+        .join(parts, parts.c.notice_id == Notice.id)
+        .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc())).all()
+    return [ListedNotice(n, Rank(r), o is not None, c is not None) for n, r, o, c in rows]
 
 
 def read_of(notice: Notice, user: User) -> NoticeRead | None:
