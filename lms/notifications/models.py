@@ -31,12 +31,16 @@ class Notification(db.Model):
     __table_args__ = (
         # a recipient never gets two with one key (periodic reminders); NULL keys repeat freely
         sa.UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_user_dedupe_key"),
-        # the bell's unread count; the page's list (newest first, keyset on id)
-        sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+        # the bell's unread count (partial: only the unread rows, read with every signed-in page)
+        sa.Index("ix_notifications_user_unread", "user_id", postgresql_where=sa.text("read_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL")),
+        # the page's list, newest first, keyset on id
         sa.Index("ix_notifications_user_id", "user_id", "id"),
         sa.Index("ix_notifications_user_subject", "user_id", "subject_type", "subject_id"),
-        # the mail sweeps: held mail that is due, digests waiting
-        sa.Index("ix_notifications_mail", "mail_state", "mail_due_at"),
+        # the mail sweeps: held mail that is due, digests waiting (partial: most rows are mailed or never are)
+        sa.Index("ix_notifications_mail_waiting", "mail_state", "mail_due_at",
+                 postgresql_where=sa.text("mail_state IN ('due', 'digest')"),
+                 sqlite_where=sa.text("mail_state IN ('due', 'digest')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
