@@ -44,10 +44,12 @@ class Rank(enum.IntEnum):
     other = 2
 
 
-def _ranked(now: datetime):
-    """The rank and sort time of a notice, for a query that outer-joins the viewer's NoticeRead."""
-    rank = sa.case((sa.and_(Notice.is_must_read, Notice.publish_at <= now, NoticeRead.confirmed_at.is_(None)),
-                    int(Rank.must_read)),
+def _ranked(viewer: User, now: datetime):
+    """The rank and sort time of a notice, for a query that outer-joins the viewer's NoticeRead. Its author
+    has nothing to confirm: their must-read notice is not kept on top for them."""
+    waiting = sa.and_(Notice.is_must_read, Notice.publish_at <= now, NoticeRead.confirmed_at.is_(None),
+                      sa.or_(Notice.author_id.is_(None), Notice.author_id != viewer.id))
+    rank = sa.case((waiting, int(Rank.must_read)),
                    (Notice.is_pinned, int(Rank.pinned)), else_=int(Rank.other))
     # drafts (staff only) sort by when they were written
     sort_at = sa.func.coalesce(Notice.publish_at, Notice.created_at)
@@ -86,7 +88,7 @@ def notices_page(circle: Circle, viewer: User, *, after: Cursor | None = None, p
     pinned, then the rest, newest first within each; by keyset (no OFFSET). Returns the rows and the
     cursor of the next page (None on the last). One query."""
     now = now or utcnow()
-    rank, sort_at = _ranked(now)
+    rank, sort_at = _ranked(viewer, now)
     query = (visible_notices(circle, viewer, now)
              .add_columns(rank.label("rank"), sort_at.label("sort_at"), NoticeRead.opened_at, NoticeRead.confirmed_at)
              .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id))
@@ -120,7 +122,7 @@ def home_notices(circle: Circle, viewer: User, latest: int = 3, now: datetime | 
     (up to HOME_TOP), then the `latest` newest others; published only, even for staff. One query: each
     part ordered and limited in a subquery of its own, then both together."""
     now = now or utcnow()
-    rank, sort_at = _ranked(now)
+    rank, sort_at = _ranked(viewer, now)
     base = (sa.select(Notice.id.label("notice_id"), rank.label("rank"), sort_at.label("sort_at"),
                       NoticeRead.opened_at.label("opened_at"), NoticeRead.confirmed_at.label("confirmed_at"))
             .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id))

@@ -102,5 +102,6 @@ def test_the_list_puts_unconfirmed_must_read_first_then_pinned_then_newest(klass
     db.session.commit()
     rows, _ = q.notices_page(klass.circle, klass.student, per_page=10)
     assert [r.notice.id for r in rows] == [pinned.id, new.id, old.id, must.id]
-    # the classmate has not confirmed: it stays first for them
+    # the classmate has not confirmed: it stays first for them; its author has nothing to confirm
     assert q.notices_page(klass.circle, klass.classmate, per_page=1)[0][0].notice.id == must.id
+    assert [r.notice.id for r in q.notices_page(klass.circle, klass.teacher)[0]] == [pinned.id, new.id, old.id, must.id]
