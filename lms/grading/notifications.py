@@ -21,12 +21,15 @@ def _feedback_path(grade) -> str:
     return path_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id)
 
 
-def grade_released(grade) -> None:
-    """Tell the student that their grade for an assignment can be seen. Call inside the request; it
+def grades_released(assignment, student_ids: list[int]) -> None:
+    """Tell the students `student_ids` that their grades for `assignment` can be seen: one notify for the
+    whole release (a class of 500 is a background fan-out, not 500 calls). Call inside the request; it
     leaves once it commits."""
-    assignment = grade.assignment
-    notify(GRADE_RELEASED, [grade.student_id], url=_feedback_path(grade), circle_id=assignment.circle_id,
-           params={"title": assignment.title, "circle": assignment.circle.name},
+    if not student_ids:
+        return
+    notify(GRADE_RELEASED, student_ids,
+           url=path_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id),
+           circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
            subject=("assignment", assignment.id))
 
 

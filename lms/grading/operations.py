@@ -183,12 +183,22 @@ def _get_grade(assignment: Assignment, student: User) -> Grade | None:
                                                     Grade.student_id == student.id))
 
 
+def _change_of(grade: Grade, user: User | None, action: str) -> dict:
+    return dict(grade_id=grade.id, changed_by_id=user.id if user else None, action=action, score=grade.score,
+                criterion_scores=dict(grade.criterion_scores or {}), penalty_percent=grade.penalty_percent,
+                feedback_md=grade.feedback_md, changed_at=utcnow())
+
+
 def _record(grade: Grade, user: User | None, action: str) -> GradeChange:
-    change = GradeChange(grade_id=grade.id, changed_by_id=user.id if user else None, action=action,
-                         score=grade.score, criterion_scores=dict(grade.criterion_scores or {}),
-                         penalty_percent=grade.penalty_percent, feedback_md=grade.feedback_md, changed_at=utcnow())
+    change = GradeChange(**_change_of(grade, user, action))
     db.session.add(change)
     return change
+
+
+def _record_many(grades: list[Grade], user: User | None, action: str) -> None:
+    """One history row per grade, written in one statement (a class-wide release or hide)."""
+    if grades:
+        db.session.execute(db.insert(GradeChange), [_change_of(grade, user, action) for grade in grades])
 
 
 def _score_from_rubric(assignment: Assignment, criterion_scores: dict) -> tuple[float, dict]:
@@ -333,13 +343,12 @@ def release_grades(assignment: Assignment, grader: User, students: list[User] | 
         if grade.is_released or not (grade.is_graded or grade.is_excused):
             continue
         grade.released_at = now
-        _record(grade, grader, "released")
         released.append(grade)
     db.session.flush()
+    _record_many(released, grader, "released")
     if released:
         _audit_release(AuditAction.grade_released, assignment, grader, released)
-    for grade in released:
-        notifications.grade_released(grade)
+    notifications.grades_released(assignment, [grade.student_id for grade in released])
     return released
 
 
@@ -350,9 +359,9 @@ def unrelease_grades(assignment: Assignment, grader: User, students: list[User] 
         if not grade.is_released:
             continue
         grade.released_at = None
-        _record(grade, grader, "unreleased")
         hidden.append(grade)
     db.session.flush()
+    _record_many(hidden, grader, "unreleased")
     if hidden:
         _audit_release(AuditAction.grade_unreleased, assignment, grader, hidden)
     return hidden

@@ -165,3 +165,30 @@ def test_speedgrader_shows_the_video_with_pinned_comments(klass, client_as, grad
     assert "data-player-scope" in html and "<video" in html
     assert 'data-seek="12.0"' in html and SECRET_FEEDBACK in html
     assert "js/grading/speedgrader.js" in html and "<script>" not in html
+
+
+def test_release_all_costs_the_same_queries_for_3_and_30_students_and_tells_each(app, make, hw, grading,
+                                                                                 client_as, count_queries):
+    """Is "release all" one notification step for the whole class (the same SQL statements for 3 students
+    as for 30), and does every released student get their notification?"""
+    from lms.notifications.models import Notification
+
+    counts = {}
+    for size in (3, 30):
+        owner = make.user()
+        circle = make.circle(owner)
+        students = [make.member(circle, make.user()).user for _ in range(size)]
+        assignment = hw.assignment(circle, author=owner, accepts="text", points=10)
+        for n, student in enumerate(students):
+            grading.grade(assignment, student, owner, score=n % 10)
+        db.session.commit()
+        teacher = client_as(owner)
+        assert teacher.get(f"/circles/{circle.id}/grades").status_code == 200  # warm-up: first-request checks
+        with count_queries:
+            response = teacher.post(f"/circles/{circle.id}/assignments/{assignment.id}/release")
+        assert response.status_code == 302
+        counts[size] = count_queries.count
+        told = set(db.session.scalars(db.select(Notification.user_id).where(
+            Notification.kind == "grade_released", Notification.circle_id == circle.id)))
+        assert told == {student.id for student in students}
+    assert counts[3] == counts[30], counts
