@@ -23,6 +23,7 @@ from lms.grading import operations as ops
 from lms.grading import queries as q
 from lms.grading.forms import (ConfirmForm, DeclineRegradeForm, GradeForm, RegradeRequestForm, ReleaseForm)
 from lms.grading.gradebook import build_gradebook, to_json
+from lms.homework import notifications as hw_notifications
 from lms.homework import queries as hq
 from lms.homework.forms import ExtensionForm
 
@@ -243,6 +244,9 @@ def feedback(circle_id: int, assignment_id: int):
         grade = None  # unreleased: as if there were none, in every form of the page
     form = RegradeRequestForm()
     status = 200
+    if request.method == "GET":
+        hw_notifications.assignment_opened(assignment, current_user.id)
+        db.session.commit()
     if request.method == "POST":
         if grade is None:
             abort(403)

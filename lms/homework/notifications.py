@@ -11,7 +11,7 @@ from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
 from lms.homework.lateness import zone
-from lms.notifications import Channel, Kind, notify, register_kind
+from lms.notifications import Channel, Kind, mark_read_about, notify, register_kind
 
 #: the Socket.IO namespace of homework pages (lms/homework/events.py)
 NAMESPACE = "/homework"
@@ -63,6 +63,13 @@ def extension_changed(assignment, student, action, deadline) -> None:
            params={"title": assignment.title, "circle": assignment.circle.name, "action": str(action),
                    "due": due, "closes": closes},
            subject=("assignment", assignment.id))
+
+
+def assignment_opened(assignment, reader_id: int) -> None:
+    """The reader opened `assignment` (its page, or their feedback): their unread notifications about it
+    (published, due soon, extension changed, grade released, regrade answered) are read now. The caller
+    commits."""
+    mark_read_about(reader_id, ("assignment", assignment.id))
 
 
 def _learner_ids(assignment) -> list[int]:

@@ -14,7 +14,7 @@ from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.homework import bp, drafts
+from lms.homework import bp, drafts, notifications
 from lms.homework import models  # noqa: F401  (mappers are configured together)
 from lms.homework import operations as ops
 from lms.homework import queries as q
@@ -277,6 +277,9 @@ def gallery_note(assignment: Assignment, has_submitted: bool, now) -> str | None
 @login_required
 def show(circle_id: int, assignment_id: int):
     circle, assignment = _load(circle_id, assignment_id)
+    if not assignment.is_staff(current_user):
+        notifications.assignment_opened(assignment, current_user.id)
+        db.session.commit()
     return _show(circle, assignment, SubmitForm())
 
 

@@ -66,3 +66,30 @@ def test_due_soon_reminds_only_who_has_not_handed_in_and_only_once(klass, hw, ma
     assert klass.student.id in reminded and klass.classmate.id not in reminded
     assert reminded.count(klass.student.id) == 1
     assert third.id not in reminded
+
+
+def test_opening_the_assignment_or_its_feedback_marks_its_notifications_read(klass, hw, grading, client_as):
+    """A student told about a new assignment and then their grade: opening the assignment reads the
+    first, opening the feedback the second; another student's stay unread."""
+    from lms.notifications.models import Notification
+
+    assignment = hw.assignment(klass.circle, title="Scales", points=10, published=False)
+    client_as(klass.teacher).post(f"/circles/{klass.circle.id}/assignments/{assignment.id}/publish")
+
+    def unread(user):
+        db.session.expire_all()
+        return list(db.session.scalars(db.select(Notification.kind).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None),
+            Notification.subject_id == assignment.id)))
+
+    assert unread(klass.student) == ["assignment_published"]
+    student = client_as(klass.student)
+    assert student.get(f"/circles/{klass.circle.id}/assignments/{assignment.id}").status_code == 200
+    assert unread(klass.student) == []
+    assert unread(klass.classmate) == ["assignment_published"]
+    hw.submission(assignment, klass.student)
+    grading.grade(assignment, klass.student, klass.teacher, score=8, release=True)
+    db.session.commit()
+    assert unread(klass.student) == ["grade_released"]
+    assert student.get(f"/circles/{klass.circle.id}/assignments/{assignment.id}/feedback").status_code == 200
+    assert unread(klass.student) == []
