@@ -314,6 +314,22 @@ def mark_read_about(user_id: int, subject: tuple[str, int]) -> None:
     ).values(read_at=utcnow()).execution_options(synchronize_session=False))
     if result.rowcount:
         _push_unread(user_id)
+        _lower_loaded_count(user_id, result.rowcount)
+
+
+def _lower_loaded_count(user_id: int, read: int) -> None:
+    """The signed-in reader's unread count was read with their session, before this request read some:
+    lower it, so the page being rendered shows the count as it is now."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from lms.notifications.queries import UNREAD_NOTIFICATIONS
+
+    if not has_request_context() or getattr(current_user, "id", None) != user_id:
+        return
+    facts = getattr(current_user, "session_facts", None)
+    if facts and UNREAD_NOTIFICATIONS in facts:
+        facts[UNREAD_NOTIFICATIONS] = max(0, int(facts[UNREAD_NOTIFICATIONS] or 0) - read)
 
 
 def _push_unread(user_id: int) -> None:

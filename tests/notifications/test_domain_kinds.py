@@ -93,3 +93,20 @@ def test_opening_the_assignment_or_its_feedback_marks_its_notifications_read(kla
     assert unread(klass.student) == ["grade_released"]
     assert student.get(f"/circles/{klass.circle.id}/assignments/{assignment.id}/feedback").status_code == 200
     assert unread(klass.student) == []
+
+
+def test_the_page_that_reads_a_notification_shows_the_bell_without_it(klass, hw, client_as):
+    """The bell's count is read with the session, before the page marks its notifications read: the page
+    that opens the assignment shows the count as it is after, not before."""
+    import re
+
+    assignment = hw.assignment(klass.circle, title="Scales", published=False)
+    client_as(klass.teacher).post(f"/circles/{klass.circle.id}/assignments/{assignment.id}/publish")
+    student = client_as(klass.student)
+
+    def bell(page) -> str:
+        return re.search(r'<span class="bell-count" data-bell-count( hidden)?>(\d+)', page.get_data(as_text=True)).group(0)
+
+    assert bell(student.get("/")).endswith(">1") and "hidden" not in bell(student.get("/"))
+    opened = student.get(f"/circles/{klass.circle.id}/assignments/{assignment.id}")
+    assert "hidden" in bell(opened) and bell(opened).endswith(">0")
