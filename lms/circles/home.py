@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership
@@ -51,3 +52,19 @@ def home_sections(circle: Circle, viewer: User, membership: Membership | None) -
         if context is not None:
             shown.append((section, context))
     return shown
+
+
+def render_home_sections(circle: Circle, viewer: User, membership: Membership | None) -> dict[str, list[Markup]]:
+    """The sections this viewer sees, each rendered from its partial, by column. The context processors
+    run once for all of them (render_template would run them again for each partial)."""
+    columns: dict[str, list[Markup]] = {column: [] for column in COLUMNS}
+    shown = home_sections(circle, viewer, membership)
+    if shown:
+        app = current_app._get_current_object()
+        shared: dict[str, Any] = {}
+        app.update_template_context(shared)
+        for section, context in shown:
+            template = app.jinja_env.get_template(section.template)
+            columns[section.column].append(
+                Markup(template.render({**shared, **context, "circle": circle, "me": membership})))
+    return columns

@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
 from lms.circles.forms import CircleForm, ConfirmForm, JoinCodeForm
-from lms.circles.home import COLUMNS, MAIN, SIDE, home_sections
+from lms.circles.home import MAIN, SIDE, render_home_sections
 from lms.circles.models import CircleKind, JoinPolicy
 from lms.circles.routes._common import _join_page
 from lms.core.images import ImageRejected, image_response
@@ -65,10 +64,7 @@ def home(circle_id: int):
         return _join_page(circle)
     me = circle.membership_of(current_user)
     # each registered section (lms.circles.home) renders its own partial with its own context
-    columns: dict[str, list[Markup]] = {column: [] for column in COLUMNS}
-    for section, context in home_sections(circle, current_user, me):
-        columns[section.column].append(Markup(render_template(section.template, **{**context, "circle": circle,
-                                                                                     "me": me})))
+    columns = render_home_sections(circle, current_user, me)
     staff, recent = q.staff_and_recent_members(circle)
     return render_template("circles/home.html", circle=circle, me=me, staff=staff, recent=recent,
                            main_sections=columns[MAIN], side_sections=columns[SIDE],

@@ -137,6 +137,8 @@ def _feed_statement(staff: bool, tab: str, keyset: bool) -> sa.Select:
 
 
 _FEED_STATEMENTS: dict[tuple, sa.Select] = {}
+#: other statements every page runs, by bound parameters: "latest" (the home page), "waiting"
+_STATEMENTS: dict[str, sa.Select] = {}
 
 
 def _items(rows) -> list[FeedItem]:
@@ -199,10 +201,14 @@ def like_count(post: Post) -> int:
 
 def my_waiting_posts(circle: Circle, viewer: User) -> list[Post]:
     """The viewer's own posts waiting for approval or refused, newest first (shown above their feed)."""
-    return list(db.session.scalars(
-        db.select(Post).where(Post.circle_id == circle.id, Post.author_id == viewer.id,
-                              Post.state.in_([PostState.pending, PostState.rejected]))
-        .order_by(Post.created_at.desc()).limit(20)))
+    statement = _STATEMENTS.get("waiting")
+    if statement is None:
+        statement = _STATEMENTS["waiting"] = (
+            db.select(Post).where(Post.circle_id == sa.bindparam("circle_id"),
+                                  Post.author_id == sa.bindparam("viewer_id"),
+                                  Post.state.in_([PostState.pending, PostState.rejected]))
+            .order_by(Post.created_at.desc()).limit(20))
+    return list(db.session.scalars(statement, {"circle_id": circle.id, "viewer_id": viewer.id}))
 
 
 def feed_item(post: Post, viewer: User) -> FeedItem:
@@ -282,11 +288,15 @@ def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedI
 
 def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> list[FeedItem]:
     """The newest posts of the feed for the circle's home page (one query, no images or videos)."""
-    query = _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(), _liked(viewer.id)),
-                         Post.author_id)
-    rows = db.session.execute(query.where(Post.circle_id == circle.id, Post.state == PostState.published,
-                                          Post.published_at.is_not(None))
-                              .order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)).all()
+    statement = _STATEMENTS.get("latest")
+    if statement is None:  # built once, by bound parameters, as the feed's pages are
+        statement = _STATEMENTS["latest"] = (
+            _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(),
+                                   _liked(sa.bindparam("viewer_id"))), Post.author_id)
+            .where(Post.circle_id == sa.bindparam("circle_id"), Post.state == PostState.published,
+                   Post.published_at.is_not(None))
+            .order_by(Post.published_at.desc(), Post.id.desc()).limit(sa.bindparam("limit")))
+    rows = db.session.execute(statement, {"circle_id": circle.id, "viewer_id": viewer.id, "limit": limit}).all()
     return _items(rows)
 
 
