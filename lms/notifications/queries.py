@@ -7,7 +7,7 @@ from flask import abort
 
 from lms.accounts.models import User
 from lms.extensions import db
-from lms.notifications.models import Notification
+from lms.notifications.models import FanOut, Notification
 
 #: the session fact (lms.accounts.hooks.register_session_fact): how many unread notifications the person has
 UNREAD_NOTIFICATIONS = "unread_notifications"
@@ -49,3 +49,13 @@ def notifications_page(user: User, before: int | None = None, size: int = PAGE_S
     more = len(found) > size
     found = found[:size]
     return found, (found[-1].id if more else None)
+
+
+def fan_out_state(user: User, fan_out_id: int | None) -> FanOut | None:
+    """The progress of a large `notify` that `user` started (done, total, is_finished), or None for one
+    they did not start or that does not exist: a page opened after some batches were written (or after
+    all) shows where the job is, not 0."""
+    if fan_out_id is None:
+        return None
+    fan_out = db.session.get(FanOut, fan_out_id)
+    return fan_out if fan_out is not None and fan_out.progress_to == user.id else None

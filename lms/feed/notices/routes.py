@@ -18,6 +18,7 @@ from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
 from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, RemindForm
 from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
+from lms.notifications import fan_out_state
 from lms.storage import get_storage
 from lms.uploads.queries import get_own_media, media_urls
 
@@ -237,8 +238,8 @@ def receipts(circle_id: int, notice_id: int):
     return render_template("feed/notices/receipts.html", circle=circle, notice=notice, rows=rows, which=which,
                            counts=q.receipt_counts(notice), filters=list(q.ReceiptFilter),
                            next_page=cursor.encode() if cursor else None, paged=after is not None,
-                           remind_form=RemindForm(), fan_out=request.args.get("fan_out", type=int),
-                           fan_out_total=request.args.get("total", type=int))
+                           remind_form=RemindForm(),
+                           fan_out=fan_out_state(current_user, request.args.get("fan_out", type=int)))
 
 
 @bp.route(PREFIX + "/<int:notice_id>/receipts/counts")
@@ -273,7 +274,7 @@ def remind(circle_id: int, notice_id: int):
         count, fan_out = ops.remind_unread(notice, current_user)
         db.session.commit()
         if fan_out is not None:
-            args = {"fan_out": fan_out.id, "total": fan_out.total}
+            args = {"fan_out": fan_out.id}
             flash(ngettext("Reminding %(num)d member in the background; the progress shows below.",
                            "Reminding %(num)d members in the background; the progress shows below.", count), "success")
         elif count:

@@ -162,6 +162,11 @@ def test_remind_to_more_than_the_inline_limit_is_a_background_job(app, notices, 
     page = client_as(owner).get(response.headers["Location"]).get_data(as_text=True)
     assert "data-fan-out-id" in page
     assert len(notices.notifications("must_read_reminder")) == 5  # the inline jobs backend ran it
+    # the page opened after the job finished shows it finished, not a bar at 0
+    assert 'max="5" value="5"' in page and "Every reminder is sent." in page
+    # someone else following the same address sees no progress of a job they did not start
+    other = client_as(users[0]).get(response.headers["Location"])
+    assert other.status_code in (403, 404) or "data-fan-out-id" not in other.get_data(as_text=True)
 
 
 def _circle_of(size: int, notices):
