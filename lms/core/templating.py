@@ -6,7 +6,7 @@ from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from lms.core.i18n import LANGUAGE_NAMES, format_names, local_datetime, zone_label
+from lms.core.i18n import LANGUAGE_NAMES, format_names, keep_wtforms_catalogues, local_datetime, zone_label
 from lms.core.urls import external_url
 
 
@@ -22,6 +22,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["zone_label"] = zone_label
     app.jinja_env.globals["url_for"] = _cached_url_for(app)
     _install_gettext(app.jinja_env)
+    keep_wtforms_catalogues()
 
     @app.context_processor
     def inject():

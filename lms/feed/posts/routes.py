@@ -67,7 +67,7 @@ def _feed(circle, form, status: int = 200):
         waiting=q.my_waiting_posts(circle, current_user) if after is None and not staff else [],
         pending=q.pending_count(circle) if staff else 0, first_page=after is None,
         can_react=circle.active_role(current_user) is not None and not circle.is_archived,
-        can_change_settings=is_feed_teacher(circle, current_user), confirm=ConfirmForm()), status
+        can_change_settings=is_feed_teacher(circle, current_user)), status
 
 
 @bp.route(PREFIX, methods=["POST"])
