@@ -1,7 +1,8 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from flask import g, has_app_context, has_request_context, request
+from flask import g, has_app_context
+from flask.globals import _cv_request
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -50,12 +51,16 @@ def _cached_url_for(app, limit: int = 2048):
     url_for, kept, plain = app.url_for, {}, (int, str)
 
     def cached_url_for(endpoint: str, **values):
-        if endpoint[:1] == "." or app.url_default_functions or not has_request_context():
+        # the request from its context variable: through the `request` proxy each look-up cost more
+        # than the rest of a cached link (a feed page builds about 80)
+        ctx = _cv_request.get(None)
+        if ctx is None or endpoint[:1] == "." or app.url_default_functions:
             return url_for(endpoint, **values)
         for value in values.values():
             if type(value) not in plain:  # a bool (_external=True), None, an object: as url_for does
                 return url_for(endpoint, **values)
-        key = (endpoint, request.root_path, *sorted(values.items())) if values else (endpoint, request.root_path)
+        # keyword order is the call site's: the same link under another order is only kept twice
+        key = (endpoint, ctx.request.root_path, *values.items())
         url = kept.get(key)
         if url is None:
             url = url_for(endpoint, **values)
