@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from lms.extensions import db
-from lms.grading.exports.writers import sheet_title
+from lms.core.spreadsheet import sheet_title
 from tests.grading.export_fixtures import csv_rows, school  # noqa: F401  (fixture)
 
 
@@ -29,4 +29,4 @@ def test_sheet_title_keeps_to_what_excel_accepts():
     assert sheet_title("Grades: term 1/2 [draft]?") == "Grades term 1 2 draft"
     assert sheet_title("'成绩'") == "成绩"
     assert len(sheet_title("x" * 40)) == 31
-    assert sheet_title(" *?: ") == "Grades"
+    assert sheet_title(" *?: ") == "Sheet1" and sheet_title(" *?: ", "Grades") == "Grades"

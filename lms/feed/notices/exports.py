@@ -1,22 +1,14 @@
-"""A notice's receipts as CSV or XLSX: every cell guarded against formulas (lms.core.spreadsheet)."""
+"""A notice's receipts as CSV or XLSX (lms.core.spreadsheet), every cell guarded against formulas."""
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-from lms.core.spreadsheet import safe_text
+from lms.core.spreadsheet import XLSX_MIMETYPE, csv_chunks, safe_text, xlsx_chunks
 from lms.feed.notices.queries import Receipt
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-CHUNK = 64 * 1024
+FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MIMETYPE}
 
 
 def receipt_rows(receipts: Iterable[Receipt], stamp) -> Iterator[list[str]]:
@@ -30,36 +22,9 @@ def receipt_rows(receipts: Iterable[Receipt], stamp) -> Iterator[list[str]]:
 
 def csv_bytes(rows: Iterable[list[str]]) -> Iterator[bytes]:
     """UTF-8 CSV with a byte-order mark (Excel reads non-ASCII names), every field quoted and guarded."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    for n, row in enumerate(rows, 1):
-        writer.writerow([safe_text(value) for value in row])
-        if n % 500 == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    return csv_chunks([safe_text(value) for value in row] for row in rows)
 
 
 def xlsx_bytes(rows: Iterable[list[str]], title: str) -> Iterator[bytes]:
-    """One sheet, header bold and frozen, every cell a text cell (never a formula)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31] or "Receipts")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    for n, row in enumerate(rows):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=str(value))
-            cell.data_type = "s"
-            cell.quotePrefix = True
-            if n == 0:
-                cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
-        workbook.save(out)
-        out.seek(0)
-        while chunk := out.read(CHUNK):
-            yield chunk
+    """One sheet, header bold and frozen, every cell a text cell (a text cell is never run as a formula)."""
+    return xlsx_chunks(rows, title)

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.core.spreadsheet import XLSX_MIMETYPE
 from lms.grading.exports import canvas, moodle, people
 from lms.grading.exports.options import (BLANK_LABELS, BLANKS, FORMAT_LABELS, FORMATS, GROUPS, MATCH_LABELS, MATCHES,
                                          RELEASED_ONLY_BY_DEFAULT, SCALE_LABELS, SCALES, ExportOptions, ExportRefused)
@@ -20,7 +21,6 @@ from lms.grading.gradebook import Gradebook
 __all__ = ["BLANKS", "BLANK_LABELS", "Export", "ExportOptions", "ExportRefused", "FORMATS", "FORMAT_LABELS",
            "GROUPS", "MATCHES", "RELEASED_ONLY_BY_DEFAULT", "MATCH_LABELS", "SCALES", "SCALE_LABELS", "prepare", "record_export"]
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_CANVAS_EXPORT_BYTES = 20 * 1024 * 1024  #: a Canvas gradebook export of a very large course
 
 
