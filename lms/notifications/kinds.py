@@ -42,6 +42,13 @@ class Kind:
     #: a text template under templates/email/ for a richer mail (context: user, params, message, link,
     #: unsubscribe_url); default: email/notifications/notification (.txt and .html)
     mail_template: str | None = None
+    #: messages for the variants of one kind (one preference row), chosen by the params' "variant"
+    #: (e.g. a post hidden / removed / rejected); `message` when the variant is absent or unknown
+    variants: tuple[tuple[str, LazyString], ...] = ()
+
+    def message_for(self, params: dict | None) -> LazyString:
+        variant = (params or {}).get("variant")
+        return next((message for name, message in self.variants if name == variant), self.message)
 
 
 #: every registered kind by name, in the order registered (the preferences page's order)

@@ -19,7 +19,7 @@ def format_message(kind_name: str, params: dict | None) -> str:
     kind = find_kind(kind_name)
     if kind is None:  # a kind no loaded module registers (any more): still say something
         return (params or {}).get("title") or _("You have a new notification.")
-    return str(kind.message) % _Params(params or {})
+    return str(kind.message_for(params)) % _Params(params or {})
 
 
 def render_message(kind_name: str, params: dict | None, locale: str) -> str:

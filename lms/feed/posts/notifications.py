@@ -24,10 +24,16 @@ POST_FEATURED = register_kind(Kind(
 ))
 POST_MODERATED = register_kind(Kind(
     name="post_moderated", label=_l("My posts or comments hidden, deleted or rejected by the staff"),
-    # one message for every moderation, whole in the recipient's language (params are not translated);
-    # the post's page says what was done
     message=_l("The staff of %(circle)s hid, deleted or did not approve your post or comment. Reason given: "
                "%(reason)s"),
+    # what was done, said whole in the recipient's language (the `variant` param: one of MODERATIONS)
+    variants=(
+        ("post_hidden", _l("The staff of %(circle)s hid your post. Reason given: %(reason)s")),
+        ("post_removed", _l("The staff of %(circle)s deleted your post. Reason given: %(reason)s")),
+        ("post_rejected", _l("The staff of %(circle)s did not approve your post. Reason given: %(reason)s")),
+        ("comment_hidden", _l("The staff of %(circle)s hid your comment. Reason given: %(reason)s")),
+        ("comment_removed", _l("The staff of %(circle)s deleted your comment. Reason given: %(reason)s")),
+    ),
 ))
 
 #: what a moderation did (`moderated`'s `what`)
@@ -68,7 +74,7 @@ def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> No
     url = (path_for("posts.feed", circle_id=post.circle_id) if what == "post_removed"
            else _post_url(post))
     notify(POST_MODERATED, [author_id], url=url,
-           params={"circle": post.circle.name, "reason": reason},
+           params={"circle": post.circle.name, "reason": reason, "variant": what},
            circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=actor_id)
 
 

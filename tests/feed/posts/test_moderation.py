@@ -73,6 +73,9 @@ def test_staff_delete_needs_a_reason_and_tells_the_author(feed):
     assert feed.clients["sam"].get(f"{feed.url}/{post.id}").status_code == 404
     [told] = db.session.scalars(db.select(Notification).where(Notification.user_id == feed.sam.id))
     assert told.kind == "post_moderated" and told.params["reason"] == "Be kind"
+    # the bell says what was done, not "hid, deleted or did not approve"
+    page = feed.clients["sam"].get("/notifications").get_data(as_text=True)
+    assert "deleted your post. Reason given: Be kind" in page and "did not approve" not in page
 
 
 def test_member_cannot_moderate(feed):
