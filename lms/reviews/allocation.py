@@ -18,8 +18,9 @@ How (O(n·k) for n people):
    assignment: each run holds distinct authors, each author's slots fall to distinct reviewers, and the
    loads are exact by construction.
 3. Repair. A slot that breaks a rule (a reviewer drew themselves, a group mate, an earlier partner, or one
-   author twice) swaps its author with another slot's where both slots become valid; swaps keep every
-   load and every count of reviews. Few slots need it (about k self-draws in a whole class).
+   author twice) swaps its author with another slot's (valid or not) where both slots end valid; swaps
+   keep every load and every count of reviews. Few slots need it (about k self-draws in a whole class;
+   more with groups: a reviewer drew a group mate).
 4. Best possible. What no swap could place is dropped, then each author still short of `k` gets any
    reviewer they may have (the least loaded first), each reviewer short of `k` any author they may review
    (the least reviewed first), and tasks move from the most to the least loaded reviewer while that
@@ -36,8 +37,11 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-#: random partners tried for a swap before scanning every slot
+#: random partners tried for a swap (as many again among the broken slots)
 _SWAP_TRIES = 48
+#: up to this many slots, a slot no random partner mends is tried against every slot; above it, it is left
+#: to the best-possible step (so two large groups cost O(n·k), not O(n²))
+_FULL_SCAN = 4000
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,9 @@ class Allocation:
 
 
 def allocate(authors: Iterable[int], reviewers: Iterable[int], k: int, *,
-             existing: Iterable[tuple[int, int]] = (), avoid: Iterable[tuple[int, int]] = (),
-             groups: Mapping[int, Hashable] | None = None, seed: int | str = 0) -> Allocation:
+             existing: Iterable[tuple[int, int]] = (), by_hand: Iterable[tuple[int, int]] = (),
+             avoid: Iterable[tuple[int, int]] = (), groups: Mapping[int, Hashable] | None = None,
+             seed: int | str = 0) -> Allocation:
     """Allocate one round of reviews.
 
     - `authors`: ids whose work is to be reviewed (each should end with at least `k` reviews);
@@ -81,6 +86,8 @@ def allocate(authors: Iterable[int], reviewers: Iterable[int], k: int, *,
       people who did not hand in when they may review, plus later arrivals in later rounds;
     - `existing`: (reviewer, author) pairs of earlier rounds that still stand: they count in the loads
       and are never made again;
+    - `by_hand`: pairs a teacher made that still stand: they count and are never made again too, but a
+      reviewer's extra task by hand does not set the level others are balanced to;
     - `avoid`: pairs never to make that do not count (tasks taken away from a reviewer);
     - `groups`: id → group; members of one group never review each other (None: no groups);
     - `seed`: makes the shuffles, and so the result, reproducible.
@@ -98,15 +105,21 @@ def allocate(authors: Iterable[int], reviewers: Iterable[int], k: int, *,
     load: Counter[int] = Counter({r: 0 for r in reviewers})
     received: Counter[int] = Counter({a: 0 for a in authors})
     has: dict[int, set[int]] = defaultdict(set)  # reviewer → authors they review (earlier rounds too)
-    for r, a in existing:
-        if (r, a) in taken:
-            continue
-        taken.add((r, a))
-        has[r].add(a)
-        if r in reviewer_set:
-            load[r] += 1
-        if a in author_set:
-            received[a] += 1
+    level = 0  # the most tasks a reviewer has from earlier rounds' allocation (by hand left out)
+    allocated: Counter[int] = Counter()
+    for pairs, counts_for_level in ((existing, True), (by_hand, False)):
+        for r, a in pairs:
+            if (r, a) in taken:
+                continue
+            taken.add((r, a))
+            has[r].add(a)
+            if r in reviewer_set:
+                load[r] += 1
+                if counts_for_level:
+                    allocated[r] += 1
+            if a in author_set:
+                received[a] += 1
+    level = max(allocated.values(), default=0)
 
     def allowed(r: int, a: int) -> bool:
         if r == a or (r, a) in taken:
@@ -151,27 +164,32 @@ def allocate(authors: Iterable[int], reviewers: Iterable[int], k: int, *,
         return a not in has[r] and allowed(r, a)
 
     def swap(s: int) -> bool:
+        """Exchange slot s's author with another slot's, valid or not, where both end valid. Partners are
+        tried at random among all slots and among the broken ones (two broken slots often mend each other:
+        with two large groups, a reviewer of each drew a mate), then, in a small class, every slot."""
         r, a = slots_reviewer[s], slots_author[s]
-        tries = (rng.randrange(n) for _ in range(_SWAP_TRIES))
-        for candidates in (tries, range(n)):
+        tries = [rng.randrange(n) for _ in range(_SWAP_TRIES)] + [bad[rng.randrange(len(bad))]
+                                                                  for _ in range(_SWAP_TRIES)]
+        for candidates in (tries, range(n) if n <= _FULL_SCAN else ()):
             for t in candidates:
-                if not ok[t]:
-                    continue
                 r2, b = slots_reviewer[t], slots_author[t]
-                if r2 == r or b == a or not fits(r, b):
+                if t == s or r2 == r or b == a or not fits(r, b):
                     continue
-                has[r2].discard(b)
+                if ok[t]:
+                    has[r2].discard(b)
                 if fits(r2, a):
                     has[r2].add(a)
                     has[r].add(b)
                     slots_author[s], slots_author[t] = b, a
-                    ok[s] = True
+                    ok[s] = ok[t] = True
                     return True
-                has[r2].add(b)
+                if ok[t]:
+                    has[r2].add(b)
         return False
 
     for s in bad:
-        swap(s)
+        if not ok[s]:  # an earlier swap may have mended it
+            swap(s)
     new: dict[tuple[int, int], None] = {(slots_reviewer[s], slots_author[s]): None for s in range(n) if ok[s]}
     for r, a in new:
         load[r] += 1
@@ -180,7 +198,7 @@ def allocate(authors: Iterable[int], reviewers: Iterable[int], k: int, *,
     # 4. best possible: cover what is short, then narrow the spread
     _cover_authors(authors, reviewers, k, received, load, has, allowed, new, rank_r)
     _cover_reviewers(authors, reviewers, k, received, load, has, allowed, new, rank_a)
-    _narrow(authors, reviewers, received, load, has, allowed, new, rank_a, rank_r)
+    _narrow(authors, reviewers, received, load, has, allowed, new, rank_a, rank_r, level)
 
     return Allocation(
         tasks=list(new),
@@ -248,90 +266,101 @@ def _water_fill(target: dict[int, int], level: Mapping[int, int], cap: Mapping[i
 
 def _cover_authors(authors, reviewers, k, received, load, has, allowed, new, rank_r) -> None:
     """Give each author still short of k any reviewer they may have, the least loaded first."""
-    for a in authors:
+    short = [a for a in authors if received[a] < k]
+    if not short:
+        return
+    heap = [(load[r], rank_r[r], r) for r in reviewers]
+    heapq.heapify(heap)
+    for a in short:
         while received[a] < k:
-            best = min((r for r in reviewers if a not in has[r] and allowed(r, a)),
-                       key=lambda r: (load[r], rank_r[r]), default=None)
-            if best is None:
+            r = _pop_first(heap, lambda r: a not in has[r] and allowed(r, a))
+            if r is None:
                 break
-            has[best].add(a)
-            new[(best, a)] = None
-            load[best] += 1
+            has[r].add(a)
+            new[(r, a)] = None
+            load[r] += 1
             received[a] += 1
+            heapq.heappush(heap, (load[r], rank_r[r], r))
 
 
 def _cover_reviewers(authors, reviewers, k, received, load, has, allowed, new, rank_a) -> None:
     """Give each reviewer still short of k any author they may review, the least reviewed first."""
-    for r in reviewers:
-        while load[r] < k:
-            best = min((a for a in authors if a not in has[r] and allowed(r, a)),
-                       key=lambda a: (received[a], rank_a[a]), default=None)
-            if best is None:
-                break
-            has[r].add(best)
-            new[(r, best)] = None
-            load[r] += 1
-            received[best] += 1
-
-
-def _narrow(authors, reviewers, received, load, has, allowed, new, rank_a, rank_r) -> None:
-    """While the spread of the loads is above one: move one of this round's tasks from a most loaded
-    reviewer to a least loaded one (the author keeps its review; only who writes it changes), or, when no
-    task can move, give a least loaded reviewer one more task, of the least reviewed author they may review
-    (a latecomer whose own reviewers had to be taken from full reviewers). Earlier rounds' tasks stay."""
-    if len(reviewers) < 2:
+    short = [r for r in reviewers if load[r] < k]
+    if not short:
         return
-    lo, hi = min(load[r] for r in reviewers), max(load[r] for r in reviewers)
-    if hi - lo <= 1:
-        return  # the common case: the construction is balanced
+    heap = [(received[a], rank_a[a], a) for a in authors]
+    heapq.heapify(heap)
+    for r in short:
+        while load[r] < k:
+            a = _pop_first(heap, lambda a: a not in has[r] and allowed(r, a))
+            if a is None:
+                break
+            has[r].add(a)
+            new[(r, a)] = None
+            load[r] += 1
+            received[a] += 1
+            heapq.heappush(heap, (received[a], rank_a[a], a))
+
+
+def _pop_first(heap: list, fits) -> int | None:
+    """Pop the first entry of `heap` whose id `fits`, putting back the ones skipped; None when none fits."""
+    skipped = []
+    found = None
+    while heap:
+        entry = heapq.heappop(heap)
+        if fits(entry[2]):
+            found = entry[2]
+            break
+        skipped.append(entry)
+    for entry in skipped:
+        heapq.heappush(heap, entry)
+    return found
+
+
+def _narrow(authors, reviewers, received, load, has, allowed, new, rank_a, rank_r, level: int) -> None:
+    """Bring every reviewer within one of the ceiling: the most tasks of a reviewer given tasks this round,
+    or the most an earlier round's allocation gave (`level`). While someone is two or more below it: move a
+    task of this round from a reviewer at the ceiling to them (the author keeps its review; only who writes
+    it changes), or, when none can move, give them one task more, of the least reviewed author they may
+    review (a latecomer whose own reviewers had to be taken from full reviewers). Tasks added by hand do not
+    raise the ceiling: a round never hands everyone an extra task to match them."""
     mine: dict[int, list[int]] = defaultdict(list)  # reviewer → authors of this round's tasks
     for r, a in new:
         mine[r].append(a)
-    for _ in range(2 * len(new) + len(reviewers)):
-        ordered = sorted(reviewers, key=lambda r: (load[r], rank_r[r]))
-        if load[ordered[-1]] - load[ordered[0]] <= 1:
-            return
-        move = None
-        for donor in reversed(ordered):
-            if load[donor] - load[ordered[0]] <= 1:
-                break
-            for taker in ordered:
-                if load[donor] - load[taker] <= 1:
-                    break
-                a = next((a for a in mine[donor] if a not in has[taker] and allowed(taker, a)), None)
-                if a is not None:
-                    move = donor, taker, a
-                    break
-            if move:
-                break
-        if move is None:
-            if not _add_one(authors, ordered, received, load, has, allowed, new, mine, rank_a):
-                return
-            continue
-        donor, taker, a = move
-        del new[(donor, a)]
+
+    def give(taker: int, a: int) -> None:
         new[(taker, a)] = None
-        mine[donor].remove(a)
         mine[taker].append(a)
-        has[donor].discard(a)
         has[taker].add(a)
-        load[donor] -= 1
         load[taker] += 1
 
-
-def _add_one(authors, ordered, received, load, has, allowed, new, mine, rank_a) -> bool:
-    """Give the least loaded reviewer that can take one (at least two below the most loaded) one more task."""
-    top = load[ordered[-1]]
-    for taker in ordered:
-        if top - load[taker] <= 1:
-            return False
-        a = min((a for a in authors if a not in has[taker] and allowed(taker, a)),
-                key=lambda a: (received[a], rank_a[a]), default=None)
-        if a is not None:
-            new[(taker, a)] = None
-            mine[taker].append(a)
-            has[taker].add(a)
-            load[taker] += 1
-            received[a] += 1
-            return True
-    return False
+    while True:
+        ceiling = max(level, max((load[r] for r, tasks in mine.items() if tasks), default=0))
+        takers = sorted((r for r in reviewers if load[r] <= ceiling - 2), key=lambda r: (load[r], rank_r[r]))
+        if not takers:
+            return  # the common case: the construction is balanced
+        donors = [r for r, tasks in mine.items() if tasks and load[r] == ceiling]
+        by_received = [(received[a], rank_a[a], a) for a in authors]
+        heapq.heapify(by_received)
+        progressed = False
+        for taker in takers:
+            while load[taker] <= ceiling - 2:
+                move = next(((d, a) for d in donors if load[d] == ceiling for a in mine[d]
+                             if a not in has[taker] and allowed(taker, a)), None)
+                if move is not None:
+                    donor, a = move
+                    del new[(donor, a)]
+                    mine[donor].remove(a)
+                    has[donor].discard(a)
+                    load[donor] -= 1
+                    give(taker, a)
+                else:
+                    a = _pop_first(by_received, lambda a: a not in has[taker] and allowed(taker, a))
+                    if a is None:
+                        break
+                    give(taker, a)
+                    received[a] += 1
+                    heapq.heappush(by_received, (received[a], rank_a[a], a))
+                progressed = True
+        if not progressed:
+            return

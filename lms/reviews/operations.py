@@ -140,8 +140,9 @@ def run_round(settings: PeerReviewSettings, now: datetime | None = None, *, forc
         return None
     number = settings.rounds + 1
     people = q.round_people(settings, first_round=settings.rounds == 0)
-    live, gone = q.pairs(assignment)
-    result = allocate(people.authors, people.reviewers, settings.reviews_per_submission, existing=live, avoid=gone,
+    made = q.pairs(assignment)
+    result = allocate(people.authors, people.reviewers, settings.reviews_per_submission, existing=made.allocated,
+                      by_hand=made.by_hand, avoid=made.gone,
                       groups=groups_for(assignment) if settings.separate_groups else None,
                       seed=f"{assignment.id}:{number}")
     rows = [{"assignment_id": assignment.id, "reviewer_id": reviewer, "author_id": author,

@@ -59,15 +59,25 @@ def allocations(assignment: Assignment) -> list[ReviewAllocation]:
     return rows
 
 
-def pairs(assignment: Assignment) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(reviewer, author) pairs of the assignment: those that stand, and those taken back (never made
-    again); one query."""
-    live, gone = [], []
-    for reviewer_id, author_id, state in db.session.execute(
-            db.select(ReviewAllocation.reviewer_id, ReviewAllocation.author_id, ReviewAllocation.state)
-            .where(ReviewAllocation.assignment_id == assignment.id)):
-        (live if state in LIVE_STATES else gone).append((reviewer_id, author_id))
-    return live, gone
+@dataclass
+class Pairs:
+    """An assignment's (reviewer, author) pairs, as the allocation reads them."""
+
+    allocated: list[tuple[int, int]]  #: tasks of the rounds that still stand
+    by_hand: list[tuple[int, int]]  #: tasks a teacher added or reassigned that still stand
+    gone: list[tuple[int, int]]  #: tasks taken back (never made again)
+
+
+def pairs(assignment: Assignment) -> Pairs:
+    """Every (reviewer, author) pair of the assignment, sorted by what it counts for; one query."""
+    found = Pairs([], [], [])
+    for reviewer_id, author_id, state, by_hand in db.session.execute(
+            db.select(ReviewAllocation.reviewer_id, ReviewAllocation.author_id, ReviewAllocation.state,
+                      ReviewAllocation.is_by_hand)
+            .where(ReviewAllocation.assignment_id == assignment.id).order_by(ReviewAllocation.id)):
+        bucket = found.gone if state not in LIVE_STATES else found.by_hand if by_hand else found.allocated
+        bucket.append((reviewer_id, author_id))
+    return found
 
 
 def pair_exists(assignment: Assignment, reviewer_id: int, author_id: int) -> bool:

@@ -150,3 +150,26 @@ def test_avoided_pairs_are_not_made_and_do_not_count():
 def test_k_below_one_is_refused():
     with pytest.raises(ValueError):
         allocate([1, 2], [1, 2], 0)
+
+
+def test_a_task_added_by_hand_does_not_raise_everyone():
+    """After a teacher gave one reviewer an extra task by hand, does the next round leave the others at k
+    instead of handing everyone a task more to match?"""
+    people = list(range(30))
+    first = allocate(people, people, 3, seed=1)
+    extra = next((r, a) for r in people for a in people if r != a and (r, a) not in set(first.tasks))
+    late = list(range(100, 104))
+    result = allocate(people + late, people + late, 3, existing=first.tasks, by_hand=[extra], seed=2)
+    # The four latecomers review each other; nobody else is raised to match the task by hand.
+    assert result.load == {p: 4 if p == extra[0] else 3 for p in people + late}
+    assert extra not in result.tasks
+
+
+def test_two_large_groups_never_mix_and_stay_balanced():
+    """With the class split in two groups of 300 (two sections), is every submission reviewed 3 times by the
+    other section only, with loads within one?"""
+    people = list(range(600))
+    groups = {p: p % 2 for p in people}
+    result = allocate(people, people, 3, groups=groups, seed=5)
+    assert result.shortfall == [] and result.spread <= 1
+    assert all(groups[r] != groups[a] for r, a in result.tasks)

@@ -289,3 +289,17 @@ def test_the_allocation_page_costs_the_same_queries_for_a_bigger_class(app, klas
             assert teacher.get(case.base + "/allocation").status_code == 200
         counts.append(count_queries.count)
     assert counts[0] == counts[1]
+
+
+def test_names_are_escaped(app, small_review, client_as):
+    """Is a display name with markup shown as text on the allocation page (tasks and the shortfall)?"""
+    from lms.circles.models import Membership
+
+    membership = db.session.scalars(db.select(Membership).where(
+        Membership.user_id == small_review.klass.student.id)).one()
+    membership.display_name = "<b>Bold</b> & co"
+    db.session.commit()
+    turn_on(small_review)
+    run_periodic(app)
+    html = client_as(small_review.klass.teacher).get(small_review.base + "/allocation").get_data(as_text=True)
+    assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in html
