@@ -1,6 +1,7 @@
 """The demo school: `flask demo load` fills a site with a school, its classes and its people."""
 from __future__ import annotations
 
+import io
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -148,7 +149,11 @@ def load_demo(password: str) -> DemoSchool:
         circle_ops.add_member(corner, teacher, Role.member)
     for i in CORNER_MEMBERS:
         circle_ops.add_member(corner, students[i], Role.member, via="open", display_name=STUDENTS[i][1])
-    _homework(jazz, teachers[0], [students[i] for i in JAZZ_STUDENTS])
+    jazz_students = [students[i] for i in JAZZ_STUDENTS]
+    _homework(jazz, teachers[0], jazz_students)
+    _notices(jazz, teachers[0], jazz_students)
+    _feed(jazz, teachers[0], jazz_students)
+    _photo_contest(corner, admin, [students[i] for i in CORNER_MEMBERS])
     return DemoSchool(org=org, accounts=accounts, circles=[jazz, piano, corner], invite=invite,
                       course_codes=codes)
 
@@ -191,6 +196,138 @@ def _homework(circle: Circle, teacher: User, students: list[User]) -> None:
         grading_ops.grade_submission(reflection, student, teacher, score=score,
                                      feedback="Thank you — keep going! 继续加油！")
     grading_ops.release_grades(reflection, teacher, students[:2])
+
+
+SYLLABUS = """Every Saturday 9:30–11:00, studio 2. 每周六 9:30–11:00，二号练功房。
+
+| Week 周 | We learn 学习内容 | At home 在家练习 |
+|---|---|---|
+| 1–2 | Warm-up, isolations, the basic walk 热身、律动、基本步 | 10 minutes of isolations |
+| 3–4 | Turns and the first eight counts 转圈与第一个八拍 | Film the routine (assignment) |
+| 5–6 | The full routine to music 配乐完整组合 | Practise with the mirror |
+| 7 | Dress rehearsal 彩排 | Bring your costume |
+| 8 | **Winter show 冬季汇演** | — |
+
+Questions? Ask in the feed or after class. 有问题请在动态里留言或课后问老师。"""
+
+CONSENT = """Our winter show is filmed and photographed for the school's website and for families.
+
+- Read the [consent form](https://example.org/sunrise/consent) with your parents.
+- Press **I have read this** below by the date shown.
+- If you do not want to appear in photos, tell Ms Chen after class: you still dance, we just leave you out of the pictures.
+
+冬季汇演会拍照和录像。请和家长一起阅读同意书，并在截止日期前点击下方的“我已阅读”。"""
+
+
+def _notices(circle: Circle, teacher: User, students: list[User]) -> None:
+    """A pinned must-read notice with a deadline (most have confirmed, a few only opened it, some not
+    yet), the term's syllabus with a table, and an open class scheduled for next week (only the staff
+    see it until then): through the notice operations, so members are told and receipts are kept."""
+    from lms.feed.notices import operations as notice_ops
+
+    now = utcnow()
+    syllabus = notice_ops.create_notice(
+        circle, teacher, now=now - timedelta(days=9), publish_at=now - timedelta(days=9),
+        title="Term plan and studio rules 本学期课程安排", body_md=SYLLABUS)
+    consent = notice_ops.create_notice(
+        circle, teacher, now=now - timedelta(days=2), publish_at=now - timedelta(days=2), is_pinned=True,
+        is_must_read=True, confirm_by=now + timedelta(days=4), remind_hours=24, escalate_hours=12,
+        title="Winter show: photos and consent 冬季汇演拍照同意", body_md=CONSENT)
+    notice_ops.create_notice(
+        circle, teacher, now=now, publish_at=now + timedelta(days=7),
+        title="Open class for parents next Saturday 家长开放课",
+        body_md="Parents are welcome to watch the last half hour of class. 欢迎家长观看最后半小时。")
+    for n, student in enumerate(students[1:], start=1):
+        notice_ops.open_notice(syllabus, student, now=now - timedelta(days=9, hours=-n))
+        if n <= 10:  # ten have confirmed the must-read notice; three only opened it; the rest not yet
+            notice_ops.confirm_notice(consent, student, now=now - timedelta(days=2, hours=-3 * n))
+        elif n <= 13:
+            notice_ops.open_notice(consent, student, now=now - timedelta(hours=20 - n))
+    notice_ops.open_notice(syllabus, students[0], now=now - timedelta(days=8))  # the must-read waits for her
+
+
+def _feed(circle: Circle, teacher: User, students: list[User]) -> None:
+    """Posts with comments, a reply, likes and one essential post, backdated over the past week so
+    the feed reads as a lived-in one (the operations tell the authors, as a real comment would)."""
+    from lms.feed.posts import operations as post_ops
+    from lms.feed.posts.queries import feed_settings
+
+    now = utcnow()
+    settings = feed_settings(circle)
+    names = {student.id: STUDENTS[i][1] for i, student in enumerate(students)}
+    teacher_name = circle.membership_of(teacher).display_name
+
+    def post(author: User, body: str, days_ago: float):
+        made = post_ops.create_post(circle, author, settings, body_md=body)
+        made.created_at = made.published_at = now - timedelta(days=days_ago)
+        return made
+
+    def comment(on, author: User, body: str, reply_to=None):
+        return post_ops.add_comment(on, author, body, reply_to=reply_to,
+                                    author_name=names.get(author.id, teacher_name))
+
+    costumes = post(teacher, "Costumes for the winter show: black leggings or joggers, a plain white T-shirt "
+                             "and clean trainers. 汇演服装：黑色紧身裤或运动裤、白色T恤、干净的运动鞋。", 6)
+    question = comment(costumes, students[3], "Can the T-shirt have a small logo? T恤可以有小图案吗？")
+    comment(costumes, teacher, "A small one is fine. 小图案没问题。", reply_to=question)
+    counts = post(students[0], "I wrote down the counts for the second eight, in case it helps:\n\n"
+                               "1–2 step touch · 3–4 turn · 5–6 arms up · 7–8 freeze\n\n"
+                               "第二个八拍的口令，希望有帮助！", 3)
+    comment(counts, teacher, "Perfect — this is exactly how we count it in class. 写得很清楚！")
+    thanks = comment(counts, students[1], "Thank you! I always forget 5–6. 谢谢，我总记不住5–6拍。")
+    comment(counts, students[0], "Me too, that's why I wrote it down 😄", reply_to=thanks)
+    post_ops.set_essential(counts, teacher, True)
+    park = post(students[5], "Practised the turns in the park today, the ground is harder than the studio floor! "
+                             "今天在公园练转圈，地面比练功房硬多了。", 1)
+    comment(park, students[7], "Try it in trainers, it's easier. 穿运动鞋会好一点。")
+    for liked, likers in ((costumes, students[:9]), (counts, students[1:12]), (park, students[:4])):
+        for user in likers:
+            if user.id != liked.author_id:
+                post_ops.set_like(liked, user, True)
+    post_ops.set_like(counts, teacher, True)
+
+
+def _demo_photo(colours: tuple[str, str], shape: str) -> io.BytesIO:
+    """A small drawn picture (a sky, a hill, a sun or a moon) for a contest entry: the demo ships no photos."""
+    from PIL import Image, ImageDraw
+
+    sky, ground = colours
+    image = Image.new("RGB", (640, 480), sky)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((-160, 300, 800, 760), fill=ground)
+    if shape == "sun":
+        draw.ellipse((460, 60, 560, 160), fill="#ffd54a")
+    else:
+        draw.ellipse((440, 60, 520, 140), fill="#f4f1de")
+        draw.ellipse((465, 50, 545, 130), fill=sky)
+    stream = io.BytesIO()
+    image.save(stream, "JPEG", quality=85)
+    stream.seek(0)
+    return stream
+
+
+def _photo_contest(circle: Circle, owner: User, members: list[User]) -> None:
+    """The community circle's photo contest: open in its feed settings, announced, two entries with likes."""
+    from lms.feed.posts import operations as post_ops
+    from lms.feed.posts.models import PostKind, WhoMayPost
+    from lms.feed.posts.queries import feed_settings
+
+    settings = post_ops.update_settings(circle, owner, feed_settings(circle), who_may_post=WhoMayPost.everyone,
+                                        needs_approval=False, has_contest=True)
+    post_ops.create_post(circle, owner, settings, body_md=(
+        "📷 **Autumn photo contest 秋日摄影比赛**: post your best autumn photo as a contest entry until the end "
+        "of the month. The three entries with the most likes go on the poster for the winter show."))
+    entries = [
+        post_ops.create_post(circle, members[0], settings, kind=PostKind.entry,
+                             body_md="Sunset after Saturday class 周六下课后的日落",
+                             images=[_demo_photo(("#f28c52", "#5a7d3a"), "sun")]),
+        post_ops.create_post(circle, members[-1], settings, kind=PostKind.entry,
+                             body_md="The moon over the school on the way home",
+                             images=[_demo_photo(("#1d2b53", "#2e4a3a"), "moon")]),
+    ]
+    for entry, likers in zip(entries, (members[1:8], members[2:5])):
+        for user in likers:
+            post_ops.set_like(entry, user, True)
 
 
 def _student_no(i: int) -> str:
