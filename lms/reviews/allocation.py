@@ -23,9 +23,14 @@ How (O(n·k) for n people):
    more with groups: a reviewer drew a group mate).
 4. Best possible. What no swap could place is dropped, then each author still short of `k` gets any
    reviewer they may have (the least loaded first), each reviewer short of `k` any author they may review
-   (the least reviewed first), and tasks move from the most to the least loaded reviewer while that
-   narrows the spread. What still cannot be covered is returned as `shortfall`, with how many reviewers
-   that author may have at all, so the teacher can be told why.
+   (the least reviewed first); then whoever is two or more below the most loaded reviewer of this round
+   (or of an earlier round's allocation) gets a task moved to them from one at the top, or one more task
+   (a latecomer whose own reviewers had to come from full reviewers). Tasks a teacher added by hand count
+   but never set that level. What still cannot be covered is returned as `shortfall`, with how many
+   reviewers that author may have at all, so the teacher can be told why.
+
+Later rounds pass the standing pairs as `existing`: newcomers (late work, late joiners) are covered, no
+earlier task moves, and the loads stay within one.
 
 Deterministic for a given `seed` (the caller passes one per assignment and round).
 """
