@@ -51,7 +51,7 @@ def test_an_assistant_sees_the_allocation_but_not_the_set_up(review, client_as):
 
 @pytest.mark.parametrize("role, status", [("stranger", 404), ("student", 403), ("assistant", 403)])
 def test_changes_are_refused_to_others(app, review, client_as, role, status):
-    """Can anyone but the owner and teachers save the set-up, run a round or reassign a task?"""
+    """Can anyone but the owner and teachers save the set-up, run a round, reassign a task or add one?"""
     turn_on(review)
     run_periodic(app)
     task = db.session.scalars(db.select(ReviewAllocation)).first()
@@ -60,8 +60,11 @@ def test_changes_are_refused_to_others(app, review, client_as, role, status):
     assert client.post(review.base + "/allocation/run").status_code == status
     assert client.post(f"{review.base}/allocation/{task.id}/reassign",
                        data={"reviewer_id": str(review.klass.student.id)}).status_code == status
+    assert client.post(review.base + "/allocation/add", data={
+        "reviewer_id": str(task.author_id), "author_id": str(task.reviewer_id)}).status_code == status
     db.session.expire_all()
     assert db.session.get(ReviewAllocation, task.id).state == AllocationState.assigned
+    assert db.session.scalar(db.select(db.func.count()).select_from(ReviewAllocation)) == 15
 
 
 def test_a_draft_assignment_is_not_found_by_a_student(review, client_as):
