@@ -64,6 +64,9 @@ class PeerReviewSettings(db.Model):
     #: short of tasks: [{"reviewer_id", "missing"}] (shown to the teacher)
     shortfall: Mapped[list] = mapped_column(sa.JSON, default=list)
     idle: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: the teacher released the reviews to their authors before the window closed (receiving)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -91,6 +94,14 @@ class PeerReviewSettings(db.Model):
     def can_view_allocation(self, user: User | None) -> bool:
         """See who reviews whom: the circle's staff."""
         return self.assignment.is_staff(user)
+
+    def reviews_visible_to_authors(self, now: datetime | None = None) -> bool:
+        """Authors read the reviews of their work once the window has closed or the teacher released them."""
+        return self.is_enabled and (self.released_at is not None or self.window_state(now) == WindowState.closed)
+
+    def can_release(self, user: User | None) -> bool:
+        """Release the reviews to their authors early, and grade from peer scores: owner and teachers."""
+        return self.assignment.can_edit(user)
 
     def can_allocate(self, user: User | None) -> bool:
         """Reassign a task, add one by hand, run a round now: owner and teachers, not in an archived circle."""
@@ -144,3 +155,53 @@ class ReviewAllocation(db.Model):
     def can_reassign(self) -> bool:
         """A task not handed in yet may go to someone else."""
         return self.state in (AllocationState.assigned, AllocationState.draft)
+
+
+class PeerReview(db.Model):
+    """What a reviewer writes for one task: criterion scores, an overall comment and comments pinned to
+    moments of the video. A draft until `submitted_at` is set; final unless the teacher reopens it.
+    `helpful` and the flag are set later by the work's author (receiving)."""
+
+    __tablename__ = "peer_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("review_allocations.id", ondelete="CASCADE"), unique=True)
+    #: {"<criterion id>": {"level_id": int | None, "points": float | None}}
+    criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    overall_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the teacher who last reopened a submitted review, and when
+    reopened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the author's verdict: helpful (True), not helpful (False), not said (None)
+    helpful: Mapped[bool | None] = mapped_column()
+    #: the author flagged the review as unfair, and why
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flag_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    allocation: Mapped[ReviewAllocation] = relationship()
+    comments: Mapped[list[ReviewComment]] = relationship(
+        back_populates="review", order_by="ReviewComment.at_seconds, ReviewComment.id",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class ReviewComment(db.Model):
+    """A reviewer's comment pinned to a moment of the reviewed video."""
+
+    __tablename__ = "review_comments"
+    __table_args__ = (sa.Index("ix_review_comments_review", "review_id", "at_seconds"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("peer_reviews.id", ondelete="CASCADE"))
+    at_seconds: Mapped[float] = mapped_column(sa.Float)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    review: Mapped[PeerReview] = relationship(back_populates="comments")

@@ -13,7 +13,8 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as hw
 from lms.homework.models import Assignment, Submission
-from lms.reviews.models import LIVE_STATES, AllocationState, Anonymity, PeerReviewSettings, ReviewAllocation
+from lms.reviews.models import (LIVE_STATES, AllocationState, Anonymity, PeerReview, PeerReviewSettings,
+                                ReviewAllocation)
 
 #: how often later rounds run while the window is open
 ROUND_EVERY = timedelta(hours=1)
@@ -158,3 +159,55 @@ def summary(assignment: Assignment) -> Summary:
     reviewers, load = spread(ReviewAllocation.reviewer_id)
     authors, received = spread(ReviewAllocation.author_id)
     return Summary(sum(by_state[s] for s in LIVE_STATES), reviewers, authors, load, received, by_state)
+
+
+# -- reviews (what reviewers wrote) -----------------------------------------------------------
+
+def _reviews(*where) -> list[PeerReview]:
+    return list(db.session.scalars(
+        db.select(PeerReview).join(ReviewAllocation, ReviewAllocation.id == PeerReview.allocation_id)
+        .where(*where).options(sa.orm.selectinload(PeerReview.comments), sa.orm.contains_eager(PeerReview.allocation))
+        .order_by(ReviewAllocation.id)))
+
+
+def reviews_of_submission(submission_id: int, *, submitted_only: bool = True) -> list[PeerReview]:
+    """The reviews of the tasks allocated on one submission (by default handed-in ones only), with their
+    allocations and timestamped comments (two queries). Tasks taken back are left out."""
+    where = [ReviewAllocation.submission_id == submission_id, ReviewAllocation.state.in_(LIVE_STATES)]
+    if submitted_only:
+        where.append(PeerReview.submitted_at.is_not(None))
+    return _reviews(*where)
+
+
+def reviews_of_author(assignment: Assignment, author_id: int, *, submitted_only: bool = True) -> list[PeerReview]:
+    """The reviews of an author's work on an assignment, whichever version was allocated (two queries)."""
+    where = [ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.author_id == author_id,
+             ReviewAllocation.state.in_(LIVE_STATES)]
+    if submitted_only:
+        where.append(PeerReview.submitted_at.is_not(None))
+    return _reviews(*where)
+
+
+def reviews_by_reviewer(assignment: Assignment, reviewer_id: int, *, submitted_only: bool = True) -> list[PeerReview]:
+    """The reviews a reviewer wrote on an assignment (two queries)."""
+    where = [ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.reviewer_id == reviewer_id,
+             ReviewAllocation.state.in_(LIVE_STATES)]
+    if submitted_only:
+        where.append(PeerReview.submitted_at.is_not(None))
+    return _reviews(*where)
+
+
+def review_of(allocation: ReviewAllocation) -> PeerReview | None:
+    """The review written for a task (a draft or handed in), or None when not started."""
+    return db.session.scalar(db.select(PeerReview).where(PeerReview.allocation_id == allocation.id)
+                             .options(sa.orm.selectinload(PeerReview.comments)))
+
+
+def tasks_of(assignment: Assignment, reviewer_id: int) -> list[ReviewAllocation]:
+    """A reviewer's tasks that still stand on an assignment, in the order they were given (one query)."""
+    rows = list(db.session.scalars(db.select(ReviewAllocation).where(
+        ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.reviewer_id == reviewer_id,
+        ReviewAllocation.state.in_(LIVE_STATES)).order_by(ReviewAllocation.id)))
+    for row in rows:
+        row.assignment = assignment
+    return rows
