@@ -46,6 +46,26 @@ PAGES = [
     ("teacher", "rubrics", "/circles/{circle}/rubrics"),
     ("teacher", "rubric-new", "/circles/{circle}/rubrics/new"),
     ("teacher", "rubric-edit", "/circles/{circle}/rubrics/{rubric}"),
+    ("teacher", "notices", "/circles/{circle}/notices"),
+    ("teacher", "notice", "/circles/{circle}/notices/{notice}"),
+    ("teacher", "notice-new", "/circles/{circle}/notices/new"),
+    ("teacher", "notice-edit", "/circles/{circle}/notices/{notice}/edit"),
+    ("teacher", "notice-history", "/circles/{circle}/notices/{notice}/history"),
+    ("teacher", "receipts", "/circles/{circle}/notices/{notice}/receipts"),
+    ("teacher", "scheduled-notice", "/circles/{circle}/notices/{scheduled_notice}"),
+    ("teacher", "feed", "/circles/{circle}/feed"),
+    ("teacher", "feed-essentials", "/circles/{circle}/feed?tab=essentials"),
+    ("teacher", "feed-entries", "/circles/{circle}/feed?tab=entries"),
+    ("teacher", "post", "/circles/{circle}/feed/{post}"),
+    ("teacher", "feed-settings", "/circles/{circle}/feed/settings"),
+    ("teacher", "feed-queue", "/circles/{circle}/feed/queue"),
+    ("teacher", "contest", "/circles/{circle}/feed/contest"),
+    ("teacher", "search", "/circles/{circle}/search?q=Pneumono"),
+    ("teacher", "circle-calendar", "/c/{circle}/calendar"),
+    ("teacher", "calendar", "/calendar"),
+    ("teacher", "calendar-subscribe", "/calendar/subscribe"),
+    ("teacher", "notifications", "/notifications"),
+    ("teacher", "notification-preferences", "/notifications/preferences"),
     ("teacher", "uploads", "/media/"),
     ("teacher", "profile", "/profile"),
     ("teacher", "sessions", "/profile/sessions"),
@@ -63,6 +83,17 @@ PAGES = [
     ("student", "feedback", "/circles/{circle}/assignments/{assignment}/feedback"),
     ("student", "gallery", "/circles/{circle}/assignments/{assignment}/gallery"),
     ("student", "grades", "/circles/{circle}/grades"),
+    ("student", "notices", "/circles/{circle}/notices"),
+    ("student", "notice", "/circles/{circle}/notices/{notice}"),
+    ("student", "feed", "/circles/{circle}/feed"),
+    ("student", "post", "/circles/{circle}/feed/{post}"),
+    ("student", "post-edit", "/circles/{circle}/feed/{post}/edit"),
+    ("student", "search", "/circles/{circle}/search?q=Pneumono"),
+    ("student", "circle-calendar", "/c/{circle}/calendar"),
+    ("student", "calendar", "/calendar"),
+    ("student", "calendar-subscribe", "/calendar/subscribe"),
+    ("student", "notifications", "/notifications"),
+    ("student", "notification-preferences", "/notifications/preferences"),
     ("student", "uploads", "/media/"),
     ("student", "profile", "/profile"),
     ("student", "sessions", "/profile/sessions"),
@@ -130,7 +161,9 @@ def _long_content(live_server) -> dict:
     """A class as a real school fills it: long Chinese and English names, long unbroken emails, URLs and
     file names, a rubric of four criteria with long descriptions, an assignment with long instructions,
     attachments, a graded and released hand-in with an extension and a regrade request, an organization
-    with its admin, a second class the student may join, uploads and devices signed in."""
+    with its admin, a second class the student may join, uploads and devices signed in; a must-read notice
+    with a deadline, a table and long lines (opened by the student), a scheduled one, feed posts with
+    comments, a reply, likes and a photo-contest entry, and the notifications all this sends."""
     from lms.accounts import operations as account_ops
     from lms.circles import operations as circle_ops
     from lms.circles.models import JoinPolicy, Role
@@ -235,6 +268,7 @@ def _long_content(live_server) -> dict:
         upload(teacher, "示范视频_现代舞基础组合_完整版_正面与侧面两个机位_2026年春季学期_第七周.mp4", MediaKind.video)
         upload(teacher, f"{LONG_WORD}.docx")
         upload(student, "我的练习视频_第一次尝试_有点紧张_请老师多多指教_谢谢.mov", MediaKind.video)
+        notice, scheduled_notice, post = _notices_and_posts(circle, teacher, student, membership)
         db.session.commit()
         world = {
             "people": {"teacher": teacher.email, "student": student.email, "org-admin": org_admin.email,
@@ -242,11 +276,56 @@ def _long_content(live_server) -> dict:
             "circle": circle.id, "student_membership": membership.id, "assignment": assignment.id,
             "submission": submission.id, "student": student.id, "rubric": rubric.id, "org": org.id,
             "other": other.id, "other_code": other.join_code, "other_invite": other_invite.token,
+            "notice": notice.id, "scheduled_notice": scheduled_notice.id, "post": post.id,
         }
         site_admin.is_admin = True
         db.session.commit()
         db.session.remove()
     return world
+
+
+def _notices_and_posts(circle, teacher, student, membership):
+    """The circle's notices and feed with long content; returns (must-read notice, scheduled notice, post)."""
+    import io
+
+    from PIL import Image
+
+    from lms.core.types import utcnow
+    from lms.feed.notices import operations as notice_ops
+    from lms.feed.posts import operations as post_ops
+    from lms.feed.posts.models import PostKind, WhoMayPost
+    from lms.feed.posts.queries import feed_settings
+
+    now = utcnow()
+    long_md = (f"{LONG_ZH}\n\n* {LONG_URL}\n* `{LONG_WORD}`\n\n{LONG_WORD}\n\n| 周次 Week | 内容 Content | 链接 Link |\n"
+               f"|---|---|---|\n| 第七周 | {LONG_ZH[:40]} | {LONG_URL} |\n")
+    notice = notice_ops.create_notice(
+        circle, teacher, publish_at=now - timedelta(hours=1), is_pinned=True, is_must_read=True,
+        confirm_by=now + timedelta(days=3), remind_hours=24, escalate_hours=12, body_md=long_md,
+        title=("必读：期末汇演拍照与录像同意书以及彩排时间安排 Must read: consent form and rehearsal times "
+               + LONG_WORD)[:200])
+    notice_ops.update_notice(notice, teacher, body_md=long_md + f"\n\n{LONG_ZH}")
+    notice_ops.open_notice(notice, student)
+    scheduled = notice_ops.create_notice(circle, teacher, publish_at=now + timedelta(days=5),
+                                         title=f"下周家长开放课 Open class next week {LONG_WORD}"[:200], body_md=long_md)
+    settings = post_ops.update_settings(circle, teacher, feed_settings(circle), who_may_post=WhoMayPost.everyone,
+                                        needs_approval=False, has_contest=True)
+    post = post_ops.create_post(circle, student, settings, body_md=long_md)
+    teacher_post = post_ops.create_post(circle, teacher, settings, body_md=f"{LONG_WORD} {LONG_URL}")
+    post_ops.set_essential(post, teacher, True)
+    comment = post_ops.add_comment(post, teacher, f"{LONG_ZH} {LONG_URL} {LONG_WORD}",
+                                   author_name="欧阳司马慕容诸葛长孙宇文端木上官老师")
+    post_ops.add_comment(post, student, f"{LONG_WORD} {LONG_ZH}", reply_to=comment,
+                         author_name=membership.display_name)
+    post_ops.add_comment(teacher_post, student, LONG_URL, author_name=membership.display_name)
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 400), "#5a7d3a").save(photo, "PNG")
+    photo.seek(0)
+    entry = post_ops.create_post(circle, student, settings, kind=PostKind.entry, body_md=LONG_ZH, images=[photo])
+    for liked in (post, teacher_post, entry):
+        post_ops.set_like(liked, teacher, True)
+    post_ops.set_like(teacher_post, student, True)
+    return notice, scheduled, post
 
 
 @pytest.fixture(scope="module")
@@ -300,15 +379,16 @@ def test_page_fits_a_phone(world, phones, screenshots, locale, role, name, path)
 @pytest.mark.parametrize("width", [PHONE["width"], 640], ids=["phone", "small-tablet"])
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale, width):
-    """On a phone (and a small tablet), is every tab of the circle (the teacher has six) visible or scrolled
-    into view, and does tapping each one open its page, with that tab marked current and shown on screen?"""
+    """On a phone (and a small tablet), is every tab of the circle (the teacher has nine: Home, Notices, Feed,
+    Assignments, Calendar, Members, Enrol, Grades, Settings) visible or scrolled into view, and does tapping
+    each one open its page, with that tab marked current and shown on screen?"""
     page = phones("teacher", locale)
     page.set_viewport_size({"width": width, "height": PHONE["height"]})
     try:
         page.goto(f"/c/{world['circle']}")
         tabs = page.locator("nav.tabs a")
         count = tabs.count()
-        assert count == 6, f"{count} tabs"
+        assert count == 9, f"{count} tabs"
         hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
         for n, href in enumerate(hrefs):
             with screenshots.on_failure(page, f"tab-{n}-{locale}-{width}"):
