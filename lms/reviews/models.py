@@ -167,7 +167,8 @@ class PeerReview(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     allocation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("review_allocations.id", ondelete="CASCADE"), unique=True)
-    #: {"<criterion id>": {"level_id": int | None, "points": float | None}}
+    #: {"<criterion id>": {"level": index into the criterion's levels | None, "points": float}} (grading's
+    #: Criterion.key names a criterion; its levels have no ids, so a level is its position)
     criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     overall_comment: Mapped[str] = mapped_column(sa.Text, default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
