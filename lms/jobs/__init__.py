@@ -74,6 +74,7 @@ class Task(enum.StrEnum):
     cleanup_uploads = "lms.uploads.tasks:cleanup_uploads"
     purge_sessions = "lms.accounts.tasks:purge_sessions"
     run_review_rounds = "lms.reviews.tasks:run_review_rounds"
+    remind_review_tasks = "lms.reviews.reviewing:remind_review_tasks"
     fan_out_notifications = "lms.notifications.tasks:fan_out_notifications"
     send_notification_mail = "lms.notifications.tasks:send_notification_mail"
     send_notification_digests = "lms.notifications.tasks:send_notification_digests"
@@ -87,6 +88,7 @@ SCHEDULE: dict[Task, int] = {
     Task.cleanup_uploads: 3600,
     Task.purge_sessions: 3600,
     Task.run_review_rounds: 60,  # peer review allocated when its window opens, later rounds hourly
+    Task.remind_review_tasks: 900,  # unfinished review tasks, a day before the window closes (once each)
     Task.send_notification_mail: 60,  # mail held through quiet hours
     Task.send_notification_digests: 300,  # each person's digest soon after their hour
     Task.remind_due_assignments: 900,  # "due within 24 hours", once per person and assignment

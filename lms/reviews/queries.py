@@ -211,3 +211,17 @@ def tasks_of(assignment: Assignment, reviewer_id: int) -> list[ReviewAllocation]
     for row in rows:
         row.assignment = assignment
     return rows
+
+
+def latest_work(allocation: ReviewAllocation) -> Submission | None:
+    """The latest version of the reviewed author's work (reviewers see the latest at review time)."""
+    return db.session.scalar(db.select(Submission).where(
+        Submission.assignment_id == allocation.assignment_id, Submission.student_id == allocation.author_id)
+        .order_by(Submission.version.desc()).limit(1))
+
+
+def task_count(assignment_id: int, reviewer_id: int) -> int:
+    """How many of a reviewer's tasks on an assignment still stand (one query)."""
+    return db.session.scalar(db.select(sa.func.count()).select_from(ReviewAllocation).where(
+        ReviewAllocation.assignment_id == assignment_id, ReviewAllocation.reviewer_id == reviewer_id,
+        ReviewAllocation.state.in_(LIVE_STATES))) or 0

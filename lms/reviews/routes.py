@@ -171,3 +171,6 @@ def add_task(circle_id: int, assignment_id: int):
         flash(_("Choose a reviewer and whose work they review."), "error")
     return _back(circle.id, assignment.id)
 
+
+
+from lms.reviews import review_routes  # noqa: E402,F401  (attaches the reviewing views)

@@ -1,0 +1,343 @@
+"""The reviewing side of peer review: a student's tasks, the task page (the classmate's video, the rubric,
+comments at moments, the overall comment), the draft's JSON endpoints, the hand-in, the video served by
+the task (so nothing of the author's file reaches the reviewer) and a teacher's reopen.
+
+Every request checks again that the viewer is the task's reviewer (or staff of the circle: read only) and,
+for the reviewer, that the review window is open (403 with the reason). Someone else gets 404."""
+from __future__ import annotations
+
+import re
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
+
+from lms.circles.forms import ConfirmForm
+from lms.circles.queries import get_circle_or_404
+from lms.core.permissions import require
+from lms.core.text import render_markdown
+from lms.extensions import db
+from lms.homework import queries as hw
+from lms.reviews import bp
+from lms.reviews import queries as q
+from lms.reviews import reviewing as rv
+from lms.reviews.models import ReviewAllocation, ReviewComment
+from lms.reviews.operations import ReviewError
+from lms.reviews.routes import PREFIX, _load
+from lms.storage import get_storage
+from lms.uploads.models import MediaKind, MediaState
+
+TASK = "/circles/<int:circle_id>/reviews/tasks/<int:allocation_id>"
+#: headers of the served video: nothing about the file (no name, no dates, no validators)
+NEUTRAL = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+class OutsideWindow(Forbidden):
+    """Reviewing refused by the clock; the page says why (before the window opens, after it closes)."""
+
+    lms_message = True  # lms.core.errors shows the description as it is
+
+
+class Task:
+    """A task as a request sees it: allocation, assignment, set-up, the viewer's role."""
+
+    def __init__(self, circle, allocation, settings, is_reviewer: bool):
+        self.circle, self.allocation, self.settings = circle, allocation, settings
+        self.assignment = allocation.assignment
+        self.is_reviewer = is_reviewer
+
+
+def _task(circle_id: int, allocation_id: int, *, write: bool = False) -> Task:
+    """The task if the viewer is its reviewer (window open) or staff of its circle (reading only); 404 for
+    anyone else, 403 (with why) for the reviewer outside the window or staff trying to write."""
+    circle = get_circle_or_404(circle_id, current_user)
+    allocation = db.session.get(ReviewAllocation, allocation_id)
+    if allocation is None:
+        abort(404)
+    assignment = hw.get_assignment_or_404(circle, allocation.assignment_id, current_user)
+    allocation.assignment = assignment
+    settings = q.settings_of(assignment)
+    is_reviewer = rv.is_reviewer(allocation, current_user)
+    if settings is None or not (is_reviewer or assignment.is_staff(current_user)):
+        abort(404)
+    if is_reviewer:
+        refusal = rv.window_refusal(settings)
+        if refusal:
+            raise OutsideWindow(description=refusal)
+    elif write:
+        abort(403)
+    return Task(circle, allocation, settings, is_reviewer)
+
+
+def _media(task: Task):
+    """The video of the author's latest work, if it is a ready video (else None)."""
+    submission = q.latest_work(task.allocation)
+    media = submission.media if submission is not None else None
+    if media is None or media.kind != MediaKind.video or media.state != MediaState.ready:
+        return submission, None
+    return submission, media
+
+
+def _json_error(error: ReviewError, status: int = 422):
+    return jsonify(error=str(error), field=error.field), status
+
+
+# -- my tasks -------------------------------------------------------------------------------------
+
+@bp.route(PREFIX + "/tasks")
+@login_required
+def my_tasks(circle_id: int, assignment_id: int):
+    """The viewer's review tasks for an assignment, with how many are handed in."""
+    circle = get_circle_or_404(circle_id, current_user)
+    assignment = hw.get_assignment_or_404(circle, assignment_id, current_user)
+    settings = q.settings_of(assignment)
+    if settings is None or not settings.is_enabled:
+        abort(404)
+    tasks = q.tasks_of(assignment, current_user.id)
+    labels = rv.task_labels(assignment, current_user.id, settings)
+    done, total = rv.progress(tasks)
+    return render_template("reviews/my_tasks.html", circle=circle, assignment=assignment, setup=settings,
+                           tasks=tasks, labels=labels, done=done, total=total, window=settings.window_state(),
+                           refusal=rv.window_refusal(settings))
+
+
+# -- the task page --------------------------------------------------------------------------------
+
+def _video_urls(task: Task, media) -> dict:
+    ids = {"circle_id": task.circle.id, "allocation_id": task.allocation.id}
+    urls = {"mp4": url_for("reviews.task_video", **ids)}
+    if media.poster_key:
+        urls["poster"] = url_for("reviews.task_poster", **ids)
+    if media.hls_prefix:
+        urls["hls"] = url_for("reviews.task_hls", name="index.m3u8", **ids)
+    return urls
+
+
+class _Shown:
+    """What the player partial reads of a media item, with nothing that identifies it."""
+
+    id = "task"
+    kind = "video"
+    state = "ready"
+    is_ready = True
+    is_failed = False
+    progress = 100
+
+    def __init__(self, duration):
+        self.duration = duration
+
+
+def _render_task(task: Task, review, status: int = 200, problems=()):
+    submission, media = _media(task)
+    labels = rv.task_labels(task.assignment, task.allocation.reviewer_id, task.settings)
+    rubric = rv.rubric_for(task.settings)
+    comments = list(review.comments) if review is not None else []
+    editable = task.is_reviewer and not (review is not None and review.is_submitted)
+    return render_template(
+        "reviews/task.html", circle=task.circle, assignment=task.assignment, task=task.allocation, setup=task.settings,
+        label=labels.get(task.allocation.id, _("A classmate")), review=review, rubric=rubric, comments=comments,
+        shown=_Shown(media.duration) if media else None, urls=_video_urls(task, media) if media else {},
+        text=render_markdown(submission.text) if submission is not None and submission.text else None,
+        markers=[{"at": c.at_seconds, "label": c.body[:80]} for c in comments], editable=editable,
+        problems=problems, confirm=ConfirmForm()), status
+
+
+@bp.route(TASK)
+@login_required
+def task(circle_id: int, allocation_id: int):
+    """The task: the classmate's video and work, the rubric, the comments at moments, the overall comment."""
+    found = _task(circle_id, allocation_id)
+    review = q.review_of(found.allocation)
+    if found.is_reviewer and review is None:
+        review = rv.review_for(found.allocation)
+        db.session.commit()
+    return _render_task(found, review)
+
+
+@bp.route(TASK + "/draft", methods=["POST"])
+@login_required
+def save_draft(circle_id: int, allocation_id: int):
+    """Autosave (JSON): {"scores": {criterion key: level position}, "overall": "…"}."""
+    found = _task(circle_id, allocation_id, write=True)
+    data = request.get_json(silent=True) or {}
+    review = rv.review_for(found.allocation)
+    try:
+        rv.save_draft(review, rv.rubric_for(found.settings), scores=data.get("scores"), overall=data.get("overall"))
+    except ReviewError as error:
+        db.session.rollback()
+        return _json_error(error, 409)
+    db.session.commit()
+    return jsonify(saved_at=review.draft_saved_at.isoformat())
+
+
+@bp.route(TASK + "/submit", methods=["POST"])
+@login_required
+def submit(circle_id: int, allocation_id: int):
+    """Hand the review in (a form: the scores and overall comment are saved first, so a refusal loses nothing)."""
+    found = _task(circle_id, allocation_id, write=True)
+    require(ConfirmForm().validate_on_submit())
+    review = rv.review_for(found.allocation)
+    rubric = rv.rubric_for(found.settings)
+    scores = {key[len("score-"):]: value for key, value in request.form.items() if key.startswith("score-")}
+    try:
+        rv.save_draft(review, rubric, scores=scores, overall=request.form.get("overall", ""))
+        db.session.commit()
+        rv.submit(review, rubric, found.settings)
+    except ReviewError as error:
+        db.session.rollback()
+        db.session.expire_all()
+        review = q.review_of(found.allocation)
+        problems = rv.problems(review, rubric, found.settings) if review and not review.is_submitted else [str(error)]
+        return _render_task(found, review, 422, problems or [str(error)])
+    db.session.commit()
+    flash(_("Your review is handed in. Thank you!"), "success")
+    return redirect(url_for("reviews.my_tasks", circle_id=found.circle.id, assignment_id=found.assignment.id))
+
+
+# -- comments at moments (the JSON that static/js/homework/comments.js reads) ---------------------
+
+def _comment_json(comment: ReviewComment, editable: bool) -> dict:
+    return {"id": comment.id, "kind": "peer", "at_seconds": comment.at_seconds, "body": comment.body,
+            "html": str(render_markdown(comment.body)), "author": {"name": _("You")},
+            "created_at": comment.created_at.isoformat(), "updated_at": None,
+            "can_edit": editable, "can_delete": editable}
+
+
+@bp.route(TASK + "/comments", methods=["GET", "POST"])
+@login_required
+def comments(circle_id: int, allocation_id: int):
+    found = _task(circle_id, allocation_id, write=request.method == "POST")
+    review = q.review_of(found.allocation)
+    if request.method == "GET":
+        editable = found.is_reviewer and review is not None and not review.is_submitted
+        return jsonify(comments=[_comment_json(c, editable) for c in (review.comments if review else [])])
+    data = request.get_json(silent=True) or {}
+    review = review or rv.review_for(found.allocation)
+    _, media = _media(found)
+    try:
+        comment = rv.add_comment(review, data.get("at_seconds"), data.get("body"),
+                                 duration=media.duration if media else None)
+    except ReviewError as error:
+        db.session.rollback()
+        return _json_error(error)
+    db.session.commit()
+    return jsonify(comment=_comment_json(comment, True)), 201
+
+
+@bp.route(TASK + "/comments/<int:comment_id>", methods=["PATCH", "DELETE"])
+@login_required
+def comment(circle_id: int, allocation_id: int, comment_id: int):
+    found = _task(circle_id, allocation_id, write=True)
+    review = q.review_of(found.allocation)
+    target = next((c for c in (review.comments if review else []) if c.id == comment_id), None)
+    if target is None:
+        abort(404)
+    try:
+        if request.method == "DELETE":
+            rv.delete_comment(review, target)
+        else:
+            data = request.get_json(silent=True) or {}
+            _, media = _media(found)
+            rv.edit_comment(review, target, data.get("body"), data.get("at_seconds"),
+                            duration=media.duration if media else None)
+    except ReviewError as error:
+        db.session.rollback()
+        return _json_error(error, 409)
+    db.session.commit()
+    if request.method == "DELETE":
+        return "", 204
+    return jsonify(comment=_comment_json(target, True))
+
+
+# -- the video, keyed by the task -----------------------------------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _stream(key: str | None, mimetype: str) -> Response:
+    """The stored object, with range requests, and no header about the file (no name, date or ETag)."""
+    if not key:
+        abort(404)
+    storage = get_storage()
+    try:
+        size = storage.size(key)
+    except FileNotFoundError:
+        abort(404)
+    start, end, status = 0, size - 1, 200
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    if match and size and (match.group(1) or match.group(2)):
+        if match.group(1):
+            start = int(match.group(1))
+            end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+        else:
+            start = max(size - int(match.group(2)), 0)
+        if start > end or start >= size:
+            return Response(status=416, headers={**NEUTRAL, "Content-Range": f"bytes */{size}"})
+        status = 206
+    body = storage.iter_range(key, start, end) if size else iter(())
+    response = Response(body, status=status, mimetype=mimetype, direct_passthrough=True)
+    response.headers.update(NEUTRAL)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Content-Length"] = str(end - start + 1 if size else 0)
+    if status == 206:
+        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+@bp.route(TASK + "/video")
+@login_required
+def task_video(circle_id: int, allocation_id: int):
+    _, media = _media(_task(circle_id, allocation_id))
+    return _stream(media.mp4_key if media else None, "video/mp4")
+
+
+@bp.route(TASK + "/poster")
+@login_required
+def task_poster(circle_id: int, allocation_id: int):
+    _, media = _media(_task(circle_id, allocation_id))
+    return _stream(media.poster_key if media else None, "image/jpeg")
+
+
+@bp.route(TASK + "/hls/<name>")
+@login_required
+def task_hls(circle_id: int, allocation_id: int, name: str):
+    """The HLS playlist and its segments (their names are relative, so they come back here)."""
+    _, media = _media(_task(circle_id, allocation_id))
+    if media is None or not media.hls_prefix or name.startswith(".") or "/" in name:
+        abort(404)
+    if name.endswith(".m3u8"):
+        return _stream(f"{media.hls_prefix}/{name}", "application/vnd.apple.mpegurl")
+    if name.endswith(".ts"):
+        return _stream(f"{media.hls_prefix}/{name}", "video/mp2t")
+    abort(404)
+
+
+# -- a teacher reopens a handed-in review ---------------------------------------------------------
+
+@bp.route(PREFIX + "/allocation/<int:allocation_id>/reopen", methods=["POST"])
+@login_required
+def reopen(circle_id: int, assignment_id: int, allocation_id: int):
+    """Let the reviewer change their handed-in review again."""
+    circle, assignment, setup = _load(circle_id, assignment_id, "can_allocate")
+    allocation = q.get_allocation_or_404(assignment, allocation_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            rv.reopen(allocation, current_user)
+        except ReviewError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The review is reopened: its reviewer can change it and hand it in again."), "success")
+    return redirect(url_for("reviews.allocation", circle_id=circle.id, assignment_id=assignment.id))
+
+
+def review_task_count(assignment) -> int:
+    """How many review tasks the current user has on `assignment` (homework's page links to them)."""
+    if not current_user.is_authenticated:
+        return 0
+    return q.task_count(assignment.id, current_user.id)
+
+
+bp.add_app_template_global(review_task_count, "review_task_count")
