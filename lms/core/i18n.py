@@ -7,6 +7,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, g, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
@@ -168,7 +169,19 @@ def local_datetime(value: datetime | None, format: str = "medium") -> str:
     """Template filter: a UTC datetime shown in the viewer's timezone and language."""
     if value is None:
         return ""
-    return _local_datetime(value, format, get_locale(), get_timezone())
+    return _local_datetime(value, format, *_locale_and_zone())
+
+
+def _locale_and_zone():
+    """get_locale() and get_timezone(), read straight from where Flask-Babel keeps them once chosen in
+    this context (g._flask_babel: force_locale and refresh change them there); each function finds
+    that place anew, which cost more than the rest of a kept date."""
+    app_context = _cv_app.get(None)
+    chosen = getattr(app_context.g, "_flask_babel", None) if app_context is not None else None
+    locale, zone = getattr(chosen, "babel_locale", None), getattr(chosen, "babel_tzinfo", None)
+    if locale is None or zone is None:
+        return get_locale(), get_timezone()
+    return locale, zone
 
 
 # A feed page formats twenty times, and Babel takes about 50 µs for each; the same posts' times are
