@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -21,6 +22,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from lms.config import load_config
 
     instance = config.get("INSTANCE_PATH") if isinstance(config, dict) else getattr(config, "INSTANCE_PATH", None)
+    instance = instance or os.environ.get("LMS_INSTANCE_PATH")  # the folder of the database, files, mail, secret
     if instance:
         app.instance_path = instance
     load_config(app, config)
