@@ -7,7 +7,11 @@ import nh3
 from markupsafe import Markup
 from markdown_it import MarkdownIt
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table").enable("strikethrough")
+# linkify (the linkify-it-py package) makes a bare https://… a link; nh3 below still keeps only http(s) and mailto.
+_md = (MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+       .enable("table").enable("strikethrough").enable("linkify"))
+# Bare ftp:// and protocol-relative //host would become links nh3 strips the href of: leave them text.
+_md.linkify.add("ftp:", None).add("//", None)
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
