@@ -369,3 +369,4 @@ def export_grades(circle_id: int):
 
 
 from lms.grading import setup_routes  # noqa: E402,F401  (attaches the rubric and category views)
+from lms.grading import peer_routes  # noqa: E402,F401  (attaches accepting the peer score as the grade)

@@ -23,3 +23,29 @@ def tasks_assigned(assignment, reviewer_ids, round_number: int, *, by_hand_id: i
            url=path_for("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id),
            circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
            subject=("assignment", assignment.id), dedupe_key=key)
+
+
+REVIEWS_AVAILABLE = register_kind(Kind(
+    "reviews_available", _l("Reviews of my work are available"),
+    _l("Classmates' reviews of your work on “%(title)s” are available."),
+    subject=_l("Reviews of your work on “%(title)s”")))
+
+REVIEW_FLAGGED = register_kind(Kind(
+    "review_flagged", _l("A student flags a peer review as unfair"),
+    _l("A student flagged a peer review of “%(title)s” as unfair."), staff_only=True))
+
+
+def reviews_available(assignment, author_ids, url: str, *, key: str) -> None:
+    """Tell the authors in `author_ids` that the reviews of their work can be read (once per release)."""
+    if author_ids:
+        notify(REVIEWS_AVAILABLE, list(author_ids), url=url, circle_id=assignment.circle_id,
+               params={"title": assignment.title, "circle": assignment.circle.name},
+               subject=("assignment", assignment.id), dedupe_key=f"reviews_available:{assignment.id}:{key}")
+
+
+def review_flagged(assignment, teacher_ids, url: str, review_id: int) -> None:
+    """Tell the circle's teachers a review is flagged; nothing names the author or the reviewer."""
+    if teacher_ids:
+        notify(REVIEW_FLAGGED, list(teacher_ids), url=url, circle_id=assignment.circle_id,
+               params={"title": assignment.title, "circle": assignment.circle.name},
+               subject=("assignment", assignment.id), dedupe_key=f"review_flagged:{review_id}")

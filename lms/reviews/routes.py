@@ -172,5 +172,5 @@ def add_task(circle_id: int, assignment_id: int):
     return _back(circle.id, assignment.id)
 
 
-
+from lms.reviews import receiving_routes, teacher_routes  # noqa: E402,F401  (attach authors' and results views)
 from lms.reviews import review_routes  # noqa: E402,F401  (attaches the reviewing views)

@@ -1,0 +1,73 @@
+"""The teacher's view of peer review's results: the class (reviews given and received, peer score, spread,
+flags), one submission's reviews with the median per criterion, and the CSV export."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.circles.forms import ConfirmForm
+from lms.core.spreadsheet import csv_chunks
+from lms.homework import queries as hw
+from lms.homework.grades import grade_source
+from lms.reviews import bp
+from lms.reviews import teacher_view as tv
+from lms.reviews.routes import PREFIX, _load
+from lms.uploads.queries import media_urls
+
+
+@bp.route(PREFIX + "/results")
+@login_required
+def teacher_results(circle_id: int, assignment_id: int):
+    circle, assignment, settings = _load(circle_id, assignment_id, "can_view_allocation")
+    return render_template("reviews/teacher_results.html", circle=circle, assignment=assignment, setup=settings,
+                           rows=tv.class_rows(settings), criteria=tv.criteria_of(tv.rubric_of(settings)),
+                           can_release=settings.can_release(current_user), confirm=ConfirmForm(),
+                           window=settings.window_state())
+
+
+@bp.route(PREFIX + "/results/<int:author_id>")
+@login_required
+def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
+    """One student's work: every review, the median and spread per criterion, the flags, and the grade."""
+    circle, assignment, settings = _load(circle_id, assignment_id, "can_view_allocation")
+    member = hw.memberships_by_user(circle, {author_id}).get(author_id)
+    if member is None:
+        abort(404)
+    view = tv.submission_view(settings, author_id)
+    names = hw.memberships_by_user(circle, {r.allocation.reviewer_id for r in view.reviews})
+    submission = hw.latest_submissions(assignment).get(author_id)
+    grade = grade_source().grades_by_student(assignment).get(author_id)
+    return render_template("reviews/teacher_submission.html", circle=circle, assignment=assignment,
+                           setup=settings, member=member, view=view, names=names, submission=submission,
+                           grade=grade, media_urls=media_urls, confirm=ConfirmForm(),
+                           can_grade=assignment.can_grade(current_user),
+                           flag_labels=flag_labels(), grading_url=grade_source().grading_url(assignment, author_id),
+                           accept_url=_accept_url(assignment, author_id))
+
+
+def _accept_url(assignment, author_id: int) -> str | None:
+    """Where the teacher accepts the peer score as the grade: grading's view, when grading is installed
+    (reviews never imports grading; it only names the endpoint)."""
+    if "grading.accept_peer" not in current_app.view_functions:
+        return None
+    return url_for("grading.accept_peer", circle_id=assignment.circle_id, assignment_id=assignment.id,
+                   student_id=author_id)
+
+
+def flag_labels() -> dict:
+    return {"far": _("Far from the other reviewers"), "short": _("Too short"),
+            "fast": _("Submitted faster than the video lasts"), "unfair": _("Flagged as unfair by the author")}
+
+
+@bp.route(PREFIX + "/results.csv")
+@login_required
+def teacher_export(circle_id: int, assignment_id: int):
+    circle, assignment, settings = _load(circle_id, assignment_id, "can_view_allocation")
+    labels = {"student": _("Student"), "given": _("Reviews given"), "assigned": _("Tasks"),
+              "received": _("Reviews received"), "peer_score": _("Peer score"), "spread": _("Spread"),
+              "accuracy": _("Accuracy"), "flags": _("Flags")}
+    rows = tv.csv_rows(settings, tv.class_rows(settings), labels)
+    response = Response(csv_chunks(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="peer-review-{assignment.id}.csv"'
+    return response
