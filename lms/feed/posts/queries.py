@@ -162,14 +162,15 @@ def _load_pictures(posts: list[Post]) -> None:
     """Set the posts' images (one query) and videos (one more, only when a post has one), as
     selectinload did, on the posts that have not loaded them yet: SQLAlchemy's selectin loader
     prepares its query again on every call, about 1 ms a feed page (scripts/bench/pages)."""
-    waiting = [post for post in posts if "images" in sa.inspect(post).unloaded]
+    # a loaded attribute is in the instance's __dict__ (the ORM's own test, cheaper than inspect().unloaded)
+    waiting = [post for post in posts if "images" not in post.__dict__]
     if waiting:
         images: dict[int, list[PostImage]] = {post.id: [] for post in waiting}
         for image in db.session.scalars(_IMAGES_OF, {"post_ids": list(images)}):
             images[image.post_id].append(image)
         for post in waiting:
             set_committed_value(post, "images", images[post.id])
-    waiting = [post for post in posts if "media" in sa.inspect(post).unloaded]
+    waiting = [post for post in posts if "media" not in post.__dict__]
     media_ids = {post.media_id for post in waiting if post.media_id is not None}
     media = {m.id: m for m in db.session.scalars(_MEDIA, {"media_ids": list(media_ids)})} if media_ids else {}
     for post in waiting:
