@@ -16,7 +16,7 @@ from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
 from lms.feed.notices import queries as q
-from lms.feed.notices.models import Notice, can_post_notices
+from lms.feed.notices.models import Notice, NoticeRead, can_post_notices
 
 
 def may_upload(user: User, circle_id: int) -> int | None:
@@ -54,8 +54,11 @@ def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, en
     elif (overseen := overseen_circle_ids(viewer)) is not None:  # an organization's admins, as its staff
         is_staff = sa.or_(is_staff, Notice.circle_id.in_(overseen.scalar_subquery()))
     scheduled = sa.and_(is_staff, Notice.publish_at > now, Notice.publish_at >= start, Notice.publish_at < end)
+    # A member who has confirmed is done with it: the deadline leaves their calendar and feed.
+    confirmed = (sa.select(NoticeRead.id).where(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id,
+                                                NoticeRead.confirmed_at.is_not(None)).exists())
     deadline = sa.and_(Notice.is_must_read, Notice.publish_at <= now, Notice.confirm_by >= start,
-                       Notice.confirm_by < end)
+                       Notice.confirm_by < end, ~confirmed)
     rows = db.session.execute(sa.select(Notice.id, Notice.circle_id, Notice.title, Notice.publish_at,
                                         Notice.confirm_by, scheduled.label("scheduled"))
                               .where(Notice.circle_id.in_(list(circle_ids)), sa.or_(scheduled, deadline))).all()
