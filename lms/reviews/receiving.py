@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
@@ -103,8 +104,6 @@ def markers(rows: list[Received]) -> list[dict]:
 
 def get_received_or_404(settings: PeerReviewSettings, author: User, review_id: int) -> PeerReview:
     """A handed-in review of `author`'s own work, visible to them now; 404 for any other id."""
-    from flask import abort
-
     for row in received(settings, author):
         if row.review.id == review_id:
             return row.review

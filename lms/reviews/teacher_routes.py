@@ -38,9 +38,11 @@ def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
     names = hw.memberships_by_user(circle, {r.allocation.reviewer_id for r in view.reviews})
     submission = hw.latest_submissions(assignment).get(author_id)
     grade = grade_source().grades_by_student(assignment).get(author_id)
+    markers = sorted(({"at": c.at_seconds, "label": c.body[:80]} for r in view.reviews for c in r.comments),
+                     key=lambda m: m["at"])
     return render_template("reviews/teacher_submission.html", circle=circle, assignment=assignment,
                            setup=settings, member=member, view=view, names=names, submission=submission,
-                           grade=grade, media_urls=media_urls, confirm=ConfirmForm(),
+                           grade=grade, media_urls=media_urls, confirm=ConfirmForm(), markers=markers,
                            can_grade=assignment.can_grade(current_user),
                            flag_labels=flag_labels(), grading_url=grade_source().grading_url(assignment, author_id),
                            accept_url=_accept_url(assignment, author_id))

@@ -7,6 +7,8 @@ from datetime import timedelta
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.grading import operations as grading_ops
+from lms.grading.models import Rubric
+from lms.homework import queries as hw
 from lms.reviews.models import AllocationState, PeerReview, ReviewAllocation, ReviewComment
 from tests.reviews.conftest import turn_on
 
@@ -26,9 +28,6 @@ def write_review(review, reviewer, author, scores: dict, *, comment: str = "A ca
                  pinned=((3.0, "Watch the arms here"),), minutes: float = 10, submitted: bool = True):
     """A task for `reviewer` on `author`'s work with a review (handed in unless told otherwise):
     `scores` {criterion key: points}, started `minutes` before it was handed in."""
-    submission_id = None
-    from lms.homework import queries as hw
-
     latest = hw.latest_submission(review.assignment, author)
     submission_id = latest.id if latest else None
     task = ReviewAllocation(assignment_id=review.assignment.id, reviewer_id=reviewer.id, author_id=author.id,
@@ -64,7 +63,5 @@ def scored(review, rubric_id: int | None = None, **values):
     return settings, made, draft
 
 
-def review_rubric(rubric_id: int):
-    from lms.grading.models import Rubric
-
+def review_rubric(rubric_id: int) -> Rubric:
     return db.session.get(Rubric, rubric_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +13,9 @@ from lms.reviews import stats
 from lms.reviews import teacher_view as tv
 from lms.reviews.models import PeerReviewSettings
 from tests.fixtures.app import page_text
-from tests.reviews.results import rubric, scored
+from tests.fixtures.homework import ago
+from tests.reviews.conftest import Review, turn_on
+from tests.reviews.results import rubric, scored, write_review
 
 # -- the arithmetic ----------------------------------------------------------------------------
 
@@ -126,3 +129,23 @@ def test_csv_export_guards_formulas(review, client_as, make):
     assert by_name["Student In Class"][4] == "12"
     assert "'=HYPERLINK(\"x\")" in by_name
     assert member is not None
+
+
+def test_a_review_faster_than_the_video_is_flagged(klass, hw, make, client_as):
+    """On video work (a 5-minute clip), a review handed in 2 minutes after it was started is flagged "fast",
+    one that took 10 minutes is not; the teacher's page shows the video with the pinned comments on its
+    timeline."""
+    due = ago(hours=2).replace(microsecond=0)
+    assignment = hw.assignment(klass.circle, accepts="video", due_at=due)
+    students = [klass.student, klass.classmate, make.member(klass.circle, make.user("Dancer X")).user]
+    for student in students:
+        hw.submission(assignment, student, media=hw.media(student, duration=300.0), now=due - timedelta(hours=1))
+    work = Review(klass, assignment, students, due)
+    scored_settings = turn_on(work)
+    quick = write_review(work, klass.classmate, klass.student, {"overall": 50}, minutes=2)
+    slow = write_review(work, students[2], klass.student, {"overall": 60}, minutes=10)
+    view = tv.submission_view(scored_settings, klass.student.id)
+    assert view.video_seconds == 300
+    assert view.stats.flags[quick.id] == ["fast"] and slow.id not in view.stats.flags
+    html = client_as(klass.teacher).get(f"{work.base}/results/{klass.student.id}").get_data(as_text=True)
+    assert 'data-flags="fast"' in html and 'data-seek="3.0"' in html
