@@ -29,7 +29,9 @@ def ready_video(hw, student, *, media_id: int | None = None):
     """A processed video of `student` with its renditions in storage (bytes stand in for real ones)."""
     media = hw.media(student, filename=f"{student.name} dance.mov")
     if media_id is not None:
-        db.session.execute(db.text("UPDATE media SET id = :new WHERE id = :old"), {"new": media_id, "old": media.id})
+        old_id = media.id
+        db.session.expunge(media)
+        db.session.execute(db.text("UPDATE media SET id = :new WHERE id = :old"), {"new": media_id, "old": old_id})
         db.session.commit()
         db.session.expire_all()
         media = db.session.get(type(media), media_id)
