@@ -4,6 +4,7 @@ or not, and flags an unfair one for the teacher. Operations flush, never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,7 @@ from lms.extensions import db
 from lms.homework import queries as hw
 from lms.homework.models import Assignment
 from lms.reviews import queries as q
-from lms.reviews.models import Anonymity, PeerReview, PeerReviewSettings, ReviewAllocation
+from lms.reviews.models import Anonymity, PeerReview, PeerReviewSettings, ReviewAllocation, WindowState
 from lms.reviews.notifications import review_flagged, reviews_available
 
 MAX_FLAG_REASON = 2000
@@ -40,7 +41,7 @@ def release(settings: PeerReviewSettings, actor: User) -> list[int]:
         raise ReceivingError(_l("Peer review is not on for this assignment."))
     if settings.released_at is not None:
         return []
-    settings.released_at = utcnow()
+    settings.released_at = settings.announced_at = utcnow()
     settings.released_by_id = actor.id
     db.session.flush()
     authors = authors_with_reviews(settings.assignment)
@@ -48,14 +49,27 @@ def release(settings: PeerReviewSettings, actor: User) -> list[int]:
     return authors
 
 
-def announce_closed(settings: PeerReviewSettings) -> list[int]:
-    """When the window has closed without a release: tell the authors their reviews are available (once;
-    dedupe key per assignment). For a periodic job; returns the ids told."""
-    if settings.released_at is not None or not settings.reviews_visible_to_authors():
+def announce_closed(settings: PeerReviewSettings, now: datetime | None = None) -> list[int]:
+    """After the window has closed (and nothing was released): tell the authors with a handed-in review that
+    they can read it, once (`announced_at`). Returns the ids told."""
+    if settings.announced_at is not None or settings.window_state(now) != WindowState.closed:
         return []
+    settings.announced_at = utcnow()
+    db.session.flush()
     authors = authors_with_reviews(settings.assignment)
     reviews_available(settings.assignment, authors, received_url(settings.assignment), key="closed")
     return authors
+
+
+def closed_unannounced(now: datetime | None = None) -> list[int]:
+    """Ids of assignments whose review window has closed and whose authors were not told yet (one query;
+    for the periodic job: announce_closed each, committing each)."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        db.select(PeerReviewSettings.assignment_id).where(
+            PeerReviewSettings.is_enabled.is_(True), PeerReviewSettings.announced_at.is_(None),
+            PeerReviewSettings.closes_at.is_not(None), PeerReviewSettings.closes_at <= now)
+        .order_by(PeerReviewSettings.assignment_id)))
 
 
 def authors_with_reviews(assignment: Assignment) -> list[int]:

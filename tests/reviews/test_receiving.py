@@ -7,6 +7,7 @@ import pytest
 
 from lms.extensions import db
 from lms.notifications.models import Notification
+from lms.reviews import receiving as rcv
 from lms.reviews.models import PeerReview, PeerReviewSettings
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago
@@ -137,3 +138,26 @@ def test_pinned_comments_escape_markup(review, client_as):
     html = client_as(review.klass.student).get(review.base + "/received").get_data(as_text=True)
     assert "<strong>bold</strong>" in html
     assert "<script>alert(1)" not in html and "<img src=x onerror" not in html
+
+
+def test_authors_are_told_once_after_the_window_closes(review):
+    """Is an author with a handed-in review told their reviews are available once the window has closed —
+    once, and not when the teacher had released them already?"""
+    settings, _, _ = scored(review)
+    assert rcv.closed_unannounced() == []
+    assert rcv.announce_closed(settings) == []
+    _close(review)
+    assert rcv.closed_unannounced() == [review.assignment.id]
+    settings = db.session.get(PeerReviewSettings, review.assignment.id)
+    assert rcv.announce_closed(settings) == [review.klass.student.id]
+    db.session.commit()
+    assert rcv.closed_unannounced() == []
+    assert rcv.announce_closed(settings) == []
+    assert _notified("reviews_available") == {review.klass.student.id}
+
+
+def test_a_release_counts_as_the_announcement(review, client_as):
+    scored(review)
+    client_as(review.klass.teacher).post(review.base + "/release")
+    _close(review)
+    assert rcv.closed_unannounced() == []
