@@ -1,6 +1,8 @@
 """Notice pages: list, write, edit, read, confirm, receipts, reminders (thin: parse, scoped lookup, check, one operation, commit)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -24,6 +26,8 @@ from lms.uploads.queries import get_own_media, media_urls
 
 PREFIX = "/circles/<int:circle_id>/notices"
 RECEIPTS_PER_PAGE = 50
+#: "Publish at a set time" a little in the past (the minutes spent writing) counts as now; earlier is refused.
+PUBLISH_SLACK = timedelta(minutes=5)
 
 
 def _load(circle_id: int, notice_id: int):
@@ -103,6 +107,12 @@ def _values(form: NoticeForm) -> dict:
         publish_at = from_local(form.publish_at.data)
         if publish_at is None:
             raise ops.NoticeError(_("Choose when to publish it."), "publish_at")
+        now = utcnow()
+        if publish_at < now - PUBLISH_SLACK:
+            # a past time would backdate the notice (listed last) and tell members now
+            raise ops.NoticeError(_("That time has passed. Choose a time from now on, or “Publish now”."),
+                                  "publish_at")
+        publish_at = max(publish_at, now)  # a minute or two ago (the time it took to type) means now
     return {"title": form.title.data or "", "body_md": form.body_md.data or "", "publish_at": publish_at,
             "is_pinned": form.is_pinned.data, "is_must_read": form.is_must_read.data,
             "receipt_level": ReceiptLevel(form.receipt_level.data), "confirm_by": from_local(form.confirm_by.data),
