@@ -305,3 +305,32 @@ def test_the_reminder_goes_once_to_unfinished_reviewers(rnd, client_as):
     rows = list(db.session.scalars(db.select(Notification).where(Notification.kind == "review_reminder")))
     reminded = sorted(n.user_id for n in rows)
     assert reminded == sorted(s.id for s in rnd.students if s.id != rnd.klass.classmate.id)
+
+
+# -- the rubric ---------------------------------------------------------------------------------------
+
+def test_the_rubric_is_scored_level_by_level(app, klass, hw, make, client_as):
+    """With the set-up's own rubric, does the task page offer each criterion's levels, refuse a hand-in
+    that leaves one unscored (naming it), and keep the level and its points once handed in?"""
+    from lms.grading import operations as grading_ops
+
+    levels = [{"title": "Crisp", "points": 5}, {"title": "Blurry", "points": 2}]
+    rubric = grading_ops.create_rubric(klass.circle, klass.teacher, "Footwork",
+                                       [{"title": "Timing", "levels": levels}, {"title": "Balance", "levels": levels}])
+    db.session.commit()
+    timing, balance = rubric.criteria
+    rnd = video_round(app, klass, hw, make, rubric_id=rubric.id)
+    client = client_as(klass.student)
+    base = rnd.task_url(rnd.task_of(klass.student))
+    html = client.get(base).get_data(as_text=True)
+    assert f'name="score-{timing.id}"' in html and "Crisp" in html and "Footwork" in html
+    refused = client.post(base + "/submit", data={f"score-{timing.id}": "0", "overall": "fine"})
+    assert refused.status_code == 422 and "missing: Balance" in page_text(refused)
+    assert "checked" in refused.get_data(as_text=True)  # the level chosen is still chosen
+    done = client.post(base + "/submit", data={f"score-{timing.id}": "0", f"score-{balance.id}": "1",
+                                               f"score-{balance.id + 999}": "0", "overall": "fine"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    review = db.session.scalar(db.select(PeerReview).where(PeerReview.allocation_id == rnd.task_of(klass.student).id))
+    assert review.criterion_scores == {str(timing.id): {"level": 0, "points": 5.0},
+                                       str(balance.id): {"level": 1, "points": 2.0}}
