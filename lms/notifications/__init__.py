@@ -4,13 +4,13 @@ domains import only the names below."""
 from flask import Blueprint
 
 from lms.notifications.kinds import Channel, Kind, MailRule, register_kind, register_staff_check
-from lms.notifications.operations import FAN_OUT_INLINE, mark_read_about, notify
+from lms.notifications.operations import FAN_OUT_INLINE, forget_about, mark_read_about, notify
 from lms.notifications.queries import fan_out_state
 
 bp = Blueprint("notifications", __name__)
 
-__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "fan_out_state", "mark_read_about", "notify", "register_kind",
-           "register_staff_check"]
+__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "fan_out_state", "forget_about", "mark_read_about",
+           "notify", "register_kind", "register_staff_check"]
 
 
 @bp.record_once

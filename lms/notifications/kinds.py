@@ -45,6 +45,9 @@ class Kind:
     #: messages for the variants of one kind (one preference row), chosen by the params' "variant"
     #: (e.g. a post hidden / removed / rejected); `message` when the variant is absent or unknown
     variants: tuple[tuple[str, LazyString], ...] = ()
+    #: more context for `mail_template`, read when the mail is written (`mail_context(notification) ->
+    #: dict`, in the reader's locale): what is too big to store on every notification, e.g. a notice's text
+    mail_context: Callable[[Any], dict] | None = None
 
     def message_for(self, params: dict | None) -> LazyString:
         variant = (params or {}).get("variant")

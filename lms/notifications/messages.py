@@ -1,9 +1,13 @@
 """A notification's words: its kind's message formatted with its params in the reader's language."""
 from __future__ import annotations
 
-from flask_babel import force_locale
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
+from lms.core.i18n import format_in_zone, local_datetime
 from lms.notifications.kinds import find_kind
 
 
@@ -14,15 +18,37 @@ class _Params(dict):
         return ""
 
 
-def format_message(kind_name: str, params: dict | None) -> str:
-    """The message in the current locale, as plain text (escaped wherever it is shown)."""
+#: a param whose name ends so holds a UTC time (ISO 8601); it is written in the reader's zone and language
+TIME_SUFFIX = "_at"
+
+
+def local_params(params: dict | None, zone: ZoneInfo | None = None, locale: str | None = None) -> _Params:
+    """The params with every time (a name ending in TIME_SUFFIX) written for the reader: in `zone` and
+    `locale` (mail, pushes), else the request's (pages)."""
+    found = _Params(params or {})
+    for name, value in found.items():
+        if name.endswith(TIME_SUFFIX) and value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            found[name] = (format_in_zone(moment, zone, locale or str(get_locale())) if zone is not None
+                           else local_datetime(moment))
+    return found
+
+
+def format_message(kind_name: str, params: dict | None, *, zone: ZoneInfo | None = None,
+                   locale: str | None = None) -> str:
+    """The message in the current locale, as plain text (escaped wherever it is shown); times in `zone`
+    (default: the request's)."""
     kind = find_kind(kind_name)
     if kind is None:  # a kind no loaded module registers (any more): still say something
         return (params or {}).get("title") or _("You have a new notification.")
-    return str(kind.message_for(params)) % _Params(params or {})
+    return str(kind.message_for(params)) % local_params(params, zone, locale)
 
 
-def render_message(kind_name: str, params: dict | None, locale: str) -> str:
-    """The message written for a reader of `locale` (mail and pushes, whose reader is not the request's)."""
+def render_message(kind_name: str, params: dict | None, locale: str, zone: ZoneInfo | None = None) -> str:
+    """The message written for a reader of `locale` in `zone` (mail and pushes, whose reader is not the
+    request's)."""
     with force_locale(locale):
-        return format_message(kind_name, params)
+        return format_message(kind_name, params, zone=zone, locale=locale)

@@ -213,16 +213,17 @@ def _push_new(spec: _Spec, recipients: list[Recipient], created: dict[int, int])
     """Push each new notification to its recipient's open pages once the transaction commits, the message
     in their language, with their unread count (read for the batch in one query)."""
     unread = unread_counts(list(created))
-    messages: dict[str, str] = {}
+    messages: dict[tuple, str] = {}
     for person in recipients:
         notification_id = created.get(person.id)
         if notification_id is None:
             continue
-        locale = recipient_locale(person)
-        if locale not in messages:
-            messages[locale] = render_message(spec.kind, spec.params, locale)
+        # the words differ by language, and by zone when the message names a time
+        key = (recipient_locale(person), person.timezone)
+        if key not in messages:
+            messages[key] = render_message(spec.kind, spec.params, key[0], person.zone)
         emit_to_user(person.id, NOTIFICATION_EVENT, {"id": notification_id, "kind": spec.kind,
-                                                     "message": messages[locale], "url": spec.url,
+                                                     "message": messages[key], "url": spec.url,
                                                      "unread": unread.get(person.id, 0)})
 
 
@@ -315,6 +316,19 @@ def mark_read_about(user_id: int, subject: tuple[str, int]) -> None:
     if result.rowcount:
         _push_unread(user_id)
         _lower_loaded_count(user_id, result.rowcount)
+
+
+def forget_about(subject: tuple[str, int]) -> None:
+    """Delete every notification about `subject`, read or not, with any mail still waiting (its subject is
+    deleted: the bell and a mail must not lead to a page that answers 404). Tells each person whose unread
+    count fell their new count after the commit."""
+    subject_type, subject_id = subject
+    about = (Notification.subject_type == subject_type, Notification.subject_id == subject_id)
+    unread = list(db.session.scalars(sa.select(Notification.user_id).where(*about, Notification.read_at.is_(None))
+                                     .distinct()))
+    db.session.execute(sa.delete(Notification).where(*about).execution_options(synchronize_session=False))
+    for user_id in unread:
+        _push_unread(user_id)
 
 
 def _lower_loaded_count(user_id: int, read: int) -> None:

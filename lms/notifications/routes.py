@@ -118,14 +118,16 @@ def unsubscribe(token: str):
     except BadSignature:
         abort(404)
     user = db.session.get(User, user_id)
-    kind = find_kind(kind_name) if kind_name != DIGEST else None
-    if user is None or (kind_name != DIGEST and kind is None):
+    # one kind, or several (a mail listing notifications of several kinds): "a,b"
+    kinds = [find_kind(name) for name in kind_name.split(",")] if kind_name != DIGEST else []
+    if user is None or None in kinds:
         abort(404)
+    label = ", ".join(str(kind.label) for kind in kinds)
     if request.method == "POST":
-        if kind is None:
+        if not kinds:
             ops.stop_digest(user)
-        else:
+        for kind in kinds:
             ops.set_preference(user, kind, Channel.off)
         db.session.commit()
-        return render_template("notifications/unsubscribed.html", kind=kind, done=True)
-    return render_template("notifications/unsubscribed.html", kind=kind, done=False)
+        return render_template("notifications/unsubscribed.html", label=label, done=True)
+    return render_template("notifications/unsubscribed.html", label=label, done=False)

@@ -5,22 +5,33 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lms.core.urls import path_for
-from lms.notifications import Kind, mark_read_about, notify, register_kind
+from lms.notifications import Channel, Kind, mark_read_about, notify, register_kind
 
 #: what the feed's notifications are about (a post), for mark_read_about
 SUBJECT = "feed_post"
+#: what the staff's "waiting for approval" notifications are about (a circle's queue): opening the queue
+#: reads them all
+QUEUE_SUBJECT = "feed_queue"
 
 COMMENT_ON_MY_POST = register_kind(Kind(
     name="comment_on_my_post", label=_l("Comments on my posts"),
-    message=_l("%(actor)s commented on your post in %(circle)s"),
+    message=_l("%(actor)s commented on your post in %(circle)s"), default=Channel.digest,
 ))
 REPLY_TO_MY_COMMENT = register_kind(Kind(
     name="reply_to_my_comment", label=_l("Replies to my comments"),
-    message=_l("%(actor)s replied to your comment in %(circle)s"),
+    message=_l("%(actor)s replied to your comment in %(circle)s"), default=Channel.digest,
 ))
 POST_FEATURED = register_kind(Kind(
     name="post_featured", label=_l("My post featured as essential"),
-    message=_l("Your post in %(circle)s was featured as essential"),
+    message=_l("Your post in %(circle)s was featured as essential"), default=Channel.digest,
+))
+POST_AWAITING_APPROVAL = register_kind(Kind(
+    name="post_awaiting_approval", label=_l("Posts waiting for my approval"),
+    message=_l("%(actor)s posted in %(circle)s; the post waits for approval"), staff_only=True,
+))
+POST_APPROVED = register_kind(Kind(
+    name="post_approved", label=_l("My posts approved"),
+    message=_l("Your post in %(circle)s was approved and is in the feed"),
 ))
 POST_MODERATED = register_kind(Kind(
     name="post_moderated", label=_l("My posts or comments hidden, deleted or rejected by the staff"),
@@ -63,6 +74,30 @@ def post_featured(post, actor_id: int) -> None:
     if post.author_id != actor_id:
         notify(POST_FEATURED, [post.author_id], url=_post_url(post), params={"circle": post.circle.name},
                circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=actor_id)
+
+
+def awaiting_approval(post, actor_name: str) -> None:
+    """Tell the circle's staff (who approve) that `post` waits in the queue: one notification per post,
+    read when they open the queue."""
+    from lms.feed.notices.queries import staff_user_ids
+
+    staff = [user_id for user_id in staff_user_ids(post.circle) if user_id != post.author_id]
+    notify(POST_AWAITING_APPROVAL, staff, url=path_for("posts.queue", circle_id=post.circle_id),
+           params={"actor": actor_name, "circle": post.circle.name}, circle_id=post.circle_id,
+           subject=(QUEUE_SUBJECT, post.circle_id), actor_id=post.author_id,
+           dedupe_key=f"feed-post-{post.id}-awaiting")
+
+
+def approved(post, actor_id: int) -> None:
+    """Tell the author that the staff approved their post."""
+    if post.author_id != actor_id:
+        notify(POST_APPROVED, [post.author_id], url=_post_url(post), params={"circle": post.circle.name},
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=actor_id)
+
+
+def queue_opened(circle_id: int, reader_id: int) -> None:
+    """The staff member opened the approval queue: what they were told is waiting there is read."""
+    mark_read_about(reader_id, (QUEUE_SUBJECT, circle_id))
 
 
 def moderated(what: str, author_id: int, post, reason: str, actor_id: int) -> None:

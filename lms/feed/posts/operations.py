@@ -18,6 +18,7 @@ from lms.feed.posts import notifications
 from lms.feed.posts.models import (MAX_IMAGES, Comment, CommentState, FeedSettings, Like, Post, PostImage, PostKind,
                                    PostState, WhoMayPost)
 from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
+from lms.notifications import forget_about
 from lms.uploads.models import Media, MediaKind
 
 MAX_BODY = 20000
@@ -55,6 +56,9 @@ def create_post(circle: Circle, author: User, settings: FeedSettings, *, body_md
     db.session.add(post)
     _add_images(post, images)
     db.session.flush()
+    if pending:
+        membership = circle.membership_of(author)
+        notifications.awaiting_approval(post, membership.display_name if membership is not None else author.name)
     return post
 
 
@@ -101,9 +105,11 @@ def update_post(post: Post, editor: User, *, body_md: str, add_images=(), remove
 
 
 def delete_post(post: Post) -> None:
-    """Delete a post for good, with its comments, likes and images (its author's choice)."""
+    """Delete a post for good, with its comments, likes and images (its author's choice), and every
+    notification about it (none leads to a page that is gone)."""
     for image in post.images:
         delete_stored_after_commit(image.storage_key)
+    forget_about((notifications.SUBJECT, post.id))
     db.session.delete(post)
     db.session.flush()
 
@@ -252,6 +258,7 @@ def remove_post(post: Post, actor: User, reason: str) -> None:
         post.images.remove(image)
         delete_stored_after_commit(image.storage_key)
     db.session.flush()
+    forget_about((notifications.SUBJECT, post.id))  # nobody sees it any more: only the author's reason is told
     _record(AuditAction.feed_post_removed, post, actor, reason)
 
 
@@ -268,6 +275,13 @@ def approve_post(post: Post, actor: User) -> None:
     post.published_at = utcnow()
     _moderate(post, actor, None)
     db.session.flush()
+    notifications.approved(post, actor.id)
+
+
+def read_queue(circle: Circle, reader: User) -> None:
+    """`reader` (staff) opened the circle's approval queue: the notifications of posts waiting there are
+    read."""
+    notifications.queue_opened(circle.id, reader.id)
 
 
 def reject_post(post: Post, actor: User, reason: str) -> None:
