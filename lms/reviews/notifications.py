@@ -20,7 +20,7 @@ def tasks_assigned(assignment, reviewer_ids, round_number: int, *, by_hand_id: i
         return
     key = f"review_tasks:{assignment.id}:{round_number}" if by_hand_id is None else f"review_task:{by_hand_id}"
     notify(REVIEW_TASKS_ASSIGNED, list(reviewer_ids),
-           url=path_for("homework.show", circle_id=assignment.circle_id, assignment_id=assignment.id),
+           url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
            circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
            subject=("assignment", assignment.id), dedupe_key=key)
 
