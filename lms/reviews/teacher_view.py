@@ -98,10 +98,12 @@ class SubmissionView:
 
 
 def submission_view(settings: PeerReviewSettings, author_id: int, reviews: list[PeerReview] | None = None,
-                    latest=None) -> SubmissionView:
-    """The peer results of one author's work (pass `reviews` and `latest` to share the class's queries)."""
+                    latest=None, criteria: list[CriterionInfo] | None = None) -> SubmissionView:
+    """The peer results of one author's work (pass `reviews`, `latest` and `criteria` to share the class's
+    queries)."""
     assignment = settings.assignment
-    criteria = criteria_of(rubric_of(settings))
+    if criteria is None:
+        criteria = criteria_of(rubric_of(settings))
     if reviews is None:
         reviews = [r for r in submitted_reviews(assignment) if r.allocation.author_id == author_id]
     if latest is None:
@@ -141,7 +143,7 @@ class StudentRow:
 
 def class_rows(settings: PeerReviewSettings) -> list[StudentRow]:
     """One row per learner of the circle: reviews given (of tasks assigned), received, the peer results of
-    their work and its flags (four queries in all)."""
+    their work and its flags (a fixed number of queries, whatever the class's size)."""
     assignment = settings.assignment
     learners = hw.learners(assignment.circle)
     rows = {m.user_id: StudentRow(m.user_id, m.display_name) for m in learners}
@@ -157,11 +159,12 @@ def class_rows(settings: PeerReviewSettings) -> list[StudentRow]:
     for review in reviews:
         by_author.setdefault(review.allocation.author_id, []).append(review)
     latest = hw.latest_submissions(assignment)
+    criteria = criteria_of(rubric_of(settings))
     for user_id, row in rows.items():
         mine = by_author.get(user_id, [])
         row.received = len(mine)
         if user_id in latest or mine:
-            row.view = submission_view(settings, user_id, mine, latest)
+            row.view = submission_view(settings, user_id, mine, latest, criteria)
             row.flags = sorted({f for flags in row.view.stats.flags.values() for f in flags}
                                | ({"unfair"} if row.view.flagged else set()))
     return list(rows.values())

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from lms.extensions import db
 from lms.reviews import stats
@@ -149,3 +150,32 @@ def test_a_review_faster_than_the_video_is_flagged(klass, hw, make, client_as):
     assert view.stats.flags[quick.id] == ["fast"] and slow.id not in view.stats.flags
     html = client_as(klass.teacher).get(f"{work.base}/results/{klass.student.id}").get_data(as_text=True)
     assert 'data-flags="fast"' in html and 'data-seek="3.0"' in html
+
+
+def test_the_class_view_queries_do_not_grow_with_the_class(review, make, hw):
+    """Does the class view read a fixed number of queries, whatever the number of students with reviews?"""
+    made = rubric(review)
+    scored(review, rubric_id=made.id)
+    settings = db.session.get(PeerReviewSettings, review.assignment.id)
+
+    def count() -> int:
+        seen = []
+
+        def listener(*args):
+            seen.append(1)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            db.session.expire_all()
+            tv.class_rows(db.session.get(PeerReviewSettings, review.assignment.id))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    before = count()
+    for n in range(3):
+        newcomer = make.member(review.klass.circle, make.user(f"Newcomer {n}")).user
+        hw.submission(review.assignment, newcomer, text="late work")
+        write_review(review, review.klass.student, newcomer, {c.key: 5 for c in made.criteria}, pinned=())
+    assert count() == before
+    assert len([row for row in tv.class_rows(settings) if row.view is not None]) == 8
