@@ -29,24 +29,32 @@ FEED_DAYS_AHEAD = 365
 #: address, not per network: a school's phones share one public address; guessing a 256-bit token is hopeless.
 FEED_LIMIT = "60 per hour"
 VIEWS = ("month", "agenda")
+#: The list view of this month shows what is coming from today, this many days ahead (Google Calendar's
+#: Schedule view); other months list the whole month.
+UPCOMING_DAYS = 60
 
 
 def _month_page(template: str, circles, **context):
     """A month (`?month=2026-03`, default this one) of the viewer's events in `circles`, in the viewer's one
-    time zone and language: the grid (`?view=month`, with the list under it for phones) or the list."""
+    time zone and language: the grid (`?view=month`, with the list under it for phones) or the list; the
+    list of this month is what comes from today on (UPCOMING_DAYS)."""
     tz = ZoneInfo(str(get_timezone()))
     today = datetime.now(tz).date()
     first = months.parse_month(request.args.get("month"), today)
     view = request.args.get("view") if request.args.get("view") in VIEWS else "month"
     locale = get_locale()
     columns = months.weekday_order(locale.first_week_day)
+    upcoming = view == "agenda" and first == today.replace(day=1)
     if view == "month":
         start, end = months.grid_bounds(first, locale.first_week_day)
+    elif upcoming:
+        start, end = today, today + timedelta(days=UPCOMING_DAYS)
     else:
         start, end = first, months.shift_month(first, 1)
     events = events_for(current_user, [c.id for c in circles], *months.utc_bounds(start, end, tz))
     return render_template(
-        template, view=view, first=first, today=today, events=events,
+        template, view=view, first=first, today=today, events=events, upcoming=upcoming,
+        upcoming_days=UPCOMING_DAYS,
         weeks=months.month_grid(first, locale.first_week_day, events, tz, today) if view == "month" else [],
         days=months.agenda(events, tz, today),
         # names from Babel's data for the viewer's language: "March 2026" / "2026年3月", "Mon" / "周一"
