@@ -103,6 +103,13 @@ def test_the_submission_view_shows_medians_spread_and_flags(review, client_as):
     assert 'data-flags="far"' in html
     assert "Peer score: 12 of 20." in page_text(response)
     assert "Accept the peer score as the grade" in html
+    results = page_text(client_as(review.klass.teacher).get(review.base + "/results"))
+    assert "Criterion 1" in results and "Criterion 2" in results
+    exported = client_as(review.klass.teacher).get(review.base + "/results.csv").get_data(as_text=True)
+    header, student_row = [row for row in csv.reader(io.StringIO(exported.lstrip("\ufeff")))
+                           if row and row[0] in ("Student", "Student In Class")]
+    assert header[4:7] == ["Criterion 1", "Criterion 2", "Peer score"]
+    assert student_row[4:7] == ["6", "6", "12"]
 
 
 def test_the_class_view_counts_given_and_received(review, client_as):
