@@ -41,6 +41,9 @@ class NoticeForm(FlaskForm):
                                 validators=[Optional(), NumberRange(min=0, max=24 * 60)], default=24)
     escalate_hours = IntegerField(_l("Then mail those still not confirmed, hours after the reminder (empty: no mail)"),
                                   validators=[Optional(), NumberRange(min=0, max=24 * 60)])
+    # Only when editing a published notice (templates/feed/notices/form.html): both off unless ticked.
+    notify_change = BooleanField(_l("Notify members of this change"))
+    confirm_again = BooleanField(_l("Ask members to confirm again (clears their confirmations and tells them)"))
     # Attachments arrive as repeated `file_id` inputs (the uploader's multiple mode): read with getlist.
 
     def fill(self, notice: Notice) -> None:

@@ -15,7 +15,7 @@ from lms.core.images import image_response, sniff_image
 from lms.core.permissions import require
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.feed.notices import bp, exports
+from lms.feed.notices import bp, changes, exports
 from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
 from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, RemindForm
@@ -182,15 +182,21 @@ def edit(circle_id: int, notice_id: int):
     if form.validate_on_submit():
         try:
             values = _values(form)
-            if form.when.data == "now" and notice.is_published():
+            was_published = notice.is_published()
+            if form.when.data == "now" and was_published:
                 values.pop("publish_at")  # it keeps its time and place
             ops.update_notice(notice, current_user, files=_files(notice), **values)
+            confirm_again = form.confirm_again.data and notice.asks_confirmation
+            if was_published and (form.notify_change.data or confirm_again):
+                changes.tell_change(notice, current_user, confirm_again=confirm_again)
         except ops.NoticeError as error:
             db.session.rollback()
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Changes saved."), "success")
+            flash(_("Changes saved. The members who must confirm it were asked again.") if was_published and confirm_again
+                  else _("Changes saved. The members were told.") if was_published and form.notify_change.data
+                  else _("Changes saved."), "success")
             return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
     return _render_form(circle, form, notice, status=422 if form.is_submitted() else 200)
 
@@ -225,7 +231,9 @@ def delete(circle_id: int, notice_id: int):
 def history(circle_id: int, notice_id: int):
     circle, notice = _load(circle_id, notice_id)
     require(notice.can_see_receipts(current_user))
-    return render_template("feed/notices/history.html", circle=circle, notice=notice, revisions=q.revisions(notice))
+    revisions = q.revisions(notice)
+    return render_template("feed/notices/history.html", circle=circle, notice=notice, revisions=revisions,
+                           changes=changes.revision_changes(revisions))
 
 
 # -- receipts ------------------------------------------------------------------------------------
