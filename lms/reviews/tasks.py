@@ -28,3 +28,20 @@ def run_review_rounds() -> None:
         if result is not None:
             log.info("peer review round of assignment %s: %d tasks, %d short", assignment_id,
                      len(result.tasks), len(result.shortfall))
+    announce_closed_windows()
+
+
+def announce_closed_windows() -> None:
+    """Tell the authors of each assignment whose review window has closed that their reviews can be read
+    (once per assignment; each commits on its own)."""
+    from lms.reviews import receiving
+
+    for assignment_id in receiving.closed_unannounced():
+        try:
+            settings = db.session.get(PeerReviewSettings, assignment_id)
+            if settings is not None:
+                receiving.announce_closed(settings)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("announcing the closed review window of assignment %s failed", assignment_id)

@@ -161,3 +161,19 @@ def test_a_release_counts_as_the_announcement(review, client_as):
     client_as(review.klass.teacher).post(review.base + "/release")
     _close(review)
     assert rcv.closed_unannounced() == []
+
+
+def test_the_periodic_job_announces_a_closed_window_once(review):
+    """Does the peer-review job (run every minute by the scheduler) tell the authors when the window has
+    closed, and only once however often it runs?"""
+    from lms.reviews.tasks import run_review_rounds
+
+    scored(review)
+    run_review_rounds()
+    assert _notified("reviews_available") == set()
+    _close(review)
+    run_review_rounds()
+    run_review_rounds()
+    told = list(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == "reviews_available")))
+    assert told == [review.klass.student.id]
+    assert rcv.closed_unannounced() == []
