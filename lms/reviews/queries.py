@@ -225,3 +225,11 @@ def task_count(assignment_id: int, reviewer_id: int) -> int:
     return db.session.scalar(db.select(sa.func.count()).select_from(ReviewAllocation).where(
         ReviewAllocation.assignment_id == assignment_id, ReviewAllocation.reviewer_id == reviewer_id,
         ReviewAllocation.state.in_(LIVE_STATES))) or 0
+
+
+def has_handed_in_review_of(assignment_id: int, author_id: int) -> bool:
+    """Whether someone handed in a review of `author_id`'s work on the assignment (one EXISTS)."""
+    return bool(db.session.scalar(db.select(
+        db.select(ReviewAllocation.id).join(PeerReview, PeerReview.allocation_id == ReviewAllocation.id)
+        .where(ReviewAllocation.assignment_id == assignment_id, ReviewAllocation.author_id == author_id,
+               PeerReview.submitted_at.is_not(None)).exists())))

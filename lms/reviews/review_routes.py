@@ -340,4 +340,15 @@ def review_task_count(assignment) -> int:
     return q.task_count(assignment.id, current_user.id)
 
 
+def peer_reviews_to_read(assignment) -> bool:
+    """Whether the current user has handed-in reviews of their work on `assignment` they may read now
+    (homework's page links to them)."""
+    if not current_user.is_authenticated:
+        return False
+    settings = q.settings_of(assignment)
+    return (settings is not None and settings.reviews_visible_to_authors()
+            and q.has_handed_in_review_of(assignment.id, current_user.id))
+
+
 bp.add_app_template_global(review_task_count, "review_task_count")
+bp.add_app_template_global(peer_reviews_to_read, "peer_reviews_to_read")

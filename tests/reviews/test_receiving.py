@@ -177,3 +177,13 @@ def test_the_periodic_job_announces_a_closed_window_once(review):
     told = list(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == "reviews_available")))
     assert told == [review.klass.student.id]
     assert rcv.closed_unannounced() == []
+
+
+def test_the_assignment_page_links_an_author_to_the_reviews_of_their_work(review, client_as):
+    """Before the window closes the author's assignment page has no link to reviews; after, it does."""
+    scored(review)
+    page = f"/circles/{review.klass.circle.id}/assignments/{review.assignment.id}"
+    assert "data-reviews-received" not in client_as(review.klass.student).get(page).get_data(as_text=True)
+    _close(review)
+    html = client_as(review.klass.student).get(page).get_data(as_text=True)
+    assert "data-reviews-received" in html and review.base + "/received" in html
