@@ -60,6 +60,12 @@ class NoticeForm(FlaskForm):
         self.escalate_hours.data = notice.escalate_hours
 
 
+class PreviewForm(FlaskForm):
+    """The text to preview (the form's "Preview" button, static/js/feed/notices_form.js); CSRF checked."""
+
+    body_md = TextAreaField(validators=[Optional(), Length(max=MAX_BODY)])
+
+
 class ConfirmReadForm(FlaskForm):
     """The "I have read this" button (CSRF only)."""
 

@@ -13,12 +13,13 @@ from lms.circles.queries import get_circle_or_404
 from lms.core.i18n import from_local, local_datetime
 from lms.core.images import image_response, sniff_image
 from lms.core.permissions import require
+from lms.core.text import render_markdown
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.feed.notices import bp, changes, exports
 from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
-from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, RemindForm
+from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, PreviewForm, RemindForm
 from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
 from lms.notifications import fan_out_state
 from lms.storage import get_storage
@@ -169,6 +170,19 @@ def create(circle_id: int):
                   _("The notice is saved as a draft; only the staff see it."), "success")
             return redirect(url_for("notices.show", circle_id=circle.id, notice_id=notice.id))
     return _render_form(circle, form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route(PREFIX + "/preview", methods=["POST"])
+@login_required
+def preview(circle_id: int):
+    """The notice form's Markdown as members will see it: render_markdown's sanitized HTML, as JSON. Only
+    for those who may write notices here; the form's CSRF token is required."""
+    circle = get_circle_or_404(circle_id, current_user)
+    require(can_post_notices(circle, current_user))
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return jsonify(error=_("The text could not be previewed. Reload the page and try again.")), 400
+    return jsonify(html=str(render_markdown(form.body_md.data or "")))
 
 
 @bp.route(PREFIX + "/<int:notice_id>/edit", methods=["GET", "POST"])
