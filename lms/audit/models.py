@@ -45,6 +45,7 @@ class AuditAction(enum.StrEnum):
     peer_review_changed = "peer_review_changed"
     review_reassigned = "review_reassigned"
     review_added = "review_added"
+    review_reopened = "review_reopened"
     notice_edited = "notice_edited"
     notice_deleted = "notice_deleted"
     notice_reminded = "notice_reminded"
@@ -89,6 +90,7 @@ ACTION_LABELS = {
     AuditAction.peer_review_changed: _l("Peer review set up"),
     AuditAction.review_reassigned: _l("Review task reassigned"),
     AuditAction.review_added: _l("Review task added by hand"),
+    AuditAction.review_reopened: _l("Handed-in review reopened"),
     AuditAction.notice_edited: _l("Notice edited"),
     AuditAction.notice_deleted: _l("Notice deleted"),
     AuditAction.notice_reminded: _l("Reminder sent about a notice"),

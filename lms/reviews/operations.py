@@ -207,11 +207,11 @@ def reassign_task(allocation: ReviewAllocation, reviewer: User | None, actor: Us
     db.session.flush()
     names = q.names(assignment, {allocation.reviewer_id, reviewer.id, allocation.author_id})
     record_event(AuditAction.review_reassigned, actor, target=task, circle_id=assignment.circle_id,
-                 target_label=f"{assignment.title} · {_name(names, allocation.author_id)}", details={
+                 target_label=f"{assignment.title} · {member_label(names, allocation.author_id)}", details={
                      "assignment_id": assignment.id, "assignment": assignment.title,
-                     "author_id": allocation.author_id, "author": _name(names, allocation.author_id),
+                     "author_id": allocation.author_id, "author": member_label(names, allocation.author_id),
                      "previous_reviewer_id": allocation.reviewer_id, "reviewer_id": reviewer.id,
-                     "reviewer": {"from": _name(names, allocation.reviewer_id), "to": _name(names, reviewer.id)}})
+                     "reviewer": {"from": member_label(names, allocation.reviewer_id), "to": member_label(names, reviewer.id)}})
     tasks_assigned(assignment, [reviewer.id], task.round, by_hand_id=task.id)
     return task
 
@@ -238,14 +238,15 @@ def add_task(settings: PeerReviewSettings, reviewer: User | None, author: User |
     db.session.flush()
     names = q.names(assignment, {reviewer.id, author.id})
     record_event(AuditAction.review_added, actor, target=task, circle_id=assignment.circle_id,
-                 target_label=f"{assignment.title} · {_name(names, author.id)}", details={
+                 target_label=f"{assignment.title} · {member_label(names, author.id)}", details={
                      "assignment_id": assignment.id, "assignment": assignment.title,
-                     "author_id": author.id, "author": _name(names, author.id),
-                     "reviewer_id": reviewer.id, "reviewer": _name(names, reviewer.id)})
+                     "author_id": author.id, "author": member_label(names, author.id),
+                     "reviewer_id": reviewer.id, "reviewer": member_label(names, reviewer.id)})
     tasks_assigned(assignment, [reviewer.id], 0, by_hand_id=task.id)
     return task
 
 
-def _name(names: dict, user_id: int) -> str:
+def member_label(names: dict, user_id: int) -> str:
+    """The circle display name of `user_id` from `names` (queries.names), or the id when they left."""
     membership = names.get(user_id)
     return membership.display_name if membership is not None else str(user_id)

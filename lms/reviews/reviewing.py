@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
@@ -21,7 +23,7 @@ from lms.notifications import Kind, notify, register_kind
 from lms.reviews import queries as q
 from lms.reviews.models import (LIVE_STATES, AllocationState, Anonymity, PeerReview, PeerReviewSettings,
                                 ReviewAllocation, ReviewComment)
-from lms.reviews.operations import ReviewError
+from lms.reviews.operations import ReviewError, member_label
 
 MAX_OVERALL = 20000
 MAX_COMMENT = 2000
@@ -282,6 +284,13 @@ def reopen(allocation: ReviewAllocation, actor: User, now: datetime | None = Non
     review.reopened_at = now or utcnow()
     allocation.state = AllocationState.draft
     db.session.flush()
+    assignment = allocation.assignment
+    names = q.names(assignment, {allocation.reviewer_id, allocation.author_id})
+    record_event(AuditAction.review_reopened, actor, target=allocation, circle_id=assignment.circle_id,
+                 target_label=f"{assignment.title} · {member_label(names, allocation.author_id)}", details={
+                     "assignment_id": assignment.id, "assignment": assignment.title,
+                     "author_id": allocation.author_id, "author": member_label(names, allocation.author_id),
+                     "reviewer_id": allocation.reviewer_id, "reviewer": member_label(names, allocation.reviewer_id)})
     return review
 
 

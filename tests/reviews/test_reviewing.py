@@ -288,6 +288,10 @@ def test_a_teacher_reopens_a_handed_in_review(rnd, client_as):
     review = db.session.scalar(db.select(PeerReview).where(PeerReview.allocation_id == task.id))
     assert review.submitted_at is None and review.reopened_by_id == rnd.klass.teacher.id
     assert call(client, "POST", rnd.task_url(task) + "/draft", {"overall": "Better"}).status_code == 200
+    from lms.audit.models import AuditEvent
+
+    [event] = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "review_reopened"))
+    assert event.actor_id == rnd.klass.teacher.id and event.details["reviewer_id"] == rnd.klass.student.id
 
 
 # -- the reminder ------------------------------------------------------------------------------------
