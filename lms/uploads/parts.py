@@ -215,12 +215,15 @@ class _Writer:
 
     def __init__(self, path: Path, generation: int, position: int):
         self.generation, self.position = generation, position
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             self.state = os.open(state_path(path), os.O_RDWR)
-        except FileNotFoundError:
-            os.close(self.fd)
+        except FileNotFoundError:  # deleted since the take-over
             raise Superseded() from None
+        try:
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        except OSError:
+            os.close(self.state)
+            raise
         self.unsynced, self.synced_at = 0, time.monotonic()
         self.syncer: ThreadPoolExecutor | None = None  # started at the first fsync
         self.syncing: Future | None = None
