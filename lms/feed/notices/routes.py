@@ -1,6 +1,7 @@
 """Notice pages: list, write, edit, read, confirm, receipts, reminders (thin: parse, scoped lookup, check, one operation, commit)."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -23,6 +24,7 @@ from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, PreviewForm, Rem
 from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
 from lms.notifications import fan_out_state
 from lms.storage import get_storage
+from lms.storage.base import content_disposition
 from lms.uploads.queries import get_own_media, media_urls
 
 PREFIX = "/circles/<int:circle_id>/notices"
@@ -292,8 +294,16 @@ def export_receipts(circle_id: int, notice_id: int, fmt: str):
     rows = list(exports.receipt_rows(q.all_receipts(notice, _receipt_filter()), lambda t: local_datetime(t, "short")))
     chunks = exports.csv_bytes(rows) if fmt == "csv" else exports.xlsx_bytes(rows, _("Receipts"))
     response = Response(chunks, mimetype=exports.FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="notice-{notice.id}-receipts.{fmt}"'
+    response.headers["Content-Disposition"] = content_disposition(_receipts_filename(notice, fmt))
     return response
+
+
+def _receipts_filename(notice: Notice, fmt: str) -> str:
+    """The export's name, "<title> - read receipts.csv" in the request's language: characters file systems
+    refuse become "_"
+    (content_disposition adds the ASCII fallback and RFC 6266's filename* for the rest)."""
+    title = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", notice.title).strip(" ._")[:80] or str(notice.id)
+    return _("%(title)s - read receipts", title=title) + f".{fmt}"
 
 
 @bp.route(PREFIX + "/<int:notice_id>/remind", methods=["POST"])

@@ -15,10 +15,12 @@ HOME_POSTS = 5
 
 
 def load_home_section(circle, viewer, membership) -> dict | None:
-    """The newest posts (one query), for members and overseers; an empty feed says so and links to it."""
+    """The newest posts with a thumbnail of each one's first image (one query), for members and overseers;
+    an empty feed says so and links to it."""
     if not circle.can_view(viewer):
         return None
-    return {"items": q.latest_posts(circle, viewer, HOME_POSTS)}
+    items, thumbs = q.latest_posts(circle, viewer, HOME_POSTS)
+    return {"items": items, "thumbs": thumbs}
 
 
 def may_upload_for_feed(user, circle_id: int) -> int | None:

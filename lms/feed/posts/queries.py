@@ -318,18 +318,21 @@ def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedI
 
 # -- the home page -------------------------------------------------------------------------------
 
-def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> list[FeedItem]:
-    """The newest posts of the feed for the circle's home page (one query, no images or videos)."""
+def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> tuple[list[FeedItem], dict[int, int]]:
+    """The newest posts of the feed for the circle's home page, and the id of each one's first image (a
+    thumbnail) by post id, for those that have images (one query; no images or videos loaded)."""
     statement = _STATEMENTS.get("latest")
     if statement is None:  # built once, by bound parameters, as the feed's pages are
+        first_image = (sa.select(PostImage.id).where(PostImage.post_id == Post.id)
+                       .order_by(PostImage.position, PostImage.id).limit(1).scalar_subquery())
         statement = _STATEMENTS["latest"] = (
             _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(),
-                                   _liked(sa.bindparam("viewer_id"))), Post.author_id)
+                                   _liked(sa.bindparam("viewer_id")), first_image), Post.author_id)
             .where(Post.circle_id == sa.bindparam("circle_id"), Post.state == PostState.published,
                    Post.published_at.is_not(None))
             .order_by(Post.published_at.desc(), Post.id.desc()).limit(sa.bindparam("limit")))
     rows = db.session.execute(statement, {"circle_id": circle.id, "viewer_id": viewer.id, "limit": limit}).all()
-    return _items(rows, pictures=False)
+    return _items(rows, pictures=False), {row[0].id: row[12] for row in rows if row[12] is not None}
 
 
 # -- media ---------------------------------------------------------------------------------------

@@ -60,3 +60,19 @@ def test_notice_times_have_no_seconds(klass, notices, client_as):
     for path in (f"/circles/{klass.circle.id}/notices/{notice.id}", f"/circles/{klass.circle.id}/notices/{notice.id}/history"):
         text = client.get(path).get_data(as_text=True)
         assert not re.search(r"\d{1,2}:\d{2}:\d{2}", text), path
+
+
+def test_receipt_exports_are_named_after_the_notice(klass, notices, client_as):
+    """Is the export named after the notice's title, with the ASCII fallback and RFC 6266's filename* for
+    a Chinese title, and characters a file system refuses replaced?"""
+    from urllib.parse import unquote
+
+    notice = notices.notice(klass.circle, klass.teacher, title="期末/考试 安排", is_must_read=True)
+    client = client_as(klass.teacher)
+    for fmt in ("csv", "xlsx"):
+        header = client.get(f"/circles/{klass.circle.id}/notices/{notice.id}/receipts.{fmt}").headers["Content-Disposition"]
+        assert header.startswith('attachment; filename="') and "filename*=UTF-8''" in header
+        assert unquote(header.split("filename*=UTF-8''")[1]) == f"期末_考试 安排 - read receipts.{fmt}"
+    plain = notices.notice(klass.circle, klass.teacher, title="Trip rules")
+    header = client.get(f"/circles/{klass.circle.id}/notices/{plain.id}/receipts.csv").headers["Content-Disposition"]
+    assert header == 'attachment; filename="Trip rules - read receipts.csv"'
