@@ -4,6 +4,7 @@ List-Unsubscribe headers). Mail is marked sent only after it left (at least once
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -66,23 +67,34 @@ def send_due_mail(now: datetime | None = None) -> int:
     """Mail what is due by `now` (at once, or held through quiet hours): ONE mail per person, the
     notification alone or, when several are due, a short list of them. Notifications read in the app
     meanwhile are not mailed (their mail is dropped); a deleted subject's are gone (forget_about).
-    At least once: a person's rows are claimed for MAIL_LEASE, mailed, then marked sent; a crash in
-    between leaves them to be mailed again when the claim runs out. Returns how many mails were sent."""
+    At least once: rows are claimed for MAIL_LEASE, mailed, then marked sent; a crash in between leaves
+    them to be mailed again when the claim runs out. A fixed number of statements per MAIL_BATCH rows.
+    Returns how many mails were sent."""
     now = now or utcnow()
     _drop_read()
     mails = 0
     while True:
-        user_ids = list(db.session.scalars(
-            sa.select(Notification.user_id).where(Notification.mail_state == MailState.due,
-                                                  Notification.mail_due_at <= now, Notification.read_at.is_(None))
-            .group_by(Notification.user_id).order_by(Notification.user_id).limit(MAIL_BATCH)))
-        if not user_ids:
+        ids = list(db.session.scalars(
+            sa.select(Notification.id).where(Notification.mail_state == MailState.due,
+                                             Notification.mail_due_at <= now, Notification.read_at.is_(None))
+            .order_by(Notification.user_id, Notification.id).limit(MAIL_BATCH)))
+        if not ids:
             return mails
-        for user_id in user_ids:
-            ids = _claim(user_id, now, Notification.mail_state == MailState.due, Notification.mail_due_at <= now)
-            if ids and _mail_due(db.session.get(User, user_id), ids):
-                _mark_sent(ids, MailState.due, now)
+        claimed = _claim(now, Notification.id.in_(ids), Notification.mail_state == MailState.due,
+                         Notification.mail_due_at <= now)
+        people: dict[int, tuple[User, ZoneInfo, list[Notification]]] = {}
+        for notification, user, zone_name in db.session.execute(
+                sa.select(Notification, User, NotificationSettings.timezone)
+                .join(User, User.id == Notification.user_id)
+                .outerjoin(NotificationSettings, NotificationSettings.user_id == Notification.user_id)
+                .where(Notification.id.in_(claimed)).order_by(Notification.id.desc())):
+            people.setdefault(user.id, (user, person_zone(user.timezone or zone_name), []))[2].append(notification)
+        sent = []
+        for user, zone, notifications in people.values():
+            if _mail_due(user, zone, notifications):
+                sent.extend(n.id for n in notifications)
                 mails += 1
+        _mark_sent(sent, MailState.due, now)
 
 
 def _drop_read() -> None:
@@ -93,11 +105,11 @@ def _drop_read() -> None:
     db.session.commit()
 
 
-def _claim(user_id: int, now: datetime, *waiting) -> list[int]:
-    """Claim the person's unread notifications matching `waiting` for MAIL_LEASE (their `mail_due_at` moves
-    past it, so no other sweep takes them meanwhile) and commit; returns their ids."""
+def _claim(now: datetime, *waiting) -> list[int]:
+    """Claim the unread notifications matching `waiting` for MAIL_LEASE (their `mail_due_at` moves past it,
+    so no other sweep takes them meanwhile) and commit; returns their ids."""
     ids = list(db.session.scalars(
-        sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None), *waiting)
+        sa.update(Notification).where(Notification.read_at.is_(None), *waiting)
         .values(mail_due_at=now + MAIL_LEASE).returning(Notification.id)
         .execution_options(synchronize_session=False)))
     db.session.commit()
@@ -105,35 +117,32 @@ def _claim(user_id: int, now: datetime, *waiting) -> list[int]:
 
 
 def _mark_sent(ids: list[int], waiting: MailState, now: datetime) -> None:
+    if not ids:
+        return
     db.session.execute(sa.update(Notification).where(Notification.id.in_(ids), Notification.mail_state == waiting)
                        .values(mail_state=MailState.sent, mailed_at=now)
                        .execution_options(synchronize_session=False))
     db.session.commit()
 
 
-def _mail_due(user: User | None, ids: list[int]) -> bool:
-    """Mail `user` the notifications `ids`: alone, or several as one list. Whether it was sent."""
-    if user is None:
-        return False
-    notifications = list(db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids))
-                                            .order_by(Notification.id.desc())))
+def _mail_due(user: User, zone: ZoneInfo, notifications: list[Notification]) -> bool:
+    """Mail `user` these notifications (newest first): alone, or several as one list. Whether it was sent."""
     if len(notifications) == 1:
-        return mail_one(notifications[0], user)
+        return mail_one(notifications[0], user, zone)
     kinds = sorted({n.kind for n in notifications})
-    locale = recipient_locale(user)
-    with force_locale(locale):
+    with force_locale(recipient_locale(user)):
         subject = ngettext("%(num)d new notification from Circles", "%(num)d new notifications from Circles",
                            len(notifications))
         intro = _("Here is what is new for you in Circles.")
-    return _list_mail(user, notifications, len(notifications), subject, intro, ",".join(kinds))
+    return _list_mail(user, zone, notifications, len(notifications), subject, intro, ",".join(kinds))
 
 
-def mail_one(notification: Notification, user: User) -> bool:
-    """Mail one notification to its reader now: the kind's own template or the plain one. Whether it was
-    sent."""
+def mail_one(notification: Notification, user: User, zone: ZoneInfo | None = None) -> bool:
+    """Mail one notification to its reader now (in `zone`, default theirs): the kind's own template or the
+    plain one. Whether it was sent."""
     kind = find_kind(notification.kind)
     locale = recipient_locale(user)
-    zone = _zone_of(user)
+    zone = zone or _zone_of(user)
     params = _Params(notification.params or {})
     with force_locale(locale):
         message = format_message(notification.kind, params, zone=zone, locale=locale)
@@ -194,15 +203,16 @@ def send_digests(now: datetime | None = None) -> int:
         cutoff = last_digest_time(now, zone, hour)
         if oldest > cutoff:
             continue
-        ids = _claim(user_id, now, Notification.mail_state == MailState.digest, Notification.created_at <= cutoff,
+        ids = _claim(now, Notification.user_id == user_id, Notification.mail_state == MailState.digest,
+                     Notification.created_at <= cutoff,
                      sa.or_(Notification.mail_due_at.is_(None), Notification.mail_due_at <= now))
-        if ids and _mail_digest(db.session.get(User, user_id), ids):
+        if ids and _mail_digest(db.session.get(User, user_id), zone, ids):
             _mark_sent(ids, MailState.digest, now)
             mails += 1
     return mails
 
 
-def _mail_digest(user: User | None, ids: list[int]) -> bool:
+def _mail_digest(user: User | None, zone: ZoneInfo, ids: list[int]) -> bool:
     if user is None:
         return False
     notifications = list(db.session.scalars(
@@ -210,15 +220,14 @@ def _mail_digest(user: User | None, ids: list[int]) -> bool:
         .limit(DIGEST_LISTED)))
     with force_locale(recipient_locale(user)):
         subject = _("Your daily digest from Circles")
-    return _list_mail(user, notifications, len(ids), subject, None, DIGEST)
+    return _list_mail(user, zone, notifications, len(ids), subject, None, DIGEST)
 
 
-def _list_mail(user: User, notifications: list[Notification], total: int, subject: str, intro: str | None,
-               unsubscribe_kind: str) -> bool:
+def _list_mail(user: User, zone: ZoneInfo, notifications: list[Notification], total: int, subject: str,
+               intro: str | None, unsubscribe_kind: str) -> bool:
     """One mail listing `notifications` (newest first), counting the rest of `total`: the digest, or
     several notifications due at once."""
     locale = recipient_locale(user)
-    zone = _zone_of(user)
     with force_locale(locale):
         items = [{"message": format_message(n.kind, n.params, zone=zone, locale=locale), "link": absolute(n.url),
                   "time": format_in_zone(n.created_at, zone, locale)} for n in notifications]

@@ -19,7 +19,7 @@ from lms.extensions import db
 from lms.feed.notices import notifications as tell
 from lms.feed.notices import queries as q
 from lms.feed.notices.models import Notice, NoticeAttachment, NoticeRead, NoticeRevision, ReceiptLevel
-from lms.notifications import MailRule, mark_read_about, notify
+from lms.notifications import MailRule, forget_about, mark_read_about, notify
 from lms.uploads.models import Media, MediaKind
 from lms.uploads.operations import attach_check
 
@@ -155,9 +155,10 @@ def set_pinned(notice: Notice, actor: User, pinned: bool) -> None:
 
 def delete_notice(notice: Notice, actor: User) -> None:
     """Delete a notice with its revisions, receipts and attachments' links (the uploads stay the
-    writer's). Audited."""
+    writer's) and every notification about it. Audited."""
     record_event(AuditAction.notice_deleted, actor, target=notice, target_label=notice.title,
                  details={"title": notice.title})
+    forget_about((tell.SUBJECT, notice.id))  # no bell or mail leads to a notice that is gone
     db.session.delete(notice)
     db.session.flush()
 
@@ -171,7 +172,13 @@ def _notice_url(notice: Notice) -> str:
 def _params(notice: Notice) -> dict[str, str]:
     author = notice.circle.membership_of(notice.author) if notice.author is not None else None
     actor = author.display_name if author is not None else (notice.author.name if notice.author else "")
-    return {"actor": actor, "title": notice.title, "circle": notice.circle.name}
+    params = {"actor": actor, "title": notice.title, "circle": notice.circle.name}
+    if notice.is_must_read:
+        # the deadline travels as a UTC time: each reader sees it in their own zone and language
+        params["variant"] = tell.MUST_READ_BY if notice.confirm_by is not None else tell.MUST_READ
+        if notice.confirm_by is not None:
+            params["confirm_by_at"] = notice.confirm_by.isoformat()
+    return params
 
 
 def announce(notice: Notice, now: datetime | None = None):
@@ -183,6 +190,11 @@ def announce(notice: Notice, now: datetime | None = None):
         .values(announced_at=now or utcnow()).execution_options(synchronize_session="fetch")).rowcount
     if not claimed:
         return None
+    now = now or utcnow()
+    if notice.deadline_reminded_at is None and notice.remind_at is not None and notice.remind_at <= now:
+        # published inside its reminder window: this announcement is the reminder (not a second one in
+        # the same second); the escalation counts its hours from now
+        notice.deadline_reminded_at = now
     return notify(tell.NOTICE_PUBLISHED, q.audience_user_ids(notice), url=_notice_url(notice),
                   params=_params(notice), circle_id=notice.circle_id, subject=(tell.SUBJECT, notice.id),
                   actor_id=notice.author_id, dedupe_key=f"notice-{notice.id}-published")
@@ -200,11 +212,20 @@ def announce_due(now: datetime | None = None) -> int:
     return len(ids)
 
 
-def remind_unread(notice: Notice, actor: User):
+def remind_unread(notice: Notice, actor: User, now: datetime | None = None):
     """Remind those of the audience who have not reached the notice's level (in-app and by their
     mail preference); the caller checked can_see_receipts. Returns (how many, the FanOut or None):
     more than the inline limit are written by a background job whose progress goes to `actor`.
-    Audited."""
+    Audited (the audit record is what the cooldown and the receipts page's "last reminded" read).
+    Raises NoticeError within REMIND_COOLDOWN of the last reminder (by anyone)."""
+    now = now or utcnow()
+    # two staff pressing at once: the second waits for the first's record (PostgreSQL; SQLite writes one at a time)
+    db.session.execute(sa.select(Notice.id).where(Notice.id == notice.id).with_for_update())
+    last = tell.last_reminder(notice)
+    if last is not None and last.at > now - tell.REMIND_COOLDOWN:
+        minutes = int(tell.REMIND_COOLDOWN.total_seconds() // 60)
+        raise NoticeError(_l("The members were reminded less than %(num)d minutes ago. Wait a little before "
+                             "reminding them again.", num=minutes))
     ids = q.unread_user_ids(notice)
     record_event(AuditAction.notice_reminded, actor, target=notice, target_label=notice.title,
                  details={"title": notice.title, "recipients": len(ids)})
