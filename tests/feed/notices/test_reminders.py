@@ -33,7 +33,8 @@ def shanghai(klass):
     return klass.student
 
 
-def test_a_must_read_notice_says_so_with_its_deadline_in_the_readers_zone(klass, notices, shanghai, mailbox):
+def test_a_must_read_notice_says_so_with_its_deadline_in_the_readers_zone(klass, notices, shanghai, mailbox,
+                                                                         client_as):
     """Is the student told "must-read … confirm by" with the deadline at 18:00 Shanghai time, in the bell
     and in the mail; does the mail carry the notice's text (sanitized HTML, Markdown in the text part) and
     a link to confirm?"""
@@ -50,6 +51,8 @@ def test_a_must_read_notice_says_so_with_its_deadline_in_the_readers_zone(klass,
     assert "<strong>boots</strong>" in html and "<script>" not in html
     link = f"http://localhost/circles/{klass.circle.id}/notices/{notice.id}"
     assert link in text and f'href="{link}"' in html and "I have read this" in text
+    page = client_as(shanghai).get("/notifications").get_data(as_text=True)
+    assert "please read it and confirm by Mar 12, 2031, 6:00" in page
 
 
 def test_a_plain_notice_says_only_that_it_was_posted(klass, notices, shanghai, mailbox):
