@@ -19,6 +19,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.feed.notices import bp, changes, exports
 from lms.feed.notices import operations as ops
+from lms.feed.notices import notifications as tell
 from lms.feed.notices import queries as q
 from lms.feed.notices.forms import ConfirmReadForm, NoticeForm, PreviewForm, RemindForm
 from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_see_drafts
@@ -272,7 +273,7 @@ def receipts(circle_id: int, notice_id: int):
     return render_template("feed/notices/receipts.html", circle=circle, notice=notice, rows=rows, which=which,
                            counts=q.receipt_counts(notice), filters=list(q.ReceiptFilter),
                            next_page=cursor.encode() if cursor else None, paged=after is not None,
-                           remind_form=RemindForm(),
+                           remind_form=RemindForm(), last_reminder=tell.last_reminder(notice),
                            fan_out=fan_out_state(current_user, request.args.get("fan_out", type=int)))
 
 
@@ -313,7 +314,12 @@ def remind(circle_id: int, notice_id: int):
     require(notice.can_see_receipts(current_user) and notice.is_published())
     args = {}
     if RemindForm().validate_on_submit():
-        count, fan_out = ops.remind_unread(notice, current_user)
+        try:
+            count, fan_out = ops.remind_unread(notice, current_user)
+        except ops.NoticeError as error:  # reminded a moment ago: said, nothing sent
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("notices.receipts", circle_id=circle.id, notice_id=notice.id))
         db.session.commit()
         if fan_out is not None:
             args = {"fan_out": fan_out.id}

@@ -328,6 +328,8 @@ def restore(circle_id: int, post_id: int, action: str):
 def queue(circle_id: int):
     circle = get_circle_or_404(circle_id, current_user)
     require(is_feed_staff(circle, current_user))
+    ops.read_queue(circle, current_user)  # the "waiting for approval" notifications are read here
+    db.session.commit()
     return render_template("feed/posts/queue.html", circle=circle, items=q.approval_queue(circle, current_user),
                            reason_form=ReasonForm(), confirm=ConfirmForm())
 

@@ -151,3 +151,18 @@ def test_a_reminder_window_opening_later_reminds_once_in_the_app(klass, notices)
     assert sorted(n.user_id for n in reminded) == sorted([klass.owner.id, klass.assistant.id, klass.student.id])
     assert {n.mail_state for n in reminded} == {MailState.none}
     assert all(n.params["variant"] == tell.MUST_READ_BY for n in reminded)
+
+
+def test_the_receipts_page_says_when_it_last_reminded_and_refuses_a_second_press_with_a_message(
+        klass, notices, client_as):
+    """Pressed twice: the second press says why nothing was sent (no error page) and the page shows
+    when the last reminder went and to how many."""
+    notice = notices.notice(klass.circle, klass.teacher, title="Bring forms")
+    teacher = client_as(klass.teacher)
+    url = f"/circles/{klass.circle.id}/notices/{notice.id}"
+    assert teacher.post(url + "/remind").status_code == 302
+    again = teacher.post(url + "/remind", follow_redirects=True)
+    assert again.status_code == 200
+    text = again.get_data(as_text=True)
+    assert "less than 10 minutes ago" in text and "data-last-reminder" in text
+    assert len(notices.notifications("must_read_reminder")) == 4
