@@ -24,16 +24,31 @@ def _staff_rows(circle: Circle, now):
         .order_by(Assignment.due_at, Assignment.id).limit(SHOWN)))
 
 
+def _learner_statement() -> sa.Select:
+    """_learner_rows' query by bound parameters (viewer_id, circle_id, now): built once, since building it
+    costs more than running it."""
+    statement = _STATEMENTS.get("learner")
+    if statement is None:
+        viewer_id, now = sa.bindparam("viewer_id"), sa.bindparam("now", type_=Assignment.due_at.type)
+        due = sa.func.coalesce(Extension.due_at, Assignment.due_at)
+        handed_in = sa.exists().where(Submission.assignment_id == Assignment.id, Submission.student_id == viewer_id)
+        statement = _STATEMENTS["learner"] = (
+            db.select(Assignment, Extension)
+            .outerjoin(Extension, sa.and_(Extension.assignment_id == Assignment.id, Extension.student_id == viewer_id))
+            .where(Assignment.circle_id == sa.bindparam("circle_id"), Assignment.is_published.is_(True), due >= now,
+                   ~handed_in)
+            .order_by(due, Assignment.id).limit(SHOWN))
+    return statement
+
+
+_STATEMENTS: dict[str, sa.Select] = {}
+
+
 def _learner_rows(circle: Circle, viewer: User, now):
     """(assignment, the viewer's deadline) for the published assignments whose due time for the viewer
     (their extension's, else the assignment's) is still ahead and that they have not handed in (one query)."""
-    due = sa.func.coalesce(Extension.due_at, Assignment.due_at)
-    handed_in = sa.exists().where(Submission.assignment_id == Assignment.id, Submission.student_id == viewer.id)
-    rows = db.session.execute(
-        db.select(Assignment, Extension)
-        .outerjoin(Extension, sa.and_(Extension.assignment_id == Assignment.id, Extension.student_id == viewer.id))
-        .where(Assignment.circle_id == circle.id, Assignment.is_published.is_(True), due >= now, ~handed_in)
-        .order_by(due, Assignment.id).limit(SHOWN)).all()
+    rows = db.session.execute(_learner_statement(),
+                              {"viewer_id": viewer.id, "circle_id": circle.id, "now": now}).all()
     return [(a, e.deadline(a) if e is not None else a.base_deadline) for a, e in rows]
 
 

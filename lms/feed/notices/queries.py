@@ -44,11 +44,12 @@ class Rank(enum.IntEnum):
     other = 2
 
 
-def _ranked(viewer: User, now: datetime):
-    """The rank and sort time of a notice, for a query that outer-joins the viewer's NoticeRead. Its author
-    has nothing to confirm: their must-read notice is not kept on top for them."""
+def _ranked(viewer_id, now):
+    """The rank and sort time of a notice, for a query that outer-joins the viewer's NoticeRead (`viewer_id`
+    and `now`: values or bound parameters). Its author has nothing to confirm: their must-read notice is not
+    kept on top for them."""
     waiting = sa.and_(Notice.is_must_read, Notice.publish_at <= now, NoticeRead.confirmed_at.is_(None),
-                      sa.or_(Notice.author_id.is_(None), Notice.author_id != viewer.id))
+                      sa.or_(Notice.author_id.is_(None), Notice.author_id != viewer_id))
     rank = sa.case((waiting, int(Rank.must_read)),
                    (Notice.is_pinned, int(Rank.pinned)), else_=int(Rank.other))
     # drafts (staff only) sort by when they were written
@@ -88,7 +89,7 @@ def notices_page(circle: Circle, viewer: User, *, after: Cursor | None = None, p
     pinned, then the rest, newest first within each; by keyset (no OFFSET). Returns the rows and the
     cursor of the next page (None on the last). One query."""
     now = now or utcnow()
-    rank, sort_at = _ranked(viewer, now)
+    rank, sort_at = _ranked(viewer.id, now)
     query = (visible_notices(circle, viewer, now)
              .add_columns(rank.label("rank"), sort_at.label("sort_at"), NoticeRead.opened_at, NoticeRead.confirmed_at)
              .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id))
@@ -117,23 +118,37 @@ def _aware(value) -> datetime:
 HOME_TOP = 20
 
 
+def _home_statement() -> sa.Select:
+    """home_notices' query by bound parameters (viewer_id, circle_id, now, latest): built once, since
+    building it (a union of two subqueries, three copies of the rank) costs several times running it."""
+    statement = _HOME_STATEMENT.get("home")
+    if statement is None:
+        viewer_id, now = sa.bindparam("viewer_id"), sa.bindparam("now", type_=Notice.publish_at.type)
+        rank, sort_at = _ranked(viewer_id, now)
+        base = (sa.select(Notice.id.label("notice_id"), rank.label("rank"), sort_at.label("sort_at"),
+                          NoticeRead.opened_at.label("opened_at"), NoticeRead.confirmed_at.label("confirmed_at"))
+                .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer_id))
+                .where(Notice.circle_id == sa.bindparam("circle_id"), Notice.publish_at <= now))
+        top = base.where(rank < int(Rank.other)).order_by(rank, sort_at.desc(), Notice.id.desc()).limit(HOME_TOP)
+        rest = (base.where(rank == int(Rank.other)).order_by(sort_at.desc(), Notice.id.desc())
+                .limit(sa.bindparam("latest")))
+        parts = sa.union_all(*(sa.select(*part.subquery().c) for part in (top, rest))).subquery("parts")
+        statement = _HOME_STATEMENT["home"] = (
+            sa.select(Notice, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
+            .join(parts, parts.c.notice_id == Notice.id)
+            .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc()))
+    return statement
+
+
+_HOME_STATEMENT: dict[str, sa.Select] = {}
+
+
 def home_notices(circle: Circle, viewer: User, latest: int = 3, now: datetime | None = None) -> list[ListedNotice]:
     """For the circle's home page: the must-read notices the viewer has not confirmed and the pinned ones
     (up to HOME_TOP), then the `latest` newest others; published only, even for staff. One query: each
     part ordered and limited in a subquery of its own, then both together."""
-    now = now or utcnow()
-    rank, sort_at = _ranked(viewer, now)
-    base = (sa.select(Notice.id.label("notice_id"), rank.label("rank"), sort_at.label("sort_at"),
-                      NoticeRead.opened_at.label("opened_at"), NoticeRead.confirmed_at.label("confirmed_at"))
-            .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id))
-            .where(Notice.circle_id == circle.id, Notice.publish_at <= now))
-    top = base.where(rank < int(Rank.other)).order_by(rank, sort_at.desc(), Notice.id.desc()).limit(HOME_TOP)
-    rest = base.where(rank == int(Rank.other)).order_by(sort_at.desc(), Notice.id.desc()).limit(latest)
-    parts = sa.union_all(*(sa.select(*part.subquery().c) for part in (top, rest))).subquery("parts")
-    rows = db.session.execute(
-        sa.select(Notice, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
-        .join(parts, parts.c.notice_id == Notice.id)
-        .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc())).all()
+    rows = db.session.execute(_home_statement(), {"viewer_id": viewer.id, "circle_id": circle.id,
+                                                  "now": now or utcnow(), "latest": latest}).all()
     return [ListedNotice(n, Rank(r), o is not None, c is not None) for n, r, o, c in rows]
 
 
