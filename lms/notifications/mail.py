@@ -98,9 +98,14 @@ def send_due_mail(now: datetime | None = None) -> int:
 
 
 def _drop_read() -> None:
-    """Waiting mail of notifications their reader has already read in the app is not needed any more."""
-    db.session.execute(sa.update(Notification).where(Notification.mail_state.in_([MailState.due, MailState.digest]),
-                                                     Notification.read_at.is_not(None))
+    """Waiting mail of notifications their reader has already read in the app is not needed any more.
+    Read first, written only when there is something to drop: a sweep that finds nothing writes nothing
+    (it runs every minute, and a write waits for SQLite's one writer)."""
+    waiting = (Notification.mail_state.in_([MailState.due, MailState.digest]), Notification.read_at.is_not(None))
+    ids = list(db.session.scalars(sa.select(Notification.id).where(*waiting).limit(MAIL_BATCH)))
+    if not ids:
+        return
+    db.session.execute(sa.update(Notification).where(Notification.id.in_(ids), *waiting)
                        .values(mail_state=MailState.none).execution_options(synchronize_session=False))
     db.session.commit()
 
