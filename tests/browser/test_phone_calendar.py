@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from lms.core.types import utcnow
 from lms.extensions import db
 # the live server and browser of tests/browser, and its phone measurement
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, chromium, live_pushes, live_server  # noqa: F401
+from tests.browser.conftest import PASSWORD, TIMEOUT_MS
 from tests.browser.test_phone_width import IPHONE, OVERFLOW_SCRIPT, PHONE, SCROLLERS
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def world(live_server):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def phone(chromium, live_server, world):  # noqa: F811
+def phone(chromium, live_server, world):
     opened = {}
 
     def _phone(role: str, locale: str):
