@@ -12,7 +12,7 @@ from lms.feed.posts.operations import MAX_BODY, MAX_COMMENT, MAX_REASON
 
 
 class PostForm(FlaskForm):
-    body_md = TextAreaField(_l("Post"), validators=[Optional(), Length(max=MAX_BODY)],
+    body_md = TextAreaField(_l("What would you like to share?"), validators=[Optional(), Length(max=MAX_BODY)],
                             render_kw={"rows": 4})
     #: images are accepted by their content (lms.core.images), never by name or type
     images = MultipleFileField(_l("Images"))
@@ -26,7 +26,7 @@ class EditPostForm(PostForm):
 
 
 class CommentForm(FlaskForm):
-    body_md = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=MAX_COMMENT)],
+    body_md = TextAreaField(_l("Write a comment"), validators=[DataRequired(), Length(max=MAX_COMMENT)],
                             render_kw={"rows": 2})
     #: the comment replied to (any comment of the post; the reply joins its thread)
     reply_to = HiddenField()
