@@ -112,3 +112,29 @@ def test_teacher_enrols_a_student_through_an_invite_link(live_server, new_contex
         teacher.reload()  # the choice is kept
         expect(teacher.locator("html")).to_have_attribute("lang", "zh-Hans")
         screenshots.take(teacher, "members-zh")
+
+
+def test_signing_out_keeps_its_message_and_sends_other_tabs_to_sign_in(live_server, new_context, screenshots):
+    """Signing out in one tab ends the session everywhere: that tab shows "You are signed out." (its own
+    session_ended event must not reload it over the sign-out answer) and another open tab of the same
+    browser goes to the sign-in page by itself."""
+    context = new_context()
+    first = context.new_page()
+    with screenshots.on_failure(first, "register"):
+        first.goto("/register")
+        register(first, live_server, "Wang Fang", live_server.unique_email("signout"))
+        expect(first.locator(".flash-success")).to_contain_text("Your account is ready.")
+    second = context.new_page()
+    connected = "() => !!(window.Circles && Circles.socket && Circles.socket.connected())"
+    with screenshots.on_failure(second, "second-tab-open"):
+        second.goto("/")
+        second.wait_for_function(connected)
+    with screenshots.on_failure(first, "first-tab-signs-out"):
+        first.goto("/")
+        first.wait_for_function(connected)
+        first.get_by_role("button", name="Sign out").click()
+        expect(first.locator(".flash-info")).to_contain_text("You are signed out.")
+        expect(first).to_have_url(re.compile(r"/login$"))
+    with screenshots.on_failure(second, "second-tab-follows"):
+        expect(second).to_have_url(re.compile(r"/login\?next=%2F$|/login$"))
+        expect(second.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -28,10 +28,14 @@
     dispatch(event, payload);
   });
   // This sign-in was ended elsewhere ("Where you're signed in", a password change): reloading leads
-  // to the sign-in page instead of a page that silently stopped updating.
+  // to the sign-in page instead of a page that silently stopped updating. A page that is already
+  // leaving (its own "Sign out" form, whose answer carries the "You are signed out." message) is left
+  // to go: a reload would cancel that navigation and lose the message.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
   socket.on("session_ended", function () {
     socket.disconnect();
-    window.location.reload();
+    if (!leaving) { window.location.reload(); }
   });
   socket.on("connect", function () {
     dispatch("connect", { recovered: socket.recovered === true });
