@@ -1,0 +1,20 @@
+"""Live lessons: scheduled in a circle, broadcast from the browser or OBS, watched over HLS, with a
+room (chat, questions, hands, polls), attendance and a replay (issue 14, DESIGN.md §7).
+
+The blueprint `live` serves /c/<circle_id>/live/...; its routes modules attach views to it when
+lms/__init__.py imports lms.live.routes (so models import without cycles).
+"""
+from flask import Blueprint
+
+bp = Blueprint("live", __name__)
+
+
+@bp.record_once
+def _register(state) -> None:
+    """What live lessons add to the lower packages (home section, calendar source, notification kinds).
+    Filled in by lms.live.hooks once it exists."""
+    try:
+        from lms.live import hooks
+    except ImportError:  # pragma: no cover - during the first commit
+        return
+    hooks.register(state.app)
