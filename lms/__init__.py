@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.feed.posts.routes import bp as posts_bp
     from lms.grading.routes import bp as grading_bp
     from lms.homework.routes import bp as homework_bp
+    from lms.live.routes import bp as live_bp
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.reviews.routes import bp as reviews_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp)
     app.register_blueprint(posts_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(live_bp)
 
 
 _namespaces_registered = False

@@ -59,6 +59,8 @@ LAYERS: list[tuple[str, ...]] = [
     # peer scores from it.
     ("reviews",),
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
+    # Live lessons: schedule, room, video, attendance; attendance becomes a gradebook item (live → grading).
+    ("live",),
     ("admin",),  # the site admin's pages over every domain
     # The application: the factory, the CLI and the demo data assemble everything.
     ("demo",),

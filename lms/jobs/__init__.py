@@ -80,6 +80,7 @@ class Task(enum.StrEnum):
     send_notification_digests = "lms.notifications.tasks:send_notification_digests"
     remind_due_assignments = "lms.homework.tasks:remind_due_assignments"
     publish_notices = "lms.feed.notices.tasks:publish_notices"
+    sweep_live = "lms.live.tasks:sweep_live"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -93,6 +94,7 @@ SCHEDULE: dict[Task, int] = {
     Task.send_notification_digests: 300,  # each person's digest soon after their hour
     Task.remind_due_assignments: 900,  # "due within 24 hours", once per person and assignment
     Task.publish_notices: 60,  # scheduled notices published, must-read deadlines reminded and escalated
+    Task.sweep_live: 30,  # live lessons: "starts in N minutes" reminders, reconnect grace periods ended
 }
 
 

@@ -1,0 +1,271 @@
+"""Attendance of live lessons, computed from the room's connection rows (LiveAttendance, written by
+live-room) and the replay's views (ReplayView, written by live-video). Nothing computed is stored: the
+pages, the CSV and the gradebook column all read the same numbers from `lesson_attendance`.
+
+The rules (the README's "Live lessons" section says the same):
+
+1. The lesson's **live time** runs from when it went live to when it ended (while it is on air: to now),
+   a "reconnecting" pause of the host included. A lesson that never went live has no attendance.
+2. Each **connection** (one row: a tab, a phone, a reconnect) is present from `joined_at` to `left_at`.
+   A connection still open counts up to now while it is heard from; one not heard from for 90 s (the
+   room's heartbeat comes every 30 s, from background tabs too: a background tab counts as watching)
+   ends at its `last_seen_at`. Connections are clipped to the live time (waiting before the start
+   does not count).
+3. A person's **time** is the union of their connections: several joins add up, and overlapping ones
+   (two tabs, a reconnect that opened before the old connection timed out) count once.
+4. **Minute by minute:** the live time is cut into minutes from when it went live (the last may be
+   shorter); a person is present in a minute when they were there for at least half of it.
+5. **Late:** their first moment present comes more than `late_after_minutes` after the lesson went live.
+6. **Absent:** present for less than `present_min_percent` % of the live time (never joined included);
+   otherwise present (on time or late).
+7. **Replay:** the seconds of the replay watched (ranges merged, so watching a part twice counts once),
+   shown beside the live attendance; it does not change present/late/absent.
+8. The list is the circle's active students and members (not staff); someone who left the circle is
+   no longer listed.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.live.models import STALE_AFTER, LiveAttendance, LiveLesson, ReplayView
+
+#: roles that attend (staff host; they are not counted)
+ATTENDING_ROLES = (Role.student, Role.member)
+
+
+class Status(StrEnum):
+    present = "present"
+    late = "late"  #: present, but joined after late_after_minutes
+    absent = "absent"
+    upcoming = "upcoming"  #: the lesson has not gone live (yet)
+
+
+Interval = tuple[datetime, datetime]
+
+
+def connection_interval(row_joined: datetime, row_last_seen: datetime | None, row_left: datetime | None,
+                        now: datetime) -> Interval:
+    """Rule 2: the time one connection counts as present (before clipping to the live time)."""
+    if row_left is not None:
+        end = row_left
+    else:
+        last_seen = row_last_seen or row_joined
+        end = last_seen if now - last_seen > STALE_AFTER else now
+    return row_joined, max(row_joined, end)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Rule 3: the union of intervals, as sorted disjoint intervals (touching ones joined)."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
+    return [(max(s, start), min(e, end)) for s, e in intervals if min(e, end) > max(s, start)]
+
+
+def seconds_of(intervals: Iterable[Interval]) -> float:
+    return sum((e - s).total_seconds() for s, e in intervals)
+
+
+def minute_presence(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[bool]:
+    """Rule 4: for each minute of [start, end) (the last may be shorter), present for at least half of it."""
+    total = (end - start).total_seconds()
+    if total <= 0:
+        return []
+    minutes = math.ceil(total / 60)
+    covered = [0.0] * minutes
+    for s, e in intervals:
+        a, b = (s - start).total_seconds(), (e - start).total_seconds()
+        first, last = int(a // 60), min(minutes - 1, int(math.ceil(b / 60)) - 1)
+        for m in range(max(first, 0), last + 1):
+            lo, hi = m * 60.0, min((m + 1) * 60.0, total)
+            covered[m] += max(0.0, min(b, hi) - max(a, lo))
+    return [covered[m] * 2 >= min(60.0, total - m * 60.0) for m in range(minutes)]
+
+
+def merge_ranges(ranges: Iterable[Sequence[float]]) -> list[tuple[float, float]]:
+    """Replay ranges [start, end] in seconds, merged (rule 7)."""
+    merged: list[list[float]] = []
+    for pair in sorted((float(r[0]), float(r[1])) for r in ranges if len(r) == 2 and float(r[1]) > float(r[0])):
+        if merged and pair[0] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], pair[1])
+        else:
+            merged.append(list(pair))
+    return [(a, b) for a, b in merged]
+
+
+@dataclass
+class Record:
+    """One person's attendance of one lesson."""
+
+    user_id: int
+    display_name: str = ""
+    real_name: str | None = None
+    student_no: str | None = None
+    first_join: datetime | None = None  #: their first connection's joined_at (before the start included)
+    first_present: datetime | None = None  #: first moment counted (clipped to the live time)
+    seconds: float = 0.0
+    percent: float = 0.0
+    joins: int = 0  #: connections opened
+    minutes: list[bool] = field(default_factory=list)
+    status: Status = Status.upcoming
+    replay_seconds: float = 0.0
+    replay_last_at: datetime | None = None
+
+    @property
+    def whole_minutes(self) -> int:
+        return int(round(self.seconds / 60))
+
+    @property
+    def minutes_present(self) -> int:
+        return sum(self.minutes)
+
+    @property
+    def presence_code(self) -> str:
+        """The minutes as one string, "1" present and "0" not (the CSV's column)."""
+        return "".join("1" if m else "0" for m in self.minutes)
+
+
+def live_window(lesson: LiveLesson, now: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """Rule 1: (went live, ended or now), or None when it never went live."""
+    if lesson.went_live_at is None:
+        return None
+    end = lesson.ended_at or (now or utcnow())
+    return lesson.went_live_at, max(end, lesson.went_live_at)
+
+
+def compute(lesson: LiveLesson, user_id: int, rows: Sequence[tuple[datetime, datetime | None, datetime | None]],
+            now: datetime | None = None, replay: ReplayView | None = None) -> Record:
+    """One person's record from their connection rows (joined_at, last_seen_at, left_at)."""
+    now = now or utcnow()
+    record = Record(user_id=user_id, joins=len(rows))
+    if rows:
+        record.first_join = min(r[0] for r in rows)
+    if replay is not None:
+        record.replay_seconds = sum(b - a for a, b in merge_ranges(replay.watched or [])) or float(replay.seconds_watched or 0)
+        record.replay_last_at = replay.last_at
+    window = live_window(lesson, now)
+    if window is None:
+        return record
+    start, end = window
+    union = clip(merge(connection_interval(j, s, l, now) for j, s, l in rows), start, end)
+    record.seconds = seconds_of(union)
+    live = (end - start).total_seconds()
+    record.percent = 100.0 * record.seconds / live if live > 0 else 0.0
+    record.minutes = minute_presence(union, start, end)
+    record.first_present = union[0][0] if union else None
+    if not union or record.percent < lesson.present_min_percent:
+        record.status = Status.absent
+    elif record.first_present > start + timedelta(minutes=lesson.late_after_minutes):
+        record.status = Status.late
+    else:
+        record.status = Status.present
+    return record
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+def attendees(circle: Circle) -> list[Membership]:
+    """Rule 8: the circle's active students and members, by name in the circle."""
+    return list(db.session.scalars(
+        sa.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
+                                    Membership.role.in_([r.value for r in ATTENDING_ROLES]))
+        .order_by(sa.func.lower(Membership.display_name), Membership.id)))
+
+
+def _rows_by_user(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None):
+    query = sa.select(LiveAttendance.lesson_id, LiveAttendance.user_id, LiveAttendance.joined_at,
+                      LiveAttendance.last_seen_at, LiveAttendance.left_at).where(LiveAttendance.lesson_id.in_(lesson_ids))
+    if user_ids is not None:
+        query = query.where(LiveAttendance.user_id.in_(user_ids))
+    found: dict[tuple[int, int], list] = {}
+    for lesson_id, user_id, joined, seen, left in db.session.execute(query):
+        found.setdefault((lesson_id, user_id), []).append((joined, seen, left))
+    return found
+
+
+def _replays(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None) -> dict[tuple[int, int], ReplayView]:
+    query = sa.select(ReplayView).where(ReplayView.lesson_id.in_(lesson_ids))
+    if user_ids is not None:
+        query = query.where(ReplayView.user_id.in_(user_ids))
+    return {(v.lesson_id, v.user_id): v for v in db.session.scalars(query)}
+
+
+def _named(record: Record, membership: Membership) -> Record:
+    record.display_name = membership.display_name
+    record.real_name = getattr(membership, "real_name", None)
+    record.student_no = getattr(membership, "student_no", None)
+    return record
+
+
+def lesson_attendance(lesson: LiveLesson, now: datetime | None = None) -> list[Record]:
+    """Every attendee's record of `lesson` (three queries whatever the class size)."""
+    now = now or utcnow()
+    members = attendees(lesson.circle)
+    rows = _rows_by_user([lesson.id])
+    replays = _replays([lesson.id])
+    return [_named(compute(lesson, m.user_id, rows.get((lesson.id, m.user_id), []), now,
+                           replays.get((lesson.id, m.user_id))), m) for m in members]
+
+
+def student_attendance(lessons: Sequence[LiveLesson], membership: Membership,
+                       now: datetime | None = None) -> list[tuple[LiveLesson, Record]]:
+    """One person's record of each of `lessons` (two queries)."""
+    now = now or utcnow()
+    ids = [lesson.id for lesson in lessons]
+    if not ids:
+        return []
+    rows = _rows_by_user(ids, [membership.user_id])
+    replays = _replays(ids, [membership.user_id])
+    return [(lesson, _named(compute(lesson, membership.user_id, rows.get((lesson.id, membership.user_id), []), now,
+                                    replays.get((lesson.id, membership.user_id))), membership))
+            for lesson in lessons]
+
+
+@dataclass
+class Summary:
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+
+
+def summarise(records: Iterable[Record]) -> Summary:
+    summary = Summary()
+    for record in records:
+        if record.status == Status.present:
+            summary.present += 1
+        elif record.status == Status.late:
+            summary.late += 1
+        elif record.status == Status.absent:
+            summary.absent += 1
+    return summary
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+def csv_rows(lesson: LiveLesson, records: Sequence[Record], stamp, labels) -> Iterable[list[str]]:
+    """The header and a row per attendee (times as `stamp` writes them; `labels` words the statuses)."""
+    from flask_babel import gettext as _
+
+    yield [_("Name in the circle"), _("Real name"), _("Student number"), _("Status"), _("First joined"),
+           _("Minutes present"), _("Percent of the lesson"), _("Joins"), _("Replay minutes watched"),
+           _("Minute by minute (1 = present)")]
+    for r in records:
+        yield [r.display_name, r.real_name or "", r.student_no or "", str(labels[r.status]),
+               stamp(r.first_join) if r.first_join else "", str(r.whole_minutes), f"{r.percent:.0f}", str(r.joins),
+               str(int(round(r.replay_seconds / 60))), r.presence_code]

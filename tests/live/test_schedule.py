@@ -1,0 +1,231 @@
+"""Scheduling live lessons through the real routes: who may, the time typed in the viewer's zone, edits,
+cancelling, the stream states, reminders and "live now" notifications, the calendar and its .ics."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from lms.calendar.sources import events_for
+from lms.circles import operations as circle_ops
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.live import operations as ops
+from lms.live.models import LessonState, LiveLesson
+from tests.live.core_support import notifications, schedule
+
+
+def _form(**over):
+    data = {"title": "Fractions, live", "starts_at": "2031-05-04T19:30", "expected_minutes": "45",
+            "description": "We **practise** together. <script>alert(1)</script>", "reminder_minutes": "15",
+            "late_after_minutes": "10", "present_min_percent": "50"}
+    data.update(over)
+    return data
+
+
+def _lessons() -> list[LiveLesson]:
+    return list(db.session.scalars(db.select(LiveLesson).order_by(LiveLesson.id)))
+
+
+def test_teacher_schedules_in_their_time_zone(klass, client_as):
+    """Is 19:30 typed by a teacher in Shanghai stored as 11:30 UTC, the members told, and the description
+    shown sanitized?"""
+    klass.teacher.timezone = "Asia/Shanghai"
+    db.session.commit()
+    client = client_as(klass.teacher)
+    response = client.post(f"/c/{klass.circle.id}/live/new", data=_form())
+    assert response.status_code == 302
+    (lesson,) = _lessons()
+    assert lesson.starts_at == datetime(2031, 5, 4, 11, 30, tzinfo=timezone.utc)
+    assert lesson.expected_minutes == 45 and lesson.state == LessonState.scheduled
+    told = {n.user_id for n in notifications("live_scheduled")}
+    assert klass.student.id in told and klass.teacher.id not in told
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<strong>practise</strong>" in page and "<script>alert(1)" not in page
+    # the student, in UTC, reads the time in their own zone
+    klass.student.timezone = "UTC"
+    db.session.commit()
+    page = client_as(klass.student).get(f"/c/{klass.circle.id}/live/{lesson.id}").get_data(as_text=True)
+    assert "11:30" in page
+
+
+def test_the_form_labels_the_time_zone_and_refuses_a_past_time(klass, client_as):
+    klass.teacher.timezone = "Europe/Berlin"
+    db.session.commit()
+    client = client_as(klass.teacher)
+    page = client.get(f"/c/{klass.circle.id}/live/new").get_data(as_text=True)
+    assert "Time zone: Europe/Berlin" in page
+    response = client.post(f"/c/{klass.circle.id}/live/new", data=_form(starts_at="2020-01-01T09:00"))
+    assert response.status_code == 422
+    assert "That time has passed" in response.get_data(as_text=True)
+    assert _lessons() == []
+
+
+@pytest.mark.parametrize("who", ["student", "assistant"])
+def test_students_and_assistants_cannot_schedule(klass, client_as, who):
+    client = client_as(klass.users[who])
+    assert client.get(f"/c/{klass.circle.id}/live/new").status_code == 403
+    assert client.post(f"/c/{klass.circle.id}/live/new", data=_form()).status_code == 403
+    assert _lessons() == []
+
+
+def test_strangers_and_removed_members_get_404(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher)
+    for url in (f"/c/{klass.circle.id}/live", f"/c/{klass.circle.id}/live/{lesson.id}",
+                f"/c/{klass.circle.id}/live/{lesson.id}/lesson.ics"):
+        assert client_as(klass.stranger).get(url).status_code == 404
+    membership = klass.circle.membership_of(klass.student)
+    circle_ops.remove_member(membership, klass.owner)
+    db.session.commit()
+    assert client_as(klass.student).get(f"/c/{klass.circle.id}/live/{lesson.id}").status_code == 404
+    # another circle's id in the URL does not reach the lesson either
+    other = circle_ops.create_circle(klass.stranger, "Elsewhere")
+    db.session.commit()
+    assert client_as(klass.stranger).get(f"/c/{other.id}/live/{lesson.id}").status_code == 404
+
+
+def test_edit_moves_the_time_and_tells_the_members_again(klass, client_as):
+    klass.teacher.timezone = "UTC"
+    db.session.commit()
+    lesson = schedule(klass.circle, klass.teacher)
+    lesson.reminded_at = utcnow()
+    db.session.commit()
+    client = client_as(klass.teacher)
+    assert client.get(f"/c/{klass.circle.id}/live/{lesson.id}/edit").status_code == 200
+    response = client.post(f"/c/{klass.circle.id}/live/{lesson.id}/edit",
+                           data=_form(title="Fractions, moved", starts_at="2031-06-01T08:00"))
+    assert response.status_code == 302
+    db.session.refresh(lesson)
+    assert lesson.title == "Fractions, moved" and lesson.reminded_at is None
+    assert lesson.starts_at == datetime(2031, 6, 1, 8, 0, tzinfo=timezone.utc)
+    moved = [n for n in notifications("live_scheduled", klass.student) if n.params.get("variant") == "moved"]
+    assert len(moved) == 1
+    assert client_as(klass.student).post(f"/c/{klass.circle.id}/live/{lesson.id}/edit",
+                                         data=_form()).status_code == 403
+
+
+def test_cancel(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher)
+    assert client_as(klass.student).post(f"/c/{klass.circle.id}/live/{lesson.id}/cancel").status_code == 403
+    assert client_as(klass.teacher).post(f"/c/{klass.circle.id}/live/{lesson.id}/cancel").status_code == 302
+    db.session.refresh(lesson)
+    assert lesson.state == LessonState.cancelled
+    assert any(n.params.get("variant") == "cancelled" for n in notifications("live_scheduled", klass.student))
+    # a cancelled lesson leaves the calendar
+    assert events_for(klass.student, [klass.circle.id], utcnow(), utcnow() + timedelta(days=3)) == []
+
+
+def test_reminder_goes_out_once_when_its_time_comes(klass):
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(minutes=40), reminder_minutes=15)
+    assert ops.send_reminders() == 0
+    db.session.commit()
+    now = lesson.starts_at - timedelta(minutes=14, seconds=50)
+    assert ops.send_reminders(now) == 1
+    db.session.commit()
+    assert ops.send_reminders(now + timedelta(seconds=30)) == 0
+    db.session.commit()
+    reminded = notifications("live_starting")
+    assert {n.user_id for n in reminded} == set(ops.q.member_ids(klass.circle))
+    assert len([n for n in reminded if n.user_id == klass.student.id]) == 1
+    assert reminded[0].params["minutes"] == "15"
+
+
+def test_reminder_off_and_moved_lessons(klass):
+    schedule(klass.circle, klass.teacher, starts_in=timedelta(minutes=5), reminder_minutes=0)
+    assert ops.send_reminders() == 0
+    assert notifications("live_starting") == []
+
+
+def test_stream_states_and_the_live_now_notification(klass):
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(minutes=2))
+    assert ops.go_live(lesson, "rtmp", klass.teacher)
+    db.session.commit()
+    assert lesson.state == LessonState.live and lesson.went_live_at is not None
+    assert {n.user_id for n in notifications("live_started")} == set(ops.q.member_ids(klass.circle)) - {klass.teacher.id}
+    assert ops.mark_reconnecting(lesson)
+    db.session.commit()
+    assert lesson.state == LessonState.reconnecting
+    assert ops.go_live(lesson, "rtmp", klass.teacher)  # back within the grace period: resumes
+    db.session.commit()
+    assert lesson.state == LessonState.live
+    assert len(notifications("live_started", klass.student)) == 1  # told once
+    # dropped again, and not back within the grace period: the sweep ends it
+    ops.mark_reconnecting(lesson, now=utcnow() - timedelta(seconds=lesson.grace_seconds - 30))
+    db.session.commit()
+    assert ops.end_expired_reconnects() == 0
+    assert ops.end_expired_reconnects(utcnow() + timedelta(seconds=31)) == 1
+    db.session.commit()
+    assert lesson.state == LessonState.ended and lesson.ended_at is not None
+    with pytest.raises(ops.LiveError):
+        ops.go_live(lesson, "browser", klass.teacher)
+
+
+def test_the_periodic_sweep_is_scheduled():
+    from lms.jobs import SCHEDULE, Task
+
+    assert Task("lms.live.tasks:sweep_live") in SCHEDULE
+
+
+def test_calendar_source_and_the_ics_download(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(days=2), expected_minutes=90)
+    events = events_for(klass.student, [klass.circle.id], utcnow(), utcnow() + timedelta(days=7))
+    (event,) = [e for e in events if e.kind == "live"]
+    assert event.uid == f"live-{lesson.id}@circles" and event.ends_at - event.starts_at == timedelta(minutes=90)
+    # the circle's calendar page shows it
+    page = client_as(klass.student).get(f"/c/{klass.circle.id}/calendar").get_data(as_text=True)
+    assert "Algebra live" in page
+    response = client_as(klass.student).get(f"/c/{klass.circle.id}/live/{lesson.id}/lesson.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    cal = Calendar.from_ical(response.data)
+    (vevent,) = cal.walk("VEVENT")
+    assert str(vevent["uid"]) == event.uid
+    assert vevent.decoded("dtstart") == lesson.starts_at.replace(microsecond=0) or \
+        vevent.decoded("dtstart") == lesson.starts_at
+    assert vevent.decoded("dtend") - vevent.decoded("dtstart") == timedelta(minutes=90)
+    assert klass.circle.name in str(vevent["summary"])
+
+
+def test_the_ical_feed_carries_the_lesson(klass, client_as):
+    from lms.calendar.operations import ensure_calendar_token
+
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(days=2))
+    token = ensure_calendar_token(klass.student)
+    db.session.commit()
+    body = client_as(klass.student).get(f"/calendar/feed/{token.token}.ics")
+    assert body.status_code == 200
+    assert f"live-{lesson.id}@circles" in body.get_data(as_text=True)
+
+
+def test_stream_key_is_for_editors_shown_once_and_checked(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher)
+    url = f"/c/{klass.circle.id}/live/{lesson.id}"
+    student_page = client_as(klass.student).get(url).get_data(as_text=True)
+    assert "rtmp://" not in student_page and "Stream key" not in student_page
+    assert client_as(klass.student).post(url + "/stream-key").status_code == 403
+    assert client_as(klass.assistant).post(url + "/stream-key").status_code == 403
+    teacher = client_as(klass.teacher)
+    response = teacher.post(url + "/stream-key")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    db.session.refresh(lesson)
+    shown = page.split('data-stream-key>')[1].split("<")[0]
+    path, secret = shown.split("?key=")
+    assert path == lesson.stream_path
+    assert lesson.stream_key_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in teacher.get(url).get_data(as_text=True)  # shown only that once
+    assert ops.check_stream_key(lesson.stream_path, secret) == lesson
+    assert ops.check_stream_key(lesson.stream_path, secret + "x") is None
+    teacher.post(url + "/stream-key")
+    assert ops.check_stream_key(lesson.stream_path, secret) is None  # regenerated: the old key fails
+
+
+def test_home_page_shows_the_next_lesson_with_a_countdown(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(hours=3))
+    page = client_as(klass.student).get(f"/c/{klass.circle.id}").get_data(as_text=True)
+    assert "Next live lesson" in page and lesson.title in page
+    assert f'datetime="{lesson.starts_at.isoformat()}" data-live-countdown' in page
+    assert "js/live/countdown.js" in page
