@@ -52,6 +52,9 @@ _ENV_SETTINGS: dict[str, type] = {
     "MEDIA_HEARTBEAT_SECONDS": int,
     "MEDIA_HLS_MIN_SECONDS": int,
     "MEDIA_WORK_DIR": str,
+    "LIVE_DIR": str,
+    "LIVE_MAX_ENCODES": int,
+    "LIVE_RTMP_URL": str,
     "HEALTH_TIMEOUT_SECONDS": float,
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
@@ -164,6 +167,18 @@ class Config:
     #: can still fetch; the player asks the app again when it expires mid-video
     MEDIA_PRESIGN_SECONDS = 120
     MEDIA_WORK_DIR: str | None = None  # the system temp folder when unset
+    #: live lessons' HLS folders (one per lesson, named by its stream_path), on the ingest host's disk;
+    #: nginx-rtmp's `hls_path` must be the same folder. instance/live when unset
+    LIVE_DIR: str | None = None
+    #: live lessons whose browser video this process encodes to H.264 at once (≈0.5 core each at
+    #: 720p); one more is refused with a message. None: the number of CPU cores
+    LIVE_MAX_ENCODES: int | None = None
+    LIVE_COPY_H264 = True  #: a browser that sends H.264 (Chromium) is copied, not encoded (≈0.1 core)
+    LIVE_SEGMENT_SECONDS = 1.0  #: HLS segment length (a keyframe starts each one)
+    LIVE_IDLE_SECONDS = 20  #: a browser stream with no piece for this long is closed (its lesson reconnecting)
+    LIVE_MAX_SECONDS = 6 * 3600  #: a live stream is cut after this long
+    #: the RTMP server URL shown to teachers for OBS (e.g. rtmp://circles.example.org/live); None: no RTMP
+    LIVE_RTMP_URL: str | None = None
     #: seconds /readyz waits for each of the database, Redis and storage before calling it failed
     HEALTH_TIMEOUT_SECONDS = 2.0
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
@@ -232,6 +247,8 @@ def load_config(app, config: dict | type | None) -> None:
         app.config["STORAGE_ROOT"] = str(instance / "storage")
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not app.config.get("LIVE_DIR"):
+        app.config["LIVE_DIR"] = str(instance / "live")
     if not app.config.get("SOCKETIO_MESSAGE_QUEUE") and app.config.get("REDIS_URL"):
         app.config["SOCKETIO_MESSAGE_QUEUE"] = app.config["REDIS_URL"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"

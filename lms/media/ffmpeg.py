@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 #: Protocols an input may use; `file` only (no http, no data:, no crypto).
 INPUT_PROTOCOLS = "file"
+#: A live stream the app receives itself (the teacher's browser's MediaRecorder WebM pieces), read
+#: from ffmpeg's stdin: the Matroska/WebM demuxer only, the `pipe` protocol only.
+LIVE_INPUT_FORMATS = "matroska,webm"
+LIVE_INPUT_PROTOCOLS = "pipe"
+#: Files the app wrote itself with ffmpeg (a live lesson's MPEG-TS segments joined into one recording):
+#: the MPEG-TS demuxer, which opens no other file.
+OWN_INPUT_FORMATS = "mpegts"
 
 #: Address-space limit of an ffmpeg/ffprobe process; env FFMPEG_MEMORY_LIMIT (bytes, 0 = none).
 DEFAULT_MEMORY_LIMIT = 3 * 1024**3
@@ -135,7 +142,7 @@ def ffmpeg_argv(spec, *, progress: bool = False) -> list[str]:
     if progress:
         argv += ["-progress", "pipe:1"]
     argv += args
-    _check_inputs(argv)
+    check_inputs(argv)
     return argv
 
 
@@ -149,7 +156,32 @@ def input_args(path: str | os.PathLike, *options: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _check_inputs(argv: Sequence[str]) -> None:
+def pipe_input_args(*options: str) -> list[str]:
+    """Input arguments for a live WebM/Matroska stream written to ffmpeg's stdin (see `spawn`):
+    `options`, ``-f webm``, the live whitelists, then ``-i pipe:0``."""
+    return [
+        *options,
+        "-f", "webm",
+        "-format_whitelist", LIVE_INPUT_FORMATS,
+        "-protocol_whitelist", LIVE_INPUT_PROTOCOLS,
+        "-i", "pipe:0",
+    ]  # fmt: skip
+
+
+def own_input_args(path: str | os.PathLike, *options: str) -> list[str]:
+    """Input arguments for an MPEG-TS file the app made itself (joined live segments): ``-f mpegts``
+    with the MPEG-TS demuxer alone whitelisted, ``-i file:<path>``. Never for uploads."""
+    return [
+        *options,
+        "-f", "mpegts",
+        "-format_whitelist", OWN_INPUT_FORMATS,
+        "-protocol_whitelist", INPUT_PROTOCOLS,
+        "-i", file_url(path),
+    ]  # fmt: skip
+
+
+def check_inputs(argv: Sequence[str]) -> None:
+    """Raise ValueError unless every ``-i`` of `argv` is opened through one of the whitelists above."""
     formats = protocols = None
     for i, arg in enumerate(argv):
         if arg == "-format_whitelist":
@@ -158,8 +190,12 @@ def _check_inputs(argv: Sequence[str]) -> None:
             protocols = argv[i + 1]
         elif arg == "-i":
             source = argv[i + 1]
-            if not source.startswith("file:") or formats != INPUT_FORMATS or protocols != INPUT_PROTOCOLS:
-                raise ValueError(f"unsafe ffmpeg input {source!r}: use safe_input() or input_args()")
+            from_file = source.startswith("file:") and protocols == INPUT_PROTOCOLS \
+                and formats in (INPUT_FORMATS, OWN_INPUT_FORMATS)
+            from_stdin = source == "pipe:0" and protocols == LIVE_INPUT_PROTOCOLS and formats == LIVE_INPUT_FORMATS
+            if not (from_file or from_stdin):
+                raise ValueError(f"unsafe ffmpeg input {source!r}: use safe_input(), input_args(), "
+                                 f"pipe_input_args() or own_input_args()")
             formats = protocols = None  # each input needs its own whitelist options
 
 
@@ -195,7 +231,7 @@ def run_ffprobe(
     FFmpegError (non-zero exit: the file could not be opened or parsed) or FFmpegNotFound.
     """
     argv = [ffprobe_bin(), "-v", "error", *args, *input_args(path)]
-    _check_inputs(argv)
+    check_inputs(argv)
     return run(argv, timeout=timeout, memory_limit=memory_limit, niceness=niceness)
 
 
@@ -264,6 +300,88 @@ def run(
         detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
         raise FFmpegError(f"{name} {how}: {detail}", returncode=returncode, stderr=stderr)
     return RunResult(stdout=stdout, stderr=stderr)
+
+
+class Spawned:
+    """A long-running ffmpeg started by `spawn`, fed on its stdin (a live lesson's stream).
+
+    `write(data)` feeds it; `close()` ends its input so it finishes its output; `wait(timeout)`
+    waits for the exit; `kill()` stops it at once (its whole process group). `stderr` is the
+    tail of what it printed. Start it from a thread that outlives it (it dies with that thread).
+    """
+
+    def __init__(self, proc: subprocess.Popen, name: str):
+        self.proc = proc
+        self.name = name
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._drain = threading.Thread(target=_drain, args=(proc.stderr, self._tail), daemon=True,
+                                       name=f"{name}-stderr")
+        self._drain.start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def stderr(self) -> str:
+        return b"".join(self._tail)[-_STDERR_TAIL:].decode("utf-8", "replace")
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def write(self, data: bytes) -> None:
+        """Feed `data`; raises BrokenPipeError (an OSError) when ffmpeg has stopped reading."""
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        """End the input: ffmpeg writes what it holds and exits."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def wait(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for the exit (killing it after that); return the exit code."""
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.proc.wait()
+        self._drain.join(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        return code
+
+    def kill(self) -> None:
+        _kill(self.proc)
+
+
+def spawn(argv: Sequence[str], *, memory_limit: int | None = None, niceness: int | None = None,
+          name: str = "ffmpeg") -> Spawned:
+    """Start `argv` (ffmpeg, built with `ffmpeg_argv`: inputs checked) with its stdin as a pipe, niced,
+    with the address-space limit, in a session of its own and (on Linux) dying with the thread that
+    starts it. No wall-clock timeout: the caller watches it (a live lesson has no fixed length; give
+    ffmpeg a ``-t`` cap). stdout goes to /dev/null. Raises FFmpegNotFound."""
+    check_inputs(argv)
+    limit = _memory_limit(memory_limit)
+    nice = int(os.environ.get("FFMPEG_NICE", DEFAULT_NICENESS)) if niceness is None else niceness
+    log.debug("spawning %s", " ".join(argv))
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_child_limits(limit, nice, _parent_death_signal()),
+        )
+    except FileNotFoundError as error:
+        raise FFmpegNotFound(str(error)) from None
+    return Spawned(proc, name)
 
 
 def _memory_limit(requested: int | None) -> int | None:
