@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.feed.notices.routes import bp as notices_bp
     from lms.feed.posts.routes import bp as posts_bp
     from lms.grading.routes import bp as grading_bp
+    from lms.groups.routes import bp as groups_bp
     from lms.homework.routes import bp as homework_bp
     from lms.live.routes import bp as live_bp
     from lms.notifications.routes import bp as notifications_bp
@@ -132,6 +133,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(posts_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(groups_bp)
+    _register_group_source(app)
+
+
+def _register_group_source(app: Flask) -> None:
+    """Peer review keeps group mates apart with the circle's groups (reviews and groups import neither)."""
+    from lms.groups.queries import group_ids_by_user
+    from lms.reviews.groups import register_group_source
+
+    register_group_source(app, lambda assignment: group_ids_by_user(assignment.circle_id))
 
 
 _namespaces_registered = False

@@ -49,6 +49,9 @@ LAYERS: list[tuple[str, ...]] = [
     # admin of the circle's organization, may they see an avatar) the orgs package registers into
     # hooks the circles and accounts own.
     ("orgs",),
+    # Groups inside a circle (sets of its students); peer review learns of them through a source the app
+    # registers (lms/reviews/groups.py), so neither imports the other.
+    ("groups",),
     # The calendar gathers dated things (due times, scheduled notices, later live lessons and
     # check-ins) from the domains above, which register their sources into it.
     ("calendar",),

@@ -56,6 +56,13 @@ class AuditAction(enum.StrEnum):
     feed_comment_hidden = "feed_comment_hidden"
     feed_comment_removed = "feed_comment_removed"
     feed_settings_changed = "feed_settings_changed"
+    group_created = "group_created"
+    group_renamed = "group_renamed"
+    group_deleted = "group_deleted"
+    group_members_added = "group_members_added"
+    group_member_moved = "group_member_moved"
+    group_member_removed = "group_member_removed"
+    groups_split = "groups_split"
 
     @property
     def label(self) -> str:
@@ -101,6 +108,13 @@ ACTION_LABELS = {
     AuditAction.feed_comment_hidden: _l("Comment hidden"),
     AuditAction.feed_comment_removed: _l("Comment deleted by the staff"),
     AuditAction.feed_settings_changed: _l("Feed settings changed"),
+    AuditAction.group_created: _l("Group created"),
+    AuditAction.group_renamed: _l("Group renamed"),
+    AuditAction.group_deleted: _l("Group deleted"),
+    AuditAction.group_members_added: _l("Added to a group"),
+    AuditAction.group_member_moved: _l("Moved to another group"),
+    AuditAction.group_member_removed: _l("Taken out of a group"),
+    AuditAction.groups_split: _l("Students split into groups at random"),
 }
 
 

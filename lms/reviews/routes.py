@@ -18,6 +18,7 @@ from lms.reviews import bp
 from lms.reviews import operations as ops
 from lms.reviews import queries as q
 from lms.reviews.forms import AddTaskForm, ReassignForm, SettingsForm
+from lms.reviews.groups import groups_for
 from lms.reviews.models import Anonymity, ReviewAllocation, WindowState
 
 PREFIX = "/circles/<int:circle_id>/assignments/<int:assignment_id>/peer-review"
@@ -71,7 +72,8 @@ def settings(circle_id: int, assignment_id: int):
             flash(_("Peer review saved."), "success")
             return redirect(url_for("reviews.settings", circle_id=circle.id, assignment_id=assignment.id))
     return render_template("reviews/settings.html", circle=circle, assignment=assignment, setup=setup, form=form,
-                           window=setup.window_state()), 422 if form.errors else 200
+                           window=setup.window_state(), has_groups=bool(groups_for(assignment))), \
+        422 if form.errors else 200
 
 
 # -- allocation ------------------------------------------------------------------------------
