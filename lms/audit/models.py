@@ -46,6 +46,9 @@ class AuditAction(enum.StrEnum):
     review_reassigned = "review_reassigned"
     review_added = "review_added"
     review_reopened = "review_reopened"
+    review_extension_granted = "review_extension_granted"
+    review_extension_changed = "review_extension_changed"
+    review_extension_removed = "review_extension_removed"
     notice_edited = "notice_edited"
     notice_deleted = "notice_deleted"
     notice_reminded = "notice_reminded"
@@ -98,6 +101,9 @@ ACTION_LABELS = {
     AuditAction.review_reassigned: _l("Review task reassigned"),
     AuditAction.review_added: _l("Review task added by hand"),
     AuditAction.review_reopened: _l("Handed-in review reopened"),
+    AuditAction.review_extension_granted: _l("Review window extended for a student"),
+    AuditAction.review_extension_changed: _l("Student's review window extension changed"),
+    AuditAction.review_extension_removed: _l("Student's review window extension removed"),
     AuditAction.notice_edited: _l("Notice edited"),
     AuditAction.notice_deleted: _l("Notice deleted"),
     AuditAction.notice_reminded: _l("Reminder sent about a notice"),

@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
             "previous_reviewer_id": _l("Previous reviewer"), "peer_is_enabled": _l("Peer review on"),
             "peer_reviews_per_submission": _l("Reviews per submission"), "peer_opens_at": _l("Review window opens"),
             "peer_closes_at": _l("Review window closes"), "peer_anonymity": _l("Names"), "peer_rubric_id": _l("Rubric"),
+            "review_closes_at": _l("Their review window closes"),
             "peer_comment_min_length": _l("Shortest overall comment"),
             "peer_min_timestamped_comments": _l("Comments pinned to moments"),
             "peer_score_share": _l("Share for the score received (%)"),

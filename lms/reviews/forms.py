@@ -85,3 +85,16 @@ class AddTaskForm(FlaskForm):
 
     reviewer_id = SelectField(_l("Reviewer"), coerce=int, choices=[], validate_choice=False)
     author_id = SelectField(_l("Work of"), coerce=int, choices=[], validate_choice=False)
+
+
+class ExtensionForm(FlaskForm):
+    """A later close of the review window for one student (`user_id`, chosen from the circle's students)."""
+
+    user_id = SelectField(_l("Student"), coerce=int, choices=[], validate_choice=False)
+    closes_at = DateTimeLocalField(_l("Their review window closes"), format=LOCAL_FORMATS,
+                                   validators=[InputRequired(_l("Give the time their review window closes."))])
+
+    def fill(self, extension) -> None:
+        """The time of an extension, in the viewer's time zone."""
+        self.user_id.data = extension.user_id
+        self.closes_at.data = to_local(extension.closes_at).replace(tzinfo=None)

@@ -79,14 +79,22 @@ class PeerReviewSettings(db.Model):
         """The set opening time, else the assignment's due time."""
         return self.opens_at or self.assignment.due_at
 
-    def window_state(self, now: datetime | None = None) -> WindowState:
+    def closes_at_for(self, extension: ReviewExtension | None = None) -> datetime | None:
+        """When the window closes for one reviewer: their extension's time when it is later, else everyone's."""
+        if extension is None or self.closes_at is None or extension.closes_at <= self.closes_at:
+            return self.closes_at
+        return extension.closes_at
+
+    def window_state(self, now: datetime | None = None, extension: ReviewExtension | None = None) -> WindowState:
+        """Where the clock stands for the window: everyone's, or one reviewer's with their `extension`."""
         opens = self.window_opens_at
         if not self.is_enabled or opens is None or self.closes_at is None:
             return WindowState.off
         now = now or utcnow()
         if now < opens:
             return WindowState.not_open
-        return WindowState.open if now < self.closes_at else WindowState.closed
+        return WindowState.open if now < self.closes_at_for(extension) else WindowState.closed
+
 
     # -- predicates -----------------------------------------------------------------------
     def can_set_up(self, user: User | None) -> bool:
@@ -108,6 +116,10 @@ class PeerReviewSettings(db.Model):
     def can_allocate(self, user: User | None) -> bool:
         """Reassign a task, add one by hand, run a round now: owner and teachers, not in an archived circle."""
         return self.assignment.can_edit(user) and not self.assignment.circle.is_archived
+
+    def can_grant_extensions(self, user: User | None) -> bool:
+        """Give a student a later close of their review window, change or remove it: as can_allocate."""
+        return self.can_allocate(user)
 
 
 class AllocationState(enum.StrEnum):
@@ -208,3 +220,24 @@ class ReviewComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     review: Mapped[PeerReview] = relationship(back_populates="comments")
+
+
+class ReviewExtension(db.Model):
+    """A later closing time of the review window for one student's review tasks (the teacher's extension).
+    Only that student's window moves: they may open, save and hand in their tasks until `closes_at`;
+    everyone else's window, and when authors may read their reviews, stay the set-up's. It never shortens
+    the window: the later of the two times holds (PeerReviewSettings.closes_at_for)."""
+
+    __tablename__ = "peer_review_extensions"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    #: the reviewer whose window closes later
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when it was granted or last changed
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from lms.core.i18n import format_in_zone, recipient_locale
 from lms.core.urls import path_for
+from lms.homework.lateness import zone
 from lms.notifications import Kind, notify, register_kind
 
 REVIEW_TASKS_ASSIGNED = register_kind(Kind(
@@ -49,3 +51,28 @@ def review_flagged(assignment, teacher_ids, url: str, review_id: int) -> None:
         notify(REVIEW_FLAGGED, list(teacher_ids), url=url, circle_id=assignment.circle_id,
                params={"title": assignment.title, "circle": assignment.circle.name},
                subject=("assignment", assignment.id), dedupe_key=f"review_flagged:{review_id}")
+
+
+REVIEW_EXTENSION_CHANGED = register_kind(Kind(
+    "review_extension_changed", _l("My own time to review classmates' work changes"),
+    _l("You can review classmates' work on “%(title)s” until %(closes)s."),
+    subject=_l("More time to review classmates' work on “%(title)s”"),
+    variants=(("changed", _l("Your time to review classmates' work on “%(title)s” now ends %(closes)s.")),
+              ("removed", _l("Your extra time to review classmates' work on “%(title)s” is withdrawn; "
+                             "the review window closes %(closes)s.")))))
+
+
+def review_extension_changed(assignment, student, variant: str, closes_at) -> None:
+    """Tell `student` their own close of the review window on `assignment` was granted, changed or removed
+    (`variant`: "granted", "changed", "removed"); `closes_at` is the close that holds for them now, written
+    in their language and time zone with the zone named. Nothing is sent about an assignment they cannot
+    see. Leaves after the commit."""
+    if not assignment.can_view(student):
+        return
+    closes = format_in_zone(closes_at, zone(student.timezone, assignment.circle.zone.key),
+                            recipient_locale(student)) if closes_at else ""
+    notify(REVIEW_EXTENSION_CHANGED, [student.id],
+           url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
+           circle_id=assignment.circle_id,
+           params={"title": assignment.title, "circle": assignment.circle.name, "closes": closes,
+                   "variant": variant}, subject=("assignment", assignment.id))

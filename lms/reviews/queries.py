@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import unicodedata
 
 import sqlalchemy as sa
 from flask import abort
 
-from lms.circles.models import Circle, Membership
+from lms.circles.models import Circle, Membership, MembershipStatus
+from lms.core.inputs import number_key
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as hw
-from lms.homework.models import Assignment, Submission
+from lms.homework.models import LEARNER_ROLES, Assignment, Submission
 from lms.reviews.models import (LIVE_STATES, AllocationState, Anonymity, PeerReview, PeerReviewSettings,
-                                ReviewAllocation)
+                                ReviewAllocation, ReviewExtension)
 
 #: how often later rounds run while the window is open
 ROUND_EVERY = timedelta(hours=1)
@@ -233,3 +235,60 @@ def has_handed_in_review_of(assignment_id: int, author_id: int) -> bool:
         db.select(ReviewAllocation.id).join(PeerReview, PeerReview.allocation_id == ReviewAllocation.id)
         .where(ReviewAllocation.assignment_id == assignment_id, ReviewAllocation.author_id == author_id,
                PeerReview.submitted_at.is_not(None)).exists())))
+
+
+# -- extensions of the review window -----------------------------------------------------------
+
+def extension_of(assignment_id: int, user_id: int | None) -> ReviewExtension | None:
+    """One reviewer's extension of the review window on an assignment, or None (one query)."""
+    if user_id is None:
+        return None
+    return db.session.scalar(db.select(ReviewExtension).where(
+        ReviewExtension.assignment_id == assignment_id, ReviewExtension.user_id == user_id))
+
+
+def extensions(assignment: Assignment) -> list[ReviewExtension]:
+    """Every extension of the assignment's review window, latest close first (one query)."""
+    rows = list(db.session.scalars(db.select(ReviewExtension).where(ReviewExtension.assignment_id == assignment.id)
+                                   .order_by(ReviewExtension.closes_at.desc(), ReviewExtension.id)))
+    for row in rows:
+        row.assignment = assignment
+    return rows
+
+
+# -- choosing a student in a big class -----------------------------------------------------------
+
+def _like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (% and _ typed in a search are not wildcards)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def learners_matching(circle: Circle, search: str | None, *, exclude=()) -> list[Membership]:
+    """The circle's active learners (hw.learners' order) whose display name, real name or student number
+    contains `search` (case and width ignored; a number as its key, so "sr2026 002" finds SR2026-002);
+    all of them for an empty search. Staff-only: it matches the private fields (one query)."""
+    query = (db.select(Membership).where(Membership.circle_id == circle.id,
+                                         Membership.status == MembershipStatus.active,
+                                         Membership.role.in_(LEARNER_ROLES))
+             .order_by(Membership.display_name, Membership.id))
+    excluded = [user_id for user_id in exclude if user_id is not None]
+    if excluded:
+        query = query.where(Membership.user_id.not_in(excluded))
+    text = unicodedata.normalize("NFKC", search or "").strip().lower()
+    if text:
+        like = _like(text)
+        matches = [sa.func.lower(Membership.display_name).like(like, escape="\\"),
+                   sa.func.lower(Membership.real_name).like(like, escape="\\")]
+        number = number_key(text)
+        if number:
+            matches.append(Membership.student_no_key.like(_like(number), escape="\\"))
+        query = query.where(sa.or_(*matches))
+    return list(db.session.scalars(query))
+
+
+
+def unfinished_tasks_on(assignment: Assignment, author_id: int) -> int:
+    """How many tasks on an author's work still stand unfinished (not started or a draft; one query)."""
+    return db.session.scalar(db.select(sa.func.count()).select_from(ReviewAllocation).where(
+        ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.author_id == author_id,
+        ReviewAllocation.state.in_((AllocationState.assigned, AllocationState.draft)))) or 0

@@ -61,6 +61,18 @@ def announce_closed(settings: PeerReviewSettings, now: datetime | None = None) -
     return authors
 
 
+def announce_late_review(settings: PeerReviewSettings, allocation: ReviewAllocation,
+                         now: datetime | None = None) -> bool:
+    """A review handed in after its authors were told (a reviewer's extension past the window's close, or
+    after an early release): it is readable at once, and its author is told now, once per task. Before the
+    announcement nothing is sent here: the announcement will include them. Returns whether told."""
+    if settings.announced_at is None or not settings.reviews_visible_to_authors(now):
+        return False
+    reviews_available(settings.assignment, [allocation.author_id], received_url(settings.assignment),
+                      key=f"late:{allocation.id}")
+    return True
+
+
 def closed_unannounced(now: datetime | None = None) -> list[int]:
     """Ids of assignments whose review window has closed and whose authors were not told yet (one query;
     for the periodic job: announce_closed each, committing each)."""

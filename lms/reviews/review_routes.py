@@ -21,6 +21,7 @@ from lms.extensions import db
 from lms.homework import queries as hw
 from lms.reviews import bp
 from lms.reviews import queries as q
+from lms.reviews import receiving
 from lms.reviews import reviewing as rv
 from lms.reviews.models import ReviewAllocation, ReviewComment
 from lms.reviews.operations import ReviewError
@@ -62,7 +63,7 @@ def _task(circle_id: int, allocation_id: int, *, write: bool = False) -> Task:
     if settings is None or not (is_reviewer or assignment.is_staff(current_user)):
         abort(404)
     if is_reviewer:
-        refusal = rv.window_refusal(settings)
+        refusal = rv.window_refusal(settings, current_user.id)
         if refusal:
             raise OutsideWindow(description=refusal)
     elif write:
@@ -97,9 +98,11 @@ def my_tasks(circle_id: int, assignment_id: int):
     tasks = q.tasks_of(assignment, current_user.id)
     labels = rv.task_labels(assignment, current_user.id, settings)
     done, total = rv.progress(tasks)
+    own = rv.review_window(settings, current_user.id)  # the viewer's window (their extension counted)
     return render_template("reviews/my_tasks.html", circle=circle, assignment=assignment, setup=settings,
-                           tasks=tasks, labels=labels, done=done, total=total, window=settings.window_state(),
-                           refusal=rv.window_refusal(settings))
+                           tasks=tasks, labels=labels, done=done, total=total, window=own.state,
+                           closes_at=own.closes_at, extension=own.extension,
+                           refusal=rv.window_refusal(settings, current_user.id))
 
 
 # -- the task page --------------------------------------------------------------------------------
@@ -184,6 +187,7 @@ def submit(circle_id: int, allocation_id: int):
         rv.save_draft(review, rubric, scores=scores, overall=request.form.get("overall", ""))
         db.session.commit()
         rv.submit(review, rubric, found.settings)
+        receiving.announce_late_review(found.settings, found.allocation)
     except ReviewError as error:
         db.session.rollback()
         db.session.expire_all()

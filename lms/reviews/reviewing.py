@@ -22,7 +22,7 @@ from lms.homework.models import Assignment
 from lms.notifications import Kind, notify, register_kind
 from lms.reviews import queries as q
 from lms.reviews.models import (LIVE_STATES, AllocationState, Anonymity, PeerReview, PeerReviewSettings,
-                                ReviewAllocation, ReviewComment)
+                                ReviewAllocation, ReviewComment, ReviewExtension, WindowState)
 from lms.reviews.operations import ReviewError, member_label
 
 MAX_OVERALL = 20000
@@ -126,9 +126,34 @@ def is_reviewer(allocation: ReviewAllocation, user: User | None) -> bool:
     return bool(user and user.is_authenticated and allocation.reviewer_id == user.id and allocation.is_live)
 
 
-def window_refusal(settings: PeerReviewSettings, now: datetime | None = None) -> str | None:
-    """Why reviewing is refused now (before the window opens, after it closes), or None when it is open."""
-    state = settings.window_state(now)
+@dataclass
+class ReviewWindow:
+    """One reviewer's review window: everyone's, or later with their extension."""
+
+    state: WindowState
+    closes_at: datetime | None
+    extension: ReviewExtension | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == WindowState.open
+
+
+def review_window(settings: PeerReviewSettings, reviewer_id: int | None, now: datetime | None = None
+                  ) -> ReviewWindow:
+    """The review window as it stands for `reviewer_id` (their extension counted; one query): the one
+    answer every page and route reads about whether that reviewer may write now."""
+    extension = q.extension_of(settings.assignment_id, reviewer_id)
+    return ReviewWindow(settings.window_state(now, extension), settings.closes_at_for(extension), extension)
+
+
+def window_refusal(settings: PeerReviewSettings, reviewer_id: int | None = None, now: datetime | None = None
+                   ) -> str | None:
+    """THE check of the clock for writing a review: why `reviewer_id` may not open, save or hand in their
+    reviews now (before the window opens, after it closes — after their own extension's close when they
+    have one), or None when their window is open. Every route that shows, saves or submits a review goes
+    through it (review_routes._task); without `reviewer_id`, everyone's window."""
+    state = review_window(settings, reviewer_id, now).state
     if state.value == "open":
         return None
     if state.value == "not_open":
@@ -302,16 +327,26 @@ REVIEW_REMINDER = register_kind(Kind(
     subject=_l("Unfinished review tasks for “%(title)s”")))
 
 
+def _own_close():
+    """Each task's reviewer's close of the window, in SQL: their extension's when later, else everyone's."""
+    return sa.case((ReviewExtension.closes_at > PeerReviewSettings.closes_at, ReviewExtension.closes_at),
+                   else_=PeerReviewSettings.closes_at)
+
+
 def reminders_due(now: datetime | None = None) -> list[tuple[int, list[int]]]:
-    """(assignment id, reviewers with unfinished tasks) for each open window that closes within a day."""
+    """(assignment id, reviewers with unfinished tasks) for each open window that closes within a day for
+    them: a reviewer with an extension is reminded a day before their own close, not everyone's."""
     now = now or utcnow()
     opens = sa.func.coalesce(PeerReviewSettings.opens_at, Assignment.due_at)
+    closes = _own_close()
     rows = db.session.execute(
         db.select(ReviewAllocation.assignment_id, ReviewAllocation.reviewer_id)
         .join(PeerReviewSettings, PeerReviewSettings.assignment_id == ReviewAllocation.assignment_id)
         .join(Assignment, Assignment.id == ReviewAllocation.assignment_id)
+        .outerjoin(ReviewExtension, sa.and_(ReviewExtension.assignment_id == ReviewAllocation.assignment_id,
+                                            ReviewExtension.user_id == ReviewAllocation.reviewer_id))
         .where(PeerReviewSettings.is_enabled.is_(True), Assignment.is_published.is_(True), opens <= now,
-               PeerReviewSettings.closes_at > now, PeerReviewSettings.closes_at <= now + REMIND_BEFORE,
+               closes > now, closes <= now + REMIND_BEFORE,
                ReviewAllocation.state.in_((AllocationState.assigned, AllocationState.draft)))
         .distinct().order_by(ReviewAllocation.assignment_id, ReviewAllocation.reviewer_id))
     due: dict[int, list[int]] = {}
@@ -321,8 +356,9 @@ def reminders_due(now: datetime | None = None) -> list[tuple[int, list[int]]]:
 
 
 def send_reminders(now: datetime | None = None) -> int:
-    """Remind each reviewer with unfinished tasks, once per assignment, a day before its window closes.
-    Nothing names whose work it is. Returns how many reviewers were reminded (the service dedupes)."""
+    """Remind each reviewer with unfinished tasks, once per assignment, a day before their window closes
+    (their extension's close when they have one: once more for each new extended close). Nothing names
+    whose work it is. Returns how many reviewers were reminded (the service dedupes)."""
     sent = 0
     for assignment_id, reviewer_ids in reminders_due(now):
         assignment = db.session.get(Assignment, assignment_id)
@@ -331,13 +367,21 @@ def send_reminders(now: datetime | None = None) -> int:
             .where(ReviewAllocation.assignment_id == assignment_id, ReviewAllocation.reviewer_id.in_(reviewer_ids),
                    ReviewAllocation.state.in_((AllocationState.assigned, AllocationState.draft)))
             .group_by(ReviewAllocation.reviewer_id)).all())
+        extended = dict(db.session.execute(
+            db.select(ReviewExtension.user_id, ReviewExtension.closes_at)
+            .where(ReviewExtension.assignment_id == assignment_id, ReviewExtension.user_id.in_(reviewer_ids))).all())
+        settings = q.settings_of(assignment)
         for reviewer_id in reviewer_ids:
+            key = f"review_reminder:{assignment.id}"
+            own = extended.get(reviewer_id)
+            if own is not None and settings is not None and settings.closes_at is not None and own > settings.closes_at:
+                key += f":until:{int(own.timestamp())}"
             notify(REVIEW_REMINDER, [reviewer_id],
                    url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
                    circle_id=assignment.circle_id,
                    params={"title": assignment.title, "circle": assignment.circle.name,
                            "num": unfinished.get(reviewer_id, 1)},
-                   subject=("assignment", assignment.id), dedupe_key=f"review_reminder:{assignment.id}")
+                   subject=("assignment", assignment.id), dedupe_key=key)
             sent += 1
     return sent
 

@@ -17,7 +17,7 @@ from lms.homework.grades import grade_source
 from lms.reviews import bp
 from lms.reviews import operations as ops
 from lms.reviews import queries as q
-from lms.reviews.forms import AddTaskForm, ReassignForm, SettingsForm
+from lms.reviews.forms import AddTaskForm, ExtensionForm, ReassignForm, SettingsForm
 from lms.reviews.groups import groups_for
 from lms.reviews.models import Anonymity, ReviewAllocation, WindowState
 
@@ -90,20 +90,39 @@ def allocation(circle_id: int, assignment_id: int):
     ids = ({row.reviewer_id for row in page.items} | {row.author_id for row in page.items}
            | {s["author_id"] for s in setup.shortfall or []} | {s["reviewer_id"] for s in setup.idle or []})
     can_allocate = setup.can_allocate(current_user)
+    extensions = q.extensions(assignment)
+    ids |= {e.user_id for e in extensions}
     context = {}
+    search = _search()
     if can_allocate:
-        context.update(add_form=_add_form(assignment), confirm=ConfirmForm())
+        learners = hw.learners(circle)
+        found = q.learners_matching(circle, search) if search else learners
+        extension_form = ExtensionForm(formdata=None)
+        extension_form.user_id.choices = _choices(found)
+        context.update(add_form=_add_form(assignment, learners, found), extension_form=extension_form,
+                       confirm=ConfirmForm(), found=len(found), everyone=len(learners))
     return render_template("reviews/allocation.html", circle=circle, assignment=assignment, setup=setup, page=page,
                            names=q.names(assignment, ids), summary=summary, window=setup.window_state(),
-                           can_allocate=can_allocate, **context)
+                           can_allocate=can_allocate, extensions=extensions, search=search, **context)
 
 
-def _add_form(assignment, formdata=None) -> AddTaskForm:
-    form = AddTaskForm(formdata=formdata) if formdata is not None else AddTaskForm(formdata=None)
-    learners = hw.learners(assignment.circle)
+def _search() -> str:
+    """The `?q=` that narrows the students offered (name, real name or student number), trimmed."""
+    return (request.args.get("q") or "").strip()[:100]
+
+
+def _choices(members) -> list[tuple[int, str]]:
+    """A student as the teacher picks them: their circle name, and their student number when they have one."""
+    return [(m.user_id, f"{m.display_name} · {m.student_no}" if m.student_no else m.display_name) for m in members]
+
+
+def _add_form(assignment, learners, reviewers) -> AddTaskForm:
+    """The add-by-hand form: `reviewers` (the search's matches) may review the work of any learner who
+    handed in."""
+    form = AddTaskForm(formdata=None)
     submitted = set(hw.latest_submissions(assignment))
-    form.reviewer_id.choices = [(m.user_id, m.display_name) for m in learners]
-    form.author_id.choices = [(m.user_id, m.display_name) for m in learners if m.user_id in submitted]
+    form.reviewer_id.choices = _choices(reviewers)
+    form.author_id.choices = _choices([m for m in learners if m.user_id in submitted])
     return form
 
 
@@ -135,9 +154,9 @@ def reassign(circle_id: int, assignment_id: int, allocation_id: int):
     circle, assignment, setup = _load(circle_id, assignment_id, "can_allocate")
     task = q.get_allocation_or_404(assignment, allocation_id)
     form = ReassignForm()
-    learners = hw.learners(circle)
-    form.reviewer_id.choices = [(m.user_id, m.display_name) for m in learners
-                                if m.user_id not in (task.author_id, task.reviewer_id)]
+    search = _search()
+    candidates = q.learners_matching(circle, search, exclude=(task.author_id, task.reviewer_id))
+    form.reviewer_id.choices = _choices(candidates)
     if form.validate_on_submit():
         try:
             ops.reassign_task(task, db.session.get(User, form.reviewer_id.data), current_user, setup)
@@ -150,7 +169,7 @@ def reassign(circle_id: int, assignment_id: int, allocation_id: int):
             return _back(circle.id, assignment.id)
     names = q.names(assignment, {task.reviewer_id, task.author_id})
     return render_template("reviews/reassign.html", circle=circle, assignment=assignment, task=task, form=form,
-                           names=names), 422 if form.errors else 200
+                           names=names, search=search, found=len(candidates)), 422 if form.errors else 200
 
 
 @bp.route(PREFIX + "/allocation/add", methods=["POST"])
@@ -176,3 +195,4 @@ def add_task(circle_id: int, assignment_id: int):
 
 from lms.reviews import receiving_routes, teacher_routes  # noqa: E402,F401  (attach authors' and results views)
 from lms.reviews import review_routes  # noqa: E402,F401  (attaches the reviewing views)
+from lms.reviews import extension_routes  # noqa: E402,F401  (attaches the review-window extensions)

@@ -11,7 +11,9 @@ from lms.core.spreadsheet import csv_chunks
 from lms.homework import queries as hw
 from lms.homework.grades import grade_source
 from lms.reviews import bp
+from lms.reviews import queries as q
 from lms.reviews import teacher_view as tv
+from lms.reviews.models import WindowState
 from lms.reviews.routes import PREFIX, _load
 from lms.uploads.queries import media_urls
 
@@ -20,10 +22,17 @@ from lms.uploads.queries import media_urls
 @login_required
 def teacher_results(circle_id: int, assignment_id: int):
     circle, assignment, settings = _load(circle_id, assignment_id, "can_view_allocation")
+    rows = tv.class_rows(settings)
+    k = settings.reviews_per_submission
+    window = settings.window_state()
+    # after the close nothing more comes (but from extensions): the teacher decides with what exists
+    short = sum(1 for row in rows if row.view is not None and row.received < k) if window == WindowState.closed else 0
     return render_template("reviews/teacher_results.html", circle=circle, assignment=assignment, setup=settings,
-                           rows=tv.class_rows(settings), criteria=tv.criteria_of(tv.rubric_of(settings)),
+                           rows=rows, criteria=tv.criteria_of(tv.rubric_of(settings)),
                            can_release=settings.can_release(current_user), confirm=ConfirmForm(),
-                           window=settings.window_state())
+                           window=window, k=k, short=short,
+                           extended={e.user_id: e for e in q.extensions(assignment)},
+                           can_extend=settings.can_grant_extensions(current_user))
 
 
 @bp.route(PREFIX + "/results/<int:author_id>")
@@ -41,6 +50,8 @@ def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
     markers = sorted(({"at": c.at_seconds, "label": c.body[:80]} for r in view.reviews for c in r.comments),
                      key=lambda m: m["at"])
     return render_template("reviews/teacher_submission.html", circle=circle, assignment=assignment,
+                           k=settings.reviews_per_submission, window=settings.window_state(),
+                           unfinished=q.unfinished_tasks_on(assignment, author_id),
                            setup=settings, member=member, view=view, names=names, submission=submission,
                            grade=grade, media_urls=media_urls, confirm=ConfirmForm(), markers=markers,
                            can_grade=assignment.can_grade(current_user),
