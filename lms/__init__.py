@@ -157,9 +157,11 @@ def _register_namespaces() -> None:
     from lms.core import events
     from lms.extensions import socketio
     from lms.homework import events as homework_events
+    from lms.live import events as live_events
 
     events.register(socketio)
     homework_events.register(socketio)
+    live_events.register(socketio)
     _namespaces_registered = True
 
 

@@ -1,0 +1,258 @@
+"""Socket.IO namespace /live: a lesson page's room connection (chat, questions, hands, likes, polls,
+moderation, presence). Thin: each event parses its data, reloads the lesson through its circle, checks
+the sender again (lms.live.room.take_part), calls one function of lms.live.room and commits; pushes
+leave after the commit. Acks are {"ok": true, ...} or {"ok": false, "error": "<translated message>"}.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import Namespace, join_room, leave_room
+from werkzeug.exceptions import HTTPException
+
+from lms.circles.queries import get_circle_or_404
+from lms.extensions import db, socketio
+from lms.jobs import after_commit
+from lms.live import room
+from lms.live.models import LiveLesson
+from lms.live.notifications import NAMESPACE, room_name
+from lms.live.queries import get_lesson_or_404
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Joined:
+    """What this process remembers of one connection that joined a lesson."""
+
+    circle_id: int
+    lesson_id: int
+    user_id: int
+    attendance_id: int
+    host: bool
+
+
+def _load(circle_id, lesson_id) -> LiveLesson:
+    """The lesson through its circle, for the signed-in user (RoomError: not found, for strangers too)."""
+    lesson_id = int(lesson_id)
+    if circle_id in (None, ""):
+        circle_id = db.session.scalar(sa.select(LiveLesson.circle_id).where(LiveLesson.id == lesson_id))
+    try:
+        if circle_id is None:
+            raise room.RoomError(_("This lesson was not found."))
+        circle = get_circle_or_404(int(circle_id), current_user)
+        return get_lesson_or_404(circle, lesson_id, current_user)
+    except HTTPException:
+        raise room.RoomError(_("This lesson was not found.")) from None
+
+
+def _refused(message: str) -> dict:
+    return {"ok": False, "error": message}
+
+
+class LiveNamespace(Namespace):
+    """Signed-in users only. A page joins one lesson (`join`); its rooms are the lesson's `lesson-<id>`,
+    its person's `lesson-<id>-user-<uid>`, and for hosts `lesson-<id>-hosts`."""
+
+    def __init__(self, namespace: str):
+        super().__init__(namespace)
+        self._joined: dict[str, Joined] = {}
+        self._lock = threading.Lock()
+
+    # -- connection -------------------------------------------------------------------------
+    def on_connect(self, auth=None):
+        if not current_user.is_authenticated:
+            return False
+        return None
+
+    def on_disconnect(self, reason=None):
+        # Popped first and nothing else touched when the connection was not in a lesson (or was removed
+        # from it, which closed its row already): a server-side disconnect may run inside a commit hook.
+        with self._lock:
+            joined = self._joined.pop(request.sid, None)
+        if joined is not None:
+            self._close(joined)
+
+    def _close(self, joined: Joined) -> None:
+        try:
+            room.close_attendance(joined.attendance_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("closing attendance row %s failed", joined.attendance_id)
+
+    def _forget(self, sid: str) -> None:
+        """This connection leaves its lesson's rooms and its attendance row closes."""
+        with self._lock:
+            joined = self._joined.pop(sid, None)
+        if joined is None:
+            return
+        for name in (room_name(joined.lesson_id), room.person_room(joined.lesson_id, joined.user_id),
+                     room.hosts_room(joined.lesson_id)):
+            leave_room(name, sid=sid)
+        self._close(joined)
+
+    # -- joining and presence ------------------------------------------------------------------
+    def on_join(self, data):
+        """{"lesson_id", "circle_id"?} → {"ok": true, ...the room's state} (lms.live.room.room_state)."""
+        sid = request.sid
+        try:
+            lesson = _load((data or {}).get("circle_id"), data["lesson_id"])
+            p = room.take_part(lesson, current_user)
+        except room.RoomError as error:
+            db.session.rollback()
+            return _refused(error.message)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            db.session.rollback()
+            return _refused(_("This lesson was not found."))
+        with self._lock:
+            before = self._joined.get(sid)
+        if before is not None and before.lesson_id != lesson.id:
+            self._forget(sid)
+            before = None
+        if before is None:
+            row = room.open_attendance(p)
+            attendance_id = row.id
+        else:
+            attendance_id = before.attendance_id
+        state = room.room_state(p)
+        db.session.commit()
+        join_room(room_name(lesson.id))
+        join_room(room.person_room(lesson.id, current_user.id))
+        if p.host:
+            join_room(room.hosts_room(lesson.id))
+        with self._lock:
+            self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
+        return {"ok": True, **state, "heartbeat_seconds": int(room.HEARTBEAT.total_seconds())}
+
+    def on_leave(self, data=None):
+        self._forget(request.sid)
+        return {"ok": True}
+
+    def on_heartbeat(self, data=None):
+        """Every 30 s while the page is open (a background tab too): the connection's row is seen now."""
+        def act(p: room.Participant, joined: Joined, _data):
+            row = room.refresh_attendance(p.lesson, p.user, joined.attendance_id)
+            if row is None:  # closed meanwhile (e.g. readmitted after a removal): a new one
+                row = room.open_attendance(p)
+            joined.attendance_id = row.id
+        return self._act(data, act)
+
+    # -- the events of the room ------------------------------------------------------------------
+    def _act(self, data, action) -> dict:
+        """Reload the lesson, check the sender again, run `action(participant, joined, data)`, commit."""
+        sid = request.sid
+        with self._lock:
+            joined = self._joined.get(sid)
+        if joined is None or joined.user_id != current_user.id:
+            return _refused(_("Join the lesson first."))
+        data = data if isinstance(data, dict) else {}
+        try:
+            lesson = _load(joined.circle_id, joined.lesson_id)
+            p = room.take_part(lesson, current_user)
+        except room.RoomError as error:
+            # removed, no longer a member, or the lesson is over: this connection leaves the room too
+            db.session.rollback()
+            self._forget(sid)
+            return _refused(error.message)
+        try:
+            result = action(p, joined, data)
+            db.session.commit()
+        except room.RoomError as error:
+            db.session.rollback()
+            return _refused(error.message)
+        except (KeyError, TypeError, ValueError):
+            db.session.rollback()
+            return _refused(_("This request was not understood."))
+        except Exception:
+            db.session.rollback()
+            logger.exception("live room event failed")
+            return _refused(_("Something went wrong. Try again."))
+        return {"ok": True, **(result or {})}
+
+    def on_chat(self, data):
+        return self._act(data, lambda p, j, d: {"id": room.post_message(p, room.CHAT, d.get("body")).id})
+
+    def on_question(self, data):
+        return self._act(data, lambda p, j, d: {"id": room.post_message(p, room.QUESTION, d.get("body")).id})
+
+    def on_answer_question(self, data):
+        return self._act(data, lambda p, j, d: room.answer_question(p, d.get("message_id"),
+                                                                   bool(d.get("answered", True))) and None)
+
+    def on_pin(self, data):
+        return self._act(data, lambda p, j, d: room.pin_message(p, d.get("message_id"),
+                                                               bool(d.get("pinned", True))) and None)
+
+    def on_delete_message(self, data):
+        return self._act(data, lambda p, j, d: room.delete_message(p, d.get("message_id")) and None)
+
+    def on_raise_hand(self, data=None):
+        return self._act(data, lambda p, j, d: room.raise_hand(p) and None)
+
+    def on_lower_hand(self, data=None):
+        return self._act(data, lambda p, j, d: room.lower_hand(p, d.get("user_id")))
+
+    def on_like(self, data=None):
+        return self._act(data, lambda p, j, d: {"counted": room.like(p)})
+
+    def on_poll_open(self, data):
+        return self._act(data, lambda p, j, d: {"poll_id": room.open_poll(p, d.get("question"), d.get("options")).id})
+
+    def on_vote(self, data):
+        return self._act(data, lambda p, j, d: room.vote(p, d.get("poll_id"), d.get("option")) and None)
+
+    def on_poll_close(self, data):
+        return self._act(data, lambda p, j, d: room.close_poll(p, d.get("poll_id")) and None)
+
+    def on_mute(self, data):
+        return self._act(data, lambda p, j, d: room.mute(p, d.get("user_id")))
+
+    def on_unmute(self, data):
+        return self._act(data, lambda p, j, d: room.unmute(p, d.get("user_id")))
+
+    def on_mute_all(self, data=None):
+        return self._act(data, lambda p, j, d: room.mute_all(p, True))
+
+    def on_unmute_all(self, data=None):
+        return self._act(data, lambda p, j, d: room.mute_all(p, False))
+
+    def on_slow_mode(self, data):
+        return self._act(data, lambda p, j, d: room.set_slow_mode(p, d.get("seconds")))
+
+    def on_remove(self, data):
+        def act(p, j, d):
+            user_id = room.remove(p, d.get("user_id"))
+            self._disconnect_after_commit(p.lesson.id, user_id)
+        return self._act(data, act)
+
+    def on_readmit(self, data):
+        return self._act(data, lambda p, j, d: room.readmit(p, d.get("user_id")))
+
+    def _disconnect_after_commit(self, lesson_id: int, user_id: int) -> None:
+        """Once the removal commits, close this process's connections of the removed person in that lesson
+        (their pages were sent `removed` just before, through the message queue to every process; a
+        connection on another process is refused at its next event or heartbeat, and leaves the room then)."""
+        person = room.person_room(lesson_id, user_id)
+
+        def close():
+            server = socketio.server
+            if server is None:
+                return
+            for sid, _eio_sid in list(server.manager.get_participants(NAMESPACE, person)):
+                with self._lock:
+                    # its attendance row is closed by the removal: nothing for on_disconnect to do
+                    self._joined.pop(sid, None)
+                server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+        after_commit(close)
+
+
+def register(socketio_) -> None:
+    socketio_.on_namespace(LiveNamespace(NAMESPACE))
