@@ -7,7 +7,9 @@ How the grade is made (lms/reviews/stats.py final_fraction; the shares are the s
   per criterion of the rubric reviewers used (weighted by each reviewer's accuracy when calibration gives
   one), summed and taken as a fraction of the rubric's points;
 - reviewing well — Moodle Workshop's "grade for assessment": the reviewer's accuracy figure / 100 when
-  calibration gives one, else the share of their review tasks they handed in;
+  calibration gives one (the mean of their practice accuracies on the teacher's examples and their
+  agreement with the teacher's own grades; lms/reviews/calibration.py), else the share of their review
+  tasks they handed in;
 - the rest of the grade (100 − score share − reviewing share) is the teacher's part; accepting the peer
   score lets the score received stand for it too. So final = (1 − r) × received + r × reviewing.
 
@@ -27,6 +29,7 @@ from lms.extensions import db
 from lms.grading.models import Grade
 from lms.grading.operations import GradingError, grade_submission
 from lms.homework.models import Assignment
+from lms.reviews import calibration
 from lms.reviews import queries as rq
 from lms.reviews import stats
 from lms.reviews import teacher_view as tv
@@ -36,8 +39,13 @@ ACTION = "peer_accepted"
 
 
 def reviewing_fraction(assignment: Assignment, reviewer_id: int) -> float:
-    """Reviewing well, 0–1: accuracy / 100 when calibration gives one (not built yet), else the share of
-    the reviewer's tasks handed in (one query)."""
+    """Reviewing well, 0–1: the reviewer's accuracy figure / 100 when calibration gives one (practice on the
+    teacher's examples, agreement with the teacher's own grades: lms/reviews/calibration.py), else the share
+    of the reviewer's tasks handed in."""
+    settings = rq.settings_of(assignment)
+    figure = calibration.accuracy_of(settings, reviewer_id) if settings is not None else None
+    if figure is not None:
+        return figure / 100
     states = list(db.session.scalars(db.select(ReviewAllocation.state).where(
         ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.reviewer_id == reviewer_id,
         ReviewAllocation.state.in_(LIVE_STATES))))

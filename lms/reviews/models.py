@@ -12,6 +12,7 @@ from lms.accounts.models import User
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.homework.models import Assignment
+from lms.uploads.models import Media
 
 
 class Anonymity(enum.StrEnum):
@@ -57,6 +58,10 @@ class PeerReviewSettings(db.Model):
     non_submitters_review: Mapped[bool] = mapped_column(default=False)
     #: members of one group never review each other
     separate_groups: Mapped[bool] = mapped_column(default=False)
+    #: calibration: students practise on the teacher's scored examples before their classmates' tasks unlock
+    calibration_required: Mapped[bool] = mapped_column(default=False)
+    #: calibration: each reviewer's scores weigh by their accuracy in the medians
+    weight_by_accuracy: Mapped[bool] = mapped_column(default=False)
     #: rounds run so far; the first at the window's opening, later ones hourly while it is open
     rounds: Mapped[int] = mapped_column(default=0)
     last_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -94,7 +99,6 @@ class PeerReviewSettings(db.Model):
         if now < opens:
             return WindowState.not_open
         return WindowState.open if now < self.closes_at_for(extension) else WindowState.closed
-
 
     # -- predicates -----------------------------------------------------------------------
     def can_set_up(self, user: User | None) -> bool:
@@ -241,3 +245,52 @@ class ReviewExtension(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assignment: Mapped[Assignment] = relationship()
+
+
+class ReviewExample(db.Model):
+    """An example video the teacher uploaded and scored with the reviewers' rubric, for students to
+    practise on before reviewing classmates (calibration). At most MAX_EXAMPLES per assignment."""
+
+    __tablename__ = "peer_review_examples"
+    __table_args__ = (sa.Index("ix_peer_review_examples_assignment", "assignment_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    #: the example video (uploaded through the upload pipeline, owned by the teacher who uploaded it)
+    media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
+    #: the teacher's reference, shaped as PeerReview.criterion_scores ({key: {"level", "points"}});
+    #: {} until the teacher scores it
+    criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: shown to a student with the comparison, after their practice is handed in
+    teacher_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    media: Mapped[Media | None] = relationship()
+
+
+class PracticeReview(db.Model):
+    """A student's practice review of an example: scores and an overall comment, compared with the
+    teacher's reference once handed in (`accuracy`, 0–100, recomputed when the reference changes)."""
+
+    __tablename__ = "peer_practice_reviews"
+    __table_args__ = (sa.UniqueConstraint("example_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    example_id: Mapped[int] = mapped_column(sa.ForeignKey("peer_review_examples.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    criterion_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    overall_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: how close the scores came to the reference, in percent (stats.accuracy); None before hand-in
+    accuracy: Mapped[float | None] = mapped_column(sa.Float)
+
+    example: Mapped[ReviewExample] = relationship()
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None

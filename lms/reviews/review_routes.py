@@ -20,6 +20,7 @@ from lms.core.text import render_markdown
 from lms.extensions import db
 from lms.homework import queries as hw
 from lms.reviews import bp
+from lms.reviews import calibration as cal
 from lms.reviews import queries as q
 from lms.reviews import receiving
 from lms.reviews import reviewing as rv
@@ -66,6 +67,9 @@ def _task(circle_id: int, allocation_id: int, *, write: bool = False) -> Task:
         refusal = rv.window_refusal(settings, current_user.id)
         if refusal:
             raise OutsideWindow(description=refusal)
+        if cal.is_locked(settings, current_user.id):
+            raise OutsideWindow(description=_("Practise on your teacher's examples first: your classmates' work "
+                                              "opens for review once every practice review is handed in."))
     elif write:
         abort(403)
     return Task(circle, allocation, settings, is_reviewer)
@@ -102,7 +106,8 @@ def my_tasks(circle_id: int, assignment_id: int):
     return render_template("reviews/my_tasks.html", circle=circle, assignment=assignment, setup=settings,
                            tasks=tasks, labels=labels, done=done, total=total, window=own.state,
                            closes_at=own.closes_at, extension=own.extension,
-                           refusal=rv.window_refusal(settings, current_user.id))
+                           refusal=rv.window_refusal(settings, current_user.id),
+                           calibration=cal.calibration_for(settings, current_user.id))
 
 
 # -- the task page --------------------------------------------------------------------------------
@@ -338,10 +343,16 @@ def reopen(circle_id: int, assignment_id: int, allocation_id: int):
 
 
 def review_task_count(assignment) -> int:
-    """How many review tasks the current user has on `assignment` (homework's page links to them)."""
+    """How many review tasks the current user has on `assignment`, or else examples to practise on
+    (homework's page links to them)."""
     if not current_user.is_authenticated:
         return 0
-    return q.task_count(assignment.id, current_user.id)
+    count = q.task_count(assignment.id, current_user.id)
+    if not count:
+        settings = q.settings_of(assignment)
+        if settings is not None and cal.can_practise(settings, current_user):
+            count = len(cal.practisable(settings))
+    return count
 
 
 def peer_reviews_to_read(assignment) -> bool:

@@ -195,4 +195,5 @@ def add_task(circle_id: int, assignment_id: int):
 
 from lms.reviews import receiving_routes, teacher_routes  # noqa: E402,F401  (attach authors' and results views)
 from lms.reviews import review_routes  # noqa: E402,F401  (attaches the reviewing views)
+from lms.reviews import calibration_routes  # noqa: E402,F401  (attaches the examples and practice views)
 from lms.reviews import extension_routes  # noqa: E402,F401  (attaches the review-window extensions)

@@ -10,7 +10,7 @@ from lms.circles.forms import ConfirmForm
 from lms.core.spreadsheet import csv_chunks
 from lms.homework import queries as hw
 from lms.homework.grades import grade_source
-from lms.reviews import bp
+from lms.reviews import bp, calibration
 from lms.reviews import queries as q
 from lms.reviews import teacher_view as tv
 from lms.reviews.models import WindowState
@@ -47,6 +47,7 @@ def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
     names = hw.memberships_by_user(circle, {r.allocation.reviewer_id for r in view.reviews})
     submission = hw.latest_submissions(assignment).get(author_id)
     grade = grade_source().grades_by_student(assignment).get(author_id)
+    figure = calibration.accuracy_figures(settings, author_id).get(author_id)
     markers = sorted(({"at": c.at_seconds, "label": c.body[:80]} for r in view.reviews for c in r.comments),
                      key=lambda m: m["at"])
     return render_template("reviews/teacher_submission.html", circle=circle, assignment=assignment,
@@ -56,7 +57,7 @@ def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
                            grade=grade, media_urls=media_urls, confirm=ConfirmForm(), markers=markers,
                            can_grade=assignment.can_grade(current_user),
                            flag_labels=flag_labels(), grading_url=grade_source().grading_url(assignment, author_id),
-                           accept_url=_accept_url(assignment, author_id))
+                           accept_url=_accept_url(assignment, author_id), figure=figure)
 
 
 def _accept_url(assignment, author_id: int) -> str | None:

@@ -11,7 +11,7 @@ from lms.core.spreadsheet import safe_text
 from lms.extensions import db
 from lms.homework import queries as hw
 from lms.homework.models import Assignment
-from lms.reviews import stats
+from lms.reviews import calibration, stats
 from lms.reviews.models import LIVE_STATES, AllocationState, PeerReview, PeerReviewSettings, ReviewAllocation
 
 # grading's rubric tables, read as plain tables: reviews never imports grading (tests/test_layers.py)
@@ -69,10 +69,13 @@ def submitted_reviews(assignment: Assignment) -> list[PeerReview]:
         .order_by(ReviewAllocation.id)))
 
 
-def weights(settings: PeerReviewSettings) -> dict[int, float]:
-    """Each reviewer's weight for the medians: their accuracy / 100 when calibration gives one, else none
-    (every review counts the same). Calibration is not built yet: always {}."""
-    return {}
+def weights(settings: PeerReviewSettings, figures: dict | None = None) -> dict[int, float]:
+    """Each reviewer's weight for the medians when the set-up weighs reviewers by accuracy: their accuracy
+    figure / 100, or the class's mean figure for a reviewer without one (calibration.weights_from); {} (every
+    review counts the same) otherwise. Pass `figures` (calibration.accuracy_figures) to share its queries."""
+    if not settings.weight_by_accuracy:
+        return {}
+    return calibration.weights_from(figures if figures is not None else calibration.accuracy_figures(settings))
 
 
 @dataclass
@@ -98,9 +101,10 @@ class SubmissionView:
 
 
 def submission_view(settings: PeerReviewSettings, author_id: int, reviews: list[PeerReview] | None = None,
-                    latest=None, criteria: list[CriterionInfo] | None = None) -> SubmissionView:
-    """The peer results of one author's work (pass `reviews`, `latest` and `criteria` to share the class's
-    queries)."""
+                    latest=None, criteria: list[CriterionInfo] | None = None,
+                    reviewer_weights: dict[int, float] | None = None) -> SubmissionView:
+    """The peer results of one author's work (pass `reviews`, `latest`, `criteria` and `reviewer_weights`
+    to share the class's queries)."""
     assignment = settings.assignment
     if criteria is None:
         criteria = criteria_of(rubric_of(settings))
@@ -111,7 +115,7 @@ def submission_view(settings: PeerReviewSettings, author_id: int, reviews: list[
     submission = latest.get(author_id)
     media = getattr(submission, "media", None) if submission is not None else None
     video_seconds = media.duration if media is not None else None
-    w = weights(settings)
+    w = weights(settings) if reviewer_weights is None else reviewer_weights
     facts = [facts_of(r, w.get(r.allocation.reviewer_id, 1.0)) for r in reviews]
     if criteria:
         keyed = {c.key: c.points for c in criteria}
@@ -160,11 +164,15 @@ def class_rows(settings: PeerReviewSettings) -> list[StudentRow]:
         by_author.setdefault(review.allocation.author_id, []).append(review)
     latest = hw.latest_submissions(assignment)
     criteria = criteria_of(rubric_of(settings))
+    figures = calibration.accuracy_figures(settings)
+    reviewer_weights = weights(settings, figures)
     for user_id, row in rows.items():
         mine = by_author.get(user_id, [])
         row.received = len(mine)
+        figure = figures.get(user_id)
+        row.accuracy = figure.accuracy if figure is not None else None
         if user_id in latest or mine:
-            row.view = submission_view(settings, user_id, mine, latest, criteria)
+            row.view = submission_view(settings, user_id, mine, latest, criteria, reviewer_weights)
             row.flags = sorted({f for flags in row.view.stats.flags.values() for f in flags}
                                | ({"unfair"} if row.view.flagged else set()))
     return list(rows.values())
