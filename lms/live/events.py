@@ -20,9 +20,11 @@ from lms.circles.queries import get_circle_or_404
 from lms.extensions import db, socketio
 from lms.jobs import after_commit
 from lms.live import room
-from lms.live.models import LiveLesson
+from lms.live.models import HEARTBEAT, LiveLesson
 from lms.live.notifications import NAMESPACE, room_name
 from lms.live.queries import get_lesson_or_404
+from lms.live.room import hands, likes, messages, moderation, polls, presence
+from lms.live.room.state import room_state
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class LiveNamespace(Namespace):
 
     def _close(self, joined: Joined) -> None:
         try:
-            room.close_attendance(joined.attendance_id)
+            presence.close_attendance(joined.attendance_id)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -100,7 +102,7 @@ class LiveNamespace(Namespace):
 
     # -- joining and presence ------------------------------------------------------------------
     def on_join(self, data):
-        """{"lesson_id", "circle_id"?} → {"ok": true, ...the room's state} (lms.live.room.room_state)."""
+        """{"lesson_id", "circle_id"?} → {"ok": true, ...the room's state} (lms.live.room.state.room_state)."""
         sid = request.sid
         try:
             lesson = _load((data or {}).get("circle_id"), data["lesson_id"])
@@ -117,11 +119,11 @@ class LiveNamespace(Namespace):
             self._forget(sid)
             before = None
         if before is None:
-            row = room.open_attendance(p)
+            row = presence.open_attendance(p)
             attendance_id = row.id
         else:
             attendance_id = before.attendance_id
-        state = room.room_state(p)
+        state = room_state(p)
         db.session.commit()
         join_room(room_name(lesson.id))
         join_room(room.person_room(lesson.id, current_user.id))
@@ -129,7 +131,7 @@ class LiveNamespace(Namespace):
             join_room(room.hosts_room(lesson.id))
         with self._lock:
             self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
-        return {"ok": True, **state, "heartbeat_seconds": int(room.HEARTBEAT.total_seconds())}
+        return {"ok": True, **state, "heartbeat_seconds": int(HEARTBEAT.total_seconds())}
 
     def on_leave(self, data=None):
         self._forget(request.sid)
@@ -138,9 +140,9 @@ class LiveNamespace(Namespace):
     def on_heartbeat(self, data=None):
         """Every 30 s while the page is open (a background tab too): the connection's row is seen now."""
         def act(p: room.Participant, joined: Joined, _data):
-            row = room.refresh_attendance(p.lesson, p.user, joined.attendance_id)
+            row = presence.refresh_attendance(p.lesson, p.user, joined.attendance_id)
             if row is None:  # closed meanwhile (e.g. readmitted after a removal): a new one
-                row = room.open_attendance(p)
+                row = presence.open_attendance(p)
             joined.attendance_id = row.id
         return self._act(data, act)
 
@@ -177,63 +179,63 @@ class LiveNamespace(Namespace):
         return {"ok": True, **(result or {})}
 
     def on_chat(self, data):
-        return self._act(data, lambda p, j, d: {"id": room.post_message(p, room.CHAT, d.get("body")).id})
+        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.CHAT, d.get("body")).id})
 
     def on_question(self, data):
-        return self._act(data, lambda p, j, d: {"id": room.post_message(p, room.QUESTION, d.get("body")).id})
+        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.QUESTION, d.get("body")).id})
 
     def on_answer_question(self, data):
-        return self._act(data, lambda p, j, d: room.answer_question(p, d.get("message_id"),
+        return self._act(data, lambda p, j, d: messages.answer_question(p, d.get("message_id"),
                                                                    bool(d.get("answered", True))) and None)
 
     def on_pin(self, data):
-        return self._act(data, lambda p, j, d: room.pin_message(p, d.get("message_id"),
+        return self._act(data, lambda p, j, d: messages.pin_message(p, d.get("message_id"),
                                                                bool(d.get("pinned", True))) and None)
 
     def on_delete_message(self, data):
-        return self._act(data, lambda p, j, d: room.delete_message(p, d.get("message_id")) and None)
+        return self._act(data, lambda p, j, d: messages.delete_message(p, d.get("message_id")) and None)
 
     def on_raise_hand(self, data=None):
-        return self._act(data, lambda p, j, d: room.raise_hand(p) and None)
+        return self._act(data, lambda p, j, d: hands.raise_hand(p) and None)
 
     def on_lower_hand(self, data=None):
-        return self._act(data, lambda p, j, d: room.lower_hand(p, d.get("user_id")))
+        return self._act(data, lambda p, j, d: hands.lower_hand(p, d.get("user_id")))
 
     def on_like(self, data=None):
-        return self._act(data, lambda p, j, d: {"counted": room.like(p)})
+        return self._act(data, lambda p, j, d: {"counted": likes.like(p)})
 
     def on_poll_open(self, data):
-        return self._act(data, lambda p, j, d: {"poll_id": room.open_poll(p, d.get("question"), d.get("options")).id})
+        return self._act(data, lambda p, j, d: {"poll_id": polls.open_poll(p, d.get("question"), d.get("options")).id})
 
     def on_vote(self, data):
-        return self._act(data, lambda p, j, d: room.vote(p, d.get("poll_id"), d.get("option")) and None)
+        return self._act(data, lambda p, j, d: polls.vote(p, d.get("poll_id"), d.get("option")) and None)
 
     def on_poll_close(self, data):
-        return self._act(data, lambda p, j, d: room.close_poll(p, d.get("poll_id")) and None)
+        return self._act(data, lambda p, j, d: polls.close_poll(p, d.get("poll_id")) and None)
 
     def on_mute(self, data):
-        return self._act(data, lambda p, j, d: room.mute(p, d.get("user_id")))
+        return self._act(data, lambda p, j, d: moderation.mute(p, d.get("user_id")))
 
     def on_unmute(self, data):
-        return self._act(data, lambda p, j, d: room.unmute(p, d.get("user_id")))
+        return self._act(data, lambda p, j, d: moderation.unmute(p, d.get("user_id")))
 
     def on_mute_all(self, data=None):
-        return self._act(data, lambda p, j, d: room.mute_all(p, True))
+        return self._act(data, lambda p, j, d: moderation.mute_all(p, True))
 
     def on_unmute_all(self, data=None):
-        return self._act(data, lambda p, j, d: room.mute_all(p, False))
+        return self._act(data, lambda p, j, d: moderation.mute_all(p, False))
 
     def on_slow_mode(self, data):
-        return self._act(data, lambda p, j, d: room.set_slow_mode(p, d.get("seconds")))
+        return self._act(data, lambda p, j, d: moderation.set_slow_mode(p, d.get("seconds")))
 
     def on_remove(self, data):
         def act(p, j, d):
-            user_id = room.remove(p, d.get("user_id"))
+            user_id = moderation.remove(p, d.get("user_id"))
             self._disconnect_after_commit(p.lesson.id, user_id)
         return self._act(data, act)
 
     def on_readmit(self, data):
-        return self._act(data, lambda p, j, d: room.readmit(p, d.get("user_id")))
+        return self._act(data, lambda p, j, d: moderation.readmit(p, d.get("user_id")))
 
     def _disconnect_after_commit(self, lesson_id: int, user_id: int) -> None:
         """Once the removal commits, close this process's connections of the removed person in that lesson

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.live import room
+from lms.live.room import presence
 from lms.live.models import LessonState, LiveAttendance, LiveHand, LiveMessage, LivePoll, LivePollVote, LiveSanction
 from tests.live.room_support import Page, make_lesson
 
@@ -522,7 +522,7 @@ def test_close_room_ends_rows_polls_and_hands(klass, joined, lesson):
     teacher = joined(klass.teacher)
     student.emit("raise_hand")
     teacher.emit("poll_open", {"question": "Done?", "options": ["yes", "no"]})
-    room.close_room(db.session.get(type(lesson), lesson.id))
+    presence.close_room(db.session.get(type(lesson), lesson.id))
     db.session.commit()
     assert all(r.left_at is not None for r in _rows(lesson))
     assert db.session.scalar(sa.select(LivePoll.closed_at)) is not None

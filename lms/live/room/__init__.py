@@ -1,0 +1,213 @@
+"""A live lesson's room: chat, questions, raised hands, likes, polls, moderation, presence and attendance rows.
+
+Plain functions over a lesson and the acting user, so tests, the CLI and the Socket.IO namespace
+(lms/live/events.py, which only parses, loads, calls one function and commits) share them. They flush
+and never commit; what they push to browsers goes out after the commit (lms.jobs.after_commit). The
+room knows nothing of how the video travels (HLS today, WebRTC later).
+
+This module holds what the parts share: who takes part (`take_part`, which checks on every event that
+the user may see the lesson, was not removed from it and that the lesson is not over; host-only
+functions check `Participant.host` again themselves), how people appear, the pushes. The parts:
+presence (attendance rows, viewers), messages (chat, questions), hands, likes, polls, moderation, and
+state (what a joining page receives).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from lms.accounts.models import User
+from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
+from lms.extensions import db, socketio
+from lms.jobs import after_commit
+from lms.live.models import LessonState, LiveLesson, LiveSanction
+from lms.live.notifications import NAMESPACE, room_name
+
+logger = logging.getLogger(__name__)
+
+#: states in which the room is open: before the lesson (a waiting room) and on air
+OPEN_STATES = frozenset({LessonState.scheduled, LessonState.live, LessonState.reconnecting})
+#: how often the coalesced counts (viewers, likes, poll results) may be pushed, seconds (config LIVE_PUSH_SECONDS)
+PUSH_SECONDS = 1.0
+#: the kinds of LiveSanction and LiveMessage
+MUTE, REMOVE = "mute", "remove"
+CHAT, QUESTION = "chat", "question"
+
+
+class Push:
+    """The events the server sends on namespace /live (the client's are the namespace's `on_*` methods)."""
+
+    message = "chat_message"  #: a new chat message or question {message}
+    message_changed = "message_changed"  #: answered or pinned changed {message}
+    message_deleted = "message_deleted"  #: {id}
+    pinned = "pinned"  #: {message | None}
+    hands = "hands"  #: the queue, to hosts only {queue}
+    hand = "hand"  #: one person's own hand {raised}
+    likes = "likes"  #: {count}
+    poll = "poll"  #: opened or closed {poll}
+    poll_results = "poll_results"  #: {poll_id, counts, total}
+    viewers = "viewers"  #: {count}
+    settings = "room_settings"  #: {slow_mode_seconds, all_muted}
+    muted = "muted"  #: to the person concerned {muted}
+    removed = "removed"  #: to the person removed {lesson_id}
+    sanctions = "sanctions"  #: to hosts {muted: [person], removed: [person]}
+
+
+def hosts_room(lesson_id: int) -> str:
+    """Where the hosts' pages of a lesson listen (the hands queue, the sanctions list)."""
+    return f"{room_name(lesson_id)}-hosts"
+
+
+def person_room(lesson_id: int, user_id: int) -> str:
+    """Every page one person has open in one lesson (their hand, their mute, their removal)."""
+    return f"{room_name(lesson_id)}-user-{user_id}"
+
+
+class RoomError(Exception):
+    """An event the room refuses; the message is translated, for the person who sent it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Participant:
+    """Someone taking part in a lesson's room, as checked for the current event."""
+
+    lesson: LiveLesson
+    user: User
+    host: bool
+    muted: bool
+
+
+# -- who may take part --------------------------------------------------------------------------
+
+def _live_sanctions(lesson: LiveLesson, user_id: int) -> set[str]:
+    return set(db.session.scalars(sa.select(LiveSanction.kind).where(
+        LiveSanction.lesson_id == lesson.id, LiveSanction.user_id == user_id, LiveSanction.lifted_at.is_(None))))
+
+
+def check_open(lesson: LiveLesson) -> None:
+    """Raises RoomError when the lesson's room is closed (ended or cancelled)."""
+    if lesson.state == LessonState.cancelled:
+        raise RoomError(_("This lesson was cancelled."))
+    if lesson.state not in OPEN_STATES:
+        raise RoomError(_("This lesson has ended."))
+
+
+def take_part(lesson: LiveLesson, user: User) -> Participant:
+    """The user as a participant of the lesson's room, checked now: may see the lesson (a member or an
+    overseer), not removed from it, the room open. Raises RoomError otherwise."""
+    if not lesson.can_view(user):
+        raise RoomError(_("This lesson was not found."))
+    check_open(lesson)
+    host = lesson.can_host(user)
+    sanctions = set() if host else _live_sanctions(lesson, user.id)
+    if REMOVE in sanctions:
+        raise RoomError(_("You were removed from this lesson."))
+    return Participant(lesson, user, host, MUTE in sanctions)
+
+
+def require_host(p: Participant) -> None:
+    if not p.host:
+        raise RoomError(_("Only the lesson's teachers and assistants can do that."))
+
+
+# -- how people appear ------------------------------------------------------------------------------
+
+def people(lesson: LiveLesson, user_ids) -> dict[int, dict]:
+    """Each user as everyone in the circle sees them (their circle identity: display name and avatar, as
+    lms.circles.display.member_name shows it), with `host` for the staff; one query. Someone with no
+    membership (an overseer) shows their account name."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.id, User.name, User.avatar_key, User.is_admin, Membership.display_name, Membership.role,
+                  Membership.status)
+        .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.circle_id == lesson.circle_id))
+        .where(User.id.in_(ids)))
+    shown = {}
+    for uid, name, avatar_key, is_admin, display, role, status in rows:
+        member = display is not None
+        shown[uid] = {
+            "id": uid,
+            "name": display if member else name,
+            "letter": ((display if member else name) or "?")[:1].upper(),
+            "avatar": url_for("accounts.avatar", user_id=uid) if avatar_key else None,
+            "host": (role in STAFF_ROLES and status == MembershipStatus.active) if member else bool(is_admin),
+        }
+    return shown
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- pushes -------------------------------------------------------------------------------------
+
+def emit(event: str, data: dict, to: str) -> None:
+    """Send once the transaction commits."""
+    after_commit(lambda: socketio.emit(event, data, to=to, namespace=NAMESPACE))
+
+
+class _Coalescer:
+    """Counts that change often (viewers, likes, poll results) are pushed at most once per interval per
+    lesson: the first change goes at once, changes within the interval fold into one push at its end,
+    whose value is read from the database when it is sent (so each process's push is right whatever
+    the other processes did)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last: dict[tuple, float] = {}
+        self._pending: set[tuple] = set()
+
+    def request(self, key: tuple, send) -> None:
+        """Call `send()` (in an app context, in a background task) soon; at once if none was sent lately."""
+        app = current_app._get_current_object()
+        interval = float(app.config.get("LIVE_PUSH_SECONDS", PUSH_SECONDS))
+
+        def _start():
+            with self._lock:
+                if key in self._pending:
+                    return
+                self._pending.add(key)
+                wait = max(0.0, self._last.get(key, 0.0) + interval - time.monotonic())
+            socketio.start_background_task(self._run, app, key, wait, send)
+
+        after_commit(_start)
+
+    def _run(self, app, key: tuple, wait: float, send) -> None:
+        if wait:
+            socketio.sleep(wait)
+        with self._lock:
+            self._pending.discard(key)
+            now = time.monotonic()
+            self._last[key] = now
+            # forget lessons not pushed to for a minute (the dictionary stays small)
+            for old in [k for k, at in self._last.items() if at < now - 60]:
+                del self._last[old]
+        try:
+            with app.app_context():
+                try:
+                    send()
+                finally:
+                    db.session.remove()
+        except Exception:  # a lost count push must not kill the worker; the next one corrects it
+            logger.exception("live room push %s failed", key)
+
+
+_coalescer = _Coalescer()
+
+
+def coalesce(key: tuple, send) -> None:
+    """Push a count that changes often through the one coalescer of this process (see _Coalescer)."""
+    _coalescer.request(key, send)
