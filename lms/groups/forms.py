@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -41,3 +42,7 @@ class SplitForm(FlaskForm):
                                             message=_l("At most %(max)d characters.", max=NAME_MAX - 6)),
                                      SingleLine()],
                          filters=[prepare_line])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Groups file (CSV)"), validators=[FileRequired(_l("Choose a CSV file."))])

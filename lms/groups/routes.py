@@ -13,7 +13,8 @@ from lms.extensions import db
 from lms.groups import bp
 from lms.groups import operations as ops
 from lms.groups import queries as q
-from lms.groups.forms import AddMembersForm, GroupForm, MoveForm, SplitForm
+from lms.groups.forms import AddMembersForm, GroupForm, ImportForm, MoveForm, SplitForm
+from lms.groups.group_import import MAX_BYTES, MAX_ROWS, import_groups
 from lms.groups.models import can_manage_groups, can_see_all_groups
 
 PREFIX = "/c/<int:circle_id>/groups"
@@ -88,6 +89,32 @@ def split(circle_id: int):
                            len(groups)), "success")
             return redirect(url_for("groups.index", circle_id=circle.id))
     return _index_page(circle, split_form=form, status=422)
+
+
+@bp.route(PREFIX + "/import", methods=["GET", "POST"])
+@login_required
+def import_file(circle_id: int):
+    """Put students in groups from a CSV of "student number or email, group name" (groups made as needed)."""
+    circle = get_circle_or_404(circle_id, current_user)
+    require(can_manage_groups(circle, current_user))
+    form = ImportForm()
+    report, status = None, 200
+    if form.validate_on_submit():
+        try:
+            report = import_groups(circle, current_user, form.file.data.stream.read(MAX_BYTES + 1))
+        except ops.GroupError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            status = 422
+        else:
+            if report.errors:
+                db.session.rollback()
+                status = 422
+            else:
+                db.session.commit()
+    elif form.is_submitted():
+        status = 422
+    return render_template("groups/import.html", circle=circle, form=form, report=report, max_rows=MAX_ROWS), status
 
 
 @bp.route(PREFIX + "/<int:group_id>/edit", methods=["GET", "POST"])

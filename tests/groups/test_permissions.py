@@ -18,6 +18,7 @@ def _routes(g):
         ("GET", g.base, {}),
         ("POST", g.base, {"name": "Green"}),
         ("POST", f"{g.base}/split", {"count": "1", "name_start": "Team"}),
+        ("GET", f"{g.base}/import", {}),
         ("GET", f"{g.base}/{red}/edit", {}),
         ("POST", f"{g.base}/{red}/edit", {"name": "Crimson"}),
         ("GET", f"{g.base}/{red}/add", {}),
