@@ -11,10 +11,8 @@ bp = Blueprint("live", __name__)
 
 @bp.record_once
 def _register(state) -> None:
-    """What live lessons add to the lower packages (home section, calendar source, notification kinds).
-    Filled in by lms.live.hooks once it exists."""
-    try:
-        from lms.live import hooks
-    except ImportError:  # pragma: no cover - during the first commit
-        return
+    """What live lessons add to the lower packages: the home page's section, the calendar's source, the
+    notification kinds (lms/live/hooks.py)."""
+    from lms.live import hooks
+
     hooks.register(state.app)

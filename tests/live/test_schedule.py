@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -229,3 +228,42 @@ def test_home_page_shows_the_next_lesson_with_a_countdown(klass, client_as):
     assert "Next live lesson" in page and lesson.title in page
     assert f'datetime="{lesson.starts_at.isoformat()}" data-live-countdown' in page
     assert "js/live/countdown.js" in page
+
+
+def test_state_changes_push_stream_state_to_the_lesson_room(klass, monkeypatch):
+    """Does each state change push `stream_state` to room lesson-<id> on /live, after the commit?"""
+    from lms.extensions import socketio
+
+    sent = []
+    monkeypatch.setattr(socketio, "emit", lambda event, data, to=None, namespace=None, **kw: sent.append(
+        (event, data.get("state"), to, namespace)))
+    lesson = schedule(klass.circle, klass.teacher)
+    sent.clear()
+    ops.go_live(lesson, "browser", klass.teacher)
+    assert sent == []  # nothing leaves before the commit
+    db.session.commit()
+    ops.mark_reconnecting(lesson)
+    db.session.commit()
+    ops.resume(lesson)
+    db.session.commit()
+    ops.end_lesson(lesson, klass.teacher)
+    db.session.commit()
+    room = f"lesson-{lesson.id}"
+    states = [(e, s) for e, s, to, ns in sent if to == room and ns == "/live" and e == "stream_state"]
+    assert states == [("stream_state", "live"), ("stream_state", "reconnecting"), ("stream_state", "live"),
+                      ("stream_state", "ended")]
+
+
+def test_editing_a_lesson_on_air_keeps_its_time(klass, client_as):
+    klass.teacher.timezone = "UTC"
+    db.session.commit()
+    lesson = schedule(klass.circle, klass.teacher)
+    ops.go_live(lesson, "browser", klass.teacher)
+    db.session.commit()
+    started = lesson.starts_at
+    response = client_as(klass.teacher).post(f"/c/{klass.circle.id}/live/{lesson.id}/edit",
+                                             data=_form(title="Renamed on air", starts_at="2031-01-01T00:00",
+                                                        late_after_minutes="5"))
+    assert response.status_code == 302
+    db.session.refresh(lesson)
+    assert lesson.title == "Renamed on air" and lesson.starts_at == started and lesson.late_after_minutes == 5
