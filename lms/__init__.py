@@ -158,10 +158,12 @@ def _register_namespaces() -> None:
     from lms.extensions import socketio
     from lms.homework import events as homework_events
     from lms.live import events as live_events
+    from lms.live import ingest_events as live_ingest_events
 
     events.register(socketio)
     homework_events.register(socketio)
     live_events.register(socketio)
+    live_ingest_events.register(socketio)
     _namespaces_registered = True
 
 

@@ -80,6 +80,7 @@ class Task(enum.StrEnum):
     send_notification_digests = "lms.notifications.tasks:send_notification_digests"
     remind_due_assignments = "lms.homework.tasks:remind_due_assignments"
     publish_notices = "lms.feed.notices.tasks:publish_notices"
+    make_replay = "lms.live.replay:make_replay"
     sweep_live = "lms.live.tasks:sweep_live"
 
 

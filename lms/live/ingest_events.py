@@ -9,8 +9,9 @@ Events (every answer is the event's acknowledgement):
 - ``piece`` {"lesson_id", "data": <binary WebM piece>} → {"ok": True} / {"ok": False, "restart"?,
   "ended"?, "error"?}. Send pieces one at a time, each after the previous one's answer (the order
   matters). "restart": start a new MediaRecorder (its first piece carries the WebM header).
-- ``stop`` {"lesson_id", "end": bool} → {"ok": True}: the stream's last segments are written; with
-  "end", the lesson ends for everyone.
+- ``stop`` {"circle_id", "lesson_id", "end": bool} → {"ok": True}: the stream's last segments are written;
+  with "end", the lesson ends for everyone.
+- ``speed_test`` {"circle_id", "lesson_id", "data": <binary, ≤ 2 MB>} → {"ok": True, "bytes"}: the page times it.
 
 A sender whose connection drops (no ``stop``) leaves its lesson "reconnecting": its page connects
 again and sends ``start`` and a new recording within the grace period, and the recording continues.
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/live-ingest"
 #: how often (seconds) a sender's pieces look at the lesson's state (ended elsewhere: stop taking them)
 STATE_CHECK_SECONDS = 5
+#: the most an upload speed check may send
+SPEED_TEST_BYTES = 2 * 1024**2
 
 
 def _operations():
@@ -124,6 +127,17 @@ class IngestNamespace(Namespace):
             _operations().end_lesson(lesson, current_user)  # queues the replay (lms.live.replay)
             db.session.commit()
         return {"ok": True, "state": lesson.state.value}
+
+    def on_speed_test(self, data):
+        """{"circle_id", "lesson_id", "data": <up to 2 MB>} → {"ok", "bytes"}: the page times the answer to
+        measure its upload speed over the path its video will take. Hosts only."""
+        if not isinstance(data, dict) or _hosted_lesson(data) is None:
+            return _refused(_("This lesson is not yours to broadcast."), "forbidden")
+        db.session.rollback()
+        payload = data.get("data")
+        if not isinstance(payload, (bytes, bytearray)) or len(payload) > SPEED_TEST_BYTES:
+            return _refused(_("The video piece could not be read."), "bad_piece")
+        return {"ok": True, "bytes": len(payload)}
 
     def on_disconnect(self, *args):
         for lesson_id in ingest.sessions_of(request.sid):

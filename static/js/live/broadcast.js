@@ -1,0 +1,425 @@
+// The host's go-live page (templates/live/broadcast.html).
+//
+// Preview of what goes out: the camera, the screen, or the screen with the camera in a corner (drawn on a
+// canvas, paced by a worker's timer so it keeps going while the teacher shows another tab); the microphone's
+// level; an upload speed check. "Go live" asks the server (/live-ingest `start`), then records with
+// MediaRecorder in one-second pieces (H.264 where the browser can, which the server only copies; VP8/VP9
+// otherwise, which it encodes) and sends them one at a time, each after the server's answer, so they arrive
+// in order. A dropped connection: Socket.IO reconnects by itself; the page starts a new recording and sends
+// `start` again, and the server continues the lesson's recording. "Stop" ends the lesson for everyone.
+(function () {
+  "use strict";
+  var Circles = window.Circles = window.Circles || {};
+  var gettext = Circles.i18n ? Circles.i18n.gettext : function (s) { return s; };
+  var NS = "/live-ingest";
+  var TIMESLICE_MS = 1000;
+  var MAX_QUEUE = 30; // pieces (seconds) kept while the connection is slow; more: start afresh
+  var TYPES = ["video/webm;codecs=h264,opus", "video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm"];
+
+  function Broadcast(root) {
+    this.root = root;
+    this.circleId = Number(root.dataset.circleId);
+    this.lessonId = Number(root.dataset.lessonId);
+    this.preview = root.querySelector("[data-preview]");
+    this.statusLine = root.querySelector("[data-broadcast-status]");
+    this.errorLine = root.querySelector("[data-broadcast-error]");
+    this.goLive = root.querySelector("[data-go-live]");
+    this.stopButton = root.querySelector("[data-stop]");
+    this.onAir = root.querySelector("[data-on-air]");
+    this.meter = root.querySelector("[data-mic-level]");
+    this.cameraSelect = root.querySelector("[data-camera]");
+    this.micSelect = root.querySelector("[data-microphone]");
+    this.stream = null; // what is sent: one video track, one audio track
+    this.inputs = []; // the device streams behind it
+    this.recorder = null;
+    this.queue = [];
+    this.sending = false;
+    this.live = false; // the host pressed Go live and has not stopped
+    this.mime = "";
+    this.sent = 0;
+  }
+
+  Broadcast.prototype.say = function (text) { this.statusLine.textContent = text; };
+  Broadcast.prototype.fail = function (text) {
+    this.errorLine.textContent = text || "";
+    this.errorLine.hidden = !text;
+  };
+
+  Broadcast.prototype.init = function () {
+    var self = this;
+    if (!window.MediaRecorder || !navigator.mediaDevices) {
+      this.fail(gettext("This browser cannot broadcast. Use a current Chrome, Edge or Firefox, or OBS with the lesson's stream key."));
+      return;
+    }
+    this.mime = TYPES.filter(function (t) { return MediaRecorder.isTypeSupported(t); })[0] || "";
+    if (!this.mime) {
+      this.fail(gettext("This browser cannot record the WebM video the server takes. Use a current Chrome, Edge or Firefox, or OBS with the lesson's stream key."));
+      return;
+    }
+    this.root.querySelectorAll('input[name="source"]').forEach(function (radio) {
+      radio.addEventListener("change", function () { self.setUp(); });
+    });
+    this.cameraSelect.addEventListener("change", function () { self.setUp(); });
+    this.micSelect.addEventListener("change", function () { self.setUp(); });
+    this.goLive.addEventListener("click", function () { self.start(); });
+    this.stopButton.addEventListener("click", function () {
+      if (window.confirm(self.stopButton.dataset.confirmText)) { self.stop(true); }
+    });
+    this.root.querySelector("[data-speed-test]").addEventListener("click", function () { self.speedTest(); });
+    this.connect();
+    this.setUp();
+  };
+
+  // -- devices and the picture -------------------------------------------------------------------
+  Broadcast.prototype.source = function () {
+    var checked = this.root.querySelector('input[name="source"]:checked');
+    return checked ? checked.value : "camera";
+  };
+
+  Broadcast.prototype.listDevices = function () {
+    var self = this;
+    return navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      [[self.cameraSelect, "videoinput", function (n) { return gettext("Camera %(n)d", { n: n }); }],
+       [self.micSelect, "audioinput", function (n) { return gettext("Microphone %(n)d", { n: n }); }]].forEach(function (spec) {
+        var select = spec[0], chosen = select.value, n = 0;
+        while (select.options.length > 1) { select.remove(1); }
+        devices.filter(function (d) { return d.kind === spec[1] && d.deviceId; }).forEach(function (d) {
+          n += 1;
+          var option = document.createElement("option");
+          option.value = d.deviceId;
+          option.textContent = d.label || spec[2](n);
+          select.appendChild(option);
+        });
+        select.value = chosen;
+      });
+    }).catch(function () {});
+  };
+
+  Broadcast.prototype.releaseInputs = function () {
+    this.inputs.forEach(function (s) { s.getTracks().forEach(function (t) { t.stop(); }); });
+    this.inputs = [];
+    if (this.compositor) { this.compositor.stop(); this.compositor = null; }
+    if (this.audioContext) { this.audioContext.close().catch(function () {}); this.audioContext = null; }
+  };
+
+  Broadcast.prototype.setUp = function () {
+    var self = this;
+    var source = this.source();
+    var wasRecording = Boolean(this.recorder);
+    this.fail("");
+    this.goLive.disabled = true;
+    var camera = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+    if (this.cameraSelect.value) { camera.deviceId = { exact: this.cameraSelect.value }; }
+    var audio = { echoCancellation: true, noiseSuppression: true };
+    if (this.micSelect.value) { audio.deviceId = { exact: this.micSelect.value }; }
+    var wanted = [];
+    if (source !== "camera") {
+      if (!navigator.mediaDevices.getDisplayMedia) {
+        this.fail(gettext("This browser cannot share the screen. Choose the camera."));
+        return;
+      }
+      wanted.push(navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false }));
+    }
+    wanted.push(navigator.mediaDevices.getUserMedia({ video: source === "screen" ? false : camera, audio: audio }));
+    Promise.all(wanted).then(function (streams) {
+      self.releaseInputs();
+      self.inputs = streams;
+      var screen = source !== "camera" ? streams[0] : null;
+      var user = streams[streams.length - 1];
+      var video;
+      if (source === "both") {
+        self.compositor = new Compositor(screen, user, self.root.dataset.ticker);
+        video = self.compositor.track;
+      } else {
+        video = (screen || user).getVideoTracks()[0];
+      }
+      if (screen) {
+        // The browser's own "Stop sharing" button: go back to the camera.
+        screen.getVideoTracks()[0].addEventListener("ended", function () {
+          var camera = self.root.querySelector('input[name="source"][value="camera"]');
+          camera.checked = true;
+          self.setUp();
+        });
+      }
+      var tracks = [video].concat(user.getAudioTracks());
+      self.stream = new MediaStream(tracks);
+      self.preview.srcObject = new MediaStream([video]);
+      self.preview.play().catch(function () {});
+      self.levelMeter(user);
+      self.goLive.disabled = self.live;
+      self.listDevices();
+      if (wasRecording && self.live) { self.restartRecorder(); } // the picture changed mid-lesson
+    }).catch(function (error) {
+      self.fail(error && error.name === "NotAllowedError"
+        ? gettext("The browser was not allowed to use the camera, microphone or screen. Allow it in the address bar, then try again.")
+        : gettext("The camera, microphone or screen could not be opened. Check that no other program uses it, then try again."));
+    });
+  };
+
+  Broadcast.prototype.levelMeter = function (stream) {
+    var self = this;
+    if (!stream.getAudioTracks().length || !(window.AudioContext || window.webkitAudioContext)) { return; }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    var context = this.audioContext = new Context();
+    var analyser = context.createAnalyser();
+    analyser.fftSize = 1024;
+    context.createMediaStreamSource(new MediaStream(stream.getAudioTracks())).connect(analyser);
+    var data = new Float32Array(analyser.fftSize);
+    var tick = function () {
+      if (self.audioContext !== context) { return; }
+      analyser.getFloatTimeDomainData(data);
+      var sum = 0;
+      for (var i = 0; i < data.length; i += 1) { sum += data[i] * data[i]; }
+      self.meter.value = Math.min(1, Math.sqrt(sum / data.length) * 4);
+      setTimeout(tick, 100);
+    };
+    tick();
+  };
+
+  // Screen with the camera in the bottom-right corner, drawn on a canvas. A worker's timer paces it: the
+  // page's own timers and animation frames slow to a crawl while the teacher shows another tab.
+  function Compositor(screen, camera, tickerUrl) {
+    var self = this;
+    this.canvas = document.createElement("canvas");
+    this.canvas.width = 1280;
+    this.canvas.height = 720;
+    this.context = this.canvas.getContext("2d");
+    this.screen = element(screen);
+    this.camera = element(camera);
+    this.track = this.canvas.captureStream(15).getVideoTracks()[0];
+    try {
+      this.ticker = new Worker(tickerUrl);
+      this.ticker.onmessage = function () { self.draw(); };
+      this.ticker.postMessage({ interval: 66 });
+    } catch (e) {
+      this.timer = setInterval(function () { self.draw(); }, 66);
+    }
+  }
+  function element(stream) {
+    var video = document.createElement("video");
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = stream;
+    video.play().catch(function () {});
+    return video;
+  }
+  Compositor.prototype.draw = function () {
+    var c = this.context, w = this.canvas.width, h = this.canvas.height;
+    c.fillStyle = "#000";
+    c.fillRect(0, 0, w, h);
+    var s = this.screen;
+    if (s.videoWidth) {
+      var scale = Math.min(w / s.videoWidth, h / s.videoHeight);
+      var sw = s.videoWidth * scale, sh = s.videoHeight * scale;
+      c.drawImage(s, (w - sw) / 2, (h - sh) / 2, sw, sh);
+    }
+    var m = this.camera;
+    if (m.videoWidth) {
+      var cw = w / 4, ch = cw * m.videoHeight / m.videoWidth, pad = 16;
+      c.drawImage(m, w - cw - pad, h - ch - pad, cw, ch);
+    }
+  };
+  Compositor.prototype.stop = function () {
+    if (this.ticker) { this.ticker.terminate(); }
+    if (this.timer) { clearInterval(this.timer); }
+    this.track.stop();
+  };
+
+  // -- the connection --------------------------------------------------------------------------
+  Broadcast.prototype.connect = function () {
+    var self = this;
+    var transports = (this.root.dataset.socketTransports || "").split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+    this.socket = window.io(NS, transports.length ? { transports: transports } : {});
+    this.socket.on("disconnect", function () {
+      if (!self.live) { return; }
+      self.say(gettext("Connection lost. Reconnecting… The lesson waits for you."));
+      self.stopRecorder();
+      self.queue = [];
+    });
+    this.socket.on("connect", function () {
+      if (self.live) { self.begin(true); } // back after a drop: go on with a new recording
+    });
+  };
+
+  Broadcast.prototype.ids = function () { return { circle_id: this.circleId, lesson_id: this.lessonId }; };
+
+  Broadcast.prototype.start = function () {
+    if (!this.stream) { return; }
+    this.goLive.disabled = true;
+    this.say(gettext("Going live…"));
+    this.begin(false);
+  };
+
+  Broadcast.prototype.begin = function (resuming) {
+    var self = this;
+    var data = this.ids();
+    data.mime = this.mime;
+    this.socket.emit("start", data, function (reply) {
+      if (!reply || !reply.ok) {
+        self.live = false;
+        self.goLive.disabled = false;
+        self.fail(reply && reply.error ? reply.error : gettext("Something went wrong. Try again."));
+        self.say("");
+        return;
+      }
+      self.fail("");
+      self.live = true;
+      self.root.dataset.state = "live";
+      self.onAir.hidden = false;
+      self.stopButton.hidden = false;
+      self.goLive.hidden = true;
+      self.say(resuming ? gettext("Reconnected. You are live again.") : gettext("You are live."));
+      self.restartRecorder();
+    });
+  };
+
+  Broadcast.prototype.restartRecorder = function () {
+    var self = this;
+    this.stopRecorder();
+    this.queue = [];
+    var options = { mimeType: this.mime, videoBitsPerSecond: 2500000, audioBitsPerSecond: 96000 };
+    options.videoKeyFrameIntervalDuration = TIMESLICE_MS; // Chromium: a keyframe each second (one per segment)
+    var recorder;
+    try {
+      recorder = new MediaRecorder(this.stream, options);
+    } catch (e) {
+      this.fail(gettext("Recording could not start in this browser. Try Chrome or Edge, or OBS."));
+      return;
+    }
+    this.recorder = recorder;
+    recorder.addEventListener("dataavailable", function (event) {
+      if (self.recorder !== recorder || !event.data || !event.data.size) { return; }
+      if (self.queue.length >= MAX_QUEUE) {
+        self.say(gettext("Your connection is too slow for this video. Starting afresh…"));
+        self.restartRecorder();
+        return;
+      }
+      self.queue.push(event.data);
+      self.pump();
+    });
+    recorder.start(TIMESLICE_MS);
+  };
+
+  Broadcast.prototype.stopRecorder = function () {
+    var recorder = this.recorder;
+    this.recorder = null;
+    if (recorder && recorder.state !== "inactive") {
+      try { recorder.stop(); } catch (e) { /* already stopped */ }
+    }
+  };
+
+  // Send the queued pieces one by one, each after the server's answer (order matters).
+  Broadcast.prototype.pump = function () {
+    var self = this;
+    if (this.sending || !this.queue.length || !this.socket.connected) { return; }
+    this.sending = true;
+    var blob = this.queue.shift();
+    blob.arrayBuffer().then(function (buffer) {
+      self.socket.timeout(20000).emit("piece", { lesson_id: self.lessonId, data: buffer }, function (err, reply) {
+        self.sending = false;
+        if (err) { self.pump(); return; } // the answer never came: the connection is being re-made
+        if (reply && reply.ok) {
+          self.sent += 1;
+          self.root.dataset.sent = String(self.sent);
+        } else if (reply && reply.ended) {
+          self.finished(reply.error || gettext("The lesson has ended."));
+          return;
+        } else if (reply && reply.restart) {
+          if (reply.error) { self.say(reply.error); }
+          self.restartRecorder();
+          return;
+        } else if (reply && reply.error) {
+          self.fail(reply.error);
+          if (reply.code === "taken") { self.live = false; self.stopRecorder(); self.goLive.hidden = false; self.goLive.disabled = false; }
+          return;
+        }
+        self.pump();
+      });
+    }, function () { self.sending = false; });
+  };
+
+  Broadcast.prototype.stop = function (end) {
+    var self = this;
+    this.stopButton.disabled = true;
+    this.say(gettext("Ending the lesson…"));
+    var recorder = this.recorder;
+    var done = function () {
+      var data = self.ids();
+      data.end = Boolean(end);
+      var wait = setInterval(function () {
+        if (self.sending || self.queue.length) { self.pump(); return; }
+        clearInterval(wait);
+        self.socket.emit("stop", data, function (reply) {
+          if (reply && reply.ok) {
+            self.finished(gettext("The lesson has ended for everyone. The replay is being prepared."));
+          } else {
+            self.stopButton.disabled = false;
+            self.fail(reply && reply.error ? reply.error : gettext("Something went wrong. Try again."));
+          }
+        });
+      }, 100);
+    };
+    if (recorder && recorder.state !== "inactive") {
+      recorder.addEventListener("stop", function () { setTimeout(done, 0); }, { once: true });
+      recorder.stop(); // its last piece arrives before "stop"
+    } else {
+      done();
+    }
+  };
+
+  Broadcast.prototype.finished = function (message) {
+    this.live = false;
+    this.stopRecorder();
+    this.queue = [];
+    this.releaseInputs();
+    this.root.dataset.state = "ended";
+    this.onAir.hidden = true;
+    this.stopButton.hidden = true;
+    this.goLive.hidden = true;
+    this.say(message);
+    var link = document.createElement("a");
+    link.href = this.root.dataset.lessonUrl;
+    link.textContent = gettext("Back to the lesson");
+    this.statusLine.appendChild(document.createTextNode(" "));
+    this.statusLine.appendChild(link);
+  };
+
+  // -- upload speed ------------------------------------------------------------------------------
+  // Sends 1 MB over the same connection the video takes and times the answer: what MediaRecorder's
+  // 2.5 Mbit/s needs, with room to spare.
+  Broadcast.prototype.speedTest = function () {
+    var self = this;
+    var result = this.root.querySelector("[data-speed-result]");
+    result.textContent = gettext("Measuring…");
+    var payload = new Uint8Array(1024 * 1024);
+    for (var i = 0; i < payload.length; i += 4096) { payload[i] = i & 255; }
+    var started = performance.now();
+    var data = this.ids();
+    data.data = payload.buffer;
+    this.socket.timeout(60000).emit("speed_test", data, function (err, reply) {
+      if (err || !reply || !reply.ok) {
+        result.textContent = gettext("The check did not finish. Your connection may be too slow or offline.");
+        return;
+      }
+      var seconds = Math.max(0.001, (performance.now() - started) / 1000);
+      var mbits = reply.bytes * 8 / seconds / 1e6;
+      var shown = Math.round(mbits * 10) / 10;
+      result.textContent = mbits >= 4
+        ? gettext("%(speed)s Mbit/s: enough for the broadcast.", { speed: shown })
+        : gettext("%(speed)s Mbit/s: too slow for a smooth broadcast (4 needed). Close other uploads or move closer to the Wi-Fi.", { speed: shown });
+    });
+  };
+
+  function init() {
+    var root = document.querySelector("[data-broadcast]");
+    if (!root || root.broadcast || !root.querySelector("[data-controls]") || typeof window.io !== "function") { return; }
+    root.broadcast = new Broadcast(root);
+    root.broadcast.init();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
