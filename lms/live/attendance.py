@@ -208,8 +208,8 @@ def _replays(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None) -
 
 def _named(record: Record, membership: Membership) -> Record:
     record.display_name = membership.display_name
-    record.real_name = getattr(membership, "real_name", None)
-    record.student_no = getattr(membership, "student_no", None)
+    record.real_name = membership.real_name
+    record.student_no = membership.student_no
     return record
 
 
@@ -235,6 +235,25 @@ def student_attendance(lessons: Sequence[LiveLesson], membership: Membership,
     return [(lesson, _named(compute(lesson, membership.user_id, rows.get((lesson.id, membership.user_id), []), now,
                                     replays.get((lesson.id, membership.user_id))), membership))
             for lesson in lessons]
+
+
+def own_record(lesson: LiveLesson, user_id: int, now: datetime | None = None) -> Record:
+    """One person's record of one lesson (two queries), for the lesson page."""
+    rows = _rows_by_user([lesson.id], [user_id])
+    replays = _replays([lesson.id], [user_id])
+    return compute(lesson, user_id, rows.get((lesson.id, user_id), []), now, replays.get((lesson.id, user_id)))
+
+
+def class_attendance(lessons: Sequence[LiveLesson], members: Sequence[Membership],
+                     now: datetime | None = None) -> list[tuple[Membership, list[Record]]]:
+    """Every attendee × every lesson (attendance across lessons): three queries whatever the class size."""
+    now = now or utcnow()
+    ids = [lesson.id for lesson in lessons]
+    rows = _rows_by_user(ids) if ids else {}
+    replays = _replays(ids) if ids else {}
+    return [(m, [_named(compute(lesson, m.user_id, rows.get((lesson.id, m.user_id), []), now,
+                                replays.get((lesson.id, m.user_id))), m) for lesson in lessons])
+            for m in members]
 
 
 @dataclass

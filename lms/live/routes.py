@@ -184,8 +184,7 @@ def _render_lesson(circle, lesson: LiveLesson, stream_key: str | None = None):
     editor = lesson.can_edit(current_user)
     record = None
     if not hosts and lesson.went_live_at is not None:
-        record = att.compute(lesson, current_user.id, att._rows_by_user([lesson.id], [current_user.id])
-                             .get((lesson.id, current_user.id), []))
+        record = att.own_record(lesson, current_user.id)
     response = current_app.make_response(render_template(
         "live/lesson.html", circle=circle, lesson=lesson, hosts=hosts, editor=editor, confirm=ConfirmForm(),
         rtmp_url=rtmp_server_url() if editor else None, stream_key=stream_key, record=record,
@@ -306,11 +305,7 @@ def gradebook(circle_id: int, lesson_id: int):
 
 def _across(circle):
     lessons = q.held_lessons(circle)
-    members = att.attendees(circle)
-    table = []
-    for membership in members:
-        table.append((membership, [record for _lesson, record in att.student_attendance(lessons, membership)]))
-    return lessons, table
+    return lessons, att.class_attendance(lessons, att.attendees(circle))
 
 
 @bp.route(PREFIX + "/attendance")
