@@ -183,11 +183,13 @@ def can_practise(settings: PeerReviewSettings, user: User | None) -> bool:
                 and assignment.is_learner(user))
 
 
-def practice_refusal(settings: PeerReviewSettings, now: datetime | None = None) -> str | None:
-    """Why a practice cannot be written now (the review window has closed), or None."""
+def practice_refusal(settings: PeerReviewSettings, reviewer_id: int | None = None,
+                     now: datetime | None = None) -> str | None:
+    """Why a practice cannot be written now, or None. Practice may start before the review window opens
+    and ends when it closes for `reviewer_id` (their extension counted: rv.review_window)."""
     if settings.assignment.circle.is_archived:
         return _("This circle is archived.")
-    if settings.window_state(now) == WindowState.closed:
+    if rv.review_window(settings, reviewer_id, now).state == WindowState.closed:
         return _("The review window has closed: practice reviews can no longer be written.")
     return None
 

@@ -209,7 +209,7 @@ def _practice(circle_id: int, assignment_id: int, example_id: int, *, write: boo
     if not cal.is_practisable(example, rubric):
         abort(404)
     if write:
-        refusal = cal.practice_refusal(setup)
+        refusal = cal.practice_refusal(setup, current_user.id)
         if refusal:
             raise PracticeRefused(description=refusal)
     return circle, assignment, setup, example, rubric
@@ -223,7 +223,7 @@ def _render_practice(circle, assignment, setup, example, rubric, practice, statu
         "reviews/practice.html", circle=circle, assignment=assignment, setup=setup, example=example,
         practice=practice, rubric=rubric, urls=_urls(example), member=None,
         rows=cal.comparison(practice, example, rubric) if shown else [],
-        editable=not shown and cal.practice_refusal(setup) is None, confirm=ConfirmForm(), problems=problems,
+        editable=not shown and cal.practice_refusal(setup, current_user.id) is None, confirm=ConfirmForm(), problems=problems,
         position=position, total=len(examples)), status
 
 
@@ -234,7 +234,7 @@ def practice(circle_id: int, assignment_id: int, example_id: int):
     comparison with the teacher's scores, criterion by criterion, and the accuracy."""
     circle, assignment, setup, example, rubric = _practice(circle_id, assignment_id, example_id)
     found = cal.practice_of(example, current_user.id)
-    if found is None and cal.practice_refusal(setup) is None:
+    if found is None and cal.practice_refusal(setup, current_user.id) is None:
         found = cal.practice_for(example, current_user)
         db.session.commit()
     return _render_practice(circle, assignment, setup, example, rubric, found)

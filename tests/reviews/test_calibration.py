@@ -352,3 +352,22 @@ def test_a_reviewer_without_a_figure_weighs_the_class_mean():
     figures = {1: cal.Figure(examples=[100]), 2: cal.Figure(graded=[50]), 3: cal.Figure()}
     assert cal.weights_from(figures) == {1: 1.0, 2: 0.5, 3: 0.75}
     assert cal.weights_from({3: cal.Figure()}) == {}
+
+
+def test_practice_ends_with_the_reviewers_window(review, client_as, hw):
+    """After the review window closes, is a practice refused with the reason (its page still readable),
+    and does a student with an extension of their window still practise?"""
+    from lms.reviews.models import ReviewExtension
+    from tests.fixtures.homework import ago, later
+
+    setup = set_up(review, client_as, hw)
+    settings = db.session.get(PeerReviewSettings, review.assignment.id)
+    settings.closes_at = ago(minutes=30)
+    db.session.add(ReviewExtension(assignment_id=review.assignment.id, user_id=review.klass.classmate.id,
+                                   closes_at=later(days=1)))
+    db.session.commit()
+    student = client_as(review.klass.student)
+    assert student.get(setup.practice_url()).status_code == 200
+    refused = practise(student, setup, FULL, HALF)
+    assert refused.status_code == 403 and "practice reviews can no longer be written" in page_text(refused)
+    assert practise(client_as(review.klass.classmate), setup, FULL, HALF).status_code == 302
