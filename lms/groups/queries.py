@@ -15,11 +15,12 @@ from lms.core.permissions import require
 from lms.extensions import db
 from lms.groups.models import GROUPED_ROLES, CircleGroup, GroupMember, can_see_all_groups
 
-#: A group row counts while its person is an active member of the circle who joined (this time) before they
-#: were put in the group: leaving, removal, or a new joining after either ends it, whatever path changed the
-#: membership. (The join condition of group_members to memberships.)
+#: A group row counts while its person is an active learner of the circle who joined (this time) before they
+#: were put in the group: leaving, removal, a new joining after either, or becoming staff ends it, whatever
+#: path changed the membership. (The join condition of group_members to memberships.)
 CURRENT = sa.and_(Membership.circle_id == GroupMember.circle_id, Membership.user_id == GroupMember.user_id,
-                  Membership.status == MembershipStatus.active, Membership.joined_at <= GroupMember.added_at)
+                  Membership.status == MembershipStatus.active, Membership.role.in_(list(GROUPED_ROLES)),
+                  Membership.joined_at <= GroupMember.added_at)
 
 
 def get_group_or_404(circle: Circle, group_id: int, user: User) -> CircleGroup:

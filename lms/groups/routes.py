@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404, get_membership_or_404
@@ -166,11 +167,14 @@ def add_members(circle_id: int, group_id: int):
     if form.validate_on_submit():
         try:
             placed, moved = ops.add_members(group, current_user, form.user_ids.data or [])
+            db.session.commit()
         except ops.GroupError as error:
             db.session.rollback()
             _field_error(form, error)
+        except IntegrityError:  # someone put one of them in a group at the same moment
+            db.session.rollback()
+            form.form_errors.append(_("The groups changed while you chose. Look at the list again and send it."))
         else:
-            db.session.commit()
             if moved:
                 flash(ngettext("%(num)d person put in the group (%(moved)d moved from another group).",
                                "%(num)d people put in the group (%(moved)d moved from another group).",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.audit.models import AuditEvent
 from lms.circles import operations as circle_ops
+from lms.circles.models import Role
 from lms.extensions import db
 from lms.groups import operations as ops
 from lms.groups import queries as q
@@ -310,3 +311,23 @@ def test_groups_link_on_the_roster(grouped, client_as):
     """Does the staff's roster page link to the groups?"""
     html = client_as(grouped.klass.teacher).get(f"/c/{grouped.klass.circle.id}/members").get_data(as_text=True)
     assert f'href="{grouped.base}"' in html
+
+
+def test_a_student_made_staff_drops_out_of_their_group(grouped):
+    """Groups hold students: does a student made assistant leave their group (and peer review's groups)?"""
+    circle_ops.change_role(grouped.membership(grouped.klass.student), Role.assistant, grouped.klass.owner)
+    db.session.commit()
+    assert _groups(grouped)["Red"] == ["Dancer 2"]
+    assert grouped.klass.student.id not in q.group_ids_by_user(grouped.klass.circle.id)
+
+
+def test_the_audit_log_reads_the_groups_events(grouped, client_as):
+    """Does the site's audit log show the groups' events with their labels and the names involved?"""
+    teacher = client_as(grouped.klass.teacher)
+    member = grouped.membership(grouped.klass.student)
+    teacher.post(f"{grouped.base}/{grouped.red.id}/members/{member.id}/move", data={"group_id": str(grouped.blue.id)})
+    teacher.post(f"{grouped.base}/{grouped.blue.id}/edit", data={"name": "Navy"})
+    text = page_text(client_as(grouped.klass.admin).get("/admin/audit"))
+    for words in ("Group created", "Added to a group", "Moved to another group", "Group renamed", "Blue → Navy",
+                  "Red → Blue", "Dancer 2", "Student In Class"):
+        assert words in text, words
