@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.groups.routes import bp as groups_bp
     from lms.homework.routes import bp as homework_bp
     from lms.live.routes import bp as live_bp
+    from lms.live.rtmp_routes import bp as live_rtmp_bp
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.reviews.routes import bp as reviews_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(posts_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(live_rtmp_bp)
     app.register_blueprint(groups_bp)
     _register_group_source(app)
 

@@ -55,6 +55,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "LIVE_DIR": str,
     "LIVE_MAX_ENCODES": int,
     "LIVE_RTMP_URL": str,
+    "LIVE_RTMP_CALLBACK_SECRET": str,
     "HEALTH_TIMEOUT_SECONDS": float,
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
@@ -179,6 +180,9 @@ class Config:
     LIVE_MAX_SECONDS = 6 * 3600  #: a live stream is cut after this long
     #: the RTMP server URL shown to teachers for OBS (e.g. rtmp://circles.example.org/live); None: no RTMP
     LIVE_RTMP_URL: str | None = None
+    #: nginx-rtmp's callbacks come from a loopback address; nginx on another host adds ?secret=<this> to
+    #: their URLs (deploy/nginx/rtmp.conf) and the app then takes them from anywhere with it
+    LIVE_RTMP_CALLBACK_SECRET: str | None = None
     #: seconds /readyz waits for each of the database, Redis and storage before calling it failed
     HEALTH_TIMEOUT_SECONDS = 2.0
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker
