@@ -371,3 +371,17 @@ def test_practice_ends_with_the_reviewers_window(review, client_as, hw):
     refused = practise(student, setup, FULL, HALF)
     assert refused.status_code == 403 and "practice reviews can no longer be written" in page_text(refused)
     assert practise(client_as(review.klass.classmate), setup, FULL, HALF).status_code == 302
+
+
+def test_the_assignment_page_leads_to_practice_before_tasks_exist(review, client_as, hw):
+    """Before any task is allocated, does a student find "My review tasks" on the assignment page once a
+    scored example waits for practice (and not while it is unscored)?"""
+    show = f"/circles/{review.klass.circle.id}/assignments/{review.assignment.id}"
+    setup = set_up(review, client_as, hw, score=False)
+    student = client_as(review.klass.student)
+    assert "data-review-tasks" not in student.get(show).get_data(as_text=True)
+    client_as(review.klass.teacher).post(f"{review.base}/examples/{setup.example.id}",
+                                         data={"title": "Tango basics", **setup.scores(FULL, HALF)})
+    assert "data-review-tasks" in student.get(show).get_data(as_text=True)
+    page = student.get(f"{review.base}/tasks").get_data(as_text=True)
+    assert 'data-practice data-locked="yes"' in page and setup.practice_url() in page
