@@ -118,13 +118,14 @@ class LiveNamespace(Namespace):
         if before is not None and before.lesson_id != lesson.id:
             self._forget(sid)
             before = None
-        if before is None:
-            row = presence.open_attendance(p)
-            attendance_id = row.id
-        else:
-            attendance_id = before.attendance_id
-        state = room_state(p)
-        db.session.commit()
+        try:
+            attendance_id = presence.open_attendance(p).id if before is None else before.attendance_id
+            state = room_state(p)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("joining live lesson %s failed", lesson.id)
+            return _refused(_("Something went wrong. Try again."))
         join_room(room_name(lesson.id))
         join_room(room.person_room(lesson.id, current_user.id))
         if p.host:

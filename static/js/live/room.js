@@ -160,6 +160,7 @@
     this.me = state.me;
     this.root.classList.toggle("is-host", !!state.me.host);
     this.setEnabled(true); // before the lists: a closed poll's choices stay disabled
+    this.q(".live-hand-line").hidden = !!state.me.host; // hosts lower hands, they do not raise them
     ["chat", "questions"].forEach(function (kind) {
       var list = self.q('[data-list="' + kind + '"]');
       list.querySelectorAll("[data-message-id]").forEach(function (li) { li.remove(); });
@@ -491,8 +492,9 @@
     });
 
     this.q("[data-hand]").addEventListener("click", function () {
-      self.emit(self.handRaised ? "lower_hand" : "raise_hand", {}, function (reply) {
-        if (!reply.ok) { self.notice(reply.error); } else { self.showMyHand(!self.handRaised); }
+      var raise = !self.handRaised; // the server's `hand` push may come before this answer
+      self.emit(raise ? "raise_hand" : "lower_hand", {}, function (reply) {
+        if (!reply.ok) { self.notice(reply.error); } else { self.showMyHand(raise); }
       });
     });
 
