@@ -8,7 +8,6 @@ States: scheduled → live ⇄ reconnecting → ended; scheduled → cancelled.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -264,10 +263,9 @@ def end_lesson(lesson: LiveLesson, by: User | None = None, now: datetime | None 
     lesson.reconnecting_since = None
     lesson.stream_key_hash = None  # the key cannot publish into an ended lesson
     db.session.flush()
-    if importlib.util.find_spec("lms.live.replay") is not None:  # live-video's: the recording becomes a replay
-        from lms.live import replay
+    from lms.live import replay  # live-video's: the recording becomes a replay (after the commit)
 
-        replay.queue_replay(lesson)
+    replay.queue_replay(lesson)
     _push_state(lesson, message or str(_l("The lesson has ended. Thank you for joining.")))
     return True
 

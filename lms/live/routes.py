@@ -3,7 +3,6 @@
 check, one operation, commit."""
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import timezone
 from urllib.parse import urlsplit
@@ -363,9 +362,5 @@ def my_record(circle_id: int):
     return redirect(url_for("live.student_record", circle_id=circle.id, user_id=current_user.id))
 
 
-# live-video's views on this blueprint (live.broadcast, live.hls, live.replay_view…); until that module is
-# in the tree, a stub answers `live.broadcast` so the lesson page's "Go live" link works.
-if importlib.util.find_spec("lms.live.video_routes") is not None:
-    from lms.live import video_routes  # noqa: E402,F401
-else:  # pragma: no cover - before live-video's commit
-    from lms.live import broadcast_stub  # noqa: E402,F401
+# live-video's views on this blueprint (live.broadcast, live.hls, live.replay_view…)
+from lms.live import video_routes  # noqa: E402,F401

@@ -267,3 +267,21 @@ def test_editing_a_lesson_on_air_keeps_its_time(klass, client_as):
     assert response.status_code == 302
     db.session.refresh(lesson)
     assert lesson.title == "Renamed on air" and lesson.starts_at == started and lesson.late_after_minutes == 5
+
+
+def test_the_sweep_job_reminds_and_ends_expired_reconnects(klass):
+    from lms.live.tasks import sweep_live
+
+    due = schedule(klass.circle, klass.teacher, starts_in=timedelta(minutes=10), reminder_minutes=15)
+    dropped = schedule(klass.circle, klass.teacher, starts_in=timedelta(minutes=1))
+    ops.go_live(dropped, "rtmp", None)
+    ops.mark_reconnecting(dropped, now=utcnow() - timedelta(seconds=dropped.grace_seconds + 1))
+    db.session.commit()
+    circle_ops.remove_member(klass.circle.membership_of(klass.classmate), klass.owner)
+    db.session.commit()
+    sweep_live()
+    db.session.expire_all()
+    assert {n.user_id for n in notifications("live_starting")} == set(ops.q.member_ids(klass.circle))
+    assert klass.classmate.id not in {n.user_id for n in notifications("live_starting")}
+    assert db.session.get(LiveLesson, due.id).reminded_at is not None
+    assert db.session.get(LiveLesson, dropped.id).state == LessonState.ended
