@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 from datetime import timezone
-from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -169,13 +168,10 @@ def end(circle_id: int, lesson_id: int):
 
 # -- the lesson page ------------------------------------------------------------------------------
 
-def rtmp_server_url() -> str:
-    """The OBS "Server" of this site: LIVE_RTMP_URL, else rtmp://<this host>/live (nginx-rtmp, live-video)."""
-    configured = current_app.config.get("LIVE_RTMP_URL")
-    if configured:
-        return configured
-    host = urlsplit(absolute("/")).hostname or "127.0.0.1"
-    return f"rtmp://{host}/live"
+def rtmp_server_url() -> str | None:
+    """The OBS "Server" of this site (LIVE_RTMP_URL, nginx-rtmp: deploy/nginx/rtmp.conf); None when the site
+    takes no RTMP, and then no stream key is offered."""
+    return current_app.config.get("LIVE_RTMP_URL") or None
 
 
 def _render_lesson(circle, lesson: LiveLesson, stream_key: str | None = None):
@@ -205,6 +201,8 @@ def stream_key(circle_id: int, lesson_id: int):
     flash or cache; only its hash is stored). The old key stops working."""
     circle, lesson = _load(circle_id, lesson_id)
     require(lesson.can_edit(current_user))
+    if rtmp_server_url() is None:
+        abort(404)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("live.show", circle_id=circle.id, lesson_id=lesson.id))
     try:

@@ -45,7 +45,10 @@ def world(live_server):  # noqa: F811
         world = {"circle": circle.id, "upcoming": upcoming.id, "past": past.id, "student_id": student.id,
                  "people": {"teacher": teacher.email, "student": student.email}}
         db.session.remove()
-    return world
+    before = live_server.app.config.get("LIVE_RTMP_URL")
+    live_server.app.config["LIVE_RTMP_URL"] = "rtmp://circles-live.example.org/live"  # OBS offered
+    yield world
+    live_server.app.config["LIVE_RTMP_URL"] = before
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,18 @@ def test_the_countdown_ticks(world, phone):
     page = phone("student", "en-US")
     page.goto(f"/c/{world['circle']}/live/{world['upcoming']}")
     expect(page.locator(".live-countdown-line [data-live-countdown]")).to_contain_text("Starts in 2:")
+
+
+def test_the_stream_key_fits_a_phone(world, phone):
+    """A new stream key (long, unbroken) is shown once, wrapped inside the screen."""
+    page = phone("teacher", "en-US")
+    page.goto(f"/c/{world['circle']}/live/{world['upcoming']}")
+    page.locator(".live-obs summary").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Make a stream key").click()
+    key = page.locator("[data-stream-key]")
+    expect(key).to_be_visible()
+    expect(key).to_contain_text("?key=")
+    found = page.evaluate(OVERFLOW_SCRIPT, SCROLLERS)
+    assert found["page"] <= found["screen"], ", ".join(found["wide"])
+    assert not found["offScreen"], "\n".join(found["offScreen"])

@@ -25,7 +25,8 @@ def test_live_tab_lists_live_upcoming_and_past(klass, client_as):
     assert {upcoming.state, on_air.state, past.state} == {LessonState.scheduled, LessonState.live, LessonState.ended}
 
 
-def test_lesson_page_for_hosts_and_for_members(klass, client_as):
+def test_lesson_page_for_hosts_and_for_members(klass, client_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_RTMP_URL", "rtmp://live.example.org/live")
     lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(hours=2))
     url = f"/c/{klass.circle.id}/live/{lesson.id}"
     teacher = client_as(klass.teacher).get(url).get_data(as_text=True)

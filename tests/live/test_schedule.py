@@ -199,9 +199,22 @@ def test_the_ical_feed_carries_the_lesson(klass, client_as):
     assert f"live-{lesson.id}@circles" in body.get_data(as_text=True)
 
 
-def test_stream_key_is_for_editors_shown_once_and_checked(klass, client_as):
+def test_without_rtmp_no_stream_key_is_offered(klass, client_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_RTMP_URL", None)
     lesson = schedule(klass.circle, klass.teacher)
     url = f"/c/{klass.circle.id}/live/{lesson.id}"
+    page = client_as(klass.teacher).get(url).get_data(as_text=True)
+    assert "Broadcasting from OBS is not set up on this site" in page and "stream-key" not in page
+    assert client_as(klass.teacher).post(url + "/stream-key").status_code == 404
+    db.session.refresh(lesson)
+    assert lesson.stream_key_hash is None
+
+
+def test_stream_key_is_for_editors_shown_once_and_checked(klass, client_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_RTMP_URL", "rtmp://live.example.org/live")
+    lesson = schedule(klass.circle, klass.teacher)
+    url = f"/c/{klass.circle.id}/live/{lesson.id}"
+    assert "rtmp://live.example.org/live" in client_as(klass.teacher).get(url).get_data(as_text=True)
     student_page = client_as(klass.student).get(url).get_data(as_text=True)
     assert "rtmp://" not in student_page and "Stream key" not in student_page
     assert client_as(klass.student).post(url + "/stream-key").status_code == 403
