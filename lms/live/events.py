@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room
@@ -27,6 +27,9 @@ from lms.live.room import hands, likes, messages, moderation, polls, presence
 from lms.live.room.state import room_state
 
 logger = logging.getLogger(__name__)
+
+#: how often each process checks its connections for people removed on another process (config LIVE_SWEEP_SECONDS)
+SWEEP_SECONDS = 20
 
 
 @dataclass
@@ -66,6 +69,46 @@ class LiveNamespace(Namespace):
         super().__init__(namespace)
         self._joined: dict[str, Joined] = {}
         self._lock = threading.Lock()
+        self._sweeping = False
+
+    # -- the sweep ------------------------------------------------------------------------------
+    def _start_sweep(self) -> None:
+        """With the first join in this process, start checking its connections every LIVE_SWEEP_SECONDS."""
+        with self._lock:
+            if self._sweeping:
+                return
+            self._sweeping = True
+        socketio.start_background_task(self._sweep_forever, current_app._get_current_object())
+
+    def _sweep_forever(self, app) -> None:
+        while True:
+            socketio.sleep(float(app.config.get("LIVE_SWEEP_SECONDS", SWEEP_SECONDS)))
+            try:
+                self.sweep(app)
+            except Exception:  # the next sweep tries again
+                logger.exception("live room sweep failed")
+
+    def sweep(self, app) -> int:
+        """Disconnect this process's connections whose person was removed from the lesson (on another process:
+        this one only heard `removed` go by) or whose lesson is over, closing their rows. Returns how many."""
+        with self._lock:
+            joined = dict(self._joined)
+        with app.app_context():
+            try:
+                gone = moderation.cut_off({(j.lesson_id, j.user_id) for j in joined.values()})
+                dropped = [(sid, j) for sid, j in joined.items() if (j.lesson_id, j.user_id) in gone]
+                for _sid, j in dropped:
+                    presence.close_attendance(j.attendance_id)
+                db.session.commit()
+            finally:
+                db.session.remove()
+        server = socketio.server
+        for sid, _j in dropped:
+            with self._lock:
+                self._joined.pop(sid, None)
+            if server is not None:
+                server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+        return len(dropped)
 
     # -- connection -------------------------------------------------------------------------
     def on_connect(self, auth=None):
@@ -132,6 +175,7 @@ class LiveNamespace(Namespace):
             join_room(room.hosts_room(lesson.id))
         with self._lock:
             self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
+        self._start_sweep()
         return {"ok": True, **state, "heartbeat_seconds": int(HEARTBEAT.total_seconds())}
 
     def on_leave(self, data=None):
@@ -241,7 +285,8 @@ class LiveNamespace(Namespace):
     def _disconnect_after_commit(self, lesson_id: int, user_id: int) -> None:
         """Once the removal commits, close this process's connections of the removed person in that lesson
         (their pages were sent `removed` just before, through the message queue to every process; a
-        connection on another process is refused at its next event or heartbeat, and leaves the room then)."""
+        connection on another process is refused at its next event or heartbeat, and dropped by that process's
+        sweep within LIVE_SWEEP_SECONDS whatever its page does)."""
         person = room.person_room(lesson_id, user_id)
 
         def close():

@@ -527,3 +527,33 @@ def test_close_room_ends_rows_polls_and_hands(klass, joined, lesson):
     assert all(r.left_at is not None for r in _rows(lesson))
     assert db.session.scalar(sa.select(LivePoll.closed_at)) is not None
     assert db.session.scalar(sa.select(LiveHand.lowered_at)) is not None
+
+
+def _namespace():
+    from lms.extensions import socketio
+
+    return socketio.server.namespace_handlers["/live"]
+
+
+def test_the_sweep_drops_people_removed_on_another_process(app, klass, joined, lesson):
+    """A removal made through another process only tells this one's pages; does this process's sweep then
+    disconnect them and close their rows, whatever their page does?"""
+    student = joined(klass.student)
+    classmate = joined(klass.classmate)
+    db.session.add(LiveSanction(lesson_id=lesson.id, user_id=klass.student.id, kind="remove", by_id=klass.teacher.id))
+    db.session.commit()
+    assert _namespace().sweep(app) == 1
+    db.session.expire_all()
+    assert not student.connected and classmate.connected
+    assert _rows(lesson, klass.student)[0].left_at is not None
+    assert _rows(lesson, klass.classmate)[0].left_at is None
+    assert _namespace().sweep(app) == 0
+
+
+def test_the_sweep_drops_connections_of_an_ended_lesson(app, klass, joined, lesson):
+    student = joined(klass.student)
+    lesson.state = LessonState.ended
+    db.session.commit()
+    assert _namespace().sweep(app) == 1
+    db.session.expire_all()
+    assert not student.connected and _rows(lesson, klass.student)[0].left_at is not None

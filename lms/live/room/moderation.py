@@ -12,7 +12,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.live.models import LiveLesson, LiveSanction
 from lms.live.notifications import room_name
-from lms.live.room import (MUTE, REMOVE, Participant, Push, RoomError, emit, hosts_room, people, person_room,
+from lms.live.room import (MUTE, OPEN_STATES, REMOVE, Participant, Push, RoomError, emit, hosts_room, people, person_room,
                            require_host)
 from lms.live.room.hands import hand_queue, raised_hand
 from lms.live.room.presence import close_rows_of, push_viewers
@@ -119,3 +119,17 @@ def remove(p: Participant, user_id, now: datetime | None = None) -> int:
 def readmit(p: Participant, user_id, now: datetime | None = None) -> None:
     """A host lets a removed member join the lesson again."""
     _set_sanction(p, user_id, REMOVE, False, now)
+
+
+def cut_off(connections: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of these (lesson_id, user_id) pairs, those whose person may no longer be in the room: removed from the
+    lesson, or the lesson is over. One query each; the namespace's sweep drops those connections."""
+    if not connections:
+        return set()
+    lesson_ids = {lesson_id for lesson_id, _user in connections}
+    removed = set(db.session.execute(sa.select(LiveSanction.lesson_id, LiveSanction.user_id).where(
+        LiveSanction.lesson_id.in_(lesson_ids), LiveSanction.kind == REMOVE, LiveSanction.lifted_at.is_(None))))
+    closed = set(db.session.scalars(sa.select(LiveLesson.id).where(LiveLesson.id.in_(lesson_ids),
+                                                                   LiveLesson.state.not_in(list(OPEN_STATES)))))
+    return {(lesson_id, user_id) for lesson_id, user_id in connections
+            if (lesson_id, user_id) in removed or lesson_id in closed}
