@@ -37,13 +37,18 @@ PAST_SHOWN = 50
 
 def circle_lessons(circle: Circle) -> Lists:
     """The circle's lessons for its Live tab: on air, scheduled (soonest first), past (newest first). Two queries."""
-    lists = Lists()
+    lists, now, overdue = Lists(), utcnow(), []
     for lesson in db.session.scalars(
             sa.select(LiveLesson).where(LiveLesson.circle_id == circle.id,
                                         LiveLesson.state.in_([LessonState.scheduled, *ON_AIR_STATES]))
             .order_by(LiveLesson.starts_at, LiveLesson.id)):
-        (lists.live if lesson.is_on_air else lists.upcoming).append(lesson)
-    lists.past = list(db.session.scalars(
+        if lesson.is_on_air:
+            lists.live.append(lesson)
+        elif is_overdue(lesson, now):
+            overdue.append(lesson)
+        else:
+            lists.upcoming.append(lesson)
+    lists.past = overdue[::-1] + list(db.session.scalars(
         sa.select(LiveLesson).where(LiveLesson.circle_id == circle.id,
                                     LiveLesson.state.in_([LessonState.ended, LessonState.cancelled]))
         .order_by(sa.func.coalesce(LiveLesson.ended_at, LiveLesson.starts_at).desc(), LiveLesson.id.desc())
@@ -51,13 +56,24 @@ def circle_lessons(circle: Circle) -> Lists:
     return lists
 
 
+def is_overdue(lesson: LiveLesson, now: datetime | None = None) -> bool:
+    """A scheduled lesson whose expected end has passed without it going live (listed with the past ones,
+    off the home page; it can still go live, be edited or cancelled)."""
+    return lesson.state == LessonState.scheduled and lesson.expected_end <= (now or utcnow())
+
+
 def next_lesson(circle: Circle) -> LiveLesson | None:
-    """The lesson on air now, else the next scheduled one (one query)."""
-    return db.session.scalar(
+    """The lesson on air now, else the next scheduled one that is not overdue (one query)."""
+    now = utcnow()
+    # a lesson overdue by hours still ends before `starts_at > now - 600 min` (the longest expected length)
+    rows = db.session.scalars(
         sa.select(LiveLesson).where(LiveLesson.circle_id == circle.id,
-                                    LiveLesson.state.in_([LessonState.scheduled, *ON_AIR_STATES]))
+                                    sa.or_(LiveLesson.state.in_(list(ON_AIR_STATES)),
+                                           sa.and_(LiveLesson.state == LessonState.scheduled,
+                                                   LiveLesson.starts_at > now - timedelta(minutes=600))))
         .order_by(sa.case((LiveLesson.state.in_(list(ON_AIR_STATES)), 0), else_=1), LiveLesson.starts_at,
-                  LiveLesson.id).limit(1))
+                  LiveLesson.id).limit(20))
+    return next((lesson for lesson in rows if not is_overdue(lesson, now)), None)
 
 
 def held_lessons(circle: Circle) -> list[LiveLesson]:

@@ -131,3 +131,12 @@ def test_attendance_pages_cost_the_same_queries_whatever_the_class_size(klass, c
         for lesson in lessons:
             connection(lesson, student, 0, 30)
     assert [count(p) for p in paths] == before
+
+
+def test_a_lesson_that_never_started_moves_to_the_past_and_off_the_home_page(klass, client_as):
+    lesson = schedule(klass.circle, klass.teacher, title="Forgotten lesson")
+    lesson.starts_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    page = client_as(klass.student).get(f"/c/{klass.circle.id}/live").get_data(as_text=True)
+    assert page.index("Past") < page.index("Forgotten lesson")
+    assert "Forgotten lesson" not in client_as(klass.student).get(f"/c/{klass.circle.id}").get_data(as_text=True)
