@@ -182,6 +182,24 @@ class LiveNamespace(Namespace):
         self._forget(request.sid)
         return {"ok": True}
 
+    def on_follow(self, data):
+        """{"lesson_id", "circle_id"?} → {"ok": true, "state", "replay_state"}: a page of a lesson that is over
+        hears what still happens to it (`replay_state` when its replay is ready, lms.live.replay), without
+        taking part: no attendance row, no chat (the lesson's room carries none once it is over)."""
+        try:
+            lesson = _load((data or {}).get("circle_id"), data["lesson_id"])
+        except (room.RoomError, KeyError, TypeError, ValueError, AttributeError):
+            db.session.rollback()
+            return _refused(_("This lesson was not found."))
+        if lesson.state in room.OPEN_STATES:
+            db.session.rollback()
+            return _refused(_("Join the lesson first."))
+        self._forget(request.sid)
+        answer = {"ok": True, "state": str(lesson.state), "replay_state": lesson.replay_state}
+        db.session.rollback()
+        join_room(room_name(lesson.id))
+        return answer
+
     def on_heartbeat(self, data=None):
         """Every 30 s while the page is open (a background tab too): the connection's row is seen now."""
         def act(p: room.Participant, joined: Joined, _data):

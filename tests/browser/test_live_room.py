@@ -33,7 +33,8 @@ def lesson(live_server):
                             went_live_at=now, created_by_id=teacher.id)
         db.session.add(lesson)
         db.session.commit()
-        found = {"path": f"/c/{circle.id}/live/{lesson.id}", "teacher": teacher.email, "student": student.email}
+        found = {"path": f"/c/{circle.id}/live/{lesson.id}", "teacher": teacher.email, "student": student.email,
+                 "id": lesson.id, "app": live_server.app}
         db.session.remove()
     return found
 
@@ -91,6 +92,23 @@ def test_chat_and_a_raised_hand_between_teacher_and_student(new_context, lesson,
     with screenshots.on_failure(student, "student-hand-lowered"):
         expect(student.locator("[data-hand]")).to_have_attribute("aria-pressed", "false")
         expect(student.locator("[data-hand]")).to_have_text("Raise hand")
+
+    with screenshots.on_failure(student, "lesson-ends"):
+        student.evaluate("window.heard = []; document.addEventListener('live:stream_state', e => heard.push(e.detail.state))")
+        _end(lesson)
+        expect(student.locator("[data-room-notice]")).to_have_text("The lesson has ended. Thank you for joining.")
+        expect(student.locator("#live-chat-input")).to_be_disabled()
+        student.wait_for_function("window.heard.includes('ended')")  # what the player listens to
+
+
+def _end(lesson):
+    from lms.live import operations as live_ops
+    from lms.live.models import LiveLesson
+
+    with lesson["app"].app_context():
+        live_ops.end_lesson(db.session.get(LiveLesson, lesson["id"]), None)
+        db.session.commit()
+        db.session.remove()
 
 
 def test_the_room_fits_a_phone(chromium, live_server, lesson):

@@ -557,3 +557,22 @@ def test_the_sweep_drops_connections_of_an_ended_lesson(app, klass, joined, less
     assert _namespace().sweep(app) == 1
     db.session.expire_all()
     assert not student.connected and _rows(lesson, klass.student)[0].left_at is not None
+
+
+def test_a_page_of_an_ended_lesson_follows_its_replay(klass, page, lesson):
+    """Can a member's page of a lesson that is over hear `replay_state` (follow), with no attendance row, while a
+    lesson on air must be joined instead and strangers are refused?"""
+    p = page(klass.student)
+    assert p.emit("follow", {"lesson_id": lesson.id})["error"] == "Join the lesson first."
+    assert page(klass.stranger).emit("follow", {"lesson_id": lesson.id})["error"] == "This lesson was not found."
+    lesson.state = LessonState.ended
+    lesson.replay_state = "processing"
+    db.session.commit()
+    assert p.emit("follow", {"lesson_id": lesson.id, "circle_id": lesson.circle_id}) == {
+        "ok": True, "state": "ended", "replay_state": "processing"}
+    assert _rows(lesson) == []
+    from lms.extensions import socketio
+
+    socketio.emit("replay_state", {"lesson_id": lesson.id, "state": "ready"}, to=f"lesson-{lesson.id}", namespace="/live")
+    assert p.wait_for("replay_state") == {"lesson_id": lesson.id, "state": "ready"}
+    assert p.emit("chat", {"body": "hello"})["error"] == "Join the lesson first."

@@ -45,3 +45,12 @@ def test_a_closed_lesson_has_no_room(klass, client_as, state):
     lesson = make_lesson(klass.circle, klass.teacher, state=state)
     html = _page(client_as(klass.student), lesson)
     assert "data-live-room" not in html and "js/live/room.js" not in html
+
+
+def test_an_ended_lesson_whose_replay_is_being_made_follows_it(klass, client_as):
+    """The page of a lesson whose replay is processing carries a hidden follower (no room), so the player hears
+    when the replay is ready."""
+    lesson = make_lesson(klass.circle, klass.teacher, state=LessonState.ended, replay_state="processing")
+    html = _page(client_as(klass.student), lesson)
+    assert "js/live/room.js" in html and "data-follow" in html
+    assert 'data-live-room data-follow' in html and "data-compose" not in html

@@ -90,7 +90,7 @@
   // -- connection ------------------------------------------------------------------------------
   Room.prototype.listen = function () {
     var self = this, s = this.socket;
-    s.on("connect", function () { self.join(); });
+    s.on("connect", function () { if (self.following) { follow(self); } else { self.join(); } });
     s.on("disconnect", function () {
       self.root.removeAttribute("data-room-ready");
       self.setEnabled(false);
@@ -110,9 +110,11 @@
     s.on("muted", function (d) { if (self.me) { self.me.muted = d.muted; self.showSettings(self.settings); } });
     s.on("sanctions", function (d) { self.showSanctions(d); });
     s.on("removed", function () { self.close(gettext("A host removed you from this lesson.")); });
+    s.on("replay_state", function (d) { announce("replay_state", d); });
     s.on("stream_state", function (d) {
+      announce("stream_state", d);
       if (d && (d.state === "ended" || d.state === "cancelled")) {
-        self.close(d.message || gettext("This lesson has ended."));
+        self.end(d.message || gettext("This lesson has ended."));
       } else if (d && d.message) {
         self.status(d.message);
       }
@@ -126,6 +128,7 @@
     this.emit("join", { lesson_id: this.lessonId, circle_id: this.circleId }, function (state) {
       if (!state.ok) { self.close(state.error); return; }
       self.render(state);
+      announce("stream_state", { lesson_id: Number(self.lessonId), state: state.state });
       self.status(gettext("In the room"));
       self.root.setAttribute("data-room-ready", "");
       if (self.heartbeat) { clearInterval(self.heartbeat); }
@@ -137,14 +140,24 @@
     });
   };
 
-  Room.prototype.close = function (message) {
+  // The lesson is over: the page leaves the room (its attendance row closes) and follows the lesson only,
+  // to hear when its replay is ready.
+  Room.prototype.end = function (message) {
+    if (this.closed) { return; }
+    this.close(message, true);
+    this.following = true;
+    this.socket.emit("leave", {});
+    follow(this);
+  };
+
+  Room.prototype.close = function (message, keepConnection) {
     this.closed = true;
     if (this.heartbeat) { clearInterval(this.heartbeat); }
     this.setEnabled(false);
     this.root.removeAttribute("data-room-ready");
     this.status(gettext("You are not in the room."));
     this.notice(message);
-    this.socket.disconnect();
+    if (!keepConnection) { this.socket.disconnect(); }
   };
 
   Room.prototype.setEnabled = function (on) {
@@ -537,8 +550,38 @@
     if (!reply.ok && this.settings) { this.showSettings(this.settings); }
   };
 
+  // What the player (static/js/live/player.js) listens to, instead of a /live connection of its own:
+  // `live:stream_state` and `live:replay_state` on document, with the server's payload.
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent("live:" + name, { detail: detail || {} }));
+  }
+
+  function follow(holder) {
+    holder.socket.emit("follow", { lesson_id: holder.lessonId, circle_id: holder.circleId }, function (reply) {
+      if (reply && reply.ok) {
+        announce("stream_state", { lesson_id: Number(holder.lessonId), state: reply.state });
+        if (reply.replay_state) { announce("replay_state", { lesson_id: Number(holder.lessonId), state: reply.replay_state }); }
+      }
+    });
+  }
+
+  // A page of a lesson that is over, whose replay is still being made: no room, only the lesson's news.
+  function Follower(root) {
+    var self = this;
+    this.lessonId = root.getAttribute("data-lesson-id");
+    this.circleId = root.getAttribute("data-circle-id");
+    this.socket = window.io("/live", Circles.socketOptions || {});
+    this.socket.on("connect", function () { follow(self); });
+    this.socket.on("replay_state", function (d) {
+      announce("replay_state", d);
+      if (d && d.state !== "processing") { self.socket.disconnect(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof window.io !== "function") { return; }
-    document.querySelectorAll("[data-live-room]").forEach(function (root) { root.liveRoom = new Room(root); });
+    document.querySelectorAll("[data-live-room]").forEach(function (root) {
+      root.liveRoom = root.hasAttribute("data-follow") ? new Follower(root) : new Room(root);
+    });
   });
 })();
