@@ -239,7 +239,8 @@ class LiveNamespace(Namespace):
             db.session.rollback()
             logger.exception("live room event failed")
             return _refused(_("Something went wrong. Try again."))
-        return {"ok": True, **(result or {})}
+        # an action's dict adds to the answer (the new message's id...); a model object it returns does not
+        return {"ok": True, **(result if isinstance(result, dict) else {})}
 
     def on_chat(self, data):
         return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.CHAT, d.get("body")).id})
@@ -249,17 +250,17 @@ class LiveNamespace(Namespace):
 
     def on_answer_question(self, data):
         return self._act(data, lambda p, j, d: messages.answer_question(p, d.get("message_id"),
-                                                                   bool(d.get("answered", True))) and None)
+                                                                   bool(d.get("answered", True))))
 
     def on_pin(self, data):
         return self._act(data, lambda p, j, d: messages.pin_message(p, d.get("message_id"),
-                                                               bool(d.get("pinned", True))) and None)
+                                                               bool(d.get("pinned", True))))
 
     def on_delete_message(self, data):
-        return self._act(data, lambda p, j, d: messages.delete_message(p, d.get("message_id")) and None)
+        return self._act(data, lambda p, j, d: messages.delete_message(p, d.get("message_id")))
 
     def on_raise_hand(self, data=None):
-        return self._act(data, lambda p, j, d: hands.raise_hand(p) and None)
+        return self._act(data, lambda p, j, d: hands.raise_hand(p))
 
     def on_lower_hand(self, data=None):
         return self._act(data, lambda p, j, d: hands.lower_hand(p, d.get("user_id")))
@@ -271,10 +272,10 @@ class LiveNamespace(Namespace):
         return self._act(data, lambda p, j, d: {"poll_id": polls.open_poll(p, d.get("question"), d.get("options")).id})
 
     def on_vote(self, data):
-        return self._act(data, lambda p, j, d: polls.vote(p, d.get("poll_id"), d.get("option")) and None)
+        return self._act(data, lambda p, j, d: polls.vote(p, d.get("poll_id"), d.get("option")))
 
     def on_poll_close(self, data):
-        return self._act(data, lambda p, j, d: polls.close_poll(p, d.get("poll_id")) and None)
+        return self._act(data, lambda p, j, d: polls.close_poll(p, d.get("poll_id")))
 
     def on_mute(self, data):
         return self._act(data, lambda p, j, d: moderation.mute(p, d.get("user_id")))
