@@ -18,7 +18,7 @@ from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
 from lms.core.i18n import from_local, local_datetime
 from lms.core.permissions import require
-from lms.core.spreadsheet import csv_chunks, safe_text
+from lms.core.spreadsheet import XLSX_MIMETYPE, csv_chunks, safe_text, xlsx_chunks
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.live import attendance as att
@@ -266,16 +266,34 @@ def attendance(circle_id: int, lesson_id: int):
                            form=GradebookForm(), editor=lesson.can_edit(current_user))
 
 
+def _export(rows: list[list[str]], fmt: str, name: str, sheet: str) -> Response:
+    """Rows as a CSV (UTF-8 with BOM) or XLSX download (lms.core.spreadsheet: every cell guarded as text)."""
+    if fmt == "xlsx":
+        response = Response(xlsx_chunks(rows, sheet), mimetype=XLSX_MIMETYPE)
+    else:
+        response = Response(csv_chunks([safe_text(v) for v in row] for row in rows), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition(f"{name}.{fmt}")
+    return _no_store(response)
+
+
+def _lesson_export(circle_id: int, lesson_id: int, fmt: str) -> Response:
+    circle, lesson = _load(circle_id, lesson_id)
+    require(lesson.is_staff(current_user))
+    # every row read now (plain values) and worded in the request's language; then streamed
+    rows = list(att.csv_rows(lesson, att.lesson_attendance(lesson), _stamp, STATUS_LABELS))
+    return _export(rows, fmt, _("%(title)s - attendance", title=_safe_name(lesson.title)), _("Attendance"))
+
+
 @bp.route(PREFIX + "/<int:lesson_id>/attendance.csv")
 @login_required
 def attendance_csv(circle_id: int, lesson_id: int):
-    circle, lesson = _load(circle_id, lesson_id)
-    require(lesson.is_staff(current_user))
-    rows = list(att.csv_rows(lesson, att.lesson_attendance(lesson), _stamp, STATUS_LABELS))
-    response = Response(csv_chunks([safe_text(v) for v in row] for row in rows), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = content_disposition(
-        _("%(title)s - attendance", title=_safe_name(lesson.title)) + ".csv")
-    return _no_store(response)
+    return _lesson_export(circle_id, lesson_id, "csv")
+
+
+@bp.route(PREFIX + "/<int:lesson_id>/attendance.xlsx")
+@login_required
+def attendance_xlsx(circle_id: int, lesson_id: int):
+    return _lesson_export(circle_id, lesson_id, "xlsx")
 
 
 @bp.route(PREFIX + "/<int:lesson_id>/attendance/gradebook", methods=["POST"])
@@ -315,28 +333,31 @@ def attendance_overview(circle_id: int):
     return render_template("live/overview.html", circle=circle, lessons=lessons, table=table)
 
 
-@bp.route(PREFIX + "/attendance.csv")
-@login_required
-def attendance_overview_csv(circle_id: int):
+def _overview_export(circle_id: int, fmt: str) -> Response:
     circle = get_circle_or_404(circle_id, current_user)
     require(circle.can_manage_members(current_user))
     lessons, table = _across(circle)
+    rows = [[_("Name in the circle"), _("Real name"), _("Student number")]
+            + [f"{lesson.title} ({_stamp(lesson.went_live_at)})" for lesson in lessons]
+            + [_("Present"), _("Late"), _("Absent")]]
+    for membership, records in table:
+        summary = att.summarise(records)
+        rows.append([membership.display_name, membership.real_name or "", membership.student_no or ""]
+                    + [f"{STATUS_LABELS[r.status]} ({r.whole_minutes})" for r in records]
+                    + [str(summary.present), str(summary.late), str(summary.absent)])
+    return _export(rows, fmt, _("%(title)s - attendance", title=_safe_name(circle.name)), _("Attendance"))
 
-    def rows():
-        yield ([_("Name in the circle"), _("Real name"), _("Student number")]
-               + [f"{lesson.title} ({_stamp(lesson.went_live_at)})" for lesson in lessons]
-               + [_("Present"), _("Late"), _("Absent")])
-        for membership, records in table:
-            summary = att.summarise(records)
-            yield ([membership.display_name, membership.real_name or "", membership.student_no or ""]
-                   + [f"{STATUS_LABELS[r.status]} ({r.whole_minutes})" for r in records]
-                   + [str(summary.present), str(summary.late), str(summary.absent)])
 
-    response = Response(csv_chunks([safe_text(v) for v in row] for row in list(rows())),
-                        mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = content_disposition(
-        _("%(title)s - attendance", title=_safe_name(circle.name)) + ".csv")
-    return _no_store(response)
+@bp.route(PREFIX + "/attendance.csv")
+@login_required
+def attendance_overview_csv(circle_id: int):
+    return _overview_export(circle_id, "csv")
+
+
+@bp.route(PREFIX + "/attendance.xlsx")
+@login_required
+def attendance_overview_xlsx(circle_id: int):
+    return _overview_export(circle_id, "xlsx")
 
 
 @bp.route(PREFIX + "/attendance/<int:user_id>")

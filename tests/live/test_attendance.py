@@ -176,3 +176,22 @@ def test_gradebook_column(klass, client_as):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1
     db.session.expire_all()
     assert db.session.scalar(sa.select(Grade.score).where(Grade.student_id == klass.classmate.id)) == 10
+
+
+def test_xlsx_export(klass, client_as):
+    from openpyxl import load_workbook
+
+    lesson = held(klass.circle, klass.teacher, minutes=60, title="=HYPERLINK(\"x\")")
+    connection(lesson, klass.student, 0, 50)
+    response = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][3] == "Status"
+    row = next(r for r in rows if r[0] == "Student In Class")
+    assert row[3] == "Present" and row[5] == "50"
+    overview = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/attendance.xlsx")
+    sheet = load_workbook(io.BytesIO(overview.data)).active
+    header = [c.value for c in next(sheet.iter_rows())]
+    assert header[3].startswith("=HYPERLINK") and sheet.cell(1, 4).data_type == "s"  # text, never a formula
+    assert client_as(klass.student).get(f"/c/{klass.circle.id}/live/attendance.xlsx").status_code == 403
