@@ -1,0 +1,101 @@
+"""The room's functions called directly (no sockets), with the clock passed in: who takes part, the rate limit
+and slow mode in time, presence counting, attendance rows over a silent gap, poll aggregation."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.live.models import LessonState, LiveAttendance, LiveSanction
+from lms.live.room import RoomError, take_part
+from lms.live.room import messages, polls, presence
+from tests.live.room_support import make_lesson
+
+
+@pytest.fixture
+def lesson(klass):
+    return make_lesson(klass.circle, klass.teacher)
+
+
+@pytest.mark.parametrize("who, host", [("owner", True), ("teacher", True), ("assistant", True), ("admin", True),
+                                       ("student", False)])
+def test_who_takes_part_as_what(klass, lesson, who, host):
+    assert take_part(lesson, getattr(klass, who)).host is host
+
+
+def test_strangers_and_removed_people_do_not_take_part(klass, lesson):
+    with pytest.raises(RoomError, match="not found"):
+        take_part(lesson, klass.stranger)
+    db.session.add(LiveSanction(lesson_id=lesson.id, user_id=klass.student.id, kind="remove"))
+    db.session.flush()
+    with pytest.raises(RoomError, match="removed"):
+        take_part(lesson, klass.student)
+    assert take_part(lesson, klass.classmate).muted is False
+
+
+def test_rate_limit_and_slow_mode_in_time(klass, lesson):
+    """Five messages in 10 s, then refused until the first is 10 s old; with a 30 s slow mode, one chat
+    message per 30 s (a question is not slowed)."""
+    p = take_part(lesson, klass.student)
+    start = utcnow()
+    for n in range(5):
+        messages.post_message(p, "chat", f"m{n}", now=start + timedelta(seconds=n))
+    with pytest.raises(RoomError, match="too fast"):
+        messages.post_message(p, "chat", "m5", now=start + timedelta(seconds=9))
+    messages.post_message(p, "chat", "m5", now=start + timedelta(seconds=10.5))
+    lesson.slow_mode_seconds = 30
+    later = start + timedelta(seconds=60)
+    messages.post_message(p, "chat", "slow 1", now=later)
+    with pytest.raises(RoomError, match="wait 10 more seconds"):
+        messages.post_message(p, "chat", "slow 2", now=later + timedelta(seconds=20))
+    messages.post_message(p, "question", "not slowed", now=later + timedelta(seconds=21))
+    messages.post_message(p, "chat", "slow 2", now=later + timedelta(seconds=31))
+    db.session.rollback()
+
+
+def test_viewers_count_people_with_a_fresh_open_connection(klass, lesson):
+    now = utcnow()
+    rows = [
+        (klass.student, now - timedelta(seconds=10), None),  # watching
+        (klass.student, now - timedelta(seconds=5), None),  # the same person's second tab
+        (klass.classmate, now - timedelta(seconds=200), None),  # silent for over 90 s: gone
+        (klass.teacher, now - timedelta(seconds=1), now),  # left
+        (klass.assistant, now - timedelta(seconds=80), None),  # a background tab, heard 80 s ago
+    ]
+    for user, seen, left in rows:
+        db.session.add(LiveAttendance(lesson_id=lesson.id, user_id=user.id, joined_at=seen, last_seen_at=seen,
+                                      left_at=left))
+    db.session.flush()
+    assert presence.viewer_count(lesson.id, now) == 2
+    db.session.rollback()
+
+
+def test_closing_a_stale_row_ends_it_at_its_last_heartbeat(klass, lesson):
+    p = take_part(lesson, klass.student)
+    start = utcnow() - timedelta(minutes=10)
+    row = presence.open_attendance(p, now=start)
+    presence.refresh_attendance(lesson, klass.student, row.id, now=start + timedelta(seconds=30))
+    presence.close_attendance(row.id, now=start + timedelta(minutes=5))
+    assert row.left_at == start + timedelta(seconds=30)
+    db.session.rollback()
+
+
+def test_poll_results_are_aggregated(klass, lesson, make):
+    host = take_part(lesson, klass.teacher)
+    poll = polls.open_poll(host, "Best colour?", ["Red", "Green", "Blue"])
+    voters = [klass.student, klass.classmate] + [make.member(klass.circle).user for _ in range(3)]
+    for voter, option in zip(voters, [0, 2, 2, 2, 1]):
+        polls.vote(take_part(lesson, voter), poll.id, option)
+    polls.vote(take_part(lesson, klass.student), poll.id, 2)  # changed
+    assert polls.poll_results(poll) == {"counts": [0, 1, 4], "total": 5}
+    db.session.rollback()
+
+
+def test_ended_lessons_refuse_everyone(klass, lesson):
+    lesson.state = LessonState.ended
+    for who in ("teacher", "student"):
+        with pytest.raises(RoomError, match="ended"):
+            take_part(lesson, getattr(klass, who))
+    db.session.rollback()
