@@ -3,7 +3,7 @@
 // Preview of what goes out: the camera, the screen, or the screen with the camera in a corner (drawn on a
 // canvas, paced by a worker's timer so it keeps going while the teacher shows another tab); the microphone's
 // level; an upload speed check. "Go live" asks the server (/live-ingest `start`), then records with
-// MediaRecorder in one-second pieces (H.264 where the browser can, which the server only copies; VP8/VP9
+// MediaRecorder in half-second pieces (H.264 where the browser can, which the server only copies; VP8/VP9
 // otherwise, which it encodes) and sends them one at a time, each after the server's answer, so they arrive
 // in order. A dropped connection: Socket.IO reconnects by itself; the page starts a new recording and sends
 // `start` again, and the server continues the lesson's recording. "Stop" ends the lesson for everyone.
@@ -12,8 +12,9 @@
   var Circles = window.Circles = window.Circles || {};
   var gettext = Circles.i18n ? Circles.i18n.gettext : function (s) { return s; };
   var NS = "/live-ingest";
-  var TIMESLICE_MS = 1000;
-  var MAX_QUEUE = 30; // pieces (seconds) kept while the connection is slow; more: start afresh
+  var TIMESLICE_MS = 500; // a piece every half second: the server cuts a segment when the next keyframe arrives
+  var KEYFRAME_MS = 1000; // one keyframe a second: one per HLS segment
+  var MAX_QUEUE = 60; // pieces (30 s) kept while the connection is slow; more: start afresh
   var TYPES = ["video/webm;codecs=h264,opus", "video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm"];
 
   function Broadcast(root) {
@@ -278,7 +279,7 @@
     this.stopRecorder();
     this.queue = [];
     var options = { mimeType: this.mime, videoBitsPerSecond: 2500000, audioBitsPerSecond: 96000 };
-    options.videoKeyFrameIntervalDuration = TIMESLICE_MS; // Chromium: a keyframe each second (one per segment)
+    options.videoKeyFrameIntervalDuration = KEYFRAME_MS; // Chromium: a keyframe each second (one per segment)
     var recorder;
     try {
       recorder = new MediaRecorder(this.stream, options);
@@ -385,13 +386,13 @@
   };
 
   // -- upload speed ------------------------------------------------------------------------------
-  // Sends 1 MB over the same connection the video takes and times the answer: what MediaRecorder's
+  // Sends 512 KB over the same connection the video takes and times the answer: what MediaRecorder's
   // 2.5 Mbit/s needs, with room to spare.
   Broadcast.prototype.speedTest = function () {
     var self = this;
     var result = this.root.querySelector("[data-speed-result]");
     result.textContent = gettext("Measuring…");
-    var payload = new Uint8Array(1024 * 1024);
+    var payload = new Uint8Array(512 * 1024); // under Socket.IO's 1 MB message limit
     for (var i = 0; i < payload.length; i += 4096) { payload[i] = i & 255; }
     var started = performance.now();
     var data = this.ids();

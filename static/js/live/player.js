@@ -1,7 +1,7 @@
 // The lesson's video (templates/live/_player.html), one per [data-live-player].
 //
 // On air: plays the live HLS of /c/<circle>/live/<lesson>/hls/index.m3u8 with the vendored hls.js where the
-// browser has Media Source Extensions (tuned to sit two segments behind the live edge), natively elsewhere
+// browser has Media Source Extensions (tuned to sit 1.5 s behind the live edge), natively elsewhere
 // (Safari on iPhones). It starts muted (browsers let only a muted video play by itself) with a button to turn
 // the sound on, retries while the playlist is not there yet or the teacher is reconnecting, and follows the
 // lesson's state from the room's connection (document events "live:stream_state" and "live:replay_state",
@@ -142,8 +142,10 @@
     this.root.dataset.source = "hls.js";
     var engine = this.engine = new Hls({
       workerPath: this.root.dataset.hlsWorker, // CSP: no blob: workers
-      liveSyncDurationCount: 2, // two one-second segments behind the edge: the lowest delay HLS allows here
-      liveMaxLatencyDurationCount: 6, // drifted further behind (a stall): jump forward
+      // 1.5 s behind the end of the newest one-second segment: about the least that plays without stalls
+      // (scripts/bench/live measures the delay this gives); drifted 6 s behind (a stall): jump forward.
+      liveSyncDuration: 1.5,
+      liveMaxLatencyDuration: 6,
       maxLiveSyncPlaybackRate: 1.1, // or catch up by playing a little faster
       backBufferLength: 30,
       manifestLoadingMaxRetry: 2,
