@@ -66,6 +66,8 @@ class AuditAction(enum.StrEnum):
     group_member_moved = "group_member_moved"
     group_member_removed = "group_member_removed"
     groups_split = "groups_split"
+    live_lesson_cancelled = "live_lesson_cancelled"
+    live_stream_key_made = "live_stream_key_made"
 
     @property
     def label(self) -> str:
@@ -121,6 +123,8 @@ ACTION_LABELS = {
     AuditAction.group_member_moved: _l("Moved to another group"),
     AuditAction.group_member_removed: _l("Taken out of a group"),
     AuditAction.groups_split: _l("Students split into groups at random"),
+    AuditAction.live_lesson_cancelled: _l("Live lesson cancelled"),
+    AuditAction.live_stream_key_made: _l("New stream key made for a live lesson"),
 }
 
 

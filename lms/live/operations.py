@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
 from lms.circles.models import Circle
 from lms.core.inputs import line_problem, prepare_line
 from lms.core.realtime import emit_to_room
@@ -142,6 +144,8 @@ def cancel_lesson(lesson: LiveLesson, by: User) -> None:
         raise LiveError(_l("Only a lesson that has not started can be cancelled; end it instead."))
     lesson.state = LessonState.cancelled
     lesson.stream_key_hash = None
+    record_event(AuditAction.live_lesson_cancelled, by, target=lesson, target_label=lesson.title,
+                 details={"title": lesson.title, "starts_at": lesson.starts_at.isoformat()})
     notify(tell.LIVE_SCHEDULED, q.member_ids(lesson.circle, exclude=by.id), url=lesson_url(lesson),
            params=_params(lesson, by, variant="cancelled"), circle_id=lesson.circle_id,
            subject=(tell.SUBJECT, lesson.id), actor_id=by.id)
@@ -161,9 +165,13 @@ def new_stream_key(lesson: LiveLesson, by: User) -> str:
     if lesson.state in (LessonState.ended, LessonState.cancelled):
         raise LiveError(_l("The lesson is over; it needs no stream key."))
     secret = secrets.token_urlsafe(24)
+    replaced = lesson.stream_key_hash is not None
     lesson.stream_key_hash = _digest(secret)
     lesson.stream_key_set_at = utcnow()
     db.session.flush()
+    # who made a key (never the key) is kept: a stream from an unexpected encoder can be traced to it
+    record_event(AuditAction.live_stream_key_made, by, target=lesson, target_label=lesson.title,
+                 details={"title": lesson.title, "replaced": replaced})
     return secret
 
 

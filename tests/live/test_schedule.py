@@ -298,3 +298,20 @@ def test_the_sweep_job_reminds_and_ends_expired_reconnects(klass):
     assert klass.classmate.id not in {n.user_id for n in notifications("live_starting")}
     assert db.session.get(LiveLesson, due.id).reminded_at is not None
     assert db.session.get(LiveLesson, dropped.id).state == LessonState.ended
+
+
+def test_cancelling_and_making_a_stream_key_are_audited_without_the_key(klass):
+    from lms.audit.models import AuditEvent
+
+    lesson = schedule(klass.circle, klass.teacher)
+    secret = ops.new_stream_key(lesson, klass.teacher)
+    ops.new_stream_key(lesson, klass.teacher)
+    ops.cancel_lesson(lesson, klass.owner)
+    db.session.commit()
+    events = list(db.session.scalars(db.select(AuditEvent).where(AuditEvent.target_type == "live_lessons")
+                                     .order_by(AuditEvent.id)))
+    assert [(e.action, e.circle_id) for e in events] == [("live_stream_key_made", klass.circle.id),
+                                                         ("live_stream_key_made", klass.circle.id),
+                                                         ("live_lesson_cancelled", klass.circle.id)]
+    assert [e.details.get("replaced") for e in events[:2]] == [False, True]
+    assert all(secret not in str(e.details) for e in events)
