@@ -213,6 +213,9 @@ class LiveNamespace(Namespace):
     def _act(self, data, action) -> dict:
         """Reload the lesson, check the sender again, run `action(participant, joined, data)`, commit."""
         sid = request.sid
+        if not current_user.is_authenticated:  # signed out (or the session ended) since the page joined
+            self._forget(sid)
+            return _refused(_("Sign in again to take part."))
         with self._lock:
             joined = self._joined.get(sid)
         if joined is None or joined.user_id != current_user.id:

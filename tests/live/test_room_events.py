@@ -576,3 +576,16 @@ def test_a_page_of_an_ended_lesson_follows_its_replay(klass, page, lesson):
     socketio.emit("replay_state", {"lesson_id": lesson.id, "state": "ready"}, to=f"lesson-{lesson.id}", namespace="/live")
     assert p.wait_for("replay_state") == {"lesson_id": lesson.id, "state": "ready"}
     assert p.emit("chat", {"body": "hello"})["error"] == "Join the lesson first."
+
+
+def test_a_page_whose_sign_in_ended_leaves_the_room(klass, joined, lesson):
+    """Signed out elsewhere (the session ended): is the page's next event refused and its row closed?"""
+    from lms.accounts import operations as account_ops
+    from lms.accounts.models import UserSession
+
+    student = joined(klass.student)
+    for row in db.session.scalars(sa.select(UserSession).where(UserSession.user_id == klass.student.id)):
+        account_ops.end_session(row)
+    db.session.commit()
+    assert student.emit("heartbeat") == {"ok": False, "error": "Sign in again to take part."}
+    assert _rows(lesson, klass.student)[0].left_at is not None
