@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, g
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
 from lms.accounts.models import User
@@ -27,6 +28,8 @@ _CIRCLE_AND_MEMBERSHIP = (
     db.select(Circle, Membership)
     .outerjoin(Membership, db.and_(Membership.circle_id == Circle.id, Membership.user_id == db.bindparam("user_id")))
     .where(Circle.id == db.bindparam("circle_id"))
+    # the membership's user is the person asking, already in the session (no join, no query)
+    .options(lazyload(Membership.user))
 )
 
 

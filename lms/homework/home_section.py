@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import format_timedelta
+from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.home import SIDE, HomeSection
@@ -18,10 +19,27 @@ from lms.homework.models import LEARNER_ROLES, Assignment, Extension, Submission
 SHOWN = 5
 
 
+#: The card shows titles and due times only: the assignment's circle is the page's own (already in the
+#: session, so reading it costs no query) and its rubric and category are not shown, so none of its
+#: relationships is loaded with it (joined, they cost more to set up than the query costs to run).
+_CARD_LOADS = (lazyload("*"),)
+
+
+def _staff_statement() -> sa.Select:
+    """_staff_rows' query by bound parameters (circle_id, now), built once."""
+    statement = _STATEMENTS.get("staff")
+    if statement is None:
+        statement = _STATEMENTS["staff"] = (
+            db.select(Assignment)
+            .where(Assignment.circle_id == sa.bindparam("circle_id"),
+                   Assignment.due_at >= sa.bindparam("now", type_=Assignment.due_at.type))
+            .order_by(Assignment.due_at, Assignment.id).limit(SHOWN)
+            .options(*_CARD_LOADS))
+    return statement
+
+
 def _staff_rows(circle: Circle, now):
-    return list(db.session.scalars(
-        db.select(Assignment).where(Assignment.circle_id == circle.id, Assignment.due_at >= now)
-        .order_by(Assignment.due_at, Assignment.id).limit(SHOWN)))
+    return list(db.session.scalars(_staff_statement(), {"circle_id": circle.id, "now": now}))
 
 
 def _learner_statement() -> sa.Select:
@@ -37,7 +55,8 @@ def _learner_statement() -> sa.Select:
             .outerjoin(Extension, sa.and_(Extension.assignment_id == Assignment.id, Extension.student_id == viewer_id))
             .where(Assignment.circle_id == sa.bindparam("circle_id"), Assignment.is_published.is_(True), due >= now,
                    ~handed_in)
-            .order_by(due, Assignment.id).limit(SHOWN))
+            .order_by(due, Assignment.id).limit(SHOWN)
+            .options(*_CARD_LOADS))
     return statement
 
 

@@ -59,16 +59,19 @@ def create():
 @bp.route("/c/<int:circle_id>")
 @login_required
 def home(circle_id: int):
-    circle = q.get_circle_or_404(circle_id, current_user, preview=True)
-    if not circle.can_view(current_user):
+    # the person, not the proxy: each attribute read through current_user looks the user up again,
+    # and the page's predicates and sections read it a few dozen times (scripts/bench/pages)
+    user = current_user._get_current_object()
+    circle = q.get_circle_or_404(circle_id, user, preview=True)
+    if not circle.can_view(user):
         return _join_page(circle)
-    me = circle.membership_of(current_user)
+    me = circle.membership_of(user)
     # each registered section (lms.circles.home) renders its own partial with its own context
-    columns = render_home_sections(circle, current_user, me)
+    columns = render_home_sections(circle, user, me)
     staff, recent = q.staff_and_recent_members(circle)
     return render_template("circles/home.html", circle=circle, me=me, staff=staff, recent=recent,
                            main_sections=columns[MAIN], side_sections=columns[SIDE],
-                           pending=q.pending_count(circle) if circle.can_manage_members(current_user) else 0)
+                           pending=q.pending_count(circle) if circle.can_manage_members(user) else 0)
 
 
 @bp.route("/c/<int:circle_id>/cover")

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
@@ -136,7 +137,9 @@ def _home_statement() -> sa.Select:
         statement = _HOME_STATEMENT["home"] = (
             sa.select(Notice, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
             .join(parts, parts.c.notice_id == Notice.id)
-            .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc()))
+            .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc())
+            # the notices' circle is the page's own, already in the session (no join, no query)
+            .options(lazyload(Notice.circle)))
     return statement
 
 
