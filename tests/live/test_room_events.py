@@ -589,3 +589,17 @@ def test_a_page_whose_sign_in_ended_leaves_the_room(klass, joined, lesson):
     db.session.commit()
     assert student.emit("heartbeat") == {"ok": False, "error": "Sign in again to take part."}
     assert _rows(lesson, klass.student)[0].left_at is not None
+
+
+def test_the_sweep_drops_people_who_left_the_circle_but_keeps_overseers(app, klass, joined, page, lesson):
+    from lms.circles.models import Membership, MembershipStatus
+
+    student = joined(klass.student)
+    admin = page(klass.admin)
+    assert admin.join(lesson)["ok"] is True  # a site admin oversees the circle without a membership
+    membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == klass.student.id,
+                                                               Membership.circle_id == klass.circle.id))
+    membership.status = MembershipStatus.left
+    db.session.commit()
+    assert _namespace().sweep(app) == 1
+    assert not student.connected and admin.connected

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from lms.accounts.models import User
 from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -123,13 +124,26 @@ def readmit(p: Participant, user_id, now: datetime | None = None) -> None:
 
 def cut_off(connections: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Of these (lesson_id, user_id) pairs, those whose person may no longer be in the room: removed from the
-    lesson, or the lesson is over. One query each; the namespace's sweep drops those connections."""
+    lesson, no longer able to see it (left or removed from the circle), or the lesson is over. A fixed number of
+    queries, plus a check of each person without an active membership (an overseer, or someone who left); the
+    namespace's sweep drops those connections."""
     if not connections:
         return set()
     lesson_ids = {lesson_id for lesson_id, _user in connections}
     removed = set(db.session.execute(sa.select(LiveSanction.lesson_id, LiveSanction.user_id).where(
         LiveSanction.lesson_id.in_(lesson_ids), LiveSanction.kind == REMOVE, LiveSanction.lifted_at.is_(None))))
-    closed = set(db.session.scalars(sa.select(LiveLesson.id).where(LiveLesson.id.in_(lesson_ids),
-                                                                   LiveLesson.state.not_in(list(OPEN_STATES)))))
-    return {(lesson_id, user_id) for lesson_id, user_id in connections
-            if (lesson_id, user_id) in removed or lesson_id in closed}
+    lessons = {lesson.id: lesson for lesson in db.session.scalars(sa.select(LiveLesson).where(
+        LiveLesson.id.in_(lesson_ids)))}
+    members = set(db.session.execute(
+        sa.select(LiveLesson.id, Membership.user_id)
+        .join(Membership, Membership.circle_id == LiveLesson.circle_id)
+        .where(LiveLesson.id.in_(lesson_ids), Membership.status == MembershipStatus.active,
+               Membership.user_id.in_({user_id for _lesson, user_id in connections}))))
+    gone = set()
+    for lesson_id, user_id in connections:
+        lesson = lessons.get(lesson_id)
+        if lesson is None or lesson.state not in OPEN_STATES or (lesson_id, user_id) in removed:
+            gone.add((lesson_id, user_id))
+        elif (lesson_id, user_id) not in members and not lesson.can_view(db.session.get(User, user_id)):
+            gone.add((lesson_id, user_id))
+    return gone
