@@ -99,3 +99,62 @@ def test_ended_lessons_refuse_everyone(klass, lesson):
         with pytest.raises(RoomError, match="ended"):
             take_part(lesson, getattr(klass, who))
     db.session.rollback()
+
+
+class _ThisThreadQueries:
+    """SQL statements of this thread only (coalesced pushes query from background tasks)."""
+
+    def __init__(self):
+        import threading
+
+        self.thread = threading.get_ident()
+        self.count = 0
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(db.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(db.engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, *_args):
+        import threading
+
+        if threading.get_ident() == self.thread:
+            self.count += 1
+
+
+def test_joining_and_chatting_cost_a_fixed_number_of_queries(app, klass, lesson, make):
+    """Does a join's state (recent chat and questions with their authors, hands, poll, sanctions) and a chat
+    message cost the same number of queries with 2 authors as with 30?"""
+    from lms.live.room import hands
+    from lms.live.room.state import room_state
+
+    def costs():
+        host = take_part(lesson, klass.teacher)
+        with _ThisThreadQueries() as join:
+            room_state(host)
+        p = take_part(lesson, klass.student)
+        with _ThisThreadQueries() as chat:
+            messages.post_message(p, "chat", "one more")
+        db.session.rollback()
+        return join.count, chat.count
+
+    now = utcnow() - timedelta(minutes=5)
+    for n, user in enumerate([klass.student, klass.classmate]):
+        messages.post_message(take_part(lesson, user), "question", f"q{n}", now=now)
+    hands.raise_hand(take_part(lesson, klass.classmate))
+    db.session.commit()
+    few = costs()
+    people = [make.member(klass.circle).user for _ in range(28)]
+    for n, user in enumerate(people):
+        p = take_part(lesson, user)
+        messages.post_message(p, "chat", f"hello {n}", now=now)
+        messages.post_message(p, "question", f"why {n}?", now=now)
+        hands.raise_hand(p)
+    db.session.commit()
+    assert costs() == few
