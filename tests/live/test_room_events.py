@@ -603,3 +603,45 @@ def test_the_sweep_drops_people_who_left_the_circle_but_keeps_overseers(app, kla
     db.session.commit()
     assert _namespace().sweep(app) == 1
     assert not student.connected and admin.connected
+
+
+MEMBER_EVENTS = [
+    ("chat", lambda ids: {"body": "hi"}),
+    ("question", lambda ids: {"body": "why?"}),
+    ("raise_hand", lambda ids: {}),
+    ("lower_hand", lambda ids: {}),
+    ("like", lambda ids: {}),
+    ("vote", lambda ids: {"poll_id": ids["poll"], "option": 0}),
+    ("heartbeat", lambda ids: {}),
+]
+
+
+@pytest.mark.parametrize("event, data", MEMBER_EVENTS + HOST_EVENTS, ids=[e for e, _d in MEMBER_EVENTS + HOST_EVENTS])
+def test_a_page_removed_through_another_process_can_send_nothing(klass, joined, lesson, event, data):
+    """A removal recorded elsewhere (this process's page still joined): is every event refused, nothing
+    changed, and the page out of the room?"""
+    teacher = joined(klass.teacher)
+    poll_id = teacher.emit("poll_open", {"question": "Q?", "options": ["a", "b"]})["poll_id"]
+    student = joined(klass.student)
+    db.session.add(LiveSanction(lesson_id=lesson.id, user_id=klass.student.id, kind="remove", by_id=klass.teacher.id))
+    db.session.commit()
+    before = _snapshot(lesson)
+    ids = {"question": 1, "classmate": klass.classmate.id, "muted": klass.classmate.id,
+           "removed": klass.classmate.id, "poll": poll_id}
+    assert student.emit(event, data(ids)) == {"ok": False, "error": "You were removed from this lesson."}
+    assert _snapshot(lesson) == before
+    assert _rows(lesson, klass.student)[0].left_at is not None
+    assert student.emit("raise_hand") == {"ok": False, "error": "Join the lesson first."}
+
+
+@pytest.mark.parametrize("event, data", MEMBER_EVENTS, ids=[e for e, _d in MEMBER_EVENTS])
+def test_a_muted_member_may_do_everything_but_write(klass, joined, lesson, event, data):
+    teacher = joined(klass.teacher)
+    poll_id = teacher.emit("poll_open", {"question": "Q?", "options": ["a", "b"]})["poll_id"]
+    student = joined(klass.student)
+    assert teacher.emit("mute", {"user_id": klass.student.id})["ok"]
+    ack = student.emit(event, data({"poll": poll_id}))
+    if event in ("chat", "question"):
+        assert ack == {"ok": False, "error": "A host has muted you in this lesson."}
+    else:
+        assert ack["ok"] is True
