@@ -93,6 +93,8 @@ class IngestSession:
     bytes: int = 0
     last_piece_at: float = field(default_factory=time.monotonic)
     checked_at: float = field(default_factory=time.monotonic)
+    #: one piece at a time (the page waits for each answer; a second window's would otherwise interleave)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- feeding ------------------------------------------------------------------------------
     def feed(self, piece: bytes) -> dict:
@@ -230,8 +232,8 @@ def begin(lesson, user, sid: str, mime: str | None = None) -> IngestSession:
     slot = not (config["copy_h264"] and announced_h264(mime))
     with _lock:
         session = _sessions.get(lesson.id)
-        if session is not None:
-            session.sid = session.sid if session.sid == sid else sid
+        if session is not None:  # taken over (another window, or this page after a reconnect)
+            session.sid = sid
             session.user_id = user.id
             return session
         busy = sum(1 for s in _sessions.values() if s.encode_slot)
@@ -260,7 +262,11 @@ def feed(lesson_id: int, sid: str, piece: bytes) -> dict:
     if not isinstance(piece, (bytes, bytearray)) or not piece or len(piece) > MAX_PIECE_BYTES:
         return {"ok": False, "error": _("The video piece could not be read."), "code": "bad_piece"}
     try:
-        return session.feed(bytes(piece))
+        with session.lock:
+            if session.sid != sid:  # taken over while this piece waited
+                return {"ok": False, "error": _("Another window took over this broadcast. Use that window, or "
+                                                "press Go live here again."), "code": "taken"}
+            return session.feed(bytes(piece))
     except IngestRefused as refused:
         return {"ok": False, "error": refused.message, "code": refused.code}
 
@@ -273,7 +279,8 @@ def finish(lesson_id: int, sid: str | None = None) -> bool:
         if session is None or (sid is not None and session.sid != sid):
             return False
         del _sessions[lesson_id]
-    session.finish()
+    with session.lock:
+        session.finish()
     return True
 
 

@@ -7,7 +7,7 @@ re-encoding, so an hour-long lesson takes about a minute, well within the 10 min
 video was already H.264/AAC when it went out live), stores them like any processed upload and creates
 a ready Media item owned by the lesson's author. Members watch it on the lesson page (the chat and
 questions scroll in step, by LiveMessage.offset_seconds); staff may download the MP4. A failure marks
-the replay "failed" (the segments stay, `flask live replay <id>` can try again).
+the replay "failed" and keeps the segments (`make_replay(lesson_id)` may be run again).
 
 Who may fetch the replay's files is asked on every request (media subject "live_replay").
 """

@@ -59,7 +59,11 @@
 
   LivePlayer.prototype.init = function () {
     var self = this;
-    if (!this.video) { return; }
+    if (!this.video) {
+      // An ended lesson whose replay is still being made: offer it as soon as it is ready.
+      if (this.state === "ended" && this.root.dataset.replayState === "processing") { this.offerReplay(); }
+      return;
+    }
     this.video.addEventListener("playing", function () {
       self.root.dataset.playing = "1";
       if (self.state === "live") { self.say(""); }
@@ -193,7 +197,9 @@
     var self = this;
     document.addEventListener("live:replay_state", function (event) {
       var d = event.detail || {};
-      if (d.state !== "ready" || self.root.querySelector("[data-live-replay-link]")) { return; }
+      if ((d.lesson_id && String(d.lesson_id) !== self.root.dataset.lessonId) || d.state !== "ready" ||
+          self.root.querySelector("[data-live-replay-link]")) { return; }
+      self.say(gettext("The replay is ready."));
       var link = document.createElement("a");
       link.href = window.location.pathname;
       link.className = "button";
