@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
+from flask.signals import before_render_template, template_rendered
 from markupsafe import Markup
 
 from lms.accounts.models import User
@@ -54,17 +55,38 @@ def home_sections(circle: Circle, viewer: User, membership: Membership | None) -
     return shown
 
 
-def render_home_sections(circle: Circle, viewer: User, membership: Membership | None) -> dict[str, list[Markup]]:
+def render_home_sections(circle: Circle, viewer: User, membership: Membership | None,
+                         shared: dict[str, Any] | None = None) -> dict[str, list[Markup]]:
     """The sections this viewer sees, each rendered from its partial, by column. The context processors
-    run once for all of them (render_template would run them again for each partial)."""
+    run once for all of them (render_template would run them again for each partial); `shared`, when
+    given, is their answer already."""
     columns: dict[str, list[Markup]] = {column: [] for column in COLUMNS}
     shown = home_sections(circle, viewer, membership)
     if shown:
         app = current_app._get_current_object()
-        shared: dict[str, Any] = {}
-        app.update_template_context(shared)
+        if shared is None:
+            shared = {}
+            app.update_template_context(shared)
         for section, context in shown:
             template = app.jinja_env.get_template(section.template)
             columns[section.column].append(
                 Markup(template.render({**shared, **context, "circle": circle, "me": membership})))
     return columns
+
+
+def render_home_page(template_name: str, circle: Circle, viewer: User, membership: Membership | None,
+                     **context: Any) -> str:
+    """The home page: `template_name` rendered with `context`, `circle`, `me` and the rendered sections
+    (`main_sections`, `side_sections`). As render_template does (its signals included), but the context
+    processors run once for the page and all its sections."""
+    app = current_app._get_current_object()
+    shared: dict[str, Any] = {}
+    app.update_template_context(shared)
+    columns = render_home_sections(circle, viewer, membership, shared)
+    page = {**shared, **context, "circle": circle, "me": membership,
+            "main_sections": columns[MAIN], "side_sections": columns[SIDE]}
+    template = app.jinja_env.get_or_select_template(template_name)
+    before_render_template.send(app, _async_wrapper=app.ensure_sync, template=template, context=page)
+    html = template.render(page)
+    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=page)
+    return html

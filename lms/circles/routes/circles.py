@@ -9,7 +9,7 @@ from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
 from lms.circles.forms import CircleForm, ConfirmForm, JoinCodeForm
-from lms.circles.home import MAIN, SIDE, render_home_sections
+from lms.circles.home import render_home_page
 from lms.circles.models import CircleKind, JoinPolicy
 from lms.circles.routes._common import _join_page
 from lms.core.images import ImageRejected, image_response
@@ -66,12 +66,10 @@ def home(circle_id: int):
     if not circle.can_view(user):
         return _join_page(circle)
     me = circle.membership_of(user)
-    # each registered section (lms.circles.home) renders its own partial with its own context
-    columns = render_home_sections(circle, user, me)
     staff, recent = q.staff_and_recent_members(circle)
-    return render_template("circles/home.html", circle=circle, me=me, staff=staff, recent=recent,
-                           main_sections=columns[MAIN], side_sections=columns[SIDE],
-                           pending=q.pending_count(circle) if circle.can_manage_members(user) else 0)
+    # with the registered sections (lms.circles.home), each rendered from its own partial
+    return render_home_page("circles/home.html", circle, user, me, staff=staff, recent=recent,
+                            pending=q.pending_count(circle) if circle.can_manage_members(user) else 0)
 
 
 @bp.route("/c/<int:circle_id>/cover")
