@@ -41,11 +41,29 @@ def _offset(lesson: LiveLesson, now: datetime) -> float:
     return max(0.0, (now - lesson.went_live_at).total_seconds())
 
 
+def _check_pace(p: Participant, kind: str, now: datetime) -> None:
+    """RoomError when a member writes faster than RATE_COUNT per RATE_WINDOW (chat and questions together), or
+    chats within the slow mode's interval of their last chat message."""
+    slow = p.lesson.slow_mode_seconds if kind == CHAT else 0
+    since = now - max(RATE_WINDOW, timedelta(seconds=slow))
+    recent = list(db.session.execute(
+        sa.select(LiveMessage.created_at, LiveMessage.kind).where(
+            LiveMessage.lesson_id == p.lesson.id, LiveMessage.user_id == p.user.id, LiveMessage.created_at > since)))
+    if sum(1 for at, _kind in recent if at > now - RATE_WINDOW) >= RATE_COUNT:
+        raise RoomError(_("You are sending messages too fast. Wait a few seconds."))
+    if slow:
+        last_chat = max((at for at, k in recent if k == CHAT), default=None)
+        if last_chat is not None and last_chat > now - timedelta(seconds=slow):
+            wait = int((last_chat + timedelta(seconds=slow) - now).total_seconds() + 0.999)
+            raise RoomError(ngettext("Slow mode is on: wait %(num)d more second.",
+                                     "Slow mode is on: wait %(num)d more seconds.", wait))
+
+
 def post_message(p: Participant, kind: str, body, now: datetime | None = None) -> LiveMessage:
     """A chat message or a question from `p`: one line of plain text, at most MESSAGE_MAX characters (shown
     escaped). Refused (RoomError) when `p` is muted, when the chat is muted for everyone but the hosts
     (questions may still be asked), faster than RATE_COUNT per RATE_WINDOW, or, for chat, within the
-    slow mode's interval of their last message (hosts are exempt from both mutes and the slow mode)."""
+    slow mode's interval of their last message. Hosts are held only to the length."""
     now = now or utcnow()
     if kind not in (CHAT, QUESTION):
         raise RoomError(_("This kind of message is not known."))
@@ -58,19 +76,8 @@ def post_message(p: Participant, kind: str, body, now: datetime | None = None) -
         raise RoomError(_("A host has muted you in this lesson."))
     if kind == CHAT and lesson.all_muted and not p.host:
         raise RoomError(_("The chat is closed for now; you can still ask a question."))
-    slow = 0 if p.host or kind != CHAT else lesson.slow_mode_seconds
-    since = now - max(RATE_WINDOW, timedelta(seconds=slow))
-    recent = list(db.session.execute(
-        sa.select(LiveMessage.created_at, LiveMessage.kind).where(
-            LiveMessage.lesson_id == lesson.id, LiveMessage.user_id == p.user.id, LiveMessage.created_at > since)))
-    if sum(1 for at, _kind in recent if at > now - RATE_WINDOW) >= RATE_COUNT:
-        raise RoomError(_("You are sending messages too fast. Wait a few seconds."))
-    if slow:
-        last_chat = max((at for at, k in recent if k == CHAT), default=None)
-        if last_chat is not None and last_chat > now - timedelta(seconds=slow):
-            wait = int((last_chat + timedelta(seconds=slow) - now).total_seconds() + 0.999)
-            raise RoomError(ngettext("Slow mode is on: wait %(num)d more second.",
-                                     "Slow mode is on: wait %(num)d more seconds.", wait))
+    if not p.host:  # hosts teach and moderate: no mute, rate limit or slow mode holds them back
+        _check_pace(p, kind, now)
     message = LiveMessage(lesson_id=lesson.id, user_id=p.user.id, kind=kind, body=text, created_at=now,
                           offset_seconds=_offset(lesson, now))
     db.session.add(message)
