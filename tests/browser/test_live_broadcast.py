@@ -1,5 +1,6 @@
 """A teacher goes live from the browser with chromium's fake camera and microphone; a student on the lesson page
-sees the live video play (hls.js); the teacher stops and the lesson ends for everyone."""
+sees the live video play (hls.js); the teacher stops and the lesson ends for everyone; the replay plays with the
+chat in step, and what the student watched is recorded."""
 from __future__ import annotations
 
 import uuid
@@ -77,4 +78,40 @@ def test_teacher_goes_live_and_a_student_watches(live_server, new_context, scree
         teacher.locator("[data-stop]").click()
         expect(teacher.locator("[data-broadcast-status]")).to_contain_text("The lesson has ended for everyone.",
                                                                           timeout=30_000)
+    # Two chat lines of the lesson, at 1 s and 100 s of it (live-room writes them during the lesson).
+    from lms.accounts.models import User
+    from lms.extensions import db
+    from lms.live.models import LiveMessage, ReplayView
+
+    with live_server.app.app_context():
+        student_id = db.session.scalar(db.select(User.id).where(User.email == student_email))
+        for at, body in ((1.0, "Good morning"), (100.0, "See you next week")):
+            db.session.add(LiveMessage(lesson_id=lesson_id, user_id=student_id, body=body, offset_seconds=at))
+        db.session.commit()
+        db.session.remove()
+
+    with screenshots.on_failure(student, "replay"):
+        student.goto(lesson_url)  # jobs run inline here: the replay was made when the lesson ended
+        replay = student.locator("[data-live-replay]")
+        expect(replay.locator("video")).to_be_visible()
+        first = replay.locator("li[data-at='1.0']")
+        later = replay.locator("li[data-at='100.0']")
+        expect(first).to_have_class("live-replay-message future")
+        expect(later).to_have_class("live-replay-message future")
+        student.evaluate("() => { const v = document.querySelector('[data-live-replay] video'); v.muted = true; "
+                         "return v.play(); }")
+        expect(first).to_have_class("live-replay-message")  # the video passed 1 s: shown
+        expect(later).to_have_class("live-replay-message future")  # not reached yet
+        student.wait_for_function("() => document.querySelector('[data-live-replay] video').currentTime > 2.5")
+        # Leaving the page reports what was watched (a keepalive request on pagehide; sent here without leaving,
+        # so the answer can be awaited).
+        with student.expect_response(lambda r: "/replay/progress" in r.url) as reported:
+            student.evaluate("() => window.dispatchEvent(new Event('pagehide'))")
+        assert reported.value.status == 200
+
+    with live_server.app.app_context():
+        view = db.session.scalar(db.select(ReplayView).where(ReplayView.lesson_id == lesson_id,
+                                                            ReplayView.user_id == student_id))
+        assert view is not None and view.seconds_watched >= 1.5 and view.watched[0][0] < 1.0
+        db.session.remove()
     assert errors == []
