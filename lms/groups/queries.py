@@ -86,16 +86,29 @@ class OwnGroup:
     members: list[Membership]
 
 
+def _own_group_statement() -> sa.Select:
+    """own_group's query by bound parameters (circle_id, user_id): built once, as the circle's home page
+    runs it on every view and building it costs more than running it."""
+    statement = _STATEMENTS.get("own")
+    if statement is None:
+        mine, circle_id = db.aliased(GroupMember), sa.bindparam("circle_id")
+        statement = _STATEMENTS["own"] = (
+            db.select(CircleGroup, Membership)
+            .join(mine, sa.and_(mine.group_id == CircleGroup.id, mine.circle_id == circle_id,
+                                mine.user_id == sa.bindparam("user_id")))
+            .join(GroupMember, GroupMember.group_id == CircleGroup.id)
+            .join(Membership, CURRENT)
+            .where(CircleGroup.circle_id == circle_id)
+            .order_by(Membership.display_name, Membership.id))
+    return statement
+
+
+_STATEMENTS: dict[str, sa.Select] = {}
+
+
 def own_group(circle: Circle, user: User) -> OwnGroup | None:
     """The viewer's group in the circle and its current members, by name, or None (one query)."""
-    mine = db.aliased(GroupMember)
-    rows = db.session.execute(
-        db.select(CircleGroup, Membership)
-        .join(mine, sa.and_(mine.group_id == CircleGroup.id, mine.circle_id == circle.id, mine.user_id == user.id))
-        .join(GroupMember, GroupMember.group_id == CircleGroup.id)
-        .join(Membership, CURRENT)
-        .where(CircleGroup.circle_id == circle.id)
-        .order_by(Membership.display_name, Membership.id)).all()
+    rows = db.session.execute(_own_group_statement(), {"circle_id": circle.id, "user_id": user.id}).all()
     if not rows or not any(m.user_id == user.id for _g, m in rows):
         return None  # no group, or the viewer's own row no longer counts
     return OwnGroup(rows[0][0], [m for _g, m in rows])

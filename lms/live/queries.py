@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
@@ -62,17 +63,33 @@ def is_overdue(lesson: LiveLesson, now: datetime | None = None) -> bool:
     return lesson.state == LessonState.scheduled and lesson.expected_end <= (now or utcnow())
 
 
+def _next_lesson_statement() -> sa.Select:
+    """next_lesson's query by bound parameters (circle_id, since): built once, as the circle's home page
+    runs it on every view and building it costs more than running it. The lesson's circle is the page's
+    own, already in the session: not joined in."""
+    statement = _STATEMENTS.get("next")
+    if statement is None:
+        statement = _STATEMENTS["next"] = (
+            sa.select(LiveLesson).where(LiveLesson.circle_id == sa.bindparam("circle_id"),
+                                        sa.or_(LiveLesson.state.in_(list(ON_AIR_STATES)),
+                                               sa.and_(LiveLesson.state == LessonState.scheduled,
+                                                       LiveLesson.starts_at > sa.bindparam(
+                                                           "since", type_=LiveLesson.starts_at.type))))
+            .order_by(sa.case((LiveLesson.state.in_(list(ON_AIR_STATES)), 0), else_=1), LiveLesson.starts_at,
+                      LiveLesson.id).limit(20)
+            .options(lazyload(LiveLesson.circle)))
+    return statement
+
+
+_STATEMENTS: dict[str, sa.Select] = {}
+
+
 def next_lesson(circle: Circle) -> LiveLesson | None:
     """The lesson on air now, else the next scheduled one that is not overdue (one query)."""
     now = utcnow()
     # a lesson overdue by hours still ends before `starts_at > now - 600 min` (the longest expected length)
-    rows = db.session.scalars(
-        sa.select(LiveLesson).where(LiveLesson.circle_id == circle.id,
-                                    sa.or_(LiveLesson.state.in_(list(ON_AIR_STATES)),
-                                           sa.and_(LiveLesson.state == LessonState.scheduled,
-                                                   LiveLesson.starts_at > now - timedelta(minutes=600))))
-        .order_by(sa.case((LiveLesson.state.in_(list(ON_AIR_STATES)), 0), else_=1), LiveLesson.starts_at,
-                  LiveLesson.id).limit(20))
+    rows = db.session.scalars(_next_lesson_statement(),
+                              {"circle_id": circle.id, "since": now - timedelta(minutes=600)})
     return next((lesson for lesson in rows if not is_overdue(lesson, now)), None)
 
 
