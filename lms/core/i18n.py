@@ -6,6 +6,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import Locale
 from flask import current_app, g, has_request_context, request, session
 from flask.globals import _cv_app
 from flask_babel import format_datetime, get_locale, get_timezone
@@ -35,12 +36,20 @@ def normalize_locale(tag: str | None) -> str | None:
     return None
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the profile's language, else the browser's, else the site's."""
     if not has_request_context():  # a job: it chooses with force_locale for whom it writes
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed_locale(current_user.locale)
+    return _parsed_locale(browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@lru_cache(maxsize=32)
+def _parsed_locale(code: str) -> Locale:
+    """One Locale per code for the process (Flask-Babel parsed the selector's answer again on every request,
+    and each new Locale loaded its locale data again on first use); Babel takes a Locale as it is."""
+    return Locale.parse(code)
 
 
 def browser_locale() -> str | None:
