@@ -115,3 +115,57 @@ def test_teacher_goes_live_and_a_student_watches(live_server, new_context, scree
         assert view is not None and view.seconds_watched >= 1.5 and view.watched[0][0] < 1.0
         db.session.remove()
     assert errors == []
+
+
+def _segments(folder) -> list[int]:
+    return sorted(int(p.stem) for p in folder.glob("*.ts")) if folder.is_dir() else []
+
+
+def _wait_for(predicate, timeout: float = 20.0):
+    """Poll a server-side state (the lesson's segment files) until it holds; the page cannot show it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the state did not come"
+        time.sleep(0.1)
+
+
+def test_a_dropped_teacher_connection_resumes_by_itself(live_server, new_context, screenshots, tmp_path, monkeypatch):
+    """When the broadcast page's connection drops, does it reconnect by itself and go on live with a new
+    recording, and does the server continue the same recording (the segment numbers go on)?"""
+    from lms.extensions import db
+    from lms.live.models import LessonState, LiveLesson
+
+    live_dir = tmp_path / "live"
+    monkeypatch.setitem(live_server.app.config, "LIVE_DIR", str(live_dir))
+    circle_id, lesson_id, teacher_email, _student_email = _setup(live_server)
+    with live_server.app.app_context():
+        folder = live_dir / db.session.get(LiveLesson, lesson_id).stream_path
+        db.session.remove()
+    teacher = new_context().new_page()
+    errors = []
+    teacher.on("pageerror", lambda error: errors.append(str(error)))
+    with screenshots.on_failure(teacher, "go-live"):
+        _sign_in(teacher, teacher_email)
+        teacher.goto(f"/c/{circle_id}/live/{lesson_id}/broadcast")
+        expect(teacher.locator("[data-go-live]")).to_be_enabled()
+        teacher.locator("[data-go-live]").click()
+        expect(teacher.locator("[data-broadcast-status]")).to_contain_text("You are live.")
+        _wait_for(lambda: len(_segments(folder)) >= 2)
+    with screenshots.on_failure(teacher, "drop-and-resume"):
+        # The connection under Socket.IO breaks (a network change): the client reconnects by itself.
+        teacher.evaluate("() => document.querySelector('[data-broadcast]').broadcast.socket.io.engine.close()")
+        expect(teacher.locator("[data-broadcast-status]")).to_contain_text("Reconnected. You are live again.",
+                                                                          timeout=20_000)
+        first = _segments(folder)[-1]
+        # The new recording's segments follow the old ones: the recording goes on as one.
+        _wait_for(lambda: _segments(folder)[-1] >= first + 2)
+        expect(teacher.locator("[data-on-air]")).to_be_visible()
+    numbers = _segments(folder)
+    assert numbers == list(range(len(numbers)))
+    with live_server.app.app_context():
+        lesson = db.session.get(LiveLesson, lesson_id)
+        assert lesson.state == LessonState.live and lesson.reconnecting_since is None
+        db.session.remove()
+    assert errors == []
