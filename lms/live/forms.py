@@ -31,7 +31,7 @@ class LessonForm(FlaskForm):
                                     validators=[InputRequired(), _range("reminder_minutes")], default=15)
     late_after_minutes = IntegerField(_l("Late when joining more than this many minutes after it goes live"),
                                       validators=[InputRequired(), _range("late_after_minutes")], default=10)
-    present_min_percent = IntegerField(_l("Present when attending at least this % of the live time"),
+    present_min_percent = IntegerField(_l("Present when attending at least this percentage of the live time"),
                                        validators=[InputRequired(), _range("present_min_percent")], default=50)
 
     def fill(self, lesson: LiveLesson) -> None:
@@ -50,6 +50,6 @@ class GradebookForm(FlaskForm):
 
     points = FloatField(_l("Points for attending"), validators=[InputRequired(), NumberRange(min=0.5, max=1000)],
                         default=10)
-    late_percent = IntegerField(_l("A late arrival earns this % of the points"),
+    late_percent = IntegerField(_l("A late arrival earns this percentage of the points"),
                                 validators=[InputRequired(), NumberRange(min=0, max=100)], default=50)
     release = BooleanField(_l("Let the students see it now"), default=True)
