@@ -10,7 +10,6 @@ from tests.live.video_support import (  # noqa: F401 - fixtures
     _live_dir,
     ingest_socket,
     lesson,
-    new_lesson,
     pieces,
     room,
     send,
