@@ -15,6 +15,7 @@ from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
 from lms.core.inputs import number_key
+from lms.core.types import one_of
 from lms.core.urls import is_local_path
 from lms.circles.oversight import overseen_circle_ids
 from lms.extensions import db
@@ -202,7 +203,7 @@ def _staff_and_recent():
     subquery of their own with its limit, the newest members (part 1, newest first)."""
     staff = _SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), _ROLE_ORDER.label("sort_rank"),
                                        Membership.display_name.label("sort_name"), db.null().label("sort_joined")) \
-        .where(Membership.role.in_([Role.owner, Role.teacher, Role.assistant]))
+        .where(one_of(Membership.role, [Role.owner, Role.teacher, Role.assistant]))
     newest = _SHOWN_MEMBERS.add_columns(db.literal(1).label("sort_part"), db.literal(0).label("sort_rank"),
                                         db.null().label("sort_name"), Membership.joined_at.label("sort_joined")) \
         .order_by(Membership.joined_at.desc()).limit(db.bindparam("limit")).subquery()

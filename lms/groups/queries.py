@@ -12,6 +12,7 @@ from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.core.inputs import number_key
 from lms.core.permissions import require
+from lms.core.types import one_of
 from lms.extensions import db
 from lms.groups.models import GROUPED_ROLES, CircleGroup, GroupMember, can_see_all_groups
 
@@ -19,7 +20,7 @@ from lms.groups.models import GROUPED_ROLES, CircleGroup, GroupMember, can_see_a
 #: were put in the group: leaving, removal, a new joining after either, or becoming staff ends it, whatever
 #: path changed the membership. (The join condition of group_members to memberships.)
 CURRENT = sa.and_(Membership.circle_id == GroupMember.circle_id, Membership.user_id == GroupMember.user_id,
-                  Membership.status == MembershipStatus.active, Membership.role.in_(list(GROUPED_ROLES)),
+                  Membership.status == MembershipStatus.active, one_of(Membership.role, GROUPED_ROLES),
                   Membership.joined_at <= GroupMember.added_at)
 
 

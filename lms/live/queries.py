@@ -11,7 +11,7 @@ from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
-from lms.core.types import utcnow
+from lms.core.types import one_of, utcnow
 from lms.extensions import db
 from lms.live.models import ON_AIR_STATES, LessonState, LiveLesson
 
@@ -71,11 +71,11 @@ def _next_lesson_statement() -> sa.Select:
     if statement is None:
         statement = _STATEMENTS["next"] = (
             sa.select(LiveLesson).where(LiveLesson.circle_id == sa.bindparam("circle_id"),
-                                        sa.or_(LiveLesson.state.in_(list(ON_AIR_STATES)),
+                                        sa.or_(one_of(LiveLesson.state, ON_AIR_STATES),
                                                sa.and_(LiveLesson.state == LessonState.scheduled,
                                                        LiveLesson.starts_at > sa.bindparam(
                                                            "since", type_=LiveLesson.starts_at.type))))
-            .order_by(sa.case((LiveLesson.state.in_(list(ON_AIR_STATES)), 0), else_=1), LiveLesson.starts_at,
+            .order_by(sa.case((one_of(LiveLesson.state, ON_AIR_STATES), 0), else_=1), LiveLesson.starts_at,
                       LiveLesson.id).limit(20)
             .options(lazyload(LiveLesson.circle)))
     return statement

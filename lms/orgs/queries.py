@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.core.types import one_of
 from lms.extensions import db
 from lms.orgs.models import Organization, OrgMembership, OrgRole
 
@@ -138,7 +139,7 @@ def teaches_in_an_org(user_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     """EXISTS an admin or teacher role of `user_id` in an organization: most people (students) have
     none, and their pages then ask nothing more about organizations."""
     return sa.exists().where(OrgMembership.user_id == user_id,
-                             OrgMembership.role.in_([OrgRole.admin, OrgRole.teacher]))
+                             one_of(OrgMembership.role, [OrgRole.admin, OrgRole.teacher]))
 
 
 def teaching_orgs(user: User) -> list[tuple[Organization, OrgRole]]:
