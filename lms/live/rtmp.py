@@ -5,7 +5,8 @@ name: the lesson's stream_path) and the publish URL's arguments (`key`: the secr
 A lesson whose current key this is goes live with ingest "rtmp"; anything else is refused (nginx drops
 the encoder on a non-2xx answer). `on_publish_done` fires when the encoder stops or its connection drops:
 the lesson waits as "reconnecting" (OBS reconnects by itself), and ends when its grace period runs out or
-a host ends it. nginx writes the HLS into LIVE_DIR/<stream_path>/, the layout of the browser ingest.
+a host ends it. `on_update` (every 10 s while publishing) drops an encoder whose lesson has ended or whose
+key was replaced. nginx writes the HLS into LIVE_DIR/<stream_path>/, the layout of the browser ingest.
 
 The callbacks are for nginx only: from a loopback address, or anywhere with LIVE_RTMP_CALLBACK_SECRET as
 the `secret` argument of the callback URL (nginx on another host).
@@ -66,6 +67,14 @@ def publish(app_name: str | None, name: str | None, key: str | None) -> LiveLess
         return None
     ingest.lesson_folder(lesson).mkdir(parents=True, exist_ok=True)
     return lesson
+
+
+def still_allowed(name: str | None, key: str | None) -> bool:
+    """nginx's periodic on_update for a stream being published: go on only while the key is still the
+    lesson's current one and the lesson is on air. Ending the lesson (its key is cleared) or making a new
+    key (a leaked one) thus drops the encoder within notify_update_timeout."""
+    lesson = _operations().check_stream_key(name, key)
+    return lesson is not None and lesson.is_on_air
 
 
 def publish_done(name: str | None) -> LiveLesson | None:

@@ -1,4 +1,4 @@
-"""nginx-rtmp's callbacks (deploy/nginx/rtmp.conf): POST /rtmp/on_publish and /rtmp/on_publish_done.
+"""nginx-rtmp's callbacks (deploy/nginx/rtmp.conf): POST /rtmp/on_publish, /rtmp/on_update, /rtmp/on_publish_done.
 
 Answers: 204 to accept, 403 to refuse (nginx drops the encoder). Only our nginx may call them (lms.live.rtmp:
 a loopback address, or LIVE_RTMP_CALLBACK_SECRET as `?secret=`); anyone else gets 403 too. No CSRF token:
@@ -29,6 +29,14 @@ def on_publish():
         return "", 403
     db.session.commit()
     return "", 204
+
+
+@bp.post("/on_update")
+def on_update():
+    _check_caller()
+    allowed = rtmp.still_allowed(request.form.get("name"), request.form.get("key"))
+    db.session.rollback()
+    return ("", 204) if allowed else ("", 403)
 
 
 @bp.post("/on_publish_done")

@@ -76,6 +76,23 @@ def test_an_ended_lesson_and_another_application_are_refused(app, room, lesson):
     assert _publish(client, lesson, key).status_code == 403
 
 
+def test_on_update_drops_an_encoder_whose_lesson_ended_or_key_changed(app, room, lesson):
+    client = app.test_client()
+    key = _key(lesson, room.teacher)
+    assert _publish(client, lesson, key).status_code == 204
+
+    def update(secret):
+        return client.post("/rtmp/on_update", data={"app": "live", "name": lesson.stream_path, "key": secret,
+                                                    "call": "update_publish"}, csrf=False).status_code
+
+    assert update(key) == 204
+    new = _key(lesson, room.teacher)  # the old key leaked: a new one drops whoever streams with the old
+    assert update(key) == 403 and update(new) == 204
+    live_ops.end_lesson(db.session.get(type(lesson), lesson.id), room.teacher)
+    db.session.commit()
+    assert update(new) == 403  # ended from the lesson page while OBS still streams
+
+
 def test_only_our_nginx_may_call_back(app, room, lesson):
     client = app.test_client()
     key = _key(lesson, room.teacher)
