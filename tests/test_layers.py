@@ -49,6 +49,9 @@ LAYERS: list[tuple[str, ...]] = [
     # admin of the circle's organization, may they see an avatar) the orgs package registers into
     # hooks the circles and accounts own.
     ("orgs",),
+    # Roster sync (OneRoster CSV): maps a school's classes, users and enrollments onto an organization's
+    # circles, accounts and memberships through their operations; nothing imports it.
+    ("roster_sync",),
     # Groups inside a circle (sets of its students); peer review learns of them through a source the app
     # registers (lms/reviews/groups.py), so neither imports the other.
     ("groups",),

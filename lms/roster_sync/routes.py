@@ -1,0 +1,112 @@
+"""Roster sync views: upload a OneRoster zip, see its preview, apply it, read past imports."""
+from __future__ import annotations
+
+import tempfile
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.circles.forms import ConfirmForm
+from lms.core.permissions import require
+from lms.extensions import db
+from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
+from lms.orgs.models import Organization
+from lms.orgs.queries import get_org_or_404
+from lms.roster_sync import bp
+from lms.roster_sync import operations as ops
+from lms.roster_sync import queries as q
+from lms.roster_sync.forms import RosterUploadForm
+from lms.roster_sync.models import RosterImportState
+from lms.roster_sync.oneroster import MAX_ZIP_BYTES, Problem, RosterFileError, read_roster_zip
+from lms.storage import get_storage, new_key
+
+_CHUNK = 1 << 20
+
+
+def _managed_org(org_id: int) -> Organization:
+    org = get_org_or_404(org_id, current_user)
+    require(org.can_manage(current_user))
+    return org
+
+
+def _page(org: Organization, form: RosterUploadForm, problems: list[Problem] | None = None, status: int = 200):
+    page = q.imports_page(org, page=request.args.get("page", 1, type=int))
+    return render_template("roster_sync/index.html", org=org, form=form, problems=problems, page=page,
+                           max_mb=MAX_ZIP_BYTES // (1024 * 1024)), status
+
+
+@bp.route("/orgs/<int:org_id>/roster", methods=["GET", "POST"])
+@login_required
+def index(org_id: int):
+    """Upload a OneRoster zip (checked, then previewed) and list the organization's imports."""
+    org = _managed_org(org_id)
+    form = RosterUploadForm()
+    if not form.validate_on_submit():
+        return _page(org, form, status=422 if form.is_submitted() else 200)
+    upload = form.file.data
+    file_name = (upload.filename or "roster.zip")[:255]
+    with tempfile.NamedTemporaryFile(suffix=".zip") as spool:
+        size = 0
+        while chunk := upload.stream.read(_CHUNK):
+            size += len(chunk)
+            if size > MAX_ZIP_BYTES:
+                problem = Problem(file_name, None, None,
+                                  _("The zip is larger than %(num)d MB. Split it (one school at a time), or send a "
+                                    "delta file of what changed.", num=MAX_ZIP_BYTES // (1024 * 1024)))
+                return _page(org, form, [problem], 422)
+            spool.write(chunk)
+        spool.flush()
+        try:
+            roster = read_roster_zip(spool.name, name=file_name, known=ops.known_sourced_ids(org))
+        except RosterFileError as error:
+            return _page(org, form, error.problems, 422)
+        plan = ops.plan_import(org, roster, current_user)
+        if plan.problems:
+            return _page(org, form, plan.problems, 422)
+        key = new_key("roster_sync", ".zip")
+        spool.seek(0)
+        get_storage().put(key, spool, "application/zip")
+    discard_stored_on_rollback(key)
+    record = ops.record_preview(org, current_user, file_name=file_name, file_key=key, file_bytes=size, plan=plan)
+    db.session.commit()
+    return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
+
+
+@bp.route("/orgs/<int:org_id>/roster/<int:import_id>")
+@login_required
+def show(org_id: int, import_id: int):
+    """An import's preview (with the button that applies it) or its report once applied."""
+    org = _managed_org(org_id)
+    record = q.get_import_or_404(org, import_id, current_user)
+    return render_template("roster_sync/show.html", org=org, record=record, problems=None)
+
+
+@bp.route("/orgs/<int:org_id>/roster/<int:import_id>/apply", methods=["POST"])
+@login_required
+def apply(org_id: int, import_id: int):
+    """Apply a previewed import in one transaction; a row that cannot be applied changes nothing."""
+    org = _managed_org(org_id)
+    record = q.get_import_or_404(org, import_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
+    if record.state != RosterImportState.previewed or record.file_key is None:
+        flash(_("This import was applied already."), "info")
+        return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
+    key = record.file_key
+    try:
+        with get_storage().local_path(key, suffix=".zip") as path:
+            roster = read_roster_zip(path, name=record.file_name, known=ops.known_sourced_ids(org))
+            plan = ops.apply_import(org, roster, current_user, record)
+    except RosterFileError as error:
+        db.session.rollback()
+        record = q.get_import_or_404(org, import_id, current_user)
+        return render_template("roster_sync/show.html", org=org, record=record, problems=error.problems), 422
+    record.file_key = None
+    delete_stored_after_commit(key)
+    db.session.commit()
+    if plan.has_changes:
+        flash(_("The roster is imported."), "success")
+    else:
+        flash(_("Nothing to change: the organization already matches this file."), "info")
+    return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
