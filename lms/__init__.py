@@ -105,6 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     # __init__ does not import it, so models can be imported across domains without cycles.
     from lms.accounts.routes import bp as accounts_bp
     from lms.admin.routes import bp as admin_bp
+    from lms.api.routes import bp as api_bp
+    from lms.api.token_routes import bp as api_tokens_bp
     from lms.audit.routes import bp as audit_bp
     from lms.calendar.routes import bp as calendar_bp
     from lms.circles.routes import bp as circles_bp
@@ -118,7 +120,6 @@ def _register_blueprints(app: Flask) -> None:
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.reviews.routes import bp as reviews_bp
-    from lms.roster_sync.routes import bp as roster_sync_bp
     from lms.uploads.routes import bp as uploads_bp
 
     app.register_blueprint(accounts_bp)
@@ -137,7 +138,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(live_bp)
     app.register_blueprint(live_rtmp_bp)
     app.register_blueprint(groups_bp)
-    app.register_blueprint(roster_sync_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
     _register_group_source(app)
 
 

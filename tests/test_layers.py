@@ -67,6 +67,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
     # Live lessons: schedule, room, video, attendance; attendance becomes a gradebook item (live → grading).
     ("live",),
+    # The JSON API v1 and personal access tokens: reads the domains below through their queries and
+    # predicates (circles, homework, grading; orgs for who manages whose tokens); nothing imports it.
+    ("api",),
     ("admin",),  # the site admin's pages over every domain
     # The application: the factory, the CLI and the demo data assemble everything.
     ("demo",),

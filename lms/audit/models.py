@@ -68,6 +68,8 @@ class AuditAction(enum.StrEnum):
     groups_split = "groups_split"
     live_lesson_cancelled = "live_lesson_cancelled"
     live_stream_key_made = "live_stream_key_made"
+    api_token_created = "api_token_created"
+    api_token_revoked = "api_token_revoked"
 
     @property
     def label(self) -> str:
@@ -125,6 +127,8 @@ ACTION_LABELS = {
     AuditAction.groups_split: _l("Students split into groups at random"),
     AuditAction.live_lesson_cancelled: _l("Live lesson cancelled"),
     AuditAction.live_stream_key_made: _l("New stream key made for a live lesson"),
+    AuditAction.api_token_created: _l("API token created"),
+    AuditAction.api_token_revoked: _l("API token revoked"),
 }
 
 

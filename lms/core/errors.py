@@ -9,6 +9,7 @@ from flask_babel import gettext as _, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 
 def wants_json() -> bool:
@@ -82,11 +83,23 @@ def wait_message(seconds: int) -> str:
 
 
 def _render(code: int, message: str, **extra):
+    if request.path.startswith("/api/"):
+        return problem(code, message, **extra)
     if wants_json():
         response = jsonify(error={"code": code, "message": message, **extra})
     else:
         response = make_response(render_template("errors/error.html", code=code, message=message))
     response.status_code = code
+    return response
+
+
+def problem(code: int, detail: str, **extra):
+    """An RFC 9457 problem details response (application/problem+json), as the JSON API answers errors.
+    `title` is the status's standard phrase, `detail` the translated message; `extra` adds members."""
+    response = jsonify(type="about:blank", title=HTTP_STATUS_CODES.get(code, "Error"), status=code, detail=detail,
+                       **extra)
+    response.status_code = code
+    response.mimetype = "application/problem+json"
     return response
 
 
