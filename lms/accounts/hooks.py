@@ -21,12 +21,15 @@ AvatarRule = Callable[[User, int], sa.ColumnElement[bool]]
 InvitationFinder = Callable[[str], Any]
 #: the users.id column → a scalar SQL expression about that user (e.g. an EXISTS), read with the session
 SessionFact = Callable[[sa.ColumnElement[int]], sa.ColumnElement[Any]]
+#: a user → the name of the only way they may sign in (their school's button), or None when a password may
+PasswordGate = Callable[[User], "str | None"]
 
 _EXTENSION = "lms.accounts.hooks"
 
 
 def _hooks(app: Flask) -> dict[str, dict]:
-    return app.extensions.setdefault(_EXTENSION, {"avatar": {}, "invitation": {}, "session_fact": {}})
+    return app.extensions.setdefault(_EXTENSION, {"avatar": {}, "invitation": {}, "session_fact": {},
+                                                  "password_gate": {}})
 
 
 def register_avatar_rule(app: Flask, name: str, rule: AvatarRule) -> None:
@@ -62,4 +65,19 @@ def invitation_for(path: str | None) -> Any:
         found = finder(path)
         if found is not None:
             return found
+    return None
+
+
+def register_password_gate(app: Flask, name: str, gate: PasswordGate) -> None:
+    """Let `gate` refuse password sign-in and password reset to the people another way in is the only one
+    for (an organization's exclusive school sign-in); it answers the name of that way, or None."""
+    _hooks(app)["password_gate"][name] = gate
+
+
+def password_refusal(user: User) -> str | None:
+    """The name of the only way `user` may sign in, if a gate says a password is not one; else None."""
+    for gate in _hooks(current_app).get("password_gate", {}).values():
+        name = gate(user)
+        if name:
+            return name
     return None

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, get_timezone, gettext as _, ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from lms.accounts import bp
-from lms.accounts import limits
+from lms.accounts import browser, limits
 from lms.accounts.forms import (ChangePasswordForm, ConfirmRegistrationForm, ForgotPasswordForm, LanguageForm,
                                 LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, SetupForm)
-from lms.accounts.models import User
 from lms.accounts import operations as ops
-from lms.accounts.hooks import invitation_for
+from lms.accounts.hooks import invitation_for, password_refusal
 from lms.accounts.queries import (get_registration_request, get_session_or_404, list_live_sessions,
                                   site_is_set_up, visible_avatar_key)
-from lms.core.i18n import browser_locale
 from lms.core.images import ImageRejected, image_response
 from lms.core.script_messages import YEAR, script_catalog as build_script_catalog
 from lms.core.urls import is_local_path, redirect_next, safe_next
@@ -26,27 +24,9 @@ def _failed(response) -> bool:
     return response.status_code >= 400
 
 
-def _sign_in(user: User, *, remember: bool = False) -> None:
-    """Start a server-side session for `user`, commit, and put only its token in the cookies.
-    The Flask session starts afresh (no fixation); the language chosen before signing in stays."""
-    if current_user.is_authenticated:  # someone else signed in in this browser: their session ends here
-        ops.end_session(current_user.current_session)
-    ops.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr, remember=remember)
-    user.browser_locale = browser_locale() or user.browser_locale  # mail follows the browser signed in with
-    db.session.commit()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    login_user(user, remember=remember)
-
-
-def _sign_out() -> None:
-    logout_user()
-    session.clear()
-    # session.clear() also dropped logout_user's note to delete the "keep me signed in" cookie;
-    # without it the browser would keep sending a (now void) cookie.
-    session["_remember"] = "clear"
+# The one way every sign-in ends (lms/accounts/browser.py): the school sign-in uses it too.
+_sign_in = browser.sign_in
+_sign_out = browser.sign_out
 
 
 @bp.before_app_request
@@ -159,6 +139,14 @@ def login():
     form = LoginForm(next=request.args.get("next"))
     if form.validate_on_submit():
         user = ops.authenticate(form.email.data, form.password.data)
+        if user is not None and (only_way := password_refusal(user)):
+            # Told only to someone who knew the password: the address alone reveals nothing.
+            db.session.rollback()
+            current_app.logger.info("password sign-in refused (school sign-in only) user=%s ip=%s", user.id,
+                                    request.remote_addr)
+            flash(_("Your school signs you in: use the “Sign in with %(name)s” button.", name=only_way),
+                  "error")
+            return render_template("accounts/login.html", form=form), 403
         if user is not None:
             _sign_in(user, remember=form.remember.data)
             current_app.logger.info("sign-in ok user=%s ip=%s", user.id, request.remote_addr)
@@ -201,6 +189,10 @@ def reset_password(token: str):
     except ops.AccountError as error:
         flash(str(error), "error")
         return redirect(url_for("accounts.forgot_password"))
+    if only_way := password_refusal(user):
+        flash(_("Your school signs you in, so this account has no password to reset: use the "
+                "“Sign in with %(name)s” button.", name=only_way), "error")
+        return redirect(url_for("accounts.login"))
     form = ResetPasswordForm()
     form.account = user  # the password policy also refuses the account's own name and email
     if form.validate_on_submit():

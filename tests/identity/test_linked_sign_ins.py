@@ -1,0 +1,93 @@
+"""Linked sign-ins on the profile: linking a provider while signed in, the list, and unlinking (never the
+last way in)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.audit.models import AuditEvent
+from lms.extensions import db
+from lms.identity.models import ExternalIdentity
+from tests.accounts.helpers import session_user_id
+from tests.fixtures.app import page_text
+
+
+def _identities(user_id: int) -> list[ExternalIdentity]:
+    return list(db.session.scalars(sa.select(ExternalIdentity).where(ExternalIdentity.user_id == user_id)))
+
+
+def test_a_signed_in_person_links_a_provider_and_then_signs_in_with_it(app, client_as, add_provider, oidc_sign_in,
+                                                                        make):
+    """Does Zoe (a password account under another address) link the provider's Cat identity from her
+    profile, see it listed with its last use, and then reach her account by signing in as Cat?"""
+    zoe = make.user(name="Zoe", email="zoe@home.example")
+    provider = add_provider(name="Springfield High")
+    client = client_as(zoe)
+    assert "Link Springfield High" in page_text(client.get("/profile/sign-ins"))
+    response = oidc_sign_in(client, provider, "cat", path=f"/profile/sign-ins/{provider.id}/link")
+    assert response.headers["Location"].endswith("/profile/sign-ins")
+    [identity] = _identities(zoe.id)
+    assert identity.subject == "cat" and identity.email == "cat@school.example"
+    listing = page_text(client.get("/profile/sign-ins"))
+    assert "is linked" in listing and "cat@school.example" in listing and "Never" not in listing
+    assert db.session.scalar(sa.select(User).where(User.email == "cat@school.example")) is None
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "sign_in_linked")).actor_id == zoe.id
+
+    fresh = app.test_client()
+    oidc_sign_in(fresh, provider, "cat")
+    assert session_user_id(fresh) == zoe.id
+
+
+def test_an_identity_linked_to_someone_else_cannot_be_linked_again(app, client_as, add_provider, oidc_sign_in, make):
+    """Is linking the provider's Ann to Zoe refused once Ann signed in on her own account?"""
+    make.user()
+    provider = add_provider()
+    oidc_sign_in(app.test_client(), provider, "ann")
+    zoe = make.user(name="Zoe", email="zoe@home.example")
+    client = client_as(zoe)
+    oidc_sign_in(client, provider, "ann", path=f"/profile/sign-ins/{provider.id}/link")
+    assert "already linked to another Circles account" in page_text(client.get("/profile/sign-ins"))
+    assert _identities(zoe.id) == []
+
+
+def test_the_only_way_in_cannot_be_unlinked(app, add_provider, oidc_sign_in, make):
+    """Can Dan, whose account was made by the school sign-in (no password), not remove his only linked
+    sign-in, while the list says why?"""
+    make.user()
+    provider = add_provider()
+    client = app.test_client()
+    oidc_sign_in(client, provider, "dan")
+    dan = db.session.scalar(sa.select(User).where(User.email == "dan@school.example"))
+    [identity] = _identities(dan.id)
+    assert "Your only way in" in page_text(client.get("/profile/sign-ins"))
+    client.post(f"/profile/sign-ins/{identity.id}/unlink")
+    assert "only way you can sign in" in page_text(client.get("/profile/sign-ins"))
+    assert len(_identities(dan.id)) == 1
+
+
+def test_with_a_password_the_identity_can_be_unlinked_and_it_is_audited(app, client_as, add_provider, oidc_sign_in,
+                                                                          make):
+    """Can Ben, who has a password, unlink his school sign-in (recorded in the audit log), after which signing
+    in with it links by verified email again rather than failing?"""
+    ben = make.user(name="Ben Ode", email="ben@school.example")
+    provider = add_provider()
+    oidc_sign_in(app.test_client(), provider, "ben")
+    [identity] = _identities(ben.id)
+    client = client_as(ben)
+    response = client.post(f"/profile/sign-ins/{identity.id}/unlink")
+    assert response.status_code == 302
+    assert _identities(ben.id) == []
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "sign_in_unlinked"))
+    assert event.actor_id == ben.id and event.details["provider"] == "Springfield High"
+
+
+def test_someone_elses_identity_is_not_found(app, client_as, add_provider, oidc_sign_in, make):
+    """Does unlinking another person's identity 404 and change nothing?"""
+    make.user()
+    provider = add_provider()
+    oidc_sign_in(app.test_client(), provider, "ann")
+    ann = db.session.scalar(sa.select(User).where(User.email == "ann@school.example"))
+    [identity] = _identities(ann.id)
+    mallory = make.user()
+    assert client_as(mallory).post(f"/profile/sign-ins/{identity.id}/unlink").status_code == 404
+    assert len(_identities(ann.id)) == 1
