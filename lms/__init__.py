@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.grading.routes import bp as grading_bp
     from lms.groups.routes import bp as groups_bp
     from lms.homework.routes import bp as homework_bp
+    from lms.identity.routes import bp as identity_bp
     from lms.live.routes import bp as live_bp
     from lms.live.rtmp_routes import bp as live_rtmp_bp
     from lms.notifications.routes import bp as notifications_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(live_bp)
     app.register_blueprint(live_rtmp_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(identity_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
     _register_group_source(app)

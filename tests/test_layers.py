@@ -49,6 +49,9 @@ LAYERS: list[tuple[str, ...]] = [
     # admin of the circle's organization, may they see an avatar) the orgs package registers into
     # hooks the circles and accounts own.
     ("orgs",),
+    # School sign-in (OpenID Connect providers, linked external identities): above accounts and orgs
+    # (an organization's provider, its exclusive sign-in); accounts learns of it through a hook.
+    ("identity",),
     # Roster sync (OneRoster CSV): maps a school's classes, users and enrollments onto an organization's
     # circles, accounts and memberships through their operations; nothing imports it.
     ("roster_sync",),

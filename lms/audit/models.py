@@ -68,6 +68,9 @@ class AuditAction(enum.StrEnum):
     groups_split = "groups_split"
     live_lesson_cancelled = "live_lesson_cancelled"
     live_stream_key_made = "live_stream_key_made"
+    sign_in_provider_changed = "sign_in_provider_changed"
+    sign_in_linked = "sign_in_linked"
+    sign_in_unlinked = "sign_in_unlinked"
     api_token_created = "api_token_created"
     api_token_revoked = "api_token_revoked"
 
@@ -127,6 +130,9 @@ ACTION_LABELS = {
     AuditAction.groups_split: _l("Students split into groups at random"),
     AuditAction.live_lesson_cancelled: _l("Live lesson cancelled"),
     AuditAction.live_stream_key_made: _l("New stream key made for a live lesson"),
+    AuditAction.sign_in_provider_changed: _l("School sign-in provider set up or changed"),
+    AuditAction.sign_in_linked: _l("School sign-in linked to an account"),
+    AuditAction.sign_in_unlinked: _l("School sign-in unlinked from an account"),
     AuditAction.api_token_created: _l("API token created"),
     AuditAction.api_token_revoked: _l("API token revoked"),
 }
