@@ -16,7 +16,7 @@ from lms.core.inputs import normalize_number
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.orgs import operations as org_ops
-from lms.orgs.models import Organization, OrgRole
+from lms.orgs.models import Organization, OrgMembership, OrgRole
 from lms.roster_sync.models import RosterImport, RosterImportState, RosterLink, RosterLinkKind
 from lms.roster_sync.oneroster import Problem, Record, RosterFileError, RosterSet
 
@@ -348,12 +348,14 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
     if plan.problems:
         raise RosterApplyError(plan.problems)
     links = _links(org)
+    new_links: list[RosterLink] = []
 
     def link(kind: RosterLinkKind, sid: str, local_id: int) -> None:
         existing = links[kind].get(sid)
         if existing is None:
+            # added together at the end: one flush inserts them all, not one per autoflush
             existing = RosterLink(org_id=org.id, kind=kind, sourced_id=sid, local_id=local_id)
-            db.session.add(existing)
+            new_links.append(existing)
             links[kind][sid] = existing
         existing.local_id = local_id
 
@@ -435,9 +437,12 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
         except circle_ops.CircleError as error:
             raise fail("enrollments.csv", None, None, _("%(name)s: %(problem)s", name=membership.display_name,
                                                         problem=error)) from None
+    have_role = set(db.session.scalars(db.select(OrgMembership.user_id).where(
+        OrgMembership.org_id == org.id, OrgMembership.user_id.in_(list(org_roles))))) if org_roles else set()
     for user, role in org_roles.values():
-        if org.role_of(user) is None:
+        if user.id not in have_role:
             org_ops.add_org_member(org, user, role, actor)
+    db.session.add_all(new_links)
     record.state = RosterImportState.applied
     record.applied_at = utcnow()
     record.counts = plan.counts

@@ -90,6 +90,7 @@ def apply(org_id: int, import_id: int):
     record = q.get_import_or_404(org, import_id, current_user)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
+    db.session.refresh(record, with_for_update=True)  # two admins pressing Apply at once: one applies
     if record.state != RosterImportState.previewed or record.file_key is None:
         flash(_("This import was applied already."), "info")
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))

@@ -223,3 +223,32 @@ def test_new_accounts_cannot_sign_in_with_a_password(imported):
 def test_real_name(given, family, expected):
     """Is the real name family+given without a space when both are CJK, else "given family"?"""
     assert real_name(given, family) == expected
+
+
+def test_a_row_that_cannot_be_applied_changes_nothing(client, make, imported, upload, school):
+    """When one change fails at apply (a student number someone in the class already has), is the whole
+    import rolled back (the class rename before it too) with the line named, and the preview kept?"""
+    from lms.circles import operations as circle_ops
+    maths = _circle("Maths 9A")
+    circle_ops.add_member(maths, make.user("Walter Walkin"), Role.student, student_no="S2026-099")
+    db.session.commit()
+    rows = sample_rows()
+    rows["classes.csv"][0]["title"] = "Maths 9 Alpha"
+    for user in rows["users.csv"]:
+        if user["sourcedId"] == sample.S_BEN:
+            user["identifier"] = "S2026-099"
+    record = _preview(upload, school, roster_zip(rows))
+    response = client.post(f"/orgs/{school.org.id}/roster/{record.id}/apply")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing was changed" in page and "enrollments.csv, line 6" in page
+    db.session.expire_all()
+    assert _circle("Maths 9A") is not None and _circle("Maths 9 Alpha") is None
+    assert _member(_circle("Maths 9A"), "ben.kim@hill.example").student_no == "S2026-003"
+    assert db.session.get(RosterImport, record.id).state == RosterImportState.previewed
+
+
+def test_an_applied_import_is_not_applied_twice(client, imported, school):
+    """Does pressing Apply again on an applied import change nothing and say so?"""
+    response = client.post(f"/orgs/{school.org.id}/roster/{imported.id}/apply", follow_redirects=True)
+    assert "applied already" in response.get_data(as_text=True)
