@@ -236,6 +236,10 @@ def _read_manifest(archive, entries, check: _Checker) -> RosterSet:
             check.add(MANIFEST, line, "propertyName", _l("%(name)s is also on line %(line)d.", name=prop,
                                                          line=properties[prop][1]))
         properties[prop] = (value, line)
+    manifest_version, manifest_line = properties.get("manifest.version", ("", None))
+    if manifest_version != "1.0":
+        check.add(MANIFEST, manifest_line, "value", _l("manifest.version must be 1.0, not “%(value)s”.",
+                                                       value=manifest_version[:20]))
     version, version_line = properties.get("oneroster.version", ("", None))
     if version not in ("1.1", "1.2"):
         check.add(MANIFEST, version_line, "value", _l("oneroster.version must be 1.2 (or 1.1), not “%(value)s”.",

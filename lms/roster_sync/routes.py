@@ -18,7 +18,7 @@ from lms.roster_sync import operations as ops
 from lms.roster_sync import queries as q
 from lms.roster_sync.forms import RosterUploadForm
 from lms.roster_sync.models import RosterImportState
-from lms.roster_sync.oneroster import MAX_ZIP_BYTES, Problem, RosterFileError, read_roster_zip
+from lms.roster_sync.oneroster import MAX_PROBLEMS, MAX_ZIP_BYTES, Problem, RosterFileError, read_roster_zip
 from lms.storage import get_storage, new_key
 
 _CHUNK = 1 << 20
@@ -33,7 +33,7 @@ def _managed_org(org_id: int) -> Organization:
 def _page(org: Organization, form: RosterUploadForm, problems: list[Problem] | None = None, status: int = 200):
     page = q.imports_page(org, page=request.args.get("page", 1, type=int))
     return render_template("roster_sync/index.html", org=org, form=form, problems=problems, page=page,
-                           max_mb=MAX_ZIP_BYTES // (1024 * 1024)), status
+                           max_mb=MAX_ZIP_BYTES // (1024 * 1024), max_problems=MAX_PROBLEMS), status
 
 
 @bp.route("/orgs/<int:org_id>/roster", methods=["GET", "POST"])
@@ -79,7 +79,7 @@ def show(org_id: int, import_id: int):
     """An import's preview (with the button that applies it) or its report once applied."""
     org = _managed_org(org_id)
     record = q.get_import_or_404(org, import_id, current_user)
-    return render_template("roster_sync/show.html", org=org, record=record, problems=None)
+    return render_template("roster_sync/show.html", org=org, record=record, problems=None, max_problems=MAX_PROBLEMS)
 
 
 @bp.route("/orgs/<int:org_id>/roster/<int:import_id>/apply", methods=["POST"])
@@ -102,7 +102,8 @@ def apply(org_id: int, import_id: int):
     except RosterFileError as error:
         db.session.rollback()
         record = q.get_import_or_404(org, import_id, current_user)
-        return render_template("roster_sync/show.html", org=org, record=record, problems=error.problems), 422
+        return render_template("roster_sync/show.html", org=org, record=record, problems=error.problems,
+                               max_problems=MAX_PROBLEMS), 422
     record.file_key = None
     delete_stored_after_commit(key)
     db.session.commit()

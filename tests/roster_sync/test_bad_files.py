@@ -55,6 +55,11 @@ CASES = [
     ("wrong version", lambda: zip_of({"manifest.csv": csv_bytes(manifest({"users.csv": "bulk"}, version="1.0")),
                                       "users.csv": csv_bytes(table("users.csv", []))}),
      "manifest.csv", 3, "value", "oneroster.version"),
+    ("wrong manifest version", lambda: zip_of({"manifest.csv": csv_bytes([r if r[0] != "manifest.version"
+                                                                          else [r[0], "2.0"]
+                                                                          for r in manifest({"users.csv": "bulk"})]),
+                                               "users.csv": csv_bytes(table("users.csv", []))}),
+     "manifest.csv", 2, "value", "manifest.version"),
     ("missing required column", lambda: _without_column("enrollments.csv", "userSourcedId"), "enrollments.csv", 1,
      "userSourcedId", "required column"),
     ("missing required value", lambda: roster_zip(_rows_with("classes.csv", 1, title="")), "classes.csv", 3, "title",
@@ -160,3 +165,16 @@ def test_account_already_linked_to_another_user_is_refused(client, login, upload
     response = upload(school.org, roster_zip(rows))
     assert response.status_code == 422
     assert "already linked to the user" in response.get_data(as_text=True)
+
+
+def test_many_problems_stop_at_the_bound(client, login, upload, school):
+    """Does a file with hundreds of bad lines list only the first ones, and say so?"""
+    from lms.roster_sync.oneroster import MAX_PROBLEMS
+    rows = sample_rows()
+    rows["users.csv"] = [dict(rows["users.csv"][0], sourcedId=f"u-{n}", enabledUser="maybe", email="")
+                         for n in range(300)]
+    login(school.admin)
+    response = upload(school.org, roster_zip(rows))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and page.count("column enabledUser") == MAX_PROBLEMS
+    assert f"Only the first {MAX_PROBLEMS} problems are listed" in page
