@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
@@ -364,8 +365,9 @@ def practice_problems(practice: PracticeReview, rubric: rv.RubricView | None,
     length = len((practice.overall_comment or "").strip())
     need = settings.comment_min_length or 0
     if need and length < need:
-        found.append(_("Write an overall comment of at least %(num)d characters (it has %(has)d).",
-                       num=need, has=length))
+        found.append(ngettext("Write an overall comment of at least %(num)d character (it has %(has)d).",
+                              "Write an overall comment of at least %(num)d characters (it has %(has)d).",
+                              need, has=length))
     return found
 
 

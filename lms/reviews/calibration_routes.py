@@ -194,10 +194,12 @@ def student_practice(circle_id: int, assignment_id: int, example_id: int, studen
 
 # -- a student's practice -----------------------------------------------------------------------
 
-def _practice(circle_id: int, assignment_id: int, example_id: int, *, write: bool = False):
+def _practice(circle_id: int, assignment_id: int, example_id: int, *, write: bool = False,
+              refused_ok: bool = False):
     """The assignment, set-up, example and rubric, when the viewer may practise on it: 404 for anyone
     outside the circle, for an example not ready for practice, and when peer review is off; 403 for staff and
-    other members who do not practise; 403 with the reason for writing after the window closed."""
+    other members who do not practise; 403 with the reason for writing after the window closed (unless
+    `refused_ok`: the hand-in shows the page again with what was typed)."""
     circle = get_circle_or_404(circle_id, current_user)
     assignment = hw.get_assignment_or_404(circle, assignment_id, current_user)
     setup = q.settings_of(assignment)
@@ -208,7 +210,7 @@ def _practice(circle_id: int, assignment_id: int, example_id: int, *, write: boo
     rubric = rv.rubric_for(setup)
     if not cal.is_practisable(example, rubric):
         abort(404)
-    if write:
+    if write and not refused_ok:
         refusal = cal.practice_refusal(setup, current_user.id)
         if refusal:
             raise PracticeRefused(description=refusal)
@@ -260,8 +262,14 @@ def save_practice_draft(circle_id: int, assignment_id: int, example_id: int):
 @login_required
 def submit_practice(circle_id: int, assignment_id: int, example_id: int):
     """Hand the practice in (what was typed is saved first, so a refusal loses nothing)."""
-    circle, assignment, setup, example, rubric = _practice(circle_id, assignment_id, example_id, write=True)
+    circle, assignment, setup, example, rubric = _practice(circle_id, assignment_id, example_id, write=True,
+                                                           refused_ok=True)
     require(ConfirmForm().validate_on_submit())
+    refusal = cal.practice_refusal(setup, current_user.id)
+    if refusal:  # too late: nothing is saved, but the page keeps what was typed and says why
+        typed = rv.as_typed(cal.practice_of(example, current_user.id), rubric, _scores_from_form(),
+                            request.form.get("overall", ""))
+        return _render_practice(circle, assignment, setup, example, rubric, typed, 422, [refusal])
     found = cal.practice_for(example, current_user)
     try:
         cal.save_practice(found, rubric, scores=_scores_from_form(), overall=request.form.get("overall", ""))

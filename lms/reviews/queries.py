@@ -89,6 +89,13 @@ def pair_exists(assignment: Assignment, reviewer_id: int, author_id: int) -> boo
         ReviewAllocation.author_id == author_id))))
 
 
+def reviewers_of_author(assignment: Assignment, author_id: int) -> set[int]:
+    """Everyone who has (or had: reassigned tasks count) a review task on `author_id`'s work (one query):
+    the pair is never made again, so they cannot take another of that author's tasks."""
+    return set(db.session.scalars(db.select(ReviewAllocation.reviewer_id).where(
+        ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.author_id == author_id)))
+
+
 @dataclass
 class People:
     """Whom one round allocates between."""

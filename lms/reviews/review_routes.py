@@ -3,7 +3,10 @@ comments at moments, the overall comment), the draft's JSON endpoints, the hand-
 the task (so nothing of the author's file reaches the reviewer) and a teacher's reopen.
 
 Every request checks again that the viewer is the task's reviewer (or staff of the circle: read only) and,
-for the reviewer, that the review window is open (403 with the reason). Someone else gets 404."""
+for the reviewer, that the review window is open (403 with the reason). After the window closed for them,
+the reviewer still reads their task (read only: their scores, comments and pinned comments, with when the
+window closed), and a hand-in that came too late shows the page again with what they typed and why (422).
+Someone else gets 404."""
 from __future__ import annotations
 
 import re
@@ -24,7 +27,7 @@ from lms.reviews import calibration as cal
 from lms.reviews import queries as q
 from lms.reviews import receiving
 from lms.reviews import reviewing as rv
-from lms.reviews.models import ReviewAllocation, ReviewComment
+from lms.reviews.models import ReviewAllocation, ReviewComment, WindowState
 from lms.reviews.operations import ReviewError
 from lms.reviews.routes import PREFIX, _load
 from lms.storage import get_storage
@@ -44,15 +47,24 @@ class OutsideWindow(Forbidden):
 class Task:
     """A task as a request sees it: allocation, assignment, set-up, the viewer's role."""
 
-    def __init__(self, circle, allocation, settings, is_reviewer: bool):
+    def __init__(self, circle, allocation, settings, is_reviewer: bool, refusal: str | None = None,
+                 closed_at=None):
         self.circle, self.allocation, self.settings = circle, allocation, settings
         self.assignment = allocation.assignment
         self.is_reviewer = is_reviewer
+        #: why the reviewer may not write now (rv.window_refusal), when the page is shown anyway (read only)
+        self.refusal = refusal
+        #: when the window closed for the reviewer (their extension counted), when it has
+        self.closed_at = closed_at
 
 
-def _task(circle_id: int, allocation_id: int, *, write: bool = False) -> Task:
+def _task(circle_id: int, allocation_id: int, *, write: bool = False, refused_ok: bool = False) -> Task:
     """The task if the viewer is its reviewer (window open) or staff of its circle (reading only); 404 for
-    anyone else, 403 (with why) for the reviewer outside the window or staff trying to write."""
+    anyone else, 403 (with why) for the reviewer outside the window or staff trying to write.
+
+    After the window closed for the reviewer, reading (not `write`) is allowed: the task comes back with
+    `refusal` and `closed_at` set, and the page is read only. `refused_ok` (the hand-in): any refusal by the
+    clock comes back the same way, for the route to show the page again with what was typed."""
     circle = get_circle_or_404(circle_id, current_user)
     allocation = db.session.get(ReviewAllocation, allocation_id)
     if allocation is None:
@@ -63,16 +75,21 @@ def _task(circle_id: int, allocation_id: int, *, write: bool = False) -> Task:
     is_reviewer = rv.is_reviewer(allocation, current_user)
     if settings is None or not (is_reviewer or assignment.is_staff(current_user)):
         abort(404)
+    refusal = closed_at = None
     if is_reviewer:
         refusal = rv.window_refusal(settings, current_user.id)
         if refusal:
-            raise OutsideWindow(description=refusal)
-        if cal.is_locked(settings, current_user.id):
+            window = rv.review_window(settings, current_user.id)
+            closed = window.state == WindowState.closed
+            if not (refused_ok or (closed and not write)):
+                raise OutsideWindow(description=refusal)
+            closed_at = window.closes_at if closed else None
+        elif cal.is_locked(settings, current_user.id):
             raise OutsideWindow(description=_("Practise on your teacher's examples first: your classmates' work "
                                               "opens for review once every practice review is handed in."))
     elif write:
         abort(403)
-    return Task(circle, allocation, settings, is_reviewer)
+    return Task(circle, allocation, settings, is_reviewer, refusal, closed_at)
 
 
 def _media(task: Task):
@@ -103,7 +120,11 @@ def my_tasks(circle_id: int, assignment_id: int):
     labels = rv.task_labels(assignment, current_user.id, settings)
     done, total = rv.progress(tasks)
     own = rv.review_window(settings, current_user.id)  # the viewer's window (their extension counted)
+    # a learner who handed nothing in where only those who did review: one message, no practice to do
+    left_out = (not tasks and not settings.non_submitters_review and assignment.is_learner(current_user)
+                and hw.latest_submission(assignment, current_user) is None)
     return render_template("reviews/my_tasks.html", circle=circle, assignment=assignment, setup=settings,
+                           left_out=left_out,
                            tasks=tasks, labels=labels, done=done, total=total, window=own.state,
                            closes_at=own.closes_at, extension=own.extension,
                            refusal=rv.window_refusal(settings, current_user.id),
@@ -141,14 +162,14 @@ def _render_task(task: Task, review, status: int = 200, problems=()):
     labels = rv.task_labels(task.assignment, task.allocation.reviewer_id, task.settings)
     rubric = rv.rubric_for(task.settings)
     comments = list(review.comments) if review is not None else []
-    editable = task.is_reviewer and not (review is not None and review.is_submitted)
+    editable = task.is_reviewer and not task.refusal and not (review is not None and review.is_submitted)
     return render_template(
         "reviews/task.html", circle=task.circle, assignment=task.assignment, task=task.allocation, setup=task.settings,
         label=labels.get(task.allocation.id, _("A classmate")), review=review, rubric=rubric, comments=comments,
         shown=_Shown(media.duration) if media else None, urls=_video_urls(task, media) if media else {},
         text=render_markdown(submission.text) if submission is not None and submission.text else None,
         markers=[{"at": c.at_seconds, "label": c.body[:80]} for c in comments], editable=editable,
-        problems=problems, confirm=ConfirmForm()), status
+        problems=problems, confirm=ConfirmForm(), closed_at=task.closed_at if task.is_reviewer else None), status
 
 
 @bp.route(TASK)
@@ -157,7 +178,7 @@ def task(circle_id: int, allocation_id: int):
     """The task: the classmate's video and work, the rubric, the comments at moments, the overall comment."""
     found = _task(circle_id, allocation_id)
     review = q.review_of(found.allocation)
-    if found.is_reviewer and review is None:
+    if found.is_reviewer and review is None and not found.refusal:
         review = rv.review_for(found.allocation)
         db.session.commit()
     return _render_task(found, review)
@@ -183,11 +204,14 @@ def save_draft(circle_id: int, allocation_id: int):
 @login_required
 def submit(circle_id: int, allocation_id: int):
     """Hand the review in (a form: the scores and overall comment are saved first, so a refusal loses nothing)."""
-    found = _task(circle_id, allocation_id, write=True)
+    found = _task(circle_id, allocation_id, write=True, refused_ok=True)
     require(ConfirmForm().validate_on_submit())
-    review = rv.review_for(found.allocation)
     rubric = rv.rubric_for(found.settings)
     scores = {key[len("score-"):]: value for key, value in request.form.items() if key.startswith("score-")}
+    if found.refusal:  # too late (or too early): nothing is saved, but nothing typed is lost either
+        typed = rv.as_typed(q.review_of(found.allocation), rubric, scores, request.form.get("overall", ""))
+        return _render_task(found, typed, 422, [found.refusal])
+    review = rv.review_for(found.allocation)
     try:
         rv.save_draft(review, rubric, scores=scores, overall=request.form.get("overall", ""))
         db.session.commit()
@@ -219,7 +243,7 @@ def comments(circle_id: int, allocation_id: int):
     found = _task(circle_id, allocation_id, write=request.method == "POST")
     review = q.review_of(found.allocation)
     if request.method == "GET":
-        editable = found.is_reviewer and review is not None and not review.is_submitted
+        editable = found.is_reviewer and not found.refusal and review is not None and not review.is_submitted
         return jsonify(comments=[_comment_json(c, editable) for c in (review.comments if review else [])])
     data = request.get_json(silent=True) or {}
     review = review or rv.review_for(found.allocation)
@@ -350,7 +374,8 @@ def review_task_count(assignment) -> int:
     count = q.task_count(assignment.id, current_user.id)
     if not count:
         settings = q.settings_of(assignment)
-        if settings is not None and cal.can_practise(settings, current_user):
+        if (settings is not None and cal.can_practise(settings, current_user)
+                and (settings.non_submitters_review or hw.latest_submission(assignment, current_user) is not None)):
             count = len(cal.practisable(settings))
     return count
 

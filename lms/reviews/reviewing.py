@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
@@ -203,6 +204,29 @@ def clean_scores(rubric: RubricView | None, raw) -> dict:
     return scores
 
 
+@dataclass
+class TypedReview:
+    """What a reviewer sent with a hand-in that came outside their window: shown again on the task page (read
+    only), never saved, so nothing they typed is lost from the page."""
+
+    criterion_scores: dict
+    overall_comment: str
+    comments: list
+    draft_saved_at: datetime | None = None
+    is_submitted: bool = False
+
+
+def as_typed(review: PeerReview | None, rubric: RubricView | None, scores, overall) -> PeerReview | TypedReview:
+    """The review as the page shows it after a refused late hand-in: a review already handed in as it is;
+    otherwise the scores and overall comment just sent (kept to the rubric, as a draft would be) with the
+    comments pinned so far."""
+    if review is not None and review.is_submitted:
+        return review
+    return TypedReview(clean_scores(rubric, scores), str(overall or "")[:MAX_OVERALL],
+                       list(review.comments) if review is not None else [],
+                       review.draft_saved_at if review is not None else None)
+
+
 def save_draft(review: PeerReview, rubric: RubricView | None, *, scores=None, overall: str | None = None,
                now: datetime | None = None) -> PeerReview:
     """Keep what the reviewer typed so far (scores and the overall comment); nothing is checked but sizes."""
@@ -231,7 +255,8 @@ def _body(body) -> str:
     if not text:
         raise ReviewError(_("Write the comment."), "body")
     if len(text) > MAX_COMMENT:
-        raise ReviewError(_("A comment can be at most %(num)d characters long.", num=MAX_COMMENT), "body")
+        raise ReviewError(ngettext("A comment can be at most %(num)d character long.",
+                                    "A comment can be at most %(num)d characters long.", MAX_COMMENT), "body")
     return text
 
 
@@ -239,7 +264,8 @@ def add_comment(review: PeerReview, at_seconds, body, *, duration: float | None 
     """Pin a comment to a moment of the video (a draft only)."""
     _editable(review)
     if len(review.comments) >= MAX_COMMENTS:
-        raise ReviewError(_("A review can have at most %(num)d comments.", num=MAX_COMMENTS))
+        raise ReviewError(ngettext("A review can have at most %(num)d comment.",
+                                    "A review can have at most %(num)d comments.", MAX_COMMENTS))
     comment = ReviewComment(at_seconds=_seconds(at_seconds, duration), body=_body(body), created_at=utcnow())
     review.comments.append(comment)
     review.draft_saved_at = utcnow()
@@ -275,11 +301,14 @@ def problems(review: PeerReview, rubric: RubricView | None, settings: PeerReview
     length = len((review.overall_comment or "").strip())
     need = settings.comment_min_length or 0
     if need and length < need:
-        found.append(_("Write an overall comment of at least %(num)d characters (it has %(has)d).", num=need, has=length))
+        found.append(ngettext("Write an overall comment of at least %(num)d character (it has %(has)d).",
+                              "Write an overall comment of at least %(num)d characters (it has %(has)d).",
+                              need, has=length))
     pinned = len(review.comments)
     if settings.min_timestamped_comments and pinned < settings.min_timestamped_comments:
-        found.append(_("Pin at least %(num)d comments to moments of the video (it has %(has)d).",
-                       num=settings.min_timestamped_comments, has=pinned))
+        found.append(ngettext("Pin at least %(num)d comment to a moment of the video (it has %(has)d).",
+                              "Pin at least %(num)d comments to moments of the video (it has %(has)d).",
+                              settings.min_timestamped_comments, has=pinned))
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from lms.accounts.models import User
@@ -17,8 +18,8 @@ from lms.homework.grades import grade_source
 from lms.reviews import bp
 from lms.reviews import operations as ops
 from lms.reviews import queries as q
-from lms.reviews.forms import AddTaskForm, ExtensionForm, ReassignForm, SettingsForm
 from lms.reviews.groups import groups_for
+from lms.reviews.forms import AddTaskForm, ExtensionForm, ReassignForm, SettingsForm
 from lms.reviews.models import Anonymity, ReviewAllocation, WindowState
 
 PREFIX = "/circles/<int:circle_id>/assignments/<int:assignment_id>/peer-review"
@@ -142,9 +143,22 @@ def run_now(circle_id: int, assignment_id: int):
             result = ops.run_round(setup, force=True)
             db.session.commit()
             if result is not None:
-                flash(_("Round %(num)d allocated %(tasks)d review tasks.", num=setup.rounds, tasks=len(result.tasks)),
-                      "success")
+                flash(ngettext("Round %(round)d allocated %(num)d review task.",
+                               "Round %(round)d allocated %(num)d review tasks.", len(result.tasks),
+                               round=setup.rounds), "success")
     return _back(circle.id, assignment.id)
+
+
+def _cannot_take(setup, task) -> set[int]:
+    """Who may not take `task` (ops.reassign_task refuses them): its author, anyone who has or had a task on
+    that author's work (its reviewer too), and the author's group mates under the group rule."""
+    out = {task.author_id, task.reviewer_id} | q.reviewers_of_author(task.assignment, task.author_id)
+    if setup.separate_groups:
+        groups = groups_for(task.assignment)
+        group = groups.get(task.author_id)
+        if group is not None:
+            out |= {user_id for user_id, theirs in groups.items() if theirs == group}
+    return out
 
 
 @bp.route(PREFIX + "/allocation/<int:allocation_id>/reassign", methods=["GET", "POST"])
@@ -155,7 +169,7 @@ def reassign(circle_id: int, assignment_id: int, allocation_id: int):
     task = q.get_allocation_or_404(assignment, allocation_id)
     form = ReassignForm()
     search = _search()
-    candidates = q.learners_matching(circle, search, exclude=(task.author_id, task.reviewer_id))
+    candidates = q.learners_matching(circle, search, exclude=_cannot_take(setup, task))
     form.reviewer_id.choices = _choices(candidates)
     if form.validate_on_submit():
         try:

@@ -17,10 +17,39 @@ from statistics import median as _median
 
 #: a review's total further than this share of the points from the median of the reviews is "far"
 FAR_SHARE = 0.25
-#: a review whose written words (overall comment and pinned comments) are fewer characters is "too short"
-SHORT_COMMENT = 40
+#: without the teacher's minimum, a review whose written words (overall comment and pinned comments
+#: together, counted by `word_count`) are fewer than this is "too short" (about 40 characters of English)
+SHORT_WORDS = 8
 #: below this many reviews, no review is called far from the others
 FAR_MIN_REVIEWS = 3
+
+
+def _is_cjk(char: str) -> bool:
+    """A character of a script written without spaces between words (Chinese, Japanese kana, Korean
+    syllables), where one character carries about what one English word does."""
+    code = ord(char)
+    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF  # Han
+            or 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF  # kana
+            or 0xAC00 <= code <= 0xD7AF)  # Hangul syllables
+
+
+def word_count(text: str) -> int:
+    """How many words `text` has, fairly across languages: every Chinese, Japanese or Korean character counts
+    as a word (those scripts put no spaces between words, and a character says about what an English word
+    does), and every other run of letters or digits counts as one word. Punctuation and spaces count for
+    nothing. "Good timing" → 2; "节奏很好" → 4; "节奏 good" → 3."""
+    count, in_word = 0, False
+    for char in text or "":
+        if _is_cjk(char):
+            count += 1
+            in_word = False
+        elif char.isalnum():
+            if not in_word:
+                count += 1
+            in_word = True
+        else:
+            in_word = False
+    return count
 
 
 def median(values) -> float | None:
@@ -62,9 +91,10 @@ class ReviewFacts:
     id: int
     reviewer_id: int
     scores: dict  #: {criterion key: points}
-    words: int = 0  #: characters of the overall comment and the pinned comments together
+    words: int = 0  #: words (word_count) of the overall comment and the pinned comments together
     seconds: float | None = None  #: from the start of the review to its submission
     weight: float = 1.0  #: the reviewer's weight (accuracy / 100 with calibration; else 1)
+    chars: int | None = None  #: characters (spaces trimmed) of the overall comment and the pinned comments
 
     @property
     def total(self) -> float:
@@ -87,14 +117,25 @@ class SubmissionStats:
         return sum(len(v) for v in self.flags.values())
 
 
+def is_short(review: ReviewFacts, min_chars: int | None = None) -> bool:
+    """Is the review "too short"? With the teacher's minimum comment length (`min_chars`, the set-up's
+    comment_min_length, in characters as the hand-in counts them), when its written characters (overall and
+    pinned comments together) are fewer; without one, when it has fewer than SHORT_WORDS words (word_count:
+    a Chinese character counts as a word, so Chinese is not held to an English length)."""
+    if min_chars and review.chars is not None:
+        return review.chars < min_chars
+    return review.words < SHORT_WORDS
+
+
 def submission_stats(reviews: list[ReviewFacts], criteria: dict, *, video_seconds: float | None = None,
-                     weighted: bool = False) -> SubmissionStats:
+                     weighted: bool = False, min_chars: int | None = None) -> SubmissionStats:
     """Medians, spreads and flags of the reviews of one submission. `criteria`: {key: points} of the rubric
     reviewers scored with. A review is flagged "far" when its total is further than FAR_SHARE of the
     rubric's points from the median total of all the reviews (with FAR_MIN_REVIEWS reviews or more: the
     median of three is not pulled by one outlier, as the mean would be),
-    "short" when its written words are fewer than SHORT_COMMENT characters, "fast" when it was submitted
-    in less time than the video lasts. `weighted`: medians weighted by each review's weight."""
+    "short" by `is_short` (the teacher's minimum length `min_chars` when set, else SHORT_WORDS words),
+    "fast" when it was submitted in less time than the video lasts. `weighted`: medians weighted by each
+    review's weight."""
     stats = SubmissionStats(reviews)
     for key in criteria:
         values = [(r.scores.get(key), r.weight if weighted else 1.0) for r in reviews]
@@ -109,7 +150,7 @@ def submission_stats(reviews: list[ReviewFacts], criteria: dict, *, video_second
         flags = []
         if len(reviews) >= FAR_MIN_REVIEWS and points and abs(review.total - middle) > FAR_SHARE * points:
             flags.append("far")
-        if review.words < SHORT_COMMENT:
+        if is_short(review, min_chars):
             flags.append("short")
         if video_seconds and review.seconds is not None and review.seconds < video_seconds:
             flags.append("fast")

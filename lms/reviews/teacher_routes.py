@@ -31,7 +31,7 @@ def teacher_results(circle_id: int, assignment_id: int):
                            rows=rows, criteria=tv.criteria_of(tv.rubric_of(settings)),
                            can_release=settings.can_release(current_user), confirm=ConfirmForm(),
                            window=window, k=k, short=short,
-                           extended={e.user_id: e for e in q.extensions(assignment)},
+                           extended={e.user_id: e for e in q.extensions(assignment)}, flag_labels=flag_labels(),
                            can_extend=settings.can_grant_extensions(current_user))
 
 
@@ -78,10 +78,11 @@ def flag_labels() -> dict:
 @login_required
 def teacher_export(circle_id: int, assignment_id: int):
     circle, assignment, settings = _load(circle_id, assignment_id, "can_view_allocation")
-    labels = {"student": _("Student"), "given": _("Reviews given"), "assigned": _("Tasks"),
+    labels = {"student": _("Student"), "real_name": _("Real name"), "student_no": _("Student number"),
+              "given": _("Reviews given"), "assigned": _("Tasks"),
               "received": _("Reviews received"), "peer_score": _("Peer score"), "spread": _("Spread"),
               "accuracy": _("Accuracy"), "flags": _("Flags")}
-    rows = tv.csv_rows(settings, tv.class_rows(settings), labels)
+    rows = tv.csv_rows(settings, tv.class_rows(settings), labels, flag_labels())
     response = Response(csv_chunks(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="peer-review-{assignment.id}.csv"'
     return response

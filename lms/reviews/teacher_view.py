@@ -52,11 +52,13 @@ def points_of(review: PeerReview) -> dict:
 
 
 def facts_of(review: PeerReview, weight: float = 1.0) -> stats.ReviewFacts:
-    words = len((review.overall_comment or "").strip()) + sum(len(c.body.strip()) for c in review.comments)
+    texts = [(review.overall_comment or "").strip()] + [c.body.strip() for c in review.comments]
     seconds = None
     if review.submitted_at is not None and review.started_at is not None:
         seconds = (review.submitted_at - review.started_at).total_seconds()
-    return stats.ReviewFacts(review.id, review.allocation.reviewer_id, points_of(review), words, seconds, weight)
+    return stats.ReviewFacts(review.id, review.allocation.reviewer_id, points_of(review),
+                             sum(stats.word_count(t) for t in texts), seconds, weight,
+                             chars=sum(len(t) for t in texts))
 
 
 def submitted_reviews(assignment: Assignment) -> list[PeerReview]:
@@ -122,10 +124,11 @@ def submission_view(settings: PeerReviewSettings, author_id: int, reviews: list[
         points = sum(keyed.values())
     else:  # no rubric: each review's total is one "overall" score out of the assignment's points
         keyed = {"overall": float(assignment.points or 0)}
-        facts = [stats.ReviewFacts(f.id, f.reviewer_id, {"overall": f.total}, f.words, f.seconds, f.weight)
+        facts = [stats.ReviewFacts(f.id, f.reviewer_id, {"overall": f.total}, f.words, f.seconds, f.weight, f.chars)
                  for f in facts]
         points = float(assignment.points or 0)
-    result = stats.submission_stats(facts, keyed, video_seconds=video_seconds, weighted=bool(w))
+    result = stats.submission_stats(facts, keyed, video_seconds=video_seconds, weighted=bool(w),
+                                    min_chars=settings.comment_min_length or None)
     return SubmissionView(author_id, criteria, reviews, result, video_seconds, points)
 
 
@@ -133,6 +136,7 @@ def submission_view(settings: PeerReviewSettings, author_id: int, reviews: list[
 class StudentRow:
     user_id: int
     name: str
+    member: object = None  #: the circle membership (member_name shows it; real name and student number for staff)
     given: int = 0  #: reviews handed in
     assigned: int = 0  #: tasks that stand
     received: int = 0
@@ -150,7 +154,7 @@ def class_rows(settings: PeerReviewSettings) -> list[StudentRow]:
     their work and its flags (a fixed number of queries, whatever the class's size)."""
     assignment = settings.assignment
     learners = hw.learners(assignment.circle)
-    rows = {m.user_id: StudentRow(m.user_id, m.display_name) for m in learners}
+    rows = {m.user_id: StudentRow(m.user_id, m.display_name, m) for m in learners}
     for reviewer_id, state in db.session.execute(
             db.select(ReviewAllocation.reviewer_id, ReviewAllocation.state)
             .where(ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.state.in_(LIVE_STATES))):
@@ -178,19 +182,27 @@ def class_rows(settings: PeerReviewSettings) -> list[StudentRow]:
     return list(rows.values())
 
 
-def csv_rows(settings: PeerReviewSettings, rows: list[StudentRow], labels: dict) -> list[list[str]]:
-    """The export: a header, then one row per student; names through safe_text (no formula injection)."""
+def csv_rows(settings: PeerReviewSettings, rows: list[StudentRow], labels: dict,
+             flag_labels: dict | None = None) -> list[list[str]]:
+    """The export: a header, then one row per student with the circle identity the gradebook's export has
+    (name in the circle, real name, student number: the two files match up); the flags as their translated
+    labels (`flag_labels`: code → label), joined by "; ". Text through safe_text (no formula injection)."""
     criteria = criteria_of(rubric_of(settings))
-    header = [labels["student"], labels["given"], labels["assigned"], labels["received"]]
+    flag_labels = flag_labels or {}
+    header = [labels["student"], labels["real_name"], labels["student_no"], labels["given"], labels["assigned"],
+              labels["received"]]
     header += [safe_text(c.title) for c in criteria]
     header += [labels["peer_score"], labels["spread"], labels["accuracy"], labels["flags"]]
     out = [header]
     for row in rows:
         st = row.view.stats if row.view else None
-        line = [safe_text(row.name), str(row.given), str(row.assigned), str(row.received)]
+        member = row.member
+        line = [safe_text(row.name), safe_text(getattr(member, "real_name", None) or ""),
+                safe_text(getattr(member, "student_no", None) or ""),
+                str(row.given), str(row.assigned), str(row.received)]
         line += [_num(st.medians.get(c.key)) if st else "" for c in criteria]
         line += [_num(st.total) if st else "", _num(st.total_spread) if st else "", _num(row.accuracy),
-                 " ".join(row.flags)]
+                 "; ".join(safe_text(str(flag_labels.get(f, f))) for f in row.flags)]
         out.append(line)
     return out
 

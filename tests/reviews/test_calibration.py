@@ -314,7 +314,7 @@ def test_accuracy_figures_combine_examples_and_the_teachers_grades(review, clien
     assert re.search(r"<td data-accuracy>62\.5</td>", row)
     csv = teacher.get(f"{review.base}/results.csv").get_data(as_text=True)
     lines = {row[0]: row for row in csv_module.reader(io.StringIO(csv.lstrip("\ufeff")))}
-    assert lines["Student In Class"][-2:] == ["62.5", "far"] and lines["Student In Class"][-4] == "15"
+    assert lines["Student In Class"][-2:] == ["62.5", "Far from the other reviewers"] and lines["Student In Class"][-4] == "15"
     one = teacher.get(f"{review.base}/results/{student.id}")
     assert "Accuracy: 62.5 of 100." in page_text(one)
     assert setup.example is not None
@@ -355,8 +355,8 @@ def test_a_reviewer_without_a_figure_weighs_the_class_mean():
 
 
 def test_practice_ends_with_the_reviewers_window(review, client_as, hw):
-    """After the review window closes, is a practice refused with the reason (its page still readable),
-    and does a student with an extension of their window still practise?"""
+    """After the review window closes, is a practice refused with the reason on the page, what was typed kept
+    (422, not a bare 403; its page still readable), and does a student with an extension still practise?"""
     from lms.reviews.models import ReviewExtension
     from tests.fixtures.homework import ago, later
 
@@ -369,7 +369,8 @@ def test_practice_ends_with_the_reviewers_window(review, client_as, hw):
     student = client_as(review.klass.student)
     assert student.get(setup.practice_url()).status_code == 200
     refused = practise(student, setup, FULL, HALF)
-    assert refused.status_code == 403 and "practice reviews can no longer be written" in page_text(refused)
+    assert refused.status_code == 422 and "practice reviews can no longer be written" in page_text(refused)
+    assert 'name="overall"' in refused.get_data(as_text=True) and "checked" in refused.get_data(as_text=True)
     assert practise(client_as(review.klass.classmate), setup, FULL, HALF).status_code == 302
 
 

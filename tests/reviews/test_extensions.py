@@ -87,19 +87,21 @@ def test_with_an_extension_a_student_hands_in_after_the_close(closed, client_as)
 
 
 def test_without_an_extension_the_window_is_closed_in_their_language(closed, client_as):
-    """Is a classmate without an extension refused (403) on every write, with the reason in their language?"""
+    """Is a classmate without an extension refused on every write (403; a hand-in shows the page again with
+    what was typed, 422), with the reason in their language?"""
     client = client_as(closed.klass.classmate)
     task = _tasks(closed, closed.klass.classmate)[0]
     base = _task_url(closed, task)
     assert _call(client, "POST", base + "/draft", {"overall": "x"}).status_code == 403
     assert _call(client, "POST", base + "/comments", {"body": "x", "at_seconds": 1}).status_code == 403
-    refused = client.post(base + "/submit", data={"overall": "x"})
-    assert refused.status_code == 403 and CLOSED in page_text(refused)
+    refused = client.post(base + "/submit", data={"overall": "Typed just too late"})
+    assert refused.status_code == 422 and CLOSED in page_text(refused)
+    assert "Typed just too late" in refused.get_data(as_text=True)
     assert db.session.get(ReviewAllocation, task.id).state == AllocationState.assigned
     closed.klass.classmate.locale = "zh_Hans"
     db.session.commit()
     chinese = client_as(closed.klass.classmate).post(base + "/submit", data={"overall": "x"})
-    assert chinese.status_code == 403 and "互评已结束" in page_text(chinese)
+    assert chinese.status_code == 422 and "互评已结束" in page_text(chinese)
 
 
 def test_one_predicate_answers_for_each_reviewer(closed):
@@ -129,7 +131,7 @@ def test_extensions_are_listed_changed_and_removed(closed, client_as):
     assert _extension(closed, closed.klass.student) is None
     task = _tasks(closed, closed.klass.student)[0]
     assert client_as(closed.klass.student).post(_task_url(closed, task) + "/submit",
-                                                data={"overall": "x"}).status_code == 403
+                                                data={"overall": "x"}).status_code == 422
 
 
 def test_every_change_is_audited_and_told_to_the_student(closed, client_as):

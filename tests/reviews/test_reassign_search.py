@@ -54,12 +54,16 @@ def _reassign_url(review) -> str:
 
 
 def test_the_reassign_page_offers_everyone_but_the_pair(crowd, client_as):
-    """Without a search, are all 500 students but the task's reviewer and author offered?"""
+    """Without a search, are all 500 students offered but the task's author and everyone who already reviews
+    that author (its reviewer and the other one: k = 2), whom the server would refuse?"""
     url, task = _reassign_url(crowd)
     html = client_as(crowd.klass.teacher).get(url).get_data(as_text=True)
     offered = _options(html, "reviewer_id")
-    assert len(offered) == 498
-    assert str(task.reviewer_id) not in offered and str(task.author_id) not in offered
+    already = set(db.session.scalars(db.select(ReviewAllocation.reviewer_id).where(
+        ReviewAllocation.assignment_id == crowd.assignment.id, ReviewAllocation.author_id == task.author_id)))
+    assert task.reviewer_id in already and len(already) == 2
+    assert len(offered) == 500 - 1 - len(already)
+    assert str(task.author_id) not in offered and not already & {int(o) for o in offered}
     assert 'data-pick-filter="reviewer_id"' in html and 'type="search"' in html
 
 

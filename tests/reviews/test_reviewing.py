@@ -4,6 +4,7 @@ checks, a teacher's reopen, the window and who may open what, and the reminder b
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -201,21 +202,59 @@ def test_staff_read_but_do_not_write(rnd, client_as):
     assert call(teacher, "POST", rnd.task_url(task) + "/draft", {"overall": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize("when, message", [("before", "has not opened yet"), ("after", "has closed")])
-def test_no_reviewing_outside_the_window(rnd, client_as, when, message):
-    """Before the window opens and after it closes, is the task refused (403) with the reason?"""
+def test_no_reviewing_before_the_window(rnd, client_as):
+    """Before the window opens, is the task refused (403) with the reason, and a hand-in shown again with
+    the reason (422)?"""
     task = rnd.task_of(rnd.klass.student)
     settings = rv.q.settings_of(rnd.assignment)
-    if when == "before":
-        settings.opens_at, settings.closes_at = later(hours=1), later(days=1)
-    else:
-        settings.closes_at = ago(minutes=1)
+    settings.opens_at, settings.closes_at = later(hours=1), later(days=1)
     db.session.commit()
     client = client_as(rnd.klass.student)
-    for method, suffix in (("get", ""), ("get", "/video"), ("post", "/draft"), ("post", "/submit")):
-        response = getattr(client, method)(rnd.task_url(task) + suffix)
-        assert response.status_code == 403
-    assert message in page_text(client.get(rnd.task_url(task)))
+    for method, suffix in (("get", ""), ("get", "/video"), ("post", "/draft")):
+        assert getattr(client, method)(rnd.task_url(task) + suffix).status_code == 403
+    assert "has not opened yet" in page_text(client.get(rnd.task_url(task)))
+    early = client.post(rnd.task_url(task) + "/submit", data={"overall": "Keen"})
+    assert early.status_code == 422 and "has not opened yet" in page_text(early)
+
+
+def test_after_the_close_the_task_reads_but_does_not_write(rnd, client_as):
+    """After the close, does the reviewer still open their handed-in review read only (scores, comment, pinned
+    comments, when the window closed), with the video, while saving and commenting are refused?"""
+    task = rnd.task_of(rnd.klass.student)
+    client = client_as(rnd.klass.student)
+    call(client, "POST", rnd.task_url(task) + "/comments", {"body": "Lovely turn here", "at_seconds": 2})
+    assert client.post(rnd.task_url(task) + "/submit", data={"overall": "Strong ending"}).status_code == 302
+    settings = rv.q.settings_of(rnd.assignment)
+    settings.closes_at = ago(minutes=1)
+    db.session.commit()
+    page = client.get(rnd.task_url(task))
+    assert page.status_code == 200
+    html, text = page.get_data(as_text=True), page_text(page)
+    assert "Strong ending" in html and "Lovely turn here" in text and "data-window-closed" in html
+    assert "The review window closed" in text and "UTC" in text
+    assert "data-comment-form" not in html and "readonly" in html
+    assert client.get(rnd.task_url(task) + "/video").status_code == 200
+    assert call(client, "GET", rnd.task_url(task) + "/comments").get_json()["comments"][0]["can_edit"] is False
+    assert call(client, "POST", rnd.task_url(task) + "/draft", {"overall": "x"}).status_code == 403
+    assert call(client, "POST", rnd.task_url(task) + "/comments", {"body": "x", "at_seconds": 1}).status_code == 403
+    assert f'href="{rnd.task_url(task)}"' in client.get(rnd.tasks_url).get_data(as_text=True)
+
+
+def test_a_hand_in_just_after_the_close_keeps_what_was_typed(rnd, client_as):
+    """A hand-in a minute after the close: is the task page shown again (422) with the refusal, the typed
+    comment and the chosen scores kept, and nothing saved?"""
+    task = rnd.task_of(rnd.klass.student)
+    client = client_as(rnd.klass.student)
+    client.get(rnd.task_url(task))
+    settings = rv.q.settings_of(rnd.assignment)
+    settings.closes_at = ago(minutes=1)
+    db.session.commit()
+    late = client.post(rnd.task_url(task) + "/submit", data={"overall": "Typed over ten careful minutes"})
+    assert late.status_code == 422
+    assert "has closed" in page_text(late) and "Typed over ten careful minutes" in late.get_data(as_text=True)
+    db.session.expire_all()
+    review = db.session.scalar(db.select(PeerReview).where(PeerReview.allocation_id == task.id))
+    assert not review.is_submitted and review.overall_comment == ""
 
 
 # -- drafts, comments, the hand-in and reopening ----------------------------------------------------
@@ -338,3 +377,26 @@ def test_the_rubric_is_scored_level_by_level(app, klass, hw, make, client_as):
     review = db.session.scalar(db.select(PeerReview).where(PeerReview.allocation_id == rnd.task_of(klass.student).id))
     assert review.criterion_scores == {str(timing.id): {"level": 0, "points": 5.0},
                                        str(balance.id): {"level": 1, "points": 2.0}}
+
+
+def test_a_late_hand_in_keeps_the_scores_and_points_read_in_the_singular(app, klass, hw, make, client_as):
+    """With a rubric whose level is worth 1 point: does the task page say "(1 point)" (not "1 points"), and
+    does a hand-in after the close come back (422) with the chosen levels still chosen?"""
+    from lms.grading import operations as grading_ops
+
+    levels = [{"title": "Crisp", "points": 1}, {"title": "Blurry", "points": 0.5}]
+    rubric = grading_ops.create_rubric(klass.circle, klass.teacher, "Footwork", [{"title": "Timing", "levels": levels}])
+    db.session.commit()
+    [timing] = rubric.criteria
+    rnd = video_round(app, klass, hw, make, rubric_id=rubric.id)
+    client = client_as(klass.student)
+    base = rnd.task_url(rnd.task_of(klass.student))
+    text = page_text(client.get(base))
+    assert "(1 point)" in text and "(0.5 points)" in text and "1 points" not in text
+    settings = rv.q.settings_of(rnd.assignment)
+    settings.closes_at = ago(minutes=1)
+    db.session.commit()
+    late = client.post(base + "/submit", data={f"score-{timing.id}": "1", "overall": "Tidy"})
+    assert late.status_code == 422
+    html = late.get_data(as_text=True)
+    assert re.search(rf'name="score-{timing.id}" value="1"\s*checked', html) and "Tidy" in html

@@ -108,8 +108,9 @@ def test_the_submission_view_shows_medians_spread_and_flags(review, client_as):
     exported = client_as(review.klass.teacher).get(review.base + "/results.csv").get_data(as_text=True)
     header, student_row = [row for row in csv.reader(io.StringIO(exported.lstrip("\ufeff")))
                            if row and row[0] in ("Student", "Student In Class")]
-    assert header[4:7] == ["Criterion 1", "Criterion 2", "Peer score"]
-    assert student_row[4:7] == ["6", "6", "12"]
+    assert header[1:3] == ["Real name", "Student number"]
+    assert header[6:9] == ["Criterion 1", "Criterion 2", "Peer score"]
+    assert student_row[6:9] == ["6", "6", "12"]
 
 
 def test_the_class_view_counts_given_and_received(review, client_as):
@@ -134,7 +135,7 @@ def test_csv_export_guards_formulas(review, client_as, make):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "Student"
     by_name = {row[0]: row for row in rows[1:]}
-    assert by_name["Student In Class"][4] == "12"
+    assert by_name["Student In Class"][6] == "12"
     assert "'=HYPERLINK(\"x\")" in by_name
     assert member is not None
 
