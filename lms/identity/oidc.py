@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from flask import redirect, request
 from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
@@ -113,9 +114,18 @@ def client_for(provider: IdentityProvider) -> FlaskOAuth2App:
         client_id=provider.client_id,
         client_secret=provider.client_secret,
         client_kwargs={"scope": provider.scopes or "openid email profile", "code_challenge_method": "S256",
-                       "timeout": HTTP_TIMEOUT},
+                       "timeout": HTTP_TIMEOUT, "token_endpoint_auth_method": _auth_method(metadata)},
         **metadata,
     )
+
+
+def _auth_method(metadata: dict[str, Any]) -> str:
+    """How the client authenticates at the token endpoint: HTTP Basic (the default of the specification)
+    unless the provider says it only takes the secret in the form body."""
+    supported = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    if "client_secret_basic" not in supported and "client_secret_post" in supported:
+        return "client_secret_post"
+    return "client_secret_basic"
 
 
 def authorization_redirect(provider: IdentityProvider, redirect_uri: str):
@@ -124,8 +134,6 @@ def authorization_redirect(provider: IdentityProvider, redirect_uri: str):
     client = client_for(provider)
     data = client.create_authorization_url(redirect_uri)
     client.save_authorize_data(redirect_uri=redirect_uri, **data)
-    from flask import redirect
-
     return redirect(data["url"]), data["state"]
 
 
@@ -133,6 +141,10 @@ def finish_authorization(provider: IdentityProvider) -> dict[str, Any]:
     """Exchange the callback's code and return the validated ID token's claims. Raises OIDCError for an
     error answer, a state this browser did not start, a failed exchange, or an ID token that is missing
     or fails Authlib's checks (signature, issuer, audience, expiry, nonce)."""
+    answered_by = request.args.get("iss")
+    if answered_by is not None and answered_by.rstrip("/") != provider.issuer.rstrip("/"):
+        # RFC 9207: the answer names its issuer; another one than the browser was sent to is a mix-up
+        raise OIDCError(_l("The sign-in answer came from another provider than %(provider)s.", provider=provider.name))
     client = client_for(provider)
     try:
         token = client.authorize_access_token()

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from lms.accounts.browser import sign_in
 from lms.core.permissions import admin_required, require
 from lms.core.urls import external_url, is_local_path, redirect_next
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.identity import bp
 from lms.identity import oidc
 from lms.identity import operations as ops
@@ -21,6 +21,9 @@ from lms.orgs.queries import get_org_or_404
 
 #: the session key of the sign-in round trip under way (provider, intent, where to go after)
 FLOW_KEY = "identity_flow"
+#: round trips started from one address (each makes the app fetch the provider's configuration when stale);
+#: generous for a class behind one school address
+START_PER_IP = "300 per 10 minutes"
 
 
 def _redirect_uri() -> str:
@@ -60,6 +63,7 @@ def _start(provider: IdentityProvider, intent: str, next_path: str | None):
 
 
 @bp.route("/login/oidc/<int:provider_id>", methods=["POST"])
+@limiter.limit(START_PER_IP)
 def start(provider_id: int):
     """Send the browser to the provider (a POST with the CSRF token: no page elsewhere can start it)."""
     provider = q.get_enabled_provider_or_404(provider_id)
@@ -115,7 +119,8 @@ def linked():
     linked_ids = {i.provider_id for i in identities}
     available = [(p, org) for p, org in q.sign_in_providers() if p.id not in linked_ids]
     return render_template("identity/linked.html", identities=identities, available=available,
-                           ways_in=ops.ways_in(current_user), has_password=ops.has_password(current_user))
+                           ways_in=ops.ways_in(current_user), has_password=ops.has_password(current_user),
+                           school_only=q.exclusive_provider_for(current_user) is not None)
 
 
 @bp.route("/profile/sign-ins/<int:provider_id>/link", methods=["POST"])

@@ -185,3 +185,29 @@ def test_the_exclusive_provider_is_the_only_way_in_for_the_org_members(client, a
         browser = client.application.test_client()
         ok = browser.post("/login", data={"email": person.email, "password": "correct horse battery"})
         assert ok.status_code == 302 and session_user_id(browser) == person.id
+
+
+def test_an_answer_naming_another_issuer_is_refused(client, add_provider, openid_provider, make):
+    """Is a callback whose `iss` (RFC 9207) names another provider than the one the browser was sent to
+    refused (a mix-up), with no account made?"""
+    make.user()
+    provider = add_provider()
+    start = client.post(f"/login/oidc/{provider.id}")
+    back = urlsplit(openid_provider.sign_in(start.headers["Location"], "ann"))
+    query = dict(parse_qsl(back.query))
+    assert query["iss"] == openid_provider.issuer
+    client.get(f"{back.path}?{urlencode({**query, 'iss': 'https://evil.example'})}")
+    assert session_user_id(client) is None
+    assert "another provider" in page_text(client.get("/login"))
+
+
+def test_a_person_who_cancels_at_the_provider_is_told_so(client, add_provider, openid_provider, make):
+    """Does an error answer from the provider (the person aborted) come back as a message, not a crash?"""
+    make.user()
+    provider = add_provider()
+    start = client.post(f"/login/oidc/{provider.id}")
+    state = dict(parse_qsl(urlsplit(start.headers["Location"]).query))["state"]
+    response = client.get("/login/oidc/callback?" + urlencode({"error": "access_denied", "state": state,
+                                                               "iss": openid_provider.issuer}))
+    assert response.status_code == 302
+    assert "refused the sign-in (access_denied)" in page_text(client.get("/login"))
