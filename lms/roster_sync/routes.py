@@ -17,7 +17,7 @@ from lms.roster_sync import bp
 from lms.roster_sync import operations as ops
 from lms.roster_sync import queries as q
 from lms.roster_sync.forms import RosterUploadForm
-from lms.roster_sync.models import RosterImportState
+from lms.roster_sync.models import RosterImport, RosterImportState
 from lms.roster_sync.oneroster import MAX_PROBLEMS, MAX_ZIP_BYTES, Problem, RosterFileError, read_roster_zip
 from lms.storage import get_storage, new_key
 
@@ -90,7 +90,9 @@ def apply(org_id: int, import_id: int):
     record = q.get_import_or_404(org, import_id, current_user)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
-    db.session.refresh(record, with_for_update=True)  # two admins pressing Apply at once: one applies
+    # two admins pressing Apply at once: the second waits here, then finds it applied
+    db.session.execute(db.select(RosterImport.id).where(RosterImport.id == record.id).with_for_update())
+    db.session.refresh(record, ["state", "file_key"])
     if record.state != RosterImportState.previewed or record.file_key is None:
         flash(_("This import was applied already."), "info")
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
