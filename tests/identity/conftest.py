@@ -71,7 +71,7 @@ class OpenIDProvider:
 
 
 @pytest.fixture(scope="session")
-def openid_provider():
+def openid_provider(tmp_path_factory):
     """oidc-provider on 127.0.0.1, one client registered with the app's callback, the ACCOUNTS above."""
     node = shutil.which("node")
     installed = (NODE_DIR / "node_modules" / "oidc-provider" / "package.json").exists()
@@ -81,11 +81,14 @@ def openid_provider():
     config = {"port": port, "accounts": ACCOUNTS,
               "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI],
                            "grant_types": ["authorization_code"], "response_types": ["code"]}]}
-    process = subprocess.Popen([node, str(NODE_DIR / "oidc_provider.mjs"), json.dumps(config)], cwd=NODE_DIR,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its warnings go to a file: a pipe nobody reads could fill and stall the provider.
+    log = tmp_path_factory.mktemp("oidc-provider") / "stderr.log"
+    with log.open("w") as errors:
+        process = subprocess.Popen([node, str(NODE_DIR / "oidc_provider.mjs"), json.dumps(config)], cwd=NODE_DIR,
+                                   stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
         line = process.stdout.readline()  # blocks until it listens, or it exits (then the line is empty)
-        assert line.startswith("ready "), f"oidc-provider did not start: {line!r} {process.stderr.read()[:2000] if process.poll() is not None else ''}"
+        assert line.startswith("ready "), f"oidc-provider did not start: {line!r} {log.read_text()[-2000:]}"
         yield OpenIDProvider(issuer=line.split()[1])
     finally:
         process.terminate()
@@ -94,7 +97,6 @@ def openid_provider():
         except subprocess.TimeoutExpired:
             process.kill()
         process.stdout.close()
-        process.stderr.close()
 
 
 @pytest.fixture
