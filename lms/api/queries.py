@@ -34,12 +34,14 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 def can_manage_tokens_of(actor: User, owner: User) -> bool:
     """May `actor` see and revoke `owner`'s tokens? Themselves; site admins; the admins of an
-    organization `owner` belongs to (in any role). Nobody else, so an org admin never reaches a
-    site admin's tokens unless that admin is a member of their organization too."""
+    organization `owner` belongs to (in any role), unless `owner` is a site admin (whose tokens only
+    site admins reach). Nobody else."""
     if not actor.is_authenticated:
         return False
     if actor.id == owner.id or actor.can_administer_site():
         return True
+    if owner.is_admin:
+        return False
     mine = sa.select(OrgMembership.org_id).where(OrgMembership.user_id == actor.id,
                                                  OrgMembership.role == OrgRole.admin)
     return bool(db.session.scalar(sa.select(sa.exists().where(
@@ -99,7 +101,8 @@ def submissions_page(assignment: Assignment, user: User, after: int | None, limi
         query = query.where(Submission.student_id == user.id)
     if after is not None:
         query = query.where(Submission.id > after)
-    rows = list(db.session.scalars(query.order_by(Submission.id).limit(limit + 1)))
+    rows = list(db.session.scalars(query.options(selectinload(Submission.files)).order_by(Submission.id)
+                                   .limit(limit + 1)))
     deadlines = deadlines_by_student(assignment) if rows else {}
     for submission in rows:
         submission.assignment = assignment

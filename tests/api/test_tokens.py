@@ -20,6 +20,7 @@ def test_token_is_shown_once_and_stored_hashed(klass, login):
     client = login(klass.student)
     response = client.post("/profile/api-tokens", data={"name": "My script", "scopes": ["circles:read"], "days": "30"})
     assert response.status_code == 201
+    assert "no-store" in response.headers["Cache-Control"]  # nor kept by a cache or the back button
     html = response.get_data(as_text=True)
     start = html.index(TOKEN_PREFIX)
     secret = html[start:start + len(TOKEN_PREFIX) + 43]
@@ -189,3 +190,18 @@ def test_org_admin_does_not_reach_people_outside_the_school(world, client_as, to
     token_for(world.user("student"))
     response = client_as(world.user("orgadmin")).get(f"/users/{world.user('student').id}/api-tokens")
     assert response.status_code == 404
+
+
+def test_org_admin_does_not_reach_a_site_admins_tokens(world, client_as, token_for):
+    """A site admin who is also a member of the school: their tokens are out of the org admin's reach."""
+    from lms.orgs import operations as org_ops
+    from lms.orgs.models import Organization, OrgRole
+
+    org_ops.add_org_member(db.session.get(Organization, world.circle.org_id), world.user("admin"), OrgRole.teacher)
+    db.session.commit()
+    token_for(world.user("admin"))
+    token = db.session.scalar(db.select(ApiToken))
+    client = client_as(world.user("orgadmin"))
+    assert client.get(f"/users/{world.user('admin').id}/api-tokens").status_code == 404
+    assert client.post(f"/users/{world.user('admin').id}/api-tokens/{token.id}/revoke").status_code == 404
+    assert db.session.get(ApiToken, token.id).revoked_at is None
