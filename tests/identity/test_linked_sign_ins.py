@@ -91,3 +91,22 @@ def test_someone_elses_identity_is_not_found(app, client_as, add_provider, oidc_
     mallory = make.user()
     assert client_as(mallory).post(f"/profile/sign-ins/{identity.id}/unlink").status_code == 404
     assert len(_identities(ann.id)) == 1
+
+
+def test_an_org_providers_new_account_joins_the_org_and_the_log_says_so(app, client_as, add_provider, oidc_sign_in,
+                                                                          make):
+    """Does a first sign-in through Springfield's provider make Ann a student of Springfield (so its exclusive
+    rule applies to her), and does the site's audit log read the link in words?"""
+    from lms.orgs.models import OrgMembership, Organization, OrgRole
+
+    admin = make.user(is_admin=True)
+    org = Organization(name="Springfield")
+    db.session.add(org)
+    db.session.commit()
+    provider = add_provider(org=org, name="Springfield SSO")
+    oidc_sign_in(app.test_client(), provider, "ann")
+    ann = db.session.scalar(sa.select(User).where(User.email == "ann@school.example"))
+    membership = db.session.scalar(sa.select(OrgMembership).where(OrgMembership.user_id == ann.id))
+    assert membership.org_id == org.id and membership.role == OrgRole.student
+    log = page_text(client_as(admin).get("/admin/audit"))
+    assert "School sign-in linked to an account" in log and "Springfield SSO" in log
