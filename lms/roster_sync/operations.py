@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from lms.accounts.models import User
 from lms.accounts.operations import AccountError, clean_name
 from lms.circles import operations as circle_ops
+from lms.circles.forms import ROLE_LABELS
 from lms.circles.models import Circle, CircleKind, JoinPolicy, Membership, Role
 from lms.core.inputs import normalize_number
 from lms.core.types import utcnow
@@ -201,6 +202,10 @@ def _plan_users(org, roster, links, plan: Plan) -> None:
             plan.matched.append((user, record))
             plan.line("users.csv", record.line, "account", "link",
                       _("%(name)s: linked to the existing account %(email)s", name=name, email=email))
+        elif record["enabledUser"] == "false":
+            plan.line("users.csv", record.line, "account", "skip",
+                      _("%(name)s is disabled in the school's system (enabledUser false): no account is made, and "
+                        "their enrollments are skipped.", name=name))
         elif not email:
             plan.line("users.csv", record.line, "account", "skip",
                       _("%(name)s has no email and no linked account: no account is made, and their "
@@ -276,7 +281,7 @@ def _plan_enrollments(org, roster, links, plan: Plan, actor: User) -> None:
             if new_role or new_real or new_number:
                 plan.changes.append((membership, record, new_role, new_real, new_number))
                 what = [text for cond, text in (
-                    (new_role, _("role %(role)s", role=new_role.value if new_role else "")),
+                    (new_role, _("role %(role)s", role=str(ROLE_LABELS[new_role]) if new_role else "")),
                     (new_real, _("real name %(name)s", name=new_real or "")),
                     (new_number, _("student number %(number)s", number=new_number or ""))) if cond]
                 plan.line("enrollments.csv", record.line, "membership", "change",
@@ -300,10 +305,10 @@ def _plan_enrollments(org, roster, links, plan: Plan, actor: User) -> None:
         plan.adds.append(add)
         if membership is not None and membership.is_barred:
             text = _("%(name)s in %(circle)s: readmitted (was removed) as %(role)s.", name=who,
-                     circle=class_label(csid), role=role.value)
+                     circle=class_label(csid), role=str(ROLE_LABELS[role]))
             action = "readmit"
         else:
-            text = _("%(name)s in %(circle)s: added as %(role)s.", name=who, circle=class_label(csid), role=role.value)
+            text = _("%(name)s in %(circle)s: added as %(role)s.", name=who, circle=class_label(csid), role=str(ROLE_LABELS[role]))
             action = "add"
         plan.line("enrollments.csv", record.line, "membership", action, text)
     for csid in new_classes - set(owners):

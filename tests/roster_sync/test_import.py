@@ -252,3 +252,15 @@ def test_an_applied_import_is_not_applied_twice(client, imported, school):
     """Does pressing Apply again on an applied import change nothing and say so?"""
     response = client.post(f"/orgs/{school.org.id}/roster/{imported.id}/apply", follow_redirects=True)
     assert "applied already" in response.get_data(as_text=True)
+
+
+def test_disabled_user_gets_no_new_account(client, login, upload, school):
+    """Is a user with enabledUser false given no account (their enrollments skipped), with the reason shown?"""
+    rows = sample_rows()
+    for user in rows["users.csv"]:
+        if user["sourcedId"] == sample.S_BEN:
+            user["enabledUser"] = "false"
+    login(school.admin)
+    record = _preview(upload, school, roster_zip(rows))
+    assert record.counts["accounts_created"] == 4 and record.counts["memberships_added"] == 6
+    assert any("enabledUser false" in line["text"] for line in record.lines)
