@@ -264,3 +264,31 @@ def test_disabled_user_gets_no_new_account(client, login, upload, school):
     record = _preview(upload, school, roster_zip(rows))
     assert record.counts["accounts_created"] == 4 and record.counts["memberships_added"] == 6
     assert any("enabledUser false" in line["text"] for line in record.lines)
+
+
+def _bigger_sample(classes: int) -> dict:
+    """The sample with `classes` more classes, each with the same teacher and three more students."""
+    rows = sample_rows()
+    for c in range(classes):
+        rows["classes.csv"].append(dict(rows["classes.csv"][0], sourcedId=f"extra-class-{c}", title=f"Extra {c}",
+                                        classCode=f"X{c}"))
+        rows["enrollments.csv"].append(sample._enrollment(f"x-t-{c}", f"extra-class-{c}", sample.T_LEE, "teacher"))
+        for s in range(3):
+            sid = f"extra-student-{c}-{s}"
+            rows["users.csv"].append(dict(rows["users.csv"][3], sourcedId=sid, email=f"x{c}-{s}@hill.example",
+                                          identifier=f"X{c}-{s}"))
+            rows["enrollments.csv"].append(sample._enrollment(f"x-{c}-{s}", f"extra-class-{c}", sid, "student"))
+    return rows
+
+
+def test_preview_costs_a_fixed_number_of_queries(client, login, upload, school, count_queries):
+    """Does previewing a re-import cost the same number of queries for 2 classes as for 12?"""
+    login(school.admin)
+    counts = []
+    for extra in (0, 10):
+        rows = _bigger_sample(extra)
+        _apply(client, school, _preview(upload, school, roster_zip(rows)))
+        with count_queries:
+            _preview(upload, school, roster_zip(rows))
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1], counts
