@@ -205,3 +205,8 @@ def test_org_admin_does_not_reach_a_site_admins_tokens(world, client_as, token_f
     assert client.get(f"/users/{world.user('admin').id}/api-tokens").status_code == 404
     assert client.post(f"/users/{world.user('admin').id}/api-tokens/{token.id}/revoke").status_code == 404
     assert db.session.get(ApiToken, token.id).revoked_at is None
+
+
+def test_site_admin_finds_a_persons_tokens_from_the_accounts_list(klass, login):
+    html = login(klass.admin).get("/admin/users").get_data(as_text=True)
+    assert f"/users/{klass.student.id}/api-tokens" in html
