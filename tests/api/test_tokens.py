@@ -210,3 +210,15 @@ def test_org_admin_does_not_reach_a_site_admins_tokens(world, client_as, token_f
 def test_site_admin_finds_a_persons_tokens_from_the_accounts_list(klass, login):
     html = login(klass.admin).get("/admin/users").get_data(as_text=True)
     assert f"/users/{klass.student.id}/api-tokens" in html
+
+
+def test_token_events_read_on_the_audit_log(klass, login, token_for):
+    """Do making and revoking a token read as words on the site's audit log, without the secret?"""
+    secret = token_for(klass.student)
+    api_ops.revoke_token(db.session.scalar(db.select(ApiToken)), klass.admin)
+    db.session.commit()
+    response = login(klass.admin).get("/admin/audit")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "API token created" in text and "API token revoked" in text and "circles:read" in text
+    assert secret not in response.get_data(as_text=True)
