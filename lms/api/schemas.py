@@ -2,6 +2,7 @@
 document is generated from them, so the two cannot drift apart."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
 
 from lms.circles.models import CircleKind, Role
@@ -13,10 +14,10 @@ class CircleSchema(Schema):
     kind = fields.Enum(CircleKind, by_value=True, required=True)
     is_archived = fields.Boolean(required=True)
     org_id = fields.Integer(allow_none=True, required=True)
-    timezone = fields.String(allow_none=True, required=True, metadata={"description": "IANA zone; null: the site's"})
+    timezone = fields.String(allow_none=True, required=True, metadata={"description": _l("IANA zone; null: the site's")})
     member_count = fields.Integer(required=True)
     my_role = fields.Enum(Role, by_value=True, allow_none=True, required=True,
-                          metadata={"description": "null for an admin who oversees the circle without a membership"})
+                          metadata={"description": _l("null for an admin who oversees the circle without a membership")})
 
 
 class MemberSchema(Schema):
@@ -38,14 +39,14 @@ class AssignmentSchema(Schema):
     points = fields.Float(required=True)
     is_published = fields.Boolean(required=True)
     opens_at = fields.DateTime(allow_none=True, required=True)
-    due_at = fields.DateTime(allow_none=True, required=True, metadata={"description": "before any extension"})
+    due_at = fields.DateTime(allow_none=True, required=True, metadata={"description": _l("before any extension")})
     closes_at = fields.DateTime(allow_none=True, required=True)
     late_policy = fields.String(required=True)
 
 
 class StudentSchema(Schema):
     user_id = fields.Integer(required=True)
-    display_name = fields.String(allow_none=True, required=True, metadata={"description": "as in the circle"})
+    display_name = fields.String(allow_none=True, required=True, metadata={"description": _l("as in the circle")})
 
 
 class SubmissionSchema(Schema):
@@ -53,7 +54,7 @@ class SubmissionSchema(Schema):
     assignment_id = fields.Integer(required=True)
     student = fields.Nested(StudentSchema, required=True)
     version = fields.Integer(required=True)
-    submitted_at = fields.DateTime(required=True, metadata={"description": "the server's receipt time"})
+    submitted_at = fields.DateTime(required=True, metadata={"description": _l("the server's receipt time")})
     is_late = fields.Boolean(required=True)
     days_late = fields.Integer(required=True)
     has_video = fields.Boolean(required=True)
@@ -65,10 +66,10 @@ class GradeSchema(Schema):
     id = fields.Integer(required=True)
     assignment_id = fields.Integer(required=True)
     student = fields.Nested(StudentSchema, required=True)
-    score = fields.Float(allow_none=True, required=True, metadata={"description": "before any late penalty"})
+    score = fields.Float(allow_none=True, required=True, metadata={"description": _l("before any late penalty")})
     penalty_percent = fields.Float(required=True)
     final_score = fields.Float(allow_none=True, required=True)
-    points = fields.Float(required=True, metadata={"description": "the assignment's maximum"})
+    points = fields.Float(required=True, metadata={"description": _l("the assignment's maximum")})
     is_excused = fields.Boolean(required=True)
     is_released = fields.Boolean(required=True)
     graded_at = fields.DateTime(allow_none=True, required=True)
@@ -89,5 +90,5 @@ def page_schema(item: type[Schema]) -> type[Schema]:
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item), required=True),
         "next_cursor": fields.String(allow_none=True, required=True,
-                                     metadata={"description": "pass as ?cursor= for the next page; null on the last"}),
+                                     metadata={"description": _l("pass as ?cursor= for the next page; null on the last")}),
     }, name=item.__name__.removesuffix("Schema") + "Page")
