@@ -49,6 +49,8 @@ def first_run_redirect():
     if request.endpoint in {"accounts.setup", "static", "accounts.script_catalog", "accounts.set_language",
                             "accounts.favicon", None}:
         return None
+    if request.blueprint == "api":  # a script gets the API's own answer (401: no token exists yet), not a page
+        return None
     if site_is_set_up():
         current_app.extensions["lms_set_up"] = True
         return None

@@ -65,3 +65,11 @@ def test_docs_page_runs_vendored_code_without_inline_script(klass, client):
                   "/static/js/api/docs.js"):
         with client.get(asset) as served:
             assert served.status_code == 200
+
+
+def test_a_fresh_site_answers_the_api_not_the_setup_page(client):
+    """Before the first admin exists, is /api/v1 still JSON (the document; 401 for data) rather than a
+    redirect to the set-up page?"""
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    response = client.get("/api/v1/circles")
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
