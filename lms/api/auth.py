@@ -51,10 +51,6 @@ def rate_key() -> str:
     return "api-ip:" + (request.remote_addr or "")
 
 
-def current_token() -> ApiToken:
-    return g.api_token
-
-
 def authenticate(scope: Scope | None) -> ApiToken:
     """The live token of this request, touched; 401 without one, 403 when it lacks `scope`."""
     secret = bearer_secret()

@@ -73,9 +73,5 @@ class ApiToken(db.Model):
     def has_scope(self, scope: Scope) -> bool:
         return str(scope) in (self.scopes or [])
 
-    def can_revoke(self, user: User | None) -> bool:
-        """Its owner; admins who manage the owner are asked by lms.api.queries.can_manage_tokens_of."""
-        return bool(user and user.is_authenticated and user.id == self.user_id)
-
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} user={self.user_id} {self.name!r}>"

@@ -43,8 +43,7 @@ def build_spec(app=None) -> dict:
         plugins=[MarshmallowPlugin()],
         info={"description": _("Read your circles, rosters, assignments, submission details and grades with a "
                                "personal access token (Profile → API tokens). Every answer follows the same "
-                               "permissions as the pages: a circle you cannot see is 404."),
-              "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}},
+                               "permissions as the pages: a circle you cannot see is 404.")},
         servers=[{"url": "/api/v1"}],
     )
     spec.components.security_scheme("bearerAuth", {

@@ -57,7 +57,7 @@ def user_tokens(user_id: int):
 @bp.route("/users/<int:user_id>/api-tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(user_id: int, token_id: int):
-    # 404 unless current_user is the owner (ApiToken.can_revoke) or manages them (can_manage_tokens_of)
+    # 404 unless current_user is the owner or manages them (queries.can_manage_tokens_of)
     owner = get_owner_or_404(current_user, user_id)
     token = get_token_or_404(owner, token_id)
     if ops.revoke_token(token, current_user):
