@@ -22,6 +22,8 @@ score is the final fraction of the assignment's points. The change is written th
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
@@ -29,27 +31,21 @@ from lms.extensions import db
 from lms.grading.models import Grade
 from lms.grading.operations import GradingError, grade_submission
 from lms.homework.models import Assignment
-from lms.reviews import calibration
+from lms.grading.models import GradeChange
 from lms.reviews import queries as rq
 from lms.reviews import stats
 from lms.reviews import teacher_view as tv
-from lms.reviews.models import LIVE_STATES, AllocationState, ReviewAllocation
 
 ACTION = "peer_accepted"
 
 
 def reviewing_fraction(assignment: Assignment, reviewer_id: int) -> float:
-    """Reviewing well, 0–1: the reviewer's accuracy figure / 100 when calibration gives one (practice on the
-    teacher's examples, agreement with the teacher's own grades: lms/reviews/calibration.py), else the share
-    of the reviewer's tasks handed in."""
+    """Reviewing well, 0–1 (lms/reviews/teacher_view.py reviewing_fraction: the accuracy figure / 100, else
+    the share of the reviewer's tasks handed in)."""
     settings = rq.settings_of(assignment)
-    figure = calibration.accuracy_of(settings, reviewer_id) if settings is not None else None
-    if figure is not None:
-        return figure / 100
-    states = list(db.session.scalars(db.select(ReviewAllocation.state).where(
-        ReviewAllocation.assignment_id == assignment.id, ReviewAllocation.reviewer_id == reviewer_id,
-        ReviewAllocation.state.in_(LIVE_STATES))))
-    return stats.completion(sum(1 for s in states if s == AllocationState.submitted), len(states))
+    if settings is None:
+        return 0.0
+    return tv.reviewing_fraction(settings, reviewer_id)
 
 
 def peer_grade(assignment: Assignment, student: User) -> tuple[float, dict | None]:
@@ -88,3 +84,62 @@ def accept_peer_score(assignment: Assignment, student: User, grader: User) -> Gr
                                                         Grade.student_id == student.id))
     return grade_submission(assignment, student, grader, score=score, criterion_scores=criterion_scores,
                             feedback=existing.feedback_md if existing is not None else "", action=ACTION)
+
+
+#: grade history actions that set a score (the latest of them says who set the grade as it stands)
+_SCORING = ("graded", ACTION, "regrade_resolved", "excused", "unexcused")
+
+
+def hand_graded(assignment: Assignment) -> set[int]:
+    """Students whose grade as it stands a teacher set by hand (graded, regraded or excused, not accepted
+    from the peer score), in two queries."""
+    grades = {g.id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
+    if not grades:
+        return set()
+    latest: dict[int, str] = {}
+    for grade_id, action in db.session.execute(
+            db.select(GradeChange.grade_id, GradeChange.action)
+            .where(GradeChange.grade_id.in_(list(grades)), GradeChange.action.in_(_SCORING))
+            .order_by(GradeChange.changed_at, GradeChange.id)):
+        latest[grade_id] = action
+    return {g.student_id for gid, g in grades.items()
+            if (g.score is not None or g.is_excused) and latest.get(gid, "graded") != ACTION}
+
+
+@dataclass
+class Accepted:
+    """What accepting the peer score for the class did."""
+
+    graded: list = field(default_factory=list)  #: students whose grade is now the peer score
+    kept: list = field(default_factory=list)  #: students a teacher graded by hand, left as they are
+    failed: list = field(default_factory=list)  #: (student, reason) the grade could not be set for
+
+
+def accept_all(assignment: Assignment, grader: User, *, include_hand_graded: bool = False) -> Accepted:
+    """Accept the peer score as the grade of every student with at least one review handed in (Moodle
+    Workshop's grading evaluation, for the class at once): each through accept_peer_score (grade history
+    "peer_accepted", audited like any grade). Students a teacher graded by hand keep their grade unless
+    `include_hand_graded`. Nobody is told here: students learn of grades when the teacher releases them
+    (release_grades tells them, in one batch)."""
+    settings = rq.settings_of(assignment)
+    if settings is None or not settings.is_enabled:
+        raise GradingError(_l("Peer review is not on for this assignment."))
+    authors = sorted({r.allocation.author_id for r in tv.submitted_reviews(assignment)})
+    by_hand = set() if include_hand_graded else hand_graded(assignment)
+    result = Accepted()
+    students = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(authors)))} if authors else {}
+    for author_id in authors:
+        student = students.get(author_id)
+        if student is None or not assignment.is_learner(student):
+            continue
+        if author_id in by_hand:
+            result.kept.append(student)
+            continue
+        try:
+            with db.session.begin_nested():
+                accept_peer_score(assignment, student, grader)
+        except GradingError as error:
+            result.failed.append((student, str(error)))
+        else:
+            result.graded.append(student)
+    return result

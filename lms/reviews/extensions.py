@@ -23,7 +23,8 @@ from lms.audit.operations import record_event
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.reviews import queries as q
-from lms.reviews.models import PeerReviewSettings, ReviewExtension
+from lms.reviews import reviewing as rv
+from lms.reviews.models import PeerReviewSettings, ReviewExtension, WindowState
 from lms.reviews.notifications import review_extension_changed
 from lms.reviews.operations import ReviewError, _learner, member_label
 
@@ -62,6 +63,27 @@ def grant_extension(settings: PeerReviewSettings, student: User | None, actor: U
     _record(settings, extension, actor, action, {"from": before, "to": closes_at} if before else closes_at)
     review_extension_changed(assignment, student, "granted" if before is None else "changed", closes_at)
     return extension
+
+
+def reopen_review(settings: PeerReviewSettings, allocation, actor: User, closes_at: datetime | None = None,
+                  now: datetime | None = None):
+    """A teacher reopens a handed-in review (reviewing.reopen) so that its reviewer can really change it:
+    while the reviewer's window is open, that is all; after it closed for them, the teacher gives the time
+    their own window now closes (`closes_at`, UTC), and the extension is granted (or moved) in the same
+    action — both audited, the student told. Returns the reopened review.
+
+    Raises ReviewError (nothing changes): the review is not handed in; the window closed for the reviewer and
+    no time was given ("closes_at"); any refusal of grant_extension (a time not after everyone's close, or
+    past)."""
+    window = rv.review_window(settings, allocation.reviewer_id, now)
+    closed = window.state == WindowState.closed
+    review = rv.reopen(allocation, actor, now)
+    if closed:
+        if closes_at is None:
+            raise ReviewError(_l("The review window has closed for this reviewer: give the time until which "
+                                 "they can change the review (an extension), or they cannot open it."), "closes_at")
+        grant_extension(settings, db.session.get(User, allocation.reviewer_id), actor, closes_at, now)
+    return review
 
 
 def remove_extension(settings: PeerReviewSettings, extension: ReviewExtension, actor: User) -> None:

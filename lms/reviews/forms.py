@@ -98,3 +98,10 @@ class ExtensionForm(FlaskForm):
         """The time of an extension, in the viewer's time zone."""
         self.user_id.data = extension.user_id
         self.closes_at.data = to_local(extension.closes_at).replace(tzinfo=None)
+
+
+class ReopenForm(FlaskForm):
+    """Reopen a handed-in review; when the reviewer's review window has closed, with the time their own
+    window now closes (an extension given in the same action, so the reopened review can be changed)."""
+
+    closes_at = DateTimeLocalField(_l("They can change it until"), format=LOCAL_FORMATS, validators=[Optional()])

@@ -2,12 +2,17 @@
 preference), after the commit."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 
 from lms.core.i18n import format_in_zone, recipient_locale
 from lms.core.urls import path_for
 from lms.homework.lateness import zone
-from lms.notifications import Kind, notify, register_kind
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.notifications import Kind, MailRule, notify, register_kind
+from lms.notifications.models import Notification
 
 REVIEW_TASKS_ASSIGNED = register_kind(Kind(
     "review_tasks_assigned", _l("I have classmates' work to review"),
@@ -15,16 +20,36 @@ REVIEW_TASKS_ASSIGNED = register_kind(Kind(
     subject=_l("Classmates' work to review for “%(title)s”")))
 
 
+#: a reviewer is mailed about new review tasks of one assignment at most once in this long (later rounds
+#: within it still show on their bell and notifications page)
+MAIL_ONCE_IN = timedelta(hours=24)
+
+
+def _told_lately(assignment, reviewer_ids, now: datetime) -> set[int]:
+    """Reviewers already told of new tasks of `assignment` within MAIL_ONCE_IN (one query)."""
+    return set(db.session.scalars(db.select(Notification.user_id).where(
+        Notification.user_id.in_(list(reviewer_ids)), Notification.kind == REVIEW_TASKS_ASSIGNED.name,
+        Notification.subject_type == "assignment", Notification.subject_id == assignment.id,
+        Notification.created_at > now - MAIL_ONCE_IN)))
+
+
 def tasks_assigned(assignment, reviewer_ids, round_number: int, *, by_hand_id: int | None = None) -> None:
-    """Tell `reviewer_ids` they have new review tasks for `assignment` (a round's, or one added by hand).
-    Nothing names whose work it is. A reviewer hears once per round (and once per task added by hand)."""
+    """Tell `reviewer_ids` (only those who got tasks: a round that added nothing to someone tells them
+    nothing) they have new review tasks for `assignment` (a round's, or one added by hand). Nothing names
+    whose work it is. A reviewer hears once per round (and once per task added by hand) on their bell, but is
+    mailed at most once in MAIL_ONCE_IN per assignment: the hourly rounds that cover late work do not send a
+    mail each."""
     if not reviewer_ids:
         return
     key = f"review_tasks:{assignment.id}:{round_number}" if by_hand_id is None else f"review_task:{by_hand_id}"
-    notify(REVIEW_TASKS_ASSIGNED, list(reviewer_ids),
-           url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
-           circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
-           subject=("assignment", assignment.id), dedupe_key=key)
+    told = _told_lately(assignment, reviewer_ids, utcnow())
+    for ids, rule in (([r for r in reviewer_ids if r not in told], MailRule.preference),
+                      ([r for r in reviewer_ids if r in told], MailRule.never)):
+        if ids:
+            notify(REVIEW_TASKS_ASSIGNED, ids,
+                   url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
+                   circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
+                   subject=("assignment", assignment.id), dedupe_key=key, mail=rule)
 
 
 REVIEWS_AVAILABLE = register_kind(Kind(

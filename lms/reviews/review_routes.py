@@ -18,6 +18,7 @@ from werkzeug.exceptions import Forbidden
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
+from lms.core.i18n import from_local, local_datetime
 from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.extensions import db
@@ -25,8 +26,10 @@ from lms.homework import queries as hw
 from lms.reviews import bp
 from lms.reviews import calibration as cal
 from lms.reviews import queries as q
+from lms.reviews import extensions as ext
 from lms.reviews import receiving
 from lms.reviews import reviewing as rv
+from lms.reviews.forms import ReopenForm
 from lms.reviews.models import ReviewAllocation, ReviewComment, WindowState
 from lms.reviews.operations import ReviewError
 from lms.reviews.routes import PREFIX, _load
@@ -348,22 +351,41 @@ def task_hls(circle_id: int, allocation_id: int, name: str):
 
 # -- a teacher reopens a handed-in review ---------------------------------------------------------
 
-@bp.route(PREFIX + "/allocation/<int:allocation_id>/reopen", methods=["POST"])
+@bp.route(PREFIX + "/allocation/<int:allocation_id>/reopen", methods=["GET", "POST"])
 @login_required
 def reopen(circle_id: int, assignment_id: int, allocation_id: int):
-    """Let the reviewer change their handed-in review again."""
+    """Let the reviewer change their handed-in review again. After their review window closed, the page asks
+    until when (and gives them that extension in the same action): a reopened review they cannot open
+    would change nothing."""
     circle, assignment, setup = _load(circle_id, assignment_id, "can_allocate")
     allocation = q.get_allocation_or_404(assignment, allocation_id)
-    if ConfirmForm().validate_on_submit():
+    window = rv.review_window(setup, allocation.reviewer_id)
+    closed = window.state == WindowState.closed
+    if closed:
+        require(setup.can_grant_extensions(current_user))
+    form = ReopenForm()
+    if form.validate_on_submit():
+        until = from_local(form.closes_at.data) if closed else None
         try:
-            rv.reopen(allocation, current_user)
+            ext.reopen_review(setup, allocation, current_user, until)
         except ReviewError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            field = getattr(form, error.field, None) if error.field else None
+            if field is None:
+                flash(str(error), "error")
+                return redirect(url_for("reviews.allocation", circle_id=circle.id, assignment_id=assignment.id))
+            field.errors = list(field.errors) + [str(error)]
         else:
             db.session.commit()
-            flash(_("The review is reopened: its reviewer can change it and hand it in again."), "success")
-    return redirect(url_for("reviews.allocation", circle_id=circle.id, assignment_id=assignment.id))
+            if closed:
+                flash(_("The review is reopened, and its reviewer can change it until %(when)s (an extension; "
+                        "they are told).", when=local_datetime(until, "short")), "success")
+            else:
+                flash(_("The review is reopened: its reviewer can change it and hand it in again."), "success")
+            return redirect(url_for("reviews.allocation", circle_id=circle.id, assignment_id=assignment.id))
+    names = q.names(assignment, {allocation.reviewer_id, allocation.author_id})
+    return render_template("reviews/reopen.html", circle=circle, assignment=assignment, setup=setup, task=allocation,
+                           names=names, form=form, window=window, closed=closed), 422 if form.errors else 200
 
 
 def review_task_count(assignment) -> int:

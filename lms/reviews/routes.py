@@ -12,6 +12,7 @@ from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
 from lms.core.i18n import from_local
 from lms.core.permissions import require
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as hw
 from lms.homework.grades import grade_source
@@ -104,7 +105,7 @@ def allocation(circle_id: int, assignment_id: int):
                        confirm=ConfirmForm(), found=len(found), everyone=len(learners))
     return render_template("reviews/allocation.html", circle=circle, assignment=assignment, setup=setup, page=page,
                            names=q.names(assignment, ids), summary=summary, window=setup.window_state(),
-                           can_allocate=can_allocate, extensions=extensions, search=search, **context)
+                           can_allocate=can_allocate, extensions=extensions, search=search, now=utcnow(), **context)
 
 
 def _search() -> str:
@@ -159,6 +160,30 @@ def _cannot_take(setup, task) -> set[int]:
         if group is not None:
             out |= {user_id for user_id, theirs in groups.items() if theirs == group}
     return out
+
+
+@bp.route(PREFIX + "/allocation/open-now", methods=["POST"])
+@login_required
+def open_now(circle_id: int, assignment_id: int):
+    """Open the review window now instead of at its set time (the set-up's opening moves to now, audited as
+    any change of the set-up) and run the first round at once."""
+    circle, assignment, setup = _load(circle_id, assignment_id, "can_allocate")
+    if ConfirmForm().validate_on_submit():
+        if setup.window_state() != WindowState.not_open:
+            flash(_("The review window is not waiting to open."), "error")
+            return _back(circle.id, assignment.id)
+        try:
+            ops.save_settings(assignment, current_user, opens_at=utcnow().replace(microsecond=0))
+        except ops.ReviewError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _back(circle.id, assignment.id)
+        result = ops.run_round(setup, force=True)
+        db.session.commit()
+        tasks = len(result.tasks) if result is not None else 0
+        flash(ngettext("Reviewing is open: %(num)d review task was allocated.",
+                       "Reviewing is open: %(num)d review tasks were allocated.", tasks), "success")
+    return _back(circle.id, assignment.id)
 
 
 @bp.route(PREFIX + "/allocation/<int:allocation_id>/reassign", methods=["GET", "POST"])

@@ -32,7 +32,9 @@ def teacher_results(circle_id: int, assignment_id: int):
                            can_release=settings.can_release(current_user), confirm=ConfirmForm(),
                            window=window, k=k, short=short,
                            extended={e.user_id: e for e in q.extensions(assignment)}, flag_labels=flag_labels(),
-                           can_extend=settings.can_grant_extensions(current_user))
+                           can_extend=settings.can_grant_extensions(current_user),
+                           can_grade=assignment.can_grade(current_user), accept_all_url=_accept_all_url(assignment),
+                           with_reviews=sum(1 for row in rows if row.received))
 
 
 @bp.route(PREFIX + "/results/<int:author_id>")
@@ -57,7 +59,8 @@ def teacher_submission(circle_id: int, assignment_id: int, author_id: int):
                            grade=grade, media_urls=media_urls, confirm=ConfirmForm(), markers=markers,
                            can_grade=assignment.can_grade(current_user),
                            flag_labels=flag_labels(), grading_url=grade_source().grading_url(assignment, author_id),
-                           accept_url=_accept_url(assignment, author_id), figure=figure)
+                           accept_url=_accept_url(assignment, author_id), figure=figure,
+                           breakdown=tv.grade_breakdown(settings, view) if settings.is_enabled else None)
 
 
 def _accept_url(assignment, author_id: int) -> str | None:
@@ -67,6 +70,13 @@ def _accept_url(assignment, author_id: int) -> str | None:
         return None
     return url_for("grading.accept_peer", circle_id=assignment.circle_id, assignment_id=assignment.id,
                    student_id=author_id)
+
+
+def _accept_all_url(assignment) -> str | None:
+    """Where the teacher accepts the peer score for every student with reviews (grading's view, by name)."""
+    if "grading.accept_peer_all" not in current_app.view_functions:
+        return None
+    return url_for("grading.accept_peer_all", circle_id=assignment.circle_id, assignment_id=assignment.id)
 
 
 def flag_labels() -> dict:

@@ -209,3 +209,64 @@ def csv_rows(settings: PeerReviewSettings, rows: list[StudentRow], labels: dict,
 
 def _num(value) -> str:
     return "" if value is None else f"{round(float(value), 2):g}"
+
+
+# -- the grade accepting the peer score sets, explained -------------------------------------------------
+
+def reviewing_fraction(settings: PeerReviewSettings, reviewer_id: int) -> float:
+    """Reviewing well, 0–1: the reviewer's accuracy figure / 100 when calibration gives one (practice on the
+    teacher's examples, agreement with the teacher's own grades: calibration.py), else the share of the
+    reviewer's tasks handed in."""
+    figure = calibration.accuracy_of(settings, reviewer_id)
+    if figure is not None:
+        return figure / 100
+    states = list(db.session.scalars(db.select(ReviewAllocation.state).where(
+        ReviewAllocation.assignment_id == settings.assignment_id, ReviewAllocation.reviewer_id == reviewer_id,
+        ReviewAllocation.state.in_(LIVE_STATES))))
+    return stats.completion(sum(1 for s in states if s == AllocationState.submitted), len(states))
+
+
+@dataclass
+class GradeBreakdown:
+    """How accepting the peer score makes the grade (stats.final_fraction): the peer score received counts
+    for everything but the reviewing share (the teacher's part too, which it stands for), reviewing well
+    for the reviewing share."""
+
+    peer: float  #: the peer score received, as a fraction of the rubric's points
+    received_share: float  #: percent of the grade the score received counts for (100 − reviewing share)
+    reviewing: float  #: reviewing well, 0–1
+    reviewing_share: float  #: percent
+    has_accuracy: bool  #: reviewing well is an accuracy figure (else the share of tasks handed in)
+    final: float  #: the grade, as a fraction of the assignment's points
+    points: float  #: the assignment's points
+    received: int  #: reviews handed in
+    k: int  #: reviews each submission should have
+
+    @property
+    def grade(self) -> float:
+        return round(self.final * self.points, 2)
+
+    @property
+    def peer_part(self) -> float:
+        return self.peer * self.received_share / 100
+
+    @property
+    def reviewing_part(self) -> float:
+        return self.reviewing * self.reviewing_share / 100
+
+    @property
+    def is_short(self) -> bool:
+        return self.received < self.k
+
+
+def grade_breakdown(settings: PeerReviewSettings, view: SubmissionView) -> GradeBreakdown | None:
+    """What accepting the peer score sets for the author of `view`, part by part; None without a peer score."""
+    peer = view.peer_fraction
+    if peer is None:
+        return None
+    s, r = settings.score_share, settings.reviewing_share
+    reviewing = reviewing_fraction(settings, view.author_id) if r else 0.0
+    final = stats.final_fraction(peer, reviewing, score_share=s, reviewing_share=r)
+    has_accuracy = bool(r) and calibration.accuracy_of(settings, view.author_id) is not None
+    return GradeBreakdown(peer, max(0.0, 100 - max(0.0, r)), reviewing, max(0.0, r), has_accuracy, final,
+                          float(settings.assignment.points or 0), len(view.reviews), settings.reviews_per_submission)

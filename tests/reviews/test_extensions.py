@@ -239,3 +239,36 @@ def test_after_the_close_unfinished_tasks_do_not_hold_up_the_grade(closed, clien
                         data={"score": "70", "feedback": "Graded by me"}).status_code == 302
     grade = db.session.scalar(db.select(Grade).where(Grade.assignment_id == assignment, Grade.student_id == nobody.id))
     assert grade is not None and grade.score == 70
+
+
+# -- reopening after the close ------------------------------------------------------------------------------
+
+def test_reopening_after_the_close_gives_the_reviewer_time_to_change_it(app, review, client_as):
+    """After everyone's close, does the teacher's reopen ask until when (refusing without a time, nothing
+    changed), and with a time reopen the review and give the reviewer that extension in one step, so that
+    the reviewer can open, change and hand it in again?"""
+    turn_on(review, reviews_per_submission=2)
+    run_periodic(app)
+    student = client_as(review.klass.classmate)
+    task = _tasks(review, review.klass.classmate)[0]
+    assert student.post(_task_url(review, task) + "/submit", data={"overall": "First try"}).status_code == 302
+    _close_now(review)
+    teacher = client_as(review.klass.teacher)
+    listed = teacher.get(f"{review.base}/allocation").get_data(as_text=True)
+    url = f"{review.base}/allocation/{task.id}/reopen"
+    assert f'href="{url}"' in listed and "data-reopen-link" in listed
+    page = teacher.get(url)
+    assert page.status_code == 200 and "data-needs-extension" in page.get_data(as_text=True)
+    refused = teacher.post(url, data={})
+    assert refused.status_code == 422 and "give the time until which" in page_text(refused)
+    assert db.session.get(ReviewAllocation, task.id).state == AllocationState.submitted
+    until = later(days=1).replace(second=0, microsecond=0)
+    assert teacher.post(url, data={"closes_at": _local(until)}).status_code == 302
+    assert db.session.get(ReviewAllocation, task.id).state == AllocationState.draft
+    assert _extension(review, review.klass.classmate).closes_at == until
+    assert {e.action for e in db.session.scalars(db.select(AuditEvent))} >= {"review_reopened",
+                                                                              "review_extension_granted"}
+    opened = student.get(_task_url(review, task))
+    assert opened.status_code == 200 and "data-comment-form" in opened.get_data(as_text=True)
+    assert student.post(_task_url(review, task) + "/submit", data={"overall": "Second, better try"}).status_code == 302
+    assert db.session.get(ReviewAllocation, task.id).state == AllocationState.submitted

@@ -8,6 +8,7 @@ from lms.extensions import db
 from lms.grading import peer
 from lms.grading.models import Grade, GradeChange
 from lms.reviews import stats
+from tests.fixtures.app import page_text
 from tests.reviews.results import rubric, scored, write_review
 
 
@@ -92,3 +93,58 @@ def test_who_may_accept_the_peer_score(review, client_as, role, status):
     grade = db.session.scalar(db.select(Grade).where(Grade.assignment_id == review.assignment.id,
                                                      Grade.student_id == review.klass.student.id))
     assert (grade is not None and grade.score == 12) is (status == 302)
+
+
+def test_the_student_page_explains_the_grade_before_accepting(review, client_as):
+    """Totals 14, 12, 3 of 100, score share 60, reviewing 20, the author's own one task not handed in
+    (reviewing well 0): does the page show 12 % × 80 % = 9.6 %, 0 % × 20 %, the grade 9.6 that accepting then
+    sets, and warn that 3 of the 4 planned reviews came in?"""
+    from tests.reviews.results import write_review as write
+
+    scored(review, score_share=60, reviewing_share=20, reviews_per_submission=4)
+    write(review, review.klass.student, review.klass.classmate, {"overall": 5}, submitted=False)
+    teacher = client_as(review.klass.teacher)
+    url = f"{review.base}/results/{review.klass.student.id}"
+    page = teacher.get(url)
+    text = page_text(page)
+    assert "Peer score received: 12 of 100 (12 %) × 80 % of the grade = 9.6 %" in text
+    assert "Reviewing well (share of their review tasks handed in): 0 % × 20 % of the grade = 0 %" in text
+    assert "Grade: 9.6 % of 100 points = 9.6" in text
+    assert "Only 3 reviews of the 4 planned came in" in text
+    assert "Accept: set the grade to 9.6" in text
+    accept = f"/circles/{review.klass.circle.id}/assignments/{review.assignment.id}/grade/{review.klass.student.id}/peer"
+    assert teacher.post(accept).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Grade.score).where(Grade.assignment_id == review.assignment.id,
+                                                          Grade.student_id == review.klass.student.id)) == 9.6
+
+
+def test_accepting_for_the_class_keeps_hand_grades_unless_asked(review, client_as):
+    """One action accepts the peer score for every student with reviews; a student the teacher graded by hand
+    keeps that grade unless the box is ticked; students without reviews get no grade."""
+    from lms.grading.operations import grade_submission
+    from tests.reviews.results import write_review as write
+
+    scored(review)
+    student, classmate, d0, d1, d2 = review.students
+    write(review, student, classmate, {"overall": 50})
+    grade_submission(review.assignment, classmate, review.klass.teacher, score=77)
+    db.session.commit()
+    teacher = client_as(review.klass.teacher)
+    results = teacher.get(f"{review.base}/results").get_data(as_text=True)
+    url = f"/circles/{review.klass.circle.id}/assignments/{review.assignment.id}/grade/peer-all"
+    assert f'action="{url}"' in results and "Accept the peer score for all 2 students with reviews" in page_text(
+        teacher.get(f"{review.base}/results"))
+
+    def scores():
+        db.session.expire_all()
+        return dict(db.session.execute(db.select(Grade.student_id, Grade.score)
+                                       .where(Grade.assignment_id == review.assignment.id)).all())
+
+    done = teacher.post(url)
+    assert done.status_code == 302
+    assert scores() == {student.id: 12, classmate.id: 77}
+    assert "1 student you graded yourself keeps that grade" in page_text(teacher.get(done.headers["Location"]))
+    assert teacher.post(url, data={"include_hand_graded": "yes"}).status_code == 302
+    assert scores() == {student.id: 12, classmate.id: 50}
+    assert client_as(review.klass.student).post(url).status_code == 403

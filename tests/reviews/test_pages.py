@@ -306,3 +306,40 @@ def test_names_are_escaped(app, small_review, client_as):
     run_periodic(app)
     html = client_as(small_review.klass.teacher).get(small_review.base + "/allocation").get_data(as_text=True)
     assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in html
+
+
+# -- before the window opens, and who takes part -------------------------------------------------------
+
+def test_open_reviewing_now_moves_the_opening_and_allocates(app, review, client_as):
+    """With the window set to open tomorrow, do students read when tasks arrive (not "no review tasks"), and
+    does the teacher's "Open reviewing now" open it and run the first round at once?"""
+    turn_on(review, reviews_per_submission=2, opens_at=later(days=1), closes_at=later(days=3))
+    student = client_as(review.klass.student)
+    waiting = page_text(student.get(f"{review.base}/tasks"))
+    assert "Review tasks arrive when reviewing opens at" in waiting and "UTC" in waiting
+    assert "You have no review tasks" not in waiting
+    teacher = client_as(review.klass.teacher)
+    assert "Open reviewing now" in page_text(teacher.get(f"{review.base}/allocation"))
+    assert client_as(review.klass.classmate).post(f"{review.base}/allocation/open-now").status_code == 403
+    done = teacher.post(f"{review.base}/allocation/open-now")
+    assert done.status_code == 302
+    assert "Reviewing is open: 10 review tasks were allocated." in page_text(teacher.get(done.headers["Location"]))
+    settings = review.settings()
+    assert settings.rounds == 1 and settings.window_state().value == "open"
+    assert "Classmate A" in page_text(student.get(f"{review.base}/tasks"))
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "peer_review_changed")
+                             .order_by(AuditEvent.id.desc())).details["peer_opens_at"]["to"] is not None
+
+
+def test_a_student_who_handed_nothing_in_reads_one_clear_message(app, review, client_as, make):
+    """Where only those who handed in review, does a student who handed nothing in read that once (no
+    "practise first", no "no review tasks"), and their received page say they handed nothing in?"""
+    turn_on(review, reviews_per_submission=2)
+    run_periodic(app)
+    idle = make.member(review.klass.circle, make.user("Idle")).user
+    client = client_as(idle)
+    text = page_text(client.get(f"{review.base}/tasks"))
+    assert "Only students who handed in work review in this assignment." in text
+    assert "no review tasks" not in text and "Practise" not in text
+    received = page_text(client.get(f"{review.base}/received"))
+    assert "You handed nothing in for this assignment" in received and "No classmate has" not in received

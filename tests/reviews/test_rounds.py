@@ -169,3 +169,27 @@ def test_an_archived_circle_or_a_closed_window_gets_no_round(app, review):
     db.session.commit()
     run_periodic(app)
     assert _tasks(review) == []
+
+
+def test_a_later_round_the_same_day_does_not_mail_again(app, review, hw, make):
+    """Work handed in late is covered by the next hourly round: do the reviewers it gives tasks to see it on
+    their bell without a second mail the same day, while a reviewer it gives nothing hears nothing, and a
+    newcomer's first notice is mailed by their preference?"""
+    from lms.notifications.models import MailState
+
+    turn_on(review)
+    run_periodic(app)
+    late = make.member(review.klass.circle, make.user("Latecomer")).user
+    hw.submission(review.assignment, late, text="late work", now=review.due + timedelta(minutes=30))
+    _hour_passes(review)
+    run_periodic(app)
+    db.session.expire_all()
+    rows = list(db.session.scalars(db.select(Notification).where(Notification.kind == "review_tasks_assigned")
+                                   .order_by(Notification.id)))
+    second_round = {t.reviewer_id for t in _tasks(review) if t.round == 2}
+    assert second_round and len(rows) == len(review.students) + len(second_round)
+    later_rows = rows[len(review.students):]
+    assert {n.user_id for n in later_rows} == second_round
+    for row in later_rows:
+        expected = MailState.none if row.user_id != late.id else rows[0].mail_state
+        assert row.mail_state == expected, (row.user_id, row.mail_state)

@@ -101,8 +101,10 @@ def test_the_submission_view_shows_medians_spread_and_flags(review, client_as):
     html = response.get_data(as_text=True)
     assert f'data-review="{made[2].id}"' in html
     assert 'data-flags="far"' in html
+    results_html = client_as(review.klass.teacher).get(review.base + "/results").get_data(as_text=True)
+    assert "Far from the other reviewers" in results_html  # the flag as words, not its code
     assert "Peer score: 12 of 20." in page_text(response)
-    assert "Accept the peer score as the grade" in html
+    assert "Accept: set the grade to" in html and "data-breakdown" in html
     results = page_text(client_as(review.klass.teacher).get(review.base + "/results"))
     assert "Criterion 1" in results and "Criterion 2" in results
     exported = client_as(review.klass.teacher).get(review.base + "/results.csv").get_data(as_text=True)
@@ -187,3 +189,34 @@ def test_the_class_view_queries_do_not_grow_with_the_class(review, make, hw):
         write_review(review, review.klass.student, newcomer, {c.key: 5 for c in made.criteria}, pinned=())
     assert count() == before
     assert len([row for row in tv.class_rows(settings) if row.view is not None]) == 8
+
+
+def test_too_short_counts_chinese_fairly_and_follows_the_teachers_minimum():
+    """A Chinese comment of 12 characters says as much as a dozen English words: not short (it was, under a
+    40-character rule); an English one of three words is; with the teacher's minimum of 20 characters, the
+    written characters are what count."""
+    assert stats.word_count("节奏很好，但是结尾有点拖沓。") == 12
+    assert stats.word_count("Good timing, arms late") == 4
+    assert stats.word_count("节奏 good 123") == 4
+    chinese = stats.ReviewFacts(1, 101, {"a": 5}, stats.word_count("节奏很好，但是结尾有点拖沓。"), chars=14)
+    english = stats.ReviewFacts(2, 102, {"a": 5}, stats.word_count("Nice, well done"), chars=15)
+    assert stats.submission_stats([chinese, english], {"a": 10}).flags == {2: ["short"]}
+    assert stats.submission_stats([chinese, english], {"a": 10}, min_chars=15).flags == {1: ["short"]}
+
+
+def test_the_results_show_the_staff_identity(review, client_as, make):
+    """Do the results show each student with real name and student number (as the rest of the app does for
+    staff), and the CSV the same identity, to match it with the gradebook's export?"""
+    from lms.circles.models import Membership
+
+    scored(review)
+    member = db.session.scalar(db.select(Membership).where(Membership.user_id == review.klass.student.id,
+                                                           Membership.circle_id == review.klass.circle.id))
+    member.real_name, member.student_no = "Li Hua", "SR2026-007"
+    db.session.commit()
+    teacher = client_as(review.klass.teacher)
+    text = page_text(teacher.get(review.base + "/results"))
+    assert "Li Hua · SR2026-007" in text
+    exported = teacher.get(review.base + "/results.csv").get_data(as_text=True)
+    rows = {row[0]: row for row in csv.reader(io.StringIO(exported.lstrip("\ufeff")))}
+    assert rows["Student In Class"][1:3] == ["Li Hua", "SR2026-007"]
