@@ -14,8 +14,8 @@ from lms.orgs.models import OrgRole
 from tests.fixtures.factories import PASSWORD
 
 ALL_SCOPES = [str(s) for s in Scope]
-ROLES = ("owner", "teacher", "assistant", "student", "stranger", "orgadmin")
-STAFF = ("owner", "teacher", "assistant", "orgadmin")
+ROLES = ("owner", "teacher", "assistant", "student", "stranger", "orgadmin", "admin")
+STAFF = ("owner", "teacher", "assistant", "orgadmin", "admin")
 
 
 @dataclass
