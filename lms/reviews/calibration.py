@@ -40,6 +40,7 @@ from flask_babel import ngettext
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.core.i18n import format_names
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework.models import Assignment
@@ -361,7 +362,7 @@ def practice_problems(practice: PracticeReview, rubric: rv.RubricView | None,
     if rubric is not None:
         missing = [c.title for c in rubric.criteria if c.levels and c.key not in (practice.criterion_scores or {})]
         if missing:
-            found.append(_("Score every criterion of the rubric (missing: %(names)s).", names=", ".join(missing)))
+            found.append(_("Score every criterion of the rubric (missing: %(names)s).", names=format_names(missing)))
     length = len((practice.overall_comment or "").strip())
     need = settings.comment_min_length or 0
     if need and length < need:

@@ -16,6 +16,7 @@ from flask_babel import ngettext
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.core.i18n import format_names
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
@@ -297,7 +298,7 @@ def problems(review: PeerReview, rubric: RubricView | None, settings: PeerReview
     if rubric is not None:
         missing = [c.title for c in rubric.criteria if c.levels and c.key not in (review.criterion_scores or {})]
         if missing:
-            found.append(_("Score every criterion of the rubric (missing: %(names)s).", names=", ".join(missing)))
+            found.append(_("Score every criterion of the rubric (missing: %(names)s).", names=format_names(missing)))
     length = len((review.overall_comment or "").strip())
     need = settings.comment_min_length or 0
     if need and length < need:
@@ -353,7 +354,10 @@ def reopen(allocation: ReviewAllocation, actor: User, now: datetime | None = Non
 REVIEW_REMINDER = register_kind(Kind(
     "review_reminder", _l("Review tasks are still unfinished before the review window closes"),
     _l("The review window of “%(title)s” closes within a day, and you have %(num)s unfinished review tasks."),
-    subject=_l("Unfinished review tasks for “%(title)s”")))
+    subject=_l("Unfinished review tasks for “%(title)s”"),
+    # a stored message cannot take ngettext: the singular is its own variant (params "variant": "one")
+    variants=(("one", _l("The review window of “%(title)s” closes within a day, and you have one unfinished "
+                         "review task.")),)))
 
 
 def _own_close():
@@ -409,7 +413,8 @@ def send_reminders(now: datetime | None = None) -> int:
                    url=path_for("reviews.my_tasks", circle_id=assignment.circle_id, assignment_id=assignment.id),
                    circle_id=assignment.circle_id,
                    params={"title": assignment.title, "circle": assignment.circle.name,
-                           "num": unfinished.get(reviewer_id, 1)},
+                           "num": unfinished.get(reviewer_id, 1),
+                           **({"variant": "one"} if unfinished.get(reviewer_id, 1) == 1 else {})},
                    subject=("assignment", assignment.id), dedupe_key=key)
             sent += 1
     return sent

@@ -185,7 +185,8 @@ def test_a_whole_round_with_calibration(live_server, new_context, screenshots, c
         teacher.get_by_role("link", name="Ana", exact=True).click()
         expect(teacher.locator("[data-median] td").first).to_have_text("10")
         expect(teacher.locator("[data-reviewer-accuracy]")).to_contain_text("Accuracy: 100 of 100.")
-        teacher.get_by_role("button", name="Accept the peer score as the grade").click()
+        expect(teacher.locator("[data-breakdown] [data-part=grade]")).to_contain_text("= 10")
+        teacher.get_by_role("button", name="Accept: set the grade to 10").click()
         expect(teacher.locator(".flash-success")).to_have_text("Ana's grade is now the peer score: 10.")
         screenshots.take(teacher, "accepted")
     assert teacher.errors == []

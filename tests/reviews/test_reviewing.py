@@ -400,3 +400,35 @@ def test_a_late_hand_in_keeps_the_scores_and_points_read_in_the_singular(app, kl
     assert late.status_code == 422
     html = late.get_data(as_text=True)
     assert re.search(rf'name="score-{timing.id}" value="1"\s*checked', html) and "Tidy" in html
+
+
+def test_the_reminder_and_the_missing_criteria_read_well_in_english(app, klass, hw, make, client_as):
+    """A reviewer with one unfinished task reads "one unfinished review task" (not "1 … tasks"); a hand-in
+    missing two criteria lists them as English writes a list; the allocation summary says "1 round, the
+    last …" in one sentence the translator can punctuate."""
+    from lms.grading import operations as grading_ops
+    from lms.notifications.kinds import find_kind
+
+    levels = [{"title": "Crisp", "points": 5}, {"title": "Blurry", "points": 2}]
+    rubric = grading_ops.create_rubric(klass.circle, klass.teacher, "Footwork", [
+        {"title": "Timing", "levels": levels}, {"title": "Balance", "levels": levels}, {"title": "Line", "levels": levels}])
+    db.session.commit()
+    timing = rubric.criteria[0]
+    rnd = video_round(app, klass, hw, make, rubric_id=rubric.id)
+    client = client_as(klass.student)
+    first, _second = rnd.tasks_of(klass.student)
+    refused = client.post(rnd.task_url(first) + "/submit", data={f"score-{timing.id}": "0", "overall": "ok"})
+    assert "missing: Balance and Line" in page_text(refused)
+    scores = {f"score-{c.id}": "0" for c in rubric.criteria}
+    assert client.post(rnd.task_url(first) + "/submit", data={**scores, "overall": "ok"}).status_code == 302
+    settings = rv.q.settings_of(rnd.assignment)
+    settings.closes_at = later(hours=20)
+    db.session.commit()
+    rv.remind_review_tasks()
+    row = db.session.scalar(db.select(Notification).where(Notification.kind == "review_reminder",
+                                                          Notification.user_id == klass.student.id))
+    text = str(find_kind("review_reminder").message_for(row.params)) % row.params
+    assert "you have one unfinished review task." in text
+    summary = page_text(client_as(klass.teacher).get(
+        f"/circles/{rnd.circle_id}/assignments/{rnd.assignment.id}/peer-review/allocation"))
+    assert "1 round, the last" in summary
