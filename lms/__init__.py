@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.reviews.routes import bp as reviews_bp
+    from lms.roster_sync.routes import bp as roster_sync_bp
     from lms.uploads.routes import bp as uploads_bp
 
     app.register_blueprint(accounts_bp)
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(identity_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(roster_sync_bp)
     _register_group_source(app)
 
 
