@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lms.accounts.models import User
 from lms.calendar.sources import CalendarEvent
@@ -38,7 +39,7 @@ def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | 
 
 def lesson_event(lesson_id: int, circle_id: int, title: str, starts_at: datetime, minutes: int,
                  state: LessonState) -> CalendarEvent:
-    description = _("Live lesson, about %(num)d minutes.", num=minutes)
+    description = ngettext("Live lesson, about %(num)d minute.", "Live lesson, about %(num)d minutes.", minutes)
     if state == LessonState.ended:
         description = _("Live lesson (ended).")
     return CalendarEvent(f"live-{lesson_id}@circles", _("Live: %(title)s", title=title), starts_at,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lms.media import live as live_media
 from lms.media.ffmpeg import FFmpegError, Spawned, spawn
@@ -239,9 +240,12 @@ def begin(lesson, user, sid: str, mime: str | None = None) -> IngestSession:
         busy = sum(1 for s in _sessions.values() if s.encode_slot)
         if slot and busy >= max_encodes():
             raise IngestRefused(
-                _("This server is already encoding %(count)d live lessons, as many as it can. Try again in a few "
-                  "minutes, stream from Chrome or Edge (whose video needs no encoding), or use OBS with the "
-                  "lesson's stream key.", count=busy), "busy")
+                ngettext("This server is already encoding %(num)d live lesson, as many as it can. Try again in a "
+                         "few minutes, stream from Chrome or Edge (whose video needs no encoding), or use OBS with "
+                         "the lesson's stream key.",
+                         "This server is already encoding %(num)d live lessons, as many as it can. Try again in a "
+                         "few minutes, stream from Chrome or Edge (whose video needs no encoding), or use OBS with "
+                         "the lesson's stream key.", busy), "busy")
         session = IngestSession(lesson_id=lesson.id, folder=lesson_folder(lesson), sid=sid, user_id=user.id,
                                 encode_slot=slot, config=config)
         _sessions[lesson.id] = session

@@ -82,7 +82,7 @@ def test_a_lesson_beyond_the_encode_cap_is_refused_with_a_message(app, room, cli
         assert start(ingest_socket(app, client_as(room.teacher)), first)["ok"]
         answer = start(ingest_socket(app, client_as(room.teacher)), second)
         assert answer["ok"] is False and answer["code"] == "busy"
-        assert "already encoding 1 live lessons" in answer["error"]
+        assert "already encoding 1 live lesson," in answer["error"]
         db.session.refresh(second)
         assert second.state == LessonState.scheduled
         # The first lesson's own page may start again (a reload): it holds its slot already.
