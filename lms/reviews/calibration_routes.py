@@ -18,6 +18,7 @@ from lms.reviews import calibration as cal
 from lms.reviews import queries as q
 from lms.reviews import reviewing as rv
 from lms.reviews.calibration_forms import CalibrationForm, ExampleForm
+from lms.reviews.models import WindowState
 from lms.reviews.operations import ReviewError
 from lms.reviews.routes import PREFIX, _load
 from lms.uploads.queries import get_own_media, media_urls
@@ -221,11 +222,13 @@ def _render_practice(circle, assignment, setup, example, rubric, practice, statu
     shown = practice is not None and practice.is_submitted  # the reference only after the hand-in
     examples = cal.practisable(setup, rubric)
     position = next((i for i, e in enumerate(examples, 1) if e.id == example.id), None)
+    own = rv.review_window(setup, current_user.id)
     return render_template(
         "reviews/practice.html", circle=circle, assignment=assignment, setup=setup, example=example,
         practice=practice, rubric=rubric, urls=_urls(example), member=None,
         rows=cal.comparison(practice, example, rubric) if shown else [],
         editable=not shown and cal.practice_refusal(setup, current_user.id) is None, confirm=ConfirmForm(), problems=problems,
+        closed_at=own.closes_at if own.state == WindowState.closed else None,
         position=position, total=len(examples)), status
 
 

@@ -10,7 +10,7 @@ from lms.circles.forms import ConfirmForm
 from lms.core.spreadsheet import csv_chunks
 from lms.homework import queries as hw
 from lms.homework.grades import grade_source
-from lms.reviews import bp, calibration
+from lms.reviews import bp, calibration, stats
 from lms.reviews import queries as q
 from lms.reviews import teacher_view as tv
 from lms.reviews.models import WindowState
@@ -34,7 +34,7 @@ def teacher_results(circle_id: int, assignment_id: int):
                            extended={e.user_id: e for e in q.extensions(assignment)}, flag_labels=flag_labels(),
                            can_extend=settings.can_grant_extensions(current_user),
                            can_grade=assignment.can_grade(current_user), accept_all_url=_accept_all_url(assignment),
-                           with_reviews=sum(1 for row in rows if row.received))
+                           with_reviews=sum(1 for row in rows if row.received), short_words=stats.SHORT_WORDS)
 
 
 @bp.route(PREFIX + "/results/<int:author_id>")

@@ -367,7 +367,8 @@ def test_practice_ends_with_the_reviewers_window(review, client_as, hw):
                                    closes_at=later(days=1)))
     db.session.commit()
     student = client_as(review.klass.student)
-    assert student.get(setup.practice_url()).status_code == 200
+    opened = student.get(setup.practice_url())
+    assert opened.status_code == 200 and "data-window-closed" in opened.get_data(as_text=True)
     refused = practise(student, setup, FULL, HALF)
     assert refused.status_code == 422 and "practice reviews can no longer be written" in page_text(refused)
     assert 'name="overall"' in refused.get_data(as_text=True) and "checked" in refused.get_data(as_text=True)

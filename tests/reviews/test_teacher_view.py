@@ -103,6 +103,7 @@ def test_the_submission_view_shows_medians_spread_and_flags(review, client_as):
     assert 'data-flags="far"' in html
     results_html = client_as(review.klass.teacher).get(review.base + "/results").get_data(as_text=True)
     assert "Far from the other reviewers" in results_html  # the flag as words, not its code
+    assert "fewer than 8 words (in Chinese, Japanese and Korean each character counts as a word)" in results_html
     assert "Peer score: 12 of 20." in page_text(response)
     assert "Accept: set the grade to" in html and "data-breakdown" in html
     results = page_text(client_as(review.klass.teacher).get(review.base + "/results"))
