@@ -173,7 +173,7 @@ def add_members(circle_id: int, group_id: int):
             _field_error(form, error)
         except IntegrityError:  # someone put one of them in a group at the same moment
             db.session.rollback()
-            form.form_errors.append(_("The groups changed while you chose. Look at the list again and send it."))
+            form.form_errors.append(_("The groups changed while you chose. Look at the list again and submit it."))
         else:
             if moved:
                 flash(ngettext("%(num)d person put in the group (%(moved)d moved from another group).",

@@ -264,7 +264,7 @@ def feed(lesson_id: int, sid: str, piece: bytes) -> dict:
         return {"ok": False, "error": _("Another window took over this broadcast. Use that window, or press "
                                         "Go live here again."), "code": "taken"}
     if not isinstance(piece, (bytes, bytearray)) or not piece or len(piece) > MAX_PIECE_BYTES:
-        return {"ok": False, "error": _("The video piece could not be read."), "code": "bad_piece"}
+        return {"ok": False, "error": _("A piece of the broadcast could not be read."), "code": "bad_piece"}
     try:
         with session.lock:
             if session.sid != sid:  # taken over while this piece waited

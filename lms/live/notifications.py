@@ -19,7 +19,7 @@ LIVE_SCHEDULED = register_kind(Kind(
 LIVE_REMINDER = register_kind(Kind(
     "live_starting", label=_l("Reminders before live lessons"),
     message=_l("The live lesson “%(title)s” in %(circle)s starts in %(minutes)s minutes (%(starts_at)s)"),
-    variants=((ONE_MINUTE, _l("The live lesson “%(title)s” in %(circle)s starts in a minute (%(starts_at)s)")),
+    variants=((ONE_MINUTE, _l("The live lesson “%(title)s” in %(circle)s starts in one minute (%(starts_at)s)")),
               (NOW, _l("The live lesson “%(title)s” in %(circle)s starts now (%(starts_at)s)"))),
     subject=_l("Starting soon: “%(title)s” in %(circle)s")))
 LIVE_NOW = register_kind(Kind(

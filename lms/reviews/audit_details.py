@@ -27,7 +27,7 @@ def register(app: Flask) -> None:
             "peer_non_submitters_review": _l("Students who handed nothing in may review"),
             "peer_separate_groups": _l("Group mates never review each other"),
             "peer_calibration_required": _l("Practice on examples required"),
-            "peer_weight_by_accuracy": _l("Scores weighed by accuracy"),
+            "peer_weight_by_accuracy": _l("Scores weighted by accuracy"),
         },
         words={"peer_anonymity": {k.value: v for k, v in ANONYMITY_LABELS.items()}},
     )

@@ -12,7 +12,7 @@ from lms.reviews.calibration import MAX_TITLE
 
 class CalibrationForm(FlaskForm):
     calibration_required = BooleanField(_l("Students practise on the examples before reviewing classmates"))
-    weight_by_accuracy = BooleanField(_l("Weigh each reviewer's scores by their accuracy"))
+    weight_by_accuracy = BooleanField(_l("Weight each reviewer's scores by their accuracy"))
 
 
 class ExampleForm(FlaskForm):
