@@ -316,7 +316,9 @@ def favicon():
 def script_catalog_url() -> str:
     """The URL of the catalog script of the request's locale (every page's <head> loads it)."""
     locale = str(get_locale())
-    return url_for("accounts.script_catalog", locale=locale, digest=build_script_catalog(locale)[1])
+    # the templates' url_for (lms.core.templating), which keeps the links it built: the same few per locale and digest
+    return current_app.jinja_env.globals["url_for"]("accounts.script_catalog", locale=locale,
+                                                    digest=build_script_catalog(locale)[1])
 
 
 @bp.route("/users/<int:user_id>/avatar")

@@ -31,14 +31,15 @@ def init_app(app) -> None:
         # see only the globals, use the module functions below: same answers)
         translations = _translations()
         gettext = _make_gettext(lambda: translations)
+        locale = str(get_locale())
         return {
             "_": gettext,
             "gettext": gettext,
             "ngettext": _make_ngettext(lambda: translations),
             "language_names": LANGUAGE_NAMES,
-            "current_locale": str(get_locale()),
+            "current_locale": locale,
             "time_zone": str(get_timezone()),
-            "html_lang": str(get_locale()).replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
+            "html_lang": locale.replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
         }
 
 
