@@ -6,12 +6,26 @@ browser leaving the page mid-upload or mid-video), the read raises and ``close()
 open file behind a ``send_file`` response stays open until garbage collection finds it.
 :func:`make_embedded_server` wraps the app so every response iterable is closed when it is
 finished, even when the server forgets to.
+
+A websocket the client closes (a page left: close code 1001, or a reset) surfaces from Engine.IO's
+simple-websocket driver as an OSError (or simple_websocket.ConnectionClosed); Werkzeug would log it as
+"Error on request" with a traceback and try to answer 500 on the dead socket. It is normal: logged at
+debug and handed to Werkzeug as a dropped connection.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 
 from werkzeug.serving import BaseWSGIServer, make_server
+
+logger = logging.getLogger(__name__)
+
+try:
+    from simple_websocket import ConnectionClosed as _WebSocketClosed
+except ImportError:  # pragma: no cover - simple-websocket is what Flask-SocketIO uses here
+    class _WebSocketClosed(Exception):
+        pass
 
 
 def make_embedded_server(host: str, port: int, app) -> BaseWSGIServer:
@@ -21,9 +35,20 @@ def make_embedded_server(host: str, port: int, app) -> BaseWSGIServer:
 
 def _closing(app):
     def application(environ, start_response):
-        return _closed_when_done(app(environ, start_response))
+        try:
+            body = app(environ, start_response)
+        except (OSError, _WebSocketClosed) as error:
+            if isinstance(error, ConnectionError) or not _is_websocket(environ):
+                raise  # Werkzeug already treats a ConnectionError as a dropped connection
+            logger.debug("websocket %s closed by the client: %r", environ.get("PATH_INFO"), error)
+            raise ConnectionError("websocket closed by the client") from error
+        return _closed_when_done(body)
 
     return application
+
+
+def _is_websocket(environ) -> bool:
+    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
 
 
 def _closed_when_done(body: Iterable[bytes]) -> Iterator[bytes]:

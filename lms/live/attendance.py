@@ -10,7 +10,8 @@ The rules (the README's "Live lessons" section says the same):
    A connection still open counts up to now while it is heard from; one not heard from for 90 s (the
    room's heartbeat comes every 30 s, from background tabs too: a background tab counts as watching)
    ends at its `last_seen_at`. Connections are clipped to the live time (waiting before the start
-   does not count).
+   does not count): someone who joined in the waiting room before the lesson went live is shown as
+   first joined when it went live.
 3. A person's **time** is the union of their connections: several joins add up, and overlapping ones
    (two tabs, a reconnect that opened before the old connection timed out) count once.
 4. **Minute by minute:** the live time is cut into minutes from when it went live (the last may be
@@ -117,10 +118,11 @@ class Record:
     display_name: str = ""
     real_name: str | None = None
     student_no: str | None = None
-    first_join: datetime | None = None  #: their first connection's joined_at (before the start included)
+    first_join: datetime | None = None  #: their first connection's joined_at, from going live on (rule 2)
     first_present: datetime | None = None  #: first moment counted (clipped to the live time)
-    seconds: float = 0.0
-    percent: float = 0.0
+    seconds: float = 0.0  #: never more than live_seconds
+    live_seconds: float = 0.0
+    percent: float = 0.0  #: 0 to 100
     joins: int = 0  #: connections opened
     minutes: list[bool] = field(default_factory=list)
     status: Status = Status.upcoming
@@ -129,7 +131,12 @@ class Record:
 
     @property
     def whole_minutes(self) -> int:
-        return int(round(self.seconds / 60))
+        """Minutes present, rounded half up like the percentage (never more than the live time's minutes)."""
+        return half_up(min(self.seconds, self.live_seconds or self.seconds) / 60)
+
+    @property
+    def whole_percent(self) -> int:
+        return half_up(self.percent)
 
     @property
     def minutes_present(self) -> int:
@@ -139,6 +146,11 @@ class Record:
     def presence_code(self) -> str:
         """The minutes as one string, "1" present and "0" not (the CSV's column)."""
         return "".join("1" if m else "0" for m in self.minutes)
+
+
+def half_up(value: float) -> int:
+    """Rounded half up (Python's round() rounds half to even: 2.5 → 2 but 3.5 → 4)."""
+    return int(math.floor(value + 0.5))
 
 
 def live_window(lesson: LiveLesson, now: datetime | None = None) -> tuple[datetime, datetime] | None:
@@ -164,9 +176,12 @@ def compute(lesson: LiveLesson, user_id: int, rows: Sequence[tuple[datetime, dat
         return record
     start, end = window
     union = clip(merge(connection_interval(j, s, l, now) for j, s, l in rows), start, end)
-    record.seconds = seconds_of(union)
     live = (end - start).total_seconds()
-    record.percent = 100.0 * record.seconds / live if live > 0 else 0.0
+    record.live_seconds = live
+    record.seconds = min(seconds_of(union), live)
+    record.percent = min(100.0, 100.0 * record.seconds / live) if live > 0 else 0.0
+    if record.first_join is not None:
+        record.first_join = max(record.first_join, start)  # waiting before going live counts from the start
     record.minutes = minute_presence(union, start, end)
     record.first_present = union[0][0] if union else None
     if not union or record.percent < lesson.present_min_percent:
@@ -286,5 +301,5 @@ def csv_rows(lesson: LiveLesson, records: Sequence[Record], stamp, labels) -> It
            _("Minute by minute (1 = present)")]
     for r in records:
         yield [r.display_name, r.real_name or "", r.student_no or "", str(labels[r.status]),
-               stamp(r.first_join) if r.first_join else "", str(r.whole_minutes), f"{r.percent:.0f}", str(r.joins),
+               stamp(r.first_join) if r.first_join else "", str(r.whole_minutes), str(r.whole_percent), str(r.joins),
                str(int(round(r.replay_seconds / 60))), r.presence_code]

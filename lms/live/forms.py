@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, FloatField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.core.i18n import to_local
@@ -53,3 +53,9 @@ class GradebookForm(FlaskForm):
     late_percent = IntegerField(_l("A late arrival earns this percentage of the points"),
                                 validators=[InputRequired(), NumberRange(min=0, max=100)], default=50)
     release = BooleanField(_l("Let the students see it now"), default=True)
+    #: like the assignment form's: in a category, the column counts in the weighted total
+    category_id = SelectField(_l("Grade category"), coerce=int, choices=[], validate_choice=True, default=0)
+
+    def set_categories(self, categories) -> None:
+        """The circle's grade categories as (id, name) pairs (lms.homework.grades); 0 means none."""
+        self.category_id.choices = [(0, _l("No category"))] + [(i, name) for i, name in categories]

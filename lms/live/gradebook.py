@@ -27,14 +27,15 @@ def _title(lesson: LiveLesson) -> str:
 
 
 def to_gradebook(lesson: LiveLesson, by: User, *, points: float, late_percent: int,
-                 release: bool) -> tuple[Assignment, int]:
-    """Create or update the lesson's attendance item and grade every attendee. Returns (item, graded)."""
+                 release: bool, category_id: int | None = None) -> tuple[Assignment, int]:
+    """Create or update the lesson's attendance item and grade every attendee. Returns (item, graded).
+    `category_id`: one of the circle's grade categories (so the column counts in the weighted total), or None."""
     assignment = db.session.get(Assignment, lesson.gradebook_assignment_id) if lesson.gradebook_assignment_id else None
     now = utcnow()
     fields = dict(title=_title(lesson), accepts=Accepts.text, allow_attachments=False,
                   instructions_md=_("The attendance of the live lesson “%(title)s”; nothing to hand in.",
                                     title=lesson.title),
-                  opens_at=None, due_at=None, closes_at=now, points=float(points))
+                  opens_at=None, due_at=None, closes_at=now, points=float(points), category_id=category_id)
     if assignment is None:
         assignment = homework.create_assignment(lesson.circle, by, publish=False, **fields)
         # published quietly: it is a record, not work to do, so no "new assignment" notification

@@ -150,6 +150,7 @@ def cancel_lesson(lesson: LiveLesson, by: User) -> None:
            params=_params(lesson, by, variant="cancelled"), circle_id=lesson.circle_id,
            subject=(tell.SUBJECT, lesson.id), actor_id=by.id)
     db.session.flush()
+    _push_state(lesson)  # open pages show it at once (after the commit)
 
 
 # -- the RTMP stream key ----------------------------------------------------------------------------
@@ -196,8 +197,11 @@ def check_stream_key(stream_path: str | None, secret: str | None) -> LiveLesson 
 
 # -- the stream's states -----------------------------------------------------------------------------
 
-def _push_state(lesson: LiveLesson, message: str = "") -> None:
-    data = {"state": lesson.state.value, "message": message, "lesson_id": lesson.id,
+def _push_state(lesson: LiveLesson, reason: str = "") -> None:
+    """The new state and its data only, to everyone in the room: each page words it in its own language
+    (static/js/live/room.js, player.js) from its translated script messages. `reason` says why a lesson ended
+    ("host_gone": the grace period ran out) where the words differ."""
+    data = {"state": lesson.state.value, "reason": reason, "lesson_id": lesson.id,
             "went_live_at": lesson.went_live_at.isoformat() if lesson.went_live_at else None,
             "grace_ends_at": lesson.grace_ends_at.isoformat() if lesson.grace_ends_at else None}
     emit_to_room(tell.room_name(lesson.id), tell.STREAM_STATE_EVENT, data, namespace=tell.NAMESPACE)
@@ -221,7 +225,7 @@ def go_live(lesson: LiveLesson, ingest: IngestKind | str, by: User | None = None
     lesson.went_live_at = lesson.went_live_at or now
     lesson.reconnecting_since = None
     db.session.flush()
-    _push_state(lesson, str(_l("The lesson is live.")))
+    _push_state(lesson)
     if lesson.announced_live_at is None:
         lesson.announced_live_at = now
         notify(tell.LIVE_NOW, q.member_ids(lesson.circle, exclude=by.id if by is not None else None),
@@ -239,7 +243,7 @@ def mark_reconnecting(lesson: LiveLesson, now: datetime | None = None) -> bool:
     lesson.state = LessonState.reconnecting
     lesson.reconnecting_since = now or utcnow()
     db.session.flush()
-    _push_state(lesson, str(_l("The teacher's connection dropped. Reconnecting…")))
+    _push_state(lesson)
     return True
 
 
@@ -250,12 +254,12 @@ def resume(lesson: LiveLesson, now: datetime | None = None) -> bool:
     lesson.state = LessonState.live
     lesson.reconnecting_since = None
     db.session.flush()
-    _push_state(lesson, str(_l("The teacher is back.")))
+    _push_state(lesson, "resumed")
     return True
 
 
 def end_lesson(lesson: LiveLesson, by: User | None = None, now: datetime | None = None,
-               message: str | None = None) -> bool:
+               reason: str = "") -> bool:
     """Stop the lesson for everyone (the host's "Stop", the RTMP stream's end, or the grace period running
     out: `by` None). Returns True when it ended now. A lesson that never went live is cancelled instead."""
     now = now or utcnow()
@@ -274,7 +278,7 @@ def end_lesson(lesson: LiveLesson, by: User | None = None, now: datetime | None 
     from lms.live import replay  # live-video's: the recording becomes a replay (after the commit)
 
     replay.queue_replay(lesson)
-    _push_state(lesson, message or str(_l("The lesson has ended. Thank you for joining.")))
+    _push_state(lesson, reason)
     return True
 
 
@@ -309,6 +313,6 @@ def end_expired_reconnects(now: datetime | None = None) -> int:
     for lesson_id in q.grace_expired(now):
         lesson = db.session.get(LiveLesson, lesson_id)
         if lesson is not None and end_lesson(
-                lesson, None, now=now, message=str(_l("The teacher did not come back in time. The lesson has ended."))):
+                lesson, None, now=now, reason="host_gone"):
             ended += 1
     return ended

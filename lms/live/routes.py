@@ -4,14 +4,15 @@ check, one operation, commit."""
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import timedelta, timezone
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from lms.calendar.ical import CONTENT_TYPE, PRODID, absolute
 from lms.circles.forms import ConfirmForm
@@ -32,11 +33,12 @@ from lms.storage.base import content_disposition
 PREFIX = "/c/<int:circle_id>/live"
 
 STATE_LABELS = {
-    LessonState.scheduled: _l("Scheduled"),
-    LessonState.live: _l("Live now"),
-    LessonState.reconnecting: _l("Reconnecting"),
-    LessonState.ended: _l("Ended"),
-    LessonState.cancelled: _l("Cancelled"),
+    # a context of their own: "Scheduled" of a lesson is not a notice's 定时发布
+    LessonState.scheduled: _pl("live lesson state", "Scheduled"),
+    LessonState.live: _pl("live lesson state", "Live now"),
+    LessonState.reconnecting: _pl("live lesson state", "Reconnecting"),
+    LessonState.ended: _pl("live lesson state", "Ended"),
+    LessonState.cancelled: _pl("live lesson state", "Cancelled"),
 }
 STATUS_LABELS = {
     att.Status.present: _l("Present"),
@@ -191,28 +193,47 @@ def _render_lesson(circle, lesson: LiveLesson, stream_key: str | None = None):
 @login_required
 def show(circle_id: int, lesson_id: int):
     circle, lesson = _load(circle_id, lesson_id)
-    return _render_lesson(circle, lesson)
+    made = session.get(NEW_KEY)
+    key = None
+    if isinstance(made, dict) and made.get("lesson_id") == lesson.id and lesson.can_edit(current_user):
+        session.pop(NEW_KEY, None)  # shown this once
+        key = made.get("key") if lesson.stream_key_hash else None
+    return _render_lesson(circle, lesson, stream_key=key)
 
 
-@bp.route(PREFIX + "/<int:lesson_id>/stream-key", methods=["POST"])
+#: the session's key holding a new OBS stream key until the lesson page shows it (once)
+NEW_KEY = "live_new_stream_key"
+
+
+@bp.route(PREFIX + "/<int:lesson_id>/stream-key", methods=["GET", "POST"])
 @login_required
 def stream_key(circle_id: int, lesson_id: int):
-    """A new OBS stream key, shown once on the page this answers (not redirected: the key is in no URL,
-    flash or cache; only its hash is stored). The old key stops working."""
+    """A new OBS stream key. POST-redirect-GET: the key waits in the session until the lesson page shows it
+    once (the page is no-store; it is in no URL, flash or cache; only its hash is stored), so reloading the page
+    never makes another. Replacing an existing key asks first on a page of its own (GET), whose form sends
+    `replace`; a POST without it, while a key exists, goes to that page. The old key stops working."""
     circle, lesson = _load(circle_id, lesson_id)
     require(lesson.can_edit(current_user))
     if rtmp_server_url() is None:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("live.show", circle_id=circle.id, lesson_id=lesson.id))
+    back = redirect(url_for("live.show", circle_id=circle.id, lesson_id=lesson.id))
+    form = ConfirmForm()
+    if request.method == "GET" or (lesson.stream_key_hash is not None and not request.form.get("replace")):
+        if lesson.stream_key_hash is None or lesson.state in (LessonState.ended, LessonState.cancelled):
+            return back
+        return _no_store(current_app.make_response(render_template(
+            "live/stream_key_confirm.html", circle=circle, lesson=lesson, form=form)))
+    if not form.validate_on_submit():
+        return back
     try:
         secret = ops.new_stream_key(lesson, current_user)
     except ops.LiveError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("live.show", circle_id=circle.id, lesson_id=lesson.id))
+        return back
     db.session.commit()
-    return _render_lesson(circle, lesson, stream_key=ops.obs_stream_key(lesson, secret))
+    session[NEW_KEY] = {"lesson_id": lesson.id, "key": ops.obs_stream_key(lesson, secret)}
+    return back
 
 
 @bp.route(PREFIX + "/<int:lesson_id>/lesson.ics")
@@ -239,6 +260,13 @@ def ics(circle_id: int, lesson_id: int):
     vevent.add("url", url)
     vevent.add("description", f"{event.description}\n\n{url}")
     vevent.add("status", "CANCELLED" if lesson.state == LessonState.cancelled else "CONFIRMED")
+    if lesson.reminder_minutes and lesson.state != LessonState.cancelled:
+        # the calendar reminds too, as long before as the site's own reminder
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.title)
+        alarm.add("trigger", timedelta(minutes=-lesson.reminder_minutes))
+        vevent.add_component(alarm)
     cal.add_component(vevent)
     response = current_app.response_class(cal.to_ical(), content_type=CONTENT_TYPE)
     response.headers["Content-Disposition"] = content_disposition(f"{_safe_name(lesson.title)}.ics")
@@ -263,7 +291,20 @@ def attendance(circle_id: int, lesson_id: int):
     records = att.lesson_attendance(lesson)
     return render_template("live/attendance.html", circle=circle, lesson=lesson, records=records,
                            summary=att.summarise(records), window=att.live_window(lesson),
-                           form=GradebookForm(), editor=lesson.can_edit(current_user))
+                           form=_gradebook_form(circle, lesson), editor=lesson.can_edit(current_user))
+
+
+def _gradebook_form(circle, lesson: LiveLesson) -> GradebookForm:
+    from lms.homework.grades import grade_source
+
+    form = GradebookForm()
+    form.set_categories(grade_source().category_choices(circle))
+    if not form.is_submitted() and lesson.gradebook_assignment_id:
+        from lms.homework.models import Assignment
+
+        column = db.session.get(Assignment, lesson.gradebook_assignment_id)
+        form.category_id.data = column.category_id or 0 if column is not None else 0
+    return form
 
 
 def _export(rows: list[list[str]], fmt: str, name: str, sheet: str) -> Response:
@@ -271,7 +312,7 @@ def _export(rows: list[list[str]], fmt: str, name: str, sheet: str) -> Response:
     if fmt == "xlsx":
         response = Response(xlsx_chunks(rows, sheet), mimetype=XLSX_MIMETYPE)
     else:
-        response = Response(csv_chunks([safe_text(v) for v in row] for row in rows), mimetype="text/csv; charset=utf-8")
+        response = Response(csv_chunks([safe_text(v) for v in row] for row in rows), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = content_disposition(f"{name}.{fmt}")
     return _no_store(response)
 
@@ -303,14 +344,15 @@ def gradebook(circle_id: int, lesson_id: int):
 
     circle, lesson = _load(circle_id, lesson_id)
     require(lesson.can_edit(current_user) and lesson.went_live_at is not None)
-    form = GradebookForm()
+    form = _gradebook_form(circle, lesson)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(str(error), "error")
         return redirect(url_for("live.attendance", circle_id=circle.id, lesson_id=lesson.id))
     assignment, graded = to_gradebook(lesson, current_user, points=form.points.data,
-                                      late_percent=form.late_percent.data, release=form.release.data)
+                                      late_percent=form.late_percent.data, release=form.release.data,
+                                      category_id=form.category_id.data or None)
     db.session.commit()
     flash(ngettext("The attendance is in the gradebook as “%(title)s” (%(num)d student graded).",
                    "The attendance is in the gradebook as “%(title)s” (%(num)d students graded).", graded,

@@ -67,7 +67,7 @@ def test_chat_and_a_raised_hand_between_teacher_and_student(new_context, lesson,
         expect(message.locator(".member-name")).to_have_text("Sam In Class")  # the circle identity
         expect(message.locator(".live-message-body")).to_have_text("<b>Is the angle measured from the normal?</b>")
         expect(message.locator(".live-message-body b")).to_have_count(0)  # shown as text, never as HTML
-        expect(teacher.locator("[data-viewers]")).to_have_text("2 watching")
+        expect(teacher.locator("[data-viewers]")).to_have_text("1 watching")  # the student: hosts are not counted
     with screenshots.on_failure(teacher, "teacher-answers"):
         teacher.fill("#live-chat-input", "Yes, always from the normal.")
         teacher.locator('[data-compose="chat"] button[type=submit]').click()
@@ -92,6 +92,7 @@ def test_chat_and_a_raised_hand_between_teacher_and_student(new_context, lesson,
     with screenshots.on_failure(student, "student-hand-lowered"):
         expect(student.locator("[data-hand]")).to_have_attribute("aria-pressed", "false")
         expect(student.locator("[data-hand]")).to_have_text("Raise hand")
+        expect(student.locator("[data-hand-state]")).to_have_text("The teacher lowered your hand.")
 
     with screenshots.on_failure(student, "lesson-ends"):
         student.evaluate("window.heard = []; document.addEventListener('live:stream_state', e => heard.push(e.detail.state))")

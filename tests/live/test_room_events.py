@@ -69,7 +69,8 @@ def test_a_member_joins_and_receives_the_room_state(klass, joined, lesson):
     assert state["viewers"] == 1 and state["state"] == "live" and state["heartbeat_seconds"] == 30
     assert "hands" not in state and "sanctions" not in state
     teacher = joined(klass.teacher).join(lesson)
-    assert teacher["me"]["host"] is True and teacher["hands"] == [] and teacher["viewers"] == 2
+    # "N watching" counts the members who are not hosts
+    assert teacher["me"]["host"] is True and teacher["hands"] == [] and teacher["viewers"] == 1
 
 
 @pytest.mark.parametrize("who", ["stranger"])
@@ -162,12 +163,14 @@ def test_two_pages_two_rows_one_viewer(klass, joined, lesson):
 
 
 def test_viewer_count_is_pushed_on_join_and_leave(klass, joined, lesson):
+    """The count is of the watching members: hosts (teacher, assistant) are not counted."""
     teacher = joined(klass.teacher)
-    teacher.wait_for("viewers", lambda d: d["count"] == 1)
+    teacher.wait_for("viewers", lambda d: d["count"] == 0)
+    joined(klass.assistant)
     student = joined(klass.student)
-    teacher.wait_for("viewers", lambda d: d["count"] == 2)
-    student.close()
     teacher.wait_for("viewers", lambda d: d["count"] == 1)
+    student.close()
+    teacher.wait_for("viewers", lambda d: d["count"] == 0)
 
 
 def test_viewer_pushes_are_coalesced(app, klass, joined, lesson, monkeypatch):
@@ -177,8 +180,8 @@ def test_viewer_pushes_are_coalesced(app, klass, joined, lesson, monkeypatch):
     teacher.wait_for("viewers")
     for user in (klass.student, klass.classmate, klass.assistant):
         joined(user)
-    teacher.wait_for("viewers", lambda d: d["count"] == 4)
-    assert [d["count"] for d in teacher.got("viewers")] in ([1, 4], [1, 2, 4], [1, 2, 3, 4])
+    teacher.wait_for("viewers", lambda d: d["count"] == 2)  # the assistant is a host: not counted
+    assert [d["count"] for d in teacher.got("viewers")] in ([0, 2], [0, 1, 2], [0, 1, 2, 2])
     assert len(teacher.got("viewers")) <= 3
 
 
@@ -342,10 +345,11 @@ def test_hands_queue_in_order_for_hosts(klass, joined, lesson):
     assert student.emit("lower_hand", {"user_id": klass.classmate.id})["ok"] is False
     # the teacher lowers the first; the student's page hears it
     assert teacher.emit("lower_hand", {"user_id": klass.student.id}) == {"ok": True}
-    assert student.wait_for("hand", lambda d: d["raised"] is False)
+    assert student.wait_for("hand", lambda d: d["raised"] is False) == {"raised": False, "lowered_by_host": True}
     assert [h["user"]["name"] for h in teacher.got("hands")[-1]["queue"]] == ["Classmate In Class"]
     # one lowers their own
     assert classmate.emit("lower_hand") == {"ok": True}
+    assert classmate.wait_for("hand", lambda d: d["raised"] is False) == {"raised": False}  # their own: no message
     hands = list(db.session.scalars(sa.select(LiveHand).order_by(LiveHand.id)))
     assert [(h.user_id, h.lowered_by_id) for h in hands] == [(klass.student.id, klass.teacher.id),
                                                              (klass.classmate.id, klass.classmate.id)]
@@ -488,13 +492,15 @@ def test_removal_disconnects_and_refuses_rejoin(klass, joined, page, lesson):
     assert db.session.scalar(sa.select(LiveHand.lowered_by_id)) == klass.teacher.id
     assert teacher.wait_for("sanctions", lambda d: d["removed"])["removed"][0]["id"] == klass.student.id
     again = page(klass.student)
-    assert again.join(lesson) == {"ok": False, "error": "You were removed from this lesson."}
+    assert again.join(lesson) == {"ok": False, "error": "You were removed from this lesson.", "removed": True}
     assert len(_rows(lesson, klass.student)) == 2
     # a removed person's chat never reaches the room
     classmate.clear()
     assert again.emit("chat", {"body": "let me in"})["ok"] is False
     assert classmate.got("chat_message") == []
     assert teacher.emit("readmit", {"user_id": klass.student.id}) == {"ok": True}
+    # the refused page waited in the person's room: it hears the readmission and joins without a reload
+    assert again.wait_for("readmitted") == {"lesson_id": lesson.id}
     assert again.join(lesson)["ok"] is True
 
 

@@ -221,18 +221,30 @@ def test_stream_key_is_for_editors_shown_once_and_checked(klass, client_as, app,
     assert client_as(klass.assistant).post(url + "/stream-key").status_code == 403
     teacher = client_as(klass.teacher)
     response = teacher.post(url + "/stream-key")
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)  # POST-redirect-GET
+    response = teacher.get(url)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     db.session.refresh(lesson)
     shown = page.split('data-stream-key>')[1].split("<")[0]
     path, secret = shown.split("?key=")
     assert path == lesson.stream_path
     assert lesson.stream_key_hash == hashlib.sha256(secret.encode()).hexdigest()
-    assert secret not in teacher.get(url).get_data(as_text=True)  # shown only that once
-    assert ops.check_stream_key(lesson.stream_path, secret) == lesson
+    assert 'data-copy="#live-obs-key"' in page and 'data-copy="#live-obs-server"' in page
+    reloaded = teacher.get(url).get_data(as_text=True)
+    assert secret not in reloaded and "data-stream-key>" not in reloaded  # shown only that once
+    db.session.refresh(lesson)
+    assert ops.check_stream_key(lesson.stream_path, secret) == lesson  # a reload made no new key
     assert ops.check_stream_key(lesson.stream_path, secret + "x") is None
-    teacher.post(url + "/stream-key")
+    # replacing asks first: a plain POST (a resent form) only shows the question, the key stays
+    asked = teacher.post(url + "/stream-key")
+    assert asked.status_code == 200 and "Replace the stream key" in asked.get_data(as_text=True)
+    assert teacher.get(url + "/stream-key").status_code == 200
+    assert ops.check_stream_key(lesson.stream_path, secret) == lesson
+    assert client_as(klass.student).get(url + "/stream-key").status_code == 403
+    assert teacher.post(url + "/stream-key", data={"replace": "1"}).status_code == 302
     assert ops.check_stream_key(lesson.stream_path, secret) is None  # regenerated: the old key fails
+    assert "data-stream-key>" in teacher.get(url).get_data(as_text=True)
 
 
 def test_home_page_shows_the_next_lesson_with_a_countdown(klass, client_as):

@@ -27,9 +27,10 @@ def hand_queue(lesson: LiveLesson) -> list[dict]:
     return [{"user": shown.get(h.user_id, {"id": h.user_id}), "raised_at": iso(h.raised_at)} for h in hands]
 
 
-def _push_hands(lesson: LiveLesson, user_id: int, raised: bool) -> None:
+def _push_hands(lesson: LiveLesson, user_id: int, raised: bool, by_host: bool = False) -> None:
     emit(Push.hands, {"queue": hand_queue(lesson)}, hosts_room(lesson.id))
-    emit(Push.hand, {"raised": raised}, person_room(lesson.id, user_id))
+    # by_host: a host lowered it (their page tells them so, in its own language)
+    emit(Push.hand, {"raised": raised, **({"lowered_by_host": True} if by_host else {})}, person_room(lesson.id, user_id))
 
 
 def raise_hand(p: Participant, now: datetime | None = None) -> LiveHand:
@@ -57,4 +58,4 @@ def lower_hand(p: Participant, user_id=None, now: datetime | None = None) -> Non
     hand.lowered_at = now or utcnow()
     hand.lowered_by_id = p.user.id
     db.session.flush()
-    _push_hands(p.lesson, target, False)
+    _push_hands(p.lesson, target, False, by_host=target != p.user.id)

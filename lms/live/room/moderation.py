@@ -118,8 +118,10 @@ def remove(p: Participant, user_id, now: datetime | None = None) -> int:
 
 
 def readmit(p: Participant, user_id, now: datetime | None = None) -> None:
-    """A host lets a removed member join the lesson again."""
-    _set_sanction(p, user_id, REMOVE, False, now)
+    """A host lets a removed member join the lesson again; their open pages (waiting in the person's room,
+    lms.live.events on_join) rejoin without a reload."""
+    membership = _set_sanction(p, user_id, REMOVE, False, now)
+    emit(Push.readmitted, {"lesson_id": p.lesson.id}, person_room(p.lesson.id, membership.user_id))
 
 
 def cut_off(connections: set[tuple[int, int]]) -> set[tuple[int, int]]:

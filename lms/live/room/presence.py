@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from lms.accounts.models import User
+from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
 from lms.core.types import utcnow
 from lms.extensions import db, socketio
 from lms.live.models import STALE_AFTER, LiveAttendance, LiveHand, LiveLesson, LivePoll
@@ -23,13 +24,18 @@ def push_viewers(lesson_id: int) -> None:
 
 
 def viewer_count(lesson_id: int, now: datetime | None = None) -> int:
-    """How many people have the lesson open: distinct users with a connection open and heard from within
-    STALE_AFTER (counted in the database, so every process agrees)."""
+    """How many people watch ("N watching"): distinct active members of the circle who are not its hosts (owner,
+    teachers, assistants; overseers are no members) with a connection open and heard from within STALE_AFTER
+    (counted in the database, so every process agrees)."""
     now = now or utcnow()
     return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(LiveAttendance.user_id))).where(
-            LiveAttendance.lesson_id == lesson_id, LiveAttendance.left_at.is_(None),
-            LiveAttendance.last_seen_at >= now - STALE_AFTER)) or 0
+        sa.select(sa.func.count(sa.distinct(LiveAttendance.user_id)))
+        .join(LiveLesson, LiveLesson.id == LiveAttendance.lesson_id)
+        .join(Membership, sa.and_(Membership.user_id == LiveAttendance.user_id,
+                                  Membership.circle_id == LiveLesson.circle_id))
+        .where(LiveAttendance.lesson_id == lesson_id, LiveAttendance.left_at.is_(None),
+               LiveAttendance.last_seen_at >= now - STALE_AFTER, Membership.status == MembershipStatus.active,
+               Membership.role.notin_(STAFF_ROLES))) or 0
 
 
 def open_attendance(p: Participant, now: datetime | None = None) -> LiveAttendance:

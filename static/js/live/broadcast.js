@@ -11,6 +11,7 @@
   "use strict";
   var Circles = window.Circles = window.Circles || {};
   var gettext = Circles.i18n ? Circles.i18n.gettext : function (s) { return s; };
+  var ngettext = Circles.i18n ? Circles.i18n.ngettext : function (a, b, n) { return n === 1 ? a : b; };
   var NS = "/live-ingest";
   var TIMESLICE_MS = 500; // a piece every half second: the server cuts a segment when the next keyframe arrives
   var KEYFRAME_MS = 1000; // one keyframe a second: one per HLS segment
@@ -38,7 +39,54 @@
     this.live = false; // the host pressed Go live and has not stopped
     this.mime = "";
     this.sent = 0;
+    this.micOff = false;
+    this.wentLiveAt = Date.parse(root.dataset.wentLiveAt || "") || null;
+    this.graceEndsAt = Date.parse(root.dataset.graceEndsAt || "") || null;
+    this.viewers = null;
   }
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  // Once a second: how long the lesson has been live, and, while it waits for this host (reconnecting, e.g.
+  // after a reload of this page), who waits and for how much longer.
+  Broadcast.prototype.tick = function () {
+    var elapsed = this.root.querySelector("[data-elapsed]");
+    var state = this.root.dataset.state;
+    if (elapsed) {
+      var on = this.wentLiveAt && (state === "live" || state === "reconnecting");
+      elapsed.hidden = !on;
+      if (on) { elapsed.textContent = gettext("Live for %(time)s", { time: clock((Date.now() - this.wentLiveAt) / 1000) }); }
+    }
+    var waiting = this.root.querySelector("[data-broadcast-waiting]");
+    if (waiting) {
+      var left = this.graceEndsAt ? (this.graceEndsAt - Date.now()) / 1000 : 0;
+      var show = state === "reconnecting" && !this.live && left > 0;
+      waiting.hidden = !show;
+      if (show) {
+        var who = this.viewers === null ? gettext("Your students are waiting.")
+          : ngettext("%(num)d student is waiting.", "%(num)d students are waiting.", this.viewers);
+        waiting.textContent = who + " " + gettext("The lesson waits for you for another %(time)s: press Go live to continue.",
+          { time: clock(left) });
+      }
+    }
+  };
+
+  // The microphone off or on, for the students (the audio track stays, silent): kept across picture changes.
+  Broadcast.prototype.setMic = function (off) {
+    this.micOff = off;
+    if (this.stream) { this.stream.getAudioTracks().forEach(function (t) { t.enabled = !off; }); }
+    var b = this.root.querySelector("[data-mic-mute]");
+    if (b) {
+      b.setAttribute("aria-pressed", off ? "true" : "false");
+      b.textContent = off ? b.dataset.unmuteText : b.dataset.muteText;
+    }
+    var note = this.root.querySelector("[data-mic-muted]");
+    if (note) { note.hidden = !off; }
+  };
 
   Broadcast.prototype.say = function (text) { this.statusLine.textContent = text; };
   Broadcast.prototype.fail = function (text) {
@@ -67,6 +115,20 @@
       if (window.confirm(self.stopButton.dataset.confirmText)) { self.stop(true); }
     });
     this.root.querySelector("[data-speed-test]").addEventListener("click", function () { self.speedTest(); });
+    var mic = this.root.querySelector("[data-mic-mute]");
+    if (mic) { mic.addEventListener("click", function () { self.setMic(!self.micOff); }); }
+    // the room panel beside the preview (room.js) tells the viewer count and the lesson's state
+    document.addEventListener("live:viewers", function (event) { self.viewers = (event.detail || {}).count; self.tick(); });
+    document.addEventListener("live:stream_state", function (event) {
+      var d = event.detail || {};
+      if (d.lesson_id && Number(d.lesson_id) !== self.lessonId) { return; }
+      if (d.went_live_at) { self.wentLiveAt = Date.parse(d.went_live_at) || self.wentLiveAt; }
+      self.graceEndsAt = d.grace_ends_at ? Date.parse(d.grace_ends_at) : (d.state === "reconnecting" ? self.graceEndsAt : null);
+      if (d.state && !self.live && self.root.dataset.state !== "ended") { self.root.dataset.state = d.state; }
+      self.tick();
+    });
+    setInterval(function () { self.tick(); }, 1000);
+    this.tick();
     this.connect();
     this.setUp();
   };
@@ -144,6 +206,7 @@
       }
       var tracks = [video].concat(user.getAudioTracks());
       self.stream = new MediaStream(tracks);
+      self.setMic(self.micOff);
       self.preview.srcObject = new MediaStream([video]);
       self.preview.play().catch(function () {});
       self.levelMeter(user);
@@ -266,6 +329,8 @@
       self.fail("");
       self.live = true;
       self.root.dataset.state = "live";
+      self.wentLiveAt = self.wentLiveAt || Date.now();
+      self.tick();
       self.onAir.hidden = false;
       self.stopButton.hidden = false;
       self.goLive.hidden = true;

@@ -1,15 +1,28 @@
 // Countdowns to live lessons (live-core): each <time data-live-countdown datetime="…"> shows the absolute
-// time as the server wrote it; this turns it into "Starts in 2 d 3:04:05" ticking each second, and
-// "Starting now" once the time has come. Without scripts the absolute time stays.
+// time as the server wrote it; this turns it into "Starts in 2 days 3 h", "Starts in 1 h 4 min" or, in the
+// last hour, "Starts in 4:05" ticking each second, and "Starting now" once the time has come. Without
+// scripts the absolute time stays.
+//
+// On a lesson's page ([data-live-lesson]) the header follows the lesson's state pushed by the room
+// (document event "live:stream_state", static/js/live/room.js): its badge takes the state's label (the
+// page carries the translated labels as data-label-<state>) and the countdown gives way to the state's line.
 (function () {
   "use strict";
-  var gettext = window.Circles && window.Circles.i18n ? window.Circles.i18n.gettext : function (s, v) {
-    return s.replace(/%\((\w+)\)s/g, function (_w, k) { return v[k]; });
+  var i18n = window.Circles && window.Circles.i18n;
+  function interpolate(s, v) {
+    return s.replace(/%\((\w+)\)[sd]/g, function (_w, k) { return v[k]; });
+  }
+  var gettext = i18n ? i18n.gettext : function (s, v) { return interpolate(s, v || {}); };
+  var ngettext = i18n ? i18n.ngettext : function (a, b, n, v) {
+    var all = { num: n };
+    Object.keys(v || {}).forEach(function (k) { all[k] = v[k]; });
+    return interpolate(n === 1 ? a : b, all);
   };
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function render(el) {
+    if (!el.isConnected) { return false; }
     var at = Date.parse(el.getAttribute("datetime"));
     if (isNaN(at)) { return false; }
     if (!el.title) { el.title = el.textContent; }
@@ -19,13 +32,41 @@
       return false;
     }
     var days = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
-    var clock = h + ":" + pad(m) + ":" + pad(s);
-    el.textContent = days > 0 ? gettext("Starts in %(days)s d %(time)s", { days: String(days), time: clock })
-                              : gettext("Starts in %(time)s", { time: clock });
+    if (days > 0) {
+      el.textContent = ngettext("Starts in %(num)d day %(hours)d h", "Starts in %(num)d days %(hours)d h", days, { hours: h });
+    } else if (h > 0) {
+      el.textContent = gettext("Starts in %(hours)d h %(minutes)d min", { hours: h, minutes: m });
+    } else {
+      el.textContent = gettext("Starts in %(time)s", { time: m + ":" + pad(s) });
+    }
     return true;
   }
 
+  function follow(page) {
+    document.addEventListener("live:stream_state", function (event) {
+      var d = event.detail || {};
+      if (!d.state || (d.lesson_id && String(d.lesson_id) !== page.getAttribute("data-live-lesson"))) { return; }
+      if (page.getAttribute("data-state") === d.state) { return; }
+      page.setAttribute("data-state", d.state);
+      var badge = page.querySelector("[data-live-state-badge]");
+      var label = page.getAttribute("data-label-" + d.state);
+      if (badge && label) {
+        badge.textContent = label;
+        badge.className = "badge live-state live-state-" + d.state;
+      }
+      var line = page.querySelector("[data-live-state-line]");
+      if (line) {
+        var text = d.state === "scheduled" ? "" : (window.Circles.liveStateText ? window.Circles.liveStateText(d) : label);
+        if (text) {
+          line.textContent = text;
+          line.className = d.state === "live" ? "live-state-line" : "live-banner";
+        }
+      }
+    });
+  }
+
   function start() {
+    document.querySelectorAll("[data-live-lesson]").forEach(follow);
     var items = Array.prototype.slice.call(document.querySelectorAll("[data-live-countdown]"));
     if (!items.length) { return; }
     function tick() {

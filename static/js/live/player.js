@@ -17,7 +17,7 @@
   if (Circles.livePlayer) { return; }
   var gettext = Circles.i18n ? Circles.i18n.gettext : function (s) { return s; };
   var RETRY_MS = 3000;
-  var POLL_MS = 5000;
+  var POLL_MS = 30000; // the fallback poll, from the start time on only (the room's push starts the video)
   var REPORT_MS = 15000;
 
   var hlsLoading = null;
@@ -77,16 +77,53 @@
       });
     }
     document.addEventListener("live:stream_state", function (event) { self.onState(event.detail || {}); });
+    document.addEventListener("live:removed", function () { self.removedFromLesson(); });
+    document.addEventListener("live:readmitted", function () {
+      if (!self.removed) { return; }
+      self.removed = false;
+      self.started = false;
+      if (self.state === "live" || self.state === "reconnecting") { self.start(); }
+    });
     if (this.state === "live" || this.state === "reconnecting") {
       this.start();
     } else if (this.state === "scheduled") {
-      this.pollForStream();
+      this.pollFromStart();
     }
+  };
+
+  // A host removed this person: stop (the playlist answers 404 now) and say why, until readmitted.
+  LivePlayer.prototype.removedFromLesson = function () {
+    this.removed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.waitTimer);
+    if (this.pollTimer) { clearInterval(this.pollTimer); this.pollTimer = null; }
+    if (this.engine) { this.engine.destroy(); this.engine = null; }
+    if (this.video) { this.video.pause(); this.video.removeAttribute("src"); this.video.load(); this.video.hidden = true; }
+    if (this.unmute) { this.unmute.hidden = true; }
+    this.started = true;
+    delete this.root.dataset.playing;
+    this.say(gettext("You were removed from this lesson."));
+  };
+
+  // Before the start time nothing is asked (the room's stream_state push starts the video); from the start
+  // time on, a slow poll finds the stream should that push be missed.
+  LivePlayer.prototype.pollFromStart = function () {
+    var self = this;
+    var at = Date.parse(this.root.dataset.startsAt || "");
+    var wait = isNaN(at) ? 0 : at - Date.now();
+    if (wait > 0) {
+      // timers cannot wait longer than about 24 days; a page open that long checks again then
+      this.waitTimer = setTimeout(function () { self.pollFromStart(); }, Math.min(wait, 2147483000));
+      return;
+    }
+    this.pollForStream();
   };
 
   LivePlayer.prototype.onState = function (data) {
     if (!data.state || (data.lesson_id && String(data.lesson_id) !== this.root.dataset.lessonId)) { return; }
+    var text = Circles.liveStateText ? Circles.liveStateText(data) : "";
     this.state = data.state;
+    if (this.removed) { return; }
     this.root.dataset.state = data.state;
     if (this.badge) { this.badge.hidden = data.state !== "live"; }
     if (data.state === "live") {
@@ -94,10 +131,10 @@
       if (!this.root.dataset.playing) { this.say(gettext("Connecting to the live video…")); }
       this.start();
     } else if (data.state === "reconnecting") {
-      this.say(data.message || gettext("The teacher's connection dropped. Reconnecting…"));
+      this.say(text || gettext("The teacher's connection dropped. Reconnecting…"));
     } else if (data.state === "ended" || data.state === "cancelled") {
       this.stop();
-      this.say(data.message || gettext("The lesson has ended."));
+      this.say(data.state === "cancelled" ? gettext("This lesson was cancelled.") : (text || gettext("The lesson has ended.")));
       this.offerReplay();
     }
   };
@@ -122,6 +159,7 @@
     if (this.started) { return; }
     this.started = true;
     this.video.hidden = false;
+    clearTimeout(this.waitTimer);
     if (this.pollTimer) { clearInterval(this.pollTimer); this.pollTimer = null; }
     var nativeHls = Boolean(this.video.canPlayType("application/vnd.apple.mpegurl"));
     if (!hasMediaSource()) {
@@ -186,9 +224,14 @@
 
   LivePlayer.prototype.stop = function () {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.waitTimer);
     if (this.pollTimer) { clearInterval(this.pollTimer); this.pollTimer = null; }
     if (this.engine) { this.engine.destroy(); this.engine = null; }
     if (this.video) { this.video.pause(); this.video.removeAttribute("src"); this.video.load(); this.video.hidden = true; }
+    // nothing plays any more: no sound to turn on, no live edge to go back to
+    if (this.unmute) { this.unmute.hidden = true; }
+    var edge = this.root.querySelector("[data-live-edge]");
+    if (edge) { edge.hidden = true; }
     this.started = true; // never again on this page
   };
 

@@ -50,11 +50,24 @@
     var zone = document.querySelector('meta[name="time-zone"]');
     try {
       return new Date(iso).toLocaleTimeString(i18n.locale ? i18n.locale() : undefined,
-        { hour: "2-digit", minute: "2-digit", timeZone: zone ? zone.content : undefined });
+        { hour: "numeric", minute: "2-digit", timeZone: zone ? zone.content : undefined });
     } catch (e) {
       return "";
     }
   }
+
+  // A pushed lesson state worded in this page's language (the server sends the state only).
+  function stateText(d) {
+    if (d.state === "live") { return d.reason === "resumed" ? gettext("The teacher is back.") : gettext("The lesson is live."); }
+    if (d.state === "reconnecting") { return gettext("The teacher's connection dropped. Reconnecting…"); }
+    if (d.state === "cancelled") { return gettext("This lesson was cancelled."); }
+    if (d.state === "ended") {
+      return d.reason === "host_gone" ? gettext("The teacher did not come back in time. The lesson has ended.")
+                                      : gettext("The lesson has ended. Thank you for joining.");
+    }
+    return "";
+  }
+  Circles.liveStateText = stateText;
 
   function Room(root) {
     this.root = root;
@@ -90,18 +103,25 @@
   // -- connection ------------------------------------------------------------------------------
   Room.prototype.listen = function () {
     var self = this, s = this.socket;
-    s.on("connect", function () { if (self.following) { follow(self); } else { self.join(); } });
+    s.on("connect", function () {
+      if (self.following) { follow(self); } else if (self.removed) { self.join(true); } else { self.join(); }
+    });
     s.on("disconnect", function () {
       self.root.removeAttribute("data-room-ready");
       self.setEnabled(false);
       if (!self.closed) { self.status(gettext("Connection lost. Reconnecting…")); }
+      // removed: the server closed this connection; open it again to wait for a readmission
+      if (self.removed && !s.connected) { setTimeout(function () { if (self.removed) { s.connect(); } }, 1000); }
     });
     s.on("chat_message", function (d) { self.addMessage(d.message, true); });
     s.on("message_changed", function (d) { self.replaceMessage(d.message); });
     s.on("message_deleted", function (d) { self.removeMessage(d.id); });
     s.on("pinned", function (d) { self.showPinned(d.message); });
     s.on("hands", function (d) { self.showHands(d.queue); });
-    s.on("hand", function (d) { self.showMyHand(d.raised); });
+    s.on("hand", function (d) {
+      self.showMyHand(d.raised);
+      if (d.lowered_by_host) { self.q("[data-hand-state]").textContent = gettext("The teacher lowered your hand."); }
+    });
     s.on("likes", function (d) { self.q("[data-likes]").textContent = i18n.number ? i18n.number(d.count, 0) : d.count; });
     s.on("viewers", function (d) { self.showViewers(d.count); });
     s.on("poll", function (d) { self.showPoll(d.poll); });
@@ -109,24 +129,43 @@
     s.on("room_settings", function (d) { self.showSettings(d); });
     s.on("muted", function (d) { if (self.me) { self.me.muted = d.muted; self.showSettings(self.settings); } });
     s.on("sanctions", function (d) { self.showSanctions(d); });
-    s.on("removed", function () { self.close(gettext("A host removed you from this lesson.")); });
+    s.on("removed", function (d) { self.wasRemoved(d); });
+    s.on("readmitted", function (d) {
+      // let back in: this page rejoins without a reload (the player starts again too)
+      if (!self.removed) { return; }
+      self.removed = false;
+      announce("readmitted", d || {});
+      self.join(true);
+    });
     s.on("replay_state", function (d) { announce("replay_state", d); });
     s.on("stream_state", function (d) {
       announce("stream_state", d);
+      var text = stateText(d || {});
       if (d && (d.state === "ended" || d.state === "cancelled")) {
-        self.end(d.message || gettext("This lesson has ended."));
-      } else if (d && d.message) {
-        self.status(d.message);
+        self.end(text);
+      } else if (text) {
+        self.status(text);
       }
     });
   };
 
-  Room.prototype.join = function () {
+  // A host removed this person: the page says so, the player stops, and the page waits (its connection
+  // in the person's room on the server) for a "readmitted" push.
+  Room.prototype.wasRemoved = function (d) {
+    var first = !this.removed;
+    this.removed = true;
+    if (first) { announce("removed", d || { lesson_id: Number(this.lessonId) }); }
+    this.close(gettext("You were removed from this lesson."), true);
+  };
+
+  Room.prototype.join = function (force) {
     var self = this;
-    if (this.closed) { return; }
+    if (this.closed && !force) { return; }
     this.status(gettext("Joining…"));
     this.emit("join", { lesson_id: this.lessonId, circle_id: this.circleId }, function (state) {
+      if (!state.ok && state.removed) { self.wasRemoved(); return; }
       if (!state.ok) { self.close(state.error); return; }
+      self.closed = false;
       self.render(state);
       announce("stream_state", { lesson_id: Number(self.lessonId), state: state.state });
       self.status(gettext("In the room"));
@@ -197,6 +236,7 @@
     var box = this.q("[data-viewers]");
     box.textContent = ngettext("%(num)d watching", "%(num)d watching", count);
     box.hidden = false;
+    announce("viewers", { lesson_id: Number(this.lessonId), count: count }); // the broadcast page's waiting line
   };
 
   Room.prototype.showSettings = function (settings) {
@@ -213,8 +253,11 @@
       text = gettext("The chat is closed for now; you can still ask a question.");
       chatOpen = false;
     } else if (settings.slow_mode_seconds && !me.host) {
-      text = ngettext("Slow mode: one message every %(num)d second.", "Slow mode: one message every %(num)d seconds.",
-        settings.slow_mode_seconds);
+      text = settings.slow_mode_seconds >= 60 && settings.slow_mode_seconds % 60 === 0
+        ? ngettext("Slow mode: one message every %(num)d minute.", "Slow mode: one message every %(num)d minutes.",
+          settings.slow_mode_seconds / 60)
+        : ngettext("Slow mode: one message every %(num)d second.", "Slow mode: one message every %(num)d seconds.",
+          settings.slow_mode_seconds);
     } else if (settings.all_muted) {
       text = gettext("The chat is closed for everyone but the hosts.");
     }
@@ -228,8 +271,10 @@
     if (slow) {
       var value = String(settings.slow_mode_seconds || 0);
       if (!slow.querySelector('option[value="' + value + '"]')) {
-        var extra = el("option", null, ngettext("One message every %(num)d second", "One message every %(num)d seconds",
-          settings.slow_mode_seconds));
+        var secs = settings.slow_mode_seconds;
+        var extra = el("option", null, secs >= 60 && secs % 60 === 0
+          ? ngettext("One message every %(num)d minute", "One message every %(num)d minutes", secs / 60)
+          : ngettext("One message every %(num)d second", "One message every %(num)d seconds", secs));
         extra.value = value;
         slow.appendChild(extra);
       }
