@@ -150,12 +150,6 @@ class LiveNamespace(Namespace):
         try:
             lesson = _load((data or {}).get("circle_id"), data["lesson_id"])
             p = room.take_part(lesson, current_user)
-        except room.Removed as error:
-            # the page waits in its person's room: a readmission is pushed there (moderation.readmit)
-            db.session.rollback()
-            self._forget(sid)
-            join_room(room.person_room(lesson.id, current_user.id))
-            return {**_refused(error.message), "removed": True}
         except room.RoomError as error:
             db.session.rollback()
             return _refused(error.message)
@@ -175,16 +169,10 @@ class LiveNamespace(Namespace):
             db.session.rollback()
             logger.exception("joining live lesson %s failed", lesson.id)
             return _refused(_("Something went wrong. Try again."))
-        try:
-            join_room(room_name(lesson.id))
-            join_room(room.person_room(lesson.id, current_user.id))
-            if p.host:
-                join_room(room.hosts_room(lesson.id))
-        except (KeyError, ValueError):
-            # the page went away while it was joining (a quick navigation): its new row closes, nothing is kept
-            if before is None:
-                self._close(Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host))
-            return _refused(_("Join the lesson first."))
+        join_room(room_name(lesson.id))
+        join_room(room.person_room(lesson.id, current_user.id))
+        if p.host:
+            join_room(room.hosts_room(lesson.id))
         with self._lock:
             self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
         self._start_sweep()
@@ -234,8 +222,8 @@ class LiveNamespace(Namespace):
             return _refused(_("Join the lesson first."))
         data = data if isinstance(data, dict) else {}
         try:
-            lesson = _load(joined.circle_id, joined.lesson_id)
-            p = room.take_part(lesson, current_user)
+            # one query: the lesson, its circle, the sender's membership and live sanctions; take_part's checks
+            p = room.enter(joined.circle_id, joined.lesson_id, current_user)
         except room.RoomError as error:
             # removed, no longer a member, or the lesson is over: this connection leaves the room too
             db.session.rollback()
@@ -243,6 +231,9 @@ class LiveNamespace(Namespace):
             return _refused(error.message)
         try:
             result = action(p, joined, data)
+            # the event's session ends with it (the app context's teardown) and nothing reads its objects after
+            # the commit (the pushes are built before): no expiring them all
+            db.session().expire_on_commit = False
             db.session.commit()
         except room.RoomError as error:
             db.session.rollback()
@@ -258,10 +249,10 @@ class LiveNamespace(Namespace):
         return {"ok": True, **(result if isinstance(result, dict) else {})}
 
     def on_chat(self, data):
-        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.CHAT, d.get("body")).id})
+        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.CHAT, d.get("body"))["id"]})
 
     def on_question(self, data):
-        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.QUESTION, d.get("body")).id})
+        return self._act(data, lambda p, j, d: {"id": messages.post_message(p, room.QUESTION, d.get("body"))["id"]})
 
     def on_answer_question(self, data):
         return self._act(data, lambda p, j, d: messages.answer_question(p, d.get("message_id"),

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager, lazyload
 
 from lms.accounts.models import User
-from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
+from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
 from lms.extensions import db, socketio
 from lms.jobs import after_commit
 from lms.live.models import LessonState, LiveLesson, LiveSanction
@@ -57,7 +58,6 @@ class Push:
     settings = "room_settings"  #: {slow_mode_seconds, all_muted}
     muted = "muted"  #: to the person concerned {muted}
     removed = "removed"  #: to the person removed {lesson_id}
-    readmitted = "readmitted"  #: to the person let back in {lesson_id}
     sanctions = "sanctions"  #: to hosts {muted: [person], removed: [person]}
 
 
@@ -79,10 +79,6 @@ class RoomError(Exception):
         self.message = message
 
 
-class Removed(RoomError):
-    """A host removed this person from the lesson (until readmitted)."""
-
-
 @dataclass
 class Participant:
     """Someone taking part in a lesson's room, as checked for the current event."""
@@ -96,6 +92,9 @@ class Participant:
 # -- who may take part --------------------------------------------------------------------------
 
 def _live_sanctions(lesson: LiveLesson, user_id: int) -> set[str]:
+    known = lesson.__dict__.get("_live_sanctions")  # read with the lesson by enter(), for this event
+    if known is not None and user_id in known:
+        return known[user_id]
     return set(db.session.scalars(sa.select(LiveSanction.kind).where(
         LiveSanction.lesson_id == lesson.id, LiveSanction.user_id == user_id, LiveSanction.lifted_at.is_(None))))
 
@@ -117,7 +116,7 @@ def take_part(lesson: LiveLesson, user: User) -> Participant:
     host = lesson.can_host(user)
     sanctions = set() if host else _live_sanctions(lesson, user.id)
     if REMOVE in sanctions:
-        raise Removed(_("You were removed from this lesson."))
+        raise RoomError(_("You were removed from this lesson."))
     return Participant(lesson, user, host, MUTE in sanctions)
 
 
@@ -140,17 +139,26 @@ def people(lesson: LiveLesson, user_ids) -> dict[int, dict]:
                   Membership.status)
         .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.circle_id == lesson.circle_id))
         .where(User.id.in_(ids)))
-    shown = {}
-    for uid, name, avatar_key, is_admin, display, role, status in rows:
-        member = display is not None
-        shown[uid] = {
-            "id": uid,
-            "name": display if member else name,
-            "letter": ((display if member else name) or "?")[:1].upper(),
-            "avatar": url_for("accounts.avatar", user_id=uid) if avatar_key else None,
-            "host": (role in STAFF_ROLES and status == MembershipStatus.active) if member else bool(is_admin),
-        }
-    return shown
+    return {row[0]: _shown(*row) for row in rows}
+
+
+def _shown(uid, name, avatar_key, is_admin, display, role, status) -> dict:
+    member = display is not None
+    return {
+        "id": uid,
+        "name": display if member else name,
+        "letter": ((display if member else name) or "?")[:1].upper(),
+        "avatar": url_for("accounts.avatar", user_id=uid) if avatar_key else None,
+        "host": (role in STAFF_ROLES and status == MembershipStatus.active) if member else bool(is_admin),
+    }
+
+
+def person(p: Participant) -> dict:
+    """The participant as people() shows them, from their membership already read by the checks (no query)."""
+    m = p.lesson.circle.membership_of(p.user)
+    user = p.user
+    return _shown(user.id, user.name, user.avatar_key, user.is_admin, m.display_name if m is not None else None,
+                  m.role if m is not None else None, m.status if m is not None else None)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -216,3 +224,42 @@ _coalescer = _Coalescer()
 def coalesce(key: tuple, send) -> None:
     """Push a count that changes often through the one coalescer of this process (see _Coalescer)."""
     _coalescer.request(key, send)
+
+# -- the event path -------------------------------------------------------------------------------
+
+def _enter_statement() -> sa.Select:
+    """enter()'s query by bound parameters, built once (building it costs more than running it)."""
+    global _ENTER
+    if _ENTER is None:
+        def sanction(kind: str):
+            return sa.exists().where(LiveSanction.lesson_id == LiveLesson.id,
+                                     LiveSanction.user_id == sa.bindparam("user_id"), LiveSanction.kind == kind,
+                                     LiveSanction.lifted_at.is_(None))
+        _ENTER = (
+            sa.select(LiveLesson, Membership, sanction(REMOVE).label("removed"), sanction(MUTE).label("muted"))
+            .join(LiveLesson.circle)
+            .outerjoin(Membership, sa.and_(Membership.circle_id == Circle.id,
+                                           Membership.user_id == sa.bindparam("user_id")))
+            .where(LiveLesson.id == sa.bindparam("lesson_id"), LiveLesson.circle_id == sa.bindparam("circle_id"))
+            # the lesson's circle from this join; the membership's user is the sender, already in the session
+            .options(contains_eager(LiveLesson.circle), lazyload(Membership.user)))
+    return _ENTER
+
+
+_ENTER: sa.Select | None = None
+
+
+def enter(circle_id: int, lesson_id: int, user: User) -> Participant:
+    """take_part() for an event of a page in the lesson's room, whose lesson, circle, the user's membership
+    (any status) and live sanctions are read now in one query; the checks are take_part's, unchanged (may see
+    the lesson, the room open, host or not, not removed, muted). RoomError as take_part's."""
+    row = db.session.execute(_enter_statement(), {"circle_id": int(circle_id), "lesson_id": int(lesson_id),
+                                                  "user_id": user.id}).first()
+    if row is None:
+        raise RoomError(_("This lesson was not found."))
+    lesson, membership, removed, muted = row
+    lesson.circle.keep_membership_of(user, membership)
+    lesson.__dict__.setdefault("_live_sanctions", {})[user.id] = (
+        {REMOVE} if removed else set()) | ({MUTE} if muted else set())
+    g.circle_timezone = lesson.circle.timezone  # as lms.circles.queries.get_circle_or_404
+    return take_part(lesson, user)
