@@ -150,6 +150,12 @@ class LiveNamespace(Namespace):
         try:
             lesson = _load((data or {}).get("circle_id"), data["lesson_id"])
             p = room.take_part(lesson, current_user)
+        except room.Removed as error:
+            # the page waits in its person's room: a readmission is pushed there (moderation.readmit)
+            db.session.rollback()
+            self._forget(sid)
+            join_room(room.person_room(lesson.id, current_user.id))
+            return {**_refused(error.message), "removed": True}
         except room.RoomError as error:
             db.session.rollback()
             return _refused(error.message)
@@ -169,10 +175,16 @@ class LiveNamespace(Namespace):
             db.session.rollback()
             logger.exception("joining live lesson %s failed", lesson.id)
             return _refused(_("Something went wrong. Try again."))
-        join_room(room_name(lesson.id))
-        join_room(room.person_room(lesson.id, current_user.id))
-        if p.host:
-            join_room(room.hosts_room(lesson.id))
+        try:
+            join_room(room_name(lesson.id))
+            join_room(room.person_room(lesson.id, current_user.id))
+            if p.host:
+                join_room(room.hosts_room(lesson.id))
+        except (KeyError, ValueError):
+            # the page went away while it was joining (a quick navigation): its new row closes, nothing is kept
+            if before is None:
+                self._close(Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host))
+            return _refused(_("Join the lesson first."))
         with self._lock:
             self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
         self._start_sweep()

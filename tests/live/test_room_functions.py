@@ -62,7 +62,8 @@ def test_viewers_count_people_with_a_fresh_open_connection(klass, lesson):
         (klass.student, now - timedelta(seconds=5), None),  # the same person's second tab
         (klass.classmate, now - timedelta(seconds=200), None),  # silent for over 90 s: gone
         (klass.teacher, now - timedelta(seconds=1), now),  # left
-        (klass.assistant, now - timedelta(seconds=80), None),  # a background tab, heard 80 s ago
+        (klass.assistant, now - timedelta(seconds=80), None),  # a host: not counted among those watching
+        (klass.classmate, now - timedelta(seconds=80), None),  # a background tab, heard 80 s ago
     ]
     for user, seen, left in rows:
         db.session.add(LiveAttendance(lesson_id=lesson.id, user_id=user.id, joined_at=seen, last_seen_at=seen,

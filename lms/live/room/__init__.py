@@ -58,6 +58,7 @@ class Push:
     settings = "room_settings"  #: {slow_mode_seconds, all_muted}
     muted = "muted"  #: to the person concerned {muted}
     removed = "removed"  #: to the person removed {lesson_id}
+    readmitted = "readmitted"  #: to the person let back in {lesson_id}
     sanctions = "sanctions"  #: to hosts {muted: [person], removed: [person]}
 
 
@@ -77,6 +78,10 @@ class RoomError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class Removed(RoomError):
+    """A host removed this person from the lesson (until readmitted)."""
 
 
 @dataclass
@@ -116,7 +121,7 @@ def take_part(lesson: LiveLesson, user: User) -> Participant:
     host = lesson.can_host(user)
     sanctions = set() if host else _live_sanctions(lesson, user.id)
     if REMOVE in sanctions:
-        raise RoomError(_("You were removed from this lesson."))
+        raise Removed(_("You were removed from this lesson."))
     return Participant(lesson, user, host, MUTE in sanctions)
 
 
@@ -224,6 +229,7 @@ _coalescer = _Coalescer()
 def coalesce(key: tuple, send) -> None:
     """Push a count that changes often through the one coalescer of this process (see _Coalescer)."""
     _coalescer.request(key, send)
+
 
 # -- the event path -------------------------------------------------------------------------------
 
