@@ -53,7 +53,7 @@ class Page:
     def got(self, name: str) -> list[dict]:
         return [data for event, data in self.take() if event == name]
 
-    def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 5.0) -> dict:
+    def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 15.0) -> dict:
         """The first `name` event matching `predicate`, waiting for pushes sent from a background task."""
         deadline = time.monotonic() + timeout
         while True:
