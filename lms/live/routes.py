@@ -42,7 +42,7 @@ STATE_LABELS = {
 }
 STATUS_LABELS = {
     att.Status.present: _l("Present"),
-    att.Status.late: _l("Late"),
+    att.Status.late: _pl("attendance status", "Late"),  # not homework's "Late" (handed in late)
     att.Status.absent: _l("Absent"),
     att.Status.upcoming: _l("Not held yet"),
 }
@@ -381,7 +381,7 @@ def _overview_export(circle_id: int, fmt: str) -> Response:
     lessons, table = _across(circle)
     rows = [[_("Name in the circle"), _("Real name"), _("Student number")]
             + [f"{lesson.title} ({_stamp(lesson.went_live_at)})" for lesson in lessons]
-            + [_("Present"), _("Late"), _("Absent")]]
+            + [str(STATUS_LABELS[status]) for status in (att.Status.present, att.Status.late, att.Status.absent)]]
     for membership, records in table:
         summary = att.summarise(records)
         rows.append([membership.display_name, membership.real_name or "", membership.student_no or ""]
