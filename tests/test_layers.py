@@ -55,6 +55,9 @@ LAYERS: list[tuple[str, ...]] = [
     # Roster sync (OneRoster CSV): maps a school's classes, users and enrollments onto an organization's
     # circles, accounts and memberships through their operations; nothing imports it.
     ("roster_sync",),
+    # LTI 1.3 tool (launch from Canvas, Moodle): links a platform's people to accounts through identity's
+    # ExternalIdentity and maps its courses onto circles; nothing imports it.
+    ("lti",),
     # Groups inside a circle (sets of its students); peer review learns of them through a source the app
     # registers (lms/reviews/groups.py), so neither imports the other.
     ("groups",),

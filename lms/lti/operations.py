@@ -1,0 +1,195 @@
+"""What a validated launch does: find or link the person, map the course onto a circle, enrol them with the
+role the platform gives. Operations flush; the request commits."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import User
+from lms.accounts.operations import AccountError, clean_name, normalize_email
+from lms.accounts.queries import get_user_by_email
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
+from lms.circles.models import Circle, Role
+from lms.circles.operations import CircleError
+from lms.circles.operations.circles import create_circle
+from lms.circles.operations.membership import add_member
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.identity.models import ExternalIdentity, IdentityKind
+from lms.identity.queries import find_identity
+from lms.lti import launch as lti
+from lms.lti.launch import LaunchError
+from lms.lti.models import LtiContext, LtiLaunchState, LtiPlatform
+from lms.orgs.models import OrgMembership, OrgRole
+
+#: how long a login initiation waits for its launch
+STATE_TTL = timedelta(minutes=10)
+
+_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+_TEACHER_ROLES = {f"{_MEMBERSHIP}#Instructor", f"{_MEMBERSHIP}#Administrator", f"{_MEMBERSHIP}#ContentDeveloper",
+                  "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                  "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
+                  "Instructor", "Administrator"}  # LTI 1.1 short names some platforms still send
+_ASSISTANT_ROLES = {f"{_MEMBERSHIP}/Instructor#TeachingAssistant", f"{_MEMBERSHIP}#Mentor", "TeachingAssistant"}
+
+
+def circle_role(roles: Any) -> Role:
+    """The circle role for the platform's LTI roles: Instructor or Administrator (course or institution)
+    → teacher; TeachingAssistant (or Mentor) → assistant; Learner and anything else → student."""
+    roles = {r for r in roles if isinstance(r, str)} if isinstance(roles, list) else set()
+    if roles & _TEACHER_ROLES:
+        return Role.teacher
+    if roles & _ASSISTANT_ROLES:
+        return Role.assistant
+    return Role.student
+
+
+# -- login initiation state ----------------------------------------------------------------------
+
+def start_login(platform: LtiPlatform) -> LtiLaunchState:
+    """A fresh state and nonce for a login initiation (old, expired ones are swept)."""
+    db.session.execute(sa.delete(LtiLaunchState).where(LtiLaunchState.expires_at < utcnow()))
+    row = LtiLaunchState(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), platform_id=platform.id,
+                         expires_at=utcnow() + STATE_TTL)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def take_state(state: str) -> LtiLaunchState | None:
+    """The waiting login for `state`, deleted so that it serves one launch only; None if unknown or expired."""
+    if not state or len(state) > 64:
+        return None
+    row = db.session.get(LtiLaunchState, state)
+    if row is None:
+        return None
+    db.session.delete(row)
+    db.session.flush()
+    return row if row.expires_at >= utcnow() else None
+
+
+# -- the person ----------------------------------------------------------------------------------
+
+def _text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = unicodedata.normalize("NFKC", value).strip()
+    return value[:limit] or None
+
+
+def person_name(claims: dict[str, Any]) -> str | None:
+    name = _text(claims.get("name"), 100)
+    if not name:
+        name = _text(" ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if isinstance(p, str)),
+                     100)
+    return name
+
+
+def _placeholder_email(platform: LtiPlatform, subject: str) -> str:
+    """An address no one receives mail at (RFC 2606 .invalid), unique per platform person, for an account
+    made from a launch without a usable email."""
+    digest = hashlib.sha256(f"{platform.issuer}\n{subject}".encode()).hexdigest()[:24]
+    return f"lti-{platform.id}-{digest}@lti.invalid"
+
+
+def _remember(identity: ExternalIdentity, email: str | None, claims: dict[str, Any]) -> None:
+    identity.email = email or identity.email
+    lis = claims.get(lti.CLAIM_LIS)
+    number = _text(lis.get("person_sourcedid"), 64) if isinstance(lis, dict) else None
+    identity.student_number = number or identity.student_number
+    identity.last_used_at = utcnow()
+
+
+def launch_user(platform: LtiPlatform, claims: dict[str, Any]) -> tuple[User, bool]:
+    """The account a validated launch signs in, and whether it was made now.
+
+    A known (issuer, subject) signs its account in. Otherwise, when the platform is trusted for email
+    (`trust_email`, set by the admin: LTI has no email_verified claim), an account with the launch's email
+    gets the identity linked; else a new account is made (the launch's email if no account has it, else
+    a placeholder address) and the identity linked to it."""
+    subject = claims["sub"][:255]
+    email = _text(claims.get("email"), 254)
+    email = normalize_email(email) if email and "@" in email else None
+    identity = find_identity(platform.issuer, subject)
+    if identity is not None:
+        if identity.user.is_disabled:
+            raise LaunchError(_l("This account is disabled. Ask an administrator."), 403)
+        _remember(identity, email, claims)
+        return identity.user, False
+    user = get_user_by_email(email) if email and platform.trust_email else None
+    created = user is None
+    if user is not None and user.is_disabled:
+        raise LaunchError(_l("This account is disabled. Ask an administrator."), 403)
+    if user is None:
+        address = email if email and get_user_by_email(email) is None else _placeholder_email(platform, subject)
+        try:
+            name = clean_name(person_name(claims) or (email or "").partition("@")[0] or "LTI user")
+        except AccountError:
+            name = clean_name("LTI user")
+        user = User(email=address, password_hash="", name=name)  # no password: signs in through the platform
+        db.session.add(user)
+        db.session.flush()
+        if platform.org_id is not None:
+            db.session.add(OrgMembership(org_id=platform.org_id, user_id=user.id, user=user, role=OrgRole.student))
+            db.session.flush()
+    identity = ExternalIdentity(user=user, user_id=user.id, kind=IdentityKind.lti.value, issuer=platform.issuer,
+                                subject=subject, linked_at=utcnow())
+    _remember(identity, email, claims)
+    db.session.add(identity)
+    db.session.flush()
+    record_event(AuditAction.sign_in_linked, user, target=user, org_id=platform.org_id,
+                 details={"provider": platform.name, "issuer": platform.issuer, "by_email": not created, "lti": True})
+    return user, created
+
+
+# -- the course ----------------------------------------------------------------------------------
+
+def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> Circle:
+    """The circle of the launch's course, with `user` an active member: made on a teacher's first launch
+    (the teacher its owner); a student or assistant is enrolled with the role the platform gives and the
+    name it sends. Raises LaunchError when the course has no circle yet and `user` is no teacher, or they
+    were removed from the circle."""
+    context = claims[lti.CLAIM_CONTEXT]
+    context_id = str(context["id"])[:255]
+    title = _text(context.get("title"), 255) or _text(context.get("label"), 255) or ""
+    role = circle_role(claims.get(lti.CLAIM_ROLES))
+    mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.platform_id == platform.id,
+                                                           LtiContext.context_id == context_id))
+    if mapped is None:
+        if role != Role.teacher:
+            raise LaunchError(_l("Your teacher has not opened Circles in this course yet. Try again after they "
+                                 "have."), 403)
+        org = None
+        if platform.org_id is not None:
+            from lms.orgs.models import Organization
+            org = db.session.get(Organization, platform.org_id)
+        try:
+            circle = create_circle(user, (title or _l("Course from %(platform)s", platform=platform.name))[:120],
+                                   org=org)
+        except CircleError:
+            circle = create_circle(user, str(_l("Course from %(platform)s", platform=platform.name))[:120], org=org)
+        db.session.add(LtiContext(platform_id=platform.id, context_id=context_id, circle_id=circle.id, title=title))
+        db.session.flush()
+        return circle
+    circle = mapped.circle
+    if title and mapped.title != title:
+        mapped.title = title
+    membership = circle.membership_of(user)
+    if membership is not None and membership.is_active:
+        return circle
+    if membership is not None and membership.is_barred:
+        raise LaunchError(_l("You were removed from this circle. Ask its teacher to readmit you."), 403)
+    name = person_name(claims)
+    try:
+        with db.session.begin_nested():
+            add_member(circle, user, role, via="lti", real_name=name)
+    except CircleError:
+        add_member(circle, user, role, via="lti")  # the name is taken or malformed: the default name instead
+    return circle

@@ -1,0 +1,163 @@
+"""LTI 1.3 endpoints: third-party initiated login, the launch, the tool's JWKS and its Canvas configuration,
+and the site admin's platform pages.
+
+Cookies. A platform posts the launch from its own site, so only a SameSite=None (hence Secure) cookie
+comes with it: the login initiation sets one, `lti_state_<state>`, and the launch checks it, which ties
+the launch to the browser that started the login. The session cookie stays SameSite=Lax: inside a
+platform's iframe it is a third-party cookie that browsers block or drop, so Circles is meant to open in
+a new window (config.json asks Canvas for `windowTarget: _blank`; in Moodle choose "Launch container:
+New window"). When a launch arrives without the state cookie (an iframe with third-party cookies
+blocked), the page says to open Circles in a new window.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.accounts.browser import sign_in
+from lms.core.permissions import admin_required
+from lms.core.urls import external_url
+from lms.extensions import csrf, db
+from lms.lti import bp, keys
+from lms.lti import operations as ops
+from lms.lti.launch import LaunchError, validate
+from lms.lti.models import LtiPlatform
+
+STATE_COOKIE = "lti_state_"
+
+
+def _refuse(error: LaunchError):
+    db.session.commit()  # a used state stays used
+    return render_template("lti/error.html", message=str(error)), error.status
+
+
+def _platform_for_login(issuer: str, client_id: str | None) -> LtiPlatform | None:
+    query = sa.select(LtiPlatform).where(LtiPlatform.issuer == issuer, LtiPlatform.is_enabled.is_(True))
+    if client_id:
+        query = query.where(LtiPlatform.client_id == client_id)
+    platforms = list(db.session.scalars(query.limit(2)))
+    return platforms[0] if len(platforms) == 1 else None
+
+
+def _cookie_args() -> dict:
+    """SameSite=None needs Secure; over plain HTTP (development) the cookie falls back to Lax, which a
+    cross-site launch does not carry, so launches from another site need HTTPS."""
+    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
+        return {"secure": True, "samesite": "None"}
+    return {"secure": False, "samesite": "Lax"}
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    """Third-party initiated login (IMS Security Framework §5.1.1): answer with the authentication request
+    to the platform, carrying a fresh state and nonce."""
+    values = request.values
+    issuer, login_hint = values.get("iss", ""), values.get("login_hint", "")
+    if not issuer or not login_hint:
+        return _refuse(LaunchError(_("The login request lacks the issuer or the login hint.")))
+    platform = _platform_for_login(issuer, values.get("client_id"))
+    if platform is None:
+        return _refuse(LaunchError(_("This platform is not registered with Circles. Ask the site administrator "
+                                     "to register it."), 403))
+    deployment = values.get("lti_deployment_id")
+    if deployment and not platform.has_deployment(deployment):
+        return _refuse(LaunchError(_("This deployment of Circles (%(deployment)s) is not registered. Ask the site "
+                                     "administrator to add it.", deployment=deployment[:100]), 403))
+    row = ops.start_login(platform)
+    db.session.commit()
+    params = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
+              "client_id": platform.client_id, "redirect_uri": external_url("lti.launch"),
+              "login_hint": login_hint, "state": row.state, "nonce": row.nonce}
+    if values.get("lti_message_hint"):
+        params["lti_message_hint"] = values["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    response = redirect(platform.auth_login_url + separator + urlencode(params))
+    response.set_cookie(STATE_COOKIE + row.state, row.state, max_age=int(ops.STATE_TTL.total_seconds()),
+                        httponly=True, path=url_for("lti.launch"), **_cookie_args())
+    return response
+
+
+@bp.route("/lti/launch", methods=["POST"])
+@csrf.exempt
+def launch():
+    """The platform posts the id_token here: validate it, sign the person in, open the course's circle."""
+    id_token, state = request.form.get("id_token", ""), request.form.get("state", "")
+    if request.form.get("error"):
+        return _refuse(LaunchError(_("The platform refused the launch: %(error)s",
+                                     error=request.form.get("error_description") or request.form["error"])))
+    if not id_token or not state:
+        return _refuse(LaunchError(_("The launch lacks its id_token or state.")))
+    row = ops.take_state(state)
+    if row is None:
+        return _refuse(LaunchError(_("This launch was already used or has expired. Open Circles again from your "
+                                     "course.")))
+    if request.cookies.get(STATE_COOKIE + state) != state:
+        return _refuse(LaunchError(_("This launch did not start in this browser, or your browser blocks the cookies "
+                                     "Circles needs inside the course page. Open Circles in a new window.")))
+    platform = db.session.get(LtiPlatform, row.platform_id)
+    if platform is None or not platform.is_enabled:
+        return _refuse(LaunchError(_("This platform is not registered with Circles."), 403))
+    try:
+        claims = validate(platform, id_token, row.nonce)
+        user, _created = ops.launch_user(platform, claims)
+        circle = ops.launch_circle(platform, user, claims)
+    except LaunchError as error:
+        db.session.rollback()
+        ops.take_state(state)  # the rollback brought the used state back: use it up again
+        return _refuse(error)
+    if not (current_user.is_authenticated and current_user.id == user.id):
+        sign_in(user)  # commits
+    else:
+        db.session.commit()
+    response = redirect(url_for("circles.home", circle_id=circle.id))
+    response.delete_cookie(STATE_COOKIE + state, path=url_for("lti.launch"), **_cookie_args())
+    return response
+
+
+@bp.route("/lti/jwks.json")
+def jwks():
+    keys.tool_key()
+    db.session.commit()
+    return jsonify(keys.public_jwks())
+
+
+@bp.route("/lti/config.json")
+def config():
+    """The tool's configuration in Canvas's JSON format (Developer Keys → LTI key → Paste JSON / Enter URL)."""
+    launch_url = external_url("lti.launch")
+    domain = current_app.config.get("SERVER_NAME") or request.host
+    return jsonify({
+        "title": "Circles",
+        "description": _("Circles: classes, homework, grading and live lessons."),
+        "oidc_initiation_url": external_url("lti.login"),
+        "target_link_uri": launch_url,
+        "public_jwk_url": external_url("lti.jwks"),
+        "scopes": [
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        ],
+        "extensions": [{
+            "domain": domain,
+            "tool_id": "circles",
+            "platform": "canvas.instructure.com",
+            "privacy_level": "public",  # names and email: people are matched and enrolled by them
+            "settings": {
+                "text": "Circles",
+                "placements": [{
+                    "placement": "course_navigation",
+                    "message_type": "LtiResourceLinkRequest",
+                    "target_link_uri": launch_url,
+                    "text": "Circles",
+                    "windowTarget": "_blank",  # the session cookie is first-party only in its own window
+                }],
+            },
+        }],
+        "custom_fields": {},
+    })
