@@ -193,3 +193,25 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
     except CircleError:
         add_member(circle, user, role, via="lti")  # the name is taken or malformed: the default name instead
     return circle
+
+
+# -- registering platforms (site admin) ------------------------------------------------------------
+
+def save_platform(platform: LtiPlatform | None, settings: dict[str, Any]) -> LtiPlatform:
+    """Create (`platform` None) or change a platform's registration. Raises LaunchError when another
+    registration has the same issuer and client id."""
+    taken = db.session.scalar(sa.select(LtiPlatform.id).where(LtiPlatform.issuer == settings["issuer"],
+                                                             LtiPlatform.client_id == settings["client_id"]))
+    if taken is not None and (platform is None or taken != platform.id):
+        raise LaunchError(_l("A platform with this issuer and client ID is already registered."))
+    if platform is None:
+        platform = LtiPlatform()
+        db.session.add(platform)
+    old_keyset = platform.keyset_url
+    for key, value in settings.items():
+        setattr(platform, key, value)
+    db.session.flush()
+    if old_keyset:
+        from lms.lti import keys
+        keys.forget(old_keyset)
+    return platform

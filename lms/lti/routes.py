@@ -24,6 +24,7 @@ from lms.core.urls import external_url
 from lms.extensions import csrf, db
 from lms.lti import bp, keys
 from lms.lti import operations as ops
+from lms.lti.forms import PlatformForm
 from lms.lti.launch import LaunchError, validate
 from lms.lti.models import LtiPlatform
 
@@ -161,3 +162,43 @@ def config():
         }],
         "custom_fields": {},
     })
+
+
+# -- the site admin's platform pages ---------------------------------------------------------------
+
+def _tool_urls() -> dict:
+    return {"login": external_url("lti.login"), "launch": external_url("lti.launch"),
+            "jwks": external_url("lti.jwks"), "config": external_url("lti.config")}
+
+
+@bp.route("/admin/lti")
+@admin_required
+def platforms():
+    rows = list(db.session.scalars(sa.select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
+    return render_template("lti/platforms.html", platforms=rows, urls=_tool_urls())
+
+
+@bp.route("/admin/lti/new", methods=["GET", "POST"])
+@bp.route("/admin/lti/<int:platform_id>", methods=["GET", "POST"])
+@admin_required
+def platform(platform_id: int | None = None):
+    record = None
+    if platform_id is not None:
+        record = db.session.get(LtiPlatform, platform_id)
+        if record is None:
+            abort(404)
+    form = PlatformForm(obj=record)
+    if request.method == "GET" and record is not None:
+        form.deployment_ids.data = "\n".join(record.deployment_ids or [])
+    if form.validate_on_submit():
+        try:
+            ops.save_platform(record, form.settings())
+        except LaunchError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The platform is saved."), "success")
+            return redirect(url_for("lti.platforms"))
+    return render_template("lti/platform.html", form=form, platform=record, urls=_tool_urls()), \
+        (422 if form.is_submitted() else 200)
