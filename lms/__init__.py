@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.live.routes import bp as live_bp
     from lms.live.rtmp_routes import bp as live_rtmp_bp
     from lms.lti.routes import bp as lti_bp
+    from lms.merge.routes import bp as merge_bp
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
     from lms.reviews.routes import bp as reviews_bp
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(roster_sync_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(merge_bp)
     _register_group_source(app)
 
 

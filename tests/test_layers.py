@@ -77,6 +77,9 @@ LAYERS: list[tuple[str, ...]] = [
     # predicates (circles, homework, grading; orgs for who manages whose tokens); nothing imports it.
     ("api",),
     ("admin",),  # the site admin's pages over every domain
+    # Account merge: moves every row that references a user, so it reads every domain's tables;
+    # nothing imports it but the app factory.
+    ("merge",),
     # The application: the factory, the CLI and the demo data assemble everything.
     ("demo",),
     ("cli",),  # `flask demo` loads the demo data

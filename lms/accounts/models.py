@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     avatar_key: Mapped[str | None] = mapped_column(sa.String(200))  #: storage key, random
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
+    #: the account this one was merged into (lms/merge); set together with is_disabled
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -73,6 +73,7 @@ class AuditAction(enum.StrEnum):
     sign_in_unlinked = "sign_in_unlinked"
     api_token_created = "api_token_created"
     api_token_revoked = "api_token_revoked"
+    accounts_merged = "accounts_merged"
 
     @property
     def label(self) -> str:
@@ -135,6 +136,7 @@ ACTION_LABELS = {
     AuditAction.sign_in_unlinked: _l("School sign-in unlinked from an account"),
     AuditAction.api_token_created: _l("API token created"),
     AuditAction.api_token_revoked: _l("API token revoked"),
+    AuditAction.accounts_merged: _l("Accounts merged"),
 }
 
 

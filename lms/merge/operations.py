@@ -1,0 +1,191 @@
+"""Merge two accounts of one person: every row that references the merged-away account moves to the
+kept one by the rules of lms/merge/rules.py, in one transaction; nothing is deleted."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from lms.accounts.models import User
+from lms.accounts.operations import end_sessions
+from lms.api.models import ApiToken
+from lms.audit.models import AuditAction
+from lms.audit.operations import record_event
+from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.core.types import utcnow
+from lms.extensions import db
+from lms.homework.models import Submission
+from lms.merge.rules import RULES, RuleKind
+
+
+class MergeError(ValueError):
+    """The two accounts cannot be merged (the message says why, translated)."""
+
+
+#: stronger first: where both accounts are in one circle, the kept membership takes the stronger role
+ROLE_ORDER = [Role.owner, Role.teacher, Role.assistant, Role.student, Role.member]
+
+
+def user_columns() -> list[sa.Column]:
+    """Every column of the metadata with a foreign key to users.id, in a stable order."""
+    users = db.metadata.tables["users"]
+    found = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column is users.c.id for fk in column.foreign_keys):
+                found.append(column)
+    return found
+
+
+def _movable(column: sa.Column, kept_id: int, merged_id: int) -> sa.ColumnElement[bool]:
+    """Rows of `merged_id` in `column` that can move: for a MOVE_UNIQUE rule, those whose unique key
+    the kept account does not hold already."""
+    table = column.table
+    condition = column == merged_id
+    rule = RULES[(table.name, column.name)]
+    if rule.kind != RuleKind.move_unique:
+        return condition
+    for key in unique_keys(column):
+        other = table.alias()
+        same_key = [other.c[name] == table.c[name] for name in key if name != column.name]
+        condition &= ~sa.exists().where(other.c[column.name] == kept_id, *same_key)
+    return condition
+
+
+def unique_keys(column: sa.Column) -> list[list[str]]:
+    """The unique keys (unique constraints, primary key, unique indexes) of the column's table that
+    include the column, as lists of column names."""
+    table = column.table
+    keys = [list(c.columns.keys()) for c in table.constraints
+            if isinstance(c, (sa.UniqueConstraint, sa.PrimaryKeyConstraint))]
+    keys += [list(i.columns.keys()) for i in table.indexes if i.unique]
+    return [key for key in keys if column.name in key]
+
+
+def _count(where) -> int:
+    return db.session.scalar(where) or 0
+
+
+def preview_merge(kept: User, merged: User) -> dict:
+    """What `merge_accounts` would do, as counts per "table.column": {"move": n, "conflict": n,
+    "leave": n}. Changes nothing."""
+    plan = {}
+    for column in user_columns():
+        key = f"{column.table.name}.{column.name}"
+        rule = RULES.get((column.table.name, column.name))
+        total = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
+        if not total or rule is None:
+            continue
+        if rule.kind in (RuleKind.move, RuleKind.move_unique):
+            movable = _count(sa.select(sa.func.count()).select_from(column.table)
+                             .where(_movable(column, kept.id, merged.id)))
+            plan[key] = {"move": movable, "conflict": total - movable, "leave": 0}
+        elif rule.kind == RuleKind.leave:
+            plan[key] = {"move": 0, "conflict": 0, "leave": total}
+    return plan
+
+
+def merge_accounts(kept: User, merged: User, actor: User) -> dict:
+    """Merge `merged` into `kept`: move what references `merged` by RULES, disable `merged` (pointing
+    at `kept`), end its sessions, revoke its API tokens and record the report in the audit log.
+    Flushes; the caller commits. Runs inside a savepoint, so on any error nothing has changed.
+    Returns the report. Raises MergeError for the same account, a disabled one, or a column
+    without a rule (KeyError would be a programming error; the coverage test keeps RULES whole)."""
+    if kept.id == merged.id:
+        raise MergeError("same account")
+    if kept.is_disabled or merged.is_disabled:
+        raise MergeError("disabled account")
+    columns = user_columns()
+    missing = [f"{c.table.name}.{c.name}" for c in columns if (c.table.name, c.name) not in RULES]
+    if missing:
+        raise MergeError("no merge rule for " + ", ".join(missing))
+    report = {"kept": _who(kept), "merged": _who(merged), "moved": {}, "conflicts": {}, "left": {},
+              "memberships_joined": [], "submissions_renumbered": 0}
+    with db.session.begin_nested():
+        db.session.flush()
+        _merge_memberships(kept, merged, report)
+        report["submissions_renumbered"] = _renumber_submissions(kept, merged)
+        for column in columns:
+            key = f"{column.table.name}.{column.name}"
+            rule = RULES[(column.table.name, column.name)]
+            if rule.kind in (RuleKind.move, RuleKind.move_unique):
+                moved = db.session.execute(sa.update(column.table).where(_movable(column, kept.id, merged.id))
+                                           .values({column.name: kept.id})
+                                           .execution_options(synchronize_session=False)).rowcount
+                if moved:
+                    report["moved"][key] = moved
+            remaining = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
+            if remaining and rule.kind == RuleKind.move_unique:
+                report["conflicts"][key] = remaining
+            elif remaining:
+                report["left"][key] = remaining
+        now = utcnow()
+        report["tokens_revoked"] = db.session.execute(
+            sa.update(ApiToken).where(ApiToken.user_id == merged.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+        db.session.expire_all()
+        merged.is_disabled = True
+        merged.merged_into_id = kept.id
+        report["sessions_ended"] = end_sessions(merged)
+        event = record_event(AuditAction.accounts_merged, actor, target=kept,
+                             details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
+                                      "merged": merged.email, "report": report})
+        db.session.flush()
+    return {**report, "audit_event_id": event.id}
+
+
+def _who(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name}
+
+
+def _merge_memberships(kept: User, merged: User, report: dict) -> None:
+    """Where both accounts are in one circle, the kept membership stays with the earlier join, the
+    stronger role, active if either was, and the real name and number of either; the merged
+    account's membership is marked left (so its name and number are free) and stays on it. The
+    memberships in circles only the merged account was in move by the generic rule afterwards."""
+    other = aliased(Membership)
+    pairs = db.session.execute(
+        sa.select(Membership, other)
+        .join(other, sa.and_(other.circle_id == Membership.circle_id, other.user_id == merged.id))
+        .where(Membership.user_id == kept.id)).all()
+    for mine, theirs in pairs:
+        was_active = int(mine.is_active) + int(theirs.is_active)
+        mine.joined_at = min(mine.joined_at, theirs.joined_at)
+        if ROLE_ORDER.index(theirs.role) < ROLE_ORDER.index(mine.role):
+            mine.role = theirs.role
+        if theirs.is_active and not mine.is_active:
+            mine.status = MembershipStatus.active
+        real_name, student_no = theirs.real_name, theirs.student_no
+        theirs.status = MembershipStatus.left
+        theirs.display_key = None
+        if not mine.student_no and student_no:
+            theirs.student_no = None
+            db.session.flush()
+            mine.student_no = student_no
+        if not mine.real_name and real_name:
+            mine.real_name = real_name
+        mine.is_identity_locked = mine.is_identity_locked or theirs.is_identity_locked
+        if mine.is_active and not mine.display_key:
+            mine.display_name = mine.display_name  # the validator keeps display_key
+        delta = int(mine.is_active) - was_active
+        if delta:
+            mine.circle.member_count = Circle.member_count + delta
+        report["memberships_joined"].append({"circle_id": mine.circle_id, "circle": mine.circle.name,
+                                             "kept_membership_id": mine.id, "merged_membership_id": theirs.id})
+        db.session.flush()
+
+
+def _renumber_submissions(kept: User, merged: User) -> int:
+    """Number the merged account's versions of an assignment after the kept account's, so both
+    histories stay whole under one student (the generic rule then moves them)."""
+    latest = dict(db.session.execute(
+        sa.select(Submission.assignment_id, sa.func.max(Submission.version))
+        .where(Submission.student_id == kept.id).group_by(Submission.assignment_id)).all())
+    renumbered = 0
+    shared = db.session.scalars(sa.select(Submission.assignment_id).distinct().where(
+        Submission.student_id == merged.id, Submission.assignment_id.in_(list(latest)))).all()
+    for assignment_id in shared:
+        renumbered += db.session.execute(
+            sa.update(Submission).where(Submission.student_id == merged.id, Submission.assignment_id == assignment_id)
+            .values(version=Submission.version + latest[assignment_id], student_id=kept.id)
+            .execution_options(synchronize_session=False)).rowcount
+    return renumbered

@@ -1,0 +1,91 @@
+"""Reads for the account merge: who may merge whom, likely duplicate pairs."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import aliased
+
+from lms.accounts.models import User
+from lms.circles.models import Circle, Membership
+from lms.extensions import db
+from lms.identity.models import ExternalIdentity
+from lms.orgs.models import OrgMembership, OrgRole
+
+#: how many likely pairs one list shows (the newest pairs; the admin merges and the list shrinks)
+PAIR_LIMIT = 200
+
+
+def administered_org_ids(actor: User) -> set[int]:
+    """The organizations `actor` administers."""
+    return set(db.session.scalars(sa.select(OrgMembership.org_id).where(
+        OrgMembership.user_id == actor.id, OrgMembership.role == OrgRole.admin)))
+
+
+def can_merge_user(actor: User, user: User, org_ids: set[int] | None = None) -> bool:
+    """May `actor` merge `user` (as either side)? Site admins: any enabled account. An org admin:
+    an enabled account that is not a site admin, is in at least one of the actor's organizations
+    (a class of it or its staff list) and in no circle or organization outside them; so an org
+    admin never reaches an account another school also holds."""
+    if not actor.is_authenticated or user.is_disabled:
+        return False
+    if actor.can_administer_site():
+        return True
+    if user.is_admin:
+        return False
+    org_ids = administered_org_ids(actor) if org_ids is None else org_ids
+    if not org_ids:
+        return False
+    circle_orgs = set(db.session.scalars(sa.select(Circle.org_id).join(Membership, Membership.circle_id == Circle.id)
+                                         .where(Membership.user_id == user.id).distinct()))
+    staff_orgs = set(db.session.scalars(sa.select(OrgMembership.org_id).where(OrgMembership.user_id == user.id)))
+    linked = circle_orgs | staff_orgs
+    return bool(linked & org_ids) and linked <= org_ids
+
+
+def may_use_merge(actor: User) -> bool:
+    return actor.is_authenticated and (actor.can_administer_site() or bool(administered_org_ids(actor)))
+
+
+def get_user_for_merge_or_404(actor: User, user_id: int) -> User:
+    """The account `user_id` when `actor` may merge it; 404 otherwise (no existence leak)."""
+    user = db.session.get(User, user_id)
+    if user is None or not can_merge_user(actor, user):
+        abort(404)
+    return user
+
+
+def likely_duplicates(actor: User) -> list[dict]:
+    """Pairs of accounts that look like one person, each {"a", "b", "reason"} with a, b Users
+    (a the older account): the same real name and student number in two memberships (circles of the
+    actor's organizations for an org admin), or an account whose email another account's linked
+    sign-in (another provider) carries. Only pairs the actor may merge."""
+    first, second = aliased(Membership), aliased(Membership)
+    c1, c2 = aliased(Circle), aliased(Circle)
+    by_number = (sa.select(first.user_id, second.user_id).distinct()
+                 .join(second, sa.and_(second.student_no_key == first.student_no_key,
+                                       sa.func.lower(second.real_name) == sa.func.lower(first.real_name),
+                                       second.user_id > first.user_id))
+                 .join(c1, c1.id == first.circle_id).join(c2, c2.id == second.circle_id)
+                 .where(first.student_no_key.is_not(None), first.real_name.is_not(None)))
+    org_ids = None
+    if not actor.can_administer_site():
+        org_ids = administered_org_ids(actor)
+        by_number = by_number.where(c1.org_id.in_(org_ids), c2.org_id.in_(org_ids))
+    owner = aliased(User)
+    by_email = (sa.select(User.id, owner.id).distinct()
+                .join(ExternalIdentity, sa.func.lower(ExternalIdentity.email) == User.email)
+                .join(owner, owner.id == ExternalIdentity.user_id)
+                .where(owner.id != User.id, User.is_disabled.is_(False), owner.is_disabled.is_(False)))
+    pairs: dict[tuple[int, int], str] = {}
+    for a, b in db.session.execute(by_number.limit(PAIR_LIMIT)):
+        pairs.setdefault((min(a, b), max(a, b)), "number")
+    for a, b in db.session.execute(by_email.limit(PAIR_LIMIT)):
+        pairs.setdefault((min(a, b), max(a, b)), "email")
+    ids = {i for pair in pairs for i in pair}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    found = []
+    for (a, b), reason in sorted(pairs.items(), reverse=True):
+        ua, ub = users[a], users[b]
+        if can_merge_user(actor, ua, org_ids) and can_merge_user(actor, ub, org_ids):
+            found.append({"a": ua, "b": ub, "reason": reason})
+    return found

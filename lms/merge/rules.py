@@ -1,0 +1,118 @@
+"""Merge rules: what happens to each column that references users.id when two accounts merge.
+
+Every foreign key to users.id in the metadata needs a rule here; tests/merge/test_coverage.py fails
+for one without. Rules are data: `MOVE` (the row now belongs to the kept account), `MOVE_UNIQUE` (move,
+except rows whose unique key the kept account already holds: those stay on the merged-away account,
+disabled, and are counted as conflicts in the report; nothing is deleted), `LEAVE` (the column names
+who did something at the time and stays as written), each with its reason. Memberships, submissions,
+sessions and tokens have a step of their own in operations.py before their rule applies.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class RuleKind(enum.StrEnum):
+    move = "move"
+    move_unique = "move_unique"
+    leave = "leave"
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: RuleKind
+    why: str = ""
+
+
+MOVE = Rule(RuleKind.move)
+#: the kept account's row wins; the other stays on the merged-away account and is reported
+MOVE_UNIQUE = Rule(RuleKind.move_unique, "kept account's row wins where both have one")
+
+
+def leave(why: str) -> Rule:
+    return Rule(RuleKind.leave, why)
+
+
+#: (table, column) → rule, for every foreign key to users.id.
+RULES: dict[tuple[str, str], Rule] = {
+    # accounts
+    ("users", "merged_into_id"): Rule(RuleKind.move, "an account merged into the merged one points on"),
+    ("user_sessions", "user_id"): leave("sessions of the merged account end; the rows stay"),
+    ("api_tokens", "user_id"): leave("tokens of the merged account are revoked, not moved: "
+                                      "their holder chose scopes for the other account"),
+    ("external_identities", "user_id"): MOVE,
+    ("calendar_tokens", "user_id"): MOVE_UNIQUE,
+    ("audit_events", "actor_id"): leave("the audit log is append-only: it keeps who acted at the time"),
+    # notifications
+    ("notifications", "user_id"): MOVE_UNIQUE,
+    ("notifications", "actor_id"): MOVE,
+    ("notification_preferences", "user_id"): MOVE_UNIQUE,
+    ("notification_settings", "user_id"): MOVE_UNIQUE,
+    ("notification_fan_outs", "progress_to"): leave("a fan-out cursor (a position in user ids), not an owner"),
+    # uploads and media
+    ("uploads", "owner_id"): MOVE,
+    ("media", "owner_id"): MOVE,
+    # orgs, circles, roster
+    ("org_memberships", "user_id"): MOVE_UNIQUE,
+    ("roster_imports", "actor_id"): MOVE,
+    ("circles", "created_by_id"): MOVE,
+    ("memberships", "user_id"): Rule(RuleKind.move_unique, "one membership stays per circle: the earliest join, the stronger "
+                                       "role, the real name and number of either; the other is marked left"),
+    ("invites", "created_by_id"): MOVE,
+    ("course_codes", "redeemed_by_id"): MOVE,
+    ("circle_groups", "created_by_id"): MOVE,
+    ("group_members", "user_id"): MOVE_UNIQUE,
+    # feed
+    ("feed_posts", "author_id"): MOVE,
+    ("feed_posts", "moderated_by_id"): MOVE,
+    ("feed_comments", "author_id"): MOVE,
+    ("feed_comments", "moderated_by_id"): MOVE,
+    ("feed_likes", "user_id"): MOVE_UNIQUE,
+    ("notices", "author_id"): MOVE,
+    ("notice_reads", "user_id"): MOVE_UNIQUE,
+    ("notice_revisions", "edited_by_id"): MOVE,
+    # homework
+    ("assignments", "created_by_id"): MOVE,
+    ("submissions", "student_id"): Rule(RuleKind.move_unique, "versions of both move; the merged account's versions of an "
+                                          "assignment are numbered after the kept account's"),
+    ("submission_drafts", "student_id"): MOVE_UNIQUE,
+    ("extensions", "student_id"): MOVE_UNIQUE,
+    ("extensions", "created_by_id"): MOVE,
+    ("extension_changes", "student_id"): MOVE,
+    ("extension_changes", "changed_by_id"): MOVE,
+    ("video_comments", "author_id"): MOVE,
+    # reviews
+    ("review_allocations", "reviewer_id"): MOVE_UNIQUE,
+    ("review_allocations", "author_id"): MOVE_UNIQUE,
+    ("review_allocations", "created_by_id"): MOVE,
+    ("peer_reviews", "reopened_by_id"): MOVE,
+    ("peer_review_examples", "created_by_id"): MOVE,
+    ("peer_practice_reviews", "reviewer_id"): MOVE_UNIQUE,
+    ("peer_review_extensions", "user_id"): MOVE_UNIQUE,
+    ("peer_review_extensions", "granted_by_id"): MOVE,
+    ("peer_review_settings", "updated_by_id"): MOVE,
+    ("peer_review_settings", "released_by_id"): MOVE,
+    # grading: where both accounts hold a grade for one assignment the kept account's grade stays
+    # (as Canvas keeps the target user's grade); the other stays on the merged-away account and is
+    # listed in the report for the teacher to look at.
+    ("grades", "student_id"): MOVE_UNIQUE,
+    ("grades", "graded_by_id"): MOVE,
+    ("grade_changes", "changed_by_id"): MOVE,
+    ("regrade_requests", "student_id"): MOVE,
+    ("regrade_requests", "resolved_by_id"): MOVE,
+    ("rubrics", "created_by_id"): MOVE,
+    # live
+    ("live_lessons", "created_by_id"): MOVE,
+    ("live_attendance", "user_id"): MOVE,
+    ("live_hands", "user_id"): MOVE,
+    ("live_hands", "lowered_by_id"): MOVE,
+    ("live_messages", "user_id"): MOVE,
+    ("live_messages", "deleted_by_id"): MOVE,
+    ("live_messages", "answered_by_id"): MOVE,
+    ("live_polls", "created_by_id"): MOVE,
+    ("live_poll_votes", "user_id"): MOVE_UNIQUE,
+    ("live_replay_views", "user_id"): MOVE_UNIQUE,
+    ("live_sanctions", "user_id"): MOVE,
+    ("live_sanctions", "by_id"): MOVE,
+}
