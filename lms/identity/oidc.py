@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import redirect, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
@@ -128,13 +128,13 @@ def _auth_method(metadata: dict[str, Any]) -> str:
     return "client_secret_basic"
 
 
-def authorization_redirect(provider: IdentityProvider, redirect_uri: str):
-    """The redirect to the provider's authorization endpoint: code flow, PKCE S256, a fresh state and nonce
-    (both kept in the signed session). Returns (response, state)."""
+def authorization_url(provider: IdentityProvider, redirect_uri: str) -> tuple[str, str]:
+    """The provider's authorization endpoint URL for a new sign-in: code flow, PKCE S256, a fresh state and
+    nonce (both kept in the signed session). Returns (url, state)."""
     client = client_for(provider)
     data = client.create_authorization_url(redirect_uri)
     client.save_authorize_data(redirect_uri=redirect_uri, **data)
-    return redirect(data["url"]), data["state"]
+    return data["url"], data["state"]
 
 
 def finish_authorization(provider: IdentityProvider) -> dict[str, Any]:

@@ -49,8 +49,12 @@ def org_login(org_id: int):
 
 
 def _start(provider: IdentityProvider, intent: str, next_path: str | None):
+    """Answer the button's POST with a page that moves on to the provider by itself (a refresh, with a link
+    for browsers that do not follow it), not with a redirect: the page's CSP says `form-action 'self'`, and
+    Chromium applies form-action to every redirect after a form is sent, so a redirect to the provider's
+    host would be blocked."""
     try:
-        response, state = oidc.authorization_redirect(provider, _redirect_uri())
+        url, state = oidc.authorization_url(provider, _redirect_uri())
     except oidc.OIDCError as error:
         current_app.logger.warning("oidc start failed provider=%s: %s", provider.id, error)
         flash(_("%(provider)s cannot be reached just now. Try again later, or sign in another way.",
@@ -59,6 +63,9 @@ def _start(provider: IdentityProvider, intent: str, next_path: str | None):
     session[FLOW_KEY] = {"provider_id": provider.id, "intent": intent, "state": state,
                          "next": next_path if is_local_path(next_path) else None,
                          "user_id": current_user.id if intent == "link" else None}
+    response = current_app.make_response(render_template("identity/continue.html", provider=provider, url=url))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Refresh"] = f"0; url={url}"
     return response
 
 

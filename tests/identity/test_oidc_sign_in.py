@@ -13,6 +13,7 @@ from lms.identity.models import ExternalIdentity
 from lms.orgs.models import OrgMembership, Organization, OrgRole
 from tests.accounts.helpers import session_user_id
 from tests.fixtures.app import page_text
+from tests.identity.conftest import authorization_url_of
 
 
 def _identity(user_id: int) -> ExternalIdentity | None:
@@ -101,7 +102,7 @@ def test_a_callback_with_another_state_is_refused(client, app, add_provider, oid
     make.user()
     provider = add_provider()
     start = client.post(f"/login/oidc/{provider.id}")
-    back = urlsplit(openid_provider.sign_in(start.headers["Location"], "ann"))
+    back = urlsplit(openid_provider.sign_in(authorization_url_of(start), "ann"))
     query = dict(parse_qsl(back.query))
     other_browser = app.test_client()
     other_browser.get(f"{back.path}?{back.query}")
@@ -146,7 +147,7 @@ def test_a_disabled_provider_signs_nobody_in(client, add_provider, oidc_sign_in,
     make.user()
     provider = add_provider()
     start = client.post(f"/login/oidc/{provider.id}")
-    back = openid_provider.sign_in(start.headers["Location"], "ann")
+    back = openid_provider.sign_in(authorization_url_of(start), "ann")
     provider.is_enabled = False
     db.session.commit()
     client.get(back.replace("http://localhost", ""))
@@ -193,7 +194,7 @@ def test_an_answer_naming_another_issuer_is_refused(client, add_provider, openid
     make.user()
     provider = add_provider()
     start = client.post(f"/login/oidc/{provider.id}")
-    back = urlsplit(openid_provider.sign_in(start.headers["Location"], "ann"))
+    back = urlsplit(openid_provider.sign_in(authorization_url_of(start), "ann"))
     query = dict(parse_qsl(back.query))
     assert query["iss"] == openid_provider.issuer
     client.get(f"{back.path}?{urlencode({**query, 'iss': 'https://evil.example'})}")
@@ -206,8 +207,21 @@ def test_a_person_who_cancels_at_the_provider_is_told_so(client, add_provider, o
     make.user()
     provider = add_provider()
     start = client.post(f"/login/oidc/{provider.id}")
-    state = dict(parse_qsl(urlsplit(start.headers["Location"]).query))["state"]
+    state = dict(parse_qsl(urlsplit(authorization_url_of(start)).query))["state"]
     response = client.get("/login/oidc/callback?" + urlencode({"error": "access_denied", "state": state,
                                                                "iss": openid_provider.issuer}))
     assert response.status_code == 302
     assert "refused the sign-in (access_denied)" in page_text(client.get("/login"))
+
+
+def test_the_button_is_answered_with_a_page_not_a_cross_site_redirect(app, client, add_provider, openid_provider, make):
+    """Chromium applies the page's CSP form-action 'self' to every redirect after a form is sent, so a 302 to
+    the provider's host left the sign-in page where it was. The answer is a same-site page that moves on by
+    its Refresh header (not a form navigation), with a link; the CSP itself stays 'self'."""
+    make.user()
+    provider = add_provider()
+    start = client.post(f"/login/oidc/{provider.id}")
+    url = authorization_url_of(start)
+    assert url.startswith(openid_provider.issuer)
+    assert "Location" not in start.headers
+    assert "form-action 'self'" in start.headers["Content-Security-Policy"]
