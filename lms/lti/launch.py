@@ -22,6 +22,7 @@ CLAIM_RESOURCE_LINK = LTI + "resource_link"
 CLAIM_ROLES = LTI + "roles"
 CLAIM_CONTEXT = LTI + "context"
 CLAIM_LIS = LTI + "lis"
+CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 #: seconds of clock difference allowed between the platform and this server
 LEEWAY = 60
 #: an id_token issued longer ago than this is refused even if its exp is later

@@ -65,6 +65,9 @@ class LtiContext(db.Model):
     context_id: Mapped[str] = mapped_column(sa.String(255))  #: the course id at the platform
     circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(sa.String(255), default="")
+    #: the platform's Names and Roles service for this course (the NRPS claim's context_memberships_url),
+    #: as the last launch gave it; None: the platform offers none
+    memberships_url: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[LtiPlatform] = relationship()

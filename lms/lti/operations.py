@@ -151,6 +151,13 @@ def launch_user(platform: LtiPlatform, claims: dict[str, Any]) -> tuple[User, bo
 
 # -- the course ----------------------------------------------------------------------------------
 
+def _remember_services(mapped: LtiContext, claims: dict[str, Any]) -> None:
+    nrps = claims.get(lti.CLAIM_NRPS)
+    url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
+        mapped.memberships_url = url
+
+
 def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> Circle:
     """The circle of the launch's course, with `user` an active member: made on a teacher's first launch
     (the teacher its owner); a student or assistant is enrolled with the role the platform gives and the
@@ -175,24 +182,33 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
                                    org=org)
         except CircleError:
             circle = create_circle(user, str(_l("Course from %(platform)s", platform=platform.name))[:120], org=org)
-        db.session.add(LtiContext(platform_id=platform.id, context_id=context_id, circle_id=circle.id, title=title))
+        mapped = LtiContext(platform_id=platform.id, context_id=context_id, circle_id=circle.id, title=title)
+        _remember_services(mapped, claims)
+        db.session.add(mapped)
         db.session.flush()
         return circle
     circle = mapped.circle
     if title and mapped.title != title:
         mapped.title = title
+    _remember_services(mapped, claims)
     membership = circle.membership_of(user)
-    if membership is not None and membership.is_active:
-        return circle
     if membership is not None and membership.is_barred:
         raise LaunchError(_l("You were removed from this circle. Ask its teacher to readmit you."), 403)
-    name = person_name(claims)
+    _enrol(circle, user, role, person_name(claims))
+    return circle
+
+
+def _enrol(circle: Circle, user: User, role: Role, name: str | None) -> bool:
+    """Make `user` an active member with `role` unless they are one (or were removed); True if added now."""
+    membership = circle.membership_of(user)
+    if membership is not None and (membership.is_active or membership.is_barred):
+        return False
     try:
         with db.session.begin_nested():
             add_member(circle, user, role, via="lti", real_name=name)
     except CircleError:
         add_member(circle, user, role, via="lti")  # the name is taken or malformed: the default name instead
-    return circle
+    return True
 
 
 # -- registering platforms (site admin) ------------------------------------------------------------
@@ -215,3 +231,33 @@ def save_platform(platform: LtiPlatform | None, settings: dict[str, Any]) -> Lti
         from lms.lti import keys
         keys.forget(old_keyset)
     return platform
+
+
+# -- Names and Role Provisioning Services: the course's roster -------------------------------------
+
+def sync_roster(mapped: LtiContext, members: list[dict[str, Any]]) -> dict[str, int]:
+    """Enrol the active members of the platform's roster (NRPS membership container `members`) in the
+    context's circle: each is found or made as a launch would (`user_id` is the launch's `sub`). Members
+    who are not Active, and people the circle removed, are left as they are. Returns counts."""
+    platform, circle = mapped.platform, mapped.circle
+    counts = {"added": 0, "already": 0, "skipped": 0}
+    for member in members:
+        subject = member.get("user_id") if isinstance(member, dict) else None
+        if not isinstance(subject, str) or not subject or member.get("status", "Active") != "Active":
+            counts["skipped"] += 1
+            continue
+        claims = {"sub": subject, **{k: member[k] for k in ("email", "name", "given_name", "family_name")
+                                     if k in member}}
+        try:
+            user, _created = launch_user(platform, claims)
+        except LaunchError:  # a disabled account
+            counts["skipped"] += 1
+            continue
+        membership = circle.membership_of(user)
+        if membership is not None and membership.is_barred:
+            counts["skipped"] += 1
+        elif _enrol(circle, user, circle_role(member.get("roles")), person_name(claims)):
+            counts["added"] += 1
+        else:
+            counts["already"] += 1
+    return counts

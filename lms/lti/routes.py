@@ -16,17 +16,19 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
 from lms.accounts.browser import sign_in
+from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import admin_required
 from lms.core.urls import external_url
 from lms.extensions import csrf, db
-from lms.lti import bp, keys
+from lms.lti import bp, keys, services
 from lms.lti import operations as ops
 from lms.lti.forms import PlatformForm
 from lms.lti.launch import LaunchError, validate
-from lms.lti.models import LtiPlatform
+from lms.lti.models import LtiContext, LtiPlatform
 
 STATE_COOKIE = "lti_state_"
 
@@ -202,3 +204,27 @@ def platform(platform_id: int | None = None):
             return redirect(url_for("lti.platforms"))
     return render_template("lti/platform.html", form=form, platform=record, urls=_tool_urls()), \
         (422 if form.is_submitted() else 200)
+
+
+# -- the teacher's roster sync (Names and Role Provisioning Services) -----------------------------
+
+@bp.route("/circles/<int:circle_id>/lti/sync", methods=["POST"])
+@login_required
+def sync_roster(circle_id: int):
+    circle = get_circle_or_404(circle_id, current_user)
+    if not circle.can_manage_members(current_user):
+        abort(404)
+    mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.circle_id == circle.id).limit(1))
+    if mapped is None or not mapped.memberships_url:
+        abort(404)
+    try:
+        members = services.roster(mapped.platform, mapped.memberships_url)
+        counts = ops.sync_roster(mapped, members)
+    except LaunchError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(ngettext("%(num)d person added from the course roster.",
+                       "%(num)d people added from the course roster.", counts["added"]), "success")
+    return redirect(url_for("circles.home", circle_id=circle.id))
