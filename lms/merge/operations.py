@@ -3,6 +3,7 @@ kept one by the rules of lms/merge/rules.py, in one transaction; nothing is dele
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
@@ -91,46 +92,56 @@ def merge_accounts(kept: User, merged: User, actor: User) -> dict:
     Returns the report. Raises MergeError for the same account, a disabled one, or a column
     without a rule (KeyError would be a programming error; the coverage test keeps RULES whole)."""
     if kept.id == merged.id:
-        raise MergeError("same account")
+        raise MergeError(_l("An account cannot be merged into itself."))
     if kept.is_disabled or merged.is_disabled:
-        raise MergeError("disabled account")
+        raise MergeError(_l("A disabled or already merged account cannot be merged."))
     columns = user_columns()
     missing = [f"{c.table.name}.{c.name}" for c in columns if (c.table.name, c.name) not in RULES]
     if missing:
-        raise MergeError("no merge rule for " + ", ".join(missing))
+        raise MergeError(_l("No merge rule for %(columns)s.", columns=", ".join(missing)))
     report = {"kept": _who(kept), "merged": _who(merged), "moved": {}, "conflicts": {}, "left": {},
               "memberships_joined": [], "submissions_renumbered": 0}
-    with db.session.begin_nested():
-        db.session.flush()
-        _merge_memberships(kept, merged, report)
-        report["submissions_renumbered"] = _renumber_submissions(kept, merged)
-        for column in columns:
-            key = f"{column.table.name}.{column.name}"
-            rule = RULES[(column.table.name, column.name)]
-            if rule.kind in (RuleKind.move, RuleKind.move_unique):
-                moved = db.session.execute(sa.update(column.table).where(_movable(column, kept.id, merged.id))
-                                           .values({column.name: kept.id})
-                                           .execution_options(synchronize_session=False)).rowcount
-                if moved:
-                    report["moved"][key] = moved
-            remaining = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
-            if remaining and rule.kind == RuleKind.move_unique:
-                report["conflicts"][key] = remaining
-            elif remaining:
-                report["left"][key] = remaining
-        now = utcnow()
-        report["tokens_revoked"] = db.session.execute(
-            sa.update(ApiToken).where(ApiToken.user_id == merged.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
-        db.session.expire_all()
-        merged.is_disabled = True
-        merged.merged_into_id = kept.id
-        report["sessions_ended"] = end_sessions(merged)
-        event = record_event(AuditAction.accounts_merged, actor, target=kept,
-                             details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
-                                      "merged": merged.email, "report": report})
-        db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+            event = _merge(kept, merged, actor, columns, report)
+    except sa.exc.IntegrityError:
+        # e.g. the kept membership, made active again, takes a name another member holds now
+        raise MergeError(_l("The two accounts hold something that cannot be joined; nothing was changed.")) from None
     return {**report, "audit_event_id": event.id}
+
+
+def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], report: dict):
+    """The steps of merge_accounts inside its savepoint; returns the audit event."""
+    _merge_memberships(kept, merged, report)
+    report["submissions_renumbered"] = _renumber_submissions(kept, merged)
+    for column in columns:
+        key = f"{column.table.name}.{column.name}"
+        rule = RULES[(column.table.name, column.name)]
+        if rule.kind in (RuleKind.move, RuleKind.move_unique):
+            moved = db.session.execute(sa.update(column.table).where(_movable(column, kept.id, merged.id))
+                                       .values({column.name: kept.id})
+                                       .execution_options(synchronize_session=False)).rowcount
+            if moved:
+                report["moved"][key] = moved
+        remaining = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
+        if remaining and rule.kind == RuleKind.move_unique:
+            report["conflicts"][key] = remaining
+        elif remaining:
+            report["left"][key] = remaining
+    now = utcnow()
+    report["tokens_revoked"] = db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == merged.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.expire_all()
+    merged.is_disabled = True
+    merged.merged_into_id = kept.id
+    report["sessions_ended"] = end_sessions(merged)
+    event = record_event(AuditAction.accounts_merged, actor, target=kept,
+                         details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
+                                  "merged": merged.email, "report": report})
+    db.session.flush()
+    return event
 
 
 def _who(user: User) -> dict:

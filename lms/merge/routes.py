@@ -37,9 +37,9 @@ def merge(kept_id: int, merged_id: int):
     if form.validate_on_submit():
         try:
             report = merge_accounts(kept, merged, current_user)
-        except MergeError:
+        except MergeError as error:
             db.session.rollback()
-            flash(_("These two accounts cannot be merged."), "error")
+            flash(str(error), "error")
             return redirect(url_for("merge.duplicates"))
         db.session.commit()
         flash(_("%(merged)s was merged into %(kept)s.", merged=merged.email, kept=kept.email), "success")

@@ -185,3 +185,31 @@ def test_same_or_disabled_account_is_refused(klass, pair):
     account_ops.set_disabled(merged, True, klass.admin)
     with pytest.raises(MergeError):
         merge_accounts(kept, merged, klass.admin)
+
+
+def test_a_clash_inside_the_merge_changes_nothing(klass, pair, make):
+    """When the kept account had left the class and someone else took its name since, does the merge
+    (which would make the kept membership active again under that name) refuse and change nothing?"""
+    kept, merged, other = pair
+    mine = db.session.scalar(sa.select(Membership).where(Membership.circle_id == klass.circle.id,
+                                                         Membership.user_id == kept.id))
+    mine.status = MembershipStatus.left
+    mine.display_key = None
+    db.session.commit()
+    make.member(klass.circle, display_name=mine.display_name)
+    with pytest.raises(MergeError):
+        merge_accounts(kept, merged, klass.admin)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)
+                             .where(Membership.user_id == merged.id, Membership.circle_id == other.id)) == 1
+    assert not db.session.get(User, merged.id).is_disabled
+
+
+def test_the_audit_log_page_shows_the_merge(klass, pair, login):
+    """Does the site's audit log page show the merge record (its report nested in the details)?"""
+    kept, merged, _other = pair
+    merge_accounts(kept, merged, klass.admin)
+    db.session.commit()
+    page = login(klass.admin).get("/admin/audit")
+    assert page.status_code == 200
+    assert "Accounts merged" in page.get_data(as_text=True)
