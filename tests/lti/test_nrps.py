@@ -102,6 +102,8 @@ def test_teacher_syncs_the_roster(platform, services_server, client_as):
     services_server["tool_jwks"] = keys.public_jwks()
     circle = mapped.circle
 
+    home = platform.client.get(f"/c/{circle.id}").get_data(as_text=True)
+    assert "Biology 101 on Canvas Test" in home and f"/circles/{circle.id}/lti/sync" in home
     synced = platform.client.post(f"/circles/{circle.id}/lti/sync")
     assert synced.status_code == 302
     assert services_server["tokens"] == 1
@@ -139,6 +141,7 @@ def test_only_the_circles_staff_may_sync(platform, services_server, make, client
     student = make.user()
     make.member(circle, student)
     assert client_as(student).post(f"/circles/{circle.id}/lti/sync").status_code == 404
+    assert "data-home-section=\"lti\"" not in client_as(student).get(f"/c/{circle.id}").get_data(as_text=True)
 
 
 def test_a_refused_token_is_told_to_the_teacher(platform, services_server):
