@@ -129,6 +129,10 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
             report["conflicts"][key] = remaining
         elif remaining:
             report["left"][key] = remaining
+    # a review the kept account was to write of the merged one's work is now of its own: say so
+    allocations = db.metadata.tables["review_allocations"]
+    report["self_reviews"] = _count(sa.select(sa.func.count()).select_from(allocations).where(
+        allocations.c.reviewer_id == kept.id, allocations.c.author_id == kept.id))
     now = utcnow()
     report["tokens_revoked"] = db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == merged.id, ApiToken.revoked_at.is_(None))

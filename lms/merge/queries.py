@@ -35,11 +35,21 @@ def can_merge_user(actor: User, user: User, org_ids: set[int] | None = None) -> 
     org_ids = administered_org_ids(actor) if org_ids is None else org_ids
     if not org_ids:
         return False
-    circle_orgs = set(db.session.scalars(sa.select(Circle.org_id).join(Membership, Membership.circle_id == Circle.id)
-                                         .where(Membership.user_id == user.id).distinct()))
-    staff_orgs = set(db.session.scalars(sa.select(OrgMembership.org_id).where(OrgMembership.user_id == user.id)))
-    linked = circle_orgs | staff_orgs
+    linked = linked_orgs([user.id])[user.id]
     return bool(linked & org_ids) and linked <= org_ids
+
+
+def linked_orgs(user_ids: list[int]) -> dict[int, set[int | None]]:
+    """user id → the organizations each account is tied to: those of its circles (None for a circle
+    of no organization) and those it is staff of. Two queries, whatever the number of ids."""
+    found: dict[int, set[int | None]] = {i: set() for i in user_ids}
+    rows = db.session.execute(sa.select(Membership.user_id, Circle.org_id).distinct()
+                              .join(Circle, Circle.id == Membership.circle_id).where(Membership.user_id.in_(user_ids)))
+    rows = list(rows) + list(db.session.execute(sa.select(OrgMembership.user_id, OrgMembership.org_id)
+                                                .where(OrgMembership.user_id.in_(user_ids))))
+    for user_id, org_id in rows:
+        found[user_id].add(org_id)
+    return found
 
 
 def may_use_merge(actor: User) -> bool:
@@ -83,9 +93,19 @@ def likely_duplicates(actor: User) -> list[dict]:
         pairs.setdefault((min(a, b), max(a, b)), "email")
     ids = {i for pair in pairs for i in pair}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    site = actor.can_administer_site()
+    links = {} if site or not ids else linked_orgs(list(ids))
+
+    def reachable(user: User) -> bool:
+        if user.is_disabled:
+            return False
+        if site:
+            return True
+        return not user.is_admin and bool(links[user.id] & org_ids) and links[user.id] <= org_ids
+
     found = []
     for (a, b), reason in sorted(pairs.items(), reverse=True):
         ua, ub = users[a], users[b]
-        if can_merge_user(actor, ua, org_ids) and can_merge_user(actor, ub, org_ids):
+        if reachable(ua) and reachable(ub):
             found.append({"a": ua, "b": ub, "reason": reason})
     return found

@@ -94,3 +94,26 @@ def test_post_without_csrf_changes_nothing(school, login):
     client = login(school["admin"])
     assert client.post(f"/merge/{school['one'].id}/{school['two'].id}", csrf=False).status_code == 400
     assert not db.session.get(User, school["two"].id).is_disabled
+
+
+def test_the_list_costs_the_same_for_more_pairs(school, make, count_queries):
+    """Does the org admin's list of likely duplicates take a fixed number of queries, one pair or four?"""
+    from lms.merge.queries import likely_duplicates
+
+    def listed():
+        db.session.expire_all()
+        with count_queries as counter:
+            pairs = likely_duplicates(db.session.get(User, school["admin"].id))
+        return len(pairs), counter.count
+
+    one_pair, queries = listed()
+    circle = db.session.get(type(school["org"]), school["org"].id)
+    first, second = make.circle(school["owner"]), make.circle(school["owner"])
+    first.org_id = second.org_id = circle.id
+    db.session.commit()
+    for n in range(3):
+        make.member(first, make.user(), real_name=f"Twin {n}", student_no=f"T-{n}")
+        make.member(second, make.user(), real_name=f"Twin {n}", student_no=f"T {n}")
+    more_pairs, more_queries = listed()
+    assert (one_pair, more_pairs) == (1, 4)
+    assert more_queries == queries
