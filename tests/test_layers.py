@@ -55,9 +55,6 @@ LAYERS: list[tuple[str, ...]] = [
     # Roster sync (OneRoster CSV): maps a school's classes, users and enrollments onto an organization's
     # circles, accounts and memberships through their operations; nothing imports it.
     ("roster_sync",),
-    # LTI 1.3 tool (launch from Canvas, Moodle): links a platform's people to accounts through identity's
-    # ExternalIdentity and maps its courses onto circles; nothing imports it.
-    ("lti",),
     # Groups inside a circle (sets of its students); peer review learns of them through a source the app
     # registers (lms/reviews/groups.py), so neither imports the other.
     ("groups",),
@@ -73,6 +70,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
     # Live lessons: schedule, room, video, attendance; attendance becomes a gradebook item (live → grading).
     ("live",),
+    # LTI 1.3 tool (launch from Canvas, Moodle): links a platform's people to accounts through identity's
+    # ExternalIdentity, maps its courses onto circles, syncs their rosters and sends released grades
+    # (homework, grading) to their gradebooks; nothing imports it.
+    ("lti",),
     # The JSON API v1 and personal access tokens: reads the domains below through their queries and
     # predicates (circles, homework, grading; orgs for who manages whose tokens); nothing imports it.
     ("api",),

@@ -23,6 +23,7 @@ CLAIM_ROLES = LTI + "roles"
 CLAIM_CONTEXT = LTI + "context"
 CLAIM_LIS = LTI + "lis"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 #: seconds of clock difference allowed between the platform and this server
 LEEWAY = 60
 #: an id_token issued longer ago than this is refused even if its exp is later

@@ -68,6 +68,10 @@ class LtiContext(db.Model):
     #: the platform's Names and Roles service for this course (the NRPS claim's context_memberships_url),
     #: as the last launch gave it; None: the platform offers none
     memberships_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: the platform's Assignment and Grade Services for this course (the AGS claim's `lineitems` URL and the
+    #: scopes it grants), as the last launch gave them; None: the platform offers none
+    lineitems_url: Mapped[str | None] = mapped_column(sa.String(500))
+    ags_scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[LtiPlatform] = relationship()

@@ -156,6 +156,12 @@ def _remember_services(mapped: LtiContext, claims: dict[str, Any]) -> None:
     url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
     if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
         mapped.memberships_url = url
+    ags = claims.get(lti.CLAIM_AGS)
+    url = ags.get("lineitems") if isinstance(ags, dict) else None
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500:
+        mapped.lineitems_url = url
+        scopes = ags.get("scope")
+        mapped.ags_scopes = [x for x in scopes if isinstance(x, str)][:10] if isinstance(scopes, list) else []
 
 
 def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> Circle:
@@ -261,3 +267,20 @@ def sync_roster(mapped: LtiContext, members: list[dict[str, Any]]) -> dict[str, 
         else:
             counts["already"] += 1
     return counts
+
+
+# -- Assignment and Grade Services: released grades to the LMS gradebook ---------------------------
+
+def released_scores(mapped: LtiContext, assignment) -> list[tuple[str, float]]:
+    """(platform subject, final score) of the assignment's released, counted grades of people linked to the
+    context's platform; an excused grade or one without a score is not sent."""
+    from lms.grading.models import Grade
+
+    rows = db.session.execute(
+        sa.select(Grade, ExternalIdentity.subject)
+        .join(ExternalIdentity, sa.and_(ExternalIdentity.user_id == Grade.student_id,
+                                        ExternalIdentity.issuer == mapped.platform.issuer))
+        .where(Grade.assignment_id == assignment.id, Grade.released_at.is_not(None))
+        .order_by(Grade.id)).all()
+    return [(subject, grade.final_score) for grade, subject in rows
+            if not grade.is_excused and grade.final_score is not None]

@@ -228,3 +228,28 @@ def sync_roster(circle_id: int):
         flash(ngettext("%(num)d person added from the course roster.",
                        "%(num)d people added from the course roster.", counts["added"]), "success")
     return redirect(url_for("circles.home", circle_id=circle.id))
+
+
+@bp.route("/circles/<int:circle_id>/lti/assignments/<int:assignment_id>/grades", methods=["POST"])
+@login_required
+def send_grades(circle_id: int, assignment_id: int):
+    """Send the assignment's released grades to the linked course's gradebook (AGS)."""
+    from lms.homework.queries import get_assignment_or_404
+
+    circle = get_circle_or_404(circle_id, current_user)
+    assignment = get_assignment_or_404(circle, assignment_id, current_user)
+    if not assignment.can_grade(current_user):
+        abort(404)
+    mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.circle_id == circle.id).limit(1))
+    if mapped is None or not mapped.lineitems_url:
+        abort(404)
+    scores = ops.released_scores(mapped, assignment)
+    try:
+        sent = services.send_scores(mapped.platform, mapped.lineitems_url, f"circles-assignment-{assignment.id}",
+                                    assignment.title, float(assignment.points), scores)
+    except LaunchError as error:
+        flash(str(error), "error")
+    else:
+        flash(ngettext("%(num)d released grade sent to the course's gradebook.",
+                       "%(num)d released grades sent to the course's gradebook.", sent), "success")
+    return redirect(url_for("circles.home", circle_id=circle.id))

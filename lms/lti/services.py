@@ -71,3 +71,73 @@ def roster(platform: LtiPlatform, memberships_url: str) -> list[dict[str, Any]]:
             members.extend(m for m in page["members"] if isinstance(m, dict))
         url = response.links.get("next", {}).get("url")
     return members
+
+
+# -- Assignment and Grade Services -----------------------------------------------------------------
+
+AGS_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
+
+
+def _with_path(url: str, suffix: str) -> str:
+    """`url` with `suffix` appended to its path, before any query (the scores URL of a line item)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
+
+
+def _line_item(lineitems_url: str, token: str, resource_id: str, label: str, maximum: float) -> str:
+    """The URL of the course's line item for `resource_id`, created when there is none."""
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        response = requests.get(lineitems_url, timeout=15, params={"resource_id": resource_id},
+                                headers={**headers, "Accept": LINEITEMS_MEDIA_TYPE})
+        response.raise_for_status()
+        items = response.json()
+        found = [i for i in items if isinstance(i, dict) and i.get("resourceId") == resource_id and i.get("id")] \
+            if isinstance(items, list) else []
+        if found:
+            return found[0]["id"]
+        response = requests.post(lineitems_url, timeout=15, headers={**headers, "Content-Type": LINEITEM_MEDIA_TYPE},
+                                 data=_json({"label": label, "scoreMaximum": maximum, "resourceId": resource_id}))
+        response.raise_for_status()
+        created = response.json()
+    except (requests.RequestException, ValueError):
+        raise ServiceError(_l("The course's gradebook column could not be found or made on the platform.")) from None
+    if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+        raise ServiceError(_l("The course's gradebook column could not be found or made on the platform."))
+    return created["id"]
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, label: str, maximum: float,
+                scores: list[tuple[str, float]]) -> int:
+    """Post each (platform user id, score) to the course's line item for `resource_id` (made if needed);
+    how many were accepted. Raises ServiceError when the token or the line item fails, or a score is refused."""
+    from datetime import UTC, datetime
+
+    token = access_token(platform, [AGS_LINEITEM, AGS_SCORE])
+    lineitem = _line_item(lineitems_url, token, resource_id, label, maximum)
+    scores_url = _with_path(lineitem, "/scores")
+    sent = 0
+    for user_id, score in scores:
+        body = {"userId": user_id, "scoreGiven": score, "scoreMaximum": maximum, "activityProgress": "Completed",
+                "gradingProgress": "FullyGraded",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        try:
+            response = requests.post(scores_url, timeout=15, data=_json(body),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_MEDIA_TYPE})
+            response.raise_for_status()
+        except requests.RequestException:
+            raise ServiceError(_l("The platform refused a score after %(num)d were sent.", num=sent)) from None
+        sent += 1
+    return sent

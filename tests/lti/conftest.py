@@ -63,6 +63,8 @@ def jwks_url(platform_key):
 
 @dataclass
 class TestPlatform:
+    __test__ = False  # not a test class for pytest
+
     client: object
     key: RSAKey
     record: LtiPlatform
