@@ -114,7 +114,7 @@ def test_a_whole_round_with_calibration(live_server, new_context, screenshots, c
         teacher.get_by_role("link", name="Examples for practice").click()
         calibration = teacher.locator("[data-calibration-form]")
         calibration.get_by_label("Students practise on the examples before reviewing classmates").check()
-        calibration.get_by_label("Weigh each reviewer's scores by their accuracy").check()
+        calibration.get_by_label("Weight each reviewer's scores by their accuracy").check()
         calibration.get_by_role("button", name="Save").click()
         expect(teacher.locator(".flash-success")).to_have_text("Calibration saved.")
 
