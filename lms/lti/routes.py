@@ -23,7 +23,7 @@ from lms.accounts.browser import sign_in
 from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import admin_required
 from lms.core.urls import external_url
-from lms.extensions import csrf, db
+from lms.extensions import csrf, db, limiter
 from lms.lti import bp, keys, services
 from lms.lti import operations as ops
 from lms.lti.forms import PlatformForm
@@ -31,6 +31,8 @@ from lms.lti.launch import LaunchError, validate
 from lms.lti.models import LtiContext, LtiPlatform
 
 STATE_COOKIE = "lti_state_"
+#: login initiations an address may start (each stores a state row until it is used or expires)
+LOGIN_PER_IP = "300 per 10 minutes"
 
 
 def _refuse(error: LaunchError):
@@ -56,6 +58,7 @@ def _cookie_args() -> dict:
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt
+@limiter.limit(LOGIN_PER_IP)
 def login():
     """Third-party initiated login (IMS Security Framework §5.1.1): answer with the authentication request
     to the platform, carrying a fresh state and nonce."""
