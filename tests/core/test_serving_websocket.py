@@ -45,7 +45,8 @@ def test_a_websocket_closed_by_the_client_is_logged_at_debug_only(caplog):
 
     server = _serve(app)
     try:
-        with caplog.at_level(logging.DEBUG):
+        # the module's own logger too: an app built by an earlier test may have set "lms" above DEBUG
+        with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="lms.core.serving"):
             for _ in range(2):
                 done.clear()
                 answer = _request(server, UPGRADE)
