@@ -24,6 +24,10 @@ CLAIM_CONTEXT = LTI + "context"
 CLAIM_LIS = LTI + "lis"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+CLAIM_CUSTOM = LTI + "custom"
+CLAIM_DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+RESOURCE_LINK = "LtiResourceLinkRequest"
+DEEP_LINKING = "LtiDeepLinkingRequest"
 #: seconds of clock difference allowed between the platform and this server
 LEEWAY = 60
 #: an id_token issued longer ago than this is refused even if its exp is later
@@ -85,12 +89,18 @@ def validate(platform: LtiPlatform, id_token: str, nonce: str) -> dict[str, Any]
     if not platform.has_deployment(deployment if isinstance(deployment, str) else None):
         raise LaunchError(_l("This deployment of Circles (%(deployment)s) is not registered. Ask the site "
                              "administrator to add it.", deployment=str(deployment or "")[:100]), 403)
-    if claims.get(CLAIM_MESSAGE_TYPE) != "LtiResourceLinkRequest":
+    message_type = claims.get(CLAIM_MESSAGE_TYPE)
+    if message_type not in (RESOURCE_LINK, DEEP_LINKING):
         raise LaunchError(_l("Circles cannot handle this kind of LTI message yet."))
     if claims.get(CLAIM_VERSION) != "1.3.0":
         raise LaunchError(_l("Only LTI version 1.3.0 launches are accepted."))
-    if not isinstance(claims.get(CLAIM_RESOURCE_LINK), dict) or not claims[CLAIM_RESOURCE_LINK].get("id"):
+    if message_type == RESOURCE_LINK and (not isinstance(claims.get(CLAIM_RESOURCE_LINK), dict)
+                                          or not claims[CLAIM_RESOURCE_LINK].get("id")):
         raise LaunchError(_l("The launch names no resource link."))
+    settings = claims.get(CLAIM_DL_SETTINGS)
+    if message_type == DEEP_LINKING and (not isinstance(settings, dict)
+                                         or not str(settings.get("deep_link_return_url", "")).startswith(("https://", "http://"))):
+        raise LaunchError(_l("The deep linking request names no return address."))
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise LaunchError(_l("Anonymous launches are not accepted: the platform must say who you are."))
     context = claims.get(CLAIM_CONTEXT)

@@ -11,10 +11,11 @@ blocked), the page says to open Circles in a new window.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -22,11 +23,13 @@ from flask_login import current_user, login_required
 from lms.accounts.browser import sign_in
 from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import admin_required
+from lms.core.security import content_security_policy
 from lms.core.urls import external_url
 from lms.extensions import csrf, db, limiter
 from lms.lti import bp, keys, services
 from lms.lti import operations as ops
 from lms.lti.forms import PlatformForm
+from lms.lti import launch as launch_claims
 from lms.lti.launch import LaunchError, validate
 from lms.lti.models import LtiContext, LtiPlatform
 
@@ -116,13 +119,80 @@ def launch():
         db.session.rollback()
         ops.take_state(state)  # the rollback brought the used state back: use it up again
         return _refuse(error)
+    deep_linking = claims[launch_claims.CLAIM_MESSAGE_TYPE] == launch_claims.DEEP_LINKING
+    if deep_linking and not circle.can_manage_members(user):
+        db.session.rollback()
+        ops.take_state(state)
+        return _refuse(LaunchError(_("Only the course's teachers can add Circles items to it."), 403))
     if not (current_user.is_authenticated and current_user.id == user.id):
         sign_in(user)  # commits
     else:
         db.session.commit()
-    response = redirect(url_for("circles.home", circle_id=circle.id))
+    if deep_linking:
+        dl = claims[launch_claims.CLAIM_DL_SETTINGS]
+        session[DEEP_LINK_KEY] = {"platform_id": platform.id, "circle_id": circle.id,
+                                  "return_url": dl["deep_link_return_url"], "data": dl.get("data"),
+                                  "deployment_id": claims[launch_claims.CLAIM_DEPLOYMENT]}
+        target = url_for("lti.deep_link")
+    else:
+        target = _launch_target(circle, claims)
+    response = redirect(target)
     response.delete_cookie(STATE_COOKIE + state, path=url_for("lti.launch"), **_cookie_args())
     return response
+
+
+DEEP_LINK_KEY = "lti_deep_link"
+#: the custom parameter a deep-linked item carries: the Circles assignment it opens
+CUSTOM_ASSIGNMENT = "circles_assignment"
+
+
+def _launch_target(circle, claims) -> str:
+    """Where a resource link launch opens: the assignment a deep-linked item names (if it is this circle's
+    and the person may see it), else the circle's home page."""
+    custom = claims.get(launch_claims.CLAIM_CUSTOM)
+    value = custom.get(CUSTOM_ASSIGNMENT) if isinstance(custom, dict) else None
+    if isinstance(value, (str, int)) and str(value).isdigit():
+        from lms.homework.models import Assignment
+
+        assignment = db.session.get(Assignment, int(value))
+        if assignment is not None and assignment.circle_id == circle.id and assignment.can_view(current_user):
+            return url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id)
+    return url_for("circles.home", circle_id=circle.id)
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@login_required
+def deep_link():
+    """The teacher picks the Circles assignments to place in the course; the answer goes back to the
+    platform as a signed LtiDeepLinkingResponse, posted by the form the teacher submits."""
+    from lms.homework.queries import circle_assignments
+
+    pending = session.get(DEEP_LINK_KEY)
+    if not pending:
+        abort(404)
+    circle = get_circle_or_404(pending["circle_id"], current_user)
+    platform = db.session.get(LtiPlatform, pending["platform_id"])
+    if platform is None or not circle.can_manage_members(current_user):
+        abort(404)
+    assignments = [a for a in circle_assignments(circle, current_user) if a.is_published]
+    if request.method == "POST":
+        chosen = {int(v) for v in request.form.getlist("assignment") if v.isdigit()}
+        items = [{"type": "ltiResourceLink", "title": a.title, "url": external_url("lti.launch"),
+                  "custom": {CUSTOM_ASSIGNMENT: str(a.id)},
+                  **({"lineItem": {"scoreMaximum": float(a.points), "label": a.title,
+                                   "resourceId": f"circles-assignment-{a.id}"}} if a.points else {})}
+                 for a in assignments if a.id in chosen]
+        token = services.deep_linking_response(platform, pending["deployment_id"], pending.get("data"), items)
+        db.session.commit()  # the tool key, when it was made now
+        session.pop(DEEP_LINK_KEY, None)
+        response = make_response(render_template("lti/deep_link_return.html", return_url=pending["return_url"],
+                                                 jwt=token, count=len(items)))
+        # the form posts to the platform: the policy's form-action names its origin as well
+        target = urlsplit(pending["return_url"])
+        response.headers["Content-Security-Policy"] = content_security_policy().replace(
+            "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}")
+        return response
+    return render_template("lti/deep_link.html", circle=circle, assignments=assignments)
 
 
 @bp.route("/lti/jwks.json")

@@ -141,3 +141,22 @@ def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, lab
             raise ServiceError(_l("The platform refused a score after %(num)d were sent.", num=sent)) from None
         sent += 1
     return sent
+
+
+# -- Deep Linking ---------------------------------------------------------------------------------
+
+def deep_linking_response(platform: LtiPlatform, deployment_id: str, data: str | None,
+                          items: list[dict[str, Any]]) -> str:
+    """The LtiDeepLinkingResponse JWT (Deep Linking 2.0 §4.2) carrying `items`, signed by the tool's key."""
+    key = keys.tool_key()
+    private = RSAKey.import_key(key.private_pem, parameters={"kid": key.kid})
+    now = int(time.time())
+    claims = {"iss": platform.client_id, "aud": platform.issuer, "iat": now, "exp": now + 600,
+              "nonce": secrets.token_urlsafe(16),
+              "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
+              "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+              "https://purl.imsglobal.org/spec/lti/claim/deployment_id": deployment_id,
+              "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": items}
+    if data:
+        claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = data
+    return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, private)

@@ -177,8 +177,12 @@ def test_a_launch_from_another_browser_is_refused(platform, new_platform):
 def test_other_messages_and_unknown_platforms_are_refused(platform):
     state, nonce = platform.login()
     response = platform.post(platform.sign(platform.claims(nonce, **{
-        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingRequest"})), state)
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiSubmissionReviewRequest"})), state)
     _refused(response, 400, "cannot handle this kind")
+    state, nonce = platform.login()
+    response = platform.post(platform.sign(platform.claims(nonce, **{
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingRequest"})), state)
+    _refused(response, 400, "names no return address")
     unknown = platform.client.get("/lti/login", query_string={"iss": "https://nobody.example", "login_hint": "h"})
     _refused(unknown, 403, "not registered")
     _refused(platform.client.post("/lti/launch", data={"state": "x"}, csrf=False), 400, "lacks its id_token")
