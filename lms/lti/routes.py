@@ -281,6 +281,23 @@ def platform(platform_id: int | None = None):
 
 # -- the teacher's roster sync (Names and Role Provisioning Services) -----------------------------
 
+@bp.route("/circles/<int:circle_id>/lti")
+@login_required
+def course(circle_id: int):
+    """The circle's linked course, for its staff: roster sync and sending each assignment's released grades."""
+    from lms.homework.queries import circle_assignments
+
+    circle = get_circle_or_404(circle_id, current_user)
+    if not circle.can_manage_members(current_user):
+        abort(404)
+    mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.circle_id == circle.id).limit(1))
+    if mapped is None:
+        abort(404)
+    assignments = [a for a in circle_assignments(circle, current_user) if a.is_published and a.can_grade(current_user)]
+    return render_template("lti/course.html", circle=circle, lti_context=mapped,
+                           assignments=assignments if mapped.lineitems_url else [])
+
+
 @bp.route("/circles/<int:circle_id>/lti/sync", methods=["POST"])
 @login_required
 def sync_roster(circle_id: int):

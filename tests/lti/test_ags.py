@@ -99,6 +99,8 @@ def test_released_grades_go_to_the_gradebook(platform, new_platform, gradebook, 
     hw.grade(assignment, user("student-2"), score=30, released=False)  # not released: not sent
 
     url = f"/circles/{circle.id}/lti/assignments/{assignment.id}/grades"
+    page = platform.client.get(f"/circles/{circle.id}/lti")
+    assert page.status_code == 200 and url in page.get_data(as_text=True)
     assert platform.client.post(url).status_code == 302
     assert [i["label"] for i in gradebook["items"]] == ["Lab report"]
     assert gradebook["items"][0]["scoreMaximum"] == 50 and gradebook["items"][0]["resourceId"] == \
@@ -113,3 +115,4 @@ def test_released_grades_go_to_the_gradebook(platform, new_platform, gradebook, 
     student = TestPlatform(client=platform.client.application.test_client(), key=platform.key, record=platform.record)
     student.launch(sub="student-3", roles=[LEARNER])
     assert student.client.post(url).status_code == 404
+    assert student.client.get(f"/circles/{circle.id}/lti").status_code == 404
