@@ -74,6 +74,7 @@ class AuditAction(enum.StrEnum):
     api_token_created = "api_token_created"
     api_token_revoked = "api_token_revoked"
     accounts_merged = "accounts_merged"
+    lti_platform_changed = "lti_platform_changed"
 
     @property
     def label(self) -> str:
@@ -137,6 +138,7 @@ ACTION_LABELS = {
     AuditAction.api_token_created: _l("API token created"),
     AuditAction.api_token_revoked: _l("API token revoked"),
     AuditAction.accounts_merged: _l("Accounts merged"),
+    AuditAction.lti_platform_changed: _l("LTI platform registered or changed"),
 }
 
 

@@ -219,20 +219,27 @@ def _enrol(circle: Circle, user: User, role: Role, name: str | None) -> bool:
 
 # -- registering platforms (site admin) ------------------------------------------------------------
 
-def save_platform(platform: LtiPlatform | None, settings: dict[str, Any]) -> LtiPlatform:
-    """Create (`platform` None) or change a platform's registration. Raises LaunchError when another
-    registration has the same issuer and client id."""
+def save_platform(platform: LtiPlatform | None, settings: dict[str, Any], actor: User) -> LtiPlatform:
+    """Create (`platform` None) or change a platform's registration (audited as lti_platform_changed).
+    Raises LaunchError when another registration has the same issuer and client id."""
     taken = db.session.scalar(sa.select(LtiPlatform.id).where(LtiPlatform.issuer == settings["issuer"],
                                                              LtiPlatform.client_id == settings["client_id"]))
     if taken is not None and (platform is None or taken != platform.id):
         raise LaunchError(_l("A platform with this issuer and client ID is already registered."))
+    created = platform is None
     if platform is None:
         platform = LtiPlatform()
         db.session.add(platform)
     old_keyset = platform.keyset_url
+    changed = sorted(key for key, value in settings.items() if getattr(platform, key) != value)
     for key, value in settings.items():
         setattr(platform, key, value)
     db.session.flush()
+    if created or changed:
+        record_event(AuditAction.lti_platform_changed, actor, target=platform, org_id=platform.org_id,
+                     target_label=platform.name,
+                     details={"change": "created" if created else "updated", "fields": ", ".join(changed),
+                              "issuer": platform.issuer})
     if old_keyset:
         from lms.lti import keys
         keys.forget(old_keyset)

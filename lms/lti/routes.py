@@ -267,7 +267,7 @@ def platform(platform_id: int | None = None):
         form.deployment_ids.data = "\n".join(record.deployment_ids or [])
     if form.validate_on_submit():
         try:
-            ops.save_platform(record, form.settings())
+            ops.save_platform(record, form.settings(), current_user)
         except LaunchError as error:
             db.session.rollback()
             flash(str(error), "error")

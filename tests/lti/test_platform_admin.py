@@ -25,6 +25,11 @@ def test_admin_registers_and_edits_a_platform(make, client_as):
     client.post(f"/admin/lti/{platform.id}", data={**FORM, "trust_email": "y", "name": "Moodle"})
     db.session.refresh(platform)
     assert platform.name == "Moodle" and platform.trust_email
+    from lms.audit.models import AuditEvent
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "lti_platform_changed")
+                                .order_by(AuditEvent.id)).all()
+    assert [e.details["change"] for e in events] == ["created", "updated"]
+    assert events[1].details["fields"] == "name, trust_email"
     # the same issuer and client id twice is refused
     again = client.post("/admin/lti/new", data=FORM)
     assert again.status_code == 422 and "already registered" in again.get_data(as_text=True)
