@@ -27,10 +27,10 @@ class PlatformForm(FlaskForm):
     deployment_ids = TextAreaField(_l("Deployment IDs (one a line)"), validators=[DataRequired(), Length(max=4000)])
     auth_login_url = StringField(_l("Authentication request URL"),
                                  validators=[DataRequired(), Length(max=500), URL(require_tld=False)], filters=[_strip])
-    auth_token_url = StringField(_l("Access token URL"), validators=[Optional(), Length(max=500), URL(require_tld=False)],
-                                 filters=[_strip])
-    keyset_url = StringField(_l("Public keyset URL"), validators=[DataRequired(), Length(max=500), URL(require_tld=False)],
-                             filters=[_strip])
+    auth_token_url = StringField(_l("Access token URL"),
+                                 validators=[Optional(), Length(max=500), URL(require_tld=False)], filters=[_strip])
+    keyset_url = StringField(_l("Public keyset URL"),
+                             validators=[DataRequired(), Length(max=500), URL(require_tld=False)], filters=[_strip])
     trust_email = BooleanField(_l("Trust the platform's email addresses: link a launch to the account with the same "
                                   "address"))
     is_enabled = BooleanField(_l("Accept launches from this platform"), default=True)

@@ -98,8 +98,9 @@ def validate(platform: LtiPlatform, id_token: str, nonce: str) -> dict[str, Any]
                                           or not claims[CLAIM_RESOURCE_LINK].get("id")):
         raise LaunchError(_l("The launch names no resource link."))
     settings = claims.get(CLAIM_DL_SETTINGS)
-    if message_type == DEEP_LINKING and (not isinstance(settings, dict)
-                                         or not str(settings.get("deep_link_return_url", "")).startswith(("https://", "http://"))):
+    return_url = settings.get("deep_link_return_url") if isinstance(settings, dict) else None
+    if message_type == DEEP_LINKING and not (isinstance(return_url, str)
+                                             and return_url.startswith(("https://", "http://"))):
         raise LaunchError(_l("The deep linking request names no return address."))
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise LaunchError(_l("Anonymous launches are not accepted: the platform must say who you are."))

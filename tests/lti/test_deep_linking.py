@@ -13,7 +13,7 @@ from joserfc.jwk import KeySet
 from lms.extensions import db
 from lms.identity.models import ExternalIdentity
 from lms.lti.models import LtiContext
-from tests.lti.conftest import CLIENT_ID, DEPLOYMENT, INSTRUCTOR, ISSUER, LEARNER, LTI, TestPlatform
+from tests.lti.conftest import CLIENT_ID, DEPLOYMENT, INSTRUCTOR, ISSUER, LEARNER, LTI
 
 DL = {LTI + "message_type": "LtiDeepLinkingRequest", LTI + "resource_link": None,
       "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
@@ -54,7 +54,8 @@ def test_teacher_places_an_assignment(platform, new_platform, hw):
 
     # a student launching the placed item lands on the assignment
     student = new_platform()
-    opened = student.launch(sub="student-1", roles=[LEARNER], **{LTI + "custom": {"circles_assignment": str(assignment.id)}})
+    opened = student.launch(sub="student-1", roles=[LEARNER],
+                            **{LTI + "custom": {"circles_assignment": str(assignment.id)}})
     assert opened.headers["Location"].endswith(f"/circles/{circle.id}/assignments/{assignment.id}")
 
 

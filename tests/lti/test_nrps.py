@@ -39,7 +39,8 @@ class _Platform(BaseHTTPRequestHandler):
         state = type(self).state
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()}
         try:
-            token = jwt.decode(form["client_assertion"], KeySet.import_key_set(state["tool_jwks"]), algorithms=["RS256"])
+            token = jwt.decode(form["client_assertion"], KeySet.import_key_set(state["tool_jwks"]),
+                               algorithms=["RS256"])
         except Exception:  # noqa: BLE001 (any failure is a refusal)
             return self._send(401, {"error": "invalid_client"})
         claims = token.claims
@@ -87,7 +88,7 @@ MEMBERS = [
 ]
 
 
-def test_teacher_syncs_the_roster(platform, services_server, client_as):
+def test_teacher_syncs_the_roster(platform, services_server):
     services_server.update(members=MEMBERS, tokens=0)
     platform.record.auth_token_url = services_server["base"] + "/token"
     db.session.commit()
