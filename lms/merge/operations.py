@@ -12,6 +12,8 @@ from lms.api.models import ApiToken
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.circles.operations.errors import IdentityError
+from lms.circles.operations.membership import add_member
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework.models import Submission
@@ -106,8 +108,10 @@ def merge_accounts(kept: User, merged: User, actor: User) -> dict:
             db.session.flush()
             event = _merge(kept, merged, actor, columns, report)
     except sa.exc.IntegrityError:
-        # e.g. the kept membership, made active again, takes a name another member holds now
         raise MergeError(_l("The two accounts hold something that cannot be joined; nothing was changed.")) from None
+    except IdentityError as error:
+        # the kept membership, made active again, would take a student number another member holds now
+        raise MergeError(_l("%(reason)s Nothing was changed.", reason=str(error))) from None
     return {**report, "audit_event_id": event.id}
 
 
@@ -154,37 +158,46 @@ def _who(user: User) -> dict:
 
 def _merge_memberships(kept: User, merged: User, report: dict) -> None:
     """Where both accounts are in one circle, the kept membership stays with the earlier join, the
-    stronger role, active if either was, and the real name and number of either; the merged
-    account's membership is marked left (so its name and number are free) and stays on it. The
-    memberships in circles only the merged account was in move by the generic rule afterwards."""
+    stronger role, and the real name and number of either; the merged account's membership is marked
+    left (so its name and number are free) and stays on it. When only the merged account's membership
+    was active, the kept one becomes active through the circles' one way in (`add_member`), so a
+    membership the teacher removed stays removed (listed in the report as `stayed_removed`: the
+    teacher readmits from the roster). The memberships in circles only the merged account was in
+    move by the generic rule afterwards."""
     other = aliased(Membership)
     pairs = db.session.execute(
         sa.select(Membership, other)
         .join(other, sa.and_(other.circle_id == Membership.circle_id, other.user_id == merged.id))
         .where(Membership.user_id == kept.id)).all()
     for mine, theirs in pairs:
-        was_active = int(mine.is_active) + int(theirs.is_active)
-        mine.joined_at = min(mine.joined_at, theirs.joined_at)
-        if ROLE_ORDER.index(theirs.role) < ROLE_ORDER.index(mine.role):
-            mine.role = theirs.role
-        if theirs.is_active and not mine.is_active:
-            mine.status = MembershipStatus.active
+        circle = mine.circle
+        joined_at = min(mine.joined_at, theirs.joined_at)
+        role = theirs.role if ROLE_ORDER.index(theirs.role) < ROLE_ORDER.index(mine.role) else mine.role
+        reactivate = theirs.is_active and not mine.is_active
         real_name, student_no = theirs.real_name, theirs.student_no
+        if theirs.is_active:
+            circle.member_count = Circle.member_count - 1
         theirs.status = MembershipStatus.left
         theirs.display_key = None
         if not mine.student_no and student_no:
             theirs.student_no = None
-            db.session.flush()
+        db.session.flush()
+        if reactivate and mine.is_barred:
+            report.setdefault("stayed_removed", []).append({"circle_id": circle.id, "circle": circle.name,
+                                                            "membership_id": mine.id})
+        elif reactivate:
+            add_member(circle, kept, role, via="merge", student_no=mine.student_no or student_no,
+                       real_name=mine.real_name or real_name)
+        if not mine.student_no and student_no:
             mine.student_no = student_no
         if not mine.real_name and real_name:
             mine.real_name = real_name
+        mine.role = role
+        mine.joined_at = joined_at
         mine.is_identity_locked = mine.is_identity_locked or theirs.is_identity_locked
         if mine.is_active and not mine.display_key:
             mine.display_name = mine.display_name  # the validator keeps display_key
-        delta = int(mine.is_active) - was_active
-        if delta:
-            mine.circle.member_count = Circle.member_count + delta
-        report["memberships_joined"].append({"circle_id": mine.circle_id, "circle": mine.circle.name,
+        report["memberships_joined"].append({"circle_id": circle.id, "circle": circle.name,
                                              "kept_membership_id": mine.id, "merged_membership_id": theirs.id})
         db.session.flush()
 

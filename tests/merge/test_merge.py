@@ -187,21 +187,23 @@ def test_same_or_disabled_account_is_refused(klass, pair):
         merge_accounts(kept, merged, klass.admin)
 
 
-def test_a_clash_inside_the_merge_changes_nothing(klass, pair, make):
-    """When the kept account had left the class and someone else took its name since, does the merge
-    (which would make the kept membership active again under that name) refuse and change nothing?"""
+def test_a_clash_inside_the_merge_changes_nothing(klass, pair, monkeypatch):
+    """When a step fails half-way (here: a unique clash raised after the memberships were joined), does the
+    merge refuse with a MergeError and change nothing (one savepoint)?"""
     kept, merged, other = pair
-    mine = db.session.scalar(sa.select(Membership).where(Membership.circle_id == klass.circle.id,
-                                                         Membership.user_id == kept.id))
-    mine.status = MembershipStatus.left
-    mine.display_key = None
-    db.session.commit()
-    make.member(klass.circle, display_name=mine.display_name)
+
+    def clash(*_args):
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("unique"))
+
+    monkeypatch.setattr("lms.merge.operations._renumber_submissions", clash)
     with pytest.raises(MergeError):
         merge_accounts(kept, merged, klass.admin)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)
                              .where(Membership.user_id == merged.id, Membership.circle_id == other.id)) == 1
+    theirs = db.session.scalar(sa.select(Membership).where(Membership.user_id == merged.id,
+                                                           Membership.circle_id == klass.circle.id))
+    assert theirs.status == MembershipStatus.active  # the joining of the two class memberships was undone
     assert not db.session.get(User, merged.id).is_disabled
 
 
@@ -213,3 +215,24 @@ def test_the_audit_log_page_shows_the_merge(klass, pair, login):
     page = login(klass.admin).get("/admin/audit")
     assert page.status_code == 200
     assert "Accounts merged" in page.get_data(as_text=True)
+
+
+def test_a_membership_the_teacher_removed_stays_removed(klass, pair):
+    """Merging an account whose membership was removed with one still active in the same circle does not
+    let the person back in by the back door: the kept membership stays removed (one way in), the report
+    says so, and the merged account's membership is set aside."""
+    kept, merged, _other = pair
+    mine = db.session.scalar(sa.select(Membership).where(Membership.circle_id == klass.circle.id,
+                                                         Membership.user_id == kept.id))
+    theirs = db.session.scalar(sa.select(Membership).where(Membership.circle_id == klass.circle.id,
+                                                           Membership.user_id == merged.id))
+    assert theirs is not None and theirs.is_active
+    mine.status = MembershipStatus.removed
+    mine.display_key = None
+    db.session.commit()
+    report = merge_accounts(kept, merged, klass.admin)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Membership, mine.id).status == MembershipStatus.removed
+    assert db.session.get(Membership, theirs.id).status == MembershipStatus.left
+    assert [entry["membership_id"] for entry in report["stayed_removed"]] == [mine.id]
