@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from lms.core.types import utcnow
 from lms.extensions import db
 # the live server and browser of tests/browser, and its phone measurement
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS
-from tests.browser.test_phone_width import IPHONE, OVERFLOW_SCRIPT, PHONE, SCROLLERS
+from tests.browser.conftest import PASSWORD
+from tests.browser.test_phone_width import OVERFLOW_SCRIPT, PHONE, SCROLLERS, signed_in_phones
 
 pytestmark = pytest.mark.browser
 
@@ -48,25 +48,8 @@ def world(live_server):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def phone(chromium, live_server, world):
-    opened = {}
-
-    def _phone(role: str, locale: str):
-        if (role, locale) not in opened:
-            context = chromium.new_context(base_url=live_server.url, locale=locale, viewport=PHONE, user_agent=IPHONE,
-                                           is_mobile=True, has_touch=True, timezone_id="Asia/Shanghai")
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            page.goto("/login")
-            page.fill("input[name=email]", world["people"][role])
-            page.fill("input[name=password]", PASSWORD)
-            page.locator("main form button[type=submit]").first.click()
-            page.wait_for_url(lambda url: "/login" not in url)
-            opened[(role, locale)] = page
-        return opened[(role, locale)]
-
-    yield _phone
-    for page in opened.values():
-        page.context.close()
+    with signed_in_phones(chromium, live_server, world["people"]) as _phone:
+        yield _phone
 
 
 PATHS = ["/c/{circle}/calendar?month={month}", "/c/{circle}/calendar?view=agenda&month={month}",

@@ -3,6 +3,8 @@ no page is wider than the screen, and no link, button or field sits off screen s
 strip meant to scroll (a .table-wrap, the circle's tabs). The circle's tabs can each be reached and tapped."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import uuid
 from datetime import timedelta
 
@@ -333,9 +335,10 @@ def world(live_server):
     return _long_content(live_server)
 
 
-@pytest.fixture(scope="module")
-def phones(chromium, live_server, world):
-    """One phone per person and language, signed in once for the whole module."""
+@contextmanager
+def signed_in_phones(chromium, live_server, people: dict[str, str]):
+    """`phone(role, locale)`: a 390 px iPhone page in `locale`, signed in as `people[role]` (the e-mail;
+    role "nobody": not signed in), opened on first use and kept for the block; all closed at its end."""
     opened = {}
 
     def _phone(role: str, locale: str):
@@ -347,16 +350,25 @@ def phones(chromium, live_server, world):
             page = context.new_page()
             if role != "nobody":
                 page.goto("/login")
-                page.fill("input[name=email]", world["people"][role])
+                page.fill("input[name=email]", people[role])
                 page.fill("input[name=password]", PASSWORD)
                 page.locator("main form button[type=submit]").first.click()
                 page.wait_for_url(lambda url: "/login" not in url)
             opened[(role, locale)] = page
         return opened[(role, locale)]
 
-    yield _phone
-    for page in opened.values():
-        page.context.close()
+    try:
+        yield _phone
+    finally:
+        for page in opened.values():
+            page.context.close()
+
+
+@pytest.fixture(scope="module")
+def phones(chromium, live_server, world):
+    """One phone per person and language, signed in once for the whole module."""
+    with signed_in_phones(chromium, live_server, world["people"]) as phone:
+        yield phone
 
 
 @pytest.mark.parametrize("locale", LOCALES)
