@@ -75,6 +75,8 @@ class AuditAction(enum.StrEnum):
     api_token_revoked = "api_token_revoked"
     accounts_merged = "accounts_merged"
     lti_platform_changed = "lti_platform_changed"
+    checkin_task_deleted = "checkin_task_deleted"
+    checkin_reminded = "checkin_reminded"
 
     @property
     def label(self) -> str:
@@ -139,6 +141,8 @@ ACTION_LABELS = {
     AuditAction.api_token_revoked: _l("API token revoked"),
     AuditAction.accounts_merged: _l("Accounts merged"),
     AuditAction.lti_platform_changed: _l("LTI platform registered or changed"),
+    AuditAction.checkin_task_deleted: _l("Check-in task deleted"),
+    AuditAction.checkin_reminded: _l("Members reminded to check in"),
 }
 
 
