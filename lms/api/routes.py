@@ -2,22 +2,57 @@
 Errors are problem details (lms/core/errors.py); the OpenAPI document and its docs page are public."""
 from __future__ import annotations
 
-from flask import g, jsonify, render_template, url_for
-from flask_babel import lazy_gettext as _l
+import json
+
+from flask import abort, g, jsonify, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from lms.api import bp
 from lms.api.auth import api_view
 from lms.api.models import Scope
 from lms.api.pagination import page, page_args
 from lms.api.queries import assignments_page, grades_page, my_memberships_page, roster_page, submissions_page
-from lms.api.schemas import AssignmentSchema, CircleSchema, GradeSchema, MemberSchema, SubmissionSchema
+from lms.api.schemas import (AssignmentSchema, CircleSchema, GradebookSchema, GradeSchema, MemberSchema,
+                             SubmissionSchema)
 from lms.api.spec import build_spec
+from lms.circles.models import CircleKind
 from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import require
 from lms.extensions import csrf
-from lms.homework.queries import get_assignment_or_404
+from lms.grading.gradebook import build_gradebook
+from lms.homework.queries import get_assignment_or_404, is_circle_staff
 
 csrf.exempt(bp)  # tokens, not cookies: nothing for a cross-site form to ride on
+
+
+def _titles() -> dict[int, str]:
+    """The problem titles: the statuses' standard phrases, in the reader's language (RFC 9457 lets the
+    title be localised)."""
+    return {400: _("Bad Request"), 401: _("Unauthorized"), 403: _("Forbidden"), 404: _("Not Found"),
+            405: _("Method Not Allowed"), 409: _("Conflict"), 429: _("Too Many Requests"),
+            500: _("Internal Server Error")}
+
+
+def _not_found_detail(kind: str | None) -> str | None:
+    """What a 404 says when the view knows which kind of resource it looked up (not the pages' "page")."""
+    return {"circle": _("There is no such circle, or you cannot see it."),
+            "assignment": _("There is no such assignment in this circle, or you cannot see it.")}.get(kind or "")
+
+
+def _lookup(kind: str):
+    """Note which kind of resource the view looks up next, for the 404's detail."""
+    g.api_resource = kind
+
+
+def _circle_or_404(circle_id: int):
+    _lookup("circle")
+    return get_circle_or_404(circle_id, g.api_user)
+
+
+def _assignment_or_404(circle_id: int, assignment_id: int):
+    found = _circle_or_404(circle_id)
+    _lookup("assignment")
+    return get_assignment_or_404(found, assignment_id, g.api_user)
 
 
 @bp.after_request
@@ -25,7 +60,24 @@ def _api_headers(response):
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="circles"'
     response.vary.update(("Authorization", "Accept-Language"))
+    if response.mimetype == "application/problem+json":
+        _localise_problem(response)
     return response
+
+
+def _localise_problem(response) -> None:
+    """The problem's title in the reader's language (Accept-Language, or the token owner's profile), and a
+    404's detail naming what was not found."""
+    try:
+        body = json.loads(response.get_data(as_text=True))
+    except ValueError:
+        return
+    body["title"] = _titles().get(response.status_code, body.get("title"))
+    if response.status_code == 404:
+        generic = body.get("detail") == _("This page does not exist, or you do not have access to it.")
+        body["detail"] = (_not_found_detail(g.get("api_resource")) if generic or g.get("api_resource") else None) \
+            or (_("There is no such resource here.") if generic else body.get("detail"))
+    response.set_data(json.dumps(body))
 
 
 def _page(schema, rows, limit, item):
@@ -58,7 +110,7 @@ def circles():
 @bp.route("/circles/<int:circle_id>")
 @api_view(summary=_l("One circle"), scope=Scope.circles_read, schema=CircleSchema)
 def circle(circle_id: int):
-    found = get_circle_or_404(circle_id, g.api_user)
+    found = _circle_or_404(circle_id)
     return jsonify(CircleSchema().dump(_circle(found)))
 
 
@@ -67,7 +119,7 @@ def circle(circle_id: int):
           description=_l("Each person's identity in the circle: the name everyone sees, real name, "
                          "student number and role."))
 def members(circle_id: int):
-    found = get_circle_or_404(circle_id, g.api_user)
+    found = _circle_or_404(circle_id)
     require(found.can_manage_members(g.api_user))
     after, limit = page_args()
     return _page(MemberSchema, roster_page(found, after, limit), limit, lambda m: {
@@ -85,7 +137,7 @@ def _assignment(a) -> dict:
 @api_view(summary=_l("A circle's assignments"), scope=Scope.assignments_read, schema=AssignmentSchema, many=True,
           description=_l("Drafts are listed for the circle's staff only."))
 def assignments(circle_id: int):
-    found = get_circle_or_404(circle_id, g.api_user)
+    found = _circle_or_404(circle_id)
     after, limit = page_args()
     return _page(AssignmentSchema, assignments_page(found, g.api_user, after, limit), limit, _assignment)
 
@@ -93,7 +145,7 @@ def assignments(circle_id: int):
 @bp.route("/circles/<int:circle_id>/assignments/<int:assignment_id>")
 @api_view(summary=_l("One assignment"), scope=Scope.assignments_read, schema=AssignmentSchema)
 def assignment(circle_id: int, assignment_id: int):
-    found = get_assignment_or_404(get_circle_or_404(circle_id, g.api_user), assignment_id, g.api_user)
+    found = _assignment_or_404(circle_id, assignment_id)
     return jsonify(AssignmentSchema().dump(_assignment(found)))
 
 
@@ -103,7 +155,7 @@ def assignment(circle_id: int, assignment_id: int):
           description=_l("Staff: every version of every student. Students: their own versions. "
                          "Details only: no videos, files or their addresses."))
 def submissions(circle_id: int, assignment_id: int):
-    found = get_assignment_or_404(get_circle_or_404(circle_id, g.api_user), assignment_id, g.api_user)
+    found = _assignment_or_404(circle_id, assignment_id)
     after, limit = page_args()
     rows, members = submissions_page(found, g.api_user, after, limit)
 
@@ -121,7 +173,7 @@ def submissions(circle_id: int, assignment_id: int):
 @api_view(summary=_l("Grades of an assignment"), scope=Scope.grades_read, schema=GradeSchema, many=True,
           description=_l("Staff: every grade, released or not. Students: their own grade once released."))
 def grades(circle_id: int, assignment_id: int):
-    found = get_assignment_or_404(get_circle_or_404(circle_id, g.api_user), assignment_id, g.api_user)
+    found = _assignment_or_404(circle_id, assignment_id)
     after, limit = page_args()
     rows, members = grades_page(found, g.api_user, after, limit)
     return _page(GradeSchema, rows, limit, lambda gr: {
@@ -129,6 +181,27 @@ def grades(circle_id: int, assignment_id: int):
         "score": gr.score, "penalty_percent": gr.penalty_percent, "final_score": gr.final_score,
         "points": found.points, "is_excused": gr.is_excused, "is_released": gr.is_released,
         "graded_at": gr.graded_at, "released_at": gr.released_at})
+
+
+@bp.route("/circles/<int:circle_id>/gradebook")
+@api_view(summary=_l("A circle's gradebook"), scope=Scope.grades_read, schema=GradebookSchema,
+          description=_l("The published assignments and each student's standing, as the gradebook page shows them: "
+                         "staff every student and grade; a student their own row with released grades only. "
+                         "Teaching circles only."))
+def gradebook(circle_id: int):
+    found = _circle_or_404(circle_id)
+    if found.kind != CircleKind.teaching:
+        abort(404)  # no grades in community and internal circles
+    book = build_gradebook(found, g.api_user, staff=is_circle_staff(found, g.api_user))
+    rows = [{"student": {"user_id": row.learner.user_id, "display_name": row.learner.display_name},
+             "points": row.points, "possible": row.possible, "percent": row.percent,
+             "cells": [{"assignment_id": cell.assignment_id, "final_score": cell.score, "is_graded": cell.graded,
+                        "is_released": cell.released, "is_excused": cell.excused, "is_submitted": cell.submitted,
+                        "is_late": cell.late, "is_missing": cell.missing} for cell in row.cells]}
+            for row in book.rows]
+    return jsonify(GradebookSchema().dump({
+        "circle_id": found.id, "rows": rows,
+        "assignments": [{"id": a.id, "title": a.title, "points": a.points} for a in book.assignments]}))
 
 
 @bp.route("/openapi.json")

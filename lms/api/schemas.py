@@ -76,6 +76,40 @@ class GradeSchema(Schema):
     released_at = fields.DateTime(allow_none=True, required=True)
 
 
+class GradebookColumnSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    points = fields.Float(required=True)
+
+
+class GradebookCellSchema(Schema):
+    assignment_id = fields.Integer(required=True)
+    final_score = fields.Float(allow_none=True, required=True,
+                               metadata={"description": _l("after any late penalty; null when it does not count")})
+    is_graded = fields.Boolean(required=True)
+    is_released = fields.Boolean(required=True)
+    is_excused = fields.Boolean(required=True)
+    is_submitted = fields.Boolean(required=True)
+    is_late = fields.Boolean(required=True)
+    is_missing = fields.Boolean(required=True)
+
+
+class GradebookRowSchema(Schema):
+    student = fields.Nested(StudentSchema, required=True)
+    cells = fields.List(fields.Nested(GradebookCellSchema), required=True)
+    points = fields.Float(required=True, metadata={"description": _l("the counted final scores added up")})
+    possible = fields.Float(required=True)
+    percent = fields.Float(allow_none=True, required=True)
+
+
+class GradebookSchema(Schema):
+    """A circle's gradebook: published assignments as columns, one row per student the reader may see."""
+
+    circle_id = fields.Integer(required=True)
+    assignments = fields.List(fields.Nested(GradebookColumnSchema), required=True)
+    rows = fields.List(fields.Nested(GradebookRowSchema), required=True)
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
 
