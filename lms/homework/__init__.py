@@ -21,7 +21,7 @@ def _register_drafts(state) -> None:
     from lms.uploads.access import register_upload_purpose
     from lms.uploads.queries import register_library_uses
 
-    register_upload_purpose(state.app, "assignment", drafts.purpose_checker)
+    register_upload_purpose(state.app, "assignment", drafts.purpose_checker, on_created=drafts.keep_new_upload)
     register_library_uses(state.app, drafts.library_uses)
 
 

@@ -104,6 +104,20 @@ def attach_to_draft(assignment: Assignment, student: User, media: Media, now: da
     return draft
 
 
+def keep_new_upload(student: User, assignment_id: int, media: Media) -> None:
+    """The "assignment" purpose's creation hook (lms.uploads.access): a video upload created for
+    the assignment is the student's draft from its creation, whichever client created it (the
+    page, a tus app) and whether or not the page's own keep request gets through afterwards. The
+    purpose checker has just allowed the upload; anything else (an attachment) is left alone."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or media.kind != MediaKind.video:
+        return
+    try:
+        attach_to_draft(assignment, student, media)
+    except DraftError:
+        pass  # not the student's to hand in (a teacher trying the page): the upload stays in "My uploads"
+
+
 def discard_draft(assignment: Assignment, student: User) -> bool:
     """Detach what the student's draft for `assignment` holds (the upload itself stays in "My
     uploads"). Returns whether there was a draft."""

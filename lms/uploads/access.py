@@ -121,17 +121,34 @@ def read(token: str, viewer_id: int | None) -> Grant | None:
 #: the uploader may not upload for it (the route then answers 404, as for a stranger)
 UploadChecker = Callable[[User, int], "int | None"]
 
+#: (uploader, id of the thing the upload is for, the new media item) -> None: called in the
+#: transaction that creates the upload, before its first byte (e.g. keep it in a homework draft)
+UploadCreated = Callable[[User, int, Media], None]
+
 _PURPOSES = "lms_upload_purposes"
+_CREATED = "lms_upload_created"
 
 
-def register_upload_purpose(app: Flask, purpose: str, checker: UploadChecker) -> None:
+def register_upload_purpose(app: Flask, purpose: str, checker: UploadChecker,
+                            on_created: UploadCreated | None = None) -> None:
     """Let uploads be started for things of `purpose` (e.g. "circle"); `checker` decides, at the
-    start of each upload, whether the uploader may and which circle the media belongs to. Call at
+    start of each upload, whether the uploader may and which circle the media belongs to;
+    `on_created`, if given, is told of each upload created for it (in the same transaction, so
+    whatever it records exists before the first byte, whatever client sent the creation). Call at
     app start (a domain's blueprint `record_once`): uploads never import the domain."""
     purposes = app.extensions.setdefault(_PURPOSES, {})
     if purpose in purposes and purposes[purpose] is not checker:
         raise RuntimeError(f"upload purpose {purpose!r} is registered twice")
     purposes[purpose] = checker
+    if on_created is not None:
+        app.extensions.setdefault(_CREATED, {})[purpose] = on_created
+
+
+def upload_created(uploader: User, purpose: str, purpose_id: int, media: Media) -> None:
+    """Tell the domain of `purpose` that `uploader` created an upload (`media`) for `purpose_id`."""
+    hook = current_app.extensions.get(_CREATED, {}).get(purpose)
+    if hook is not None:
+        hook(uploader, purpose_id, media)
 
 
 def upload_circle(uploader: User, purpose: str, purpose_id: int) -> int | None:

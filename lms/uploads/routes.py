@@ -14,7 +14,8 @@ expiration (https://tus.io/protocols/resumable-upload), on these URLs:
   never trusted), `filetype`/`type` (ignored: the bytes decide), `kind` (`video`, the default, or
   `file`), `max_seconds` (a tighter length limit, e.g. an assignment's), and what the upload is for:
   `circle_id`, or `purpose` with `purpose_id` (a domain registered the purpose in
-  lms/uploads/access.py; not allowed answers 404). A body with `Content-Type:
+  lms/uploads/access.py; not allowed answers 404; a domain may also record the new upload in the
+  same transaction: an `assignment` video is the student's draft from its creation). A body with `Content-Type:
   application/offset+octet-stream` is the first chunk (creation-with-upload); the response then
   has `Upload-Offset`. `Upload-Defer-Length` is not supported (400). Over the size limit: 413
   before any byte. The same URL still takes the JSON body of the app's own widget
@@ -196,6 +197,8 @@ def create():
                                   through_app=speaks_tus)
     except ops.UploadError as error:
         return _error(error)
+    if purpose:  # e.g. homework keeps it in the student's draft: nothing is lost if the page goes
+        access.upload_created(current_user, purpose, purpose_id, upload.media)
     db.session.commit()
     body = {"token": upload.token, "media_id": upload.media_id, "mode": upload.mode.value,
             "url": url_for("uploads.chunk", token=upload.token), "offset": 0, "length": upload.length}
