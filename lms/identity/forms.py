@@ -42,6 +42,8 @@ class ProviderForm(FlaskForm):
                                     validators=[Length(max=2000)])
     is_enabled = BooleanField(_l("Show the button and let people sign in"), default=True)
     is_exclusive = BooleanField(_l("The only way in for the organization's members (no password sign-in)"))
+    confirm_exclusive = BooleanField(_l("I understand: the members' password sign-in stops, and they sign in only "
+                                        "with this provider"))
     save = SubmitField(_l("Save"))
     test = SubmitField(_l("Test the connection"))
 

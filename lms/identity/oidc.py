@@ -89,6 +89,12 @@ def discover(issuer: str, *, fresh: bool = False) -> dict[str, Any]:
     missing = [key for key in REQUIRED_METADATA if not metadata.get(key)]
     if missing:
         raise OIDCError(_l("The provider's configuration lacks %(names)s.", names=", ".join(missing)))
+    if "{tenantid}" in str(metadata["issuer"]).lower():
+        # Microsoft Entra's common, organizations and consumers endpoints name no one tenant: ID tokens then
+        # carry each tenant's own issuer, which could not be checked against one configured issuer.
+        raise OIDCError(_l("This is Microsoft Entra's multi-tenant address; its configuration names no tenant "
+                           "({tenantid}). Use your tenant's own issuer instead: "
+                           "https://login.microsoftonline.com/<tenant id>/v2.0"))
     if str(metadata["issuer"]).rstrip("/") != issuer:
         raise OIDCError(_l("The provider calls itself %(found)s, not %(issuer)s: check the issuer address.",
                            found=metadata["issuer"], issuer=issuer))

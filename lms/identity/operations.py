@@ -5,18 +5,22 @@ import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
 
 from lms.accounts.models import User
 from lms.accounts.operations import AccountError, clean_name, normalize_email
 from lms.accounts.queries import get_user_by_email
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.circles import operations as circle_ops
+from lms.circles.models import Circle, Membership, MembershipStatus, Role
+from lms.core.inputs import normalize_number
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.identity import oidc
 from lms.identity.models import ExternalIdentity, IdentityKind, IdentityProvider
-from lms.identity.queries import exclusive_provider_for, find_identity
+from lms.identity.queries import exclusive_provider_for, find_identity, has_password_hash, sole_reliers
+from lms.orgs import operations as org_ops
 from lms.orgs.models import Organization, OrgMembership, OrgRole
 
 #: what a provider's settings form may set (the client secret is passed on its own)
@@ -98,6 +102,26 @@ def set_provider_enabled(provider: IdentityProvider, enabled: bool, actor: User)
                  details={"sign_in_change": "enabled" if enabled else "disabled", "issuer": provider.issuer})
 
 
+def delete_provider(provider: IdentityProvider, actor: User) -> None:
+    """Delete a provider for good. Links made through it stay (naming its issuer, so the same provider
+    added again signs the same people in). Raises IdentityError while an account relies on it alone (no
+    usable password and no other linked sign-in): such people would be locked out."""
+    reliers = sole_reliers(provider)
+    if reliers:
+        names = ", ".join(user.name for user in reliers[:5])
+        raise IdentityError(_nl(
+            "%(num)d account can sign in only with %(provider)s (%(names)s%(more)s). It needs a password or "
+            "another linked sign-in first; until then, turn the provider off instead of deleting it.",
+            "%(num)d accounts can sign in only with %(provider)s (%(names)s%(more)s). They need a password or "
+            "another linked sign-in first; until then, turn the provider off instead of deleting it.",
+            len(reliers), provider=provider.name, names=names, more=", …" if len(reliers) > 5 else ""))
+    record_event(AuditAction.sign_in_provider_changed, actor, target=provider, org_id=provider.org_id,
+                 details={"sign_in_change": "deleted", "issuer": provider.issuer, "provider": provider.name})
+    oidc.forget(provider.issuer)
+    db.session.delete(provider)
+    db.session.flush()
+
+
 # -- signing in and linking ----------------------------------------------------------------------
 
 def _claim(claims: dict[str, Any], name: str | None) -> str | None:
@@ -113,10 +137,21 @@ def _claim(claims: dict[str, Any], name: str | None) -> str | None:
     return value or None
 
 
-def _is_verified(claims: dict[str, Any]) -> bool:
+def _truthy(value: Any) -> bool:
     # Some providers (Amazon Cognito, older Authing) send the boolean as a string.
-    value = claims.get("email_verified")
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _is_verified(provider: IdentityProvider, claims: dict[str, Any]) -> bool:
+    """May the provider's email link or make an account? `email_verified` true says so. A provider that
+    sends no `email_verified` at all (Microsoft Entra ID) is trusted only for the email domains its settings
+    list (the admin vouches that this provider owns those addresses), or when Entra's `xms_edov` (email
+    domain owner verified) optional claim is true. `email_verified` false is always refused."""
+    if "email_verified" in claims:
+        return _truthy(claims["email_verified"])
+    if _truthy(claims.get("xms_edov")):
+        return True
+    return bool(provider.allowed_domains)
 
 
 def _checked_email(provider: IdentityProvider, claims: dict[str, Any]) -> str | None:
@@ -130,12 +165,45 @@ def _checked_email(provider: IdentityProvider, claims: dict[str, Any]) -> str | 
     return email
 
 
+#: words in a role claim that mean a teacher or a student (compared lower-cased, also as the last part of a
+#: path or URI such as Entra's "School.Teacher" or "urn:school:teacher"); anything else maps to nothing
+TEACHER_ROLES = frozenset({"teacher", "faculty", "staff", "instructor", "educator", "lecturer", "employee"})
+STUDENT_ROLES = frozenset({"student", "learner", "pupil"})
+
+
+def _role_values(claims: dict[str, Any], name: str | None) -> list[str]:
+    """The role claim as a list of short strings: a string, a list of them (Entra's `roles`, Keycloak's mapped
+    groups), or a string of space- or comma-separated words."""
+    if not name:
+        return []
+    value = claims.get(name)
+    values = value if isinstance(value, list) else [value]
+    out = []
+    for item in values:
+        if isinstance(item, str):
+            out.extend(part for part in (unicodedata.normalize("NFKC", p).strip() for p in
+                                         item.replace(",", " ").split()) if part)
+    return out[:20]
+
+
+def mapped_org_role(values: list[str]) -> OrgRole | None:
+    """The organization role a provider's role claim values mean: teacher if any names a teacher, else
+    student if any names a student, else None (the role claim says nothing Circles knows)."""
+    words = {v.lower().rsplit(":", 1)[-1].rsplit("/", 1)[-1].rsplit(".", 1)[-1] for v in values}
+    if words & TEACHER_ROLES:
+        return OrgRole.teacher
+    if words & STUDENT_ROLES:
+        return OrgRole.student
+    return None
+
+
 def _remember(identity: ExternalIdentity, provider: IdentityProvider, claims: dict[str, Any],
               email: str | None) -> None:
     identity.provider_id = provider.id
     identity.email = email or identity.email
-    identity.student_number = (_claim(claims, provider.student_number_claim) or identity.student_number or None)
-    identity.role = _claim(claims, provider.role_claim) or identity.role
+    number = normalize_number(_claim(claims, provider.student_number_claim))
+    identity.student_number = number or identity.student_number or None
+    identity.role = " ".join(_role_values(claims, provider.role_claim)) or identity.role
     if identity.student_number:
         identity.student_number = identity.student_number[:64]
     if identity.role:
@@ -155,6 +223,42 @@ def _new_identity(user: User, provider: IdentityProvider, claims: dict[str, Any]
     return identity
 
 
+def apply_claims_to_org(provider: IdentityProvider, identity: ExternalIdentity) -> None:
+    """Use what an organization's provider says of the person in that organization:
+
+    - the role claim (provider.role_claim) maps to teacher or student (`mapped_org_role`): a member of
+      the organization gets that role, someone not yet in it joins with it; an org admin stays admin, and
+      a teacher is never lowered to student by a claim (a teacher may also study);
+    - the student number claim fills the student number of their student memberships in the
+      organization's circles where it is missing, normalised as every number is (core.inputs.normalize_number);
+      a number another member of that circle holds is left out (logged by the circle's own check), never
+      overwritten, and numbers the staff set are never changed.
+
+    A site-wide provider (no organization) changes nothing here."""
+    if provider.org_id is None:
+        return
+    user = identity.user
+    role = mapped_org_role(identity.role.split()) if identity.role else None
+    membership = db.session.scalar(sa.select(OrgMembership).where(OrgMembership.org_id == provider.org_id,
+                                                                   OrgMembership.user_id == user.id))
+    if role is not None and (membership is None or membership.role == OrgRole.student and role == OrgRole.teacher):
+        org_ops.add_org_member(db.session.get(Organization, provider.org_id), user, role, None)
+    number = identity.student_number
+    if not number:
+        return
+    missing = db.session.scalars(
+        sa.select(Membership).join(Circle, Circle.id == Membership.circle_id)
+        .where(Circle.org_id == provider.org_id, Membership.user_id == user.id, Membership.role == Role.student,
+               Membership.status == MembershipStatus.active,
+               sa.or_(Membership.student_no.is_(None), Membership.student_no == "")))
+    for member in missing:
+        try:
+            with db.session.begin_nested():
+                circle_ops.update_identity(member, display_name=member.display_name, student_no=number, actor=None)
+        except circle_ops.CircleError:
+            continue  # taken in that circle (or refused): the staff sort it out on the roster
+
+
 def sign_in_with(provider: IdentityProvider, claims: dict[str, Any]) -> tuple[User, bool]:
     """The account a provider's validated ID token `claims` sign in, and whether it was created now.
 
@@ -172,11 +276,12 @@ def sign_in_with(provider: IdentityProvider, claims: dict[str, Any]) -> tuple[Us
         if user.is_disabled:
             raise IdentityError(_l("This account is disabled. Ask an administrator."))
         _remember(identity, provider, claims, email)
+        apply_claims_to_org(provider, identity)
         return user, False
     if not email:
         raise IdentityError(_l("%(provider)s did not tell us your email address, so we cannot sign you in.",
                                provider=provider.name))
-    if not _is_verified(claims):
+    if not _is_verified(provider, claims):
         raise IdentityError(_l("%(provider)s has not verified your email address %(email)s. Verify it there, "
                                "then sign in again.", provider=provider.name, email=email))
     user = get_user_by_email(email)
@@ -196,9 +301,11 @@ def sign_in_with(provider: IdentityProvider, claims: dict[str, Any]) -> tuple[Us
         db.session.flush()
         created = True
         if provider.org_id is not None:
-            db.session.add(OrgMembership(org_id=provider.org_id, user_id=user.id, user=user, role=OrgRole.student))
+            role = mapped_org_role(_role_values(claims, provider.role_claim)) or OrgRole.student
+            db.session.add(OrgMembership(org_id=provider.org_id, user_id=user.id, user=user, role=role))
             db.session.flush()
-    _new_identity(user, provider, claims, email, by_email=not created, actor=None)
+    identity = _new_identity(user, provider, claims, email, by_email=not created, actor=None)
+    apply_claims_to_org(provider, identity)
     return user, created
 
 
@@ -214,13 +321,15 @@ def link_identity(user: User, provider: IdentityProvider, claims: dict[str, Any]
             raise IdentityError(_l("This %(provider)s account is already linked to another Circles account.",
                                    provider=provider.name))
         _remember(identity, provider, claims, email)
-        return identity
-    return _new_identity(user, provider, claims, email, by_email=False, actor=user)
+    else:
+        identity = _new_identity(user, provider, claims, email, by_email=False, actor=user)
+    apply_claims_to_org(provider, identity)
+    return identity
 
 
 def has_password(user: User) -> bool:
     """Can the user sign in with a password at all (accounts made through a provider have none)?"""
-    return bool(user.password_hash) and exclusive_provider_for(user) is None
+    return has_password_hash(user) and exclusive_provider_for(user) is None
 
 
 def ways_in(user: User) -> int:

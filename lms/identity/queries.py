@@ -7,7 +7,7 @@ from flask import abort
 from lms.accounts.models import User
 from lms.extensions import db
 from lms.identity.models import ExternalIdentity, IdentityProvider
-from lms.orgs.models import Organization, OrgMembership
+from lms.orgs.models import Organization, OrgMembership, OrgRole
 
 
 def site_providers() -> list[IdentityProvider]:
@@ -81,12 +81,42 @@ def get_identity_or_404(user: User, identity_id: int) -> ExternalIdentity:
 
 def exclusive_provider_for(user: User) -> IdentityProvider | None:
     """The enabled exclusive provider of an organization `user` belongs to (the only way they may sign in),
-    or None. Site admins have none: a provider that breaks must never lock the site out."""
+    or None. Site admins have none, and an organization's admins are not held to their own organization's
+    provider (their break-glass way in, as Canvas and Moodle keep one): a provider that breaks, or is set up
+    wrong, must never lock out the people who can fix it."""
     if user.is_admin:
         return None
     return db.session.scalar(
         sa.select(IdentityProvider)
         .join(OrgMembership, OrgMembership.org_id == IdentityProvider.org_id)
-        .where(OrgMembership.user_id == user.id, IdentityProvider.is_enabled.is_(True),
-               IdentityProvider.is_exclusive.is_(True))
+        .where(OrgMembership.user_id == user.id, OrgMembership.role != OrgRole.admin,
+               IdentityProvider.is_enabled.is_(True), IdentityProvider.is_exclusive.is_(True))
         .order_by(IdentityProvider.id).limit(1))
+
+
+def members_without_link(org: Organization, provider: IdentityProvider | None) -> int:
+    """How many of `org`'s members (admins aside) have not linked `provider` yet (all of them for a new one):
+    the people whose next sign-in must go through it once it is the only way in."""
+    query = (sa.select(sa.func.count()).select_from(OrgMembership)
+             .where(OrgMembership.org_id == org.id, OrgMembership.role != OrgRole.admin))
+    if provider is not None and provider.id is not None:
+        linked = sa.select(ExternalIdentity.user_id).where(ExternalIdentity.provider_id == provider.id)
+        query = query.where(OrgMembership.user_id.not_in(linked))
+    return db.session.scalar(query) or 0
+
+
+def sole_reliers(provider: IdentityProvider) -> list[User]:
+    """The accounts for which `provider` is the only way in: linked through it, with no usable password and
+    no other linked sign-in. While there are any, the provider cannot be deleted."""
+    other = sa.select(sa.func.count()).select_from(ExternalIdentity).where(
+        ExternalIdentity.user_id == User.id, ExternalIdentity.provider_id.is_distinct_from(provider.id)
+    ).scalar_subquery()
+    linked = sa.select(ExternalIdentity.user_id).where(ExternalIdentity.provider_id == provider.id)
+    candidates = db.session.scalars(sa.select(User).where(User.id.in_(linked), other == 0).order_by(User.id))
+    return [user for user in candidates if not has_password_hash(user)]
+
+
+def has_password_hash(user: User) -> bool:
+    """Has the account a password one can sign in with? Accounts made by a provider have none (""), and
+    those a roster import made have a mark starting with "!" that no password matches."""
+    return bool(user.password_hash) and not user.password_hash.startswith("!")

@@ -6,7 +6,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from wtforms.widgets import PasswordInput
+
 from lms.accounts.browser import sign_in
+from lms.circles.forms import ConfirmForm
 from lms.core.permissions import admin_required, require
 from lms.core.urls import external_url, is_local_path, redirect_next
 from lms.extensions import db, limiter
@@ -160,6 +163,24 @@ def _managed_org(org_id: int) -> Organization:
     return org
 
 
+def _keep_typed_secret(form: ProviderForm) -> None:
+    """Show the client secret typed into the form again when the page comes back (after "Test the
+    connection", or a mistake elsewhere), so pressing Save next does not save without it."""
+    if form.client_secret.data:
+        form.client_secret.widget = PasswordInput(hide_value=False)
+
+
+def _exclusive_needs_confirming(form: ProviderForm, org: Organization | None,
+                                provider: IdentityProvider | None) -> bool:
+    """Turning "only way in" on asks for the confirmation box: the form says what it does (members without
+    a linked sign-in must use the provider next time; the organization's admins keep their password)."""
+    turning_on = org is not None and form.is_exclusive.data and not (provider is not None and provider.is_exclusive)
+    if turning_on and not form.confirm_exclusive.data:
+        form.confirm_exclusive.errors.append(_("Tick this box to confirm the only way in."))
+        return True
+    return False
+
+
 def _test_connection(form: ProviderForm) -> None:
     try:
         metadata = oidc.discover(form.issuer.data, fresh=True)
@@ -184,6 +205,8 @@ def _edit(org: Organization | None, provider: IdentityProvider | None, back: str
             if provider is None and not form.client_secret.data:
                 form.client_secret.errors.append(_("Give the client secret the provider issued."))
                 status = 422
+            elif _exclusive_needs_confirming(form, org, provider):
+                status = 422
             else:
                 try:
                     if provider is None:
@@ -201,8 +224,26 @@ def _edit(org: Organization | None, provider: IdentityProvider | None, back: str
                     return redirect(back)
     elif form.is_submitted():
         status = 422
+    if form.is_submitted():
+        _keep_typed_secret(form)
+    unlinked = q.members_without_link(org, provider) if org is not None else 0
     return render_template("identity/provider.html", form=form, provider=provider, org=org, back=back,
-                           redirect_uri=_redirect_uri()), status
+                           redirect_uri=_redirect_uri(), unlinked=unlinked,
+                           delete_blockers=q.sole_reliers(provider) if provider is not None else []), status
+
+
+def _delete(provider: IdentityProvider, back: str, edit: str):
+    """Delete a provider, unless accounts rely on it alone (then say who, and suggest turning it off)."""
+    try:
+        ops.delete_provider(provider, current_user)
+    except ops.IdentityError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(edit)
+    name = provider.name
+    db.session.commit()
+    flash(_("%(name)s is deleted.", name=name), "success")
+    return redirect(back)
 
 
 def _list(org: Organization | None, providers: list[IdentityProvider], new_url: str):
@@ -228,6 +269,16 @@ def site_provider_edit(provider_id: int):
     return _edit(None, q.get_site_provider_or_404(provider_id), url_for("identity.site_providers"))
 
 
+@bp.route("/admin/sign-in/<int:provider_id>/delete", methods=["POST"])
+@admin_required
+def site_provider_delete(provider_id: int):
+    provider = q.get_site_provider_or_404(provider_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _delete(provider, url_for("identity.site_providers"),
+                   url_for("identity.site_provider_edit", provider_id=provider.id))
+
+
 @bp.route("/orgs/<int:org_id>/sign-in")
 @login_required
 def org_providers(org_id: int):
@@ -247,3 +298,14 @@ def org_provider_new(org_id: int):
 def org_provider_edit(org_id: int, provider_id: int):
     org = _managed_org(org_id)
     return _edit(org, q.get_org_provider_or_404(org, provider_id), url_for("identity.org_providers", org_id=org.id))
+
+
+@bp.route("/orgs/<int:org_id>/sign-in/<int:provider_id>/delete", methods=["POST"])
+@login_required
+def org_provider_delete(org_id: int, provider_id: int):
+    org = _managed_org(org_id)
+    provider = q.get_org_provider_or_404(org, provider_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _delete(provider, url_for("identity.org_providers", org_id=org.id),
+                   url_for("identity.org_provider_edit", org_id=org.id, provider_id=provider.id))

@@ -107,7 +107,8 @@ def test_an_org_admin_adds_an_exclusive_provider_but_not_to_another_org(client_a
     olga, _tom, org, other = org_setup
     foreign = add_provider(org=other, name="Other SSO")
     client = client_as(olga)
-    saved = client.post(f"/orgs/{org.id}/sign-in/new", data=_form(openid_provider.issuer, is_exclusive="y"))
+    saved = client.post(f"/orgs/{org.id}/sign-in/new", data=_form(openid_provider.issuer, is_exclusive="y",
+                                                                   confirm_exclusive="y"))
     assert saved.status_code == 302
     mine = db.session.scalar(sa.select(IdentityProvider).where(IdentityProvider.org_id == org.id))
     assert mine.is_exclusive is True
