@@ -82,6 +82,12 @@ class Task(enum.StrEnum):
     publish_notices = "lms.feed.notices.tasks:publish_notices"
     make_replay = "lms.live.replay:make_replay"
     sweep_live = "lms.live.tasks:sweep_live"
+    lti_grades_released = "lms.lti.tasks:grades_released"
+    lti_send_grades = "lms.lti.tasks:send_grades"
+    lti_retry_grades = "lms.lti.tasks:retry_grade_passback"
+    lti_sync_rosters = "lms.lti.tasks:sync_rosters"
+    lti_sync_roster = "lms.lti.tasks:sync_roster"
+    lti_withdraw_keys = "lms.lti.tasks:withdraw_tool_keys"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -96,6 +102,9 @@ SCHEDULE: dict[Task, int] = {
     Task.remind_due_assignments: 900,  # "due within 24 hours", once per person and assignment
     Task.publish_notices: 60,  # scheduled notices published, must-read deadlines reminded and escalated
     Task.sweep_live: 30,  # live lessons: "starts in N minutes" reminders, reconnect grace periods ended
+    Task.lti_retry_grades: 60,  # LMS gradebook passbacks whose backoff is over
+    Task.lti_sync_rosters: 6 * 3600,  # linked LMS courses' rosters (NRPS): adds and drops
+    Task.lti_withdraw_keys: 3600,  # rotated-out LTI tool keys past their time leave the JWKS
 }
 
 

@@ -45,3 +45,7 @@ class PlatformForm(FlaskForm):
                 "deployment_ids": split_lines(self.deployment_ids.data), "auth_login_url": self.auth_login_url.data,
                 "auth_token_url": self.auth_token_url.data or "", "keyset_url": self.keyset_url.data,
                 "trust_email": bool(self.trust_email.data), "is_enabled": bool(self.is_enabled.data)}
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token (rotating the tool key)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
 from joserfc.jwk import KeySet, RSAKey
 
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.lti.models import LtiToolKey
 
@@ -23,12 +25,12 @@ class KeysetError(ValueError):
     pass
 
 
-def tool_key() -> LtiToolKey:
-    """The active key pair, made (and flushed) on first need."""
-    key = db.session.scalar(sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True))
-                            .order_by(LtiToolKey.id.desc()).limit(1))
-    if key is not None and key.private_pem:
-        return key
+def _current_query():
+    return (sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True), LtiToolKey.retire_at.is_(None))
+            .order_by(LtiToolKey.id.desc()).limit(1))
+
+
+def _new_key() -> LtiToolKey:
     kid = secrets.token_urlsafe(16)
     private = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"}, private=True)
     public = private.as_dict(private=False)
@@ -39,10 +41,54 @@ def tool_key() -> LtiToolKey:
     return key
 
 
+def tool_key() -> LtiToolKey:
+    """The current key pair (the newest active one not rotated out): it signs. Made (and flushed) on first
+    need, or when SECRET_KEY changed and the stored one cannot be read."""
+    key = db.session.scalar(_current_query())
+    if key is not None and key.private_pem:
+        return key
+    return _new_key()
+
+
+#: how long a rotated-out key stays in the JWKS by default: platforms cache a tool's JWKS (Moodle and
+#: Canvas refetch on an unknown kid, but a token signed just before the rotation must still verify)
+DEFAULT_KEEP = timedelta(days=7)
+
+
+def rotate(keep: timedelta = DEFAULT_KEEP) -> tuple[LtiToolKey, list[LtiToolKey]]:
+    """Make a new current key; the keys current until now stay published (but no longer sign) until
+    `keep` from now. Returns (the new key, the keys rotated out). Expired keys are withdrawn."""
+    withdraw_expired()
+    old = list(db.session.scalars(sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True),
+                                                               LtiToolKey.retire_at.is_(None))))
+    retire_at = utcnow() + keep
+    for key in old:
+        key.retire_at = retire_at
+    db.session.flush()
+    return _new_key(), old
+
+
+def withdraw_expired() -> int:
+    """Take rotated-out keys whose time is over out of the JWKS; how many."""
+    expired = list(db.session.scalars(sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True),
+                                                                   LtiToolKey.retire_at <= utcnow())))
+    for key in expired:
+        key.is_active = False
+    db.session.flush()
+    return len(expired)
+
+
+def published_keys() -> list[LtiToolKey]:
+    """The keys in the JWKS: the current one and those rotated out but not yet expired, oldest first."""
+    now = utcnow()
+    return [key for key in db.session.scalars(sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True))
+                                              .order_by(LtiToolKey.id))
+            if key.retire_at is None or key.retire_at > now]
+
+
 def public_jwks() -> dict:
-    """The JWKS of the tool's active keys, for /lti/jwks.json."""
-    keys = db.session.scalars(sa.select(LtiToolKey).where(LtiToolKey.is_active.is_(True)).order_by(LtiToolKey.id))
-    return {"keys": [key.public_jwk for key in keys]}
+    """The JWKS of the published keys (each with its kid), for /lti/jwks.json."""
+    return {"keys": [key.public_jwk for key in published_keys()]}
 
 
 def _fetch(url: str) -> dict:

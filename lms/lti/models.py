@@ -72,10 +72,45 @@ class LtiContext(db.Model):
     #: scopes it grants), as the last launch gave them; None: the platform offers none
     lineitems_url: Mapped[str | None] = mapped_column(sa.String(500))
     ags_scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    #: when the roster was last read from the platform (NRPS), and what that sync did or why it failed
+    #: ({"added", "already", "removed", "skipped", "error", "removed_names"}); None: never synced
+    roster_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    roster_report: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[LtiPlatform] = relationship()
     circle: Mapped[Circle] = relationship()
+
+
+class GradeSyncStatus:
+    """States of an assignment's grade passback (plain strings in the column)."""
+
+    pending = "pending"  #: waiting for its job
+    sent = "sent"  #: every released score was accepted by the platform
+    retrying = "retrying"  #: the last attempt failed; another is due at next_attempt_at
+    failed = "failed"  #: gave up after MAX_ATTEMPTS; the teacher sees the error and may send again
+
+
+class LtiGradeSync(db.Model):
+    """The passback of one assignment's released grades to one linked course's gradebook (AGS): made or
+    reset when a grade is released or changed, worked off by a background job that retries with backoff.
+    The teacher sees its status and last error on the linked course page."""
+
+    __tablename__ = "lti_grade_syncs"
+    __table_args__ = (sa.UniqueConstraint("context_id", "assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(sa.ForeignKey("lti_contexts.id", ondelete="CASCADE"))
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=GradeSyncStatus.pending)
+    attempts: Mapped[int] = mapped_column(default=0)  #: failed attempts since the last success
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    sent_count: Mapped[int] = mapped_column(default=0)  #: scores accepted by the last successful attempt
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    context: Mapped[LtiContext] = relationship()
 
 
 class LtiToolKey(db.Model):
@@ -89,8 +124,12 @@ class LtiToolKey(db.Model):
     #: Fernet token of the PEM private key (key derived from SECRET_KEY); read through `private_pem`
     private_key_encrypted: Mapped[str] = mapped_column(sa.Text)
     public_jwk: Mapped[dict] = mapped_column(sa.JSON)
+    #: published in the JWKS; the newest active key signs (the current one)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a rotated-out key stays published (platforms may still verify what it signed, and cache the JWKS)
+    #: until this time, then it is withdrawn (is_active False); None: not rotated out
+    retire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def private_pem(self) -> str:

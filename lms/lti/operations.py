@@ -107,6 +107,16 @@ def _remember(identity: ExternalIdentity, email: str | None, claims: dict[str, A
     identity.last_used_at = utcnow()
 
 
+def _in_platform_org(platform: LtiPlatform, user: User) -> bool:
+    """An organization's platform (registered by its admins, who choose its keys) may sign in only the
+    organization's members: else an org admin could mint launches for anyone sharing the issuer (Canvas
+    cloud's issuer is the same for every school). A site-wide platform may sign in anyone."""
+    if platform.org_id is None:
+        return True
+    return db.session.scalar(sa.select(OrgMembership.id).where(OrgMembership.org_id == platform.org_id,
+                                                               OrgMembership.user_id == user.id)) is not None
+
+
 def launch_user(platform: LtiPlatform, claims: dict[str, Any]) -> tuple[User, bool]:
     """The account a validated launch signs in, and whether it was made now.
 
@@ -121,9 +131,14 @@ def launch_user(platform: LtiPlatform, claims: dict[str, Any]) -> tuple[User, bo
     if identity is not None:
         if identity.user.is_disabled:
             raise LaunchError(_l("This account is disabled. Ask an administrator."), 403)
+        if not _in_platform_org(platform, identity.user):
+            raise LaunchError(_l("This account belongs to another organization: it cannot sign in through this "
+                                 "organization's platform. Ask the site administrator."), 403)
         _remember(identity, email, claims)
         return identity.user, False
     user = get_user_by_email(email) if email and platform.trust_email else None
+    if user is not None and not _in_platform_org(platform, user):
+        user = None  # an organization's platform links only its own members' accounts by email
     created = user is None
     if user is not None and user.is_disabled:
         raise LaunchError(_l("This account is disabled. Ask an administrator."), 403)
@@ -137,7 +152,8 @@ def launch_user(platform: LtiPlatform, claims: dict[str, Any]) -> tuple[User, bo
         db.session.add(user)
         db.session.flush()
         if platform.org_id is not None:
-            db.session.add(OrgMembership(org_id=platform.org_id, user_id=user.id, user=user, role=OrgRole.student))
+            role = OrgRole.teacher if circle_role(claims.get(lti.CLAIM_ROLES)) == Role.teacher else OrgRole.student
+            db.session.add(OrgMembership(org_id=platform.org_id, user_id=user.id, user=user, role=role))
             db.session.flush()
     identity = ExternalIdentity(user=user, user_id=user.id, kind=IdentityKind.lti.value, issuer=platform.issuer,
                                 subject=subject, linked_at=utcnow())
@@ -192,6 +208,7 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
         _remember_services(mapped, claims)
         db.session.add(mapped)
         db.session.flush()
+        _sync_if_stale(mapped)
         return circle
     circle = mapped.circle
     if title and mapped.title != title:
@@ -201,6 +218,7 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
     if membership is not None and membership.is_barred:
         raise LaunchError(_l("You were removed from this circle. Ask its teacher to readmit you."), 403)
     _enrol(circle, user, role, person_name(claims))
+    _sync_if_stale(mapped)
     return circle
 
 
@@ -248,19 +266,72 @@ def save_platform(platform: LtiPlatform | None, settings: dict[str, Any], actor:
 
 # -- Names and Role Provisioning Services: the course's roster -------------------------------------
 
-def sync_roster(mapped: LtiContext, members: list[dict[str, Any]]) -> dict[str, int]:
-    """Enrol the active members of the platform's roster (NRPS membership container `members`) in the
-    context's circle: each is found or made as a launch would (`user_id` is the launch's `sub`). Members
-    who are not Active, and people the circle removed, are left as they are. Returns counts."""
+#: NRPS membership statuses (NRPS 2.0 §2.3: "Active", "Inactive", and "Deleted" in a differences list):
+#: only an Active member belongs in the circle
+ACTIVE = "Active"
+#: a launch reads the roster again when it was last read longer ago than this
+ROSTER_STALE = timedelta(hours=1)
+
+
+def _circle_owner(circle: Circle) -> User | None:
+    from lms.circles.models import Membership
+
+    return db.session.scalar(sa.select(User).join(Membership, Membership.user_id == User.id)
+                             .where(Membership.circle_id == circle.id, Membership.role == Role.owner).limit(1))
+
+
+def _drop_absent(mapped: LtiContext, present: set[str], actor: User | None) -> list[str]:
+    """Remove (through the circles' removal operation, audited) the circle's students who came from this
+    platform's launches or roster (`joined_via` "lti", linked to the platform) and are no longer Active on
+    its roster. Staff, and people who joined another way, are never removed by a sync. Their names."""
+    from lms.circles.models import Membership, MembershipStatus
+    from lms.circles.operations.membership import remove_member
+
+    circle, platform = mapped.circle, mapped.platform
+    rows = db.session.execute(
+        sa.select(Membership, ExternalIdentity.subject)
+        .join(ExternalIdentity, sa.and_(ExternalIdentity.user_id == Membership.user_id,
+                                        ExternalIdentity.issuer == platform.issuer))
+        .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
+               Membership.joined_via == "lti", Membership.role.in_([Role.student, Role.member]))).all()
+    subjects: dict[int, tuple[Membership, set[str]]] = {}
+    for membership, subject in rows:
+        subjects.setdefault(membership.id, (membership, set()))[1].add(subject)
+    actor = actor or _circle_owner(circle)
+    removed = []
+    for membership, subs in subjects.values():
+        if subs & present or actor is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                remove_member(membership, actor)
+        except CircleError:
+            continue
+        removed.append(membership.real_name or membership.display_name or "")
+    return removed
+
+
+def sync_roster(mapped: LtiContext, members: list[dict[str, Any]], actor: User | None = None) -> dict[str, Any]:
+    """Apply the platform's roster (NRPS membership container `members`) to the context's circle: each Active
+    member is found or made as a launch would (`user_id` is the launch's `sub`) and enrolled with the mapped
+    role; members marked Inactive or Deleted, and students who came from the platform but are no longer on
+    its roster, are removed through the circles' removal operation (`actor`, else the circle's owner, is
+    the remover in the audit log). People the circle removed are not readmitted. A roster with no Active
+    member removes no one (a platform fault looks the same). Returns the report."""
     platform, circle = mapped.platform, mapped.circle
-    counts = {"added": 0, "already": 0, "skipped": 0}
+    counts: dict[str, Any] = {"added": 0, "already": 0, "skipped": 0, "removed": 0, "inactive": 0}
+    present: set[str] = set()
     for member in members:
         subject = member.get("user_id") if isinstance(member, dict) else None
-        if not isinstance(subject, str) or not subject or member.get("status", "Active") != "Active":
+        if not isinstance(subject, str) or not subject:
             counts["skipped"] += 1
             continue
-        claims = {"sub": subject, **{k: member[k] for k in ("email", "name", "given_name", "family_name")
-                                     if k in member}}
+        if member.get("status", ACTIVE) != ACTIVE:
+            counts["inactive"] += 1
+            continue
+        present.add(subject)
+        claims = {"sub": subject, lti.CLAIM_ROLES: member.get("roles"),
+                  **{k: member[k] for k in ("email", "name", "given_name", "family_name") if k in member}}
         try:
             user, _created = launch_user(platform, claims)
         except LaunchError:  # a disabled account
@@ -273,7 +344,40 @@ def sync_roster(mapped: LtiContext, members: list[dict[str, Any]]) -> dict[str, 
             counts["added"] += 1
         else:
             counts["already"] += 1
+    removed = _drop_absent(mapped, present, actor) if present else []
+    counts["removed"] = len(removed)
+    counts["removed_names"] = removed[:50]
     return counts
+
+
+def sync_from_platform(mapped: LtiContext, actor: User | None) -> dict[str, Any]:
+    """Read the course's roster from the platform and apply it; the report (or the error, under "error") is
+    kept on the context with the time. Never raises for a platform fault: the report says it."""
+    from lms.lti import services
+
+    try:
+        members = services.roster(mapped.platform, mapped.memberships_url)
+    except LaunchError as error:
+        report: dict[str, Any] = {"error": str(error)}
+    else:
+        report = sync_roster(mapped, members, actor)
+    report["at"] = utcnow().isoformat()
+    mapped.roster_synced_at = utcnow()
+    mapped.roster_report = report
+    db.session.flush()
+    return report
+
+
+def _sync_if_stale(mapped: LtiContext) -> None:
+    """Queue a roster read after a launch's commit when the roster was not read lately."""
+    from lms.jobs import Task, enqueue_after_commit
+
+    last = mapped.roster_synced_at
+    if not mapped.memberships_url or (last is not None and last > utcnow() - ROSTER_STALE):
+        return
+    mapped.roster_synced_at = utcnow()  # one queued read, however many launch meanwhile
+    db.session.flush()
+    enqueue_after_commit(Task.lti_sync_roster, mapped.id)
 
 
 # -- Assignment and Grade Services: released grades to the LMS gradebook ---------------------------

@@ -20,4 +20,7 @@ def home_section(circle: Circle, viewer: User, membership: Membership | None) ->
                                .where(LtiContext.circle_id == circle.id).order_by(LtiContext.id).limit(1))
     if mapped is None:
         return None
-    return {"lti_context": mapped, "can_sync": bool(mapped.memberships_url) and circle.can_manage_members(viewer)}
+    from lms.lti.passback import failed_count
+
+    return {"lti_context": mapped, "can_sync": bool(mapped.memberships_url) and circle.can_manage_members(viewer),
+            "failed_passbacks": failed_count(mapped) if mapped.lineitems_url else 0}

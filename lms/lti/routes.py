@@ -17,21 +17,24 @@ import sqlalchemy as sa
 from flask import (abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from lms.accounts.browser import sign_in
 from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import admin_required
+from lms.core.i18n import format_names
 from lms.core.security import content_security_policy
 from lms.core.urls import external_url
 from lms.extensions import csrf, db, limiter
-from lms.lti import bp, keys, services
+from lms.lti import bp, keys, passback, services
 from lms.lti import operations as ops
-from lms.lti.forms import PlatformForm
+from lms.lti.forms import ConfirmForm, PlatformForm
 from lms.lti import launch as launch_claims
 from lms.lti.launch import LaunchError, validate
-from lms.lti.models import LtiContext, LtiPlatform
+from lms.lti.models import GradeSyncStatus, LtiContext, LtiPlatform
 
 STATE_COOKIE = "lti_state_"
 #: login initiations an address may start (each stores a state row until it is used or expires)
@@ -250,7 +253,8 @@ def _tool_urls() -> dict:
 @admin_required
 def platforms():
     rows = list(db.session.scalars(sa.select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
-    return render_template("lti/platforms.html", platforms=rows, urls=_tool_urls())
+    return render_template("lti/platforms.html", platforms=rows, urls=_tool_urls(), org=None,
+                           tool_keys=keys.published_keys())
 
 
 @bp.route("/admin/lti/new", methods=["GET", "POST"])
@@ -262,21 +266,76 @@ def platform(platform_id: int | None = None):
         record = db.session.get(LtiPlatform, platform_id)
         if record is None:
             abort(404)
+    return _edit_platform(None, record, url_for("lti.platforms"))
+
+
+@bp.route("/admin/lti/rotate-key", methods=["POST"])
+@admin_required
+def rotate_key():
+    """A new tool key becomes current; the old ones stay in the JWKS until they expire (keys.DEFAULT_KEEP)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    new, old = keys.rotate()
+    db.session.commit()
+    flash(_("A new signing key (%(kid)s) is now used. The earlier key stays published for %(days)d days.",
+            kid=new.kid, days=keys.DEFAULT_KEEP.days) if old else
+          _("A new signing key (%(kid)s) is now used.", kid=new.kid), "success")
+    return redirect(url_for("lti.platforms"))
+
+
+def _edit_platform(org, record: LtiPlatform | None, back: str):
     form = PlatformForm(obj=record)
     if request.method == "GET" and record is not None:
         form.deployment_ids.data = "\n".join(record.deployment_ids or [])
     if form.validate_on_submit():
+        settings = form.settings()
+        if org is not None:
+            settings["org_id"] = org.id
         try:
-            ops.save_platform(record, form.settings(), current_user)
+            ops.save_platform(record, settings, current_user)
         except LaunchError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
             flash(_("The platform is saved."), "success")
-            return redirect(url_for("lti.platforms"))
-    return render_template("lti/platform.html", form=form, platform=record, urls=_tool_urls()), \
-        (422 if form.is_submitted() else 200)
+            return redirect(back)
+    return render_template("lti/platform.html", form=form, platform=record, urls=_tool_urls(), org=org,
+                           back=back), (422 if form.is_submitted() else 200)
+
+
+# -- an organization's own platforms (its admins) ---------------------------------------------------
+
+def _managed_org(org_id: int):
+    from lms.orgs.queries import get_org_or_404
+
+    org = get_org_or_404(org_id, current_user)
+    if not org.can_manage(current_user):
+        abort(404)
+    return org
+
+
+@bp.route("/orgs/<int:org_id>/lti")
+@login_required
+def org_platforms(org_id: int):
+    """The organization's LTI platforms: launches from them make circles in this organization."""
+    org = _managed_org(org_id)
+    rows = list(db.session.scalars(sa.select(LtiPlatform).where(LtiPlatform.org_id == org.id)
+                                   .order_by(LtiPlatform.name, LtiPlatform.id)))
+    return render_template("lti/platforms.html", platforms=rows, urls=_tool_urls(), org=org, tool_keys=[])
+
+
+@bp.route("/orgs/<int:org_id>/lti/new", methods=["GET", "POST"])
+@bp.route("/orgs/<int:org_id>/lti/<int:platform_id>", methods=["GET", "POST"])
+@login_required
+def org_platform(org_id: int, platform_id: int | None = None):
+    org = _managed_org(org_id)
+    record = None
+    if platform_id is not None:
+        record = db.session.get(LtiPlatform, platform_id)
+        if record is None or record.org_id != org.id:
+            abort(404)
+    return _edit_platform(org, record, url_for("lti.org_platforms", org_id=org.id))
 
 
 # -- the teacher's roster sync (Names and Role Provisioning Services) -----------------------------
@@ -295,7 +354,17 @@ def course(circle_id: int):
         abort(404)
     assignments = [a for a in circle_assignments(circle, current_user) if a.is_published and a.can_grade(current_user)]
     return render_template("lti/course.html", circle=circle, lti_context=mapped,
-                           assignments=assignments if mapped.lineitems_url else [])
+                           assignments=assignments if mapped.lineitems_url else [],
+                           syncs=passback.statuses(mapped), statuses=GRADE_SYNC_LABELS)
+
+
+#: how a passback's status reads on the linked course page
+GRADE_SYNC_LABELS = {
+    GradeSyncStatus.pending: _l("Sending…"),
+    GradeSyncStatus.sent: _l("Sent"),
+    GradeSyncStatus.retrying: _l("Failed, trying again soon"),
+    GradeSyncStatus.failed: pgettext_l("grade passback status", "Failed"),
+}
 
 
 @bp.route("/circles/<int:circle_id>/lti/sync", methods=["POST"])
@@ -307,17 +376,18 @@ def sync_roster(circle_id: int):
     mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.circle_id == circle.id).limit(1))
     if mapped is None or not mapped.memberships_url:
         abort(404)
-    try:
-        members = services.roster(mapped.platform, mapped.memberships_url)
-        counts = ops.sync_roster(mapped, members)
-    except LaunchError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    report = ops.sync_from_platform(mapped, current_user)
+    db.session.commit()
+    if report.get("error"):
+        flash(report["error"], "error")
     else:
-        db.session.commit()
         flash(ngettext("%(num)d person added from the course roster.",
-                       "%(num)d people added from the course roster.", counts["added"]), "success")
-    return redirect(url_for("circles.home", circle_id=circle.id))
+                       "%(num)d people added from the course roster.", report["added"]), "success")
+        if report["removed"]:
+            flash(ngettext("%(num)d person no longer on the course roster was removed: %(names)s",
+                           "%(num)d people no longer on the course roster were removed: %(names)s",
+                           report["removed"], names=format_names(report["removed_names"])), "info")
+    return redirect(url_for("lti.course", circle_id=circle.id))
 
 
 @bp.route("/circles/<int:circle_id>/lti/assignments/<int:assignment_id>/grades", methods=["POST"])
@@ -333,13 +403,8 @@ def send_grades(circle_id: int, assignment_id: int):
     mapped = db.session.scalar(sa.select(LtiContext).where(LtiContext.circle_id == circle.id).limit(1))
     if mapped is None or not mapped.lineitems_url:
         abort(404)
-    scores = ops.released_scores(mapped, assignment)
-    try:
-        sent = services.send_scores(mapped.platform, mapped.lineitems_url, f"circles-assignment-{assignment.id}",
-                                    assignment.title, float(assignment.points), scores)
-    except LaunchError as error:
-        flash(str(error), "error")
-    else:
-        flash(ngettext("%(num)d released grade sent to the course's gradebook.",
-                       "%(num)d released grades sent to the course's gradebook.", sent), "success")
-    return redirect(url_for("circles.home", circle_id=circle.id))
+    rows = passback.request_passback(assignment)
+    db.session.commit()  # the job runs after the commit; the course page shows how it went
+    if rows:
+        flash(_("The released grades are being sent to the course's gradebook."), "success")
+    return redirect(url_for("lti.course", circle_id=circle.id))

@@ -156,3 +156,80 @@ def test_a_refused_token_is_told_to_the_teacher(platform, services_server):
     assert "refused Circles an access token" in response.get_data(as_text=True)
     db.session.refresh(circle)
     assert circle.member_count == 1
+
+
+def _ready(platform, services_server, members):
+    services_server.update(members=members, tokens=0)
+    platform.record.auth_token_url = services_server["base"] + "/token"
+    db.session.commit()
+    keys.tool_key()
+    db.session.commit()
+    services_server["tool_jwks"] = keys.public_jwks()
+
+
+def _member(circle, sub):
+    identity = db.session.scalar(sa.select(ExternalIdentity).where(ExternalIdentity.issuer == ISSUER,
+                                                                   ExternalIdentity.subject == sub))
+    return circle.membership_of(identity.user) if identity else None
+
+
+def test_the_launch_syncs_the_roster_and_dropped_members_are_removed(platform, services_server, make):
+    """The teacher's first launch reads the roster (a job after the launch's commit); a later read drops the
+    students no longer Active there ("Inactive"/"Deleted" per NRPS, or gone) through the circles' removal
+    operation (audited, reported to the teacher); staff and people who joined another way stay."""
+    from lms.audit.models import AuditEvent
+    from lms.circles.models import MembershipStatus
+    from lms.lti import tasks
+
+    _ready(platform, services_server, MEMBERS)
+    response = platform.launch(sub="teacher-1", roles=[INSTRUCTOR], name="Tom Teach", email="tom@school.example",
+                               **{NRPS: {"context_memberships_url": services_server["base"] + "/memberships",
+                                         "service_versions": ["2.0"]}})
+    assert response.status_code == 302
+    mapped = db.session.scalar(sa.select(LtiContext))
+    circle = mapped.circle
+    db.session.expire_all()
+    assert services_server["tokens"] == 1  # read on the launch, no button pressed
+    assert _member(circle, "student-1").is_active and _member(circle, "student-2").is_active
+    assert mapped.roster_report["added"] == 3 and mapped.roster_synced_at is not None
+    guest = make.user()
+    make.member(circle, guest)  # joined by a code, not from the platform: never dropped by a sync
+
+    # student-1 is now Inactive, student-2 Deleted, ta-1 gone from the roster
+    services_server["members"] = [MEMBERS[0], {**MEMBERS[1], "status": "Inactive"},
+                                  {**MEMBERS[2], "status": "Deleted"}]
+    tasks.sync_rosters()  # the periodic job
+    db.session.expire_all()
+    assert services_server["tokens"] == 2
+    assert _member(circle, "student-1").status == MembershipStatus.removed
+    assert _member(circle, "student-2").status == MembershipStatus.removed
+    assert _member(circle, "ta-1").is_active  # staff are not removed by a sync
+    assert circle.membership_of(guest).is_active
+    report = db.session.get(LtiContext, mapped.id).roster_report
+    assert report["removed"] == 2 and sorted(report["removed_names"]) == ["Ann Lee", "Bo Chen"]
+    removals = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "member_removed")).all()
+    assert len(removals) == 2
+    page = platform.client.get(f"/circles/{circle.id}/lti").get_data(as_text=True)
+    assert "Ann Lee" in page and "removed 2" in page
+
+    # a removed student launching again is refused, not readmitted
+    from tests.lti.conftest import TestPlatform
+    student = TestPlatform(client=platform.client.application.test_client(), key=platform.key, record=platform.record)
+    assert student.launch(sub="student-1", roles=[LEARNER]).status_code == 403
+
+    # a roster with no Active member (a platform fault looks the same) removes no one
+    services_server["members"] = [{**MEMBERS[3], "status": "Inactive"}]
+    tasks.sync_rosters()
+    db.session.expire_all()
+    assert _member(circle, "ta-1").is_active and circle.membership_of(guest).is_active
+
+
+def test_the_teacher_sees_a_failed_sync(platform, services_server):
+    services_server.update(members=MEMBERS, tokens=0, tool_jwks={"keys": []})
+    platform.record.auth_token_url = services_server["base"] + "/token"
+    db.session.commit()
+    platform.launch(sub="teacher-1", roles=[INSTRUCTOR],
+                    **{NRPS: {"context_memberships_url": services_server["base"] + "/memberships"}})
+    circle = db.session.scalar(sa.select(LtiContext)).circle
+    page = platform.client.get(f"/circles/{circle.id}/lti").get_data(as_text=True)
+    assert "refused Circles an access token" in page
