@@ -77,6 +77,7 @@ class AuditAction(enum.StrEnum):
     lti_platform_changed = "lti_platform_changed"
     checkin_task_deleted = "checkin_task_deleted"
     checkin_reminded = "checkin_reminded"
+    roster_imported = "roster_imported"
 
     @property
     def label(self) -> str:
@@ -143,6 +144,7 @@ ACTION_LABELS = {
     AuditAction.lti_platform_changed: _l("LTI platform registered or changed"),
     AuditAction.checkin_task_deleted: _l("Check-in task deleted"),
     AuditAction.checkin_reminded: _l("Members reminded to check in"),
+    AuditAction.roster_imported: _l("Roster imported (OneRoster)"),
 }
 
 
