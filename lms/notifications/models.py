@@ -37,6 +37,8 @@ class Notification(db.Model):
         # the page's list, newest first, keyset on id
         sa.Index("ix_notifications_user_id", "user_id", "id"),
         sa.Index("ix_notifications_user_subject", "user_id", "subject_type", "subject_id"),
+        # forget_about: a deleted notice's or post's notifications, whoever has them (no whole-table scan)
+        sa.Index("ix_notifications_subject", "subject_type", "subject_id"),
         # the mail sweeps: held mail that is due, digests waiting (partial: most rows are mailed or never are)
         sa.Index("ix_notifications_mail_waiting", "mail_state", "mail_due_at",
                  postgresql_where=sa.text("mail_state IN ('due', 'digest')"),

@@ -2,11 +2,13 @@
 language, dedupes, and hands large fan-outs to a job that writes in batches with progress."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
+from lms.core.types import utcnow
 from lms.extensions import db
-from lms.notifications import FAN_OUT_INLINE, MailRule, mark_read_about, notify
+from lms.notifications import FAN_OUT_INLINE, MailRule, forget_about, mark_read_about, notify
 from lms.notifications import operations as ops
 from lms.notifications.models import FanOut, MailState, Notification
 from tests.notifications.conftest import PING, received
@@ -117,3 +119,55 @@ def test_a_large_fan_out_is_a_job_in_batches_with_progress(app, make, socket_as,
         (100, 250), (200, 250), (250, 250)]
     assert [p["message"] for p in received(first_sock)] == ["Sender pinged you about “Big”"]
     assert {r.mail_state for r in _rows()} == {MailState.none}
+
+
+def test_forgetting_a_subject_costs_the_same_queries_for_5_or_60_readers(make, socket_as, count_queries):
+    """Deleting something many were told about (a notice of a big circle): does forget_about delete their
+    notifications and push each reader their new unread count, in a number of queries that does not grow
+    with the readers?"""
+    counts = []
+    for size, subject_id in ((5, 1), (60, 2)):
+        people = [make.user() for _ in range(size)]
+        notify(PING, [p.id for p in people], url="/x", params={"title": "Gone"}, subject=("notice", subject_id),
+               mail=MailRule.never)
+        notify(PING, [people[0].id], url="/y", params={"title": "Kept"}, subject=("notice", 99), mail=MailRule.never)
+        db.session.commit()
+        first = socket_as(people[0])
+        with count_queries:
+            forget_about(("notice", subject_id))
+        db.session.commit()
+        counts.append(count_queries.count)
+        assert [r.subject_id for r in _rows(people[0])] == [99]
+        assert [r.subject_id for r in _rows(people[-1])] == []
+        assert received(first, "notifications_read") == [{"unread": 1}]
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("missed", [False, True], ids=["deleted in the batch", "deletion missed the batch"])
+def test_deleting_the_subject_stops_its_fan_out_and_forgets_what_it_wrote(app, make, monkeypatch, missed):
+    """A notice deleted while its fan-out is being written: does the job stop after the batch in hand, and
+    are that batch's notifications gone too, so no bell leads to a page that answers 404? (`missed`: the
+    deletion's DELETE ran before the batch's rows were committed, so only the stop reached the job.)"""
+    monkeypatch.setattr(ops, "BATCH_SIZE", 100)
+    people = [make.user() for _ in range(FAN_OUT_INLINE + 50)]
+    deliver = ops.deliver
+    batches = []
+
+    def deliver_then_delete(spec, user_ids, now):
+        written = deliver(spec, user_ids, now)
+        batches.append(len(user_ids))
+        if len(batches) == 1 and missed:
+            db.session.execute(sa.update(FanOut).values(finished_at=utcnow()))
+        elif len(batches) == 1:
+            forget_about(("notice", 7))  # the teacher deletes the notice meanwhile
+        return written
+
+    monkeypatch.setattr(ops, "deliver", deliver_then_delete)
+    fan_out = notify(PING, [p.id for p in people], url="/x", params={"title": "Oops"}, subject=("notice", 7),
+                     mail=MailRule.never)
+    db.session.commit()  # the inline job backend runs the job now
+    db.session.expire_all()
+    fan_out = db.session.get(FanOut, fan_out.id)
+    assert batches == [100]
+    assert fan_out.is_finished and fan_out.done < fan_out.total
+    assert _rows() == []
