@@ -145,31 +145,68 @@ def launch():
 
 
 DEEP_LINK_KEY = "lti_deep_link"
-#: the custom parameter a deep-linked item carries: the Circles assignment it opens
+#: the custom parameters a deep-linked item carries: the Circles assignment, live lesson or notice it opens
 CUSTOM_ASSIGNMENT = "circles_assignment"
+CUSTOM_LESSON = "circles_live_lesson"
+CUSTOM_NOTICE = "circles_notice"
+
+
+def _custom_id(claims, name: str) -> int | None:
+    custom = claims.get(launch_claims.CLAIM_CUSTOM)
+    value = custom.get(name) if isinstance(custom, dict) else None
+    return int(value) if isinstance(value, (str, int)) and str(value).isdigit() else None
 
 
 def _launch_target(circle, claims) -> str:
-    """Where a resource link launch opens: the assignment a deep-linked item names (if it is this circle's
-    and the person may see it), else the circle's home page."""
-    custom = claims.get(launch_claims.CLAIM_CUSTOM)
-    value = custom.get(CUSTOM_ASSIGNMENT) if isinstance(custom, dict) else None
-    if isinstance(value, (str, int)) and str(value).isdigit():
+    """Where a resource link launch opens: the assignment, live lesson or notice a deep-linked item names
+    (if it is this circle's and the person may see it), else the circle's home page."""
+    if (value := _custom_id(claims, CUSTOM_ASSIGNMENT)) is not None:
         from lms.homework.models import Assignment
 
-        assignment = db.session.get(Assignment, int(value))
+        assignment = db.session.get(Assignment, value)
         if assignment is not None and assignment.circle_id == circle.id and assignment.can_view(current_user):
             return url_for("homework.show", circle_id=circle.id, assignment_id=assignment.id)
+    if (value := _custom_id(claims, CUSTOM_LESSON)) is not None:
+        from lms.live.models import LiveLesson
+
+        lesson = db.session.get(LiveLesson, value)
+        if lesson is not None and lesson.circle_id == circle.id and lesson.can_view(current_user):
+            return url_for("live.show", circle_id=circle.id, lesson_id=lesson.id)
+    if (value := _custom_id(claims, CUSTOM_NOTICE)) is not None:
+        from lms.feed.notices.models import Notice
+
+        notice = db.session.get(Notice, value)
+        if notice is not None and notice.circle_id == circle.id and notice.can_view(current_user):
+            return url_for("notices.show", circle_id=circle.id, notice_id=notice.id)
     return url_for("circles.home", circle_id=circle.id)
+
+
+def _placeable(circle):
+    """What the teacher may place in the course: published assignments, live lessons not over (scheduled
+    or on air) and published notices."""
+    from lms.core.types import utcnow
+    from lms.feed.notices.models import Notice
+    from lms.feed.notices.queries import visible_notices
+    from lms.homework.queries import circle_assignments
+    from lms.live.queries import circle_lessons
+
+    assignments = [a for a in circle_assignments(circle, current_user) if a.is_published]
+    lists = circle_lessons(circle)
+    lessons = lists.live + lists.upcoming
+    notices = list(db.session.scalars(visible_notices(circle, current_user).where(Notice.publish_at <= utcnow())
+                                      .order_by(Notice.publish_at.desc(), Notice.id.desc()).limit(100)))
+    return assignments, lessons, notices
+
+
+def _chosen(name: str) -> set[int]:
+    return {int(v) for v in request.form.getlist(name) if v.isdigit()}
 
 
 @bp.route("/lti/deep-link", methods=["GET", "POST"])
 @login_required
 def deep_link():
-    """The teacher picks the Circles assignments to place in the course; the answer goes back to the
-    platform as a signed LtiDeepLinkingResponse, posted by the form the teacher submits."""
-    from lms.homework.queries import circle_assignments
-
+    """The teacher picks the Circles assignments, live lessons and notices to place in the course; the answer
+    goes back to the platform as a signed LtiDeepLinkingResponse, posted by the form the teacher submits."""
     pending = session.get(DEEP_LINK_KEY)
     if not pending:
         abort(404)
@@ -177,14 +214,24 @@ def deep_link():
     platform = db.session.get(LtiPlatform, pending["platform_id"])
     if platform is None or not circle.can_manage_members(current_user):
         abort(404)
-    assignments = [a for a in circle_assignments(circle, current_user) if a.is_published]
+    assignments, lessons, notices = _placeable(circle)
     if request.method == "POST":
-        chosen = {int(v) for v in request.form.getlist("assignment") if v.isdigit()}
-        items = [{"type": "ltiResourceLink", "title": a.title, "url": external_url("lti.launch"),
+        launch_url = external_url("lti.launch")
+        chosen = _chosen("assignment")
+        items = [{"type": "ltiResourceLink", "title": a.title, "url": launch_url,
                   "custom": {CUSTOM_ASSIGNMENT: str(a.id)},
                   **({"lineItem": {"scoreMaximum": float(a.points), "label": a.title,
                                    "resourceId": f"circles-assignment-{a.id}"}} if a.points else {})}
                  for a in assignments if a.id in chosen]
+        chosen = _chosen("lesson")
+        items += [{"type": "ltiResourceLink", "title": lesson.title, "url": launch_url,
+                   "text": _("Live lesson"), "custom": {CUSTOM_LESSON: str(lesson.id)},
+                   "available": {"startDateTime": _iso(lesson.starts_at)}}
+                  for lesson in lessons if lesson.id in chosen]
+        chosen = _chosen("notice")
+        items += [{"type": "ltiResourceLink", "title": notice.title, "url": launch_url,
+                   "text": _("Notice"), "custom": {CUSTOM_NOTICE: str(notice.id)}}
+                  for notice in notices if notice.id in chosen]
         token = services.deep_linking_response(platform, pending["deployment_id"], pending.get("data"), items)
         db.session.commit()  # the tool key, when it was made now
         session.pop(DEEP_LINK_KEY, None)
@@ -195,7 +242,14 @@ def deep_link():
         response.headers["Content-Security-Policy"] = content_security_policy().replace(
             "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}")
         return response
-    return render_template("lti/deep_link.html", circle=circle, assignments=assignments)
+    return render_template("lti/deep_link.html", circle=circle, assignments=assignments, lessons=lessons,
+                           notices=notices)
+
+
+def _iso(value) -> str:
+    from datetime import UTC
+
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @bp.route("/lti/jwks.json")

@@ -64,3 +64,51 @@ def test_students_cannot_deep_link(platform, new_platform):
     response = new_platform().launch(sub="student-1", roles=[LEARNER], **DL)
     assert response.status_code == 403 and "Only the course" in response.get_data(as_text=True)
     assert new_platform().client.get("/lti/deep-link").status_code in (302, 404)
+
+
+def _items(platform, data) -> list[dict]:
+    answer = platform.client.post("/lti/deep-link", data=data)
+    assert answer.status_code == 200
+    token = html.unescape(re.search(r'name="JWT" value="([^"]+)"', answer.get_data(as_text=True)).group(1))
+    tool_keys = KeySet.import_key_set(platform.client.get("/lti/jwks.json").get_json())
+    return jwt.decode(token, tool_keys, algorithms=["RS256"]).claims[
+        "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+
+
+def test_teacher_places_a_live_lesson_and_a_notice(platform, new_platform):
+    from datetime import timedelta
+
+    from lms.core.types import utcnow
+    from lms.feed.notices.operations import create_notice
+    from lms.live.operations import create_lesson
+
+    assert platform.launch(sub="teacher-1", roles=[INSTRUCTOR]).status_code == 302
+    circle = db.session.scalar(sa.select(LtiContext)).circle
+    starts = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    lesson = create_lesson(circle, _teacher(), title="Cell division, live", starts_at=starts)
+    notice = create_notice(circle, _teacher(), title="Bring your lab coat", body_md="Tomorrow.",
+                           publish_at=utcnow() - timedelta(minutes=1))
+    draft = create_notice(circle, _teacher(), title="Not yet", body_md="Draft.", publish_at=None)
+    db.session.commit()
+
+    assert platform.launch(sub="teacher-1", roles=[INSTRUCTOR], **DL).status_code == 302
+    picker = platform.client.get("/lti/deep-link").get_data(as_text=True)
+    assert "Cell division, live" in picker and "Bring your lab coat" in picker and "Not yet" not in picker
+    items = _items(platform, {"lesson": str(lesson.id), "notice": [str(notice.id), str(draft.id)]})
+    assert [(i["type"], i["title"], i["custom"]) for i in items] == [
+        ("ltiResourceLink", "Cell division, live", {"circles_live_lesson": str(lesson.id)}),
+        ("ltiResourceLink", "Bring your lab coat", {"circles_notice": str(notice.id)})]  # the draft: not placeable
+    assert items[0]["available"]["startDateTime"] == starts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert all("lineItem" not in i for i in items)
+
+    # students launching the placed items land on the lesson and the notice
+    opened = new_platform().launch(sub="student-1", roles=[LEARNER],
+                                   **{LTI + "custom": {"circles_live_lesson": str(lesson.id)}})
+    assert opened.headers["Location"].endswith(f"/c/{circle.id}/live/{lesson.id}")
+    opened = new_platform().launch(sub="student-1", roles=[LEARNER],
+                                   **{LTI + "custom": {"circles_notice": str(notice.id)}})
+    assert opened.headers["Location"].endswith(f"/circles/{circle.id}/notices/{notice.id}")
+    # a draft's or another circle's id: the circle's home page
+    opened = new_platform().launch(sub="student-1", roles=[LEARNER],
+                                   **{LTI + "custom": {"circles_notice": str(draft.id)}})
+    assert opened.headers["Location"] == f"/c/{circle.id}"
