@@ -56,6 +56,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "LIVE_MAX_ENCODES": int,
     "LIVE_RTMP_URL": str,
     "LIVE_RTMP_CALLBACK_SECRET": str,
+    "LIVE_ORIGIN": str,
+    "LIVE_ORIGIN_SECRET": str,
     "HEALTH_TIMEOUT_SECONDS": float,
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
@@ -183,6 +185,11 @@ class Config:
     #: nginx-rtmp's callbacks come from a loopback address; nginx on another host adds ?secret=<this> to
     #: their URLs (deploy/nginx/rtmp.conf) and the app then takes them from anywhere with it
     LIVE_RTMP_CALLBACK_SECRET: str | None = None
+    #: several hosts: host:port where this ingest host's nginx serves its LIVE_DIR to the others
+    #: (deploy/nginx/live-origin.conf; lms.live.origin); None: one host, segments read from LIVE_DIR
+    LIVE_ORIGIN: str | None = None
+    #: the header value deploy/nginx/live-origin.conf asks of whoever fetches from an origin
+    LIVE_ORIGIN_SECRET: str | None = None
     #: seconds /readyz waits for each of the database, Redis and storage before calling it failed
     HEALTH_TIMEOUT_SECONDS = 2.0
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.circles.queries import get_circle_or_404
 from lms.extensions import db
-from lms.live import ingest
+from lms.live import ingest, origin
 from lms.live.models import ON_AIR_STATES, IngestKind, LessonState, LiveLesson
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class IngestNamespace(Namespace):
         except ingest.IngestRefused as refused:
             return _refused(refused.message, refused.code)
         ops = _operations()
+        lesson.origin = origin.this_origin()  # several hosts: where its segments are (lms.live.origin)
         try:
             ops.go_live(lesson, IngestKind.browser, current_user)
         except ops.LiveError as error:

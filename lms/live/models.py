@@ -65,6 +65,9 @@ class LiveLesson(db.Model):
     stream_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: random url-safe id used in storage paths and as the RTMP stream name (never the key)
     stream_path: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_stream_path)
+    #: where its live segments are when the site has several hosts: the ingest host's LIVE_ORIGIN (host:port,
+    #: lms.live.origin); None: this site's one LIVE_DIR
+    origin: Mapped[str | None] = mapped_column(sa.String(255))
     reminder_minutes: Mapped[int] = mapped_column(default=15)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     announced_live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

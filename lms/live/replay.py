@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -28,7 +29,7 @@ from lms.core.realtime import emit_to_room
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.jobs import Queue, enqueue_after_commit
-from lms.live import ingest
+from lms.live import ingest, origin
 from lms.live.models import LessonState, LiveLesson, LiveMessage, ReplayView
 from lms.media import FFmpegError
 from lms.media import live as live_media
@@ -78,7 +79,11 @@ def make_replay(lesson_id: int) -> None:
         return
     folder = ingest.lesson_folder(lesson)
     ingest.finish(lesson.id)  # a browser stream of this process still open (ended from the lesson page)
-    _wait_quiet(folder)
+    elsewhere = origin.remote(lesson)
+    if elsewhere is not None:  # another host ingested it: its segments come from there (lms.live.origin)
+        folder = _fetch_from_origin(lesson)
+    else:
+        _wait_quiet(folder)
     parts = live_media.segments(folder) if folder.is_dir() else []
     if not parts:
         log.warning("live lesson %s ended without any recorded video", lesson_id)
@@ -121,6 +126,19 @@ def make_replay(lesson_id: int) -> None:
     db.session.commit()
     shutil.rmtree(folder, ignore_errors=True)  # the replay holds it all now
     log.info("replay of live lesson %s ready: media %s, %.0f s", lesson_id, media.id, made.duration)
+
+
+def _fetch_from_origin(lesson: LiveLesson) -> Path:
+    """The segments of a lesson ingested on another host, copied into a folder of this worker's LIVE_DIR
+    (removed with the replay made, as a local folder is); the origin's own folder is left to that host's
+    clean-up (README "Live lessons: several hosts"). Waits as _wait_quiet does, on the origin's playlist."""
+    folder = ingest.live_root() / ".fetched" / lesson.stream_path
+    time.sleep(QUIET_SECONDS)  # the origin's ffmpeg or nginx writes its last segments
+    try:
+        origin.fetch_segments(lesson, folder)
+    except Exception:  # noqa: BLE001 - the origin is down or refuses: the replay fails, the segments stay there
+        log.exception("the segments of live lesson %s could not be fetched from %s", lesson.id, lesson.origin)
+    return folder
 
 
 def _any_host_id(lesson: LiveLesson) -> int:

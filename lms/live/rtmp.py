@@ -22,6 +22,7 @@ from flask import current_app
 
 from lms.extensions import db
 from lms.live import ingest
+from lms.live import origin as live_origin
 from lms.live.models import IngestKind, LessonState, LiveLesson
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,12 @@ def caller_allowed(remote_addr: str | None, secret: str | None) -> bool:
         return False
 
 
-def publish(app_name: str | None, name: str | None, key: str | None) -> LiveLesson | None:
+def publish(app_name: str | None, name: str | None, key: str | None,
+            origin: str | None = None) -> LiveLesson | None:
     """An encoder asks to publish `name` with `key`: the lesson, now live (flushed), or None to refuse
     (unknown application, wrong or regenerated key, lesson over, or the host is broadcasting from the
-    browser right now)."""
+    browser right now). `origin`: where that nginx serves its hls_path to the other hosts (host:port, named
+    in its callback URL; lms.live.origin), None when nginx-rtmp writes the app's own LIVE_DIR."""
     if app_name not in (None, "", APPLICATION):
         return None
     ops = _operations()
@@ -61,11 +64,13 @@ def publish(app_name: str | None, name: str | None, key: str | None) -> LiveLess
     if lesson.state == LessonState.live and lesson.ingest == IngestKind.browser and ingest.get(lesson.id):
         log.info("RTMP publish refused for lesson %s: the browser is broadcasting it", lesson.id)
         return None
+    lesson.origin = live_origin.valid(origin)
     try:
         ops.go_live(lesson, IngestKind.rtmp, None)
     except ops.LiveError:
         return None
-    ingest.lesson_folder(lesson).mkdir(parents=True, exist_ok=True)
+    if lesson.origin is None:  # nginx-rtmp writes this host's LIVE_DIR
+        ingest.lesson_folder(lesson).mkdir(parents=True, exist_ok=True)
     return lesson
 
 

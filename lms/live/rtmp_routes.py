@@ -23,7 +23,8 @@ def _check_caller() -> None:
 @bp.post("/on_publish")
 def on_publish():
     _check_caller()
-    lesson = rtmp.publish(request.form.get("app"), request.form.get("name"), request.form.get("key"))
+    lesson = rtmp.publish(request.form.get("app"), request.form.get("name"), request.form.get("key"),
+                          request.args.get("origin"))
     if lesson is None:
         db.session.rollback()
         return "", 403

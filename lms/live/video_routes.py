@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from lms.circles.queries import get_circle_or_404
 from lms.extensions import db
-from lms.live import bp, ingest
+from lms.live import bp, ingest, origin
 from lms.live import replay as replay_lib
 from lms.live.models import LessonState, LiveLesson, LiveSanction
 from lms.media.live import PLAYLIST, SEGMENT
@@ -75,8 +75,17 @@ def hls(circle_id: int, lesson_id: int, name: str):
         mimetype, cache = "video/mp2t", SEGMENT_CACHE
     else:
         abort(404)
+    elsewhere = origin.remote(lesson)
     path = ingest.lesson_folder(lesson) / name
     db.session.rollback()  # the checks are done: let the connection go while the file is sent
+    if elsewhere is not None:
+        # on another ingest host: this host's nginx fetches it from there (lms.live.origin)
+        response = make_response("")
+        response.headers["X-Accel-Redirect"] = origin.accel_path(elsewhere, lesson, name)
+        response.mimetype = mimetype
+        response.headers["Cache-Control"] = cache
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
     try:
         if name == PLAYLIST:  # small, and replaced (renamed over) every segment: read whole
             response = make_response(path.read_bytes())
