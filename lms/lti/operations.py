@@ -217,19 +217,25 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
     membership = circle.membership_of(user)
     if membership is not None and membership.is_barred:
         raise LaunchError(_l("You were removed from this circle. Ask its teacher to readmit you."), 403)
-    _enrol(circle, user, role, person_name(claims))
+    _enrol(circle, user, role, person_name(claims), student_number(claims))
     _sync_if_stale(mapped)
     return circle
 
 
-def _enrol(circle: Circle, user: User, role: Role, name: str | None) -> bool:
+def student_number(claims: dict[str, Any]) -> str | None:
+    """The platform's person_sourcedid (Moodle: the user's ID number), the school's student number."""
+    lis = claims.get(lti.CLAIM_LIS)
+    return _text(lis.get("person_sourcedid"), 64) if isinstance(lis, dict) else None
+
+
+def _enrol(circle: Circle, user: User, role: Role, name: str | None, number: str | None = None) -> bool:
     """Make `user` an active member with `role` unless they are one (or were removed); True if added now."""
     membership = circle.membership_of(user)
     if membership is not None and (membership.is_active or membership.is_barred):
         return False
     try:
         with db.session.begin_nested():
-            add_member(circle, user, role, via="lti", real_name=name)
+            add_member(circle, user, role, via="lti", real_name=name, student_no=number)
     except CircleError:
         add_member(circle, user, role, via="lti")  # the name is taken or malformed: the default name instead
     return True
@@ -323,6 +329,8 @@ def sync_roster(mapped: LtiContext, members: list[dict[str, Any]], actor: User |
     present: set[str] = set()
     for member in members:
         subject = member.get("user_id") if isinstance(member, dict) else None
+        if isinstance(subject, int) and not isinstance(subject, bool):
+            subject = str(subject)  # a number where the spec says string: the launch's sub is its string form
         if not isinstance(subject, str) or not subject:
             counts["skipped"] += 1
             continue
@@ -332,6 +340,8 @@ def sync_roster(mapped: LtiContext, members: list[dict[str, Any]], actor: User |
         present.add(subject)
         claims = {"sub": subject, lti.CLAIM_ROLES: member.get("roles"),
                   **{k: member[k] for k in ("email", "name", "given_name", "family_name") if k in member}}
+        if isinstance(member.get("lis_person_sourcedid"), str):  # NRPS's name for the launch's lis claim
+            claims[lti.CLAIM_LIS] = {"person_sourcedid": member["lis_person_sourcedid"]}
         try:
             user, _created = launch_user(platform, claims)
         except LaunchError:  # a disabled account
@@ -340,7 +350,7 @@ def sync_roster(mapped: LtiContext, members: list[dict[str, Any]], actor: User |
         membership = circle.membership_of(user)
         if membership is not None and membership.is_barred:
             counts["skipped"] += 1
-        elif _enrol(circle, user, circle_role(member.get("roles")), person_name(claims)):
+        elif _enrol(circle, user, circle_role(member.get("roles")), person_name(claims), student_number(claims)):
             counts["added"] += 1
         else:
             counts["already"] += 1

@@ -18,8 +18,10 @@ from lms.lti.models import LtiPlatform
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
-#: at most this many pages of a roster are read (a loop guard; a page holds what the platform chooses)
+#: at most this many pages of a roster are read (a loop guard)
 MAX_PAGES = 100
+#: members asked for per roster page (NRPS `limit`; Moodle pages only when asked, then links the next page)
+NRPS_PAGE_SIZE = 500
 
 
 class ServiceError(LaunchError):
@@ -57,12 +59,13 @@ def roster(platform: LtiPlatform, memberships_url: str) -> list[dict[str, Any]]:
     token = access_token(platform, [NRPS_SCOPE])
     members: list[dict[str, Any]] = []
     url: str | None = memberships_url
-    for _page in range(MAX_PAGES):
+    for page_number in range(MAX_PAGES):
         if not url:
             break
         try:
-            response = requests.get(url, timeout=30, headers={"Authorization": f"Bearer {token}",
-                                                              "Accept": NRPS_MEDIA_TYPE})
+            # the first page asks for a page size; the next ones follow the platform's Link as given
+            response = requests.get(url, timeout=30, params={"limit": NRPS_PAGE_SIZE} if page_number == 0 else None,
+                                    headers={"Authorization": f"Bearer {token}", "Accept": NRPS_MEDIA_TYPE})
             response.raise_for_status()
             page = response.json()
         except (requests.RequestException, ValueError):
@@ -122,7 +125,9 @@ def _json(value) -> str:
 def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, label: str, maximum: float,
                 scores: list[tuple[str, float]]) -> int:
     """Post each (platform user id, score) to the course's line item for `resource_id` (made if needed);
-    how many were accepted. Raises ServiceError when the token or the line item fails, or a score is refused."""
+    how many were accepted. Raises ServiceError when the token or the line item fails, or a score is refused.
+    A 409 Conflict (Moodle: the gradebook holds a score with the same or a later timestamp, e.g. a second
+    send within the same second) keeps the platform's score and is no error."""
     from datetime import UTC, datetime
 
     token = access_token(platform, [AGS_LINEITEM, AGS_SCORE])
@@ -136,6 +141,8 @@ def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, lab
         try:
             response = requests.post(scores_url, timeout=15, data=_json(body),
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_MEDIA_TYPE})
+            if response.status_code == 409:
+                continue
             response.raise_for_status()
         except requests.RequestException:
             raise ServiceError(_l("The platform refused a score after %(num)d were sent.", num=sent)) from None
