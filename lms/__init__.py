@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.api.token_routes import bp as api_tokens_bp
     from lms.audit.routes import bp as audit_bp
     from lms.calendar.routes import bp as calendar_bp
+    from lms.checkins.routes import bp as checkins_bp
     from lms.circles.routes import bp as circles_bp
     from lms.feed.notices.routes import bp as notices_bp
     from lms.feed.posts.routes import bp as posts_bp
@@ -141,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(live_rtmp_bp)
+    app.register_blueprint(checkins_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(api_bp)

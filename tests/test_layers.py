@@ -70,6 +70,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("grading",),  # grading → homework, never back (DESIGN.md §2)
     # Live lessons: schedule, room, video, attendance; attendance becomes a gradebook item (live → grading).
     ("live",),
+    # Daily check-ins: tasks, streaks, the board; the completion rate becomes a gradebook item (checkins →
+    # grading), a text's length is counted as reviews count words (checkins → reviews).
+    ("checkins",),
     # LTI 1.3 tool (launch from Canvas, Moodle): links a platform's people to accounts through identity's
     # ExternalIdentity, maps its courses onto circles, syncs their rosters and sends released grades
     # (homework, grading) to their gradebooks; nothing imports it.

@@ -115,4 +115,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("live_replay_views", "user_id"): MOVE_UNIQUE,
     ("live_sanctions", "user_id"): MOVE,
     ("live_sanctions", "by_id"): MOVE,
+    ("checkin_tasks", "created_by_id"): MOVE,
+    ("checkins", "user_id"): Rule(RuleKind.move_unique, "one check-in per task and day: the kept account's wins"),
+    ("checkin_likes", "user_id"): MOVE_UNIQUE,
+    ("checkin_comments", "author_id"): MOVE,
+    ("checkin_streaks", "user_id"): Rule(RuleKind.move_unique, "a summary per task: the kept account's stays "
+                                         "(recomputed at its next check-in)"),
+    ("checkin_reminders", "user_id"): MOVE_UNIQUE,
 }

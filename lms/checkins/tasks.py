@@ -1,0 +1,17 @@
+"""Jobs of check-ins; arguments are ids."""
+from __future__ import annotations
+
+import logging
+
+from lms.checkins import operations as ops
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def sweep_checkins() -> None:
+    """Periodic (every 60 s): send the members' daily check-in reminders that are due (each once a day)."""
+    sent = ops.send_due_reminders()
+    db.session.commit()
+    if sent:
+        log.info("checkins: %d reminders sent", sent)
