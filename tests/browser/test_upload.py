@@ -672,6 +672,55 @@ def test_a_page_left_open_past_the_close_refuses_before_the_first_byte(live_serv
         assert created == [] and patched == []
 
 
+def test_a_stopped_upload_is_not_continued_past_the_close(live_server, new_context, screenshots, heavy_clip,
+                                                          small_chunks):
+    """An upload stopped half way; the page showing it stays open past the close: does choosing the
+    same file say the assignment closed before sending the rest, instead of sending it all and
+    being refused at "Hand in"?"""
+    from lms.core.types import utcnow
+    from lms.extensions import db
+    from lms.homework.models import Assignment
+
+    setup = _assignment_for_a_student(live_server, closes_at=utcnow() + timedelta(days=2))
+    page = _sign_in(new_context, setup["student"])
+    page.goto(setup["url"])
+    _stop_after(page, 2)
+    item = page.locator("[data-video-source] .upload-item")
+    with screenshots.on_failure(page, "first-visit"):
+        page.get_by_label("Choose a video").set_input_files(heavy_clip)
+        expect(item.locator(".upload-size")).to_contain_text("64 KB of")
+        page.close(run_before_unload=False)
+    assert _held_on_the_server(live_server, _media_of(live_server, setup)) == 64 * 1024  # the student left
+
+    page = _sign_in(new_context, setup["student"])
+    page.goto(setup["url"])
+    item = page.locator("[data-video-source] .upload-item")
+    expect(item.locator(".upload-state")).to_have_text("Stopped: waiting for the rest of the file.")
+    with live_server.app.app_context():  # the page stays open; the close passes
+        assignment = db.session.get(Assignment, setup["assignment_id"])
+        assignment.due_at = utcnow() - timedelta(hours=2)
+        assignment.closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        db.session.remove()
+    patched = requests_to(page, "PATCH", r"/uploads/")
+    with screenshots.on_failure(page, "closed"):
+        page.get_by_label("Choose a video").set_input_files(heavy_clip)
+        expect(item.locator(".upload-state")).to_have_text(re.compile(r"^This assignment has closed"))
+        assert patched == []
+
+
+def _media_of(live_server, setup) -> int:
+    """The media id of the one upload kept in the student's draft for the assignment of `setup`."""
+    from lms.extensions import db
+    from lms.homework.models import SubmissionDraft
+
+    with live_server.app.app_context():
+        media_id = db.session.scalar(db.select(SubmissionDraft.media_id).where(
+            SubmissionDraft.assignment_id == setup["assignment_id"]))
+        db.session.remove()
+    return media_id
+
+
 # -- an upload left unfinished: what the pages say, continuing it elsewhere, deleting it -------------
 
 def _held_on_the_server(live_server, media_id: int, quiet_seconds: int = 300) -> int:

@@ -107,7 +107,7 @@
         var session = this.session || h.storeGet(this.key);
         if (session && await this.alreadyReceived(session)) { return; }
         this.guard();
-        if (!this.session && !(await this.allowed())) { return; }
+        if (!(await this.allowed(this.session ? 0 : this.file.size))) { return; }
         session = this.session || await this.create();
         await this.send(session);
       } catch (error) {
@@ -137,14 +137,16 @@
     }
 
     // Asks the page's check URL (an assignment: is it still open for me, does the file fit my
-    // storage?) before anything is created or sent; a refusal is shown with the server's reason.
+    // storage?) before anything is created or sent, and before the rest of a stopped upload is sent
+    // (`size` 0: its storage is already counted), so a page left open past the close says so before
+    // the first byte either way; a refusal is shown with the server's reason.
     // No answer (offline): go on, the creation itself is checked the same way.
-    async allowed() {
+    async allowed(size) {
       var url = this.root.dataset.checkUrl;
       if (!url) { return true; }
       this.say(gettext("Starting the upload…"));
       var result = await uploads.requestJSON("GET", url + (url.indexOf("?") < 0 ? "?" : "&") +
-        "size=" + encodeURIComponent(this.file.size)).catch(function () { return null; });
+        "size=" + encodeURIComponent(size)).catch(function () { return null; });
       if (!result || result.status === 200 || result.status >= 500 || result.status === 429) { return true; }
       this.refuse(uploads.errorText(result.json) ||
         gettext("The server did not accept this upload. Reload the page and choose the file again."));
