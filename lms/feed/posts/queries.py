@@ -272,21 +272,42 @@ class Thread:
     replies: list[tuple[Comment, ShownMember]]
 
 
-def comment_threads(post: Post, viewer: User, limit: int = 500) -> list[Thread]:
-    """The comments of `post` the viewer may see, as threads (one query): visible ones, and the hidden
-    ones of their own (the staff see every hidden one). A hidden top-level comment's replies stay shown
-    under it to those who see them."""
+#: top-level comments (threads) on one page of a post's comments
+THREADS_PER_PAGE = 50
+#: most comments one page reads (its threads' replies included): a bound, not a page size
+COMMENTS_READ = 2000
+
+
+def comment_threads(post: Post, viewer: User, after: int | None = None,
+                    per_page: int | None = None) -> tuple[list[Thread], int | None]:
+    """One page of the comments of `post` the viewer may see, as threads, oldest first: the top-level
+    comments after the one with id `after` (keyset, no OFFSET; a post with thousands of comments pages like
+    one with ten) and their replies; the next page's `after`, or None on the last. Two queries. Visible
+    comments, and the hidden ones of their own (the staff see every hidden one). A hidden top-level
+    comment's replies stay shown, at the end of its page, to those who see them."""
+    per_page = per_page or THREADS_PER_PAGE
     if post.can_moderate(viewer):
         seen = Comment.state.in_([CommentState.visible, CommentState.hidden])
     else:
         seen = sa.or_(Comment.state == CommentState.visible,
                       sa.and_(Comment.state == CommentState.hidden, Comment.author_id == viewer.id))
+    # the page's threads by their top-level comment, whatever its state (the replies of one hidden from
+    # this viewer stay on that thread's page)
+    tops = db.select(Comment.id).where(Comment.post_id == post.id, Comment.parent_id.is_(None))
+    if after is not None:
+        tops = tops.where(Comment.id > after)
+    top_ids = list(db.session.scalars(tops.order_by(Comment.id).limit(per_page + 1)))
+    next_after = top_ids[per_page - 1] if len(top_ids) > per_page else None
+    top_ids = top_ids[:per_page]
+    if not top_ids:
+        return [], None
     query = (db.select(Comment, *_author_columns())
              .join(User, User.id == Comment.author_id)
              .outerjoin(Membership, sa.and_(Membership.circle_id == post.circle_id,
                                             Membership.user_id == Comment.author_id))
-             .where(Comment.post_id == post.id, seen)
-             .order_by(Comment.id).limit(limit))
+             .where(Comment.post_id == post.id, seen,
+                    sa.or_(Comment.id.in_(top_ids), Comment.parent_id.in_(top_ids)))
+             .order_by(Comment.id).limit(COMMENTS_READ))
     threads: dict[int, Thread] = {}
     orphans = []
     for row in db.session.execute(query):
@@ -300,7 +321,16 @@ def comment_threads(post: Post, viewer: User, limit: int = 500) -> list[Thread]:
     result = list(threads.values())
     for comment, author in orphans:
         result.append(Thread(comment, author, []))
-    return result
+    return result, next_after
+
+
+def comment_page_of(comment: Comment) -> int | None:
+    """The `after` of the page of comments that shows `comment`'s thread: None for the first page, else the
+    id just before its top-level comment (that thread then opens the page). One query."""
+    top_id = comment.parent_id or comment.id
+    before = db.session.scalar(db.select(sa.func.count()).select_from(Comment).where(
+        Comment.post_id == comment.post_id, Comment.parent_id.is_(None), Comment.id < top_id)) or 0
+    return None if before < THREADS_PER_PAGE else top_id - 1
 
 
 # -- contest -----------------------------------------------------------------------------------

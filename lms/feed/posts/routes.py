@@ -36,6 +36,12 @@ def _back_to(post) -> str:
     return url_for("posts.show", circle_id=post.circle_id, post_id=post.id)
 
 
+def _back_to_comment(post, comment) -> str:
+    """The post's page of comments that shows `comment` (its thread may be pages down), at the comment."""
+    return url_for("posts.show", circle_id=post.circle_id, post_id=post.id,
+                   after=q.comment_page_of(comment)) + f"#comment-{comment.id}"
+
+
 def _refused(error, status=422):
     flash(str(error), "error")
     return status
@@ -113,10 +119,12 @@ def show(circle_id: int, post_id: int):
 
 
 def _show(circle, post, comment_form, status: int = 200):
+    after = request.args.get("after", type=int)
+    threads, next_after = q.comment_threads(post, current_user, after=after)
     return render_template(
         "feed/posts/show.html", circle=circle, item=q.feed_item(post, current_user),
-        threads=q.comment_threads(post, current_user), comment_form=comment_form, reason_form=ReasonForm(),
-        confirm=ConfirmForm(), staff=post.can_moderate(current_user)), status
+        threads=threads, comments_after=after, comments_next=next_after, comment_form=comment_form,
+        reason_form=ReasonForm(), confirm=ConfirmForm(), staff=post.can_moderate(current_user)), status
 
 
 @bp.route(PREFIX + "/<int:post_id>/edit", methods=["GET", "POST"])
@@ -206,7 +214,7 @@ def comment(circle_id: int, post_id: int):
         db.session.rollback()
         return _show(circle, post, form, _refused(error))
     db.session.commit()
-    return redirect(_back_to(post) + f"#comment-{added.id}")
+    return redirect(_back_to_comment(post, added))
 
 
 def _load_comment(circle_id: int, post_id: int, comment_id: int):
@@ -228,7 +236,7 @@ def edit_comment(circle_id: int, post_id: int, comment_id: int):
             _refused(error)
         else:
             db.session.commit()
-            return redirect(_back_to(post) + f"#comment-{comment.id}")
+            return redirect(_back_to_comment(post, comment))
     return render_template("feed/posts/edit_comment.html", circle=circle, post=post, comment=comment,
                            form=form), (422 if request.method == "POST" else 200)
 
@@ -253,7 +261,7 @@ def moderate_comment(circle_id: int, post_id: int, comment_id: int, action: str)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Say why, for the author."), "error")
-        return redirect(_back_to(post) + f"#comment-{comment.id}")
+        return redirect(_back_to_comment(post, comment))
     ops.moderate_comment(comment, current_user, form.reason.data, remove=action == "remove")
     db.session.commit()
     flash(_("The comment is hidden. Its author sees why.") if action == "hide"

@@ -1,6 +1,8 @@
 """Comments (one level of threads), likes, and the notifications they send."""
 from __future__ import annotations
 
+import re
+
 from lms.extensions import db
 from lms.feed.posts.models import Comment, Like
 from lms.notifications.models import Notification
@@ -126,3 +128,40 @@ def test_a_like_from_the_script_answers_the_count(feed):
     answer = feed.clients["pia"].post(f"{feed.url}/{post.id}/like", data={"liked": "1"},
                                       headers={"Accept": "application/json"})
     assert answer.get_json() == {"liked": True, "count": 2}
+
+
+def test_a_post_with_many_comments_pages_them_and_a_new_one_lands_on_its_page(feed, monkeypatch, count_queries):
+    """A post with more threads than a page holds (page size 3 here): does each page show the next threads
+    oldest first with their replies (nothing left out, nothing twice), the last one link to no further page,
+    a new comment redirect to the page that shows it, and a page cost the same queries as the first?"""
+    from lms.feed.posts import queries as q
+
+    monkeypatch.setattr(q, "THREADS_PER_PAGE", 3)
+    write_post(feed.clients["sam"], feed.circle.id, "Busy post")
+    post = last_post()
+    url = f"{feed.url}/{post.id}/comments"
+    for n in range(7):
+        feed.clients["pia"].post(url, data={"body_md": f"Comment {n}"})
+        if n == 1:
+            feed.clients["sam"].post(url, data={"body_md": "Reply to one", "reply_to": str(last_comment().id)})
+    seen, path, pages, counts = [], f"{feed.url}/{post.id}", 0, []
+    while path:
+        with count_queries:
+            response = feed.clients["owner"].get(path)
+        counts.append(count_queries.count)
+        html = response.get_data(as_text=True)
+        seen += re.findall(r"Comment \d|Reply to one", page_text(response))
+        found = re.search(r'href="([^"]+)#comments" data-comments-next', html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+        pages += 1
+    assert seen == ["Comment 0", "Comment 1", "Reply to one", "Comment 2", "Comment 3", "Comment 4", "Comment 5",
+                    "Comment 6"]
+    assert pages == 3 and len(set(counts)) == 1, counts
+    assert "data-comments-first" in html and "No comments yet." not in html
+    answer = feed.clients["pia"].post(url, data={"body_md": "Comment 7"})
+    added = last_comment()
+    assert answer.headers["Location"].endswith(f"?after={added.id - 1}#comment-{added.id}")
+    assert "Comment 7" in page_text(feed.clients["pia"].get(answer.headers["Location"].split("#")[0]))
+    first = feed.clients["pia"].post(url, data={"body_md": "On the first", "reply_to": str(
+        db.session.scalar(db.select(Comment.id).where(Comment.body_md == "Comment 0")))})
+    assert first.headers["Location"].endswith(f"/{post.id}#comment-{last_comment().id}")
