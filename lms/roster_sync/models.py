@@ -42,7 +42,9 @@ class RosterLink(db.Model):
 
 class RosterImportState(enum.StrEnum):
     previewed = "previewed"  #: checked and shown; nothing applied yet
+    applying = "applying"  #: the apply job is queued or running
     applied = "applied"
+    failed = "failed"  #: the apply job found a row it could not apply; nothing changed (`problems` say why)
 
 
 class RosterImport(db.Model):
@@ -63,8 +65,11 @@ class RosterImport(db.Model):
                                                      default=RosterImportState.previewed)
     #: what the preview (then the apply) counted: {"classes_created": 2, ...}
     counts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    #: the changes line by line, [{"file", "line", "kind", "action", "text"}], at most MAX_LINES
+    #: the changes line by line, [{"file", "line", "kind", "action", "msg", "params"}], at most MAX_LINES; the
+    #: words are a message id and its parameters (lms/roster_sync/messages.py), rendered in the reader's language
     lines: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    #: why the apply job changed nothing: [{"file", "line", "column", "message"}] (state failed)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

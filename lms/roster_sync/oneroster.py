@@ -171,8 +171,40 @@ def _check_entries(archive: zipfile.ZipFile, name: str, check: _Checker) -> dict
 
 
 class _BadEncoding(Exception):
-    def __init__(self, line: int):
+    def __init__(self, line: int, data: bytes = b""):
         self.line = line
+        self.data = data
+
+
+def _csv_reason(error: csv.Error):
+    """What Python's csv module found wrong, in the reader's words (its own message is English and cryptic)."""
+    text = str(error).lower()
+    if "unexpected end of data" in text or "eof" in text:
+        return _l("A quoted value is not closed: it opens with \" on this line, and no \" ends it before the "
+                  "file ends.")
+    if "expected after" in text:
+        return _l("A quote is misplaced: inside a quoted value write a \" twice (\"\"), and follow the closing \" "
+                  "with a comma or the end of the line.")
+    if "field larger than field limit" in text:
+        return _l("A value is far too long (a quote left open can swallow the lines after it).")
+    if "nul" in text:
+        return _l("The line holds a NUL character: this is not CSV text.")
+    if "new-line character" in text:
+        return _l("A line break inside a value is not inside quotes.")
+    return _l("The line is not valid CSV.")
+
+
+def _encoding_hint(data: bytes):
+    """The message for a line that is not UTF-8, naming the likely encoding when one fits."""
+    for name, label in (("gb18030", "GB18030 / GBK"), ("big5", "Big5"), ("shift_jis", "Shift-JIS")):
+        try:
+            data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if any(byte >= 0x80 for byte in data):
+            return _l("The file is not UTF-8 text (it looks like %(encoding)s). Export it again as CSV in UTF-8.",
+                      encoding=label)
+    return _l("The file is not UTF-8 text. Export it again as CSV in UTF-8.")
 
 
 def _utf8_lines(raw):
@@ -184,7 +216,7 @@ def _utf8_lines(raw):
         try:
             yield data.decode("utf-8")
         except UnicodeDecodeError:
-            raise _BadEncoding(number) from None
+            raise _BadEncoding(number, data) from None
 
 
 def _open_csv(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
@@ -207,8 +239,11 @@ def _rows(archive, info, file: str, check: _Checker):
                 check.add(file, 1, column, _l("The column is named twice."))
             seen.add(column)
         yield 1, heading, None
-        for cells in reader:
-            line = reader.line_num
+        while True:
+            line = reader.line_num + 1  # where the next row starts (a quoted value may span lines)
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(heading):
@@ -217,9 +252,9 @@ def _rows(archive, info, file: str, check: _Checker):
                 continue
             yield line, heading, cells
     except _BadEncoding as error:
-        check.add(file, error.line, None, _l("The file is not UTF-8 text. Export it again as CSV in UTF-8."))
+        check.add(file, error.line, None, _encoding_hint(error.data))
     except csv.Error as error:
-        check.add(file, line + 1, None, _l("The line is not valid CSV (%(reason)s).", reason=str(error)[:80]))
+        check.add(file, line, None, _csv_reason(error))
 
 
 def _read_manifest(archive, entries, check: _Checker) -> RosterSet:

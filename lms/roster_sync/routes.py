@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.circles.forms import ConfirmForm
 from lms.core.permissions import require
 from lms.extensions import db
-from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
+from lms.jobs import discard_stored_on_rollback
 from lms.orgs.models import Organization
 from lms.orgs.queries import get_org_or_404
 from lms.roster_sync import bp
@@ -18,10 +18,20 @@ from lms.roster_sync import operations as ops
 from lms.roster_sync import queries as q
 from lms.roster_sync.forms import RosterUploadForm
 from lms.roster_sync.models import RosterImport, RosterImportState
+from lms.roster_sync.messages import line_text
 from lms.roster_sync.oneroster import MAX_PROBLEMS, MAX_ZIP_BYTES, Problem, RosterFileError, read_roster_zip
+from lms.roster_sync.progress import get_progress
 from lms.storage import get_storage, new_key
 
 _CHUNK = 1 << 20
+#: seconds between reloads of the page while the apply job runs
+REFRESH_SECONDS = 2
+
+
+@bp.app_template_global()
+def roster_line_text(line: dict) -> str:
+    """A stored preview or report line in the reader's language (lms/roster_sync/messages.py)."""
+    return line_text(line)
 
 
 def _managed_org(org_id: int) -> Organization:
@@ -79,38 +89,40 @@ def show(org_id: int, import_id: int):
     """An import's preview (with the button that applies it) or its report once applied."""
     org = _managed_org(org_id)
     record = q.get_import_or_404(org, import_id, current_user)
-    return render_template("roster_sync/show.html", org=org, record=record, problems=None, max_problems=MAX_PROBLEMS)
+    applying = record.state == RosterImportState.applying
+    progress = get_progress(record.id) if applying else None
+    response = current_app.make_response(render_template(
+        "roster_sync/show.html", org=org, record=record, problems=record.problems or None,
+        max_problems=MAX_PROBLEMS, progress=progress))
+    if applying:  # the page reloads itself until the job is done (no script needed)
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/orgs/<int:org_id>/roster/<int:import_id>/apply", methods=["POST"])
 @login_required
 def apply(org_id: int, import_id: int):
-    """Apply a previewed import in one transaction; a row that cannot be applied changes nothing."""
+    """Queue the job that applies a previewed import in one transaction (a row that cannot be applied changes
+    nothing); the import's page shows its progress, then its report."""
     org = _managed_org(org_id)
     record = q.get_import_or_404(org, import_id, current_user)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
-    # two admins pressing Apply at once: the second waits here, then finds it applied
+    # two admins pressing Apply at once: the second waits here, then finds it queued or applied
     db.session.execute(db.select(RosterImport.id).where(RosterImport.id == record.id).with_for_update())
     db.session.refresh(record, ["state", "file_key"])
-    if record.state != RosterImportState.previewed or record.file_key is None:
-        flash(_("This import was applied already."), "info")
+    if not ops.start_apply(record, current_user):
+        message = (_("This import is being applied.") if record.state == RosterImportState.applying
+                   else _("This import was applied already.") if record.state == RosterImportState.applied
+                   else _("This preview's file was deleted after a day. Upload the zip again."))
+        flash(message, "info")
         return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))
-    key = record.file_key
-    try:
-        with get_storage().local_path(key, suffix=".zip") as path:
-            roster = read_roster_zip(path, name=record.file_name, known=ops.known_sourced_ids(org))
-            plan = ops.apply_import(org, roster, current_user, record)
-    except RosterFileError as error:
-        db.session.rollback()
-        record = q.get_import_or_404(org, import_id, current_user)
-        return render_template("roster_sync/show.html", org=org, record=record, problems=error.problems,
-                               max_problems=MAX_PROBLEMS), 422
-    record.file_key = None
-    delete_stored_after_commit(key)
-    db.session.commit()
-    if plan.has_changes:
-        flash(_("The roster is imported."), "success")
-    else:
-        flash(_("Nothing to change: the organization already matches this file."), "info")
+    db.session.commit()  # the job runs after this commit (inline in tests: before the redirect)
+    db.session.refresh(record, ["state", "counts"])
+    if record.state == RosterImportState.applied:
+        if any(v for k, v in (record.counts or {}).items() if k not in ("skipped", "unchanged")):
+            flash(_("The roster is imported."), "success")
+        else:
+            flash(_("Nothing to change: the organization already matches this file."), "info")
     return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))

@@ -15,6 +15,7 @@ from lms.circles.models import Circle, Membership, MembershipStatus, Role
 from lms.extensions import db
 from lms.orgs.models import OrgRole
 from lms.roster_sync.models import RosterImport, RosterImportState, RosterLink, RosterLinkKind
+from lms.roster_sync.messages import line_text
 from lms.roster_sync.operations import real_name
 from tests.roster_sync import sample
 from tests.roster_sync.sample import roster_zip, sample_rows
@@ -161,15 +162,19 @@ def test_existing_account_is_matched_by_email(client, login, make, upload, schoo
 
 
 def test_linked_user_is_matched_by_sourced_id_before_email(client, imported, upload, school):
-    """When the school changes a linked user's email, is the same account kept (sourcedId first)?"""
+    """When the school changes a linked user's email, is the same account kept (sourcedId first), and its
+    email updated from the file, the change listed in the preview?"""
     ada_id = db.session.scalar(db.select(User.id).where(User.email == "ada@hill.example"))
     rows = sample_rows()
     for user in rows["users.csv"]:
         if user["sourcedId"] == sample.S_ADA:
             user["email"] = "ada.lovelace@hill.example"
     record = _preview(upload, school, roster_zip(rows))
-    assert record.counts["accounts_created"] == 0 and record.changes == 0
-    assert _member(_circle("Maths 9A"), "ada@hill.example").user_id == ada_id
+    assert record.counts["accounts_created"] == 0 and record.counts["accounts_updated"] == 1 and record.changes == 1
+    page = client.get(f"/orgs/{school.org.id}/roster/{record.id}").get_data(as_text=True)
+    assert "email ada.lovelace@hill.example" in page
+    _apply(client, school, record)
+    assert _member(_circle("Maths 9A"), "ada.lovelace@hill.example").user_id == ada_id
 
 
 def test_role_mapping(client, imported, upload, school):
@@ -238,14 +243,16 @@ def test_a_row_that_cannot_be_applied_changes_nothing(client, make, imported, up
         if user["sourcedId"] == sample.S_BEN:
             user["identifier"] = "S2026-099"
     record = _preview(upload, school, roster_zip(rows))
-    response = client.post(f"/orgs/{school.org.id}/roster/{record.id}/apply")
-    assert response.status_code == 422
+    response = client.post(f"/orgs/{school.org.id}/roster/{record.id}/apply", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Nothing was changed" in page and "enrollments.csv, line 6" in page
+    assert "Apply these changes" in page  # it can be applied again once the cause is fixed
     db.session.expire_all()
     assert _circle("Maths 9A") is not None and _circle("Maths 9 Alpha") is None
     assert _member(_circle("Maths 9A"), "ben.kim@hill.example").student_no == "S2026-003"
-    assert db.session.get(RosterImport, record.id).state == RosterImportState.previewed
+    failed = db.session.get(RosterImport, record.id)
+    assert failed.state == RosterImportState.failed and failed.file_key is not None
+    assert failed.problems[0]["file"] == "enrollments.csv" and failed.problems[0]["line"] == 6
 
 
 def test_an_applied_import_is_not_applied_twice(client, imported, school):
@@ -263,7 +270,7 @@ def test_disabled_user_gets_no_new_account(client, login, upload, school):
     login(school.admin)
     record = _preview(upload, school, roster_zip(rows))
     assert record.counts["accounts_created"] == 4 and record.counts["memberships_added"] == 6
-    assert any("enabledUser false" in line["text"] for line in record.lines)
+    assert any("enabledUser false" in line_text(line) for line in record.lines)
 
 
 def _bigger_sample(classes: int) -> dict:
