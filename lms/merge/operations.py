@@ -3,6 +3,7 @@ kept one by the rules of lms/merge/rules.py, in one transaction; nothing is dele
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
@@ -99,8 +100,10 @@ def merge_accounts(kept: User, merged: User, actor: User) -> dict:
         raise MergeError(_l("A disabled or already merged account cannot be merged."))
     columns = user_columns()
     missing = [f"{c.table.name}.{c.name}" for c in columns if (c.table.name, c.name) not in RULES]
-    if missing:
-        raise MergeError(_l("No merge rule for %(columns)s.", columns=", ".join(missing)))
+    if missing:  # a programming error: the log names the columns, the person reads what it means
+        current_app.logger.error("account merge: no merge rule for %s", ", ".join(missing))
+        raise MergeError(_l("This version of Circles does not know how to merge some of the accounts' data "
+                            "yet, so nothing was merged. Tell the site's maintainers."))
     report = {"kept": _who(kept), "merged": _who(merged), "moved": {}, "conflicts": {}, "left": {},
               "memberships_joined": [], "submissions_renumbered": 0}
     try:

@@ -55,4 +55,49 @@ def result(event_id: int):
     if event is None or event.action != AuditAction.accounts_merged or not (
             current_user.can_administer_site() or event.actor_id == current_user.id):
         abort(404)
-    return render_template("merge/result.html", event=event, report=event.details.get("report", {}))
+    return render_template("merge/result.html", event=event, report=event.details.get("report", {}),
+                           grade_circles=_circles_with_left_grades(event.details.get("merged_id")))
+
+
+def _circles_with_left_grades(merged_id) -> list:
+    """The circles where grades stayed on the merged-away account (their graders choose on merged-grades)."""
+    import sqlalchemy as sa
+
+    from lms.circles.models import Circle
+    from lms.grading.models import Grade
+    from lms.homework.models import Assignment
+
+    if not isinstance(merged_id, int):
+        return []
+    return list(db.session.scalars(sa.select(Circle).where(Circle.id.in_(
+        sa.select(Assignment.circle_id).join(Grade, Grade.assignment_id == Assignment.id)
+        .where(Grade.student_id == merged_id))).order_by(Circle.name)))
+
+
+# -- grades left on merged-away accounts: the circle's graders choose which stays --------------------
+
+@bp.route("/circles/<int:circle_id>/merged-grades", methods=["GET", "POST"])
+@login_required
+def grade_conflicts(circle_id: int):
+    from flask import request
+
+    from lms.circles.queries import get_circle_or_404
+    from lms.merge import grades
+
+    circle = get_circle_or_404(circle_id, current_user)
+    if not circle.can_manage_members(current_user):
+        abort(404)
+    form = MergeForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        grade_id = request.form.get("grade", "")
+        conflict = grades.get_conflict_or_404(circle, current_user, int(grade_id) if grade_id.isdigit() else 0)
+        use_other = request.form.get("choice") == "other"
+        grades.choose(conflict, current_user, use_other)
+        db.session.commit()
+        flash(_("The grade from the merged account now counts.") if use_other else
+              _("The kept account's grade stays."), "success")
+        return redirect(url_for("merge.grade_conflicts", circle_id=circle.id))
+    return render_template("merge/grade_conflicts.html", circle=circle,
+                           conflicts=grades.open_conflicts(circle, current_user), form=form)

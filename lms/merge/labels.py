@@ -1,0 +1,118 @@
+"""Readable names for what a merge moves: the merge pages and messages say "Grades given" or "Check-ins",
+never a table or column name. Every (table, column) of lms/merge/rules.py gets a label here
+(tests/merge/test_labels.py keeps them whole); a new one without reads as "Other records"."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+#: what a table's rows are, as the person whose account it is would say it
+TABLES = {
+    "api_tokens": _l("API tokens"),
+    "assignments": _l("Assignments"),
+    "audit_events": _l("Audit log entries"),
+    "calendar_tokens": _l("Calendar subscriptions"),
+    "checkin_comments": _l("Check-in comments"),
+    "checkin_likes": _l("Check-in likes"),
+    "checkin_reminders": _l("Check-in reminders"),
+    "checkin_streaks": _l("Check-in streaks"),
+    "checkin_tasks": _l("Check-in tasks"),
+    "checkins": _l("Check-ins"),
+    "circle_groups": _l("Groups"),
+    "circles": _l("Circles"),
+    "course_codes": _l("Course codes"),
+    "extension_changes": _l("Deadline extension history"),
+    "extensions": _l("Deadline extensions"),
+    "external_identities": _l("Linked sign-ins (school, LMS)"),
+    "feed_comments": _l("Comments"),
+    "feed_likes": _l("Likes"),
+    "feed_posts": _l("Posts"),
+    "grade_changes": _l("Grade history"),
+    "grades": _l("Grades"),
+    "group_members": _l("Group memberships"),
+    "invites": _l("Invitations"),
+    "live_attendance": _l("Live lesson attendance"),
+    "live_hands": _l("Raised hands"),
+    "live_lessons": _l("Live lessons"),
+    "live_messages": _l("Live lesson chat and questions"),
+    "live_poll_votes": _l("Poll votes"),
+    "live_polls": _l("Polls"),
+    "live_replay_views": _l("Replays watched"),
+    "live_sanctions": _l("Live lesson mutes and removals"),
+    "media": _l("Videos and files"),
+    "memberships": _l("Circle memberships"),
+    "notice_reads": _l("Notices read"),
+    "notice_revisions": _l("Notice edits"),
+    "notices": _l("Notices"),
+    "notification_fan_outs": _l("Notification deliveries"),
+    "notification_preferences": _l("Notification preferences"),
+    "notification_settings": _l("Notification settings"),
+    "notifications": _l("Notifications"),
+    "org_memberships": _l("Organization roles"),
+    "peer_practice_reviews": _l("Practice peer reviews"),
+    "peer_review_examples": _l("Peer review examples"),
+    "peer_review_extensions": _l("Peer review extensions"),
+    "peer_review_settings": _l("Peer review settings"),
+    "peer_reviews": _l("Peer reviews"),
+    "regrade_requests": _l("Regrade requests"),
+    "review_allocations": _l("Peer review tasks"),
+    "roster_imports": _l("Roster imports"),
+    "rubrics": _l("Rubrics"),
+    "submission_drafts": _l("Submission drafts"),
+    "submissions": _l("Submissions (all versions)"),
+    "uploads": _l("Uploads"),
+    "user_sessions": _l("Sign-in sessions"),
+    "users": _l("Accounts"),
+    "video_comments": _l("Video comments"),
+}
+
+#: columns that say whose the row is: the row reads as the table's label alone
+OWNER_COLUMNS = {"user_id", "student_id", "author_id", "owner_id"}
+
+#: other columns: the part the account played in the row
+ROLES = {
+    "actor_id": _l("%(what)s: done by this account"),
+    "answered_by_id": _l("%(what)s: answered"),
+    "by_id": _l("%(what)s: given by this account"),
+    "changed_by_id": _l("%(what)s: changes made"),
+    "created_by_id": _l("%(what)s: created"),
+    "deleted_by_id": _l("%(what)s: deleted"),
+    "edited_by_id": _l("%(what)s: edits made"),
+    "graded_by_id": _l("%(what)s: given as grader"),
+    "granted_by_id": _l("%(what)s: granted"),
+    "lowered_by_id": _l("%(what)s: lowered"),
+    "moderated_by_id": _l("%(what)s: moderated"),
+    "redeemed_by_id": _l("%(what)s: redeemed"),
+    "released_by_id": _l("%(what)s: released"),
+    "reopened_by_id": _l("%(what)s: reopened"),
+    "resolved_by_id": _l("%(what)s: resolved"),
+    "reviewer_id": _l("%(what)s: as reviewer"),
+    "updated_by_id": _l("%(what)s: updated"),
+}
+
+#: where neither rule above reads right
+SPECIAL = {
+    ("users", "merged_into_id"): _l("Accounts merged into this one earlier"),
+    ("review_allocations", "author_id"): _l("Peer review tasks: as the author reviewed"),
+    ("notification_fan_outs", "progress_to"): _l("Notification deliveries in progress"),
+}
+
+OTHER = _l("Other records")
+
+
+def has_label(key: tuple[str, str]) -> bool:
+    table, column = key
+    return key in SPECIAL or (table in TABLES and (column in OWNER_COLUMNS or column in ROLES))
+
+
+def label(key: str | tuple[str, str]) -> str:
+    """The readable name of a merge plan or report key ("grades.student_id" or its tuple)."""
+    table, _sep, column = key.partition(".") if isinstance(key, str) else (key[0], ".", key[1])
+    if (table, column) in SPECIAL:
+        return str(SPECIAL[(table, column)])
+    what = TABLES.get(table)
+    if what is None:
+        return str(OTHER)
+    if column in OWNER_COLUMNS:
+        return str(what)
+    role = ROLES.get(column)
+    return str(role % {"what": what}) if role is not None else str(what)
