@@ -4,7 +4,7 @@
 // "socket:<event>" on document):
 // - `notice_receipt` {notice_id, membership_id, opened, confirmed}: a member opened or confirmed this
 //   notice: their row (if on this page) is marked, and the counts are fetched again from the server
-//   (the push carries no counts, so several pushes never add up wrong);
+//   (the push carries no counts, so several pushes never add up wrong), at most once every 2 s;
 // - `fan_out_progress` {id, done, total}: the progress of "Remind those who have not read" run as a
 //   background job for a big circle.
 // After a reconnect the counts are fetched again (a push may have been missed while away).
@@ -16,9 +16,23 @@
   var noticeId = Number(root.getAttribute("data-notice-id"));
   var level = root.getAttribute("data-level");
   var pending = null;
+  // A big circle's members open a new notice by the thousand: the counts are fetched at most once every
+  // COUNTS_GAP ms (the first push at once, the rest of a burst in one trailing fetch), not once a push.
+  var COUNTS_GAP = 2000;
+  var lastFetch = 0;
+  var timer = null;
+
+  function scheduleCounts() {
+    if (timer) { return; }
+    timer = setTimeout(function () {
+      timer = null;
+      lastFetch = Date.now();
+      refreshCounts();
+    }, Math.max(0, lastFetch + COUNTS_GAP - Date.now()));
+  }
 
   function refreshCounts() {
-    if (pending) { return; }
+    if (pending) { scheduleCounts(); return; }
     pending = fetch(root.getAttribute("data-counts-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (counts) {
@@ -54,7 +68,7 @@
         row.classList.add("is-read");
       }
     }
-    refreshCounts();
+    scheduleCounts();
   });
 
   document.addEventListener("socket:connect", function (event) {
