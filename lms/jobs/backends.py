@@ -3,9 +3,19 @@ from __future__ import annotations
 
 import logging
 import queue as queue_mod
+import re
 import threading
+import uuid
 
 log = logging.getLogger(__name__)
+
+
+def site_id(app) -> str:
+    """A new id that starts with the site's REDIS_PREFIX, for RQ's job ids and worker names: RQ keeps each
+    job at `rq:job:<id>` and each worker at `rq:worker:<name>`, so these keys name their site too (RQ allows
+    letters, digits, `_` and `-` in them)."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "_", app.config["REDIS_PREFIX"])
+    return f"{prefix}-{uuid.uuid4().hex}"
 
 
 def run_task(app, path: str, args: tuple) -> None:
@@ -92,6 +102,7 @@ class RQBackend:
         q = self.queues.get(queue)
         if q is None:
             q = self.queues[queue] = self._queue_cls(queue.redis_name(self.app), connection=self.redis)
+        options.setdefault("job_id", site_id(self.app))
         q.enqueue(run, str(path), list(args), **options)  # a plain string in Redis, not a pickled enum
 
 

@@ -37,7 +37,7 @@ def worker(queues: list, scheduler: bool, burst: bool) -> None:
     """
     from rq import Queue as RQQueue, SimpleWorker
 
-    from lms.jobs.backends import RQBackend
+    from lms.jobs.backends import RQBackend, site_id
     from lms.jobs.scheduler import Scheduler
     from lms.jobs.worker import use_app
 
@@ -49,7 +49,7 @@ def worker(queues: list, scheduler: bool, burst: bool) -> None:
     rq_queues = [RQQueue(queue.redis_name(app), connection=backend.redis) for queue in queues]
     if scheduler:
         Scheduler(app).start()
-    SimpleWorker(rq_queues, connection=backend.redis).work(burst=burst, logging_level="INFO")
+    SimpleWorker(rq_queues, connection=backend.redis, name=site_id(app)).work(burst=burst, logging_level="INFO")
 
 
 @cli.command("queues")

@@ -203,3 +203,25 @@ def test_the_prefix_is_configured_or_derived_from_the_site(tmp_path):
 @pytest.mark.parametrize("names", ["mail,media", "lms-1a2b3c4d-mail,lms-1a2b3c4d-media"])
 def test_worker_queues_are_named_by_purpose_or_by_redis_name(names):
     assert Queue.parse(names) == [Queue.mail, Queue.media]
+
+
+def test_every_key_a_job_and_its_worker_leave_in_redis_names_the_site(tmp_path):
+    """After a job is queued and a worker has run it, does every key in Redis start with the site's
+    prefix or name it (RQ's `rq:queue:<prefix>-mail`, `rq:job:<prefix>-…`, `rq:worker:<prefix>-…`),
+    except RQ's two server-wide sets, whose members then name the site?"""
+    url = live_redis()
+    app = _rq_app(tmp_path, "a", url)
+    prefix = app.config["REDIS_PREFIX"]
+    with app.app_context():
+        enqueue("lms.core.mail:deliver", "a@example.org", "Hello", "body", queue=Queue.mail)
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst", "--no-scheduler"])
+    assert result.exit_code == 0, result.output
+    with redis.Redis.from_url(url, decode_responses=True) as connection:
+        keys = set(connection.scan_iter("*"))
+        assert any(key.startswith(f"rq:job:{prefix}-") for key in keys), keys
+        shared = {"rq:queues", "rq:workers"} & keys
+        assert shared, keys
+        for key in shared:
+            members = connection.smembers(key)
+            assert members and all(prefix in member for member in members), (key, members)
+    assert [key for key in keys - shared if prefix not in key] == []
