@@ -74,6 +74,7 @@ class AuditAction(enum.StrEnum):
     api_token_created = "api_token_created"
     api_token_revoked = "api_token_revoked"
     accounts_merged = "accounts_merged"
+    accounts_unmerged = "accounts_unmerged"
     lti_platform_changed = "lti_platform_changed"
     checkin_task_deleted = "checkin_task_deleted"
     checkin_reminded = "checkin_reminded"
@@ -141,6 +142,7 @@ ACTION_LABELS = {
     AuditAction.api_token_created: _l("API token created"),
     AuditAction.api_token_revoked: _l("API token revoked"),
     AuditAction.accounts_merged: _l("Accounts merged"),
+    AuditAction.accounts_unmerged: _l("Account merge undone"),
     AuditAction.lti_platform_changed: _l("LTI platform registered or changed"),
     AuditAction.checkin_task_deleted: _l("Check-in task deleted"),
     AuditAction.checkin_reminded: _l("Members reminded to check in"),

@@ -2,6 +2,8 @@
 kept one by the rules of lms/merge/rules.py, in one transaction; nothing is deleted."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -119,18 +121,24 @@ def merge_accounts(kept: User, merged: User, actor: User) -> dict:
 
 
 def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], report: dict):
-    """The steps of merge_accounts inside its savepoint; returns the audit event."""
-    _merge_memberships(kept, merged, report)
-    report["submissions_renumbered"] = _renumber_submissions(kept, merged)
+    """The steps of merge_accounts inside its savepoint; returns the audit event. What undo_merge needs
+    (the rows moved, the memberships' values before, the versions renumbered, the tokens revoked) is kept
+    in the event's details under "undo"."""
+    undo: dict = {"moved": {}, "memberships": [], "submissions": [], "tokens": []}
+    _merge_memberships(kept, merged, report, undo)
+    report["submissions_renumbered"] = _renumber_submissions(kept, merged, undo)
     for column in columns:
         key = f"{column.table.name}.{column.name}"
         rule = RULES[(column.table.name, column.name)]
         if rule.kind in (RuleKind.move, RuleKind.move_unique):
+            pk = list(column.table.primary_key.columns)
+            ids = [list(row) for row in db.session.execute(sa.select(*pk).where(_movable(column, kept.id, merged.id)))]
             moved = db.session.execute(sa.update(column.table).where(_movable(column, kept.id, merged.id))
                                        .values({column.name: kept.id})
                                        .execution_options(synchronize_session=False)).rowcount
             if moved:
                 report["moved"][key] = moved
+                undo["moved"][key] = ids
         remaining = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
         if remaining and rule.kind == RuleKind.move_unique:
             report["conflicts"][key] = remaining
@@ -141,6 +149,8 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
     report["self_reviews"] = _count(sa.select(sa.func.count()).select_from(allocations).where(
         allocations.c.reviewer_id == kept.id, allocations.c.author_id == kept.id))
     now = utcnow()
+    undo["tokens"] = list(db.session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == merged.id,
+                                                                          ApiToken.revoked_at.is_(None))))
     report["tokens_revoked"] = db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == merged.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
@@ -150,7 +160,7 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
     report["sessions_ended"] = end_sessions(merged)
     event = record_event(AuditAction.accounts_merged, actor, target=kept,
                          details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
-                                  "merged": merged.email, "report": report})
+                                  "merged": merged.email, "report": report, "undo": undo})
     db.session.flush()
     return event
 
@@ -159,7 +169,14 @@ def _who(user: User) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name}
 
 
-def _merge_memberships(kept: User, merged: User, report: dict) -> None:
+def _membership_state(membership: Membership) -> dict:
+    return {"id": membership.id, "status": membership.status.value, "role": membership.role.value,
+            "joined_at": membership.joined_at.isoformat() if membership.joined_at else None,
+            "real_name": membership.real_name, "student_no": membership.student_no,
+            "display_name": membership.display_name, "is_identity_locked": membership.is_identity_locked}
+
+
+def _merge_memberships(kept: User, merged: User, report: dict, undo: dict) -> None:
     """Where both accounts are in one circle, the kept membership stays with the earlier join, the
     stronger role, and the real name and number of either; the merged account's membership is marked
     left (so its name and number are free) and stays on it. When only the merged account's membership
@@ -173,6 +190,7 @@ def _merge_memberships(kept: User, merged: User, report: dict) -> None:
         .join(other, sa.and_(other.circle_id == Membership.circle_id, other.user_id == merged.id))
         .where(Membership.user_id == kept.id)).all()
     for mine, theirs in pairs:
+        undo["memberships"].append({"kept": _membership_state(mine), "merged": _membership_state(theirs)})
         circle = mine.circle
         joined_at = min(mine.joined_at, theirs.joined_at)
         role = theirs.role if ROLE_ORDER.index(theirs.role) < ROLE_ORDER.index(mine.role) else mine.role
@@ -205,7 +223,7 @@ def _merge_memberships(kept: User, merged: User, report: dict) -> None:
         db.session.flush()
 
 
-def _renumber_submissions(kept: User, merged: User) -> int:
+def _renumber_submissions(kept: User, merged: User, undo: dict) -> int:
     """Number the merged account's versions of an assignment after the kept account's, so both
     histories stay whole under one student (the generic rule then moves them)."""
     latest = dict(db.session.execute(
@@ -215,8 +233,139 @@ def _renumber_submissions(kept: User, merged: User) -> int:
     shared = db.session.scalars(sa.select(Submission.assignment_id).distinct().where(
         Submission.student_id == merged.id, Submission.assignment_id.in_(list(latest)))).all()
     for assignment_id in shared:
+        undo["submissions"] += [list(row) for row in db.session.execute(
+            sa.select(Submission.id, Submission.version).where(Submission.student_id == merged.id,
+                                                               Submission.assignment_id == assignment_id))]
         renumbered += db.session.execute(
             sa.update(Submission).where(Submission.student_id == merged.id, Submission.assignment_id == assignment_id)
             .values(version=Submission.version + latest[assignment_id], student_id=kept.id)
             .execution_options(synchronize_session=False)).rowcount
     return renumbered
+
+
+# -- undo -----------------------------------------------------------------------------------------
+
+#: how long after a merge it may be undone from its audit record
+UNDO_WINDOW = timedelta(days=14)
+
+#: what an undo cannot give back (shown before the merge and before the undo)
+IRREVERSIBLE = (
+    _l("The merged account's open sessions end: its holder signs in again."),
+    _l("Notifications and mail already sent (for example about a membership made active again) stay sent."),
+    _l("The audit log keeps both the merge and its undo."),
+    _l("Grade choices made afterwards on a circle's “Grades from merged accounts” page stay as chosen."),
+    _l("Work the kept account did after the merge stays with the kept account."),
+)
+
+
+def undone_merge_ids() -> set[int]:
+    """The ids of the merge events an undo (accounts_unmerged, append-only like every record) points at."""
+    from lms.audit.models import AuditEvent
+
+    return {(d or {}).get("merge_event_id") for d in db.session.scalars(
+        sa.select(AuditEvent.details).where(AuditEvent.action == AuditAction.accounts_unmerged))}
+
+
+def undo_blocker(event, now=None) -> str | None:
+    """Why the merge of audit event `event` cannot be undone now (a translated sentence), or None."""
+    from lms.audit.models import AuditEvent
+
+    details = event.details or {}
+    if event.action != AuditAction.accounts_merged or "undo" not in details:
+        return str(_l("This merge was recorded before merges could be undone."))
+    undone = undone_merge_ids()
+    if event.id in undone:
+        return str(_l("This merge was already undone."))
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    if (now or utcnow()) - at > UNDO_WINDOW:
+        return str(_l("A merge can be undone for %(days)d days only.", days=UNDO_WINDOW.days))
+    kept, merged = db.session.get(User, details.get("kept_id")), db.session.get(User, details.get("merged_id"))
+    if kept is None or merged is None or merged.merged_into_id != kept.id or not merged.is_disabled:
+        return str(_l("One of the two accounts changed since the merge."))
+    later = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == AuditAction.accounts_merged, AuditEvent.id > event.id)).all()
+    for other in later:
+        ids = {(other.details or {}).get("kept_id"), (other.details or {}).get("merged_id")}
+        if ids & {kept.id, merged.id} and other.id not in undone:
+            return str(_l("A later merge involves one of these accounts: undo that one first."))
+    return None
+
+
+def undo_merge(event, actor: User) -> dict:
+    """Give the merged-away account back everything the merge of `event` moved from it, as its audit record
+    lists it: the moved rows, the joined memberships' earlier values, the versions' numbers, the revoked API
+    tokens; the account is enabled again. Flushes; the caller commits. Raises MergeError (nothing changed)
+    when undo_blocker says no or the data changed in a way that cannot go back."""
+    blocker = undo_blocker(event)
+    if blocker:
+        raise MergeError(blocker)
+    details = event.details
+    undo = details["undo"]
+    kept, merged = db.session.get(User, details["kept_id"]), db.session.get(User, details["merged_id"])
+    restored: dict[str, int] = {}
+    try:
+        with db.session.begin_nested():
+            _undo_memberships(undo["memberships"])
+            for key, ids in undo["moved"].items():
+                table_name, _sep, column_name = key.partition(".")
+                table = db.metadata.tables.get(table_name)
+                if table is None or column_name not in table.c:
+                    continue
+                pk = list(table.primary_key.columns)
+                count = 0
+                for start in range(0, len(ids), 500):
+                    chunk = [tuple(row) for row in ids[start:start + 500]]
+                    where = pk[0].in_([row[0] for row in chunk]) if len(pk) == 1 else sa.tuple_(*pk).in_(chunk)
+                    count += db.session.execute(sa.update(table).where(where, table.c[column_name] == kept.id)
+                                                .values({column_name: merged.id})
+                                                .execution_options(synchronize_session=False)).rowcount
+                if count:
+                    restored[key] = count
+            for submission_id, version in undo["submissions"]:
+                db.session.execute(sa.update(Submission).where(Submission.id == submission_id)
+                                   .values(version=version, student_id=merged.id)
+                                   .execution_options(synchronize_session=False))
+            if undo["tokens"]:
+                db.session.execute(sa.update(ApiToken).where(ApiToken.id.in_(undo["tokens"]))
+                                   .values(revoked_at=None).execution_options(synchronize_session=False))
+            db.session.expire_all()
+            merged.is_disabled = False
+            merged.merged_into_id = None
+            done = record_event(AuditAction.accounts_unmerged, actor, target=merged,
+                                details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
+                                         "merged": merged.email, "merge_event_id": event.id, "restored": restored})
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise MergeError(_l("The accounts' data changed since the merge in a way that cannot go back; nothing "
+                            "was changed.")) from None
+    return {"restored": restored, "audit_event_id": done.id}
+
+
+def _undo_memberships(states: list[dict]) -> None:
+    """The memberships of circles both accounts were in get their values from before the merge; the
+    merged account's becomes active again where it was (and the kept one inactive where it was)."""
+    for pair in states:  # first free the student numbers either holds now (one number per circle)
+        for side in ("merged", "kept"):
+            membership = db.session.get(Membership, pair[side]["id"])
+            if membership is not None:
+                membership.student_no = None
+        db.session.flush()
+        for side in ("kept", "merged"):
+            state = pair[side]
+            membership = db.session.get(Membership, state["id"])
+            if membership is None:
+                continue
+            status = MembershipStatus(state["status"])
+            if membership.status != status:
+                was_active, now_active = membership.status == MembershipStatus.active, status == MembershipStatus.active
+                if was_active != now_active:
+                    membership.circle.member_count = Circle.member_count + (1 if now_active else -1)
+                membership.status = status
+            membership.role = Role(state["role"])
+            if state["joined_at"]:
+                membership.joined_at = datetime.fromisoformat(state["joined_at"])
+            membership.real_name = state["real_name"]
+            membership.student_no = state["student_no"]
+            membership.is_identity_locked = state["is_identity_locked"]
+            membership.display_name = state["display_name"]  # the validator sets display_key for the status
+            db.session.flush()

@@ -10,7 +10,8 @@ from lms.extensions import db
 from lms.merge import bp
 from lms.merge import queries as q
 from lms.merge.forms import MergeForm
-from lms.merge.operations import MergeError, merge_accounts, preview_merge
+from lms.merge.operations import (IRREVERSIBLE, UNDO_WINDOW, MergeError, merge_accounts, preview_merge, undo_blocker,
+                                  undo_merge)
 
 
 def _require_merger() -> None:
@@ -44,19 +45,48 @@ def merge(kept_id: int, merged_id: int):
         db.session.commit()
         flash(_("%(merged)s was merged into %(kept)s.", merged=merged.email, kept=kept.email), "success")
         return redirect(url_for("merge.result", event_id=report["audit_event_id"]))
-    return render_template("merge/confirm.html", kept=kept, merged=merged, plan=preview_merge(kept, merged), form=form)
+    return render_template("merge/confirm.html", kept=kept, merged=merged, plan=preview_merge(kept, merged), form=form,
+                           irreversible=IRREVERSIBLE, window=UNDO_WINDOW)
 
 
 @bp.route("/merge/done/<int:event_id>")
 @login_required
 def result(event_id: int):
     _require_merger()
+    event = _merge_event_or_404(event_id)
+    return render_template("merge/result.html", event=event, report=event.details.get("report", {}),
+                           grade_circles=_circles_with_left_grades(event.details.get("merged_id")),
+                           undo_blocker=undo_blocker(event), irreversible=IRREVERSIBLE, window=UNDO_WINDOW,
+                           form=MergeForm())
+
+
+@bp.route("/merge/done/<int:event_id>/undo", methods=["POST"])
+@login_required
+def undo(event_id: int):
+    """Undo a merge from its audit record (within UNDO_WINDOW, if nothing later depends on it)."""
+    _require_merger()
+    event = _merge_event_or_404(event_id)
+    if not MergeForm().validate_on_submit():
+        abort(400)
+    try:
+        undo_merge(event, current_user)
+    except MergeError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("merge.result", event_id=event.id))
+    db.session.commit()
+    flash(_("The merge is undone: %(merged)s is a separate account again.", merged=event.details.get("merged")),
+          "success")
+    return redirect(url_for("merge.duplicates"))
+
+
+def _merge_event_or_404(event_id: int) -> AuditEvent:
+    """A merge's audit record: site admins reach every one, an org admin the merges they made."""
     event = db.session.get(AuditEvent, event_id)
     if event is None or event.action != AuditAction.accounts_merged or not (
             current_user.can_administer_site() or event.actor_id == current_user.id):
         abort(404)
-    return render_template("merge/result.html", event=event, report=event.details.get("report", {}),
-                           grade_circles=_circles_with_left_grades(event.details.get("merged_id")))
+    return event
 
 
 def _circles_with_left_grades(merged_id) -> list:
