@@ -154,6 +154,7 @@ def load_demo(password: str) -> DemoSchool:
     _notices(jazz, teachers[0], jazz_students)
     _feed(jazz, teachers[0], jazz_students)
     _photo_contest(corner, admin, [students[i] for i in CORNER_MEMBERS])
+    _checkins(piano, teachers[1], [students[i] for i in PIANO_STUDENTS])
     return DemoSchool(org=org, accounts=accounts, circles=[jazz, piano, corner], invite=invite,
                       course_codes=codes)
 
@@ -328,6 +329,36 @@ def _photo_contest(circle: Circle, owner: User, members: list[User]) -> None:
     for entry, likers in zip(entries, (members[1:8], members[2:5])):
         for user in likers:
             post_ops.set_like(entry, user, True)
+
+
+def _checkins(circle: Circle, teacher: User, students: list[User]) -> None:
+    """A daily reading check-in begun three weeks ago, with the students' history made through the operations at
+    the moments they checked in: most kept it up (one on a long streak, one who made up a missed day), a few
+    dropped off, so the board, streaks and leaderboard have something to show."""
+    from lms.checkins import operations as checkin_ops
+    from lms.checkins.models import RequirementKind
+
+    now = utcnow()
+    days = 21
+    task = checkin_ops.create_task(
+        circle, teacher, title="Sight-reading 15 minutes a day 每天视奏15分钟",
+        instructions_md="Read a new piece at the piano for **15 minutes**, then write how many minutes you read.\n\n"
+                        "每天视奏新曲目15分钟，记录分钟数。",
+        starts_on=(now - timedelta(days=days)).astimezone(circle.zone).date(), requirement=RequirementKind.number,
+        unit_label="minutes read", min_value=15, makeup_allowance=2, makeup_days_back=3, window_start_minute=6 * 60,
+        window_end_minute=23 * 60)
+    for k, student in enumerate(students):
+        for back in range(days, 0, -1):
+            missed = (k % 3 == 1 and back % 5 == 0) or (k % 4 == 3 and back < 8) or (k == 0 and back == 2)
+            if missed:
+                continue
+            moment = now - timedelta(days=back)
+            local = moment.astimezone(circle.zone)
+            moment = moment + timedelta(hours=(20 - local.hour))  # in the evening, inside the window
+            checkin_ops.submit_checkin(task, student, number=15 + (k + back) % 20, now=moment)
+    # the first student made up the day they missed
+    checkin_ops.submit_checkin(task, students[0], day=(now - timedelta(days=2)).astimezone(circle.zone).date(),
+                               number=20, text="Forgot on Tuesday, caught up today.", now=now)
 
 
 def _student_no(i: int) -> str:

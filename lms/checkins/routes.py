@@ -249,7 +249,8 @@ def calendar(circle_id: int, task_id: int):
     user_id = request.args.get("user_id", type=int) or current_user.id
     if user_id != current_user.id:
         require(task.can_see_board(current_user))
-    membership = q.membership_in(task.circle_id, user_id)
+    membership = task.circle.membership_of(current_user) if user_id == current_user.id else \
+        q.membership_in(task.circle_id, user_id)
     if membership is None:
         abort(404)
     today = task.today(utcnow())
