@@ -84,6 +84,7 @@ class Task(enum.StrEnum):
     sweep_live = "lms.live.tasks:sweep_live"
     apply_roster_import = "lms.roster_sync.tasks:apply_roster_import"
     purge_roster_previews = "lms.roster_sync.tasks:purge_roster_previews"
+    sweep_checkins = "lms.checkins.tasks:sweep_checkins"
     lti_grades_released = "lms.lti.tasks:grades_released"
     lti_send_grades = "lms.lti.tasks:send_grades"
     lti_retry_grades = "lms.lti.tasks:retry_grade_passback"
@@ -105,6 +106,7 @@ SCHEDULE: dict[Task, int] = {
     Task.publish_notices: 60,  # scheduled notices published, must-read deadlines reminded and escalated
     Task.sweep_live: 30,  # live lessons: "starts in N minutes" reminders, reconnect grace periods ended
     Task.purge_roster_previews: 3600,  # roster zips of previews never applied, after a day
+    Task.sweep_checkins: 60,  # check-ins: each member's daily reminder at the time they chose
     Task.lti_retry_grades: 60,  # LMS gradebook passbacks whose backoff is over
     Task.lti_sync_rosters: 6 * 3600,  # linked LMS courses' rosters (NRPS): adds and drops
     Task.lti_withdraw_keys: 3600,  # rotated-out LTI tool keys past their time leave the JWKS
