@@ -296,6 +296,40 @@ def config():
     })
 
 
+# -- Dynamic Registration (the platform's admin starts it; a Circles site admin confirms) -------------
+
+@bp.route("/lti/register", methods=["GET", "POST"])
+@limiter.limit(LOGIN_PER_IP)
+def register():
+    """LTI Dynamic Registration: GET shows the platform and asks the site admin to confirm; POST registers
+    Circles with the platform and saves the platform. Someone not signed in as a site admin (a platform's
+    iframe carries no Circles cookie) is asked to open the page in a new window and sign in."""
+    from lms.lti import registration
+
+    config_url = request.values.get("openid_configuration", "")
+    token = request.values.get("registration_token", "")
+    if not (current_user.is_authenticated and current_user.can_administer_site()):
+        return render_template("lti/register.html", signed_out=True, page_url=request.url), 403
+    try:
+        config = registration.platform_configuration(config_url)
+        if request.method == "POST":
+            if not ConfirmForm().validate_on_submit():
+                abort(400)
+            domain = current_app.config.get("SERVER_NAME") or request.host
+            settings = registration.register(config, token,
+                                             registration.client_registration(_tool_urls(), domain, "Circles"))
+            if not settings["deployment_ids"]:
+                raise LaunchError(_("The platform's answer names no deployment."))
+            platform = ops.save_platform(None, settings, current_user)
+            db.session.commit()
+            return render_template("lti/register.html", done=True, platform=platform)
+    except LaunchError as error:
+        db.session.rollback()
+        return render_template("lti/register.html", error=str(error)), error.status
+    return render_template("lti/register.html", config=config, config_url=config_url, token=token,
+                           form=ConfirmForm())
+
+
 # -- the site admin's platform pages ---------------------------------------------------------------
 
 def _tool_urls() -> dict:
