@@ -15,7 +15,6 @@ from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.codes import COURSE_CODE_LENGTH, JOIN_CODE_LENGTH, normalize_token
 from lms.circles.models import STAFF_ROLES, Circle, CourseCode, Invite, Membership, MembershipStatus, Role
 from lms.core.inputs import number_key
-from lms.core.types import one_of
 from lms.core.urls import is_local_path
 from lms.circles.oversight import overseen_circle_ids
 from lms.extensions import db
@@ -200,14 +199,19 @@ _SHOWN_MEMBERS = (
 
 def _staff_and_recent():
     """Both of the home page's lists in one statement: the staff (part 0, by rank then name) and, in a
-    subquery of their own with its limit, the newest members (part 1, newest first)."""
-    staff = _SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), _ROLE_ORDER.label("sort_rank"),
-                                       Membership.display_name.label("sort_name"), db.null().label("sort_joined")) \
-        .where(one_of(Membership.role, [Role.owner, Role.teacher, Role.assistant]))
+    subquery of their own with its limit, the newest members (part 1, newest first).
+
+    The staff come one role at a time, each part an equality on ix_memberships_circle_status_role: under
+    one OR (or IN) of the three roles SQLite's planner, which knows only the average rows per role, read
+    every membership of the circle (a 5,000-member circle's page spent most of its SQL time there)."""
+    staff = [_SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), db.literal(rank).label("sort_rank"),
+                                        Membership.display_name.label("sort_name"), db.null().label("sort_joined"))
+             .where(Membership.role == role)
+             for rank, role in enumerate((Role.owner, Role.teacher, Role.assistant))]
     newest = _SHOWN_MEMBERS.add_columns(db.literal(1).label("sort_part"), db.literal(0).label("sort_rank"),
                                         db.null().label("sort_name"), Membership.joined_at.label("sort_joined")) \
         .order_by(Membership.joined_at.desc()).limit(db.bindparam("limit")).subquery()
-    both = db.union_all(staff, db.select(*newest.c)).subquery()
+    both = db.union_all(*staff, db.select(*newest.c)).subquery()
     return (db.select(*list(both.c)[:8], both.c.sort_part)
             .order_by(both.c.sort_part, both.c.sort_rank, both.c.sort_name, both.c.sort_joined.desc()))
 

@@ -117,3 +117,40 @@ def test_member_markup_is_one_and_escaped(app):
         assert second[1] == ('<span class="member" data-member-id="7"><img class="avatar" src="/users/4/avatar" alt="">'
                              '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
                              '<span class="member-real">(S&amp;1)</span></span>')
+
+
+def test_staff_card_reads_the_staff_by_role_not_every_member(app, tmp_path):
+    """Does the home page's staff-and-newest statement find the staff through the role index, even where the
+    planner's statistics say a role holds half the circle (one big circle: SQLite knows only the average rows
+    per role)? Under one OR of the three roles SQLite read every membership of a 5,000-member circle on
+    each view. Its own SQLite file, analysed as a database that has been running a while."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from lms.circles.queries import _STAFF_AND_RECENT
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    db.metadata.create_all(engine)
+    students = 600
+    with engine.begin() as conn:
+        conn.execute(sa.insert(db.metadata.tables["users"]), [
+            {"id": n, "email": f"u{n}@example.org", "password_hash": "x", "name": f"User {n}"}
+            for n in range(1, students + 2)])
+        conn.execute(sa.insert(db.metadata.tables["circles"]), [{"id": 1, "name": "Big", "created_by_id": 1}])
+        conn.execute(sa.insert(db.metadata.tables["memberships"]), [
+            {"circle_id": 1, "user_id": n, "role": Role.owner if n == 1 else Role.student,
+             "status": MembershipStatus.active, "display_name": f"Member {n}",
+             "joined_at": datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=n)}
+            for n in range(1, students + 2)])
+        conn.exec_driver_sql("ANALYZE")
+    seen = []
+    sa.event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, params, *_a: seen.append((sql, params)))
+    with engine.connect() as conn:
+        rows = conn.execute(_STAFF_AND_RECENT, {"circle_id": 1, "limit": 3}).all()
+        sql, params = seen[-1]
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+    engine.dispose()
+    assert [(row.display_name, row.sort_part) for row in rows] == [
+        ("Member 1", 0), (f"Member {students + 1}", 1), (f"Member {students}", 1), (f"Member {students - 1}", 1)]
+    assert not [step for step in plan if step.startswith("SCAN memberships")], plan
