@@ -3,6 +3,7 @@ MP4, poster, HLS), shown on the lesson page with the chat and questions in step 
 play it, staff may download the MP4; the ranges a member watched are merged into their ReplayView."""
 from __future__ import annotations
 
+import html as html_lib
 import re
 from datetime import timedelta
 
@@ -79,7 +80,15 @@ def test_the_recording_becomes_a_replay_with_the_chat_in_step(app, room, lesson,
     listed = re.findall(r'<li data-at="([\d.]+)"[^>]*>.*?<span class="live-replay-body">([^<]*)</span>', html, re.S)
     assert listed == [("1.0", "Welcome!"), ("3.0", "Why is the sky blue?"), ("6.0", "Thanks, clear now")]
     assert "Download the MP4" not in html  # members play it; the MP4 download is for staff
-    assert "Download the MP4" in _lesson_page(teacher, lesson)
+    staff_html = _lesson_page(teacher, lesson)
+    assert "Download the MP4" in staff_html
+    download = html_lib.unescape(re.search(r'<a class="button" href="([^"]+)" download>', staff_html).group(1))
+    got = teacher.get(download)
+    assert got.status_code == 200 and got.get_data()[4:8] == b"ftyp"  # the MP4 itself
+    got.close()
+    refused = client_as(room.student).get(download)  # the staff's link does not open it for a student
+    assert refused.status_code in (403, 404)
+    refused.close()
 
 
 def test_members_play_the_replay_and_strangers_do_not(app, room, lesson, client_as, webm):
