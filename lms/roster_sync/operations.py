@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.accounts.operations import AccountError, clean_name, password_reset_token
@@ -245,8 +245,14 @@ def fail_apply(record: RosterImport, problems: list[Problem]) -> None:
 
 def purge_previews(now=None) -> int:
     """Delete the zips of previews older than PREVIEW_KEPT that were never applied (the record and its lines
-    stay, without an Apply button). Returns how many."""
+    stay, without an Apply button). An apply whose job never finished within that time (the embedded worker's
+    queue does not survive a restart; its transaction committed nothing) is marked failed first. Returns how
+    many zips were deleted."""
     cutoff = (now or utcnow()) - PREVIEW_KEPT
+    for record in db.session.scalars(db.select(RosterImport).where(
+            RosterImport.state == RosterImportState.applying, RosterImport.created_at < cutoff)):
+        fail_apply(record, [Problem(record.file_name, None, None,
+                                    str(_l("The apply was interrupted; nothing was changed. Upload the zip again.")))])
     stale = list(db.session.scalars(db.select(RosterImport).where(
         RosterImport.file_key.is_not(None), RosterImport.created_at < cutoff,
         RosterImport.state.in_([RosterImportState.previewed, RosterImportState.failed]))))

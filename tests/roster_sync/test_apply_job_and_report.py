@@ -272,3 +272,20 @@ def test_preview_zips_older_than_a_day_are_purged(admin_client, upload, school):
     assert not get_storage().exists(old_key)
     page = page_text(admin_client.get(f"/orgs/{school.org.id}/roster/{old.id}"))
     assert "Upload the zip again" in page and "Apply these changes" not in page
+
+
+def test_an_apply_that_never_finished_is_marked_failed_after_a_day(school, upload, admin_client):
+    """An import left applying (the embedded worker restarted) becomes failed, its zip purged, so the page
+    stops waiting and says to upload it again."""
+    record = _preview(upload, school, roster_zip())
+    record.state = RosterImportState.applying
+    record.created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    ops.purge_previews()
+    db.session.commit()
+    db.session.expire_all()
+    stuck = db.session.get(RosterImport, record.id)
+    assert stuck.state == RosterImportState.failed and stuck.file_key is None
+    assert "interrupted" in stuck.problems[0]["message"]
+    page = admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}")
+    assert "Refresh" not in page.headers and "interrupted" in page_text(page)
