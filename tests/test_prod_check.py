@@ -99,7 +99,8 @@ def _nginx() -> str | None:
 def test_prod_check_walks_the_documented_set_up():
     """Does scripts/prod-check start the documented processes behind nginx (PostgreSQL, Redis, moto
     as the bucket) and pass every step: sign-in, an upload straight to the bucket, processing on the
-    worker, a live push through nginx, the video playing in chromium, a password-reset mail, /readyz?
+    worker, a live push through nginx, the video playing in chromium, a password-reset mail, a live
+    lesson (browser ingest, room pushes, HLS) through nginx, LTI's URLs on the site's port, /readyz?
     It runs in the PostgreSQL pass of scripts/test (CI's second pass); on CI a missing nginx or service
     fails it."""
     url = database_url("")
@@ -117,6 +118,8 @@ def test_prod_check_walks_the_documented_set_up():
     for step in ("flask users create-admin", "first-run set-up closed by users create-admin", "sign-in",
                  "upload straight to the bucket", "processing on the worker",
                  "live push from the worker through nginx", "password-reset mail",
+                 "live lesson through nginx: /live-ingest, /live pushes, HLS",
+                 "LTI URLs under the site's scheme, host and port",
                  "pages master HUP: new workers, no request lost",
                  "jobs worker SIGTERM while idle, start again, a new upload processed",
                  "jobs worker SIGTERM mid-job: the job finishes, start again",
