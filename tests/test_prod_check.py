@@ -111,7 +111,7 @@ def test_prod_check_walks_the_documented_set_up():
     redis_url = live_redis()
     done = subprocess.run(
         [sys.executable, str(PROD_CHECK), "--pg-url", url, "--redis-url", redis_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": ""})
+        cwd=ROOT, capture_output=True, text=True, timeout=1500, env={**os.environ, "PYTHONWARNINGS": ""})
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "FAILED" not in done.stdout
