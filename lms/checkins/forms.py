@@ -57,14 +57,16 @@ class TaskForm(FlaskForm):
                                     validators=[Optional(), Length(max=MAX_INSTRUCTIONS)], render_kw={"rows": 4})
     schedule = RadioField(_l("Days"), choices=[SelectChoice(k.value, v) for k, v in SCHEDULE_LABELS.items()],
                           default=ScheduleKind.daily.value)
-    weekdays = SelectMultipleField(_l("Days of the week"), coerce=int, choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
+    weekdays = SelectMultipleField(_l("Days of the week"), coerce=int,
+                                   choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
                                    default=[0, 1, 2, 3, 4], widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last day (optional; needed for a date range)"), validators=[Optional()])
     window_start = TimeField(_l("Window opens at"), validators=[InputRequired()], default=time(0, 0))
     window_end = TimeField(_l("Window closes at (00:00: midnight)"), validators=[InputRequired()], default=time(0, 0))
-    requirement = RadioField(_l("A check-in needs"), choices=[SelectChoice(k.value, v) for k, v in REQUIREMENT_LABELS.items()],
+    requirement = RadioField(_l("A check-in needs"),
+                             choices=[SelectChoice(k.value, v) for k, v in REQUIREMENT_LABELS.items()],
                              default=RequirementKind.text.value)
     min_words = IntegerField(_l("Fewest words of the text (a Chinese, Japanese or Korean character counts as a word)"),
                              validators=[InputRequired(), _range("min_words")], default=10)
@@ -138,4 +140,5 @@ class GradebookForm(FlaskForm):
     category_id = SelectField(_l("Grade category"), coerce=int, choices=[], validate_choice=True, default=0)
 
     def set_categories(self, categories) -> None:
-        self.category_id.choices = [SelectChoice(0, _l("No category"))] + [SelectChoice(i, name) for i, name in categories]
+        self.category_id.choices = [SelectChoice(0, _l("No category"))] + [SelectChoice(i, name)
+                                                                          for i, name in categories]

@@ -18,6 +18,7 @@ from lms.checkins import notifications  # noqa: F401  (registers the kinds)
 from lms.checkins import queries as q
 from lms.checkins.models import Checkin, CheckinTask, RequirementKind, can_manage_tasks
 from lms.circles.models import Circle, Membership
+from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
 
@@ -41,24 +42,23 @@ def register(app: Flask) -> None:
 
 
 def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
-    """The tasks running today with the viewer's state (a learner: done or not; the staff: how many did).
-    Two or three queries; not shown when the circle has no task running."""
-    from lms.core.types import utcnow
-
+    """The tasks asking for a check-in today with the viewer's state (a learner: done or not; the staff: how
+    many did). One query when there is none (then not shown), three for the staff otherwise."""
     if not circle.can_view(viewer):
         return None
     now = utcnow()
-    tasks = [t for t in q.tasks_of(circle) if t.ends_on is None or t.ends_on >= t.today(now)]
-    if not tasks and not can_manage_tasks(circle, viewer):
-        return None
+    tasks = q.tasks_of(circle)
     for task in tasks:
         task.circle = circle
     days = {t.id: t.today(now) for t in tasks}
+    tasks = [t for t in tasks if t.is_scheduled(days[t.id])]
+    if not tasks:
+        return None
     staff = circle.can_manage_members(viewer)
-    return {"checkin_tasks": [t for t in tasks if t.is_scheduled(days[t.id])][:5],
+    return {"checkin_tasks": tasks[:5],
             "checkin_done": set() if staff else q.done_today_for(tasks, viewer.id, days),
             "checkin_counts": q.done_counts(tasks, days) if staff else {},
-            "checkin_learners": q.learner_count(circle.id) if staff and tasks else 0,
+            "checkin_learners": q.learner_count(circle.id) if staff else 0,
             "checkin_staff": staff, "can_manage_checkins": can_manage_tasks(circle, viewer)}
 
 
@@ -72,8 +72,9 @@ def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, en
         first = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date()
         for day in task.scheduled_days(first, last)[:MAX_EVENTS_PER_TASK]:
-            opens = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(minutes=task.window_start_minute)
-            closes = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(minutes=task.window_end_minute)
+            midnight = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+            opens = midnight + timedelta(minutes=task.window_start_minute)
+            closes = midnight + timedelta(minutes=task.window_end_minute)
             opens_utc = opens.astimezone(start.tzinfo)
             if not start <= opens_utc < end:
                 continue

@@ -344,7 +344,8 @@ def next_time(minute: int, zone: ZoneInfo, after: datetime) -> datetime:
     raise AssertionError("unreachable")
 
 
-def set_reminder(task: CheckinTask, user: User, minute: int | None, now: datetime | None = None) -> CheckinReminder | None:
+def set_reminder(task: CheckinTask, user: User, minute: int | None,
+                 now: datetime | None = None) -> CheckinReminder | None:
     """Remind `user` of `task` every scheduled day at `minute` after midnight in their own time zone (None:
     no reminder). Raises CheckinError when the task has reminders off or the minute is out of the day."""
     now = now or utcnow()

@@ -11,7 +11,8 @@ from flask import abort
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
-from lms.checkins.models import LEARNER_ROLES, Checkin, CheckinComment, CheckinLike, CheckinReminder, CheckinStreak, CheckinTask
+from lms.checkins.models import (LEARNER_ROLES, Checkin, CheckinComment, CheckinLike, CheckinReminder, CheckinStreak,
+                                 CheckinTask)
 from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.core.permissions import require
 from lms.core.types import one_of
@@ -274,7 +275,8 @@ def comments_of(checkin: Checkin, circle_id: int) -> list[tuple[CheckinComment, 
     """The check-in's comments, oldest first, with their authors' names in the circle (one query)."""
     return [(comment, name or "") for comment, name in db.session.execute(
         sa.select(CheckinComment, Membership.display_name)
-        .outerjoin(Membership, sa.and_(Membership.circle_id == circle_id, Membership.user_id == CheckinComment.author_id))
+        .outerjoin(Membership, sa.and_(Membership.circle_id == circle_id,
+                                       Membership.user_id == CheckinComment.author_id))
         .where(CheckinComment.checkin_id == checkin.id).order_by(CheckinComment.created_at, CheckinComment.id))]
 
 

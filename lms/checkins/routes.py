@@ -280,7 +280,8 @@ def _checkin(circle_id: int, task_id: int, checkin_id: int):
 @login_required
 def checkin(circle_id: int, task_id: int, checkin_id: int):
     task, entry = _checkin(circle_id, task_id, checkin_id)
-    return render_template("checkins/checkin.html", circle=task.circle, task=task, item=q.shown_one(task, current_user, entry),
+    return render_template("checkins/checkin.html", circle=task.circle, task=task,
+                           item=q.shown_one(task, current_user, entry),
                            comments=q.comments_of(entry, task.circle_id), form=CommentForm(),
                            can_react=task.circle.active_role(current_user) is not None and not task.circle.is_archived,
                            confirm=ConfirmForm())
@@ -335,7 +336,8 @@ def comment(circle_id: int, task_id: int, checkin_id: int):
             db.session.commit()
     else:
         flash(_("Write a comment first."), "error")
-    return redirect(url_for("checkins.checkin", circle_id=circle_id, task_id=task.id, checkin_id=entry.id) + "#comments")
+    return redirect(url_for("checkins.checkin", circle_id=circle_id, task_id=task.id, checkin_id=entry.id)
+                    + "#comments")
 
 
 @bp.route(PREFIX + "/<int:task_id>/entries/<int:checkin_id>/delete", methods=["POST"])

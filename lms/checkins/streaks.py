@@ -85,7 +85,8 @@ class CalendarDay:
     state: DayState | None = None
 
 
-def month_grid(task: CheckinTask, year: int, month: int, done: dict[date, bool], today: date) -> list[list[CalendarDay]]:
+def month_grid(task: CheckinTask, year: int, month: int, done: dict[date, bool],
+               today: date) -> list[list[CalendarDay]]:
     """Weeks (Monday first) of the month, each day with its state; `done` maps a day to is_makeup."""
     weeks = []
     for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):

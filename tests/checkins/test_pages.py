@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -120,7 +120,8 @@ def test_an_id_of_another_circle_is_404(world, make, client_as):
     klass, task, entry = world
     other = make.circle(owner=klass.teacher)
     assert client_as(klass.teacher).get(f"/c/{other.id}/checkins/{task.id}").status_code == 404
-    assert client_as(klass.teacher).get(f"/c/{klass.circle.id}/checkins/{task.id}/entries/{entry.id + 99}").status_code == 404
+    missing = f"/c/{klass.circle.id}/checkins/{task.id}/entries/{entry.id + 99}"
+    assert client_as(klass.teacher).get(missing).status_code == 404
 
 
 def test_a_member_checks_in_with_a_photo_through_the_page(klass, client_as):
@@ -312,7 +313,8 @@ def test_the_gradebook_column_is_the_completion_rate(klass, client_as):
     db.session.refresh(task)
     column = db.session.get(Assignment, task.gradebook_assignment_id)
     assert column.title == f"Check-ins: {task.title}" and column.is_published
-    grades = {g.student_id: g.score for g in db.session.scalars(sa.select(Grade).where(Grade.assignment_id == column.id))}
+    grades = {g.student_id: g.score
+              for g in db.session.scalars(sa.select(Grade).where(Grade.assignment_id == column.id))}
     assert grades == {klass.student.id: 4.0, klass.classmate.id: 0.0}
 
 
@@ -352,5 +354,28 @@ def test_teacher_creates_a_task_through_the_form(klass, client_as):
     assert not task.reminders_enabled
     html = client.get(f"/c/{klass.circle.id}/checkins/{task.id}").get_data(as_text=True)
     assert "<strong>daily</strong>" in html and "<script>x</script>" not in html
-    bad = client.post(f"/c/{klass.circle.id}/checkins/new", data={**base, "window_start": "23:00", "window_end": "22:00"})
+    bad = client.post(f"/c/{klass.circle.id}/checkins/new",
+                      data={**base, "window_start": "23:00", "window_end": "22:00"})
     assert bad.status_code == 422 and "must end after it opens" in page_text(bad)
+
+
+def test_the_board_and_the_calendar_read_as_many_queries_for_a_big_circle(klass, make, client_as, count_queries):
+    """The board (teacher) and a member's calendar send the same number of queries with 2 learners as with 22
+    learners who all checked in."""
+    task = _task(klass)
+    counts = []
+    for size in (0, 20):
+        for _ in range(size):
+            membership = make.member(klass.circle)
+            _checkin(task, membership.user)
+        _checkin(task, klass.student) if size == 0 else None
+        teacher, student = client_as(klass.teacher), client_as(klass.student)
+        base = f"/c/{klass.circle.id}/checkins/{task.id}"
+        teacher.get(base + "/board"), student.get(base + "/calendar")
+        with count_queries:
+            assert teacher.get(base + "/board").status_code == 200
+        board = count_queries.count
+        with count_queries:
+            assert student.get(base + "/calendar").status_code == 200
+        counts.append((board, count_queries.count))
+    assert counts[0] == counts[1], counts
