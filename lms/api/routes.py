@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, g, jsonify, render_template, url_for
+from flask import abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from lms.api import bp
@@ -60,7 +60,13 @@ def _api_headers(response):
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="circles"'
     response.vary.update(("Authorization", "Accept-Language"))
-    if response.mimetype == "application/problem+json":
+    return response
+
+
+@bp.after_app_request
+def _api_problems(response):
+    """Every problem under /api/v1, an address no view answers included (no blueprint runs for it)."""
+    if response.mimetype == "application/problem+json" and request.path.startswith(bp.url_prefix + "/"):
         _localise_problem(response)
     return response
 

@@ -60,6 +60,12 @@ def test_404_names_the_resource(world, api, make, hw):
     assert missing["title"] == "Not Found"
 
 
+def test_an_address_no_view_answers_is_a_resource_404(world, api):
+    body = api(world.user("owner"), "/no-such-thing").get_json()
+    assert body["status"] == 404 and body["title"] == "Not Found"
+    assert body["detail"] == "There is no such resource here."
+
+
 @pytest.fixture
 def chinese_titles(monkeypatch):
     """A catalog with the problem titles in Chinese, used whenever the request's language is Chinese."""
