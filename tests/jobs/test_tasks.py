@@ -65,3 +65,14 @@ def test_no_call_site_spells_a_task_path():
     spelt = [f"{path}:{node.lineno}" for path, node in calls
              if isinstance(node.args[0], ast.Constant) or isinstance(node.args[0], ast.JoinedStr)]
     assert spelt == []
+
+
+def test_the_documented_periodic_command_runs_every_periodic_job_once(app):
+    """Does `flask --app wsgi jobs periodic` (README "Production": run it from cron when workers are
+    plain `rq worker`s) run every job of the schedule once, each named, and exit 0?"""
+    readme = (ROOT / "README.md").read_text()
+    assert "flask --app wsgi jobs periodic" in readme
+    result = app.test_cli_runner().invoke(args=["jobs", "periodic"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split("\n")[:-1] == [f"ran {path}" for path in app.config["PERIODIC_JOBS"]]
+    assert len(app.config["PERIODIC_JOBS"]) == len(SCHEDULE)
