@@ -88,8 +88,8 @@ class OwnGroup:
 
 
 def _own_group_statement() -> sa.Select:
-    """own_group's query by bound parameters (circle_id, user_id): built once, as the circle's home page
-    runs it on every view and building it costs more than running it."""
+    """own_group's query by bound parameters (circle_id, user_id): built once, since building it costs more
+    than running it (the home page's card reads the same rows as plain columns: lms.groups.home_section)."""
     statement = _STATEMENTS.get("own")
     if statement is None:
         mine, circle_id = db.aliased(GroupMember), sa.bindparam("circle_id")

@@ -3,9 +3,11 @@ that they have not handed in yet, with their own extension; staff's next due ass
 have handed in. A fixed number of queries whatever the circle's size."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask_babel import format_timedelta
-from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.home import SIDE, HomeSection
@@ -13,16 +15,39 @@ from lms.circles.models import Circle, CircleKind, Membership
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as q
+from lms.homework.lateness import Deadline
 from lms.homework.models import LEARNER_ROLES, Assignment, Extension, Submission
 
 #: How many due times the card lists.
 SHOWN = 5
 
 
-#: The card shows titles and due times only: the assignment's circle is the page's own (already in the
-#: session, so reading it costs no query) and its rubric and category are not shown, so none of its
-#: relationships is loaded with it (joined, they cost more to set up than the query costs to run).
-_CARD_LOADS = (lazyload("*"),)
+class DueAssignment(NamedTuple):
+    """An assignment as the card shows it (homework/_home_due.html), read as plain values: the page asks on
+    every view, and model objects (with their relationships' loaders) cost more to build than the query to
+    run. Its times make the Deadline as Assignment.base_deadline does."""
+
+    id: int
+    title: str
+    is_published: bool
+    opens_at: datetime | None
+    due_at: datetime | None
+    closes_at: datetime | None
+
+    @property
+    def base_deadline(self) -> Deadline:
+        return Deadline(self.opens_at, self.due_at, self.closes_at)
+
+
+class _ExtensionTimes(NamedTuple):
+    """A student's extension's times, for Extension.deadline (the one rule of which times hold)."""
+
+    due_at: datetime
+    closes_at: datetime | None
+
+
+_CARD_COLUMNS = (Assignment.id, Assignment.title, Assignment.is_published, Assignment.opens_at, Assignment.due_at,
+                 Assignment.closes_at)
 
 
 def _staff_statement() -> sa.Select:
@@ -30,16 +55,16 @@ def _staff_statement() -> sa.Select:
     statement = _STATEMENTS.get("staff")
     if statement is None:
         statement = _STATEMENTS["staff"] = (
-            db.select(Assignment)
+            sa.select(*_CARD_COLUMNS)
             .where(Assignment.circle_id == sa.bindparam("circle_id"),
                    Assignment.due_at >= sa.bindparam("now", type_=Assignment.due_at.type))
-            .order_by(Assignment.due_at, Assignment.id).limit(SHOWN)
-            .options(*_CARD_LOADS))
+            .order_by(Assignment.due_at, Assignment.id).limit(SHOWN))
     return statement
 
 
-def _staff_rows(circle: Circle, now):
-    return list(db.session.scalars(_staff_statement(), {"circle_id": circle.id, "now": now}))
+def _staff_rows(circle: Circle, now) -> list[DueAssignment]:
+    return [DueAssignment(*row) for row in
+            db.session.connection().execute(_staff_statement(), {"circle_id": circle.id, "now": now})]
 
 
 def _learner_statement() -> sa.Select:
@@ -51,24 +76,29 @@ def _learner_statement() -> sa.Select:
         due = sa.func.coalesce(Extension.due_at, Assignment.due_at)
         handed_in = sa.exists().where(Submission.assignment_id == Assignment.id, Submission.student_id == viewer_id)
         statement = _STATEMENTS["learner"] = (
-            db.select(Assignment, Extension)
+            sa.select(*_CARD_COLUMNS, Extension.id, Extension.due_at, Extension.closes_at)
             .outerjoin(Extension, sa.and_(Extension.assignment_id == Assignment.id, Extension.student_id == viewer_id))
             .where(Assignment.circle_id == sa.bindparam("circle_id"), Assignment.is_published.is_(True), due >= now,
                    ~handed_in)
-            .order_by(due, Assignment.id).limit(SHOWN)
-            .options(*_CARD_LOADS))
+            .order_by(due, Assignment.id).limit(SHOWN))
     return statement
 
 
 _STATEMENTS: dict[str, sa.Select] = {}
 
 
-def _learner_rows(circle: Circle, viewer: User, now):
+def _learner_rows(circle: Circle, viewer: User, now) -> list[tuple[DueAssignment, Deadline]]:
     """(assignment, the viewer's deadline) for the published assignments whose due time for the viewer
-    (their extension's, else the assignment's) is still ahead and that they have not handed in (one query)."""
-    rows = db.session.execute(_learner_statement(),
-                              {"viewer_id": viewer.id, "circle_id": circle.id, "now": now}).all()
-    return [(a, e.deadline(a) if e is not None else a.base_deadline) for a, e in rows]
+    (their extension's, else the assignment's) is still ahead and that they have not handed in (one query,
+    plain rows on the session's connection)."""
+    rows = []
+    for row in db.session.connection().execute(_learner_statement(),
+                                               {"viewer_id": viewer.id, "circle_id": circle.id, "now": now}):
+        assignment = DueAssignment(*row[:6])
+        extended = row[6] is not None
+        rows.append((assignment, Extension.deadline(_ExtensionTimes(*row[7:9]), assignment) if extended
+                     else assignment.base_deadline))
+    return rows
 
 
 def load_next_due(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
@@ -57,40 +57,59 @@ def circle_lessons(circle: Circle) -> Lists:
     return lists
 
 
-def is_overdue(lesson: LiveLesson, now: datetime | None = None) -> bool:
+def is_overdue(lesson: LiveLesson | NextLesson, now: datetime | None = None) -> bool:
     """A scheduled lesson whose expected end has passed without it going live (listed with the past ones,
     off the home page; it can still go live, be edited or cancelled)."""
     return lesson.state == LessonState.scheduled and lesson.expected_end <= (now or utcnow())
 
 
+class NextLesson(NamedTuple):
+    """The lesson the home page's card shows (live/_home.html), read as plain values: the page asks on every
+    view, and a model object costs more to build than the query to run."""
+
+    id: int
+    title: str
+    state: LessonState
+    starts_at: datetime
+    expected_minutes: int
+
+    @property
+    def is_on_air(self) -> bool:
+        return self.state in ON_AIR_STATES
+
+    @property
+    def expected_end(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.expected_minutes)
+
+
 def _next_lesson_statement() -> sa.Select:
     """next_lesson's query by bound parameters (circle_id, since): built once, as the circle's home page
-    runs it on every view and building it costs more than running it. The lesson's circle is the page's
-    own, already in the session: not joined in."""
+    runs it on every view and building it costs more than running it. Only the card's columns."""
     statement = _STATEMENTS.get("next")
     if statement is None:
         statement = _STATEMENTS["next"] = (
-            sa.select(LiveLesson).where(LiveLesson.circle_id == sa.bindparam("circle_id"),
+            sa.select(LiveLesson.id, LiveLesson.title, LiveLesson.state, LiveLesson.starts_at,
+                      LiveLesson.expected_minutes).where(LiveLesson.circle_id == sa.bindparam("circle_id"),
                                         sa.or_(one_of(LiveLesson.state, ON_AIR_STATES),
                                                sa.and_(LiveLesson.state == LessonState.scheduled,
                                                        LiveLesson.starts_at > sa.bindparam(
                                                            "since", type_=LiveLesson.starts_at.type))))
             .order_by(sa.case((one_of(LiveLesson.state, ON_AIR_STATES), 0), else_=1), LiveLesson.starts_at,
-                      LiveLesson.id).limit(20)
-            .options(lazyload(LiveLesson.circle)))
+                      LiveLesson.id).limit(20))
     return statement
 
 
 _STATEMENTS: dict[str, sa.Select] = {}
 
 
-def next_lesson(circle: Circle) -> LiveLesson | None:
-    """The lesson on air now, else the next scheduled one that is not overdue (one query)."""
+def next_lesson(circle: Circle) -> NextLesson | None:
+    """The lesson on air now, else the next scheduled one that is not overdue (one query, plain rows on the
+    session's connection)."""
     now = utcnow()
     # a lesson overdue by hours still ends before `starts_at > now - 600 min` (the longest expected length)
-    rows = db.session.scalars(_next_lesson_statement(),
-                              {"circle_id": circle.id, "since": now - timedelta(minutes=600)})
-    return next((lesson for lesson in rows if not is_overdue(lesson, now)), None)
+    rows = db.session.connection().execute(_next_lesson_statement(),
+                                           {"circle_id": circle.id, "since": now - timedelta(minutes=600)})
+    return next((lesson for lesson in map(NextLesson._make, rows) if not is_overdue(lesson, now)), None)
 
 
 def held_lessons(circle: Circle) -> list[LiveLesson]:

@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import lazyload
 
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
@@ -77,8 +76,27 @@ class Cursor(NamedTuple):
             return None
 
 
+class HomeNotice(NamedTuple):
+    """A notice as the home page's list shows it (feed/notices/_item.html), read as plain values: the page
+    runs this query on every view, and model objects cost more to build than the query to run."""
+
+    id: int
+    title: str
+    is_pinned: bool
+    is_must_read: bool
+    publish_at: datetime | None
+    confirm_by: datetime | None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.publish_at is None
+
+    def is_scheduled(self, now: datetime | None = None) -> bool:
+        return self.publish_at is not None and self.publish_at > (now or utcnow())
+
+
 class ListedNotice(NamedTuple):
-    notice: Notice
+    notice: Notice | HomeNotice  #: a HomeNotice on the home page (home_notices)
     rank: Rank
     opened: bool
     confirmed: bool
@@ -134,12 +152,12 @@ def _home_statement() -> sa.Select:
         rest = (base.where(rank == int(Rank.other)).order_by(sort_at.desc(), Notice.id.desc())
                 .limit(sa.bindparam("latest")))
         parts = sa.union_all(*(sa.select(*part.subquery().c) for part in (top, rest))).subquery("parts")
+        # plain columns, no entity: no author or circle joined in, no objects built (HomeNotice)
         statement = _HOME_STATEMENT["home"] = (
-            sa.select(Notice, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
+            sa.select(Notice.id, Notice.title, Notice.is_pinned, Notice.is_must_read, Notice.publish_at,
+                      Notice.confirm_by, parts.c.rank, parts.c.opened_at, parts.c.confirmed_at)
             .join(parts, parts.c.notice_id == Notice.id)
-            .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc())
-            # the notices' circle is the page's own, already in the session (no join, no query)
-            .options(lazyload(Notice.circle)))
+            .order_by(parts.c.rank, parts.c.sort_at.desc(), Notice.id.desc()))
     return statement
 
 
@@ -149,10 +167,11 @@ _HOME_STATEMENT: dict[str, sa.Select] = {}
 def home_notices(circle: Circle, viewer: User, latest: int = 3, now: datetime | None = None) -> list[ListedNotice]:
     """For the circle's home page: the must-read notices the viewer has not confirmed and the pinned ones
     (up to HOME_TOP), then the `latest` newest others; published only, even for staff. One query: each
-    part ordered and limited in a subquery of its own, then both together."""
-    rows = db.session.execute(_home_statement(), {"viewer_id": viewer.id, "circle_id": circle.id,
-                                                  "now": now or utcnow(), "latest": latest}).all()
-    return [ListedNotice(n, Rank(r), o is not None, c is not None) for n, r, o, c in rows]
+    part ordered and limited in a subquery of its own, then both together. Plain rows, on the session's
+    connection (its transaction; nothing to autoflush on a page that only reads)."""
+    rows = db.session.connection().execute(_home_statement(), {"viewer_id": viewer.id, "circle_id": circle.id,
+                                                               "now": now or utcnow(), "latest": latest})
+    return [ListedNotice(HomeNotice(*row[:6]), Rank(row[6]), row[7] is not None, row[8] is not None) for row in rows]
 
 
 def read_of(notice: Notice, user: User) -> NoticeRead | None:

@@ -19,7 +19,7 @@ def load_home_section(circle, viewer, membership) -> dict | None:
     an empty feed says so and links to it."""
     if not circle.can_view(viewer):
         return None
-    items, thumbs = q.latest_posts(circle, viewer, HOME_POSTS)
+    items, thumbs = q.latest_posts(circle, HOME_POSTS)
     return {"items": items, "thumbs": thumbs}
 
 

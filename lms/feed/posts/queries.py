@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
@@ -348,21 +349,42 @@ def ranked_entries(circle: Circle, viewer: User, limit: int = 200) -> list[FeedI
 
 # -- the home page -------------------------------------------------------------------------------
 
-def latest_posts(circle: Circle, viewer: User, limit: int = 5) -> tuple[list[FeedItem], dict[int, int]]:
+class HomePost(NamedTuple):
+    """What the home page's section (feed/posts/_home.html) shows of a post, read as plain values."""
+
+    id: int
+    published_at: datetime
+    is_essential: bool
+    body_md: str
+
+
+class HomeItem(NamedTuple):
+    """A post on the home page, as a FeedItem reads there (without whether the viewer liked it)."""
+
+    post: HomePost
+    author: ShownMember
+    like_count: int
+    comment_count: int
+
+
+def latest_posts(circle: Circle, limit: int = 5) -> tuple[list[HomeItem], dict[int, int]]:
     """The newest posts of the feed for the circle's home page, and the id of each one's first image (a
-    thumbnail) by post id, for those that have images (one query; no images or videos loaded)."""
+    thumbnail) by post id, for those that have images (one query; no images or videos loaded). Plain rows
+    on the session's connection: the page asks on every view, and model objects cost more to build than
+    the query to run."""
     statement = _STATEMENTS.get("latest")
     if statement is None:  # built once, by bound parameters, as the feed's pages are
         first_image = (sa.select(PostImage.id).where(PostImage.post_id == Post.id)
                        .order_by(PostImage.position, PostImage.id).limit(1).scalar_subquery())
         statement = _STATEMENTS["latest"] = (
-            _with_author(db.select(Post, *_author_columns(), _like_count(), _comment_count(),
-                                   _liked(sa.bindparam("viewer_id")), first_image), Post.author_id)
+            _with_author(sa.select(Post.id, Post.published_at, Post.is_essential, Post.body_md, *_author_columns(),
+                                   _like_count(), _comment_count(), first_image), Post.author_id)
             .where(Post.circle_id == sa.bindparam("circle_id"), Post.state == PostState.published,
                    Post.published_at.is_not(None))
             .order_by(Post.published_at.desc(), Post.id.desc()).limit(sa.bindparam("limit")))
-    rows = db.session.execute(statement, {"circle_id": circle.id, "viewer_id": viewer.id, "limit": limit}).all()
-    return _items(rows, pictures=False), {row[0].id: row[12] for row in rows if row[12] is not None}
+    rows = db.session.connection().execute(statement, {"circle_id": circle.id, "limit": limit}).all()
+    return ([HomeItem(HomePost(*row[:4]), _shown(row, 4), row[12], row[13]) for row in rows],
+            {row[0]: row[14] for row in rows if row[14] is not None})
 
 
 # -- media ---------------------------------------------------------------------------------------
