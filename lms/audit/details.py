@@ -132,7 +132,9 @@ class _Presenter:
         return _show(value)
 
     def lines(self, details: dict) -> list[tuple[str, str | list[str]]]:
-        details = dict(details or {})
+        # keys starting with "_" are kept for the code that reads the record back (a merge's undo data),
+        # not for people: the page leaves them out; the record and the CSV keep them
+        details = {k: v for k, v in (details or {}).items() if not str(k).startswith("_")}
         for frozen, raw in (("student", "student_id"), ("assignment", "assignment_id"),
                             ("previous_owners", "previous_owner_ids")):
             if frozen in details:

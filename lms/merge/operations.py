@@ -20,6 +20,7 @@ from lms.circles.operations.membership import add_member
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework.models import Submission
+from lms.merge.labels import label
 from lms.merge.rules import RULES, RuleKind
 
 
@@ -160,9 +161,22 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
     report["sessions_ended"] = end_sessions(merged)
     event = record_event(AuditAction.accounts_merged, actor, target=kept,
                          details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
-                                  "merged": merged.email, "report": report, "undo": undo})
+                                  "merged": merged.email, **readable_counts(report),
+                                  "_report": report, "_undo": undo})
     db.session.flush()
     return event
+
+
+def report_of(event) -> dict:
+    """A merge record's full report (older records keep it under "report")."""
+    details = event.details or {}
+    return details.get("_report") or details.get("report") or {}
+
+
+def readable_counts(report: dict) -> dict:
+    """The report's counts under readable names, for the audit log page (the keys are labels, not columns)."""
+    return {"moved": {label(k): n for k, n in sorted(report["moved"].items())},
+            "conflicts": {label(k): n for k, n in sorted(report["conflicts"].items())}}
 
 
 def _who(user: User) -> dict:
@@ -271,7 +285,7 @@ def undo_blocker(event, now=None) -> str | None:
     from lms.audit.models import AuditEvent
 
     details = event.details or {}
-    if event.action != AuditAction.accounts_merged or "undo" not in details:
+    if event.action != AuditAction.accounts_merged or "_undo" not in details:
         return str(_l("This merge was recorded before merges could be undone."))
     undone = undone_merge_ids()
     if event.id in undone:
@@ -300,7 +314,7 @@ def undo_merge(event, actor: User) -> dict:
     if blocker:
         raise MergeError(blocker)
     details = event.details
-    undo = details["undo"]
+    undo = details["_undo"]
     kept, merged = db.session.get(User, details["kept_id"]), db.session.get(User, details["merged_id"])
     restored: dict[str, int] = {}
     try:
@@ -333,7 +347,8 @@ def undo_merge(event, actor: User) -> dict:
             merged.merged_into_id = None
             done = record_event(AuditAction.accounts_unmerged, actor, target=merged,
                                 details={"kept_id": kept.id, "kept": kept.email, "merged_id": merged.id,
-                                         "merged": merged.email, "merge_event_id": event.id, "restored": restored})
+                                         "merged": merged.email, "merge_event_id": event.id,
+                                         "restored": {label(k): n for k, n in restored.items()}})
             db.session.flush()
     except sa.exc.IntegrityError:
         raise MergeError(_l("The accounts' data changed since the merge in a way that cannot go back; nothing "

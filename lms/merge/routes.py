@@ -10,8 +10,8 @@ from lms.extensions import db
 from lms.merge import bp
 from lms.merge import queries as q
 from lms.merge.forms import MergeForm
-from lms.merge.operations import (IRREVERSIBLE, UNDO_WINDOW, MergeError, merge_accounts, preview_merge, undo_blocker,
-                                  undo_merge)
+from lms.merge.operations import (IRREVERSIBLE, UNDO_WINDOW, MergeError, merge_accounts, preview_merge, report_of,
+                                  undo_blocker, undo_merge)
 
 
 def _require_merger() -> None:
@@ -54,7 +54,7 @@ def merge(kept_id: int, merged_id: int):
 def result(event_id: int):
     _require_merger()
     event = _merge_event_or_404(event_id)
-    return render_template("merge/result.html", event=event, report=event.details.get("report", {}),
+    return render_template("merge/result.html", event=event, report=report_of(event),
                            grade_circles=_circles_with_left_grades(event.details.get("merged_id")),
                            undo_blocker=undo_blocker(event), irreversible=IRREVERSIBLE, window=UNDO_WINDOW,
                            form=MergeForm())

@@ -41,3 +41,8 @@ def test_preview_and_result_pages_show_labels_not_columns(klass, make, hw, clien
     assert not [c for c in columns if re.search(rf"(?<![\w.]){re.escape(c)}(?![\w.])", text)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(type(merged)).where(
         type(merged).merged_into_id == klass.student.id)) == 1
+    # the audit log page: the merge's counts in words, its undo data (row ids) not shown
+    log = _visible_text(admin.get("/admin/audit").get_data(as_text=True))
+    assert "Accounts merged" in log and "Circle memberships" in log and "Kept account" in log
+    assert "_undo" not in log and "_report" not in log
+    assert not [c for c in columns if re.search(rf"(?<![\w.]){re.escape(c)}(?![\w.])", log)]

@@ -159,7 +159,8 @@ def test_the_audit_log_explains_the_merge(klass, pair):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "accounts_merged"))
     assert event.actor_id == klass.admin.id
     assert event.details["merged_id"] == merged.id
-    assert event.details["report"]["moved"]["memberships.user_id"] == 1
+    assert event.details["_report"]["moved"]["memberships.user_id"] == 1
+    assert event.details["moved"]["Circle memberships"] == 1  # the log page reads labels
 
 
 def test_an_error_changes_nothing(klass, pair, monkeypatch):
