@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from babel.dates import format_skeleton
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -34,10 +36,15 @@ from lms.uploads.queries import get_own_media
 PREFIX = "/c/<int:circle_id>/checkins"
 
 
+def _month_label(first: date) -> str:
+    return format_skeleton("yMMMM", first, locale=get_locale())
+
+
 @bp.app_context_processor
 def _labels():
     return {"checkin_schedule_labels": SCHEDULE_LABELS, "checkin_requirement_labels": REQUIREMENT_LABELS,
-            "checkin_weekday_labels": WEEKDAY_LABELS}
+            "checkin_weekday_labels": WEEKDAY_LABELS, "checkin_day": lambda day: format_date(day, "medium"),
+            "checkin_month": _month_label}
 
 
 def _load(circle_id: int, task_id: int) -> CheckinTask:
