@@ -188,7 +188,12 @@ def expires_at(upload: Upload) -> datetime | None:
     """When an unfinished upload that receives nothing more will be deleted (tus Upload-Expires)."""
     if upload.is_complete:
         return None
-    return upload.updated_at + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
+    return expires_from(upload.updated_at)
+
+
+def expires_from(recorded_at: datetime) -> datetime:
+    """When an unfinished upload whose row last recorded bytes at `recorded_at` expires."""
+    return recorded_at + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
 
 
 def _check_chunked(upload: Upload, now: datetime | None) -> None:

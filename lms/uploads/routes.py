@@ -53,6 +53,7 @@ carries those bytes.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 
 from flask import (
@@ -209,7 +210,7 @@ def create():
     headers = {"Location": body["url"]}
     if speaks_tus and request.mimetype == tus.CHUNK_TYPE and (request.content_length or 0) > 0:
         try:
-            body["offset"] = _receive(upload, offset=0)  # creation-with-upload
+            body["offset"], _expires = _receive(upload, offset=0)  # creation-with-upload
         except ops.UploadError as error:
             response = _error(error)
             response.headers.update(headers)
@@ -244,12 +245,13 @@ def chunk(token: str):
     except tus.HeaderError:
         return _error(ops.UploadError(_("The upload was sent without its position. Reload the page and resume.")))
     try:
-        new_offset = _receive(upload, offset=offset)
+        new_offset, expires = _receive(upload, offset=offset)
     except ops.UploadError as error:
         return _error(error)
     response = make_response("", 204)
     response.headers["Upload-Offset"] = str(new_offset)
-    _set_expires(response, upload)
+    if expires is not None:
+        response.headers["Upload-Expires"] = tus.http_date(expires)
     return response
 
 
@@ -274,9 +276,11 @@ def _head(upload: Upload):
     return response
 
 
-def _receive(upload: Upload, *, offset: int) -> int:
+def _receive(upload: Upload, *, offset: int) -> tuple[int, datetime | None]:
     """Take in the request's body as the chunk at `offset` of `upload` and commit; return the new
-    offset. No database connection is held while the bytes arrive, however slowly. Raises
+    offset and when the upload now expires (None: complete). No database connection is held while
+    the bytes arrive, however slowly, and none is taken after them unless the row must record them
+    (ops.needs_record): in a deadline rush every PATCH's checkout counts against the pool. Raises
     UploadError (the transaction is rolled back)."""
     count = request.content_length
     if count is None:
@@ -292,13 +296,15 @@ def _receive(upload: Upload, *, offset: int) -> int:
         raise
     db.session.commit()  # the take-over is on disk; let the connection go back to the pool meanwhile
     new_offset, _complete = ops.write_chunk(plan, open_body(request.environ, count, request.stream))
+    recorded_at = plan.recorded_at
     if ops.needs_record(plan, new_offset):
         upload = db.session.get(Upload, plan.upload_id)
         if upload is None:  # cancelled meanwhile
             abort(404)
         ops.end_chunk(upload, new_offset)
+        recorded_at = upload.updated_at  # read before the commit expires it
         db.session.commit()
-    return new_offset
+    return new_offset, (ops.expires_from(recorded_at) if new_offset < plan.length else None)
 
 
 @bp.get("/uploads/<token>/parts")

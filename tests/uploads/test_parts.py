@@ -113,9 +113,11 @@ def test_the_last_byte_moves_into_storage_only_after_the_commit(app, upload):
     assert db.session.get(Media, upload.media_id).state == MediaState.ready
 
 
-def test_a_crash_between_the_commit_and_the_move_is_settled_by_the_sweep(app, upload):
+def test_a_crash_between_the_commit_and_the_move_is_settled_by_the_sweep(app, upload, tmp_path, monkeypatch):
     """The server dies after committing the last byte but before moving the file: does the sweep
     move it into storage (and drop files of uploads that no longer exist)?"""
+    # A folder of its own: files earlier tests left in the shared one are old enough for the sweep too.
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
     path = parts.part_path(app.config["UPLOAD_DIR"], upload.token)
     ops.receive_chunk(upload, io.BytesIO(b"0123456789"), offset=0, count=10)
     db.session.info.pop("lms_after_commit", None)  # the process dies: no after-commit work runs

@@ -179,6 +179,36 @@ def test_an_expired_upload_answers_410_then_404_once_swept(app, owner):
     assert client.head(url, headers=TUS).status_code == 404
 
 
+def test_a_patch_asks_the_database_nothing_once_its_bytes_are_in(owner, count_queries, monkeypatch):
+    """In a deadline rush every PATCH's database work counts against the upload process's pool: once
+    the bytes are written, does a chunk that need not be recorded answer (with its Upload-Expires)
+    without another query, and does the last chunk record the upload?"""
+    from lms.uploads import operations as ops
+
+    client, _ = owner
+    url = create(client, 300_000).headers["Location"]
+    written_at: list[int] = []
+    write_chunk = ops.write_chunk
+
+    def marked(plan, stream):
+        result = write_chunk(plan, stream)
+        written_at.append(len(counter.statements))
+        return result
+
+    monkeypatch.setattr(ops, "write_chunk", marked)
+    with count_queries as counter:
+        response = patch(client, url, b"x" * 100_000, 0)
+    assert response.status_code == 204 and response.headers["Upload-Offset"] == "100000"
+    assert counter.statements[written_at[0]:] == []
+    head = client.head(url, headers=TUS)
+    assert response.headers["Upload-Expires"] == head.headers["Upload-Expires"]
+
+    with count_queries as counter:
+        last = patch(client, url, b"x" * 200_000, 100_000)
+    assert last.status_code == 204 and "Upload-Expires" not in last.headers
+    assert any("UPDATE uploads" in s for s in counter.statements[written_at[1]:])  # recorded complete
+
+
 def test_terminating_an_unfinished_upload_deletes_it_and_its_bytes(app, owner):
     client, _ = owner
     created = create(client, 1000)
