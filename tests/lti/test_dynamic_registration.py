@@ -96,31 +96,27 @@ def moodle_registration():
 def test_a_site_admin_registers_circles_with_moodle(app, make, client_as, moodle_registration):
     moodle_registration.update(registered=[])
     moodle_registration.pop("issuer", None)
-    app.config["SERVER_NAME"] = "localhost"
-    try:
-        admin = make.user(is_admin=True)
-        query = {"openid_configuration": moodle_registration["base"] + "/mod/lti/openid-configuration.php",
-                 "registration_token": "reg-token-1"}
-        # signed out (as inside Moodle's frame): asked to open it in a new window
-        assert app.test_client().get("/lti/register", query_string=query).status_code == 403
-        client = client_as(admin)
-        page = client.get("/lti/register", query_string=query)
-        assert page.status_code == 200 and moodle_registration["base"] in page.get_data(as_text=True)
-        done = client.post("/lti/register", data=query)
-        assert done.status_code == 200, done.get_data(as_text=True)
-        assert "data-registered" in done.get_data(as_text=True)
-        [sent] = moodle_registration["registered"]
-        assert sent["initiate_login_uri"] == "http://localhost/lti/login"
-        assert sent["redirect_uris"] == ["http://localhost/lti/launch"] and sent["jwks_uri"].endswith("/lti/jwks.json")
-        platform = db.session.scalar(sa.select(LtiPlatform))
-        assert (platform.issuer, platform.client_id, platform.deployment_ids) == \
-            (moodle_registration["base"], "dynReg7xK", ["3"])
-        assert platform.auth_login_url.endswith("/mod/lti/auth.php") and platform.keyset_url.endswith("/certs.php")
-        assert platform.name.startswith("Moodle ") and not platform.trust_email
-        # a teacher (no site admin) cannot register
-        assert client_as(make.user()).post("/lti/register", data=query).status_code == 403
-    finally:
-        app.config["SERVER_NAME"] = None
+    admin = make.user(is_admin=True)
+    query = {"openid_configuration": moodle_registration["base"] + "/mod/lti/openid-configuration.php",
+             "registration_token": "reg-token-1"}
+    # signed out (as inside Moodle's frame): asked to open it in a new window
+    assert app.test_client().get("/lti/register", query_string=query).status_code == 403
+    client = client_as(admin)
+    page = client.get("/lti/register", query_string=query)
+    assert page.status_code == 200 and moodle_registration["base"] in page.get_data(as_text=True)
+    done = client.post("/lti/register", data=query)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "data-registered" in done.get_data(as_text=True)
+    [sent] = moodle_registration["registered"]
+    assert sent["initiate_login_uri"] == "http://localhost/lti/login"
+    assert sent["redirect_uris"] == ["http://localhost/lti/launch"] and sent["jwks_uri"].endswith("/lti/jwks.json")
+    platform = db.session.scalar(sa.select(LtiPlatform))
+    assert (platform.issuer, platform.client_id, platform.deployment_ids) == \
+        (moodle_registration["base"], "dynReg7xK", ["3"])
+    assert platform.auth_login_url.endswith("/mod/lti/auth.php") and platform.keyset_url.endswith("/certs.php")
+    assert platform.name.startswith("Moodle ") and not platform.trust_email
+    # a teacher (no site admin) cannot register
+    assert client_as(make.user()).post("/lti/register", data=query).status_code == 403
 
 
 def test_a_configuration_speaking_for_another_site_is_refused(app, make, client_as, moodle_registration):
