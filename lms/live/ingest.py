@@ -96,6 +96,8 @@ class IngestSession:
     checked_at: float = field(default_factory=time.monotonic)
     #: one piece at a time (the page waits for each answer; a second window's would otherwise interleave)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: a piece too short to tell whether a stream starts with it, waiting for the next one
+    held: bytes = b""
 
     # -- feeding ------------------------------------------------------------------------------
     def feed(self, piece: bytes) -> dict:
@@ -104,6 +106,12 @@ class IngestSession:
         {"ok": True, "segments": n} or {"ok": False, "restart": True} (a piece without a stream to
         belong to: start a new recording) / {"ok": False, "error": message}."""
         self.last_piece_at = time.monotonic()
+        if self.held:  # the start of this piece came alone before it
+            piece, self.held = self.held + piece, b""
+        if live_media.header_prefix(piece):
+            # Chromium's VP8 recorder sends its header's first byte as a piece of its own: kept for the next one
+            self.held = piece
+            return {"ok": True, "pieces": self.pieces}
         if live_media.starts_stream(piece):
             self._finish_stream()
             self._start_stream(piece)
@@ -236,6 +244,7 @@ def begin(lesson, user, sid: str, mime: str | None = None) -> IngestSession:
         if session is not None:  # taken over (another window, or this page after a reconnect)
             session.sid = sid
             session.user_id = user.id
+            session.held = b""  # the other window's
             return session
         busy = sum(1 for s in _sessions.values() if s.encode_slot)
         if slot and busy >= max_encodes():

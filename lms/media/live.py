@@ -43,6 +43,12 @@ def starts_stream(piece: bytes) -> bool:
     return piece[:4] == _EBML_MAGIC
 
 
+def header_prefix(piece: bytes) -> bool:
+    """Whether a piece is only the beginning of a WebM stream's EBML header, shorter than its 4-byte magic:
+    Chromium's MediaRecorder, recording VP8, hands over the header's first byte alone as its first piece."""
+    return 0 < len(piece) < len(_EBML_MAGIC) and _EBML_MAGIC.startswith(piece)
+
+
 def sends_h264(header_piece: bytes) -> bool:
     """Whether the first piece of a WebM stream declares an H.264 video track (Chromium's
     ``video/webm;codecs=h264``), which can be copied instead of encoded."""

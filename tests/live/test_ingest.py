@@ -10,6 +10,7 @@ from lms.live.models import LessonState
 from lms.media.live import segments
 from tests.live.video_support import (  # noqa: F401 - fixtures
     NS,
+    PIECE,
     _live_dir,
     decodes,
     disconnect,
@@ -53,6 +54,23 @@ def test_browser_webm_becomes_live_hls_whose_segments_decode(app, room, lesson, 
         info = probe(segment)
         assert {s["codec_name"] for s in info["streams"]} == {"h264", "aac"}
         assert decodes(segment), segment
+    disconnect(sock)
+
+
+def test_a_first_piece_of_one_byte_is_joined_to_the_next(app, room, lesson, client_as, webm):
+    """Chromium's MediaRecorder, recording VP8, hands over the WebM header's first byte alone (0x1a) as its first
+    piece (found by tests/browser/test_live_screen_modes.py: the server took it for a piece without its stream,
+    answered "restart", and the page restarted its recorder for ever). Is it kept and joined to the next one?"""
+    sock = ingest_socket(app, client_as(room.teacher))
+    assert start(sock, lesson)["ok"]
+    data = webm.vp8.read_bytes()
+    first, rest = data[:1], data[1:]
+    assert first == b"\x1a"
+    answers = send(sock, lesson, [first] + [rest[i:i + PIECE] for i in range(0, len(rest), PIECE)])
+    assert all(a["ok"] for a in answers), answers
+    assert stop(sock, lesson)["ok"]
+    made = segments(ingest.lesson_folder(lesson))
+    assert len(made) >= 3 and all(decodes(segment) for segment in made)
     disconnect(sock)
 
 
