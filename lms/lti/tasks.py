@@ -18,9 +18,8 @@ def grades_released(assignment_id: int) -> None:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not passback.contexts_of(assignment.circle_id):
         return
-    rows = passback.request_passback(assignment)
+    passback.request_passback(assignment)
     db.session.commit()  # the send_grades jobs queued by request_passback run now (or on a worker)
-    del rows
 
 
 def send_grades(sync_id: int) -> None:
