@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room
@@ -219,23 +219,38 @@ class LiveNamespace(Namespace):
             if row is None:  # closed meanwhile (e.g. readmitted after a removal): a new one
                 row = presence.open_attendance(p)
             joined.attendance_id = row.id
-        return self._act(data, act)
+        return self._act(data, act, touch=True)
 
     # -- the events of the room ------------------------------------------------------------------
-    def _act(self, data, action) -> dict:
-        """Reload the lesson, check the sender again, run `action(participant, joined, data)`, commit."""
+    def _act(self, data, action, touch: bool = False) -> dict:
+        """Reload the lesson, check the sender again, run `action(participant, joined, data)`, commit.
+
+        The event's one query (room.enter_by_session): the page's sign-in session (live, its user not disabled:
+        Flask-Login's loader's checks), the lesson, its circle, the sender's membership and live sanctions; then
+        take_part's checks. `touch`: through Flask-Login's loader instead, which also records that the session
+        was seen (the heartbeat, every 30 s), and enter()."""
         sid = request.sid
-        if not current_user.is_authenticated:  # signed out (or the session ended) since the page joined
-            self._forget(sid)
-            return _refused(_("Sign in again to take part."))
         with self._lock:
             joined = self._joined.get(sid)
-        if joined is None or joined.user_id != current_user.id:
+        token = None if touch else session.get("_user_id")
+        if token is None:
+            if not current_user.is_authenticated:  # signed out (or the session ended) since the page joined
+                self._forget(sid)
+                return _refused(_("Sign in again to take part."))
+            if joined is None or joined.user_id != current_user.id:
+                return _refused(_("Join the lesson first."))
+        elif joined is None:
             return _refused(_("Join the lesson first."))
         data = data if isinstance(data, dict) else {}
         try:
-            # one query: the lesson, its circle, the sender's membership and live sanctions; take_part's checks
-            p = room.enter(joined.circle_id, joined.lesson_id, current_user)
+            if token is None:
+                p = room.enter(joined.circle_id, joined.lesson_id, current_user)
+            else:
+                p = room.enter_by_session(joined.circle_id, joined.lesson_id, token, joined.user_id)
+        except room.SignedOut as error:
+            db.session.rollback()
+            self._forget(sid)
+            return _refused(error.message)
         except room.RoomError as error:
             # removed, no longer a member, or the lesson is over: this connection leaves the room too
             db.session.rollback()

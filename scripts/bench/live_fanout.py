@@ -110,12 +110,22 @@ def clients_process() -> None:
             times = got.setdefault(key, [])
             times.append((now - float(sent)) * 1000)
             if len(times) == joined[sent_kind]:
-                print("got " + json.dumps({"kind": sent_kind, "seq": int(seq), "ms": got.pop(key)}), flush=True)
+                print("got " + json.dumps({"kind": sent_kind, "seq": int(seq), "ms": got.pop(key),
+                                           "pid": os.getpid(), "others": others[sent_kind]}), flush=True)
+        return handler
+
+    # every other push a client hears (viewer counts, ...), by event, since it joined: what else its server sent
+    others: dict[str, dict[str, int]] = {"app": {}, "bare": {}}
+
+    def on_other(kind: str):
+        async def handler(event, *_args):
+            others[kind][event] = others[kind].get(event, 0) + 1
         return handler
 
     async def one(kind: str, cookie: str):
         client = socketio.AsyncClient(reconnection=False)
         client.on("chat_message", on_message(kind), namespace=NAMESPACE)
+        client.on("*", on_other(kind), namespace=NAMESPACE)
         url = job[kind]
         try:
             await client.connect(url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=60,
@@ -354,6 +364,9 @@ def run(clients: int = 1000, messages: int = 20, processes: int = 2, redis_url: 
         expected = {kind: 0 for kind in joined}
         cpu = {kind: 0.0 for kind in joined}
         acks: dict[str, list[float]] = {kind: [] for kind in joined}
+        # the other pushes the clients heard, by process: after the warm-up and at the end
+        heard: dict[str, dict] = {kind: {} for kind in joined}
+        heard_before: dict[str, dict] = {kind: {} for kind in joined}
         for seq in range(WARMUP + messages):
             order = ("app", "bare") if seq % 2 == 0 else ("bare", "app")
             line_parts = []
@@ -377,6 +390,9 @@ def run(clients: int = 1000, messages: int = 20, processes: int = 2, redis_url: 
                         if got["kind"] == kind and got["seq"] == seq:
                             deliveries += got["ms"]
                             reports += 1
+                            heard[kind][got["pid"]] = got["others"]
+                            if seq == WARMUP - 1:
+                                heard_before[kind][got["pid"]] = got["others"]
                 used = bench.cpu_s(pids[kind]) - cpu_before
                 if seq >= WARMUP:
                     results[kind] += deliveries
@@ -398,9 +414,14 @@ def run(clients: int = 1000, messages: int = 20, processes: int = 2, redis_url: 
                              "cpu_ms": cpu[kind] * 1000 / max(1, messages),
                              "ack_ms": percentile(acks[kind] or [float("nan")], 50)}
             s = summary[kind]
+            other = {}
+            for pid, events in heard[kind].items():
+                for event, n in events.items():
+                    other[event] = other.get(event, 0) + n - heard_before[kind].get(pid, {}).get(event, 0)
+            other_text = ", ".join(f"{n} {event}" for event, n in sorted(other.items()) if n) or "none"
             say(f"fan-out {kind}: {s['delivered']} of {s['expected']} deliveries, p50 {s['p50']:.0f} ms, "
                 f"p99 {s['p99']:.0f} ms; worker CPU {s['cpu_ms']:.1f} ms a message; the teacher's ack "
-                f"p50 {s['ack_ms']:.0f} ms")
+                f"p50 {s['ack_ms']:.0f} ms; other pushes heard by the clients meanwhile: {other_text}")
         summary["ratio"] = summary["app"]["p50"] / summary["bare"]["p50"]
         return summary
     finally:
@@ -420,6 +441,17 @@ def run(clients: int = 1000, messages: int = 20, processes: int = 2, redis_url: 
         for server in servers.values():
             _stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop_on_term() -> None:
+    """A TERM (e.g. `timeout`) stops the run through its `finally`, which stops the servers (sessions of their
+    own, which would outlive the driver) and the client processes."""
+    import signal
+
+    def _term(_signum, _frame):
+        raise SystemExit("stopped (TERM)")
+
+    signal.signal(signal.SIGTERM, _term)
 
 
 def fanout_line(summary: dict) -> str:
@@ -442,6 +474,7 @@ def main() -> int:
     parser.add_argument("--redis", default=None, help="Redis for both message queues (default "
                         "LMS_BENCH_REDIS_URL or redis://127.0.0.1:6379/12; pub/sub only, channels of its own)")
     args = parser.parse_args()
+    stop_on_term()
     summary = run(args.clients, args.messages, args.client_processes, args.redis)
     say(fanout_line(summary))
     return 0

@@ -602,6 +602,29 @@ def test_a_page_whose_sign_in_ended_leaves_the_room(klass, joined, lesson):
     assert _rows(lesson, klass.student)[0].left_at is not None
 
 
+@pytest.mark.parametrize("how", ["signed out", "disabled"])
+def test_a_chat_after_the_sign_in_ended_is_refused(klass, joined, lesson, how):
+    """The room's events check the sign-in session in their one query (room.enter_by_session), as Flask-Login's
+    loader does: an ended session or a disabled account is refused, nothing is written, the page leaves."""
+    from lms.accounts import operations as account_ops
+    from lms.accounts.models import User, UserSession
+    from lms.live.models import LiveMessage
+
+    student = joined(klass.student)
+    assert student.emit("chat", {"body": "before"})["ok"] is True
+    if how == "signed out":
+        for row in db.session.scalars(sa.select(UserSession).where(UserSession.user_id == klass.student.id)):
+            account_ops.end_session(row)
+    else:
+        db.session.get(User, klass.student.id).is_disabled = True
+    db.session.commit()
+    assert student.emit("chat", {"body": "after"}) == {"ok": False, "error": "Sign in again to take part."}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LiveMessage).where(
+        LiveMessage.body == "after")) == 0
+    assert _rows(lesson, klass.student)[0].left_at is not None
+    assert student.emit("chat", {"body": "again"})["error"] == "Join the lesson first."
+
+
 def test_the_sweep_drops_people_who_left_the_circle_but_keeps_overseers(app, klass, joined, page, lesson):
     from lms.circles.models import Membership, MembershipStatus
 

@@ -162,16 +162,17 @@ def test_joining_and_chatting_cost_a_fixed_number_of_queries(app, klass, lesson,
 
 
 def test_an_event_costs_a_fixed_number_of_queries(app, klass, lesson, client_as):
-    """A chat message over Socket.IO, checked in full as every event is (the session, then one query for the
-    lesson, its circle, the sender's membership and live sanctions), written by one INSERT, its author taken from
-    the membership just read: 3 statements for a teacher, 4 for a student (their recent messages: rate limit)."""
+    """A chat message over Socket.IO, checked in full as every event is (one query for the sign-in session and its
+    user, the lesson, its circle, the sender's membership and live sanctions), written by one INSERT, its author
+    taken from the membership just read: 2 statements for a teacher, 3 for a student (their recent messages: rate
+    limit)."""
     from tests.live.room_support import Page
 
     pages = {who: Page(app, client_as(getattr(klass, who))) for who in ("teacher", "student")}
     try:
         for page in pages.values():
             assert page.join(lesson)["ok"] is True
-        for who, expected in (("teacher", 3), ("student", 4)):
+        for who, expected in (("teacher", 2), ("student", 3)):
             pages[who].emit("chat", {"body": "warm"})
             with _ThisThreadQueries() as chat:
                 assert pages[who].emit("chat", {"body": f"from the {who}"})["ok"] is True

@@ -17,15 +17,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, lazyload
 
-from lms.accounts.models import User
+from lms.accounts.models import User, UserSession
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.core.types import utcnow
 from lms.extensions import db, socketio
 from lms.jobs import after_commit
 from lms.live.models import LessonState, LiveLesson, LiveSanction
@@ -253,6 +254,64 @@ def _enter_statement() -> sa.Select:
 
 
 _ENTER: sa.Select | None = None
+
+
+def _enter_by_session_statement() -> sa.Select:
+    """enter_by_session()'s query: the sign-in session by its token's hash with its user, and enter()'s lesson,
+    circle, membership and sanctions of that user, in one statement; built once."""
+    global _ENTER_BY_SESSION
+    if _ENTER_BY_SESSION is None:
+        def sanction(kind: str):
+            return sa.exists().where(LiveSanction.lesson_id == LiveLesson.id,
+                                     LiveSanction.user_id == UserSession.user_id, LiveSanction.kind == kind,
+                                     LiveSanction.lifted_at.is_(None))
+        _ENTER_BY_SESSION = (
+            sa.select(UserSession, LiveLesson, Membership, sanction(REMOVE).label("removed"),
+                      sanction(MUTE).label("muted"))
+            .join(UserSession.user)
+            .join(LiveLesson, LiveLesson.id == sa.bindparam("lesson_id"))
+            .join(LiveLesson.circle)
+            .outerjoin(Membership, sa.and_(Membership.circle_id == Circle.id,
+                                           Membership.user_id == UserSession.user_id))
+            .where(UserSession.token_hash == sa.bindparam("token_hash"),
+                   LiveLesson.circle_id == sa.bindparam("circle_id"))
+            .options(contains_eager(UserSession.user), contains_eager(LiveLesson.circle), lazyload(Membership.user)))
+    return _ENTER_BY_SESSION
+
+
+_ENTER_BY_SESSION: sa.Select | None = None
+
+
+class SignedOut(RoomError):
+    """The page's sign-in session ended (signed out, expired, disabled account) since it joined."""
+
+
+def enter_by_session(circle_id: int, lesson_id: int, token: str | None, user_id: int) -> Participant:
+    """enter() for a room event, with the sign-in check of Flask-Login's loader (lms.accounts.queries.
+    load_session_user: the session exists, is live, its user not disabled) in the same statement: the
+    event's one query. `user_id` is whom the page joined as: a session now of someone else is refused.
+    Raises SignedOut, or RoomError as take_part()."""
+    if not token or len(token) > 100:
+        raise SignedOut(_("Sign in again to take part."))
+    row = db.session.execute(_enter_by_session_statement(), {
+        "token_hash": UserSession.hash_token(token), "circle_id": int(circle_id), "lesson_id": int(lesson_id)}).first()
+    if row is None:
+        # no such session, or no such lesson in that circle: which one, one more query says
+        if db.session.scalar(sa.select(UserSession.id).where(UserSession.token_hash == UserSession.hash_token(token))):
+            raise RoomError(_("This lesson was not found."))
+        raise SignedOut(_("Sign in again to take part."))
+    session, lesson, membership, removed, muted = row
+    user = session.user
+    config = current_app.config
+    limits = timedelta(seconds=config["SESSION_IDLE_SECONDS"]), timedelta(seconds=config["SESSION_MAX_SECONDS"])
+    if user.id != user_id or user.is_disabled or not session.is_live(utcnow(), *limits):
+        raise SignedOut(_("Sign in again to take part."))
+    user.session_token, user.current_session = token, session
+    lesson.circle.keep_membership_of(user, membership)
+    lesson.__dict__.setdefault("_live_sanctions", {})[user.id] = (
+        {REMOVE} if removed else set()) | ({MUTE} if muted else set())
+    g.circle_timezone = lesson.circle.timezone  # as lms.circles.queries.get_circle_or_404
+    return take_part(lesson, user)
 
 
 def enter(circle_id: int, lesson_id: int, user: User) -> Participant:
