@@ -205,7 +205,8 @@ def _staff_and_recent():
     one OR (or IN) of the three roles SQLite's planner, which knows only the average rows per role, read
     every membership of the circle (a 5,000-member circle's page spent most of its SQL time there)."""
     staff = [_SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), db.literal(rank).label("sort_rank"),
-                                        Membership.display_name.label("sort_name"), db.null().label("sort_joined"))
+                                        Membership.display_name.label("sort_name"),
+                                        db.cast(db.null(), Membership.joined_at.type).label("sort_joined"))
              .where(Membership.role == role)
              for rank, role in enumerate((Role.owner, Role.teacher, Role.assistant))]
     newest = _SHOWN_MEMBERS.add_columns(db.literal(1).label("sort_part"), db.literal(0).label("sort_rank"),
