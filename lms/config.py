@@ -62,6 +62,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
     "AUTO_MIGRATE": bool,
+    "OUTBOUND_ALLOWED_HOSTS": list,
     "ENV": str,
 }
 
@@ -73,6 +74,8 @@ def _parse(kind: type, raw: str):
         return int(raw)
     if kind is float:
         return float(raw)
+    if kind is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
 
 
@@ -204,6 +207,10 @@ class Config:
     #: how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are then
     #: trusted for the client's address (rate limits) and the public URL; 0 trusts none
     PROXY_COUNT = 0
+    #: hosts on a private network that an organization's sign-in provider or LTI platform may use
+    #: (e.g. a school's Keycloak at keycloak.school.internal); every other address those admins type
+    #: must be on the public internet (lms.core.outbound). Environment: comma-separated.
+    OUTBOUND_ALLOWED_HOSTS: tuple[str, ...] | list[str] = ()
 
 
 class ProductionConfig(Config):
@@ -228,6 +235,8 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     SERVER_NAME = "localhost"
     JOBS_SCHEDULER = False
+    #: the tests' OpenID provider and LTI platforms answer on this machine
+    OUTBOUND_ALLOWED_HOSTS = ("127.0.0.1", "localhost")
 
 
 def load_config(app, config: dict | type | None) -> None:

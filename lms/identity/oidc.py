@@ -16,6 +16,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
+from lms.core import outbound
 from lms.identity.models import IdentityProvider
 
 #: seconds to wait for the provider (discovery, token, keys)
@@ -59,21 +60,29 @@ def discovery_url(issuer: str) -> str:
     return normalize_issuer(issuer) + "/.well-known/openid-configuration"
 
 
-def discover(issuer: str, *, fresh: bool = False) -> dict[str, Any]:
+def discover(issuer: str, *, fresh: bool = False, guarded: bool = False) -> dict[str, Any]:
     """The provider's discovery document (OpenID Connect Discovery 1.0), fetched from
     `<issuer>/.well-known/openid-configuration` and reused for DISCOVERY_TTL seconds unless `fresh`.
     Raises OIDCError saying what failed: the address, the connection, the answer, or an issuer that is
-    not the one configured (a document must name itself)."""
+    not the one configured (a document must name itself).
+    `guarded` (an organization's provider): the issuer and the endpoints the server calls (token,
+    UserInfo, keys) must be on the public internet or listed in OUTBOUND_ALLOWED_HOSTS
+    (lms.core.outbound); otherwise OIDCError says so."""
     issuer = normalize_issuer(issuer)
+    url = issuer + "/.well-known/openid-configuration"
+    if guarded:
+        _refuse_private(url)
     now = time.monotonic()
     if not fresh:
         with _cache_lock:
             cached = _cache.get(issuer)
         if cached and now - cached[0] < DISCOVERY_TTL:
+            if guarded:
+                _refuse_private_endpoints(cached[1])
             return dict(cached[1])
-    url = issuer + "/.well-known/openid-configuration"
     try:
-        response = requests.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False,
+        with outbound.session(guarded=guarded) as http:
+            response = http.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False,
                                 headers={"Accept": "application/json"})
     except requests.RequestException as error:
         raise OIDCError(_l("Could not reach %(url)s (%(reason)s).", url=url, reason=type(error).__name__)) from None
@@ -98,9 +107,24 @@ def discover(issuer: str, *, fresh: bool = False) -> dict[str, Any]:
     if str(metadata["issuer"]).rstrip("/") != issuer:
         raise OIDCError(_l("The provider calls itself %(found)s, not %(issuer)s: check the issuer address.",
                            found=metadata["issuer"], issuer=issuer))
+    if guarded:
+        _refuse_private_endpoints(metadata)
     with _cache_lock:
         _cache[issuer] = (now, metadata)
     return dict(metadata)
+
+
+def _refuse_private(url: str) -> None:
+    if outbound.refusal(url):
+        raise OIDCError(_l("%(url)s is on a private network, which an organization's provider may not use. "
+                           "The site's administrator can allow its host (OUTBOUND_ALLOWED_HOSTS).", url=url))
+
+
+def _refuse_private_endpoints(metadata: dict[str, Any]) -> None:
+    """The endpoints the server itself calls (not the browser's authorization endpoint)."""
+    for key in ("token_endpoint", "userinfo_endpoint", "jwks_uri"):
+        if metadata.get(key):
+            _refuse_private(str(metadata[key]))
 
 
 def forget(issuer: str) -> None:
@@ -112,7 +136,7 @@ def forget(issuer: str) -> None:
 def client_for(provider: IdentityProvider) -> FlaskOAuth2App:
     """An Authlib client for `provider`, its state kept in the Flask session under its own name.
     Raises OIDCError when discovery fails."""
-    metadata = discover(provider.issuer)
+    metadata = discover(provider.issuer, guarded=provider.org_id is not None)
     metadata["_loaded_at"] = time.time()  # Authlib fetches nothing more but the keys (and again on a new kid)
     return FlaskOAuth2App(
         FlaskIntegration(f"oidc{provider.id}"),

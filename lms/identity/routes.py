@@ -181,9 +181,9 @@ def _exclusive_needs_confirming(form: ProviderForm, org: Organization | None,
     return False
 
 
-def _test_connection(form: ProviderForm) -> None:
+def _test_connection(form: ProviderForm, org: Organization | None) -> None:
     try:
-        metadata = oidc.discover(form.issuer.data, fresh=True)
+        metadata = oidc.discover(form.issuer.data, fresh=True, guarded=org is not None)
     except oidc.OIDCError as error:
         form.issuer.errors.append(str(error))
     else:
@@ -199,7 +199,7 @@ def _edit(org: Organization | None, provider: IdentityProvider | None, back: str
     status = 200
     if form.validate_on_submit():
         if form.test.data:
-            _test_connection(form)
+            _test_connection(form, org)
             status = 200 if not form.issuer.errors else 422
         else:
             if provider is None and not form.client_secret.data:

@@ -11,6 +11,7 @@ import requests
 import sqlalchemy as sa
 from joserfc.jwk import KeySet, RSAKey
 
+from lms.core import outbound
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.lti.models import LtiToolKey
@@ -91,9 +92,10 @@ def public_jwks() -> dict:
     return {"keys": [key.public_jwk for key in published_keys()]}
 
 
-def _fetch(url: str) -> dict:
+def _fetch(url: str, guarded: bool) -> dict:
     try:
-        response = requests.get(url, timeout=10, headers={"Accept": "application/json"})
+        with outbound.session(guarded=guarded) as http:
+            response = http.get(url, timeout=10, headers={"Accept": "application/json"})
         response.raise_for_status()
         data = response.json()
     except (requests.RequestException, ValueError) as error:
@@ -103,14 +105,17 @@ def _fetch(url: str) -> dict:
     return data
 
 
-def platform_keyset(url: str, kid: str | None) -> KeySet:
-    """The platform's public keys; fetched again when the cache is stale or lacks `kid` (key rotation)."""
+def platform_keyset(url: str, kid: str | None, *, guarded: bool = False) -> KeySet:
+    """The platform's public keys; fetched again when the cache is stale or lacks `kid` (key rotation).
+    `guarded` (an organization's platform): the keys URL must be on the public internet (lms.core.outbound)."""
+    if guarded and (reason := outbound.refusal(url)):
+        raise KeysetError(reason)
     now = time.monotonic()
     with _lock:
         cached = _jwks_cache.get(url)
     fresh = cached is not None and now - cached[0] < JWKS_TTL
     if not fresh or (kid and kid not in {k.get("kid") for k in cached[1]["keys"]}):
-        data = _fetch(url)
+        data = _fetch(url, guarded)
         with _lock:
             _jwks_cache[url] = (now, data)
     else:

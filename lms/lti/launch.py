@@ -56,7 +56,7 @@ def validate(platform: LtiPlatform, id_token: str, nonce: str) -> dict[str, Any]
     if header.get("alg") != "RS256":
         raise LaunchError(_l("The launch is not signed with RS256."))
     try:
-        keyset = keys.platform_keyset(platform.keyset_url, header.get("kid"))
+        keyset = keys.platform_keyset(platform.keyset_url, header.get("kid"), guarded=platform.org_id is not None)
     except keys.KeysetError:
         raise LaunchError(_l("The platform's public keys could not be fetched from %(url)s.",
                              url=platform.keyset_url), 502) from None

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from lms.core import outbound
 from lms.lti import keys
 from lms.lti.launch import LaunchError
 from lms.lti.models import LtiPlatform
@@ -28,6 +29,13 @@ class ServiceError(LaunchError):
     """A platform service that failed; the message is for the teacher."""
 
 
+def _request(platform: LtiPlatform, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """One call to `platform`: an organization's platform (its admin typed the addresses, its launches
+    name the service URLs) may only reach the public internet (lms.core.outbound)."""
+    with outbound.session(guarded=platform.org_id is not None) as http:
+        return http.request(method, url, **kwargs)
+
+
 def client_assertion(platform: LtiPlatform) -> str:
     key = keys.tool_key()
     private = RSAKey.import_key(key.private_pem, parameters={"kid": key.kid})
@@ -41,7 +49,7 @@ def access_token(platform: LtiPlatform, scopes: list[str]) -> str:
     if not platform.auth_token_url:
         raise ServiceError(_l("The platform's access token URL is not set."))
     try:
-        response = requests.post(platform.auth_token_url, timeout=15, data={
+        response = _request(platform, "POST", platform.auth_token_url, timeout=15, data={
             "grant_type": "client_credentials",
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": client_assertion(platform), "scope": " ".join(scopes)})
@@ -64,7 +72,7 @@ def roster(platform: LtiPlatform, memberships_url: str) -> list[dict[str, Any]]:
             break
         try:
             # the first page asks for a page size; the next ones follow the platform's Link as given
-            response = requests.get(url, timeout=30, params={"limit": NRPS_PAGE_SIZE} if page_number == 0 else None,
+            response = _request(platform, "GET", url, timeout=30, params={"limit": NRPS_PAGE_SIZE} if page_number == 0 else None,
                                     headers={"Authorization": f"Bearer {token}", "Accept": NRPS_MEDIA_TYPE})
             response.raise_for_status()
             page = response.json()
@@ -93,11 +101,11 @@ def _with_path(url: str, suffix: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
 
 
-def _line_item(lineitems_url: str, token: str, resource_id: str, label: str, maximum: float) -> str:
+def _line_item(platform: LtiPlatform, lineitems_url: str, token: str, resource_id: str, label: str, maximum: float) -> str:
     """The URL of the course's line item for `resource_id`, created when there is none."""
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        response = requests.get(lineitems_url, timeout=15, params={"resource_id": resource_id},
+        response = _request(platform, "GET", lineitems_url, timeout=15, params={"resource_id": resource_id},
                                 headers={**headers, "Accept": LINEITEMS_MEDIA_TYPE})
         response.raise_for_status()
         items = response.json()
@@ -105,7 +113,7 @@ def _line_item(lineitems_url: str, token: str, resource_id: str, label: str, max
             if isinstance(items, list) else []
         if found:
             return found[0]["id"]
-        response = requests.post(lineitems_url, timeout=15, headers={**headers, "Content-Type": LINEITEM_MEDIA_TYPE},
+        response = _request(platform, "POST", lineitems_url, timeout=15, headers={**headers, "Content-Type": LINEITEM_MEDIA_TYPE},
                                  data=_json({"label": label, "scoreMaximum": maximum, "resourceId": resource_id}))
         response.raise_for_status()
         created = response.json()
@@ -131,7 +139,7 @@ def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, lab
     from datetime import UTC, datetime
 
     token = access_token(platform, [AGS_LINEITEM, AGS_SCORE])
-    lineitem = _line_item(lineitems_url, token, resource_id, label, maximum)
+    lineitem = _line_item(platform, lineitems_url, token, resource_id, label, maximum)
     scores_url = _with_path(lineitem, "/scores")
     sent = 0
     for user_id, score in scores:
@@ -139,7 +147,7 @@ def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, lab
                 "gradingProgress": "FullyGraded",
                 "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
         try:
-            response = requests.post(scores_url, timeout=15, data=_json(body),
+            response = _request(platform, "POST", scores_url, timeout=15, data=_json(body),
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": SCORE_MEDIA_TYPE})
             if response.status_code == 409:
                 continue

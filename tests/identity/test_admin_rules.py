@@ -247,6 +247,6 @@ def test_entras_multi_tenant_issuer_is_explained(monkeypatch):
                     "token_endpoint": "https://login.microsoftonline.com/common/oauth2/v2.0/token",
                     "jwks_uri": "https://login.microsoftonline.com/common/discovery/v2.0/keys"}
 
-    monkeypatch.setattr(oidc.requests, "get", lambda *a, **k: Answer())
+    monkeypatch.setattr(oidc.requests.Session, "get", lambda *a, **k: Answer())
     with pytest.raises(oidc.OIDCError, match="tenant's own issuer"):
         oidc.discover("https://login.microsoftonline.com/common/v2.0", fresh=True)
