@@ -140,11 +140,13 @@ def clients_process() -> None:
             await client.disconnect()
 
     async def main():
+        # both kinds batch by batch: connections made while this process is busy connecting the others (late
+        # pongs) are the same for both servers, not all of one kind's
         batch = 25
-        for kind in ("app", "bare"):
-            cookies = job["cookies"]
-            for start in range(0, len(cookies), batch):
-                await asyncio.gather(*(one(kind, c) for c in cookies[start:start + batch]))
+        cookies = job["cookies"]
+        for start in range(0, len(cookies), batch):
+            part = cookies[start:start + batch]
+            await asyncio.gather(*(one(kind, c) for kind in ("app", "bare") for c in part))
         print("ready " + json.dumps({**joined, "failed": failed[:5], "failures": len(failed)}), flush=True)
         while (await asyncio.to_thread(sys.stdin.readline)).strip() not in ("stop", ""):
             pass
