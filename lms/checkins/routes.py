@@ -398,9 +398,9 @@ def board_counts(circle_id: int, task_id: int):
     task = _staff_task(circle_id, task_id)
     today = task.today(utcnow())
     day = _board_day(task, today)
-    found = q.board(task, day, show="done", page=1)
-    return _no_store(jsonify(day=day.isoformat(), learners=found.learners, done=found.done, missing=found.missing,
-                             percent=found.percent))
+    learners, done = q.day_counts(task, day)
+    return _no_store(jsonify(day=day.isoformat(), learners=learners, done=done, missing=max(0, learners - done),
+                             percent=round(100 * done / learners) if learners else 0))
 
 
 @bp.route(PREFIX + "/<int:task_id>/remind", methods=["POST"])
