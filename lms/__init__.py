@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.checkins.routes import bp as checkins_bp
     from lms.circles.routes import bp as circles_bp
     from lms.feed.notices.routes import bp as notices_bp
+    from lms.files.routes import bp as files_bp
     from lms.feed.posts.routes import bp as posts_bp
     from lms.grading.routes import bp as grading_bp
     from lms.groups.routes import bp as groups_bp
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(live_rtmp_bp)
     app.register_blueprint(checkins_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(files_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)

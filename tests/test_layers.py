@@ -61,6 +61,9 @@ LAYERS: list[tuple[str, ...]] = [
     # The calendar gathers dated things (due times, scheduled notices, later live lessons and
     # check-ins) from the domains above, which register their sources into it.
     ("calendar",),
+    # A circle's files (folders, versions, trash, streamed ZIPs): homework builds its assignment ZIP
+    # with files' archive, never the other way (DESIGN.md: homework, feed, checkins → files).
+    ("files",),
     # Notices, the circle feed and the circle's home page sections.
     ("feed",),
     ("homework",),

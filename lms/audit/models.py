@@ -79,6 +79,12 @@ class AuditAction(enum.StrEnum):
     checkin_task_deleted = "checkin_task_deleted"
     checkin_reminded = "checkin_reminded"
     roster_imported = "roster_imported"
+    file_deleted = "file_deleted"
+    file_restored = "file_restored"
+    file_replaced = "file_replaced"
+    folder_deleted = "folder_deleted"
+    folder_restored = "folder_restored"
+    file_settings_changed = "file_settings_changed"
 
     @property
     def label(self) -> str:
@@ -147,6 +153,12 @@ ACTION_LABELS = {
     AuditAction.checkin_task_deleted: _l("Check-in task deleted"),
     AuditAction.checkin_reminded: _l("Members reminded to check in"),
     AuditAction.roster_imported: _l("Roster imported (OneRoster)"),
+    AuditAction.file_deleted: _l("File moved to the trash"),
+    AuditAction.file_restored: _l("File restored from the trash"),
+    AuditAction.file_replaced: _l("New version of a file uploaded"),
+    AuditAction.folder_deleted: _l("Folder moved to the trash"),
+    AuditAction.folder_restored: _l("Folder restored from the trash"),
+    AuditAction.file_settings_changed: _l("File settings changed"),
 }
 
 

@@ -91,6 +91,7 @@ class Task(enum.StrEnum):
     lti_sync_rosters = "lms.lti.tasks:sync_rosters"
     lti_sync_roster = "lms.lti.tasks:sync_roster"
     lti_withdraw_keys = "lms.lti.tasks:withdraw_tool_keys"
+    purge_file_trash = "lms.files.tasks:purge_file_trash"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -110,6 +111,7 @@ SCHEDULE: dict[Task, int] = {
     Task.lti_retry_grades: 60,  # LMS gradebook passbacks whose backoff is over
     Task.lti_sync_rosters: 6 * 3600,  # linked LMS courses' rosters (NRPS): adds and drops
     Task.lti_withdraw_keys: 3600,  # rotated-out LTI tool keys past their time leave the JWKS
+    Task.purge_file_trash: 3600,  # circle files in the trash for 30 days deleted for good (objects after the commit)
 }
 
 
