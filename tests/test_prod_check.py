@@ -118,6 +118,7 @@ def test_prod_check_walks_the_documented_set_up():
     for step in ("flask users create-admin", "first-run set-up closed by users create-admin", "sign-in",
                  "upload straight to the bucket", "processing on the worker",
                  "live push from the worker through nginx", "password-reset mail",
+                 "a circle's home page through nginx, teacher and student",
                  "live lesson through nginx: /live-ingest, /live pushes, HLS",
                  "LTI URLs under the site's scheme, host and port",
                  "pages master HUP: new workers, no request lost",
