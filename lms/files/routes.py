@@ -15,6 +15,7 @@ from lms.files import MEDIA_SUBJECT, UPLOAD_INTO_FOLDER, UPLOAD_NEW_VERSION, bp
 from lms.files import operations as ops
 from lms.files import queries as q
 from lms.files.archive import safe_name, zip_stream
+from lms.files.download import zip_response
 from lms.files.forms import AddFilesForm, MoveForm, NameForm, SettingsForm
 from lms.files.models import TRASH_DAYS, CircleFile, FileVersion, Folder, can_manage_files, can_see_file_history
 from lms.files.sniff import preview_kind
@@ -265,16 +266,6 @@ def folder_zip(circle_id: int, folder_id: int):
     stream, size = zip_stream(get_storage(), entries, empty)
     name = safe_name(folder.name or circle.name, fallback="files") + ".zip"
     return zip_response(stream, size, name)
-
-
-def zip_response(stream, size: int, name: str) -> Response:
-    """A streamed ZIP download of known `size` (the browser shows its progress)."""
-    response = Response(stream, mimetype="application/zip", direct_passthrough=True)
-    response.headers["Content-Length"] = str(size)
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # -- adding and replacing ------------------------------------------------------------------------------

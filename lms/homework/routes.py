@@ -483,3 +483,4 @@ def comment(circle_id: int, assignment_id: int, submission_id: int, comment_id: 
 
 from lms.homework import extension_routes  # noqa: E402,F401  (attaches the extension views)
 from lms.homework import draft_routes  # noqa: E402,F401  (attaches the draft views)
+from lms.homework import zip_routes  # noqa: E402,F401  (attaches the staff's ZIP of the work)
