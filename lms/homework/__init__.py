@@ -15,13 +15,14 @@ def _register_media_subject(state) -> None:
 
 @bp.record_once
 def _register_drafts(state) -> None:
-    """Uploads for an assignment are checked before their first byte, and "My uploads" shows and
-    hands in the ones kept in a draft."""
+    """Uploads for an assignment are checked before their first byte and before each chunk (an
+    assignment that closed takes no more), and "My uploads" shows and hands in the ones kept in a draft."""
     from lms.homework import drafts
     from lms.uploads.access import register_upload_purpose
     from lms.uploads.queries import register_library_uses
 
-    register_upload_purpose(state.app, "assignment", drafts.purpose_checker, on_created=drafts.keep_new_upload)
+    register_upload_purpose(state.app, "assignment", drafts.purpose_checker, on_created=drafts.keep_new_upload,
+                            accepts_bytes=drafts.accepts_bytes)
     register_library_uses(state.app, drafts.library_uses)
 
 

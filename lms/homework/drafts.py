@@ -16,8 +16,9 @@ from lms.accounts.models import User
 from lms.core.errors import abort_with
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.homework.models import Assignment, Submission, SubmissionDraft, Window
-from lms.uploads.models import Media, MediaKind, MediaState
+from lms.circles.models import Membership, MembershipStatus
+from lms.homework.models import LEARNER_ROLES, Assignment, Extension, Submission, SubmissionDraft, Window
+from lms.uploads.models import Media, MediaKind, MediaState, Upload
 
 
 class DraftError(ValueError):
@@ -60,6 +61,44 @@ def purpose_checker(user: User, assignment_id: int) -> int | None:
     if problem:
         abort_with(403, problem)
     return assignment.circle_id
+
+
+def accepts_bytes(upload: Upload, now: datetime | None = None) -> str | None:
+    """The "assignment" purpose's check before each chunk of an upload made for it (registered with
+    lms.uploads.access; it runs per PATCH, so one indexed query: the assignment with its circle, the
+    uploader's membership and extension). None while the student may still hand in for it (open, or
+    late and the late policy takes late work, on their own deadline, extensions included); else the
+    sentence refusing the rest of the file: a phone's tus app resuming after the close is told so
+    before it sends the rest, not at "Hand in"."""
+    row = db.session.execute(
+        db.select(Assignment, Membership, Extension)
+        .outerjoin(Membership, (Membership.circle_id == Assignment.circle_id) & (Membership.user_id == upload.owner_id))
+        .outerjoin(Extension, (Extension.assignment_id == Assignment.id) & (Extension.student_id == upload.owner_id))
+        .where(Assignment.id == upload.purpose_id)).first()
+    if row is None:
+        return str(_l("This assignment was deleted, so the rest of this upload was not sent."))
+    assignment, membership, extension = row
+    if membership is None or membership.status != MembershipStatus.active or membership.role not in LEARNER_ROLES:
+        return str(_l("You are no longer a student of this circle, so the rest of this upload was not sent."))
+    if not assignment.is_published:
+        return str(_l("This assignment was taken back to draft by the teacher, so the rest of this upload "
+                      "was not sent."))
+    if assignment.circle.is_archived:
+        return str(_l("This circle is archived; it no longer takes homework, so the rest of this upload "
+                      "was not sent."))
+    now = now or utcnow()
+    deadline = assignment.deadline_for(upload.owner_id, extension)
+    window = assignment.window(now, deadline)
+    if window == Window.not_open:
+        return str(_l("This assignment is not open yet, so the rest of this upload was not sent. "
+                      "Come back when it opens."))
+    if window == Window.closed:
+        if deadline.closes_at is not None and now >= deadline.closes_at:
+            return str(_l("This assignment has closed; it no longer takes work, so the rest of this upload "
+                          "was not sent. Talk to your teacher if something went wrong."))
+        return str(_l("The due time has passed and this assignment does not take late work, so the rest of "
+                      "this upload was not sent. Talk to your teacher if something went wrong."))
+    return None
 
 
 # -- reads ---------------------------------------------------------------------------------------

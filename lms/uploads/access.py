@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.accounts.models import User
-from lms.uploads.models import Media
+from lms.uploads.models import Media, Upload
 
 #: Tokens of the earlier format (viewer and media only) are not accepted.
 _SALT = "media-grant-v2"
@@ -125,23 +125,44 @@ UploadChecker = Callable[[User, int], "int | None"]
 #: transaction that creates the upload, before its first byte (e.g. keep it in a homework draft)
 UploadCreated = Callable[[User, int, Media], None]
 
+#: (an upload made for the purpose) -> None while it may go on receiving bytes, else the sentence
+#: (translated, in the uploader's language) saying why not: asked before every chunk, so one small
+#: indexed query at most (e.g. the assignment closed, the uploader left the circle)
+UploadAccepts = Callable[[Upload], "str | None"]
+
 _PURPOSES = "lms_upload_purposes"
 _CREATED = "lms_upload_created"
+_ACCEPTS = "lms_upload_accepts"
 
 
 def register_upload_purpose(app: Flask, purpose: str, checker: UploadChecker,
-                            on_created: UploadCreated | None = None) -> None:
+                            on_created: UploadCreated | None = None,
+                            accepts_bytes: UploadAccepts | None = None) -> None:
     """Let uploads be started for things of `purpose` (e.g. "circle"); `checker` decides, at the
     start of each upload, whether the uploader may and which circle the media belongs to;
     `on_created`, if given, is told of each upload created for it (in the same transaction, so
-    whatever it records exists before the first byte, whatever client sent the creation). Call at
-    app start (a domain's blueprint `record_once`): uploads never import the domain."""
+    whatever it records exists before the first byte, whatever client sent the creation);
+    `accepts_bytes`, if given, is asked before each chunk's body is read (PATCH, and the first chunk
+    of a creation-with-upload) whether the purpose still takes bytes: a refusal ends the upload at
+    the protocol level, before the rest of the file crosses the network. Call at app start (a
+    domain's blueprint `record_once`): uploads never import the domain."""
     purposes = app.extensions.setdefault(_PURPOSES, {})
     if purpose in purposes and purposes[purpose] is not checker:
         raise RuntimeError(f"upload purpose {purpose!r} is registered twice")
     purposes[purpose] = checker
     if on_created is not None:
         app.extensions.setdefault(_CREATED, {})[purpose] = on_created
+    if accepts_bytes is not None:
+        app.extensions.setdefault(_ACCEPTS, {})[purpose] = accepts_bytes
+
+
+def upload_refusal(upload: Upload) -> str | None:
+    """Why `upload` may receive no more bytes (its purpose's sentence for the uploader), or None.
+    Free for an upload without a purpose or whose purpose registered no `accepts_bytes`."""
+    if not upload.purpose or upload.purpose_id is None:
+        return None
+    hook = current_app.extensions.get(_ACCEPTS, {}).get(upload.purpose)
+    return hook(upload) if hook is not None else None
 
 
 def upload_created(uploader: User, purpose: str, purpose_id: int, media: Media) -> None:

@@ -116,6 +116,11 @@ class Upload(db.Model):
     #: bytes received so far (chunks mode; S3 counts its parts)
     offset: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     s3_upload_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: what the upload is for, as its creation named it (a registered purpose, e.g. "assignment", and
+    #: that thing's id); None for an upload for nothing in particular. Before each chunk the purpose
+    #: may refuse further bytes (lms.uploads.access.upload_refusal): an assignment that closed.
+    purpose: Mapped[str | None] = mapped_column(sa.String(20))
+    purpose_id: Mapped[int | None] = mapped_column()
     part_size: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: last time bytes arrived; orphans are judged by this

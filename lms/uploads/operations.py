@@ -40,17 +40,30 @@ class UploadError(ValueError):
         self.extra = extra
 
 
+class UploadRefused(UploadError):
+    """What the upload is for no longer takes bytes (its purpose said why: the assignment closed,
+    the uploader left the circle): 403, final. tus has no code of its own for this; a 4xx other than
+    409/423 is what tus-js-client (and so Uppy) does not retry, and tuspy raises on any; 410 would
+    read as "expired" to mobile clients that then create the upload again."""
+
+    def __init__(self, message):
+        super().__init__(message, status=403)
+
+
 # -- receiving bytes ---------------------------------------------------------------------------
 
 def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = MediaKind.video,
-                 circle_id: int | None = None, max_seconds: int | None = None, through_app: bool = False) -> Upload:
+                 circle_id: int | None = None, max_seconds: int | None = None, through_app: bool = False,
+                 purpose: str | None = None, purpose_id: int | None = None) -> Upload:
     """Create a media item in state `uploading` and the resumable upload that will fill it.
 
     `size` is the exact byte count the browser will send. `max_seconds` asks for a tighter length
     limit than the site's (an assignment's). With S3 storage the upload goes straight to the bucket
     in parts, unless `through_app` (a tus client: chunks through the app, moved into the bucket at
     the end). Raises UploadError for an empty or oversized file, and (413) for one that would take
-    the owner past their storage quota (USER_QUOTA_BYTES), before any byte is sent.
+    the owner past their storage quota (USER_QUOTA_BYTES), before any byte is sent. `purpose` and
+    `purpose_id` (what the upload is for, already allowed) are kept on the upload, so each chunk
+    can ask the purpose whether it still takes bytes.
     """
     config = current_app.config
     limit = config["MAX_UPLOAD_BYTES"] if kind == MediaKind.video else config["MAX_FILE_BYTES"]
@@ -73,6 +86,7 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
                   filename=_clean_filename(filename), bytes=size, max_seconds=max_seconds,
                   original_key=new_key("media") + "/original")
     upload = Upload(token=secrets.token_urlsafe(24), owner_id=owner.id, length=size, media=media,
+                    purpose=purpose or None, purpose_id=purpose_id if purpose else None,
                     mode=UploadMode.s3 if storage.supports_multipart and not through_app else UploadMode.chunks)
     if upload.mode == UploadMode.s3:
         part_size = max(config["S3_PART_BYTES"], math.ceil(size / 10_000))

@@ -31,7 +31,11 @@ expiration (https://tus.io/protocols/resumable-upload), on these URLs:
   `Upload-Offset` and `Upload-Expires`. 409 (with the server's `Upload-Offset`) when the offset is
   not where the bytes end, 413 past `Upload-Length`, 415 for another content type, 460 when the
   checksum does not match (the chunk's bytes are discarded; send it again), 400 for a checksum
-  algorithm not listed. Without a checksum every byte that arrives is kept, even if the connection
+  algorithm not listed. 403 with the reason as a plain-text body (JSON `{error: {message}}` when
+  the request accepts JSON) once what the upload is for takes no more bytes, e.g. its assignment
+  closed for this student (their extension and the late policy count): answered before any byte
+  of the body is read, and final (tus-js-client and Uppy do not retry a 403); a HEAD still
+  answers the offset. A creation for something that takes no upload now is refused the same way. Without a checksum every byte that arrives is kept, even if the connection
   drops mid-chunk; with one, a chunk cut short is discarded whole (it cannot be verified).
 - The newest request wins: a HEAD or PATCH takes the upload over at once, and an older request
   still sending (a vanished phone whose socket is still open) stops before its next write; what it
@@ -68,10 +72,12 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from lms.core.errors import wants_json
+from lms.core.i18n import browser_locale
 from lms.extensions import db, limiter
 from lms.storage import get_storage
 from lms.storage.base import content_disposition
@@ -98,6 +104,12 @@ def _user_key() -> str:
 
 
 def _error(error: ops.UploadError):
+    if isinstance(error, ops.UploadRefused) and not wants_json():
+        # A tus app shows (or logs) the body as it is: the reason in plain text. The page's uploader
+        # asks for JSON and gets the same sentence there.
+        response = make_response(error.message, error.status)
+        response.mimetype = "text/plain"
+        return response
     response = jsonify(error={"code": error.status, "message": error.message}, **error.extra)
     response.status_code = error.status
     if "offset" in error.extra:
@@ -192,10 +204,14 @@ def create():
             circle_id = access.upload_circle(current_user, purpose, purpose_id)
         except LookupError:
             abort(404)
+        except HTTPException as refusal:  # the purpose said why not (e.g. the assignment closed)
+            if refusal.code != 403 or not getattr(refusal, "lms_message", False):
+                raise
+            return _error(ops.UploadRefused(refusal.description))
     try:
         upload = ops.start_upload(current_user, filename=str(fields.get("filename") or fields.get("name") or ""),
                                   size=size, kind=kind, circle_id=circle_id, max_seconds=max_seconds,
-                                  through_app=speaks_tus)
+                                  through_app=speaks_tus, purpose=purpose or None, purpose_id=purpose_id)
     except ops.UploadError as error:
         return _error(error)
     if purpose:  # e.g. homework keeps it in the student's draft: nothing is lost if the page goes
@@ -281,7 +297,9 @@ def _receive(upload: Upload, *, offset: int) -> tuple[int, datetime | None]:
     offset and when the upload now expires (None: complete). No database connection is held while
     the bytes arrive, however slowly, and none is taken after them unless the row must record them
     (ops.needs_record): in a deadline rush every PATCH's checkout counts against the pool. Raises
-    UploadError (the transaction is rolled back)."""
+    UploadError (the transaction is rolled back); UploadRefused, before any byte of the body is
+    read, once what the upload is for takes no more (the assignment closed for this student)."""
+    _check_purpose(upload)
     count = request.content_length
     if count is None:
         raise ops.UploadError(_("The upload was sent without its length."), status=411)
@@ -307,6 +325,25 @@ def _receive(upload: Upload, *, offset: int) -> tuple[int, datetime | None]:
     return new_offset, (ops.expires_from(recorded_at) if new_offset < plan.length else None)
 
 
+def _check_purpose(upload: Upload) -> None:
+    """Raise UploadRefused when the purpose of `upload` takes no more bytes (one small query for a
+    purpose that asks, none otherwise), its reason in the uploader's language: their profile's,
+    else this request's, else the browser language remembered on their account (a phone's tus app
+    may send no Accept-Language)."""
+    if upload.is_complete or not upload.purpose:
+        return
+    user = current_user
+    remembered = None if user.locale or browser_locale() else user.browser_locale
+    if remembered:
+        with force_locale(remembered):
+            reason = access.upload_refusal(upload)
+    else:
+        reason = access.upload_refusal(upload)
+    if reason:
+        db.session.rollback()
+        raise ops.UploadRefused(reason)
+
+
 @bp.get("/uploads/<token>/parts")
 @login_required
 def parts(token: str):
@@ -328,6 +365,7 @@ def presign(token: str):
     except (TypeError, ValueError):
         return _error(ops.UploadError(_("Those part numbers do not belong to this file.")))
     try:
+        _check_purpose(upload)  # direct-to-bucket parts: no URL for more bytes once the purpose refuses
         urls = ops.presign_parts(upload, numbers)
     except ops.UploadError as error:
         return _error(error)

@@ -72,7 +72,8 @@
 
   // A tus-js-client error as ours: no answer or a passing refusal (409 offset or busy, 423, 429,
   // 5xx) is retried; 404/410 mean the server forgot the upload; other answers are final, with the
-  // server's sentence.
+  // server's sentence (403: what the upload is for takes no more, e.g. the assignment closed while
+  // it was sending; JSON for us, plain text for other tus clients).
   function tusError(error) {
     var response = error && error.originalResponse;
     var status = response ? response.getStatus() : 0;
@@ -82,7 +83,14 @@
     }
     if (status === 409 || status === 423 || isRetryableStatus(status)) { return new TransferError("network", status); }
     var kind = status === 404 || status === 410 ? "gone" : "refused";
-    return new TransferError(kind, status, errorText(parseJSON(response.getBody())));
+    var body = response.getBody();
+    return new TransferError(kind, status, errorText(parseJSON(body)) || plainText(response, body));
+  }
+
+  // A short plain-text answer's sentence (never an HTML page's markup), else "".
+  function plainText(response, body) {
+    var type = (response.getHeader("Content-Type") || "").toLowerCase();
+    return type.indexOf("text/plain") === 0 && typeof body === "string" ? body.trim().slice(0, 500) : "";
   }
 
   function isRetryableStatus(status) {
