@@ -310,18 +310,28 @@ def sign_in_with(provider: IdentityProvider, claims: dict[str, Any]) -> tuple[Us
 
 
 def link_identity(user: User, provider: IdentityProvider, claims: dict[str, Any]) -> ExternalIdentity:
-    """Link the identity in `claims` to the signed-in `user` (who proved both). Raises IdentityError if it is
-    linked to another account, or its email's domain is not allowed."""
+    """Link the identity in `claims` to the signed-in `user` (who proved both). Raises IdentityError, changing
+    nothing, if it is linked to another account, if its email (verified or not) is another account's address,
+    or if its email's domain is not allowed."""
     if not provider.is_enabled:
         raise IdentityError(_l("Sign-in with %(provider)s is turned off.", provider=provider.name))
     email = _checked_email(provider, claims)
     identity = find_identity(claims["iss"], str(claims["sub"]))
     if identity is not None:
-        if identity.user_id != user.id:
-            raise IdentityError(_l("This %(provider)s account is already linked to another Circles account.",
+        if identity.user_id != user.id:  # never re-pointed: the person it signs in stays who it signs in
+            raise IdentityError(_l("This %(provider)s account is already linked to another Circles account. Sign in "
+                                   "with that account instead, or ask an administrator to merge the two accounts.",
                                    provider=provider.name))
         _remember(identity, provider, claims, email)
     else:
+        # The provider's email (verified or not) being another account's address means this sign-in is that
+        # account's person (or claims to be): linking it here would later sign them into this account.
+        owner = get_user_by_email(email) if email else None
+        if owner is not None and owner.id != user.id:
+            raise IdentityError(_l("The %(provider)s account you signed in with (%(email)s) is the address of "
+                                   "another Circles account, so it cannot be linked to yours. Sign in with that "
+                                   "account instead, or ask an administrator to merge the two accounts.",
+                                   provider=provider.name, email=email))
         identity = _new_identity(user, provider, claims, email, by_email=False, actor=user)
     apply_claims_to_org(provider, identity)
     return identity

@@ -110,3 +110,55 @@ def test_an_org_providers_new_account_joins_the_org_and_the_log_says_so(app, cli
     assert membership.org_id == org.id and membership.role == OrgRole.student
     log = page_text(client_as(admin).get("/admin/audit"))
     assert "School sign-in linked to an account" in log and "Springfield SSO" in log
+
+
+def test_a_sign_in_whose_email_is_another_accounts_cannot_be_linked(app, client_as, add_provider, oidc_sign_in,
+                                                                      make):
+    """Is Emma refused (with why, and nothing changed) when she links the provider's Ann, whose verified
+    email is 张云妮's account address, so that 张云妮 signing in with the school still lands in her own
+    account and never in Emma's?"""
+    zhang = make.user(name="张云妮", email="ann@school.example")
+    emma = make.user(name="Emma", email="emma@home.example")
+    provider = add_provider(name="Springfield High")
+    client = client_as(emma)
+    oidc_sign_in(client, provider, "ann", path=f"/profile/sign-ins/{provider.id}/link")
+    text = page_text(client.get("/profile/sign-ins"))
+    assert "is the address of another Circles account" in text and "ask an administrator to merge" in text
+    assert _identities(emma.id) == [] and _identities(zhang.id) == []
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "sign_in_linked")) is None
+
+    fresh = app.test_client()
+    oidc_sign_in(fresh, provider, "ann")
+    assert session_user_id(fresh) == zhang.id
+    assert [i.subject for i in _identities(zhang.id)] == ["ann"]
+
+
+def test_an_unverified_email_of_another_account_is_refused_too(app, client_as, add_provider, oidc_sign_in, make):
+    """Is linking the provider's Una (email not verified) refused when her address is another account's?"""
+    make.user(name="Una", email="una@school.example")
+    emma = make.user(name="Emma", email="emma@home.example")
+    provider = add_provider()
+    client = client_as(emma)
+    oidc_sign_in(client, provider, "una", path=f"/profile/sign-ins/{provider.id}/link")
+    assert "is the address of another Circles account" in page_text(client.get("/profile/sign-ins"))
+    assert _identities(emma.id) == []
+
+
+def test_a_linked_identity_wins_over_a_matching_email_and_is_never_re_pointed(app, client_as, add_provider,
+                                                                                oidc_sign_in, make):
+    """Once Zoe linked Cat (no account had Cat's address then), and later an account takes that address,
+    does signing in as Cat still reach Zoe, leaving the link where it was?"""
+    zoe = make.user(name="Zoe", email="zoe@home.example")
+    provider = add_provider()
+    oidc_sign_in(client_as(zoe), provider, "cat", path=f"/profile/sign-ins/{provider.id}/link")
+    [identity] = _identities(zoe.id)
+    cat = make.user(name="Cat Kim", email="cat@school.example")
+    fresh = app.test_client()
+    oidc_sign_in(fresh, provider, "cat")
+    assert session_user_id(fresh) == zoe.id
+    assert [i.id for i in _identities(zoe.id)] == [identity.id] and _identities(cat.id) == []
+    # and Cat's own account cannot take the link over from its profile either
+    client = client_as(cat)
+    oidc_sign_in(client, provider, "cat", path=f"/profile/sign-ins/{provider.id}/link")
+    assert "already linked to another Circles account" in page_text(client.get("/profile/sign-ins"))
+    assert [i.id for i in _identities(zoe.id)] == [identity.id]
