@@ -158,11 +158,34 @@ def test_documented_worker_delivers_a_password_reset_from_redis(rq_app, make, tm
     assert "/password/reset/" in message.get_payload(decode=True).decode()
 
 
+#: the README's plain RQ worker line
+RQ_WORKER_LINE = 'rq worker --url "$LMS_REDIS_URL" $(flask --app wsgi jobs queues)'
+
+
+def test_the_documented_rq_worker_line_delivers_a_password_reset(rq_app, make, tmp_path):
+    """Does the README's plain `rq worker` line, run by the shell as written (with --burst so it ends
+    once the queues are empty), deliver the password-reset mail a request queued in Redis?"""
+    make.user(email="plain-rq@example.org")
+    assert rq_app.test_client().post("/password/forgot", data={"email": "plain-rq@example.org"}).status_code == 302
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "LMS_JOBS_BACKEND": "rq",
+           "LMS_REDIS_URL": rq_app.config["REDIS_URL"], "LMS_SECRET_KEY": rq_app.config["SECRET_KEY"],
+           "LMS_SQLALCHEMY_DATABASE_URI": rq_app.config["SQLALCHEMY_DATABASE_URI"],
+           "LMS_STORAGE_ROOT": rq_app.config["STORAGE_ROOT"], "LMS_MAIL_DIR": rq_app.config["MAIL_DIR"],
+           "LMS_SERVER_NAME": rq_app.config["SERVER_NAME"]}
+    done = subprocess.run(["bash", "-c", RQ_WORKER_LINE + " --burst"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    message = _wait_for_mail(Path(rq_app.config["MAIL_DIR"]), "plain-rq@example.org", timeout=5)
+    assert message is not None, done.stderr[-3000:]
+    assert "Reset your Circles password" in message["Subject"]
+
+
 def test_the_documented_rq_worker_line_names_this_sites_queues(app):
     """Does the README's plain `rq worker` line take its queue names from `flask jobs queues`, which
     prints this site's prefixed names in priority order?"""
     readme = (ROOT / "README.md").read_text()
-    assert "rq worker $(flask --app wsgi jobs queues)" in readme
+    assert RQ_WORKER_LINE in readme
     assert "rq worker lms-" not in readme
     result = app.test_cli_runner().invoke(args=["jobs", "queues"])
     assert result.exit_code == 0
