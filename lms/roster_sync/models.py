@@ -37,6 +37,9 @@ class RosterLink(db.Model):
     sourced_id: Mapped[str] = mapped_column(sa.String(255))
     #: the id of the circle, user, membership or organization (no foreign key: it depends on `kind`)
     local_id: Mapped[int] = mapped_column()
+    #: (users only) the roster made this account, so the file's name and email keep it up to date; an account
+    #: that existed before and was linked by email keeps its own name and email (false)
+    managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -47,8 +47,8 @@ class RosterApplyError(RosterFileError):
 def apply_import(org: Organization, roster: RosterSet, actor: User, record: RosterImport,
                  progress: Progress | None = None) -> Plan:
     """Apply `roster` to `org` as planned now (plan_import), all of it or nothing, and mark `record` applied
-    with the counts and lines; classes the file ended are archived, linked accounts take the file's name
-    and email, new accounts are mailed how to sign in (after the commit), and the audit log gets one
+    with the counts and lines; classes the file ended are archived, accounts the roster made take the file's
+    name and email (an account linked by email keeps its own), new accounts are mailed how to sign in (after the commit), and the audit log gets one
     roster_imported event. `progress(done, total)` is told as the steps go. The caller checked
     `org.can_manage(actor)` and commits; on RosterApplyError (a row that cannot be applied: a student number
     taken, a name that is not single-line text) it rolls back."""
@@ -67,13 +67,15 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
     links = _links(org)
     new_links: list[RosterLink] = []
 
-    def link(kind: RosterLinkKind, sid: str, local_id: int) -> None:
+    def link(kind: RosterLinkKind, sid: str, local_id: int, managed: bool = False) -> None:
         existing = links[kind].get(sid)
         if existing is None:
             # added together at the end: one flush inserts them all, not one per autoflush
-            existing = RosterLink(org_id=org.id, kind=kind, sourced_id=sid, local_id=local_id)
+            existing = RosterLink(org_id=org.id, kind=kind, sourced_id=sid, local_id=local_id, managed=managed)
             new_links.append(existing)
             links[kind][sid] = existing
+        elif existing.local_id != local_id:
+            existing.managed = managed
         existing.local_id = local_id
 
     def fail(file: str, line: int | None, column: str | None, message) -> RosterApplyError:
@@ -100,7 +102,7 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
             user.email = new_email
         step()
     for row in plan.new_users:
-        link(RosterLinkKind.user, row.sourced_id, users[row.sourced_id].id)
+        link(RosterLinkKind.user, row.sourced_id, users[row.sourced_id].id, managed=True)
     for user, row in plan.matched:
         link(RosterLinkKind.user, row.sourced_id, user.id)
     circles = dict(plan.circles)

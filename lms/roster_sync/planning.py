@@ -175,10 +175,13 @@ def _plan_users(org, roster, links, plan: Plan) -> None:
     ids = {link.local_id for link in links[RosterLinkKind.user].values()}
     accounts = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids)))} if ids else {}
     linked_to: dict[int, str] = {}
+    managed: set[str] = set()  #: sourcedIds of accounts the roster made (the file keeps their name and email)
     for sid, link in links[RosterLinkKind.user].items():
         if link.local_id in accounts:
             plan.users[sid] = accounts[link.local_id]
             linked_to[link.local_id] = sid
+            if link.managed:
+                managed.add(sid)
     records = [r for r in roster.of("users.csv").values() if not r.deleted]
     emails = {r["email"].lower() for r in records if r["email"]}
     by_email = {u.email: u for u in db.session.scalars(db.select(User).where(User.email.in_(emails)))} if emails else {}
@@ -198,7 +201,12 @@ def _plan_users(org, roster, links, plan: Plan) -> None:
                 continue
             seen_email[email] = record.line
         if record.sourced_id in plan.users:
-            _plan_account_change(plan, plan.users[record.sourced_id], record, name, email, taken)
+            if record.sourced_id in managed:
+                _plan_account_change(plan, plan.users[record.sourced_id], record, name, email, taken)
+            else:
+                # an account of its own, linked by email: it keeps its name and email, as on the first import
+                # (the circle's real name still comes from the file, on the membership)
+                plan.unchanged += 1
             continue
         user = by_email.get(email) if email else None
         if user is not None:
@@ -222,8 +230,8 @@ def _plan_users(org, roster, links, plan: Plan) -> None:
 
 def _plan_account_change(plan: Plan, user: User, record: Record, name: str, email: str,
                          taken: dict[str, int]) -> None:
-    """A linked account the file describes again: its name and email follow the school's system (a new
-    email another account holds is left out and said so)."""
+    """An account the roster made, described again: its name and email follow the school's system (a new
+    email another account holds is left out and said so). Accounts linked by email never come here."""
     try:
         cleaned = clean_name(name) if name else None
     except AccountError:

@@ -299,3 +299,42 @@ def test_preview_costs_a_fixed_number_of_queries(client, login, upload, school, 
             _preview(upload, school, roster_zip(rows))
         counts.append(count_queries.count)
     assert counts[0] == counts[1], counts
+
+
+def test_an_account_linked_by_email_keeps_its_name_and_email_on_every_import(client, login, make, upload, school):
+    """Mei Chen's own account has the address the file gives Wang Xiaoming: is it linked (no rename) on
+    the first import, do the second and third imports of the identical file preview and apply nothing
+    (no "1 account updated — name 王小明"), while her membership carries the file's real name; and does a
+    later file with another name and email still leave her account's own alone?"""
+    mei = make.user("Mei Chen", email="xiaoming.wang@hill.example")
+    login(school.admin)
+    first = _preview(upload, school, roster_zip())
+    assert first.counts["accounts_linked"] == 1 and first.counts["accounts_updated"] == 0
+    _apply(client, school, first)
+    for _time in range(2):
+        again = _preview(upload, school, roster_zip())
+        assert again.counts["accounts_updated"] == 0 and again.changes == 0, again.lines
+        page = client.get(f"/orgs/{school.org.id}/roster/{again.id}").get_data(as_text=True)
+        assert "Nothing to change" in page and "name 王小明" not in page
+        assert _apply(client, school, again).state == RosterImportState.applied
+        db.session.refresh(mei)
+        assert (mei.name, mei.email) == ("Mei Chen", "xiaoming.wang@hill.example")
+    assert _member(_circle("Maths 9A"), "xiaoming.wang@hill.example").real_name == "王小明"
+    rows = sample_rows()
+    for user in rows["users.csv"]:
+        if user["sourcedId"] == sample.S_WANG:
+            user["givenName"], user["email"] = "晓明", "wang.xm@hill.example"
+    record = _preview(upload, school, roster_zip(rows))
+    assert record.counts["accounts_updated"] == 0
+    _apply(client, school, record)
+    db.session.refresh(mei)
+    assert (mei.name, mei.email) == ("Mei Chen", "xiaoming.wang@hill.example")
+    assert _member(_circle("Maths 9A"), "xiaoming.wang@hill.example").real_name == "王晓明"
+
+
+def test_the_sample_set_imported_twice_more_changes_nothing(client, imported, upload, school):
+    """Do the second and the third import of the identical sample set both preview no change at all?"""
+    for _time in range(2):
+        record = _preview(upload, school, roster_zip())
+        assert record.changes == 0 and record.counts["accounts_updated"] == 0
+        _apply(client, school, record)
