@@ -89,7 +89,28 @@ async function terminate() {
   return { url };
 }
 
-const scenarios = { chunks, resume, checksum, terminate };
+async function resumeAt() {
+  // A phone app resuming an upload it made earlier (input.url), retries on as tus-js-client ships
+  // them: every request is recorded; the run ends in success or in the error onError was given.
+  const requests = [];
+  const upload = new tus.Upload(data, options({
+    uploadUrl: input.url,
+    endpoint: null,
+    retryDelays: [0, 100, 200],
+    metadata: {},
+    onAfterResponse: (req, res) => { requests.push([req.getMethod(), res.getStatus()]); },
+  }));
+  try {
+    await run(upload);
+    return { requests, ok: true };
+  } catch (error) {
+    const res = error.originalResponse;
+    return { requests, ok: false, status: res ? res.getStatus() : null, body: res ? res.getBody() : null,
+             message: String(error) };
+  }
+}
+
+const scenarios = { chunks, resume, checksum, terminate, resume_at: resumeAt };
 scenarios[input.scenario]().then(
   (result) => { console.log(JSON.stringify(result)); },
   (error) => { console.log(JSON.stringify({ error: String(error) })); process.exitCode = 1; },
