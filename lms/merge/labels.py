@@ -17,6 +17,7 @@ TABLES = {
     "checkin_streaks": _l("Check-in streaks"),
     "checkin_tasks": _l("Check-in tasks"),
     "checkins": _l("Check-ins"),
+    "circle_files": _l("Circle files"),
     "circle_groups": _l("Groups"),
     "circles": _l("Circles"),
     "course_codes": _l("Course codes"),
@@ -24,6 +25,8 @@ TABLES = {
     "extensions": _l("Deadline extensions"),
     "external_identities": _l("Linked sign-ins (school, LMS)"),
     "feed_comments": _l("Comments"),
+    "file_versions": _l("File versions"),
+    "folders": _l("Folders"),
     "feed_likes": _l("Likes"),
     "feed_posts": _l("Posts"),
     "grade_changes": _l("Grade history"),
@@ -56,6 +59,7 @@ TABLES = {
     "regrade_requests": _l("Regrade requests"),
     "review_allocations": _l("Peer review tasks"),
     "roster_imports": _l("Roster imports"),
+    "roster_links": _l("Links to the school's student information system"),
     "rubrics": _l("Rubrics"),
     "submission_drafts": _l("Submission drafts"),
     "submissions": _l("Submissions (all versions)"),
@@ -87,6 +91,7 @@ ROLES = {
     "resolved_by_id": _l("%(what)s: resolved"),
     "reviewer_id": _l("%(what)s: as reviewer"),
     "updated_by_id": _l("%(what)s: updated"),
+    "uploaded_by_id": _l("%(what)s: uploaded"),
 }
 
 #: where neither rule above reads right
@@ -94,6 +99,15 @@ SPECIAL = {
     ("users", "merged_into_id"): _l("Accounts merged into this one earlier"),
     ("review_allocations", "author_id"): _l("Peer review tasks: as the author reviewed"),
     ("notification_fan_outs", "progress_to"): _l("Notification deliveries in progress"),
+    ("notification_fan_outs", "recipients"): _l("Notification deliveries in progress"),
+    ("notification_fan_outs", "payload"): _l("Notification deliveries in progress"),
+    ("audit_events", "target_id"): _l("Audit log entries: acted on"),
+    ("audit_events", "details"): _l("Audit log entries"),
+    ("peer_review_settings", "shortfall"): _l("Peer review settings: last round's notes"),
+    ("peer_review_settings", "idle"): _l("Peer review settings: last round's notes"),
+    ("lti_contexts", "roster_report"): _l("LMS course roster reports"),
+    ("roster_imports", "lines"): _l("Roster imports"),
+    ("roster_imports", "problems"): _l("Roster imports"),
 }
 
 OTHER = _l("Other records")
@@ -101,7 +115,7 @@ OTHER = _l("Other records")
 
 def has_label(key: tuple[str, str]) -> bool:
     table, column = key
-    return key in SPECIAL or (table in TABLES and (column in OWNER_COLUMNS or column in ROLES))
+    return key in SPECIAL or (table in TABLES and (column in OWNER_COLUMNS or column in ROLES or column == "local_id"))
 
 
 def label(key: str | tuple[str, str]) -> str:

@@ -2,7 +2,7 @@
 kept one by the rules of lms/merge/rules.py, in one transaction; nothing is deleted."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,8 +20,8 @@ from lms.circles.operations.membership import add_member
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework.models import Submission
-from lms.merge.labels import label
-from lms.merge.rules import RULES, RuleKind
+from lms.merge.labels import has_label, label
+from lms.merge.rules import COUNTERS, NON_FK_REFERENCES, RULES, RuleKind
 
 
 class MergeError(ValueError):
@@ -49,7 +49,7 @@ def _movable(column: sa.Column, kept_id: int, merged_id: int) -> sa.ColumnElemen
     table = column.table
     condition = column == merged_id
     rule = RULES[(table.name, column.name)]
-    if rule.kind != RuleKind.move_unique:
+    if rule.kind not in (RuleKind.move_unique, RuleKind.dedupe):
         return condition
     for key in unique_keys(column):
         other = table.alias()
@@ -82,13 +82,40 @@ def preview_merge(kept: User, merged: User) -> dict:
         total = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
         if not total or rule is None:
             continue
-        if rule.kind in (RuleKind.move, RuleKind.move_unique):
+        if rule.kind == RuleKind.dedupe:  # the duplicates become the kept account's one
+            plan[key] = {"move": total, "conflict": 0, "leave": 0}
+        elif rule.kind in (RuleKind.move, RuleKind.move_unique):
             movable = _count(sa.select(sa.func.count()).select_from(column.table)
                              .where(_movable(column, kept.id, merged.id)))
             plan[key] = {"move": movable, "conflict": total - movable, "leave": 0}
         elif rule.kind == RuleKind.leave:
             plan[key] = {"move": 0, "conflict": 0, "leave": total}
+    for (table_name, column_name), reference in NON_FK_REFERENCES.items():
+        if reference.rule.kind != RuleKind.move:
+            continue
+        table = db.metadata.tables[table_name]
+        total = _count(sa.select(sa.func.count()).select_from(table).where(_non_fk_rows(table, column_name, reference,
+                                                                                        merged.id)))
+        if total:
+            plan[f"{table_name}.{column_name}"] = {"move": total, "conflict": 0, "leave": 0}
     return plan
+
+
+def _non_fk_rows(table: sa.Table, column_name: str, reference, user_id: int) -> sa.ColumnElement[bool]:
+    """The rows of a NON_FK_REFERENCES column that name `user_id`."""
+    return sa.and_(table.c[column_name] == user_id, *(table.c[name] == value for name, value in reference.when))
+
+
+def missing_rules() -> list[tuple[str, str]]:
+    """The (table, column) pairs referencing users.id that have no merge rule."""
+    return [(c.table.name, c.name) for c in user_columns() if (c.table.name, c.name) not in RULES]
+
+
+def missing_rules_message(missing: list[tuple[str, str]]) -> str:
+    """The sentence shown when a merge is refused for lack of rules: names the kinds of data in words."""
+    kinds = sorted({label(key) if has_label(key) else key[0].replace("_", " ").capitalize() for key in missing})
+    return str(_l("This version of Circles does not know yet how to merge these accounts' %(kinds)s, so nothing "
+                  "was merged. Tell the site's maintainers.", kinds=", ".join(kinds)))
 
 
 def merge_accounts(kept: User, merged: User, actor: User) -> dict:
@@ -102,11 +129,10 @@ def merge_accounts(kept: User, merged: User, actor: User) -> dict:
     if kept.is_disabled or merged.is_disabled:
         raise MergeError(_l("A disabled or already merged account cannot be merged."))
     columns = user_columns()
-    missing = [f"{c.table.name}.{c.name}" for c in columns if (c.table.name, c.name) not in RULES]
-    if missing:  # a programming error: the log names the columns, the person reads what it means
-        current_app.logger.error("account merge: no merge rule for %s", ", ".join(missing))
-        raise MergeError(_l("This version of Circles does not know how to merge some of the accounts' data "
-                            "yet, so nothing was merged. Tell the site's maintainers."))
+    missing = missing_rules()
+    if missing:  # a programming error: the log names the columns, the person reads what kind of data it is
+        current_app.logger.error("account merge: no merge rule for %s", ", ".join(f"{t}.{c}" for t, c in missing))
+        raise MergeError(missing_rules_message(missing))
     report = {"kept": _who(kept), "merged": _who(merged), "moved": {}, "conflicts": {}, "left": {},
               "memberships_joined": [], "submissions_renumbered": 0}
     try:
@@ -125,13 +151,18 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
     """The steps of merge_accounts inside its savepoint; returns the audit event. What undo_merge needs
     (the rows moved, the memberships' values before, the versions renumbered, the tokens revoked) is kept
     in the event's details under "undo"."""
-    undo: dict = {"moved": {}, "memberships": [], "submissions": [], "tokens": []}
+    undo: dict = {"moved": {}, "memberships": [], "submissions": [], "tokens": [], "removed": {}}
     _merge_memberships(kept, merged, report, undo)
     report["submissions_renumbered"] = _renumber_submissions(kept, merged, undo)
     for column in columns:
         key = f"{column.table.name}.{column.name}"
         rule = RULES[(column.table.name, column.name)]
-        if rule.kind in (RuleKind.move, RuleKind.move_unique):
+        if rule.kind == RuleKind.dedupe:
+            removed = _remove_duplicates(column, kept.id, merged.id)
+            if removed:
+                undo["removed"][key] = removed
+                report.setdefault("deduplicated", {})[key] = len(removed)
+        if rule.kind in (RuleKind.move, RuleKind.move_unique, RuleKind.dedupe):
             pk = list(column.table.primary_key.columns)
             ids = [list(row) for row in db.session.execute(sa.select(*pk).where(_movable(column, kept.id, merged.id)))]
             moved = db.session.execute(sa.update(column.table).where(_movable(column, kept.id, merged.id))
@@ -145,6 +176,18 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
             report["conflicts"][key] = remaining
         elif remaining:
             report["left"][key] = remaining
+    for (table_name, column_name), reference in NON_FK_REFERENCES.items():
+        if reference.rule.kind != RuleKind.move:
+            continue
+        table = db.metadata.tables[table_name]
+        where = _non_fk_rows(table, column_name, reference, merged.id)
+        ids = [list(row) for row in db.session.execute(sa.select(*table.primary_key.columns).where(where))]
+        if ids:
+            db.session.execute(sa.update(table).where(where).values({column_name: kept.id})
+                               .execution_options(synchronize_session=False))
+            key = f"{table_name}.{column_name}"
+            report["moved"][key] = len(ids)
+            undo["moved"][key] = ids
     # a review the kept account was to write of the merged one's work is now of its own: say so
     allocations = db.metadata.tables["review_allocations"]
     report["self_reviews"] = _count(sa.select(sa.func.count()).select_from(allocations).where(
@@ -165,6 +208,48 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
                                   "_report": report, "_undo": undo})
     db.session.flush()
     return event
+
+
+def _remove_duplicates(column: sa.Column, kept_id: int, merged_id: int) -> list[dict]:
+    """Remove the merged account's rows of a DEDUPE column whose key the kept account holds (the same
+    thing liked twice); returns them whole (JSON-ready) for undo, and lowers the parent's counter."""
+    table = column.table
+    duplicate = sa.and_(column == merged_id, ~_movable(column, kept_id, merged_id))
+    rows = [dict(row._mapping) for row in db.session.execute(sa.select(table).where(duplicate))]
+    if not rows:
+        return []
+    db.session.execute(sa.delete(table).where(duplicate).execution_options(synchronize_session=False))
+    _adjust_counter(column, rows, -1)
+    return [{name: (value.isoformat() if isinstance(value, (datetime, date)) else value)
+             for name, value in row.items()} for row in rows]
+
+
+def _adjust_counter(column: sa.Column, rows: list[dict], step: int) -> None:
+    counter = COUNTERS.get((column.table.name, column.name))
+    if counter is None:
+        return
+    parent_name, count_name, link = counter
+    parent = db.metadata.tables[parent_name]
+    for row in rows:
+        db.session.execute(sa.update(parent).where(parent.c.id == row[link])
+                           .values({count_name: parent.c[count_name] + step})
+                           .execution_options(synchronize_session=False))
+
+
+def _restore_rows(table: sa.Table, rows: list[dict]) -> list[dict]:
+    """The rows `_remove_duplicates` saved, with their dates read back."""
+    restored = []
+    for row in rows:
+        values = {}
+        for name, value in row.items():
+            kind = getattr(table.c[name].type, "impl", table.c[name].type)
+            if isinstance(value, str) and isinstance(kind, sa.DateTime):
+                value = datetime.fromisoformat(value)
+            elif isinstance(value, str) and isinstance(kind, sa.Date):
+                value = date.fromisoformat(value)
+            values[name] = value
+        restored.append(values)
+    return restored
 
 
 def report_of(event) -> dict:
@@ -335,6 +420,15 @@ def undo_merge(event, actor: User) -> dict:
                                                 .execution_options(synchronize_session=False)).rowcount
                 if count:
                     restored[key] = count
+            for key, rows in undo.get("removed", {}).items():
+                table_name, _sep, column_name = key.partition(".")
+                table = db.metadata.tables.get(table_name)
+                if table is None or not rows:
+                    continue
+                values = _restore_rows(table, rows)
+                db.session.execute(sa.insert(table), values)
+                _adjust_counter(table.c[column_name], values, +1)
+                restored[key] = restored.get(key, 0) + len(values)
             for submission_id, version in undo["submissions"]:
                 db.session.execute(sa.update(Submission).where(Submission.id == submission_id)
                                    .values(version=version, student_id=merged.id)

@@ -1,6 +1,6 @@
 """Merge rules: what happens to each column that references users.id when two accounts merge.
 
-Every foreign key to users.id in the metadata needs a rule here; tests/merge/test_coverage.py fails
+Every foreign key to users.id in the metadata needs a rule here; tests/merge/test_rules.py fails
 for one without. Rules are data: `MOVE` (the row now belongs to the kept account), `MOVE_UNIQUE` (move,
 except rows whose unique key the kept account already holds: those stay on the merged-away account,
 disabled, and are counted as conflicts in the report; nothing is deleted), `LEAVE` (the column names
@@ -16,6 +16,9 @@ from dataclasses import dataclass
 class RuleKind(enum.StrEnum):
     move = "move"
     move_unique = "move_unique"
+    #: move; where the kept account already has the row (the same like twice) the merged account's
+    #: duplicate is removed, kept whole in the merge record so undo puts it back
+    dedupe = "dedupe"
     leave = "leave"
 
 
@@ -28,6 +31,10 @@ class Rule:
 MOVE = Rule(RuleKind.move)
 #: the kept account's row wins; the other stays on the merged-away account and is reported
 MOVE_UNIQUE = Rule(RuleKind.move_unique, "kept account's row wins where both have one")
+
+
+#: one like per person: where both accounts liked the same thing, one like stays
+DEDUPE = Rule(RuleKind.dedupe, "the same thing liked by both accounts is liked once")
 
 
 def leave(why: str) -> Rule:
@@ -68,7 +75,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("feed_posts", "moderated_by_id"): MOVE,
     ("feed_comments", "author_id"): MOVE,
     ("feed_comments", "moderated_by_id"): MOVE,
-    ("feed_likes", "user_id"): MOVE_UNIQUE,
+    ("feed_likes", "user_id"): DEDUPE,
     ("notices", "author_id"): MOVE,
     ("notice_reads", "user_id"): MOVE_UNIQUE,
     ("notice_revisions", "edited_by_id"): MOVE,
@@ -117,9 +124,64 @@ RULES: dict[tuple[str, str], Rule] = {
     ("live_sanctions", "by_id"): MOVE,
     ("checkin_tasks", "created_by_id"): MOVE,
     ("checkins", "user_id"): Rule(RuleKind.move_unique, "one check-in per task and day: the kept account's wins"),
-    ("checkin_likes", "user_id"): MOVE_UNIQUE,
+    ("checkin_likes", "user_id"): DEDUPE,
     ("checkin_comments", "author_id"): MOVE,
     ("checkin_streaks", "user_id"): Rule(RuleKind.move_unique, "a summary per task: the kept account's stays "
                                          "(recomputed at its next check-in)"),
     ("checkin_reminders", "user_id"): MOVE_UNIQUE,
+    # files of a circle: who made, uploaded or trashed them
+    ("folders", "created_by_id"): MOVE,
+    ("circle_files", "uploaded_by_id"): MOVE,
+    ("circle_files", "deleted_by_id"): MOVE,
+    ("file_versions", "uploaded_by_id"): MOVE,
+}
+
+#: a denormalized count kept on a parent row that a DEDUPE rule's removals (and their undo) adjust:
+#: (table, column) → (parent table, counter column, the child's column naming the parent)
+COUNTERS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("checkin_likes", "user_id"): ("checkins", "like_count", "checkin_id"),
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that holds a user id without a foreign key, in the rows where every `when` column has
+    its value (roster_links.local_id is a user id where kind = 'user')."""
+
+    rule: Rule
+    when: tuple[tuple[str, str], ...] = ()
+
+
+#: (table, column) → Reference, for every column that stores a user id without a foreign key
+#: (tests/merge/test_rules.py fails for an id or JSON column that is in neither this nor NOT_USER_IDS)
+NON_FK_REFERENCES: dict[tuple[str, str], Reference] = {
+    ("roster_links", "local_id"): Reference(Rule(RuleKind.move, "the school system's person is the kept account: "
+                                                 "the next import finds them, not a stranger"),
+                                            when=(("kind", "user"),)),
+    ("audit_events", "target_id"): Reference(leave("the audit log is history: it names the account acted on then"),
+                                             when=(("target_type", "users"),)),
+    ("notification_fan_outs", "recipients"): Reference(leave("a delivery list written once; the merged account "
+                                                             "is disabled and its sessions ended")),
+    ("notification_fan_outs", "payload"): Reference(leave("the actor of a notification being delivered, as sent")),
+    ("peer_review_settings", "shortfall"): Reference(leave("the last allocation round's note, rewritten each round")),
+    ("peer_review_settings", "idle"): Reference(leave("the last allocation round's note, rewritten each round")),
+    ("lti_contexts", "roster_report"): Reference(leave("the report of the last roster sync, as it was")),
+    ("roster_imports", "lines"): Reference(leave("an import's report is history")),
+    ("roster_imports", "problems"): Reference(leave("an import's report is history")),
+    ("audit_events", "details"): Reference(leave("the audit log is history")),
+}
+
+#: id-like or JSON columns without a foreign key that hold no user id (checked by the same test)
+NOT_USER_IDS: dict[tuple[str, str], str] = {
+    ("audit_events", "circle_id"): "a circle", ("audit_events", "org_id"): "an organization",
+    ("notifications", "subject_id"): "an assignment or join request (subject_type)",
+    ("notifications", "params"): "names and titles as text", ("uploads", "purpose_id"): "the purpose's row",
+    ("lti_tool_keys", "public_jwk"): "a key", ("api_tokens", "scopes"): "scope names",
+    ("identity_providers", "allowed_domains"): "domains", ("lti_platforms", "deployment_ids"): "platform ids",
+    ("roster_imports", "counts"): "numbers", ("lti_contexts", "ags_scopes"): "scope names",
+    ("media", "error_params"): "message parameters", ("rubric_criteria", "levels"): "levels",
+    ("peer_review_examples", "criterion_scores"): "scores", ("grades", "criterion_scores"): "scores",
+    ("grade_changes", "criterion_scores"): "scores", ("peer_reviews", "criterion_scores"): "scores",
+    ("peer_practice_reviews", "criterion_scores"): "scores", ("live_polls", "options"): "poll options",
+    ("live_replay_views", "watched"): "replay segments",
 }

@@ -1,0 +1,113 @@
+"""Merging accounts that hold check-ins, likes, circle files and roster links (the domains added after
+the merge), and the refusal when a column has no rule."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from lms.audit.models import AuditEvent
+from lms.checkins import operations as checkin_ops
+from lms.checkins.models import Checkin, CheckinLike, CheckinStreak
+from lms.extensions import db
+from lms.files import operations as file_ops
+from lms.files.models import Folder
+from lms.merge.operations import MergeError, merge_accounts, preview_merge, undo_merge
+from lms.orgs.models import Organization
+from lms.roster_sync.models import RosterLink, RosterLinkKind
+from tests.checkins.support import make_task
+
+
+@pytest.fixture
+def pair(klass, make):
+    merged = make.user("Student Again", "student.again@other.example")
+    make.member(klass.circle, merged, display_name="Student Twice")
+    return klass.student, merged
+
+
+def _checkin(task, user, day, text="read"):
+    checkin = Checkin(task_id=task.id, user_id=user.id, day=day, text=text)
+    db.session.add(checkin)
+    db.session.flush()
+    return checkin
+
+
+def test_checkins_keep_the_kept_accounts_day_and_likes_count_once(klass, pair):
+    kept, merged = pair
+    task = make_task(klass.circle, klass.owner)
+    both_day, only_merged_day = date(2026, 2, 1), date(2026, 2, 2)
+    mine = _checkin(task, kept, both_day, "kept's")
+    theirs = _checkin(task, merged, both_day, "merged's")
+    lone = _checkin(task, merged, only_merged_day)
+    db.session.add_all([CheckinStreak(task_id=task.id, user_id=kept.id, total=1),
+                        CheckinStreak(task_id=task.id, user_id=merged.id, total=2)])
+    other = _checkin(task, klass.owner, both_day)
+    db.session.commit()
+    checkin_ops.set_like(other, kept, True)
+    checkin_ops.set_like(other, merged, True)
+    db.session.commit()
+    assert db.session.get(Checkin, other.id).like_count == 2
+
+    report = merge_accounts(kept, merged, klass.admin)
+    db.session.commit()
+
+    assert db.session.get(Checkin, mine.id).user_id == kept.id
+    assert db.session.get(Checkin, theirs.id).user_id == merged.id  # kept on the merged account, reported
+    assert db.session.get(Checkin, lone.id).user_id == kept.id
+    assert {k: report["conflicts"][k] for k in ("checkins.user_id", "checkin_streaks.user_id")} == {
+        "checkins.user_id": 1, "checkin_streaks.user_id": 1}
+    likes = db.session.scalars(sa.select(CheckinLike.user_id).where(CheckinLike.checkin_id == other.id)).all()
+    assert likes == [kept.id]
+    assert db.session.get(Checkin, other.id).like_count == 1
+    assert report["deduplicated"] == {"checkin_likes.user_id": 1}
+
+    undo_merge(db.session.get(AuditEvent, report["audit_event_id"]), klass.admin)
+    db.session.commit()
+    db.session.expire_all()
+    likes = db.session.scalars(sa.select(CheckinLike.user_id).where(CheckinLike.checkin_id == other.id)).all()
+    assert sorted(likes) == sorted([kept.id, merged.id])
+    assert db.session.get(Checkin, other.id).like_count == 2
+    assert db.session.get(Checkin, lone.id).user_id == merged.id
+
+
+def test_folders_move_and_roster_link_follows_the_person(klass, pair, make):
+    kept, merged = pair
+    folder = file_ops.create_folder(file_ops.root_folder(klass.circle), merged, "Notes")
+    org = Organization(name="School")
+    db.session.add(org)
+    db.session.flush()
+    person = RosterLink(org_id=org.id, kind=RosterLinkKind.user, sourced_id="u-42", local_id=merged.id)
+    # a class link whose circle id happens to equal the merged account's id: not a person, stays
+    klass_link = RosterLink(org_id=org.id, kind=RosterLinkKind.klass, sourced_id="c-1", local_id=merged.id)
+    db.session.add_all([person, klass_link])
+    db.session.commit()
+    assert preview_merge(kept, merged)["roster_links.local_id"]["move"] == 1
+
+    report = merge_accounts(kept, merged, klass.admin)
+    db.session.commit()
+
+    assert db.session.get(Folder, folder.id).created_by_id == kept.id
+    assert db.session.get(RosterLink, person.id).local_id == kept.id
+    assert db.session.get(RosterLink, klass_link.id).local_id == merged.id
+    assert report["moved"]["roster_links.local_id"] == 1
+    undo_merge(db.session.get(AuditEvent, report["audit_event_id"]), klass.admin)
+    db.session.commit()
+    assert db.session.get(RosterLink, person.id).local_id == merged.id
+
+
+def test_a_column_without_a_rule_refuses_the_merge_naming_the_kind_of_data(klass, pair):
+    """Is the refusal a sentence naming the data in words (a labelled table, else its name in words),
+    never a column name?"""
+    kept, merged = pair
+    probe = sa.Table("checkin_tasks_probe", db.metadata, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("reviewer_id", sa.ForeignKey("users.id")), extend_existing=True)
+    try:
+        with pytest.raises(MergeError) as refused:
+            merge_accounts(kept, merged, klass.admin)
+        text = str(refused.value)
+        assert "Checkin tasks probe" in text and "reviewer_id" not in text and "nothing was merged" in text
+    finally:
+        db.metadata.remove(probe)
+    from lms.merge.operations import missing_rules_message
+    assert "Circle files: uploaded" in missing_rules_message([("circle_files", "uploaded_by_id")])
