@@ -241,3 +241,22 @@ def _never(user, purpose_id):
 
 def _locale_of_the_request(upload):
     return str(get_locale())
+
+
+def test_direct_to_bucket_parts_get_no_urls_after_the_close(app, s3_storage, monkeypatch, klass, client_as,
+                                                            assignment):
+    """The page's S3 path: once the assignment closed, no presigned URL for more parts (the page shows why)."""
+    monkeypatch.setitem(app.extensions, "lms_storage", s3_storage)
+    client = client_as(klass.student)
+    created = start(client, 6 * 1024 * 1024, purpose="assignment", purpose_id=assignment.id)
+    assert created.status_code == 201 and created.get_json()["mode"] == "s3"
+    url = created.get_json()["url"]
+
+    def presign():
+        return client.post(f"{url}/parts", json={"numbers": [1]},
+                           headers={"X-CSRFToken": client.csrf_token(), "Accept": "application/json"})
+
+    assert presign().status_code == 200
+    _close(assignment)
+    refused = presign()
+    assert refused.status_code == 403 and "has closed" in refused.get_json()["error"]["message"]
