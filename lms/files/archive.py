@@ -64,7 +64,8 @@ def unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def zip_stream(storage, entries: Iterable[Entry], folders: Iterable[str] = (), chunk: int = CHUNK) -> tuple[Iterator[bytes], int]:
+def zip_stream(storage, entries: Iterable[Entry], folders: Iterable[str] = (),
+               chunk: int = CHUNK) -> tuple[Iterator[bytes], int]:
     """An archive of `entries` (and empty `folders`, paths ending in "/"), as (an iterator of its
     bytes, its exact size). Nothing is read until the iterator is: each entry's object is read from
     `storage` in `chunk`-byte pieces (a ranged GET on S3) as the archive is sent. An object smaller

@@ -297,7 +297,8 @@ def restore_file(file: CircleFile, actor: User) -> None:
 
 # -- settings ----------------------------------------------------------------------------------------
 
-def update_settings(circle: Circle, actor: User, *, members_may_upload: bool, member_folder: Folder | None) -> FileSettings:
+def update_settings(circle: Circle, actor: User, *, members_may_upload: bool,
+                    member_folder: Folder | None) -> FileSettings:
     """Say whether members may upload and into which folder of the circle. Raises FileError when
     members may upload but no folder of this circle is given."""
     if members_may_upload and (member_folder is None or member_folder.circle_id != circle.id or member_folder.in_trash):

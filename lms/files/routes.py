@@ -2,6 +2,8 @@
 signed downloads and previews of a version, and a folder as a streamed ZIP."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -61,8 +63,8 @@ def _refusal(message: str, status: int):
 def signed_url(version: FileVersion, *, inline: bool = False) -> str:
     """The URL of a version's bytes, signed for the current viewer and for this version; checked
     again on every request (lms/uploads/access.py)."""
-    media = Media(id=version.media_id)
-    token = access.sign(current_user.id, media, Rendition.file, Subject(MEDIA_SUBJECT, version.id))
+    token = access.sign(current_user.id, SimpleNamespace(id=version.media_id), Rendition.file,
+                        Subject(MEDIA_SUBJECT, version.id))
     return url_for("files.view" if inline else "files.download", token=token)
 
 
