@@ -12,6 +12,19 @@ def _merge_label(key) -> str:
     return label(key)
 
 
+@bp.app_template_global("merged_grade_conflicts")
+def _merged_grade_conflicts(circle) -> int:
+    """How many grade pairs a merge left in `circle` for the signed-in grader to choose (0 for others):
+    the gradebook and SpeedGrader show a banner linking to the circle's merged-grades page while any remain."""
+    from flask_login import current_user
+
+    from lms.merge.grades import open_conflicts
+
+    if not current_user.is_authenticated or not circle.can_manage_members(current_user):
+        return 0
+    return len(open_conflicts(circle, current_user))
+
+
 @bp.record_once
 def _describe_audit_details(state) -> None:
     """How the merge's audit records read on the log page."""

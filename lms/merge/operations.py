@@ -207,6 +207,10 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
                                   "merged": merged.email, **readable_counts(report),
                                   "_report": report, "_undo": undo})
     db.session.flush()
+    # grades left on the merged account are pairs the circle's graders choose between: tell them
+    from lms.merge.notifications import tell_staff_of_conflicts
+
+    report["grade_conflict_circles"] = tell_staff_of_conflicts(kept, merged.id, event.id)
     return event
 
 

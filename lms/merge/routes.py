@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from lms.audit.models import AuditAction, AuditEvent
 from lms.extensions import db
 from lms.merge import bp
+from lms.merge import notifications  # noqa: F401  (registers the merged_grades kind)
 from lms.merge import queries as q
 from lms.merge.forms import MergeForm
 from lms.merge.operations import (IRREVERSIBLE, UNDO_WINDOW, MergeError, merge_accounts, preview_merge, report_of,

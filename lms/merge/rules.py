@@ -174,7 +174,7 @@ NON_FK_REFERENCES: dict[tuple[str, str], Reference] = {
 #: id-like or JSON columns without a foreign key that hold no user id (checked by the same test)
 NOT_USER_IDS: dict[tuple[str, str], str] = {
     ("audit_events", "circle_id"): "a circle", ("audit_events", "org_id"): "an organization",
-    ("notifications", "subject_id"): "an assignment or join request (subject_type)",
+    ("notifications", "subject_id"): "an assignment, join request or merge record (subject_type)",
     ("notifications", "params"): "names and titles as text", ("uploads", "purpose_id"): "the purpose's row",
     ("lti_tool_keys", "public_jwk"): "a key", ("api_tokens", "scopes"): "scope names",
     ("identity_providers", "allowed_domains"): "domains", ("lti_platforms", "deployment_ids"): "platform ids",

@@ -29,7 +29,7 @@ def test_the_teacher_chooses_the_merged_accounts_grade(klass, make, hw, grading,
     teacher = client_as(klass.teacher)
     url = f"/circles/{klass.circle.id}/merged-grades"
     page = teacher.get(url).get_data(as_text=True)
-    assert "Lab report" in page and "student.again@other.example" in page and "9.0 of 10" in page
+    assert "Lab report" in page and "student.again@other.example" in page and "9 of 10" in page and "9.0" not in page
     assert teacher.post(url, data={"grade": str(mine.id), "choice": "other"}).status_code == 302
     db.session.expire_all()
     now_counts = db.session.scalar(sa.select(Grade).where(Grade.assignment_id == task.id,
@@ -65,3 +65,27 @@ def test_keeping_the_grade_settles_it_and_strangers_and_students_get_404(klass, 
     assert client_as(other_owner).post(f"/circles/{other.id}/merged-grades",
                                        data={"grade": str(mine.id), "choice": "other"}).status_code == 404
     assert db.session.get(Grade, mine.id).score == 4
+
+
+def test_staff_are_told_and_the_gradebook_shows_a_banner_while_pairs_remain(klass, make, hw, grading, client_as):
+    """Does the merge notify the circle's staff (not its students) of the grades to choose, and do the
+    gradebook and SpeedGrader link to the merged-grades page until the choice is made?"""
+    from lms.notifications.models import Notification
+
+    kept, merged, task = _merged_pair_with_two_grades(klass, make, hw, grading)
+    told = db.session.scalars(sa.select(Notification).where(Notification.kind == "merged_grades")).all()
+    assert klass.teacher.id in {n.user_id for n in told} and klass.owner.id in {n.user_id for n in told}
+    assert not {klass.classmate.id, kept.id, merged.id} & {n.user_id for n in told}
+    assert all(n.url == f"/circles/{klass.circle.id}/merged-grades" and n.circle_id == klass.circle.id for n in told)
+    teacher = client_as(klass.teacher)
+    link = f'href="/circles/{klass.circle.id}/merged-grades"'
+    book = teacher.get(f"/circles/{klass.circle.id}/grades")
+    assert book.status_code == 200 and link in book.get_data(as_text=True)
+    assert "1 grade needs your choice" in book.get_data(as_text=True)
+    speed = teacher.get(f"/circles/{klass.circle.id}/assignments/{task.id}/grade", follow_redirects=True)
+    assert speed.status_code == 200 and link in speed.get_data(as_text=True)
+    assert link not in client_as(kept).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True)
+    mine = db.session.scalar(sa.select(Grade).where(Grade.assignment_id == task.id, Grade.student_id == kept.id))
+    assert teacher.post(f"/circles/{klass.circle.id}/merged-grades",
+                        data={"grade": str(mine.id), "choice": "kept"}).status_code == 302
+    assert link not in teacher.get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True)
