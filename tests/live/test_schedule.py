@@ -255,6 +255,39 @@ def test_home_page_shows_the_next_lesson_with_a_countdown(klass, client_as):
     assert "js/live/countdown.js" in page
 
 
+def test_a_later_lesson_waits_in_the_side_column_and_one_on_air_tops_the_page(klass, client_as):
+    """The circle's front (issue 12): must-read notices come first; a lesson days away is in the side column
+    after the next due work; one starting within 15 minutes, or on air, tops the main column."""
+    from lms.feed.notices.models import Notice
+    from lms.homework import operations as homework_ops
+
+    db.session.add(Notice(circle_id=klass.circle.id, author_id=klass.teacher.id, title="Read me first",
+                          body_md="x", publish_at=utcnow() - timedelta(minutes=1), is_must_read=True))
+    homework_ops.create_assignment(klass.circle, klass.teacher, publish=True, title="Essay one",
+                                   due_at=utcnow() + timedelta(days=2))
+    lesson = schedule(klass.circle, klass.teacher, starts_in=timedelta(days=3))
+    db.session.commit()
+    student = client_as(klass.student)
+
+    def positions():
+        html = student.get(f"/c/{klass.circle.id}").get_data(as_text=True)
+        return html, {marker: html.find(marker) for marker in (
+            'data-home-section="notices"', 'class="home-side"', 'class="card home-due"', 'class="card home-live"')}
+
+    html, at = positions()
+    assert lesson.title in html
+    assert at['data-home-section="notices"'] < at['class="home-side"'] < at['class="card home-due"'] \
+        < at['class="card home-live"']
+    lesson.starts_at = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+    html, at = positions()
+    assert -1 < at['class="card home-live"'] < at['data-home-section="notices"'] and html.count("home-live") == 1
+    ops.go_live(lesson, "browser", klass.teacher)
+    db.session.commit()
+    html, at = positions()
+    assert -1 < at['class="card home-live"'] < at['data-home-section="notices"'] and "Live now" in html
+
+
 def test_state_changes_push_stream_state_to_the_lesson_room(klass, monkeypatch):
     """Does each state change push `stream_state` to room lesson-<id> on /live, after the commit?"""
     from lms.extensions import socketio
