@@ -13,6 +13,9 @@ bp = Blueprint("live", __name__)
 def _register(state) -> None:
     """What live lessons add to the lower packages: the home page's section, the calendar's source, the
     notification kinds (lms/live/hooks.py)."""
-    from lms.live import hooks
+    from lms.live import hooks, origin
 
+    problem = origin.secret_problem(state.app.config)
+    if problem:  # several hosts in production without the origin's secret: refuse to start
+        raise RuntimeError(problem)
     hooks.register(state.app)

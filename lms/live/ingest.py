@@ -55,8 +55,12 @@ def live_root() -> Path:
 
 def lesson_folder(lesson) -> Path:
     """The folder of a lesson's live HLS (LIVE_DIR/<stream_path>), whichever ingest writes it."""
-    name = lesson.stream_path
-    if not name or "/" in name or name.startswith("."):
+    return stream_folder(lesson.stream_path)
+
+
+def stream_folder(name: str) -> Path:
+    """LIVE_DIR/<name> for a lesson's stream path (ValueError for anything that could leave LIVE_DIR)."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"bad stream path {name!r}")
     return live_root() / name
 

@@ -2,7 +2,7 @@
 replay's watched ranges. Imported by lms.live.routes so the views exist before the blueprint is registered.
 
 - GET  /c/<circle_id>/live/<lesson_id>/broadcast        hosts: preview, devices, Go live, Stop
-- GET  /c/<circle_id>/live/<lesson_id>/hls/<name>       members: index.m3u8 and <n>.ts, checked per request
+- GET  /c/<circle_id>/live/<lesson_id>/hls/<name>       members: index.m3u8 checked per request, <n>.ts?t=<token>
 - POST /c/<circle_id>/live/<lesson_id>/replay/progress  members: {"ranges": [[start, end], …]} watched
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from lms.circles.queries import get_circle_or_404
 from lms.extensions import db
-from lms.live import bp, ingest, origin
+from lms.live import bp, hls_tokens, ingest, origin
 from lms.live import replay as replay_lib
 from lms.live.models import LessonState, LiveLesson, LiveSanction
 from lms.media.live import PLAYLIST, SEGMENT
@@ -24,6 +24,8 @@ HLS_PLAYLIST = "application/vnd.apple.mpegurl"
 @bp.record_once
 def _register_video(state) -> None:
     replay_lib.register(state.app)  # who may fetch a replay's files
+    # a segment request with a token never loads the session's user (lms.live.hls_tokens)
+    state.app.before_request_funcs.setdefault(None, []).insert(0, hls_tokens.skip_user_loading)
     state.app.add_template_global(replay_lib.replay_context, "live_replay")
 #: a live playlist changes every segment: always asked again (and checked again)
 PLAYLIST_CACHE = "private, no-cache, no-store"
@@ -61,40 +63,57 @@ def broadcast(circle_id: int, lesson_id: int):
 
 
 @bp.get("/c/<int:circle_id>/live/<int:lesson_id>/hls/<name>")
-@login_required
 def hls(circle_id: int, lesson_id: int, name: str):
-    """The live playlist and its segments, for members who may watch (not for strangers: 404; nor for
-    someone removed from the lesson). Every request is checked, so a member who leaves the circle
-    stops at the next segment."""
+    """The live playlist, for members who may watch (strangers: 404; nor someone removed from the lesson),
+    checked in full on every request; its segment URIs carry a short-lived token (lms.live.hls_tokens).
+    A segment is served on its token alone, without a query; without a valid token: 404."""
+    if name == PLAYLIST:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return _playlist(circle_id, lesson_id)
+    if not SEGMENT.match(name):
+        abort(404)
+    grant = hls_tokens.read(request.args.get(hls_tokens.PARAM), lesson_id)
+    if grant is None:
+        abort(404)
+    return _segment(grant, name)
+
+
+def _playlist(circle_id: int, lesson_id: int):
     lesson = _lesson(circle_id, lesson_id)
     if lesson.state in (LessonState.scheduled, LessonState.cancelled) or removed_from(lesson, current_user):
         abort(404)
-    if name == PLAYLIST:
-        mimetype, cache = HLS_PLAYLIST, PLAYLIST_CACHE
-    elif SEGMENT.match(name):
-        mimetype, cache = "video/mp2t", SEGMENT_CACHE
-    else:
-        abort(404)
     elsewhere = origin.remote(lesson)
-    path = ingest.lesson_folder(lesson) / name
-    db.session.rollback()  # the checks are done: let the connection go while the file is sent
-    if elsewhere is not None:
-        # on another ingest host: this host's nginx fetches it from there (lms.live.origin)
-        response = make_response("")
-        response.headers["X-Accel-Redirect"] = origin.accel_path(elsewhere, lesson, name)
-        response.mimetype = mimetype
-        response.headers["Cache-Control"] = cache
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    token = hls_tokens.make(current_user.id, lesson, elsewhere)
+    path = ingest.lesson_folder(lesson) / PLAYLIST
+    db.session.rollback()  # the checks are done: let the connection go while the file is read
     try:
-        if name == PLAYLIST:  # small, and replaced (renamed over) every segment: read whole
-            response = make_response(path.read_bytes())
-            response.mimetype = mimetype
-        else:
-            response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=None)
+        if elsewhere is not None:  # on another ingest host: read from there (lms.live.origin)
+            body = origin.fetch_playlist(elsewhere, lesson.stream_path)
+        else:  # small, and replaced (renamed over) every segment: read whole
+            body = path.read_bytes()
     except FileNotFoundError:
         abort(404)
-    response.headers["Cache-Control"] = cache
+    response = make_response(hls_tokens.sign_playlist(body, token))
+    response.mimetype = HLS_PLAYLIST
+    response.headers["Cache-Control"] = PLAYLIST_CACHE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _segment(grant, name: str):
+    if grant.origin is not None:
+        # on another ingest host: this host's nginx fetches it from there (lms.live.origin)
+        response = make_response("")
+        response.headers["X-Accel-Redirect"] = origin.accel_segment_path(grant.origin, grant.stream_path, name)
+        response.mimetype = "video/mp2t"
+    else:
+        try:
+            path = ingest.stream_folder(grant.stream_path) / name
+            response = send_file(path, mimetype="video/mp2t", conditional=True, etag=True, max_age=None)
+        except (FileNotFoundError, ValueError):
+            abort(404)
+    response.headers["Cache-Control"] = SEGMENT_CACHE
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -44,16 +44,31 @@ def _on_air(lesson, where: str | None) -> None:
     db.session.commit()
 
 
-def test_a_lesson_on_another_host_is_handed_to_nginx_after_the_checks(app, room, lesson, client_as):
+def test_a_lesson_on_another_host_is_handed_to_nginx_after_the_checks(app, room, lesson, client_as, monkeypatch):
     _on_air(lesson, ELSEWHERE)
-    for name, kind, cache in (("index.m3u8", "application/vnd.apple.mpegurl", "no-store"),
-                              ("12.ts", "video/mp2t", "max-age=600")):
-        answer = _hls(client_as(room.student), lesson, name)
-        assert answer.status_code == 200 and answer.get_data() == b""
-        assert answer.headers["X-Accel-Redirect"] == f"/_live_origin/{ELSEWHERE}/{lesson.stream_path}/{name}"
-        assert answer.mimetype == kind and cache in answer.headers["Cache-Control"]
+    asked = []
+
+    def from_origin(where, stream_path):
+        asked.append((where, stream_path))
+        return b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n12.ts\n"
+
+    monkeypatch.setattr(origin, "fetch_playlist", from_origin)
+    # the playlist: checked, read from the origin by the app, its segment URIs signed
+    student = client_as(room.student)  # one browser: a token is bound to the session it was made for
+    playlist = _hls(student, lesson)
+    assert playlist.status_code == 200 and "X-Accel-Redirect" not in playlist.headers
+    assert playlist.mimetype == "application/vnd.apple.mpegurl" and "no-store" in playlist.headers["Cache-Control"]
+    assert asked == [(ELSEWHERE, lesson.stream_path)]
+    uri = re.search(r"^12\.ts\?t=\S+$", playlist.get_data(as_text=True), re.M).group(0)
+    # the segment: its token only, then handed to nginx
+    base = url_for("live.hls", circle_id=lesson.circle_id, lesson_id=lesson.id, name="index.m3u8")[:-10]
+    answer = student.get(base + uri)
+    assert answer.status_code == 200 and answer.get_data() == b""
+    assert answer.headers["X-Accel-Redirect"] == f"/_live_origin/{ELSEWHERE}/{lesson.stream_path}/12.ts"
+    assert answer.mimetype == "video/mp2t" and "max-age=600" in answer.headers["Cache-Control"]
     # strangers, a removed member and other names get nothing, and no path to the origin
     assert _hls(client_as(room.stranger), lesson).status_code == 404
+    assert client_as(room.stranger).get(base + uri).status_code == 404
     assert _hls(client_as(room.student), lesson, "../x.ts").status_code == 404
     teacher = client_as(room.teacher)
     from lms.live.models import LiveSanction
@@ -131,12 +146,12 @@ def hosts(app, app_server, tmp_path):
         assert old in rtmp
         rtmp = rtmp.replace(old, new)
     served = (ROOT / "deploy/nginx/live-origin.conf").read_text()
-    for old, new in (("listen 8091;", f"listen 127.0.0.1:{origin_port};"),
-                     ("/var/lib/circles/live", str(ingest_dir)), ('"change-me"', '"origin-test-secret"')):
+    for old, new in (("listen 8091;", f"listen 127.0.0.1:{origin_port};"), ("/var/lib/circles/live", str(ingest_dir))):
         assert old in served
         served = served.replace(old, new)
     route = _location((ROOT / "deploy/nginx/circles.conf").read_text(), "location ~ ^/_live_origin/")
-    route = route.replace('"change-me"', '"origin-test-secret"')
+    # the operator's secret file, as the README makes it (the same one for both hosts here)
+    (tmp_path / "circles-live-origin-secret.conf").write_text('set $circles_live_origin_secret "origin-test-secret";\n')
     web = (f"server {{\n listen 127.0.0.1:{web_port};\n proxy_http_version 1.1;\n {route}\n"
            f" location / {{ proxy_pass {app_server}; proxy_set_header Host $http_host; }}\n}}\n")
     user = "user root;\n" if os.geteuid() == 0 else ""
@@ -191,9 +206,10 @@ def test_segments_on_the_ingest_host_reach_members_through_the_web_host(app, roo
     playlist = browser.get(f"{base}/index.m3u8", timeout=10)
     assert playlist.status_code == 200, playlist.text
     assert playlist.headers["Content-Type"].startswith("application/vnd.apple.mpegurl")
-    names = re.findall(r"^(\d+\.ts)$", playlist.text, re.M)
-    assert names
-    segment = browser.get(f"{base}/{names[-1]}", timeout=10)
+    uris = re.findall(r"^(\d+\.ts\?t=\S+)$", playlist.text, re.M)
+    assert uris
+    names = [uri.split("?")[0] for uri in uris]
+    segment = browser.get(f"{base}/{uris[-1]}", timeout=10)
     assert segment.status_code == 200 and segment.headers["Content-Type"] == "video/mp2t"
     assert segment.headers["Cache-Control"] == "private, max-age=600"
     assert segment.content == (hosts["ingest_dir"] / lesson.stream_path / names[-1]).read_bytes()
@@ -205,7 +221,8 @@ def test_segments_on_the_ingest_host_reach_members_through_the_web_host(app, roo
     # a stranger gets nothing through the web host, and the origin answers nobody without the secret
     stranger = requests.Session()
     stranger.cookies.set("session", client_as(room.stranger).get_cookie("session").value)
-    assert stranger.get(f"{base}/{names[-1]}", timeout=10).status_code == 404
+    assert stranger.get(f"{base}/{uris[-1]}", timeout=10).status_code == 404
+    assert browser.get(f"{base}/{names[-1]}", timeout=10).status_code == 404  # a member, but no token
     direct = f"http://{hosts['origin']}{origin.ORIGIN_PREFIX}/{lesson.stream_path}/{names[-1]}"
     assert requests.get(direct, timeout=10).status_code == 403
     assert requests.get(f"{hosts['web']}/_live_origin/{hosts['origin']}/{lesson.stream_path}/{names[-1]}",
@@ -216,3 +233,50 @@ def test_segments_on_the_ingest_host_reach_members_through_the_web_host(app, roo
     db.session.commit()
     db.session.refresh(lesson)
     assert lesson.replay_state == "ready" and 3.5 <= lesson.replay_media.duration <= 4.6
+
+
+def test_the_shipped_nginx_files_hold_no_secret_and_the_origin_needs_one(tmp_path):
+    """No default secret in deploy/nginx: the origin's server does not start without the operator's secret
+    file, and the web host's /_live_origin/ location answers 503 rather than fetch without one."""
+    require_service("nginx", bool(NGINX), "nginx is not installed (scripts/setup installs it)")
+    for name in ("circles.conf", "live-origin.conf", "nginx.conf", "rtmp.conf"):
+        text = (ROOT / "deploy/nginx" / name).read_text()
+        assert "change-me" not in text and "X-Live-Origin-Secret \"" not in text, name
+    served = (ROOT / "deploy/nginx/live-origin.conf").read_text().replace("listen 8091;", f"listen 127.0.0.1:{free_port()};")
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"{user}pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+                    f"http {{\n access_log off;\n{served}\n}}\n")
+
+    def check():
+        return subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                              capture_output=True, text=True, timeout=30)
+
+    missing = check()
+    assert missing.returncode != 0 and "circles-live-origin-secret.conf" in missing.stderr
+    (tmp_path / "circles-live-origin-secret.conf").write_text('set $circles_live_origin_secret "0123abcd";\n')
+    assert check().returncode == 0
+
+
+@pytest.mark.parametrize("secret", [None, "", "change-me", "  change-me ", "short"])
+def test_production_with_an_origin_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch, secret):
+    from lms import create_app
+    from lms.config import ProductionConfig
+
+    class Config(ProductionConfig):
+        INSTANCE_PATH = str(tmp_path)
+        SECRET_KEY = "x" * 40
+        SERVER_NAME = "circles.example.org"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.db'}"
+        LIVE_ORIGIN = "10.0.0.5:8091"
+        LIVE_ORIGIN_SECRET = secret
+
+    for name in ("LMS_LIVE_ORIGIN", "LMS_LIVE_ORIGIN_SECRET", "LMS_SERVER_NAME", "LMS_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match=r"LMS_LIVE_ORIGIN_SECRET is .*openssl rand -hex 32"):
+        create_app(Config)
+    # with a generated secret it starts; without LIVE_ORIGIN (one host) no secret is needed
+    Config.LIVE_ORIGIN_SECRET = "9f" * 32
+    assert create_app(Config).config["LIVE_ORIGIN"] == "10.0.0.5:8091"
+    Config.LIVE_ORIGIN, Config.LIVE_ORIGIN_SECRET = None, secret
+    create_app(Config)
