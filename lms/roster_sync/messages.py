@@ -39,6 +39,24 @@ MESSAGES = {
     "enrol_remove": _l("%(name)s in %(circle)s: dropped from the class; removed."),
 }
 
+#: the preview's words (nothing is applied yet) where the report's say what happened
+PLANNED = {
+    "class_deleted": _l("%(name)s is marked to be deleted: the circle will be archived (read-only), not deleted."),
+    "class_dropped": _l("%(name)s is no longer in the file: the circle will be archived (read-only), not deleted."),
+    "class_new": _l("Circle to create: %(name)s"),
+    "class_renamed": _l("To rename: %(old)s → %(new)s"),
+    "user_linked": _l("%(name)s: will be linked to the existing account %(email)s"),
+    "user_new": _l("Account to create: %(name)s (%(email)s)"),
+    "user_changed": _l("%(name)s will change: %(changes)s"),
+    "enrol_changed": _l("%(name)s in %(circle)s will change: %(changes)s"),
+    "enrol_linked": _l("%(name)s in %(circle)s: already a member; will be linked."),
+    "enrol_readmit": _l("%(name)s in %(circle)s: will be readmitted (was removed) as %(role)s."),
+    "enrol_add": _l("%(name)s in %(circle)s: will join as %(role)s."),
+    "enrol_keep_owner": _l("%(name)s in %(circle)s: dropped from the class, but the owner (or you) will not be "
+                           "removed."),
+    "enrol_remove": _l("%(name)s in %(circle)s: dropped from the class; will be removed."),
+}
+
 #: how each changed field reads inside "changes"
 CHANGE_WORDS = {
     "role": _l("role %(value)s"),
@@ -69,10 +87,12 @@ def _param(key: str, value: Any) -> Any:
     return value
 
 
-def line_text(line: dict[str, Any]) -> str:
-    """A stored line's message in the current language. Lines kept before messages were stored by id carry
-    their text, shown as it was."""
-    message = MESSAGES.get(line.get("msg") or "")
+def line_text(line: dict[str, Any], planned: bool = False) -> str:
+    """A stored line's message in the current language: as a plan ("will join as…") when `planned` (the
+    import is not applied), else as done. Lines kept before messages were stored by id carry their text,
+    shown as it was."""
+    msg = line.get("msg") or ""
+    message = (PLANNED.get(msg) if planned else None) or MESSAGES.get(msg)
     if message is None:
         return line.get("text") or ""
     params = {key: _param(key, value) for key, value in (line.get("params") or {}).items()}

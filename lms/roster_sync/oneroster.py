@@ -91,7 +91,7 @@ class RosterSet:
 
 
 class _Stop(Exception):
-    """Too many problems: stop reading."""
+    """Stop reading: too many problems, or a file that cannot be read to its end."""
 
 
 class _Checker:
@@ -131,7 +131,8 @@ def read_roster_zip(path, *, name: str = "roster.zip", known: dict[str, set[str]
             for file in FILES:
                 if roster.mode(file) != "absent":
                     roster.records[file] = _read_file(archive, entries[file], file, roster.mode(file), check)
-            _check_references(roster, known or {}, check)
+            if not check.problems:  # a row refused above would show again as a reference to nothing
+                _check_references(roster, known or {}, check)
     except _Stop:
         pass
     check.raise_if_any()
@@ -253,8 +254,10 @@ def _rows(archive, info, file: str, check: _Checker):
             yield line, heading, cells
     except _BadEncoding as error:
         check.add(file, error.line, None, _encoding_hint(error.data))
+        raise _Stop from None  # the rest of the file is unread: what it held would show as knock-on errors
     except csv.Error as error:
         check.add(file, line, None, _csv_reason(error))
+        raise _Stop from None
 
 
 def _read_manifest(archive, entries, check: _Checker) -> RosterSet:

@@ -14,8 +14,9 @@ from lms.accounts.operations import AccountError, clean_name, password_reset_tok
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
 from lms.circles import operations as circle_ops
-from lms.circles.models import CircleKind, JoinPolicy, Role
+from lms.circles.models import CircleKind, JoinPolicy, Membership, Role
 from lms.core.i18n import recipient_locale
+from lms.core.inputs import number_key
 from lms.core.mail import send_mail
 from lms.core.types import utcnow
 from lms.core.urls import external_url
@@ -55,14 +56,17 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
     plan = plan_import(org, roster, actor)
     if plan.problems:
         raise RosterApplyError(plan.problems)
-    total = max(1, len(plan.new_users) + len(plan.new_classes) + len(plan.adds) + len(plan.changes)
-                + len(plan.removes) + len(plan.account_changes) + len(plan.archived))
+    # the steps are the changes the preview counted (record.changes), so the page says "3 of 9 changes applied"
+    total = max(1, sum(v for k, v in plan.counts.items() if k not in ("skipped", "unchanged")))
+    every = max(1, total // 100)  # about a hundred reports, however long the file
     done = 0
+    if progress is not None:
+        progress(0, total)
 
     def step(count: int = 1) -> None:
         nonlocal done
         done += count
-        if progress is not None and (done % 25 == 0 or done >= total):
+        if progress is not None and (done % every == 0 or done >= total):
             progress(min(done, total), total)
     links = _links(org)
     new_links: list[RosterLink] = []
@@ -105,6 +109,7 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
         link(RosterLinkKind.user, row.sourced_id, users[row.sourced_id].id, managed=True)
     for user, row in plan.matched:
         link(RosterLinkKind.user, row.sourced_id, user.id)
+        step()
     circles = dict(plan.circles)
     owners = {add.class_sid: add for add in plan.adds if add.is_owner}
     for row in plan.new_classes:
@@ -121,6 +126,7 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
     for circle in plan.archived:
         circle_ops.set_archived(circle, True)
         step()
+    names = {circle.id: circle.name for circle, _row in plan.renamed}  #: as they are, for messages (rolled back)
     for circle, row in plan.renamed:
         try:
             circle_ops.update_circle(circle, name=row["title"], description=circle.description, kind=circle.kind,
@@ -128,6 +134,7 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
                                      require_student_no=circle.require_student_no)
         except circle_ops.CircleError as error:
             raise fail("classes.csv", row.line, "title", error) from None
+        step()
     org_roles: dict[int, tuple[User, OrgRole]] = {}
     for add in plan.adds:
         circle, user = circles[add.class_sid], users[add.user_sid]
@@ -141,8 +148,7 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
                 membership = circle_ops.add_member(circle, user, add.role, via="roster", real_name=add.real_name,
                                                    student_no=add.number, actor=actor, readmit=True)
         except circle_ops.CircleError as error:
-            raise fail("enrollments.csv", add.record.line, None, _("%(name)s: %(problem)s", name=user.name,
-                                                                   problem=error)) from None
+            raise _membership_problem(add.record.line, circle, names, user.name, add.number, error) from None
         link(RosterLinkKind.enrollment, add.record.sourced_id, membership.id)
         step()
         wanted = OrgRole.student if add.role == Role.student else OrgRole.teacher
@@ -157,12 +163,13 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
                                            real_name=real or circle_ops.KEEP, student_no=number or circle_ops.KEEP,
                                            actor=actor)
         except circle_ops.CircleError as error:
-            raise fail("enrollments.csv", row.line, None, _("%(name)s: %(problem)s", name=membership.display_name,
-                                                            problem=error)) from None
+            raise _membership_problem(row.line, membership.circle, names, membership.display_name, number,
+                                      error) from None
         link(RosterLinkKind.enrollment, row.sourced_id, membership.id)
         step()
     for membership, row in plan.links:
         link(RosterLinkKind.enrollment, row.sourced_id, membership.id)
+        step()
     for membership, _sid in plan.removes:
         try:
             circle_ops.remove_member(membership, actor)
@@ -188,6 +195,25 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
     if progress is not None:
         progress(total, total)
     return plan
+
+
+def _membership_problem(line: int, circle, names: dict[int, str], name: str, number: str | None,
+                        error: circle_ops.CircleError) -> RosterApplyError:
+    """An enrollment row the circle refused, worded for the admin importing: the row, the student number and
+    the member who holds it (the circle's own message speaks to a student). `names`: circles' names before
+    this import renamed them (the renaming is rolled back with the rest)."""
+    circle_name = names.get(circle.id, circle.name)
+    if isinstance(error, circle_ops.IdentityError) and error.field == "student_no" and number:
+        holder = db.session.scalar(db.select(Membership).where(
+            Membership.circle_id == circle.id, Membership.student_no_key == number_key(number)).limit(1))
+        other = holder.real_name or holder.display_name if holder is not None else "?"
+        message = _("The student number %(number)s of %(name)s is already held by %(other)s in %(circle)s. "
+                    "Correct it in the school's system (or change %(other)s's number on the circle's roster), "
+                    "then apply again.", number=number, name=name, other=other, circle=circle_name)
+        return RosterApplyError([Problem("enrollments.csv", line, "userSourcedId", message)])
+    return RosterApplyError([Problem("enrollments.csv", line, None,
+                                     _("%(name)s in %(circle)s: %(problem)s", name=name, circle=circle_name,
+                                       problem=error))])
 
 
 def _mail_sign_in_guidance(org: Organization, users: list[User]) -> None:

@@ -29,9 +29,9 @@ REFRESH_SECONDS = 2
 
 
 @bp.app_template_global()
-def roster_line_text(line: dict) -> str:
-    """A stored preview or report line in the reader's language (lms/roster_sync/messages.py)."""
-    return line_text(line)
+def roster_line_text(line: dict, planned: bool = False) -> str:
+    """A stored preview (`planned`) or report line in the reader's language (lms/roster_sync/messages.py)."""
+    return line_text(line, planned)
 
 
 def _managed_org(org_id: int) -> Organization:
@@ -125,4 +125,6 @@ def apply(org_id: int, import_id: int):
             flash(_("The roster is imported."), "success")
         else:
             flash(_("Nothing to change: the organization already matches this file."), "info")
+    elif record.state == RosterImportState.failed:
+        flash(_("The import was not applied; nothing was changed. The problems are listed below."), "error")
     return redirect(url_for("roster_sync.show", org_id=org.id, import_id=record.id))

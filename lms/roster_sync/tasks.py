@@ -32,14 +32,23 @@ def apply_roster_import(import_id: int, actor_id: int) -> None:
             if actor is None or not org.can_manage(actor):
                 raise RosterFileError([Problem(record.file_name, None, None,
                                                _("The person who applied it may no longer manage the organization."))])
-            set_progress(import_id, 0, 1)
+            set_progress(import_id, 0, max(1, record.changes))
             with get_storage().local_path(key, suffix=".zip") as path:
-                roster = read_roster_zip(path, name=record.file_name, known=ops.known_sourced_ids(org))
+                try:
+                    roster = read_roster_zip(path, name=record.file_name, known=ops.known_sourced_ids(org))
+                except RosterFileError as error:
+                    # the zip no longer reads against what is linked now: applying it again cannot help
+                    error.retry = False
+                    raise
                 ops.apply_import(org, roster, actor, record,
                                  progress=lambda done, total: set_progress(import_id, done, total))
         except RosterFileError as error:
             db.session.rollback()
-            ops.fail_apply(db.session.get(RosterImport, import_id), error.problems)
+            failed = db.session.get(RosterImport, import_id)
+            ops.fail_apply(failed, error.problems)
+            if getattr(error, "retry", True) is False and failed.file_key is not None:
+                delete_stored_after_commit(failed.file_key)
+                failed.file_key = None
             db.session.commit()
             clear_progress(import_id)
             return

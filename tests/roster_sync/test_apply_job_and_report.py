@@ -129,7 +129,13 @@ def test_lines_are_stored_as_ids_and_shown_in_the_readers_language(admin_client,
     added = next(line for line in record.lines if line["msg"] == "enrol_add" and line["params"]["role"] == "student")
     assert set(added["params"]) == {"name", "circle", "role"}
     english = page_text(admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}"))
+    # the preview speaks of a plan: nobody has joined yet
+    assert "Circle to create: Maths 9A (MA9-A)" in english and "will join as Student" in english
+    assert "added as Student" not in english and "1 membership added" not in english
+    record = _apply(admin_client, school, record)
+    english = page_text(admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}"))
     assert "New circle: Maths 9A (MA9-A)" in english and "added as Student" in english
+    assert "will join" not in english
     chinese_page = page_text(admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}",
                                               headers={"Accept-Language": "zh-CN"}))
     assert "新圈子：Maths 9A (MA9-A)" in chinese_page and "身份：学生" in chinese_page
@@ -181,7 +187,7 @@ def test_a_class_dropped_from_a_bulk_file_is_archived(admin_client, upload, scho
     rows["enrollments.csv"] = [e for e in rows["enrollments.csv"] if e["classSourcedId"] != sample.SCIENCE]
     record = _preview(upload, school, roster_zip(rows))
     assert record.counts["classes_archived"] == 1 and record.counts["memberships_removed"] == 0
-    assert "Science 9A is no longer in the file: the circle is archived" in page_text(
+    assert "Science 9A is no longer in the file: the circle will be archived" in page_text(
         admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}"))
     _apply(admin_client, school, record)
     science = _circle("Science 9A")
@@ -289,3 +295,52 @@ def test_an_apply_that_never_finished_is_marked_failed_after_a_day(school, uploa
     assert "interrupted" in stuck.problems[0]["message"]
     page = admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}")
     assert "Refresh" not in page.headers and "interrupted" in page_text(page)
+
+
+# -- progress, wording and failures seen by a fresh pair of eyes ----------------------------------------
+
+def test_progress_counts_the_changes_the_preview_counted(school, tmp_path, upload, admin_client):
+    """Does the apply's progress run from 0 to exactly the preview's number of changes, step by step (no
+    "0 of 1 changes applied" for a file with many)?"""
+    record = _preview(upload, school, roster_zip())
+    path = tmp_path / "roster.zip"
+    path.write_bytes(roster_zip())
+    roster = read_roster_zip(path, known=ops.known_sourced_ids(school.org))
+    seen = []
+    ops.apply_import(school.org, roster, school.admin, record, progress=lambda done, total: seen.append((done, total)))
+    assert record.changes == 14
+    assert seen[0] == (0, 14) and seen[-1] == (14, 14)
+    assert [done for done, _total in seen[1:]] == list(range(1, 15)) + [14]  # every step of a small file, then the end
+    assert {total for _done, total in seen} == {14}
+
+
+def test_a_broken_quote_stops_the_reading_without_knock_on_errors(tmp_path):
+    """A quote left open in users.csv swallows the rows after it: is that the one problem told, with no
+    second error about enrollments naming a user the broken file held?"""
+    rows = sample_rows()
+    rows["users.csv"].append({"sourcedId": "u-new", "enabledUser": "true", "givenName": "New", "familyName": "Kid",
+                              "email": "new.kid@hill.example"})
+    rows["enrollments.csv"].append(sample._enrollment("e-new", sample.MATHS, "u-new", "student"))
+    users = csv_bytes(table("users.csv", rows["users.csv"]))
+    users = users.replace(b"Ben,Kim", b'"Ben,Kim', 1)  # opens a quote on Ben's line; nothing closes it
+    path = tmp_path / "roster.zip"
+    path.write_bytes(roster_zip(rows, extra={"users.csv": users}))
+    with pytest.raises(RosterFileError) as caught:
+        read_roster_zip(path)
+    [problem] = caught.value.problems
+    assert problem.file == "users.csv" and "quoted value is not closed" in problem.message
+    assert "u-new" not in problem.message
+
+
+def test_an_apply_whose_zip_no_longer_reads_offers_no_retry(admin_client, upload, school):
+    """When the apply finds the stored zip unreadable (a file-level problem), does the page show the failed
+    state with the problem, no Apply or Try again button, and ask for the zip again?"""
+    record = _preview(upload, school, roster_zip())
+    get_storage().put(record.file_key, io.BytesIO(b"not a zip"), "application/zip")
+    failed = _apply(admin_client, school, record)
+    assert failed.state == RosterImportState.failed and failed.file_key is None
+    page = page_text(admin_client.get(f"/orgs/{school.org.id}/roster/{record.id}"))
+    assert "Not applied: applying it failed" in page and "This is not a zip file" in page
+    assert "Apply these changes" not in page and "Try again" not in page
+    assert "Fix the file and upload the zip again" in page
+    assert _circle("Maths 9A") is None

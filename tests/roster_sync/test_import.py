@@ -246,7 +246,13 @@ def test_a_row_that_cannot_be_applied_changes_nothing(client, make, imported, up
     response = client.post(f"/orgs/{school.org.id}/roster/{record.id}/apply", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Nothing was changed" in page and "enrollments.csv, line 6" in page
-    assert "Apply these changes" in page  # it can be applied again once the cause is fixed
+    # worded for the admin: the row, the number and the member who holds it (not "ask the teacher")
+    assert "The student number S2026-099 of Ben Kim is already held by Walter Walkin in Maths 9A." in page
+    assert "ask the teacher" not in page
+    # the failed state is plain: no Apply button nor counts as if nothing happened; a re-try is offered, as
+    # the cause can be put right in Circles
+    assert "Not applied: applying it failed" in page and "What the preview planned (none of it was applied)" in page
+    assert "Apply these changes" not in page and "Try again" in page
     db.session.expire_all()
     assert _circle("Maths 9A") is not None and _circle("Maths 9 Alpha") is None
     assert _member(_circle("Maths 9A"), "ben.kim@hill.example").student_no == "S2026-003"
