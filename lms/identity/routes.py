@@ -10,7 +10,7 @@ from wtforms.widgets import PasswordInput
 
 from lms.accounts.browser import sign_in
 from lms.circles.forms import ConfirmForm
-from lms.core.permissions import admin_required, require
+from lms.core.permissions import admin_required
 from lms.core.urls import external_url, is_local_path, redirect_next
 from lms.extensions import db, limiter
 from lms.identity import bp
@@ -158,8 +158,11 @@ def unlink(identity_id: int):
 # -- settings: site-wide providers (site admins) and an organization's (its admins) ----------------
 
 def _managed_org(org_id: int) -> Organization:
+    """The organization, if `current_user` manages it; 404 for everyone else (members included), as the LTI
+    and merge pages do: who may not manage it need not learn the page exists."""
     org = get_org_or_404(org_id, current_user)
-    require(org.can_manage(current_user))
+    if not org.can_manage(current_user):
+        abort(404)
     return org
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.circles.forms import ConfirmForm
-from lms.core.permissions import require
 from lms.extensions import db
 from lms.jobs import discard_stored_on_rollback
 from lms.orgs.models import Organization
@@ -35,8 +34,11 @@ def roster_line_text(line: dict, planned: bool = False) -> str:
 
 
 def _managed_org(org_id: int) -> Organization:
+    """The organization, if `current_user` manages it; 404 for everyone else (members included), as the LTI
+    and merge pages do: who may not manage it need not learn the page exists."""
     org = get_org_or_404(org_id, current_user)
-    require(org.can_manage(current_user))
+    if not org.can_manage(current_user):
+        abort(404)
     return org
 
 

@@ -14,7 +14,7 @@ from tests.roster_sync.sample import roster_zip
 
 ROLES = ["site_admin", "admin", "teacher", "student", "outsider", "anonymous"]
 #: "ok": 200 for pages, a redirect to the import for uploads and applies
-MANAGE = {"site_admin": "ok", "admin": "ok", "teacher": 403, "student": 403, "outsider": 404, "anonymous": "login"}
+MANAGE = {"site_admin": "ok", "admin": "ok", "teacher": 404, "student": 404, "outsider": 404, "anonymous": "login"}
 
 
 @pytest.fixture
