@@ -70,10 +70,11 @@ def accepts_bytes(upload: Upload, now: datetime | None = None) -> str | None:
     late and the late policy takes late work, on their own deadline, extensions included); else the
     sentence refusing the rest of the file: a phone's tus app resuming after the close is told so
     before it sends the rest, not at "Hand in"."""
+    student_id = upload.owner_id
     row = db.session.execute(
         db.select(Assignment, Membership, Extension)
-        .outerjoin(Membership, (Membership.circle_id == Assignment.circle_id) & (Membership.user_id == upload.owner_id))
-        .outerjoin(Extension, (Extension.assignment_id == Assignment.id) & (Extension.student_id == upload.owner_id))
+        .outerjoin(Membership, (Membership.circle_id == Assignment.circle_id) & (Membership.user_id == student_id))
+        .outerjoin(Extension, (Extension.assignment_id == Assignment.id) & (Extension.student_id == student_id))
         .where(Assignment.id == upload.purpose_id)).first()
     if row is None:
         return str(_l("This assignment was deleted, so the rest of this upload was not sent."))
@@ -87,7 +88,7 @@ def accepts_bytes(upload: Upload, now: datetime | None = None) -> str | None:
         return str(_l("This circle is archived; it no longer takes homework, so the rest of this upload "
                       "was not sent."))
     now = now or utcnow()
-    deadline = assignment.deadline_for(upload.owner_id, extension)
+    deadline = assignment.deadline_for(student_id, extension)
     window = assignment.window(now, deadline)
     if window == Window.not_open:
         return str(_l("This assignment is not open yet, so the rest of this upload was not sent. "

@@ -35,8 +35,9 @@ expiration (https://tus.io/protocols/resumable-upload), on these URLs:
   the request accepts JSON) once what the upload is for takes no more bytes, e.g. its assignment
   closed for this student (their extension and the late policy count): answered before any byte
   of the body is read, and final (tus-js-client and Uppy do not retry a 403); a HEAD still
-  answers the offset. A creation for something that takes no upload now is refused the same way. Without a checksum every byte that arrives is kept, even if the connection
-  drops mid-chunk; with one, a chunk cut short is discarded whole (it cannot be verified).
+  answers the offset. A creation for something that takes no upload now is refused the same way.
+  Without a checksum every byte that arrives is kept, even if the connection drops mid-chunk;
+  with one, a chunk cut short is discarded whole (it cannot be verified).
 - The newest request wins: a HEAD or PATCH takes the upload over at once, and an older request
   still sending (a vanished phone whose socket is still open) stops before its next write; what it
   wrote is kept. So a client that lost its connection resumes with HEAD at once, never waiting.
