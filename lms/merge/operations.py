@@ -394,6 +394,20 @@ def undo_blocker(event, now=None) -> str | None:
     return None
 
 
+def undo_plan(event) -> dict:
+    """What undoing the merge of `event` would put back, from its record: {"back": {label: n}, "memberships": n,
+    "versions": n, "tokens": n} (rows moved since then are not counted twice: undo moves only those still
+    on the kept account)."""
+    undo = (event.details or {}).get("_undo") or {}
+    back: dict[str, int] = {}
+    for key, ids in (undo.get("moved") or {}).items():
+        back[label(key)] = back.get(label(key), 0) + len(ids)
+    for key, rows in (undo.get("removed") or {}).items():
+        back[label(key)] = back.get(label(key), 0) + len(rows)
+    return {"back": dict(sorted(back.items())), "memberships": len(undo.get("memberships") or []),
+            "versions": len(undo.get("submissions") or []), "tokens": len(undo.get("tokens") or [])}
+
+
 def undo_merge(event, actor: User) -> dict:
     """Give the merged-away account back everything the merge of `event` moved from it, as its audit record
     lists it: the moved rows, the joined memberships' earlier values, the versions' numbers, the revoked API

@@ -21,14 +21,15 @@ def administered_org_ids(actor: User) -> set[int]:
         OrgMembership.user_id == actor.id, OrgMembership.role == OrgRole.admin)))
 
 
-def can_merge_user(actor: User, user: User, org_ids: set[int] | None = None) -> bool:
+def can_merge_user(actor: User, user: User, org_ids: set[int] | None = None, scoped: bool = False) -> bool:
     """May `actor` merge `user` (as either side)? Site admins: any enabled account. An org admin:
     an enabled account that is not a site admin, is in at least one of the actor's organizations
     (a class of it or its staff list) and in no circle or organization outside them; so an org
-    admin never reaches an account another school also holds."""
+    admin never reaches an account another school also holds. `scoped` (an organization's merge pages):
+    those rules with `org_ids` for every actor, site admins too."""
     if not actor.is_authenticated or user.is_disabled:
         return False
-    if actor.can_administer_site():
+    if actor.can_administer_site() and not scoped:
         return True
     if user.is_admin:
         return False
@@ -56,15 +57,38 @@ def may_use_merge(actor: User) -> bool:
     return actor.is_authenticated and (actor.can_administer_site() or bool(administered_org_ids(actor)))
 
 
-def get_user_for_merge_or_404(actor: User, user_id: int) -> User:
-    """The account `user_id` when `actor` may merge it; 404 otherwise (no existence leak)."""
+def get_org_for_merge_or_404(actor: User, org_id: int):
+    """The organization whose merge pages `actor` opens: its admins (and site admins); 404 for others."""
+    from lms.orgs.models import Organization
+
+    org = db.session.get(Organization, org_id)
+    if org is None or not actor.is_authenticated or not (
+            actor.can_administer_site() or org.role_of(actor) == OrgRole.admin):
+        abort(404)
+    return org
+
+
+def get_user_for_merge_or_404(actor: User, user_id: int, org=None) -> User:
+    """The account `user_id` when `actor` may merge it (within `org` only: a member of it and of no other
+    organization, not a site admin, when given); 404 otherwise (no existence leak)."""
     user = db.session.get(User, user_id)
-    if user is None or not can_merge_user(actor, user):
+    if user is None or not (can_merge_user(actor, user, {org.id}, scoped=True) if org is not None
+                            else can_merge_user(actor, user)):
         abort(404)
     return user
 
 
-def likely_duplicates(actor: User) -> list[dict]:
+def dismissed_pairs(ids: set[int]) -> set[tuple[int, int]]:
+    """The pairs among `ids` an admin said are not one person (as (smaller id, larger id))."""
+    from lms.merge.models import MergeDismissal
+
+    if not ids:
+        return set()
+    return {(a, b) for a, b in db.session.execute(sa.select(MergeDismissal.user_a_id, MergeDismissal.user_b_id)
+                                                  .where(MergeDismissal.user_a_id.in_(ids)))}
+
+
+def likely_duplicates(actor: User, org=None) -> list[dict]:
     """Pairs of accounts that look like one person, each {"a", "b", "reason"} with a, b Users
     (a the older account): the same real name and student number in two memberships (circles of the
     actor's organizations for an org admin), or an account whose email another account's linked
@@ -78,8 +102,9 @@ def likely_duplicates(actor: User) -> list[dict]:
                  .join(c1, c1.id == first.circle_id).join(c2, c2.id == second.circle_id)
                  .where(first.student_no_key.is_not(None), first.real_name.is_not(None)))
     org_ids = None
-    if not actor.can_administer_site():
-        org_ids = administered_org_ids(actor)
+    site = actor.can_administer_site() and org is None
+    if not site:
+        org_ids = {org.id} if org is not None else administered_org_ids(actor)
         by_number = by_number.where(c1.org_id.in_(org_ids), c2.org_id.in_(org_ids))
     owner = aliased(User)
     by_email = (sa.select(User.id, owner.id).distinct()
@@ -93,7 +118,7 @@ def likely_duplicates(actor: User) -> list[dict]:
         pairs.setdefault((min(a, b), max(a, b)), "email")
     ids = {i for pair in pairs for i in pair}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
-    site = actor.can_administer_site()
+    dismissed = dismissed_pairs(ids)
     links = {} if site or not ids else linked_orgs(list(ids))
 
     def reachable(user: User) -> bool:
@@ -106,6 +131,8 @@ def likely_duplicates(actor: User) -> list[dict]:
     found = []
     for (a, b), reason in sorted(pairs.items(), reverse=True):
         ua, ub = users[a], users[b]
+        if (a, b) in dismissed:
+            continue
         if reachable(ua) and reachable(ub):
             found.append({"a": ua, "b": ub, "reason": reason})
     return found

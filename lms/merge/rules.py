@@ -134,6 +134,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("circle_files", "uploaded_by_id"): MOVE,
     ("circle_files", "deleted_by_id"): MOVE,
     ("file_versions", "uploaded_by_id"): MOVE,
+    # the merge's own "not a duplicate" marks: about the two accounts as they were (the merged one is
+    # disabled and no longer listed); who dismissed moves
+    ("merge_dismissals", "user_a_id"): leave("a pair marked not one person stays as marked"),
+    ("merge_dismissals", "user_b_id"): leave("a pair marked not one person stays as marked"),
+    ("merge_dismissals", "dismissed_by_id"): MOVE,
 }
 
 #: a denormalized count kept on a parent row that a DEDUPE rule's removals (and their undo) adjust:

@@ -62,7 +62,11 @@ def test_admin_merges_a_duplicate_pair_and_undoes_it(live_server, new_context, s
     with screenshots.on_failure(page, "result"):
         assert pair["second_email"] in page.locator("#summary").inner_text()
         assert "Circle memberships:" in page.locator("#moved").inner_text()
-    page.locator("#undo button[type=submit]").click()
+    page.locator("#undo a.button").click()  # the undo asks first, listing what it puts back
+    page.wait_for_url("**/undo")
+    with screenshots.on_failure(page, "undo-confirm"):
+        assert "Circle memberships:" in page.locator("#undo-plan").inner_text()
+    page.locator("form button.danger").click()
     page.wait_for_url(lambda url: url.endswith("/merge/"))
     with screenshots.on_failure(page, "undone"):
         assert "is a separate account again" in page.locator(".flashes").inner_text()

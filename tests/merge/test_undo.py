@@ -65,6 +65,12 @@ def test_undo_gives_everything_back(klass, make, hw, client_as):
     result = admin.get(f"/merge/done/{event_id}").get_data(as_text=True)
     assert f"/merge/done/{event_id}/undo" in result and "Undo the merge" in result
 
+    # the undo asks first, saying what it will put back; the GET changes nothing
+    ask = admin.get(f"/merge/done/{event_id}/undo")
+    asked = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and 'id="undo-plan"' in asked and "Grades:" in asked and "2 submission versions get their numbers back" in asked
+    assert "Linked sign-ins (school, LMS):" in asked and "1 API token revoked by the merge works again" in asked
+    assert "<form method=\"post\"" in asked and db.session.get(User, merged.id).is_disabled
     undo = admin.post(f"/merge/done/{event_id}/undo", data={}, follow_redirects=True)
     assert "is a separate account again" in undo.get_data(as_text=True), undo.get_data(as_text=True)[-3000:]
     assert _snapshot(kept, merged, klass.circle) == before
