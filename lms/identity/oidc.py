@@ -117,7 +117,8 @@ def discover(issuer: str, *, fresh: bool = False, guarded: bool = False) -> dict
 def _refuse_private(url: str) -> None:
     if outbound.refusal(url):
         raise OIDCError(_l("%(url)s is on a private network, which an organization's provider may not use. "
-                           "The site's administrator can allow its host (OUTBOUND_ALLOWED_HOSTS).", url=url))
+                           "The site's administrator can allow its host by adding it to the LMS_OUTBOUND_ALLOWED_HOSTS "
+                           "setting (comma-separated host names).", url=url))
 
 
 def _refuse_private_endpoints(metadata: dict[str, Any]) -> None:

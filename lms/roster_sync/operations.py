@@ -49,8 +49,8 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
                  progress: Progress | None = None) -> Plan:
     """Apply `roster` to `org` as planned now (plan_import), all of it or nothing, and mark `record` applied
     with the counts and lines; classes the file ended are archived, accounts the roster made take the file's
-    name and email (an account linked by email keeps its own), new accounts are mailed how to sign in (after the commit), and the audit log gets one
-    roster_imported event. `progress(done, total)` is told as the steps go. The caller checked
+    name and email (an account linked by email keeps its own), new accounts are mailed how to sign in (after
+    the commit), and the audit log gets one roster_imported event. `progress(done, total)` is told as the steps go. The caller checked
     `org.can_manage(actor)` and commits; on RosterApplyError (a row that cannot be applied: a student number
     taken, a name that is not single-line text) it rolls back."""
     plan = plan_import(org, roster, actor)
@@ -208,7 +208,7 @@ def _membership_problem(line: int, circle, names: dict[int, str], name: str, num
             Membership.circle_id == circle.id, Membership.student_no_key == number_key(number)).limit(1))
         other = holder.real_name or holder.display_name if holder is not None else "?"
         message = _("The student number %(number)s of %(name)s is already held by %(other)s in %(circle)s. "
-                    "Correct it in the school's system (or change %(other)s's number on the circle's roster), "
+                    "Correct it in the school's system (or change the number of %(other)s on the circle's roster), "
                     "then apply again.", number=number, name=name, other=other, circle=circle_name)
         return RosterApplyError([Problem("enrollments.csv", line, "userSourcedId", message)])
     return RosterApplyError([Problem("enrollments.csv", line, None,

@@ -30,6 +30,7 @@ def test_an_orgs_provider_on_a_private_address_is_refused_with_the_reason(strict
             "student_number_claim": "", "role_claim": "", "allowed_domains": "", "is_enabled": "y", "test": "1"}
     refused = client_as(admin).post(f"/orgs/{org.id}/sign-in/new", data=form)
     assert refused.status_code == 422 and "private network" in page_text(refused)
+    assert "LMS_OUTBOUND_ALLOWED_HOSTS" in page_text(refused)  # the setting, by the name the admin sets
     site = client_as(make.user(is_admin=True)).post("/admin/sign-in/new", data=form)
     assert site.status_code == 200 and "Connected" in page_text(site)
     with pytest.raises(oidc.OIDCError, match="private network"):
