@@ -208,7 +208,7 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
         _remember_services(mapped, claims)
         db.session.add(mapped)
         db.session.flush()
-        _sync_if_stale(mapped)
+        _first_sync(mapped, user)
         return circle
     circle = mapped.circle
     if title and mapped.title != title:
@@ -376,6 +376,22 @@ def sync_from_platform(mapped: LtiContext, actor: User | None) -> dict[str, Any]
     mapped.roster_report = report
     db.session.flush()
     return report
+
+
+def _first_sync(mapped: LtiContext, teacher: User) -> None:
+    """A new course's roster is read in its first launch, so the teacher lands on a circle with the course's
+    people in it (not "1 member" until a job runs). A fault the report cannot hold leaves the launch whole and
+    queues the read instead."""
+    if not mapped.memberships_url:
+        return
+    try:
+        with db.session.begin_nested():
+            sync_from_platform(mapped, teacher)
+    except Exception:  # noqa: BLE001  (the launch goes on; the job tries again)
+        from flask import current_app
+
+        current_app.logger.exception("LTI: the first roster read of context %s failed", mapped.id)
+        _sync_if_stale(mapped)
 
 
 def _sync_if_stale(mapped: LtiContext) -> None:

@@ -469,8 +469,10 @@ def sync_roster(circle_id: int):
     if report.get("error"):
         flash(report["error"], "error")
     else:
-        flash(ngettext("%(num)d person added from the course roster.",
-                       "%(num)d people added from the course roster.", report["added"]), "success")
+        flash(_("From the course roster: %(added)s, %(already)s.",
+                added=ngettext("%(num)d added", "%(num)d added", report["added"]),
+                already=ngettext("%(num)d already a member", "%(num)d already members", report.get("already", 0))),
+              "success")
         if report["removed"]:
             flash(ngettext("%(num)d person no longer on the course roster was removed: %(names)s",
                            "%(num)d people no longer on the course roster were removed: %(names)s",

@@ -41,6 +41,8 @@ def test_teacher_places_an_assignment(platform, new_platform, hw):
     assert "form-action 'self' https://canvas.test.example" in answer.headers["Content-Security-Policy"]
     page = answer.get_data(as_text=True)
     assert 'action="https://canvas.test.example/courses/1/deep_linking_response"' in page
+    # the page says that the button adds the item (the course adds it only when the form is sent)
+    assert "Pressing the button below adds it to the course" in page and "Add it to the course</button>" in page
     token = html.unescape(re.search(r'name="JWT" value="([^"]+)"', page).group(1))
     tool_keys = KeySet.import_key_set(platform.client.get("/lti/jwks.json").get_json())
     claims = jwt.decode(token, tool_keys, algorithms=["RS256"]).claims

@@ -233,3 +233,34 @@ def test_the_teacher_sees_a_failed_sync(platform, services_server):
     circle = db.session.scalar(sa.select(LtiContext)).circle
     page = platform.client.get(f"/circles/{circle.id}/lti").get_data(as_text=True)
     assert "refused Circles an access token" in page
+
+
+def test_the_first_launch_reads_the_roster_before_the_teacher_lands(platform, services_server, monkeypatch):
+    """Does a new course's first launch read its people in the launch request (no job), so the circle the
+    teacher lands on counts them; and does a later sync say how many were added and how many were already
+    members, with one button label on the home page and the course page?"""
+    import lms.jobs
+
+    queued = []
+    monkeypatch.setattr(lms.jobs, "enqueue_after_commit", lambda task, *args, **kw: queued.append(task))
+    _ready(platform, services_server, MEMBERS)
+    response = platform.launch(sub="teacher-1", roles=[INSTRUCTOR], name="Tom Teach", email="tom@school.example",
+                               **{NRPS: {"context_memberships_url": services_server["base"] + "/memberships",
+                                         "service_versions": ["2.0"]}})
+    assert response.status_code == 302
+    assert not [t for t in queued if "roster" in str(t)]
+    circle = db.session.scalar(sa.select(LtiContext)).circle
+    db.session.refresh(circle)
+    assert circle.member_count == 4 and services_server["tokens"] == 1
+    landed = platform.client.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "4 members" in landed
+
+    home = platform.client.get(f"/c/{circle.id}").get_data(as_text=True)
+    course = platform.client.get(f"/circles/{circle.id}/lti").get_data(as_text=True)
+    import html
+
+    label = "<button type=\"submit\">Add the course's people</button>"
+    assert label in html.unescape(home) and label in html.unescape(course)
+    again = platform.client.post(f"/circles/{circle.id}/lti/sync", follow_redirects=True).get_data(as_text=True)
+    assert "From the course roster: 0 added, 4 already members." in html.unescape(again)
+    assert "already members 4" in again
