@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -186,8 +187,9 @@ def check_day(task: CheckinTask, user: User, day: date | None, now: datetime) ->
             raise CheckinError(_l("“%(title)s” allows no make-up check-ins for missed days.", title=task.title), "day")
         back = (today - day).days
         if back > task.makeup_days_back:
-            raise CheckinError(_l("Make-up check-ins reach back at most %(num)d days; %(day)s is %(back)d days ago.",
-                                  num=task.makeup_days_back, day=_day(day), back=back), "day")
+            raise CheckinError(_ln("Make-up check-ins reach back at most %(num)d day; %(day)s is further back.",
+                                   "Make-up check-ins reach back at most %(num)d days; %(day)s is further back.",
+                                   task.makeup_days_back, day=_day(day)), "day")
         if q.makeups_used(task, user.id) >= task.makeup_allowance:
             raise CheckinError(_l("You have used all %(num)d make-up check-ins of “%(title)s”.",
                                   num=task.makeup_allowance, title=task.title), "day")
@@ -203,7 +205,7 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
     if len(text) > MAX_TEXT:
         raise CheckinError(_l("At most %(max)d characters.", max=MAX_TEXT), "text")
     if len(photos) > MAX_PHOTOS:
-        raise CheckinError(_l("At most %(num)d photos.", num=MAX_PHOTOS), "photos")
+        raise CheckinError(_ln("At most %(num)d photo.", "At most %(num)d photos.", MAX_PHOTOS), "photos")
     kind = task.requirement
     if kind == RequirementKind.text:
         words = word_count(text)
@@ -212,15 +214,15 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
                                   num=words), "text")
     elif kind == RequirementKind.photo:
         if len(photos) < task.min_photos:
-            raise CheckinError(_l("Add at least %(num)d photo(s).", num=task.min_photos), "photos")
+            raise CheckinError(_ln("Add at least %(num)d photo.", "Add at least %(num)d photos.", task.min_photos), "photos")
     elif kind == RequirementKind.video:
         if media is None:
             raise CheckinError(_l("Add your video."), "media_id")
     elif kind == RequirementKind.number:
         if number is None:
-            raise CheckinError(_l("Give the number of %(unit)s.", unit=task.unit_label), "number")
+            raise CheckinError(_l("Give the number (%(unit)s).", unit=task.unit_label), "number")
         if number < task.min_value or number > 1e9:
-            raise CheckinError(_l("At least %(min)s %(unit)s count as a check-in.", min=f"{task.min_value:g}",
+            raise CheckinError(_l("A check-in needs at least %(min)s (%(unit)s).", min=f"{task.min_value:g}",
                                   unit=task.unit_label), "number")
     if media is not None:
         if media.owner_id != user.id or media.kind != MediaKind.video or media.is_failed:
