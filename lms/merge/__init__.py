@@ -33,8 +33,8 @@ def _describe_audit_details(state) -> None:
     from lms.audit.registry import describe_details
 
     describe_details(state.app, labels={
-        "kept": _l("Kept account"), "merged": _l("Merged account"), "kept_id": _l("Kept account's number"),
-        "merged_id": _l("Merged account's number"), "moved": _l("Moved"),
+        "kept": _l("Kept account"), "merged": _l("Merged account"), "kept_id": _l("Kept account's ID"),
+        "merged_id": _l("Merged account's ID"), "moved": _l("Moved"),
         "conflicts": _l("Kept account already had one"), "restored": _l("Given back"),
         "merge_event_id": _l("Merge record"),
     })

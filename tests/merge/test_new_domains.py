@@ -110,4 +110,4 @@ def test_a_column_without_a_rule_refuses_the_merge_naming_the_kind_of_data(klass
     finally:
         db.metadata.remove(probe)
     from lms.merge.operations import missing_rules_message
-    assert "Circle files: uploaded" in missing_rules_message([("circle_files", "uploaded_by_id")])
+    assert "Circle files: uploaded by this account" in missing_rules_message([("circle_files", "uploaded_by_id")])
