@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
+from flask_babel import lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -187,9 +187,10 @@ def check_day(task: CheckinTask, user: User, day: date | None, now: datetime) ->
             raise CheckinError(_l("“%(title)s” allows no make-up check-ins for missed days.", title=task.title), "day")
         back = (today - day).days
         if back > task.makeup_days_back:
-            raise CheckinError(_ln("Make-up check-ins reach back at most %(num)d day; %(day)s is further back.",
-                                   "Make-up check-ins reach back at most %(num)d days; %(day)s is further back.",
-                                   task.makeup_days_back, day=_day(day)), "day")
+            raise CheckinError(lazy_ngettext(
+                "Make-up check-ins reach back at most %(num)d day; %(day)s is further back.",
+                "Make-up check-ins reach back at most %(num)d days; %(day)s is further back.",
+                task.makeup_days_back, day=_day(day)), "day")
         if q.makeups_used(task, user.id) >= task.makeup_allowance:
             raise CheckinError(_l("You have used all %(num)d make-up check-ins of “%(title)s”.",
                                   num=task.makeup_allowance, title=task.title), "day")
@@ -205,7 +206,7 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
     if len(text) > MAX_TEXT:
         raise CheckinError(_l("At most %(max)d characters.", max=MAX_TEXT), "text")
     if len(photos) > MAX_PHOTOS:
-        raise CheckinError(_ln("At most %(num)d photo.", "At most %(num)d photos.", MAX_PHOTOS), "photos")
+        raise CheckinError(lazy_ngettext("At most %(num)d photo.", "At most %(num)d photos.", MAX_PHOTOS), "photos")
     kind = task.requirement
     if kind == RequirementKind.text:
         words = word_count(text)
@@ -214,7 +215,8 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
                                   num=words), "text")
     elif kind == RequirementKind.photo:
         if len(photos) < task.min_photos:
-            raise CheckinError(_ln("Add at least %(num)d photo.", "Add at least %(num)d photos.", task.min_photos), "photos")
+            raise CheckinError(lazy_ngettext("Add at least %(num)d photo.", "Add at least %(num)d photos.",
+                                             task.min_photos), "photos")
     elif kind == RequirementKind.video:
         if media is None:
             raise CheckinError(_l("Add your video."), "media_id")

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
+from flask_babel import lazy_ngettext
 from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
@@ -382,8 +382,8 @@ def undo_blocker(event, now=None) -> str | None:
         return str(_l("This merge was already undone."))
     at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     if (now or utcnow()) - at > UNDO_WINDOW:
-        return str(_ln("A merge can be undone for %(num)d day only.", "A merge can be undone for %(num)d days only.",
-                       UNDO_WINDOW.days))
+        return str(lazy_ngettext("A merge can be undone for %(num)d day only.",
+                                 "A merge can be undone for %(num)d days only.", UNDO_WINDOW.days))
     kept, merged = db.session.get(User, details.get("kept_id")), db.session.get(User, details.get("merged_id"))
     if kept is None or merged is None or merged.merged_into_id != kept.id or not merged.is_disabled:
         return str(_l("One of the two accounts changed since the merge."))
