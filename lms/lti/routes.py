@@ -18,7 +18,7 @@ from flask import (abort, current_app, flash, jsonify, make_response, redirect, 
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as pgettext_l
+from flask_babel import lazy_pgettext
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
@@ -448,10 +448,10 @@ def course(circle_id: int):
 
 #: how a passback's status reads on the linked course page
 GRADE_SYNC_LABELS = {
-    GradeSyncStatus.pending: _l("Sending…"),
-    GradeSyncStatus.sent: _l("Sent"),
+    GradeSyncStatus.pending: lazy_pgettext("grade sync", "Sending…"),
+    GradeSyncStatus.sent: lazy_pgettext("grade sync", "Sent"),
     GradeSyncStatus.retrying: _l("Failed, trying again soon"),
-    GradeSyncStatus.failed: pgettext_l("grade passback status", "Failed"),
+    GradeSyncStatus.failed: lazy_pgettext("grade sync", "Failed"),
 }
 
 
