@@ -67,10 +67,12 @@
       var show = state === "reconnecting" && !this.live && left > 0;
       waiting.hidden = !show;
       if (show) {
-        var who = this.viewers === null ? gettext("Your students are waiting.")
-          : ngettext("%(num)d student is waiting.", "%(num)d students are waiting.", this.viewers);
-        waiting.textContent = who + " " + gettext("The lesson waits for you for another %(time)s: press Go live to continue.",
-          { time: clock(left) });
+        var time = { time: clock(left) };
+        waiting.textContent = this.viewers === null
+          ? gettext("Your students are waiting. The lesson waits for you for another %(time)s: press Go live to continue.", time)
+          : ngettext("%(num)d student is waiting. The lesson waits for you for another %(time)s: press Go live to continue.",
+            "%(num)d students are waiting. The lesson waits for you for another %(time)s: press Go live to continue.",
+            this.viewers, time);
       }
     }
   };
