@@ -5,7 +5,7 @@ import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 
 from lms.accounts.models import User
 from lms.accounts.operations import AccountError, clean_name, normalize_email
@@ -109,7 +109,7 @@ def delete_provider(provider: IdentityProvider, actor: User) -> None:
     reliers = sole_reliers(provider)
     if reliers:
         names = ", ".join(user.name for user in reliers[:5])
-        raise IdentityError(_nl(
+        raise IdentityError(lazy_ngettext(
             "%(num)d account can sign in only with %(provider)s (%(names)s%(more)s). It needs a password or "
             "another linked sign-in first; until then, turn the provider off instead of deleting it.",
             "%(num)d accounts can sign in only with %(provider)s (%(names)s%(more)s). They need a password or "
