@@ -40,6 +40,8 @@ def school(make):
 def test_the_orgs_admin_lists_previews_merges_and_undoes_within_the_org(school, login):
     org, client = school["org"], login(school["admin"])
     base = f"/orgs/{org.id}/merge"
+    bare = client.get(base)  # the org page links here without the slash
+    assert bare.status_code in (301, 308) and bare.headers["Location"].endswith(f"{base}/")
     page = client.get(f"{base}/").get_data(as_text=True)
     assert school["two"].email in page and "North School" in page
     assert school["four"].email not in page  # also in another school's circle
