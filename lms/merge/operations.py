@@ -189,6 +189,7 @@ def _merge(kept: User, merged: User, actor: User, columns: list[sa.Column], repo
             key = f"{table_name}.{column_name}"
             report["moved"][key] = len(ids)
             undo["moved"][key] = ids
+    _refresh_streaks(_checkin_tasks(undo["moved"].get("checkins.user_id")), [kept.id])
     # a review the kept account was to write of the merged one's work is now of its own: say so
     allocations = db.metadata.tables["review_allocations"]
     report["self_reviews"] = _count(sa.select(sa.func.count()).select_from(allocations).where(
@@ -255,6 +256,29 @@ def _restore_rows(table: sa.Table, rows: list[dict]) -> list[dict]:
             values[name] = value
         restored.append(values)
     return restored
+
+
+def _checkin_tasks(checkin_ids) -> set[int]:
+    """The check-in tasks of the check-ins moved (ids as the undo data keeps them)."""
+    if not checkin_ids:
+        return set()
+    checkins = db.metadata.tables["checkins"]
+    ids = [row[0] for row in checkin_ids]
+    return {task_id for start in range(0, len(ids), 500) for task_id in db.session.scalars(
+        sa.select(checkins.c.task_id).distinct().where(checkins.c.id.in_(ids[start:start + 500])))}
+
+
+def _refresh_streaks(task_ids: set[int], user_ids: list[int]) -> None:
+    """Recompute the streaks of the tasks whose check-ins changed hands (the kept account's summary counts
+    the days it gained; undo recomputes both)."""
+    if not task_ids:
+        return
+    from lms.checkins.models import CheckinTask
+    from lms.checkins.operations import refresh_streak
+
+    for task in db.session.scalars(sa.select(CheckinTask).where(CheckinTask.id.in_(task_ids))):
+        for user_id in user_ids:
+            refresh_streak(task, user_id)
 
 
 def report_of(event) -> dict:
@@ -453,6 +477,7 @@ def undo_merge(event, actor: User) -> dict:
                 db.session.execute(sa.update(Submission).where(Submission.id == submission_id)
                                    .values(version=version, student_id=merged.id)
                                    .execution_options(synchronize_session=False))
+            _refresh_streaks(_checkin_tasks(undo["moved"].get("checkins.user_id")), [kept.id, merged.id])
             if undo["tokens"]:
                 db.session.execute(sa.update(ApiToken).where(ApiToken.id.in_(undo["tokens"]))
                                    .values(revoked_at=None).execution_options(synchronize_session=False))

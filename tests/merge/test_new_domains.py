@@ -61,6 +61,9 @@ def test_checkins_keep_the_kept_accounts_day_and_likes_count_once(klass, pair):
     assert likes == [kept.id]
     assert db.session.get(Checkin, other.id).like_count == 1
     assert report["deduplicated"] == {"checkin_likes.user_id": 1}
+    # the kept account's summary counts the day it gained (its row won the conflict and is recomputed)
+    streak = db.session.scalar(sa.select(CheckinStreak).where(CheckinStreak.user_id == kept.id))
+    assert streak.total == 2
 
     undo_merge(db.session.get(AuditEvent, report["audit_event_id"]), klass.admin)
     db.session.commit()
@@ -69,6 +72,8 @@ def test_checkins_keep_the_kept_accounts_day_and_likes_count_once(klass, pair):
     assert sorted(likes) == sorted([kept.id, merged.id])
     assert db.session.get(Checkin, other.id).like_count == 2
     assert db.session.get(Checkin, lone.id).user_id == merged.id
+    totals = dict(db.session.execute(sa.select(CheckinStreak.user_id, CheckinStreak.total)).all())
+    assert totals == {kept.id: 1, merged.id: 2}
 
 
 def test_folders_move_and_roster_link_follows_the_person(klass, pair, make):
