@@ -75,6 +75,7 @@ class AuditAction(enum.StrEnum):
     api_token_revoked = "api_token_revoked"
     accounts_merged = "accounts_merged"
     accounts_unmerged = "accounts_unmerged"
+    merge_dismissed = "merge_dismissed"
     lti_platform_changed = "lti_platform_changed"
     checkin_task_deleted = "checkin_task_deleted"
     checkin_reminded = "checkin_reminded"
@@ -149,6 +150,7 @@ ACTION_LABELS = {
     AuditAction.api_token_revoked: _l("API token revoked"),
     AuditAction.accounts_merged: _l("Accounts merged"),
     AuditAction.accounts_unmerged: _l("Account merge undone"),
+    AuditAction.merge_dismissed: _l("Accounts marked “not a duplicate”"),
     AuditAction.lti_platform_changed: _l("LTI platform registered or changed"),
     AuditAction.checkin_task_deleted: _l("Check-in task deleted"),
     AuditAction.checkin_reminded: _l("Members reminded to check in"),

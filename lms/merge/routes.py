@@ -61,6 +61,10 @@ def dismiss(a_id: int, b_id: int, org_id: int | None):
     if not db.session.scalar(sa.select(MergeDismissal.id).where(MergeDismissal.user_a_id == low,
                                                                MergeDismissal.user_b_id == high)):
         db.session.add(MergeDismissal(user_a_id=low, user_b_id=high, dismissed_by_id=current_user.id))
+        from lms.audit.operations import record_event
+
+        record_event(AuditAction.merge_dismissed, current_user, target=a, org_id=org.id if org else None,
+                     details={"kept": a.email, "merged": b.email})
         db.session.commit()
     flash(_("%(a)s and %(b)s are no longer listed as likely duplicates.", a=a.email, b=b.email), "success")
     return redirect(url_for("merge.duplicates", org_id=org_id))

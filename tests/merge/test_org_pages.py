@@ -86,6 +86,9 @@ def test_not_a_duplicate_hides_the_pair_for_good(school, login, make):
     rows = db.session.execute(sa.select(MergeDismissal.user_a_id, MergeDismissal.user_b_id,
                                         MergeDismissal.dismissed_by_id)).all()
     assert [tuple(r) for r in rows] == [(min(one.id, two.id), max(one.id, two.id), school["admin"].id)]
+    from lms.audit.models import AuditEvent
+    assert db.session.scalar(sa.select(AuditEvent.org_id).where(AuditEvent.action == "merge_dismissed")) == \
+        school["org"].id
     # a second dismissal stores nothing more; the site's list hides it too
     client.post(f"{base}/dismiss/{one.id}/{two.id}", data={}, follow_redirects=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MergeDismissal)) == 1
