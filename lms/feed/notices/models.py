@@ -8,10 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.circles.models import STAFF_ROLES, TEACHING_ROLES, Circle
+from lms.circles.models import STAFF_ROLES, TEACHING_ROLES, Circle, Role
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.uploads.models import Media
+
+
+#: whom a notice's receipts, reminders, escalations, confirm-by deadlines and must-read "stays on top" are
+#: for: the circle's learners, never its staff (owner, teachers, assistants), as Canvas leaves staff out of
+#: read statistics. lms.feed.notices.queries.audience_filter is the one SQL form of this rule.
+AUDIENCE_ROLES = frozenset({Role.student, Role.member})
 
 
 class ReceiptLevel(enum.StrEnum):
@@ -111,10 +117,15 @@ class Notice(db.Model):
         """Who has read it, reminders, exports: the staff (owner, teachers, assistants, overseers)."""
         return self.is_staff(user)
 
-    def can_confirm(self, user: User | None) -> bool:
-        """A member (not the author) confirms a published notice that asks for it."""
-        return (self.asks_confirmation and self.is_published() and self.circle.active_role(user) is not None
+    def is_audience(self, user: User | None) -> bool:
+        """Whether `user` is one of those the notice is for (AUDIENCE_ROLES): an active learner of its circle
+        but its author; staff and overseers keep no receipts and have nothing to confirm."""
+        return (user is not None and self.circle.active_role(user) in AUDIENCE_ROLES
                 and user.id != self.author_id)
+
+    def can_confirm(self, user: User | None) -> bool:
+        """One of its audience (a learner, not staff) confirms a published notice that asks for it."""
+        return self.asks_confirmation and self.is_published() and self.is_audience(user)
 
     def __repr__(self) -> str:
         return f"<Notice {self.id} {self.title!r}>"

@@ -298,9 +298,9 @@ def _push_receipt(notice: Notice, user: User, read: NoticeRead) -> None:
 
 def open_notice(notice: Notice, user: User, now: datetime | None = None) -> NoticeRead | None:
     """Record that `user` opened a published notice of their circle (its first opening counts), and mark
-    their notifications about it read. Only the audience keeps receipts (active members but the
-    author; an overseer who is no member keeps none). Returns the receipt, or None when none is kept."""
-    if not notice.is_published(now) or notice.circle.active_role(user) is None or user.id == notice.author_id:
+    their notifications about it read. Only the audience keeps receipts (Notice.is_audience: active
+    learners but the author; staff and overseers keep none). Returns the receipt, or None when none is kept."""
+    if not notice.is_published(now) or not notice.is_audience(user):
         return None
     read, changed = _receipt(notice, user, now or utcnow(), confirm=False)
     mark_read_about(user.id, (tell.SUBJECT, notice.id))

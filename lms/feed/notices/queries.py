@@ -13,7 +13,7 @@ from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.circles.queries import ShownMember, ShownUser
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.feed.notices.models import Notice, NoticeAttachment, NoticeRead, NoticeRevision, can_see_drafts
+from lms.feed.notices.models import AUDIENCE_ROLES, Notice, NoticeAttachment, NoticeRead, NoticeRevision, can_see_drafts
 
 
 def visible_notices(circle: Circle, viewer: User | None, now: datetime | None = None) -> sa.Select:
@@ -44,12 +44,36 @@ class Rank(enum.IntEnum):
     other = 2
 
 
+def audience_filter(notice: Notice | None = None, *, user_id=None):
+    """THE audience rule in SQL (AUDIENCE_ROLES): conditions on Membership for those a notice is for, the
+    circle's active learners (students, members) but its author, never its staff. Receipts and their counts,
+    reminders, escalations and the "new notice" notifications read it with `notice`; the calendar's
+    confirm-by entries and the must-read rank read it correlated to Notice (no `notice`) for one `user_id`
+    (a value or a bound parameter)."""
+    if notice is not None:
+        conditions = [Membership.circle_id == notice.circle_id]
+        if notice.author_id is not None:
+            conditions.append(Membership.user_id != notice.author_id)
+    else:
+        conditions = [Membership.circle_id == Notice.circle_id,
+                      sa.or_(Notice.author_id.is_(None), Notice.author_id != Membership.user_id)]
+    if user_id is not None:
+        conditions.append(Membership.user_id == user_id)
+    return sa.and_(*conditions, Membership.status == MembershipStatus.active,
+                   Membership.role.in_([role.value for role in AUDIENCE_ROLES]))
+
+
+def is_audience_of_notice(user_id):
+    """A correlated EXISTS: the viewer `user_id` is of the audience of the row's Notice (audience_filter)."""
+    return sa.select(Membership.id).where(audience_filter(user_id=user_id)).exists()
+
+
 def _ranked(viewer_id, now):
     """The rank and sort time of a notice, for a query that outer-joins the viewer's NoticeRead (`viewer_id`
-    and `now`: values or bound parameters). Its author has nothing to confirm: their must-read notice is not
-    kept on top for them."""
+    and `now`: values or bound parameters). Only its audience has anything to confirm: a must-read notice is
+    not kept on top for its author or the circle's staff."""
     waiting = sa.and_(Notice.is_must_read, Notice.publish_at <= now, NoticeRead.confirmed_at.is_(None),
-                      sa.or_(Notice.author_id.is_(None), Notice.author_id != viewer_id))
+                      is_audience_of_notice(viewer_id))
     rank = sa.case((waiting, int(Rank.must_read)),
                    (Notice.is_pinned, int(Rank.pinned)), else_=int(Rank.other))
     # drafts (staff only) sort by when they were written
@@ -216,12 +240,8 @@ class ReceiptFilter(enum.StrEnum):
 
 
 def audience(notice: Notice) -> sa.Select:
-    """Memberships of those a notice is for: the circle's active members but its author."""
-    query = sa.select(Membership).where(Membership.circle_id == notice.circle_id,
-                                        Membership.status == MembershipStatus.active)
-    if notice.author_id is not None:
-        query = query.where(Membership.user_id != notice.author_id)
-    return query
+    """Memberships of those a notice is for (audience_filter): its circle's active learners but its author."""
+    return sa.select(Membership).where(audience_filter(notice))
 
 
 def _has_read(notice: Notice):
@@ -249,8 +269,7 @@ def _joined(notice: Notice) -> sa.Select:
                       NoticeRead.confirmed_at)
             .join(User, User.id == Membership.user_id)
             .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == Membership.user_id))
-            .where(Membership.circle_id == notice.circle_id, Membership.status == MembershipStatus.active,
-                   *([Membership.user_id != notice.author_id] if notice.author_id is not None else [])))
+            .where(audience_filter(notice)))
 
 
 class Counts(NamedTuple):
@@ -279,8 +298,7 @@ def _counts_statement(notice: Notice, count) -> sa.Select:
                       count(NoticeRead.confirmed_at.is_not(None)))
             .select_from(Membership)
             .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == Membership.user_id))
-            .where(Membership.circle_id == notice.circle_id, Membership.status == MembershipStatus.active,
-                   *([Membership.user_id != notice.author_id] if notice.author_id is not None else [])))
+            .where(audience_filter(notice)))
 
 
 class Receipt(NamedTuple):
@@ -338,9 +356,7 @@ def unread_user_ids(notice: Notice) -> list[int]:
     """Ids of the audience who have not reached the notice's level (whom a reminder goes to). One query."""
     query = (sa.select(Membership.user_id).select_from(Membership)
              .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == Membership.user_id))
-             .where(Membership.circle_id == notice.circle_id, Membership.status == MembershipStatus.active,
-                    _filtered(notice, ReceiptFilter.unread),
-                    *([Membership.user_id != notice.author_id] if notice.author_id is not None else [])))
+             .where(audience_filter(notice), _filtered(notice, ReceiptFilter.unread)))
     return list(db.session.scalars(query.order_by(Membership.user_id)))
 
 

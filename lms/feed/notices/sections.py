@@ -42,7 +42,7 @@ def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | 
 
 def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, end: datetime) -> list[CalendarEvent]:
     """The calendar's notices: for the staff of a circle (and its overseers), its scheduled notices at their
-    publish time; for everyone who may see it, the confirm-by deadlines of its published must-read notices.
+    publish time; for its audience (learners, not staff: q.audience_filter), the confirm-by deadlines of its published must-read notices.
     One query."""
     now = utcnow()
     role = (sa.select(Membership.role).where(Membership.circle_id == Notice.circle_id, Membership.user_id == viewer.id,
@@ -57,8 +57,9 @@ def calendar_events(viewer: User, circle_ids: Sequence[int], start: datetime, en
     # A member who has confirmed is done with it: the deadline leaves their calendar and feed.
     confirmed = (sa.select(NoticeRead.id).where(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == viewer.id,
                                                 NoticeRead.confirmed_at.is_not(None)).exists())
+    # only the notice's audience (its circle's learners, not its staff or author) has a deadline to confirm
     deadline = sa.and_(Notice.is_must_read, Notice.publish_at <= now, Notice.confirm_by >= start,
-                       Notice.confirm_by < end, ~confirmed)
+                       Notice.confirm_by < end, ~confirmed, q.is_audience_of_notice(viewer.id))
     rows = db.session.execute(sa.select(Notice.id, Notice.circle_id, Notice.title, Notice.publish_at,
                                         Notice.confirm_by, scheduled.label("scheduled"))
                               .where(Notice.circle_id.in_(list(circle_ids)), sa.or_(scheduled, deadline))).all()

@@ -30,8 +30,8 @@ CASES = [
     ("receipt counts", "GET", "/circles/{c}/notices/{n}/receipts/counts", _expect(STAFF)),
     ("export", "GET", "/circles/{c}/notices/{n}/receipts.csv", _expect(STAFF)),
     ("remind", "POST", "/circles/{c}/notices/{n}/remind", _expect(STAFF, 302)),
-    ("confirm", "POST", "/circles/{c}/notices/{m}/confirm", _expect({"student", "classmate", "owner", "assistant"}, 302)
-     | {"admin": 403}),
+    ("confirm", "POST", "/circles/{c}/notices/{m}/confirm", _expect({"student", "classmate"}, 302)
+     | {"admin": 403, "owner": 403, "assistant": 403}),
 ]
 
 

@@ -37,7 +37,7 @@ def test_opening_records_opened_and_the_button_records_confirmed(klass, notices,
     read = q.read_of(notice, klass.student)
     assert read.confirmed_at is not None
     counts = q.receipt_counts(notice)
-    assert counts == q.Counts(total=4, read=1, unread=3, opened=1, confirmed=1)
+    assert counts == q.Counts(total=2, read=1, unread=1, opened=1, confirmed=1)  # the learners only
     # the staff's own opening is no receipt; the teacher (author) is not counted at all
     client_as(klass.teacher).get(f"/circles/{klass.circle.id}/notices/{notice.id}")
     assert q.read_of(notice, klass.teacher) is None
@@ -199,3 +199,34 @@ def test_the_receipts_page_costs_the_same_queries_for_50_and_500_members(app, no
 
         counts.append(count_queries(fetch))
     assert counts[0] == counts[1]
+
+
+def test_staff_are_no_audience_for_receipts_reminders_calendar_or_the_top(klass, notices, client_as):
+    """Receipts, reminders, the confirm-by calendar entry and the must-read "stays on top" are for the
+    circle's learners: the co-teacher (owner), assistant and author are neither counted, listed, reminded,
+    nor asked to confirm."""
+    from datetime import timedelta
+
+    from lms.calendar.sources import events_for
+    from lms.core.types import utcnow
+
+    notice = notices.notice(klass.circle, klass.teacher, is_must_read=True, title="Rules",
+                            confirm_by=utcnow() + timedelta(days=2))
+    for staff in (klass.owner, klass.assistant):
+        client_as(staff).get(f"/circles/{klass.circle.id}/notices/{notice.id}")  # staff opening: no receipt
+        assert q.read_of(notice, staff) is None
+    assert q.receipt_counts(notice).total == 2
+    listed, _ = q.receipts_page(notice)
+    assert sorted(r.member.user.id for r in listed) == sorted([klass.student.id, klass.classmate.id])
+    assert q.unread_user_ids(notice) == sorted([klass.student.id, klass.classmate.id])
+    count, _ = ops.remind_unread(notice, klass.teacher)
+    assert count == 2
+    window = (utcnow(), utcnow() + timedelta(days=7))
+    for staff in (klass.teacher, klass.owner, klass.assistant):
+        assert [e for e in events_for(staff, [klass.circle.id], *window) if e.kind == "notice_deadline"] == []
+        top = [row for row in q.home_notices(klass.circle, staff) if row.rank == q.Rank.must_read]
+        assert top == []
+        assert "I have read this" not in client_as(staff).get(
+            f"/circles/{klass.circle.id}/notices/{notice.id}").get_data(as_text=True)
+    assert [row.rank for row in q.home_notices(klass.circle, klass.student)] == [q.Rank.must_read]
+    assert [e.kind for e in events_for(klass.student, [klass.circle.id], *window)] == ["notice_deadline"]
