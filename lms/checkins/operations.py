@@ -80,11 +80,13 @@ def _check_task(values: dict) -> dict:
     if not title:
         raise CheckinError(_l("Give the task a title."), "title")
     if len(title) > MAX_TITLE:
-        raise CheckinError(_l("At most %(max)d characters.", max=MAX_TITLE), "title")
+        raise CheckinError(lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_TITLE),
+                           "title")
     values["title"] = title
     values["instructions_md"] = (values.get("instructions_md") or "").strip()
     if len(values["instructions_md"]) > MAX_INSTRUCTIONS:
-        raise CheckinError(_l("At most %(max)d characters.", max=MAX_INSTRUCTIONS), "instructions_md")
+        raise CheckinError(lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_INSTRUCTIONS),
+                           "instructions_md")
     for name, (low, high) in LIMITS.items():
         value = int(values[name])
         if not low <= value <= high:
@@ -192,8 +194,9 @@ def check_day(task: CheckinTask, user: User, day: date | None, now: datetime) ->
                 "Make-up check-ins reach back at most %(num)d days; %(day)s is further back.",
                 task.makeup_days_back, day=_day(day)), "day")
         if q.makeups_used(task, user.id) >= task.makeup_allowance:
-            raise CheckinError(_l("You have used all %(num)d make-up check-ins of “%(title)s”.",
-                                  num=task.makeup_allowance, title=task.title), "day")
+            raise CheckinError(lazy_ngettext("You have used your %(num)d make-up check-in of “%(title)s”.",
+                                             "You have used all %(num)d make-up check-ins of “%(title)s”.",
+                                             task.makeup_allowance, title=task.title), "day")
     elif not task.in_window(now):
         raise _window_refusal(task, now)
     if q.checkin_of(task, user.id, day) is not None:
@@ -204,15 +207,16 @@ def check_day(task: CheckinTask, user: User, day: date | None, now: datetime) ->
 def _check_content(task: CheckinTask, user: User, text: str, number: float | None, photos: Sequence,
                    media: Media | None) -> None:
     if len(text) > MAX_TEXT:
-        raise CheckinError(_l("At most %(max)d characters.", max=MAX_TEXT), "text")
+        raise CheckinError(lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_TEXT), "text")
     if len(photos) > MAX_PHOTOS:
         raise CheckinError(lazy_ngettext("At most %(num)d photo.", "At most %(num)d photos.", MAX_PHOTOS), "photos")
     kind = task.requirement
     if kind == RequirementKind.text:
         words = word_count(text)
         if not text or words < task.min_words:
-            raise CheckinError(_l("Write at least %(min)d words (you wrote %(num)d).", min=max(1, task.min_words),
-                                  num=words), "text")
+            raise CheckinError(lazy_ngettext("Write at least %(num)d word (you wrote %(wrote)d).",
+                                             "Write at least %(num)d words (you wrote %(wrote)d).",
+                                             max(1, task.min_words), wrote=words), "text")
     elif kind == RequirementKind.photo:
         if len(photos) < task.min_photos:
             raise CheckinError(lazy_ngettext("Add at least %(num)d photo.", "Add at least %(num)d photos.",
@@ -230,7 +234,8 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
         if media.owner_id != user.id or media.kind != MediaKind.video or media.is_failed:
             raise CheckinError(_l("That video cannot be used. Upload it again, or choose another."), "media_id")
         if media.duration is not None and media.duration > MAX_VIDEO_SECONDS + 1:
-            raise CheckinError(_l("The video may be at most %(num)d seconds long.", num=MAX_VIDEO_SECONDS),
+            raise CheckinError(lazy_ngettext("The video may be at most %(num)d second long.",
+                                             "The video may be at most %(num)d seconds long.", MAX_VIDEO_SECONDS),
                                "media_id")
 
 
@@ -313,7 +318,8 @@ def add_comment(checkin: Checkin, author: User, body: str, author_name: str = ""
     if not body:
         raise CheckinError(_l("Write a comment first."), "body")
     if len(body) > MAX_COMMENT:
-        raise CheckinError(_l("At most %(max)d characters.", max=MAX_COMMENT), "body")
+        raise CheckinError(lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_COMMENT),
+                           "body")
     comment = CheckinComment(checkin_id=checkin.id, author_id=author.id, body=body)
     db.session.add(comment)
     checkin.comment_count = Checkin.comment_count + 1

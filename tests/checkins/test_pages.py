@@ -165,7 +165,7 @@ def test_a_make_up_through_the_page(klass, client_as):
     assert made.status_code == 302
     again = client.post(f"/c/{klass.circle.id}/checkins/{task.id}/checkin",
                         data={"text": "catching up again", "day": (today - timedelta(days=1)).isoformat()})
-    assert again.status_code == 422 and "used all 1" in page_text(again)
+    assert again.status_code == 422 and "used your 1 make-up check-in" in page_text(again)
     assert q.streak_of(task, klass.student.id).makeups == 1
 
 
