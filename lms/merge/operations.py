@@ -80,8 +80,10 @@ def preview_merge(kept: User, merged: User) -> dict:
     for column in user_columns():
         key = f"{column.table.name}.{column.name}"
         rule = RULES.get((column.table.name, column.name))
+        if rule is None:  # the page says the merge would be refused (missing_rules_message)
+            continue
         total = _count(sa.select(sa.func.count()).select_from(column.table).where(column == merged.id))
-        if not total or rule is None:
+        if not total:
             continue
         if rule.kind == RuleKind.dedupe:  # the duplicates become the kept account's one
             plan[key] = {"move": total, "conflict": 0, "leave": 0}

@@ -89,8 +89,12 @@ def merge(kept_id: int, merged_id: int, org_id: int | None):
         db.session.commit()
         flash(_("%(merged)s was merged into %(kept)s.", merged=merged.email, kept=kept.email), "success")
         return redirect(url_for("merge.result", event_id=report["audit_event_id"], org_id=org_id))
+    from lms.merge.operations import missing_rules, missing_rules_message
+
+    missing = missing_rules()
     return render_template("merge/confirm.html", kept=kept, merged=merged, plan=preview_merge(kept, merged), form=form,
-                           irreversible=IRREVERSIBLE, window=UNDO_WINDOW, org_id=org_id)
+                           irreversible=IRREVERSIBLE, window=UNDO_WINDOW, org_id=org_id,
+                           refusal=missing_rules_message(missing) if missing else None)
 
 
 @_routes("/done/<int:event_id>")

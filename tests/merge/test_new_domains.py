@@ -112,7 +112,21 @@ def test_a_column_without_a_rule_refuses_the_merge_naming_the_kind_of_data(klass
             merge_accounts(kept, merged, klass.admin)
         text = str(refused.value)
         assert "Checkin tasks probe" in text and "reviewer_id" not in text and "nothing was merged" in text
+        db.session.rollback()
     finally:
         db.metadata.remove(probe)
     from lms.merge.operations import missing_rules_message
     assert "Circle files: uploaded by this account" in missing_rules_message([("circle_files", "uploaded_by_id")])
+
+
+def test_the_preview_says_before_the_merge_that_it_would_be_refused(klass, pair, client_as):
+    kept, merged = pair
+    probe = sa.Table("folders_probe", db.metadata, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("owner_id", sa.ForeignKey("users.id")))
+    try:
+        page = client_as(klass.admin).get(f"/merge/{kept.id}/{merged.id}").get_data(as_text=True)
+    finally:
+        db.metadata.remove(probe)
+    assert "data-merge-refused" in page and "Folders probe" in page and "owner_id" not in page
+    page = client_as(klass.admin).get(f"/merge/{kept.id}/{merged.id}").get_data(as_text=True)
+    assert "data-merge-refused" not in page
