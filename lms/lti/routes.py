@@ -365,8 +365,9 @@ def rotate_key():
         abort(400)
     new, old = keys.rotate()
     db.session.commit()
-    flash(_("A new signing key (%(kid)s) is now used. The earlier key stays published for %(days)d days.",
-            kid=new.kid, days=keys.DEFAULT_KEEP.days) if old else
+    flash(ngettext("A new signing key (%(kid)s) is now used. The earlier key stays published for %(num)d day.",
+                   "A new signing key (%(kid)s) is now used. The earlier key stays published for %(num)d days.",
+                   keys.DEFAULT_KEEP.days, kid=new.kid) if old else
           _("A new signing key (%(kid)s) is now used.", kid=new.kid), "success")
     return redirect(url_for("lti.platforms"))
 

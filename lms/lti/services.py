@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -153,7 +154,8 @@ def send_scores(platform: LtiPlatform, lineitems_url: str, resource_id: str, lab
                 continue
             response.raise_for_status()
         except requests.RequestException:
-            raise ServiceError(_l("The platform refused a score after %(num)d were sent.", num=sent)) from None
+            raise ServiceError(lazy_ngettext("The platform refused a score after %(num)d was sent.",
+                                             "The platform refused a score after %(num)d were sent.", sent)) from None
         sent += 1
     return sent
 
