@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from lms.accounts.models import User
 from lms.api.models import TOKEN_PREFIX, ApiToken, Scope
@@ -42,7 +42,8 @@ def create_token(user: User, *, name: str, scopes, days: int, now: datetime | No
     live = db.session.scalar(db.select(db.func.count()).select_from(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now))
     if live >= MAX_LIVE_TOKENS:
-        raise TokenError(_("You have %(num)d tokens already. Revoke one you no longer use first.", num=live))
+        raise TokenError(ngettext("You have %(num)d token already. Revoke one you no longer use first.",
+                                  "You have %(num)d tokens already. Revoke one you no longer use first.", live))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name.strip()[:100], token_hash=ApiToken.hash_token(secret), scopes=wanted,
                      expires_at=now + timedelta(days=days), created_at=now)
