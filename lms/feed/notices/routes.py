@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,6 +27,7 @@ from lms.feed.notices.models import Notice, ReceiptLevel, can_post_notices, can_
 from lms.notifications import fan_out_state
 from lms.storage import get_storage
 from lms.storage.base import content_disposition
+from lms.uploads.models import Media
 from lms.uploads.queries import get_own_media, media_urls
 
 PREFIX = "/circles/<int:circle_id>/notices"
@@ -123,9 +125,25 @@ def _values(form: NoticeForm) -> dict:
             "remind_hours": form.remind_hours.data, "escalate_hours": form.escalate_hours.data}
 
 
-def _files(notice: Notice | None) -> list:
-    """The attachments the form sends (repeated `file_id`): the writer's own uploads, or ones the notice
-    already has (a co-teacher's). Raises NoticeError for any other id."""
+class FormFile(NamedTuple):
+    """An attachment as the notice form lists it: a kept one or an upload sent with a failed submit."""
+
+    media_id: int
+    media: Media
+    checked: bool
+
+
+def _usable_upload(circle, media: Media) -> bool:
+    """An upload of the writer's (get_own_media checked that) made for this circle's notices, or for
+    nothing in particular (their library); never one made for another circle or another purpose."""
+    upload = media.upload
+    return upload is None or upload.purpose is None or (upload.purpose == "notices" and upload.purpose_id == circle.id)
+
+
+def _sent_files(circle, notice: Notice | None, strict: bool) -> list[Media]:
+    """The attachments the form sends (repeated `file_id`): the writer's own uploads for this circle, or
+    ones the notice already has (a co-teacher's). `strict`: raise NoticeError for any other id (on
+    submit); else leave it out (re-showing the form after an error)."""
     kept = {a.media_id: a.media for a in notice.attachments} if notice is not None else {}
     files = []
     for raw in request.form.getlist("file_id"):
@@ -133,11 +151,32 @@ def _files(notice: Notice | None) -> list:
         if not raw:
             continue
         item = kept.get(int(raw)) if raw.isdigit() and int(raw) in kept else get_own_media(current_user, raw)
+        if item is not None and item.id not in kept and not _usable_upload(circle, item):
+            item = None
         if item is None:
-            raise ops.NoticeError(_("That upload was not found. Upload the file again."))
+            if strict:
+                raise ops.NoticeError(_("That upload was not found. Upload the file again."))
+            continue
         if item not in files:
             files.append(item)
     return files
+
+
+def _files(circle, notice: Notice | None) -> list:
+    return _sent_files(circle, notice, strict=True)
+
+
+def _form_files(circle, notice: Notice | None, submitted: bool) -> list[FormFile]:
+    """What the form lists: the notice's attachments (checked unless a failed submit unchecked them), then
+    the uploads a failed submit sent, so they are not lost (the text's inline images point at them)."""
+    kept = list(notice.attachments) if notice is not None else []
+    if not submitted:
+        return [FormFile(a.media_id, a.media, True) for a in kept]
+    sent = _sent_files(circle, notice, strict=False)
+    sent_ids = {m.id for m in sent}
+    kept_ids = {a.media_id for a in kept}
+    return ([FormFile(a.media_id, a.media, a.media_id in sent_ids) for a in kept]
+            + [FormFile(m.id, m, True) for m in sent if m.id not in kept_ids])
 
 
 def _field_error(form: NoticeForm, error: ops.NoticeError) -> None:
@@ -149,7 +188,7 @@ def _field_error(form: NoticeForm, error: ops.NoticeError) -> None:
 
 
 def _render_form(circle, form, notice=None, status=200):
-    attachments = notice.attachments if notice is not None else []
+    attachments = _form_files(circle, notice, form.is_submitted())
     return render_template("feed/notices/form.html", circle=circle, form=form, notice=notice,
                            attachments=attachments, confirm=ConfirmForm()), status
 
@@ -162,7 +201,7 @@ def create(circle_id: int):
     form = NoticeForm()
     if form.validate_on_submit():
         try:
-            notice = ops.create_notice(circle, current_user, files=_files(None), **_values(form))
+            notice = ops.create_notice(circle, current_user, files=_files(circle, None), **_values(form))
         except ops.NoticeError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -202,7 +241,7 @@ def edit(circle_id: int, notice_id: int):
             was_published = notice.is_published()
             if form.when.data == "now" and was_published:
                 values.pop("publish_at")  # it keeps its time and place
-            ops.update_notice(notice, current_user, files=_files(notice), **values)
+            ops.update_notice(notice, current_user, files=_files(circle, notice), **values)
             confirm_again = form.confirm_again.data and notice.asks_confirmation
             if was_published and (form.notify_change.data or confirm_again):
                 changes.tell_change(notice, current_user, confirm_again=confirm_again)
