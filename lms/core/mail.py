@@ -17,21 +17,41 @@ from lms.jobs import Queue, enqueue_after_commit
 
 
 class _MailPolicy(EmailPolicy):
-    """The default policy, except that the URL headers of RFC 2369/8058 are written on one line as given:
-    the default folds a long unbreakable value into RFC 2047 encoded words, which hides the
-    <https://...> a mail program looks for."""
+    """The default policy, except that:
+
+    - the URL headers of RFC 2369/8058 are written on one line as given: the default folds a long
+      unbreakable value into RFC 2047 encoded words, which hides the <https://...> a mail program looks for;
+    - a Subject that is not plain ASCII is written whole as RFC 2047 encoded words by the email package's
+      own encoder (email.header.Header), every space inside the encoded text. The default policy's folder
+      (CPython 3.11) writes some spaces bare between two encoded words, where RFC 2047 says a reader drops
+      them: a title ending in `"quotes" & amp` arrived as `"quotes" &amp`.
+    """
 
     unfolded = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+    encoded_whole = frozenset({"subject"})
+
+    def _encoded(self, name, value) -> str | None:
+        if name.lower() not in self.encoded_whole:
+            return None
+        text = str(value)
+        if text.isascii():
+            return None
+        from email.header import Header
+
+        encoded = Header(text, "utf-8", maxlinelen=self.max_line_length, header_name=name).encode(
+            linesep=self.linesep)
+        return f"{name}: {encoded}{self.linesep}"
 
     def fold(self, name, value):
         if name.lower() in self.unfolded:
             return f"{name}: {value}{self.linesep}"
-        return super().fold(name, value)
+        return self._encoded(name, value) or super().fold(name, value)
 
     def fold_binary(self, name, value):
         if name.lower() in self.unfolded:
             return f"{name}: {value}{self.linesep}".encode("ascii", "replace")
-        return super().fold_binary(name, value)
+        encoded = self._encoded(name, value)
+        return encoded.encode("ascii") if encoded else super().fold_binary(name, value)
 
 
 _POLICY = _MailPolicy()
