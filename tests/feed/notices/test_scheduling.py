@@ -104,3 +104,19 @@ def test_the_list_puts_unconfirmed_must_read_first_then_pinned_then_newest(klass
     # the classmate has not confirmed: it stays first for them; its author has nothing to confirm
     assert q.notices_page(klass.circle, klass.classmate, per_page=1)[0][0].notice.id == must.id
     assert [r.notice.id for r in q.notices_page(klass.circle, klass.teacher)[0]] == [pinned.id, new.id, old.id, must.id]
+
+
+def test_the_list_says_when_a_scheduled_notice_publishes_in_the_viewers_zone(klass, notices, client_as):
+    """Beside "Scheduled", does the staff's list say "Publishes at <time>" in the viewer's zone?"""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    moment = datetime(2031, 3, 12, 10, 0, tzinfo=timezone.utc)
+    notices.notice(klass.circle, klass.teacher, when=moment, title="Exam moved")
+    klass.teacher.timezone = "Asia/Shanghai"
+    db.session.commit()
+    page = client_as(klass.teacher).get(f"/circles/{klass.circle.id}/notices").get_data(as_text=True)
+    short = format_datetime(moment, "short", tzinfo=ZoneInfo("Asia/Shanghai"), locale="en")
+    assert f"Publishes at {short}" in page
