@@ -65,3 +65,16 @@ def test_uploads_for_the_feed_follow_who_may_post(feed, who, staff_only, allowed
     else:
         with pytest.raises(LookupError):
             access.upload_circle(user, "feed", feed.circle.id)
+
+
+def test_a_video_the_server_found_unusable_is_refused_and_the_text_kept(feed):
+    """A video whose processing failed ("not a video"): is the post refused at the field, nothing posted,
+    the text still in the box?"""
+    media = _ready_video(feed.sam, feed.circle)
+    media.state = MediaState.failed
+    db.session.commit()
+    response = write_post(feed.clients["sam"], feed.circle.id, "Our holiday trip", media_id=str(media.id))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "That video cannot be used" in page and "Our holiday trip" in page
+    assert last_post() is None
