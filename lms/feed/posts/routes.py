@@ -17,6 +17,7 @@ from lms.feed.posts import queries as q
 from lms.feed.posts.forms import CommentForm, EditPostForm, PostForm, ReasonForm, SettingsForm
 from lms.feed.posts.models import PostKind, PostState, WhoMayPost, is_feed_staff, is_feed_teacher
 from lms.feed.posts.search import search_circle
+from lms.uploads.models import Media, MediaKind
 from lms.uploads.queries import get_own_media
 
 PREFIX = "/circles/<int:circle_id>/feed"
@@ -68,12 +69,24 @@ def _feed(circle, form, status: int = 200):
     page = q.feed_page(circle, current_user, after=after, tab=tab)
     return render_template(
         "feed/posts/feed.html", circle=circle, page=page, tab=tab, form=form, settings=settings, staff=staff,
+        kept_video=_kept_video(form),
         can_post=settings.can_post(circle, current_user), can_enter=settings.can_enter_contest(circle, current_user),
         needs_approval=settings.needs_approval_for(circle, current_user),
         waiting=q.my_waiting_posts(circle, current_user) if after is None and not staff else [],
         pending=q.pending_count(circle) if staff else 0, first_page=after is None,
         can_react=circle.active_role(current_user) is not None and not circle.is_archived,
         can_change_settings=is_feed_teacher(circle, current_user)), status
+
+
+def _kept_video(form) -> Media | None:
+    """The video a failed submit sent, shown again in the uploader (with its input) so it is not lost: the
+    writer's own, still a usable video (one the server refused is not offered again)."""
+    if not form.is_submitted() or not form.media_id.data:
+        return None
+    media = get_own_media(current_user, form.media_id.data)
+    if media is None or media.kind != MediaKind.video or media.is_failed:
+        return None
+    return media
 
 
 @bp.route(PREFIX, methods=["POST"])

@@ -78,3 +78,20 @@ def test_a_video_the_server_found_unusable_is_refused_and_the_text_kept(feed):
     assert response.status_code == 422
     assert "That video cannot be used" in page and "Our holiday trip" in page
     assert last_post() is None
+
+
+def test_a_post_refused_for_another_reason_keeps_its_video_in_the_form(feed, monkeypatch):
+    """Refused by the server for something else (here: an entry without a picture), does the form come
+    back with the chosen video still in it (its hidden input), ready to send again?"""
+    from lms.feed.posts import operations as ops
+
+    media = _ready_video(feed.sam, feed.circle)
+
+    def refuse(*_args, **_kwargs):
+        raise ops.FeedError("Refused for the test.", "body_md")
+
+    monkeypatch.setattr(ops, "create_post", refuse)
+    response = write_post(feed.clients["sam"], feed.circle.id, "Our holiday trip", media_id=str(media.id))
+    page = response.get_data(as_text=True)
+    assert response.status_code >= 400 and "Our holiday trip" in page
+    assert f'<input type="hidden" name="media_id" value="{media.id}">' in page
