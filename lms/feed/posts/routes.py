@@ -167,7 +167,10 @@ def edit(circle_id: int, post_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(_back_to(post))
-    return render_template("feed/posts/edit.html", circle=circle, post=post, form=form), (422 if request.method == "POST" else 200)
+    kept = _kept_video(form)
+    return render_template("feed/posts/edit.html", circle=circle, post=post, form=form,
+                           kept_video=kept if kept is not None and kept.id != post.media_id else None), (
+        422 if request.method == "POST" else 200)
 
 
 @bp.route(PREFIX + "/<int:post_id>/delete", methods=["POST"])

@@ -95,3 +95,22 @@ def test_a_post_refused_for_another_reason_keeps_its_video_in_the_form(feed, mon
     page = response.get_data(as_text=True)
     assert response.status_code >= 400 and "Our holiday trip" in page
     assert f'<input type="hidden" name="media_id" value="{media.id}">' in page
+
+
+def test_an_edit_refused_keeps_the_new_video_in_the_form(feed, monkeypatch):
+    """Editing a post, the server refuses the change: does the form come back with the new video in it?"""
+    from lms.feed.posts import operations as ops
+
+    assert write_post(feed.clients["sam"], feed.circle.id, "Trip").status_code == 302
+    post = last_post()
+    media = _ready_video(feed.sam, feed.circle)
+
+    def refuse(*_args, **_kwargs):
+        raise ops.FeedError("Refused for the test.", "body_md")
+
+    monkeypatch.setattr(ops, "update_post", refuse)
+    response = feed.clients["sam"].post(f"{feed.url}/{post.id}/edit", data={"body_md": "Trip, edited",
+                                                                           "media_id": str(media.id)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Trip, edited" in page
+    assert f'<input type="hidden" name="media_id" value="{media.id}">' in page
