@@ -63,6 +63,8 @@ _ENV_SETTINGS: dict[str, type] = {
     "PROXY_COUNT": int,
     "AUTO_MIGRATE": bool,
     "OUTBOUND_ALLOWED_HOSTS": list,
+    "FILES_CIRCLE_QUOTA_BYTES": int,
+    "LIVE_SEGMENT_TOKEN_SECONDS": int,
     "ENV": str,
 }
 

@@ -29,7 +29,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.media.live import SEGMENT
 
-#: seconds a segment token is accepted (see above); config LIVE_SEGMENT_TOKEN_SECONDS (LMS_CONFIG_JSON) overrides it
+#: seconds a segment token is accepted (see above); LMS_LIVE_SEGMENT_TOKEN_SECONDS overrides it
 TOKEN_SECONDS = 30
 #: the query parameter of a segment URI that carries the token
 PARAM = "t"
