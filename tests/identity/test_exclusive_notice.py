@@ -12,6 +12,7 @@ import pytest
 from lms.extensions import db
 from lms.orgs import operations as org_ops
 from lms.orgs.models import OrgRole
+from tests.fixtures.services import require_service
 
 SCRIPT = Path(__file__).resolve().parents[2] / "static" / "js" / "identity" / "provider.js"
 
@@ -44,8 +45,7 @@ def test_the_form_wraps_the_notice_and_loads_the_script(client_as, make):
 @pytest.mark.parametrize("checked, expected", [("false", [True, False, True]), ("true", [False, False, True])])
 def test_the_notice_follows_the_box(checked, expected):
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    require_service("node", node is not None, "node is not on PATH (scripts/setup installs it)")
     driver = _DRIVER % {"checked": checked, "path": json.dumps(str(SCRIPT))}
     out = subprocess.run([node, "-e", driver], capture_output=True, text=True, timeout=30, check=True).stdout
     assert json.loads(out) == expected
