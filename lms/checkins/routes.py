@@ -31,7 +31,7 @@ from lms.core.spreadsheet import csv_chunks, safe_text
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.storage.base import content_disposition
-from lms.uploads.queries import get_own_media
+from lms.uploads.queries import get_own_media, kept_video
 
 PREFIX = "/c/<int:circle_id>/checkins"
 
@@ -181,7 +181,8 @@ def _show(task: CheckinTask, form: CheckinForm | None = None, status: int = 200)
         makeups_left=max(0, task.makeup_allowance - q.makeups_used(task, current_user.id)) if learner else 0,
         shown=q.visible_checkins(task, current_user, limit=20), staff=task.is_staff(current_user),
         can_react=task.circle.active_role(current_user) is not None and not task.circle.is_archived,
-        max_video_seconds=ops.MAX_VIDEO_SECONDS, confirm=ConfirmForm()), status
+        max_video_seconds=ops.MAX_VIDEO_SECONDS, confirm=ConfirmForm(),
+        kept_video=kept_video(current_user, form.media_id.data) if form is not None else None), status
 
 
 @bp.route(PREFIX + "/<int:task_id>")

@@ -46,6 +46,15 @@ def get_own_media(user: User, media_id: int | str | None) -> Media | None:
     return media
 
 
+def kept_video(user: User, media_id: int | str | None) -> Media | None:
+    """The video a failed submit sent, to show again in the uploader (with its input) so it is not lost:
+    `user`'s own and still a usable video (one the server refused is not offered again); None otherwise."""
+    media = get_own_media(user, media_id) if media_id else None
+    if media is None or media.kind != MediaKind.video or media.is_failed:
+        return None
+    return media
+
+
 def library(user: User, *, limit: int = 50) -> list[Media]:
     """The user's own uploads, newest first."""
     return list(db.session.scalars(

@@ -51,3 +51,17 @@ def test_a_video_check_in_and_who_may_watch_it(klass, hw, video_task):
     db.session.commit()
     assert not can_fetch_checkin_media(klass.classmate, checkin.id, media, Rendition.mp4)
     assert can_fetch_checkin_media(klass.student, checkin.id, media, Rendition.mp4)
+
+
+def test_a_refused_check_in_keeps_its_video_in_the_uploader(klass, hw, video_task, client_as):
+    """A check-in refused with a reason (here: a day in the future) shows the page again with the uploaded
+    video still chosen, so the member does not upload it again; a classmate's video is never offered."""
+    media = hw.media(klass.student)
+    future = (utcnow().astimezone(klass.circle.zone) + timedelta(days=3)).date().isoformat()
+    url = f"/c/{klass.circle.id}/checkins/{video_task.id}/checkin"
+    page = client_as(klass.student).post(url, data={"media_id": str(media.id), "day": future})
+    assert page.status_code == 422
+    assert f'data-media-id="{media.id}"' in page.get_data(as_text=True)
+    other = hw.media(klass.classmate)
+    page = client_as(klass.student).post(url, data={"media_id": str(other.id), "day": future})
+    assert page.status_code == 422 and f'data-media-id="{other.id}"' not in page.get_data(as_text=True)

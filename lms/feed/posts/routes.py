@@ -17,8 +17,8 @@ from lms.feed.posts import queries as q
 from lms.feed.posts.forms import CommentForm, EditPostForm, PostForm, ReasonForm, SettingsForm
 from lms.feed.posts.models import PostKind, PostState, WhoMayPost, is_feed_staff, is_feed_teacher
 from lms.feed.posts.search import search_circle
-from lms.uploads.models import Media, MediaKind
-from lms.uploads.queries import get_own_media
+from lms.uploads.models import Media
+from lms.uploads.queries import get_own_media, kept_video
 
 PREFIX = "/circles/<int:circle_id>/feed"
 
@@ -79,14 +79,8 @@ def _feed(circle, form, status: int = 200):
 
 
 def _kept_video(form) -> Media | None:
-    """The video a failed submit sent, shown again in the uploader (with its input) so it is not lost: the
-    writer's own, still a usable video (one the server refused is not offered again)."""
-    if not form.is_submitted() or not form.media_id.data:
-        return None
-    media = get_own_media(current_user, form.media_id.data)
-    if media is None or media.kind != MediaKind.video or media.is_failed:
-        return None
-    return media
+    """The video a failed submit sent, shown again in the uploader (lms.uploads.queries.kept_video)."""
+    return kept_video(current_user, form.media_id.data) if form.is_submitted() else None
 
 
 @bp.route(PREFIX, methods=["POST"])
