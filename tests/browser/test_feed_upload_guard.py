@@ -37,6 +37,9 @@ def test_a_failed_video_blocks_the_post_and_keeps_the_text(live_server, new_cont
         hidden = item.locator("input[type=hidden]")
         expect(hidden).to_have_count(1, timeout=30_000)
         media_id = int(hidden.input_value())
+        # every byte is on the server (the last PATCH would otherwise mark the media uploaded again after the
+        # worker's verdict below, as a slow machine showed)
+        expect(item).to_have_class(re.compile("is-uploaded"), timeout=30_000)
         page.wait_for_function("() => window.Circles && Circles.socket && Circles.socket.connected()")
         with live_server.app.app_context():  # the worker finds it is not a video
             media = db.session.get(Media, media_id)

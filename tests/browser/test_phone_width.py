@@ -391,16 +391,16 @@ def test_page_fits_a_phone(world, phones, screenshots, locale, role, name, path)
 @pytest.mark.parametrize("width", [PHONE["width"], 640], ids=["phone", "small-tablet"])
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale, width):
-    """On a phone (and a small tablet), is every tab of the circle (the teacher has ten: Home, Notices, Feed,
-    Assignments, Calendar, Live, Members, Enrol, Grades, Settings) visible or scrolled into view, and does tapping
-    each one open its page, with that tab marked current and shown on screen?"""
+    """On a phone (and a small tablet), is every tab of the circle (the teacher has twelve: Home, Notices, Feed,
+    Assignments, Check-ins, Files, Calendar, Live, Members, Enrol, Grades, Settings) visible or scrolled into view,
+    and does tapping each one open its page, with that tab marked current and shown on screen?"""
     page = phones("teacher", locale)
     page.set_viewport_size({"width": width, "height": PHONE["height"]})
     try:
         page.goto(f"/c/{world['circle']}")
         tabs = page.locator("nav.tabs a")
         count = tabs.count()
-        assert count == 10, f"{count} tabs"
+        assert count == 12, f"{count} tabs"
         hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
         for n, href in enumerate(hrefs):
             with screenshots.on_failure(page, f"tab-{n}-{locale}-{width}"):

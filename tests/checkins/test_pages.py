@@ -354,6 +354,7 @@ def test_teacher_creates_a_task_through_the_form(klass, client_as):
     assert not task.reminders_enabled
     html = client.get(f"/c/{klass.circle.id}/checkins/{task.id}").get_data(as_text=True)
     assert "<strong>daily</strong>" in html and "<script>x</script>" not in html
+    assert "(Mon, Wed, and Fri)" in page_text(client.get(f"/c/{klass.circle.id}/checkins/{task.id}"))
     bad = client.post(f"/c/{klass.circle.id}/checkins/new",
                       data={**base, "window_start": "23:00", "window_end": "22:00"})
     assert bad.status_code == 422 and "must end after it opens" in page_text(bad)
