@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS
-from tests.browser.test_phone_width import IPHONE, OVERFLOW_SCRIPT, PHONE, SCROLLERS
+from tests.browser.conftest import PASSWORD
+from tests.browser.test_phone_review_tables import _fits
+from tests.browser.test_phone_review_tables import _phone as phone
 
 pytestmark = pytest.mark.browser
 
@@ -39,24 +40,7 @@ def files_class(live_server):
 
 
 def _phone(chromium, live_server, email):
-    context = chromium.new_context(base_url=live_server.url, locale="en-US", viewport=PHONE, user_agent=IPHONE,
-                                   is_mobile=True, has_touch=True, timezone_id="Asia/Shanghai", accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
-
-
-def _fits(page) -> None:
-    found = page.evaluate(OVERFLOW_SCRIPT, SCROLLERS)
-    too_wide = "; reaching past the screen: " + ", ".join(found["wide"])
-    assert found["inner"] <= PHONE["width"], f"the phone zoomed out to show {found['inner']} px{too_wide}"
-    assert found["page"] <= found["screen"], f"the page is {found['page']} px wide{too_wide}"
-    assert not found["offScreen"], "off screen sideways:\n" + "\n".join(found["offScreen"])
+    return phone(chromium, live_server, email, locale="en-US", accept_downloads=True)
 
 
 def test_teacher_uploads_and_a_member_downloads_the_folder(chromium, live_server, files_class, screenshots, tmp_path):

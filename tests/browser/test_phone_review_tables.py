@@ -89,9 +89,11 @@ def scored_class(live_server):
     return world
 
 
-def _phone(chromium, live_server, email: str):
-    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE, user_agent=IPHONE,
-                                   is_mobile=True, has_touch=True, timezone_id="Asia/Shanghai")
+def _phone(chromium, live_server, email: str, *, locale: str = "zh-CN", accept_downloads: bool = False):
+    """A phone (390 px, touch) signed in as `email`: its context and page."""
+    context = chromium.new_context(base_url=live_server.url, locale=locale, viewport=PHONE, user_agent=IPHONE,
+                                   is_mobile=True, has_touch=True, timezone_id="Asia/Shanghai",
+                                   accept_downloads=accept_downloads)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/login")
