@@ -14,14 +14,20 @@ The rules (the README's "Live lessons" section says the same):
    first joined when it went live.
 3. A person's **time** is the union of their connections: several joins add up, and overlapping ones
    (two tabs, a reconnect that opened before the old connection timed out) count once.
-4. **Minute by minute:** the live time is cut into minutes from when it went live (the last may be
-   shorter); a person is present in a minute when they were there for at least half of it.
+4. **Minute by minute:** the live time is cut into minutes from when it went live, as many as its length
+   in minutes rounded half up (a last part shorter than half a minute belongs to the minute before); a person is present in a minute when they were there for at least half of it. Their
+   **minutes** are these minutes present (the green cells of the strip, the CSV's ones) and their
+   **percentage** is those minutes of all the lesson's minutes: the strip, the minutes, the percentage and
+   the status never disagree.
 5. **Late:** their first moment present comes more than `late_after_minutes` after the lesson went live.
-6. **Absent:** present for less than `present_min_percent` % of the live time (never joined included);
+6. **Absent:** present for less than `present_min_percent` % of the lesson's minutes (never joined included);
    otherwise present (on time or late).
-7. **Replay:** the seconds of the replay watched (ranges merged, so watching a part twice counts once),
+7. **On stage** (real-time lessons, lms.live.stage): the seconds someone was on the stage (from accepting an
+   invitation to leaving it, the union of their times, clipped to the live time) and how many times they
+   went on; 0 means they never spoke. Shown beside the attendance; it does not change present/late/absent.
+8. **Replay:** the seconds of the replay watched (ranges merged, so watching a part twice counts once),
    shown beside the live attendance; it does not change present/late/absent.
-8. The list is the circle's active students and members (not staff); someone who left the circle is
+9. The list is the circle's active students and members (not staff); someone who left the circle is
    no longer listed.
 """
 from __future__ import annotations
@@ -37,7 +43,7 @@ import sqlalchemy as sa
 from lms.circles.models import Circle, Membership, MembershipStatus, Role
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.live.models import STALE_AFTER, LiveAttendance, LiveLesson, ReplayView
+from lms.live.models import STALE_AFTER, LiveAttendance, LiveLesson, LiveStageSeat, ReplayView
 
 #: roles that attend (staff host; they are not counted)
 ATTENDING_ROLES = (Role.student, Role.member)
@@ -83,20 +89,26 @@ def seconds_of(intervals: Iterable[Interval]) -> float:
     return sum((e - s).total_seconds() for s, e in intervals)
 
 
+def minute_count(total_seconds: float) -> int:
+    """Rule 4: how many minutes a live time of `total_seconds` has: its length in minutes rounded half up (at
+    least one), a last part shorter than half a minute belonging to the minute before it."""
+    return max(1, half_up(total_seconds / 60)) if total_seconds > 0 else 0
+
+
 def minute_presence(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[bool]:
-    """Rule 4: for each minute of [start, end) (the last may be shorter), present for at least half of it."""
+    """Rule 4: for each minute of [start, end) (minute_count of them; the last runs to the end, so may be
+    shorter or longer than 60 s), present for at least half of it."""
     total = (end - start).total_seconds()
-    if total <= 0:
+    minutes = minute_count(total)
+    if not minutes:
         return []
-    minutes = math.ceil(total / 60)
+    bounds = [(m * 60.0, (m + 1) * 60.0 if m < minutes - 1 else total) for m in range(minutes)]
     covered = [0.0] * minutes
     for s, e in intervals:
         a, b = (s - start).total_seconds(), (e - start).total_seconds()
-        first, last = int(a // 60), min(minutes - 1, int(math.ceil(b / 60)) - 1)
-        for m in range(max(first, 0), last + 1):
-            lo, hi = m * 60.0, min((m + 1) * 60.0, total)
+        for m, (lo, hi) in enumerate(bounds):
             covered[m] += max(0.0, min(b, hi) - max(a, lo))
-    return [covered[m] * 2 >= min(60.0, total - m * 60.0) for m in range(minutes)]
+    return [covered[m] * 2 >= hi - lo for m, (lo, hi) in enumerate(bounds)]
 
 
 def merge_ranges(ranges: Iterable[Sequence[float]]) -> list[tuple[float, float]]:
@@ -120,19 +132,25 @@ class Record:
     student_no: str | None = None
     first_join: datetime | None = None  #: their first connection's joined_at, from going live on (rule 2)
     first_present: datetime | None = None  #: first moment counted (clipped to the live time)
-    seconds: float = 0.0  #: never more than live_seconds
+    seconds: float = 0.0  #: never more than live_seconds (the union of their connections, rule 3)
     live_seconds: float = 0.0
-    percent: float = 0.0  #: 0 to 100
+    percent: float = 0.0  #: 0 to 100: minutes present of all the lesson's minutes (rule 4)
     joins: int = 0  #: connections opened
     minutes: list[bool] = field(default_factory=list)
     status: Status = Status.upcoming
     replay_seconds: float = 0.0
     replay_last_at: datetime | None = None
+    stage_seconds: float = 0.0  #: time on stage (rule 7)
+    stage_times: int = 0  #: how many times they went on stage
+
+    @property
+    def stage_minutes(self) -> int:
+        return half_up(self.stage_seconds / 60)
 
     @property
     def whole_minutes(self) -> int:
-        """Minutes present, rounded half up like the percentage (never more than the live time's minutes)."""
-        return half_up(min(self.seconds, self.live_seconds or self.seconds) / 60)
+        """Minutes present: the strip's present minutes (rule 4), so the column and the strip agree."""
+        return self.minutes_present
 
     @property
     def whole_percent(self) -> int:
@@ -162,10 +180,14 @@ def live_window(lesson: LiveLesson, now: datetime | None = None) -> tuple[dateti
 
 
 def compute(lesson: LiveLesson, user_id: int, rows: Sequence[tuple[datetime, datetime | None, datetime | None]],
-            now: datetime | None = None, replay: ReplayView | None = None) -> Record:
-    """One person's record from their connection rows (joined_at, last_seen_at, left_at)."""
+            now: datetime | None = None, replay: ReplayView | None = None,
+            stage: Sequence[tuple[datetime, datetime | None]] = ()) -> Record:
+    """One person's record from their connection rows (joined_at, last_seen_at, left_at) and their times on
+    stage (started_at, ended_at)."""
     now = now or utcnow()
     record = Record(user_id=user_id, joins=len(rows))
+    stage_intervals = [(s, e or now) for s, e in stage if s is not None]
+    record.stage_times = len(stage_intervals)
     if rows:
         record.first_join = min(r[0] for r in rows)
     if replay is not None:
@@ -175,14 +197,15 @@ def compute(lesson: LiveLesson, user_id: int, rows: Sequence[tuple[datetime, dat
     if window is None:
         return record
     start, end = window
+    record.stage_seconds = seconds_of(clip(merge(stage_intervals), start, end))
     union = clip(merge(connection_interval(j, s, l, now) for j, s, l in rows), start, end)
     live = (end - start).total_seconds()
     record.live_seconds = live
     record.seconds = min(seconds_of(union), live)
-    record.percent = min(100.0, 100.0 * record.seconds / live) if live > 0 else 0.0
     if record.first_join is not None:
         record.first_join = max(record.first_join, start)  # waiting before going live counts from the start
     record.minutes = minute_presence(union, start, end)
+    record.percent = 100.0 * sum(record.minutes) / len(record.minutes) if record.minutes else 0.0
     record.first_present = union[0][0] if union else None
     if not union or record.percent < lesson.present_min_percent:
         record.status = Status.absent
@@ -221,6 +244,20 @@ def _replays(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None) -
     return {(v.lesson_id, v.user_id): v for v in db.session.scalars(query)}
 
 
+def _stage_by_user(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None):
+    """Rule 7's rows: each (lesson, person)'s times on stage, (started_at, ended_at)."""
+    query = sa.select(LiveStageSeat.lesson_id, LiveStageSeat.user_id, LiveStageSeat.started_at,
+                      LiveStageSeat.ended_at).where(LiveStageSeat.lesson_id.in_(lesson_ids),
+                                                    LiveStageSeat.started_at.is_not(None),
+                                                    LiveStageSeat.state != "host")
+    if user_ids is not None:
+        query = query.where(LiveStageSeat.user_id.in_(user_ids))
+    found: dict[tuple[int, int], list] = {}
+    for lesson_id, user_id, started, ended in db.session.execute(query):
+        found.setdefault((lesson_id, user_id), []).append((started, ended))
+    return found
+
+
 def _named(record: Record, membership: Membership) -> Record:
     record.display_name = membership.display_name
     record.real_name = membership.real_name
@@ -229,45 +266,53 @@ def _named(record: Record, membership: Membership) -> Record:
 
 
 def lesson_attendance(lesson: LiveLesson, now: datetime | None = None) -> list[Record]:
-    """Every attendee's record of `lesson` (three queries whatever the class size)."""
+    """Every attendee's record of `lesson` (four queries whatever the class size)."""
     now = now or utcnow()
     members = attendees(lesson.circle)
     rows = _rows_by_user([lesson.id])
     replays = _replays([lesson.id])
+    stage = _stage_by_user([lesson.id])
     return [_named(compute(lesson, m.user_id, rows.get((lesson.id, m.user_id), []), now,
-                           replays.get((lesson.id, m.user_id))), m) for m in members]
+                           replays.get((lesson.id, m.user_id)), stage.get((lesson.id, m.user_id), ())), m)
+            for m in members]
 
 
 def student_attendance(lessons: Sequence[LiveLesson], membership: Membership,
                        now: datetime | None = None) -> list[tuple[LiveLesson, Record]]:
-    """One person's record of each of `lessons` (two queries)."""
+    """One person's record of each of `lessons` (three queries)."""
     now = now or utcnow()
     ids = [lesson.id for lesson in lessons]
     if not ids:
         return []
     rows = _rows_by_user(ids, [membership.user_id])
     replays = _replays(ids, [membership.user_id])
+    stage = _stage_by_user(ids, [membership.user_id])
     return [(lesson, _named(compute(lesson, membership.user_id, rows.get((lesson.id, membership.user_id), []), now,
-                                    replays.get((lesson.id, membership.user_id))), membership))
+                                    replays.get((lesson.id, membership.user_id)),
+                                    stage.get((lesson.id, membership.user_id), ())), membership))
             for lesson in lessons]
 
 
 def own_record(lesson: LiveLesson, user_id: int, now: datetime | None = None) -> Record:
-    """One person's record of one lesson (two queries), for the lesson page."""
+    """One person's record of one lesson (three queries), for the lesson page."""
     rows = _rows_by_user([lesson.id], [user_id])
     replays = _replays([lesson.id], [user_id])
-    return compute(lesson, user_id, rows.get((lesson.id, user_id), []), now, replays.get((lesson.id, user_id)))
+    stage = _stage_by_user([lesson.id], [user_id])
+    return compute(lesson, user_id, rows.get((lesson.id, user_id), []), now, replays.get((lesson.id, user_id)),
+                   stage.get((lesson.id, user_id), ()))
 
 
 def class_attendance(lessons: Sequence[LiveLesson], members: Sequence[Membership],
                      now: datetime | None = None) -> list[tuple[Membership, list[Record]]]:
-    """Every attendee × every lesson (attendance across lessons): three queries whatever the class size."""
+    """Every attendee × every lesson (attendance across lessons): four queries whatever the class size."""
     now = now or utcnow()
     ids = [lesson.id for lesson in lessons]
     rows = _rows_by_user(ids) if ids else {}
     replays = _replays(ids) if ids else {}
+    stage = _stage_by_user(ids) if ids else {}
     return [(m, [_named(compute(lesson, m.user_id, rows.get((lesson.id, m.user_id), []), now,
-                                replays.get((lesson.id, m.user_id))), m) for lesson in lessons])
+                                replays.get((lesson.id, m.user_id)), stage.get((lesson.id, m.user_id), ())), m)
+                 for lesson in lessons])
             for m in members]
 
 
@@ -298,8 +343,8 @@ def csv_rows(lesson: LiveLesson, records: Sequence[Record], stamp, labels) -> It
 
     yield [_("Name in the circle"), _("Real name"), _("Student number"), _("Status"), _("First joined"),
            _("Minutes present"), _("Percent of the lesson"), _("Joins"), _("Replay minutes watched"),
-           _("Minute by minute (1 = present)")]
+           _("Minute by minute (1 = present)"), _("Minutes on stage"), _("Times on stage")]
     for r in records:
         yield [r.display_name, r.real_name or "", r.student_no or "", str(labels[r.status]),
                stamp(r.first_join) if r.first_join else "", str(r.whole_minutes), str(r.whole_percent), str(r.joins),
-               str(int(round(r.replay_seconds / 60))), r.presence_code]
+               str(int(round(r.replay_seconds / 60))), r.presence_code, str(r.stage_minutes), str(r.stage_times)]

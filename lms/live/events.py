@@ -25,6 +25,7 @@ from lms.live.notifications import NAMESPACE, room_name
 from lms.live.queries import get_lesson_or_404
 from lms.live.room import hands, likes, messages, moderation, polls, presence
 from lms.live.room.state import room_state
+from lms.live.stage import operations as stage
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +120,19 @@ class LiveNamespace(Namespace):
     def on_disconnect(self, reason=None):
         # Popped first and nothing else touched when the connection was not in a lesson (or was removed
         # from it, which closed its row already): a server-side disconnect may run inside a commit hook.
+        # A disconnect can also run inside another connection's push (engine.io notices a dead socket when
+        # sending to it, e.g. in a commit hook, where that session may emit no SQL and cannot roll back):
+        # its work runs in an app context of its own, so in a session of its own.
         with self._lock:
             joined = self._joined.pop(request.sid, None)
         if joined is not None:
-            self._close(joined)
+            with current_app.app_context():
+                self._close(joined)
+                try:
+                    stage.watch_departure(joined.lesson_id, joined.user_id)  # on stage: off if they do not come back
+                except Exception:
+                    db.session.rollback()
+                    logger.exception("stage departure check failed")
 
     def _close(self, joined: Joined) -> None:
         try:
@@ -328,11 +338,40 @@ class LiveNamespace(Namespace):
     def on_remove(self, data):
         def act(p, j, d):
             user_id = moderation.remove(p, d.get("user_id"))
+            stage.drop(p.lesson, user_id, "removed")  # off the stage too, their feeds kicked
             self._disconnect_after_commit(p.lesson.id, user_id)
         return self._act(data, act)
 
     def on_readmit(self, data):
         return self._act(data, lambda p, j, d: moderation.readmit(p, d.get("user_id")))
+
+    # -- the stage (lms.live.stage; /work/notes/stage_contract.md) --------------------------------------
+    def on_stage_mode(self, data):
+        return self._act(data, lambda p, j, d: stage.set_mode(p, d.get("mode")))
+
+    def on_stage_invite(self, data):
+        return self._act(data, lambda p, j, d: stage.invite(p, d.get("user_id")))
+
+    def on_stage_accept(self, data=None):
+        return self._act(data, lambda p, j, d: stage.accept(p))
+
+    def on_stage_decline(self, data=None):
+        return self._act(data, lambda p, j, d: stage.decline(p))
+
+    def on_stage_leave(self, data=None):
+        return self._act(data, lambda p, j, d: stage.leave(p))
+
+    def on_stage_down(self, data):
+        return self._act(data, lambda p, j, d: stage.take_down(p, d.get("user_id")))
+
+    def on_stage_mute(self, data):
+        return self._act(data, lambda p, j, d: stage.mute(p, d.get("user_id"), bool(d.get("muted", True))))
+
+    def on_stage_turns(self, data):
+        return self._act(data, lambda p, j, d: stage.start_turns(p, d.get("seconds"), d.get("user_ids")))
+
+    def on_stage_turns_stop(self, data=None):
+        return self._act(data, lambda p, j, d: stage.stop_turns(p))
 
     def _disconnect_after_commit(self, lesson_id: int, user_id: int) -> None:
         """Once the removal commits, close this process's connections of the removed person in that lesson

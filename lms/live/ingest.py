@@ -191,7 +191,10 @@ def _run_stream(stream: _Stream, argv: list[str], idle_seconds: float, lesson_id
             try:
                 piece = stream.pieces.get(timeout=idle_seconds)
             except queue.Empty:
-                log.info("live lesson %s: no video for %s s, closing its stream", lesson_id, idle_seconds)
+                # Not the end of the lesson (that waits out its grace for the host): this recording's segments are
+                # written out now, and the host's next recording (a reconnect starts one) starts a new ffmpeg.
+                log.info("live lesson %s: no video for %s s: its segments so far are written; the lesson waits "
+                         "for the host's next recording", lesson_id, idle_seconds)
                 break
             if piece is None:
                 break

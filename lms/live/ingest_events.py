@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import Namespace
@@ -141,12 +141,15 @@ class IngestNamespace(Namespace):
         return {"ok": True, "bytes": len(payload)}
 
     def on_disconnect(self, *args):
+        # In an app context, so a session, of its own: engine.io may notice the dead socket while another
+        # connection's push is sent from a commit hook, whose session can emit no more SQL (lms.live.events).
         for lesson_id in ingest.sessions_of(request.sid):
             ingest.finish(lesson_id, request.sid)
-            lesson = db.session.get(LiveLesson, lesson_id)
-            if lesson is not None and lesson.state == LessonState.live and lesson.ingest == IngestKind.browser:
-                _operations().mark_reconnecting(lesson)
-                db.session.commit()
+            with current_app.app_context():
+                lesson = db.session.get(LiveLesson, lesson_id)
+                if lesson is not None and lesson.state == LessonState.live and lesson.ingest == IngestKind.browser:
+                    _operations().mark_reconnecting(lesson)
+                    db.session.commit()
 
 
 def register(socketio) -> None:

@@ -77,6 +77,12 @@ class LiveLesson(db.Model):
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     all_muted: Mapped[bool] = mapped_column(default=False)
     likes: Mapped[int] = mapped_column(default=0)
+    #: how the video reaches viewers: "hls" or "realtime" (WebRTC through Janus, HLS as fallback; lms.live.stage)
+    delivery: Mapped[str] = mapped_column(sa.String(10), default="hls", server_default="hls")
+    #: the Janus VideoRoom room of a real-time lesson while it exists (lms.live.stage)
+    janus_room: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: "take turns" on stage: {"seconds", "queue": [user ids], "current", "ends_at"}; None: off
+    stage_turns: Mapped[dict | None] = mapped_column(sa.JSON)
     replay_media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
     #: processing / ready / failed; None: no replay (yet)
     replay_state: Mapped[str | None] = mapped_column(sa.String(20))
@@ -249,3 +255,31 @@ class ReplayView(db.Model):
     watched: Mapped[list] = mapped_column(sa.JSON, default=list)
     seconds_watched: Mapped[float] = mapped_column(sa.Float, default=0.0)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LiveStageSeat(db.Model):
+    """One person's invitation to a lesson's stage and their time on it (lms.live.stage): invited, then on
+    stage from `started_at` (accepted) until `ended_at`; a new invitation is a new row. Attendance reads the
+    rows with a `started_at` as time on stage."""
+
+    __tablename__ = "live_stage_seats"
+    __table_args__ = (sa.Index("ix_live_stage_seats_lesson_state", "lesson_id", "state"),
+                      sa.Index("ix_live_stage_seats_lesson_user", "lesson_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("live_lessons.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(sa.String(10), default="invited")  #: "invited" | "on" | "off"
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: an invitation not accepted by then lapses
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: left / taken_down / declined / expired / turn_over / mode / ended
+    end_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    muted: Mapped[bool] = mapped_column(default=False)
+    #: in "take turns": when this person's turn ends
+    turn_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the publisher room tokens put on the Janus room's allowed list for this seat (taken off when it ends)
+    tokens: Mapped[list] = mapped_column(sa.JSON, default=list)

@@ -150,6 +150,7 @@ def cancel_lesson(lesson: LiveLesson, by: User) -> None:
            params=_params(lesson, by, variant="cancelled"), circle_id=lesson.circle_id,
            subject=(tell.SUBJECT, lesson.id), actor_id=by.id)
     db.session.flush()
+    _end_stage(lesson)
     _push_state(lesson)  # open pages show it at once (after the commit)
 
 
@@ -278,8 +279,17 @@ def end_lesson(lesson: LiveLesson, by: User | None = None, now: datetime | None 
     from lms.live import replay  # live-video's: the recording becomes a replay (after the commit)
 
     replay.queue_replay(lesson)
+    _end_stage(lesson)
     _push_state(lesson, reason)
     return True
+
+
+def _end_stage(lesson: LiveLesson) -> None:
+    """A real-time lesson's stage closes with it: everyone off, its Janus room destroyed (lms.live.stage)."""
+    if lesson.janus_room is not None or lesson.delivery != "hls":
+        from lms.live.stage import operations as stage
+
+        stage.end_stage(lesson, "ended")
 
 
 # -- periodic ---------------------------------------------------------------------------------------

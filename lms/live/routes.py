@@ -280,7 +280,12 @@ def _safe_name(title: str) -> str:
 # -- attendance -----------------------------------------------------------------------------------
 
 def _stamp(value):
-    return local_datetime(value, "short")
+    """A time in an export: the viewer's short format with its UTC offset ("2026/11/30 23:28 UTC+08:00"), so a
+    file opened elsewhere still says which zone it is in."""
+    from babel.dates import format_datetime
+    from flask_babel import get_timezone
+
+    return f"{local_datetime(value, 'short')} UTC{format_datetime(value, 'xxx', tzinfo=get_timezone())}"
 
 
 @bp.route(PREFIX + "/<int:lesson_id>/attendance")
@@ -380,7 +385,7 @@ def _overview_export(circle_id: int, fmt: str) -> Response:
     require(circle.can_manage_members(current_user))
     lessons, table = _across(circle)
     rows = [[_("Name in the circle"), _("Real name"), _("Student number")]
-            + [f"{lesson.title} ({_stamp(lesson.went_live_at)})" for lesson in lessons]
+            + [f"{lesson.title} ({_stamp(lesson.starts_at)})" for lesson in lessons]  # as scheduled, as the page
             + [str(STATUS_LABELS[status]) for status in (att.Status.present, att.Status.late, att.Status.absent)]]
     for membership, records in table:
         summary = att.summarise(records)
@@ -425,3 +430,5 @@ def my_record(circle_id: int):
 
 # live-video's views on this blueprint (live.broadcast, live.hls, live.replay_view…)
 from lms.live import video_routes  # noqa: E402,F401
+# the stage's token endpoint (live.stage_token; lms.live.stage)
+from lms.live.stage import routes as stage_routes  # noqa: E402,F401

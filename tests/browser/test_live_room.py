@@ -74,7 +74,7 @@ def test_chat_and_a_raised_hand_between_teacher_and_student(new_context, lesson,
     with screenshots.on_failure(student, "student-reads"):
         reply = student_chat.locator(".live-message").filter(has_text="Yes, always from the normal.")
         expect(reply.locator(".member-name")).to_have_text("Teacher Tan")
-        expect(reply.locator(".live-host-badge")).to_be_visible()
+        expect(reply.locator(".live-host-badge")).to_have_text("Teacher")  # the circle role, not "Host" (fe14 F12)
         expect(student_chat.locator(".live-message-tools")).to_have_count(0)  # no host tools on a student's page
 
     with screenshots.on_failure(student, "student-raises-hand"):
@@ -97,7 +97,14 @@ def test_chat_and_a_raised_hand_between_teacher_and_student(new_context, lesson,
     with screenshots.on_failure(student, "lesson-ends"):
         student.evaluate("window.heard = []; document.addEventListener('live:stream_state', e => heard.push(e.detail.state))")
         _end(lesson)
-        expect(student.locator("[data-room-notice]")).to_have_text("The lesson has ended. Thank you for joining.")
+        # one end message, in the page's state line, saying where the replay comes (fe14 F10); the room closes
+        expect(student.locator("[data-live-state-line]")).to_have_text(
+            "The lesson has ended. The replay is being prepared; it appears here within minutes.")
+        expect(student.get_by_text("The lesson has ended", exact=False)).to_have_count(1)
+        expect(student.locator("[data-room-notice]")).to_be_hidden()
+        expect(student.locator("[data-room-status]")).to_have_text("The lesson's room is closed.")
+        expect(student.locator("[data-viewers]")).to_be_hidden()
+        expect(student.locator("[data-live-calendar]")).to_be_hidden()
         expect(student.locator("#live-chat-input")).to_be_disabled()
         student.wait_for_function("window.heard.includes('ended')")  # what the player listens to
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -91,10 +92,33 @@ def test_two_tabs_at_once_count_once_and_a_dropped_connection_is_not_counted_pas
 def test_half_a_minute_counts_as_present_in_that_minute():
     start = T0
     at = lambda s: start + timedelta(seconds=s)  # noqa: E731
-    # 30 s of minute 0, 29 s of minute 1, 20 s + 20 s (two pieces) of minute 2, a short last minute (20 s long)
+    # 30 s of minute 0, 29 s of minute 1, 20 s + 20 s (two pieces) of minute 2, then 10 s of the last 20 s
     minutes = att.minute_presence([(at(30), at(60)), (at(60), at(89)), (at(120), at(140)), (at(150), at(170)),
                                    (at(180), at(190))], start, at(200))
-    assert minutes == [True, False, True, True]  # the last minute is 20 s long: 10 s is half of it
+    # 3 min 20 s are 3 minutes: the last 20 s belong to the third, 80 s long, present for 50 s of it
+    assert minutes == [True, False, True]
+    # 3 min 40 s are 4: the last minute is 40 s long, and 10 s of it is not half
+    assert att.minute_presence([(at(180), at(190))], start, at(220)) == [False, False, False, False]
+    assert att.minute_presence([(at(180), at(200))], start, at(220))[3] is True
+    assert att.minute_count(20) == 1 and att.minute_count(0) == 0
+
+
+def test_the_minutes_the_percentage_the_strip_and_the_csv_agree(klass, client_as):
+    """fe14's F4: live 6 min 29 s; the student watched it all but lost the network for 15 s (two rows). The
+    lesson has 6 minutes, all present: the minutes column, the percentage, the page and the CSV say the same."""
+    lesson = held(klass.circle, klass.teacher, minutes=6 + 29 / 60)
+    connection(lesson, klass.student, 0, 2)
+    connection(lesson, klass.student, 2.25, 6 + 29 / 60)
+    r = _by_user(lesson)[klass.student.id]
+    assert r.presence_code == "1" * 6 and r.minutes_present == 6
+    assert r.whole_minutes == 6 and r.whole_percent == 100 and r.status == att.Status.present
+    html = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance").get_data(as_text=True)
+    assert "6 of 6 minutes present" in html and "6 <span class=\"muted\">(100 %)</span>" in html
+    url = f"/c/{klass.circle.id}/live/{lesson.id}/attendance.csv"
+    rows = list(csv.reader(io.StringIO(client_as(klass.teacher).get(url).data.decode("utf-8-sig"))))
+    row = next(row for row in rows if row[0] == "Student In Class")
+    assert row[5] == str(row[9].count("1")) == "6" and row[6] == "100"
+    assert re.search(r" UTC[+-]\d\d:\d\d$", row[4])  # first joined, with its zone's offset (fe14 F9)
 
 
 def test_a_lesson_still_live_counts_an_open_fresh_connection_up_to_now(klass):
@@ -196,3 +220,18 @@ def test_xlsx_export(klass, client_as):
     header = [c.value for c in next(sheet.iter_rows())]
     assert header[3].startswith("=HYPERLINK") and sheet.cell(1, 4).data_type == "s"  # text, never a formula
     assert client_as(klass.student).get(f"/c/{klass.circle.id}/live/attendance.xlsx").status_code == 403
+
+
+def test_attendance_across_lessons_names_each_lesson(klass, client_as):
+    """fe14 F11: two lessons a day were two bare go-live times; each column is headed by its title and the time it
+    was scheduled for."""
+    first = held(klass.circle, klass.teacher, minutes=30, title="Turns, part one")
+    second = held(klass.circle, klass.teacher, went_live_at=T0 + timedelta(hours=2), minutes=30,
+                  title="Turns, part two")
+    first.went_live_at = T0 + timedelta(minutes=1)  # went live a minute late: the heading keeps the scheduled time
+    db.session.commit()
+    page = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/attendance").get_data(as_text=True)
+    assert ">Turns, part one</a>" in page and ">Turns, part two</a>" in page and second.title in page
+    rows = list(csv.reader(io.StringIO(
+        client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/attendance.csv").data.decode("utf-8-sig"))))
+    assert rows[0][3].startswith("Turns, part one (") and rows[0][4].startswith("Turns, part two (")

@@ -144,3 +144,17 @@ def test_the_csv_has_one_charset(klass, client_as):
     lesson = held(klass.circle, klass.teacher, minutes=10)
     response = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_a_students_own_attendance_shows_once_the_lesson_is_over(klass, client_as):
+    """fe14 F11: during the lesson the card read "Absent · 0 minutes" beside the video the student was watching."""
+    from lms.core.types import utcnow
+
+    lesson = held(klass.circle, klass.teacher, went_live_at=utcnow() - timedelta(minutes=5), ended=False)
+    connection(lesson, klass.student, 0, None, last_seen_min=5)
+    url = f"/c/{klass.circle.id}/live/{lesson.id}"
+    assert "My attendance" not in client_as(klass.student).get(url).get_data(as_text=True)
+    lesson.state = LessonState.ended
+    lesson.ended_at = utcnow()
+    db.session.commit()
+    assert "My attendance" in client_as(klass.student).get(url).get_data(as_text=True)

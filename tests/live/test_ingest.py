@@ -130,6 +130,23 @@ def test_anonymous_connections_are_refused(app):
     assert not sock.is_connected(NS)
 
 
+def test_a_host_dropped_inside_another_commit_hook_still_makes_the_lesson_reconnecting(app, room, lesson,
+                                                                                       client_as, webm):
+    """engine.io notices the dead socket while another push is sent from a commit hook (that session can emit no
+    SQL): the disconnect still marks the lesson reconnecting (fe14 F3's sibling)."""
+    from lms.extensions import socketio
+    from lms.jobs import after_commit
+
+    sock = ingest_socket(app, client_as(room.teacher))
+    assert start(sock, lesson)["ok"]
+    assert all(a["ok"] for a in send(sock, lesson, pieces(webm.vp8)))
+    sid = socketio.server.manager.sid_from_eio_sid(sock.eio_sid, NS)
+    after_commit(lambda: socketio.server.disconnect(sid, namespace=NS))
+    db.session.commit()
+    db.session.expire_all()
+    assert lesson.state == LessonState.reconnecting
+
+
 def test_a_dropped_host_resumes_and_the_recording_continues_as_one(app, room, lesson, client_as, webm):
     """When the host's connection drops, is the lesson reconnecting; when they come back with a new
     recorder, live again, the segments numbered on and the joined recording one continuous stream?"""

@@ -105,6 +105,14 @@ def test_members_play_the_replay_and_strangers_do_not(app, room, lesson, client_
     playlist.close()
     # The student's signed URL is theirs alone, and a stranger has no way to the replay.
     assert client_as(room.stranger).get(hls).status_code == 404
+    # Nor does anyone signed out (fe14's F6: a client without cookies that follows the redirect gets the sign-in
+    # page with its 200, never the playlist; the same for a segment's URL).
+    signed_out = app.test_client()
+    for url in (hls, hls.rsplit("/", 1)[0] + "/0.ts"):
+        answer = signed_out.get(url)
+        assert answer.status_code in (302, 401) and "/login" in answer.headers.get("Location", "/login")
+        followed = signed_out.get(url, follow_redirects=True)
+        assert "#EXTM3U" not in followed.get_data(as_text=True) and followed.request.path != url.split("?")[0]
     assert client_as(room.stranger).get(url_for("live.show", circle_id=lesson.circle_id,
                                                 lesson_id=lesson.id)).status_code == 404
 

@@ -120,6 +120,23 @@ def test_attendance_row_opens_on_join_and_closes_on_disconnect(klass, joined, le
     assert row.left_at is not None
 
 
+def test_a_disconnect_inside_another_commit_hook_still_closes_the_row(app, klass, joined, lesson):
+    """engine.io notices a dead socket when something is sent to it, e.g. a push in a commit hook: the
+    disconnect then runs inside that committed session (no SQL, no rollback possible there). The row closes."""
+    from lms.extensions import socketio
+    from lms.jobs import after_commit
+    from tests.live.room_support import NS
+
+    student = joined(klass.student)
+    sid = socketio.server.manager.sid_from_eio_sid(student.sock.eio_sid, NS)
+    after_commit(lambda: socketio.server.disconnect(sid, namespace=NS))
+    db.session.commit()
+    db.session.expire_all()
+    [row] = _rows(lesson, klass.student)
+    assert row.left_at is not None
+    assert not student.connected
+
+
 def test_leave_closes_the_row_and_the_room(klass, joined, lesson):
     student = joined(klass.student)
     assert student.emit("leave") == {"ok": True}
@@ -200,6 +217,15 @@ def test_chat_reaches_everyone_under_the_circle_identity(klass, joined, lesson):
     assert stored.body == "<b>Hello</b> & welcome" and stored.offset_seconds >= 0
     # a page joining later sees it in the recent chat
     assert joined(klass.classmate).join(lesson)["chat"][0]["body"] == "<b>Hello</b> & welcome"
+    assert message["author"]["role"] is None
+    # staff carry their circle role, so the page badges a teacher and an assistant apart (fe14 F12)
+    assistant = joined(klass.assistant)
+    assistant.emit("chat", {"body": "I am the assistant"})
+    assert teacher.wait_for("chat_message", lambda d: d["message"]["body"] == "I am the assistant")["message"][
+        "author"]["role"] == "assistant"
+    teacher.emit("chat", {"body": "I am the teacher"})
+    assert student.wait_for("chat_message", lambda d: d["message"]["body"] == "I am the teacher")["message"][
+        "author"]["role"] == "teacher"
 
 
 @pytest.mark.parametrize("body, error", [

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, lazyload
 
 from lms.accounts.models import User, UserSession
-from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus, Role
 from lms.core.types import utcnow
 from lms.extensions import db, socketio
 from lms.jobs import after_commit
@@ -156,6 +156,9 @@ def _shown(uid, name, avatar_key, is_admin, display, role, status) -> dict:
         "letter": ((display if member else name) or "?")[:1].upper(),
         "avatar": url_for("accounts.avatar", user_id=uid) if avatar_key else None,
         "host": (role in STAFF_ROLES and status == MembershipStatus.active) if member else bool(is_admin),
+        # their circle identity's badge: teacher (owner or teacher) or assistant; None for others (an overseer: "Host")
+        "role": (("assistant" if role == Role.assistant else "teacher")
+                 if member and role in STAFF_ROLES and status == MembershipStatus.active else None),
     }
 
 

@@ -13,6 +13,7 @@ from lms.live.room.messages import message_dict
 from lms.live.room.moderation import sanction_lists, settings
 from lms.live.room.polls import current_poll, poll_dict
 from lms.live.room.presence import viewer_count
+from lms.live.stage.operations import stage_state
 
 
 #: how many of the latest chat messages and questions a joining page receives
@@ -46,6 +47,7 @@ def room_state(p: Participant, now: datetime | None = None) -> dict:
         "poll": poll_dict(poll, p.user.id) if poll is not None else None,
         "viewers": viewer_count(lesson.id, now),
         "likes": lesson.likes,
+        "stage": stage_state(lesson, now),
     }
     if p.host:
         state["hands"] = hand_queue(lesson)

@@ -51,6 +51,15 @@
     return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
   }
 
+  // "2 minutes 5 seconds" (the grace left): a bare "2:05" beside a colon reads as a clock time, or as hours
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    var secs = ngettext("%(num)d second", "%(num)d seconds", s);
+    var mins = ngettext("%(num)d minute", "%(num)d minutes", m);
+    return !m ? secs : !s ? mins : gettext("%(minutes)s %(seconds)s", { minutes: mins, seconds: secs });
+  }
+
   // Once a second: how long the lesson has been live, and, while it waits for this host (reconnecting, e.g.
   // after a reload of this page), who waits and for how much longer.
   Broadcast.prototype.tick = function () {
@@ -67,7 +76,7 @@
       var show = state === "reconnecting" && !this.live && left > 0;
       waiting.hidden = !show;
       if (show) {
-        var time = { time: clock(left) };
+        var time = { time: duration(left) };
         waiting.textContent = this.viewers === null
           ? gettext("Your students are waiting. The lesson waits for you for another %(time)s: press Go live to continue.", time)
           : ngettext("%(num)d student is waiting. The lesson waits for you for another %(time)s: press Go live to continue.",
@@ -193,7 +202,7 @@
       var user = streams[streams.length - 1];
       var video;
       if (source === "both") {
-        self.compositor = new Compositor(screen, user, self.root.dataset.ticker);
+        self.compositor = new Compositor(screen, user, self.root.dataset.ticker, function (fps) { self.slowPicture(fps); });
         video = self.compositor.track;
       } else {
         video = (screen || user).getVideoTracks()[0];
@@ -214,6 +223,8 @@
       self.levelMeter(user);
       self.goLive.disabled = self.live;
       self.listDevices();
+      // the real-time stage (stage_host.js) publishes these same tracks to Janus
+      announce("inputs", { screen: screen, user: user });
       if (wasRecording && self.live) { self.restartRecorder(); } // the picture changed mid-lesson
     }).catch(function (error) {
       self.fail(error && error.name === "NotAllowedError"
@@ -243,8 +254,15 @@
   };
 
   // Screen with the camera in the bottom-right corner, drawn on a canvas. A worker's timer paces it: the
-  // page's own timers and animation frames slow to a crawl while the teacher shows another tab.
-  function Compositor(screen, camera, tickerUrl) {
+  // page's own timers and animation frames slow to a crawl while the teacher shows another tab. The worker
+  // waits for each frame to be drawn before it times the next (one tick at a time, never a queue of them:
+  // ticks piling up faster than frames are drawn froze the tab), and the pace follows what a frame costs:
+  // a computer that takes long to draw gets fewer frames a second (at most about a third of its time goes
+  // to drawing) and the teacher is told once (`onSlow(fps)`) instead of the tab freezing.
+  var FRAME_MS = 66; // 15 frames a second
+  var SLOWEST_MS = 500; // 2 frames a second at the least
+  var SLOW_MS = 150; // below about 7 frames a second the teacher hears about it
+  function Compositor(screen, camera, tickerUrl, onSlow) {
     var self = this;
     this.canvas = document.createElement("canvas");
     this.canvas.width = 1280;
@@ -253,12 +271,17 @@
     this.screen = element(screen);
     this.camera = element(camera);
     this.track = this.canvas.captureStream(15).getVideoTracks()[0];
+    this.cost = 0; // the average milliseconds a frame takes to draw
+    this.interval = FRAME_MS;
+    this.onSlow = onSlow;
+    this.stopped = false;
     try {
       this.ticker = new Worker(tickerUrl);
-      this.ticker.onmessage = function () { self.draw(); };
-      this.ticker.postMessage({ interval: 66 });
+      this.ticker.onmessage = function () { self.frame(); };
+      this.ticker.postMessage({ after: 0 });
     } catch (e) {
-      this.timer = setInterval(function () { self.draw(); }, 66);
+      this.ticker = null;
+      this.next(0);
     }
   }
   function element(stream) {
@@ -269,6 +292,25 @@
     video.play().catch(function () {});
     return video;
   }
+  Compositor.prototype.frame = function () {
+    if (this.stopped) { return; }
+    var began = performance.now();
+    this.draw();
+    var took = performance.now() - began;
+    this.cost = this.cost ? this.cost * 0.8 + took * 0.2 : took;
+    this.interval = Math.min(SLOWEST_MS, Math.max(FRAME_MS, this.cost * 3));
+    var fps = Math.round(1000 / this.interval);
+    this.canvas.dataset.fps = String(fps);
+    if (this.interval > SLOW_MS && !this.warned && this.onSlow) {
+      this.warned = true;
+      this.onSlow(fps);
+    }
+    this.next(Math.max(0, this.interval - took));
+  };
+  Compositor.prototype.next = function (delay) {
+    var self = this;
+    if (this.ticker) { this.ticker.postMessage({ after: delay }); } else { this.timer = setTimeout(function () { self.frame(); }, delay); }
+  };
   Compositor.prototype.draw = function () {
     var c = this.context, w = this.canvas.width, h = this.canvas.height;
     c.fillStyle = "#000";
@@ -286,9 +328,23 @@
     }
   };
   Compositor.prototype.stop = function () {
+    this.stopped = true;
     if (this.ticker) { this.ticker.terminate(); }
-    if (this.timer) { clearInterval(this.timer); }
+    if (this.timer) { clearTimeout(this.timer); }
     this.track.stop();
+  };
+
+  // The screen with the camera costs this computer too much to draw smoothly: say so once, under the status.
+  Broadcast.prototype.slowPicture = function (fps) {
+    var note = this.root.querySelector("[data-broadcast-slow]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "hint";
+      note.setAttribute("data-broadcast-slow", "");
+      note.setAttribute("role", "status");
+      (this.statusLine || this.root).insertAdjacentElement(this.statusLine ? "afterend" : "beforeend", note);
+    }
+    note.textContent = gettext("This computer is slow to draw the screen with the camera, so the video goes out at %(fps)d frames a second. For a smoother picture choose the screen or the camera alone, or close other programs.", { fps: fps });
   };
 
   // -- the connection --------------------------------------------------------------------------
@@ -337,6 +393,7 @@
       self.stopButton.hidden = false;
       self.goLive.hidden = true;
       self.say(resuming ? gettext("Reconnected. You are live again.") : gettext("You are live."));
+      announce("broadcasting", { live: true });
       self.restartRecorder();
     });
   };
@@ -437,6 +494,7 @@
 
   Broadcast.prototype.finished = function (message) {
     this.live = false;
+    announce("broadcasting", { live: false });
     this.stopRecorder();
     this.queue = [];
     this.releaseInputs();
@@ -477,6 +535,11 @@
         : gettext("%(speed)s Mbit/s: too slow for a smooth broadcast (4 needed). Close other uploads or move closer to the Wi-Fi.", { speed: shown });
     });
   };
+
+  // What the host's stage (static/js/live/stage_host.js) listens to: "live:inputs", "live:broadcasting".
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent("live:" + name, { detail: detail || {} }));
+  }
 
   function init() {
     var root = document.querySelector("[data-broadcast]");

@@ -1,6 +1,6 @@
 // Countdowns to live lessons (live-core): each <time data-live-countdown datetime="…"> shows the absolute
 // time as the server wrote it; this turns it into "Starts in 2 days 3 h", "Starts in 1 h 4 min" or, in the
-// last hour, "Starts in 4:05" ticking each second, and "Starting now" once the time has come. Without
+// last hour, "Starts in 4 minutes 5 seconds" ticking each second, and "Starting now" once the time has come. Without
 // scripts the absolute time stays.
 //
 // On a lesson's page ([data-live-lesson]) the header follows the lesson's state pushed by the room
@@ -19,8 +19,6 @@
     return interpolate(n === 1 ? a : b, all);
   };
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
   function render(el) {
     if (!el.isConnected) { return false; }
     var at = Date.parse(el.getAttribute("datetime"));
@@ -37,7 +35,11 @@
     } else if (h > 0) {
       el.textContent = gettext("Starts in %(hours)d h %(minutes)d min", { hours: h, minutes: m });
     } else {
-      el.textContent = gettext("Starts in %(time)s", { time: m + ":" + pad(s) });
+      // with units ("Starts in 1 minute 34 seconds"): a bare "1:34" reads as hours to some
+      var secs = ngettext("%(num)d second", "%(num)d seconds", s);
+      var time = !m ? secs : !s ? ngettext("%(num)d minute", "%(num)d minutes", m)
+        : gettext("%(minutes)s %(seconds)s", { minutes: ngettext("%(num)d minute", "%(num)d minutes", m), seconds: secs });
+      el.textContent = gettext("Starts in %(time)s", { time: time });
     }
     return true;
   }
@@ -53,6 +55,10 @@
       if (badge && label) {
         badge.textContent = label;
         badge.className = "badge live-state live-state-" + d.state;
+      }
+      if (d.state === "ended" || d.state === "cancelled") {
+        var calendar = page.querySelector("[data-live-calendar]");
+        if (calendar) { calendar.hidden = true; } // nothing left to put in a calendar
       }
       var line = page.querySelector("[data-live-state-line]");
       if (line) {

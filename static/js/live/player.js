@@ -8,6 +8,11 @@
 // dispatched by static/js/live/room.js); without them it still finds the stream by asking every few seconds.
 // `root.dataset.source` says what plays ("hls.js", "native-hls"), `root.dataset.playing` is set once frames play.
 //
+// A real-time lesson (static/js/live/stage_view.js): while its WebRTC video plays, this player is held (no HLS
+// loaded, its video hidden) and `root.dataset.held` is set; document event "live:rtc" {state: "playing"} holds it,
+// {state: "fallback"} lets it play HLS again. A player marked data-realtime starts held and plays HLS only when
+// told to fall back, or when it heard nothing of WebRTC within HOLD_MS.
+//
 // Ended, with a replay: the chat and questions beside the replay scroll in step with the video (each message
 // has data-at, seconds from the start), and the ranges a member watched are sent to the server every 15 s
 // and when the page is left (ReplayView).
@@ -19,6 +24,7 @@
   var RETRY_MS = 3000;
   var POLL_MS = 30000; // the fallback poll, from the start time on only (the room's push starts the video)
   var REPORT_MS = 15000;
+  var HOLD_MS = 10000; // a real-time lesson's player waits this long for WebRTC before playing HLS by itself
 
   var hlsLoading = null;
   function loadHls(src) {
@@ -51,6 +57,8 @@
     this.started = false;
     this.retryTimer = null;
     this.pollTimer = null;
+    this.held = root.dataset.realtime === "1";
+    this.holdTimer = null;
   }
 
   LivePlayer.prototype.say = function (text) {
@@ -77,6 +85,11 @@
       });
     }
     document.addEventListener("live:stream_state", function (event) { self.onState(event.detail || {}); });
+    document.addEventListener("live:rtc", function (event) { self.onRtc(event.detail || {}); });
+    if (this.held) {
+      this.root.dataset.held = "1";
+      this.holdTimer = setTimeout(function () { self.release(); }, HOLD_MS);
+    }
     document.addEventListener("live:removed", function () { self.removedFromLesson(); });
     document.addEventListener("live:readmitted", function () {
       if (!self.removed) { return; }
@@ -127,14 +140,20 @@
     this.root.dataset.state = data.state;
     if (this.badge) { this.badge.hidden = data.state !== "live"; }
     if (data.state === "live") {
+      if (this.held) { return; } // WebRTC plays it (stage_view.js)
       this.video.hidden = false;
-      if (!this.root.dataset.playing) { this.say(gettext("Connecting to the live video…")); }
+      // never "reconnecting" left under a page that says the teacher is back: playing says nothing, else connecting
+      var moving = this.root.dataset.playing && !this.video.paused && this.video.readyState > 2;
+      this.say(moving ? "" : gettext("Connecting to the live video…"));
+      if (data.reason === "resumed") { this.toLiveEdgeSoon(); }
       this.start();
     } else if (data.state === "reconnecting") {
       this.say(text || gettext("The teacher's connection dropped. Reconnecting…"));
     } else if (data.state === "ended" || data.state === "cancelled") {
       this.stop();
-      this.say(data.state === "cancelled" ? gettext("This lesson was cancelled.") : (text || gettext("The lesson has ended.")));
+      // the lesson page's state line already says it (countdown.js): one end message, not one per part
+      var said = document.querySelector("[data-live-state-line]");
+      this.say(said ? "" : data.state === "cancelled" ? gettext("This lesson was cancelled.") : (text || gettext("The lesson has ended.")));
       this.offerReplay();
     }
   };
@@ -154,9 +173,41 @@
     }, POLL_MS);
   };
 
+  // WebRTC plays the lesson (hold: no HLS meanwhile) or failed (fall back: play HLS).
+  LivePlayer.prototype.onRtc = function (d) {
+    if (d.lesson_id && String(d.lesson_id) !== this.root.dataset.lessonId) { return; }
+    clearTimeout(this.holdTimer);
+    if (d.state === "playing") { this.hold(); } else if (d.state === "fallback") { this.release(); }
+  };
+
+  LivePlayer.prototype.hold = function () {
+    if (this.removed || this.state === "ended" || this.state === "cancelled") { return; }
+    this.held = true;
+    this.root.dataset.held = "1";
+    clearTimeout(this.retryTimer);
+    if (this.engine) { this.engine.destroy(); this.engine = null; }
+    if (this.video) { this.video.pause(); this.video.removeAttribute("src"); this.video.load(); this.video.hidden = true; }
+    if (this.unmute) { this.unmute.hidden = true; }
+    delete this.root.dataset.playing;
+    delete this.root.dataset.source;
+    this.started = false;
+    this.say("");
+  };
+
+  LivePlayer.prototype.release = function () {
+    clearTimeout(this.holdTimer);
+    if (!this.held) { return; }
+    this.held = false;
+    delete this.root.dataset.held;
+    if (!this.removed && (this.state === "live" || this.state === "reconnecting")) {
+      this.say(gettext("Connecting to the live video…"));
+      this.start();
+    }
+  };
+
   LivePlayer.prototype.start = function () {
     var self = this;
-    if (this.started) { return; }
+    if (this.started || this.held) { return; }
     this.started = true;
     this.video.hidden = false;
     clearTimeout(this.waitTimer);
@@ -208,6 +259,47 @@
     });
     engine.loadSource(this.url);
     engine.attachMedia(this.video);
+    this.watchStalls();
+  };
+
+  // How far (s) behind hls.js's live sync point the player may fall before it jumps there rather than stall on.
+  var BEHIND_S = 3;
+
+  // After the teacher's stream resumes (a new recording; the old one's end played out meanwhile), or after a
+  // stall: go to the live edge once the new segments are listed, instead of crawling behind it with no buffer.
+  LivePlayer.prototype.toLiveEdge = function () {
+    var engine = this.engine, video = this.video;
+    if (!engine || !video || this.held) { return false; }
+    var edge = engine.liveSyncPosition;
+    if (typeof edge !== "number" || !isFinite(edge) || edge - video.currentTime < BEHIND_S) { return false; }
+    video.currentTime = edge;
+    this.root.dataset.liveJumps = String(Number(this.root.dataset.liveJumps || 0) + 1);
+    if (video.paused) { this.play(); }
+    return true;
+  };
+
+  LivePlayer.prototype.toLiveEdgeSoon = function () {
+    var self = this, tries = 0;
+    clearInterval(this.edgeTimer);
+    this.edgeTimer = setInterval(function () {
+      tries += 1;
+      if (self.toLiveEdge() || tries >= 20 || self.state !== "live") { clearInterval(self.edgeTimer); }
+    }, 500);
+  };
+
+  // A stall while live that lasts: the buffer ran dry behind the live edge (the teacher's network, a slow
+  // encode). Jump forward when the edge has moved on; otherwise keep waiting.
+  LivePlayer.prototype.watchStalls = function () {
+    var self = this;
+    if (this.watchingStalls) { return; }
+    this.watchingStalls = true;
+    this.video.addEventListener("waiting", function () {
+      clearTimeout(self.stallTimer);
+      self.stallTimer = setTimeout(function () {
+        if (self.state === "live" && self.video.readyState < 3) { self.toLiveEdge(); }
+      }, 2000);
+    });
+    this.video.addEventListener("playing", function () { clearTimeout(self.stallTimer); });
   };
 
   LivePlayer.prototype.useNative = function () {

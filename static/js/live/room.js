@@ -42,15 +42,22 @@
       span.appendChild(letter);
     }
     span.appendChild(el("span", "member-name", who.name));
-    if (who.host) { span.appendChild(el("span", "badge live-host-badge", gettext("Host"))); }
+    if (who.host) {
+      // the circle role (a teacher and an assistant told apart); an overseer without one is a host
+      var badge = who.role === "assistant" ? gettext("Assistant") : who.role === "teacher" ? gettext("Teacher") : gettext("Host");
+      span.appendChild(el("span", "badge live-host-badge", badge));
+    }
     return span;
   }
 
   function timeOf(iso) {
     var zone = document.querySelector('meta[name="time-zone"]');
+    var locale = i18n.locale ? i18n.locale() : undefined;
+    var options = { hour: "numeric", minute: "2-digit", timeZone: zone ? zone.content : undefined };
+    // Chinese 12-hour times name the part of the day as the server's dates do (23:29 is 晚上, not 下午)
+    if (/^zh/i.test(locale || document.documentElement.lang || "")) { options.dayPeriod = "short"; }
     try {
-      return new Date(iso).toLocaleTimeString(i18n.locale ? i18n.locale() : undefined,
-        { hour: "numeric", minute: "2-digit", timeZone: zone ? zone.content : undefined });
+      return new Date(iso).toLocaleTimeString(locale, options);
     } catch (e) {
       return "";
     }
@@ -58,12 +65,20 @@
 
   // A pushed lesson state worded in this page's language (the server sends the state only).
   function stateText(d) {
-    if (d.state === "live") { return d.reason === "resumed" ? gettext("The teacher is back.") : gettext("The lesson is live."); }
-    if (d.state === "reconnecting") { return gettext("The teacher's connection dropped. Reconnecting…"); }
+    // the broadcasting teacher's own page speaks to them, not about them
+    var own = Boolean(document.querySelector("[data-broadcast]"));
+    if (d.state === "live") {
+      if (d.reason !== "resumed") { return gettext("The lesson is live."); }
+      return own ? gettext("Reconnected. You are live again.") : gettext("The teacher is back.");
+    }
+    if (d.state === "reconnecting") {
+      return own ? gettext("Connection lost. Reconnecting… The lesson waits for you.")
+                 : gettext("The teacher's connection dropped. Reconnecting…");
+    }
     if (d.state === "cancelled") { return gettext("This lesson was cancelled."); }
     if (d.state === "ended") {
       return d.reason === "host_gone" ? gettext("The teacher did not come back in time. The lesson has ended.")
-                                      : gettext("The lesson has ended. Thank you for joining.");
+                                      : gettext("The lesson has ended. The replay is being prepared; it appears here within minutes.");
     }
     return "";
   }
@@ -126,7 +141,14 @@
     s.on("viewers", function (d) { self.showViewers(d.count); });
     s.on("poll", function (d) { self.showPoll(d.poll); });
     s.on("poll_results", function (d) { self.showResults(d); });
-    s.on("room_settings", function (d) { self.showSettings(d); });
+    s.on("room_settings", function (d) {
+      // an answer to the last message sent ("slow mode: wait 10 s") is stale once the settings change
+      self.root.querySelectorAll("[data-compose] [data-error]").forEach(function (error) {
+        error.textContent = "";
+        error.hidden = true;
+      });
+      self.showSettings(d);
+    });
     s.on("muted", function (d) { if (self.me) { self.me.muted = d.muted; self.showSettings(self.settings); } });
     s.on("sanctions", function (d) { self.showSanctions(d); });
     s.on("removed", function (d) { self.wasRemoved(d); });
@@ -138,6 +160,9 @@
       self.join(true);
     });
     s.on("replay_state", function (d) { announce("replay_state", d); });
+    // the real-time stage (static/js/live/stage*.js): its state for everyone, and this person's own part
+    s.on("stage", function (d) { announce("stage", d); });
+    s.on("stage_you", function (d) { announce("stage_you", d); });
     s.on("stream_state", function (d) {
       announce("stream_state", d);
       var text = stateText(d || {});
@@ -168,6 +193,7 @@
       self.closed = false;
       self.render(state);
       announce("stream_state", { lesson_id: Number(self.lessonId), state: state.state });
+      if (state.stage) { announce("stage", state.stage); }
       self.status(gettext("In the room"));
       self.root.setAttribute("data-room-ready", "");
       if (self.heartbeat) { clearInterval(self.heartbeat); }
@@ -183,7 +209,14 @@
   // to hear when its replay is ready.
   Room.prototype.end = function (message) {
     if (this.closed) { return; }
-    this.close(message, true);
+    // One end message on the page: the lesson's state line says it (countdown.js); the room only closes, and
+    // what belonged to the live lesson (who watches, a mute, slow mode) goes with it.
+    var said = document.querySelector("[data-live-state-line]");
+    this.close(said ? "" : message, true);
+    this.status(gettext("The lesson's room is closed."));
+    var viewers = this.q("[data-viewers]"), settings = this.q("[data-chat-settings]");
+    if (viewers) { viewers.hidden = true; }
+    if (settings) { settings.hidden = true; }
     this.following = true;
     this.socket.emit("leave", {});
     follow(this);
@@ -262,7 +295,7 @@
       text = gettext("The chat is closed for everyone but the hosts.");
     }
     line.textContent = text;
-    line.hidden = !text;
+    line.hidden = !text || this.closed;
     var connected = this.root.hasAttribute("data-room-ready") || this.socket.connected;
     chatInput.disabled = chatButton.disabled = !(connected && chatOpen && !this.closed);
     questionInput.disabled = questionButton.disabled = !(connected && !me.muted && !this.closed);
