@@ -16,7 +16,12 @@ def register(app: Flask) -> None:
     """Tell the audit log of `app` how the organizations' events read (called when the blueprint is registered)."""
     describe_details(
         app,
-        labels={"org": _l("Organization")},
-        words={"via": {"org_assignment": _l("Assigned by the organization")}},
+        labels={"org": _l("Organization"), "term": _l("Term"), "classes": _l("Classes archived"),
+                "removed_from": _l("Removed from the classes")},
+        words={"via": {"org_assignment": _l("Assigned by the organization"),
+                       "org_move": _l("Moved to another class by the organization"),
+                       "org_add": _l("Added to a class by the organization"),
+                       "org_remove_all": _l("Removed from all classes of the organization"),
+                       "org_csv": _l("Added to a class from the organization's CSV file")}},
         changes=[(ORG_ROLE_ACTIONS, ORG_ROLE_LABELS)],
     )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +48,10 @@ class Organization(db.Model):
         """Org admins and site admins: create classes, assign teachers, import rosters."""
         return user.is_authenticated and (user.is_admin or self.role_of(user) == OrgRole.admin)
 
+    def can_view_console(self, user: User) -> bool:
+        """The classes at a glance: its admins and site admins see every class, its teachers their own."""
+        return user.is_authenticated and (user.is_admin or self.role_of(user) in (OrgRole.admin, OrgRole.teacher))
+
     def can_view_audit(self, user: User) -> bool:
         """Org admins and site admins read the organization's audit log."""
         return self.can_manage(user)
@@ -83,9 +87,31 @@ class OrgMembership(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class Term(db.Model):
+    """An academic session of an organization (autumn term, school year): its classes belong to it, and at
+    its end the admins archive them in one action."""
+
+    __tablename__ = "terms"
+    __table_args__ = (sa.Index("ix_terms_org_starts", "org_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)
+    #: when an admin archived the term's classes (None: not yet)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Term {self.id} {self.name!r}>"
+
+
 # An organization groups circles: the circle's side of that link is mapped here, so the circles never
 # import the organizations (tests/test_layers.py). `Circle.org` is read with the circle, in one query.
 Circle.org = relationship(Organization, lazy="joined")
+#: the term the class belongs to (lazy="raise": pages that show terms read them in one query of their own)
+Circle.term = relationship(Term, lazy="raise")
 
 
 def _administers(circle: Circle, user: User) -> bool:

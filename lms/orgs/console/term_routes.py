@@ -1,0 +1,162 @@
+"""Terms views: the organization's terms, a term's classes, archiving them, copying them into another term."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from lms.circles.forms import ConfirmForm
+from lms.circles.models import Circle
+from lms.extensions import db
+from lms.orgs import bp
+from lms.orgs import queries as org_queries
+from lms.orgs.console import terms as ops
+from lms.orgs.console.forms import ClassesForm, TermForm
+from lms.orgs.models import Organization, Term
+
+
+def _terms_org(org_id: int) -> Organization:
+    """The organization, for its admins and site admins; 404 for everyone else (teachers included), as for
+    its other admin pages."""
+    org = org_queries.get_org_or_404(org_id, current_user)
+    if not org.can_manage(current_user):
+        abort(404)
+    return org
+
+
+def _term_or_404(org: Organization, term_id: int | None) -> Term:
+    term = db.session.get(Term, term_id) if term_id else None
+    if term is None or term.org_id != org.id:
+        abort(404)
+    return term
+
+
+def _org_terms(org: Organization) -> list[Term]:
+    return list(db.session.scalars(db.select(Term).where(Term.org_id == org.id)
+                                   .order_by(Term.starts_on.desc(), Term.id)))
+
+
+def _classes_of(org: Organization, ids: list[int]) -> list[Circle]:
+    """The organization's classes with these ids; any id outside it is a 404 (nothing changes)."""
+    circles = list(db.session.scalars(db.select(Circle).where(Circle.org_id == org.id, Circle.id.in_(ids))))
+    if len(circles) != len(set(ids)):
+        abort(404)
+    return circles
+
+
+def _class_counts(org: Organization) -> dict[int, tuple[int, int]]:
+    """{term id: (classes, archived classes)} in one query."""
+    rows = db.session.execute(
+        db.select(Circle.term_id, db.func.count(), db.func.sum(db.case((Circle.is_archived.is_(True), 1), else_=0)))
+        .where(Circle.org_id == org.id, Circle.term_id.is_not(None)).group_by(Circle.term_id)
+    ).all()
+    return {term_id: (n, int(archived or 0)) for term_id, n, archived in rows}
+
+
+@bp.route("/<int:org_id>/terms", methods=["GET", "POST"])
+@login_required
+def terms(org_id: int):
+    """The organization's terms, newest first, with a form for a new one."""
+    org = _terms_org(org_id)
+    form = TermForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                term = ops.create_term(org, form.name.data, form.starts_on.data, form.ends_on.data)
+            except ops.TermError as error:
+                form.name.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("The term %(name)s was added.", name=term.name), "success")
+                return redirect(url_for("orgs.terms", org_id=org.id))
+        status = 422
+    return render_template("orgs/terms.html", org=org, terms=_org_terms(org), counts=_class_counts(org),
+                           form=form, format_date=format_date), status
+
+
+@bp.route("/<int:org_id>/terms/<int:term_id>")
+@login_required
+def term(org_id: int, term_id: int):
+    """A term's classes, with archiving them all and copying some into another term."""
+    org = _terms_org(org_id)
+    term = _term_or_404(org, term_id)
+    return _term_page(org, term)
+
+
+def _term_page(org: Organization, term: Term, form: ClassesForm | None = None, status: int = 200):
+    others = [t for t in _org_terms(org) if t.id != term.id]
+    form = form or ClassesForm(formdata=None)
+    following = ops.next_term(term)
+    form.term_id.choices = [SelectChoice(str(t.id), t.name) for t in others]
+    if following is not None and not form.term_id.data:
+        form.term_id.data = following.id
+    return render_template("orgs/term.html", org=org, term=term, classes=ops.term_classes(term), others=others,
+                           copy_form=form, confirm=ConfirmForm(), format_date=format_date), status
+
+
+@bp.route("/<int:org_id>/terms/<int:term_id>/archive", methods=["POST"])
+@login_required
+def archive_term(org_id: int, term_id: int):
+    """Archive every class of the term in one action (read-only; members, work, grades and replays kept)."""
+    org = _terms_org(org_id)
+    term = _term_or_404(org, term_id)
+    if ConfirmForm().validate_on_submit():
+        archived = ops.archive_term(term, current_user)
+        db.session.commit()
+        flash(ngettext("%(num)d class of %(term)s is archived: it can be read, no longer changed.",
+                       "%(num)d classes of %(term)s are archived: they can be read, no longer changed.",
+                       len(archived), term=term.name), "success")
+    return redirect(url_for("orgs.term", org_id=org.id, term_id=term.id))
+
+
+@bp.route("/<int:org_id>/terms/<int:term_id>/copy", methods=["POST"])
+@login_required
+def copy_classes(org_id: int, term_id: int):
+    """Copy the ticked classes of the term (their structure: no members, no work) into another term."""
+    org = _terms_org(org_id)
+    term = _term_or_404(org, term_id)
+    form = ClassesForm()
+    if not form.validate_on_submit():
+        return _term_page(org, term, form, 422)
+    target = _term_or_404(org, form.term_id.data)
+    circles = _classes_of(org, form.chosen_ids())
+    if any(c.term_id != term.id for c in circles):
+        abort(404)
+    copies = [ops.copy_class(circle, target, current_user) for circle in sorted(circles, key=lambda c: c.name)]
+    db.session.commit()
+    flash(ngettext("%(num)d class copied into %(term)s, without members or work.",
+                   "%(num)d classes copied into %(term)s, without members or work.", len(copies),
+                   term=target.name), "success")
+    return redirect(url_for("orgs.term", org_id=org.id, term_id=target.id))
+
+
+@bp.route("/<int:org_id>/console/term", methods=["POST"])
+@login_required
+def set_classes_term(org_id: int):
+    """Put the classes ticked in the console's table in a term (or in none)."""
+    org = _terms_org(org_id)
+    form = ClassesForm()
+    if not form.validate_on_submit():
+        flash(_("Tick at least one class and choose a term."), "error")
+        return redirect(url_for("orgs.console", org_id=org.id))
+    target = None if form.term_id.data == 0 else _term_or_404(org, form.term_id.data)
+    changed = ops.set_classes_term(_classes_of(org, form.chosen_ids()), target)
+    db.session.commit()
+    if target is None:
+        flash(ngettext("%(num)d class is now in no term.", "%(num)d classes are now in no term.", changed), "success")
+    else:
+        flash(ngettext("%(num)d class is now in %(term)s.", "%(num)d classes are now in %(term)s.", changed,
+                       term=target.name), "success")
+    return redirect(request.referrer if _same_console(org, request.referrer) else url_for("orgs.console", org_id=org.id))
+
+
+def _same_console(org: Organization, referrer: str | None) -> bool:
+    """Back to the console page the form was sent from (its filters and order), never elsewhere."""
+    if not referrer:
+        return False
+    path = url_for("orgs.console", org_id=org.id)
+    return referrer.startswith(request.host_url.rstrip("/") + path + "?") or referrer == request.host_url.rstrip("/") + path
