@@ -79,8 +79,39 @@ class TaskForm(FlaskForm):
                                     validators=[InputRequired(), _range("makeup_allowance")], default=0)
     makeup_days_back = IntegerField(_l("How many days back a make-up may reach"),
                                     validators=[InputRequired(), _range("makeup_days_back")], default=3)
+    #: a first day before today is taken only when the teacher says the days before today count
+    count_past_days = BooleanField(_l("Count the days before today too (members who did not check in on them "
+                                      "have missed them)"), default=False)
     members_see_each_other = BooleanField(_l("Members see each other's check-ins"), default=True)
+
+    #: today in the circle's time zone, and the first day as it was (an edit), set by the route: a first day
+    #: moved into the past needs count_past_days
+    today = None
+    first_day_before = None
     reminders_enabled = BooleanField(_l("Members may choose a daily reminder time"), default=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks and the checks across fields (lms.checkins.operations.task_errors) at
+        once, so every mistake shows on the first try."""
+        from lms.checkins.operations import task_errors
+
+        valid = super().validate(extra_validators)
+        values = self.values()
+        values["schedule"] = self.schedule.data if self.schedule.data in set(ScheduleKind) else None
+        values["requirement"] = self.requirement.data if self.requirement.data in set(RequirementKind) else None
+        for error in task_errors(values):
+            field = getattr(self, error.field)
+            if str(error) not in field.errors:
+                field.errors = [*field.errors, str(error)]
+            valid = False
+        first = self.starts_on.data
+        if (self.today is not None and first is not None and first < self.today and not self.count_past_days.data
+                and (self.first_day_before is None or first < self.first_day_before)):
+            self.starts_on.errors = [*self.starts_on.errors, _l(
+                "This day is past: members could not check in on the days before today. Start today or later, "
+                "or tick “Count the days before today too”.")]
+            valid = False
+        return valid
 
     def values(self) -> dict:
         mask = 0
@@ -136,7 +167,8 @@ class GradebookForm(FlaskForm):
 
     points = FloatField(_l("Points for a full record"), validators=[InputRequired(), NumberRange(min=0.5, max=1000)],
                         default=10)
-    release = BooleanField(_l("Let the students see it now"), default=True)
+    #: off by default: the rates of the first days would reach every student as "your grade is ready"
+    release = BooleanField(_l("Let the students see it now"), default=False)
     category_id = SelectField(_l("Grade category"), coerce=int, choices=[], validate_choice=True, default=0)
 
     def set_categories(self, categories) -> None:

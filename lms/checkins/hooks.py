@@ -34,11 +34,16 @@ def register(app: Flask) -> None:
     from lms.circles.home import SIDE, HomeSection, register_home_section
     from lms.uploads.access import register_subject, register_upload_purpose
 
-    register_home_section(app, HomeSection("checkins", SIDE, 5, "checkins/_home.html", home))
+    register_home_section(app, HomeSection("checkins", SIDE, 5, "checkins/_home.html", home, probe=has_tasks))
     register_calendar_source(app, "checkins", calendar_events)
     register_upload_purpose(app, "checkin", may_upload_for_task)
     register_subject(app, "checkin", can_fetch_checkin_media)
     describe_details(app, labels=AUDIT_LABELS)
+
+
+def has_tasks(circle_id: sa.ColumnElement[int], _viewer_id) -> sa.ColumnElement[bool]:
+    """The card's probe (lms.circles.home), read with the circle: a circle without tasks shows no card."""
+    return sa.exists().where(CheckinTask.circle_id == circle_id)
 
 
 def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
@@ -48,8 +53,6 @@ def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | 
         return None
     now = utcnow()
     tasks = q.tasks_of(circle)
-    for task in tasks:
-        task.circle = circle
     days = {t.id: t.today(now) for t in tasks}
     tasks = [t for t in tasks if t.is_scheduled(days[t.id])]
     if not tasks:

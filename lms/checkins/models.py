@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
 from lms.circles.models import STAFF_ROLES, TEACHING_ROLES, Circle, Role
+from lms.core.i18n import is_timezone
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
 from lms.uploads.models import Media
@@ -71,6 +73,8 @@ class CheckinTask(db.Model):
     reminders_enabled: Mapped[bool] = mapped_column(default=True)
     #: the gradebook item of the completion rate (lms.checkins.gradebook; None: not yet)
     gradebook_assignment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assignments.id", ondelete="SET NULL"))
+    #: the last day (circle's zone) the whole column was recomputed (lms.checkins.gradebook.refresh_columns)
+    gradebook_refreshed_on: Mapped[date | None] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -225,6 +229,8 @@ class Checkin(db.Model):
     is_makeup: Mapped[bool] = mapped_column(default=False)
     like_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    #: hidden by a moderator (lms.moderation): only its member and the staff see it
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     task: Mapped[CheckinTask] = relationship()
     user: Mapped[User] = relationship()
@@ -266,6 +272,9 @@ class CheckinComment(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: hidden by a moderator, or held for review by the circle's word list (lms.moderation): only its author
+    #: and the staff see it
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CheckinStreak(db.Model):
@@ -289,8 +298,8 @@ class CheckinStreak(db.Model):
 
 
 class CheckinReminder(db.Model):
-    """A member's daily reminder time for a task, in their own time zone; `next_at` is the next time it is
-    due (UTC), so the periodic sweep reads only the due rows."""
+    """A member's daily reminder time for a task, in the time zone they chose it in; `next_at` is the next time
+    it is due (UTC), so the periodic sweep reads only the due rows."""
 
     __tablename__ = "checkin_reminders"
     __table_args__ = (sa.UniqueConstraint("task_id", "user_id", name="uq_checkin_reminders_task_user"),
@@ -299,7 +308,18 @@ class CheckinReminder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("checkin_tasks.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    #: minutes after midnight in the member's time zone
+    #: minutes after midnight in `timezone`
     minute: Mapped[int] = mapped_column()
+    #: the zone the page showed when the member chose the time (lms.core.i18n.select_timezone: the profile's,
+    #: else the browser's, else the circle's); None on rows older than it: the profile's, else the circle's
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     next_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def zone(self, user: User, circle: Circle) -> ZoneInfo:
+        """The zone `minute` is read in, by the sweep and on the page alike: the one it was chosen in; for a
+        row without one, the profile's zone, else the circle's."""
+        for name in (self.timezone, user.timezone):
+            if name and is_timezone(name):
+                return ZoneInfo(name)
+        return circle.zone

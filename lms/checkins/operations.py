@@ -7,9 +7,11 @@ make-up reach are read in the circle's time zone."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from datetime import date, datetime, time, timedelta, timezone
-from typing import BinaryIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import BinaryIO, NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -25,16 +27,18 @@ from lms.checkins import queries as q
 from lms.checkins.models import (DAY_MINUTES, LEARNER_ROLES, Checkin, CheckinComment, CheckinLike, CheckinPhoto,
                                  CheckinReminder, CheckinStreak, CheckinTask, RequirementKind, ScheduleKind,
                                  minute_label)
-from lms.checkins.streaks import summarise
+from lms.checkins.streaks import Schedule, summarise
 from lms.circles.models import Circle
+from lms.core.i18n import is_timezone, zone_label
 from lms.core.images import store_image
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
-from lms.jobs import delete_stored_after_commit
-from lms.notifications import MailRule, forget_about, notify
+from lms.jobs import delete_stored_after_commit, discard_stored_on_rollback
+from lms.notifications import MailRule, already_told, forget_about, notify
 from lms.reviews.stats import word_count
 from lms.uploads.models import Media, MediaKind
+from lms.uploads.operations import adopt_kept_image
 
 MAX_TITLE = 200
 MAX_INSTRUCTIONS = 20000
@@ -96,23 +100,35 @@ def _check_task(values: dict) -> dict:
     values["requirement"] = RequirementKind(values["requirement"])
     if values["starts_on"] is None:
         raise CheckinError(_l("Give the first day."), "starts_on")
-    if values["schedule"] == ScheduleKind.date_range and values["ends_on"] is None:
-        raise CheckinError(_l("A date range needs its last day."), "ends_on")
-    if values["ends_on"] is not None and values["ends_on"] < values["starts_on"]:
-        raise CheckinError(_l("The last day cannot come before the first."), "ends_on")
-    if values["schedule"] == ScheduleKind.chosen and not values["weekday_mask"] & 0b1111111:
-        raise CheckinError(_l("Choose at least one day of the week."), "weekdays")
-    if values["window_end_minute"] <= values["window_start_minute"]:
-        raise CheckinError(_l("The window must end after it opens (on the same day)."), "window_end")
     values["unit_label"] = " ".join((values.get("unit_label") or "").split())[:60]
-    if values["requirement"] == RequirementKind.number and not values["unit_label"]:
-        raise CheckinError(_l("Say what the number counts, e.g. “minutes read”."), "unit_label")
+    for error in task_errors(values):
+        raise error
     values["min_value"] = float(values.get("min_value") or 0)
     if values["min_value"] < 0 or values["min_value"] > 1e6:
         raise CheckinError(_l("Give a number from 0 to 1,000,000."), "min_value")
     values["members_see_each_other"] = bool(values["members_see_each_other"])
     values["reminders_enabled"] = bool(values["reminders_enabled"])
     return values
+
+
+def task_errors(values: dict) -> list[CheckinError]:
+    """Every refusal of a task's values that weighs one field against another (the days, the window, the
+    number's unit), all at once, so a form shows them together with its own fields' errors. A value left
+    None (a field the form could not read) is skipped."""
+    errors = []
+    schedule, starts_on, ends_on = values.get("schedule"), values.get("starts_on"), values.get("ends_on")
+    if schedule == ScheduleKind.date_range and ends_on is None:
+        errors.append(CheckinError(_l("A date range needs its last day."), "ends_on"))
+    if ends_on is not None and starts_on is not None and ends_on < starts_on:
+        errors.append(CheckinError(_l("The last day cannot come before the first."), "ends_on"))
+    if schedule == ScheduleKind.chosen and not (values.get("weekday_mask") or 0) & 0b1111111:
+        errors.append(CheckinError(_l("Choose at least one day of the week."), "weekdays"))
+    start, end = values.get("window_start_minute"), values.get("window_end_minute")
+    if start is not None and end is not None and end <= start:
+        errors.append(CheckinError(_l("The window must end after it opens (on the same day)."), "window_end"))
+    if values.get("requirement") == RequirementKind.number and not (values.get("unit_label") or "").strip():
+        errors.append(CheckinError(_l("Say what the number counts, e.g. “minutes read”."), "unit_label"))
+    return errors
 
 
 def create_task(circle: Circle, author: User, **fields) -> CheckinTask:
@@ -137,8 +153,7 @@ def update_task(task: CheckinTask, editor: User, **fields) -> list[str]:
         setattr(task, name, values[name])
     db.session.flush()
     if {"schedule", "weekday_mask", "starts_on", "ends_on"} & set(changed):
-        for user_id in db.session.scalars(sa.select(CheckinStreak.user_id).where(CheckinStreak.task_id == task.id)):
-            refresh_streak(task, user_id)
+        recompute_streaks(task)
     return changed
 
 
@@ -158,7 +173,8 @@ def delete_task(task: CheckinTask, actor: User) -> None:
 # -- checking in -----------------------------------------------------------------------------------
 
 def _zone_name(task: CheckinTask) -> str:
-    return task.circle.zone.key
+    """The circle's zone as the reader's language names it ("中国（上海）时间（GMT+08:00）")."""
+    return zone_label(task.circle.zone.key)
 
 
 def _window_refusal(task: CheckinTask, now: datetime) -> CheckinError:
@@ -167,9 +183,9 @@ def _window_refusal(task: CheckinTask, now: datetime) -> CheckinError:
     params = dict(title=task.title, start=minute_label(task.window_start_minute),
                   end=minute_label(task.window_end_minute), zone=_zone_name(task), now=minute_label(minute))
     if minute < task.window_start_minute:
-        return CheckinError(_l("Check-ins for “%(title)s” open at %(start)s (%(zone)s time); it is %(now)s there "
+        return CheckinError(_l("Check-ins for “%(title)s” open at %(start)s in %(zone)s; it is %(now)s there "
                                "now. Come back between %(start)s and %(end)s.", **params))
-    return CheckinError(_l("Check-ins for “%(title)s” closed at %(end)s (%(zone)s time); it is %(now)s there now. "
+    return CheckinError(_l("Check-ins for “%(title)s” closed at %(end)s in %(zone)s; it is %(now)s there now. "
                            "Today's window was %(start)s–%(end)s.", **params))
 
 
@@ -241,30 +257,47 @@ def _check_content(task: CheckinTask, user: User, text: str, number: float | Non
 
 def submit_checkin(task: CheckinTask, user: User, *, day: date | None = None, text: str = "",
                    number: float | None = None, photos: Sequence[BinaryIO] = (), media: Media | None = None,
-                   now: datetime | None = None) -> Checkin:
+                   kept_photos: Sequence[Media] = (), now: datetime | None = None) -> Checkin:
     """Check `user` in for `day` (default: today in the circle's time zone; an earlier day is a make-up) at the
     server's time `now`. Raises CheckinError with the reason (check_day's refusals, or content the task does
     not accept: too few words, photos, no video, a number below the minimum) and ImageRejected for a photo
-    that is not an image. Updates the member's streak summary and tells the staff's open boards."""
+    that is not an image. `kept_photos`: the member's images kept from a refused try (lms.uploads
+    keep_images; they come first). Updates the member's streak summary and tells the staff's open boards."""
     now = now or utcnow()
     text = (text or "").strip()
     day, is_makeup = check_day(task, user, day, now)
-    _check_content(task, user, text, number, photos, media)
+    kept_photos = [m for m in kept_photos if m.owner_id == user.id] if task.requirement == RequirementKind.photo \
+        else []
+    _check_content(task, user, text, number, [*kept_photos, *photos], media)
     checkin = Checkin(task_id=task.id, user_id=user.id, day=day, submitted_at=now, text=text,
                       number=number if task.requirement == RequirementKind.number else None,
                       media_id=media.id if media is not None else None, is_makeup=is_makeup)
-    for position, stream in enumerate(photos):
-        checkin.photos.append(CheckinPhoto(storage_key=store_image(stream, IMAGE_PREFIX), position=position))
+    for position, kept in enumerate(kept_photos):
+        checkin.photos.append(CheckinPhoto(storage_key=adopt_kept_image(kept), position=position))
+    stored = []
+    for position, stream in enumerate(photos, start=len(kept_photos)):
+        stored.append(store_image(stream, IMAGE_PREFIX))
+        discard_stored_on_rollback(stored[-1])
+        checkin.photos.append(CheckinPhoto(storage_key=stored[-1], position=position))
     try:
         with db.session.begin_nested():
             db.session.add(checkin)
     except IntegrityError:  # a second request of the same member won the race
-        for photo in checkin.photos:
-            delete_stored_after_commit(photo.storage_key)
+        for key in stored:  # the kept ones stay with their uploads (the request rolls back)
+            delete_stored_after_commit(key)
         raise CheckinError(_l("You already checked in for %(day)s.", day=_day(day)), "day") from None
     refresh_streak(task, user.id)
+    _refresh_grade(task, user.id, now)
     tell.checked_in(q.staff_ids(task.circle), task.id, user.id, day.isoformat(), is_makeup)
     return checkin
+
+
+def _refresh_grade(task: CheckinTask, user_id: int, now: datetime | None = None) -> None:
+    """The member's grade in the task's gradebook column follows their check-ins."""
+    if task.gradebook_assignment_id:
+        from lms.checkins.gradebook import refresh_column
+
+        refresh_column(task, [user_id], now)
 
 
 def refresh_streak(task: CheckinTask, user_id: int) -> CheckinStreak:
@@ -281,6 +314,50 @@ def refresh_streak(task: CheckinTask, user_id: int) -> CheckinStreak:
     return row
 
 
+#: Rows per statement of the bulk writes of `recompute_streaks`.
+RECOMPUTE_BATCH = 5000
+
+
+def recompute_streaks(task: CheckinTask) -> int:
+    """Recompute every member's summary of `task` from their check-ins (after its schedule changed) in a
+    number of statements that does not grow with the circle: one read of the stored summaries, one
+    streamed read of every (member, day, is_makeup) in member order, each member's days summed up by
+    the same pure function as `refresh_streak` (streaks.summarise), then bulk writes of the rows that
+    changed (one statement per RECOMPUTE_BATCH rows). A summary left without check-ins is zeroed.
+    Returns how many summaries changed."""
+    stored = {row.user_id: row for row in db.session.execute(
+        sa.select(CheckinStreak.id, CheckinStreak.user_id, CheckinStreak.total, CheckinStreak.makeups,
+                  CheckinStreak.longest, CheckinStreak.run, CheckinStreak.last_day)
+        .where(CheckinStreak.task_id == task.id))}
+    # Core rows, not ORM ones: millions of them for a big circle over a year
+    rows = db.session.connection().execute(
+        sa.select(Checkin.user_id, Checkin.day, Checkin.is_makeup).where(Checkin.task_id == task.id)
+        .order_by(Checkin.user_id, Checkin.day).execution_options(yield_per=RECOMPUTE_BATCH))
+    schedule = Schedule(task)
+    summaries = {}
+    for user_id, group in groupby(rows, key=itemgetter(0)):
+        days = list(group)
+        summaries[user_id] = summarise(schedule, [r[1] for r in days], [r[1] for r in days if r[2]])
+    updates, inserts = [], []
+    for user_id in stored.keys() | summaries.keys():
+        summary = summaries.get(user_id) or summarise(task, ())
+        values = {"total": summary.total, "makeups": summary.makeups, "longest": summary.longest,
+                  "run": summary.run, "last_day": summary.last_day}
+        old = stored.get(user_id)
+        if old is None:
+            inserts.append({"task_id": task.id, "user_id": user_id, **values})
+        elif any(getattr(old, name) != value for name, value in values.items()):
+            updates.append({"id": old.id, **values})
+    for start in range(0, len(updates), RECOMPUTE_BATCH):
+        db.session.execute(sa.update(CheckinStreak), updates[start:start + RECOMPUTE_BATCH])
+    for start in range(0, len(inserts), RECOMPUTE_BATCH):
+        db.session.execute(sa.insert(CheckinStreak), inserts[start:start + RECOMPUTE_BATCH])
+    for obj in [o for o in db.session.identity_map.values() if isinstance(o, CheckinStreak)]:
+        db.session.expire(obj)  # written around the ORM: loaded copies read again
+    db.session.flush()
+    return len(updates) + len(inserts)
+
+
 def delete_checkin(checkin: Checkin) -> None:
     """Take back one's own check-in (its photos go after the commit); the summary follows."""
     task = checkin.task
@@ -290,6 +367,7 @@ def delete_checkin(checkin: Checkin) -> None:
     db.session.delete(checkin)
     db.session.flush()
     refresh_streak(task, user_id)
+    _refresh_grade(task, user_id)
 
 
 # -- likes and comments ----------------------------------------------------------------------------
@@ -311,36 +389,52 @@ def set_like(checkin: Checkin, user: User, liked: bool) -> None:
     db.session.flush()
 
 
-def add_comment(checkin: Checkin, author: User, body: str, author_name: str = "") -> CheckinComment:
-    """A plain-text comment on a check-in; its member is told (unless they wrote it). Raises CheckinError
-    for an empty or too long comment."""
+def add_comment(checkin: Checkin, author: User, body: str, author_name: str = "", *,
+                held: bool = False) -> CheckinComment:
+    """A plain-text comment on a check-in; its member is told (unless they wrote it). With `held` (the circle's
+    moderation held it: lms.moderation.policy.screen) only its author and the staff see it, and nobody is told
+    until the staff approve it (approve_comment). Raises CheckinError for an empty or too long comment."""
     body = (body or "").strip()
     if not body:
         raise CheckinError(_l("Write a comment first."), "body")
     if len(body) > MAX_COMMENT:
         raise CheckinError(lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", MAX_COMMENT),
                            "body")
-    comment = CheckinComment(checkin_id=checkin.id, author_id=author.id, body=body)
+    comment = CheckinComment(checkin_id=checkin.id, author_id=author.id, body=body,
+                             hidden_at=utcnow() if held else None)
     db.session.add(comment)
     checkin.comment_count = Checkin.comment_count + 1
     db.session.flush()
-    if checkin.user_id != author.id:
-        task = checkin.task
-        notify(tell.CHECKIN_COMMENT, [checkin.user_id],
-               url=path_for("checkins.checkin", circle_id=task.circle_id, task_id=task.id, checkin_id=checkin.id),
-               params={"actor": author_name or author.name, "title": task.title, "circle": task.circle.name},
-               circle_id=task.circle_id, subject=(tell.SUBJECT, task.id), actor_id=author.id)
+    if not held:
+        _tell_comment(checkin, comment, author_name or author.name)
     return comment
 
 
+def approve_comment(comment: CheckinComment, actor: User) -> None:
+    """The staff let a comment held for review be seen by everyone; only now is the check-in's member told."""
+    if comment.hidden_at is None:
+        return
+    comment.hidden_at = None
+    db.session.flush()
+    checkin = db.session.get(Checkin, comment.checkin_id)
+    author = db.session.get(User, comment.author_id) if comment.author_id else None
+    membership = checkin.task.circle.membership_of(author)
+    _tell_comment(checkin, comment, membership.display_name if membership is not None else "")
+
+
+def _tell_comment(checkin: Checkin, comment: CheckinComment, author_name: str) -> None:
+    """The check-in's member hears of a comment on it (not their own), once per comment."""
+    if checkin.user_id == comment.author_id:
+        return
+    task = checkin.task
+    notify(tell.CHECKIN_COMMENT, [checkin.user_id],
+           url=path_for("checkins.checkin", circle_id=task.circle_id, task_id=task.id, checkin_id=checkin.id),
+           params={"actor": author_name, "title": task.title, "circle": task.circle.name},
+           circle_id=task.circle_id, subject=(tell.SUBJECT, task.id), actor_id=comment.author_id,
+           dedupe_key=f"checkin-comment-{comment.id}")
+
+
 # -- reminders -------------------------------------------------------------------------------------
-
-def person_zone(user: User, fallback: ZoneInfo) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone) if user.timezone else fallback
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
-
 
 def next_time(minute: int, zone: ZoneInfo, after: datetime) -> datetime:
     """The next moment after `after` when the wall clock of `zone` shows `minute` (after midnight), in UTC.
@@ -354,10 +448,11 @@ def next_time(minute: int, zone: ZoneInfo, after: datetime) -> datetime:
     raise AssertionError("unreachable")
 
 
-def set_reminder(task: CheckinTask, user: User, minute: int | None,
+def set_reminder(task: CheckinTask, user: User, minute: int | None, zone: str | None = None,
                  now: datetime | None = None) -> CheckinReminder | None:
-    """Remind `user` of `task` every scheduled day at `minute` after midnight in their own time zone (None:
-    no reminder). Raises CheckinError when the task has reminders off or the minute is out of the day."""
+    """Remind `user` of `task` every scheduled day at `minute` after midnight in `zone` (None: no reminder):
+    the zone the page named beside the time, lms.core.i18n.select_timezone (None or unknown: the profile's,
+    else the circle's). Raises CheckinError when the task has reminders off or the minute is out of the day."""
     now = now or utcnow()
     row = q.reminder_of(task, user.id)
     if minute is None:
@@ -373,7 +468,8 @@ def set_reminder(task: CheckinTask, user: User, minute: int | None,
         row = CheckinReminder(task_id=task.id, user_id=user.id)
         db.session.add(row)
     row.minute = int(minute)
-    row.next_at = next_time(row.minute, person_zone(user, task.circle.zone), now)
+    row.timezone = zone if zone and is_timezone(zone) else None
+    row.next_at = next_time(row.minute, row.zone(user, task.circle), now)
     db.session.flush()
     return row
 
@@ -403,7 +499,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         if (task.ends_on is not None and today > task.ends_on) or task.circle.active_role(user) not in LEARNER_ROLES:
             db.session.delete(row)
             continue
-        row.next_at = next_time(row.minute, person_zone(user, task.circle.zone), now)
+        row.next_at = next_time(row.minute, row.zone(user, task.circle), now)
         local = task.local_now(now)
         open_still = local.hour * 60 + local.minute < task.window_end_minute
         if (task.reminders_enabled and task.is_scheduled(today) and open_still
@@ -417,11 +513,20 @@ def send_due_reminders(now: datetime | None = None) -> int:
     return sent
 
 
-def remind_missing(task: CheckinTask, actor: User, now: datetime | None = None) -> int:
+class Reminded(NamedTuple):
+    """What the board's "remind" did: how many were asked now, and how many of those who have not checked in
+    had been asked by it earlier today (not asked again)."""
+
+    asked: int
+    earlier: int
+
+
+def remind_missing(task: CheckinTask, actor: User, now: datetime | None = None) -> Reminded:
     """The board's one click: remind every learner who has not checked in today, in the app and by mail
     (whatever their mail setting for reminders). A second click the same day reaches only those not reminded
     yet by it. Audited. Raises CheckinError when today is not a check-in day or its window has closed.
-    Returns how many were asked (the fan-out of a big circle runs as a job)."""
+    Returns how many were asked now and how many had been earlier today (the fan-out of a big circle runs
+    as a job)."""
     now = now or utcnow()
     today = task.today(now)
     if not task.is_scheduled(today):
@@ -429,11 +534,14 @@ def remind_missing(task: CheckinTask, actor: User, now: datetime | None = None) 
     local = task.local_now(now)
     if local.hour * 60 + local.minute >= task.window_end_minute:
         raise CheckinError(_l("Today's window has closed; a reminder would come too late."))
-    ids = q.missing_ids(task, today)
+    key = f"checkin-{task.id}-{today.isoformat()}-teacher"
+    missing = q.missing_ids(task, today)
+    earlier = already_told(missing, key)
+    ids = [i for i in missing if i not in earlier]
     if ids:
         notify(tell.CHECKIN_REMINDER, ids, url=task_url(task), params=_reminder_params(task, actor),
                circle_id=task.circle_id, subject=(tell.SUBJECT, task.id), actor_id=actor.id, mail=MailRule.always,
-               dedupe_key=f"checkin-{task.id}-{today.isoformat()}-teacher")
+               dedupe_key=key)
     record_event(AuditAction.checkin_reminded, actor, target=task,
                  details={"title": task.title, "day": today.isoformat(), "recipients": len(ids)})
-    return len(ids)
+    return Reminded(len(ids), len(earlier))

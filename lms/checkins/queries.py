@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.checkins.models import (LEARNER_ROLES, Checkin, CheckinComment, CheckinLike, CheckinReminder, CheckinStreak,
@@ -42,15 +43,24 @@ def get_checkin_or_404(task: CheckinTask, checkin_id: int, user: User) -> Checki
     """A check-in of `task` (404 otherwise) that `user` may see (403: another member's when the task keeps
     them private)."""
     checkin = db.session.scalar(sa.select(Checkin).where(Checkin.id == checkin_id, Checkin.task_id == task.id))
-    if checkin is None:
-        abort(404)
+    if checkin is None or (checkin.hidden_at is not None and checkin.user_id != user.id and not task.is_staff(user)):
+        abort(404)  # hidden by a moderator: as if it were not there
     require(task.can_see_checkin(user, checkin))
     return checkin
 
 
+# Built once: the circle's home page asks on every view, and building the statement cost more than running it.
+# The circle is the one asked about (no join for it).
+_TASKS_OF = (sa.select(CheckinTask).where(CheckinTask.circle_id == sa.bindparam("circle_id"))
+             .order_by(CheckinTask.starts_on.desc(), CheckinTask.id.desc()).options(lazyload(CheckinTask.circle)))
+
+
 def tasks_of(circle: Circle) -> list[CheckinTask]:
-    return list(db.session.scalars(sa.select(CheckinTask).where(CheckinTask.circle_id == circle.id)
-                                   .order_by(CheckinTask.starts_on.desc(), CheckinTask.id.desc())))
+    """The circle's tasks, newest start first, each with `circle` set (one query)."""
+    tasks = list(db.session.scalars(_TASKS_OF, {"circle_id": circle.id}))
+    for task in tasks:
+        set_committed_value(task, "circle", circle)  # as loaded: nothing for the next flush to look at
+    return tasks
 
 
 def learner_count(circle_id: int) -> int:
@@ -107,9 +117,9 @@ def done_today_for(tasks: list[CheckinTask], user_id: int, days: dict[int, date]
     """Ids of the tasks among `tasks` the member checked in for on its day (`days`: task id → its today)."""
     if not tasks:
         return set()
-    found = db.session.execute(sa.select(Checkin.task_id, Checkin.day).where(
-        Checkin.user_id == user_id, Checkin.task_id.in_([t.id for t in tasks])))
-    return {task_id for task_id, day in found if days.get(task_id) == day}
+    # each task's own today only (the unique (task, user, day) index), not every day of a year-long history
+    conditions = [sa.and_(Checkin.task_id == t.id, Checkin.day == days[t.id]) for t in tasks]
+    return set(db.session.scalars(sa.select(Checkin.task_id).where(Checkin.user_id == user_id, sa.or_(*conditions))))
 
 
 def done_counts(tasks: list[CheckinTask], days: dict[int, date]) -> dict[int, int]:
@@ -253,6 +263,8 @@ def visible_checkins(task: CheckinTask, viewer: User, *, day: date | None = None
     query = sa.select(Checkin).where(Checkin.task_id == task.id)
     if not (task.members_see_each_other or task.is_staff(viewer)):
         query = query.where(Checkin.user_id == viewer.id)
+    elif not task.is_staff(viewer):  # hidden by a moderator: its member and the staff only
+        query = query.where(sa.or_(Checkin.hidden_at.is_(None), Checkin.user_id == viewer.id))
     if day is not None:
         query = query.where(Checkin.day == day)
     if before_id is not None:
@@ -278,13 +290,19 @@ def shown_one(task: CheckinTask, viewer: User, checkin: Checkin) -> Shown:
     return _shown(task, viewer, [checkin])[0]
 
 
-def comments_of(checkin: Checkin, circle_id: int) -> list[tuple[CheckinComment, str]]:
-    """The check-in's comments, oldest first, with their authors' names in the circle (one query)."""
+def comments_of(checkin: Checkin, circle_id: int, viewer: User | None = None,
+                staff: bool = True) -> list[tuple[CheckinComment, str]]:
+    """The check-in's comments, oldest first, with their authors' names in the circle (one query). Hidden or
+    held ones (lms.moderation) only for the staff and their author (`viewer`, when not `staff`)."""
+    query = (sa.select(CheckinComment, Membership.display_name)
+             .outerjoin(Membership, sa.and_(Membership.circle_id == circle_id,
+                                            Membership.user_id == CheckinComment.author_id))
+             .where(CheckinComment.checkin_id == checkin.id))
+    if not staff:
+        query = query.where(sa.or_(CheckinComment.hidden_at.is_(None),
+                                   CheckinComment.author_id == (viewer.id if viewer is not None else None)))
     return [(comment, name or "") for comment, name in db.session.execute(
-        sa.select(CheckinComment, Membership.display_name)
-        .outerjoin(Membership, sa.and_(Membership.circle_id == circle_id,
-                                       Membership.user_id == CheckinComment.author_id))
-        .where(CheckinComment.checkin_id == checkin.id).order_by(CheckinComment.created_at, CheckinComment.id))]
+        query.order_by(CheckinComment.created_at, CheckinComment.id))]
 
 
 def makeups_used(task: CheckinTask, user_id: int) -> int:

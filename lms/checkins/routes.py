@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from babel.dates import format_skeleton
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -20,18 +20,20 @@ from lms.checkins import streaks
 from lms.checkins.forms import (REQUIREMENT_LABELS, SCHEDULE_LABELS, WEEKDAY_LABELS, CheckinForm, CommentForm,
                                 GradebookForm, ReminderForm, TaskForm, minutes_of, time_of)
 from lms.checkins.gradebook import completion_rate
-from lms.checkins.models import CheckinTask, can_manage_tasks
+from lms.checkins.models import CheckinTask, RequirementKind, can_manage_tasks
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import CircleKind
 from lms.circles.queries import get_circle_or_404
-from lms.core.i18n import local_datetime
+from lms.core.i18n import local_datetime, select_timezone, zone_label
 from lms.core.images import ImageRejected, image_response
 from lms.core.permissions import require
 from lms.core.spreadsheet import csv_chunks, safe_text
 from lms.core.types import utcnow
 from lms.extensions import db
+from lms.moderation import policy
 from lms.storage.base import content_disposition
-from lms.uploads.queries import get_own_media, kept_video
+from lms.uploads.operations import keep_images
+from lms.uploads.queries import get_own_media, kept_images, kept_video
 
 PREFIX = "/c/<int:circle_id>/checkins"
 
@@ -40,11 +42,30 @@ def _month_label(first: date) -> str:
     return format_skeleton("yMMMM", first, locale=get_locale())
 
 
+def requirement_summary(task: CheckinTask) -> str:
+    """What a check-in of `task` needs, with the task's own figures ("at least 50 words", "minutes read ≥ 30"),
+    not the form's label of the kind."""
+    kind = task.requirement
+    if kind == RequirementKind.text:
+        if not task.min_words:
+            return _("A text")
+        return ngettext("A text of at least %(num)d word", "A text of at least %(num)d words", task.min_words)
+    if kind == RequirementKind.photo:
+        return ngettext("At least %(num)d photo", "At least %(num)d photos", task.min_photos)
+    if kind == RequirementKind.video:
+        return ngettext("A video of at most %(num)d second", "A video of at most %(num)d seconds",
+                        ops.MAX_VIDEO_SECONDS)
+    unit = task.unit_label or _("the number")
+    if task.min_value:
+        return _("%(unit)s ≥ %(min)s", unit=unit, min=format_decimal(task.min_value))
+    return _("A number: %(unit)s", unit=unit)
+
+
 @bp.app_context_processor
 def _labels():
     return {"checkin_schedule_labels": SCHEDULE_LABELS, "checkin_requirement_labels": REQUIREMENT_LABELS,
             "checkin_weekday_labels": WEEKDAY_LABELS, "checkin_day": lambda day: format_date(day, "medium"),
-            "checkin_month": _month_label}
+            "checkin_month": _month_label, "checkin_needs": requirement_summary}
 
 
 def _load(circle_id: int, task_id: int) -> CheckinTask:
@@ -82,6 +103,7 @@ def index(circle_id: int):
         task.circle = circle
     days = {t.id: t.today(now) for t in tasks}
     return render_template("checkins/index.html", circle=circle, tasks=tasks, days=days,
+                           open_now={t.id for t in tasks if t.in_window(now)},
                            done=q.done_today_for(tasks, current_user.id, days),
                            can_manage=can_manage_tasks(circle, current_user),
                            is_staff=circle.can_manage_members(current_user))
@@ -99,8 +121,9 @@ def create(circle_id: int):
     circle = get_circle_or_404(circle_id, current_user)
     require(can_manage_tasks(circle, current_user))
     form = TaskForm()
+    form.today = utcnow().astimezone(circle.zone).date()
     if not form.is_submitted():
-        form.starts_on.data = utcnow().astimezone(circle.zone).date()
+        form.starts_on.data = form.today
     if form.validate_on_submit():
         try:
             task = ops.create_task(circle, current_user, **form.values())
@@ -120,6 +143,7 @@ def edit(circle_id: int, task_id: int):
     task = _load(circle_id, task_id)
     require(task.can_edit(current_user))
     form = TaskForm()
+    form.today, form.first_day_before = task.today(utcnow()), task.starts_on
     if not form.is_submitted():
         form.fill(task)
     if form.validate_on_submit():
@@ -159,7 +183,7 @@ def _my_summary(task: CheckinTask, today: date) -> dict:
             "next_badge": streaks.next_badge(current)}
 
 
-def _show(task: CheckinTask, form: CheckinForm | None = None, status: int = 200):
+def _show(task: CheckinTask, form: CheckinForm | None = None, status: int = 200, kept_photos=()):
     now = utcnow()
     today = task.today(now)
     learner = task.can_check_in(current_user)
@@ -178,11 +202,25 @@ def _show(task: CheckinTask, form: CheckinForm | None = None, status: int = 200)
         scheduled_today=task.is_scheduled(today), window_open=task.in_window(now),
         form=form or CheckinForm(formdata=None), summary=_my_summary(task, today) if learner else None,
         reminder=reminder, reminder_form=reminder_form, makeup_days=makeup_days,
+        reminder_zone=reminder.zone(current_user, task.circle).key if reminder is not None else None,
         makeups_left=max(0, task.makeup_allowance - q.makeups_used(task, current_user.id)) if learner else 0,
         shown=q.visible_checkins(task, current_user, limit=20), staff=task.is_staff(current_user),
         can_react=task.circle.active_role(current_user) is not None and not task.circle.is_archived,
         max_video_seconds=ops.MAX_VIDEO_SECONDS, confirm=ConfirmForm(),
-        kept_video=kept_video(current_user, form.media_id.data) if form is not None else None), status
+        kept_video=kept_video(current_user, form.media_id.data) if form is not None else None,
+        kept_photos=kept_photos), status
+
+
+def _refused(task: CheckinTask, form: CheckinForm, kept: list):
+    """The page again (422) with what the member sent: the text, the video, and the photos, those of this
+    try kept as their own uploads with those kept before (lms.uploads), so nothing is chosen twice."""
+    db.session.rollback()
+    kept = kept_images(current_user, [m.id for m in kept])
+    if task.requirement == RequirementKind.photo:
+        kept += keep_images(current_user, [f for f in (form.photos.data or []) if getattr(f, "filename", "")],
+                            circle_id=task.circle_id)
+        db.session.commit()
+    return _show(task, form, 422, kept_photos=kept)
 
 
 @bp.route(PREFIX + "/<int:task_id>")
@@ -198,21 +236,23 @@ def submit(circle_id: int, task_id: int):
     task = _load(circle_id, task_id)
     require(task.can_check_in(current_user))
     form = CheckinForm()
+    kept = kept_images(current_user, request.form.getlist("kept_image")) \
+        if task.requirement == RequirementKind.photo else []
     if not form.validate_on_submit():
-        return _show(task, form, 422)
+        return _refused(task, form, kept)
     media = None
     if form.media_id.data:
         media = get_own_media(current_user, form.media_id.data)
         if media is None:
             form.form_errors.append(_("That upload was not found. Upload the file again."))
-            return _show(task, form, 422)
+            return _refused(task, form, kept)
     try:
         checkin = ops.submit_checkin(task, current_user, day=form.day.data, text=form.text.data or "",
-                                     number=form.number.data, photos=_files(form.photos), media=media)
+                                     number=form.number.data, photos=_files(form.photos), media=media,
+                                     kept_photos=kept)
     except (ops.CheckinError, ImageRejected) as error:
-        db.session.rollback()
         _field_error(form, error) if isinstance(error, ops.CheckinError) else form.form_errors.append(str(error))
-        return _show(task, form, 422)
+        return _refused(task, form, kept)
     db.session.commit()
     if checkin.is_makeup:
         flash(_("Made up for %(day)s.", day=ops._day(checkin.day)), "success")
@@ -230,14 +270,16 @@ def reminder(circle_id: int, task_id: int):
     if form.validate_on_submit():
         minute = None if form.off.data or form.at.data is None else minutes_of(form.at.data)
         try:
-            ops.set_reminder(task, current_user, minute)
+            # the zone this page named beside the time ("In your time zone: …"), kept with the time
+            ops.set_reminder(task, current_user, minute, zone=select_timezone())
         except ops.CheckinError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(_("No reminder.") if minute is None else _("You will be reminded at %(time)s (your time zone).",
-                                                              time=form.at.data.strftime("%H:%M")), "success")
+            flash(_("No reminder.") if minute is None else _("You will be reminded at %(time)s, %(zone)s.",
+                                                              time=form.at.data.strftime("%H:%M"),
+                                                              zone=zone_label()), "success")
     return redirect(url_for("checkins.show", circle_id=circle_id, task_id=task.id))
 
 
@@ -290,7 +332,8 @@ def checkin(circle_id: int, task_id: int, checkin_id: int):
     task, entry = _checkin(circle_id, task_id, checkin_id)
     return render_template("checkins/checkin.html", circle=task.circle, task=task,
                            item=q.shown_one(task, current_user, entry),
-                           comments=q.comments_of(entry, task.circle_id), form=CommentForm(),
+                           comments=q.comments_of(entry, task.circle_id, current_user, task.is_staff(current_user)),
+                           form=CommentForm(),
                            can_react=task.circle.active_role(current_user) is not None and not task.circle.is_archived,
                            confirm=ConfirmForm())
 
@@ -334,14 +377,25 @@ def comment(circle_id: int, task_id: int, checkin_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         membership = task.circle.membership_of(current_user)
+        policy.check_write(task.circle, current_user, policy.WriteAction.checkin_comment, membership)
+        screening = policy.screen(task.circle, membership, form.body.data or "")
         try:
-            ops.add_comment(entry, current_user, form.body.data,
-                            membership.display_name if membership is not None else current_user.name)
+            if screening.refused:
+                raise ops.CheckinError(screening.refused, "body")
+            added = ops.add_comment(entry, current_user, form.body.data,
+                                    membership.display_name if membership is not None else current_user.name,
+                                    held=screening.held)
+            if screening.held:  # only its author and the staff see it until approved (lms.moderation)
+                policy.record_hold(task.circle, "checkin_comment", added.id, current_user.id, screening, added.body)
         except ops.CheckinError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
+            # accepted: a refused comment uses none of the member's allowance
+            policy.count_write(task.circle, current_user, policy.WriteAction.checkin_comment)
             db.session.commit()
+            if screening.held:
+                flash(_("Your comment waits for the staff's review before others see it."), "success")
     else:
         flash(_("Write a comment first."), "error")
     return redirect(url_for("checkins.checkin", circle_id=circle_id, task_id=task.id, checkin_id=entry.id)
@@ -411,15 +465,22 @@ def remind(circle_id: int, task_id: int):
     require(not task.circle.is_archived)
     if ConfirmForm().validate_on_submit():
         try:
-            count = ops.remind_missing(task, current_user)
+            done = ops.remind_missing(task, current_user)
         except ops.CheckinError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(ngettext("%(num)d member who has not checked in is reminded (in the app and by mail).",
-                           "%(num)d members who have not checked in are reminded (in the app and by mail).", count),
-                  "success")
+            if done.asked:
+                flash(ngettext("%(num)d member who has not checked in is reminded (in the app and by mail).",
+                               "%(num)d members who have not checked in are reminded (in the app and by mail).",
+                               done.asked), "success")
+            if done.earlier:
+                flash(ngettext("%(num)d member was already reminded today and is not reminded again.",
+                               "%(num)d members were already reminded today and are not reminded again.",
+                               done.earlier), "info")
+            if not done.asked and not done.earlier:
+                flash(_("Everyone has checked in today; nobody to remind."), "info")
     return redirect(url_for("checkins.board", circle_id=circle_id, task_id=task.id))
 
 

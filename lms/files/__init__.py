@@ -9,6 +9,9 @@ UPLOAD_INTO_FOLDER = "files"
 UPLOAD_NEW_VERSION = "file_version"
 #: The media subject a file version's download is signed for (id: the version).
 MEDIA_SUBJECT = "circle_file"
+#: The media subject an audio or video version's player is signed for (id: the version): what the media
+#: pipeline made of it (FileVersion.preview_media).
+PREVIEW_SUBJECT = "circle_file_preview"
 
 
 @bp.record_once

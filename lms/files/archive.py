@@ -4,48 +4,28 @@ response is sent, so neither memory nor disk ever holds the archive (zipstream-n
 Plain functions over a storage object and keys, like lms/media: no Flask, no models."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Iterable, Iterator, NamedTuple
 
 from zipstream import ZIP_STORED, ZipStream
 
 #: Bytes read from storage at a time while an entry is sent.
 CHUNK = 1 << 20
-#: Longest entry name component, in UTF-8 bytes (file systems take 255; room is left for " (2)").
-NAME_BYTES = 200
-
-#: Control characters, and the invisible format characters that reorder or hide text (bidi overrides
-#: such as U+202E make "evil\u202Efdp.exe" look like "evilexe.pdf").
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Entry(NamedTuple):
-    """One file of an archive: its path inside (made with `safe_name` parts) and where its bytes are."""
+    """One file of an archive: its path inside (made with lms.storage.names.safe_name parts) and where its bytes are: the
+    storage object `key` of `size` bytes, or (key None) the few bytes of `data` themselves (a written answer)."""
 
     path: str
-    key: str
+    key: str | None
     size: int
+    data: bytes | None = None
 
 
-def safe_name(name: str, fallback: str = "file") -> str:
-    """A name that is safe as one part of an entry's path on every unpacking tool: no folder
-    separators, no "." or "..", no control or bidi format characters, no trailing dots or spaces
-    (Windows), at most NAME_BYTES of UTF-8 with the extension kept. Chinese and other letters stay."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
-    name = _UNSAFE.sub("", name).replace("/", "_").replace("\\", "_").replace(":", "_")
-    name = name.strip().rstrip(". ")
-    if not name or set(name) <= {"."}:
-        return fallback
-    if len(name.encode("utf-8")) > NAME_BYTES:
-        stem, dot, ext = name.rpartition(".")
-        ext = (dot + ext) if dot and 0 < len(ext) <= 16 else ""
-        stem = name[: len(name) - len(ext)] if ext else name
-        while len((stem + ext).encode("utf-8")) > NAME_BYTES:
-            stem = stem[:-1]
-        name = stem.rstrip(". ") + ext
-    return name
+def text_entry(path: str, text: str) -> Entry:
+    """An entry holding `text` as UTF-8 (with Windows' line ends kept as written)."""
+    data = text.encode("utf-8")
+    return Entry(path, None, len(data), data)
 
 
 def unique_name(name: str, taken: set[str]) -> str:
@@ -74,7 +54,10 @@ def zip_stream(storage, entries: Iterable[Entry], folders: Iterable[str] = (),
     for path in folders:
         archive.add(None, path if path.endswith("/") else path + "/")
     for entry in entries:
-        archive.add(_reader(storage, entry.key, chunk), entry.path, size=entry.size)
+        if entry.key is None:
+            archive.add(entry.data or b"", entry.path)
+        else:
+            archive.add(_reader(storage, entry.key, chunk), entry.path, size=entry.size)
     return iter(archive), len(archive)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
@@ -19,7 +20,8 @@ class NameForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    target_id = SelectField(_l("Move to"), coerce=int, choices=[], validate_choice=False)
+    target_id = SelectField(_pl("files: put into another folder", "Move to"), coerce=int, choices=[],
+                            validate_choice=False)
 
 
 class AddFilesForm(FlaskForm):

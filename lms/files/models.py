@@ -11,6 +11,7 @@ from lms.circles.models import Circle, MembershipStatus
 from lms.core.inputs import comparison_key
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.uploads.models import Media
 
 #: Longest folder or file name (what a file system takes).
 NAME_MAX = 255
@@ -152,6 +153,19 @@ class CircleFile(db.Model):
     def can_manage(self, user: User | None) -> bool:
         return can_manage_files(self.circle, user)
 
+    def can_rename_or_trash(self, user: User | None) -> bool:
+        """Rename it or put it in the trash: the staff; and its uploader while an active member of a circle
+        that is not archived (a member's own upload to the members' folder, as Moodle and Canvas let a
+        student manage their own files). Moving, new versions and restoring stay with the staff."""
+        if self.in_trash or self.circle.is_archived:
+            return can_manage_files(self.circle, user)
+        if can_manage_files(self.circle, user):
+            return True
+        if user is None or not getattr(user, "is_authenticated", False) or self.uploaded_by_id != user.id:
+            return False
+        membership = self.circle.membership_of(user)
+        return membership is not None and membership.status == MembershipStatus.active
+
     def can_fetch_version(self, user: User | None, version: FileVersion) -> bool:
         """The current version for whoever sees the file; older ones for the staff."""
         if version.file_id != self.id or not self.can_view(user):
@@ -175,6 +189,9 @@ class FileVersion(db.Model):
     media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"), index=True)
     storage_key: Mapped[str] = mapped_column(sa.String(200))
     bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: audio and video: what the media pipeline made of a copy of the bytes to play in the page (owned by
+    #: the version's uploader, who gets its state pushed); the bytes themselves are only downloaded
+    preview_media_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"), index=True)
     #: what the bytes are, sniffed by the server (lms/files/sniff.py); never what the browser said
     content_type: Mapped[str] = mapped_column(sa.String(100), default="application/octet-stream")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -182,6 +199,7 @@ class FileVersion(db.Model):
 
     file: Mapped[CircleFile] = relationship(back_populates="versions", foreign_keys=[file_id])
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    preview_media: Mapped[Media | None] = relationship(foreign_keys=[preview_media_id])
 
     def __repr__(self) -> str:
         return f"<FileVersion {self.id} of {self.file_id} #{self.number}>"

@@ -17,11 +17,12 @@ from lms.extensions import db
 from lms.files import queries as q
 from lms.files.archive import unique_name
 from lms.files.models import NAME_MAX, TRASH_DAYS, CircleFile, FileSettings, FileVersion, Folder
-from lms.files.sniff import HEAD_BYTES, sniff
-from lms.jobs import delete_stored_after_commit
-from lms.storage import get_storage
+from lms.files.sniff import HEAD_BYTES, preview_kind, sniff
+from lms.jobs import after_commit, delete_stored_after_commit, discard_stored_on_rollback
+from lms.storage import get_storage, new_key
 from lms.uploads.messages import human_bytes
 from lms.uploads.models import Media, MediaKind, MediaState
+from lms.uploads.operations import queue_processing
 
 
 class FileError(ValueError):
@@ -186,10 +187,49 @@ def _new_version(file: CircleFile, actor: User, media: Media, number: int, now: 
                           bytes=media.bytes, content_type=sniff(head), uploaded_by_id=actor.id, created_at=now)
     db.session.add(version)
     db.session.flush()
+    if preview_kind(version.content_type) in ("audio", "video"):
+        version.preview_media_id = _start_preview(file, actor, media, now).id
     file.current_version = version
     file.current_version_id = version.id
     file.updated_at = now
     return version
+
+
+def _start_preview(file: CircleFile, actor: User, media: Media, now: datetime) -> Media:
+    """Queue the media pipeline on a copy of an audio or video version's bytes, to play it in the page (as
+    homework videos play: MP4, poster, HLS for long ones; sound to AAC): a media item of `actor`'s (whose
+    pages get its state pushed; others poll it), processed after the commit. The version's own bytes stay
+    as uploaded, for download, whatever the pipeline says of them. The copy is dropped on a rollback."""
+    key = new_key("media") + "/original"
+    get_storage().copy(media.original_key, key)
+    discard_stored_on_rollback(key)
+    preview = Media(owner_id=actor.id, circle_id=file.circle_id, kind=MediaKind.video, accepts_audio=True,
+                    state=MediaState.uploaded, filename=media.filename,
+                    bytes=0,  # counted once, as the version (the uploader's and the circle's quota)
+                    original_key=key, received_at=now, progress=0)
+    db.session.add(preview)
+    db.session.flush()
+    queue_processing(preview, now)
+    return preview
+
+
+def ensure_preview(version: FileVersion, now: datetime | None = None) -> Media | None:
+    """The media item that plays an audio or video `version` in the page, started now for a version added
+    before versions had one (owned by its uploader, or its file's); None for other kinds of file or a
+    version whose upload is gone."""
+    if version.preview_media_id is not None:
+        return version.preview_media
+    if preview_kind(version.content_type) not in ("audio", "video") or version.media_id is None:
+        return None
+    media = db.session.get(Media, version.media_id)
+    owner = version.uploaded_by or version.file.uploaded_by
+    if media is None or owner is None:
+        return None
+    preview = _start_preview(version.file, owner, media, now or utcnow())
+    version.preview_media_id = preview.id
+    version.preview_media = preview
+    db.session.flush()
+    return preview
 
 
 def add_file(folder: Folder, actor: User, media: Media, now: datetime | None = None) -> CircleFile:
@@ -330,15 +370,20 @@ def purge_trash(now: datetime | None = None, *, limit: int = 500) -> int:
         file.current_version_id = None
         file.current_version = None
     db.session.flush()
+    prefixes: list[str] = []
     for file in files:
         for version in file.versions:
             keys.append(version.storage_key)
             if version.media_id:
                 media_ids.append(version.media_id)
+            if version.preview_media_id:
+                media_ids.append(version.preview_media_id)
         db.session.delete(file)
     db.session.flush()
     if media_ids:
         for media in db.session.scalars(db.select(Media).where(Media.id.in_(media_ids))):
+            if media.kind == MediaKind.video and media.original_key:  # a preview: its copy and renditions
+                prefixes.append(media.original_key.rsplit("/", 1)[0])
             db.session.delete(media)
     if len(files) < limit:  # folders once the files in them are gone (their subfolders cascade)
         db.session.execute(db.delete(Folder).where(Folder.deleted_at < cutoff)
@@ -346,4 +391,7 @@ def purge_trash(now: datetime | None = None, *, limit: int = 500) -> int:
     db.session.flush()
     for key in keys:
         delete_stored_after_commit(key)
+    storage = get_storage()
+    for prefix in prefixes:
+        after_commit(lambda prefix=prefix: storage.delete_prefix(prefix))
     return len(files)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
-from lms.circles.models import Circle
+from lms.circles.models import Circle, Membership
 from lms.extensions import db
-from lms.files.archive import Entry, safe_name, unique_name
+from lms.files.archive import Entry, unique_name
 from lms.files.models import CircleFile, FileSettings, FileVersion, Folder
+from lms.storage.names import safe_name
 
 #: A circle's files may take this much unless the site (FILES_CIRCLE_QUOTA_BYTES) or the circle says otherwise.
 DEFAULT_CIRCLE_QUOTA = 10 * 1024**3
@@ -131,7 +133,8 @@ def folder_choices(circle: Circle, *, exclude: Folder | None = None) -> list[Fol
             row = by_id.get(row.parent_id)
             if row is None:
                 return None  # inside a folder in the trash
-        return "/ " + " / ".join(reversed(names)) if names else "/"
+        # the top folder by its name on the Files tab, not "/" (a path sign few people read)
+        return _("All files") + " / " + " / ".join(reversed(names)) if names else _("All files")
 
     choices = [FolderChoice(r.id, p) for r in rows if r.id not in left_out and (p := path(r)) is not None]
     return sorted(choices, key=lambda c: c.label.casefold())
@@ -158,6 +161,18 @@ def versions_of(file: CircleFile) -> list[FileVersion]:
     return list(db.session.scalars(db.select(FileVersion).where(FileVersion.file_id == file.id)
                                    .options(selectinload(FileVersion.uploaded_by))
                                    .order_by(FileVersion.number.desc())))
+
+
+def uploader_names(circle: Circle, versions: list[FileVersion]) -> dict[int, str]:
+    """The names the versions' uploaders have in `circle` (their one identity there, as every tool shows them),
+    by user id, in one query; someone with no membership row keeps their account name."""
+    ids = {v.uploaded_by_id for v in versions if v.uploaded_by_id is not None}
+    if not ids:
+        return {}
+    names = {v.uploaded_by_id: v.uploaded_by.name for v in versions if v.uploaded_by is not None}
+    names.update(db.session.execute(db.select(Membership.user_id, Membership.display_name)
+                                    .where(Membership.circle_id == circle.id, Membership.user_id.in_(ids))).all())
+    return names
 
 
 # -- usage ---------------------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_a_refused_check_in_says_why(klass, client_as, monkeypatch):
     monkeypatch.setattr(ops, "utcnow", lambda: at("Asia/Shanghai", today.year, today.month, today.day, 8, 15))
     response = client_as(klass.student).post(f"/c/{klass.circle.id}/checkins/{task.id}/checkin", data={"text": "x y"})
     assert response.status_code == 422
-    assert "closed at 07:00 (Asia/Shanghai time); it is 08:15 there now" in page_text(response)
+    assert "closed at 07:00 in Asia/Shanghai (GMT+08:00); it is 08:15 there now" in page_text(response)
 
 
 def test_a_make_up_through_the_page(klass, client_as):
@@ -167,6 +167,20 @@ def test_a_make_up_through_the_page(klass, client_as):
                         data={"text": "catching up again", "day": (today - timedelta(days=1)).isoformat()})
     assert again.status_code == 422 and "used your 1 make-up check-in" in page_text(again)
     assert q.streak_of(task, klass.student.id).makeups == 1
+
+
+def test_a_refusal_is_said_even_when_the_form_is_gone(klass, client_as):
+    """Checked in today, then the one make-up used in another tab: the make-up sent from the older page is
+    refused (422); with nothing left to do the page offers no form, but does it still say why?"""
+    task = _task(klass)
+    today = task.today(utcnow())
+    _checkin(task, klass.student)
+    _checkin(task, klass.student, day=today - timedelta(days=1))
+    refused = client_as(klass.student).post(f"/c/{klass.circle.id}/checkins/{task.id}/checkin",
+                                            data={"text": "late again", "day": (today - timedelta(days=2)).isoformat()})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'action="/c/{klass.circle.id}/checkins/{task.id}/checkin"' not in html
+    assert "data-refused" in html and "used your 1 make-up check-in" in page_text(refused)
 
 
 def test_private_check_ins_are_seen_by_their_member_and_the_staff_only(klass, client_as):
@@ -346,7 +360,8 @@ def test_teacher_creates_a_task_through_the_form(klass, client_as):
     base = {"title": "Practice", "instructions_md": "Dance **daily** <script>x</script>", "schedule": "chosen",
             "weekdays": ["0", "2", "4"], "starts_on": "2026-03-01", "window_start": "06:00", "window_end": "00:00",
             "requirement": "video", "min_words": "0", "min_photos": "1", "min_value": "0",
-            "makeup_allowance": "2", "makeup_days_back": "3", "members_see_each_other": "y"}
+            "makeup_allowance": "2", "makeup_days_back": "3", "members_see_each_other": "y",
+            "count_past_days": "y"}  # a first day in the past, counted on purpose
     response = client.post(f"/c/{klass.circle.id}/checkins/new", data=base)
     assert response.status_code == 302
     task = db.session.scalar(sa.select(CheckinTask))

@@ -95,6 +95,26 @@ def test_an_image_is_previewed_from_a_sandboxed_response(drive, put, client_as, 
     assert "sandbox" in got.headers["Content-Security-Policy"]
 
 
+def test_a_pdf_is_previewed_in_the_page_by_the_browsers_viewer(drive, put, client_as):
+    """On local storage, does a PDF's page frame it from a URL that answers application/pdf inline (the
+    browser's own viewer), its type fixed (nosniff), scripts and other loads refused by its CSP, framed only by
+    the app's own pages?"""
+    import re
+
+    file = put(drive.klass.teacher, drive.handouts, "week 1.pdf", PDF)
+    student = client_as(drive.klass.student)
+    text = _file_page(student, drive, file).get_data(as_text=True)
+    frame = re.search(r'<iframe src="([^"]*/files/view/[^"]+)"', text)
+    assert frame is not None
+    got = fetch(student, frame.group(1).replace("&amp;", "&"))
+    assert got.status_code == 200 and got.data == PDF and got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("inline;")
+    assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["X-Frame-Options"] == "SAMEORIGIN"
+    csp = got.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'self'" in csp
+    assert fetch(client_as(drive.klass.stranger), frame.group(1).replace("&amp;", "&")).status_code == 404
+
+
 HOSTILE = [
     "../../etc/passwd",
     "evil\u202Egpj.exe",
@@ -181,6 +201,24 @@ def test_replacing_keeps_history_and_older_versions_are_for_staff(drive, put, cl
     assert db.session.get(FileVersion, old.id) is not None
 
 
+def test_versions_name_their_uploaders_by_their_circle_identity(drive, put, client_as):
+    """The history lists who uploaded each version: is it the name the circle knows them by ("Teacher In
+    Class", "Student In Class"), not their account name ("Teacher", "Student")?"""
+    import re
+
+    klass = drive.klass
+    settings = db.session.get(FileSettings, klass.circle.id) or FileSettings(circle_id=klass.circle.id)
+    settings.members_may_upload, settings.member_folder_id = True, drive.handouts.id
+    db.session.add(settings)
+    db.session.commit()
+    file = put(klass.student, drive.handouts, "notes.txt", b"one")
+    teacher = client_as(klass.teacher)
+    media_id = upload_media(teacher, klass.circle, b"two", "notes.txt", purpose="file_version", purpose_id=file.id)
+    assert teacher.post(f"{drive.base}/{file.id}/replace", data={"media_id": [media_id]}).status_code == 302
+    html = _file_page(teacher, drive, file).get_data(as_text=True)
+    assert re.findall(r"data-version-uploader>([^<]*)<", html) == ["Teacher In Class", "Student In Class"]
+
+
 def test_rename_and_move_refuse_clashes_and_cycles(drive, put, client_as):
     """Can a folder go inside its own subfolder, or a file take a name its folder already has?"""
     inner = ops.create_folder(drive.handouts, drive.klass.teacher, "Inner")
@@ -255,8 +293,64 @@ def test_members_upload_only_where_the_settings_allow(drive, put, client_as):
     assert student.get(f"{drive.base}/f/{drive.root.id}/may-upload?size=10").status_code == 403
     file = put(drive.klass.student, drive.handouts, "essay.txt", b"mine")
     assert file.uploaded_by_id == drive.klass.student.id
-    # a member may not rename, move or delete even their own upload
-    assert student.post(f"{drive.base}/{file.id}/delete").status_code == 403
+    # a member may not move or replace even their own upload (renaming and the trash: see below)
+    assert student.post(f"{drive.base}/{file.id}/move", data={"target_id": drive.root.id}).status_code == 403
+    assert student.get(f"{drive.base}/{file.id}/may-replace?size=1").status_code == 403
+
+
+def test_a_member_is_shown_where_they_may_upload(drive, client_as):
+    """Members may upload into "Handouts" only: does the Files tab's top folder tell a student so, with a link to
+    it (rather than no upload anywhere they look), while Handouts itself offers the upload, and the staff, who
+    upload anywhere, get no such line?"""
+    import re
+
+    owner = client_as(drive.klass.owner)
+    student = client_as(drive.klass.student)
+    assert "data-upload-elsewhere" not in student.get(drive.base).get_data(as_text=True)  # members may not yet
+    owner.post(f"{drive.base}/settings", data={"members_may_upload": "y", "member_folder_id": drive.handouts.id})
+    top = student.get(drive.base).get_data(as_text=True)
+    hint = re.search(r"data-upload-elsewhere>(.*?)</p>", top, re.S)
+    assert hint and f'href="{drive.base}/f/{drive.handouts.id}"' in hint.group(1) and "Handouts" in hint.group(1)
+    handouts = student.get(f"{drive.base}/f/{drive.handouts.id}").get_data(as_text=True)
+    assert "data-files-add" in handouts and "data-upload-elsewhere" not in handouts
+    assert "data-upload-elsewhere" not in client_as(drive.klass.teacher).get(drive.base).get_data(as_text=True)
+
+
+def test_an_uploader_renames_and_deletes_their_own_file_only(drive, put, client_as):
+    """A student uploaded to the members' folder: may they rename it and put it in the trash (as Moodle and
+    Canvas let students manage their own files), while a classmate's file and the teacher's stay out of their
+    reach (403), and their page offers rename and delete but not move or new versions?"""
+    from lms.files.models import CircleFile
+
+    settings = db.session.get(FileSettings, drive.klass.circle.id) or FileSettings(circle_id=drive.klass.circle.id)
+    settings.members_may_upload, settings.member_folder_id = True, drive.handouts.id
+    db.session.add(settings)
+    db.session.commit()
+    mine = put(drive.klass.student, drive.handouts, "essay.txt", b"mine")
+    theirs = put(drive.klass.classmate, drive.handouts, "theirs.txt", b"theirs")
+    teachers = put(drive.klass.teacher, drive.handouts, "handout.txt", b"handout")
+    student = client_as(drive.klass.student)
+    page = student.get(f"{drive.base}/{mine.id}").get_data(as_text=True)
+    assert f"/{mine.id}/rename" in page and f"/{mine.id}/delete" in page and f"/{mine.id}/move" not in page
+    assert f"/{theirs.id}/rename" not in student.get(f"{drive.base}/{theirs.id}").get_data(as_text=True)
+    assert student.post(f"{drive.base}/{mine.id}/rename", data={"name": "my essay.txt"}).status_code == 302
+    assert db.session.get(CircleFile, mine.id).name == "my essay.txt"
+    for other in (theirs, teachers):
+        assert student.post(f"{drive.base}/{other.id}/rename", data={"name": "x.txt"}).status_code == 403
+        assert student.post(f"{drive.base}/{other.id}/delete").status_code == 403
+    assert student.post(f"{drive.base}/{mine.id}/delete").status_code == 302
+    assert db.session.get(CircleFile, mine.id).in_trash
+    # and the staff keep their full rights on it
+    assert client_as(drive.klass.teacher).post(f"{drive.base}/{mine.id}/restore").status_code == 302
+
+
+def test_the_top_folder_is_called_all_files_where_folders_are_chosen(drive, put, client_as):
+    """Are "Move to" and the members' upload folder setting naming the top folder "All files", not "/"?"""
+    file = put(drive.klass.teacher, drive.handouts, "handout.txt", b"handout")
+    teacher = client_as(drive.klass.teacher)
+    for url in (f"{drive.base}/{file.id}", f"{drive.base}/settings"):
+        page = teacher.get(url).get_data(as_text=True)
+        assert ">All files</option>" in page and ">All files / Handouts</option>" in page and ">/</option>" not in page
 
 
 def test_circle_quota_and_usage_shown_to_the_owner(drive, put, client_as, app, monkeypatch):

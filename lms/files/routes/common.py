@@ -32,6 +32,13 @@ def _managed_file(circle_id: int, file_id: int) -> CircleFile:
     return file
 
 
+def _own_or_managed_file(circle_id: int, file_id: int) -> CircleFile:
+    """A file its uploader or the staff may rename or put in the trash (CircleFile.can_rename_or_trash)."""
+    file = q.get_file_or_404(_circle(circle_id), file_id, current_user)
+    require(file.can_rename_or_trash(current_user))
+    return file
+
+
 def _back_to(folder: Folder):
     return redirect(url_for("files.folder", circle_id=folder.circle_id, folder_id=folder.id))
 

@@ -14,7 +14,8 @@ from lms.files import operations as ops
 from lms.files import queries as q
 from lms.files.forms import AddFilesForm, MoveForm, NameForm
 from lms.files.models import TRASH_DAYS, Folder
-from lms.files.routes.common import PREFIX, _back_to, _circle, _managed_file, _refusal, _size_check
+from lms.files.routes.common import (PREFIX, _back_to, _circle, _managed_file, _own_or_managed_file, _refusal,
+                                     _size_check)
 from lms.uploads.queries import get_own_media
 
 
@@ -92,7 +93,7 @@ def replace(circle_id: int, file_id: int):
 @bp.post(PREFIX + "/<int:file_id>/rename")
 @login_required
 def rename(circle_id: int, file_id: int):
-    file = _managed_file(circle_id, file_id)
+    file = _own_or_managed_file(circle_id, file_id)
     form = NameForm()
     back = redirect(url_for("files.show", circle_id=circle_id, file_id=file.id))
     if not form.validate_on_submit():
@@ -133,7 +134,7 @@ def move(circle_id: int, file_id: int):
 @bp.post(PREFIX + "/<int:file_id>/delete")
 @login_required
 def delete(circle_id: int, file_id: int):
-    file = _managed_file(circle_id, file_id)
+    file = _own_or_managed_file(circle_id, file_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     folder = file.folder

@@ -12,13 +12,14 @@ from lms.extensions import db
 from lms.files import bp
 from lms.files import operations as ops
 from lms.files import queries as q
-from lms.files.archive import safe_name, zip_stream
+from lms.files.archive import zip_stream
 from lms.files.download import zip_response
 from lms.files.forms import MoveForm, NameForm
 from lms.files.models import Folder
 from lms.files.routes.common import PREFIX, _back_to, _circle, _managed_folder
 from lms.files.routes.pages import _folder_page
 from lms.storage import get_storage
+from lms.storage.names import safe_name
 
 
 # -- folders -------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from lms.circles.forms import ConfirmForm
 from lms.core.permissions import require
 from lms.extensions import db
-from lms.files import UPLOAD_INTO_FOLDER, UPLOAD_NEW_VERSION, bp
+from lms.files import PREVIEW_SUBJECT, UPLOAD_INTO_FOLDER, UPLOAD_NEW_VERSION, bp
 from lms.files import operations as ops
 from lms.files import queries as q
 from lms.files.forms import AddFilesForm, MoveForm, NameForm, SettingsForm
@@ -16,6 +16,7 @@ from lms.files.models import TRASH_DAYS, Folder, can_manage_files, can_see_file_
 from lms.files.routes.common import PREFIX, _circle
 from lms.files.routes.serving import signed_url
 from lms.files.sniff import preview_kind
+from lms.uploads.queries import media_state_json, media_urls
 
 
 # -- pages ---------------------------------------------------------------------------------------------
@@ -43,13 +44,19 @@ def _folder_page(folder: Folder, *, name_form=None, status: int = 200):
     settings = q.settings_of(circle)
     manage = can_manage_files(circle, current_user)
     files = q.files_in(folder)
+    may_upload = folder.can_upload(current_user, settings)
+    upload_folder = None  # a member who may upload, but elsewhere: where (else they look for it folder by folder)
+    if not may_upload and settings is not None and settings.members_may_upload and settings.member_folder_id:
+        target = db.session.get(Folder, settings.member_folder_id)
+        if target is not None and target.circle_id == circle.id and target.can_upload(current_user, settings):
+            upload_folder = target
     usage = None
     if circle.can_edit(current_user):
         usage = {"used": q.circle_files_bytes(circle.id), "quota": q.circle_quota(circle)}
     return render_template(
         "files/folder.html", circle=circle, folder=folder, crumbs=q.breadcrumbs(folder),
         folders=q.subfolders(folder), files=files, manage=manage, history=can_see_file_history(circle, current_user),
-        may_upload=folder.can_upload(current_user, settings), settings=settings, usage=usage,
+        may_upload=may_upload, upload_folder=upload_folder, settings=settings, usage=usage,
         name_form=name_form or NameForm(formdata=None), add_form=AddFilesForm(formdata=None),
         move_form=MoveForm(formdata=None), confirm=ConfirmForm(),
         move_choices=q.folder_choices(circle, exclude=folder) if manage and not folder.is_root else [],
@@ -63,10 +70,23 @@ def show(circle_id: int, file_id: int):
     file = q.get_file_or_404(circle, file_id, current_user)
     history = can_see_file_history(circle, current_user)
     version = file.current_version
+    kind = preview_kind(version.content_type) if version else None
+    preview = None
+    if version is not None and kind in ("audio", "video"):
+        preview = version.preview_media
+        if preview is None and not file.in_trash:  # a version added before versions had their player
+            preview = ops.ensure_preview(version)
+            db.session.commit()
+    subject = (PREVIEW_SUBJECT, version.id) if version is not None else None
+    versions = q.versions_of(file) if history else []
     return render_template(
         "files/file.html", circle=circle, file=file, version=version, crumbs=q.breadcrumbs(file.folder),
-        versions=q.versions_of(file) if history else [], history=history, manage=file.can_manage(current_user),
-        kind=preview_kind(version.content_type) if version else None, signed_url=signed_url,
+        preview=preview, preview_urls=media_urls(preview, subject) if preview is not None else {},
+        preview_state=media_state_json(preview, current_user, subject) if preview is not None else None,
+        versions=versions, uploaders=q.uploader_names(circle, versions), history=history,
+        manage=file.can_manage(current_user),
+        own=file.can_rename_or_trash(current_user),
+        kind=kind, signed_url=signed_url,
         name_form=NameForm(formdata=None, name=file.name), move_form=MoveForm(formdata=None),
         move_choices=q.folder_choices(circle), confirm=ConfirmForm(), purpose=UPLOAD_NEW_VERSION)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Response, abort, current_app, redirect, send_file, url_for
+from flask import Response, abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from lms.extensions import db
@@ -67,11 +67,12 @@ def download(token: str):
 @bp.get("/files/view/<token>")
 @login_required
 def view(token: str):
-    """A version shown in the page (an image, a PDF, audio or video): only the sniffed types a browser
-    shows itself, from a sandboxed response; anything else is 404 (it is downloaded instead)."""
+    """A version shown in the page (an image or a PDF): only the sniffed types a browser shows itself,
+    from a sandboxed response; anything else is 404 (it is downloaded instead; audio and video play
+    through the media pipeline)."""
     version = _granted_version(token)
-    if preview_kind(version.content_type) is None:
-        abort(404)
+    if preview_kind(version.content_type) not in ("image", "pdf"):
+        abort(404)  # audio and video play what the media pipeline made of them (FileVersion.preview_media)
     return _send(version, version.content_type, content_disposition(_download_name(version), "inline"), attach=False)
 
 
@@ -91,8 +92,7 @@ def _send(version: FileVersion, mimetype: str, disposition: str, *, attach: bool
         except (FileNotFoundError, ValueError):
             abort(404)
     else:  # a bucket, shown inline: through the app in chunks, so the page's frame stays same-origin
-        response = Response(storage.iter_range(version.storage_key), mimetype=mimetype, direct_passthrough=True)
-        response.headers["Content-Length"] = str(version.bytes)
+        response = _from_bucket(storage, version, mimetype)
     response.headers["Content-Disposition"] = disposition
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -104,4 +104,37 @@ def _send(version: FileVersion, mimetype: str, disposition: str, *, attach: bool
         response.headers["Content-Security-Policy"] = PDF_CSP if version.content_type == "application/pdf" \
             else SANDBOX_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"  # the file's page frames a PDF
+    return response
+
+
+def _from_bucket(storage, version: FileVersion, mimetype: str) -> Response:
+    """A version's bytes read from the bucket, with range requests passed through (one ranged GET):
+    the browsers' PDF viewer and media elements ask for ranges to seek. A version's bytes never
+    change, so its id is its validator (If-Range). A range past the end is 416; several ranges are
+    answered with the whole file (allowed by RFC 9110)."""
+    size = int(version.bytes)
+    etag = f"v{version.id}"
+    wanted = request.range
+    if_range = request.if_range if "If-Range" in request.headers else None
+    if wanted is not None and if_range is not None and (if_range.date is not None or if_range.etag != etag):
+        wanted = None  # the browser's copy is of other bytes: send them whole
+    span = None
+    if wanted is not None and wanted.units == "bytes" and len(wanted.ranges) == 1:
+        span = wanted.range_for_length(size)
+        if span is None:
+            response = Response(status=416)
+            response.headers["Content-Range"] = f"bytes */{size}"
+            response.headers["Accept-Ranges"] = "bytes"
+            return response
+    if span is None:
+        response = Response(storage.iter_range(version.storage_key), mimetype=mimetype, direct_passthrough=True)
+        response.headers["Content-Length"] = str(size)
+    else:
+        start, stop = span
+        response = Response(storage.iter_range(version.storage_key, start, stop - 1), status=206, mimetype=mimetype,
+                            direct_passthrough=True)
+        response.headers["Content-Length"] = str(stop - start)
+        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.set_etag(etag)
     return response
