@@ -47,11 +47,18 @@ def _count(model, *where) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
 
 
-def test_demo_load_builds_the_promised_school(app, client):
+def test_demo_load_builds_the_promised_school(app, client, caplog):
     """Does `flask demo load` on a fresh site create the school, its people, circles, requests,
-    invite and codes, and can every role sign in with the one printed password?"""
-    output = _load(app)
+    invite and codes, a chat and a reading check-in with a history, and can every role sign in with the one
+    printed password? (One load for all: it is the suite's slowest set-up.)"""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        output = _load(app)
     password = _password(output)
+    _codes_are_printed_as_the_csv_gives_them(client, output, caplog)
+    _the_jazz_class_has_a_chat()
+    _the_school_has_a_reading_check_in_with_history()
 
     org = db.session.scalar(db.select(Organization).where(Organization.name == demo.ORG_NAME))
     roles = dict(db.session.execute(
@@ -81,9 +88,9 @@ def test_demo_load_builds_the_promised_school(app, client):
     assert password not in {u.password_hash for u in db.session.scalars(db.select(User))}
 
 
-def test_demo_load_twice_changes_nothing(app, make):
+def test_demo_load_twice_changes_nothing(app, make, client):
     """Does a second `flask demo load` leave the school as it was (and add no site admin to a site
-    that already has one)?"""
+    that already has one), and does `--reset-passwords` then give a new password that works?"""
     make.user(email="owner@example.org", is_admin=True)
     _load(app, "--password", "demo-abcd-efgh")
     users, memberships = _count(User), _count(Membership)
@@ -94,11 +101,7 @@ def test_demo_load_twice_changes_nothing(app, make):
     assert _count(Organization, Organization.name == demo.ORG_NAME) == 1
     assert _count(User, User.is_admin.is_(True)) == 1
 
-
-def test_demo_reset_passwords(app, client):
-    """Does `flask demo load --reset-passwords` give the demo accounts a new password that works,
-    and stop the old one?"""
-    _load(app, "--password", "demo-abcd-efgh")
+    # `flask demo load --reset-passwords` gives the demo accounts a new password that works, and stops the old one
     output = _load(app, "--reset-passwords", "--password", "demo-new2-pass")
     assert "demo-new2-pass" in output
     teacher = demo.email(demo.TEACHERS[1][1])
@@ -133,7 +136,7 @@ def test_demo_school_has_homework_and_grades(app, client, monkeypatch):
     assert "Reflection" in page_text(client.get(f"/circles/{jazz.id}/grades"))
 
 
-def test_demo_codes_are_printed_as_the_csv_gives_them(app, client, caplog):
+def _codes_are_printed_as_the_csv_gives_them(client, output: str, caplog) -> None:
     """Are the course codes the demo prints exactly those in the teacher's CSV download (one form, grouped),
     and does loading log nothing a newcomer would read between the accounts (a line per mail)?"""
     import logging
@@ -141,8 +144,6 @@ def test_demo_codes_are_printed_as_the_csv_gives_them(app, client, caplog):
     from tests.circles.helpers import read_csv
     from tests.fixtures.factories import sign_in
 
-    with caplog.at_level(logging.INFO):
-        output = _load(app)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     assert "WARNING" not in output
     printed = re.search(r"course codes \(batch “Spring term”\): (.+), …$", output, re.M).group(1).split(", ")
@@ -155,6 +156,33 @@ def test_demo_codes_are_printed_as_the_csv_gives_them(app, client, caplog):
     lines = output.rstrip("\n").splitlines()
     header = lines.index(next(line for line in lines if line.startswith("role ")))
     assert lines[-1].startswith("Password for every demo account: ") and "" not in lines[header:]
+    client.post("/logout")
+
+
+def _the_jazz_class_has_a_chat() -> None:
+    """Does the demo school's teaching circle come with a small chat?"""
+    from lms.chat.models import ChannelKind, ChatChannel, ChatMessage
+    from lms.notifications.models import Notification
+
+    kinds = sorted(c.kind.value for c in db.session.scalars(db.select(ChatChannel)))
+    assert kinds == ["channel", "direct", "main"]
+    main = db.session.scalar(db.select(ChatChannel).where(ChatChannel.kind == ChannelKind.main))
+    assert "Jazz" in main.circle.name and main.pinned_message_id is not None
+    assert _count(ChatMessage) == 6
+    assert _count(Notification, Notification.kind == "chat_mention") == 1
+
+
+def _the_school_has_a_reading_check_in_with_history() -> None:
+    """Does the demo school come with a reading check-in task that has a history?"""
+    from lms.checkins import queries as checkin_queries
+    from lms.checkins.models import Checkin, CheckinStreak, CheckinTask
+
+    task = db.session.scalar(db.select(CheckinTask))
+    assert task is not None and "Sight-reading" in task.title
+    assert _count(Checkin) > 200
+    assert _count(Checkin, Checkin.is_makeup.is_(True)) == 1
+    assert db.session.scalar(db.select(db.func.max(CheckinStreak.longest))) >= 7
+    assert checkin_queries.learner_count(task.circle_id) == 16
 
 
 def test_first_screen_of_the_demo_server_is_clean(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, TIMEOUT_MS
+from tests.browser.tabs import open_tab
 from tests.browser.test_homework_journey import ZONE, sign_in
 from tests.browser.test_phone_width import IPHONE, PHONE
 from tests.fixtures.images import phone_jpeg
@@ -40,7 +41,8 @@ def _world(live_server) -> dict:
                                        starts_on=(utcnow().astimezone(circle.zone) - timedelta(days=3)).date(),
                                        requirement=RequirementKind.photo)
         db.session.commit()
-        world = {"circle": circle.id, "task": task.id, "teacher": teacher.email, "student": student.email}
+        world = {"circle": circle.id, "task": task.id, "teacher": teacher.email, "student": student.email,
+                 "today": utcnow().astimezone(circle.zone).date()}
         db.session.remove()
     return world
 
@@ -83,7 +85,7 @@ def test_a_member_checks_in_with_a_photo_and_the_board_follows(live_server, chro
 
         with screenshots.on_failure(student, "check in"):
             student.goto(f"/c/{world['circle']}")
-            student.locator("nav.tabs").get_by_role("link", name="Check-ins", exact=True).click()
+            open_tab(student, "Check-ins")
             student.get_by_role("link", name="Daily practice photo").first.click()
             _fits(student)
             student.locator("input[name=photos]").set_input_files(str(photo))
@@ -104,10 +106,19 @@ def test_a_member_checks_in_with_a_photo_and_the_board_follows(live_server, chro
             assert not [e for e in teacher.errors if "favicon" not in e], teacher.errors
 
         with screenshots.on_failure(student, "calendar"):
-            student.get_by_role("link", name="My calendar").click()
+            student.get_by_role("link", name="My check-in days").click()
             expect(student.locator("td[data-state=done]")).to_have_count(1)
-            expect(student.locator("td[data-state=missed]")).to_have_count(3)
+            # the three missed days before today: in this month's calendar, or partly in the month before
+            # (the first days of a month in the circle's zone)
+            today = world["today"]
+            missed_before = 3 - min(3, today.day - 1)
+            expect(student.locator("td[data-state=missed]")).to_have_count(3 - missed_before)
             _fits(student)
+            if missed_before:
+                previous = today.replace(day=1) - timedelta(days=1)
+                separator = "&" if "?" in student.url else "?"
+                student.goto(f"{student.url}{separator}month={previous:%Y-%m}")
+                expect(student.locator("td[data-state=missed]")).to_have_count(missed_before)
     finally:
         student.context.close()
 

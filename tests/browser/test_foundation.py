@@ -62,8 +62,11 @@ def test_teacher_enrols_a_student_through_an_invite_link(live_server, new_contex
             pass  # this chromium cannot grant clipboard access: the link was read from the field
         else:
             copy = teacher.locator(f"#{link_field.get_attribute('id')} + button[data-copy]")
+            # the "✓" lasts 1.5 s, which a loaded machine's polling can miss: record the labels it shows
+            copy.evaluate("b => { window.shown = []; new MutationObserver(() => shown.push(b.textContent))"
+                          ".observe(b, {childList: true, characterData: true, subtree: true}); }")
             copy.click()
-            expect(copy).to_have_text("✓")
+            teacher.wait_for_function("() => shown.includes('✓')")
             assert teacher.evaluate("navigator.clipboard.readText()") == invite_url
         teacher.get_by_role("button", name="Sign out").click()
         expect(teacher.locator(".flash-info")).to_contain_text("You are signed out.")

@@ -13,6 +13,7 @@ from babel.dates import format_datetime
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, make_clip
+from tests.browser.tabs import open_tab
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +78,7 @@ def sign_in(new_context, email: str):
 
 
 def tab(page, name: str) -> None:
-    page.locator("nav.tabs").first.get_by_role("link", name=name, exact=True).click()
+    open_tab(page, name)
 
 
 def test_video_homework_from_assignment_to_released_feedback(live_server, new_context, screenshots, clip):

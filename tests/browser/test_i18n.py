@@ -45,7 +45,7 @@ def test_the_upload_widget_speaks_simplified_chinese(live_server, new_context, s
         uploader.evaluate("root => root.dataset.maxBytes = '10240'")  # 10 KB: refused before sending
         uploader.locator("input[type=file]").set_input_files(clip)
         expect(item.locator(".upload-state")).to_have_text(re.compile(
-            r"^“练习\.mp4”大小为 \d+(\.\d)? KB，超过了 10 KB 的上限。"))
+            r"^“练习\.mp4”的大小为 \d+(\.\d)? KB，超过了 10 KB 的上限。请先剪短或压缩视频。$"))
     with screenshots.on_failure(page, "uploaded"):
         uploader.evaluate("root => root.dataset.maxBytes = String(1 << 30)")
         page.evaluate("""() => {

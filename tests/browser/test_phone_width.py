@@ -388,37 +388,94 @@ def test_page_fits_a_phone(world, phones, screenshots, locale, role, name, path)
         assert not found["offScreen"], "off screen sideways:\n" + "\n".join(found["offScreen"])
 
 
-@pytest.mark.parametrize("width", [PHONE["width"], 640], ids=["phone", "small-tablet"])
-@pytest.mark.parametrize("locale", LOCALES)
+TAB_BAR_SCRIPT = """() => {
+  const nav = document.querySelector('nav.tabs');
+  const edge = nav.getBoundingClientRect().right + 0.5;
+  const shown = [...nav.querySelectorAll(':scope > a, :scope > [data-tabs-more]:not([hidden]) > button')];
+  return {scroll: nav.scrollWidth, client: nav.clientWidth, page: document.scrollingElement.scrollWidth,
+          clipped: shown.filter(e => e.getBoundingClientRect().right > edge).map(e => e.textContent.trim())};
+}"""
+
+
+def _open_tab(page, href: str, width: int) -> None:
+    """Reach the tab to `href` as a person would: in the row, or else through the row's "More" menu; either
+    way it is whole on screen when tapped."""
+    tab = page.locator(f"nav.tabs a[href='{href}']")
+    if not tab.is_visible():
+        more = page.locator("nav.tabs [data-tabs-more] > button")
+        expect(more).to_be_visible()
+        more.click()
+        expect(more).to_have_attribute("aria-expanded", "true")
+    expect(tab).to_be_visible()
+    box = tab.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"tab {href} at {box}"
+    assert box["height"] >= 44, f"tab {href} is {box['height']:.0f} px high: too small to tap"
+    tab.click()
+
+
+@pytest.mark.parametrize("width, locale", [(PHONE["width"], "zh-CN"), (PHONE["width"], "en-US"),
+                                           (PHONE["width"], "zh-TW"), (640, "zh-CN"), (640, "en-US"),
+                                           (1280, "en-US"), (1366, "en-US"), (1280, "zh-CN")],
+                         ids=["phone-zh-CN", "phone-en-US", "phone-zh-TW", "small-tablet-zh-CN", "small-tablet-en-US",
+                              "laptop-1280-en-US", "laptop-1366-en-US", "laptop-1280-zh-CN"])
 def test_every_circle_tab_can_be_reached_and_tapped(world, phones, screenshots, locale, width):
-    """On a phone (and a small tablet), is every tab of the circle (the teacher has twelve: Home, Notices, Feed,
-    Assignments, Check-ins, Files, Calendar, Live, Members, Enrol, Grades, Settings) visible or scrolled into view,
-    and does tapping each one open its page, with that tab marked current and shown on screen?"""
+    """On a phone, a small tablet and a laptop, does the teacher's tab bar (thirteen tabs: Home, Notices, Feed,
+    Assignments, Calendar, Live, Check-ins, Files, Chat, Members, Enrol, Grades, Settings) fit its one row with
+    nothing clipped, the tabs that do not fit in its "More" menu, and does tapping each one (from the row or the
+    menu) open its page with that tab marked current and in the row (on a phone the chat fills the screen, its tabs a
+    scroll up)?"""
     page = phones("teacher", locale)
     page.set_viewport_size({"width": width, "height": PHONE["height"]})
     try:
         page.goto(f"/c/{world['circle']}")
         tabs = page.locator("nav.tabs a")
         count = tabs.count()
-        assert count == 12, f"{count} tabs"
+        assert count == 13, f"{count} tabs"
         hrefs = [tabs.nth(n).get_attribute("href") for n in range(count)]
         for n, href in enumerate(hrefs):
             with screenshots.on_failure(page, f"tab-{n}-{locale}-{width}"):
-                tab = page.locator(f"nav.tabs a[href='{href}']")
-                tab.scroll_into_view_if_needed()
-                box = tab.bounding_box()
-                assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"tab {href} at {box}"
-                tab.click()
+                page.wait_for_selector("nav.tabs.is-fitted")
+                bar = page.evaluate(TAB_BAR_SCRIPT)
+                assert not bar["clipped"], f"clipped at the row's end: {bar}"
+                assert bar["scroll"] <= bar["client"] and bar["page"] <= width, f"the tabs do not fit: {bar}"
+                _open_tab(page, href, width)
                 page.wait_for_url(f"**{href}")
-                current = page.locator("nav.tabs a[aria-current=page]")
+                current = page.locator("nav.tabs > a[aria-current=page]")
                 expect(current).to_have_attribute("href", href)
+                if href.endswith("/chat") and width <= 720:
+                    # on a phone the chat takes the whole screen, as in a messaging app: the circle's header and
+                    # tabs are a scroll up (static/js/chat.js), and there they are
+                    page.wait_for_function("() => window.scrollY > 0")
+                    page.evaluate("() => window.scrollTo(0, 0)")
                 expect(current).to_be_in_viewport()
                 box = current.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"current tab {href} at {box}"
-                strip = page.evaluate("(() => { const s = document.querySelector('nav.tabs');"
-                                      " return [s.scrollWidth, s.clientWidth]; })()")
-                assert strip[0] <= strip[1], f"the tabs need {strip[0]} px and have {strip[1]}: some are hidden"
-                widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-                assert widths[0] <= width and widths[1] <= width, f"page and window widths {widths}"
+                page.wait_for_selector("nav.tabs.is-fitted")
+                bar = page.evaluate(TAB_BAR_SCRIPT)
+                assert not bar["clipped"] and bar["scroll"] <= bar["client"], f"on {href}: {bar}"
+    finally:
+        page.set_viewport_size(PHONE)
+
+
+def test_the_more_menu_works_from_the_keyboard(world, phones):
+    """Can someone on a keyboard open the tab bar's "More" menu, go through its tabs with Tab, and close it
+    with Escape (back on its button)?"""
+    page = phones("teacher", "en-US")
+    try:
+        page.set_viewport_size(PHONE)
+        page.goto(f"/c/{world['circle']}")
+        page.wait_for_selector("nav.tabs.is-fitted")
+        more = page.locator("nav.tabs [data-tabs-more] > button")
+        expect(more).to_be_visible()
+        more.focus()
+        page.keyboard.press("Enter")
+        expect(more).to_have_attribute("aria-expanded", "true")
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.closest('[data-tabs-menu]') !== null")
+        assert focused, "Tab did not move into the menu"
+        page.keyboard.press("Escape")
+        expect(more).to_have_attribute("aria-expanded", "false")
+        expect(page.locator("nav.tabs [data-tabs-menu]")).to_be_hidden()
+        assert page.evaluate("document.activeElement.closest('[data-tabs-more]') !== null")
     finally:
         page.set_viewport_size(PHONE)

@@ -105,6 +105,6 @@ def test_late_day_end_is_in_the_viewers_zone_on_the_assignment_page(live_server,
     with screenshots.on_failure(page, "late-day"):
         window = page.locator("section.window")
         expect(window).to_contain_text("(12/2/30, 5:00\u202fAM)")
-        expect(window).to_contain_text("each late day ends at 5:00\u202fAM your time (6:00\u202fPM Asia/Shanghai).")
+        expect(window).to_contain_text("each late day ends at 5:00\u202fAM your time, 6:00\u202fPM Asia/Shanghai (GMT+08:00).")
         assert " there." not in window.inner_text()
         expect(page.locator("[data-time-zone-note]")).to_contain_text("America/New_York")

@@ -161,6 +161,22 @@ def test_a_file_over_the_limit_is_refused_before_sending(live_server, new_contex
         assert created == []
 
 
+def test_a_file_just_over_the_limit_reads_apart_from_it_with_advice_for_its_kind(live_server, new_context, screenshots,
+                                                                                   tmp_path):
+    """A 10,300-byte .bin against a 10 KB (10,240-byte) limit in a file widget: do the sizes differ on screen
+    ("10.1 KB", not "10 KB is more than 10 KB"), and is the advice for any file, not about a video?"""
+    big = tmp_path / "data.bin"
+    big.write_bytes(b"\0" * 10_300)
+    page = sign_up(live_server, new_context)
+    page.locator("[data-uploader]").evaluate("root => { root.dataset.maxBytes = '10240'; root.dataset.kind = 'file'; }")
+    item = page.locator("[data-uploader] .upload-item")
+    with screenshots.on_failure(page, "just-over"):
+        page.locator("[data-uploader] input[type=file]").set_input_files(big)
+        state = item.locator(".upload-state")
+        expect(state).to_contain_text("“data.bin” is 10.1 KB, more than the limit of 10 KB. Choose a smaller file.")
+        expect(state).not_to_contain_text("video")
+
+
 @pytest.fixture
 def small_chunks(live_server):
     """The server asks for 32 KB chunks, so a small clip takes several PATCH requests."""
@@ -689,6 +705,7 @@ def test_a_stopped_upload_is_not_continued_past_the_close(live_server, new_conte
     with screenshots.on_failure(page, "first-visit"):
         page.get_by_label("Choose a video").set_input_files(heavy_clip)
         expect(item.locator(".upload-size")).to_contain_text("64 KB of")
+        expect(item.locator(".upload-state")).to_contain_text("The connection was interrupted")  # the third was cut
         page.close(run_before_unload=False)
     assert _held_on_the_server(live_server, _media_of(live_server, setup)) == 64 * 1024  # the student left
 
@@ -725,7 +742,9 @@ def _media_of(live_server, setup) -> int:
 
 def _held_on_the_server(live_server, media_id: int, quiet_seconds: int = 300) -> int:
     """The bytes the server holds of `media_id`'s upload, after making its last byte `quiet_seconds`
-    old (the student closed the tab then); the partial file is the server's truth."""
+    old (the student closed the tab then); the partial file is the server's truth. Waits (10 s at
+    most) for the request that wrote the last byte to record it: backdating before that commit would
+    be undone by it, and the upload would look as if it were still arriving."""
     import os
     import time
 
@@ -734,9 +753,15 @@ def _held_on_the_server(live_server, media_id: int, quiet_seconds: int = 300) ->
     from lms.uploads import parts
     from lms.uploads.models import Upload
 
+    deadline = time.monotonic() + 10
     with live_server.app.app_context():
-        upload = db.session.scalar(db.select(Upload).where(Upload.media_id == media_id))
-        path = parts.part_path(live_server.app.config["UPLOAD_DIR"], upload.token)
+        while True:
+            upload = db.session.scalar(db.select(Upload).where(Upload.media_id == media_id))
+            path = parts.part_path(live_server.app.config["UPLOAD_DIR"], upload.token)
+            if upload.offset == path.stat().st_size or time.monotonic() > deadline:
+                break
+            db.session.rollback()
+            time.sleep(0.05)
         past = time.time() - quiet_seconds
         os.utime(path, (past, past))
         upload.updated_at = utcnow() - timedelta(seconds=quiet_seconds)
