@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.api.token_routes import bp as api_tokens_bp
     from lms.audit.routes import bp as audit_bp
     from lms.calendar.routes import bp as calendar_bp
+    from lms.chat.routes import bp as chat_bp
     from lms.checkins.routes import bp as checkins_bp
     from lms.circles.routes import bp as circles_bp
     from lms.feed.notices.routes import bp as notices_bp
@@ -122,8 +123,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.live.rtmp_routes import bp as live_rtmp_bp
     from lms.lti.routes import bp as lti_bp
     from lms.merge.routes import bp as merge_bp
+    from lms.moderation.routes import bp as moderation_bp
     from lms.notifications.routes import bp as notifications_bp
     from lms.orgs.routes import bp as orgs_bp
+    import lms.orgs.console.routes  # noqa: F401  (the console's views, on the orgs blueprint)
     from lms.reviews.routes import bp as reviews_bp
     from lms.roster_sync.routes import bp as roster_sync_bp
     from lms.uploads.routes import bp as uploads_bp
@@ -146,12 +149,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkins_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(files_bp)
+    app.register_blueprint(chat_bp)
     app.register_blueprint(identity_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(roster_sync_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(merge_bp)
+    app.register_blueprint(moderation_bp)
     _register_group_source(app)
 
 
@@ -172,6 +177,7 @@ def _register_namespaces() -> None:
     global _namespaces_registered
     if _namespaces_registered:
         return
+    from lms.chat import events as chat_events
     from lms.core import events
     from lms.extensions import socketio
     from lms.homework import events as homework_events
@@ -182,6 +188,7 @@ def _register_namespaces() -> None:
     homework_events.register(socketio)
     live_events.register(socketio)
     live_ingest_events.register(socketio)
+    chat_events.register(socketio)
     _namespaces_registered = True
 
 

@@ -65,6 +65,17 @@ _ENV_SETTINGS: dict[str, type] = {
     "OUTBOUND_ALLOWED_HOSTS": list,
     "FILES_CIRCLE_QUOTA_BYTES": int,
     "LIVE_SEGMENT_TOKEN_SECONDS": int,
+    "JANUS_API_URL": str,
+    "JANUS_ADMIN_URL": str,
+    "JANUS_API_SECRET": str,
+    "JANUS_ADMIN_SECRET": str,
+    "JANUS_ADMIN_KEY": str,
+    "JANUS_TOKEN_SECRET": str,
+    "JANUS_PUBLIC_WS_URL": str,
+    "JANUS_PUBLIC_HTTP_URL": str,
+    "JANUS_TOKEN_SECONDS": int,
+    "STAGE_MAX": int,
+    "MODERATION_ESCALATE_MINUTES": int,
     "ENV": str,
 }
 
@@ -195,6 +206,21 @@ class Config:
     LIVE_ORIGIN: str | None = None
     #: the header value deploy/nginx/live-origin.conf asks of whoever fetches from an origin
     LIVE_ORIGIN_SECRET: str | None = None
+    #: the live stage's Janus (lms.live.stage; deploy/janus/README.md). No JANUS_API_URL: every lesson plays
+    #: over HLS. The API and admin URLs are how the app reaches Janus; the public ones how browsers do
+    JANUS_API_URL: str | None = None
+    JANUS_ADMIN_URL: str | None = None
+    JANUS_API_SECRET: str | None = None
+    JANUS_ADMIN_SECRET: str | None = None
+    JANUS_ADMIN_KEY: str | None = None  #: the VideoRoom's admin_key (creating rooms, RTP forwards)
+    JANUS_TOKEN_SECRET: str | None = None  #: Janus's token_auth_secret: signs the browsers' tokens
+    JANUS_PUBLIC_WS_URL: str | None = None
+    JANUS_PUBLIC_HTTP_URL: str | None = None
+    JANUS_ICE_SERVERS: list = []  #: RTCPeerConnection iceServers handed to browsers (STUN/TURN: coturn)
+    JANUS_TOKEN_SECONDS = 1800  #: life of a browser's Janus tokens (renewed by the page before they end)
+    STAGE_MAX = 16  #: people on a lesson's stage at once (and invited), teachers not counted
+    STAGE_INVITE_SECONDS = 30  #: an invitation to the stage not accepted within this lapses
+    STAGE_GONE_SECONDS = 20  #: someone on stage whose pages all closed is taken off after this (unless back)
     #: seconds /readyz waits for each of the database, Redis and storage before calling it failed
     HEALTH_TIMEOUT_SECONDS = 2.0
     JOBS_SCHEDULER = True  #: run periodic jobs (sweeps, clean-up) in this process's worker

@@ -155,6 +155,7 @@ def load_demo(password: str) -> DemoSchool:
     _feed(jazz, teachers[0], jazz_students)
     _photo_contest(corner, admin, [students[i] for i in CORNER_MEMBERS])
     _checkins(piano, teachers[1], [students[i] for i in PIANO_STUDENTS])
+    _chat(jazz, teachers[0], jazz_students)
     return DemoSchool(org=org, accounts=accounts, circles=[jazz, piano, corner], invite=invite,
                       course_codes=codes)
 
@@ -359,6 +360,32 @@ def _checkins(circle: Circle, teacher: User, students: list[User]) -> None:
     # the first student made up the day they missed
     checkin_ops.submit_checkin(task, students[0], day=(now - timedelta(days=2)).astimezone(circle.zone).date(),
                                number=20, text="Forgot on Tuesday, caught up today.", now=now)
+
+
+def _chat(circle: Circle, teacher: User, students: list[User]) -> None:
+    """The class's chat (on by default in a teaching circle): a pinned welcome, a question with a reply and an
+    @mention, a Q&A channel, and a student's direct message to the teacher, through the operations."""
+    from lms.chat import operations as chat_ops
+    from lms.chat import queries as chat_q
+
+    now = utcnow()
+
+    def say(channel, who: User, text: str, minutes_ago: int, **kwargs):
+        reader = chat_q.reader_of(circle, who)
+        return chat_ops.send_message(channel, reader, body=text, now=now - timedelta(minutes=minutes_ago), **kwargs)
+
+    main = chat_ops.ensure_main_channel(circle)
+    welcome = say(main, teacher, "Welcome to the class chat! **Saturday 10:00**, studio 2. 欢迎！周六上午十点见。", 180)
+    chat_ops.pin_message(main, chat_q.reader_of(circle, teacher), welcome)
+    question = say(main, students[0], "Do we need `jazz shoes` for the first lesson? 第一节课需要爵士鞋吗？", 150)
+    shown = circle.membership_of(students[0]).display_name
+    say(main, teacher, f"@{shown} trainers are fine for now — see https://example.org/kit for the list.", 140,
+        reply_to_id=question.id, mention_ids=[students[0].id])
+    say(main, students[1], "See you on Saturday! 周六见！", 60)
+    qa = chat_ops.create_channel(circle, teacher, name="Q&A 答疑")
+    say(qa, students[2], "Can I film the homework in portrait? 可以竖屏拍作业吗？", 30)
+    direct = chat_ops.open_direct(circle, students[1], circle.membership_of(teacher))
+    say(direct, students[1], "I might be 10 minutes late on Saturday, sorry. 周六我可能晚到十分钟。", 20)
 
 
 def _student_no(i: int) -> str:

@@ -1,10 +1,10 @@
 """Flask extensions, created unbound here and initialised in create_app."""
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -46,6 +46,28 @@ class _SiteLimiter(Limiter):
     @_key_prefix.setter
     def _key_prefix(self, value: str) -> None:
         self._default_key_prefix = value
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        # Before each request Flask-Limiter resolves the limits of the endpoint from scratch; on a page
+        # no limit names (most pages: this site sets no default, application, meta or blueprint limits)
+        # that always comes to none, so such a request is let through without it. Limited views, and
+        # any limit configured site-wide, take Flask-Limiter's own path.
+        if in_middleware and callable_name is None and not self._may_apply():
+            return None
+        return super()._check_request_limit(callable_name, in_middleware)
+
+    def _may_apply(self) -> bool:
+        """Whether any limit may apply to this request (False only when none can)."""
+        manager = self.limit_manager
+        if (self._meta_limits or self._in_memory_fallback or manager._application_limits
+                or manager._default_limits or manager._blueprint_limits):
+            return True
+        endpoint = request.endpoint
+        if not endpoint:
+            return True
+        view = current_app.view_functions.get(endpoint)
+        return (view is None or get_qualified_name(view) in self._marked_for_limiting
+                or manager.has_hints(endpoint))
 
 
 limiter = _SiteLimiter(key_func=get_remote_address, default_limits=[])

@@ -25,7 +25,6 @@ def main() -> None:
     args = parser.parse_args()
 
     app = create_app()
-    jobs.start_scheduler(app)
     demo_text = None
     with app.app_context():
         if args.demo:
@@ -37,6 +36,14 @@ def main() -> None:
                 error.show()
                 sys.exit(error.exit_code)
         set_up = site_is_set_up()
+    # the periodic jobs start once the demo is in: their first round runs at once, and on SQLite a job writing
+    # while the demo's one long transaction holds the database waited out the busy timeout ("database is
+    # locked", the trash clean-up's on a first `scripts/run --demo`)
+    jobs.start_scheduler(app)
+    # the live stage's Janus, when installed (lms.live.stage.local): real-time lessons; else HLS only
+    from lms.live.stage.local import start_local_janus
+
+    janus = start_local_janus(app, args.host)
     # Werkzeug's own server, as Flask-SocketIO's run() uses in threading mode, without the banner and
     # development-server warnings run() prints: this is the documented embedded default, and the
     # newcomer's first screen is the address, where mail goes, and the demo's accounts.
@@ -46,9 +53,15 @@ def main() -> None:
         print(f"Mail is not sent: each message is written to {_shown(mail_folder(app))}/", flush=True)
     if not set_up:
         print("No account exists yet: the first visit creates the administrator.", flush=True)
+    if janus is not None:
+        print(f"Real-time lessons: Janus at {app.config['JANUS_PUBLIC_WS_URL']} (stopped with Circles)", flush=True)
     if demo_text:
         print(f"\n{demo_text}", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        if janus is not None:
+            janus.stop()
 
 
 def _shown(path: Path) -> str:

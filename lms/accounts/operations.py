@@ -28,6 +28,10 @@ class AccountError(ValueError):
     """A refused account change; the message is for the user."""
 
 
+class AccountSuspended(AccountError):
+    """The right password for an account a site admin disabled."""
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -132,12 +136,19 @@ def create_first_admin(email: str, password: str, name: str, timezone: str | Non
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user whose email and password match, or None. Same work whether or not the email exists."""
+    """The user whose email and password match, or None. Same work whether or not the email exists.
+    Raises AccountSuspended when the password is right but the account is disabled (told only to someone who
+    knew the password, so an address alone reveals nothing); a merged account is None, as before."""
     user = get_user_by_email(normalize_email(email))
     if user is None:
         verify_password(dummy_hash(), password)
         return None
-    if not verify_password(user.password_hash, password) or user.is_disabled:
+    if not verify_password(user.password_hash, password):
+        return None
+    if user.is_disabled:
+        if user.merged_into_id is None:
+            raise AccountSuspended(_l("This account is suspended. Ask the site's administrators if you think "
+                                      "this is a mistake."))
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, has_request_context, request
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.hooks import avatar_rules, session_facts
@@ -30,9 +29,10 @@ def _session_query(app) -> sa.Select:
     built = app.extensions.get("lms.accounts.session_query")
     if built is None:
         facts = session_facts(app)
-        built = (db.select(UserSession, *(fact(UserSession.user_id).label(name) for name, fact in facts.items()))
-                 .where(UserSession.token_hash == db.bindparam("token_hash"))
-                 .options(joinedload(UserSession.user)))
+        # the session and its user as two entities of one row: cheaper to load than a joined eager load
+        built = (db.select(UserSession, User, *(fact(UserSession.user_id).label(name) for name, fact in facts.items()))
+                 .join(User, User.id == UserSession.user_id)
+                 .where(UserSession.token_hash == db.bindparam("token_hash")))
         app.extensions["lms.accounts.session_query"] = built
     return built
 
@@ -52,18 +52,18 @@ def load_session_user(token: str) -> User | None:
     now = utcnow()
     if found is None:
         return None
-    row = found[0]
+    row, user = found[0], found[1]
+    set_committed_value(row, "user", user)  # as a joined load would have: row.user costs no query
     if not row.is_live(now, *_session_limits()):
         if has_request_context():
             g.ended_session = True
         return None
-    if row.user.is_disabled:
+    if user.is_disabled:
         return None
     if (now - row.last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(row, now)
-    user = row.user
     user.session_token, user.current_session = token, row
-    user.session_facts = dict(zip(session_facts(current_app), found[1:]))
+    user.session_facts = dict(zip(session_facts(current_app), found[2:]))
     remember_browser_locale(user)
     return user
 

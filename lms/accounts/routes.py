@@ -18,6 +18,8 @@ from lms.core.images import ImageRejected, image_response
 from lms.core.script_messages import YEAR, script_catalog as build_script_catalog
 from lms.core.urls import is_local_path, redirect_next, safe_next
 from lms.extensions import db, limiter
+from lms.uploads.operations import refused_images, take_kept_images
+from lms.uploads.queries import kept_images
 
 
 def _failed(response) -> bool:
@@ -140,7 +142,13 @@ def login():
         return redirect_next(request.args.get("next"))
     form = LoginForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        user = ops.authenticate(form.email.data, form.password.data)
+        try:
+            user = ops.authenticate(form.email.data, form.password.data)
+        except ops.AccountSuspended as error:
+            db.session.rollback()
+            current_app.logger.info("sign-in refused (suspended) ip=%s", request.remote_addr)
+            flash(str(error), "error")
+            return render_template("accounts/login.html", form=form), 403
         if user is not None and (only_way := password_refusal(user)):
             # Told only to someone who knew the password: the address alone reveals nothing.
             db.session.rollback()
@@ -214,9 +222,11 @@ def profile():
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         upload = form.avatar.data if form.avatar.data and form.avatar.data.filename else None
+        kept = kept_images(current_user, request.form.getlist("kept_image"), limit=1) if upload is None else []
         try:
             ops.update_profile(current_user, name=form.name.data, locale=form.locale.data,
-                               timezone=form.timezone.data, avatar=upload.stream if upload else None,
+                               timezone=form.timezone.data,
+                               avatar=upload.stream if upload else (take_kept_images(kept)[0] if kept else None),
                                remove_avatar=form.remove_avatar.data)
         except ImageRejected as error:
             form.avatar.errors.append(str(error))
@@ -225,7 +235,13 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() and form.errors else 200
-    return render_template("accounts/profile.html", form=form, password_form=password_form), status
+    kept_avatar = []
+    if status == 422:  # the avatar chosen stays attached (lms.uploads refused_images)
+        db.session.rollback()
+        kept_avatar = refused_images(current_user, request.form.getlist("kept_image"), [form.avatar.data], limit=1)
+        db.session.commit()
+    return render_template("accounts/profile.html", form=form, password_form=password_form,
+                           kept_avatar=kept_avatar), status
 
 
 @bp.route("/profile/password", methods=["POST"])

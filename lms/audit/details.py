@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import format_decimal, get_timezone
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.audit.models import AuditEvent
 from lms.audit.registry import vocabulary
-from lms.core.i18n import format_names, local_datetime
+from lms.core.i18n import format_names, moment_in_zone
 
 #: The labels of the keys every kind of event may hold; each domain adds its own (lms/audit/registry.py).
 BASE_LABELS = {"change": _l("Change")}
@@ -78,7 +78,7 @@ def _show(value) -> str:
         return _number(value)
     if isinstance(value, str) and _MOMENT.fullmatch(value):
         # stored in UTC; read in the viewer's zone, named, as every time on the page is
-        return f"{local_datetime(datetime.fromisoformat(value), 'medium')} ({get_timezone()})"
+        return moment_in_zone(datetime.fromisoformat(value), "medium")
     if isinstance(value, dict):
         return format_names([_("%(label)s: %(value)s", label=k, value=_show(v)) for k, v in value.items()])
     if isinstance(value, list):

@@ -29,9 +29,13 @@ class AuditAction(enum.StrEnum):
     org_teacher_revoked = "org_teacher_revoked"
     circle_moved_to_org = "circle_moved_to_org"
     circle_removed_from_org = "circle_removed_from_org"
+    term_archived = "term_archived"
+    class_copied_to_term = "class_copied_to_term"
     member_role_changed = "member_role_changed"
     member_removed = "member_removed"
     member_readmitted = "member_readmitted"
+    member_muted = "member_muted"
+    member_unmuted = "member_unmuted"
     owner_changed = "owner_changed"
     grade_changed = "grade_changed"
     grade_released = "grade_released"
@@ -86,6 +90,21 @@ class AuditAction(enum.StrEnum):
     folder_deleted = "folder_deleted"
     folder_restored = "folder_restored"
     file_settings_changed = "file_settings_changed"
+    moderation_hide = "moderation_hide"
+    moderation_unhide = "moderation_unhide"
+    moderation_delete = "moderation_delete"
+    moderation_approve = "moderation_approve"
+    moderation_warn = "moderation_warn"
+    moderation_mute = "moderation_mute"
+    moderation_remove = "moderation_remove"
+    moderation_ban = "moderation_ban"
+    moderation_dismiss = "moderation_dismiss"
+    moderation_site_hide = "moderation_site_hide"
+    moderation_suspend = "moderation_suspend"
+    moderation_settings_changed = "moderation_settings_changed"
+    chat_channel_renamed = "chat_channel_renamed"
+    chat_channel_closed = "chat_channel_closed"
+    chat_channel_reopened = "chat_channel_reopened"
 
     @property
     def label(self) -> str:
@@ -103,10 +122,14 @@ ACTION_LABELS = {
     AuditAction.org_teacher_granted: _l("Organization teacher granted"),
     AuditAction.org_teacher_revoked: _l("Organization teacher revoked"),
     AuditAction.circle_moved_to_org: _l("Circle placed in the organization"),
+    AuditAction.term_archived: _l("Term closed: its classes archived"),
+    AuditAction.class_copied_to_term: _l("Class copied into a term"),
     AuditAction.circle_removed_from_org: _l("Circle taken out of the organization"),
     AuditAction.member_role_changed: _l("Member role changed"),
     AuditAction.member_removed: _l("Member removed"),
     AuditAction.member_readmitted: _l("Member readmitted"),
+    AuditAction.member_muted: _l("Member muted"),
+    AuditAction.member_unmuted: _l("Member no longer muted"),
     AuditAction.owner_changed: _l("Circle owner changed"),
     AuditAction.grade_changed: _l("Grade changed"),
     AuditAction.grade_released: _l("Grades released"),
@@ -161,6 +184,21 @@ ACTION_LABELS = {
     AuditAction.folder_deleted: _l("Folder moved to the trash"),
     AuditAction.folder_restored: _l("Folder restored from the trash"),
     AuditAction.file_settings_changed: _l("File settings changed"),
+    AuditAction.moderation_hide: _l("Reported content hidden"),
+    AuditAction.moderation_unhide: _l("Hidden content shown again"),
+    AuditAction.moderation_delete: _l("Reported content deleted"),
+    AuditAction.moderation_approve: _l("Content held for review approved"),
+    AuditAction.moderation_warn: _l("Member warned"),
+    AuditAction.moderation_mute: _l("Member muted from the review queue"),
+    AuditAction.moderation_remove: _l("Member removed from the review queue"),
+    AuditAction.moderation_ban: _l("Member banned from a circle"),
+    AuditAction.moderation_dismiss: _l("Report dismissed"),
+    AuditAction.moderation_site_hide: _l("Content hidden by a site administrator"),
+    AuditAction.moderation_suspend: _l("Account suspended from the review queue"),
+    AuditAction.moderation_settings_changed: _l("Circle moderation settings changed"),
+    AuditAction.chat_channel_renamed: _l("Chat channel renamed"),
+    AuditAction.chat_channel_closed: _l("Chat channel closed"),
+    AuditAction.chat_channel_reopened: _l("Chat channel reopened"),
 }
 
 

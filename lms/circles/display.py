@@ -10,12 +10,13 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 
-def avatar(user) -> Markup:
-    """The user's picture (served by accounts.avatar, to those who may see it), else the first letter of their
-    name. `user` needs id, name and avatar_key (a User or circles.queries.ShownUser)."""
+def avatar(user, name: str | None = None) -> Markup:
+    """The user's picture (served by accounts.avatar, to those who may see it), else the first letter of `name`
+    (in a circle: the name they have there, so the letter never gives away an account's real name), else of
+    their account name. `user` needs id, name and avatar_key (a User or circles.queries.ShownUser)."""
     if user.avatar_key:
         return Markup(f'<img class="avatar" src="{escape(url_for("accounts.avatar", user_id=user.id))}" alt="">')
-    letter = escape((user.name or "?")[:1].upper())
+    letter = escape((name or user.name or "?")[:1].upper())
     return Markup(f'<span class="avatar avatar-letter" aria-hidden="true">{letter}</span>')
 
 
@@ -28,5 +29,5 @@ def member_name(member, show_real: bool = False) -> Markup:
         between = " · " if member.real_name and member.student_no else ""
         real = (f' <span class="member-real">({escape(member.real_name or "")}{between}'
                 f'{escape(member.student_no or "")})</span>')
-    return Markup(f'<span class="member" data-member-id="{escape(member.id)}">{avatar(member.user)}'
+    return Markup(f'<span class="member" data-member-id="{escape(member.id)}">{avatar(member.user, member.display_name)}'
                   f'<span class="member-name">{escape(member.display_name)}</span>{real}</span>')

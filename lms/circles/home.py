@@ -2,7 +2,9 @@
 the next due assignments, later the next live lesson), registered per app so circles never imports them.
 
 A domain registers its section when its blueprint is registered (`bp.record_once`); the home page
-renders, in each column, the sections whose `load` answers something, lower `order` first.
+renders, in each column, the sections whose `load` answers something, lower `order` first. A section may
+also give a `probe`, read with the circle in the page's first query: when it says the section has nothing to
+show, `when_empty` answers instead of `load`, without the section's own query.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.signals import before_render_template, template_rendered
 from markupsafe import Markup
@@ -23,6 +26,10 @@ COLUMNS = (MAIN, SIDE)
 
 _EXTENSION = "lms.circles.home"
 
+#: (the circles.id column, the viewer's id as a bound parameter) -> a condition on an index (an EXISTS), read with
+#: the circle: false only when the section certainly has nothing to show this viewer
+Probe = Callable[[sa.ColumnElement[int], sa.BindParameter[int]], sa.ColumnElement[bool]]
+
 
 @dataclass(frozen=True)
 class HomeSection:
@@ -33,6 +40,12 @@ class HomeSection:
     #: (circle, viewer, membership or None) -> the partial's context, or None when the section is not shown;
     #: costs a fixed number of queries whatever the circle's size
     load: Callable[[Circle, User, Membership | None], dict[str, Any] | None]
+    #: read with the circle in the home page's first query (lms.circles.queries.get_circle_and_facts_or_404);
+    #: when false, `when_empty` gives the context instead of `load` (a circle without notices, check-ins, ...
+    #: costs no query for them)
+    probe: Probe | None = None
+    #: the context when the probe is false, without a query (as `load` would answer then); None: not shown
+    when_empty: Callable[[Circle, User, Membership | None], dict[str, Any] | None] | None = None
 
 
 def register_home_section(app: Flask, section: HomeSection) -> None:
@@ -43,25 +56,37 @@ def register_home_section(app: Flask, section: HomeSection) -> None:
     app.extensions.setdefault(_EXTENSION, {})[section.name] = section
 
 
-def home_sections(circle: Circle, viewer: User, membership: Membership | None) -> list[tuple[HomeSection, dict]]:
+def home_probes(app: Flask) -> dict[str, Probe]:
+    """The registered sections' probes by section name (for the circle's first query)."""
+    return {name: section.probe for name, section in app.extensions.get(_EXTENSION, {}).items()
+            if section.probe is not None}
+
+
+def home_sections(circle: Circle, viewer: User, membership: Membership | None,
+                  probed: dict[str, Any] | None = None) -> list[tuple[HomeSection, dict]]:
     """The registered sections this viewer sees on the circle's home page, with their context, by
-    column (main first) then order then name."""
+    column (main first) then order then name. `probed`: the probes' answers by section name, read with
+    the circle (None, or a section missing: its `load` answers)."""
     registered = current_app.extensions.get(_EXTENSION, {}).values()
     shown = []
     for section in sorted(registered, key=lambda s: (COLUMNS.index(s.column), s.order, s.name)):
-        context = section.load(circle, viewer, membership)
+        if probed is not None and section.probe is not None and probed.get(section.name, True) is False:
+            context = section.when_empty(circle, viewer, membership) if section.when_empty else None
+        else:
+            context = section.load(circle, viewer, membership)
         if context is not None:
             shown.append((section, context))
     return shown
 
 
 def render_home_sections(circle: Circle, viewer: User, membership: Membership | None,
-                         shared: dict[str, Any] | None = None) -> dict[str, list[Markup]]:
+                         shared: dict[str, Any] | None = None,
+                         probed: dict[str, Any] | None = None) -> dict[str, list[Markup]]:
     """The sections this viewer sees, each rendered from its partial, by column. The context processors
     run once for all of them (render_template would run them again for each partial); `shared`, when
-    given, is their answer already."""
+    given, is their answer already. `probed`: as home_sections takes it."""
     columns: dict[str, list[Markup]] = {column: [] for column in COLUMNS}
-    shown = home_sections(circle, viewer, membership)
+    shown = home_sections(circle, viewer, membership, probed)
     if shown:
         app = current_app._get_current_object()
         if shared is None:
@@ -75,14 +100,14 @@ def render_home_sections(circle: Circle, viewer: User, membership: Membership | 
 
 
 def render_home_page(template_name: str, circle: Circle, viewer: User, membership: Membership | None,
-                     **context: Any) -> str:
+                     probed: dict[str, Any] | None = None, **context: Any) -> str:
     """The home page: `template_name` rendered with `context`, `circle`, `me` and the rendered sections
     (`main_sections`, `side_sections`). As render_template does (its signals included), but the context
-    processors run once for the page and all its sections."""
+    processors run once for the page and all its sections. `probed`: as home_sections takes it."""
     app = current_app._get_current_object()
     shared: dict[str, Any] = {}
     app.update_template_context(shared)
-    columns = render_home_sections(circle, viewer, membership, shared)
+    columns = render_home_sections(circle, viewer, membership, shared, probed)
     page = {**shared, **context, "circle": circle, "me": membership,
             "main_sections": columns[MAIN], "side_sections": columns[SIDE]}
     template = app.jinja_env.get_or_select_template(template_name)

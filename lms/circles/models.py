@@ -73,6 +73,8 @@ class Circle(db.Model):
     require_real_name: Mapped[bool] = mapped_column(default=False)
     require_student_no: Mapped[bool] = mapped_column(default=False)
     is_archived: Mapped[bool] = mapped_column(default=False)
+    #: the term (academic session) of the circle's organization it belongs to; lms/orgs maps `Circle.term`
+    term_id: Mapped[int | None] = mapped_column(sa.ForeignKey("terms.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: kept in step by the membership operations, so big circles never count rows per page
@@ -208,6 +210,11 @@ class Membership(db.Model):
     #: how they came in: "owner", "invite", "code", "course_code", "open", "request", "roster", "added"
     joined_via: Mapped[str] = mapped_column(sa.String(20), default="added")
     request_message: Mapped[str | None] = mapped_column(sa.String(500))
+    #: muted by the staff until then (UTC; lms.circles.operations.muting): they read, they do not write
+    #: (chat, posts, comments, video comments); None, or a time past: not muted
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: why the staff muted them (shown to them with muted_until); None when not muted
+    mute_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     circle: Mapped[Circle] = relationship()
     user: Mapped[User] = relationship(lazy="joined")
@@ -219,6 +226,10 @@ class Membership(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == MembershipStatus.active
+
+    def is_muted(self, now: datetime | None = None) -> bool:
+        """Muted by the staff at `now` (default: the server's clock)."""
+        return self.muted_until is not None and self.muted_until > (now or utcnow())
 
     @property
     def is_barred(self) -> bool:

@@ -1,8 +1,9 @@
 """Reads of circles, scoped lookups that 404 outside the circle."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -33,15 +34,45 @@ _CIRCLE_AND_MEMBERSHIP = (
 )
 
 
+#: (the circles.id column, the user's id as a bound parameter) -> a scalar SQL expression about them (an EXISTS)
+CircleFact = Callable[[sa.ColumnElement[int], sa.BindParameter[int]], sa.ColumnElement[Any]]
+
+
+def _circle_with_facts(facts: Mapping[str, CircleFact]) -> sa.Select:
+    """_CIRCLE_AND_MEMBERSHIP with `facts` as labelled columns after the two entities, built once per app and
+    set of facts (building it costs more than running it)."""
+    key = tuple(facts.items())
+    kept = current_app.extensions.setdefault("lms.circles.circle_with_facts", {})
+    statement = kept.get(key)
+    if statement is None:
+        user_id = db.bindparam("user_id")
+        statement = kept[key] = _CIRCLE_AND_MEMBERSHIP.add_columns(
+            *(fact(Circle.id, user_id).label(f"fact_{n}") for n, fact in enumerate(facts.values())))
+    return statement
+
+
 def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> Circle:
     """The circle if `user` may see it (or, with preview, see its join page); 404 otherwise."""
+    return get_circle_and_facts_or_404(circle_id, user, None, preview=preview)[0]
+
+
+def get_circle_and_facts_or_404(circle_id: int, user: User, facts: Mapping[str, CircleFact] | None, *,
+                                preview: bool = False) -> tuple[Circle, dict[str, Any] | None]:
+    """get_circle_or_404, and `facts` about the circle and the signed-in `user` by name, read in the same query
+    (the circle's home page asks its sections' probes so). The facts are None when they were not read: no
+    facts asked, an anonymous user, or the circle already loaded in this request (no query then)."""
+    found = None
     if db.session.identity_key(Circle, circle_id) in db.session.identity_map:
         circle = db.session.get(Circle, circle_id)  # loaded before in this request: no query, as ever
     elif user is not None and user.is_authenticated:
-        row = db.session.execute(_CIRCLE_AND_MEMBERSHIP, {"circle_id": circle_id, "user_id": user.id}).first()
+        statement = _circle_with_facts(facts) if facts else _CIRCLE_AND_MEMBERSHIP
+        row = db.session.execute(statement, {"circle_id": circle_id, "user_id": user.id}).first()
         circle = row[0] if row else None
         if circle is not None:
             circle.keep_membership_of(user, row[1])
+            if facts:
+                found = {name: bool(value) if isinstance(value, int) else value
+                         for name, value in zip(facts, row[2:])}
     else:
         circle = db.session.scalar(_CIRCLE_BY_ID, {"circle_id": circle_id})
     if circle is None:
@@ -52,7 +83,7 @@ def get_circle_or_404(circle_id: int, user: User, *, preview: bool = False) -> C
     # a visitor whose zone is known neither from a profile nor the browser sees the circle's times
     # in the circle's zone (lms.core.i18n.select_timezone)
     g.circle_timezone = circle.timezone
-    return circle
+    return circle, found
 
 
 def get_membership_or_404(circle: Circle, membership_id: int) -> Membership:
@@ -251,6 +282,15 @@ def removed_at(memberships: list[Membership]) -> dict[int, datetime]:
     return {target_id: at for target_id, at in rows}
 
 
+def muted_members(circle: Circle) -> list[Membership]:
+    """The circle's active members muted now, the mute ending first first (for the staff's Unmute)."""
+    from lms.core.types import utcnow
+
+    return list(db.session.scalars(sa.select(Membership).where(
+        Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
+        Membership.muted_until > utcnow()).order_by(Membership.muted_until)))
+
+
 def pending_count(circle: Circle) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Membership).where(
         Membership.circle_id == circle.id, Membership.status == MembershipStatus.pending)) or 0
@@ -290,3 +330,29 @@ def shares_a_circle_with(viewer: User, user_id: int) -> sa.ColumnElement[bool]:
         .where(mine.user_id == viewer.id, mine.status == MembershipStatus.active, theirs.user_id == user_id,
                db.or_(theirs.status == MembershipStatus.active, mine.role.in_(list(STAFF_ROLES))))
     ).exists()
+
+
+def removed_from(circle_id: int, user: User):
+    """The circle if `user` was removed from it (their membership's status), else None: lms.core.errors words a
+    removed member's refused page with it."""
+    status = db.session.scalar(sa.select(Membership.status).where(Membership.circle_id == circle_id,
+                                                                  Membership.user_id == user.id))
+    return db.session.get(Circle, circle_id) if status == MembershipStatus.removed else None
+
+
+def removal_reason(circle: Circle) -> str | None:
+    """The reason the staff gave when they last removed the signed-in person from `circle`, as their member_removed
+    notification carries it (lms.circles.notifications.member_removed); None when they gave none. The removed pages
+    (circles/barred.html, errors/removed.html) repeat it, so it is not only in the bell."""
+    from flask_login import current_user
+
+    from lms.notifications.models import Notification
+
+    if not current_user.is_authenticated:
+        return None
+    params = db.session.scalar(
+        sa.select(Notification.params).where(Notification.user_id == current_user.id,
+                                             Notification.circle_id == circle.id,
+                                             Notification.kind == "member_removed")
+        .order_by(Notification.id.desc()).limit(1))
+    return (params or {}).get("reason") or None

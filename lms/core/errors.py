@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import abort, jsonify, make_response, render_template, request
+from flask import abort, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -52,10 +52,15 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        refused = _refused_write(error)
+        if refused is not None:
+            return refused
         message = error.description if getattr(error, "lms_message", False) else _message(error.code or 500)
         response = _render(error.code or 500, message)
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 429 and isinstance(getattr(error, "retry_after", None), int):
+            response.headers["Retry-After"] = str(error.retry_after)  # a domain's own limit (lms.moderation.policy)
         return response
 
     @app.errorhandler(Exception)
@@ -67,6 +72,68 @@ def register_error_handlers(app) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return _render(500, _message(500))
+
+
+#: form fields never echoed back in a refusal page
+_NOT_KEPT = frozenset({"csrf_token", "password", "current_password", "new_password"})
+
+
+def _kept_text() -> list[str]:
+    """What the person wrote in the refused form (text fields only, none hidden or secret), to give it back."""
+    return [value for name, value in request.form.items(multi=True)
+            if name not in _NOT_KEPT and isinstance(value, str) and value.strip() and len(value) > 1
+            and not name.endswith("_id") and name not in ("reply_to", "next", "liked")]
+
+
+#: app.extensions key of the circles' `(circle_id, user) -> the circle if they were removed from it, else None`
+#: (registered by lms.circles: core does not read a domain's tables)
+REMOVED_FROM = "lms_removed_from_circle"
+
+
+def _removed_circle():
+    """The circle of this request (its `circle_id`) if the signed-in person was removed from it, else None."""
+    from flask_login import current_user
+
+    circle_id = (request.view_args or {}).get("circle_id")
+    lookup = current_app.extensions.get(REMOVED_FROM)
+    if lookup is None or not isinstance(circle_id, int) or not getattr(current_user, "is_authenticated", False):
+        return None
+    return lookup(circle_id, current_user)
+
+
+def _refused_write(error: HTTPException):
+    """A browser's form refused because of the writer, not the text: over the circle's write limit (429), muted
+    (403), or no longer a member (404 on a circle they were removed from). The text they wrote is never lost: a
+    limit or a mute sends them back to the page the form was on with the message in place
+    (static/js/core/app.js puts the text back in the form); a removed member gets a page saying so, with their
+    text to copy. Anything else (JSON callers, GETs but the removed member's, other errors) returns None."""
+    if request.path.startswith("/api/") or wants_json():
+        return None
+    if error.code == 404:
+        circle = _removed_circle()
+        if circle is None:
+            return None
+        response = make_response(render_template(
+            "errors/removed.html", circle=circle,
+            kept="\n\n".join(_kept_text()) if request.method == "POST" else ""))
+        response.status_code = 404  # still no access (as for anyone outside); the page says why
+        return response
+    if request.method != "POST" or error.code not in (403, 429) or not getattr(error, "lms_message", False):
+        return None
+    from flask import flash, redirect
+
+    from lms.core.urls import is_local_path
+
+    referrer = request.referrer or ""
+    host = request.host_url.rstrip("/")
+    target = referrer[len(host):] if referrer.startswith(host + "/") else None
+    if not target or not is_local_path(target):
+        return None
+    flash(error.description, "error")
+    response = redirect(target, code=303)
+    if error.code == 429 and isinstance(getattr(error, "retry_after", None), int):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def wait_message(seconds: int) -> str:

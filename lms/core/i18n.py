@@ -99,16 +99,60 @@ def select_timezone() -> str:
     return default
 
 
-def zone_label(zone: str | None = None) -> str:
-    """A zone as people read it beside a time: "Asia/Shanghai (GMT+08:00)", the offset as it is now.
-    Default: the viewer's zone (select_timezone)."""
-    from babel.dates import get_timezone_gmt
+def zone_label(zone: str | None = None, locale: str | Locale | None = None, at: datetime | None = None) -> str:
+    """A zone as people read it beside a time, with its offset at `at` (default: now): in English its id, "Asia/Shanghai
+    (GMT+08:00)" (the words people pick it by in their profile); in another language the place as that
+    language names it, "中国（上海）时间（GMT+08:00）", "美國（紐約）時間（GMT-05:00）" (a zone without a place,
+    Etc/GMT+5, keeps its id). A time in July names New York's summer offset, GMT-04:00, whenever it is read.
+    Default zone: the viewer's (select_timezone); default `locale`: the request's (a mail passes its reader's)."""
+    from babel.dates import get_timezone_gmt, get_timezone_location
 
     name = zone or str(get_timezone())
     if name in ("UTC", "Etc/UTC"):
         return "UTC"
-    offset = get_timezone_gmt(datetime.now(ZoneInfo(name)), "long", locale=get_locale())
-    return f"{name} ({offset})"
+    locale = _parsed_locale(str(locale)) if locale else get_locale()
+    tz = ZoneInfo(name)
+    moment = (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz) if at else datetime.now(tz)
+    offset = get_timezone_gmt(moment, "long", locale=locale)
+    if locale is None or locale.language == "en" or name.startswith("Etc/"):
+        return f"{name} ({offset})"
+    place = get_timezone_location(tz, locale=locale)
+    if locale.language in ("zh", "ja"):
+        return f"{place}（{offset}）"
+    return f"{place} ({offset})"
+
+
+def time_with_zone(time: str, zone: str | ZoneInfo | None = None, locale: str | None = None,
+                   at: datetime | None = None) -> str:
+    """A time already written for its reader, followed by its zone as `zone_label` names it, offset at `at`
+    (the moment shown): "8:00 PM America/New_York (GMT-04:00)", "2026/12/2 上午9:21 台湾时间（GMT+08:00）".
+    `zone` and `locale`: the reader's (mail, pushes, jobs); default the request's. The two are joined by a
+    message of its own, so each catalogue says how its language writes them side by side."""
+    from contextlib import nullcontext
+
+    from flask_babel import force_locale, gettext
+
+    name = getattr(zone, "key", None) or (str(zone) if zone else None)
+    label = zone_label(name, locale, at)
+    with force_locale(str(locale)) if locale else nullcontext():
+        # TRANSLATORS: a time, then its time zone: "8:00 PM Asia/Shanghai (GMT+08:00)", "下午8:00 中国（上海）时间（GMT+08:00）"
+        return gettext("%(time)s %(zone)s", time=time, zone=label)
+
+
+def moment_in_zone(moment: datetime | None, format: str = "short", zone: str | ZoneInfo | None = None,
+                   locale: str | None = None) -> str:
+    """`moment` (UTC) written for a reader with its zone named, offset as at that moment: in `zone` and `locale`
+    (mail, pushes, jobs), default the request's, like `local_datetime` (and the `localtime_zoned` template filter):
+    "3/12/31, 6:00 PM Asia/Shanghai (GMT+08:00)"."""
+    from babel.dates import format_datetime
+
+    if moment is None:
+        return ""
+    if zone is None and locale is None:
+        return time_with_zone(local_datetime(moment, format), None, None, moment)
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone or str(get_timezone()))
+    text = format_datetime(moment, format, tzinfo=tz, locale=str(locale or get_locale()))
+    return time_with_zone(text, tz, locale, moment)
 
 
 _ZONES: frozenset[str] | None = None
@@ -139,6 +183,22 @@ def tight_in_chinese(text: str, *values: str) -> str:
         if value:
             text = re.sub(f"(?<={_CJK}) (?={re.escape(value)})", "", text)
             text = re.sub(f"(?<={re.escape(value)}) (?={_CJK})", "", text)
+    return text
+
+
+def join_sentences(*sentences: str) -> str:
+    """Translated sentences one after another, as the reader's language writes them: English puts a space
+    between them, Chinese none ("…的上限。请先剪短或压缩视频。"). The joiner is a message of its own, so each
+    catalogue says how (static/js/core/i18n.js `sentences` uses the same message)."""
+    from flask_babel import gettext
+
+    parts = [s for s in sentences if s]
+    if not parts:
+        return ""
+    text = parts[0]
+    for part in parts[1:]:
+        # Translators: two whole sentences one after the other; Chinese writes them without a space.
+        text = gettext("%(sentence)s %(next_sentence)s", sentence=text, next_sentence=part)
     return text
 
 
@@ -226,14 +286,15 @@ def _wtforms_catalogue(locale: str):
 
 
 def format_in_zone(value: datetime, zone: ZoneInfo, locale: str) -> str:
-    """`value` (UTC) as the wall-clock date and time in `zone`, written for `locale`, with the zone named:
-    "Friday, December 4, 2026, 8:00 PM (Asia/Shanghai)". For mail and pushes, whose reader is not the
-    request's user, so neither the request's locale nor its time zone applies."""
+    """`value` (UTC) as the wall-clock date and time in `zone`, written for `locale`, with the zone named
+    (time_with_zone): "Friday, December 4, 2026, 8:00 PM Asia/Shanghai (GMT+08:00)". For mail and pushes, whose
+    reader is not the request's user, so neither the request's locale nor its time zone applies."""
     from babel.dates import format_date, format_time, get_datetime_format
 
     local = value.astimezone(zone)
     text = get_datetime_format("medium", locale=locale).replace("{1}", format_date(local, "full", locale=locale))
-    return f"{text.replace('{0}', format_time(local, 'short', tzinfo=zone, locale=locale))} ({zone.key})"
+    return time_with_zone(text.replace('{0}', format_time(local, 'short', tzinfo=zone, locale=locale)), zone, locale,
+                          value)
 
 
 def to_local(value: datetime) -> datetime:

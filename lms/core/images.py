@@ -225,6 +225,13 @@ def _webp_is_lossless(img: Image.Image) -> bool:
 def store_image(stream: BinaryIO, prefix: str) -> str:
     """Check, clean (`clean_image`) and store an uploaded image; return its new storage key. Only the
     cleaned file is ever stored. Raises ImageRejected."""
+    key = new_key(prefix)
+    store_image_at(stream, key)
+    return key
+
+
+def store_image_at(stream: BinaryIO, key: str) -> CleanImage:
+    """As `store_image`, under the storage key `key` (ours, never the user's); return what was stored."""
     limit = current_app.config["MAX_IMAGE_BYTES"]
     data = stream.read(limit + 1)
     if not data:
@@ -234,11 +241,10 @@ def store_image(stream: BinaryIO, prefix: str) -> str:
     if sniff_image(data[:16]) is None:
         raise ImageRejected("image_not_image")
     cleaned = io.BytesIO()
-    clean_image(io.BytesIO(data), cleaned)
+    made = clean_image(io.BytesIO(data), cleaned)
     cleaned.seek(0)
-    key = new_key(prefix)
-    get_storage().put(key, cleaned)
-    return key
+    get_storage().put(key, cleaned, made.mimetype)
+    return made
 
 
 def clean_stored_image(key: str, work_dir: str | os.PathLike | None = None) -> CleanImage | None:

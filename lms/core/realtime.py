@@ -13,6 +13,22 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+#: app.extensions key of the domains' room providers (register_user_rooms)
+_USER_ROOMS = "lms_user_rooms"
+
+
+def register_user_rooms(app, name: str, rooms_of) -> None:
+    """Let a domain put every page of a signed-in user in rooms of its own on the default namespace when it
+    connects: `rooms_of(user)` returns their names (chat: one room per circle, for a content-free "there is
+    new chat" signal sent once to many). Call at app start; core never imports the domain."""
+    app.extensions.setdefault(_USER_ROOMS, {})[name] = rooms_of
+
+
+def user_rooms(app, user) -> list[str]:
+    """The rooms the registered domains put `user`'s pages in (register_user_rooms)."""
+    return [room for rooms_of in app.extensions.get(_USER_ROOMS, {}).values() for room in rooms_of(user)]
+
+
 def session_room(session_id: int) -> str:
     """The room of every socket opened under one sign-in (accounts.UserSession)."""
     return f"session:{session_id}"
@@ -33,6 +49,85 @@ def disconnect_room(room: str, namespace: str = "/") -> None:
             server.disconnect(sid, namespace=namespace)
 
     after_commit(_close)
+
+
+# -- every open page of a user, on whichever process holds it ----------------------------------------
+
+_clients: dict[str, object] = {}
+#: a user's set of connection ids outlives a crashed process by at most this long
+_SIDS_SECONDS = 24 * 3600
+
+
+def _queue_redis(app):
+    """The message queue's Redis (None with no queue: one process, which knows its own sockets)."""
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url or not str(url).startswith(("redis://", "rediss://", "unix://")):
+        return None
+    client = _clients.get(url)
+    if client is None:
+        from redis import Redis
+
+        client = _clients[url] = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
+def _sids_key(app, user_id: int) -> str:
+    return f"{app.config['REDIS_PREFIX']}-user-sids:{user_id}"
+
+
+def remember_connection(app, user_id: int, sid: str) -> None:
+    """A page of `user_id` connected (default namespace) on this process: its id is kept where every process
+    finds it (leave_rooms)."""
+    client = _queue_redis(app)
+    if client is None:
+        return
+    try:
+        pipe = client.pipeline()
+        pipe.sadd(_sids_key(app, user_id), sid)
+        pipe.expire(_sids_key(app, user_id), _SIDS_SECONDS)
+        pipe.execute()
+    except Exception:  # this process still finds its own sockets in the user's room
+        logger.exception("could not record connection %s of user %s", sid, user_id)
+
+
+def forget_connection(app, user_id: int, sid: str) -> None:
+    client = _queue_redis(app)
+    if client is None:
+        return
+    try:
+        client.srem(_sids_key(app, user_id), sid)
+    except Exception:
+        logger.exception("could not forget connection %s of user %s", sid, user_id)
+
+
+def leave_rooms(user_id: int, rooms: list[str], namespace: str = "/") -> None:
+    """Once the transaction commits, every open page of `user_id` leaves `rooms` at once, on whichever Socket.IO
+    process holds it: this process's sockets are found in the user's room, the others' by the ids kept in the
+    message queue's Redis (remember_connection), and python-socketio's queue carries each leave to its process.
+    Whatever was sent to those rooms no longer reaches the person (a member removed from a circle)."""
+    from flask import current_app
+
+    app = current_app._get_current_object()
+
+    def _leave():
+        server = socketio.server
+        if server is None or not rooms:
+            return
+        sids = {sid for sid, _eio_sid in server.manager.get_participants(namespace, user_room(user_id))}
+        client = _queue_redis(app)
+        if client is not None:
+            try:
+                sids |= {s.decode() if isinstance(s, bytes) else s for s in client.smembers(_sids_key(app, user_id))}
+            except Exception:
+                logger.exception("could not read the connections of user %s", user_id)
+        for sid in sids:
+            for room in rooms:
+                try:
+                    server.leave_room(sid, room, namespace=namespace)
+                except Exception:
+                    logger.exception("connection %s could not leave %s", sid, room)
+
+    after_commit(_leave)
 
 
 def emit_to_user(user_id: int, event: str, data: dict, namespace: str = "/") -> None:

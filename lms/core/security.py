@@ -26,7 +26,7 @@ def content_security_policy() -> str:
             f"img-src 'self' data: blob:{extra_media}",
             f"media-src 'self' blob:{extra_media}",
             # Socket.IO's websocket on this host only: bare "ws: wss:" would allow any host.
-            f"connect-src 'self' ws://{request.host} wss://{request.host}{extra_media}",
+            f"connect-src 'self' ws://{request.host} wss://{request.host}{extra_media}{_janus_origins()}",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
@@ -34,6 +34,20 @@ def content_security_policy() -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def _janus_origins() -> str:
+    """The live stage's Janus as browsers reach it (JANUS_PUBLIC_WS_URL / _HTTP_URL), when it is elsewhere."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for key in ("JANUS_PUBLIC_WS_URL", "JANUS_PUBLIC_HTTP_URL"):
+        url = current_app.config.get(key)
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme and parts.netloc and f"{parts.scheme}://{parts.netloc}" not in found:
+                found.append(f"{parts.scheme}://{parts.netloc}")
+    return "".join(" " + origin for origin in found)
 
 
 def arrived_over_plain_http() -> bool:
@@ -109,14 +123,26 @@ def register_security_headers(app) -> None:
     @app.after_request
     def add_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy())
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # each header unless the view set its own; the names already there read in one pass (a
+        # setdefault per header walks the list two or three times, on every response)
+        present = {name.lower() for name, _value in headers.items()}
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", content_security_policy())
+        for name, value in _FIXED_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if app.config.get("SESSION_COOKIE_SECURE") and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages carry personal data: never let a shared cache or the back button after logout show them.
-        if not request.path.startswith("/static/") and "Cache-Control" not in headers:
+        if "cache-control" not in present and not request.path.startswith("/static/"):
             headers["Cache-Control"] = "private, no-store"
         return response
+
+
+#: what every response says unless its view said otherwise (register_security_headers)
+_FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()"),
+)

@@ -1,13 +1,18 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
+import types
+
 from flask import g, has_app_context
 from flask.globals import _cv_request
-from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import get_locale, get_timezone, get_translations, pgettext
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from jinja2.runtime import Context
+from jinja2.utils import _PassArg, internalcode
+from markupsafe import Markup, escape
 
-from lms.core.i18n import LANGUAGE_NAMES, format_names, keep_wtforms_catalogues, local_datetime, zone_label
+from lms.core.i18n import (LANGUAGE_NAMES, format_names, join_sentences, keep_wtforms_catalogues, local_datetime,
+                           moment_in_zone, zone_label)
 from lms.core.urls import external_url
 
 
@@ -15,13 +20,21 @@ def init_app(app) -> None:
     from lms.core.text import render_markdown
 
     app.jinja_env.filters["localtime"] = local_datetime
+    # the same with the zone named, for a sentence that says which zone: "Review until 3/12/31, 6:00 PM Asia/Shanghai
+    # (GMT+08:00)." (moment_in_zone: the reader's words for the zone, the offset of that time)
+    app.jinja_env.filters["localtime_zoned"] = moment_in_zone
     app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
     app.jinja_env.filters["names"] = format_names  # a list as the language writes one: "A, B, and C", "A、B和C"
     # links people copy and share (an invite) point to the configured public host, as mail does
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in
     app.jinja_env.globals["zone_label"] = zone_label
+    app.jinja_env.globals["join_sentences"] = join_sentences
     app.jinja_env.globals["url_for"] = _cached_url_for(app)
+    # a global for imported macros, and in the page's context below (Flask-WTF puts its own in both)
+    csrf_token = app.jinja_env.globals["csrf_token"] = _kept_csrf_token(app)
+    app.jinja_env.context_class = _Context
+    app.jinja_env.globals["tabs_more"] = tabs_more
     _install_gettext(app.jinja_env)
     keep_wtforms_catalogues()
 
@@ -40,7 +53,52 @@ def init_app(app) -> None:
             "current_locale": locale,
             "time_zone": str(get_timezone()),
             "html_lang": locale.replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
+            "csrf_token": csrf_token,
         }
+
+
+def tabs_more(id: str) -> Markup:  # noqa: A002 (the element's id)
+    """The end of a tab bar (<nav class="tabs" data-tabs>): its "More" menu, filled by static/js/core/app.js
+    with the tabs that do not fit in one row (without scripts the row wraps and this stays hidden). `id`:
+    unique on the page. A template global, not a macro: importing a macro module costs every page with a tab
+    bar a look-up. The label is the translator's text, as a template's pgettext gives it."""
+    menu = escape(id)
+    label = Markup(pgettext("tab bar", "More"))
+    return Markup(f'<div class="tabs-more" data-tabs-more hidden>\n'
+                  f'  <button type="button" aria-expanded="false" aria-controls="{menu}">{label} '
+                  f'<span aria-hidden="true">▾</span></button>\n'
+                  f'  <div class="tabs-more-menu" id="{menu}" data-tabs-menu hidden></div>\n</div>')
+
+
+#: what a template calls most (url_for, gettext, a bound predicate such as circle.can_view, a dict's get)
+_PLAIN_CALLABLES = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType})
+
+
+class _Context(Context):
+    """Jinja's template context with a quicker call of a plain function: a page makes about a hundred
+    calls, and Jinja asks each callable (and its __call__) how it wants to be called (three attribute
+    look-ups) before calling it. A function or method that asks for nothing, the evaluation context
+    (gettext) or the environment is called here as Jinja would call it; anything else (one that asks
+    for the context, a callable object) takes Jinja's own path."""
+
+    @internalcode
+    def call(__self, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
+        if type(__obj) not in _PLAIN_CALLABLES:
+            return super().call(__obj, *args, **kwargs)
+        pass_arg = getattr(__obj, "jinja_pass_arg", None)
+        if pass_arg is _PassArg.eval_context:
+            args = (__self.eval_ctx, *args)
+        elif pass_arg is _PassArg.environment:
+            args = (__self.environment, *args)
+        elif pass_arg is not None:
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception")
 
 
 def _cached_url_for(app, limit: int = 2048):
@@ -72,6 +130,40 @@ def _cached_url_for(app, limit: int = 2048):
         return url
 
     return cached_url_for
+
+
+def _kept_csrf_token(app, limit: int = 4096):
+    """Templates' csrf_token(): Flask-WTF's generate_csrf, keeping the signed form of each session's token
+    instead of signing it again (an HMAC and a timestamp) on every page. Only while tokens never expire
+    (WTF_CSRF_TIME_LIMIT None: the signature's time is never read) and the session already holds its token;
+    otherwise, and for a secret or field name of another app, generate_csrf as ever. The request's token is
+    set on `g` as generate_csrf sets it, so forms built later in the request carry the same one."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    kept: dict[tuple, str] = {}
+
+    def csrf_token() -> str:
+        config = app.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        signed = g.get(field)
+        if signed is not None:
+            return signed
+        raw = session.get(field)
+        if config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or type(raw) is not str:
+            return generate_csrf()
+        key = (config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, field, raw)
+        signed = kept.get(key)
+        if signed is None:
+            signed = generate_csrf()  # signs the session's token and sets it on g
+            if len(kept) >= limit:
+                kept.clear()
+            kept[key] = signed
+        else:
+            setattr(g, field, signed)
+        return signed
+
+    return csrf_token
 
 
 def _translations():

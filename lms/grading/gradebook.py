@@ -55,6 +55,8 @@ class Cell(NamedTuple):
 
 #: positions in Row.values, for code that reads a whole class's cells without making Cells
 SCORE, RELEASED, EXCUSED = map(Cell._fields.index, ("score", "released", "excused"))
+#: the values from `score` to `missing`, in Cell's order: what decides how a cell looks (a slice of Row.values)
+LOOK = slice(SCORE, Cell._fields.index("missing") + 1)
 
 
 class Learner(NamedTuple):

@@ -4,6 +4,7 @@ Rubric and category pages live in lms/grading/setup_routes.py; this module impor
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from flask import (Response, abort, flash, jsonify, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
@@ -22,7 +23,7 @@ from lms.grading import models  # noqa: F401  (mappers are configured together)
 from lms.grading import operations as ops
 from lms.grading import queries as q
 from lms.grading.forms import (ConfirmForm, DeclineRegradeForm, GradeForm, RegradeRequestForm, ReleaseForm)
-from lms.grading.gradebook import build_gradebook, to_json
+from lms.grading.gradebook import LOOK, build_gradebook, to_json
 from lms.homework import notifications as hw_notifications
 from lms.homework import queries as hq
 from lms.homework.forms import ExtensionForm
@@ -302,17 +303,19 @@ def _row_cells(macro, staff: bool):
     """A function of a gradebook row giving its cells' markup, each drawn by `macro` (the template's cell)
     once per distinct look: a big class has tens of thousands of cells but a few hundred looks, and a
     macro call costs far more than a dictionary lookup."""
-    drawn: dict[tuple, Markup] = {}
+    class Drawn(dict):
+        """A cell's values from `score` to `missing` (Row.values[LOOK], a slice made in C) → its markup,
+        drawn on the first miss: a row's cells are then looked up without a Python call per cell."""
+
+        def __missing__(self, values: tuple) -> Markup:
+            score, _graded, released, excused, submitted, late, missing = values
+            html = self[values] = macro(excused, score, staff and not released, missing, submitted, late)
+            return html
+
+    look, draw = itemgetter(LOOK), Drawn().__getitem__
 
     def cells_of(row) -> Markup:
-        out = []
-        for c in row.cells:
-            look = (c.excused, c.score, staff and not c.released, c.missing, c.submitted, c.late)
-            html = drawn.get(look)
-            if html is None:
-                html = drawn[look] = macro(*look)
-            out.append(html)
-        return Markup("".join(out))  # every piece is the macro's Markup
+        return Markup("".join(map(draw, map(look, row.values))))  # every piece is the macro's Markup
 
     return cells_of
 

@@ -65,5 +65,11 @@ def load_own_group(circle: Circle, viewer: User, membership: Membership | None) 
     return {"own_group": mine}
 
 
+def in_a_group(circle_id: sa.ColumnElement[int], viewer_id: sa.BindParameter[int]) -> sa.ColumnElement[bool]:
+    """The card's probe (lms.circles.home), read with the circle: whether the viewer has a group row there at
+    all (the card then checks it still counts)."""
+    return sa.exists().where(GroupMember.circle_id == circle_id, GroupMember.user_id == viewer_id)
+
+
 SECTION = HomeSection(name="own_group", column=SIDE, order=20, template="groups/_home_group.html",
-                      load=load_own_group)
+                      load=load_own_group, probe=in_a_group)

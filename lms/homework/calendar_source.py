@@ -13,6 +13,7 @@ from lms.accounts.models import User
 from lms.calendar.sources import CalendarEvent
 from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
 from lms.circles.oversight import overseen_circle_ids
+from lms.core.i18n import join_sentences
 from lms.core.urls import path_for
 from lms.extensions import db
 from lms.homework.models import Assignment, Extension
@@ -67,5 +68,5 @@ def assignment_events(viewer: User, circle_ids: Sequence[int], start: datetime, 
                 uid=f"assignment-{assignment.id}-close@circles",
                 title=_("%(title)s closes", title=assignment.title), starts_at=deadline.closes_at, ends_at=None,
                 url=url, circle_id=assignment.circle_id, kind="close",
-                description=" ".join([_("Nothing is accepted after this time."), *notes])))
+                description=join_sentences(_("Nothing is accepted after this time."), *notes)))
     return [e for e in events if start <= e.starts_at < end]

@@ -103,14 +103,29 @@ def _learner_rows(circle: Circle, viewer: User, now) -> list[tuple[DueAssignment
 
 def load_next_due(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
     """The card's context, or None when there is nothing to show (a circle without coursework)."""
+    return _card(circle, viewer, membership, has_any=True)
+
+
+def has_assignments(circle_id: sa.ColumnElement[int], _viewer_id) -> sa.ColumnElement[bool]:
+    """The card's probe (lms.circles.home), read with the circle: whether it has any assignment at all."""
+    return sa.exists().where(Assignment.circle_id == circle_id)
+
+
+def no_assignments(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
+    """load_next_due for a circle without any assignment (its probe said so): the same card, no query."""
+    return _card(circle, viewer, membership, has_any=False)
+
+
+def _card(circle: Circle, viewer: User, membership: Membership | None, *, has_any: bool) -> dict | None:
     now = utcnow()
     if q.is_circle_staff(circle, viewer):
-        rows = [(a, a.base_deadline) for a in _staff_rows(circle, now)]
+        rows = [(a, a.base_deadline) for a in _staff_rows(circle, now)] if has_any else []
         counts = q.submitted_counts([a for a, _d in rows]) if rows else {}
         learners = q.learner_count(circle) if rows else 0
         staff = True
     elif membership is not None and membership.is_active and membership.role in LEARNER_ROLES:
-        rows, counts, learners, staff = _learner_rows(circle, viewer, now), {}, 0, False
+        rows = _learner_rows(circle, viewer, now) if has_any else []
+        counts, learners, staff = {}, 0, False
     else:
         return None
     if not rows and circle.kind != CircleKind.teaching:
@@ -120,4 +135,4 @@ def load_next_due(circle: Circle, viewer: User, membership: Membership | None) -
 
 
 SECTION = HomeSection(name="assignments_due", column=SIDE, order=10, template="homework/_home_due.html",
-                      load=load_next_due)
+                      load=load_next_due, probe=has_assignments, when_empty=no_assignments)

@@ -318,6 +318,9 @@ class VideoComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: hidden by a moderator, or held for review by the circle's word list (lms.moderation): only its author
+    #: and the staff read it
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     submission: Mapped[Submission] = relationship()
     author: Mapped[User | None] = relationship(lazy="joined")
@@ -330,6 +333,8 @@ class VideoComment(db.Model):
         reads feedback once their grade is released; classmates read peer comments only."""
         if self.deleted_at is not None:
             return False
+        if self.hidden_at is not None and not is_staff:
+            return user is not None and user.id == self.author_id
         if is_staff or self.kind == CommentKind.peer:
             return True
         return released and self.submission.is_own(user)

@@ -372,13 +372,14 @@ _KEEP = object()
 
 
 def add_video_comment(submission: Submission, author: User, body: str, *,
-                      at_seconds: float | None = None) -> VideoComment:
+                      at_seconds: float | None = None, held: bool = False) -> VideoComment:
     """Comment on a submission, pinned to a moment of its video (or to none). Staff comments are
     feedback (the student reads them once the grade is released); others are peer comments.
     The caller has checked `submission.can_comment(author)`. Raises HomeworkError on bad input."""
     kind = CommentKind.feedback if submission.assignment.is_staff(author) else CommentKind.peer
     comment = VideoComment(submission=submission, submission_id=submission.id, author=author, author_id=author.id,
-                           kind=kind, body=_clean_body(body), at_seconds=_moment(submission, at_seconds))
+                           kind=kind, body=_clean_body(body), at_seconds=_moment(submission, at_seconds),
+                           hidden_at=utcnow() if held else None)  # held for review (lms.moderation.policy)
     db.session.add(comment)
     db.session.flush()
     comments_changed(submission)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
-from lms.core.i18n import from_local, local_datetime, tight_in_chinese, to_local
+from lms.core.i18n import from_local, local_datetime, tight_in_chinese, time_with_zone, to_local
 from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.core.types import utcnow
@@ -23,6 +23,7 @@ from lms.homework.grades import grade_source, is_released
 from lms.homework import lateness
 from lms.homework.lateness import Deadline
 from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility, Submission, Window
+from lms.moderation import policy
 from lms.uploads.models import MediaKind
 from lms.uploads.queries import get_own_media, media_urls
 
@@ -243,19 +244,21 @@ def window_lines(assignment: Assignment, now, deadline: Deadline | None = None) 
 
 
 def late_day_line(due_at, circle_zone) -> str:
-    """When each late day ends, in the viewer's zone like every other time on the page, the zone named. Late
-    days are counted in the circle's zone; where its clock differs from the viewer's, its time is given
-    once more, labelled: "each late day ends at 5:00 AM your time (6:00 PM Asia/Shanghai)"."""
+    """When each late day ends, in the viewer's zone like every other time on the page, the zone named as the
+    viewer's language names it, offset as at the due time (time_with_zone). Late days are counted in the circle's
+    zone; where its clock differs from the viewer's, its time is given once more: "each late day ends at 5:00 AM
+    your time, 6:00 PM Asia/Shanghai (GMT+08:00)"."""
     viewer_zone = get_timezone()
     mine = format_time(due_at.astimezone(viewer_zone), "short", tzinfo=viewer_zone, locale=get_locale())
     theirs = format_time(due_at.astimezone(circle_zone), "short", tzinfo=circle_zone, locale=get_locale())
     if str(viewer_zone) == circle_zone.key or mine == theirs:
-        line = _("Days late are counted from the due time: each late day ends at %(time)s (%(zone)s).",
-                 time=mine, zone=str(viewer_zone))
-    else:
-        line = _("Days late are counted in the circle's time zone: each late day ends at %(time)s your time "
-                 "(%(circle_time)s %(circle_zone)s).", time=mine, circle_time=theirs, circle_zone=circle_zone.key)
-    return tight_in_chinese(line, mine, theirs)  # "在该时区的06:32结束", not "…的 清晨6:32 結束"
+        shown = time_with_zone(mine, str(viewer_zone), at=due_at)
+        line = _("Days late are counted from the due time: each late day ends at %(time)s.", time=shown)
+        return tight_in_chinese(line, shown)  # "在该时区的06:32结束", not "…的 清晨6:32 結束"
+    there = time_with_zone(theirs, circle_zone.key, at=due_at)
+    line = _("Days late are counted in the circle's time zone: each late day ends at %(time)s your time, "
+             "%(circle_time)s.", time=mine, circle_time=there)
+    return tight_in_chinese(line, mine, there)
 
 
 def gallery_note(assignment: Assignment, has_submitted: bool, now) -> str | None:
@@ -304,8 +307,19 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
         extension_history=changes,
         extension_names=q.memberships_by_user(circle, {c.student_id for c in changes}),
         grades=grade_source(),
-        chosen_media=chosen_media, confirm=ConfirmForm(),
+        chosen_media=chosen_media, kept_files=_kept_files() if request.method == "POST" else [], confirm=ConfirmForm(),
         draft=None if staff else drafts.draft_of(assignment, current_user)), status
+
+
+def _kept_files() -> list:
+    """The attachments a refused hand-in sent (repeated `file_id`), listed again as still attached so
+    nothing is uploaded twice: the student's own file uploads that did not fail, each once."""
+    kept = []
+    for raw in request.form.getlist("file_id"):
+        item = get_own_media(current_user, raw.strip()) if raw.strip() else None
+        if item is not None and item.kind == MediaKind.file and not item.is_failed and item not in kept:
+            kept.append(item)
+    return kept
 
 
 @bp.route(PREFIX + "/<int:assignment_id>/submit", methods=["POST"])
@@ -422,6 +436,8 @@ def comment_json(comment, names: dict, user) -> dict:
         "updated_at": comment.updated_at.isoformat() if comment.updated_at else None,
         "can_edit": comment.can_edit(user),
         "can_delete": comment.can_edit(user) or comment.submission.assignment.is_staff(user),
+        #: hidden by a moderator or held for review (lms.moderation): shown only to its author and the staff
+        "hidden": comment.hidden_at is not None,
     }
 
 
@@ -447,11 +463,20 @@ def comments(circle_id: int, assignment_id: int, submission_id: int):
         return jsonify(comments=[comment_json(c, names, current_user) for c in rows])
     require(not circle.is_archived)
     body, at_seconds = _comment_input()
+    me = circle.membership_of(current_user)
+    policy.check_write(circle, current_user, policy.WriteAction.video_comment, me)
+    screening = policy.screen(circle, me, body or "")
+    if screening.refused:
+        return jsonify(error={"code": 422, "message": screening.refused, "field": "body"}), 422
     try:
-        comment = ops.add_video_comment(submission, current_user, body, at_seconds=at_seconds)
+        comment = ops.add_video_comment(submission, current_user, body, at_seconds=at_seconds,
+                                        held=screening.held)
+        if screening.held:
+            policy.record_hold(circle, "video_comment", comment.id, current_user.id, screening, comment.body)
     except ops.HomeworkError as error:
         db.session.rollback()
         return _json_error(error)
+    policy.count_write(circle, current_user, policy.WriteAction.video_comment)  # a refused one counts nothing
     db.session.commit()
     names = q.memberships_by_user(circle, {current_user.id})
     return jsonify(comment=comment_json(comment, names, current_user)), 201
@@ -470,6 +495,7 @@ def comment(circle_id: int, assignment_id: int, submission_id: int, comment_id: 
         db.session.commit()
         return "", 204
     require(comment.can_edit(current_user) and not circle.is_archived)
+    policy.ensure_not_muted(circle.membership_of(current_user))  # an edit is writing too
     body, at_seconds = _comment_input()
     extra = {"at_seconds": at_seconds} if "at_seconds" in request.get_json() else {}
     try:

@@ -31,11 +31,14 @@ _scheduler_lock = threading.Lock()
 class Queue(enum.StrEnum):
     """Every job queue, in the order a worker serves them (RQ takes from the first non-empty one):
     mail first, because a person waits for it (a password reset) and it takes milliseconds;
-    transcoding last, because one job can take minutes and must not hold up the rest."""
+    transcoding after the rest, because one job can take minutes and must not hold up the rest;
+    `later` last: work nobody waits for (the lighter rendition of a video that is already ready),
+    run only when nothing else is queued (the embedded backend gives it a thread of its own)."""
 
     mail = "mail"
     default = "default"
     media = "media"
+    later = "later"
 
     def redis_name(self, app=None) -> str:
         """The RQ queue's name in Redis: the site's REDIS_PREFIX, a dash, the purpose
@@ -70,6 +73,7 @@ class Task(enum.StrEnum):
 
     deliver_mail = "lms.core.mail:deliver"
     process_media = "lms.uploads.tasks:process_media"
+    make_standard_rendition = "lms.uploads.tasks:make_standard_rendition"
     sweep_media = "lms.uploads.tasks:sweep_media"
     cleanup_uploads = "lms.uploads.tasks:cleanup_uploads"
     purge_sessions = "lms.accounts.tasks:purge_sessions"
@@ -92,6 +96,7 @@ class Task(enum.StrEnum):
     lti_sync_roster = "lms.lti.tasks:sync_roster"
     lti_withdraw_keys = "lms.lti.tasks:withdraw_tool_keys"
     purge_file_trash = "lms.files.tasks:purge_file_trash"
+    escalate_reports = "lms.moderation.tasks:escalate_reports"
 
 
 #: The periodic jobs (config PERIODIC_JOBS, when set, replaces it): task → seconds between runs.
@@ -112,6 +117,7 @@ SCHEDULE: dict[Task, int] = {
     Task.lti_sync_rosters: 6 * 3600,  # linked LMS courses' rosters (NRPS): adds and drops
     Task.lti_withdraw_keys: 3600,  # rotated-out LTI tool keys past their time leave the JWKS
     Task.purge_file_trash: 3600,  # circle files in the trash for 30 days deleted for good (objects after the commit)
+    Task.escalate_reports: 60,  # moderation: reports waiting past MODERATION_ESCALATE_MINUTES, admins reminded
 }
 
 

@@ -45,7 +45,9 @@ class InlineBackend:
 
 
 class ThreadBackend:
-    """One daemon worker thread per process, fed by an in-memory queue (embedded default).
+    """One daemon worker thread per process, fed by an in-memory queue (embedded default); jobs of the
+    `later` queue (nobody waits for them: a lighter rendition of a ready video) have a thread of their
+    own, so they never hold up processing, and their ffmpeg runs at the lowest priority.
 
     Jobs that must survive a restart record their state in the database and are re-queued at
     start-up by their domain; this queue itself is not durable.
@@ -54,32 +56,42 @@ class ThreadBackend:
     def __init__(self, app):
         self.app = app
         self.queue: queue_mod.Queue = queue_mod.Queue()
+        self.later: queue_mod.Queue = queue_mod.Queue()
         self.thread: threading.Thread | None = None
+        self.later_thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
     def enqueue(self, path: str, args: tuple, queue: str = "default", **options) -> None:
-        self._ensure_thread()
-        self.queue.put((path, args))
+        later = queue == "later"
+        self._ensure_thread(later)
+        (self.later if later else self.queue).put((path, args))
 
-    def _ensure_thread(self) -> None:
+    def _ensure_thread(self, later: bool = False) -> None:
         with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._work, name="lms-jobs", daemon=True)
+            if later:
+                if self.later_thread is None or not self.later_thread.is_alive():
+                    self.later_thread = threading.Thread(target=self._work, args=(self.later,),
+                                                         name="lms-jobs-later", daemon=True)
+                    self.later_thread.start()
+            elif self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._work, args=(self.queue,), name="lms-jobs", daemon=True)
                 self.thread.start()
 
-    def _work(self) -> None:
+    def _work(self, jobs: queue_mod.Queue) -> None:
         while True:
-            path, args = self.queue.get()
+            path, args = jobs.get()
             try:
                 run_task(self.app, path, args)
             except Exception:
                 log.exception("job %s%r failed", path, args)
             finally:
-                self.queue.task_done()
+                jobs.task_done()
 
     def join(self) -> None:
         """Wait until every queued job has run (used by tests and the CLI)."""
         self.queue.join()
+        self.later.join()
+        self.queue.join()  # a later job may have queued more
 
 
 class RQBackend:

@@ -22,7 +22,7 @@ def _queues_option(ctx, param, value):
 @cli.command("worker")
 @click.option("--queues", default=None, callback=_queues_option, metavar="NAMES",
               help="Comma-separated queue names, served in that order (default: every queue, "
-                   "in priority order: mail, default, media).")
+                   "in priority order: mail, default, media, later).")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="Also enqueue the periodic jobs (sweeps and clean-up) from this worker.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")

@@ -5,7 +5,8 @@ flags and limits; the other modules only say what to compute.
 """
 from lms.media.ffmpeg import FFmpegError, FFmpegNotFound, FFmpegTimeout
 from lms.media.probe import ProbeResult, probe
-from lms.media.transcode import Renditions, hls, make_renditions, poster, strip_metadata, transcode
+from lms.media.transcode import (Renditions, Standard, hls, make_renditions, poster, standard_rendition,
+                                 strip_metadata, transcode)
 from lms.media.validate import Limits, MediaRejected, validate
 
 __all__ = [
@@ -16,10 +17,12 @@ __all__ = [
     "MediaRejected",
     "ProbeResult",
     "Renditions",
+    "Standard",
     "hls",
     "make_renditions",
     "poster",
     "probe",
+    "standard_rendition",
     "strip_metadata",
     "transcode",
     "validate",

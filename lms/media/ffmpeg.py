@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 #: AVI is left out on purpose: its GAB2 subtitle chunks have carried HLS playlists that read
 #: local files.
 INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
+#: Demuxers a sound file may be opened with (a circle file's preview, lms.media.audio): MP3, Ogg, FLAC
+#: and WAV besides the containers above; none of them opens other files.
+AUDIO_INPUT_FORMATS = "mp3,ogg,flac,wav,mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 #: Protocols an input may use; `file` only (no http, no data:, no crypto).
 INPUT_PROTOCOLS = "file"
 #: A live stream the app receives itself (the teacher's browser's MediaRecorder WebM pieces), read
@@ -146,11 +149,14 @@ def ffmpeg_argv(spec, *, progress: bool = False) -> list[str]:
     return argv
 
 
-def input_args(path: str | os.PathLike, *options: str) -> list[str]:
-    """Plain-list form of `safe_input`: input `options`, the whitelists, then ``-i file:<path>``."""
+def input_args(path: str | os.PathLike, *options: str, formats: str = INPUT_FORMATS) -> list[str]:
+    """Plain-list form of `safe_input`: input `options`, the whitelists, then ``-i file:<path>``.
+    `formats`: INPUT_FORMATS, or AUDIO_INPUT_FORMATS for a sound file."""
+    if formats not in (INPUT_FORMATS, AUDIO_INPUT_FORMATS):
+        raise ValueError(f"not a whitelist of uploads: {formats!r}")
     return [
         *options,
-        "-format_whitelist", INPUT_FORMATS,
+        "-format_whitelist", formats,
         "-protocol_whitelist", INPUT_PROTOCOLS,
         "-i", file_url(path),
     ]  # fmt: skip
@@ -191,7 +197,7 @@ def check_inputs(argv: Sequence[str]) -> None:
         elif arg == "-i":
             source = argv[i + 1]
             from_file = source.startswith("file:") and protocols == INPUT_PROTOCOLS \
-                and formats in (INPUT_FORMATS, OWN_INPUT_FORMATS)
+                and formats in (INPUT_FORMATS, OWN_INPUT_FORMATS, AUDIO_INPUT_FORMATS)
             from_stdin = source == "pipe:0" and protocols == LIVE_INPUT_PROTOCOLS and formats == LIVE_INPUT_FORMATS
             if not (from_file or from_stdin):
                 raise ValueError(f"unsafe ffmpeg input {source!r}: use safe_input(), input_args(), "
@@ -224,13 +230,15 @@ def run_ffprobe(
     timeout: float,
     memory_limit: int | None = None,
     niceness: int | None = None,
+    formats: str = INPUT_FORMATS,
 ) -> RunResult:
-    """Run ffprobe with `args` (e.g. ``-show_entries … -of json``) on `path` through the whitelists.
+    """Run ffprobe with `args` (e.g. ``-show_entries … -of json``) on `path` through the whitelists
+    (`formats`: see `input_args`).
 
     ffprobe has no ``-nostdin``; its stdin is /dev/null instead. Raises FFmpegTimeout,
     FFmpegError (non-zero exit: the file could not be opened or parsed) or FFmpegNotFound.
     """
-    argv = [ffprobe_bin(), "-v", "error", *args, *input_args(path)]
+    argv = [ffprobe_bin(), "-v", "error", *args, *input_args(path, formats=formats)]
     check_inputs(argv)
     return run(argv, timeout=timeout, memory_limit=memory_limit, niceness=niceness)
 

@@ -10,7 +10,7 @@ from lms.media.ffmpeg import FFmpegError, run_ffprobe
 _ENTRIES = (
     "format=format_name,duration,size,nb_streams"
     ":stream=index,codec_type,codec_name,width,height,duration"
-    ",pix_fmt,color_range,color_space,color_transfer,color_primaries"
+    ",pix_fmt,color_range,color_space,color_transfer,color_primaries,profile,level,avg_frame_rate"
     ":stream_disposition=attached_pic"
     ":stream_side_data=rotation"
 )
@@ -50,6 +50,11 @@ class ProbeResult:
     color_transfer: str | None = None
     color_space: str | None = None
     color_range: str | None = None
+    #: The main video stream's profile as ffprobe names it ("High", "Constrained Baseline"), its level
+    #: (H.264: 10 × the level number, 41 for 4.1) and average frame rate; None when unknown.
+    profile: str | None = None
+    level: int | None = None
+    frame_rate: float | None = None
 
     @property
     def has_audio(self) -> bool:
@@ -70,13 +75,15 @@ class ProbeResult:
         return self.width, self.height
 
 
-def probe(path: str | os.PathLike, *, timeout: float = 30) -> ProbeResult:
-    """Probe `path` through the demuxer whitelist and return what its headers claim.
+def probe(path: str | os.PathLike, *, timeout: float = 30, formats: str | None = None) -> ProbeResult:
+    """Probe `path` through the demuxer whitelist (`formats`, default the video containers'; see
+    lms.media.ffmpeg.input_args) and return what its headers claim.
 
     Expects a local file. Raises FFmpegError when ffprobe cannot open or parse it (also when its
     format is not a whitelisted container), FFmpegTimeout after `timeout` seconds.
     """
-    result = run_ffprobe(path, ["-show_entries", _ENTRIES, "-of", "json"], timeout=timeout)
+    extra = {"formats": formats} if formats else {}
+    result = run_ffprobe(path, ["-show_entries", _ENTRIES, "-of", "json"], timeout=timeout, **extra)
     try:
         data = json.loads(result.stdout)
         fmt = data["format"]
@@ -106,6 +113,9 @@ def probe(path: str | os.PathLike, *, timeout: float = 30) -> ProbeResult:
         bytes=os.path.getsize(path),
         rotation=_rotation(video) if video else 0,
         **{name: _known(video.get(name)) if video else None for name in _COLOUR_FIELDS},
+        profile=_known(video.get("profile")) if video else None,
+        level=_int(video.get("level")) if video else None,
+        frame_rate=_rate(video.get("avg_frame_rate")) if video else None,
     )
 
 
@@ -118,6 +128,16 @@ def _float(value) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _rate(value) -> float | None:
+    """A rate such as "30000/1001" in frames per second; None for "0/0" or nonsense."""
+    num, _, den = str(value or "").partition("/")
+    try:
+        rate = float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return rate if rate > 0 else None
 
 
 def _int(value) -> int | None:

@@ -10,6 +10,7 @@ from typing import Callable
 
 import ffmpeg as ffmpeg_python
 
+from lms.media import remux as remuxing
 from lms.media.ffmpeg import FFmpegError, FFmpegTimeout, file_url, has_filters, input_args, run_ffmpeg, safe_input
 from lms.media.probe import ProbeResult, probe
 from lms.media.validate import Limits, decode_cap, judge_decoded, validate
@@ -36,6 +37,7 @@ def transcode(
     memory_limit: int | None = None,
     info: ProbeResult | None = None,
     check: Limits | None = None,
+    niceness: int | None = None,
 ) -> ProbeResult:
     """Encode `src` into a web MP4 at `dst_mp4`: H.264 High + AAC stereo, faststart, no metadata.
 
@@ -51,8 +53,9 @@ def transcode(
     The output is tagged BT.709, limited range.
 
     `max_seconds` cuts the output. `progress` is called with a fraction 0..1 as encoding advances
-    (1.0 at the end). `info` (the source's probe) or `duration` (seconds) saves a probe when the
-    caller knows it; `timeout` defaults to 3 × duration + 60 s.
+    (1.0 at the end). `niceness` overrides FFMPEG_NICE (a background job runs nicer). `info` (the
+    source's probe) or `duration` (seconds) saves a probe when the caller knows it; `timeout`
+    defaults to 3 × duration + 60 s.
 
     With `check` (the upload's Limits), this run is also the validation's full decode: decoding
     stops at the first damaged packet, and what was decoded is judged as `validate` judges it
@@ -130,7 +133,8 @@ def transcode(
 
     try:
         try:
-            result = run_ffmpeg(spec, timeout=timeout, on_progress=on_progress, memory_limit=memory_limit)
+            result = run_ffmpeg(spec, timeout=timeout, on_progress=on_progress, memory_limit=memory_limit,
+                                niceness=niceness)
         except FFmpegTimeout:
             raise
         except FFmpegError:
@@ -399,6 +403,11 @@ class Renditions:
     height: int | None
     video_codec: str | None
     audio_codec: str | None
+    #: ``video.mp4`` is a stream copy of the upload (the fast path), not an encode.
+    remuxed: bool = False
+    #: ``video.mp4`` is heavier than the standard rendition (a remux above 720p or ~3.5 Mbit/s): the
+    #: caller should have `standard_rendition` made from it later and put in its place.
+    heavier_than_standard: bool = False
 
 
 def make_renditions(
@@ -411,20 +420,38 @@ def make_renditions(
     progress: Callable[[float], None] | None = None,
     info: ProbeResult | None = None,
     limits: Limits | None = None,
+    fast: bool = True,
 ) -> Renditions:
-    """Everything browsers need from a validated upload, written into `out_dir`: ``video.mp4``
-    (transcode), ``poster.jpg`` and, when the result lasts at least `hls_min_seconds`, ``hls/``.
+    """Everything browsers need from a validated upload, written into `out_dir`: ``video.mp4``,
+    ``poster.jpg`` and, when the result lasts at least `hls_min_seconds`, ``hls/``.
+
+    ``video.mp4`` is a stream copy of the upload when browsers play it as it is (`fast`, and
+    lms.media.remux.unplayable_reason finds nothing: H.264 8-bit 4:2:0 SDR and AAC in MP4/MOV), else
+    its transcode. A copy heavier than the standard rendition says so (`heavier_than_standard`).
 
     `duration` is the validated length (saves a probe); `progress` as for `transcode`. With
     `limits`, `src` has passed ``validate(src, limits, decode=False)`` (whose result is `info`)
-    and the transcode's own decode finishes the validation: MediaRejected as `validate` raises it.
-    The job that processes uploads and `flask media process` both call this. Raises
+    and the copy's or the transcode's own pass finishes the validation: MediaRejected as `validate`
+    raises it. The job that processes uploads and `flask media process` both call this. Raises
     FFmpegError/Timeout.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mp4 = out / "video.mp4"
-    transcode(src, mp4, max_seconds=max_seconds, duration=duration, progress=progress, info=info, check=limits)
+    remuxed = False
+    if fast:
+        known = info if info is not None else probe(src)
+        reason = remuxing.unplayable_reason(known)
+        if reason is None:
+            try:
+                remuxing.remux(src, mp4, info=known, check=limits, max_seconds=max_seconds, progress=progress)
+                remuxed = True
+            except remuxing.NotRemuxable as why:
+                log.info("%s is encoded after all: %s", src, why)
+        else:
+            log.info("%s is encoded for browsers: %s", src, reason)
+    if not remuxed:
+        transcode(src, mp4, max_seconds=max_seconds, duration=duration, progress=progress, info=info, check=limits)
     result = probe(mp4)
     length = result.duration or duration or 0
     poster_path = out / "poster.jpg"
@@ -434,4 +461,37 @@ def make_renditions(
         playlist = hls(mp4, out / "hls")
     width, height = result.display_size or (result.width, result.height)
     return Renditions(mp4=mp4, poster=poster_path, hls_playlist=playlist, duration=length, width=width,
-                      height=height, video_codec=result.video_codec, audio_codec=result.audio_codec)
+                      height=height, video_codec=result.video_codec, audio_codec=result.audio_codec,
+                      remuxed=remuxed, heavier_than_standard=remuxed and remuxing.heavier_than_standard(result))
+
+
+@dataclass(frozen=True)
+class Standard:
+    """What `standard_rendition` wrote."""
+
+    mp4: Path
+    hls_playlist: Path | None
+    duration: float
+    width: int | None
+    height: int | None
+
+
+def standard_rendition(
+    src_mp4: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    with_hls: bool = False,
+    progress: Callable[[float], None] | None = None,
+    niceness: int | None = None,
+) -> Standard:
+    """The standard 720p web video (and its HLS with `with_hls`) made from `src_mp4`, a heavier web
+    MP4 we wrote (a remux): ``video.mp4`` and ``hls/`` in `out_dir`. It replaces the remux for every
+    viewer later (lms.uploads.tasks.make_standard_rendition). Raises FFmpegError/Timeout."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mp4 = out / "video.mp4"
+    transcode(src_mp4, mp4, progress=progress, niceness=niceness)
+    result = probe(mp4)
+    playlist = hls(mp4, out / "hls") if with_hls else None
+    width, height = result.display_size or (result.width, result.height)
+    return Standard(mp4=mp4, hls_playlist=playlist, duration=result.duration or 0, width=width, height=height)

@@ -122,6 +122,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("live_replay_views", "user_id"): MOVE_UNIQUE,
     ("live_sanctions", "user_id"): MOVE,
     ("live_sanctions", "by_id"): MOVE,
+    ("live_stage_seats", "user_id"): MOVE,
+    ("live_stage_seats", "invited_by_id"): MOVE,
     ("checkin_tasks", "created_by_id"): MOVE,
     ("checkins", "user_id"): Rule(RuleKind.move_unique, "one check-in per task and day: the kept account's wins"),
     ("checkin_likes", "user_id"): DEDUPE,
@@ -134,6 +136,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("circle_files", "uploaded_by_id"): MOVE,
     ("circle_files", "deleted_by_id"): MOVE,
     ("file_versions", "uploaded_by_id"): MOVE,
+    # chat: who wrote, deleted, hid; where each person is in each channel
+    ("chat_channels", "created_by_id"): MOVE,
+    ("chat_channel_members", "user_id"): MOVE_UNIQUE,
+    ("chat_messages", "author_id"): MOVE,
+    ("chat_messages", "deleted_by_id"): MOVE,
+    ("chat_messages", "hidden_by_id"): MOVE,
+    ("chat_reads", "user_id"): MOVE_UNIQUE,
+    # moderation: reports and actions follow the person (an author's record of warnings and bans, a
+    # reporter's reports, a moderator's work); one report per person and thing, one approval per circle
+    ("moderation_reports", "reporter_id"): Rule(RuleKind.move_unique, "one report per person and thing: where both "
+                                                "accounts reported it, the kept account's report stays"),
+    ("moderation_reports", "author_id"): MOVE,
+    ("moderation_reports", "resolved_by_id"): MOVE,
+    ("moderation_actions", "actor_id"): MOVE,
+    ("moderation_actions", "target_user_id"): MOVE,
+    ("moderation_approved_writers", "user_id"): MOVE_UNIQUE,
     # the merge's own "not a duplicate" marks: about the two accounts as they were (the merged one is
     # disabled and no longer listed); who dismissed moves
     ("merge_dismissals", "user_a_id"): leave("a pair marked not one person stays as marked"),
@@ -174,6 +192,8 @@ NON_FK_REFERENCES: dict[tuple[str, str], Reference] = {
     ("roster_imports", "lines"): Reference(leave("an import's report is history")),
     ("roster_imports", "problems"): Reference(leave("an import's report is history")),
     ("audit_events", "details"): Reference(leave("the audit log is history")),
+    ("chat_messages", "mention_ids"): Reference(leave("who a message mentioned when it was sent; they were told then")),
+    ("live_lessons", "stage_turns"): Reference(leave("a running lesson's turn order, rebuilt when turns start again")),
 }
 
 #: id-like or JSON columns without a foreign key that hold no user id (checked by the same test)
@@ -188,5 +208,8 @@ NOT_USER_IDS: dict[tuple[str, str], str] = {
     ("peer_review_examples", "criterion_scores"): "scores", ("grades", "criterion_scores"): "scores",
     ("grade_changes", "criterion_scores"): "scores", ("peer_reviews", "criterion_scores"): "scores",
     ("peer_practice_reviews", "criterion_scores"): "scores", ("live_polls", "options"): "poll options",
-    ("live_replay_views", "watched"): "replay segments",
+    ("live_replay_views", "watched"): "replay segments", ("chat_channels", "pinned_message_id"): "a chat message",
+    ("chat_reads", "last_read_id"): "a chat message", ("live_stage_seats", "tokens"): "Janus room tokens",
+    ("moderation_reports", "object_id"): "the reported thing, or a membership (kind)",
+    ("moderation_actions", "object_id"): "the thing acted on, or a membership (kind)",
 }

@@ -5,11 +5,11 @@ from flask import Blueprint
 
 from lms.notifications.kinds import Channel, Kind, MailRule, register_kind, register_staff_check
 from lms.notifications.operations import FAN_OUT_INLINE, forget_about, mark_read_about, notify
-from lms.notifications.queries import fan_out_state
+from lms.notifications.queries import already_told, fan_out_state
 
 bp = Blueprint("notifications", __name__)
 
-__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "bp", "fan_out_state", "forget_about", "mark_read_about",
+__all__ = ["FAN_OUT_INLINE", "Channel", "Kind", "MailRule", "already_told", "bp", "fan_out_state", "forget_about", "mark_read_about",
            "notify", "register_kind", "register_staff_check"]
 
 

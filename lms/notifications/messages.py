@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale, get_locale, get_timezone
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
-from lms.core.i18n import local_datetime
+from lms.core.i18n import moment_in_zone
 from lms.notifications.kinds import find_kind
 
 
@@ -24,13 +24,12 @@ TIME_SUFFIX = "_at"
 
 def notification_time(moment: datetime, zone: ZoneInfo | None = None, locale: str | None = None) -> str:
     """A time inside a notification's text: the pages' short format ("2026/12/2 上午9:21", the `localtime("short")`
-    filter) in the reader's zone, with the zone named as mails name it: "2026/12/2 上午9:21 (Asia/Taipei)".
-    `zone` and `locale`: the reader's (mail, pushes); default the request's (the bell, the page)."""
-    if zone is None:
-        return f"{local_datetime(moment, 'short')} ({get_timezone()})"
-    from babel.dates import format_datetime
-
-    return f"{format_datetime(moment, 'short', tzinfo=zone, locale=locale or str(get_locale()))} ({zone.key})"
+    filter) in the reader's zone, with the zone named for the reader, offset as at that time (moment_in_zone):
+    "2026/12/2 上午9:21 台湾时间（GMT+08:00）". `zone` and `locale`: the reader's (mail, pushes); default the
+    request's (the bell, the page)."""
+    if zone is None and locale is None:
+        return moment_in_zone(moment, "short")
+    return moment_in_zone(moment, "short", zone, locale or str(get_locale()))
 
 
 def local_params(params: dict | None, zone: ZoneInfo | None = None, locale: str | None = None) -> _Params:

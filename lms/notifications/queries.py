@@ -59,3 +59,13 @@ def fan_out_state(user: User, fan_out_id: int | None) -> FanOut | None:
         return None
     fan_out = db.session.get(FanOut, fan_out_id)
     return fan_out if fan_out is not None and fan_out.progress_to == user.id else None
+
+
+def already_told(user_ids, dedupe_key: str) -> set[int]:
+    """Those of `user_ids` who already have the notification of `dedupe_key` (notify skips them): so a second
+    "remind them" can say who was told before rather than count them again. One query."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Notification.user_id).where(Notification.dedupe_key == dedupe_key,
+                                                                        Notification.user_id.in_(ids))))

@@ -104,8 +104,10 @@ def preferences():
     # the zone the hours are counted in, named on the page: the profile's, else the one they were saved in
     # (the browser's then), else this page's (saving keeps it)
     mail_zone = current_user.timezone or settings.timezone or select_timezone()
+    # saving keeps the hours with this page's zone (as a check-in reminder keeps its time): named when it
+    # is not the one they are counted in now
     return render_template("notifications/preferences.html", form=form, kinds=kinds, current=current,
-                           channels=channel_choices(), mail_zone=mail_zone)
+                           channels=channel_choices(), mail_zone=mail_zone, save_zone=select_timezone())
 
 
 @bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])

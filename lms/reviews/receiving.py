@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
@@ -123,7 +124,7 @@ def received(settings: PeerReviewSettings, author: User) -> list[Received]:
 
 def markers(rows: list[Received]) -> list[dict]:
     """Every timestamped comment of the reviews, for the player's timeline: [{"at", "label"}]."""
-    found = [{"at": c.at_seconds, "label": f"{row.reviewer_label}: {c.body[:80]}"}
+    found = [{"at": c.at_seconds, "label": _("%(name)s: %(text)s", name=row.reviewer_label, text=c.body[:80])}
              for row in rows for c in row.review.comments]
     return sorted(found, key=lambda m: m["at"])
 

@@ -23,6 +23,7 @@ from lms.core.permissions import require
 from lms.core.text import render_markdown
 from lms.extensions import db
 from lms.homework import queries as hw
+from lms.moderation import policy
 from lms.reviews import bp
 from lms.reviews import calibration as cal
 from lms.reviews import queries as q
@@ -249,6 +250,9 @@ def comments(circle_id: int, allocation_id: int):
         editable = found.is_reviewer and not found.refusal and review is not None and not review.is_submitted
         return jsonify(comments=[_comment_json(c, editable) for c in (review.comments if review else [])])
     data = request.get_json(silent=True) or {}
+    # a comment pinned to a moment is a video comment: a muted reviewer waits (403 saying until when), and the
+    # write limits hold (counted once accepted)
+    policy.check_write(found.circle, current_user, policy.WriteAction.video_comment)
     review = review or rv.review_for(found.allocation)
     _, media = _media(found)
     try:
@@ -257,6 +261,7 @@ def comments(circle_id: int, allocation_id: int):
     except ReviewError as error:
         db.session.rollback()
         return _json_error(error)
+    policy.count_write(found.circle, current_user, policy.WriteAction.video_comment)
     db.session.commit()
     return jsonify(comment=_comment_json(comment, True)), 201
 
@@ -273,6 +278,7 @@ def comment(circle_id: int, allocation_id: int, comment_id: int):
         if request.method == "DELETE":
             rv.delete_comment(review, target)
         else:
+            policy.ensure_not_muted(found.circle.membership_of(current_user))
             data = request.get_json(silent=True) or {}
             _, media = _media(found)
             rv.edit_comment(review, target, data.get("body"), data.get("at_seconds"),

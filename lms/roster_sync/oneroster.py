@@ -220,14 +220,18 @@ def _utf8_lines(raw):
             raise _BadEncoding(number, data) from None
 
 
-def _open_csv(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
-    """A csv reader over the file as UTF-8 (with or without a byte order mark), read as it streams."""
-    return csv.reader(_utf8_lines(archive.open(info)), strict=True)
-
-
 def _rows(archive, info, file: str, check: _Checker):
     """(line, heading, cells) of each row after the heading; decoding and CSV errors become problems."""
-    reader = _open_csv(archive, info)
+    return csv_rows(archive.open(info), file, check)
+
+
+def csv_rows(raw, file: str, check: _Checker):
+    """(line, heading, cells) of each row of the binary stream `raw` (a CSV file in UTF-8, with or without a
+    byte order mark), first (1, heading, None); an empty line is skipped, a line with another number of cells
+    than the heading, a column named twice, text that is not UTF-8 (naming the likely encoding) and broken
+    quoting become problems of `check` (a _Checker: file, line, column), in the reader's words. Also read by
+    the organizations' CSV bulk add (lms/orgs/console/bulk.py)."""
+    reader = csv.reader(_utf8_lines(raw), strict=True)
     line = 1
     try:
         heading = [cell.strip() for cell in next(reader, [])]

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 from urllib.parse import quote
 
+from lms.storage.names import safe_name
+
 
 class Storage(Protocol):
     #: True when browsers can upload straight into the store (presigned multipart).
@@ -64,11 +66,12 @@ class Storage(Protocol):
 def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """A Content-Disposition value for `filename` per RFC 6266: an ASCII fallback plus `filename*`.
 
-    The fallback drops everything that could break the header (quotes, backslashes, control
-    characters, non-ASCII); the UTF-8 `filename*` keeps the real name for current browsers.
+    The name is first made safe by the rule every ZIP entry follows (lms.storage.names.safe_name: no
+    separators, control or bidi characters, none of Windows' forbidden ones, no device names), so a file
+    saved alone is named as it is inside a ZIP. The fallback drops everything else that could break the
+    header (quotes, non-ASCII); the UTF-8 `filename*` keeps the real name for current browsers.
     """
-    name = unicodedata.normalize("NFC", filename).replace("/", "_").replace("\\", "_")
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "download"
+    name = safe_name(filename, "download")
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r'[^A-Za-z0-9!#$&+.^_`|~ ()\[\]{},;=@-]', "_", ascii_name).strip()
     stem, dot, ext = ascii_name.rpartition(".")

@@ -11,6 +11,7 @@ lifetime (MEDIA_URL_MAX_AGE) only bounds how long a page may sit open, it grants
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Callable, NamedTuple
 
 from flask import Flask, current_app
@@ -56,6 +57,9 @@ class Grant(NamedTuple):
     media_id: int
     rendition: Rendition
     subject: Subject
+    #: when the URL was signed (UTC, to the second): a page signed before a rendition was replaced
+    #: keeps the one it started playing (see Media.replaced_at)
+    issued_at: datetime | None = None
 
 
 #: (viewer, subject id, media item, rendition) -> may the viewer fetch it now?
@@ -107,9 +111,10 @@ def read(token: str, viewer_id: int | None) -> Grant | None:
     """The grant a URL token carries, if it is genuine, younger than MEDIA_URL_MAX_AGE and was
     issued to `viewer_id`; None otherwise."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["MEDIA_URL_MAX_AGE"])
+        data, issued_at = _serializer().loads(token, max_age=current_app.config["MEDIA_URL_MAX_AGE"],
+                                              return_timestamp=True)
         issued_to, media_id, rendition, kind, subject_id = data
-        grant = Grant(int(issued_to), int(media_id), Rendition(rendition), Subject(str(kind), subject_id))
+        grant = Grant(int(issued_to), int(media_id), Rendition(rendition), Subject(str(kind), subject_id), issued_at)
     except (BadSignature, ValueError, TypeError):
         return None
     return grant if viewer_id is not None and grant.viewer_id == viewer_id else None

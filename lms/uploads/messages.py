@@ -3,19 +3,57 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, gettext as _, ngettext
 
+from lms.core.i18n import join_sentences
 from lms.core.images import rejection_message as image_rejection_message
 from lms.uploads.models import Media
 
 
-def human_bytes(size: int | float) -> str:
-    """`size` bytes as people read it: "850 KB", "1.5 GB"."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            break
+#: the size symbols, the same in every language (the uploader's formatBytes in static/js/uploads/helpers.js
+#: writes sizes by the same rule, so a file reads alike before and after its upload)
+SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def human_bytes(size: int | float, digits: int | None = None) -> str:
+    """`size` bytes as people read it, in binary multiples with the number in the reader's language:
+    "601 B", "850 KB", "1.5 GB" (one decimal below 100, none from 100 on; `digits` to choose)."""
+    size, unit = float(size), 0
+    while size >= 1024 and unit < len(SIZE_UNITS) - 1:
         size /= 1024
-    if unit == "bytes":
-        return ngettext("%(num)d byte", "%(num)d bytes", int(size))
-    return _("%(size)s %(unit)s", size=format_decimal(round(size, 1)), unit=unit)
+        unit += 1
+    if digits is None:
+        digits = 0 if unit == 0 or size >= 100 else 1
+    number = format_decimal(round(size, digits), format="#,##0." + "#" * digits if digits else "#,##0")
+    return _("%(size)s %(unit)s", size=number, unit=SIZE_UNITS[unit])
+
+
+def sizes_apart(size: int | float, limit: int | float) -> tuple[str, str]:
+    """`size` and `limit` written with just enough decimals to differ when they do (210,000,000 bytes
+    against a limit of 200 MB: "200.27 MB", not "200 MB")."""
+    for digits in (None, 1, 2, 3):
+        texts = human_bytes(size, digits), human_bytes(limit, digits)
+        if texts[0] != texts[1] or size == limit:
+            return texts
+    return texts
+
+
+def too_large_message(size: int | float, limit: int | float, kind: str = "file", name: str | None = None) -> str:
+    """The one refusal of a file over the size limit, for every upload (the uploader's tooLarge in
+    static/js/uploads/helpers.js says the same before the first byte): the sizes apart, and advice that fits
+    the file's kind ("video", "audio", "image", else any file)."""
+    size_text, limit_text = sizes_apart(size, limit)
+    if kind == "video":
+        advice = _("Shorten or compress the video first.")
+    elif kind == "audio":
+        advice = _("Shorten or compress the recording first.")
+    elif kind == "image":
+        advice = _("Choose a smaller photo, or shrink it first.")
+    else:
+        advice = _("Choose a smaller file.")
+    if name:
+        return join_sentences(_("“%(name)s” is %(size)s, more than the limit of %(limit)s.", name=name,
+                                size=size_text, limit=limit_text), advice)
+    return join_sentences(_("The file is %(size)s, more than the limit of %(limit)s.", size=size_text,
+                            limit=limit_text), advice)
 
 
 def human_seconds(seconds: int | float) -> str:
@@ -47,9 +85,7 @@ def rejection_message(code: str, params: dict | None = None) -> str:
     if code == "empty":
         return _("The file is empty. Choose the video again and upload it once more.")
     if code == "too_large":
-        return _("The file is %(size)s, more than the %(limit)s allowed. Trim the video or record it at a "
-                 "lower quality, then upload it again.",
-                 size=human_bytes(p.get("size_bytes", 0)), limit=human_bytes(p.get("limit_bytes", 0)))
+        return too_large_message(p.get("size_bytes", 0), p.get("limit_bytes", 0), "video")
     if code == "not_video":
         return _("This file is not a video. Upload a video from your phone or camera (MP4, MOV or WebM).")
     if code == "playlist":

@@ -51,6 +51,14 @@ class Media(db.Model):
     poster_key: Mapped[str | None] = mapped_column(sa.String(200))
     #: folder holding index.m3u8 and its segments, for long videos
     hls_prefix: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the heavier web video (and HLS) the standard rendition replaced at `replaced_at`: pages signed
+    #: before then keep playing it (a player mid-video must not get other bytes at the same URL) until
+    #: the sweep deletes it, MEDIA_URL_MAX_AGE later, when no such page can fetch anything any more
+    previous_mp4_key: Mapped[str | None] = mapped_column(sa.String(200))
+    previous_hls_prefix: Mapped[str | None] = mapped_column(sa.String(200))
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: a sound-only file is accepted too (transcoded to AAC in MP4, no poster): a circle file's preview
+    accepts_audio: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: the length limit it was validated against (the site's, or a tighter one the uploader asked for)
     max_seconds: Mapped[int | None] = mapped_column()
     duration: Mapped[float | None] = mapped_column(sa.Float)  #: seconds, of the playable result

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import mimetypes
 import os
 import secrets
 from datetime import datetime, timedelta
@@ -13,18 +14,18 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.core.i18n import recipient_locale
-from lms.core.images import sniff_image
+from lms.core.images import ImageRejected, sniff_image, store_image_at
 from lms.core.inputs import has_visible
 from lms.core.realtime import emit_to_user
 from lms.core.types import utcnow
 from lms.extensions import db
-from lms.jobs import Queue, after_commit, enqueue_after_commit
+from lms.jobs import Queue, after_commit, discard_stored_on_rollback, enqueue_after_commit
 from lms.media.validate import sniff as sniff_video
 from lms.storage import get_storage, new_key
 from lms.uploads import parts
-from lms.uploads.messages import human_bytes, human_seconds
+from lms.uploads.messages import human_bytes, human_seconds, too_large_message
 from lms.uploads.models import WORKING_STATES, Media, MediaKind, MediaState, Upload, UploadMode
-from lms.uploads.queries import quota_problem
+from lms.uploads.queries import KEPT_PREFIX, quota_problem
 from lms.uploads.tus import CHECKSUM_MISMATCH
 
 PROCESS_TASK = "lms.uploads.tasks:process_media"
@@ -52,6 +53,15 @@ class UploadRefused(UploadError):
 
 # -- receiving bytes ---------------------------------------------------------------------------
 
+def _kind_of_name(filename: str, kind: MediaKind) -> str:
+    """What a refusal's advice fits: a video upload, else the kind the name suggests (only words of advice
+    hang on it; the content is judged after the upload, never by its name)."""
+    if kind == MediaKind.video:
+        return "video"
+    guessed = (mimetypes.guess_type(filename or "")[0] or "").split("/")[0]
+    return guessed if guessed in ("video", "audio", "image") else "file"
+
+
 def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = MediaKind.video,
                  circle_id: int | None = None, max_seconds: int | None = None, through_app: bool = False,
                  purpose: str | None = None, purpose_id: int | None = None) -> Upload:
@@ -70,9 +80,7 @@ def start_upload(owner: User, *, filename: str, size: int, kind: MediaKind = Med
     if size <= 0:
         raise UploadError(_l("The file is empty. Choose the file again and upload it once more."))
     if size > limit:
-        raise UploadError(
-            _("The file is %(size)s, more than the %(limit)s allowed. Choose a smaller file.",
-              size=human_bytes(size), limit=human_bytes(limit)), status=413)
+        raise UploadError(too_large_message(size, limit, _kind_of_name(filename, kind), filename), status=413)
     over_quota = quota_problem(owner, size)
     if over_quota:
         raise UploadError(over_quota, status=413)
@@ -606,3 +614,81 @@ def _clean_filename(name: str) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:255] if has_visible(name) else ""
+
+
+# -- images a refused form carried -------------------------------------------------------------------
+
+#: At most this many images of one refused form are kept.
+MAX_KEPT_IMAGES = 20
+
+
+def keep_images(owner: User, images, *, circle_id: int | None = None, now: datetime | None = None) -> list[Media]:
+    """Keep the images a form the server refused carried (werkzeug FileStorage items of a file field),
+    so the page can come back with them still attached (lms.uploads.queries.kept_images) instead of
+    asking for them again: each is checked and cleaned as any image is (lms.core.images), stored, and
+    recorded as `owner`'s own finished upload (kind file; it counts against their storage and shows in
+    their uploads until a form uses it). What is not an acceptable image is left out (the refusal says
+    so). Call after the refused transaction rolled back; the caller commits."""
+    now = now or utcnow()
+    kept = []
+    for image in list(images)[:MAX_KEPT_IMAGES]:
+        if not getattr(image, "filename", ""):
+            continue
+        if quota_problem(owner, 0):  # their storage is full: what is kept counts against it like any upload
+            break
+        try:
+            image.stream.seek(0)
+            key = new_key(KEPT_PREFIX) + "/original"
+            made = store_image_at(image.stream, key)
+        except (ImageRejected, OSError, ValueError):
+            continue
+        discard_stored_on_rollback(key)
+        media = Media(owner_id=owner.id, circle_id=circle_id, kind=MediaKind.file, state=MediaState.ready,
+                      filename=_clean_filename(image.filename), bytes=made.bytes, original_key=key,
+                      width=made.width, height=made.height, progress=100, received_at=now, ready_at=now)
+        db.session.add(media)
+        kept.append(media)
+    db.session.flush()
+    return kept
+
+
+def adopt_kept_image(media: Media) -> str:
+    """Hand the stored image of a kept upload (`keep_images`) over to what now uses it (a check-in's photo,
+    a post's image): the media item goes, its stored object stays and is returned (its storage key), now
+    referred to by the caller's row. On a rollback the item is back and still names it. Raises ValueError for
+    any other media item (an upload of the uploader may be in use elsewhere)."""
+    key = media.original_key or ""
+    if media.kind != MediaKind.file or not key.startswith(KEPT_PREFIX + "/"):
+        raise ValueError(f"media {media.id} is not a kept image")
+    db.session.delete(media)
+    return key
+
+
+def take_kept_images(kept) -> list:
+    """The bytes of kept images (`keep_images`) as streams, for a form that stores the images it gets
+    (they are checked and cleaned there as any image); the kept uploads go, their stored objects once
+    that commits (on a rollback they are still there, still kept)."""
+    from io import BytesIO
+
+    storage = get_storage()
+    streams = []
+    for media in kept:
+        with storage.open(media.original_key) as f:
+            streams.append(BytesIO(f.read()))
+        key = media.original_key
+        db.session.delete(media)
+        after_commit(lambda key=key: storage.delete(key))
+    return streams
+
+
+def refused_images(owner: User, sent_ids, files, *, circle_id: int | None = None,
+                   limit: int = MAX_KEPT_IMAGES) -> list[Media]:
+    """What the page of a refused form offers again as still attached: the images kept from earlier tries
+    whose ids came back with it (lms.uploads.queries.kept_images) and this try's `files`, kept now
+    (`keep_images`); at most `limit`. For a one-image field (`limit` 1) a newly chosen image wins. Call
+    after the refused transaction rolled back; the caller commits."""
+    from lms.uploads.queries import kept_images
+
+    new = keep_images(owner, [f for f in (files or []) if getattr(f, "filename", "")], circle_id=circle_id)
+    old = [m for m in kept_images(owner, sent_ids) if m not in new]
+    return (new + old if limit == 1 else old + new)[:limit]

@@ -55,6 +55,31 @@ def kept_video(user: User, media_id: int | str | None) -> Media | None:
     return media
 
 
+#: Storage keys of the images kept from refused forms (lms.uploads.operations.keep_images) start so; no
+#: other upload's do, so a kept image is never one in use elsewhere.
+KEPT_PREFIX = "kept"
+
+
+def kept_images(user: User, media_ids, *, limit: int = 20) -> list[Media]:
+    """The images a refused form carried (lms.uploads.operations.keep_images), sent back with the form
+    as ids: `user`'s own finished image uploads (an image file is ready only once cleaned and sized),
+    each once, in the order sent; ids of anything else are left out. One query."""
+    ids = []
+    for value in list(media_ids or [])[:limit]:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if number not in ids:
+            ids.append(number)
+    if not ids:
+        return []
+    found = {m.id: m for m in db.session.scalars(db.select(Media).where(
+        Media.id.in_(ids), Media.owner_id == user.id, Media.kind == MediaKind.file, Media.state == MediaState.ready,
+        Media.width.is_not(None), Media.original_key.like(KEPT_PREFIX + "/%")))}
+    return [found[i] for i in ids if i in found]
+
+
 def library(user: User, *, limit: int = 50) -> list[Media]:
     """The user's own uploads, newest first."""
     return list(db.session.scalars(

@@ -455,7 +455,7 @@ def serve(token: str, name: str):
         if name != "state":
             abort(404)
         return jsonify(media_state_json(media, current_user, grant.subject))
-    key, mimetype, download_name = _served_key(media, grant.rendition, name)
+    key, mimetype, download_name = _served_key(media, grant.rendition, name, grant.issued_at)
     if key is None:
         abort(404)
     storage = get_storage()
@@ -482,9 +482,12 @@ def serve(token: str, name: str):
 HLS_PLAYLIST = "application/vnd.apple.mpegurl"
 
 
-def _served_key(media: Media, rendition: Rendition, name: str) -> tuple[str | None, str | None, str | None]:
+def _served_key(media: Media, rendition: Rendition, name: str,
+                issued_at: datetime | None = None) -> tuple[str | None, str | None, str | None]:
     """(storage key, content type, download name) for the rendition a grant names and the name in
-    its URL, which must agree; our content types, never the upload's."""
+    its URL, which must agree; our content types, never the upload's. A URL signed (`issued_at`)
+    before the standard rendition replaced the web video gets the one it was given, while it is kept:
+    a player's range requests never switch files mid-video."""
     nothing = None, None, None
     if rendition in (Rendition.original, Rendition.file):
         if name != "download" or (rendition == Rendition.file) != (media.kind == MediaKind.file):
@@ -496,18 +499,20 @@ def _served_key(media: Media, rendition: Rendition, name: str) -> tuple[str | No
         return media.original_key, "application/octet-stream", media.filename or "download"
     if media.state != MediaState.ready or media.kind != MediaKind.video:
         return nothing
+    earlier = bool(media.replaced_at and issued_at and issued_at < media.replaced_at)
     if rendition == Rendition.mp4 and name == "video.mp4":
-        return media.mp4_key, "video/mp4", None
+        return (earlier and media.previous_mp4_key or media.mp4_key), "video/mp4", None
     if rendition == Rendition.poster and name == "poster.jpg":
         return media.poster_key, "image/jpeg", None
     if rendition == Rendition.hls and media.hls_prefix and name.startswith("hls/"):
         leaf = name[4:]
         if "/" in leaf or leaf.startswith("."):
             return nothing
+        prefix = earlier and media.previous_hls_prefix or media.hls_prefix
         if leaf.endswith(".m3u8"):
-            return f"{media.hls_prefix}/{leaf}", HLS_PLAYLIST, None
+            return f"{prefix}/{leaf}", HLS_PLAYLIST, None
         if leaf.endswith(".ts"):
-            return f"{media.hls_prefix}/{leaf}", "video/mp2t", None
+            return f"{prefix}/{leaf}", "video/mp2t", None
     return nothing
 
 

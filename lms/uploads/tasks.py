@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -21,8 +22,10 @@ from flask import current_app
 from lms import media as media_lib
 from lms.core.images import CleanImage, ImageRejected, clean_stored_image
 from lms.core.types import utcnow
+from lms.media.audio import sniff_audio, transcode_audio, validate_audio
 from lms.media.validate import sniff as sniff_video
 from lms.extensions import db
+from lms.jobs import Queue, Task, after_commit, enqueue_after_commit
 from lms.storage import get_storage
 from lms.uploads import operations as ops
 from lms.uploads.models import Media, MediaKind, MediaState
@@ -76,7 +79,12 @@ def process_media(media_id: int) -> None:
             size, width, height = cleaned
             ops.mark_cleaned(media, attempt, size=size, width=width, height=height)
         else:
-            ops.mark_ready(media, attempt, **made.__dict__)
+            fields = dict(made.__dict__)
+            if fields.pop("standard_later"):
+                # Ready now with the copy of the phone's video; the lighter standard rendition follows
+                # when nothing more urgent is queued (make_standard_rendition).
+                enqueue_after_commit(Task.make_standard_rendition, media_id, queue=Queue.later)
+            ops.mark_ready(media, attempt, **fields)
         db.session.commit()
     except ops.Superseded:
         db.session.rollback()
@@ -90,6 +98,8 @@ class _Made:
     duration: float | None
     width: int | None
     height: int | None
+    #: the web video is a copy heavier than the standard rendition, which is to be made later
+    standard_later: bool = False
 
 
 def _pipeline(media: Media, attempt: int, work: Path) -> _Made:
@@ -100,8 +110,11 @@ def _pipeline(media: Media, attempt: int, work: Path) -> _Made:
                               max_seconds=media.max_seconds or config["MAX_VIDEO_SECONDS"])
     tmp = work / "made"
     with storage.local_path(media.original_key, dir=work) as src:
-        # Everything but the full decode; the transcode's own decode finishes the validation (one
-        # pass over the file instead of two), rejecting a truncated or damaged file as validate would.
+        if media.accepts_audio and _sound_only(src):
+            return _sound_pipeline(media, attempt, src, limits, work)
+        # Everything but the full decode; the transcode's own decode (or, for a video browsers play as
+        # it is, the stream copy's read) finishes the validation (one pass over the file instead of
+        # two), rejecting a truncated or damaged file as validate would.
         try:
             info = media_lib.validate(src, limits, decode=False)
             ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
@@ -127,7 +140,109 @@ def _pipeline(media: Media, attempt: int, work: Path) -> _Made:
         storage.put_file(f"{prefix}/video.mp4", made.mp4, "video/mp4")
         _strip_original(media, src, work)
         return _Made(mp4_key=f"{prefix}/video.mp4", poster_key=f"{prefix}/poster.jpg", hls_prefix=hls_prefix,
-                     duration=made.duration, width=made.width, height=made.height)
+                     duration=made.duration, width=made.width, height=made.height,
+                     standard_later=made.heavier_than_standard)
+
+
+#: ffmpeg's niceness for the standard rendition made after a video is ready: the lowest, below the
+#: processing that makes other videos ready (FFMPEG_NICE, 10) and far below the web processes.
+STANDARD_NICENESS = 19
+
+
+def make_standard_rendition(media_id: int) -> None:
+    """Low priority (Queue.later): give a ready video whose web video is a copy of the phone's, heavier
+    than the standard rendition (above 720p or ~3.5 Mbit/s), the standard 720p encode (and HLS if it
+    has HLS), and put it in the copy's place in one update: the same URLs now serve it. Pages signed
+    before keep the copy they may be playing (routes._served_key) until the sweep deletes it, when
+    their URLs have expired (`drop_replaced_renditions`). Nothing is shown to anyone; a failure leaves
+    the copy, which plays, and is only logged. Safe to run twice: only the first swap counts."""
+    media = db.session.get(Media, media_id)
+    if (media is None or media.state != MediaState.ready or media.kind != MediaKind.video or not media.mp4_key
+            or media.replaced_at is not None or not media.original_key):
+        return
+    heavy_key, heavy_hls = media.mp4_key, media.hls_prefix
+    folder = f"{posixpath.dirname(media.original_key)}/standard-{secrets.token_hex(4)}"
+    db.session.rollback()  # no transaction held open through the encode
+    storage = get_storage()
+    stored: list[str] = []
+    try:
+        with work_folder(f"{media_id}-standard") as work, storage.local_path(heavy_key, dir=work) as src:
+            made = media_lib.standard_rendition(src, work / "standard", with_hls=heavy_hls is not None,
+                                                niceness=STANDARD_NICENESS)
+            hls_prefix = None
+            if made.hls_playlist is not None:
+                hls_prefix = f"{folder}/hls"
+                for path in sorted(made.hls_playlist.parent.iterdir()):
+                    kind = "application/vnd.apple.mpegurl" if path.suffix == ".m3u8" else "video/mp2t"
+                    storage.put_file(f"{hls_prefix}/{path.name}", path, kind)
+                    stored.append(f"{hls_prefix}/{path.name}")
+            storage.put_file(f"{folder}/video.mp4", made.mp4, "video/mp4")
+            stored.append(f"{folder}/video.mp4")
+        swapped = db.session.execute(
+            db.update(Media)
+            .where(Media.id == media_id, Media.state == MediaState.ready, Media.mp4_key == heavy_key,
+                   Media.replaced_at.is_(None))
+            .values(mp4_key=f"{folder}/video.mp4", hls_prefix=hls_prefix, previous_mp4_key=heavy_key,
+                    previous_hls_prefix=heavy_hls, replaced_at=utcnow(), width=made.width, height=made.height)
+            .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("the standard rendition of media %s failed; its copy stays", media_id)
+        swapped = 0
+    if not swapped:  # deleted, reprocessed or already replaced meanwhile: what was stored is nobody's
+        for key in stored:
+            storage.delete(key)
+        return
+    log.info("media %s: the standard rendition replaced the copy", media_id)
+
+
+def drop_replaced_renditions(now=None, batch: int = 200) -> int:
+    """Delete the copies standard renditions replaced once no page signed before can fetch them
+    (MEDIA_URL_MAX_AGE after, plus a minute); return how many."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["MEDIA_URL_MAX_AGE"] + 60)
+    rows = db.session.scalars(
+        db.select(Media).where(Media.replaced_at < cutoff, Media.previous_mp4_key.is_not(None)).limit(batch)).all()
+    storage = get_storage()
+    for media in rows:
+        mp4, hls = media.previous_mp4_key, media.previous_hls_prefix
+        media.previous_mp4_key = media.previous_hls_prefix = None
+        after_commit(lambda mp4=mp4: storage.delete(mp4))
+        if hls:
+            after_commit(lambda hls=hls: storage.delete_prefix(hls))
+    db.session.commit()
+    return len(rows)
+
+
+def _sound_only(src: Path) -> bool:
+    """Whether the file at `src` is sound without a picture: an MP3, Ogg, FLAC, WAV or M4A file, or an
+    MP4/Matroska file whose streams are sound only."""
+    with open(src, "rb") as f:
+        head = f.read(4096)
+    if sniff_audio(head):
+        return True
+    if sniff_video(head) is not None:
+        return False
+    try:
+        info = media_lib.probe(src)
+    except media_lib.FFmpegError:
+        return False
+    return info.video_streams == 0 and info.audio_streams > 0
+
+
+def _sound_pipeline(media: Media, attempt: int, src: Path, limits: media_lib.Limits, work: Path) -> _Made:
+    """A sound file accepted for playing in the page (media.accepts_audio): validated, then transcoded to
+    AAC in MP4, stored as the item's MP4 (no poster, no HLS). The original stays as it is (it is a
+    copy of a file its viewers may download anyway)."""
+    info = validate_audio(src, limits)
+    ops.update_processing(media, attempt, state=MediaState.processing, progress=0)
+    db.session.commit()
+    made = work / "sound.mp4"
+    result = transcode_audio(src, made, limits=limits, info=info, progress=_progress_reporter(media, attempt))
+    key = f"{posixpath.dirname(media.original_key)}/video.mp4"
+    get_storage().put_file(key, made, "video/mp4")
+    return _Made(mp4_key=key, poster_key=None, hls_prefix=None, duration=result.duration, width=None, height=None)
 
 
 #: Rejections of whole, sound videos (a limit, not the file, refused them): their originals are
@@ -357,10 +472,14 @@ def _sweep_quietly() -> None:
 
 def sweep_media() -> None:
     """Periodic: re-queue items whose worker died or whose job was lost; fail those out of attempts;
-    remove the work folders of jobs killed on this host (`sweep_work_folders`)."""
+    delete web videos replaced by their standard rendition once no URL can reach them; remove the
+    work folders of jobs killed on this host (`sweep_work_folders`)."""
     requeued, failed = ops.sweep_media()
     if requeued or failed:
         log.info("media sweep: %d re-queued, %d failed for good", requeued, failed)
+    dropped = drop_replaced_renditions()
+    if dropped:
+        log.info("media sweep: %d web videos replaced by their standard rendition deleted", dropped)
     _sweep_quietly()
 
 

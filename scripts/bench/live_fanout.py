@@ -14,7 +14,10 @@ its helpers are reused), all members of one circle with a lesson on air, plus it
   teacher checked again, the message written and committed, its author's circle identity looked up),
   then `chat_message` goes to the lesson's room.
 - bare: `bare_app()` below, a minimal Flask-SocketIO app under the same gunicorn/gevent/Redis
-  configuration: clients `join` one room; the teacher's `chat` is broadcast to the room as it is.
+  configuration: clients `join` one room; the teacher's `chat` is broadcast to the room as the same message
+  the app's clients receive (`chat_message` {"message": {"id", "kind", "body", "at", "offset", "author",
+  "pinned", "answered"}}, the author as the app shows the teacher), so both servers send the same bytes to
+  each client and R measures what the app adds, not a longer payload.
 
 The same client processes (default 2, `--client-processes`, asyncio python-socketio AsyncClient over
 WebSocket, started apart from this driver) hold both sets of N connections at once, and the messages
@@ -57,8 +60,14 @@ def say(line: str) -> None:
 # -- the bare Flask-SocketIO server (gunicorn --chdir scripts/bench 'live_fanout:bare_app()') -------------------
 
 def bare_app():
-    """A minimal Flask-SocketIO app: `join` puts the connection in one room; `chat` {"body"} is broadcast to it.
-    Same async mode, message queue and transport as the app's Socket.IO process; nothing else."""
+    """A minimal Flask-SocketIO app: `join` puts the connection in one room; `chat` {"body"} is broadcast to it
+    in the app's message shape (its author from BENCH_BARE_AUTHOR, JSON). Same async mode, message queue and
+    transport as the app's Socket.IO process; nothing else."""
+    import itertools
+    import json
+    import time
+    from datetime import datetime, timezone
+
     from flask import Flask
     from flask_socketio import SocketIO, emit, join_room
 
@@ -75,10 +84,17 @@ def bare_app():
         join_room(BARE_ROOM)
         return {"ok": True}
 
+    author = json.loads(os.environ["BENCH_BARE_AUTHOR"])
+    ids = itertools.count(1)
+    started = time.monotonic()
+
     @socketio.on("chat", namespace=NAMESPACE)
     def chat(data):
-        emit("chat_message", {"body": data["body"]}, to=BARE_ROOM, namespace=NAMESPACE)
-        return {"ok": True}
+        message = {"id": next(ids), "kind": "chat", "body": data["body"],
+                   "at": datetime.now(timezone.utc).isoformat(), "offset": time.monotonic() - started,
+                   "author": author, "pinned": False, "answered": False}
+        emit("chat_message", {"message": message}, to=BARE_ROOM, namespace=NAMESPACE)
+        return {"ok": True, "id": message["id"]}
 
     return app
 
@@ -104,7 +120,7 @@ def clients_process() -> None:
     def on_message(kind: str):
         async def handler(data):
             now = time.time()
-            body = data["message"]["body"] if kind == "app" else data["body"]
+            body = data["message"]["body"]
             _word, sent_kind, seq, sent = body.split()
             key = (sent_kind, int(seq))
             times = got.setdefault(key, [])
@@ -233,9 +249,12 @@ def _lesson(bench, env: dict, student_ids: list[int]) -> dict:
                                    "_fresh": True})
         db.session.commit()
         ids = {"circle_id": circle.id, "lesson_id": lesson.id}
+        with app.test_request_context():  # the teacher as the app's chat messages show their author
+            from lms.live.room import Participant, person
+            author = person(Participant(lesson=lesson, user=teacher, host=True, muted=False))
         db.session.remove()
         db.engine.dispose()
-    return {"teacher_cookie": cookie, **ids}
+    return {"teacher_cookie": cookie, "author": author, **ids}
 
 
 def _gunicorn(args: list[str], env: dict, port: int, workdir: Path, name: str, connections: int,
@@ -317,7 +336,8 @@ def run(clients: int = 1000, messages: int = 20, processes: int = 2, redis_url: 
         "app": _gunicorn(["wsgi:app"], {**env, "LMS_SOCKETIO_ASYNC_MODE": "gevent"}, app_port, workdir, "app",
                          connections),
         "bare": _gunicorn(["live_fanout:bare_app()"], {**env, "BENCH_BARE_REDIS_URL": redis_url,
-                                                       "BENCH_BARE_CHANNEL": f"{prefix}-bare-socketio"},
+                                                       "BENCH_BARE_CHANNEL": f"{prefix}-bare-socketio",
+                                                       "BENCH_BARE_AUTHOR": json.dumps(built["author"])},
                           bare_port, workdir, "bare", connections, cwd=HERE),
     }
     workers: list[subprocess.Popen] = []

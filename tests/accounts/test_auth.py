@@ -274,16 +274,32 @@ def test_wrong_password_and_unknown_email_look_the_same(client, make):
     assert _session_user_id(client) is None
 
 
+SUSPENDED = "This account is suspended."
+
+
 def test_disabled_account_cannot_sign_in(client, make):
-    """Can a disabled account sign in with its right password?"""
+    """Can a disabled account sign in with its right password, and is it told why (not "wrong password")?"""
     admin = make.user(is_admin=True)
     user = make.user(email="bob@example.org")
     account_ops.set_disabled(user, True, admin)
     db.session.commit()
     response = _login(client, "bob@example.org")
-    assert response.status_code == 401
-    assert WRONG_LOGIN in page_text(response)
+    assert response.status_code == 403
+    assert SUSPENDED in page_text(response) and WRONG_LOGIN not in page_text(response)
     assert _session_user_id(client) is None
+
+
+def test_suspension_is_told_only_to_someone_with_the_password(client, make):
+    """Does a wrong password for a suspended account read exactly like one for an unknown address?"""
+    admin = make.user(is_admin=True)
+    user = make.user(email="bob@example.org")
+    account_ops.set_disabled(user, True, admin)
+    db.session.commit()
+    wrong_password = _login(client, "bob@example.org", "not the password at all")
+    unknown_email = _login(client, "nobody@example.org", "not the password at all")
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert SUSPENDED not in page_text(wrong_password)
+    assert page_text(wrong_password) == page_text(unknown_email)
 
 
 def test_disabling_ends_open_sessions(client, make, app):

@@ -128,7 +128,8 @@ def test_disabling_signs_the_user_out_and_enabling_lets_them_back(app, client, l
     again = victim.get("/")
     assert again.status_code == 302 and "/login" in again.headers["Location"]
     sign_in_form = {"email": school.teacher.email, "password": PASSWORD}
-    assert victim.post("/login", data=sign_in_form).status_code == 401
+    refused = victim.post("/login", data=sign_in_form)  # the right password: told the account is suspended
+    assert refused.status_code == 403 and "This account is suspended." in page_text(refused)
     assert client.post(f"/admin/users/{school.teacher.id}/enable").status_code == 302
     assert not db.session.get(User, school.teacher.id).is_disabled
     assert victim.post("/login", data=sign_in_form).status_code == 302

@@ -90,6 +90,43 @@ def test_home_query_count_does_not_grow_with_the_circle(app, client, make, login
     assert counts == [3, 3]
 
 
+def test_a_section_whose_probe_says_nothing_costs_no_load(app, client, make, login, monkeypatch):
+    """Does a home section whose probe (read with the circle) is false show what its when_empty answers, or
+    nothing without one, never calling its load; and is a section whose probe is true loaded as ever?"""
+    import sqlalchemy as sa
+
+    from lms.circles.home import HomeSection, register_home_section
+
+    monkeypatch.setitem(app.extensions, "lms.circles.home", {})
+    loaded = []
+
+    def load(name):
+        def answer(circle, viewer, membership):
+            loaded.append(name)
+            return {"items": [], "thumbs": {}}
+        return answer
+
+    def empty(circle, viewer, membership):
+        return {"items": [], "thumbs": {}}
+
+    never, always = (lambda circle_id, viewer_id: sa.literal(False)), (lambda circle_id, viewer_id: sa.literal(True))
+    # the feed's partial renders whatever context it is given: an empty feed says "No posts yet."
+    register_home_section(app, HomeSection("a_yes", "main", 1, "feed/posts/_home.html", load("a_yes"), probe=always))
+    register_home_section(app, HomeSection("b_empty", "main", 2, "feed/posts/_home.html", load("b_empty"),
+                                           probe=never, when_empty=empty))
+    register_home_section(app, HomeSection("c_hidden", "main", 3, "feed/posts/_home.html", load("c_hidden"),
+                                           probe=never))
+    register_home_section(app, HomeSection("d_plain", "main", 4, "feed/posts/_home.html", load("d_plain")))
+    circle = make.circle(make.user())
+    student = make.user()
+    make.member(circle, student)
+    db.session.commit()
+    login(student)
+    html = client.get(f"/c/{circle.id}").get_data(as_text=True)
+    assert loaded == ["a_yes", "d_plain"]
+    assert html.count('data-home-section="feed"') == 3
+
+
 def test_member_markup_is_one_and_escaped(app):
     """Is a member drawn the same whether a template imports member_name and avatar from the partials or
     calls the globals, with names escaped, the letter or the picture, and real name and number only when
@@ -106,10 +143,11 @@ def test_member_markup_is_one_and_escaped(app):
     with app.test_request_context():
         first = render_template_string(imported, m=plain)
         assert first == render_template_string(direct, m=plain)
+        # in a circle the letter is the circle name's (never the account's, which may be the real name)
         assert first == (
-            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">É</span>'
+            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">&lt;</span>'
             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span></span>|'
-            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">É</span>'
+            '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">&lt;</span>'
             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
             '<span class="member-real">(Real &lt;i&gt; · S&amp;1)</span></span>|'
             '<span class="avatar avatar-letter" aria-hidden="true">É</span>')
@@ -154,3 +192,15 @@ def test_staff_card_reads_the_staff_by_role_not_every_member(app, tmp_path):
     assert [(row.display_name, row.sort_part) for row in rows] == [
         ("Member 1", 0), (f"Member {students + 1}", 1), (f"Member {students}", 1), (f"Member {students - 1}", 1)]
     assert not [step for step in plan if step.startswith("SCAN memberships")], plan
+
+
+def test_a_members_letter_never_gives_away_the_account_name(app):
+    """Is 王梓涵, in the circle as 梓涵, drawn with 梓 (not 王, the first letter of her real name)?"""
+    from flask import render_template_string
+
+    from lms.circles.queries import ShownMember, ShownUser
+
+    member = ShownMember(9, "梓涵", None, None, Role.student, ShownUser(5, "王梓涵", None))
+    with app.test_request_context():
+        drawn = render_template_string("{{ member_name(m) }}", m=member)
+    assert 'aria-hidden="true">梓</span>' in drawn and "王" not in drawn

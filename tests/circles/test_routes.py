@@ -35,6 +35,7 @@ PINNED = [
     ("circles.revoke_invite", "/c/<int:circle_id>/invites/<int:invite_id>/revoke", ("POST",)),
     ("circles.settings", "/c/<int:circle_id>/settings", ("GET", "POST")),
     ("circles.transfer", "/c/<int:circle_id>/members/<int:membership_id>/transfer", ("POST",)),
+    ("circles.unmute", "/c/<int:circle_id>/members/<int:membership_id>/unmute", ("POST",)),
 ]
 
 #: A value for every URL variable the pinned rules use.

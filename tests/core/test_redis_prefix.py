@@ -162,7 +162,7 @@ def test_job_queues_of_two_sites_are_apart_and_a_worker_serves_only_its_own(tmp_
     app_a, app_b = _rq_app(tmp_path, "a", url), _rq_app(tmp_path, "b", url)
     names_a = [queue.redis_name(app_a) for queue in Queue]
     names_b = [queue.redis_name(app_b) for queue in Queue]
-    assert names_a == [f"{app_a.config['REDIS_PREFIX']}-{purpose}" for purpose in ("mail", "default", "media")]
+    assert names_a == [f"{app_a.config['REDIS_PREFIX']}-{purpose}" for purpose in ("mail", "default", "media", "later")]
     assert not set(names_a) & set(names_b)
 
     with app_a.app_context():

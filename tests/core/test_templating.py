@@ -84,3 +84,93 @@ def test_template_links_follow_the_script_root_and_values(app):
             assert external.startswith("http://") and secure.startswith("https://")
             with pytest.raises(BuildError):
                 render_template_string("{{ url_for('no.such_endpoint') }}")
+
+
+def test_template_calls_pass_what_each_callable_asks_for(app):
+    """Templates call functions through a quicker path: does each kind of callable still get what Jinja
+    would give it (nothing, the evaluation context, the environment, the context with a loop's variables, a
+    callable object's pass_context __call__), keyword arguments, and an undefined value for StopIteration?"""
+    from jinja2 import pass_context, pass_environment, pass_eval_context
+
+    class Greeter:
+        def hello(self, name, punct="!"):
+            return f"hello {name}{punct}"
+
+        @pass_context
+        def __call__(self, context, name):
+            return f"{context['who']}/{name}"
+
+    def stop():
+        raise StopIteration
+
+    page = ("{{ plain(1, b=2) }}|{{ greeter.hello('x', punct='?') }}|{{ names.get('a') }}|{{ ev() }}|{{ env() }}|"
+            "{% for _ in [1] %}{% set who = 'loop' %}{{ ctx() }}{% endfor %}|{{ ctx() }}|{{ greeter('y') }}|"
+            "{{ stop() is undefined }}")
+    with app.test_request_context():
+        assert render_template_string(
+            page, plain=lambda a, b: a + b, greeter=Greeter(), names={"a": "A"},
+            ev=pass_eval_context(lambda eval_ctx: eval_ctx.autoescape),
+            env=pass_environment(lambda env: env is app.jinja_env),
+            ctx=pass_context(lambda context: context.get("who", "page")), who="page", stop=stop,
+        ) == "3|hello x?|A|True|True|loop|page|page/y|True"
+
+
+def test_tab_bar_more_menu_speaks_the_page_language_and_escapes_its_id(app):
+    """Does the tab bar's "More" menu (a template global, once a macro) carry its id escaped, point its button
+    at the menu, and read the word in the page's language as the template's pgettext did?"""
+    from flask_babel import pgettext
+
+    for accept in ("en", "zh-CN", "zh-TW"):
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            refresh()  # the test's app context outlives each request's
+            word = pgettext("tab bar", "More")
+            assert render_template_string('{{ tabs_more("a<b") }}') == (
+                '<div class="tabs-more" data-tabs-more hidden>\n'
+                f'  <button type="button" aria-expanded="false" aria-controls="a&lt;b">{word}'
+                ' <span aria-hidden="true">▾</span></button>\n'
+                '  <div class="tabs-more-menu" id="a&lt;b" data-tabs-menu hidden></div>\n</div>')
+            assert (word == "More") == (accept == "en")
+
+
+def test_page_csrf_token_is_signed_once_per_session_and_stays_valid(app, monkeypatch):
+    """Templates keep each session's signed CSRF token: does a later page of the same session carry the same
+    token without signing it again, which the server's check accepts, a form built after the page in the same
+    request the page's, another session another token, and a session without one get a new one as Flask-WTF
+    gives it?"""
+    import flask_wtf.csrf
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    signed = []
+
+    class Counting(flask_wtf.csrf.URLSafeTimedSerializer):
+        def dumps(self, obj, salt=None):
+            signed.append(obj)
+            return super().dumps(obj, salt)
+
+    monkeypatch.setattr(flask_wtf.csrf, "URLSafeTimedSerializer", Counting)
+
+    with app.test_request_context():
+        g.pop("csrf_token", None)  # a request's own (the tests' app context outlives one)
+        session["csrf_token"] = "a" * 40
+        first = render_template_string("{{ csrf_token() }}")
+        assert first == generate_csrf()
+        validate_csrf(first)
+    with app.test_request_context():
+        g.pop("csrf_token", None)  # a request's own (the tests' app context outlives one)
+        session["csrf_token"] = "a" * 40
+        assert render_template_string("{{ csrf_token() }}|{{ csrf_token() }}") == f"{first}|{first}"
+        assert generate_csrf() == first
+        validate_csrf(first)
+    assert signed == ["a" * 40]
+    with app.test_request_context():
+        g.pop("csrf_token", None)  # a request's own (the tests' app context outlives one)
+        session["csrf_token"] = "b" * 40
+        other = render_template_string("{{ csrf_token() }}")
+        assert other != first
+        validate_csrf(other)
+    with app.test_request_context():
+        g.pop("csrf_token", None)
+        fresh = render_template_string("{{ csrf_token() }}")
+        assert session["csrf_token"] and fresh not in (first, other)
+        validate_csrf(fresh)

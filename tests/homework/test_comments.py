@@ -44,7 +44,7 @@ def test_comment_at_a_moment_and_its_json(klass, client_as, work):
     assert response.status_code == 201
     comment = response.get_json()["comment"]
     assert set(comment) == {"id", "at_seconds", "kind", "body", "html", "author", "created_at", "updated_at",
-                            "can_edit", "can_delete"}
+                            "can_edit", "can_delete", "hidden"}
     assert comment["at_seconds"] == 12.5 and comment["kind"] == "peer"
     assert comment["author"] == {"name": "Student In Class", "is_staff": False, "is_me": True}
     assert "<strong>bow</strong>" in comment["html"] and "<script>" not in comment["html"]

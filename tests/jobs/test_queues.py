@@ -33,9 +33,10 @@ def documented_worker_command() -> list[str]:
 
 def test_queues_are_served_mail_first_and_named_with_one_prefix(app):
     """Is there one list of queues, in priority order, each named <site prefix>-<purpose> in Redis?"""
-    assert list(Queue) == [Queue.mail, Queue.default, Queue.media]
+    assert list(Queue) == [Queue.mail, Queue.default, Queue.media, Queue.later]
     prefix = app.config["REDIS_PREFIX"]
-    assert [q.redis_name(app) for q in Queue] == [f"{prefix}-mail", f"{prefix}-default", f"{prefix}-media"]
+    assert [q.redis_name(app) for q in Queue] == [f"{prefix}-mail", f"{prefix}-default", f"{prefix}-media",
+                                                  f"{prefix}-later"]
     assert Queue.parse(f"media, {prefix}-default,media") == [Queue.media, Queue.default]
 
 

@@ -130,3 +130,46 @@ def test_the_preview_says_before_the_merge_that_it_would_be_refused(klass, pair,
     assert "data-merge-refused" in page and "Folders probe" in page and "owner_id" not in page
     page = client_as(klass.admin).get(f"/merge/{kept.id}/{merged.id}").get_data(as_text=True)
     assert "data-merge-refused" not in page
+
+
+def test_moderation_reports_and_actions_follow_the_person_one_report_each(klass, pair, make):
+    """Do reports made, reports about one's writing, moderators' actions and first-post approvals move
+    with the account, the same thing reported by both accounts staying reported once (the kept account's),
+    and does undo give the merged account its rows back?"""
+    from lms.moderation import operations as mod_ops
+    from lms.moderation.models import ActionKind, ApprovedWriter, ModerationAction, Report, ReportKind, ReportReason
+    from tests.moderation.support import make_post
+
+    kept, merged = pair
+    teacher = klass.owner
+    both = make_post(klass.circle, teacher, "Reported by both accounts")
+    only_merged = make_post(klass.circle, teacher, "Reported by the merged account")
+    by_merged = make_post(klass.circle, merged, "Written by the merged account")
+    mine, _ = mod_ops.file_report(klass.circle, kept, ReportKind.post, both.id, ReportReason.spam)
+    twin, _ = mod_ops.file_report(klass.circle, merged, ReportKind.post, both.id, ReportReason.abuse)
+    lone, _ = mod_ops.file_report(klass.circle, merged, ReportKind.post, only_merged.id, ReportReason.spam)
+    about, _ = mod_ops.file_report(klass.circle, kept, ReportKind.post, by_merged.id, ReportReason.spam)
+    db.session.commit()
+    mod_ops.act(klass.circle, ReportKind.post, by_merged.id, ActionKind.warn, teacher, "Stay on topic")
+    db.session.add_all([ApprovedWriter(circle_id=klass.circle.id, user_id=kept.id),
+                        ApprovedWriter(circle_id=klass.circle.id, user_id=merged.id)])
+    db.session.commit()
+    assert about.author_id == merged.id
+
+    report = merge_accounts(kept, merged, klass.admin)
+    db.session.commit()
+
+    assert db.session.get(Report, mine.id).reporter_id == kept.id
+    assert db.session.get(Report, twin.id).reporter_id == merged.id  # the same thing, reported once by the kept
+    assert db.session.get(Report, lone.id).reporter_id == kept.id
+    assert db.session.get(Report, about.id).author_id == kept.id
+    warning = db.session.scalar(sa.select(ModerationAction).where(ModerationAction.object_id == by_merged.id))
+    assert warning.target_user_id == kept.id and warning.actor_id == teacher.id
+    assert report["conflicts"]["moderation_reports.reporter_id"] == 1
+    assert report["conflicts"]["moderation_approved_writers.user_id"] == 1
+
+    undo_merge(db.session.get(AuditEvent, report["audit_event_id"]), klass.admin)
+    db.session.commit()
+    assert db.session.get(Report, lone.id).reporter_id == merged.id
+    assert db.session.get(Report, about.id).author_id == merged.id
+    assert db.session.get(ModerationAction, warning.id).target_user_id == merged.id

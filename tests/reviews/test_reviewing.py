@@ -122,6 +122,18 @@ def test_my_tasks_show_progress_and_anonymous_labels(rnd, client_as):
         assert author.email not in text and (author.name == "Classmate" or author.name not in text)
 
 
+def test_my_tasks_name_the_close_in_the_readers_zone_with_the_offset_of_that_day(rnd, client_as):
+    """The window closes 1 July 2031 00:00 UTC; a reviewer in New York reads "Review until 6/30/31, 8:00 PM
+    America/New_York (GMT-04:00)": the summer offset of that day, in any season, and no "(…(…))" nesting?"""
+    from datetime import datetime, timezone
+
+    rv.q.settings_of(rnd.assignment).closes_at = datetime(2031, 7, 1, tzinfo=timezone.utc)
+    rnd.klass.student.timezone = "America/New_York"
+    db.session.commit()
+    text = page_text(client_as(rnd.klass.student).get(rnd.tasks_url)).replace("\u202f", " ")
+    assert "Review until 6/30/31, 8:00 PM America/New_York (GMT-04:00)." in text
+
+
 def test_the_assignment_page_links_to_the_tasks_for_reviewers_only(rnd, client_as, klass, make):
     """Does the assignment page offer "My review tasks" to a student with tasks, and not to one without?"""
     show = f"/circles/{rnd.circle_id}/assignments/{rnd.assignment.id}"

@@ -158,7 +158,8 @@ def test_local_keys_cannot_leave_the_root(tmp_path):
     [
         ("report.pdf", 'attachment; filename="report.pdf"'),
         ("作业.mp4", "attachment; filename=\"download.mp4\"; filename*=UTF-8''%E4%BD%9C%E4%B8%9A.mp4"),
-        ('a"b\\c\r\n.mp4', "attachment; filename=\"a_b_c.mp4\"; filename*=UTF-8''a%22b_c.mp4"),
+        # a quote is one of Windows' forbidden characters: "_", as inside a ZIP (lms.storage.names)
+        ('a"b\\c\r\n.mp4', 'attachment; filename="a_b_c.mp4"'),
         ("Über.mov", "attachment; filename=\"Uber.mov\"; filename*=UTF-8''%C3%9Cber.mov"),
     ],
 )

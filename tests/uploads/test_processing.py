@@ -21,6 +21,8 @@ from tests.uploads.helpers import upload_bytes, upload_file
 #: where the pipeline looks ffmpeg's transcode up (the package re-exports the function under the
 #: module's own name, so the module is reached through sys.modules)
 TRANSCODE_MODULE = sys.modules["lms.media.transcode"]
+#: where it looks up the stream copy that makes the web video of a clip browsers play as it is (these)
+REMUX_MODULE = sys.modules["lms.media.remux"]
 
 
 @pytest.fixture
@@ -117,16 +119,18 @@ def test_too_long_for_the_asked_limit(owner, clips):
 def test_a_crash_is_retried_and_then_succeeds(app, owner, clips, monkeypatch):
     """After ffmpeg crashes once, does the item wait, get re-queued by the sweep and end ready?"""
     client, _ = owner
-    real = TRANSCODE_MODULE.transcode
     calls = []
 
-    def crash_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise media_lib.FFmpegError("simulated crash", returncode=-9)
-        return real(*args, **kwargs)
+    def crash_once(real):
+        def run(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise media_lib.FFmpegError("simulated crash", returncode=-9)
+            return real(*args, **kwargs)
+        return run
 
-    monkeypatch.setattr(TRANSCODE_MODULE, "transcode", crash_once)
+    monkeypatch.setattr(TRANSCODE_MODULE, "transcode", crash_once(TRANSCODE_MODULE.transcode))
+    monkeypatch.setattr(REMUX_MODULE, "remux", crash_once(REMUX_MODULE.remux))
     media = _media(upload_file(client, clips.valid))
     assert media.state == MediaState.uploaded and media.attempts == 1
     assert media.retry_at > utcnow()  # waits before trying again
@@ -149,6 +153,7 @@ def test_repeated_crashes_fail_for_good_and_keep_the_original(app, owner, clips,
         raise media_lib.FFmpegError("simulated crash", returncode=-9)
 
     monkeypatch.setattr(TRANSCODE_MODULE, "transcode", always_crash)
+    monkeypatch.setattr(REMUX_MODULE, "remux", always_crash)
     media = _media(upload_file(client, clips.valid))
     for _ in range(app.config["MEDIA_MAX_ATTEMPTS"] - 1):
         media.retry_at = utcnow() - timedelta(seconds=1)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.circles.departures import membership_ended, staff_role_changed
 from lms.circles.models import RELEASED_STATUSES, STAFF_ROLES, Circle, CircleKind, Membership, MembershipStatus, Role
 from lms.circles.operations.errors import CircleError, MemberBarred
 from lms.circles.operations.identity import _clean_identity, _free_display_name
@@ -119,7 +120,10 @@ def change_role(membership: Membership, role: Role, actor: User) -> None:
     if membership.role != role:
         record_event(AuditAction.member_role_changed, actor, target=membership,
                      details={"from": membership.role.value, "to": Role(role).value})
+    was_staff = membership.is_staff
     membership.role = role
+    if membership.is_staff != was_staff:  # open connections (chat) re-check what the person may hear
+        staff_role_changed(membership)
 
 
 def transfer_ownership(circle: Circle, new_owner: Membership, actor: User) -> None:
@@ -137,11 +141,29 @@ def transfer_ownership(circle: Circle, new_owner: Membership, actor: User) -> No
     record_event(AuditAction.owner_changed, actor, target=new_owner,
                  details={"from": new_owner.role.value, "to": Role.owner.value, "previous_owner_ids": previous,
                           "previous_owners": previous_names})
+    was_staff = new_owner.is_staff
     new_owner.role = Role.owner
+    if not was_staff:  # open connections (chat) re-check what the person may hear
+        staff_role_changed(new_owner)
 
 
-def remove_member(membership: Membership, actor: User) -> None:
-    """Take someone out of the circle. Their work stays; they lose access at once."""
+#: what every open page of a removed member hears (default namespace): {"circle_id", "circle" (its name)};
+#: static/js/circles/muted.js and static/js/chat.js say it where they would write and stop the writing
+REMOVED_PUSH = "member_removed"
+
+
+#: the longest reason for a removal the removed member reads
+REMOVAL_REASON_MAX = 1000
+
+
+def remove_member(membership: Membership, actor: User, reason: str = "", *, notice: bool = True) -> None:
+    """Take someone out of the circle. Their work stays; they lose access at once and are told, with `reason`
+    when the staff give one (recorded in the audit log too). `notice` False: the caller tells them in its own
+    words (a moderation ban); their open pages still hear it at once. Raises CircleError for the owner, oneself,
+    staff removed by someone who cannot change roles, a reason over REMOVAL_REASON_MAX characters."""
+    reason = (reason or "").strip()
+    if len(reason) > REMOVAL_REASON_MAX:
+        raise CircleError(_l("A reason has at most %(num)d characters.", num=REMOVAL_REASON_MAX))
     circle = membership.circle
     if membership.role == Role.owner:
         raise CircleError(_l("The owner cannot be removed. Transfer ownership first."))
@@ -150,8 +172,17 @@ def remove_member(membership: Membership, actor: User) -> None:
     if membership.role in STAFF_ROLES and not circle.can_change_roles(actor):
         raise CircleError(_l("Only the circle's teachers can remove staff."))
     record_event(AuditAction.member_removed, actor, target=membership,
-                 details={"role": membership.role.value, "from": membership.status.value})
+                 details={"role": membership.role.value, "from": membership.status.value,
+                          **({"reason": reason} if reason else {})})
+    was_active = membership.status == MembershipStatus.active
     _deactivate(membership, MembershipStatus.removed)
+    if was_active:  # they are told in the bell, and every open page of theirs says it at once (after the commit)
+        from lms.circles import notifications
+        from lms.core.realtime import emit_to_user
+
+        if notice:
+            notifications.member_removed(membership, actor.id, reason)
+        emit_to_user(membership.user_id, REMOVED_PUSH, {"circle_id": circle.id, "circle": circle.name})
 
 
 def leave_circle(membership: Membership) -> None:
@@ -162,10 +193,13 @@ def leave_circle(membership: Membership) -> None:
 
 
 def _deactivate(membership: Membership, status: MembershipStatus) -> None:
-    if membership.status == MembershipStatus.active:
+    was_active = membership.status == MembershipStatus.active
+    if was_active:
         membership.circle.member_count = Circle.member_count - 1
     membership.status = status
     if status in RELEASED_STATUSES:  # someone who left frees their name; a removed member keeps it
         membership.display_key = None
     db.session.flush()
     db.session.refresh(membership.circle, ["member_count"])
+    if was_active:  # their open connections (chat) close at once, once this commits
+        membership_ended(membership)

@@ -1,7 +1,9 @@
 """Circle views, one module per aggregate; importing this package attaches them all to `bp`."""
 from lms.circles import bp, display
+from lms.circles.archived import refuse_writes_to_archived
 from lms.circles.codes import format_code
 from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
+from lms.circles.queries import removal_reason
 from lms.circles.routes import circles, enrolment, joining, roster  # noqa: F401  (registers the views)
 
 # How a circle's words read on every page (any domain's templates show a role or a course code).
@@ -12,6 +14,10 @@ bp.add_app_template_global(POLICY_LABELS.get, "policy_label")
 # How a person looks on any page (_partials/avatar.html and member.html hand these on)
 bp.add_app_template_global(display.avatar, "avatar")
 bp.add_app_template_global(display.member_name, "member_name")
+# The pages a removed member meets (circles/barred.html, errors/removed.html) give the staff's reason
+bp.add_app_template_global(removal_reason, "removal_reason")
+# An archived circle is read-only for every domain's views (lms/circles/archived.py)
+bp.before_app_request(refuse_writes_to_archived)
 
 
 @bp.record_once
@@ -22,6 +28,15 @@ def _register_with_accounts(state) -> None:
 
     register_avatar_rule(state.app, "circles", shares_a_circle_with)
     register_invitation_finder(state.app, "circles", circle_invited_to)
+
+
+@bp.record_once
+def _register_with_errors(state) -> None:
+    """A refused page or form of a circle someone was removed from says so (lms.core.errors)."""
+    from lms.circles.queries import removed_from
+    from lms.core.errors import REMOVED_FROM
+
+    state.app.extensions[REMOVED_FROM] = removed_from
 
 
 @bp.record_once

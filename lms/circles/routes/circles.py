@@ -1,7 +1,7 @@
 """Circle views: my circles, create, home, cover, settings, archive."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,12 +9,14 @@ from lms.circles import bp
 from lms.circles import operations as ops
 from lms.circles import queries as q
 from lms.circles.forms import CircleForm, ConfirmForm, JoinCodeForm
-from lms.circles.home import render_home_page
+from lms.circles.home import home_probes, render_home_page
 from lms.circles.models import CircleKind, JoinPolicy
 from lms.circles.routes._common import _join_page
 from lms.core.images import ImageRejected, image_response
 from lms.core.permissions import require
 from lms.extensions import db
+from lms.uploads.operations import refused_images, take_kept_images
+from lms.uploads.queries import kept_images
 
 
 def _upload(field):
@@ -32,6 +34,26 @@ def index():
                            overseen=[c for c in overseen if c.id not in member_of], join_form=JoinCodeForm())
 
 
+def _kept_cover(form) -> list:
+    """The cover a refused form carried (this try's, else one kept from an earlier try), still attached
+    when the form comes back (lms.uploads refused_images); what the refused request wrote is rolled back."""
+    if not form.is_submitted():
+        return []
+    db.session.rollback()
+    kept = refused_images(current_user, request.form.getlist("kept_image"), [form.cover.data], limit=1)
+    db.session.commit()
+    return kept
+
+
+def _cover(form):
+    """The cover a submit sends: a newly chosen image, else the one kept from a refused try."""
+    chosen = _upload(form.cover)
+    if chosen is not None:
+        return chosen
+    kept = kept_images(current_user, request.form.getlist("kept_image"), limit=1)
+    return take_kept_images(kept)[0] if kept else None
+
+
 @bp.route("/circles/new", methods=["GET", "POST"])
 @login_required
 def create():
@@ -42,18 +64,17 @@ def create():
                                    join_policy=JoinPolicy(form.join_policy.data),
                                    require_real_name=form.require_real_name.data,
                                    require_student_no=form.require_student_no.data)
-        cover = _upload(form.cover)
+        cover = _cover(form)
         if cover is not None:
             try:
                 ops.set_cover(circle, cover)
             except ImageRejected as error:
                 form.cover.errors.append(str(error))
-                db.session.rollback()
-                return render_template("circles/new.html", form=form), 422
+                return render_template("circles/new.html", form=form, kept_cover=_kept_cover(form)), 422
         db.session.commit()
         flash(_("Your circle is ready. Invite people from the “Enrol” page."), "success")
         return redirect(url_for("circles.home", circle_id=circle.id))
-    return render_template("circles/new.html", form=form), (422 if form.errors else 200)
+    return render_template("circles/new.html", form=form, kept_cover=_kept_cover(form)), (422 if form.errors else 200)
 
 
 @bp.route("/c/<int:circle_id>")
@@ -62,13 +83,14 @@ def home(circle_id: int):
     # the person, not the proxy: each attribute read through current_user looks the user up again,
     # and the page's predicates and sections read it a few dozen times (scripts/bench/pages)
     user = current_user._get_current_object()
-    circle = q.get_circle_or_404(circle_id, user, preview=True)
+    # the sections' probes read with the circle: a section with nothing to show costs no query of its own
+    circle, probed = q.get_circle_and_facts_or_404(circle_id, user, home_probes(current_app), preview=True)
     if not circle.can_view(user):
         return _join_page(circle)
     me = circle.membership_of(user)
     staff, recent = q.staff_and_recent_members(circle)
     # with the registered sections (lms.circles.home), each rendered from its own partial
-    return render_home_page("circles/home.html", circle, user, me, staff=staff, recent=recent,
+    return render_home_page("circles/home.html", circle, user, me, probed, staff=staff, recent=recent,
                             pending=q.pending_count(circle) if circle.can_manage_members(user) else 0)
 
 
@@ -96,19 +118,21 @@ def settings(circle_id: int):
                           require_real_name=form.require_real_name.data,
                           require_student_no=form.require_student_no.data,
                           timezone=(form.timezone.data or None) if "timezone" in request.form else False)
-        cover = _upload(form.cover)
+        cover = _cover(form)
         try:
             if cover is not None:
                 ops.set_cover(circle, cover)
         except ImageRejected as error:
             form.cover.errors.append(str(error))
-            db.session.rollback()
         else:
             db.session.commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("circles.settings", circle_id=circle.id))
-    return render_template("circles/settings.html", circle=circle, form=form, confirm=ConfirmForm()), \
-        (422 if form.errors else 200)
+    kept = _kept_cover(form)
+    if form.is_submitted():
+        circle = q.get_circle_or_404(circle_id, current_user)
+    return render_template("circles/settings.html", circle=circle, form=form, confirm=ConfirmForm(),
+                           kept_cover=kept), (422 if form.errors else 200)
 
 
 @bp.route("/c/<int:circle_id>/archive", methods=["POST"])

@@ -14,6 +14,7 @@ from lms.circles.roster_import import MAX_ROWS, RosterImportError, RosterReport,
 from lms.circles.models import MembershipStatus, Role
 from lms.circles.routes._common import _csv_response
 from lms.core.permissions import require
+from lms.core.types import utcnow
 from lms.extensions import db
 
 #: Lists of the roster only the staff see: join requests, and the people they removed (to readmit).
@@ -36,7 +37,7 @@ def members(circle_id: int):
                            can_change_roles=circle.can_change_roles(current_user), role_labels=ROLE_LABELS,
                            pending=q.pending_count(circle) if manage else 0,
                            removed=q.removed_count(circle) if manage else 0, confirm=ConfirmForm(),
-                           me=circle.membership_of(current_user),
+                           me=circle.membership_of(current_user), now=utcnow(),
                            removed_at=q.removed_at(page.items) if status == MembershipStatus.removed else {})
 
 
@@ -121,7 +122,11 @@ def edit_member(circle_id: int, membership_id: int):
                            role_form=role_form, confirm=ConfirmForm(), may_edit=may_edit,
                            can_change_roles=circle.can_change_roles(current_user) and membership.user_id != current_user.id,
                            can_transfer=circle.can_transfer_ownership(current_user) and membership.role != Role.owner
-                           and membership.is_active), (422 if form.is_submitted() else 200)
+                           and membership.is_active,
+                           can_remove=membership.is_active and membership.role != Role.owner
+                           and membership.user_id != current_user.id and circle.can_manage_members(current_user)
+                           and (circle.can_change_roles(current_user) or not membership.is_staff)), \
+        (422 if form.is_submitted() else 200)
 
 
 def _member_action(circle_id: int, membership_id: int, predicate: str):
@@ -156,13 +161,31 @@ def change_role(circle_id: int, membership_id: int):
 def remove_member(circle_id: int, membership_id: int):
     circle, membership = _member_action(circle_id, membership_id, "can_manage_members")
     if ConfirmForm().validate_on_submit():
-        try:
-            ops.remove_member(membership, current_user)
+        try:  # the reason (optional, from the member's page) is what the removed member reads
+            ops.remove_member(membership, current_user, request.form.get("reason", ""))
         except ops.CircleError as error:
+            db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("circles.members", circle_id=circle.id))
         db.session.commit()
         flash(_("%(name)s was removed from the circle.", name=membership.display_name), "success")
+    return redirect(url_for("circles.members", circle_id=circle.id))
+
+
+@bp.route("/c/<int:circle_id>/members/<int:membership_id>/unmute", methods=["POST"])
+@login_required
+def unmute(circle_id: int, membership_id: int):
+    """The staff lift a member's mute before its time (they are told)."""
+    circle, membership = _member_action(circle_id, membership_id, "can_manage_members")
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.mute_member(membership, until=None, actor=current_user, reason="")
+        except ops.CircleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s can write again.", name=membership.display_name), "success")
     return redirect(url_for("circles.members", circle_id=circle.id))
 
 

@@ -17,6 +17,8 @@ def _register(state) -> None:
 
     register_subject(state.app, "notice", can_fetch_notice_media)
     register_upload_purpose(state.app, "notices", sections.may_upload)
-    register_home_section(state.app, HomeSection("notices", "main", 10, "feed/notices/_home.html", sections.home))
+    register_home_section(state.app, HomeSection("notices", "main", 10, "feed/notices/_home.html", sections.home,
+                                                 probe=sections.has_notices,
+                                                 when_empty=sections.home_without_notices))
     register_calendar_source(state.app, "notices", sections.calendar_events)
     audit_details.register(state.app)

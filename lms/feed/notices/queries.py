@@ -11,7 +11,7 @@ from flask import abort
 from lms.accounts.models import User
 from lms.circles.models import Circle, Membership, MembershipStatus
 from lms.circles.queries import ShownMember, ShownUser
-from lms.core.types import utcnow
+from lms.core.types import one_of, utcnow
 from lms.extensions import db
 from lms.feed.notices.models import AUDIENCE_ROLES, Notice, NoticeAttachment, NoticeRead, NoticeRevision, can_see_drafts
 
@@ -59,8 +59,7 @@ def audience_filter(notice: Notice | None = None, *, user_id=None):
                       sa.or_(Notice.author_id.is_(None), Notice.author_id != Membership.user_id)]
     if user_id is not None:
         conditions.append(Membership.user_id == user_id)
-    return sa.and_(*conditions, Membership.status == MembershipStatus.active,
-                   Membership.role.in_([role.value for role in AUDIENCE_ROLES]))
+    return sa.and_(*conditions, Membership.status == MembershipStatus.active, one_of(Membership.role, AUDIENCE_ROLES))
 
 
 def is_audience_of_notice(user_id):

@@ -32,8 +32,21 @@ def may_upload(user: User, circle_id: int) -> int | None:
 
 def home(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
     """The home page's notices: must-read ones the viewer has not confirmed, pinned ones, the latest few.
-    Two queries whatever the circle's size; not shown when there is nothing and the viewer cannot write."""
-    rows = q.home_notices(circle, viewer)
+    One query whatever the circle's size; not shown when there is nothing and the viewer cannot write."""
+    return _home(circle, viewer, q.home_notices(circle, viewer))
+
+
+def has_notices(circle_id: sa.ColumnElement[int], _viewer_id) -> sa.ColumnElement[bool]:
+    """The section's probe (lms.circles.home), read with the circle: whether it has any notice at all."""
+    return sa.exists().where(Notice.circle_id == circle_id)
+
+
+def home_without_notices(circle: Circle, viewer: User, membership: Membership | None) -> dict | None:
+    """`home` for a circle without any notice (its probe said so): the writers' empty section, no query."""
+    return _home(circle, viewer, [])
+
+
+def _home(circle: Circle, viewer: User, rows: list) -> dict | None:
     can_post = can_post_notices(circle, viewer)
     if not rows and not can_post:
         return None

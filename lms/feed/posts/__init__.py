@@ -18,5 +18,6 @@ def _register(state) -> None:
     register_upload_purpose(state.app, "feed", home.may_upload_for_feed)
     register_subject(state.app, "feed_post", can_fetch_post_media)
     register_home_section(state.app, HomeSection(name="feed", column="main", order=30,
-                                                 template="feed/posts/_home.html", load=home.load_home_section))
+                                                 template="feed/posts/_home.html", load=home.load_home_section,
+                                                 probe=home.has_posts, when_empty=home.empty_home_section))
     describe_details(state.app, labels=home.AUDIT_LABELS)

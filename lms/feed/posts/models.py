@@ -35,6 +35,7 @@ class CommentState(enum.StrEnum):
     visible = "visible"
     hidden = "hidden"  #: hidden by the staff, with a reason; its author and the staff still see it
     removed = "removed"  #: deleted by the staff, with a reason; nobody sees it
+    held = "held"  #: held for review by the circle's moderation (lms.moderation.policy): its author and the staff see it
 
 
 class WhoMayPost(enum.StrEnum):

@@ -57,17 +57,19 @@ def _post_url(post) -> str:
 
 def comment_added(comment, actor_name: str) -> None:
     """Tell the post's author (and, for a reply, the author of the comment replied to) about `comment`;
-    nobody hears about their own comment."""
+    nobody hears about their own comment, nor twice about one comment (told when it is written, or when the
+    staff approve it if it was held)."""
     post = comment.post
     circle = post.circle.name
     url = _post_url(post) + f"#comment-{comment.id}"
     replied_to = comment.parent.author_id if comment.parent is not None else None
+    once = f"feed-comment-{comment.id}"
     if replied_to is not None and replied_to != comment.author_id:
         notify(REPLY_TO_MY_COMMENT, [replied_to], url=url, params={"actor": actor_name, "circle": circle},
-               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id)
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id, dedupe_key=once)
     if post.author_id not in (comment.author_id, replied_to):
         notify(COMMENT_ON_MY_POST, [post.author_id], url=url, params={"actor": actor_name, "circle": circle},
-               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id)
+               circle_id=post.circle_id, subject=(SUBJECT, post.id), actor_id=comment.author_id, dedupe_key=once)
 
 
 def post_featured(post, actor_id: int) -> None:

@@ -40,23 +40,25 @@ class FeedError(ValueError):
 
 def create_post(circle: Circle, author: User, settings: FeedSettings, *, body_md: str = "",
                 kind: PostKind = PostKind.post, images: list[BinaryIO] | tuple = (),
-                media: Media | None = None) -> Post:
+                media: Media | None = None, held: bool = False) -> Post:
     """Post in the circle's feed as `author` (whom the caller checked with `settings.can_post`). A member's
     post waits for approval when the settings say so; others enter the feed at once. Images are checked
-    and re-encoded (ImageRejected); `media` must be the author's own video. Raises FeedError for an
-    empty post, an entry without a picture, too many images, or a media item that is not a video."""
+    and re-encoded (ImageRejected); `media` must be the author's own video. With `held` (the circle's
+    moderation held it: lms.moderation.policy.screen) it waits as pending, and moderation tells the staff.
+    Raises FeedError for an empty post, an entry without a picture, too many images, or a media item that
+    is not a video."""
     body_md = (body_md or "").strip()
     if kind == PostKind.entry and not images:
         raise FeedError(_l("A contest entry needs a photo."), "images")
     _check_content(body_md, len(images), media, author)
-    pending = settings.needs_approval_for(circle, author)
+    pending = held or settings.needs_approval_for(circle, author)
     post = Post(circle_id=circle.id, circle=circle, author_id=author.id, kind=kind, body_md=body_md, media=media,
                 state=PostState.pending if pending else PostState.published,
                 published_at=None if pending else utcnow())
     db.session.add(post)
     _add_images(post, images)
     db.session.flush()
-    if pending:
+    if pending and not held:
         membership = circle.membership_of(author)
         notifications.awaiting_approval(post, membership.display_name if membership is not None else author.name)
     return post
@@ -82,8 +84,9 @@ def _add_images(post: Post, images) -> None:
 
 
 def update_post(post: Post, editor: User, *, body_md: str, add_images=(), remove_image_ids=(),
-                media: Media | None | bool = False) -> None:
-    """Change a post's text and images (and with `media`, its video: None takes it off) as its author.
+                media: Media | None | bool = False, held: bool = False) -> None:
+    """Change a post's text and images (and with `media`, its video: None takes it off) as its author. With
+    `held` (the circle's moderation held the new text) a published post waits as pending again.
     Raises FeedError as create_post does (an entry keeps at least one photo), ImageRejected."""
     body_md = (body_md or "").strip()
     removed = [image for image in post.images if image.id in set(remove_image_ids)]
@@ -101,6 +104,8 @@ def update_post(post: Post, editor: User, *, body_md: str, add_images=(), remove
     post.media = new_media
     post.body_md = body_md
     post.edited_at = utcnow()
+    if held and post.state == PostState.published:
+        post.state = PostState.pending
     db.session.flush()
 
 
@@ -131,28 +136,34 @@ def _check_comment(body_md: str) -> str:
 
 
 def add_comment(post: Post, author: User, body_md: str, *, reply_to: Comment | None = None,
-                author_name: str = "") -> Comment:
+                author_name: str = "", held: bool = False) -> Comment:
     """Comment on `post`; a reply to any comment attaches to its top-level comment (threads are one
     level deep). Tells the post's author and the author replied to (lms.notifications), under
     `author_name` (their name in the circle). Raises FeedError for an empty or too long comment, or a
-    reply to a comment of another post."""
+    reply to a comment of another post. With `held` (lms.moderation.policy.screen held it) only its author
+    and the staff see it until approved, and nobody is told yet."""
     body_md = _check_comment(body_md)
     parent = None
     if reply_to is not None:
         if reply_to.post_id != post.id:
             raise FeedError(_l("That comment is not on this post."), "reply_to")
         parent = reply_to.parent if reply_to.parent_id is not None else reply_to
-    comment = Comment(post=post, post_id=post.id, author_id=author.id, body_md=body_md, parent=parent)
+    comment = Comment(post=post, post_id=post.id, author_id=author.id, body_md=body_md, parent=parent,
+                      state=CommentState.held if held else CommentState.visible)
     db.session.add(comment)
     db.session.flush()
-    notifications.comment_added(comment, author_name or author.name)
+    if not held:
+        notifications.comment_added(comment, author_name or author.name)
     return comment
 
 
-def update_comment(comment: Comment, body_md: str) -> None:
-    """Change a comment's text (its author's). Raises FeedError."""
+def update_comment(comment: Comment, body_md: str, held: bool = False) -> None:
+    """Change a comment's text (its author's); with `held` (moderation held the new text) it waits for review.
+    Raises FeedError."""
     comment.body_md = _check_comment(body_md)
     comment.edited_at = utcnow()
+    if held:
+        comment.state = CommentState.held
     db.session.flush()
 
 
@@ -303,6 +314,19 @@ def moderate_comment(comment: Comment, actor: User, reason: str, *, remove: bool
     _moderate(comment, actor, reason)
     db.session.flush()
     _record(AuditAction.feed_comment_removed if remove else AuditAction.feed_comment_hidden, comment, actor, reason)
+
+
+def show_comment(comment: Comment, actor: User) -> None:
+    """Show a hidden comment again, or let one held for review (lms.moderation) be seen by everyone: only then
+    are the post's author and the author replied to told of it."""
+    was_held = comment.state == CommentState.held
+    comment.state = CommentState.visible
+    _moderate(comment, actor, None)
+    db.session.flush()
+    if was_held:
+        author = db.session.get(User, comment.author_id) if comment.author_id else None
+        membership = comment.post.circle.membership_of(author)
+        notifications.comment_added(comment, membership.display_name if membership is not None else "")
 
 
 def update_settings(circle: Circle, actor: User, settings: FeedSettings, *, who_may_post: WhoMayPost,

@@ -288,10 +288,11 @@ def comment_threads(post: Post, viewer: User, after: int | None = None,
     comment's replies stay shown, at the end of its page, to those who see them."""
     per_page = per_page or THREADS_PER_PAGE
     if post.can_moderate(viewer):
-        seen = Comment.state.in_([CommentState.visible, CommentState.hidden])
+        seen = Comment.state.in_([CommentState.visible, CommentState.hidden, CommentState.held])
     else:
         seen = sa.or_(Comment.state == CommentState.visible,
-                      sa.and_(Comment.state == CommentState.hidden, Comment.author_id == viewer.id))
+                      sa.and_(Comment.state.in_([CommentState.hidden, CommentState.held]),
+                              Comment.author_id == viewer.id))
     # the page's threads by their top-level comment, whatever its state (the replies of one hidden from
     # this viewer stay on that thread's page)
     tops = db.select(Comment.id).where(Comment.post_id == post.id, Comment.parent_id.is_(None))

@@ -17,8 +17,10 @@ from lms.feed.posts import queries as q
 from lms.feed.posts.forms import CommentForm, EditPostForm, PostForm, ReasonForm, SettingsForm
 from lms.feed.posts.models import PostKind, PostState, WhoMayPost, is_feed_staff, is_feed_teacher
 from lms.feed.posts.search import search_circle
+from lms.moderation import policy
 from lms.uploads.models import Media
-from lms.uploads.queries import get_own_media, kept_video
+from lms.uploads.operations import keep_images, take_kept_images
+from lms.uploads.queries import get_own_media, kept_images, kept_video
 
 PREFIX = "/circles/<int:circle_id>/feed"
 
@@ -69,7 +71,7 @@ def _feed(circle, form, status: int = 200):
     page = q.feed_page(circle, current_user, after=after, tab=tab)
     return render_template(
         "feed/posts/feed.html", circle=circle, page=page, tab=tab, form=form, settings=settings, staff=staff,
-        kept_video=_kept_video(form),
+        kept_video=_kept_video(form), kept_images=_kept_images(circle, form),
         can_post=settings.can_post(circle, current_user), can_enter=settings.can_enter_contest(circle, current_user),
         needs_approval=settings.needs_approval_for(circle, current_user),
         waiting=q.my_waiting_posts(circle, current_user) if after is None and not staff else [],
@@ -83,6 +85,25 @@ def _kept_video(form) -> Media | None:
     return kept_video(current_user, form.media_id.data) if form.is_submitted() else None
 
 
+def _kept_images(circle, form) -> list[Media]:
+    """The images a refused submit carried, still attached when the form comes back: those kept from an
+    earlier try and this try's, kept now as the writer's own uploads (lms.uploads keep_images). What the
+    refused request wrote is rolled back first; the kept images are committed."""
+    if not form.is_submitted():
+        return []
+    db.session.rollback()
+    kept = kept_images(current_user, request.form.getlist("kept_image"))
+    kept += keep_images(current_user, [f for f in (form.images.data or []) if getattr(f, "filename", "")],
+                        circle_id=circle.id)
+    db.session.commit()
+    return kept
+
+
+def _images(form, kept: list[Media]) -> list:
+    """The images a submit sends: those kept from a refused try (their uploads go with the commit), then the new."""
+    return take_kept_images(kept) + _files(form.images)
+
+
 @bp.route(PREFIX, methods=["POST"])
 @login_required
 def create(circle_id: int):
@@ -90,6 +111,7 @@ def create(circle_id: int):
     settings = q.feed_settings(circle)
     require(settings.can_post(circle, current_user))
     form = PostForm()
+    kept = kept_images(current_user, request.form.getlist("kept_image"))
     if not form.validate_on_submit():
         return _feed(circle, form, 422)
     kind = PostKind.entry if form.is_entry.data else PostKind.post
@@ -100,12 +122,21 @@ def create(circle_id: int):
         if media is None:  # someone else's upload, or none at all: the same answer
             flash(_("That upload was not found. Upload the file again."), "error")
             return _feed(circle, form, 422)
+    me = circle.membership_of(current_user)
+    policy.check_write(circle, current_user, policy.WriteAction.post, me)
+    screening = policy.screen(circle, me, form.body_md.data or "")
+    if screening.refused:
+        flash(screening.refused, "error")
+        return _feed(circle, form, 422)
     try:
         post = ops.create_post(circle, current_user, settings, body_md=form.body_md.data or "", kind=kind,
-                               images=_files(form.images), media=media)
+                               images=_images(form, kept), media=media, held=screening.held)
+        if screening.held:
+            policy.record_hold(circle, "post", post.id, current_user.id, screening, post.body_md)
     except (ops.FeedError, ImageRejected) as error:
         db.session.rollback()
         return _feed(circle, form, _refused(error))
+    policy.count_write(circle, current_user, policy.WriteAction.post)  # accepted: a refused post counts nothing
     db.session.commit()
     if post.state == PostState.pending:
         flash(_("Your post waits for the staff's approval."), "success")
@@ -140,6 +171,7 @@ def edit(circle_id: int, post_id: int):
     circle, post = _load(circle_id, post_id)
     require(post.can_edit(current_user))
     form = EditPostForm(obj=post)
+    kept = kept_images(current_user, request.form.getlist("kept_image")) if form.is_submitted() else []
     if form.validate_on_submit():
         media = False
         if form.remove_video.data:
@@ -148,11 +180,18 @@ def edit(circle_id: int, post_id: int):
             media = get_own_media(current_user, form.media_id.data)
             if media is None:
                 flash(_("That upload was not found. Upload the file again."), "error")
-                return render_template("feed/posts/edit.html", circle=circle, post=post, form=form), 422
+                return render_template("feed/posts/edit.html", circle=circle, post=post, form=form,
+                                       kept_images=_kept_images(circle, form)), 422
+        policy.ensure_not_muted(circle.membership_of(current_user))  # an edit is writing too
+        screening = policy.screen(circle, circle.membership_of(current_user), form.body_md.data or "")
         try:
-            ops.update_post(post, current_user, body_md=form.body_md.data or "", add_images=_files(form.images),
+            if screening.refused:
+                raise ops.FeedError(screening.refused, "body_md")
+            ops.update_post(post, current_user, body_md=form.body_md.data or "", add_images=_images(form, kept),
                             remove_image_ids={int(i) for i in request.form.getlist("remove_image") if i.isdigit()},
-                            media=media)
+                            media=media, held=screening.held)
+            if screening.held:
+                policy.record_hold(circle, "post", post.id, current_user.id, screening, post.body_md)
         except (ops.FeedError, ImageRejected) as error:
             db.session.rollback()
             _refused(error)
@@ -162,7 +201,10 @@ def edit(circle_id: int, post_id: int):
             flash(_("Saved."), "success")
             return redirect(_back_to(post))
     kept = _kept_video(form)
-    return render_template("feed/posts/edit.html", circle=circle, post=post, form=form,
+    images = _kept_images(circle, form)
+    if form.is_submitted():
+        circle, post = _load(circle_id, post_id)
+    return render_template("feed/posts/edit.html", circle=circle, post=post, form=form, kept_images=images,
                            kept_video=kept if kept is not None and kept.id != post.media_id else None), (
         422 if request.method == "POST" else 200)
 
@@ -217,13 +259,24 @@ def comment(circle_id: int, post_id: int):
             return _show(circle, post, form, 422)
         reply_to = q.get_comment_or_404(post, int(form.reply_to.data), current_user)
     me = circle.membership_of(current_user)
+    policy.check_write(circle, current_user, policy.WriteAction.comment, me)
+    screening = policy.screen(circle, me, form.body_md.data or "")
+    if screening.refused:
+        flash(screening.refused, "error")
+        return _show(circle, post, form, 422)
     try:
         added = ops.add_comment(post, current_user, form.body_md.data, reply_to=reply_to,
-                                author_name=me.display_name if me is not None else current_user.name)
+                                author_name=me.display_name if me is not None else current_user.name,
+                                held=screening.held)
+        if screening.held:
+            policy.record_hold(circle, "comment", added.id, current_user.id, screening, added.body_md)
     except ops.FeedError as error:
         db.session.rollback()
         return _show(circle, post, form, _refused(error))
+    policy.count_write(circle, current_user, policy.WriteAction.comment)  # accepted: a refused one counts nothing
     db.session.commit()
+    if screening.held:
+        flash(_("Your comment waits for the staff's review before others see it."), "success")
     return redirect(_back_to_comment(post, added))
 
 
@@ -239,8 +292,14 @@ def edit_comment(circle_id: int, post_id: int, comment_id: int):
     require(comment.can_edit(current_user))
     form = CommentForm(obj=comment)
     if form.validate_on_submit():
+        policy.ensure_not_muted(circle.membership_of(current_user))  # an edit is writing too
+        screening = policy.screen(circle, circle.membership_of(current_user), form.body_md.data or "")
         try:
-            ops.update_comment(comment, form.body_md.data)
+            if screening.refused:
+                raise ops.FeedError(screening.refused, "body_md")
+            ops.update_comment(comment, form.body_md.data, held=screening.held)
+            if screening.held:
+                policy.record_hold(circle, "comment", comment.id, current_user.id, screening, comment.body_md)
         except ops.FeedError as error:
             db.session.rollback()
             _refused(error)

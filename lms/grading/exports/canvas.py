@@ -34,6 +34,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Iterator
 
 from flask_babel import gettext as _
@@ -197,19 +198,24 @@ def rows(table: Table, options: ExportOptions, current: CanvasGradebook | None =
                     taken=set(RESERVED))
     yield identity + titles
     yield ["Points Possible"] + [""] * (len(identity) - 1) + [number(table.columns[n].points) for n in keep]
-    texts: dict[Mark, str] = {}  # a big class has tens of thousands of cells and few distinct marks
+    class Texts(dict):
+        """Mark → its cell's text, made on the first miss: a big class has tens of thousands of cells and few
+        distinct marks, looked up without a Python call per cell."""
+
+        def __missing__(self, mark: Mark) -> str:
+            text = self[mark] = _cell(mark, options.blanks)
+            return text
+
+    text_of = Texts().__getitem__
+    pick = itemgetter(*keep) if len(keep) > 1 else (lambda marks: tuple(marks[n] for n in keep))
     section = safe_text(table.circle_name)  # the same on every row
     for s, uid in zip(students, user_ids):
         who = [safe_text(_student_cell(s)), uid] + ([s.student_no] if use_sis else []) + [s.email, section]
-        cells = []
-        for n in keep:
-            mark = s.marks[n]
-            value = texts.get(mark)
-            if value is None:
-                value = texts[mark] = _cell(mark, options.blanks)
-            if value == "" and uid and assignment_ids[n]:
-                value = safe_text(current.grades.get((uid, assignment_ids[n][0]), ""))
-            cells.append(value)
+        cells = list(map(text_of, s.marks if len(keep) == len(s.marks) else pick(s.marks)))
+        if uid:  # an empty cell repeats the grade Canvas holds, where Canvas has the assignment
+            for i, n in enumerate(keep):
+                if cells[i] == "" and assignment_ids[n]:
+                    cells[i] = safe_text(current.grades.get((uid, assignment_ids[n][0]), ""))
         yield who + cells
 
 

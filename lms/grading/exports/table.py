@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
-from lms.grading.gradebook import EXCUSED, RELEASED, SCORE, Gradebook
+from lms.grading.gradebook import EXCUSED, SCORE, Gradebook
+
+#: the values of a cell (Row.values) a Mark is made from: score, graded, released, excused
+_MARK = slice(SCORE, EXCUSED + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +57,23 @@ def snapshot(book: Gradebook, *, released_only: bool = False) -> Table:
     may show every grade it receives to the student at once (Canvas posts automatically by default)."""
     columns = tuple(Column(a.title, float(a.points or 0)) for a in book.assignments)
     blank = Mark()
-    marks: dict[tuple, Mark] = {}  # one Mark per distinct value: a big class has few distinct ones
 
-    def mark_of(values: tuple) -> Mark:  # a cell's values (Row.values): no Cell made for each
-        if released_only and not values[RELEASED]:
-            return blank
-        excused = values[EXCUSED]
-        value = (None if excused else values[SCORE], excused)
-        found = marks.get(value)
-        if found is None:
-            found = marks[value] = Mark(*value)
-        return found
+    class Marks(dict):
+        """A cell's (score, graded, released, excused) → its Mark, made on the first miss: one Mark per
+        distinct value (a big class has few), and a row's marks looked up without a Python call per cell."""
 
+        def __missing__(self, values: tuple) -> Mark:
+            score, _graded, released, excused = values
+            found = self[values] = blank if released_only and not released else \
+                Mark(None if excused else score, excused)
+            return found
+
+    key, mark_of = itemgetter(_MARK), Marks().__getitem__
     students = []
     for row in book.rows:
         m = row.learner
         students.append(Student(
             name=m.real_name or m.display_name, display_name=m.display_name, real_name=m.real_name or "",
-            student_no=m.student_no or "", email=m.email, marks=tuple(map(mark_of, row.values)),
+            student_no=m.student_no or "", email=m.email, marks=tuple(map(mark_of, map(key, row.values))),
             points=row.points, possible=row.possible, percent=row.percent, weighted=row.weighted))
     return Table(book.circle.name, columns, tuple(students))

@@ -63,7 +63,17 @@
     return interpolate(text, all);
   }
 
+  // Translated sentences one after another, as the reader's language writes them (English with a space,
+  // Chinese without): the joiner is a message of its own, the same as lms.core.i18n.join_sentences.
+  function sentences() {
+    var parts = Array.prototype.filter.call(arguments, function (part) { return part; });
+    return parts.reduce(function (text, part) {
+      return gettext("%(sentence)s %(next_sentence)s", { sentence: text, next_sentence: part });
+    });
+  }
+
   Circles.i18n = {
+    sentences: sentences,
     gettext: gettext,
     ngettext: ngettext,
     interpolate: interpolate,

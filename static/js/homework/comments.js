@@ -94,6 +94,15 @@
       head.appendChild(el("strong", "comment-author", c.author.name));
       if (c.kind === "feedback") { head.appendChild(el("span", "badge", gettext("Feedback"))); }
       head.appendChild(el("span", "muted", localTime(c.created_at) + (c.updated_at ? " · " + gettext("edited") : "")));
+      if (c.hidden) { head.appendChild(el("span", "badge", gettext("Hidden or waiting for review; others do not see it"))); }
+      if (!c.author.is_me && !c.hidden && document.documentElement.hasAttribute("data-report-ready")) {
+        // the Report dialog (static/js/report.js, included by the page) opens from any such button
+        var report = el("button", "link small", gettext("Report"));
+        report.type = "button";
+        report.setAttribute("data-report-kind", "video_comment");
+        report.setAttribute("data-report-id", String(c.id));
+        head.appendChild(report);
+      }
       li.appendChild(head);
       var body = el("div", "comment-body prose");
       body.innerHTML = c.html; // rendered and sanitized by the server (Markdown + nh3)

@@ -2,12 +2,16 @@
 // stop, record again, then hand the recording to the page's video uploader as if it had been chosen
 // as a file (a File built from the Blob, put into the uploader's file input through DataTransfer),
 // so it goes through the same resumable upload, progress bar and checks.
+// With data-recorder-audio on [data-recorder] it records sound only with the microphone (a chat's voice
+// clip: the media pipeline takes sound-only clips where the upload accepts them).
 (function () {
   "use strict";
   var gettext = window.Circles.i18n.gettext;
 
-  function pickType() {
-    var types = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
+  var VIDEO_TYPES = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
+  var AUDIO_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
+
+  function pickType(types) {
     for (var i = 0; i < types.length; i += 1) {
       if (window.MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(types[i])) { return types[i]; }
     }
@@ -30,6 +34,14 @@
       retake: q("[data-recorder-retake]"), use: q("[data-recorder-use]")
     };
     var maxSeconds = Number(root.dataset.maxSeconds || 0);
+    var audioOnly = root.hasAttribute("data-recorder-audio");
+    var words = audioOnly ? {
+      cannot: gettext("This browser cannot record sound. Choose a sound file instead."),
+      denied: gettext("The microphone could not be opened. Allow the microphone in your browser, or choose a sound file instead.")
+    } : {
+      cannot: gettext("This browser cannot record video. Choose a video file instead."),
+      denied: gettext("The camera could not be opened. Allow the camera and microphone in your browser, or choose a video file instead.")
+    };
     var target = root.parentElement.querySelector("[data-recorder-target] [data-uploader]") ||
       root.parentElement.querySelector("[data-recorder-target]");
     var stream = null, recorder = null, chunks = [], blob = null, type = "", timer = null, startedAt = 0;
@@ -39,7 +51,7 @@
     root.hidden = false;
     if (!supported) {
       buttons.open.disabled = true;
-      buttons.open.title = gettext("This browser cannot record video. Choose a video file instead.");
+      buttons.open.title = words.cannot;
       return;
     }
 
@@ -77,12 +89,12 @@
       try {
         recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
       } catch (e) {
-        fail(gettext("This browser cannot record video. Choose a video file instead."));
+        fail(words.cannot);
         return;
       }
       recorder.addEventListener("dataavailable", function (event) { if (event.data && event.data.size) { chunks.push(event.data); } });
       recorder.addEventListener("stop", function () {
-        blob = new Blob(chunks, { type: (recorder.mimeType || type || "video/webm").split(";")[0] });
+        blob = new Blob(chunks, { type: (recorder.mimeType || type || (audioOnly ? "audio/webm" : "video/webm")).split(";")[0] });
         preview.srcObject = null;
         preview.src = URL.createObjectURL(blob);
         preview.controls = true;
@@ -108,7 +120,7 @@
 
     function use() {
       if (!blob || !target) { return; }
-      var ext = blob.type.indexOf("mp4") >= 0 ? "mp4" : "webm";
+      var ext = blob.type.indexOf("mp4") >= 0 ? (audioOnly ? "m4a" : "mp4") : blob.type.indexOf("ogg") >= 0 ? "ogg" : "webm";
       var file = new File([blob], "recording." + ext, { type: blob.type, lastModified: Date.now() });
       var input = target.querySelector("input[type=file]");
       if (!input) { return; }
@@ -125,16 +137,17 @@
 
     buttons.open.addEventListener("click", function () {
       errorLine.hidden = true;
-      navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true })
+      var wanted = audioOnly ? { audio: true } : { video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true };
+      navigator.mediaDevices.getUserMedia(wanted)
         .then(function (s) {
           stream = s;
-          type = pickType();
+          type = pickType(audioOnly ? AUDIO_TYPES : VIDEO_TYPES);
           stage.hidden = false;
           buttons.open.hidden = true;
           live();
           show(["start"]);
         })
-        .catch(function () { stage.hidden = false; fail(gettext("The camera could not be opened. Allow the camera and microphone in your browser, or choose a video file instead.")); });
+        .catch(function () { stage.hidden = false; fail(words.denied); });
     });
     buttons.start.addEventListener("click", start);
     buttons.stop.addEventListener("click", stop);

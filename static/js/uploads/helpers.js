@@ -11,13 +11,38 @@
 
   var number = Circles.i18n.number;
 
-  // Binary multiples under the symbols the server's size_text writes (KB, MB: the same in Chinese),
-  // the number in the page's language through Intl.
-  function formatBytes(bytes) {
+  // A size by the rule of the server's human_bytes (lms/uploads/messages.py), so a file reads alike before
+  // and after its upload: binary multiples under the symbols B, KB, MB, GB (the same in every language),
+  // one decimal below 100 and none from 100 on (or `digits`), the number in the page's language.
+  function formatBytes(bytes, digits) {
     var units = ["B", "KB", "MB", "GB", "TB"];
     var i = 0;
     while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i += 1; }
-    return number(bytes, bytes >= 100 || i === 0 ? 0 : 1) + " " + units[i];
+    if (digits === undefined || digits === null) { digits = bytes >= 100 || i === 0 ? 0 : 1; }
+    return Circles.i18n.gettext("%(size)s %(unit)s", { size: number(bytes, digits), unit: units[i] });
+  }
+
+  // `size` and `limit` with just enough decimals to differ when they do (as sizes_apart on the server).
+  function sizesApart(size, limit) {
+    var texts = [formatBytes(size), formatBytes(limit)];
+    for (var digits = 1; digits <= 3 && texts[0] === texts[1] && size !== limit; digits += 1) {
+      texts = [formatBytes(size, digits), formatBytes(limit, digits)];
+    }
+    return texts;
+  }
+
+  // The refusal of a file over the size limit, as the server's too_large_message words it: the sizes apart
+  // and advice that fits the file (a video widget, else the kind its type suggests).
+  function tooLarge(file, limit, widgetKind) {
+    var gettext = Circles.i18n.gettext;
+    var texts = sizesApart(file.size, limit);
+    var kind = widgetKind === "video" ? "video" : String(file.type || "").split("/")[0];
+    var advice = kind === "video" ? gettext("Shorten or compress the video first.")
+      : kind === "audio" ? gettext("Shorten or compress the recording first.")
+      : kind === "image" ? gettext("Choose a smaller photo, or shrink it first.")
+      : gettext("Choose a smaller file.");
+    return Circles.i18n.sentences(gettext("“%(name)s” is %(size)s, more than the limit of %(limit)s.",
+      { name: file.name, size: texts[0], limit: texts[1] }), advice);
   }
 
   // A length in words with units, as the server's human_seconds (lms/uploads/messages.py) writes it:
@@ -140,6 +165,8 @@
   uploads.helpers = {
     number: number,
     formatBytes: formatBytes,
+    sizesApart: sizesApart,
+    tooLarge: tooLarge,
     formatLength: formatLength,
     unfinishedText: unfinishedText,
     storeKey: storeKey,

@@ -83,8 +83,7 @@
       var maxBytes = Number(root.dataset.maxBytes || 0);
       if (file.size === 0) { return this.refuse(gettext("“%(name)s” is empty. Choose another file.", { name: file.name })); }
       if (maxBytes && file.size > maxBytes) {
-        return this.refuse(gettext("“%(name)s” is %(size)s, more than the limit of %(limit)s. Choose a smaller file, or shorten or compress the video first.",
-          { name: file.name, size: h.formatBytes(file.size), limit: h.formatBytes(maxBytes) }));
+        return this.refuse(h.tooLarge(file, maxBytes, root.dataset.kind));
       }
       var maxSeconds = Number(root.dataset.maxSeconds || root.dataset.siteMaxSeconds || 0);
       if (root.dataset.kind === "video" && maxSeconds) {

@@ -45,14 +45,14 @@ def test_a_must_read_notice_says_so_with_its_deadline_in_the_readers_zone(klass,
     [message] = mailbox.to(shanghai.email)
     subject = subject_of(message)
     assert "posted the must-read notice “Field trip”" in subject and "confirm by" in subject
-    assert "3/12/31, 6:00" in subject and "PM (Asia/Shanghai)" in subject
+    assert "3/12/31, 6:00" in subject and "PM Asia/Shanghai (GMT+08:00)" in subject
     text, html = mail_text(message), mail_html(message)
     assert "Bring **boots**." in text
     assert "<strong>boots</strong>" in html and "<script>" not in html
     link = f"http://localhost/circles/{klass.circle.id}/notices/{notice.id}"
     assert link in text and f'href="{link}"' in html and "I have read this" in text
     page = client_as(shanghai).get("/notifications").get_data(as_text=True)
-    assert "please read it and confirm by 3/12/31, 6:00" in page and "PM (Asia/Shanghai)" in page
+    assert "please read it and confirm by 3/12/31, 6:00" in page and "PM Asia/Shanghai (GMT+08:00)" in page
     assert "6:00:00" not in page
 
 

@@ -62,3 +62,34 @@ def test_home_query_count_is_fixed_whatever_the_feed(feed, make, client_as, coun
             assert client.get(f"/c/{circle.id}").status_code == 200
         counts.append(count_queries.count)
     assert counts[0] == counts[1], counts
+
+
+def test_sections_with_nothing_cost_no_query(feed, make, client_as, count_queries):
+    """Does the home page of a circle without notices, posts, assignments, check-ins or groups skip their
+    queries (their probes are read with the circle: four in all, the session, the circle, the staff and
+    newest, the live lesson) while still showing the empty feed and due cards, and does each come back with
+    its query once the circle has content?"""
+    circle = make.circle(make.user())
+    member = make.member(circle).user
+    client = client_as(member)
+    url = f"/c/{circle.id}"
+    client.get(url)
+    with count_queries:
+        response = client.get(url)
+    assert response.status_code == 200 and count_queries.count == 4, count_queries.count
+    html = response.get_data(as_text=True)
+    assert 'data-home-section="feed"' in html and 'class="card home-due"' in html
+    assert "No posts yet." in page_text(response)
+    db.session.add(Notice(circle_id=circle.id, author_id=circle.created_by_id, title="Read me first",
+                          body_md="x", publish_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    homework_ops.create_assignment(circle, db.session.get(type(member), circle.created_by_id), publish=True,
+                                   title="Essay one", due_at=utcnow() + timedelta(days=2))
+    db.session.commit()
+    write_post(client, circle.id, "Hello from the feed")
+    client.get(url)
+    with count_queries:
+        response = client.get(url)
+    assert count_queries.count == 7, count_queries.count
+    text = page_text(response)
+    assert "Read me first" in text and "Hello from the feed" in text and "Essay one" in text
