@@ -332,10 +332,14 @@ def test_the_gradebook_column_is_the_completion_rate(klass, client_as):
     assert grades == {klass.student.id: 4.0, klass.classmate.id: 0.0}
 
 
-def test_the_calendar_page_and_source(klass, client_as):
+def test_the_calendar_page_and_source(klass, client_as, monkeypatch):
     from lms.calendar.sources import events_for
+    from tests.checkins.support import at
 
     task = _task(klass, window_start_minute=6 * 60, window_end_minute=22 * 60)
+    today = task.today(utcnow())
+    # checked in at noon of today in the circle's zone, inside the window whatever the hour the test runs at
+    monkeypatch.setattr(ops, "utcnow", lambda: at(klass.circle.zone.key, today.year, today.month, today.day, 12, 0))
     _checkin(task, klass.student)
     page = client_as(klass.student).get(f"/c/{klass.circle.id}/checkins/{task.id}/calendar")
     html = page.get_data(as_text=True)
