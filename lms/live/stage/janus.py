@@ -137,6 +137,11 @@ class Janus:
                 return False
             raise
 
+    def rooms(self) -> list[dict]:
+        """Every VideoRoom room, the private ones too (listed for a request with the `admin_key`,
+        janus_videoroom.c "list"): [{"room": int, "description": str, "num_participants": int, ...}]."""
+        return self.one({"request": "list", "admin_key": self.admin_key}).get("list") or []
+
     def exists(self, room: int) -> bool:
         return bool(self.one({"request": "exists", "room": int(room)}).get("exists"))
 

@@ -202,6 +202,40 @@ def open_room(lesson: LiveLesson) -> int:
     return room
 
 
+def sweep_rooms() -> int:
+    """Destroy the Janus rooms this app made for lessons that are over or gone (a destroy after a lesson's
+    end that failed: Janus unreachable or slow then), so no one on a stage keeps publishing to viewers still in
+    the room. A room is this app's when its description is "lesson <id>" and its secret is this app's (a
+    destroy with another's secret is refused and left alone). Returns how many were destroyed; run by
+    lms.live.tasks.sweep_live."""
+    janus = client()
+    if janus is None:
+        return 0
+    try:
+        listed = janus.rooms()
+    except JanusError as error:
+        logger.warning("Janus rooms could not be listed: %s", error)
+        return 0
+    by_lesson: dict[int, int] = {}
+    for row in listed:
+        kind, _, lesson_id = str(row.get("description", "")).partition(" ")
+        if kind == "lesson" and lesson_id.isdigit() and isinstance(row.get("room"), int):
+            by_lesson[row["room"]] = int(lesson_id)
+    if not by_lesson:
+        return 0
+    open_ids = set(db.session.scalars(sa.select(LiveLesson.id).where(
+        LiveLesson.id.in_(set(by_lesson.values())), LiveLesson.state.in_(OPEN_STATES))))
+    destroyed = 0
+    for room, lesson_id in by_lesson.items():
+        if lesson_id in open_ids:
+            continue
+        try:
+            destroyed += janus.destroy_room(room)
+        except JanusError as error:
+            logger.warning("Janus room %s of lesson %s left: %s", room, lesson_id, error)
+    return destroyed
+
+
 def _quietly(call, *args) -> None:
     try:
         call(*args)

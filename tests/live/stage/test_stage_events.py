@@ -17,6 +17,7 @@ from lms.live import attendance as att
 from lms.live import operations as live_ops
 from lms.live.models import LiveHand, LiveLesson, LiveStageSeat
 from lms.live.stage import operations as stage
+from lms.live.tasks import sweep_live
 from tests.live.room_support import make_lesson
 
 HOST_ONLY = "Only the lesson's teachers and assistants can do that."
@@ -199,7 +200,39 @@ def test_the_lesson_ending_closes_the_stage(klass, joined, lesson):
     live_ops.end_lesson(db.session.get(LiveLesson, lesson.id), by=klass.teacher)
     db.session.commit()
     assert _seat(lesson, klass.student).end_reason == "ended"
+    # destroyed once the end commits; a destroy that failed then (Janus slow or away) is the sweep's
+    if stage.client().exists(room):
+        sweep_live()
     assert not stage.client().exists(room)
+
+
+def test_the_sweep_destroys_the_rooms_of_lessons_that_are_over(klass, joined, page, lesson, monkeypatch, caplog):
+    """Janus unreachable when the lesson ended: the room stays (the end is not refused); the live sweep
+    destroys it, and leaves an open lesson's room alone."""
+    from lms.live.stage.janus import Janus, JanusError
+
+    teacher = joined(klass.teacher)
+    room = _realtime(teacher)["room"]
+    other = make_lesson(klass.circle, klass.teacher, title="Still on")
+    other_teacher = page(klass.teacher)
+    assert other_teacher.join(other)["ok"]
+    other_room = _realtime(other_teacher)["room"]
+    assert other_room != room
+
+    def unreachable(self, room):
+        raise JanusError("Janus is unreachable: timed out")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Janus, "destroy_room", unreachable)
+        live_ops.end_lesson(db.session.get(LiveLesson, lesson.id), by=klass.teacher)
+        db.session.commit()
+    assert db.session.get(LiveLesson, lesson.id).janus_room is None
+    assert stage.client().exists(room) and "Janus clean-up failed" in caplog.text
+
+    sweep_live()
+    assert not stage.client().exists(room)
+    assert stage.client().exists(other_room)
+    assert stage.sweep_rooms() == 0  # nothing more to do
 
 
 def test_time_on_stage_is_in_the_attendance(klass, joined, lesson, client_as):
