@@ -14,6 +14,7 @@ from lms.checkins import operations as checkin_ops
 from lms.circles.models import Circle, CircleKind, JoinPolicy
 from lms.core.types import utcnow
 from lms.extensions import db
+from lms.grading.models import Grade
 from lms.homework import operations as hw_ops
 from lms.live.models import LessonState, LiveAttendance, LiveLesson
 from lms.orgs import operations as org_ops
@@ -64,8 +65,9 @@ def term_data(make, hw, school):
     s1 came to both, s2 to one (3 of 6: 50 %). A daily check-in task from 9 days ago: s1 on days -9..-5 and
     -1, 0 (longest 5, current 2), s2 on days -3, -2 (longest 2, not current): 9 of 30 (30 %).
 
-    Second class: s1 and s4; assignment C (no due time): s1 hands in. Elsewhere: s1 hands in a late one,
-    which counts nowhere in the report."""
+    Second class: s1 and s4; assignment C (no due time): s1 hands in; assignment D, due yesterday: s1 is
+    excused, s4 hands in nothing (missing). Elsewhere: s1 hands in a late one, which counts nowhere in the
+    report."""
     term = _term(school)
     klass = school.klass
     klass.term_id = term.id
@@ -85,6 +87,8 @@ def term_data(make, hw, school):
     hw.grade(b, s2, score=10, released=False)
     c = hw.assignment(second, author=school.teacher2)
     hw.submission(c, s1)
+    d = hw.assignment(second, author=school.teacher2, due_at=now - timedelta(days=1))
+    db.session.add(Grade(assignment_id=d.id, student_id=s1.id, is_excused=True, graded_at=now))
     late_elsewhere = hw.assignment(elsewhere, author=school.teacher, due_at=now - timedelta(days=1))
     hw.submission(late_elsewhere, s1)
     hw.grade(late_elsewhere, s1, score=5)
@@ -115,14 +119,15 @@ def test_the_figures_of_a_class(school, term_data):
     classes, _students = _report(school, term, school.admin)
     assert set(classes) == {"Existing class", "Second class"}
     c = classes["Existing class"]
-    assert (c.row.students, c.row.assignments, c.row.handed_in, c.late) == (3, 2, 4, 2)
+    assert (c.row.students, c.row.assignments, c.row.handed_in, c.late, c.missing) == (3, 2, 4, 2, 0)
     assert c.row.hand_in_rate == pytest.approx(400 / 6) and c.late_rate == pytest.approx(50)
     assert c.bands == [1, 1, 0, 1, 1] and c.graded == 4 and c.row.average_grade == pytest.approx(75)
     assert (c.row.lessons_held, c.row.attended) == (2, 3) and c.row.attendance_rate == pytest.approx(50)
     assert (c.checkins_due, c.checkins_done) == (30, 9) and c.checkin_rate == pytest.approx(30)
     assert (c.best_current_streak, c.best_longest_streak) == (2, 5)
     second = classes["Second class"]
-    assert (second.row.students, second.row.handed_in, second.late, second.late_rate) == (2, 1, 0, 0)
+    assert (second.row.students, second.row.assignments, second.row.handed_in, second.late, second.late_rate,
+            second.missing) == (2, 2, 1, 0, 0, 1)
     assert second.bands == [0] * 5 and second.checkin_rate is None
 
 
@@ -132,7 +137,7 @@ def test_the_figures_of_each_student(school, term_data):
     _classes, students = _report(school, term, school.admin)
     assert list(students) == ["Student 1", "Student 2", "Student 3", "Student 4"]
     s1 = students["Student 1"]
-    assert (s1.classes, s1.assignments, s1.handed_in, s1.late) == (2, 3, 3, 1)
+    assert (s1.classes, s1.assignments, s1.handed_in, s1.late, s1.missing) == (2, 4, 3, 1, 0)
     assert s1.student_no == f"N{people['s1'].id}"
     assert s1.average_grade == pytest.approx(70) and s1.grades == 2
     assert (s1.lessons_held, s1.attended, s1.attendance_rate, s1.longest_streak) == (2, 2, 100, 5)
@@ -141,7 +146,7 @@ def test_the_figures_of_each_student(school, term_data):
     s3 = students["Student 3"]
     assert (s3.handed_in, s3.late, s3.average_grade, s3.attendance_rate) == (1, 1, 95, 0)
     s4 = students["Student 4"]
-    assert (s4.classes, s4.hand_in_rate, s4.average_grade, s4.attendance_rate) == (1, 0, None, None)
+    assert (s4.classes, s4.hand_in_rate, s4.missing, s4.average_grade, s4.attendance_rate) == (1, 0, 1, None, None)
 
 
 def test_a_teacher_sees_only_their_classes_and_students(client, login, school, term_data):
@@ -187,7 +192,7 @@ def test_csv_and_xlsx_by_class_and_by_student(client, login, school, term_data):
     header = rows[0]
     existing = dict(zip(header, rows[1]))
     assert existing["Hand-in rate (%)"] == "66.7" and existing["Late hand-ins"] == "2"
-    assert existing["Late rate (%)"] == "50.0" and existing["Grades of <60 %"] == "1"
+    assert existing["Late rate (%)"] == "50.0" and existing["Missing"] == "0" and existing["Grades of <60 %"] == "1"
     assert existing["Grades of 90–100 %"] == "1" and existing["Longest streak (days)"] == "5"
     rows = list(csv.reader(io.StringIO(client.get(f"{base}.csv?by=student").get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "Student" and [r[0] for r in rows[1:]] == [f"Student {n}" for n in range(1, 5)]
@@ -197,7 +202,7 @@ def test_csv_and_xlsx_by_class_and_by_student(client, login, school, term_data):
     assert sheet.title == "Students"
     values = list(sheet.iter_rows(values_only=True))
     s1 = dict(zip(values[0], values[1]))
-    assert s1["Student"] == "Student 1" and s1["Classes"] == 2 and s1["Late hand-ins"] == 1
+    assert s1["Student"] == "Student 1" and s1["Classes"] == 2 and s1["Late hand-ins"] == 1 and s1["Missing"] == 0
     assert s1["Average released grade (%)"] == 70 and s1["Longest streak (days)"] == 5
     sheet = load_workbook(io.BytesIO(client.get(f"{base}.xlsx?by=class").data)).active
     values = list(sheet.iter_rows(values_only=True))

@@ -38,25 +38,26 @@ def term_report(org_id: int, term_id: int):
 
 def _class_rows(report: TermReport):
     yield [_("Class"), _("Teachers"), _("Students"), _("Assignments published"), _("Hand-ins"),
-           _("Hand-in rate (%)"), _("Late hand-ins"), _("Late rate (%)"),
+           _("Hand-in rate (%)"), _("Late hand-ins"), _("Late rate (%)"), _("Missing"),
            *[_("Grades of %(band)s %%", band=band) for band in reports.band_labels()],
            _("Average released grade (%)"), _("Live lessons held"), _("Attendance (%)"), _("Check-in rate (%)"),
            _("Best current streak (days)"), _("Longest streak (days)")]
     for c in report.classes:
         r = c.row
         yield [r.circle.name, r.teacher_names, r.students, r.assignments, r.handed_in,
-               console._round(r.hand_in_rate), c.late, console._round(c.late_rate), *c.bands,
+               console._round(r.hand_in_rate), c.late, console._round(c.late_rate), c.missing, *c.bands,
                console._round(r.average_grade), r.lessons_held, console._round(r.attendance_rate),
                console._round(c.checkin_rate), c.best_current_streak, c.best_longest_streak]
 
 
 def _student_rows(report: TermReport):
     yield [_("Student"), _("Student number"), _("Classes"), _("Assignments published"), _("Hand-ins"),
-           _("Hand-in rate (%)"), _("Late hand-ins"), _("Released grades"), _("Average released grade (%)"),
-           _("Live lessons held"), _("Lessons attended"), _("Attendance (%)"), _("Longest streak (days)")]
+           _("Hand-in rate (%)"), _("Late hand-ins"), _("Missing"), _("Released grades"),
+           _("Average released grade (%)"), _("Live lessons held"), _("Lessons attended"), _("Attendance (%)"),
+           _("Longest streak (days)")]
     for s in report.students:
         yield [s.name, s.student_no, s.classes, s.assignments, s.handed_in, console._round(s.hand_in_rate),
-               s.late, s.grades, console._round(s.average_grade), s.lessons_held, s.attended,
+               s.late, s.missing, s.grades, console._round(s.average_grade), s.lessons_held, s.attended,
                console._round(s.attendance_rate), s.longest_streak]
 
 

@@ -36,6 +36,7 @@ class ClassReport:
 
     row: ClassRow
     late: int = 0  #: (published assignment, student) pairs whose latest hand-in is late
+    missing: int = 0  #: (published assignment, student) pairs past the student's due time with nothing handed in
     bands: list[int] = field(default_factory=lambda: [0] * len(BANDS))  #: released grades per band of BANDS
     checkins_due: int = 0  #: scheduled check-in days of the term so far × students
     checkins_done: int = 0
@@ -68,6 +69,7 @@ class StudentReport:
     assignments: int = 0  #: published assignments of their classes
     handed_in: int = 0
     late: int = 0
+    missing: int = 0  #: assignments past their due time with nothing handed in (not excused)
     grade_total: float = 0.0  #: sum of their released grades, percent of the points
     grades: int = 0
     lessons_held: int = 0  #: live lessons held in their classes
@@ -110,6 +112,7 @@ def term_report(org: Organization, term: Term, viewer: User, *, now: datetime | 
     ids = figures.scope(org, viewer, Filters(term_id=term.id)).scalar_subquery()
     students = _students(ids, classes)
     _handins(ids, classes, students)
+    _missing(ids, classes, students, now)
     _grades(ids, classes, students)
     _attendance(ids, students)
     _checkins(ids, classes, term, now)
@@ -170,6 +173,30 @@ def _handins(ids, classes: dict[int, ClassReport], students: dict[int, StudentRe
         if student is not None:
             student.handed_in += handed
             student.late += late
+
+
+def _missing(ids, classes: dict[int, ClassReport], students: dict[int, StudentReport], now: datetime) -> None:
+    """Missing work by (class, student), in one query, as the gradebook's "missing" (lms/homework/lateness.py
+    is_missing): nothing handed in, not excused, and the student's current due time (their extension's or the
+    assignment's) has passed."""
+    due = sa.func.coalesce(Extension.due_at, Assignment.due_at)
+    handed = sa.exists().where(Submission.assignment_id == Assignment.id, Submission.student_id == Membership.user_id)
+    excused = sa.exists().where(Grade.assignment_id == Assignment.id, Grade.student_id == Membership.user_id,
+                                Grade.is_excused.is_(True))
+    for circle_id, student_id, n in db.session.execute(
+        sa.select(Assignment.circle_id, Membership.user_id, sa.func.count())
+        .select_from(Assignment)
+        .join(Membership, Membership.circle_id == Assignment.circle_id)
+        .outerjoin(Extension, sa.and_(Extension.assignment_id == Assignment.id,
+                                      Extension.student_id == Membership.user_id))
+        .where(Assignment.circle_id.in_(ids), Assignment.is_published.is_(True),
+               Membership.status == MembershipStatus.active, Membership.role == Role.student,
+               due.is_not(None), due < now, ~handed, ~excused)
+        .group_by(Assignment.circle_id, Membership.user_id)
+    ):
+        classes[circle_id].missing += n
+        if student_id in students:
+            students[student_id].missing += n
 
 
 def _grades(ids, classes: dict[int, ClassReport], students: dict[int, StudentReport]) -> None:
