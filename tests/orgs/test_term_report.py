@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -178,6 +179,15 @@ def test_the_page(client, login, school, term_data):
     assert 'id="report-students"' in page and "Student 4" in page
     term_page = client.get(f"/orgs/{school.org.id}/terms/{term.id}").get_data(as_text=True)
     assert f'href="/orgs/{school.org.id}/terms/{term.id}/report"' in term_page
+
+
+def test_the_print_stylesheet(app):
+    """Does the page's stylesheet print the report alone: no navigation, buttons or links bar, the header row on
+    every page, rows never split across pages?"""
+    css = (Path(app.static_folder) / "css" / "orgs.css").read_text(encoding="utf-8")
+    printed = css.split("@media print")[1]
+    assert ".topbar" in printed and ".footer" in printed and ".report-actions" in printed and "button" in printed
+    assert "table-header-group" in printed and "break-inside: avoid" in printed
 
 
 def test_csv_and_xlsx_by_class_and_by_student(client, login, school, term_data):
