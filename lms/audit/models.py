@@ -31,6 +31,8 @@ class AuditAction(enum.StrEnum):
     circle_removed_from_org = "circle_removed_from_org"
     term_archived = "term_archived"
     class_copied_to_term = "class_copied_to_term"
+    class_defaults_changed = "class_defaults_changed"
+    class_defaults_applied = "class_defaults_applied"
     member_role_changed = "member_role_changed"
     member_removed = "member_removed"
     member_readmitted = "member_readmitted"
@@ -124,6 +126,8 @@ ACTION_LABELS = {
     AuditAction.circle_moved_to_org: _l("Circle placed in the organization"),
     AuditAction.term_archived: _l("Term closed: its classes archived"),
     AuditAction.class_copied_to_term: _l("Class copied into a term"),
+    AuditAction.class_defaults_changed: _l("School settings for classes changed"),
+    AuditAction.class_defaults_applied: _l("School settings applied to existing classes"),
     AuditAction.circle_removed_from_org: _l("Circle taken out of the organization"),
     AuditAction.member_role_changed: _l("Member role changed"),
     AuditAction.member_removed: _l("Member removed"),

@@ -15,6 +15,7 @@ from lms.chat.events import MUTE_MINUTES, channel_list
 from lms.chat.forms import VISIBILITY_LABELS, ChannelForm, MessageForm, RenameForm, SettingsForm
 from lms.chat.models import CLIP_MAX_SECONDS, PAGE_SIZE, ChannelVisibility
 from lms.circles.forms import ConfirmForm
+from lms.circles.locks import locked_settings, refuse_change
 from lms.circles.models import MembershipStatus
 from lms.circles.queries import get_circle_or_404, muted_members
 from lms.core.permissions import require
@@ -182,13 +183,15 @@ def settings(circle_id: int):
     current = q.settings_of(circle)
     form = SettingsForm(data={"is_enabled": q.is_enabled(circle),
                               "members_may_message_members": bool(current and current.members_may_message_members)})
-    if form.validate_on_submit():
+    locked = locked_settings(circle)
+    if form.validate_on_submit() and not refuse_change(form.is_enabled, locked, "chat_enabled", q.is_enabled(circle),
+                                                       bool(form.is_enabled.data)):
         ops.update_settings(circle, current_user, is_enabled=form.is_enabled.data,
                             members_may_message_members=form.members_may_message_members.data)
         db.session.commit()
         flash(_("Chat settings saved."), "success")
         return redirect(url_for("chat.settings", circle_id=circle.id))
-    return render_template("chat/settings.html", circle=circle, form=form)
+    return render_template("chat/settings.html", circle=circle, form=form, locked=locked), (422 if form.errors else 200)
 
 
 @bp.route(f"{PREFIX}/channels/new", methods=["GET", "POST"])

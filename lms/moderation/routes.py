@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts.models import User
+from lms.circles.locks import locked_settings, refuse_change
 from lms.circles.queries import get_circle_or_404
 from lms.core.errors import wants_json
 from lms.core.permissions import admin_required, require
@@ -171,7 +172,10 @@ def settings(circle_id: int):
     stored = settings_of(circle)
     form = SettingsForm(obj=None if request.method == "POST" else _settings_data(stored))
     status = 200
-    if form.validate_on_submit():
+    locked = locked_settings(circle)
+    if form.validate_on_submit() and not refuse_change(form.word_list, locked, "word_list",
+                                                       stored.word_list if stored else "", form.word_list.data,
+                                                       key=_words):
         try:
             ops.update_settings(circle, current_user, first_posts_need_approval=form.first_posts_need_approval.data,
                                 word_list=form.word_list.data or "", links_allowed=form.links_allowed.data,
@@ -188,7 +192,14 @@ def settings(circle_id: int):
             return redirect(url_for("moderation.settings", circle_id=circle.id))
     elif request.method == "POST":
         status = 422
-    return render_template("moderation/settings.html", circle=circle, form=form), status
+    if form.errors:
+        status = 422
+    return render_template("moderation/settings.html", circle=circle, form=form, locked=locked), status
+
+
+def _words(text: str | None) -> list[str]:
+    """A word list as compared: its entries, blank lines and surrounding spaces left out."""
+    return [w.strip() for w in (text or "").splitlines() if w.strip()]
 
 
 class _SettingsData:

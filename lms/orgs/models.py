@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.circles.models import Circle
+from lms.circles.locks import register_lock_source
+from lms.circles.models import Circle, JoinPolicy
 from lms.circles.oversight import register_overseers
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.extensions import db
@@ -107,6 +108,52 @@ class Term(db.Model):
         return f"<Term {self.id} {self.name!r}>"
 
 
+class ClassSetting(enum.StrEnum):
+    """The settings a school gives its new classes, each of which it may lock (OrgClassDefaults.locked)."""
+
+    join_policy = "join_policy"
+    require_real_name = "require_real_name"
+    require_student_no = "require_student_no"
+    who_may_post = "who_may_post"  #: the feed's (lms.feed FeedSettings.who_may_post)
+    chat_enabled = "chat_enabled"  #: lms.chat ChatSettings.is_enabled
+    file_quota = "file_quota"  #: lms.files FileSettings.quota_bytes
+    word_list = "word_list"  #: lms.moderation CircleModeration.word_list
+
+
+class PostingRule(enum.StrEnum):
+    """Who may post in a class's feed: the values of lms.feed's WhoMayPost (the feed sits above the orgs)."""
+
+    everyone = "everyone"
+    staff = "staff"
+
+
+class OrgClassDefaults(db.Model):
+    """The settings every new class of an organization takes, and which of them its classes may not change
+    (locked). One row per organization; none: the site's defaults, nothing locked (lms/orgs/class_defaults.py)."""
+
+    __tablename__ = "org_class_defaults"
+
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    join_policy: Mapped[JoinPolicy] = mapped_column(enum_column(JoinPolicy, name="org_default_join_policy"),
+                                                    default=JoinPolicy.code)
+    require_real_name: Mapped[bool] = mapped_column(default=False)
+    require_student_no: Mapped[bool] = mapped_column(default=False)
+    who_may_post: Mapped[PostingRule] = mapped_column(enum_column(PostingRule, name="org_default_who_may_post"),
+                                                      default=PostingRule.everyone)
+    #: None: as the kind of class has it (on for teaching classes, off for others)
+    chat_enabled: Mapped[bool | None] = mapped_column()
+    #: bytes a class's files may take; None: the site's FILES_CIRCLE_QUOTA_BYTES
+    file_quota_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: one entry a line, as a class's own list (lms.moderation CircleModeration.word_list)
+    word_list: Mapped[str] = mapped_column(sa.Text, default="")
+    #: the ClassSetting names the classes may not change, sorted
+    locked: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def is_locked(self, setting: ClassSetting | str) -> bool:
+        return str(setting) in (self.locked or [])
+
+
 # An organization groups circles: the circle's side of that link is mapped here, so the circles never
 # import the organizations (tests/test_layers.py). `Circle.org` is read with the circle, in one query.
 Circle.org = relationship(Organization, lazy="joined")
@@ -126,3 +173,18 @@ def _administered_circle_ids(user: User) -> sa.Select:
 
 # The admins of a circle's organization see and manage it like its staff.
 register_overseers("org_admins", _administers, _administered_circle_ids)
+
+
+def _org_locks(circle: Circle) -> dict[str, str]:
+    """The settings the circle's organization locks, with the organization's name (read once per circle object)."""
+    if circle.org_id is None:
+        return {}
+    cache = circle.__dict__.setdefault("_org_locks", [])
+    if not cache:
+        locked = db.session.scalar(sa.select(OrgClassDefaults.locked).where(OrgClassDefaults.org_id == circle.org_id))
+        cache.append({name: circle.org.name for name in locked or []})
+    return cache[0]
+
+
+# The settings a school locks are read-only in its classes (lms/circles/locks.py).
+register_lock_source("org_class_defaults", _org_locks)

@@ -10,7 +10,8 @@ from lms.circles import operations as circle_ops
 from lms.circles.models import Circle, CircleKind, JoinPolicy, MembershipStatus, Role
 from lms.core.inputs import line_problem
 from lms.extensions import db
-from lms.orgs.models import Organization, OrgMembership, OrgRole
+from lms.orgs.class_defaults import apply_class_defaults, defaults_of
+from lms.orgs.models import ClassSetting, Organization, OrgMembership, OrgRole
 
 
 class OrgError(ValueError):
@@ -88,7 +89,8 @@ def create_classes(org: Organization, names: list[str], teacher: User, kind: Cir
                    join_policy: JoinPolicy, actor: User) -> list[Circle]:
     """Create one class (circle) of `org` per name, each owned by `teacher`, and return them.
 
-    Blank and repeated names are skipped, and so are names the organization already has a class
+    Each class takes the school's settings (lms/orgs/class_defaults.py), the join policy given here unless the
+    school locks it. Blank and repeated names are skipped, and so are names the organization already has a class
     for, so sending the same list twice creates nothing new. Raises OrgError if `teacher` does not
     teach in the organization, or if no name is left to create.
     """
@@ -110,7 +112,11 @@ def create_classes(org: Organization, names: list[str], teacher: User, kind: Cir
     todo = [name for key, name in wanted.items() if key not in existing]
     if not todo:
         raise OrgError(_l("The organization already has every class in this list."))
-    return [circle_ops.create_circle(teacher, name, kind=kind, join_policy=join_policy, org=org) for name in todo]
+    circles = [circle_ops.create_circle(teacher, name, kind=kind, join_policy=join_policy, org=org) for name in todo]
+    for circle in circles:
+        # the school's defaults, but the join policy chosen here unless the school locks it
+        apply_class_defaults(circle, org, keep=[ClassSetting.join_policy])
+    return circles
 
 
 def assign_teacher(circle: Circle, user: User, actor: User) -> None:
@@ -139,12 +145,15 @@ def assign_teacher(circle: Circle, user: User, actor: User) -> None:
 def place_circle(circle: Circle, org: Organization, actor: User) -> None:
     """Put a circle that belongs to no organization into `org` (a teacher's own circle into their school):
     it is listed among the organization's classes and its admins oversee it. The caller checked
-    `circle.can_place_in_org(actor, org)`. Raises OrgError if the circle is in an organization already
+    `circle.can_place_in_org(actor, org)`. The settings the school locks (lms/orgs/class_defaults.py) replace the
+    circle's own; the others stay as its owner set them. Raises OrgError if the circle is in an organization already
     (it is taken out first, so no school loses a class without its own audit record)."""
     if circle.org_id is not None:
         raise OrgError(_l("This circle already belongs to an organization. Take it out of that one first."))
     circle.org, circle.org_id = org, org.id
     db.session.flush()
+    # the circle keeps its own settings but those the school locks (they are not the class's to choose)
+    apply_class_defaults(circle, org, only=defaults_of(org).locked)
     record_event(AuditAction.circle_moved_to_org, actor, target=circle, circle_id=circle.id, org_id=org.id,
                  details={"org": org.name})
 

@@ -18,6 +18,7 @@ from lms.extensions import db
 from lms.orgs import bp
 from lms.orgs import operations as ops
 from lms.orgs import queries as q
+from lms.orgs.class_defaults import defaults_of
 from lms.orgs.forms import (ORG_ROLE_LABELS, AddOrgMemberForm, AssignTeacherForm, BulkClassesForm, PlaceCircleForm,
                             class_names)
 from lms.orgs.models import Organization, OrgRole
@@ -56,7 +57,9 @@ def _page(org: Organization, *, add_form: AddOrgMemberForm | None = None,
         teacher_choices = choose + [SelectChoice(str(m.user_id), f"{m.user.name} ({m.user.email})") for m in staff]
         add_form = add_form or AddOrgMemberForm(formdata=None)
         _role_choices(org, add_form)
-        classes_form = classes_form or BulkClassesForm(formdata=None)
+        if classes_form is None:
+            classes_form = BulkClassesForm(formdata=None)
+            classes_form.join_policy.data = defaults_of(org).join_policy.value  # the school's settings for classes
         classes_form.teacher_id.choices = teacher_choices
         assign_form = assign_form or AssignTeacherForm(formdata=None)
         assign_form.class_id.choices = choose + [SelectChoice(str(i), name) for i, name in q.class_choices(org)]

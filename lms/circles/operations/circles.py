@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from flask_babel import lazy_gettext as _l
+
 from lms.accounts.models import User
 from lms.circles.codes import JOIN_CODE_LENGTH, random_code
+from lms.circles.locks import locked_settings
 from lms.circles.models import Circle, CircleKind, JoinPolicy, Role
 from lms.circles.operations.errors import CircleError
 from lms.circles.operations.membership import _activate
@@ -38,7 +41,14 @@ def create_circle(owner: User, name: str, *, kind: CircleKind = CircleKind.teach
 def update_circle(circle: Circle, *, name: str, description: str, kind: CircleKind, join_policy: JoinPolicy,
                   require_real_name: bool, require_student_no: bool, timezone: str | None | bool = False) -> None:
     """Change a circle's settings. `timezone`: an IANA name (validated by the form), None for the site's
-    default, False (the default) to keep it. Raises CircleError for a name that is not single-line text."""
+    default, False (the default) to keep it. Raises CircleError for a name that is not single-line text, or
+    for a change of a setting its school locks (lms/circles/locks.py); nothing is changed then."""
+    locked = locked_settings(circle)
+    for setting, value in (("join_policy", join_policy), ("require_real_name", require_real_name),
+                           ("require_student_no", require_student_no)):
+        if setting in locked and getattr(circle, setting) != value:
+            raise CircleError(_l("%(org)s sets this for its classes: this class cannot change it.",
+                                 org=locked[setting]))
     if timezone is not False:
         circle.timezone = timezone or None
     circle.name = _circle_name(name)

@@ -10,6 +10,7 @@ from lms.circles import operations as ops
 from lms.circles import queries as q
 from lms.circles.forms import CircleForm, ConfirmForm, JoinCodeForm
 from lms.circles.home import home_probes, render_home_page
+from lms.circles.locks import locked_settings, refuse_change
 from lms.circles.models import CircleKind, JoinPolicy
 from lms.circles.routes._common import _join_page
 from lms.core.images import ImageRejected, image_response
@@ -112,7 +113,8 @@ def settings(circle_id: int):
     if request.method == "GET":
         form.kind.data = circle.kind.value
         form.join_policy.data = circle.join_policy.value
-    if form.validate_on_submit():
+    locked = locked_settings(circle)
+    if form.validate_on_submit() and not _refuse_locked(form, circle, locked):
         ops.update_circle(circle, name=form.name.data, description=form.description.data or "",
                           kind=CircleKind(form.kind.data), join_policy=JoinPolicy(form.join_policy.data),
                           require_real_name=form.require_real_name.data,
@@ -132,7 +134,22 @@ def settings(circle_id: int):
     if form.is_submitted():
         circle = q.get_circle_or_404(circle_id, current_user)
     return render_template("circles/settings.html", circle=circle, form=form, confirm=ConfirmForm(),
-                           kept_cover=kept), (422 if form.errors else 200)
+                           kept_cover=kept, locked=locked), (422 if form.errors else 200)
+
+
+#: the settings of this form a school may lock (lms/circles/locks.py)
+LOCKABLE_FIELDS = ("join_policy", "require_real_name", "require_student_no")
+
+
+def _refuse_locked(form: CircleForm, circle, locked: dict[str, str]) -> bool:
+    """Refuse, at its field, a change of a setting the circle's school locks (the page shows it read-only; a
+    request sent otherwise is refused all the same)."""
+    refused = False
+    for name in LOCKABLE_FIELDS:
+        field = getattr(form, name)
+        sent = JoinPolicy(field.data) if name == "join_policy" else bool(field.data)
+        refused = refuse_change(field, locked, name, getattr(circle, name), sent) or refused
+    return refused
 
 
 @bp.route("/c/<int:circle_id>/archive", methods=["POST"])

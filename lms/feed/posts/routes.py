@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.circles.forms import ConfirmForm
+from lms.circles.locks import locked_settings, refuse_change
 from lms.circles.queries import get_circle_or_404
 from lms.core.images import ImageRejected, image_response
 from lms.core.permissions import require
@@ -420,13 +421,16 @@ def settings(circle_id: int):
     form = SettingsForm(obj=current)
     if request.method == "GET":
         form.who_may_post.data = str(current.who_may_post)
-    if form.validate_on_submit():
+    locked = locked_settings(circle)
+    if form.validate_on_submit() and not refuse_change(form.who_may_post, locked, "who_may_post",
+                                                       current.who_may_post, WhoMayPost(form.who_may_post.data)):
         ops.update_settings(circle, current_user, current, who_may_post=WhoMayPost(form.who_may_post.data),
                             needs_approval=form.needs_approval.data, has_contest=form.has_contest.data)
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("posts.feed", circle_id=circle.id))
-    return render_template("feed/posts/settings.html", circle=circle, form=form), (422 if form.errors else 200)
+    return render_template("feed/posts/settings.html", circle=circle, form=form, locked=locked), \
+        (422 if form.errors else 200)
 
 
 @bp.route(PREFIX + "/contest")

@@ -14,7 +14,7 @@ from lms.core.spreadsheet import XLSX_MIMETYPE, csv_chunks, safe_text, xlsx_chun
 from lms.extensions import db
 from lms.orgs import bp
 from lms.orgs import queries as org_queries
-from lms.orgs.console import figures, people_routes, report_routes, term_routes  # noqa: F401  (their views)
+from lms.orgs.console import figures, people_routes, report_routes, settings_routes, term_routes  # noqa: F401  (their views)
 from lms.orgs.console.figures import ClassRow, Filters
 from lms.orgs.models import Organization, Term
 
