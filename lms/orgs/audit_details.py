@@ -17,7 +17,13 @@ def register(app: Flask) -> None:
     describe_details(
         app,
         labels={"org": _l("Organization"), "term": _l("Term"), "classes": _l("Classes archived"),
-                "removed_from": _l("Removed from the classes")},
+                "removed_from": _l("Removed from the classes"),
+                # the school's settings for classes (lms/orgs/console/settings.py)
+                "join_policy": _l("How students join"), "require_real_name": _l("Real name asked"),
+                "require_student_no": _l("Student number asked"), "who_may_post": _l("Who may post in the feed"),
+                "chat_enabled": _l("Chat"), "file_quota_bytes": _l("File space per class (bytes)"),
+                "word_list": _l("Listed words (how many)"), "locked": _l("Locked settings"),
+                "settings": _l("Settings applied"), "classes_changed": _l("Classes changed")},
         words={"via": {"org_assignment": _l("Assigned by the organization"),
                        "org_move": _l("Moved to another class by the organization"),
                        "org_add": _l("Added to a class by the organization"),

@@ -85,6 +85,9 @@ def test_saving_stores_the_defaults_and_the_locks_and_is_audited(client_as, scho
     assert event.details["join_policy"] == {"from": "code", "to": "approval"}
     page = page_text(client_as(school.admin).get(_url(school.org)))
     assert "rude thing" in page
+    log = page_text(client_as(school.admin).get(f"/orgs/{school.org.id}/audit"))
+    assert "School settings for classes changed" in log and "Locked settings" in log
+    assert "rude thing" not in log
 
 
 def test_a_class_created_by_the_school_takes_its_settings(client_as, school, set_school):
@@ -231,7 +234,7 @@ def test_the_locked_settings_can_go_onto_the_existing_classes(client_as, make, s
     assert db.session.get(ChatSettings, klass.id) is None
     assert db.session.get(Circle, archived.id).join_policy == JoinPolicy.code
     [event] = _events(AuditAction.class_defaults_applied)
-    assert event.details["classes"] == 1
+    assert event.details["classes_changed"] == 1
     assert event.details["settings"] == ["join_policy", "require_real_name", "who_may_post"]
 
 

@@ -42,7 +42,7 @@ def update_class_defaults(org: Organization, actor: User, *, join_policy: JoinPo
     (apply_to_classes puts them there). Audited with what changed. Raises SettingsError for a quota outside
     0..QUOTA_MAX, a word list longer than a class's, or an unknown setting name."""
     if file_quota_bytes is not None and not 0 <= file_quota_bytes <= QUOTA_MAX:
-        raise SettingsError(_l("The file quota must be between 0 and 1,048,576 MB."))
+        raise SettingsError(_l("Enter a whole number of MB from 0 to %(max)d.", max=QUOTA_MAX // (1024 * 1024)))
     if len(word_list or "") > MAX_WORDS:
         raise SettingsError(_l("The word list is too long: at most %(num)d characters.", num=MAX_WORDS))
     try:
@@ -83,7 +83,7 @@ def apply_to_classes(org: Organization, actor: User, names: Iterable[str]) -> in
     for circle in circles:
         apply_class_defaults(circle, org, only=names)
     record_event(AuditAction.class_defaults_applied, actor, target=org, org_id=org.id,
-                 details={"org": org.name, "settings": names, "classes": len(circles)})
+                 details={"org": org.name, "settings": names, "classes_changed": len(circles)})
     return len(circles)
 
 
