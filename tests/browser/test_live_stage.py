@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -319,4 +320,114 @@ def test_taking_turns_shows_the_time_left_and_the_stage_fits_a_phone(stage_serve
     with screenshots.on_failure(teacher, "teacher-sees-the-stage-empty"):
         expect(teacher.locator("[data-stage-tiles] [data-tile]")).to_have_count(0)
         expect(teacher.locator("[data-stage-empty]")).to_be_visible()
+    assert teacher.errors == [] and student.errors == []
+
+
+#: What the teacher's page records now (its MediaRecorder's tracks), as
+#: {tiles, canvas, mix, camera, microphone, fps, drawMs}: tiles drawn on the canvas that is sent (a canvas
+#: capture track's own canvas), whether the sound sent is the stage's mix, or the camera and microphone
+#: themselves.
+RECORDED = """() => {
+  const b = document.querySelector('[data-broadcast]').broadcast;
+  const stream = b.recorder && b.recorder.stream;
+  if (!stream) { return null; }
+  const video = stream.getVideoTracks()[0], audio = stream.getAudioTracks()[0];
+  const canvas = video && video.canvas;
+  return { tiles: canvas ? Number(canvas.dataset.stageTiles || 0) : null, canvas: !!canvas,
+           mix: !!b.mixer && audio === b.mixer.track,
+           camera: !!b.picture && video === b.picture.video,
+           microphone: !!b.picture && audio === b.picture.user.getAudioTracks()[0],
+           fps: canvas ? Number(canvas.dataset.fps || 0) : null, drawMs: canvas ? Number(canvas.dataset.drawMs || 0) : null };
+}"""
+
+#: Is the one tile of the sent canvas a picture (not the grey of a tile waiting for its video, not black)? With one
+#: person on stage the tile is the right quarter's middle cell (stageLayout in broadcast.js: 320×180 at x 960,
+#: y 270 of 1280×720, its name on a band along its bottom 31 px); its pixels above the band are read back.
+TILE_IS_A_PICTURE = """() => {
+  const b = document.querySelector('[data-broadcast]').broadcast;
+  const video = b.recorder && b.recorder.stream.getVideoTracks()[0];
+  const canvas = video && video.canvas;
+  if (!canvas || canvas.dataset.stageTiles !== "1") { return false; }
+  const px = canvas.getContext("2d").getImageData(970, 280, 300, 120).data;
+  let low = 765, high = 0, grey = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const sum = px[i] + px[i + 1] + px[i + 2];
+    low = Math.min(low, sum);
+    high = Math.max(high, sum);
+    if (px[i] === 51 && px[i + 1] === 51 && px[i + 2] === 51) { grey += 1; }
+  }
+  return high - low > 60 && grey < px.length / 8;
+}"""
+
+
+def test_the_recording_shows_the_students_on_stage_while_they_are_on_it(stage_server, browsers, screenshots):
+    """While a student is on the real-time stage, does what the teacher's page records (the HLS fallback and the
+    replay) become the composed view, the teacher's camera with the student's camera as a tile, and the teacher's
+    microphone mixed with the student's sound; does the server go on making segments of it; and once the student
+    leaves, does the page record the camera and the microphone alone again?"""
+    from lms.extensions import db
+    from lms.live.models import LiveLesson
+    from tests.browser.test_live_broadcast import _segments, _wait_for
+
+    ids = _setup(stage_server)
+    with stage_server.app.app_context():
+        folder = Path(stage_server.app.config["LIVE_DIR"]) / db.session.get(LiveLesson, ids["lesson"]).stream_path
+        db.session.remove()
+    teacher = browsers()
+    with screenshots.on_failure(teacher, "teacher-goes-live"):
+        _go_live_in_real_time(teacher, ids)
+        teacher.wait_for_function("() => Number(document.querySelector('[data-broadcast]').dataset.sent || 0) >= 3",
+                                  timeout=WEBRTC_MS)
+        alone = teacher.evaluate(RECORDED)
+        assert alone["camera"] and alone["microphone"] and not alone["canvas"], alone
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "0")
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "microphone")
+
+    student = browsers()
+    with screenshots.on_failure(student, "student-comes-on-stage"):
+        _sign_in(student, ids["student"])
+        student.goto(f"/c/{ids['circle']}/live/{ids['lesson']}")
+        expect(student.locator("[data-stage-view]")).to_have_attribute("data-source", "webrtc", timeout=WEBRTC_MS)
+        student.get_by_role("tab", name="Hands").click()
+        student.locator("[data-hand]").click()
+        expect(student.locator("[data-hand]")).to_have_attribute("aria-pressed", "true")
+    with screenshots.on_failure(teacher, "teacher-invites"):
+        teacher.get_by_role("tab", name="Hands").click()
+        teacher.locator('[data-list="hands"] .live-hand').get_by_role("button", name="Invite Lei on stage").click()
+    with screenshots.on_failure(student, "student-joins"):
+        dialog = student.get_by_role("dialog", name="The teacher invites you on stage")
+        expect(student.locator("[data-stage-invite]")).to_have_attribute("data-check-ready", "")
+        dialog.get_by_role("button", name="Join the stage").click()
+        expect(student.locator("[data-stage-view]")).to_have_attribute("data-publishing", "", timeout=WEBRTC_MS)
+
+    with screenshots.on_failure(teacher, "teacher-records-the-stage"):
+        tile = teacher.locator(f'[data-stage-tiles] [data-tile="{ids["student_id"]}"]')
+        expect(tile).to_have_attribute("data-playing", "", timeout=WEBRTC_MS)
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "1")
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "mix")
+        expect(teacher.locator("[data-broadcast-composed]")).to_have_text(
+            "The recording and the video of students who cannot watch in real time show you with 1 student on stage.")
+        # the microphone and the student's sound in the mix (the student's track arrives with their video)
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-mix-sources", "2", timeout=WEBRTC_MS)
+        teacher.wait_for_function(TILE_IS_A_PICTURE, timeout=WEBRTC_MS)
+        composed = teacher.evaluate(RECORDED)
+        assert composed["tiles"] == 1 and composed["mix"] and not composed["camera"], composed
+        screenshots.take(teacher, "teacher-with-the-student-on-stage")
+    # the server makes segments of the composed recording (a new WebM stream began with it)
+    made = len(_segments(folder))
+    _wait_for(lambda: len(_segments(folder)) >= made + 2, timeout=WEBRTC_MS / 1000)
+
+    with screenshots.on_failure(student, "student-leaves"):
+        # a publishing and watching chromium on a busy two-core machine can take seconds to take a click
+        student.get_by_role("button", name="Leave the stage").click(timeout=WEBRTC_MS)
+        expect(student.locator("[data-stage-told]")).to_have_text("You left the stage.")
+    with screenshots.on_failure(teacher, "teacher-alone-again"):
+        expect(teacher.locator("[data-stage-tiles] [data-tile]")).to_have_count(0)
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "0")
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "microphone")
+        expect(teacher.locator("[data-broadcast-composed]")).to_be_hidden()
+        teacher.wait_for_function("""() => { const b = document.querySelector('[data-broadcast]').broadcast;
+            const s = b.recorder && b.recorder.stream; if (!s) { return false; }
+            return s.getVideoTracks()[0] === b.picture.video && !s.getVideoTracks()[0].canvas
+              && s.getAudioTracks()[0] === b.picture.user.getAudioTracks()[0] && !b.mixer && !b.stageCompositor; }""")
     assert teacher.errors == [] and student.errors == []

@@ -7,6 +7,9 @@
 // otherwise, which it encodes) and sends them one at a time, each after the server's answer, so they arrive
 // in order. A dropped connection: Socket.IO reconnects by itself; the page starts a new recording and sends
 // `start` again, and the server continues the lesson's recording. "Stop" ends the lesson for everyone.
+// In real-time mode with students on stage (stage_host.js announces them as "live:stage_media") what goes out
+// is the composed view: the teacher's picture with the students' cameras as labelled tiles, and the teacher's
+// microphone mixed with the students' sound; with nobody on stage, the picture and microphone alone.
 (function () {
   "use strict";
   var Circles = window.Circles = window.Circles || {};
@@ -43,6 +46,10 @@
     this.wentLiveAt = Date.parse(root.dataset.wentLiveAt || "") || null;
     this.graceEndsAt = Date.parse(root.dataset.graceEndsAt || "") || null;
     this.viewers = null;
+    this.picture = null; // {source, screen, user, video}: the teacher's own picture and devices
+    this.stagePeople = []; // [{id, name, stream}] on the real-time stage now
+    this.stageCompositor = null; // draws the composed view while anyone is on stage
+    this.mixer = null; // mixes the microphone with their sound meanwhile
   }
 
   function clock(seconds) {
@@ -87,9 +94,10 @@
   };
 
   // The microphone off or on, for the students (the audio track stays, silent): kept across picture changes.
+  // The microphone's own track: while the stage's mix goes out, the students stay audible.
   Broadcast.prototype.setMic = function (off) {
     this.micOff = off;
-    if (this.stream) { this.stream.getAudioTracks().forEach(function (t) { t.enabled = !off; }); }
+    if (this.picture) { this.picture.user.getAudioTracks().forEach(function (t) { t.enabled = !off; }); }
     var b = this.root.querySelector("[data-mic-mute]");
     if (b) {
       b.setAttribute("aria-pressed", off ? "true" : "false");
@@ -129,6 +137,7 @@
     var mic = this.root.querySelector("[data-mic-mute]");
     if (mic) { mic.addEventListener("click", function () { self.setMic(!self.micOff); }); }
     // the room panel beside the preview (room.js) tells the viewer count and the lesson's state
+    document.addEventListener("live:stage_media", function (event) { self.setStage(event.detail || {}); });
     document.addEventListener("live:viewers", function (event) { self.viewers = (event.detail || {}).count; self.tick(); });
     document.addEventListener("live:stream_state", function (event) {
       var d = event.detail || {};
@@ -172,7 +181,9 @@
   Broadcast.prototype.releaseInputs = function () {
     this.inputs.forEach(function (s) { s.getTracks().forEach(function (t) { t.stop(); }); });
     this.inputs = [];
+    this.endStage();
     if (this.compositor) { this.compositor.stop(); this.compositor = null; }
+    this.picture = null;
     if (this.audioContext) { this.audioContext.close().catch(function () {}); this.audioContext = null; }
   };
 
@@ -202,7 +213,7 @@
       var user = streams[streams.length - 1];
       var video;
       if (source === "both") {
-        self.compositor = new Compositor(screen, user, self.root.dataset.ticker, function (fps) { self.slowPicture(fps); });
+        self.compositor = self.newCompositor(screen, user);
         video = self.compositor.track;
       } else {
         video = (screen || user).getVideoTracks()[0];
@@ -215,11 +226,10 @@
           self.setUp();
         });
       }
-      var tracks = [video].concat(user.getAudioTracks());
-      self.stream = new MediaStream(tracks);
+      self.picture = { source: source, screen: screen, user: user, video: video };
+      self.stream = null;
+      self.output();
       self.setMic(self.micOff);
-      self.preview.srcObject = new MediaStream([video]);
-      self.preview.play().catch(function () {});
       self.levelMeter(user);
       self.goLive.disabled = self.live;
       self.listDevices();
@@ -253,7 +263,8 @@
     tick();
   };
 
-  // Screen with the camera in the bottom-right corner, drawn on a canvas. A worker's timer paces it: the
+  // Screen with the camera in the bottom-right corner, drawn on a canvas; with students on the real-time
+  // stage, the teacher's picture (camera, screen, or both) beside their tiles. A worker's timer paces it: the
   // page's own timers and animation frames slow to a crawl while the teacher shows another tab. The worker
   // waits for each frame to be drawn before it times the next (one tick at a time, never a queue of them:
   // ticks piling up faster than frames are drawn froze the tab), and the pace follows what a frame costs:
@@ -262,16 +273,18 @@
   var FRAME_MS = 66; // 15 frames a second
   var SLOWEST_MS = 500; // 2 frames a second at the least
   var SLOW_MS = 150; // below about 7 frames a second the teacher hears about it
+  // `screen` or `camera` may be null (the camera or the screen alone, drawn with the stage's tiles).
   function Compositor(screen, camera, tickerUrl, onSlow) {
     var self = this;
     this.canvas = document.createElement("canvas");
     this.canvas.width = 1280;
     this.canvas.height = 720;
     this.context = this.canvas.getContext("2d");
-    this.screen = element(screen);
-    this.camera = element(camera);
+    this.screen = screen ? element(screen) : null;
+    this.camera = camera ? element(camera) : null;
+    this.tiles = []; // [{id, name, stream, video}] of the people on stage
     this.track = this.canvas.captureStream(15).getVideoTracks()[0];
-    this.cost = 0; // the average milliseconds a frame takes to draw
+    this.cost = 0; // the average milliseconds a frame takes to draw (with the stage: and how late its tick came)
     this.interval = FRAME_MS;
     this.onSlow = onSlow;
     this.stopped = false;
@@ -297,10 +310,16 @@
     var began = performance.now();
     this.draw();
     var took = performance.now() - began;
-    this.cost = this.cost ? this.cost * 0.8 + took * 0.2 : took;
+    // With the stage's tiles the page has more to do (each tile's video, WebRTC, and the canvas's own drawing,
+    // which the browser does after draw() returns, outside `took`): how late this tick came counts as cost
+    // too, so a page that falls behind draws less often and stays answering the teacher's clicks.
+    var late = this.tiles.length && this.due ? Math.max(0, began - this.due) : 0;
+    var sample = took + late;
+    this.cost = this.cost ? this.cost * 0.8 + sample * 0.2 : sample;
     this.interval = Math.min(SLOWEST_MS, Math.max(FRAME_MS, this.cost * 3));
     var fps = Math.round(1000 / this.interval);
     this.canvas.dataset.fps = String(fps);
+    this.canvas.dataset.drawMs = this.cost.toFixed(1); // what a frame costs this computer (README: the stage)
     if (this.interval > SLOW_MS && !this.warned && this.onSlow) {
       this.warned = true;
       this.onSlow(fps);
@@ -309,29 +328,238 @@
   };
   Compositor.prototype.next = function (delay) {
     var self = this;
+    this.due = performance.now() + delay;
     if (this.ticker) { this.ticker.postMessage({ after: delay }); } else { this.timer = setTimeout(function () { self.frame(); }, delay); }
   };
   Compositor.prototype.draw = function () {
     var c = this.context, w = this.canvas.width, h = this.canvas.height;
     c.fillStyle = "#000";
     c.fillRect(0, 0, w, h);
-    var s = this.screen;
-    if (s.videoWidth) {
-      var scale = Math.min(w / s.videoWidth, h / s.videoHeight);
+    var layout = this.tiles.length ? stageLayout(this.tiles.length, w, h) : null;
+    this.drawPicture(layout ? layout.main : { x: 0, y: 0, w: w, h: h });
+    if (layout) { this.drawTiles(layout.cells); }
+  };
+  // The teacher's picture in a box of the canvas's shape: the screen (with the camera in its corner) or the camera.
+  Compositor.prototype.drawPicture = function (box) {
+    var c = this.context, s = this.screen || this.camera;
+    if (s && s.videoWidth) {
+      var scale = Math.min(box.w / s.videoWidth, box.h / s.videoHeight);
       var sw = s.videoWidth * scale, sh = s.videoHeight * scale;
-      c.drawImage(s, (w - sw) / 2, (h - sh) / 2, sw, sh);
+      c.drawImage(s, box.x + (box.w - sw) / 2, box.y + (box.h - sh) / 2, sw, sh);
     }
-    var m = this.camera;
-    if (m.videoWidth) {
-      var cw = w / 4, ch = cw * m.videoHeight / m.videoWidth, pad = 16;
-      c.drawImage(m, w - cw - pad, h - ch - pad, cw, ch);
+    var m = this.screen && this.camera;
+    if (m && m.videoWidth) {
+      var cw = box.w / 4, ch = cw * m.videoHeight / m.videoWidth, pad = 16 * box.w / this.canvas.width;
+      c.drawImage(m, box.x + box.w - cw - pad, box.y + box.h - ch - pad, cw, ch);
     }
+  };
+  // Each person's camera filling their cell (cropped to it), their name below on a dark band; a grey cell
+  // until their video arrives.
+  Compositor.prototype.drawTiles = function (cells) {
+    var c = this.context, gap = 2;
+    this.tiles.forEach(function (tile, i) {
+      var cell = cells[i];
+      if (!cell) { return; }
+      var x = cell.x + gap, y = cell.y + gap, w = cell.w - 2 * gap, h = cell.h - 2 * gap;
+      c.fillStyle = "#333";
+      c.fillRect(x, y, w, h);
+      var v = tile.video;
+      if (v && v.videoWidth) {
+        var scale = Math.max(w / v.videoWidth, h / v.videoHeight);
+        var sw = w / scale, sh = h / scale;
+        c.drawImage(v, (v.videoWidth - sw) / 2, (v.videoHeight - sh) / 2, sw, sh, x, y, w, h);
+      }
+      var size = Math.max(12, Math.round(h * 0.13)), band = size + 8;
+      c.font = size + "px system-ui, sans-serif";
+      c.fillStyle = "rgba(0, 0, 0, 0.6)";
+      c.fillRect(x, y + h - band, w, band);
+      c.fillStyle = "#fff";
+      c.textBaseline = "middle";
+      c.fillText(label(c, tile, w - 12), x + 6, y + h - band / 2);
+    });
+  };
+  // The name cut with "…" to fit the tile (measured once per name, font and width).
+  function label(c, tile, width) {
+    var key = c.font + "|" + width;
+    if (tile.labelKey === key) { return tile.label; }
+    var text = tile.name || "";
+    if (c.measureText(text).width > width) {
+      while (text.length > 1 && c.measureText(text + "…").width > width) { text = text.slice(0, -1); }
+      text += "…";
+    }
+    tile.labelKey = key;
+    tile.label = text;
+    return text;
+  }
+  // The people on stage now, in their order: a hidden video per person, kept while they stay.
+  Compositor.prototype.setTiles = function (people) {
+    var before = {};
+    if (!this.tiles.length && people.length) { this.warned = false; } // the stage's own slowness is told once
+    this.tiles.forEach(function (tile) { before[tile.id] = tile; });
+    this.tiles = people.map(function (person) {
+      var tile = before[person.id] || { id: person.id, stream: null, video: null };
+      delete before[person.id];
+      if (tile.name !== person.name) { tile.name = person.name; tile.labelKey = null; }
+      var stream = person.stream || null;
+      if (tile.stream !== stream) {
+        tile.stream = stream;
+        if (tile.video) { tile.video.srcObject = stream; tile.video.play().catch(function () {}); } else if (stream) { tile.video = element(stream); }
+      }
+      return tile;
+    });
+    Object.keys(before).forEach(function (id) { if (before[id].video) { before[id].video.srcObject = null; } });
+    this.canvas.dataset.stageTiles = String(this.tiles.length);
   };
   Compositor.prototype.stop = function () {
     this.stopped = true;
     if (this.ticker) { this.ticker.terminate(); }
     if (this.timer) { clearTimeout(this.timer); }
     this.track.stop();
+    this.setTiles([]);
+  };
+
+  // Where the teacher's picture and n tiles go on a w×h canvas: a k×k grid of cells of the canvas's shape; the
+  // picture takes the top-left (k-m)×(k-m) cells, the tiles the m columns on the right (top to bottom), then the
+  // m rows below it (left to right). Up to 4 people: one column, the picture centred beside it. Tiles stay at
+  // least 256×144 (a face and a name read at that size) up to 16 people; the teacher's picture keeps 60 to 80 %
+  // of the width.
+  var LAYOUTS = [[4, 1], [5, 1], [5, 2], [6, 2], [7, 2], [7, 3], [8, 3]]; // [k, m]: 7, 9, 16, 20, 24, 33, 39 tiles
+  function stageLayout(n, w, h) {
+    var k = 0, m = 0, i, r, col;
+    for (i = 0; i < LAYOUTS.length; i += 1) {
+      k = LAYOUTS[i][0];
+      m = LAYOUTS[i][1];
+      if (k * k - (k - m) * (k - m) >= n) { break; }
+    }
+    var cw = w / k, ch = h / k, inner = k - m, cells = [];
+    var main = { x: 0, y: 0, w: cw * inner, h: ch * inner };
+    if (m === 1 && n <= k) {
+      main.y = (h - main.h) / 2;
+      for (i = 0; i < n; i += 1) { cells.push({ x: w - cw, y: (h - n * ch) / 2 + i * ch, w: cw, h: ch }); }
+      return { main: main, cells: cells };
+    }
+    for (r = 0; r < k; r += 1) {
+      for (col = inner; col < k; col += 1) { cells.push({ x: col * cw, y: r * ch, w: cw, h: ch }); }
+    }
+    for (r = inner; r < k; r += 1) {
+      for (col = 0; col < inner; col += 1) { cells.push({ x: col * cw, y: r * ch, w: cw, h: ch }); }
+    }
+    return { main: main, cells: cells.slice(0, n) };
+  }
+
+  Broadcast.prototype.newCompositor = function (screen, camera) {
+    var self = this;
+    return new Compositor(screen, camera, this.root.dataset.ticker, function (fps) { self.slowPicture(fps); });
+  };
+
+  // -- the stage in what goes out ----------------------------------------------------------------------
+  // Who is on the real-time stage (stage_host.js, each time its tiles change): the composition starts or ends
+  // with the first or the last of them, and the recording starts afresh with the new tracks then (a
+  // MediaRecorder keeps the tracks it began with); in between only the tiles and the mix follow.
+  Broadcast.prototype.setStage = function (detail) {
+    var max = Number(detail.max) || 16;
+    this.stagePeople = (detail.people || []).slice(0, max);
+    if (this.output() && this.recorder && this.live) { this.restartRecorder(); }
+  };
+
+  // Build what goes out from the picture and the stage; true when its tracks changed.
+  Broadcast.prototype.output = function () {
+    var p = this.picture;
+    if (!p) { return false; }
+    var people = this.stagePeople, video = p.video, audio = p.user.getAudioTracks();
+    if (people.length) {
+      if (!this.stageCompositor) {
+        // the screen with the camera is drawn already: its canvas takes the tiles too
+        this.stageCompositor = p.source === "both" ? this.compositor
+          : this.newCompositor(p.screen, p.source === "screen" ? null : p.user);
+      }
+      this.stageCompositor.setTiles(people);
+      video = this.stageCompositor.track;
+      if (!this.mixer) { this.mixer = Mixer.create(); }
+      if (this.mixer) {
+        var voices = audio.slice();
+        people.forEach(function (person) { if (person.stream) { voices = voices.concat(person.stream.getAudioTracks()); } });
+        this.root.dataset.mixSources = String(this.mixer.sync(voices));
+        audio = [this.mixer.track];
+      }
+    } else {
+      this.endStage();
+    }
+    this.root.dataset.outgoingAudio = people.length && this.mixer ? "mix" : "microphone";
+    this.preview.dataset.stageTiles = String(people.length);
+    this.composedNote(people.length);
+    var now = this.stream;
+    if (now && now.getVideoTracks()[0] === video && now.getAudioTracks()[0] === audio[0]) { return false; }
+    this.stream = new MediaStream([video].concat(audio));
+    this.preview.srcObject = new MediaStream([video]);
+    this.preview.play().catch(function () {});
+    return true;
+  };
+
+  Broadcast.prototype.endStage = function () {
+    if (this.stageCompositor) {
+      if (this.stageCompositor === this.compositor) { this.stageCompositor.setTiles([]); } else { this.stageCompositor.stop(); }
+      this.stageCompositor = null;
+    }
+    if (this.mixer) { this.mixer.close(); this.mixer = null; }
+    delete this.root.dataset.mixSources;
+    var slow = this.root.querySelector("[data-broadcast-slow][data-for-stage]");
+    if (slow) { slow.remove(); } // said of the stage's drawing, which is over
+
+  };
+
+  // Under the preview while students are on stage: what the class's usual video and the recording show.
+  Broadcast.prototype.composedNote = function (count) {
+    var note = this.root.querySelector("[data-broadcast-composed]");
+    if (!note && !count) { return; }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "hint";
+      note.setAttribute("data-broadcast-composed", "");
+      this.preview.parentNode.insertAdjacentElement("afterend", note);
+    }
+    note.hidden = !count;
+    note.textContent = count ? ngettext(
+      "The recording and the video of students who cannot watch in real time show you with %(num)d student on stage.",
+      "The recording and the video of students who cannot watch in real time show you with %(num)d students on stage.",
+      count) : "";
+  };
+
+  // The teacher's microphone and the sound of everyone on stage, mixed into one track (WebAudio): a source per
+  // track, removed when its person leaves.
+  function Mixer(Context) {
+    this.context = new Context();
+    this.destination = this.context.createMediaStreamDestination();
+    this.track = this.destination.stream.getAudioTracks()[0];
+    this.sources = {}; // track id -> MediaStreamAudioSourceNode
+    if (this.context.resume) { this.context.resume().catch(function () {}); }
+  }
+  Mixer.create = function () {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return null; }
+    try { return new Mixer(Context); } catch (e) { return null; }
+  };
+  Mixer.prototype.sync = function (tracks) {
+    var self = this, keep = {};
+    tracks.forEach(function (track) {
+      if (track.readyState === "ended") { return; }
+      keep[track.id] = true;
+      if (self.sources[track.id]) { return; }
+      var node = self.context.createMediaStreamSource(new MediaStream([track]));
+      node.connect(self.destination);
+      self.sources[track.id] = node;
+    });
+    Object.keys(this.sources).forEach(function (id) {
+      if (!keep[id]) { self.sources[id].disconnect(); delete self.sources[id]; }
+    });
+    return Object.keys(this.sources).length;
+  };
+  Mixer.prototype.close = function () {
+    var self = this;
+    Object.keys(this.sources).forEach(function (id) { self.sources[id].disconnect(); });
+    this.sources = {};
+    this.track.stop();
+    this.context.close().catch(function () {});
   };
 
   // The screen with the camera costs this computer too much to draw smoothly: say so once, under the status.
@@ -344,7 +572,10 @@
       note.setAttribute("role", "status");
       (this.statusLine || this.root).insertAdjacentElement(this.statusLine ? "afterend" : "beforeend", note);
     }
-    note.textContent = gettext("This computer is slow to draw the screen with the camera, so the video goes out at %(fps)d frames a second. For a smoother picture choose the screen or the camera alone, or close other programs.", { fps: fps });
+    note.toggleAttribute("data-for-stage", this.stagePeople.length > 0);
+    note.textContent = this.stagePeople.length
+      ? gettext("This computer is slow to draw the students on stage beside you, so the recording goes out at %(fps)d frames a second. For a smoother picture close other programs.", { fps: fps })
+      : gettext("This computer is slow to draw the screen with the camera, so the video goes out at %(fps)d frames a second. For a smoother picture choose the screen or the camera alone, or close other programs.", { fps: fps });
   };
 
   // -- the connection --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // Real-time mode on (`stage_mode`): while the host broadcasts (broadcast.js announces "live:broadcasting" and
 // its device streams as "live:inputs"), the page publishes the same tracks to Janus with the feed ids the
 // server handed out: the camera feed (camera + microphone) and, while the screen is shown, the screen feed.
-// broadcast.js keeps sending its WebM pieces meanwhile: they make the HLS fallback and the recording.
+// broadcast.js keeps sending its WebM pieces meanwhile: they make the HLS fallback and the recording, which
+// show the students on stage too: each change of the tiles is announced to it ("live:stage_media").
 // The stage: the students on stage play in tiles (their sound on), each with Mute and Take down; raised
 // hands and chat authors can be invited; "take turns" invites the raised hands one after another for a set
 // time, with the turn's countdown on every tile. The server decides everything (events on /live, acks and
@@ -157,6 +158,13 @@
     });
     this.tiles.querySelectorAll("[data-tile]").forEach(function (li) {
       if (!keep[li.getAttribute("data-tile")]) { li.remove(); }
+    });
+    // broadcast.js draws these people into what goes out (the recording and the HLS fallback)
+    S.announce("stage_media", {
+      people: entries.map(function (entry) {
+        return { id: entry.user.id, name: entry.user.name, stream: self.streams[entry.user.id] || null };
+      }),
+      max: (this.stage && this.stage.max) || 16
     });
     var count = this.root.querySelector("[data-stage-count]");
     count.textContent = gettext("%(count)s of %(max)s", { count: entries.length, max: (this.stage && this.stage.max) || 16 });
