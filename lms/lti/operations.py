@@ -27,6 +27,7 @@ from lms.identity.queries import find_identity
 from lms.lti import launch as lti
 from lms.lti.launch import LaunchError
 from lms.lti.models import LtiContext, LtiLaunchState, LtiPlatform
+from lms.orgs.class_defaults import apply_class_defaults
 from lms.orgs.models import OrgMembership, OrgRole
 
 #: how long a login initiation waits for its launch
@@ -204,6 +205,8 @@ def launch_circle(platform: LtiPlatform, user: User, claims: dict[str, Any]) -> 
                                    org=org)
         except CircleError:
             circle = create_circle(user, str(_l("Course from %(platform)s", platform=platform.name))[:120], org=org)
+        if org is not None:
+            apply_class_defaults(circle, org)  # the school's settings for classes
         mapped = LtiContext(platform_id=platform.id, context_id=context_id, circle_id=circle.id, title=title)
         _remember_services(mapped, claims)
         db.session.add(mapped)

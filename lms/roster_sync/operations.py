@@ -24,7 +24,8 @@ from lms.extensions import db
 from lms.identity.queries import sign_in_providers
 from lms.jobs import Task, delete_stored_after_commit, enqueue_after_commit
 from lms.orgs import operations as org_ops
-from lms.orgs.models import Organization, OrgMembership, OrgRole
+from lms.orgs.class_defaults import apply_class_defaults
+from lms.orgs.models import ClassSetting, Organization, OrgMembership, OrgRole
 from lms.roster_sync.models import RosterImport, RosterImportState, RosterLink, RosterLinkKind
 from lms.roster_sync.oneroster import Problem, RosterFileError, RosterSet
 from lms.roster_sync.planning import (MAX_LINES, ROLE_MAP, Plan, _links, known_sourced_ids, plan_import,
@@ -118,6 +119,8 @@ def apply_import(org: Organization, roster: RosterSet, actor: User, record: Rost
         try:
             circle = circle_ops.create_circle(owner, row["title"], kind=CircleKind.teaching,
                                               join_policy=JoinPolicy.invite, org=org)
+            # the school's settings for classes; the roster decides who joins, unless the school locks it
+            apply_class_defaults(circle, org, keep=[ClassSetting.join_policy])
         except circle_ops.CircleError as error:
             raise fail("classes.csv", row.line, "title", error) from None
         circles[row.sourced_id] = circle

@@ -3,6 +3,10 @@ who may post, chat, file space, word list), the settings the classes may not cha
 them."""
 from __future__ import annotations
 
+import io
+import re
+from datetime import date
+
 import pytest
 
 from lms.audit.models import AuditAction, AuditEvent
@@ -14,8 +18,11 @@ from lms.files.models import FileSettings
 from lms.files.queries import circle_quota
 from lms.moderation.models import CircleModeration
 from lms.orgs import operations as org_ops
+from lms.orgs.console import terms as term_ops
 from lms.orgs.models import OrgClassDefaults, OrgRole
+from lms.roster_sync.models import RosterImport
 from tests.fixtures.app import page_text
+from tests.roster_sync.sample import roster_zip
 
 MB = 1024 * 1024
 
@@ -295,3 +302,32 @@ def test_the_feeds_chats_and_word_lists_locks_hold_on_their_own_pages(client_as,
     assert chat_settings.is_enabled is False and chat_settings.members_may_message_members
     moderation_settings = db.session.get(CircleModeration, physics.id)
     assert moderation_settings.words == ["badword", "rude thing"] and moderation_settings.posts_per_hour == 5
+
+
+def test_a_class_copied_into_a_term_keeps_its_settings_but_the_locked_ones(make, school, set_school):
+    """Does a copy of a class (into the next term) keep the class's own settings, but take those the school
+    locks now?"""
+    spring = term_ops.create_term(school.org, "Spring 2027", date(2027, 1, 12), date(2027, 6, 30))
+    klass = db.session.get(Circle, school.klass.id)
+    klass.require_student_no = False
+    db.session.flush()
+    copy = term_ops.copy_class(klass, spring, school.admin)
+    db.session.commit()
+    assert copy.join_policy == JoinPolicy.approval and copy.require_real_name  # locked
+    assert not copy.require_student_no  # the class's own
+    assert db.session.get(FeedSettings, copy.id) is None
+
+
+def test_classes_of_a_roster_import_take_the_schools_settings(client, login, school, set_school):
+    """Do the classes a OneRoster import creates take the school's settings, the locked join policy winning over
+    the roster's own (invite only)?"""
+    login(school.admin)
+    response = client.post(f"/orgs/{school.org.id}/roster", data={"file": (io.BytesIO(roster_zip()), "roster.zip")},
+                           content_type="multipart/form-data")
+    import_id = int(re.search(r"/roster/(\d+)$", response.headers["Location"]).group(1))
+    assert client.post(f"/orgs/{school.org.id}/roster/{import_id}/apply").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(RosterImport, import_id).counts["classes_created"] == 2
+    maths = db.session.scalar(db.select(Circle).where(Circle.name == "Maths 9A"))
+    assert maths.join_policy == JoinPolicy.approval and maths.require_real_name and maths.require_student_no
+    assert db.session.get(FeedSettings, maths.id).who_may_post == WhoMayPost.staff

@@ -20,6 +20,7 @@ from lms.files.models import CircleFile, FileVersion, Folder
 from lms.grading.models import Criterion, GradeCategory, Rubric
 from lms.homework.models import Assignment
 from lms.jobs import discard_stored_on_rollback
+from lms.orgs.class_defaults import apply_class_defaults, defaults_of
 from lms.orgs.models import Organization, Term
 from lms.reviews.models import PeerReviewSettings
 from lms.storage import get_storage, new_key
@@ -110,7 +111,8 @@ class _Shift:
 
 
 def copy_class(circle: Circle, term: Term, actor: User) -> Circle:
-    """A new class of `term` with `circle`'s settings and structure: its owner and teachers (no assistants,
+    """A new class of `term` with `circle`'s settings (but those its school locks, which come from the school) and
+    structure: its owner and teachers (no assistants,
     students or members), rubrics, grade categories, assignments (as drafts, with their peer-review
     settings), check-in tasks and files (their current versions, copied in storage). Nothing of the members'
     work (hand-ins, grades, check-ins, posts, chat) is copied. Dates move with the term's start; with no
@@ -131,6 +133,8 @@ def copy_class(circle: Circle, term: Term, actor: User) -> Circle:
                                     require_student_no=circle.require_student_no,
                                     owner_display_name=owner.display_name if owner is not None else None)
     copy.timezone, copy.cover_key, copy.term_id = circle.timezone, None, term.id
+    # the copy keeps the class's settings but those the school locks now (lms/orgs/class_defaults.py)
+    apply_class_defaults(copy, circle.org, only=defaults_of(circle.org).locked)
     for membership in staff:
         if membership.role == Role.teacher and membership.user_id != owner_user.id:
             circle_ops.add_member(copy, membership.user, Role.teacher, display_name=membership.display_name)
