@@ -333,7 +333,7 @@ RECORDED = """() => {
   if (!stream) { return null; }
   const video = stream.getVideoTracks()[0], audio = stream.getAudioTracks()[0];
   const canvas = video && video.canvas;
-  return { tiles: canvas ? Number(canvas.dataset.stageTiles || 0) : null, canvas: !!canvas,
+  return { tiles: canvas ? Number(canvas.dataset.composedTiles || 0) : null, canvas: !!canvas,
            mix: !!b.mixer && audio === b.mixer.track,
            camera: !!b.picture && video === b.picture.video,
            microphone: !!b.picture && audio === b.picture.user.getAudioTracks()[0],
@@ -347,7 +347,7 @@ TILE_IS_A_PICTURE = """() => {
   const b = document.querySelector('[data-broadcast]').broadcast;
   const video = b.recorder && b.recorder.stream.getVideoTracks()[0];
   const canvas = video && video.canvas;
-  if (!canvas || canvas.dataset.stageTiles !== "1") { return false; }
+  if (!canvas || canvas.dataset.composedTiles !== "1") { return false; }
   const px = canvas.getContext("2d").getImageData(970, 280, 300, 120).data;
   let low = 765, high = 0, grey = 0;
   for (let i = 0; i < px.length; i += 4) {
@@ -380,7 +380,7 @@ def test_the_recording_shows_the_students_on_stage_while_they_are_on_it(stage_se
                                   timeout=WEBRTC_MS)
         alone = teacher.evaluate(RECORDED)
         assert alone["camera"] and alone["microphone"] and not alone["canvas"], alone
-        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "0")
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-composed-tiles", "0")
         expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "microphone")
 
     student = browsers()
@@ -403,7 +403,7 @@ def test_the_recording_shows_the_students_on_stage_while_they_are_on_it(stage_se
     with screenshots.on_failure(teacher, "teacher-records-the-stage"):
         tile = teacher.locator(f'[data-stage-tiles] [data-tile="{ids["student_id"]}"]')
         expect(tile).to_have_attribute("data-playing", "", timeout=WEBRTC_MS)
-        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "1")
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-composed-tiles", "1")
         expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "mix")
         expect(teacher.locator("[data-broadcast-composed]")).to_have_text(
             "The recording and the video of students who cannot watch in real time show you with 1 student on stage.")
@@ -423,7 +423,7 @@ def test_the_recording_shows_the_students_on_stage_while_they_are_on_it(stage_se
         expect(student.locator("[data-stage-told]")).to_have_text("You left the stage.")
     with screenshots.on_failure(teacher, "teacher-alone-again"):
         expect(teacher.locator("[data-stage-tiles] [data-tile]")).to_have_count(0)
-        expect(teacher.locator("[data-preview]")).to_have_attribute("data-stage-tiles", "0")
+        expect(teacher.locator("[data-preview]")).to_have_attribute("data-composed-tiles", "0")
         expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-outgoing-audio", "microphone")
         expect(teacher.locator("[data-broadcast-composed]")).to_be_hidden()
         teacher.wait_for_function("""() => { const b = document.querySelector('[data-broadcast]').broadcast;

@@ -408,7 +408,7 @@
       return tile;
     });
     Object.keys(before).forEach(function (id) { if (before[id].video) { before[id].video.srcObject = null; } });
-    this.canvas.dataset.stageTiles = String(this.tiles.length);
+    this.canvas.dataset.composedTiles = String(this.tiles.length);
   };
   Compositor.prototype.stop = function () {
     this.stopped = true;
@@ -486,7 +486,7 @@
       this.endStage();
     }
     this.root.dataset.outgoingAudio = people.length && this.mixer ? "mix" : "microphone";
-    this.preview.dataset.stageTiles = String(people.length);
+    this.preview.dataset.composedTiles = String(people.length);
     this.composedNote(people.length);
     var now = this.stream;
     if (now && now.getVideoTracks()[0] === video && now.getAudioTracks()[0] === audio[0]) { return false; }
