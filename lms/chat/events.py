@@ -28,6 +28,7 @@ from lms.chat.models import PAGE_SIZE, ChatChannel
 from lms.chat.pushes import NAMESPACE, channel_room, person_room, staff_room
 from lms.circles import operations as circle_ops
 from lms.circles.models import Circle
+from lms.circles.archived import CircleArchived
 from lms.circles.queries import get_circle_or_404
 from lms.core.types import utcnow
 from lms.extensions import db
@@ -144,8 +145,10 @@ class ChatNamespace(Namespace):
         return {"ok": True}
 
     # -- every other event --------------------------------------------------------------------
-    def _act(self, data, action) -> dict:
-        """Reload the circle and the channel for the sender, run `action(channel, reader, data)`, commit."""
+    def _act(self, data, action, write: bool = True) -> dict:
+        """Reload the circle and the channel for the sender, run `action(channel, reader, data)`, commit. A
+        `write` in an archived circle is refused (read-only, as lms.circles.archived makes its pages); reading,
+        searching and one's place in the channel are not writes."""
         sid = request.sid
         with self._lock:
             joined = self._joined.get(sid)
@@ -173,6 +176,9 @@ class ChatNamespace(Namespace):
                 leave_room(channel_room(channel_id), sid=sid)
                 leave_room(staff_room(channel_id), sid=sid)
             return _refused(_("This channel was not found."))
+        if write and circle.is_archived:
+            db.session.rollback()
+            return _refused(str(CircleArchived.description))
         try:
             result = action(channel, reader, data)
             db.session.commit()
@@ -198,7 +204,7 @@ class ChatNamespace(Namespace):
                     "last_read_id": q.last_read_id(channel, reader.id), "has_older": len(messages) == PAGE_SIZE,
                     "pinned": q.message_dicts(channel, [pinned], reader)[0] if pinned else None,
                     "settings": pushes.settings_dict(channel)}
-        return self._act(data, act)
+        return self._act(data, act, write=False)
 
     def on_history(self, data):
         """{"channel_id", "before_id"? | "after_id"?} → one page by keyset (oldest first)."""
@@ -207,7 +213,7 @@ class ChatNamespace(Namespace):
             after = int(d["after_id"]) if d.get("after_id") not in (None, "") else None
             messages = q.history(channel, reader, before_id=before, after_id=after)
             return {"messages": q.message_dicts(channel, messages, reader), "full": len(messages) == PAGE_SIZE}
-        return self._act(data, act)
+        return self._act(data, act, write=False)
 
     def on_send(self, data):
         """{"channel_id", "body", "reply_to"?, "media_id"?, "mentions"?: [user ids]} → {"message": ...}."""
@@ -271,7 +277,7 @@ class ChatNamespace(Namespace):
         def act(channel, reader, d):
             place = ops.mark_read(channel, reader, d.get("last_id"))
             return {"last_read_id": place, "unread": q.unread_counts([channel.id], reader.id).get(channel.id, 0)}
-        return self._act(data, act)
+        return self._act(data, act, write=False)
 
     def on_search(self, data):
         """{"channel_id", "text", "before_id"?} → matching messages, newest first."""
@@ -279,7 +285,7 @@ class ChatNamespace(Namespace):
             before = int(d["before_id"]) if d.get("before_id") not in (None, "") else None
             found = q.search(channel, reader, str(d.get("text") or ""), before_id=before)
             return {"messages": q.message_dicts(channel, found, reader)}
-        return self._act(data, act)
+        return self._act(data, act, write=False)
 
     def on_members(self, data):
         """{"channel_id", "text"} → members for @mention autocomplete (their circle names)."""
@@ -287,7 +293,7 @@ class ChatNamespace(Namespace):
             found = q.members_matching(channel.circle, channel, str(d.get("text") or ""), reader=reader)
             shown = q.people(channel.circle_id, [m.user_id for m in found])
             return {"members": [shown[m.user_id] for m in found if m.user_id in shown]}
-        return self._act(data, act)
+        return self._act(data, act, write=False)
 
 
 def _message(channel: ChatChannel, reader: q.Reader, d: dict):

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
 from lms.audit.operations import record_event
+from lms.circles.archived import CircleArchived
 from lms.circles.models import Circle
 from lms.core.inputs import line_problem, prepare_line
 from lms.core.realtime import emit_to_room
@@ -212,10 +213,12 @@ def go_live(lesson: LiveLesson, ingest: IngestKind | str, by: User | None = None
             now: datetime | None = None) -> bool:
     """The stream started (browser or RTMP). A scheduled lesson goes live and its members are told once; a
     reconnecting one resumes. Returns True when the state changed. Raises LiveError for an ended or
-    cancelled lesson (a new stream cannot reopen it)."""
+    cancelled lesson (a new stream cannot reopen it), and for a lesson of an archived circle (read-only)."""
     now = now or utcnow()
     if lesson.state in (LessonState.ended, LessonState.cancelled):
         raise LiveError(_l("This lesson has ended; schedule a new one to go live again."))
+    if lesson.circle.is_archived:
+        raise LiveError(CircleArchived.description)
     if lesson.state == LessonState.reconnecting:
         lesson.ingest = IngestKind(ingest)
         return resume(lesson, now=now)

@@ -391,3 +391,28 @@ def test_a_demoted_assistant_stops_hearing_held_messages_at_once(world, page_of)
     socketio.sleep(0.1)
     assert [d for d in assistant.got("message") if d["message"]["id"] == held["id"]] == []
     assert assistant.emit("join", {"circle_id": world.circle.id})["me"]["staff"] is False
+
+
+def test_an_archived_circle_chat_is_read_only(world, page_of):
+    """Archived (a term's end) while pages are open: does every write event answer with the archive's message
+    and change nothing, while the history, search and one's place in the channel still work? (Its pages'
+    writes are refused by lms.circles.archived; Socket.IO events are not requests under its URL.)"""
+    send(world, "student", "before the term ended")
+    teacher, student = _joined(page_of, world, "teacher"), _joined(page_of, world, "student")
+    message = db.session.scalar(db.select(ChatMessage).where(ChatMessage.channel_id == world.main.id))
+    circle_ops.set_archived(world.circle, True)
+    db.session.commit()
+    archived = {"ok": False, "error": "This circle is archived: it can be read, but nothing in it can be changed."}
+    channel = {"channel_id": world.main.id}
+    assert student.emit("send", {**channel, "body": "still here?"}) == archived
+    assert student.emit("edit", {**channel, "message_id": message.id, "body": "changed"}) == archived
+    assert student.emit("delete", {**channel, "message_id": message.id}) == archived
+    assert teacher.emit("pin", {**channel, "message_id": message.id}) == archived
+    assert teacher.emit("mute_all", {**channel, "on": True}) == archived
+    assert teacher.emit("slow_mode", {**channel, "seconds": 30}) == archived
+    db.session.expire_all()
+    assert [m.body for m in q.history(world.main, q.reader_of(world.circle, world.user("student")))] == [
+        "before the term ended"]
+    assert student.emit("history", channel)["ok"] is True
+    assert student.emit("search", {**channel, "text": "term"})["messages"][0]["id"] == message.id
+    assert teacher.emit("read", {**channel, "last_id": message.id})["ok"] is True

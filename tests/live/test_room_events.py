@@ -705,3 +705,29 @@ def test_a_muted_member_may_do_everything_but_write(klass, joined, lesson, event
         assert ack == {"ok": False, "error": "A host has muted you in this lesson."}
     else:
         assert ack["ok"] is True
+
+
+def test_an_archived_circles_lesson_room_is_read_only(klass, joined, page, lesson):
+    """Archived while a lesson is open: is every room event refused with the archive's message (nothing
+    written), is a new page refused at the door, and can no stream (browser or RTMP) take the lesson live?"""
+    from lms.circles import operations as circle_ops
+    from lms.live import operations as ops
+
+    teacher, student, classmate = joined(klass.teacher), joined(klass.student), joined(klass.classmate)
+    circle_ops.set_archived(klass.circle, True)
+    db.session.commit()
+    archived = "This circle is archived: it can be read, but nothing in it can be changed."
+    # each page is told why, and leaves the room (as when the lesson ends)
+    assert student.emit("chat", {"body": "still on?"}) == {"ok": False, "error": archived}
+    assert student.emit("chat", {"body": "hello?"}) == {"ok": False, "error": "Join the lesson first."}
+    assert classmate.emit("raise_hand") == {"ok": False, "error": archived}
+    assert teacher.emit("poll_open", {"question": "Ready?", "options": ["yes", "no"]}) == {"ok": False,
+                                                                                         "error": archived}
+    assert page(klass.student).join(lesson) == {"ok": False, "error": archived}
+    assert db.session.scalar(sa.select(sa.func.count(LiveMessage.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(LiveHand.id))) == 0
+
+    scheduled = make_lesson(klass.circle, klass.teacher, state=LessonState.scheduled, title="Next week")
+    with pytest.raises(ops.LiveError, match="archived"):
+        ops.go_live(scheduled, "browser", klass.teacher)
+    assert scheduled.state == LessonState.scheduled

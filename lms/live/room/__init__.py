@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, lazyload
 
 from lms.accounts.models import User, UserSession
+from lms.circles.archived import CircleArchived
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus, Role
 from lms.core.types import utcnow
 from lms.extensions import db, socketio
@@ -106,11 +107,14 @@ def _live_sanctions(lesson: LiveLesson, user_id: int) -> set[str]:
 
 
 def check_open(lesson: LiveLesson) -> None:
-    """Raises RoomError when the lesson's room is closed (ended or cancelled)."""
+    """Raises RoomError when the lesson's room is closed (ended or cancelled, or its circle archived: read-only,
+    as lms.circles.archived makes its pages)."""
     if lesson.state == LessonState.cancelled:
         raise RoomError(_("This lesson was cancelled."))
     if lesson.state not in OPEN_STATES:
         raise RoomError(_("This lesson has ended."))
+    if lesson.circle.is_archived:
+        raise RoomError(str(CircleArchived.description))
 
 
 def take_part(lesson: LiveLesson, user: User) -> Participant:
