@@ -164,6 +164,23 @@ def test_a_teacher_sees_only_their_classes_and_students(client, login, school, t
     assert "Student 4" in text and "Student 2" not in text
 
 
+def test_a_teacher_finds_the_report_from_the_console(client, login, school, term_data):
+    """Does a teacher of the organization, with the console filtered by a term, get a link to that term's report
+    (and none without a term filter), and does following it show only their own class?"""
+    term, _people = term_data
+    login(school.teacher2)
+    console = f"/orgs/{school.org.id}/console"
+    report = f"/orgs/{school.org.id}/terms/{term.id}/report"
+    assert f'href="{report}"' not in client.get(console).get_data(as_text=True)
+    assert f'href="{report}"' not in client.get(f"{console}?term=0").get_data(as_text=True)
+    page = client.get(f"{console}?term={term.id}").get_data(as_text=True)
+    assert f'id="console-term-report" href="{report}"' in page
+    response = client.get(report)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Second class" in text and "Existing class" not in text and "Student 2" not in text
+
+
 def test_the_page(client, login, school, term_data):
     """Does the page show both tables with the numbers (the bars beside them hidden from screen readers), a
     Print button the script shows, no inline script, and is it linked from the term's page?"""
