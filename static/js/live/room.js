@@ -138,7 +138,8 @@
       if (d.lowered_by_host) { self.q("[data-hand-state]").textContent = gettext("The teacher lowered your hand."); }
     });
     s.on("likes", function (d) { self.q("[data-likes]").textContent = i18n.number ? i18n.number(d.count, 0) : d.count; });
-    s.on("viewers", function (d) { self.showViewers(d.count); });
+    // a count pushed after the room closed (the last pages leaving as the lesson ends) is not shown
+    s.on("viewers", function (d) { if (!self.closed) { self.showViewers(d.count); } });
     s.on("poll", function (d) { self.showPoll(d.poll); });
     s.on("poll_results", function (d) { self.showResults(d); });
     s.on("room_settings", function (d) {
