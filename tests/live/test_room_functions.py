@@ -180,3 +180,33 @@ def test_an_event_costs_a_fixed_number_of_queries(app, klass, lesson, client_as)
     finally:
         for page in pages.values():
             page.close()
+
+
+def test_a_count_push_that_fails_is_tried_again(app, monkeypatch, caplog):
+    """A coalesced push (viewers, likes, poll results) whose sending fails once (the database busy a moment):
+    is it sent again an interval later, so the last change of a count still reaches the room?"""
+    import time
+    import uuid
+
+    import sqlalchemy as sa
+
+    from lms.extensions import socketio
+    from lms.live.room import coalesce
+
+    monkeypatch.setitem(app.config, "LIVE_PUSH_SECONDS", 0.05)
+    calls = []
+
+    def send():
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+
+    db.session.execute(sa.text("SELECT 1"))
+    coalesce(("test", uuid.uuid4().hex), send)
+    db.session.commit()
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < deadline:
+        socketio.sleep(0.02)
+    assert len(calls) == 2, calls
+    assert calls[1] - calls[0] >= 0.05
+    assert "attempt 1 of 3" in caplog.text

@@ -211,7 +211,11 @@ class _Coalescer:
 
         after_commit(_start)
 
-    def _run(self, app, key: tuple, wait: float, send) -> None:
+    #: a push that failed (the database busy a moment) is tried again this many times, an interval apart:
+    #: the last change of a count has no later push to correct it
+    ATTEMPTS = 3
+
+    def _run(self, app, key: tuple, wait: float, send, attempt: int = 1) -> None:
         if wait:
             socketio.sleep(wait)
         with self._lock:
@@ -227,8 +231,16 @@ class _Coalescer:
                     send()
                 finally:
                     db.session.remove()
-        except Exception:  # a lost count push must not kill the worker; the next one corrects it
-            logger.exception("live room push %s failed", key)
+        except Exception:  # a failed count push must not kill the worker: tried again, then left to the next
+            logger.exception("live room push %s failed (attempt %d of %d)", key, attempt, self.ATTEMPTS)
+            if attempt >= self.ATTEMPTS:
+                return
+            with self._lock:
+                if key in self._pending:  # a newer change has its push on the way
+                    return
+                self._pending.add(key)
+            interval = float(app.config.get("LIVE_PUSH_SECONDS", PUSH_SECONDS))
+            socketio.start_background_task(self._run, app, key, interval, send, attempt + 1)
 
 
 _coalescer = _Coalescer()
