@@ -338,3 +338,21 @@ def test_query_count_is_the_same_for_5_and_25_classes(client, login, school, hw,
     grow(25)
     assert counts() == few
     assert max(few) <= 30
+
+
+def test_the_students_come_a_page_at_a_time_and_whole_in_the_exports(monkeypatch, client, login, school, term_data):
+    """A school's thousands of students: does the page show them STUDENTS_PER_PAGE at a time with a pager
+    (the rest on the next page), while the export by student lists every one?"""
+    from lms.orgs.console import report_routes
+
+    term, _people = term_data
+    monkeypatch.setattr(report_routes, "STUDENTS_PER_PAGE", 1)
+    login(school.admin)
+    base = f"/orgs/{school.org.id}/terms/{term.id}/report"
+    first = client.get(base).get_data(as_text=True)
+    assert "The exports by student list every student." in first
+    assert first.count('id="report-student-') == 1 and "Page 1 of" in first and "page=2" in first
+    second = client.get(base + "?page=2").get_data(as_text=True)
+    assert second.count('id="report-student-') == 1 and "Page 2 of" in second
+    rows = client.get(base + ".csv?by=student").get_data(as_text=True).strip().splitlines()
+    assert len(rows) - 1 == int(first.split("Page 1 of ")[1].split("<")[0])

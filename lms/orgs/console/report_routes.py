@@ -26,12 +26,18 @@ def _report_of(org_id: int, term_id: int) -> tuple[Organization, TermReport]:
     return org, reports.term_report(org, term, current_user)
 
 
+#: students on one page of the report (a school's thousands are in the exports, whole)
+STUDENTS_PER_PAGE = 200
+
+
 @bp.route("/<int:org_id>/terms/<int:term_id>/report")
 @login_required
 def term_report(org_id: int, term_id: int):
-    """The term's report: by class and by student, with a print stylesheet."""
+    """The term's report: by class, and by student a page (?page=N) of STUDENTS_PER_PAGE at a time, with a
+    print stylesheet."""
     org, report = _report_of(org_id, term_id)
-    return render_template("orgs/term_report.html", org=org, term=report.term, report=report,
+    students = console._Page(report.students, request.args.get("page", 1, type=int), STUDENTS_PER_PAGE)
+    return render_template("orgs/term_report.html", org=org, term=report.term, report=report, students=students,
                            manage=org.can_manage(current_user), bands=reports.band_labels(),
                            percent=console.percent, number=format_decimal, format_date=format_date)
 
