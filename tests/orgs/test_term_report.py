@@ -356,3 +356,22 @@ def test_the_students_come_a_page_at_a_time_and_whole_in_the_exports(monkeypatch
     assert second.count('id="report-student-') == 1 and "Page 2 of" in second
     rows = client.get(base + ".csv?by=student").get_data(as_text=True).strip().splitlines()
     assert len(rows) - 1 == int(first.split("Page 1 of ")[1].split("<")[0])
+
+
+def test_the_exports_are_in_the_viewers_language(client, login, school, term_data):
+    """Are the headers of a streamed export (made while the response is read) in the viewer's language, as the
+    page is? (They came out in English: the rows were made after the request had ended.)"""
+    import io as io_module
+
+    from openpyxl import load_workbook
+
+    term, _people = term_data
+    login(school.admin)
+    base = f"/orgs/{school.org.id}/terms/{term.id}/report"
+    chinese = {"Accept-Language": "zh-CN"}
+    csv_text = client.get(base + ".csv?by=student", headers=chinese).get_data(as_text=True)
+    assert csv_text.lstrip("\ufeff").startswith('"学生"')
+    sheet = load_workbook(io_module.BytesIO(client.get(base + ".xlsx", headers=chinese).data)).active
+    assert sheet.title == "班级" and sheet["A1"].value == "班级"
+    console = client.get(f"/orgs/{school.org.id}/console.csv", headers=chinese).get_data(as_text=True)
+    assert console.lstrip("\ufeff").startswith('"班级"')

@@ -71,7 +71,9 @@ def _export(org_id: int, term_id: int):
     """(rows, sheet title, file name) of the table asked for (?by=class, the default, or ?by=student)."""
     org, report = _report_of(org_id, term_id)
     by = "student" if request.args.get("by") == "student" else "class"
-    rows = _student_rows(report) if by == "student" else _class_rows(report)
+    # made now, in the request, so the headers are in the viewer's language (rows made while the response
+    # streams are made after the request, in English)
+    rows = list(_student_rows(report) if by == "student" else _class_rows(report))
     title = _("Students") if by == "student" else _("Classes")
     name = f"term-{report.term.id}-report-by-{by}-{report.made_at.strftime('%Y%m%d')}"
     return rows, title, name

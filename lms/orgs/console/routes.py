@@ -143,7 +143,10 @@ def console_csv(org_id: int):
     """The table as CSV (the filters and order of the page, every row)."""
     org = _console_org(org_id)
     rows, _sort = _sorted_rows(org)
-    body = csv_chunks([safe_text(v) for v in row] for row in _export_rows(rows))
+    # made now, in the request: its headers and words are in the viewer's language (a generator read while the
+    # response streams runs after the request, in English); a school's classes fit in memory
+    table = list(_export_rows(rows))
+    body = csv_chunks([safe_text(v) for v in row] for row in table)
     response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(org, "csv")}"'
     return response
@@ -155,7 +158,8 @@ def console_xlsx(org_id: int):
     """The table as an XLSX workbook (numbers as numbers)."""
     org = _console_org(org_id)
     rows, _sort = _sorted_rows(org)
-    response = Response(xlsx_chunks(_export_rows(rows), _("Classes"), _typed_cell), mimetype=XLSX_MIMETYPE)
+    response = Response(xlsx_chunks(list(_export_rows(rows)), _("Classes"), _typed_cell),  # made now: see console_csv
+                        mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(org, "xlsx")}"'
     return response
 
