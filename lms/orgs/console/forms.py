@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _lp
+from flask_babel import lazy_pgettext as _pl
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -39,8 +39,8 @@ class ClassesForm(FlaskForm):
 
 
 #: the chat choice: "" as the kind of class has it, else on or off
-CHAT_CHOICES = {"": _l("As the kind of class has it (on for teaching classes)"), "on": _lp("chat", "On"),
-                "off": _lp("chat", "Off")}
+CHAT_CHOICES = {"": _l("As the kind of class has it (on for teaching classes)"), "on": _pl("chat", "On"),
+                "off": _pl("chat", "Off")}
 MB = 1024 * 1024
 
 
