@@ -240,7 +240,9 @@ def test_the_locked_settings_can_go_onto_the_existing_classes(client_as, make, s
     assert db.session.get(FeedSettings, klass.id).who_may_post == WhoMayPost.staff
     assert db.session.get(ChatSettings, klass.id) is None
     assert db.session.get(Circle, archived.id).join_policy == JoinPolicy.code
-    [event] = _events(AuditAction.class_defaults_applied)
+    # the first: set_school's locks put on the class as they were made; this one: every locked setting again
+    first, event = _events(AuditAction.class_defaults_applied)
+    assert first.details["settings"] == ["join_policy", "require_real_name"]
     assert event.details["classes_changed"] == 1
     assert event.details["settings"] == ["join_policy", "require_real_name", "who_may_post"]
 
@@ -258,12 +260,12 @@ def test_a_teacher_keeps_changing_what_is_not_locked(client_as, school, set_scho
     assert klass.active_role(school.teacher) == Role.owner
     response = client_as(school.teacher).post(f"/c/{klass.id}/settings",
                                               data=_class_form(klass, require_student_no="y"))
-    # the school locks the join policy (approval) and the real name (asked); the existing class keeps its own
-    # values of them ("code", not asked) until an admin puts the locked settings on it, and saves the rest
+    # the school locks the join policy (approval) and the real name (asked): locking them put them on the
+    # existing class too (a lock is the school's value in every class); the teacher saves the rest
     assert response.status_code == 302
     db.session.expire_all()
     klass = db.session.get(Circle, klass.id)
-    assert klass.require_student_no and klass.join_policy == JoinPolicy.code
+    assert klass.require_student_no and klass.join_policy == JoinPolicy.approval and klass.require_real_name
 
 
 def test_the_feeds_chats_and_word_lists_locks_hold_on_their_own_pages(client_as, school):
@@ -331,3 +333,27 @@ def test_classes_of_a_roster_import_take_the_schools_settings(client, login, sch
     maths = db.session.scalar(db.select(Circle).where(Circle.name == "Maths 9A"))
     assert maths.join_policy == JoinPolicy.approval and maths.require_real_name and maths.require_student_no
     assert db.session.get(FeedSettings, maths.id).who_may_post == WhoMayPost.staff
+
+
+def test_locking_a_setting_puts_it_on_the_existing_classes(client_as, make, school):
+    """A lock is the school's value in every class (the fresh-eyes trial found a locked class showing its old
+    value under "Set by the school"): does locking a setting, or changing a locked one, put it on the classes
+    that are not archived, leaving the unlocked ones as each class has them?"""
+    archived = make.circle(school.teacher, "Old class", org=school.org)
+    archived.is_archived = True
+    db.session.commit()
+    client = client_as(school.admin)
+    unlocked = {k: v for k, v in SCHOOL.items() if not k.startswith("lock_")}
+    assert client.post(_url(school.org), data=unlocked).status_code == 302  # nothing locked: nothing moves
+    db.session.expire_all()
+    assert db.session.get(Circle, school.klass.id).join_policy == JoinPolicy.code
+    assert client.post(_url(school.org), data={**unlocked, "lock_join_policy": "y"}).status_code == 302
+    db.session.expire_all()
+    klass = db.session.get(Circle, school.klass.id)
+    assert klass.join_policy == JoinPolicy.approval and not klass.require_real_name  # only the locked one
+    assert db.session.get(Circle, archived.id).join_policy == JoinPolicy.code
+    assert client.post(_url(school.org), data={**unlocked, "join_policy": "invite",
+                                               "lock_join_policy": "y"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Circle, school.klass.id).join_policy == JoinPolicy.invite
+    assert [e.details["settings"] for e in _events(AuditAction.class_defaults_applied)] == [["join_policy"]] * 2

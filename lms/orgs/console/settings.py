@@ -35,12 +35,15 @@ class SettingsError(ValueError):
 
 def update_class_defaults(org: Organization, actor: User, *, join_policy: JoinPolicy, require_real_name: bool,
                           require_student_no: bool, who_may_post: PostingRule, chat_enabled: bool | None,
-                          file_quota_bytes: int | None, word_list: str,
-                          locked: Iterable[str]) -> OrgClassDefaults:
+                          file_quota_bytes: int | None, word_list: str, locked: Iterable[str],
+                          reapply: bool = False) -> int | None:
     """Set what every new class of `org` takes and which settings its classes may not change (`locked`:
-    ClassSetting names). The caller checked `org.can_manage(actor)`. Existing classes keep their settings
-    (apply_to_classes puts them there). Audited with what changed. Raises SettingsError for a quota outside
-    0..QUOTA_MAX, a word list longer than a class's, or an unknown setting name."""
+    ClassSetting names). The caller checked `org.can_manage(actor)`. A lock is the school's value in every
+    class, as Canvas's locked account settings are: a setting locked now, or a locked one whose value changed,
+    is put on the school's classes that are not archived (apply_to_classes); the unlocked ones stay as each
+    class has them; with `reapply`, every locked setting is put on them again. Returns the number of classes the
+    locked settings were put on, or None when none were. Audited with what changed. Raises SettingsError for a quota outside 0..QUOTA_MAX, a word
+    list longer than a class's, or an unknown setting name."""
     if file_quota_bytes is not None and not 0 <= file_quota_bytes <= QUOTA_MAX:
         raise SettingsError(_l("Enter a whole number of MB from 0 to %(max)d.", max=QUOTA_MAX // (1024 * 1024)))
     if len(word_list or "") > MAX_WORDS:
@@ -55,6 +58,7 @@ def update_class_defaults(org: Organization, actor: User, *, join_policy: JoinPo
               "require_student_no": bool(require_student_no), "who_may_post": PostingRule(who_may_post),
               "chat_enabled": chat_enabled, "file_quota_bytes": file_quota_bytes, "word_list": words,
               "locked": locked_names}
+    locked_before = set(defaults.locked or [])
     changes = {}
     for key, value in values.items():
         before = getattr(defaults, key)
@@ -70,7 +74,10 @@ def update_class_defaults(org: Organization, actor: User, *, join_policy: JoinPo
                    for key, change in changes.items()}
         record_event(AuditAction.class_defaults_changed, actor, target=org, org_id=org.id,
                      details={"org": org.name, **details})
-    return defaults
+    column = {str(ClassSetting.file_quota): "file_quota_bytes"}  # the setting's value column, where named otherwise
+    enforced = locked_names if reapply else [
+        name for name in locked_names if name not in locked_before or column.get(name, name) in changes]
+    return apply_to_classes(org, actor, enforced) if enforced else None
 
 
 def apply_to_classes(org: Organization, actor: User, names: Iterable[str]) -> int:

@@ -38,15 +38,15 @@ def class_settings(org_id: int):
         return render_template("orgs/settings.html", org=org, form=form)
     if form.validate_on_submit():
         try:
-            ops.update_class_defaults(
+            applied = ops.update_class_defaults(
                 org, current_user, join_policy=JoinPolicy(form.join_policy.data),
                 require_real_name=form.require_real_name.data, require_student_no=form.require_student_no.data,
                 who_may_post=PostingRule(form.who_may_post.data), chat_enabled=form.chat_value(),
-                file_quota_bytes=form.quota_bytes(), word_list=form.word_list.data or "", locked=form.locked())
+                file_quota_bytes=form.quota_bytes(), word_list=form.word_list.data or "", locked=form.locked(),
+                reapply=form.apply_existing.data)
         except ops.SettingsError as error:
             form.form_errors.append(str(error))
         else:
-            applied = ops.apply_to_classes(org, current_user, form.locked()) if form.apply_existing.data else None
             db.session.commit()
             flash(_("The settings for the school's classes were saved."), "success")
             if applied is not None:
