@@ -3,10 +3,23 @@ from __future__ import annotations
 
 import logging
 
+from flask_socketio import join_room
+
 from lms.extensions import socketio
 from lms.jobs import after_commit
 
 logger = logging.getLogger(__name__)
+
+
+def enter_room(room: str) -> bool:
+    """In a Socket.IO event: its connection joins `room`. False when the page went away while the event ran
+    (python-socketio raises ValueError or KeyError for a connection no longer in the namespace): nothing to
+    join then, and no error (raised, it ended the event's thread with an unhandled exception)."""
+    try:
+        join_room(room)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def user_room(user_id: int) -> str:

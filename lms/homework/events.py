@@ -7,10 +7,11 @@ feedback this way).
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_socketio import Namespace, join_room, leave_room
+from flask_socketio import Namespace, leave_room
 from werkzeug.exceptions import HTTPException
 
 from lms.circles.queries import get_circle_or_404
+from lms.core.realtime import enter_room
 from lms.homework import queries as q
 from lms.homework.notifications import NAMESPACE, submission_room
 
@@ -32,8 +33,7 @@ class HomeworkNamespace(Namespace):
             submission = q.get_submission_or_404(assignment, int(data["submission_id"]), current_user)
         except (HTTPException, KeyError, TypeError, ValueError):
             return {"ok": False}
-        join_room(submission_room(submission.id))
-        return {"ok": True}
+        return {"ok": enter_room(submission_room(submission.id))}
 
     def on_unwatch(self, data):
         try:

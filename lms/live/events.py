@@ -17,6 +17,7 @@ from flask_socketio import Namespace, join_room, leave_room
 from werkzeug.exceptions import HTTPException
 
 from lms.circles.queries import get_circle_or_404
+from lms.core.realtime import enter_room
 from lms.extensions import db, socketio
 from lms.jobs import after_commit
 from lms.live import room
@@ -164,7 +165,7 @@ class LiveNamespace(Namespace):
             # the page waits in its person's room: a readmission is pushed there (moderation.readmit)
             db.session.rollback()
             self._forget(sid)
-            join_room(room.person_room(lesson.id, current_user.id))
+            enter_room(room.person_room(lesson.id, current_user.id))
             return {**_refused(error.message), "removed": True}
         except room.RoomError as error:
             db.session.rollback()
@@ -219,7 +220,7 @@ class LiveNamespace(Namespace):
         self._forget(request.sid)
         answer = {"ok": True, "state": str(lesson.state), "replay_state": lesson.replay_state}
         db.session.rollback()
-        join_room(room_name(lesson.id))
+        enter_room(room_name(lesson.id))  # a page gone meanwhile follows nothing
         return answer
 
     def on_heartbeat(self, data=None):
