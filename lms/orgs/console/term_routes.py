@@ -4,18 +4,31 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import Circle
+from lms.core.i18n import to_local
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.orgs import bp
 from lms.orgs import queries as org_queries
 from lms.orgs.console import terms as ops
 from lms.orgs.console.forms import ClassesForm, TermForm
 from lms.orgs.models import Organization, Term
+
+
+#: a term's state as the terms list shows it
+STATE_LABELS = {
+    ops.TermState.upcoming: _pl("term state", "Upcoming"),
+    ops.TermState.current: _pl("term state", "Current"),
+    ops.TermState.ended: _pl("term state", "Ended"),
+    ops.TermState.archived: _l("Archived"),  # as the archived classes' badge says
+}
 
 
 def _terms_org(org_id: int) -> Organization:
@@ -74,7 +87,10 @@ def terms(org_id: int):
                 flash(_("The term %(name)s was added.", name=term.name), "success")
                 return redirect(url_for("orgs.terms", org_id=org.id))
         status = 422
-    return render_template("orgs/terms.html", org=org, terms=_org_terms(org), counts=_class_counts(org),
+    found = _org_terms(org)
+    today = to_local(utcnow()).date()  # the viewer's day: a term is current from its first day where they are
+    return render_template("orgs/terms.html", org=org, terms=found, counts=_class_counts(org),
+                           states={t.id: ops.term_state(t, today) for t in found}, state_labels=STATE_LABELS,
                            form=form, format_date=format_date), status
 
 

@@ -2,6 +2,7 @@
 and copying a class's structure (no members, no work) into another term."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,6 +29,26 @@ from lms.storage import get_storage, new_key
 
 class TermError(ValueError):
     """A term or a copy that cannot be made as asked; the message is for the person."""
+
+
+class TermState(enum.StrEnum):
+    """Where a term stands: by its dates, until its classes are archived."""
+
+    upcoming = "upcoming"
+    current = "current"
+    ended = "ended"
+    archived = "archived"
+
+
+def term_state(term: Term, today: date) -> TermState:
+    """The state of `term` on `today` (a calendar day, as the viewer counts it): archived once its classes were
+    archived in one action, else upcoming before its first day, current from its first to its last day, ended
+    after."""
+    if term.archived_at is not None:
+        return TermState.archived
+    if today < term.starts_on:
+        return TermState.upcoming
+    return TermState.current if today <= term.ends_on else TermState.ended
 
 
 def create_term(org: Organization, name: str, starts_on: date, ends_on: date) -> Term:

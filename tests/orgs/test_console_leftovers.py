@@ -1,0 +1,51 @@
+"""What a fresh-eyes trial of the school console found left over (issue 19): the terms list names every term's
+state."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+
+from lms.extensions import db
+from lms.orgs.console import terms as term_ops
+
+
+def _row(page: str, term_id: int) -> str:
+    """The HTML of the terms table's row of the term."""
+    match = re.search(rf'<tr id="term-{term_id}">(.*?)</tr>', page, re.S)
+    assert match, f"no row for term {term_id}"
+    return match.group(1)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+@pytest.fixture
+def terms(school):
+    """Four terms of the school, as of today: one ended a month ago, one under way, one starting next month,
+    and an old one whose classes were archived."""
+    today = date.today()
+    made = {
+        "ended": term_ops.create_term(school.org, "Last spring", today - timedelta(days=120), today - timedelta(days=30)),
+        "current": term_ops.create_term(school.org, "This term", today - timedelta(days=10), today + timedelta(days=10)),
+        "upcoming": term_ops.create_term(school.org, "Next term", today + timedelta(days=30), today + timedelta(days=90)),
+        "archived": term_ops.create_term(school.org, "Long ago", today - timedelta(days=400), today - timedelta(days=300)),
+    }
+    school.klass.term_id = made["current"].id
+    term_ops.archive_term(made["archived"], school.admin)
+    db.session.commit()
+    return made
+
+
+def test_every_term_shows_its_state(client, login, school, terms):
+    """Does the terms list say of each term whether it is upcoming, current, ended or archived (the current
+    term's State cell was empty)?"""
+    login(school.admin)
+    page = client.get(f"/orgs/{school.org.id}/terms").get_data(as_text=True)
+    expected = {"ended": "Ended", "current": "Current", "upcoming": "Upcoming", "archived": "Archived"}
+    for key, state in expected.items():
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", _row(page, terms[key].id), re.S)
+        assert _text(cells[4]).startswith(state), (key, _text(cells[4]))
