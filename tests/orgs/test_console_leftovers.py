@@ -1,5 +1,5 @@
 """What a fresh-eyes trial of the school console found left over (issue 19): the terms list names every term's
-state."""
+state and links its report."""
 from __future__ import annotations
 
 import re
@@ -49,3 +49,14 @@ def test_every_term_shows_its_state(client, login, school, terms):
     for key, state in expected.items():
         cells = re.findall(r"<td[^>]*>(.*?)</td>", _row(page, terms[key].id), re.S)
         assert _text(cells[4]).startswith(state), (key, _text(cells[4]))
+
+
+def test_each_term_links_its_report(client, login, school, terms):
+    """Does each term's row link the term's report, and does the link open it?"""
+    login(school.admin)
+    page = client.get(f"/orgs/{school.org.id}/terms").get_data(as_text=True)
+    for term in terms.values():
+        url = f"/orgs/{school.org.id}/terms/{term.id}/report"
+        row = _row(page, term.id)
+        assert f'href="{url}"' in row and f'aria-label="{term.name}: term report"' in row, term.name
+        assert client.get(url).status_code == 200

@@ -91,7 +91,7 @@ def terms(org_id: int):
     today = to_local(utcnow()).date()  # the viewer's day: a term is current from its first day where they are
     return render_template("orgs/terms.html", org=org, terms=found, counts=_class_counts(org),
                            states={t.id: ops.term_state(t, today) for t in found}, state_labels=STATE_LABELS,
-                           form=form, format_date=format_date), status
+                           reports=org.can_view_console(current_user), form=form, format_date=format_date), status
 
 
 @bp.route("/<int:org_id>/terms/<int:term_id>")
