@@ -1,5 +1,5 @@
 """What a fresh-eyes trial of the school console found left over (issue 19): the terms list names every term's
-state and links its report."""
+state and links its report; date-only fields (a term's first and last day) carry no time-zone note."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ import pytest
 
 from lms.extensions import db
 from lms.orgs.console import terms as term_ops
+from tests.fixtures.app import page_text
 
 
 def _row(page: str, term_id: int) -> str:
@@ -60,3 +61,18 @@ def test_each_term_links_its_report(client, login, school, terms):
         row = _row(page, term.id)
         assert f'href="{url}"' in row and f'aria-label="{term.name}: term report"' in row, term.name
         assert client.get(url).status_code == 200
+
+
+def test_date_only_fields_carry_no_time_zone_note(client, login, school, make):
+    """A date has no time zone: do the term form's first and last day (and a check-in task's) go without the
+    note that date-and-time fields carry?"""
+    school.admin.timezone = school.teacher.timezone = "Asia/Shanghai"
+    db.session.commit()
+    login(school.admin)
+    page = page_text(client.get(f"/orgs/{school.org.id}/terms"))
+    assert "First day" in page and "Time zone:" not in page
+    login(school.teacher)
+    response = client.get(f"/c/{school.klass.id}/checkins/new")
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "First day" in page and "Time zone:" not in page
