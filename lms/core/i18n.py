@@ -169,6 +169,37 @@ def is_timezone(name: str) -> bool:
     return name in timezones()
 
 
+_LISTED: frozenset[str] | None = None
+
+
+def listed_timezones() -> frozenset[str]:
+    """The zones a list offers: tzdata's zone.tab (one canonical IANA name per country and region) and UTC.
+    available_timezones() also holds some 180 aliases (PRC, Asia/Chongqing, US/Eastern, GB, Zulu) that Babel
+    labels as the zone they stand for, so a list of all of them showed "China Time – Shanghai" five times.
+    An alias stays a valid choice (is_timezone): a browser may report one."""
+    global _LISTED
+    if _LISTED is None:
+        names = _zone_tab()
+        _LISTED = frozenset((names | {"UTC"}) & timezones()) if names else timezones()
+    return _LISTED
+
+
+def _zone_tab() -> set[str]:
+    """The zone names of zone.tab, from the tzdata package (a requirement) or else the system's zoneinfo."""
+    from importlib import resources
+    from pathlib import Path
+    from zoneinfo import TZPATH
+
+    texts = []
+    try:
+        texts.append(resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, OSError):
+        texts += [path.read_text(encoding="utf-8") for path in (Path(d, "zone.tab") for d in TZPATH)
+                  if path.is_file()][:1]
+    return {line.split("\t")[2] for text in texts for line in text.splitlines()
+            if line and not line.startswith("#") and line.count("\t") >= 2}
+
+
 _CJK = "[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 
 
@@ -311,7 +342,7 @@ def from_local(value: datetime | None) -> datetime | None:
 
 
 #: Offered first in time zone lists: where this site's schools mostly are, then the large English-speaking
-#: ones. Every other zone follows, so any IANA zone can be chosen.
+#: ones. Every other listed zone follows (listed_timezones), so any place's IANA zone can be chosen.
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Macau", "Asia/Singapore", "Asia/Kuala_Lumpur",
                 "Asia/Tokyo", "Asia/Seoul", "Europe/London", "Europe/Berlin", "Europe/Paris", "America/New_York",
                 "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto", "America/Vancouver",
@@ -334,16 +365,17 @@ def timezone_label(zone: str, locale: str | None = None, now: datetime | None = 
 
 
 def timezone_options(locale: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Every available IANA zone as (id, label) pairs in `locale` (default: the viewer's), split into the
-    common zones (in COMMON_ZONES' order) and all the others (by offset, then id). Offsets are those of
-    the current hour, so a list read in summer shows summer time."""
+    """Every listed IANA zone (listed_timezones: canonical names, no aliases) as (id, label) pairs in `locale`
+    (default: the viewer's), split into the common zones (in COMMON_ZONES' order) and all the others (by offset,
+    then id). Offsets are those of the current hour, so a list read in summer shows summer time."""
     now = datetime.now(ZoneInfo("UTC")).replace(minute=0, second=0, microsecond=0)
     return _timezone_options(str(locale or get_locale()), now)
 
 
 @lru_cache(maxsize=6)
 def _timezone_options(locale: str, now: datetime) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    common = [(zone, timezone_label(zone, locale, now)) for zone in COMMON_ZONES if zone in timezones()]
-    rest = [zone for zone in timezones() if zone not in COMMON_ZONES]
+    listed = listed_timezones()
+    common = [(zone, timezone_label(zone, locale, now)) for zone in COMMON_ZONES if zone in listed]
+    rest = [zone for zone in listed if zone not in COMMON_ZONES]
     rest.sort(key=lambda zone: (now.astimezone(ZoneInfo(zone)).utcoffset(), zone))
     return common, [(zone, timezone_label(zone, locale, now)) for zone in rest]

@@ -1,8 +1,10 @@
 """What a fresh-eyes trial of the school console found left over (issue 19): the terms list names every term's
-state and links its report; date-only fields (a term's first and last day) carry no time-zone note."""
+state and links its report; date-only fields (a term's first and last day) carry no time-zone note; the time
+zone lists offer each zone once."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 from html import unescape
 
@@ -76,3 +78,37 @@ def test_date_only_fields_carry_no_time_zone_note(client, login, school, make):
     assert response.status_code == 200
     page = page_text(response)
     assert "First day" in page and "Time zone:" not in page
+
+
+def _zone_options(html: str) -> list[tuple[str, str]]:
+    select = re.search(r'<select[^>]*name="timezone"[^>]*>(.*?)</select>', html, re.S)
+    assert select, "no time zone list"
+    return [(value, _text(label)) for value, label in
+            re.findall(r'<option[^>]*value="([^"]*)"[^>]*>(.*?)</option>', select.group(1), re.S)]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_time_zone_lists_offer_each_zone_once(client, login, school, locale):
+    """Do the profile's and a class's time zone lists offer each zone once, by its canonical IANA name (not
+    "PRC", "Asia/Chongqing" and "Asia/Shanghai" all as "China Time – Shanghai")?"""
+    school.teacher.locale = locale
+    db.session.commit()
+    login(school.teacher)
+    for url in ("/profile", f"/c/{school.klass.id}/settings"):
+        options = _zone_options(client.get(url).get_data(as_text=True))
+        values = [value for value, _label in options if value]
+        labels = Counter(label for value, label in options if value)
+        assert len(values) == len(set(values)), url
+        assert [label for label, n in labels.items() if n > 1] == [], url
+        assert "Asia/Shanghai" in values and "UTC" in values and "Europe/London" in values
+        assert not {"PRC", "Asia/Chongqing", "US/Eastern", "GB", "Etc/UTC", "Zulu"} & set(values), url
+
+
+def test_a_saved_alias_stays_chosen(client, login, school):
+    """Someone whose time zone was saved under an alias (Asia/Chongqing) still finds it chosen in the list."""
+    school.teacher.timezone = "Asia/Chongqing"
+    db.session.commit()
+    login(school.teacher)
+    html = client.get("/profile").get_data(as_text=True)
+    assert re.search(r'<option[^>]*selected[^>]*value="Asia/Chongqing"|<option[^>]*value="Asia/Chongqing"[^>]*selected',
+                     html)
