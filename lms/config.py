@@ -59,6 +59,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "LIVE_ORIGIN": str,
     "LIVE_ORIGIN_SECRET": str,
     "HEALTH_TIMEOUT_SECONDS": float,
+    "CONSOLE_FIGURES_MAX_AGE": int,
     "JOBS_SCHEDULER": bool,
     "PROXY_COUNT": int,
     "AUTO_MIGRATE": bool,
@@ -231,6 +232,8 @@ class Config:
     REGISTRATION_MAX_AGE = 48 * 3600  #: how long the link that finishes a registration works
     COURSE_CODE_BATCH_MAX = 500
     MEMBERS_PER_PAGE = 50
+    #: the school console's kept class figures are counted again when a viewer finds them older than this
+    CONSOLE_FIGURES_MAX_AGE = 600
     AUTO_MIGRATE = False
     #: how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are then
     #: trusted for the client's address (rate limits) and the public URL; 0 trusts none

@@ -212,5 +212,5 @@ NOT_USER_IDS: dict[tuple[str, str], str] = {
     ("chat_reads", "last_read_id"): "a chat message", ("live_stage_seats", "tokens"): "Janus room tokens",
     ("moderation_reports", "object_id"): "the reported thing, or a membership (kind)",
     ("moderation_actions", "object_id"): "the thing acted on, or a membership (kind)",
-    ("org_class_defaults", "locked"): "setting names",
+    ("org_class_defaults", "locked"): "setting names", ("class_figures", "figures"): "a class's counts",
 }

@@ -154,6 +154,18 @@ class OrgClassDefaults(db.Model):
         return str(setting) in (self.locked or [])
 
 
+
+class ClassFigures(db.Model):
+    """A class's figures in the school console, kept so that the table of 500 classes is one read: counted by
+    lms.orgs.console.figures and counted again when a viewer finds them older than CONSOLE_FIGURES_MAX_AGE (or
+    asks for a recount). `figures` holds ClassRow's counted fields by name (figures.KEPT_FIELDS)."""
+
+    __tablename__ = "class_figures"
+
+    circle_id: Mapped[int] = mapped_column(sa.ForeignKey("circles.id", ondelete="CASCADE"), primary_key=True)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    figures: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
 # An organization groups circles: the circle's side of that link is mapped here, so the circles never
 # import the organizations (tests/test_layers.py). `Circle.org` is read with the circle, in one query.
 Circle.org = relationship(Organization, lazy="joined")

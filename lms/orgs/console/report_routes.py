@@ -1,6 +1,8 @@
 """The term report's views: the page (printable), and its tables by class or by student as CSV or XLSX."""
 from __future__ import annotations
 
+import functools
+
 from flask import Response, abort, render_template, request
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
@@ -39,7 +41,9 @@ def term_report(org_id: int, term_id: int):
     students = console._Page(report.students, request.args.get("page", 1, type=int), STUDENTS_PER_PAGE)
     return render_template("orgs/term_report.html", org=org, term=report.term, report=report, students=students,
                            manage=org.can_manage(current_user), bands=reports.band_labels(),
-                           percent=console.percent, number=format_decimal, format_date=format_date)
+                           # a report repeats few figures in thousands of cells: each is formatted once
+                           percent=functools.cache(console.percent), number=functools.cache(format_decimal),
+                           format_date=format_date)
 
 
 def _class_rows(report: TermReport):

@@ -105,7 +105,7 @@ def term_report(org: Organization, term: Term, viewer: User, *, now: datetime | 
     the classes they teach (and so only their students) for its teachers (figures.scope). The same number of
     queries for 5 classes as for 500."""
     now = now or utcnow()
-    rows = figures.class_rows(org, viewer, Filters(term_id=term.id), now=now)
+    rows = figures.class_rows(org, viewer, Filters(term_id=term.id), now=now, console=False)
     classes = {r.circle.id: ClassReport(row=r) for r in rows}
     if not classes:
         return TermReport(term, [], [], now)
@@ -115,8 +115,9 @@ def term_report(org: Organization, term: Term, viewer: User, *, now: datetime | 
     _missing(ids, classes, students, now)
     _grades(ids, classes, students)
     _attendance(ids, students)
-    _checkins(ids, classes, term, now)
-    _streaks(ids, classes, students, now)
+    tasks = {t.id: t for t in db.session.scalars(sa.select(CheckinTask).where(CheckinTask.circle_id.in_(ids)))}
+    _checkins(ids, tasks, classes, term, now)
+    _streaks(ids, tasks, classes, students, now)
     return TermReport(term, list(classes.values()),
                       sorted(students.values(), key=lambda s: (s.name.casefold(), s.user_id)), now)
 
@@ -237,11 +238,11 @@ def _attendance(ids, students: dict[int, StudentReport]) -> None:
             students[user_id].attended = n
 
 
-def _checkins(ids, classes: dict[int, ClassReport], term: Term, now: datetime) -> None:
-    """The term's scheduled check-ins until today (each task's days in the term × the class's students) and
-    those done by the class's students in the term: two queries."""
-    tasks = list(db.session.scalars(sa.select(CheckinTask).where(CheckinTask.circle_id.in_(ids))))
-    for task in tasks:
+def _checkins(ids, tasks: dict[int, CheckinTask], classes: dict[int, ClassReport], term: Term,
+              now: datetime) -> None:
+    """The term's scheduled check-ins until today (each of the classes' `tasks`' days in the term × the class's
+    students) and those done by the class's students in the term: one query."""
+    for task in tasks.values():
         report = classes[task.circle_id]
         last = min(term.ends_on, now.astimezone(task.circle.zone).date())
         report.checkins_due += task.count_scheduled(term.starts_on, last) * report.row.students
@@ -258,21 +259,23 @@ def _checkins(ids, classes: dict[int, ClassReport], term: Term, now: datetime) -
         classes[circle_id].checkins_done = n
 
 
-def _streaks(ids, classes: dict[int, ClassReport], students: dict[int, StudentReport], now: datetime) -> None:
+def _streaks(ids, tasks: dict[int, CheckinTask], classes: dict[int, ClassReport],
+             students: dict[int, StudentReport], now: datetime) -> None:
     """The best current and longest streaks of each class and each student's longest, from the stored summaries
     (CheckinStreak, kept by lms.checkins at every check-in): one query. A run is current while no scheduled day
     before today was missed since (lms.checkins.streaks.alive_since)."""
-    tasks = {}
-    for task, user_id, longest, run, last_day in db.session.execute(
-        sa.select(CheckinTask, CheckinStreak.user_id, CheckinStreak.longest, CheckinStreak.run,
+    alive_since = {}
+    for task_id, user_id, longest, run, last_day in db.session.execute(
+        sa.select(CheckinStreak.task_id, CheckinStreak.user_id, CheckinStreak.longest, CheckinStreak.run,
                   CheckinStreak.last_day)
         .select_from(CheckinStreak).join(CheckinTask, CheckinTask.id == CheckinStreak.task_id)
         .where(CheckinTask.circle_id.in_(ids), CheckinStreak.total > 0,
                figures._active_students(CheckinTask.circle_id, CheckinStreak.user_id))
     ):
-        if task.id not in tasks:
-            tasks[task.id] = streaks.alive_since(task, now.astimezone(task.circle.zone).date())
-        since = tasks[task.id]
+        task = tasks[task_id]
+        if task_id not in alive_since:
+            alive_since[task_id] = streaks.alive_since(task, now.astimezone(task.circle.zone).date())
+        since = alive_since[task_id]
         current = run if last_day is not None and (since is None or last_day >= since) else 0
         report = classes[task.circle_id]
         report.best_current_streak = max(report.best_current_streak, current)

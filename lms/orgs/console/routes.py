@@ -1,9 +1,9 @@
 """The console's views: every class at a glance (page, CSV, XLSX)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -61,8 +61,17 @@ def _filters(org: Organization) -> Filters:
                    kind=CircleKind(kind) if kind in CircleKind.__members__ else None)
 
 
-def _sorted_rows(org: Organization) -> tuple[list[ClassRow], str]:
-    rows = figures.class_rows(org, current_user, _filters(org))
+def _sorted_rows(org: Organization, *, recount: bool = False) -> tuple[list[ClassRow], str, datetime | None]:
+    """The classes in view, in the order asked for, with their kept figures (those too old counted again and
+    committed), and when the oldest figures were counted."""
+    max_age = timedelta(seconds=current_app.config["CONSOLE_FIGURES_MAX_AGE"])
+    rows, counted_at = figures.kept_class_rows(org, current_user, _filters(org), max_age=max_age, recount=recount)
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False  # the rows' classes stay loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
     sort = request.args.get("sort") or "name"
     key = sort.removeprefix("-")
     if key not in SORTS:
@@ -71,7 +80,7 @@ def _sorted_rows(org: Organization) -> tuple[list[ClassRow], str]:
     if key in {"activity", "handin", "grade", "attendance", "checkins"} and sort.startswith("-"):
         # descending keeps the classes without a figure last too
         rows.sort(key=lambda r: SORTS[key](r)[0])
-    return rows, sort
+    return rows, sort, counted_at
 
 
 def percent(value: float | None) -> str:
@@ -95,7 +104,7 @@ class _Page:
 def console(org_id: int):
     """Every class of the organization in one table (a teacher of the organization: their own classes)."""
     org = _console_org(org_id)
-    rows, sort = _sorted_rows(org)
+    rows, sort, counted_at = _sorted_rows(org)
     manage = org.can_manage(current_user)
     terms = list(db.session.scalars(db.select(Term).where(Term.org_id == org.id)
                                     .order_by(Term.starts_on.desc(), Term.id)))
@@ -103,10 +112,23 @@ def console(org_id: int):
     args = {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
     return render_template("orgs/console.html", org=org, page=_Page(rows, request.args.get("page", 1, type=int),
                                                                       ROWS_PER_PAGE),
-                           sort=sort, args=args, terms=terms, staff=staff, manage=manage, kinds=KIND_LABELS,
+                           sort=sort, args=args, counted_at=counted_at,
+                           max_age_minutes=max(1, current_app.config["CONSOLE_FIGURES_MAX_AGE"] // 60),
+                           terms=terms, staff=staff, manage=manage, kinds=KIND_LABELS,
                            filters=_filters(org), percent=percent, quiet_days=figures.QUIET_AFTER.days,
                            checkin_days=figures.CHECKIN_DAYS, chart_weeks=figures.CHART_WEEKS,
                            sort_link=sort_link)
+
+
+@bp.route("/<int:org_id>/console/recount", methods=["POST"])
+@login_required
+def recount_console(org_id: int):
+    """Count the figures of the classes in view again now (the query string keeps the filters and order), then
+    show the table."""
+    org = _console_org(org_id)
+    _sorted_rows(org, recount=True)
+    args = {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
+    return redirect(url_for("orgs.console", org_id=org.id, **args), 303)
 
 
 def _export_rows(rows: list[ClassRow]):
@@ -142,7 +164,7 @@ def _filename(org: Organization, ext: str) -> str:
 def console_csv(org_id: int):
     """The table as CSV (the filters and order of the page, every row)."""
     org = _console_org(org_id)
-    rows, _sort = _sorted_rows(org)
+    rows, _sort, _counted_at = _sorted_rows(org)
     # made now, in the request: its headers and words are in the viewer's language (a generator read while the
     # response streams runs after the request, in English); a school's classes fit in memory
     table = list(_export_rows(rows))
@@ -157,7 +179,7 @@ def console_csv(org_id: int):
 def console_xlsx(org_id: int):
     """The table as an XLSX workbook (numbers as numbers)."""
     org = _console_org(org_id)
-    rows, _sort = _sorted_rows(org)
+    rows, _sort, _counted_at = _sorted_rows(org)
     response = Response(xlsx_chunks(list(_export_rows(rows)), _("Classes"), _typed_cell),  # made now: see console_csv
                         mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(org, "xlsx")}"'
