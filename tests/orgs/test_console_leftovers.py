@@ -30,13 +30,12 @@ def _text(html: str) -> str:
 def terms(school):
     """Four terms of the school, as of today: one ended a month ago, one under way, one starting next month,
     and an old one whose classes were archived."""
-    today = date.today()
-    made = {
-        "ended": term_ops.create_term(school.org, "Last spring", today - timedelta(days=120), today - timedelta(days=30)),
-        "current": term_ops.create_term(school.org, "This term", today - timedelta(days=10), today + timedelta(days=10)),
-        "upcoming": term_ops.create_term(school.org, "Next term", today + timedelta(days=30), today + timedelta(days=90)),
-        "archived": term_ops.create_term(school.org, "Long ago", today - timedelta(days=400), today - timedelta(days=300)),
-    }
+    def term(name: str, first: int, last: int):  # days from today
+        today = date.today()
+        return term_ops.create_term(school.org, name, today + timedelta(days=first), today + timedelta(days=last))
+
+    made = {"ended": term("Last spring", -120, -30), "current": term("This term", -10, 10),
+            "upcoming": term("Next term", 30, 90), "archived": term("Long ago", -400, -300)}
     school.klass.term_id = made["current"].id
     term_ops.archive_term(made["archived"], school.admin)
     db.session.commit()
