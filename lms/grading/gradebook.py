@@ -153,6 +153,10 @@ def _plain_rows(query) -> Iterator:
 
 
 _PARTITION = 1000  #: rows fetched at a time: one driver call for many rows, few live at once
+#: A grade's three flags read as one small integer made by the database (one plain column per grade instead
+#: of three booleans, each converted on the way), and that integer's flags: (penalty waived, excused, released).
+_WAIVED, _EXCUSED, _RELEASED = 1, 2, 4
+_FLAGS = tuple((bool(n & _WAIVED), bool(n & _EXCUSED), bool(n & _RELEASED)) for n in range(8))
 _UTC = timezone.utc
 _NAIVE_UTC = sa.DateTime()  #: UTCDateTime's storage type: naive UTC, read without making each value aware
 
@@ -197,13 +201,14 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     ids = [a.id for a in assignments]
     grades: dict[int, dict[int, tuple]] = {a: {} for a in ids}
     if ids:
-        grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, Grade.is_penalty_waived,
-                                  Grade.is_excused, Grade.released_at.is_not(None), Grade.submission_id)
+        flags = (sa.case((Grade.is_penalty_waived, _WAIVED), else_=0) + sa.case((Grade.is_excused, _EXCUSED), else_=0)
+                 + sa.case((Grade.released_at.is_not(None), _RELEASED), else_=0))
+        grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, flags, Grade.submission_id)
                         .where(Grade.assignment_id.in_(ids)))
         if not staff:
             grades_query = grades_query.where(Grade.student_id == viewer.id, Grade.released_at.is_not(None))
-        for assignment_id, student_id, score, waived, excused, released, graded_id in _plain_rows(grades_query):
-            grades[assignment_id][student_id] = (score, waived, excused, released, graded_id)  # a plain tuple: see Row
+        for assignment_id, student_id, score, flags, graded_id in _plain_rows(grades_query):
+            grades[assignment_id][student_id] = (score, flags, graded_id)  # a plain tuple: see Row
     receipts, received_by_id = _receipts(ids, None if staff else viewer.id)
     extensions: dict[int, dict] = {a: {} for a in ids}
     for (assignment_id, student_id), extension in hq.extensions_for(ids, None if staff else viewer.id).items():
@@ -211,6 +216,7 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     now = utcnow()
     tz = circle.zone
     lateness, final_score, is_missing, on_time = rules.lateness, rules.final_score, rules.is_missing, rules.ON_TIME
+    flags_of = _FLAGS
 
     student_ids = [learner.user_id for learner in learners]
     columns: list[list[tuple]] = []  # each assignment's cells, by student: made column by column
@@ -243,7 +249,8 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
             score, graded, released, excused, penalty = None, False, False, False, 0.0
             grade = grade_of.get(student_id)
             if grade is not None:
-                raw, waived, excused, released, graded_id = grade
+                raw, flags, graded_id = grade
+                waived, excused, released = flags_of[flags]
                 graded = excused or raw is not None
                 if not excused:
                     graded_at = received_by_id.get(graded_id) if graded_id is not None else None
