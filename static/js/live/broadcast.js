@@ -376,8 +376,47 @@
       c.fillStyle = "#fff";
       c.textBaseline = "middle";
       c.fillText(label(c, tile, w - 12), x + 6, y + h - band / 2);
+      if (tile.muted) { mutedMark(c, x + w - size - 8, y + 6, size + 2); }
+      if (tile.turnEndsAt) { turnLeft(c, tile.turnEndsAt, x + 6, y + 6, size); }
     });
   };
+  // What every page shows on a tile, drawn into the picture too: a red disc with a crossed-out microphone
+  // (the host muted them), at the top right of a `d`-pixel square from (x, y).
+  function mutedMark(c, x, y, d) {
+    var r = d / 2, cx = x + r, cy = y + r;
+    c.save();
+    c.fillStyle = "#c62828";
+    c.beginPath();
+    c.arc(cx, cy, r, 0, 2 * Math.PI);
+    c.fill();
+    c.strokeStyle = "#fff";
+    c.fillStyle = "#fff";
+    c.lineWidth = Math.max(1.5, d / 12);
+    c.lineCap = "round";
+    c.fillRect(cx - d * 0.09, cy - d * 0.28, d * 0.18, d * 0.34); // the microphone
+    c.beginPath();
+    c.arc(cx, cy, d * 0.2, 0.15 * Math.PI, 0.85 * Math.PI); // its cradle
+    c.moveTo(cx, cy + d * 0.2);
+    c.lineTo(cx, cy + d * 0.3);
+    c.moveTo(cx - d * 0.3, cy - d * 0.3); // and the stroke through it
+    c.lineTo(cx + d * 0.3, cy + d * 0.3);
+    c.stroke();
+    c.restore();
+  }
+  // The turn's time left ("0:42", as the tiles on the pages show it) on a dark pill at (x, y).
+  function turnLeft(c, endsAt, x, y, size) {
+    var text = Circles.stage ? Circles.stage.clock((endsAt - Date.now()) / 1000) : "";
+    if (!text) { return; }
+    c.save();
+    c.font = "bold " + size + "px system-ui, sans-serif";
+    var w = c.measureText(text).width + 12;
+    c.fillStyle = "rgba(0, 0, 0, 0.6)";
+    c.fillRect(x, y, w, size + 8);
+    c.fillStyle = "#fff";
+    c.textBaseline = "middle";
+    c.fillText(text, x + 6, y + (size + 8) / 2);
+    c.restore();
+  }
   // The name cut with "…" to fit the tile (measured once per name, font and width).
   function label(c, tile, width) {
     var key = c.font + "|" + width;
@@ -400,6 +439,8 @@
       var tile = before[person.id] || { id: person.id, stream: null, video: null };
       delete before[person.id];
       if (tile.name !== person.name) { tile.name = person.name; tile.labelKey = null; }
+      tile.muted = !!person.muted;
+      tile.turnEndsAt = person.turnEndsAt || null;
       var stream = person.stream || null;
       if (tile.stream !== stream) {
         tile.stream = stream;
@@ -771,6 +812,9 @@
   function announce(name, detail) {
     document.dispatchEvent(new CustomEvent("live:" + name, { detail: detail || {} }));
   }
+
+  // The composed view's parts, for whoever draws a stage the same way (and the layout and tile tests).
+  Circles.composed = { stageLayout: stageLayout, Compositor: Compositor };
 
   function init() {
     var root = document.querySelector("[data-broadcast]");

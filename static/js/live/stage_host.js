@@ -162,7 +162,8 @@
     // broadcast.js draws these people into what goes out (the recording and the HLS fallback)
     S.announce("stage_media", {
       people: entries.map(function (entry) {
-        return { id: entry.user.id, name: entry.user.name, stream: self.streams[entry.user.id] || null };
+        return { id: entry.user.id, name: entry.user.name, stream: self.streams[entry.user.id] || null,
+                 muted: !!entry.muted, turnEndsAt: Date.parse(entry.turn_ends_at || "") || null };
       }),
       max: (this.stage && this.stage.max) || 16
     });
