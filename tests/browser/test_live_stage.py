@@ -210,6 +210,8 @@ def test_a_student_watches_in_real_time_comes_on_stage_and_the_teacher_receives_
     with screenshots.on_failure(teacher, "teacher-mutes"):
         tile.get_by_role("button", name="Mute the microphone of Lei").click()
         expect(tile.locator("[data-tile-muted]")).to_be_visible()
+        # silent here whatever the student's page sends (a reload publishes feeds Janus has not muted)
+        assert tile.locator("video").evaluate("v => v.muted")
     with screenshots.on_failure(student, "student-is-muted"):
         expect(student.locator("[data-stage-muted]")).to_have_text("The teacher muted your microphone.")
         expect(student.locator("[data-stage-mic]")).to_be_disabled()
@@ -413,6 +415,13 @@ def test_the_recording_shows_the_students_on_stage_while_they_are_on_it(stage_se
         composed = teacher.evaluate(RECORDED)
         assert composed["tiles"] == 1 and composed["mix"] and not composed["camera"], composed
         screenshots.take(teacher, "teacher-with-the-student-on-stage")
+    with screenshots.on_failure(teacher, "teacher-mutes-the-student-in-the-recording"):
+        tile.get_by_role("button", name="Mute the microphone of Lei").click()
+        # the student's sound leaves the mix (only the microphone's source stays), and comes back with the sound on
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-mix-sources", "1")
+        tile.get_by_role("button", name="Turn the microphone of Lei on").click()
+        expect(teacher.locator("[data-broadcast]")).to_have_attribute("data-mix-sources", "2")
+        assert not tile.locator("video").evaluate("v => v.muted")
     # the server makes segments of the composed recording (a new WebM stream began with it)
     made = len(_segments(folder))
     _wait_for(lambda: len(_segments(folder)) >= made + 2, timeout=WEBRTC_MS / 1000)

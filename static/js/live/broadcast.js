@@ -519,7 +519,10 @@
       if (!this.mixer) { this.mixer = Mixer.create(); }
       if (this.mixer) {
         var voices = audio.slice();
-        people.forEach(function (person) { if (person.stream) { voices = voices.concat(person.stream.getAudioTracks()); } });
+        // a muted person's sound stays out of the mix, whatever their page sends
+        people.forEach(function (person) {
+          if (person.stream && !person.muted) { voices = voices.concat(person.stream.getAudioTracks()); }
+        });
         this.root.dataset.mixSources = String(this.mixer.sync(voices));
         audio = [this.mixer.track];
       }

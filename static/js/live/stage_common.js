@@ -97,8 +97,12 @@
     return li;
   }
 
+  // A muted person is silent on every page that plays them, whatever their own page sends (a reload publishes
+  // new feeds, which Janus has not muted): the pages turn their sound back on when the host does (`data-muted`).
   function updateTile(li, entry) {
     li.querySelector("[data-tile-muted]").hidden = !entry.muted;
+    li.toggleAttribute("data-muted", !!entry.muted);
+    if (entry.muted) { li.querySelector("video").muted = true; }
     li.setAttribute("data-turn-ends-at", entry.turn_ends_at || "");
     tickTile(li);
   }

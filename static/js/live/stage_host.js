@@ -88,7 +88,10 @@
       });
     });
     this.root.querySelector("[data-stage-unmute]").addEventListener("click", function (e) {
-      self.tiles.querySelectorAll("video").forEach(function (v) { v.muted = false; v.play().catch(function () {}); });
+      self.tiles.querySelectorAll("video").forEach(function (v) {
+        v.muted = v.closest("[data-tile]").hasAttribute("data-muted");
+        v.play().catch(function () {});
+      });
       e.target.hidden = true;
     });
     this.watchHands();
@@ -155,6 +158,8 @@
                                                   : gettext("Mute the microphone of %(name)s", { name: entry.user.name }));
       self.attach(li, self.streams[entry.user.id]);
       S.updateTile(li, entry);
+      // their sound back when the host turns it on (unless this browser wants a click first: see attach)
+      if (!entry.muted) { li.querySelector("video").muted = !self.root.querySelector("[data-stage-unmute]").hidden; }
     });
     this.tiles.querySelectorAll("[data-tile]").forEach(function (li) {
       if (!keep[li.getAttribute("data-tile")]) { li.remove(); }

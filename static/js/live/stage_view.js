@@ -314,7 +314,8 @@
     this.soundOn = on;
     [this.main, this.corner].forEach(function (v) { v.muted = !on; });
     this.tiles.querySelectorAll("video").forEach(function (v) {
-      v.muted = !on || v.closest("[data-tile]").getAttribute("data-tile") === String(self.userId);
+      var li = v.closest("[data-tile]");
+      v.muted = !on || li.getAttribute("data-tile") === String(self.userId) || li.hasAttribute("data-muted");
     });
     this.unmute.hidden = on || !this.playing;
     if (on) { this.main.play().catch(function () {}); }
@@ -336,8 +337,10 @@
         self.tiles.appendChild(li);
       }
       var stream = mine ? (self.me && self.me.stream) : self.feedStreams[entry.user.id];
-      setSource(li.querySelector("video"), stream || null);
+      var video = li.querySelector("video");
+      setSource(video, stream || null);
       S.updateTile(li, entry);
+      if (!entry.muted) { video.muted = mine || !self.soundOn; }
     });
     this.tiles.querySelectorAll("[data-tile]").forEach(function (li) {
       if (!keep[li.getAttribute("data-tile")]) { li.remove(); }
