@@ -43,6 +43,9 @@ class Joined:
     user_id: int
     attendance_id: int
     host: bool
+    #: id() of the app whose request joined: each app sweeps only its own connections (a process may hold several
+    #: apps, as the tests do, and the namespace is the process's; another app's database knows other lessons)
+    app_id: int = 0
 
 
 def _load(circle_id, lesson_id) -> LiveLesson:
@@ -71,16 +74,18 @@ class LiveNamespace(Namespace):
         super().__init__(namespace)
         self._joined: dict[str, Joined] = {}
         self._lock = threading.Lock()
-        self._sweeping = False
+        self._sweeping: set[int] = set()  # id() of each app whose connections a background task sweeps
 
     # -- the sweep ------------------------------------------------------------------------------
     def _start_sweep(self) -> None:
-        """With the first join in this process, start checking its connections every LIVE_SWEEP_SECONDS."""
+        """With the first join of this app in this process, start checking its connections every
+        LIVE_SWEEP_SECONDS (the task keeps the app, so its id stays its own)."""
+        app = current_app._get_current_object()
         with self._lock:
-            if self._sweeping:
+            if id(app) in self._sweeping:
                 return
-            self._sweeping = True
-        socketio.start_background_task(self._sweep_forever, current_app._get_current_object())
+            self._sweeping.add(id(app))
+        socketio.start_background_task(self._sweep_forever, app)
 
     def _sweep_forever(self, app) -> None:
         while True:
@@ -92,9 +97,10 @@ class LiveNamespace(Namespace):
 
     def sweep(self, app) -> int:
         """Disconnect this process's connections whose person was removed from the lesson (on another process:
-        this one only heard `removed` go by) or whose lesson is over, closing their rows. Returns how many."""
+        this one only heard `removed` go by) or whose lesson is over, closing their rows; only connections that
+        joined through `app`. Returns how many."""
         with self._lock:
-            joined = dict(self._joined)
+            joined = {sid: j for sid, j in self._joined.items() if j.app_id == id(app)}
         with app.app_context():
             try:
                 gone = moderation.cut_off({(j.lesson_id, j.user_id) for j in joined.values()})
@@ -197,7 +203,8 @@ class LiveNamespace(Namespace):
                 self._close(Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host))
             return _refused(_("Join the lesson first."))
         with self._lock:
-            self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host)
+            self._joined[sid] = Joined(lesson.circle_id, lesson.id, current_user.id, attendance_id, p.host,
+                                       id(current_app._get_current_object()))
         self._start_sweep()
         return {"ok": True, **state, "heartbeat_seconds": int(HEARTBEAT.total_seconds())}
 

@@ -586,6 +586,29 @@ def test_the_sweep_drops_people_removed_on_another_process(app, klass, joined, l
     assert _namespace().sweep(app) == 0
 
 
+def test_an_apps_sweep_leaves_the_connections_of_another_app_alone(klass, joined, lesson, tmp_path):
+    """A process may hold several apps (the tests do) and one namespace: does another app's sweep, whose database
+    has no such lesson, leave this app's connections connected? (It disconnected them as of a lesson that is over:
+    the room tests' flaky `classmate.connected`.)"""
+    from lms.config import TestConfig
+    from tests.fixtures.app import create_isolated_app
+
+    class Other(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'other.db'}"
+        INSTANCE_PATH = str(tmp_path)
+
+    other = create_isolated_app(Other)
+    with other.app_context():
+        db.create_all()
+    try:
+        student = joined(klass.student)
+        assert _namespace().sweep(other) == 0
+        assert student.connected
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
 def test_the_sweep_drops_connections_of_an_ended_lesson(app, klass, joined, lesson):
     student = joined(klass.student)
     _namespace().sweep(app)  # first drop what earlier tests' pages left in this process's namespace
