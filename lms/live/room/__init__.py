@@ -199,6 +199,7 @@ class _Coalescer:
     def request(self, key: tuple, send) -> None:
         """Call `send()` (in an app context, in a background task) soon; at once if none was sent lately."""
         app = current_app._get_current_object()
+        key = (id(app), *key)  # the coalescer is the process's; a process may hold several apps (the tests do)
         interval = float(app.config.get("LIVE_PUSH_SECONDS", PUSH_SECONDS))
 
         def _start():
