@@ -227,3 +227,27 @@ def test_the_preview_query_count_does_not_grow_with_the_classes(client, login, s
                            JoinPolicy.code, actor=school.site_admin)
     db.session.commit()
     assert count() == few
+
+
+def test_a_class_name_means_the_current_class_of_that_name(client, login, school, setup):
+    """A class copied into the next term keeps its name. Once the old term's class is archived, does a row naming it
+    add the student to the current class (it was refused, "is archived", though the copy takes students:
+    fresh-eyes trial), and is a name that two current classes share refused rather than guessed?"""
+    ann, _ben, room_b = setup
+    [copy] = org_ops.create_classes(school.org, ["Room B, next term"], school.teacher, CircleKind.teaching,
+                                    JoinPolicy.code, actor=school.site_admin)
+    copy.name = room_b.name
+    room_b.is_archived = True
+    db.session.commit()
+    login(school.admin)
+    page = _upload(client, school, "email,class\nann@school.example,Room B\n").get_data(as_text=True)
+    assert "Ann Ash will join Room B as a student." in page and "is archived" not in page
+    client.post(f"/orgs/{school.org.id}/people/import", data={"csv_text": "email,class\nann@school.example,Room B\n"})
+    db.session.expire_all()
+    assert copy.membership_of(ann).status == MembershipStatus.active and room_b.membership_of(ann) is None
+    room_b.is_archived = False
+    db.session.commit()
+    response = _upload(client, school, "email,class\nben@school.example,room b\n")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "more than one current class named room b" in html.unescape(page)

@@ -117,12 +117,22 @@ def _plan(org: Organization, rows: list[Row], name: str, check: _Checker) -> Non
     and a row given twice are problems."""
     emails = {row.email.lower() for row in rows}
     users = {u.email.lower(): u for u in db.session.scalars(sa.select(User).where(sa.func.lower(User.email).in_(emails)))}
-    classes: dict[str, Circle] = {}
+    named: dict[str, list[Circle]] = {}
     names = {row.class_name.lower() for row in rows}
     for circle in db.session.scalars(sa.select(Circle).where(Circle.org_id == org.id,
                                                              sa.func.lower(Circle.name).in_(names))
                                      .order_by(Circle.id)):
-        classes.setdefault(circle.name.strip().lower(), circle)
+        named.setdefault(circle.name.strip().lower(), []).append(circle)
+    # a name means the one current class of that name: a class copied into the next term keeps its name, and the
+    # old term's is archived; two current classes of one name are not guessed between
+    classes: dict[str, Circle] = {}
+    ambiguous: set[str] = set()
+    for key, found in named.items():
+        current = [circle for circle in found if not circle.is_archived]
+        if len(current) > 1:
+            ambiguous.add(key)
+        else:
+            classes[key] = (current or found)[0]
     seen: dict[tuple[int, int], int] = {}
     for row in rows:
         row.user = users.get(row.email.lower())
@@ -131,7 +141,11 @@ def _plan(org: Organization, rows: list[Row], name: str, check: _Checker) -> Non
             check.add(name, row.line, "email", _l("No account has the email %(email)s. The person signs up "
                                                   "first, or is added by their email once they have.",
                                                   email=row.email[:60]))
-        if row.circle is None:
+        if row.class_name.lower() in ambiguous:
+            check.add(name, row.line, "class", _l("The organization has more than one current class named "
+                                                  "%(value)s: rename one of them first.",
+                                                  value=row.class_name[:120]))
+        elif row.circle is None:
             check.add(name, row.line, "class", _l("The organization has no class named %(value)s.",
                                                   value=row.class_name[:120]))
         elif row.circle.is_archived:
