@@ -162,15 +162,15 @@ def kept_class_rows(org: Organization, viewer: User, filters: Filters = Filters(
     if not rows:
         return [], None
     kept = {k.circle_id: k for k in db.session.scalars(sa.select(ClassFigures).where(ClassFigures.circle_id.in_(ids)))}
-    stale = [circle_id for circle_id in rows
-             if recount or circle_id not in kept or kept[circle_id].counted_at <= now - max_age]
+    stale = {circle_id for circle_id in rows
+             if recount or circle_id not in kept or kept[circle_id].counted_at <= now - max_age}
     for circle_id, k in kept.items():
         if circle_id not in stale:
             _restore(rows[circle_id], k.figures)
     if stale:
         recounted = {circle_id: rows[circle_id] for circle_id in stale}
         count(recounted, ids if len(stale) == len(rows) else
-              sa.select(Circle.id).where(Circle.id.in_(stale)).scalar_subquery(), now)
+              sa.select(Circle.id).where(Circle.id.in_(sorted(stale))).scalar_subquery(), now)
         _keep(recounted.values(), now)
     _flag_quiet(rows.values(), now)
     counted = [now if circle_id in stale else kept[circle_id].counted_at for circle_id in rows]
