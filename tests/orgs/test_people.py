@@ -112,3 +112,23 @@ def test_people_pages_by_role(client, login, make, school, roster, who, expected
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     else:
         assert response.status_code == expected
+
+
+def test_an_archived_class_keeps_its_students(client, login, school, roster):
+    """An archived class is read-only (a removal from all classes leaves it too): is it offered in "From:", and is
+    moving a student out of it refused with the reason, their membership unchanged? (It let them leave: the
+    archived term's report lost them; fresh-eyes trial.)"""
+    mei, old, room_b = roster
+    school.klass.is_archived = True
+    db.session.commit()
+    login(school.admin)
+    url = f"/orgs/{school.org.id}/people/{mei.id}"
+    page = client.get(url).get_data(as_text=True)
+    offered = page.split('name="from_class"')[1].split("</select>")[0]
+    assert "Existing class" not in offered
+    response = client.post(url, data={"from_class": school.klass.id, "to_class": room_b.id})
+    assert response.status_code == 422
+    assert "This circle is archived: it can be read, but nothing in it can be changed." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Membership, old.id).status == MembershipStatus.active
+    assert room_b.membership_of(mei) is None

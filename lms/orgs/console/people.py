@@ -73,7 +73,7 @@ def place_student(user: User, target: Circle, actor: User, *, leaving: Membershi
     """Enrol `user` as a student of `target` (a class of the same organization), with the name, real name and
     student number they have in `leaving` (or in none); with `leaving`, they leave that class: their work,
     grades and history stay there, as when someone leaves. Audited. Raises PeopleError when they are already
-    an active member of `target`, `leaving` is not theirs or is a staff role, or the classes are of two
+    an active member of `target`, `leaving` is not theirs, is a staff role or is in an archived class, or the classes are of two
     organizations; IdentityError (lms.circles) when their name or number is taken in `target`. `identity`
     (name, real name, student number; a None part: none) is used when there is no `leaving`; `via` is what
     the audit entry of an addition says (org_add, org_csv)."""
@@ -87,6 +87,8 @@ def place_student(user: User, target: Circle, actor: User, *, leaving: Membershi
             raise PeopleError(_l("Choose one of their classes in this organization to move them from."))
         if leaving.role != Role.student or leaving.status != MembershipStatus.active:
             raise PeopleError(_l("Only a current student of a class can be moved from it."))
+        if leaving.circle.is_archived:  # read-only: its students stay in it (its term's report counts them)
+            raise PeopleError(_l("This circle is archived: it can be read, but nothing in it can be changed."))
     name, real_name, student_no = ((leaving.display_name, leaving.real_name, leaving.student_no) if leaving
                                    else identity or (None, None, None))
     membership = circle_ops.add_member(target, user, Role.student, via="added", actor=actor, readmit=True,
