@@ -128,7 +128,8 @@ def test_an_archived_class_keeps_its_students(client, login, school, roster):
     assert "Existing class" not in offered
     response = client.post(url, data={"from_class": school.klass.id, "to_class": room_b.id})
     assert response.status_code == 422
-    assert "This circle is archived: it can be read, but nothing in it can be changed." in response.get_data(as_text=True)
+    assert ("This circle is archived: it can be read, but nothing in it can be changed."
+            in response.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.get(Membership, old.id).status == MembershipStatus.active
     assert room_b.membership_of(mei) is None

@@ -73,10 +73,10 @@ def place_student(user: User, target: Circle, actor: User, *, leaving: Membershi
     """Enrol `user` as a student of `target` (a class of the same organization), with the name, real name and
     student number they have in `leaving` (or in none); with `leaving`, they leave that class: their work,
     grades and history stay there, as when someone leaves. Audited. Raises PeopleError when they are already
-    an active member of `target`, `leaving` is not theirs, is a staff role or is in an archived class, or the classes are of two
-    organizations; IdentityError (lms.circles) when their name or number is taken in `target`. `identity`
-    (name, real name, student number; a None part: none) is used when there is no `leaving`; `via` is what
-    the audit entry of an addition says (org_add, org_csv)."""
+    an active member of `target`, `leaving` is not theirs, is a staff role or is in an archived class, or the
+    classes are of two organizations; IdentityError (lms.circles) when their name or number is taken in
+    `target`. `identity` (name, real name, student number; a None part: none) is used when there is no
+    `leaving`; `via` is what the audit entry of an addition says (org_add, org_csv)."""
     if target.is_archived:
         raise PeopleError(_l("%(name)s is archived: it takes no new students.", name=target.name))
     current = target.membership_of(user)
