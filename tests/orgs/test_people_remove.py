@@ -164,3 +164,16 @@ def test_a_stranger_to_the_org_is_404(client, login, make, school, mei):
     other = build_school(make, "Other School")
     login(school.admin)
     assert client.get(f"/orgs/{school.org.id}/people/{other.teacher.id}/remove").status_code == 404
+
+
+def test_the_pages_say_removed_not_left(client, login, school, mei):
+    """After the removal, do her page, the roster and her activity say she was removed from those classes (kept out
+    until the staff readmit her), not that she left them (they did: fresh-eyes trial)?"""
+    user = mei[0]
+    login(school.admin)
+    client.post(f"/orgs/{school.org.id}/people/{user.id}/remove")
+    base = f"/orgs/{school.org.id}/people"
+    for url in (f"{base}/{user.id}", f"{base}?q=mei", f"{base}/{user.id}/activity"):
+        page = client.get(url).get_data(as_text=True)
+        assert page.count("Removed from the class") == 3, url
+        assert "Left the class" not in page, url
