@@ -1,8 +1,11 @@
 """Reads of organizations, and scoped lookups that 404 outside the organization."""
 from __future__ import annotations
 
+from collections import Counter
+
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
@@ -10,7 +13,7 @@ from lms.audit.models import AuditEvent
 from lms.circles.models import Circle, Membership, MembershipStatus, Role
 from lms.core.types import one_of
 from lms.extensions import db
-from lms.orgs.models import Organization, OrgMembership, OrgRole
+from lms.orgs.models import Organization, OrgMembership, OrgRole, Term
 
 
 def get_org_or_404(org_id: int, user: User) -> Organization:
@@ -93,12 +96,16 @@ def class_teachers(circles: list[Circle]) -> dict[int, list[Membership]]:
 
 
 def class_choices(org: Organization) -> list[tuple[int, str]]:
-    """(id, name) of the organization's current classes, by name, for a select."""
+    """(id, label) of the organization's current classes, by name, for a select; a name that two of them share
+    (a class copied into the next term keeps its name) is followed by each one's term."""
     rows = db.session.execute(
-        db.select(Circle.id, Circle.name).where(Circle.org_id == org.id, Circle.is_archived.is_(False))
-        .order_by(Circle.name, Circle.id)
+        db.select(Circle.id, Circle.name, Term.name).outerjoin(Term, Term.id == Circle.term_id)
+        .where(Circle.org_id == org.id, Circle.is_archived.is_(False))
+        .order_by(Circle.name, Term.starts_on, Circle.id)
     ).all()
-    return [(circle_id, name) for circle_id, name in rows]
+    shared = {name for name, n in Counter(name for _id, name, _term in rows).items() if n > 1}
+    return [(circle_id, _("%(name)s (%(term)s)", name=name, term=term) if name in shared and term else name)
+            for circle_id, name, term in rows]
 
 
 def my_orgs(user: User) -> list[tuple[Organization, OrgRole]]:

@@ -133,3 +133,29 @@ def test_an_archived_class_keeps_its_students(client, login, school, roster):
     db.session.expire_all()
     assert db.session.get(Membership, old.id).status == MembershipStatus.active
     assert room_b.membership_of(mei) is None
+
+
+def test_classes_of_one_name_are_told_apart_by_their_term(client, login, school, roster):
+    """A class copied into the next term keeps its name: do the class lists to move a student into (and to assign a
+    teacher to, on the school's page) name each one's term when two current classes share a name (they read the
+    same twice: fresh-eyes trial), and leave the other names as they are?"""
+    from datetime import date
+
+    from lms.orgs.models import Term
+
+    mei, _old, room_b = roster
+    autumn = Term(org_id=school.org.id, name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 15))
+    spring = Term(org_id=school.org.id, name="Spring 2027", starts_on=date(2027, 2, 20), ends_on=date(2027, 7, 10))
+    db.session.add_all([autumn, spring])
+    [copy] = org_ops.create_classes(school.org, ["Room B again"], school.teacher2, CircleKind.teaching,
+                                    JoinPolicy.code, actor=school.site_admin)
+    db.session.flush()
+    copy.name, copy.term_id, room_b.term_id = room_b.name, spring.id, autumn.id
+    db.session.commit()
+    login(school.admin)
+    for url, name in ((f"/orgs/{school.org.id}/people/{mei.id}", "to_class"), (f"/orgs/{school.org.id}", "class_id")):
+        page = client.get(url).get_data(as_text=True)
+        offered = page.split(f'name="{name}"')[1].split("</select>")[0]
+        assert f'value="{room_b.id}">Room B (Autumn 2026)</option>' in offered, url
+        assert f'value="{copy.id}">Room B (Spring 2027)</option>' in offered, url
+        assert f'value="{school.klass.id}">Existing class</option>' in offered, url
