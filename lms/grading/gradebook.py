@@ -91,6 +91,19 @@ class Row:
         return round(100 * self.points / self.possible, 2) if self.possible else None
 
 
+class Bar(NamedTuple):
+    """One bar of a column's score distribution (a tuple: a template reads its fields as attributes at once,
+    where a dict's keys are found only after a failed attribute look-up, an exception each)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    low: int  #: the bar's range, in percent of the points
+    high: int
+
+
 @dataclass
 class Stats:
     count: int
@@ -100,15 +113,15 @@ class Stats:
     max: float | None = None
     bins: list[int] = field(default_factory=lambda: [0] * BINS)
 
-    def bars(self, height: int = 40, width: int = 100) -> list[dict]:
+    def bars(self, height: int = 40, width: int = 100) -> list[Bar]:
         """Bar geometry for the inline SVG chart (attributes only: the CSP allows no style)."""
         top = max(self.bins) or 1
         step = width / BINS
         bars = []
         for n, count in enumerate(self.bins):
             h = round(height * count / top, 2)
-            bars.append({"x": round(n * step + 0.5, 2), "y": round(height - h, 2), "width": round(step - 1, 2),
-                         "height": h, "count": count, "low": n * 10, "high": (n + 1) * 10})
+            bars.append(Bar(x=round(n * step + 0.5, 2), y=round(height - h, 2), width=round(step - 1, 2), height=h,
+                            count=count, low=n * 10, high=(n + 1) * 10))
         return bars
 
 
