@@ -121,3 +121,72 @@ def test_the_classes_at_a_glance_fit_a_phone(live_server, chromium, screenshots)
             assert box[0] > box[1] and box[2] == "auto"
     finally:
         context.close()
+
+
+#: how many lines each element's text takes (its text's boxes, not those of a link in it, padded on a phone)
+LINES = """sel => Array.from(document.querySelectorAll(sel)).map(el => {
+  const tops = new Set();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+  }
+  return [el.innerText.trim(), tops.size];
+})"""
+
+
+def test_terms_and_flags_read_on_one_line_on_a_phone(live_server, chromium, screenshots):
+    """At 390 px in Chinese, do the terms list's names and dates each keep to one line (the table scrolls in its box),
+    and a quiet class's flag in the classes at a glance, in Chinese and in English on a laptop? Chinese breaks
+    between any two characters: the list showed '20 / 27 / 秋季 / 学期' and '2027 / 年1月 / 15日'; 'Quiet for two
+    weeks' wrapped inside its pill (fresh-eyes trial)."""
+    from datetime import timedelta
+
+    from lms.accounts.models import User
+    from lms.circles.models import CircleKind, JoinPolicy
+    from lms.core.types import utcnow
+    from lms.extensions import db
+    from lms.orgs import operations as org_ops
+    from lms.orgs.console import terms as term_ops
+    from lms.orgs.models import Organization
+
+    case = _school(live_server)
+    with live_server.app.app_context():
+        term_ops.create_term(db.session.get(Organization, case["org"]), "2027 秋季学期", date(2027, 9, 1),
+                             date(2028, 1, 15))
+        org = db.session.get(Organization, case["org"])
+        admin = db.session.scalar(db.select(User).where(User.email == case["admin"]))
+        [quiet] = org_ops.create_classes(org, ["Quiet corner"], admin, CircleKind.teaching, JoinPolicy.code,
+                                         actor=admin)
+        quiet.created_at = utcnow() - timedelta(days=60)  # and nothing since
+        db.session.commit()
+        db.session.remove()
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(3 * TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        with screenshots.on_failure(page, "terms-phone-lines"):
+            _sign_in(page, case["admin"])
+            page.goto(f"/orgs/{case['org']}/terms")
+            cells = page.evaluate(LINES, "#terms tbody td:nth-child(-n+3)")
+            assert len(cells) == 9 and all(lines == 1 for _text, lines in cells), cells
+            page.goto(f"/orgs/{case['org']}/console")
+            flags = page.evaluate(LINES, ".console-table .badge-danger")
+            assert flags and all(lines == 1 for _text, lines in flags), flags
+    finally:
+        context.close()
+    # in English on a laptop, where "Quiet for two weeks" wrapped in a narrow class column
+    context = chromium.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(3 * TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        with screenshots.on_failure(page, "console-laptop-flag"):
+            _sign_in(page, case["admin"])
+            page.goto(f"/orgs/{case['org']}/console")
+            flags = page.evaluate(LINES, ".console-table .badge-danger")
+            assert flags and all(lines == 1 for _text, lines in flags), flags
+    finally:
+        context.close()
