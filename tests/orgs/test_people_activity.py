@@ -144,3 +144,14 @@ def test_someone_of_another_school_is_404(client, login, make, school, mei):
     other = build_school(make, "Other School")
     login(school.admin)
     assert client.get(f"/orgs/{school.org.id}/people/{other.student.id}/activity").status_code == 404
+
+
+def test_an_archived_class_says_so(client, login, school, mei):
+    """Does an archived class carry its badge on her activity, as on her page (it did not: fresh-eyes trial)?"""
+    user, _room_b = mei
+    school.klass.is_archived = True
+    db.session.commit()
+    login(school.admin)
+    page = client.get(f"/orgs/{school.org.id}/people/{user.id}/activity").get_data(as_text=True)
+    row = page.split(f'id="activity-{school.klass.id}"')[1].split("</tr>")[0]
+    assert '<span class="badge">Archived</span>' in row
