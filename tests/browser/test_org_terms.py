@@ -190,3 +190,28 @@ def test_terms_and_flags_read_on_one_line_on_a_phone(live_server, chromium, scre
             assert flags and all(lines == 1 for _text, lines in flags), flags
     finally:
         context.close()
+
+
+def test_a_persons_classes_read_on_a_phone(live_server, chromium, screenshots):
+    """At 390 px in Chinese, is the class column of a person's page and of their activity at least 9 rem wide, its
+    cells unbroken but for the class name, the tables scrolling in their box? It was squeezed to two characters a
+    line ('Jaz / z Da / nc / e'), and the student number and state were broken (fresh-eyes trial)."""
+    case = _school(live_server)
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(3 * TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        with screenshots.on_failure(page, "person-phone"):
+            _sign_in(page, case["admin"])
+            for path, table in ((f"/orgs/{case['org']}/people/{case['student']}", "#person-classes table"),
+                                (f"/orgs/{case['org']}/people/{case['student']}/activity", "main table")):
+                page.goto(path)
+                first = page.evaluate(f"() => document.querySelector('{table} tbody td').getBoundingClientRect().width")
+                assert first >= 144, f"{path}: the class column is {first:.0f} px wide"
+                cells = page.evaluate(LINES, f"{table} tbody td:not(:first-child)")
+                assert cells and all(lines == 1 for _text, lines in cells), (path, cells)
+                width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                assert width[0] <= width[1], f"{path}: the page is {width[0]} px wide on a {width[1]} px screen"
+    finally:
+        context.close()
