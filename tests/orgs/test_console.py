@@ -316,3 +316,11 @@ def test_count_again_now(client, login, school, busy, hw):
 
     login(school.student)
     assert client.post(f"/orgs/{school.org.id}/console/recount").status_code == 404
+
+
+def test_count_again_now_says_it_did(client, login, school, busy):
+    """Does the page after "Count again now" say the figures were just counted (it came back looking the same but for
+    the time in a hint: fresh-eyes trial)?"""
+    login(school.admin)
+    page = client.post(f"/orgs/{school.org.id}/console/recount", follow_redirects=True).get_data(as_text=True)
+    assert "flash-success" in page and "The figures were counted again just now." in page

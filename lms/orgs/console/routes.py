@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -127,6 +127,7 @@ def recount_console(org_id: int):
     show the table."""
     org = _console_org(org_id)
     _sorted_rows(org, recount=True)
+    flash(_("The figures were counted again just now."), "success")  # else the page comes back the same but a time
     args = {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
     return redirect(url_for("orgs.console", org_id=org.id, **args), 303)
 
