@@ -21,7 +21,7 @@ from lms.orgs import queries as q
 from lms.orgs.class_defaults import defaults_of
 from lms.orgs.forms import (ORG_ROLE_LABELS, AddOrgMemberForm, AssignTeacherForm, BulkClassesForm, PlaceCircleForm,
                             class_names)
-from lms.orgs.models import Organization, OrgRole
+from lms.orgs.models import ClassSetting, Organization, OrgRole
 
 CLASSES_PER_PAGE = 50
 
@@ -57,14 +57,17 @@ def _page(org: Organization, *, add_form: AddOrgMemberForm | None = None,
         teacher_choices = choose + [SelectChoice(str(m.user_id), f"{m.user.name} ({m.user.email})") for m in staff]
         add_form = add_form or AddOrgMemberForm(formdata=None)
         _role_choices(org, add_form)
+        defaults = defaults_of(org)  # the school's settings for classes
         if classes_form is None:
             classes_form = BulkClassesForm(formdata=None)
-            classes_form.join_policy.data = defaults_of(org).join_policy.value  # the school's settings for classes
+            classes_form.join_policy.data = defaults.join_policy.value
+        # a locked join policy is what every new class takes: shown read-only, with who sets it, not as a choice
+        locked = {ClassSetting.join_policy.value: org.name} if defaults.is_locked(ClassSetting.join_policy) else {}
         classes_form.teacher_id.choices = teacher_choices
         assign_form = assign_form or AssignTeacherForm(formdata=None)
         assign_form.class_id.choices = choose + [SelectChoice(str(i), name) for i, name in q.class_choices(org)]
         assign_form.assignee_id.choices = teacher_choices
-        context.update(add_form=add_form, classes_form=classes_form, assign_form=assign_form)
+        context.update(add_form=add_form, classes_form=classes_form, assign_form=assign_form, locked=locked)
     return render_template("orgs/show.html", **context), status
 
 

@@ -357,3 +357,12 @@ def test_locking_a_setting_puts_it_on_the_existing_classes(client_as, make, scho
     db.session.expire_all()
     assert db.session.get(Circle, school.klass.id).join_policy == JoinPolicy.invite
     assert [e.details["settings"] for e in _events(AuditAction.class_defaults_applied)] == [["join_policy"]] * 2
+
+
+def test_the_schools_page_shows_a_locked_join_policy_read_only(client_as, school, set_school):
+    """With the join policy locked, does the school's page offer it read-only with who sets it, rather than a choice
+    that the new classes silently do not take (fresh-eyes trial)?"""
+    page = client_as(school.admin).get(f"/orgs/{school.org.id}").get_data(as_text=True)
+    form = page.split('id="create-classes"')[1].split("</form>")[0]
+    assert 'id="locked-join_policy"' in form and "Set by Hill School for all its classes." in form
+    assert '<input type="hidden" name="join_policy" value="approval">' in form
