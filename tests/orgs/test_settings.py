@@ -225,7 +225,7 @@ def test_bad_input_is_refused_at_its_field_and_loses_nothing(client_as, school, 
 
 
 def test_the_locked_settings_can_go_onto_the_existing_classes(client_as, make, school, set_school):
-    """Does "also put the locked settings on the existing classes" change the school's classes that are not
+    """Does "put the locked settings on the existing classes again" change the school's classes that are not
     archived (only the locked settings), in one audited action?"""
     archived = make.circle(school.teacher, "Old class", org=school.org)
     archived.is_archived = True
@@ -245,6 +245,14 @@ def test_the_locked_settings_can_go_onto_the_existing_classes(client_as, make, s
     assert first.details["settings"] == ["join_policy", "require_real_name"]
     assert event.details["classes_changed"] == 1
     assert event.details["settings"] == ["join_policy", "require_real_name", "who_may_post"]
+
+
+def test_the_again_box_says_it_puts_the_locked_settings_on_again(client_as, school):
+    """Does the box under the settings say it puts the locked settings on the existing classes again (locking
+    one already puts it on them), not "also", as if locking did not?"""
+    text = page_text(client_as(school.admin).get(_url(school.org)))
+    assert "Put the locked settings on the existing classes again" in text
+    assert "Also put the locked settings" not in text
 
 
 def test_the_schools_page_links_to_the_settings_for_its_admins(client_as, school):

@@ -69,7 +69,8 @@ class ClassDefaultsForm(FlaskForm):
     lock_chat_enabled = BooleanField(_l("Classes may not turn chat on or off"))
     lock_file_quota = BooleanField(_l("Classes keep this file space"))
     lock_word_list = BooleanField(_l("Classes may not change the word list"))
-    apply_existing = BooleanField(_l("Also put the locked settings on the school's existing classes"))
+    #: locking a setting already puts it on the classes; this puts every locked one on them once more
+    apply_existing = BooleanField(_l("Put the locked settings on the existing classes again"))
 
     def fill(self, defaults) -> None:
         """Show `defaults` (an OrgClassDefaults) in the form."""
