@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import Circle
-from lms.core.i18n import to_local
+from lms.core.i18n import format_some_names, join_sentences, to_local
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.orgs import bp
@@ -153,16 +153,24 @@ def copy_classes(org_id: int, term_id: int):
 @bp.route("/<int:org_id>/console/term", methods=["POST"])
 @login_required
 def set_classes_term(org_id: int):
-    """Put the classes ticked in the console's table in a term (or in none)."""
+    """Put the classes ticked in the console's table in a term (or in none); archived ones stay where they are,
+    named in a refusal, while the others move."""
     org = _terms_org(org_id)
     form = ClassesForm()
     if not form.validate_on_submit():
         flash(_("Tick at least one class and choose a term."), "error")
         return redirect(url_for("orgs.console", org_id=org.id))
     target = None if form.term_id.data == 0 else _term_or_404(org, form.term_id.data)
-    changed = ops.set_classes_term(_classes_of(org, form.chosen_ids()), target)
+    changed, kept = ops.set_classes_term(_classes_of(org, form.chosen_ids()), target)
     db.session.commit()
-    if target is None:
+    if kept:
+        flash(join_sentences(ngettext("%(names)s was not moved.", "%(names)s were not moved.", len(kept),
+                                      names=format_some_names(c.name for c in kept)),
+                             _("This circle is archived: it can be read, but nothing in it can be changed.")),
+              "error")
+    if kept and not changed:  # only archived classes (or others there already): the refusal says it all
+        pass
+    elif target is None:
         flash(ngettext("%(num)d class is now in no term.", "%(num)d classes are now in no term.", changed), "success")
     else:
         flash(ngettext("%(num)d class is now in %(term)s.", "%(num)d classes are now in %(term)s.", changed,

@@ -71,19 +71,23 @@ def create_term(org: Organization, name: str, starts_on: date, ends_on: date) ->
     return term
 
 
-def set_classes_term(circles: list[Circle], term: Term | None) -> int:
+def set_classes_term(circles: list[Circle], term: Term | None) -> tuple[int, list[Circle]]:
     """Put `circles` (classes of the term's organization, checked by the caller's scoped lookup) in `term`
-    (None: in no term). Returns how many changed."""
-    changed = 0
+    (None: in no term), but the archived ones: read-only, they stay in the term whose report counts them.
+    Returns how many changed and the archived classes left where they were (by name)."""
+    changed, kept = 0, []
     for circle in circles:
         if term is not None and circle.org_id != term.org_id:
             raise TermError(_l("%(name)s is not a class of this organization.", name=circle.name))
+        if circle.is_archived:
+            kept.append(circle)
+            continue
         new = term.id if term is not None else None
         if circle.term_id != new:
             circle.term_id = new
             changed += 1
     db.session.flush()
-    return changed
+    return changed, sorted(kept, key=lambda c: (c.name, c.id))
 
 
 def term_classes(term: Term) -> list[Circle]:
