@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 from flask import Response, abort, render_template, request
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -61,7 +61,8 @@ def _class_rows(report: TermReport):
 
 
 def _student_rows(report: TermReport):
-    yield [_("Student"), _("Student number"), _("Classes"), _("Assignments published"), _("Hand-ins"),
+    yield [_("Student"), _("Student number"), pgettext("a count of classes", "Classes"), _("Assignments published"),
+           _("Hand-ins"),
            _("Hand-in rate (%)"), _("Late hand-ins"), _("Missing"), _("Released grades"),
            _("Average released grade (%)"), _("Live lessons held"), _("Lessons attended"), _("Attendance (%)"),
            _("Longest streak (days)")]
