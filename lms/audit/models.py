@@ -30,6 +30,8 @@ class AuditAction(enum.StrEnum):
     circle_moved_to_org = "circle_moved_to_org"
     circle_removed_from_org = "circle_removed_from_org"
     term_archived = "term_archived"
+    term_changed = "term_changed"
+    term_deleted = "term_deleted"
     class_copied_to_term = "class_copied_to_term"
     class_defaults_changed = "class_defaults_changed"
     class_defaults_applied = "class_defaults_applied"
@@ -125,6 +127,8 @@ ACTION_LABELS = {
     AuditAction.org_teacher_revoked: _l("Organization teacher revoked"),
     AuditAction.circle_moved_to_org: _l("Circle placed in the organization"),
     AuditAction.term_archived: _l("Term closed: its classes archived"),
+    AuditAction.term_changed: _l("Term's name or dates changed"),
+    AuditAction.term_deleted: _l("Term deleted"),
     AuditAction.class_copied_to_term: _l("Class copied into a term"),
     AuditAction.class_defaults_changed: _l("School settings for classes changed"),
     AuditAction.class_defaults_applied: _l("School settings applied to existing classes"),

@@ -17,6 +17,8 @@ def register(app: Flask) -> None:
     describe_details(
         app,
         labels={"org": _l("Organization"), "term": _l("Term"), "classes": _l("Classes archived"),
+                # a term's name and dates changed or deleted (lms/orgs/console/terms.py)
+                "name": _l("Name"), "starts_on": _l("First day"), "ends_on": _l("Last day"),
                 "removed_from": _l("Removed from the classes"),
                 # the school's settings for classes (lms/orgs/console/settings.py)
                 "join_policy": _l("How students join"), "require_real_name": _l("Real name asked"),

@@ -103,7 +103,8 @@ def term(org_id: int, term_id: int):
     return _term_page(org, term)
 
 
-def _term_page(org: Organization, term: Term, form: ClassesForm | None = None, status: int = 200):
+def _term_page(org: Organization, term: Term, form: ClassesForm | None = None, status: int = 200,
+               edit_form: TermForm | None = None):
     others = [t for t in _org_terms(org) if t.id != term.id]
     form = form or ClassesForm(formdata=None)
     following = ops.next_term(term)
@@ -111,7 +112,47 @@ def _term_page(org: Organization, term: Term, form: ClassesForm | None = None, s
     if following is not None and not form.term_id.data:
         form.term_id.data = following.id
     return render_template("orgs/term.html", org=org, term=term, classes=ops.term_classes(term), others=others,
-                           copy_form=form, confirm=ConfirmForm(), format_date=format_date), status
+                           copy_form=form, edit_form=edit_form or TermForm(formdata=None, obj=term),
+                           confirm=ConfirmForm(), format_date=format_date), status
+
+
+@bp.route("/<int:org_id>/terms/<int:term_id>/edit", methods=["POST"])
+@login_required
+def edit_term(org_id: int, term_id: int):
+    """Change the term's name and first and last day (archived or not), with a new term's checks; a refused
+    form comes back on the term's page as it was typed, with the reason."""
+    org = _terms_org(org_id)
+    term = _term_or_404(org, term_id)
+    form = TermForm()
+    if form.validate_on_submit():
+        try:
+            ops.update_term(term, current_user, form.name.data, form.starts_on.data, form.ends_on.data)
+        except ops.TermError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The term's name and dates were saved."), "success")
+            return redirect(url_for("orgs.term", org_id=org.id, term_id=term.id))
+    return _term_page(org, term, status=422, edit_form=form)  # update_term checks before it changes anything
+
+
+@bp.route("/<int:org_id>/terms/<int:term_id>/delete", methods=["POST"])
+@login_required
+def delete_term(org_id: int, term_id: int):
+    """Delete a term that holds no class; a term with classes is refused, saying to move them first."""
+    org = _terms_org(org_id)
+    term = _term_or_404(org, term_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("orgs.term", org_id=org.id, term_id=term.id))
+    name = term.name
+    try:
+        ops.delete_term(term, current_user)
+    except ops.TermError as error:
+        flash(str(error), "error")
+        return redirect(url_for("orgs.term", org_id=org.id, term_id=term.id))
+    db.session.commit()
+    flash(_("The term %(name)s was deleted.", name=name), "success")
+    return redirect(url_for("orgs.terms", org_id=org.id))
 
 
 @bp.route("/<int:org_id>/terms/<int:term_id>/archive", methods=["POST"])

@@ -51,9 +51,11 @@ def term_state(term: Term, today: date) -> TermState:
     return TermState.current if today <= term.ends_on else TermState.ended
 
 
-def create_term(org: Organization, name: str, starts_on: date, ends_on: date) -> Term:
-    """Add a term to `org`. Raises TermError for a name that is empty, not one line, or already a term of the
-    organization, or an end before the start."""
+def _checked_name(org_id: int, name: str, starts_on: date, ends_on: date, *, term: Term | None = None) -> str:
+    """The name a term of the organization `org_id` is kept under (one clean line), once the checks every term
+    passes, new or edited (`term`: the one edited, whose own name is no clash), have passed. Raises TermError for
+    a name that is empty, not one line, or already another term's of the organization, or an end before the
+    start."""
     try:
         name = clean_line(name, max_length=120)
     except TextRejected as error:
@@ -62,13 +64,54 @@ def create_term(org: Organization, name: str, starts_on: date, ends_on: date) ->
         raise TermError(_l("Give the term a name."))
     if ends_on < starts_on:
         raise TermError(_l("A term cannot end before it starts."))
-    taken = db.session.scalars(sa.select(Term.name).where(Term.org_id == org.id))
-    if name.casefold() in {n.casefold() for n in taken}:
+    query = sa.select(Term.name).where(Term.org_id == org_id)
+    if term is not None:
+        query = query.where(Term.id != term.id)
+    if name.casefold() in {n.casefold() for n in db.session.scalars(query)}:
         raise TermError(_l("The organization already has a term named %(name)s.", name=name))
+    return name
+
+
+def create_term(org: Organization, name: str, starts_on: date, ends_on: date) -> Term:
+    """Add a term to `org`. Raises TermError for a name that is empty, not one line, or already a term of the
+    organization, or an end before the start."""
+    name = _checked_name(org.id, name, starts_on, ends_on)
     term = Term(org_id=org.id, name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(term)
     db.session.flush()
     return term
+
+
+def update_term(term: Term, actor: User | None, name: str, starts_on: date, ends_on: date) -> dict:
+    """Change `term`'s name and first and last day, with create_term's checks (and its TermError). An archived
+    term too, as Canvas lets admins change a term's dates at any time: its classes stay archived, and its state
+    and report follow the new dates. Audited with what changed (nothing when nothing did); returns that
+    ({field: {"from", "to"}})."""
+    name = _checked_name(term.org_id, name, starts_on, ends_on, term=term)
+    changes = {}
+    for key, value in (("name", name), ("starts_on", starts_on), ("ends_on", ends_on)):
+        before = getattr(term, key)
+        if before != value:
+            changes[key] = {"from": str(before), "to": str(value)}  # dates as ISO days
+            setattr(term, key, value)
+    db.session.flush()
+    if changes:
+        record_event(AuditAction.term_changed, actor, target=term, org_id=term.org_id, target_label=term.name,
+                     details={"term": term.name, **changes})
+    return changes
+
+
+def delete_term(term: Term, actor: User | None) -> None:
+    """Delete `term`, which must hold no class (archived ones included): a class's term says which report counts
+    it, so its classes are moved out first (TermError otherwise, saying so). Audited with its name and dates."""
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(Circle).where(Circle.term_id == term.id))
+    if held:
+        raise TermError(_l("A term with classes cannot be deleted: move the classes of %(term)s to another term "
+                           "first.", term=term.name))
+    record_event(AuditAction.term_deleted, actor, target=term, org_id=term.org_id, target_label=term.name,
+                 details={"term": term.name, "starts_on": str(term.starts_on), "ends_on": str(term.ends_on)})
+    db.session.delete(term)
+    db.session.flush()
 
 
 def set_classes_term(circles: list[Circle], term: Term | None) -> tuple[int, list[Circle]]:
