@@ -38,7 +38,7 @@ def _url(org) -> str:
 
 
 def _events(action) -> list[AuditEvent]:
-    return list(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)))
+    return list(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 @pytest.fixture
