@@ -802,7 +802,8 @@
       button.disabled = false;
       if (!reply.ok) { return; }
       self.notice("");
-      self.body.value = "";
+      // what was typed while it was on its way is the next message: only the words sent leave the box
+      if (self.body.value === text) { self.body.value = ""; }
       self.mentions = {};
       self.cancelReply();
       self.clearAttachments();

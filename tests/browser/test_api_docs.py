@@ -78,6 +78,7 @@ def test_make_use_and_revoke_a_token_on_a_phone(new_context, live_server, screen
         page.get_by_role("button", name="Create token").click()
         secret = page.locator("[data-token-secret]").inner_text()
         assert secret.startswith("circles_pat_")
+        page.wait_for_load_state("load")  # its stylesheet applied (under load it came after the text: 438 px wide)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         answer = requests.get(f"{live_server.url}/api/v1/circles", headers={"Authorization": f"Bearer {secret}"},
                               timeout=10)

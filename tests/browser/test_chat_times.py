@@ -101,3 +101,24 @@ def test_live_and_loaded_messages_read_as_the_server_writes_them(browser_locale,
         assert second["day"] is None
         for line in (old, first, second):
             assert _plain(line["time"]) == _expected(line["at"], "time", locale), line
+
+
+def test_words_typed_while_a_message_is_on_its_way_stay_in_the_box(new_context, chat, screenshots):
+    """A message is sent and its author goes on typing before the server's answer comes: does the answer take only
+    the words sent out of the box, leaving the next message there? (It emptied the box, taking them with it.)"""
+    page = _sign_in(new_context().new_page(), chat["sam"], chat["path"])
+    with screenshots.on_failure(page, "typing-on"):
+        expect(page.locator("[data-chat-ready]")).to_be_attached()
+        # in one task: sent, then the box holds the next words before any answer can arrive
+        page.evaluate("""() => {
+            const box = document.querySelector("[data-chat-body]");
+            box.value = "sent first";
+            window.Circles.chat.send();
+            box.value = "typed while it was sent";
+        }""")
+        expect(page.locator(".chat-message").filter(has_text="sent first")).to_have_count(1)
+        expect(page.locator("[data-chat-send]")).to_be_enabled()  # the answer came
+        expect(page.locator("[data-chat-body]")).to_have_value("typed while it was sent")
+        page.locator("[data-chat-body]").press("Enter")
+        expect(page.locator(".chat-message").filter(has_text="typed while it was sent")).to_have_count(1)
+        expect(page.locator("[data-chat-body]")).to_have_value("")

@@ -576,7 +576,8 @@
           send.disabled = false;
           error.textContent = reply.ok ? "" : reply.error;
           error.hidden = !!reply.ok;
-          if (reply.ok) { input.value = ""; }
+          // only the words sent leave the box: what was typed while they were on their way stays
+          if (reply.ok && input.value.trim() === body) { input.value = ""; }
           input.focus();
           if (self.settings) { self.showSettings(self.settings); }
         });
