@@ -27,7 +27,8 @@ def hand_queue(lesson: LiveLesson) -> list[dict]:
     return [{"user": shown.get(h.user_id, {"id": h.user_id}), "raised_at": iso(h.raised_at)} for h in hands]
 
 
-def _push_hands(lesson: LiveLesson, user_id: int, raised: bool, by_host: bool = False) -> None:
+def push_hands(lesson: LiveLesson, user_id: int, raised: bool, by_host: bool = False) -> None:
+    """Once the change commits: the hosts' queue, and the person's own hand (their button)."""
     emit(Push.hands, {"queue": hand_queue(lesson)}, hosts_room(lesson.id))
     # by_host: a host lowered it (their page tells them so, in its own language)
     emit(Push.hand, {"raised": raised, **({"lowered_by_host": True} if by_host else {})}, person_room(lesson.id, user_id))
@@ -40,7 +41,7 @@ def raise_hand(p: Participant, now: datetime | None = None) -> LiveHand:
         hand = LiveHand(lesson_id=p.lesson.id, user_id=p.user.id, raised_at=now or utcnow())
         db.session.add(hand)
         db.session.flush()
-        _push_hands(p.lesson, p.user.id, True)
+        push_hands(p.lesson, p.user.id, True)
     return hand
 
 
@@ -58,4 +59,4 @@ def lower_hand(p: Participant, user_id=None, now: datetime | None = None) -> Non
     hand.lowered_at = now or utcnow()
     hand.lowered_by_id = p.user.id
     db.session.flush()
-    _push_hands(p.lesson, target, False, by_host=target != p.user.id)
+    push_hands(p.lesson, target, False, by_host=target != p.user.id)

@@ -390,12 +390,17 @@ def _invite(lesson: LiveLesson, by_id: int | None, user_id: int, now: datetime, 
     db.session.add(seat)
     db.session.flush()
     from lms.live.models import LiveHand
+    from lms.live.room.hands import push_hands
 
+    lowered = False
     for hand in db.session.scalars(sa.select(LiveHand).where(LiveHand.lesson_id == lesson.id,
                                                              LiveHand.user_id == user_id,
                                                              LiveHand.lowered_at.is_(None))):
         hand.lowered_at, hand.lowered_by_id = now, by_id
+        lowered = True
     db.session.flush()
+    if lowered:  # invited: their hand is down, on the hosts' queue and on their own button
+        push_hands(lesson, user_id, False)
     _tell(lesson, seat, turn_seconds=turn_seconds)
     _schedule(lesson, expires)
     return seat
@@ -408,10 +413,6 @@ def invite(p: Participant, user_id, now: datetime | None = None) -> dict:
     _require_realtime(lesson)
     tick(lesson, now, push=False)
     _invite(lesson, p.user.id, _target(p, user_id), now)
-    from lms.live.room.hands import hand_queue
-    from lms.live.room import Push as RoomPush, hosts_room
-
-    emit(RoomPush.hands, {"queue": hand_queue(lesson)}, hosts_room(lesson.id))
     push_state(lesson)
     return {}
 

@@ -102,8 +102,10 @@ def test_invite_accept_leave_and_who_may(klass, joined, lesson):
     assert teacher.emit("stage_invite", {"user_id": klass.student.id})["ok"] is False  # already
     invited = student.wait_for("stage_you", lambda d: d["state"] == "invited")
     assert invited["expires_at"]
-    # their hand went down with the invitation
+    # their hand went down with the invitation: in the queue, for the hosts, and on their own button
     assert db.session.scalar(sa.select(LiveHand.lowered_at).where(LiveHand.user_id == klass.student.id)) is not None
+    assert student.wait_for("hand", lambda d: d["raised"] is False) == {"raised": False}
+    assert teacher.wait_for("hands", lambda d: d["queue"] == [])
     state = classmate.wait_for("stage", lambda d: d["invited"])
     assert [i["user"]["id"] for i in state["invited"]] == [klass.student.id]
     # someone else cannot accept it
