@@ -266,6 +266,10 @@ def test_time_on_stage_is_in_the_attendance(klass, joined, lesson, client_as):
     assert rows[0][-2:] == ["Minutes on stage", "Times on stage"]
     assert next(r for r in rows if r[0] == "Student In Class")[-2:] == ["5", "2"]
     assert next(r for r in rows if r[0] == "Classmate In Class")[-2:] == ["0", "0"]
+    # the attendance page shows them too (it had only the CSV)
+    page = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance").get_data(as_text=True)
+    assert "<th>Minutes on stage</th><th>Times on stage</th>" in page
+    assert 'data-stage-minutes>5</td>' in page and 'data-stage-times>2</td>' in page
 
 
 def test_someone_removed_from_the_lesson_leaves_the_stage(klass, joined, lesson):
