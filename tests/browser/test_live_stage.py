@@ -299,6 +299,7 @@ def test_taking_turns_shows_the_time_left_and_the_stage_fits_a_phone(stage_serve
         tile = teacher.locator(f'[data-stage-tiles] [data-tile="{ids["student_id"]}"]')
         expect(tile.locator("[data-tile-turn]")).to_have_text(re.compile(r"^[0-2]:[0-5]\d left$"))
         expect(teacher.locator("[data-turns-line]")).to_contain_text(re.compile(r"Lei has [0-2]:[0-5]\d left\."))
+        expect(teacher.locator("[data-turns-line]")).not_to_contain_text("more wait")  # nobody else waits: not "0 more"
         first = tile.locator("[data-tile-turn]").inner_text()
         expect(tile.locator("[data-tile-turn]")).not_to_have_text(first)  # it ticks
 

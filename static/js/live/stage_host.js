@@ -245,7 +245,7 @@
     } else {
       parts.push(gettext("Waiting for the next student to accept."));
     }
-    parts.push(ngettext("%(num)d more waits for a turn.", "%(num)d more wait for a turn.", waiting));
+    if (waiting) parts.push(ngettext("%(num)d more waits for a turn.", "%(num)d more wait for a turn.", waiting));
     line.textContent = i18n.sentences ? i18n.sentences.apply(null, parts) : parts.join(" ");
   };
 
