@@ -513,9 +513,13 @@
     var note = this.meBar.querySelector("[data-stage-muted]");
     note.hidden = !muted;
     if (muted) {
+      // what the student had chosen comes back when the host turns the microphone on again (it stayed off:
+      // the host's tile showed it on while nobody heard the student)
+      if (this.micBeforeMute === undefined) { this.micBeforeMute = !!this.micOff; }
       this.micOff = true;
       button.disabled = true;
     } else {
+      if (this.micBeforeMute !== undefined) { this.micOff = this.micBeforeMute; this.micBeforeMute = undefined; }
       button.disabled = false;
     }
     this.applyMic();
