@@ -78,6 +78,11 @@ def test_teacher_goes_live_and_a_student_watches(live_server, new_context, scree
         teacher.locator("[data-stop]").click()
         expect(teacher.locator("[data-broadcast-status]")).to_contain_text("The lesson has ended for everyone.",
                                                                           timeout=30_000)
+    with screenshots.on_failure(student, "replay-offered"):
+        # the replay is made at once here (jobs inline): the open page offers it, and its line no longer says
+        # that it is being prepared
+        expect(student.locator("[data-live-replay-link]")).to_be_visible(timeout=30_000)
+        expect(student.locator("[data-live-state-line]")).to_have_text("The lesson has ended.")
     # Two chat lines of the lesson, at 1 s and 100 s of it (live-room writes them during the lesson).
     from lms.accounts.models import User
     from lms.extensions import db

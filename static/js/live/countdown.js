@@ -69,6 +69,13 @@
         }
       }
     });
+    // The replay ready while the page is open: the player offers it; the line no longer says it is being prepared.
+    document.addEventListener("live:replay_state", function (event) {
+      var d = event.detail || {};
+      if (d.state !== "ready" || (d.lesson_id && String(d.lesson_id) !== page.getAttribute("data-live-lesson"))) { return; }
+      var line = page.querySelector("[data-live-state-line]");
+      if (line && page.getAttribute("data-state") === "ended") { line.textContent = gettext("The lesson has ended."); }
+    });
   }
 
   function start() {

@@ -21,6 +21,7 @@
   var gettext = i18n.gettext;
   var FALLBACK_MS = 6000; // from the teacher's feed being there to its frames playing; else HLS
   var NO_FEED_MS = 15000; // the lesson is live but no teacher's feed reached this page over WebRTC: HLS
+  var TOLD_MS = 20000; // how long the line about this person's place on stage stays
   var ICE_GRACE_MS = 4000; // a connection "disconnected" this long counts as failed
 
   function View(root) {
@@ -68,7 +69,12 @@
       if (d.lesson_id && String(d.lesson_id) !== self.lessonId) { return; }
       if (!d.state) { return; }
       self.lessonState = d.state;
-      if (d.state === "ended" || d.state === "cancelled") { self.teardown(); self.stopPublishing("ended"); return; }
+      if (d.state === "ended" || d.state === "cancelled") {
+        self.teardown();
+        self.stopPublishing("ended");
+        self.tell(""); // what the stage last said belongs to the lesson that ended
+        return;
+      }
       self.sync();
     });
     document.addEventListener("live:removed", function () { self.teardown(); self.stopPublishing("ended"); });
@@ -376,10 +382,14 @@
     this.setMuted(!!d.muted);
   };
 
+  // What happened to this person's place on stage ("The teacher took you off the stage."): said for a while,
+  // then gone (it stayed for minutes, and after the lesson's end).
   View.prototype.tell = function (text) {
     var line = this.meBar.parentNode.querySelector("[data-stage-told]");
     line.textContent = text || "";
     line.hidden = !text;
+    clearTimeout(this.toldTimer);
+    if (text) { this.toldTimer = setTimeout(function () { line.textContent = ""; line.hidden = true; }, TOLD_MS); }
   };
 
   View.prototype.bindDialog = function () {
