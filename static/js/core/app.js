@@ -60,11 +60,15 @@
     if (!open && focusButton) { button.focus(); }
   }
 
+  // A refit (the window resized, the fonts arrived late) keeps an open menu open while it still has tabs: a late
+  // one closed it under someone about to Tab into it.
   function fitAllTabs() {
     document.querySelectorAll("nav.tabs[data-tabs]").forEach(function (nav) {
       var more = nav.querySelector("[data-tabs-more]");
+      var open = !!more && more.querySelector("button").getAttribute("aria-expanded") === "true";
       if (more) { openTabsMenu(more, false, false); }
       fitTabs(nav);
+      if (open && !more.hidden) { openTabsMenu(more, true, false); }
     });
   }
 
