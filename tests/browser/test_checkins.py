@@ -61,6 +61,7 @@ def _phone(chromium, live_server, email: str):
 
 
 def _fits(page) -> None:
+    page.wait_for_load_state("load")  # measured with the stylesheets applied (a click's page may lack them yet)
     widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= PHONE["width"] and widths[1] <= PHONE["width"], f"page and window widths {widths}"
 

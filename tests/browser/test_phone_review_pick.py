@@ -76,6 +76,7 @@ def phone(chromium, live_server, review_class):
 
 
 def _fits(page) -> None:
+    page.wait_for_load_state("load")  # measured with the stylesheets applied (a click's page may lack them yet)
     found = page.evaluate(OVERFLOW_SCRIPT, SCROLLERS)
     too_wide = "; reaching past the screen: " + ", ".join(found["wide"])
     assert found["inner"] <= PHONE["width"], f"the phone zoomed out to show {found['inner']} px{too_wide}"

@@ -46,6 +46,7 @@ def _class_with_history(live_server) -> dict:
 
 
 def _fits(page) -> None:
+    page.wait_for_load_state("load")  # measured with the stylesheets applied (a click's page may lack them yet)
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{page.url}: the page is {width[0]} px wide on a {width[1]} px screen"
 
