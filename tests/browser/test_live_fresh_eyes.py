@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from lms.core.types import utcnow
 from lms.extensions import db
 from tests.browser.conftest import PASSWORD
-from tests.browser.test_phone_width import OVERFLOW_SCRIPT, PHONE, SCROLLERS
+from tests.browser.test_phone_width import OVERFLOW_SCRIPT, PHONE, SCROLLERS, resize
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +104,7 @@ def test_broadcast_page_moderates_and_the_student_page_follows(live_server, new_
         expect(student.locator("#live-chat-input")).to_be_enabled()
 
     with screenshots.on_failure(teacher, "phone"):
-        teacher.set_viewport_size(PHONE)
+        resize(teacher, PHONE)
         found = teacher.evaluate(OVERFLOW_SCRIPT, SCROLLERS + ", .live-room-tabs")
         wide = ", ".join(found["wide"])
         assert found["inner"] <= PHONE["width"], wide

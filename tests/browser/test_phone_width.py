@@ -128,6 +128,14 @@ PAGES = [
 # What scrolls sideways on purpose; everything else stays on screen.
 SCROLLERS = ".table-wrap, .tabs"
 
+
+def resize(page, size: dict) -> None:
+    """Set `page`'s viewport to `size` ({"width", "height"} in CSS px) and return once the page has refitted to it:
+    the tab bars refit on the first animation frame after the resize (static/js/core/app.js), so a page measured
+    right away still had the old width's tab row, 619 px wide at 390 (CI, a loaded machine)."""
+    page.set_viewport_size(size)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
 # A mobile browser zooms out to show a page wider than its layout viewport (window.innerWidth then grows with
 # the page), so the page is measured against the layout viewport: the 390 px the page was laid out for.
 OVERFLOW_SCRIPT = """(scrollers) => {
