@@ -139,14 +139,16 @@ def test_an_admin_deletes_a_term_without_classes(client, login, school, terms):
 
 @pytest.mark.parametrize("archived", [False, True])
 def test_a_term_with_classes_is_not_deleted(client, login, school, terms, archived):
-    """Is a term holding a class (archived or not) kept, with a message saying to move its classes first, and
-    does its page say so in place of the button?"""
+    """Is a term holding a class (archived or not) kept, with a message saying what to do first (an archived
+    class cannot be moved: restored first), and does its page say so in place of the button?"""
     autumn, _spring = terms
+    message = "A term with classes cannot be deleted: move the classes of Autunm 2026 to another term first."
     if archived:
         circle_ops.set_archived(school.klass, True)
         db.session.commit()
+        message = ("Autunm 2026 holds 1 archived class, which stays in the term whose report counts it, so the term "
+                   "cannot be deleted. To delete it, restore the class and move it to another term first.")
     login(school.admin)
-    message = "A term with classes cannot be deleted: move the classes of Autunm 2026 to another term first."
     page = client.get(f"/orgs/{school.org.id}/terms/{autumn.id}").get_data(as_text=True)
     assert message in page_text(client.get(f"/orgs/{school.org.id}/terms/{autumn.id}"))
     assert f"/terms/{autumn.id}/delete" not in page

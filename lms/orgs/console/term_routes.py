@@ -113,7 +113,7 @@ def _term_page(org: Organization, term: Term, form: ClassesForm | None = None, s
         form.term_id.data = following.id
     return render_template("orgs/term.html", org=org, term=term, classes=ops.term_classes(term), others=others,
                            copy_form=form, edit_form=edit_form or TermForm(formdata=None, obj=term),
-                           confirm=ConfirmForm(), format_date=format_date), status
+                           confirm=ConfirmForm(), format_date=format_date, kept=ops.why_term_is_kept(term)), status
 
 
 @bp.route("/<int:org_id>/terms/<int:term_id>/edit", methods=["POST"])
@@ -139,7 +139,7 @@ def edit_term(org_id: int, term_id: int):
 @bp.route("/<int:org_id>/terms/<int:term_id>/delete", methods=["POST"])
 @login_required
 def delete_term(org_id: int, term_id: int):
-    """Delete a term that holds no class; a term with classes is refused, saying to move them first."""
+    """Delete a term that holds no class; a term with classes is refused, saying what to do first."""
     org = _terms_org(org_id)
     term = _term_or_404(org, term_id)
     if not ConfirmForm().validate_on_submit():

@@ -6,7 +6,9 @@ import enum
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from lms.accounts.models import User
 from lms.audit.models import AuditAction
@@ -101,13 +103,33 @@ def update_term(term: Term, actor: User | None, name: str, starts_on: date, ends
     return changes
 
 
+def why_term_is_kept(term: Term) -> str | None:
+    """Why `term` cannot be deleted (a translated sentence), or None when it can: it holds no class. A class's
+    term says which report counts it, so its classes are moved out first; an archived class is read-only and is
+    not moved (set_classes_term), so a term holding one is kept until it is restored and moved."""
+    live, archived = db.session.execute(
+        sa.select(sa.func.count().filter(Circle.is_archived.is_(False)),
+                  sa.func.count().filter(Circle.is_archived.is_(True)))
+        .where(Circle.term_id == term.id)).one()
+    if live:
+        return _("A term with classes cannot be deleted: move the classes of %(term)s to another term first.",
+                 term=term.name)
+    if archived:
+        return ngettext(
+            "%(term)s holds %(num)d archived class, which stays in the term whose report counts it, so the term "
+            "cannot be deleted. To delete it, restore the class and move it to another term first.",
+            "%(term)s holds %(num)d archived classes, which stay in the term whose report counts them, so the term "
+            "cannot be deleted. To delete it, restore the classes and move them to another term first.",
+            archived, term=term.name)
+    return None
+
+
 def delete_term(term: Term, actor: User | None) -> None:
-    """Delete `term`, which must hold no class (archived ones included): a class's term says which report counts
-    it, so its classes are moved out first (TermError otherwise, saying so). Audited with its name and dates."""
-    held = db.session.scalar(sa.select(sa.func.count()).select_from(Circle).where(Circle.term_id == term.id))
-    if held:
-        raise TermError(_l("A term with classes cannot be deleted: move the classes of %(term)s to another term "
-                           "first.", term=term.name))
+    """Delete `term`, which must hold no class (archived ones included): TermError with why_term_is_kept's
+    reason otherwise. Audited with its name and dates."""
+    reason = why_term_is_kept(term)
+    if reason is not None:
+        raise TermError(reason)
     record_event(AuditAction.term_deleted, actor, target=term, org_id=term.org_id, target_label=term.name,
                  details={"term": term.name, "starts_on": str(term.starts_on), "ends_on": str(term.ends_on)})
     db.session.delete(term)
