@@ -13,7 +13,7 @@ from lms.orgs import operations as org_ops
 from lms.orgs.console import terms as term_ops
 from tests.fixtures.app import page_text
 
-ARCHIVED = "This circle is archived: it can be read, but nothing in it can be changed."
+ARCHIVED = "Old Art was not moved: it is archived, so it can be read, but nothing in it can be changed."
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_an_archived_class_stays_while_the_others_move(client, login, school, te
     text = page_text(_move(client, school, [school.klass.id, old.id], spring.id))
     assert _term_of(old.id) == autumn.id
     assert _term_of(school.klass.id) == spring.id
-    assert "Old Art was not moved." in text and ARCHIVED in text
+    assert ARCHIVED in text
     assert "1 class is now in Spring 2027." in text
 
 
@@ -60,7 +60,7 @@ def test_only_archived_classes_ticked_changes_nothing(client, login, school, ter
     login(school.site_admin)
     text = page_text(_move(client, school, [old.id], spring.id if to == "spring" else 0))
     assert _term_of(old.id) == autumn.id
-    assert "Old Art was not moved." in text and ARCHIVED in text
+    assert ARCHIVED in text
     assert "now in" not in text
 
 
@@ -73,3 +73,17 @@ def test_the_operation_names_the_archived_classes_it_left(school, terms):
     changed, kept = term_ops.set_classes_term([old, school.klass, other], spring)
     assert changed == 2 and kept == [old]
     assert (old.term_id, school.klass.term_id, other.term_id) == (autumn.id, spring.id, spring.id)
+
+
+def test_several_archived_classes_are_named_in_one_plural_refusal(client, login, school, terms):
+    """With two archived classes ticked, does the refusal name both and speak of them in the plural (it said
+    'This circle is archived' after naming two)?"""
+    _autumn, spring, old = terms
+    [music] = org_ops.create_classes(school.org, ["Old Music"], school.teacher, CircleKind.teaching, JoinPolicy.code,
+                                     actor=school.site_admin)
+    circle_ops.set_archived(music, True)
+    db.session.commit()
+    login(school.admin)
+    text = page_text(_move(client, school, [old.id, music.id], spring.id))
+    assert ("Old Art and Old Music were not moved: they are archived, so they can be read, but nothing in them can "
+            "be changed.") in text

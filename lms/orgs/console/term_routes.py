@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import Circle
-from lms.core.i18n import format_some_names, join_sentences, to_local
+from lms.core.i18n import format_some_names, to_local
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.orgs import bp
@@ -205,10 +205,9 @@ def set_classes_term(org_id: int):
     changed, kept = ops.set_classes_term(_classes_of(org, form.chosen_ids()), target)
     db.session.commit()
     if kept:
-        flash(join_sentences(ngettext("%(names)s was not moved.", "%(names)s were not moved.", len(kept),
-                                      names=format_some_names(c.name for c in kept)),
-                             _("This circle is archived: it can be read, but nothing in it can be changed.")),
-              "error")
+        flash(ngettext("%(names)s was not moved: it is archived, so it can be read, but nothing in it can be changed.",
+                       "%(names)s were not moved: they are archived, so they can be read, but nothing in them can be "
+                       "changed.", len(kept), names=format_some_names(c.name for c in kept)), "error")
     if kept and not changed:  # only archived classes (or others there already): the refusal says it all
         pass
     elif target is None:
