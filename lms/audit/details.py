@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -86,6 +86,16 @@ def _show(value) -> str:
     return str(value)
 
 
+def _calendar_day(value: str) -> str:
+    """A day stored as ISO 8601 ("2026-12-20") in the reader's language (20 Dec 2026, 2026年12月20日); a day
+    has no time zone. Anything else as stored."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return format_date(day, "medium")
+
+
 def _deleted(kind: str, ident) -> str:
     return _("%(kind)s #%(id)s (deleted)", kind=kind, id=ident)
 
@@ -116,6 +126,8 @@ class _Presenter:
             return "–" if value is None else _word(v.words[key], value)
         if key in ("from", "to", "change") and self.action in v.changes:
             return "–" if value is None else _word(v.changes[self.action], value)
+        if key in v.dates and isinstance(value, str):
+            return _calendar_day(value)
         if key == "student_id":
             return self.names.users.get(value) or _deleted(_("Student"), value)
         if key == "assignment_id":

@@ -29,6 +29,8 @@ class Vocabulary:
     words: dict[str, dict[Any, Any]] = field(default_factory=dict)
     #: detail key → what an empty value reads as, where "–" would mislead ("status_before": "not a member")
     blanks: dict[str, Any] = field(default_factory=dict)
+    #: detail keys whose values are calendar days stored as ISO 8601 ("2026-12-20"), read in the viewer's language
+    dates: set[str] = field(default_factory=set)
     #: action → {stored value → word}, for the plain values of its "from"/"to" ("member_role_changed": roles)
     changes: dict[str, dict[Any, Any]] = field(default_factory=dict)
     #: kind of id ("users", "assignments", "criteria") → lookup of current names
@@ -55,12 +57,14 @@ def vocabulary(app: Flask | None = None) -> Vocabulary:
 def describe_details(app: Flask, *, labels: Mapping[str, Any] | None = None,
                      words: Mapping[str, Mapping[Any, Any]] | None = None,
                      blanks: Mapping[str, Any] | None = None,
-                     changes: Iterable[tuple[Iterable[str], Mapping[Any, Any]]] = ()) -> None:
+                     changes: Iterable[tuple[Iterable[str], Mapping[Any, Any]]] = (),
+                     dates: Iterable[str] = ()) -> None:
     """Say how the details a domain records read. Words for one key may come from several domains
     (circles and grading both record a `via`): they are merged. `changes` pairs actions with the words
-    of the plain values their "from"/"to" hold."""
+    of the plain values their "from"/"to" hold; `dates` names the keys that hold calendar days (ISO 8601)."""
     v = vocabulary(app)
     v.labels.update(labels or {})
+    v.dates.update(dates)
     for key, mapping in (words or {}).items():
         v.words.setdefault(key, {}).update(mapping)
     v.blanks.update(blanks or {})

@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
     register_calendar_source(app, "checkins", calendar_events)
     register_upload_purpose(app, "checkin", may_upload_for_task)
     register_subject(app, "checkin", can_fetch_checkin_media)
-    describe_details(app, labels=AUDIT_LABELS)
+    describe_details(app, labels=AUDIT_LABELS, dates=("day",))
 
 
 def has_tasks(circle_id: sa.ColumnElement[int], _viewer_id) -> sa.ColumnElement[bool]:

@@ -32,4 +32,5 @@ def register(app: Flask) -> None:
                        "org_remove_all": _l("Removed from all classes of the organization"),
                        "org_csv": _l("Added to a class from the organization's CSV file")}},
         changes=[(ORG_ROLE_ACTIONS, ORG_ROLE_LABELS)],
+        dates=("starts_on", "ends_on"),
     )

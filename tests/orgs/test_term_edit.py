@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from lms.audit.details import detail_lines
 from lms.audit.models import AuditAction, AuditEvent
@@ -165,7 +166,10 @@ def test_the_log_reads_a_terms_change(app, school, terms):
     [event] = _events(AuditAction.term_changed)
     with app.test_request_context():
         lines = dict(detail_lines(dict(event.details), event.action))
-    assert lines["Name"] == "Autunm 2026 → Autumn 2026" and lines["Last day"] == "2026-12-20 → 2026-12-22"
+    assert lines["Name"] == "Autunm 2026 → Autumn 2026" and lines["Last day"] == "Dec 20, 2026 → Dec 22, 2026"
+    with app.test_request_context(), force_locale("zh_Hans"):  # a day read in the reader's language
+        lines = dict(detail_lines(dict(event.details), event.action))
+    assert lines.get("结束日期") == "2026年12月20日 → 2026年12月22日", lines
     assert AuditAction.term_changed.label == "Term's name or dates changed"
 
 
