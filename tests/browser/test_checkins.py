@@ -95,7 +95,10 @@ def test_a_member_checks_in_with_a_photo_and_the_board_follows(live_server, chro
             expect(student.locator("[data-checkin-me]")).to_contain_text("You checked in today")
             expect(student.locator("[data-streak-current]")).to_have_text("1")
             expect(student.locator(".checkin-photos img")).to_have_count(1)
-            assert student.locator(".checkin-photos img").evaluate("img => img.naturalWidth") > 0
+            # a lazy image: in view, then loaded (measured right away under load it had not arrived yet: CI)
+            student.locator(".checkin-photos img").scroll_into_view_if_needed()
+            student.wait_for_function("() => { const img = document.querySelector('.checkin-photos img');"
+                                      " return img.complete && img.naturalWidth > 0; }")
             _fits(student)
 
         with screenshots.on_failure(teacher, "board updated"):
