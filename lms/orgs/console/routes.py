@@ -21,7 +21,6 @@ from lms.orgs.models import Organization, Term
 ROWS_PER_PAGE = 100
 
 
-
 def _none_last(value):
     return (value is None, value if value is not None else 0)
 
@@ -59,6 +58,11 @@ def _filters(org: Organization) -> Filters:
     kind = request.args.get("kind")
     return Filters(term_id=term_id, teacher_id=teacher_id,
                    kind=CircleKind(kind) if kind in CircleKind.__members__ else None)
+
+
+def _view_args() -> dict[str, str]:
+    """The table's filters and order from the query string, to keep in its links and after a recount."""
+    return {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
 
 
 def _sorted_rows(org: Organization, *, recount: bool = False) -> tuple[list[ClassRow], str, datetime | None]:
@@ -109,10 +113,9 @@ def console(org_id: int):
     terms = list(db.session.scalars(db.select(Term).where(Term.org_id == org.id)
                                     .order_by(Term.starts_on.desc(), Term.id)))
     staff = org_queries.org_staff(org) if manage else []
-    args = {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
     return render_template("orgs/console.html", org=org, page=_Page(rows, request.args.get("page", 1, type=int),
                                                                       ROWS_PER_PAGE),
-                           sort=sort, args=args, counted_at=counted_at,
+                           sort=sort, args=_view_args(), counted_at=counted_at,
                            max_age_minutes=max(1, current_app.config["CONSOLE_FIGURES_MAX_AGE"] // 60),
                            terms=terms, staff=staff, manage=manage, kinds=KIND_LABELS,
                            filters=_filters(org), percent=percent, quiet_days=figures.QUIET_AFTER.days,
@@ -128,8 +131,7 @@ def recount_console(org_id: int):
     org = _console_org(org_id)
     _sorted_rows(org, recount=True)
     flash(_("The figures were counted again just now."), "success")  # else the page comes back the same but a time
-    args = {k: v for k, v in request.args.items() if k in ("term", "teacher", "kind", "sort") and v}
-    return redirect(url_for("orgs.console", org_id=org.id, **args), 303)
+    return redirect(url_for("orgs.console", org_id=org.id, **_view_args()), 303)
 
 
 def _export_rows(rows: list[ClassRow]):
