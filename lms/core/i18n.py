@@ -233,12 +233,20 @@ def join_sentences(*sentences: str) -> str:
     return text
 
 
+def _joined(parts: list[str], style: str, locale) -> str:
+    from babel.lists import format_list
+
+    if str(locale).startswith("zh"):
+        return "、".join(parts)
+    return format_list(parts, style, locale=locale)
+
+
 def format_names(items, style: str = "standard"):
     """Several names (or other short items) joined as the reader's language writes a list (Babel's
-    format_list): "Mei Chen and David Okafor", "Ann, Bo, and Cy"; "陈美和David Okafor", "甲、乙和丙". In a
-    template (the `names` filter) items may be Markup (a member_name() link): each is escaped unless it
-    is Markup, and the result is Markup; plain strings in, a plain string out."""
-    from babel.lists import format_list
+    format_list): "Mei Chen and David Okafor", "Ann, Bo, and Cy". Chinese takes the enumeration comma alone,
+    "陈美、David Okafor", "甲、乙、丙": CLDR's "和" before the last name reads as part of it ("陈美和David" is
+    someone called 陈美和). In a template (the `names` filter) items may be Markup (a member_name() link): each
+    is escaped unless it is Markup, and the result is Markup; plain strings in, a plain string out."""
     from markupsafe import Markup, escape
 
     items = list(items)
@@ -246,9 +254,9 @@ def format_names(items, style: str = "standard"):
         return ""
     locale = get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
     if not any(isinstance(item, Markup) for item in items):
-        return format_list([str(item) for item in items], style, locale=locale)
+        return _joined([str(item) for item in items], style, locale)
     tokens = [f"\x00{n}\x00" for n in range(len(items))]
-    text = str(escape(format_list(tokens, style, locale=locale)))
+    text = str(escape(_joined(tokens, style, locale)))
     for token, item in zip(tokens, items):
         text = text.replace(str(escape(token)), str(escape(item)), 1)
     return Markup(text)

@@ -22,8 +22,9 @@ def _teachers_cell(html: str, circle_id: int) -> str:
 
 
 def test_org_page_lists_a_class_teachers_as_the_language_does(make, client_as):
-    """Two teachers of a class on the org page: "Tom Teacher and Tina Teacher" in English, "Tom Teacher和Tina
-    Teacher" in simplified Chinese, no ", " in either."""
+    """Two teachers of a class on the org page: "Tom Teacher and Tina Teacher" in English, "Tom Teacher、Tina
+    Teacher" in simplified Chinese (the enumeration comma: CLDR's 和 read as part of a Chinese name, "陈美和David"),
+    no ", " in either."""
     school = build_school(make)
     circle_ops.add_member(school.klass, school.teacher2, Role.teacher)
     db.session.commit()
@@ -34,15 +35,16 @@ def test_org_page_lists_a_class_teachers_as_the_language_does(make, client_as):
     db.session.commit()
     chinese = _teachers_cell(client_as(school.admin).get(f"/orgs/{school.org.id}").get_data(as_text=True),
                              school.klass.id)
-    assert chinese in ("Tom Teacher和Tina Teacher", "Tina Teacher和Tom Teacher")
+    assert chinese in ("Tom Teacher、Tina Teacher", "Tina Teacher、Tom Teacher")
 
 
 def test_format_names_escapes_text_and_keeps_markup(app):
     """Plain items are escaped when any item is Markup; three items take the language's separators."""
     with app.test_request_context(), force_locale("zh_Hans"):
-        assert format_names(["甲", "乙", "丙"]) == "甲、乙和丙"
+        assert format_names(["甲", "乙", "丙"]) == "甲、乙、丙"
+        assert format_names(["陈美", "David Okafor"]) == "陈美、David Okafor"  # not 陈美和David: someone else
         joined = format_names([Markup("<b>A</b>"), "<script>"])
-        assert isinstance(joined, Markup) and joined == "<b>A</b>和&lt;script&gt;"
+        assert isinstance(joined, Markup) and joined == "<b>A</b>、&lt;script&gt;"
     with app.test_request_context(), force_locale("en"):
         assert format_names([]) == ""
         assert format_some_names([f"P{n}" for n in range(12)], limit=2) == "P0, P1, and 10 others"
