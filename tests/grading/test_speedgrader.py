@@ -347,3 +347,22 @@ def test_a_student_id_outside_the_circle_is_not_found(klass, client_as, essay):
     client = client_as(klass.teacher)
     assert client.get(_url(klass, essay, klass.stranger)).status_code == 404
     assert client.get(_url(klass, essay, klass.assistant)).status_code == 404
+
+
+def test_a_text_hand_in_has_no_video_comments(klass, client_as, hw, essay):
+    """A text hand-in has no video: does SpeedGrader, the student's feedback page and the submission's page leave
+    out the comments pinned to moments of a video (they showed "Comments at moments of the video" with an add
+    form reading a player that is not there), while a video hand-in keeps them?"""
+    submission = hw.submission(essay, klass.student, text="Second version")
+    teacher, student = client_as(klass.teacher), client_as(klass.student)
+    circle = klass.circle.id
+    pages = [teacher.get(_url(klass, essay, klass.student)),
+             student.get(f"/circles/{circle}/assignments/{essay.id}/feedback"),
+             teacher.get(f"/circles/{circle}/assignments/{essay.id}/submissions/{submission.id}")]
+    for page in pages:
+        assert page.status_code == 200, page.request.path
+        assert "data-video-comments" not in page.get_data(as_text=True), page.request.path
+    video = hw.assignment(klass.circle, accepts="video", points=10, title="Dance")
+    hw.submission(video, klass.student)
+    page = teacher.get(_url(klass, video, klass.student)).get_data(as_text=True)
+    assert "data-video-comments" in page and "Comments at moments of the video" in page
