@@ -492,3 +492,27 @@ def test_the_more_menu_works_from_the_keyboard(world, phones):
         assert page.evaluate("document.activeElement.closest('[data-tabs-more]') !== null")
     finally:
         page.set_viewport_size(PHONE)
+
+
+#: short cells and labels of the student's own hand-ins table, each with how many lines it takes
+SHORT_CELLS = """() => Array.from(document.querySelectorAll('table.versions td.nowrap, table.versions .badge')).map(el => {
+  const tops = new Set();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+  }
+  return {text: el.innerText.trim(), lines: tops.size};
+})"""
+
+
+def test_short_cells_keep_to_one_line_in_chinese(world, phones, screenshots):
+    """At 390 px in Chinese, do the student's hand-ins table's version ("第 1 版"), status badge ("已提交") and
+    "查看" link each stay on one line? The table squeezed them to a character a line."""
+    page = phones("student", "zh-CN")
+    with screenshots.on_failure(page, "versions"):
+        page.goto(f"/circles/{world['circle']}/assignments/{world['assignment']}")
+        cells = page.evaluate(SHORT_CELLS)
+        assert len(cells) >= 3, cells
+        assert all(cell["lines"] == 1 for cell in cells), cells
