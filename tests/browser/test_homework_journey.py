@@ -220,7 +220,7 @@ def test_video_homework_from_assignment_to_released_feedback(live_server, new_co
         expect(student.locator("[data-comment-list] li.comment")).to_have_count(0)
         expect(student.locator("body")).not_to_contain_text("Lovely last note")
         tab(student, "Grades")
-        expect(student.locator("table.gradebook tbody td").first).to_have_text("Submitted")
+        expect(student.locator("table.my-grades tbody td").first).to_have_text("Submitted")
         student.get_by_role("link", name="G major scale").click()
         expect(student.locator(".feedback-grade")).to_contain_text("Your teacher has not released a grade yet.")
         expect(student.locator("[data-comment-list] li.comment")).to_have_count(0)

@@ -87,7 +87,10 @@ def test_student_sees_only_their_own_released_grades(klass, client_as, book):
     assert (me["points"], me["possible"], me["weighted"]) == (64, 80, 80)
     assert data["statistics"] == [None] * 5
     html = client.get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True)
-    assert "Student In Class" in html and "Classmate In Class" not in html and "Mean" not in html
+    # their own list, one assignment a row (no grid of one student's row), totals below
+    assert 'class="table my-grades"' in html and 'class="table gradebook"' not in html
+    assert html.count('<th scope="row"><a href="/circles/') == 5 and "64 / 80" in html
+    assert "Classmate In Class" not in html and "Mean" not in html
     other = _json(client_as(klass.classmate), klass)
     assert [s["user_id"] for s in other["students"]] == [klass.classmate.id]
     assert {g["score"] for g in other["students"][0]["grades"]} == {None, 25}
@@ -238,9 +241,12 @@ def test_cells_show_scores_and_markers(klass, client_as, book):
     assert rows["Classmate In Class"] == [
         '<span class="badge" title="Excused">EX</span>', missing, missing, "25", '<span class="muted">–</span>',
         "25 / 50", "50", "50"]
-    mine = _rows_of(client_as(klass.student).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True))
-    assert mine == {"Student In Class": ["8", "16" + late, missing, "40", '<span class="muted">Submitted</span>',
-                                         "64 / 80", "80", "80"]}
+    # a student's own grades: one assignment a row, in the same order, the totals below
+    mine = client_as(klass.student).get(f"/circles/{klass.circle.id}/grades").get_data(as_text=True)
+    cells = re.findall(r'<th scope="row"><a href="[^"]+/feedback">[^<]+</a>.*?</th>\s*<td class="num">(.*?)</td>',
+                       mine, flags=re.S)
+    assert cells == ["8", "16" + late, missing, "40", '<span class="muted">Submitted</span>']
+    assert _rows_of(mine) == {"Points": ["64 / 80"], "%": ["80"], "Weighted %": ["80"]}
 
 
 def test_rows_are_the_circles_learners(klass, client_as, book, make):
