@@ -366,3 +366,12 @@ def test_a_text_hand_in_has_no_video_comments(klass, client_as, hw, essay):
     hw.submission(video, klass.student)
     page = teacher.get(_url(klass, video, klass.student)).get_data(as_text=True)
     assert "data-video-comments" in page and "Comments at moments of the video" in page
+
+
+def test_filter_counts_read_in_chinese_parentheses(klass, client_as, essay):
+    """In Chinese the filters' counts take full-width parentheses (全部（1）), not "全部 (1)" pieced together in
+    the template."""
+    klass.teacher.locale = "zh_Hans"
+    db.session.commit()
+    text = page_text(client_as(klass.teacher).get(_url(klass, essay, klass.student)))
+    assert "全部（1）" in text and "全部 (1)" not in text
