@@ -369,9 +369,9 @@ def test_a_text_hand_in_has_no_video_comments(klass, client_as, hw, essay):
 
 
 def test_filter_counts_read_in_chinese_parentheses(klass, client_as, essay):
-    """In Chinese the filters' counts take full-width parentheses (全部（1）), not "全部 (1)" pieced together in
+    """In Chinese the filters' counts take full-width parentheses (全部（2）), not "全部 (2)" pieced together in
     the template."""
     klass.teacher.locale = "zh_Hans"
     db.session.commit()
     text = page_text(client_as(klass.teacher).get(_url(klass, essay, klass.student)))
-    assert "全部（1）" in text and "全部 (1)" not in text
+    assert "全部（2）" in text and "未评分（1）" in text and "全部 (" not in text  # the student and the classmate
