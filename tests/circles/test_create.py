@@ -288,3 +288,18 @@ def test_my_circles_lists_only_mine(client, make, login):
     assert "Mine A" in text and "Joined B" in text and "Assistant" in text
     assert "Left C" not in text and "Other D" not in text
     assert membership(mine, me).role == Role.owner
+
+
+def test_my_circles_names_a_role_once(client, make, login):
+    """Does "My circles" say "Member · 2 members" no more (the word twice), while a student or a staff member still
+    reads their role before the count?"""
+    me = make.user()
+    community = make.circle(name="Book club", kind=CircleKind.community)
+    make.member(community, me, Role.member)
+    klass = make.circle(name="Piano 1")
+    make.member(klass, me, Role.student)
+    db.session.commit()
+    login(me)
+    text = page_text(client.get("/"))
+    assert "Book club 2 members" in text and "Member · " not in text
+    assert "Piano 1 Student · 2 members" in text
