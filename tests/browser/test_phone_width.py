@@ -516,3 +516,29 @@ def test_short_cells_keep_to_one_line_in_chinese(world, phones, screenshots):
         cells = page.evaluate(SHORT_CELLS)
         assert len(cells) >= 3, cells
         assert all(cell["lines"] == 1 for cell in cells), cells
+
+
+#: each "·" between links of the members page's row of links: how far its middle is from its neighbour link's text
+SEPARATORS = """() => {
+  const out = [];
+  const row = document.querySelector('main p.row');
+  for (const node of row.childNodes) {
+    if (node.nodeType !== Node.TEXT_NODE || !node.textContent.includes('·')) continue;
+    const link = node.nextElementSibling;
+    const dot = document.createRange(); dot.selectNodeContents(node);
+    const text = document.createRange(); text.selectNodeContents(link);
+    const mid = r => (r.top + r.bottom) / 2;
+    out.push(Math.abs(mid(dot.getBoundingClientRect()) - mid(text.getClientRects()[0])));
+  }
+  return out;
+}"""
+
+
+def test_separators_sit_level_with_their_links(world, phones, screenshots):
+    """On a phone, does each "·" of a row of links (the members page's Export · Import · Groups) sit level with the
+    links' text? It sat at the foot of their 44 px tap targets, reading as a full stop."""
+    page = phones("teacher", "zh-CN")
+    with screenshots.on_failure(page, "separators"):
+        page.goto(f"/c/{world['circle']}/members")
+        offsets = page.evaluate(SEPARATORS)
+        assert offsets and all(offset <= 4 for offset in offsets), offsets
