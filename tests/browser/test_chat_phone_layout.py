@@ -103,3 +103,25 @@ def test_the_message_list_takes_most_of_a_phone_screen(chromium, live_server, ch
             assert found["page"] <= found["screen"], found
     finally:
         context.close()
+
+
+#: does the empty message box show its whole hint? (its text put in for a moment: the hint wraps as text does)
+HINT_FITS = """() => {
+  const box = document.querySelector('[data-chat-body]');
+  box.value = box.placeholder;
+  const fits = {scroll: box.scrollHeight, client: box.clientHeight};
+  box.value = '';
+  return fits;
+}"""
+
+
+def test_the_message_box_shows_its_whole_hint(chromium, live_server, chat, screenshots):
+    """At 390 px in Chinese, does the empty message box show its two-line hint whole? The second line was cut in
+    half."""
+    context, page = _phone_page(chromium, live_server, chat["siyu"], chat["path"])
+    try:
+        with screenshots.on_failure(page, "hint"):
+            fits = page.evaluate(HINT_FITS)
+            assert fits["scroll"] <= fits["client"], fits
+    finally:
+        context.close()
