@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField,
@@ -24,6 +25,13 @@ KIND_LABELS = {
     CircleKind.teaching: _l("Teaching (a class with homework and grades)"),
     CircleKind.internal: _l("Internal (a company or team)"),
     CircleKind.community: _l("Community (members, posts and events, no grades)"),
+}
+#: what a circle is, in a word, where the circle is named (its header, the join page, a school's list of classes);
+#: KIND_LABELS explains each kind where one is chosen
+KIND_NAMES = {
+    CircleKind.teaching: lazy_pgettext("kind of circle", "Class"),
+    CircleKind.internal: lazy_pgettext("kind of circle", "Team"),
+    CircleKind.community: lazy_pgettext("kind of circle", "Community"),
 }
 POLICY_LABELS = {
     JoinPolicy.code: _l("By join code (or invite link)"),

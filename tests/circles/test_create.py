@@ -303,3 +303,17 @@ def test_my_circles_names_a_role_once(client, make, login):
     text = page_text(client.get("/"))
     assert "Book club 2 members" in text and "Member · " not in text
     assert "Piano 1 Student · 2 members" in text
+
+
+def test_a_circles_header_names_its_kind_in_a_word(client, make, login):
+    """Does a circle's header (and its join page's) name its kind in a word, "Class · 1 member" / "班级 · 1 名成员",
+    leaving the explanation of the kinds to the form where one is chosen (every student read "Teaching (a class
+    with homework and grades)" under the class's name)?"""
+    me = make.user()
+    klass = make.circle(me, "Piano 1")
+    login(me)
+    assert "Piano 1 Class · 1 member" in page_text(client.get(f"/c/{klass.id}"))
+    me.locale = "zh_Hans"
+    db.session.commit()
+    text = page_text(client.get(f"/c/{klass.id}"))
+    assert "班级 · 1 名成员" in text and "有作业和成绩" not in text

@@ -2,14 +2,14 @@
 from lms.circles import bp, display
 from lms.circles.archived import refuse_writes_to_archived
 from lms.circles.codes import format_code
-from lms.circles.forms import KIND_LABELS, POLICY_LABELS, ROLE_LABELS
+from lms.circles.forms import KIND_NAMES, POLICY_LABELS, ROLE_LABELS
 from lms.circles.queries import removal_reason
 from lms.circles.routes import circles, enrolment, joining, roster  # noqa: F401  (registers the views)
 
 # How a circle's words read on every page (any domain's templates show a role or a course code).
 bp.add_app_template_filter(format_code, "code")
 bp.add_app_template_global(ROLE_LABELS.get, "role_label")
-bp.add_app_template_global(KIND_LABELS.get, "kind_label")
+bp.add_app_template_global(KIND_NAMES.get, "kind_label")  # a word; the form explains the kinds
 bp.add_app_template_global(POLICY_LABELS.get, "policy_label")
 # How a person looks on any page (_partials/avatar.html and member.html hand these on)
 bp.add_app_template_global(display.avatar, "avatar")
