@@ -68,6 +68,9 @@ def live_server(tmp_path_factory) -> LiveServer:
     folder = tmp_path_factory.mktemp("browser-app")
 
     class BrowserConfig(TestConfig):
+        # its own instance folder: uploads in progress, live segments and mail stay out of the repository's
+        # instance/ (partial uploads of the browser tests were left there)
+        INSTANCE_PATH = str(folder)
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'browser.db'}"
         STORAGE_ROOT = str(folder / "storage")
         SERVER_NAME = None  # set to the live server's address once its port is known (below)
@@ -78,6 +81,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     application = create_isolated_app(BrowserConfig)
     application.instance_path = str(folder)  # mail files land here, not in the repository's instance/
     assert application.config["SQLALCHEMY_DATABASE_URI"] == BrowserConfig.SQLALCHEMY_DATABASE_URI
+    assert application.config["UPLOAD_DIR"].startswith(str(folder)), application.config["UPLOAD_DIR"]
     from lms.accounts import operations as account_ops
 
     with application.app_context():
