@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from tests.browser.conftest import PASSWORD, TIMEOUT_MS
+from tests.browser.test_phone_width import LINES
 
 pytestmark = pytest.mark.browser
 
@@ -121,19 +122,6 @@ def test_the_classes_at_a_glance_fit_a_phone(live_server, chromium, screenshots)
             assert box[0] > box[1] and box[2] == "auto"
     finally:
         context.close()
-
-
-#: how many lines each element's text takes (its text's boxes, not those of a link in it, padded on a phone)
-LINES = """sel => Array.from(document.querySelectorAll(sel)).map(el => {
-  const tops = new Set();
-  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
-  }
-  return [el.innerText.trim(), tops.size];
-})"""
 
 
 def test_terms_and_flags_read_on_one_line_on_a_phone(live_server, chromium, screenshots):

@@ -494,8 +494,8 @@ def test_the_more_menu_works_from_the_keyboard(world, phones):
         page.set_viewport_size(PHONE)
 
 
-#: short cells and labels of the student's own hand-ins table, each with how many lines it takes
-SHORT_CELLS = """() => Array.from(document.querySelectorAll('table.versions td.nowrap, table.versions .badge')).map(el => {
+#: how many lines each element's text takes (its text's boxes, not those of a link in it, padded on a phone)
+LINES = """sel => Array.from(document.querySelectorAll(sel)).map(el => {
   const tops = new Set();
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -503,7 +503,7 @@ SHORT_CELLS = """() => Array.from(document.querySelectorAll('table.versions td.n
     range.selectNodeContents(node);
     for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
   }
-  return {text: el.innerText.trim(), lines: tops.size};
+  return [el.innerText.trim(), tops.size];
 })"""
 
 
@@ -513,9 +513,9 @@ def test_short_cells_keep_to_one_line_in_chinese(world, phones, screenshots):
     page = phones("student", "zh-CN")
     with screenshots.on_failure(page, "versions"):
         page.goto(f"/circles/{world['circle']}/assignments/{world['assignment']}")
-        cells = page.evaluate(SHORT_CELLS)
+        cells = page.evaluate(LINES, "table.versions td.nowrap, table.versions .badge")
         assert len(cells) >= 3, cells
-        assert all(cell["lines"] == 1 for cell in cells), cells
+        assert all(lines == 1 for _text, lines in cells), cells
 
 
 #: each "·" between links of the members page's row of links: how far its middle is from its neighbour link's text
