@@ -147,6 +147,29 @@ def test_a_text_file_named_mp4_fails_with_the_reason(live_server, new_context, s
         expect(page.locator(".media-card", has_text="homework.mp4")).to_contain_text(NOT_A_VIDEO)
 
 
+def test_a_file_chosen_before_the_widget_script_ran_is_sent(live_server, new_context, screenshots, clip):
+    """On a slow network a person may choose a file before the upload widget's script has run: is it sent once the
+    script runs? It was left unsent (the script listened only for later choices), and the form went without it
+    (CI: the peer-review example never uploaded)."""
+    page = sign_up(live_server, new_context)
+    held = {"first": True}
+
+    def hold_back_once(route):  # the page's own copy of the script arrives empty; the later one is the real one
+        if held.pop("first", False):
+            route.fulfill(status=200, content_type="text/javascript", body="")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/static/js/uploads/uploader\.js"), hold_back_once)
+    with screenshots.on_failure(page, "early-choice"):
+        page.goto("/media/")
+        expect(page.locator("[data-uploader].is-enhanced")).to_have_count(0)
+        page.get_by_label("Choose a video to upload").set_input_files(clip)
+        page.add_script_tag(url="/static/js/uploads/uploader.js?late")
+        item = page.locator("[data-uploader] .upload-item")
+        expect(item).to_have_attribute("data-state", "ready", timeout=PROCESSING_MS)
+
+
 def test_a_file_over_the_limit_is_refused_before_sending(live_server, new_context, screenshots, clip):
     """Is a file larger than the page's limit refused in the browser, with the limit, sending nothing?"""
     page = sign_up(live_server, new_context)

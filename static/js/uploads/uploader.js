@@ -422,6 +422,9 @@
       this.input.addEventListener("change", this.chosen.bind(this));
       root.classList.add("is-enhanced");
       root.circlesUploader = this;
+      // a file chosen before this script ran (a slow network) is sent now: it was left unsent, and the form went
+      // without it
+      if (this.input.files && this.input.files.length) { this.chosen(); }
     }
 
     chosen() {
