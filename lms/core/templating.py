@@ -25,6 +25,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["localtime_zoned"] = moment_in_zone
     app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
     app.jinja_env.filters["names"] = format_names  # a list as the language writes one: "A, B, and C", "A、B和C"
+    app.jinja_env.filters["parenthesized"] = parenthesized  # "(3)", "（3）"
     # links people copy and share (an invite) point to the configured public host, as mail does
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in
@@ -55,6 +56,14 @@ def init_app(app) -> None:
             "html_lang": locale.replace("_", "-"),  # en, zh-Hans, zh-Hant (BCP 47)
             "csrf_token": csrf_token,
         }
+
+
+def parenthesized(note) -> Markup:
+    """`note` (a count, a role, an email) between the reader's language's parentheses: "(Owner)", "（班主任）". Chinese
+    writes full-width ones; "(" and ")" pieced around a value in a template stay ASCII in every language. `note`
+    is escaped unless it is Markup."""
+    pattern = pgettext("a note in parentheses", "(%(note)s)")
+    return Markup(escape(pattern).replace("%(note)s", "\x00")).replace("\x00", escape(note))
 
 
 def tabs_more(id: str) -> Markup:  # noqa: A002 (the element's id)

@@ -61,3 +61,16 @@ def test_no_template_joins_a_list_with_an_english_comma():
              if pattern.search(path.read_text("utf-8"))]
     assert found == []
     assert pattern.search("{% if not loop.last %}, {% endif %}") and pattern.search("|join(', ')")
+
+
+def test_a_note_in_parentheses_takes_the_languages_parentheses(app):
+    """A value pieced into parentheses in a template (a count, a role, an email) takes the reader's language's:
+    "(3)" in English, "（3）" in Chinese, the value escaped unless it is Markup."""
+    from lms.core.templating import parenthesized
+
+    with app.test_request_context(), force_locale("en"):
+        assert parenthesized(3) == "(3)" and parenthesized("<b>") == "(&lt;b&gt;)"
+    with app.test_request_context(), force_locale("zh_Hans"):
+        assert parenthesized(3) == "（3）" and parenthesized(Markup("<i>x</i>")) == "（<i>x</i>）"
+        html = app.jinja_env.from_string("{{ n | parenthesized }}").render(n="a&b")
+        assert html == "（a&amp;b）"
