@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.clips",
     "tests.fixtures.mail",
     "tests.fixtures.grading",
+    "tests.fixtures.queries",
 ]
 
 #: Tests that never open the pass's database (ffmpeg on files, storage back-ends, pure rules; the Redis

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from email.header import decode_header, make_header
 
-import sqlalchemy as sa
-
 from lms.extensions import db
 from tests.fixtures.factories import PASSWORD, sign_in
+from tests.fixtures.queries import QueryCounter
 
 
 def _subject(message) -> str:
@@ -90,21 +89,16 @@ def test_the_browser_language_is_written_only_when_it_changes(app, klass):
     """Does a page request with the same browser language write nothing to users, and a new one write once?"""
     student = _client(app, klass.student)
     student.get("/", headers={"Accept-Language": "zh-CN"})
-    updates: list[str] = []
 
-    def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("UPDATE USERS"):
-            updates.append(statement)
+    def updates() -> list[str]:
+        return [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE USERS")]
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter() as counter:
         student.get("/", headers={"Accept-Language": "zh-CN"})
         student.get("/", headers={"Accept-Language": "zh-Hans-SG"})
-        assert updates == []
+        assert updates() == []
         student.get("/", headers={"Accept-Language": "en-GB"})
-        assert len(updates) == 1
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert len(updates()) == 1
     db.session.expire_all()
     assert klass.student.browser_locale == "en"
 

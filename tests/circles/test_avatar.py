@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.orgs import operations as org_ops
 from lms.orgs.models import OrgRole
 from tests.accounts.helpers import png_bytes
-from tests.fixtures.grading import QueryCounter
+from tests.fixtures.queries import QueryCounter
 
 
 @pytest.fixture

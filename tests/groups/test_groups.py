@@ -16,6 +16,7 @@ from lms.groups import operations as ops
 from lms.groups import queries as q
 from lms.groups.models import GroupMember
 from tests.fixtures.app import page_text
+from tests.fixtures.queries import QueryCounter
 
 
 def _groups(g) -> dict[str, list[str]]:
@@ -285,19 +286,12 @@ def test_staff_page_lists_groups_under_circle_identities(grouped, client_as):
 
 def test_the_groups_page_takes_a_fixed_number_of_queries(grouped, make, client_as):
     """Does the staff's page cost the same number of queries with 4 more students in groups?"""
-    from sqlalchemy import event
-
     teacher = client_as(grouped.klass.teacher)
 
     def count() -> int:
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert teacher.get(grouped.base).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return counter.count
 
     count()  # the session's first request records it once
     first = count()

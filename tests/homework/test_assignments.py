@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
 from lms.circles import operations as circle_ops
 from lms.circles.models import Role
@@ -13,6 +12,7 @@ from lms.grading.models import GradeCategory, Rubric
 from lms.homework.models import Accepts, Assignment, LatePolicy, PeerVisibility
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago, later
+from tests.fixtures.queries import QueryCounter
 
 
 def _form(**overrides) -> dict:
@@ -172,14 +172,9 @@ def test_list_shows_each_students_status(klass, client_as, hw):
 def test_list_issues_a_fixed_number_of_queries(klass, client_as, hw, make):
     """Does the list cost the same number of queries for 2 or 8 assignments and 2 or 8 students?"""
     def count(user) -> int:
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert client_as(user).get(f"/circles/{klass.circle.id}/assignments").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return counter.count
 
     def add(n):
         for _ in range(n):

@@ -7,6 +7,7 @@ from lms.extensions import db
 from lms.homework.models import LatePolicy, PeerVisibility
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago, later
+from tests.fixtures.queries import QueryCounter
 
 
 def _gallery(assignment) -> str:
@@ -96,20 +97,13 @@ def test_gallery_link_appears_only_when_allowed(klass, hw, client_as):
 def test_staff_page_and_gallery_issue_a_fixed_number_of_queries(klass, hw, client_as, make):
     """Do the assignment page (staff: every student's status) and the gallery cost the same number
     of queries for 2 or 8 students?"""
-    from sqlalchemy import event
-
     assignment = hw.assignment(klass.circle, due_at=later(days=1), peer_visibility=PeerVisibility.after_submit)
     hw.submission(assignment, klass.classmate, media=hw.media(klass.classmate))
 
     def count(user, url) -> int:
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert client_as(user).get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return counter.count
 
     def add(n):
         for _ in range(n):

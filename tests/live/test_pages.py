@@ -105,23 +105,17 @@ def test_cancelled_lesson_page(klass, client_as):
 
 def test_attendance_pages_cost_the_same_queries_whatever_the_class_size(klass, client_as, make):
     """Attendance across lessons and per lesson read the rows in a fixed number of queries."""
-    from sqlalchemy import event
-
     from lms.circles.models import Role
+    from tests.fixtures.queries import QueryCounter
 
     lessons = [held(klass.circle, klass.teacher, title=f"Lesson {n}") for n in range(3)]
     teacher = client_as(klass.teacher)
     base = f"/c/{klass.circle.id}/live"
 
     def count(path):
-        statements = []
-        listener = lambda *args, **kwargs: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert teacher.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return counter.count
 
     paths = [f"{base}/attendance", f"{base}/attendance.csv", f"{base}/{lessons[0].id}/attendance"]
     [count(p) for p in paths]  # warm: per-process caches (the session's facts) are filled once

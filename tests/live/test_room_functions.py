@@ -11,6 +11,7 @@ from lms.extensions import db
 from lms.live.models import LessonState, LiveAttendance, LiveSanction
 from lms.live.room import RoomError, take_part
 from lms.live.room import messages, polls, presence
+from tests.fixtures.queries import QueryCounter
 from tests.live.room_support import make_lesson
 
 
@@ -102,33 +103,6 @@ def test_ended_lessons_refuse_everyone(klass, lesson):
     db.session.rollback()
 
 
-class _ThisThreadQueries:
-    """SQL statements of this thread only (coalesced pushes query from background tasks)."""
-
-    def __init__(self):
-        import threading
-
-        self.thread = threading.get_ident()
-        self.count = 0
-
-    def __enter__(self):
-        from sqlalchemy import event
-
-        event.listen(db.engine, "before_cursor_execute", self._on_execute)
-        return self
-
-    def __exit__(self, *exc):
-        from sqlalchemy import event
-
-        event.remove(db.engine, "before_cursor_execute", self._on_execute)
-
-    def _on_execute(self, *_args):
-        import threading
-
-        if threading.get_ident() == self.thread:
-            self.count += 1
-
-
 def test_joining_and_chatting_cost_a_fixed_number_of_queries(app, klass, lesson, make):
     """Does a join's state (recent chat and questions with their authors, hands, poll, sanctions) and a chat
     message cost the same number of queries with 2 authors as with 30?"""
@@ -137,10 +111,10 @@ def test_joining_and_chatting_cost_a_fixed_number_of_queries(app, klass, lesson,
 
     def costs():
         host = take_part(lesson, klass.teacher)
-        with _ThisThreadQueries() as join:
+        with QueryCounter() as join:
             room_state(host)
         p = take_part(lesson, klass.student)
-        with _ThisThreadQueries() as chat:
+        with QueryCounter() as chat:
             messages.post_message(p, "chat", "one more")
         db.session.rollback()
         return join.count, chat.count
@@ -174,7 +148,7 @@ def test_an_event_costs_a_fixed_number_of_queries(app, klass, lesson, client_as)
             assert page.join(lesson)["ok"] is True
         for who, expected in (("teacher", 2), ("student", 3)):
             pages[who].emit("chat", {"body": "warm"})
-            with _ThisThreadQueries() as chat:
+            with QueryCounter() as chat:
                 assert pages[who].emit("chat", {"body": f"from the {who}"})["ok"] is True
             assert chat.count == expected, who
     finally:

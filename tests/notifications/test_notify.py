@@ -11,6 +11,7 @@ from lms.extensions import db
 from lms.notifications import FAN_OUT_INLINE, MailRule, forget_about, mark_read_about, notify
 from lms.notifications import operations as ops
 from lms.notifications.models import FanOut, MailState, Notification
+from tests.fixtures.queries import QueryCounter
 from tests.notifications.conftest import PING, received
 
 
@@ -95,22 +96,14 @@ def test_a_large_fan_out_is_a_job_in_batches_with_progress(app, make, socket_as,
     sender = make.user("Sender")
     people = [make.user() for _ in range(FAN_OUT_INLINE + 50)]
     sender_sock, first_sock = socket_as(sender), socket_as(people[0])
-    inserts = []
-
-    def count_inserts(_conn, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO notifications"):
-            inserts.append(statement)
-
     fan_out = notify(PING, [p.id for p in people], url="/x", params={"actor": "Sender", "title": "Big"},
                      progress_to=sender.id,
                      mail=MailRule.never)
     assert isinstance(fan_out, FanOut) and fan_out.total == len(people)
     assert _rows() == []  # nothing written in the caller's transaction
-    sa.event.listen(db.engine, "before_cursor_execute", count_inserts)
-    try:
+    with QueryCounter() as counter:
         db.session.commit()  # the inline job backend runs the job now
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count_inserts)
+    inserts = [s for s in counter.statements if s.startswith("INSERT INTO notifications")]
     db.session.expire_all()
     fan_out = db.session.get(FanOut, fan_out.id)
     assert fan_out.done == fan_out.total == 250 and fan_out.is_finished

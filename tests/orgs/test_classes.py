@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event
-
 from lms.circles.models import Circle, CircleKind, JoinPolicy, Membership, MembershipStatus, Role
 from lms.extensions import db
 from lms.orgs import operations as org_ops
 from lms.orgs.models import OrgRole
 from tests.fixtures.app import page_text
+from tests.fixtures.queries import QueryCounter
 
 
 def _classes(org) -> dict[str, Circle]:
@@ -211,17 +210,9 @@ def test_org_page_query_count_does_not_grow_with_classes(app, client, login, sch
 
     def count_queries() -> int:
         db.session.expire_all()  # both measurements start from the same (cold) session state
-        seen = []
-
-        def listener(*args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert client.get(f"/orgs/{school.org.id}").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return counter.count
 
     client.get(f"/orgs/{school.org.id}")  # warm up (first-run check, caches)
     few = count_queries()

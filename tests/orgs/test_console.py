@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from lms.checkins.models import Checkin, CheckinTask
 from lms.accounts.models import User
@@ -21,6 +20,7 @@ from lms.orgs import operations as org_ops
 from lms.orgs.console import figures
 from lms.homework.models import Assignment
 from lms.orgs.models import ClassFigures, Term
+from tests.fixtures.queries import QueryCounter
 from tests.orgs.school import build_school
 
 
@@ -203,17 +203,9 @@ def test_the_table_scrolls_in_its_own_box(client, login, school):
 
 def _count(client, url) -> int:
     db.session.expire_all()
-    seen = []
-
-    def listener(*args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with QueryCounter() as counter:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
+    return counter.count
 
 
 def test_query_count_is_the_same_at_50_and_500_classes(client, login, school, hw, make):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from lms.checkins.models import Checkin, CheckinTask
 from lms.checkins.operations import recompute_streaks
@@ -17,6 +16,7 @@ from lms.homework.models import Extension
 from lms.live.models import LessonState, LiveAttendance, LiveLesson
 from lms.orgs import operations as org_ops
 from lms.orgs.console.activity import person_activity
+from tests.fixtures.queries import QueryCounter
 from tests.orgs.school import build_school
 
 
@@ -97,17 +97,9 @@ def test_the_query_count_does_not_grow_with_the_classes(client, login, make, hw,
     url = f"/orgs/{school.org.id}/people/{user.id}/activity"
 
     def count() -> int:
-        seen = []
-
-        def listener(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return counter.count
 
     count()  # the first request warms the per-process caches
     few = count()

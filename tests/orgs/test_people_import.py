@@ -12,6 +12,7 @@ from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.models import CircleKind, JoinPolicy, Membership, MembershipStatus
 from lms.extensions import db
 from lms.orgs import operations as org_ops
+from tests.fixtures.queries import QueryCounter
 from tests.orgs.school import build_school
 
 
@@ -204,22 +205,12 @@ def test_a_removed_student_is_readmitted(client, login, school, setup):
 
 def test_the_preview_query_count_does_not_grow_with_the_classes(client, login, school, setup):
     """Is the preview's query count the same with 3 classes in the school and with 23?"""
-    from sqlalchemy import event
-
     login(school.admin)
 
     def count() -> int:
-        seen = []
-
-        def listener(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             assert _upload(client, school, GOOD).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return counter.count
 
     count()  # the first request warms the per-process caches
     few = count()

@@ -4,7 +4,6 @@ organization, the classes they own or archived ones left alone, and who may."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from lms.audit.models import AuditAction, AuditEvent
 from lms.circles.models import CircleKind, JoinPolicy, Membership, MembershipStatus, Role
@@ -14,6 +13,7 @@ from lms.homework.models import Submission
 from lms.notifications.models import Notification
 from lms.orgs import operations as org_ops
 from lms.orgs.models import OrgRole
+from tests.fixtures.queries import QueryCounter
 from tests.orgs.school import build_school
 
 
@@ -108,18 +108,9 @@ def test_the_confirmation_reads_a_fixed_number_of_queries(app, client, login, ma
     login(school.admin)
 
     def count() -> int:
-        statements = []
-
-        def listen(*_args):
-            statements.append(1)
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
+        with QueryCounter() as counter:
             assert client.get(f"/orgs/{school.org.id}/people/{user.id}/remove").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
-        return len(statements)
+        return counter.count
 
     def add(prefix, n):
         for klass in org_ops.create_classes(school.org, [f"{prefix}{i}" for i in range(n)],

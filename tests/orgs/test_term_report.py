@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from lms.checkins import operations as checkin_ops
 from lms.circles.models import Circle, CircleKind, JoinPolicy
@@ -20,6 +19,7 @@ from lms.homework import operations as hw_ops
 from lms.live.models import LessonState, LiveAttendance, LiveLesson
 from lms.orgs import operations as org_ops
 from lms.orgs.console import reports, terms
+from tests.fixtures.queries import QueryCounter
 from tests.orgs.school import build_school
 
 
@@ -286,17 +286,9 @@ def test_a_term_of_another_organization_is_a_404(client, login, make, school):
 
 def _count(client, url) -> int:
     db.session.expire_all()
-    seen = []
-
-    def listener(*args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with QueryCounter() as counter:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
+    return counter.count
 
 
 def test_query_count_is_the_same_for_5_and_25_classes(client, login, school, hw, make):

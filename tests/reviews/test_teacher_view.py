@@ -7,7 +7,6 @@ import io
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from lms.extensions import db
 from lms.reviews import stats
@@ -15,6 +14,7 @@ from lms.reviews import teacher_view as tv
 from lms.reviews.models import PeerReviewSettings
 from tests.fixtures.app import page_text
 from tests.fixtures.homework import ago
+from tests.fixtures.queries import QueryCounter
 from tests.reviews.conftest import Review, turn_on
 from tests.reviews.results import rubric, scored, write_review
 
@@ -170,18 +170,10 @@ def test_the_class_view_queries_do_not_grow_with_the_class(review, make, hw):
     settings = db.session.get(PeerReviewSettings, review.assignment.id)
 
     def count() -> int:
-        seen = []
-
-        def listener(*args):
-            seen.append(1)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with QueryCounter() as counter:
             db.session.expire_all()
             tv.class_rows(db.session.get(PeerReviewSettings, review.assignment.id))
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return counter.count
 
     before = count()
     for n in range(3):

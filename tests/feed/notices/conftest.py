@@ -8,6 +8,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.feed.notices import operations as ops
 from lms.notifications.models import Notification
+from tests.fixtures.queries import QueryCounter
 
 
 class NoticeFactory:
@@ -39,21 +40,10 @@ def notices(app) -> NoticeFactory:
 
 @pytest.fixture
 def count_queries(app):
-    """`count_queries(fn)`: how many statements the database ran while `fn()` ran."""
-    from sqlalchemy import event
-
+    """`count_queries(fn)`: how many statements this thread sent the database while `fn()` ran."""
     def _count(fn) -> int:
-        count = 0
-
-        def before(*_args, **_kwargs):
-            nonlocal count
-            count += 1
-
-        event.listen(db.engine, "before_cursor_execute", before)
-        try:
+        with QueryCounter() as counter:
             fn()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", before)
-        return count
+        return counter.count
 
     return _count
