@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from lms.core.collation import KEY_LENGTH, sort_key
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -19,6 +20,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)  #: stored lower-cased
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(100))
+    #: how the name sorts (lms.core.collation.sort_key: Chinese by pinyin), kept by its setter
+    sort_key: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), default="", server_default="")
     locale: Mapped[str | None] = mapped_column(sa.String(10))  #: None: follow the browser
     #: the shipped locale that best matches the browser's languages, as last seen (sign-in and requests);
     #: mail and notifications use it when `locale` is None ("same as my browser")
@@ -40,6 +43,11 @@ class User(UserMixin, db.Model):
     #: facts other domains asked to read with the session (lms.accounts.hooks.register_session_fact):
     #: name → value; None when the user was not loaded through a session
     session_facts = None
+
+    @validates("name")
+    def _keep_sort_key(self, _key, value):
+        self.sort_key = sort_key(value)
+        return value
 
     def get_id(self) -> str:
         """Flask-Login's id is the session token (its "alternative token"), not the user id: the

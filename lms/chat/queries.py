@@ -320,7 +320,7 @@ def members_matching(circle: Circle, channel: ChatChannel, text: str, limit: int
     elif channel.kind == ChannelKind.channel and channel.visibility == ChannelVisibility.chosen:
         listed = sa.select(ChatChannelMember.user_id).where(ChatChannelMember.channel_id == channel.id)
         query = query.where(sa.or_(Membership.user_id.in_(listed), Membership.role.in_(STAFF_ROLES)))
-    return list(db.session.scalars(query.order_by(Membership.display_name).limit(limit)))
+    return list(db.session.scalars(query.order_by(Membership.sort_key, Membership.display_name).limit(limit)))
 
 
 def direct_is_open(channel: ChatChannel) -> bool:
@@ -346,7 +346,8 @@ def direct_partners(circle: Circle, reader: Reader) -> list[Membership]:
     their messages). One query."""
     return list(db.session.scalars(sa.select(Membership).where(
         Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
-        Membership.role.in_(STAFF_ROLES), Membership.user_id != reader.id).order_by(Membership.display_name)))
+        Membership.role.in_(STAFF_ROLES), Membership.user_id != reader.id)
+        .order_by(Membership.sort_key, Membership.display_name)))
 
 
 def channel_member_ids(channel: ChatChannel) -> set[int]:
@@ -371,7 +372,7 @@ def learners(circle: Circle) -> list[Membership]:
     """The circle's active members who are not staff (for choosing a channel's members)."""
     return list(db.session.scalars(sa.select(Membership).where(
         Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
-        Membership.role.not_in(STAFF_ROLES)).order_by(Membership.display_name)))
+        Membership.role.not_in(STAFF_ROLES)).order_by(Membership.sort_key, Membership.display_name)))
 
 
 # -- how messages are shown --------------------------------------------------------------------

@@ -243,7 +243,7 @@ def leaderboard(task: CheckinTask, alive_since: date | None, *, by: str = "strea
         sa.select(Membership, CheckinStreak).join(
             Membership, sa.and_(Membership.circle_id == task.circle_id, Membership.user_id == CheckinStreak.user_id))
         .where(CheckinStreak.task_id == task.id, LEARNER, CheckinStreak.total > 0)
-        .order_by(*order, Membership.display_name).limit(LEADERS))
+        .order_by(*order, Membership.sort_key, Membership.display_name).limit(LEADERS))
     return [MemberRate(m, s.total, s.makeups, s.longest, s.run, s.last_day) for m, s in rows]
 
 

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lms.accounts.models import User
+from lms.core.collation import KEY_LENGTH, sort_key
 from lms.core.inputs import comparison_key, normalize_number, number_key
 from lms.core.types import UTCDateTime, enum_column, utcnow
 from lms.circles import oversight
@@ -195,6 +196,9 @@ class Membership(db.Model):
     status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus, name="membership_status"),
                                                      default=MembershipStatus.active)
     display_name: Mapped[str] = mapped_column(sa.String(100))  #: how everyone in the circle sees them
+    #: how the display name sorts (lms.core.collation.sort_key: Chinese by pinyin), kept by its setter;
+    #: lists of members order by it, then by the display name
+    sort_key: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), default="", server_default="")
     real_name: Mapped[str | None] = mapped_column(sa.String(100))
     #: as the school writes it, for pages and exports (lms.core.inputs.normalize_number)
     student_no: Mapped[str | None] = mapped_column(sa.String(40))
@@ -239,6 +243,7 @@ class Membership(db.Model):
     @validates("display_name")
     def _keep_display_key(self, _key, value):
         self.display_key = (comparison_key(value)[:100] or None) if self.status not in RELEASED_STATUSES else None
+        self.sort_key = sort_key(value)
         return value
 
     @validates("student_no")

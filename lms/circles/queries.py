@@ -190,7 +190,7 @@ def members_page(circle: Circle, *, page: int = 1, per_page: int = 50, search: s
             if number:
                 matches.append(Membership.student_no_key.like(f"%{_escape_like(number)}%", escape="\\"))
         query = query.where(db.or_(*matches))
-    query = query.order_by(_ROLE_ORDER, Membership.display_name, Membership.id)
+    query = query.order_by(_ROLE_ORDER, Membership.sort_key, Membership.display_name, Membership.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
@@ -236,7 +236,7 @@ def _staff_and_recent():
     one OR (or IN) of the three roles SQLite's planner, which knows only the average rows per role, read
     every membership of the circle (a 5,000-member circle's page spent most of its SQL time there)."""
     staff = [_SHOWN_MEMBERS.add_columns(db.literal(0).label("sort_part"), db.literal(rank).label("sort_rank"),
-                                        Membership.display_name.label("sort_name"),
+                                        Membership.sort_key.label("sort_name"),
                                         db.cast(db.null(), Membership.joined_at.type).label("sort_joined"))
              .where(Membership.role == role)
              for rank, role in enumerate((Role.owner, Role.teacher, Role.assistant))]

@@ -59,7 +59,7 @@ def learner_values(circle: Circle) -> list[tuple[int, str, str | None, str | Non
         .join(User, User.id == Membership.user_id)
         .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
                Membership.role.in_(LEARNER_ROLES))
-        .order_by(Membership.display_name, Membership.id)))
+        .order_by(Membership.sort_key, Membership.display_name, Membership.id)))
 
 
 def rubrics(circle: Circle) -> list[Rubric]:

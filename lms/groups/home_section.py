@@ -39,7 +39,7 @@ def _statement() -> sa.Select:
             .join(Membership, CURRENT)
             .join(User, User.id == Membership.user_id)
             .where(CircleGroup.circle_id == circle_id)
-            .order_by(Membership.display_name, Membership.id))
+            .order_by(Membership.sort_key, Membership.display_name, Membership.id))
     return statement
 
 

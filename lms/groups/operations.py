@@ -91,7 +91,8 @@ def _learner_memberships(circle: Circle, user_ids: Iterable[int]) -> list[Member
         raise GroupError(_l("Choose at least one student."), "user_ids")
     found = list(db.session.scalars(db.select(Membership).where(
         Membership.circle_id == circle.id, Membership.user_id.in_(ids), Membership.status == MembershipStatus.active,
-        Membership.role.in_(list(GROUPED_ROLES))).order_by(Membership.display_name, Membership.id)))
+        Membership.role.in_(list(GROUPED_ROLES)))
+        .order_by(Membership.sort_key, Membership.display_name, Membership.id)))
     if len(found) != len(ids):
         raise GroupError(_l("Only the circle's current students can be put in a group."), "user_ids")
     return found

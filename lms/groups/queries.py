@@ -50,7 +50,7 @@ def members_by_group(circle: Circle, group_ids: list[int] | None = None) -> dict
     """group id → the current members' memberships, by name (one query; `group_ids` limits it)."""
     query = (db.select(GroupMember.group_id, Membership).join(Membership, CURRENT)
              .where(GroupMember.circle_id == circle.id)
-             .order_by(Membership.display_name, Membership.id))
+             .order_by(Membership.sort_key, Membership.display_name, Membership.id))
     if group_ids is not None:
         query = query.where(GroupMember.group_id.in_(group_ids))
     found: dict[int, list[Membership]] = {}
@@ -100,7 +100,7 @@ def _own_group_statement() -> sa.Select:
             .join(GroupMember, GroupMember.group_id == CircleGroup.id)
             .join(Membership, CURRENT)
             .where(CircleGroup.circle_id == circle_id)
-            .order_by(Membership.display_name, Membership.id))
+            .order_by(Membership.sort_key, Membership.display_name, Membership.id))
     return statement
 
 
@@ -127,7 +127,7 @@ def learners(circle: Circle, *, search: str | None = None, unassigned_only: bool
                                          current.added_at >= Membership.joined_at))
              .where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
                     Membership.role.in_(list(GROUPED_ROLES)))
-             .order_by(Membership.display_name, Membership.id))
+             .order_by(Membership.sort_key, Membership.display_name, Membership.id))
     if unassigned_only:
         query = query.where(current.id.is_(None))
     if search and search.strip():

@@ -68,7 +68,7 @@ def learners(circle: Circle) -> list[Membership]:
     return list(db.session.scalars(
         db.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
                                     Membership.role.in_(LEARNER_ROLES))
-        .order_by(Membership.display_name, Membership.id)))
+        .order_by(Membership.sort_key, Membership.display_name, Membership.id)))
 
 
 def learner_count(circle: Circle) -> int:
@@ -386,7 +386,7 @@ def gallery(assignment: Assignment, viewer: User, now: datetime | None = None
         latest[submission.student_id] = submission
     names = memberships_by_user(assignment.circle, latest)
     rows = [(names.get(student_id), submission) for student_id, submission in latest.items()]
-    return sorted(rows, key=lambda row: ((row[0].display_name.lower() if row[0] else ""), row[1].id))
+    return sorted(rows, key=lambda row: ((row[0].sort_key, row[0].display_name) if row[0] else ("", ""), row[1].id))
 
 
 # -- comments --------------------------------------------------------------------------------

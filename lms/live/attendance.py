@@ -223,7 +223,7 @@ def attendees(circle: Circle) -> list[Membership]:
     return list(db.session.scalars(
         sa.select(Membership).where(Membership.circle_id == circle.id, Membership.status == MembershipStatus.active,
                                     Membership.role.in_([r.value for r in ATTENDING_ROLES]))
-        .order_by(sa.func.lower(Membership.display_name), Membership.id)))
+        .order_by(Membership.sort_key, Membership.display_name, Membership.id)))
 
 
 def _rows_by_user(lesson_ids: Sequence[int], user_ids: Sequence[int] | None = None):

@@ -55,7 +55,7 @@ def org_staff(org: Organization) -> list[OrgMembership]:
     return list(db.session.scalars(
         db.select(OrgMembership).join(OrgMembership.user).options(contains_eager(OrgMembership.user))
         .where(OrgMembership.org_id == org.id, OrgMembership.role.in_([OrgRole.admin, OrgRole.teacher]))
-        .order_by(_ORG_ROLE_ORDER, User.name, User.id)
+        .order_by(_ORG_ROLE_ORDER, User.sort_key, User.name, User.id)
     ))
 
 
@@ -89,7 +89,7 @@ def class_teachers(circles: list[Circle]) -> dict[int, list[Membership]]:
     for membership in db.session.scalars(
         db.select(Membership).where(Membership.circle_id.in_(ids), Membership.status == MembershipStatus.active,
                                     Membership.role.in_([Role.owner, Role.teacher]))
-        .order_by(order, Membership.display_name, Membership.id)
+        .order_by(order, Membership.sort_key, Membership.display_name, Membership.id)
     ):
         found[membership.circle_id].append(membership)
     return found

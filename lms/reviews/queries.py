@@ -277,7 +277,7 @@ def learners_matching(circle: Circle, search: str | None, *, exclude=()) -> list
     query = (db.select(Membership).where(Membership.circle_id == circle.id,
                                          Membership.status == MembershipStatus.active,
                                          Membership.role.in_(LEARNER_ROLES))
-             .order_by(Membership.display_name, Membership.id))
+             .order_by(Membership.sort_key, Membership.display_name, Membership.id))
     excluded = [user_id for user_id in exclude if user_id is not None]
     if excluded:
         query = query.where(Membership.user_id.not_in(excluded))

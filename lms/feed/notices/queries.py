@@ -265,7 +265,7 @@ def _filtered(notice: Notice, which: ReceiptFilter):
 def _joined(notice: Notice) -> sa.Select:
     return (sa.select(Membership.id, Membership.display_name, Membership.real_name, Membership.student_no,
                       Membership.role, User.id, User.name, User.avatar_key, NoticeRead.opened_at,
-                      NoticeRead.confirmed_at)
+                      NoticeRead.confirmed_at, Membership.sort_key)
             .join(User, User.id == Membership.user_id)
             .outerjoin(NoticeRead, sa.and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == Membership.user_id))
             .where(audience_filter(notice)))
@@ -307,18 +307,20 @@ class Receipt(NamedTuple):
 
 
 class ReceiptCursor(NamedTuple):
-    """Where a page of receipts ends: the display name and membership id of its last row."""
+    """Where a page of receipts ends: the sort key, display name and membership id of its last row (the
+    page's order)."""
 
+    key: str
     name: str
     id: int
 
     def encode(self) -> dict:
-        return {"after_name": self.name, "after": self.id}
+        return {"after_key": self.key, "after_name": self.name, "after": self.id}
 
     @classmethod
-    def read(cls, name: str | None, membership_id: str | None) -> ReceiptCursor | None:
+    def read(cls, key: str | None, name: str | None, membership_id: str | None) -> ReceiptCursor | None:
         try:
-            return cls(name or "", int(membership_id)) if membership_id else None
+            return cls(key or "", name or "", int(membership_id)) if membership_id else None
         except ValueError:
             return None
 
@@ -329,20 +331,22 @@ def _receipt(row) -> Receipt:
 
 def receipts_page(notice: Notice, which: ReceiptFilter = ReceiptFilter.all, *, after: ReceiptCursor | None = None,
                   per_page: int = 50) -> tuple[list[Receipt], ReceiptCursor | None]:
-    """One page of the notice's audience with their receipt, by display name, keyset (no OFFSET); the
-    next page's cursor or None. One query whatever the circle's size."""
-    query = _joined(notice).where(_filtered(notice, which)).order_by(Membership.display_name, Membership.id)
+    """One page of the notice's audience with their receipt, by name (lms.core.collation), keyset (no OFFSET);
+    the next page's cursor or None. One query whatever the circle's size."""
+    order = (Membership.sort_key, Membership.display_name, Membership.id)
+    query = _joined(notice).where(_filtered(notice, which)).order_by(*order)
     if after is not None:
-        query = query.where(sa.or_(Membership.display_name > after.name,
-                                   sa.and_(Membership.display_name == after.name, Membership.id > after.id)))
+        query = query.where(sa.tuple_(*order) > sa.tuple_(after.key, after.name, after.id))
     rows = db.session.execute(query.limit(per_page + 1)).all()
     receipts = [_receipt(row) for row in rows[:per_page]]
-    cursor = ReceiptCursor(rows[per_page - 1][1], rows[per_page - 1][0]) if len(rows) > per_page else None
-    return receipts, cursor
+    if len(rows) <= per_page:
+        return receipts, None
+    last = rows[per_page - 1]
+    return receipts, ReceiptCursor(last[10], last[1], last[0])
 
 
 def all_receipts(notice: Notice, which: ReceiptFilter = ReceiptFilter.all, batch: int = 1000):
-    """Every receipt under a filter, by display name, streamed in keyset batches (exports)."""
+    """Every receipt under a filter, by name, streamed in keyset batches (exports)."""
     after = None
     while True:
         rows, after = receipts_page(notice, which, after=after, per_page=batch)

@@ -307,7 +307,8 @@ def receipts(circle_id: int, notice_id: int):
     circle, notice = _load(circle_id, notice_id)
     require(notice.can_see_receipts(current_user))
     which = _receipt_filter()
-    after = q.ReceiptCursor.read(request.args.get("after_name"), request.args.get("after"))
+    args = request.args
+    after = q.ReceiptCursor.read(args.get("after_key"), args.get("after_name"), args.get("after"))
     rows, cursor = q.receipts_page(notice, which, after=after, per_page=RECEIPTS_PER_PAGE)
     return render_template("feed/notices/receipts.html", circle=circle, notice=notice, rows=rows, which=which,
                            counts=q.receipt_counts(notice), filters=list(q.ReceiptFilter),

@@ -131,7 +131,8 @@ def _classes(org: Organization, ids) -> dict[int, ClassRow]:
     for membership in db.session.scalars(
         sa.select(Membership).where(Membership.circle_id.in_(ids), Membership.status == MembershipStatus.active,
                                     Membership.role.in_(TEACHING_ROLES))
-        .order_by(sa.case({Role.owner: 0, Role.teacher: 1}, value=Membership.role), Membership.display_name)
+        .order_by(sa.case({Role.owner: 0, Role.teacher: 1}, value=Membership.role), Membership.sort_key,
+                  Membership.display_name)
     ):
         rows[membership.circle_id].teachers.append(membership)
     return rows

@@ -45,7 +45,7 @@ def people_page(org: Organization, *, search: str | None = None, page: int = 1, 
                                                            sa.or_(*matches))
         query = query.where(sa.or_(sa.func.lower(User.name).like(text), sa.func.lower(User.email).like(text),
                                    User.id.in_(by_identity)))
-    query = query.order_by(User.name, User.id)
+    query = query.order_by(User.sort_key, User.name, User.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 

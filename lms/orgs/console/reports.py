@@ -64,6 +64,7 @@ class StudentReport:
 
     user_id: int
     name: str
+    sort_key: str  #: how the name sorts (lms.core.collation)
     student_no: str = ""  #: their number in one of those classes (blank when none)
     classes: int = 0
     assignments: int = 0  #: published assignments of their classes
@@ -119,15 +120,15 @@ def term_report(org: Organization, term: Term, viewer: User, *, now: datetime | 
     _checkins(ids, tasks, classes, term, now)
     _streaks(ids, tasks, classes, students, now)
     return TermReport(term, list(classes.values()),
-                      sorted(students.values(), key=lambda s: (s.name.casefold(), s.user_id)), now)
+                      sorted(students.values(), key=lambda s: (s.sort_key, s.name, s.user_id)), now)
 
 
 def _students(ids, classes: dict[int, ClassReport]) -> dict[int, StudentReport]:
     """The active students of the classes, each with their classes' counts (assignments, lessons held) added up
     from the class rows: one query."""
     found: dict[int, StudentReport] = {}
-    for user_id, name, circle_id, student_no in db.session.execute(
-        sa.select(Membership.user_id, User.name, Membership.circle_id, Membership.student_no)
+    for user_id, name, key, circle_id, student_no in db.session.execute(
+        sa.select(Membership.user_id, User.name, User.sort_key, Membership.circle_id, Membership.student_no)
         .join(User, User.id == Membership.user_id)
         .where(Membership.circle_id.in_(ids), Membership.status == MembershipStatus.active,
                Membership.role == Role.student)
@@ -135,7 +136,7 @@ def _students(ids, classes: dict[int, ClassReport]) -> dict[int, StudentReport]:
     ):
         student = found.get(user_id)
         if student is None:
-            student = found[user_id] = StudentReport(user_id, name)
+            student = found[user_id] = StudentReport(user_id, name, key)
         row = classes[circle_id].row
         student.classes += 1
         student.assignments += row.assignments
