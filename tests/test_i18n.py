@@ -187,6 +187,19 @@ def test_traditional_catalog_uses_taiwan_and_hong_kong_terms(msgid, hant):
     assert found is not None and found.string == hant, (msgid, found and found.string)
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("one", "other"), [
+    ("Missing", "Not submitted"),  # SpeedGrader's filters sit side by side; 未交 beside 未提交 read as one
+    ("Missing", "Uploaded, not handed in"),
+])
+def test_statuses_shown_together_read_apart(locale, one, other):
+    """Do two statuses a page shows side by side read apart at a glance in Chinese: neither word holds the
+    other and they begin differently (缺交, past the due time, beside 未提交, not yet)?"""
+    catalog = _read(locale)
+    first, second = catalog.get(one).string, catalog.get(other).string
+    assert first not in second and second not in first and first[0] != second[0], (first, second)
+
+
 def test_traditional_catalog_quotes_with_corner_brackets():
     """Does zh_Hant quote 「…」 as Taiwan and Hong Kong write, not “…”?"""
     strings = [s for m in _read("zh_Hant") if m.id for s in _strings(m)]
