@@ -99,13 +99,28 @@ def select_timezone() -> str:
     return default
 
 
+def zone_name(zone: str, locale: str | Locale | None = None) -> str:
+    """A zone's name in `locale` (default: the request's), the one name it has on every page, beside a time
+    and in the lists people pick it from: in English its IANA id, "Asia/Shanghai" (as Moodle lists zones);
+    in another language the place as CLDR's region format names it, "中国（上海）时间", "美國（紐約）時間".
+    UTC and a zone without a place (Etc/GMT+5) keep their id."""
+    from babel.dates import get_timezone_location
+
+    if zone in ("UTC", "Etc/UTC"):
+        return "UTC"
+    locale = _parsed_locale(str(locale)) if locale else get_locale()
+    if locale is None or locale.language == "en" or zone.startswith("Etc/"):
+        return zone
+    place = get_timezone_location(ZoneInfo(zone), locale=locale)
+    return zone if "/" in place else place
+
+
 def zone_label(zone: str | None = None, locale: str | Locale | None = None, at: datetime | None = None) -> str:
-    """A zone as people read it beside a time, with its offset at `at` (default: now): in English its id, "Asia/Shanghai
-    (GMT+08:00)" (the words people pick it by in their profile); in another language the place as that
-    language names it, "中国（上海）时间（GMT+08:00）", "美國（紐約）時間（GMT-05:00）" (a zone without a place,
-    Etc/GMT+5, keeps its id). A time in July names New York's summer offset, GMT-04:00, whenever it is read.
-    Default zone: the viewer's (select_timezone); default `locale`: the request's (a mail passes its reader's)."""
-    from babel.dates import get_timezone_gmt, get_timezone_location
+    """A zone as people read it beside a time: its name (zone_name) and its offset at `at` (default: now),
+    "Asia/Shanghai (GMT+08:00)", "中国（上海）时间（GMT+08:00）". A time in July names New York's summer offset,
+    GMT-04:00, whenever it is read. Default zone: the viewer's (select_timezone); default `locale`: the
+    request's (a mail passes its reader's)."""
+    from babel.dates import get_timezone_gmt
 
     name = zone or str(get_timezone())
     if name in ("UTC", "Etc/UTC"):
@@ -114,12 +129,9 @@ def zone_label(zone: str | None = None, locale: str | Locale | None = None, at: 
     tz = ZoneInfo(name)
     moment = (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz) if at else datetime.now(tz)
     offset = get_timezone_gmt(moment, "long", locale=locale)
-    if locale is None or locale.language == "en" or name.startswith("Etc/"):
-        return f"{name} ({offset})"
-    place = get_timezone_location(tz, locale=locale)
-    if locale.language in ("zh", "ja"):
-        return f"{place}（{offset}）"
-    return f"{place} ({offset})"
+    if locale is not None and locale.language in ("zh", "ja"):
+        return f"{zone_name(name, locale)}（{offset}）"
+    return f"{zone_name(name, locale)} ({offset})"
 
 
 def time_with_zone(time: str, zone: str | ZoneInfo | None = None, locale: str | None = None,
@@ -358,18 +370,15 @@ COMMON_ZONES = ("Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Macau", 
 
 
 def timezone_label(zone: str, locale: str | None = None, now: datetime | None = None) -> str:
-    """A zone as people pick it from a list, in `locale` (default: the viewer's), with its offset now:
-    "(GMT+08:00) 中国时间 – 上海", "(GMT-05:00) Eastern Time – New York"; zones with no place (UTC,
-    Etc/GMT+5) keep their id: "(GMT+00:00) UTC"."""
-    from babel.dates import get_timezone_gmt, get_timezone_location, get_timezone_name
+    """A zone as people pick it from a list, in `locale` (default: the viewer's): its offset now, then the name
+    it has beside times (zone_name), "(GMT+08:00) 中国（上海）时间", "(GMT-05:00) America/New_York",
+    "(GMT+00:00) UTC"."""
+    from babel.dates import get_timezone_gmt
 
     locale = str(locale or get_locale())
     tz = ZoneInfo(zone)
     offset = get_timezone_gmt((now or datetime.now(tz)).astimezone(tz), "long", locale=locale)
-    city = get_timezone_location(tz, locale=locale, return_city=True)
-    if zone == "UTC" or zone.startswith("Etc/") or "/" in city or city == zone:
-        return f"({offset}) {zone}"
-    return f"({offset}) {get_timezone_name(tz, 'long', locale=locale)} – {city}"
+    return f"({offset}) {zone_name(zone, locale)}"
 
 
 def timezone_options(locale: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -261,6 +261,21 @@ def _zone_options(html: str, name: str = "timezone") -> list[tuple[str, str]]:
     return re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', select)
 
 
+@pytest.mark.parametrize("locale, zone, picked, beside", [
+    ("en", "America/New_York", "America/New_York", "America/New_York (GMT-0"),
+    ("zh_Hans", "Asia/Shanghai", "中国（上海）时间", "中国（上海）时间（GMT+08:00）"),
+    ("zh_Hant", "Asia/Taipei", "台灣時間", "台灣時間（GMT+08:00）"),
+])
+def test_a_time_zone_has_one_name_in_the_list_and_beside_times(client, make, login, locale, zone, picked, beside):
+    """Is the zone a person picks in the profile named as the pages name it beside their times ("Times are
+    shown in …"), not "中国时间 – 上海" in the list and "中国（上海）时间" on the page?"""
+    login(make.user(locale=locale, timezone=zone))
+    response = client.get("/profile")
+    label = dict(_zone_options(response.get_data(as_text=True)))[zone]
+    assert label.endswith(") " + picked), label
+    assert beside in page_text(response)
+
+
 def test_time_zones_are_offered_by_name_in_the_users_language(client, make, login):
     """Does a Chinese user pick "纽约" from a list of zones named in Chinese with their offset (common ones
     first, every canonical IANA zone there, the value the IANA id), is her zone preselected, and does the empty
@@ -275,7 +290,7 @@ def test_time_zones_are_offered_by_name_in_the_users_language(client, make, logi
     values = [v for v, _label in options]
     assert values[0] == "" and values[1:4] == ["Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong"]
     assert set(values[1:]) == listed_timezones()  # no aliases: each zone once (tests/orgs/test_console_leftovers.py)
-    assert labels["Asia/Shanghai"] == "(GMT+08:00) 中国时间 – 上海"
+    assert labels["Asia/Shanghai"] == "(GMT+08:00) 中国（上海）时间"  # as beside every time (zone_label)
     assert "纽约" in labels["America/New_York"] and labels["America/New_York"].startswith("(GMT-0")
     assert _selected(html, "timezone") == "Asia/Shanghai"
     assert "UTC" not in labels[""] and "Leave empty" not in page_text(client.get("/profile"))

@@ -161,7 +161,7 @@ def test_circle_time_zone_defaults_to_the_creator_and_is_edited_in_settings(make
 
 
 def test_circle_time_zone_is_picked_by_name_and_empty_means_the_sites(make, client_as):
-    """Is the circle's zone chosen from zones named in the teacher's language ("(GMT-05:00) 北美东部时间 – 纽约"),
+    """Is the circle's zone chosen from zones named in the teacher's language ("(GMT-05:00) 美国（纽约）时间"),
     preselected, with the empty choice naming the site's zone instead of a hint that says "empty means UTC"
     beside a filled-in field?"""
     teacher = make.user(timezone="America/New_York", locale="zh_Hans")
@@ -169,7 +169,7 @@ def test_circle_time_zone_is_picked_by_name_and_empty_means_the_sites(make, clie
     response = client_as(teacher).get(f"/c/{circle.id}/settings")
     html = response.get_data(as_text=True)
     select = re.search(r'<select[^>]*name="timezone"[^>]*>(.*?)</select>', html, flags=re.S).group(1)
-    assert re.search(r'<option selected value="America/New_York">\(GMT-0[45]:00\) [^<]*纽约</option>', select)
+    assert re.search(r'<option selected value="America/New_York">\(GMT-0[45]:00\) 美国（纽约）时间</option>', select)
     blank = re.search(r'<option[^>]*value=""[^>]*>([^<]*)</option>', select).group(1)
     assert "UTC" in blank
     assert "Leave empty" not in page_text(response)

@@ -89,7 +89,7 @@ def _zone_options(html: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("locale", ["en", "zh_Hans"])
 def test_time_zone_lists_offer_each_zone_once(client, login, school, locale):
     """Do the profile's and a class's time zone lists offer each zone once, by its canonical IANA name (not
-    "PRC", "Asia/Chongqing" and "Asia/Shanghai" all as "China Time – Shanghai")?"""
+    "PRC", "Asia/Chongqing" and "Asia/Shanghai" all as "中国（上海）时间")?"""
     school.teacher.locale = locale
     db.session.commit()
     login(school.teacher)
