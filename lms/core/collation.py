@@ -16,6 +16,15 @@ from lms.core.inputs import comparison_key
 #: the key's stored length (characters); names that differ only beyond it sort by the next ordering column
 KEY_LENGTH = 200
 
+#: Surnames read otherwise than the character's common reading, which pypinyin gives (曾 céng, 单 dān): a name
+#: that begins with one of them sorts by the surname's reading (曾 zēng, 单 shàn), as the Xinhua dictionary
+#: and the Hundred Family Surnames read them. Simplified and Traditional forms.
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "單": "shan", "解": "xie", "仇": "qiu", "区": "ou", "區": "ou", "查": "zha",
+    "朴": "piao", "翟": "zhai", "覃": "qin", "乐": "yue", "樂": "yue", "盖": "ge", "蓋": "ge", "缪": "miao",
+    "繆": "miao", "种": "chong", "種": "chong",
+}
+
 
 @functools.lru_cache(maxsize=4096)
 def sort_key(name: str | None) -> str:
@@ -23,8 +32,8 @@ def sort_key(name: str | None) -> str:
 
     Each Han character, Simplified or Traditional, becomes its Mandarin pinyin without tone, read by pypinyin
     (the reading of the word it is part of, else the character's most common one; ü as "v", as pinyin input
-    methods type it). Latin letters are case-folded and lose their accents. Spaces collapse to one. Other
-    characters stay as they are.
+    methods type it); a name that begins with a surname of SURNAME_READINGS takes its reading for it. Latin
+    letters are case-folded and lose their accents. Spaces collapse to one. Other characters stay as they are.
 
     "张三" → "zhang san", "陳美和David" → "chen mei he david", "Émile Zola" → "emile zola". Two names
     with one key (张三 and 章三) are told apart by the caller's next ordering column.
@@ -37,7 +46,8 @@ def sort_key(name: str | None) -> str:
     if any(_is_han(ch) for ch in text):
         from pypinyin import Style, lazy_pinyin
 
-        text = " ".join(lazy_pinyin(text, style=Style.NORMAL))
+        surname = SURNAME_READINGS.get(text[0])
+        text = " ".join(([surname] if surname else []) + lazy_pinyin(text[1:] if surname else text, style=Style.NORMAL))
     bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     return " ".join(bare.split())[:KEY_LENGTH]
 

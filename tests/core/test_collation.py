@@ -28,6 +28,11 @@ NAMES = ["阿明", "Alice", "Bob", "陈美和", "李四", "王五", "張三", "z
     ("Émile  Zola", "emile zola"),
     ("ＡＢ\u200b", "ab"),
     ("吕布", "lv bu"),
+    ("曾国藩", "zeng guo fan"),  # a surname read as a surname: not céng
+    ("單田芳", "shan tian fang"),
+    ("解缙", "xie jin"),
+    ("曾经", "zeng jing"),  # a name is a name: its first character is taken as a surname
+    ("Mei Chen 曾", "mei chen ceng"),  # not first: the common reading
     ("", ""),
     (None, ""),
 ])
