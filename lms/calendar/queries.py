@@ -29,4 +29,4 @@ def my_calendar_circles(user: User) -> list[Circle]:
     return list(db.session.scalars(
         db.select(Circle).join(Membership, Membership.circle_id == Circle.id)
         .where(Membership.user_id == user.id, Membership.status == MembershipStatus.active)
-        .order_by(Circle.name, Circle.id)))
+        .order_by(Circle.sort_key, Circle.name, Circle.id)))

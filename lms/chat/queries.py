@@ -14,6 +14,7 @@ from lms.chat.models import (PAGE_SIZE, ChannelKind, ChannelVisibility, ChatChan
                              ChatRead, ChatSettings, chat_enabled, is_staff)
 from lms.chat.text import excerpt, plain_text, render_chat
 from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
+from lms.core.collation import sort_key
 from lms.core.types import utcnow
 from lms.core.urls import path_for
 from lms.extensions import db
@@ -151,7 +152,7 @@ def channels_for(circle: Circle, reader: Reader) -> list[ChatChannel]:
     rows = list(db.session.scalars(sa.select(ChatChannel).where(
         ChatChannel.circle_id == circle.id, ChatChannel.archived_at.is_(None), visible)))
     order = {ChannelKind.main: 0, ChannelKind.channel: 1, ChannelKind.direct: 2}
-    rows.sort(key=lambda c: (order[c.kind], c.name.casefold() if c.kind == ChannelKind.channel else -c.id))
+    rows.sort(key=lambda c: (order[c.kind], sort_key(c.name) if c.kind == ChannelKind.channel else "", -c.id))
     for channel in rows:
         channel.circle = circle
     return rows
@@ -202,7 +203,7 @@ def circles_with_chat(user: User) -> list[tuple[Circle, int]]:
             continue
         ids = [c.id for c in channels_for(circle, reader_of(circle, user))]
         found.append((circle, sum(unread_counts(ids, user.id).values())))
-    return sorted(found, key=lambda row: row[0].name.casefold())
+    return sorted(found, key=lambda row: (row[0].sort_key, row[0].name))
 
 
 def unread_total(user: User) -> int:

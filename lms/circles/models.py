@@ -66,6 +66,8 @@ class Circle(db.Model):
     org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
     kind: Mapped[CircleKind] = mapped_column(enum_column(CircleKind, name="circle_kind"), default=CircleKind.teaching)
     name: Mapped[str] = mapped_column(sa.String(120))
+    #: how the name sorts (lms.core.collation.sort_key: numbers by value, Chinese by pinyin), kept by its setter
+    sort_key: Mapped[str] = mapped_column(sa.String(KEY_LENGTH), default="", server_default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")
     cover_key: Mapped[str | None] = mapped_column(sa.String(200))
     join_policy: Mapped[JoinPolicy] = mapped_column(enum_column(JoinPolicy, name="join_policy"), default=JoinPolicy.code)
@@ -82,6 +84,11 @@ class Circle(db.Model):
     member_count: Mapped[int] = mapped_column(default=0)
     #: IANA time zone of the circle (late days end at the due time's wall clock here); None: the site's
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
+
+    @validates("name")
+    def _keep_sort_key(self, _key, value):
+        self.sort_key = sort_key(value)
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

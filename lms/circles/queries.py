@@ -160,7 +160,7 @@ def overseen_circles(user: User) -> list[Circle]:
     ids = overseen_circle_ids(user)
     if ids is None:
         return []
-    return list(db.session.scalars(db.select(Circle).where(Circle.id.in_(ids)).order_by(Circle.name)))
+    return list(db.session.scalars(db.select(Circle).where(Circle.id.in_(ids)).order_by(Circle.sort_key, Circle.name)))
 
 
 _ROLE_ORDER = db.case(

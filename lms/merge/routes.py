@@ -162,7 +162,7 @@ def _circles_with_left_grades(merged_id) -> list:
         return []
     return list(db.session.scalars(sa.select(Circle).where(Circle.id.in_(
         sa.select(Assignment.circle_id).join(Grade, Grade.assignment_id == Assignment.id)
-        .where(Grade.student_id == merged_id))).order_by(Circle.name)))
+        .where(Grade.student_id == merged_id))).order_by(Circle.sort_key, Circle.name)))
 
 
 # -- grades left on merged-away accounts: the circle's graders choose which stays --------------------

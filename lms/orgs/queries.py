@@ -75,7 +75,7 @@ def classes_page(org: Organization, *, page: int = 1, per_page: int = 50, search
     query = db.select(Circle).where(Circle.org_id == org.id)
     if search:
         query = query.where(db.func.lower(Circle.name).like(f"%{search.strip().lower()}%"))
-    query = query.order_by(Circle.is_archived, Circle.name, Circle.id)
+    query = query.order_by(Circle.is_archived, Circle.sort_key, Circle.name, Circle.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
@@ -101,7 +101,7 @@ def class_choices(org: Organization) -> list[tuple[int, str]]:
     rows = db.session.execute(
         db.select(Circle.id, Circle.name, Term.name).outerjoin(Term, Term.id == Circle.term_id)
         .where(Circle.org_id == org.id, Circle.is_archived.is_(False))
-        .order_by(Circle.name, Term.starts_on, Circle.id)
+        .order_by(Circle.sort_key, Circle.name, Term.starts_on, Circle.id)
     ).all()
     shared = {name for name, n in Counter(name for _id, name, _term in rows).items() if n > 1}
     return [(circle_id, _("%(name)s (%(term)s)", name=name, term=term) if name in shared and term else name)

@@ -1,7 +1,8 @@
-"""Sort keys of names: users.sort_key and memberships.sort_key (lms.core.collation.sort_key).
+"""Sort keys of names: users.sort_key, memberships.sort_key and circles.sort_key (lms.core.collation.sort_key).
 
-Lists of people order by the key, so Chinese names sort by pinyin among the Latin ones instead of by code
-point. The upgrade writes the key of every existing name, a thousand rows at a time.
+Lists of people and classes order by the key, so Chinese names sort by pinyin among the Latin ones instead of
+by code point, and numbers by value (Class 2 before Class 10). The upgrade writes the key of every existing
+name, a thousand rows at a time.
 
 Revision ID: 905913b5a471
 Revises: e4a3b0f88505
@@ -30,11 +31,18 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sort_key', sa.String(length=200), nullable=False, server_default=''))
 
+    with op.batch_alter_table('circles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sort_key', sa.String(length=200), nullable=False, server_default=''))
+
     _write_keys('users', 'name')
     _write_keys('memberships', 'display_name')
+    _write_keys('circles', 'name')
 
 
 def downgrade():
+    with op.batch_alter_table('circles', schema=None) as batch_op:
+        batch_op.drop_column('sort_key')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('sort_key')
 

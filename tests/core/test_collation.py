@@ -6,12 +6,13 @@ import re
 import pytest
 
 from lms.circles import operations as circle_ops
-from lms.circles.models import Role
+from lms.circles.models import CircleKind, JoinPolicy, Role
 from lms.core.collation import KEY_LENGTH, sort_key
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.feed.notices import operations as notice_ops
 from lms.live.models import LiveLesson
+from lms.orgs import operations as org_ops
 from tests.fixtures.app import page_text
 from tests.live.core_support import held
 from tests.orgs.school import build_school
@@ -33,6 +34,9 @@ NAMES = ["阿明", "Alice", "Bob", "陈美和", "李四", "王五", "張三", "z
     ("解缙", "xie jin"),
     ("曾经", "zeng jing"),  # a name is a name: its first character is taken as a surname
     ("Mei Chen 曾", "mei chen ceng"),  # not first: the common reading
+    ("Class 2", "class 12"),  # numbers by value: their count of digits first
+    ("Class 010", "class 210"),
+    ("初一（10）班", "chu yi (210) ban"),
     ("", ""),
     (None, ""),
 ])
@@ -115,3 +119,16 @@ def test_the_schools_people_list_by_pinyin(client, login, make):
     login(school.admin)
     text = page_text(client.get(f"/orgs/{school.org.id}/people"))
     assert _in_order(text, ["Alice", "陈美和", "王五"]) == ["Alice", "陈美和", "王五"]
+
+
+def test_the_schools_classes_list_by_value_and_pinyin(client, login, make):
+    """Do the school's page and its console list classes with numbers by value and Chinese by pinyin (code
+    points put Class 10 before Class 2, and 初一 before 八年级)?"""
+    school = build_school(make)
+    order = ["八年级（2）班", "八年级（10）班", "初一（1）班", "Class 2", "Class 10", "Existing class"]  # ba, chu, cl
+    org_ops.create_classes(school.org, ["Class 10", "初一（1）班", "八年级（10）班", "Class 2", "八年级（2）班"],
+                           school.teacher, CircleKind.teaching, JoinPolicy.code, actor=school.site_admin)
+    db.session.commit()
+    login(school.admin)
+    for url in (f"/orgs/{school.org.id}", f"/orgs/{school.org.id}/console"):
+        assert _in_order(page_text(client.get(url)), order) == order, url

@@ -123,7 +123,8 @@ def _counts(query: sa.Select) -> dict[int, tuple]:
 def _classes(org: Organization, ids) -> dict[int, ClassRow]:
     """The classes of `ids` (a subquery of Circle.id) by name, with their term and teachers, nothing counted:
     three queries."""
-    circles = list(db.session.scalars(sa.select(Circle).where(Circle.id.in_(ids)).order_by(Circle.name, Circle.id)))
+    circles = list(db.session.scalars(sa.select(Circle).where(Circle.id.in_(ids))
+                                      .order_by(Circle.sort_key, Circle.name, Circle.id)))
     if not circles:
         return {}
     terms = {t.id: t for t in db.session.scalars(sa.select(Term).where(Term.org_id == org.id))}

@@ -61,7 +61,7 @@ def classes_of(org: Organization, user_ids: list[int]) -> dict[int, list[Members
         .options(sa.orm.contains_eager(Membership.circle))
         .where(Membership.user_id.in_(user_ids), Circle.org_id == org.id,
                Membership.status.in_([MembershipStatus.active, MembershipStatus.left, MembershipStatus.removed]))
-        .order_by(order, Circle.name, Circle.id)
+        .order_by(order, Circle.sort_key, Circle.name, Circle.id)
     ):
         found[membership.user_id].append(membership)
     return found

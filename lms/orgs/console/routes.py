@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from lms.circles.forms import KIND_LABELS
 from lms.circles.models import CircleKind
+from lms.core.collation import sort_key
 from lms.core.spreadsheet import XLSX_MIMETYPE, csv_chunks, safe_text, xlsx_chunks
 from lms.extensions import db
 from lms.orgs import bp
@@ -27,9 +28,9 @@ def _none_last(value):
 
 #: sort keys of the table's columns: ?sort=<key> (ascending) or ?sort=-<key>
 SORTS = {
-    "name": lambda r: (r.circle.name.casefold(), r.circle.id),
-    "term": lambda r: (r.term is None, r.term.starts_on if r.term else None, r.circle.name.casefold()),
-    "teacher": lambda r: r.teacher_names.casefold(),
+    "name": lambda r: (r.circle.sort_key, r.circle.name, r.circle.id),
+    "term": lambda r: (r.term is None, r.term.starts_on if r.term else None, r.circle.sort_key, r.circle.name),
+    "teacher": lambda r: sort_key(r.teacher_names),
     "members": lambda r: r.members,
     "pending": lambda r: r.pending,
     "activity": lambda r: _none_last(r.last_activity_at),

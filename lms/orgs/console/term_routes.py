@@ -183,7 +183,7 @@ def copy_classes(org_id: int, term_id: int):
     circles = _classes_of(org, form.chosen_ids())
     if any(c.term_id != term.id for c in circles):
         abort(404)
-    copies = [ops.copy_class(circle, target, current_user) for circle in sorted(circles, key=lambda c: c.name)]
+    copies = [ops.copy_class(circle, target, current_user) for circle in sorted(circles, key=lambda c: (c.sort_key, c.name))]
     db.session.commit()
     flash(ngettext("%(num)d class copied into %(term)s, without members or work.",
                    "%(num)d classes copied into %(term)s, without members or work.", len(copies),

@@ -152,13 +152,13 @@ def set_classes_term(circles: list[Circle], term: Term | None) -> tuple[int, lis
             circle.term_id = new
             changed += 1
     db.session.flush()
-    return changed, sorted(kept, key=lambda c: (c.name, c.id))
+    return changed, sorted(kept, key=lambda c: (c.sort_key, c.name, c.id))
 
 
 def term_classes(term: Term) -> list[Circle]:
     """The classes of `term`, by name."""
     return list(db.session.scalars(sa.select(Circle).where(Circle.term_id == term.id, Circle.org_id == term.org_id)
-                                   .order_by(Circle.name, Circle.id)))
+                                   .order_by(Circle.sort_key, Circle.name, Circle.id)))
 
 
 def archive_term(term: Term, actor: User | None = None, now: datetime | None = None) -> list[Circle]:
