@@ -124,11 +124,12 @@ FILTERS = ("all", "ungraded", "late", "missing")
 
 
 def matches(entry: StudentStatus, name: str) -> bool:
-    """all: everyone; ungraded: handed in, no grade yet; late: the latest version is late against the
-    student's current deadline; missing: nothing handed in, not excused, past the student's due time
-    (both derived in lms/homework/lateness.py)."""
+    """all: everyone; ungraded: work waiting for a grade (StudentStatus.needs_grading: handed in and not
+    graded yet, or handed in again since it was graded, as Canvas lists resubmitted work); late: the latest
+    version is late against the student's current deadline; missing: nothing handed in, not excused, past
+    the student's due time (both derived in lms/homework/lateness.py)."""
     if name == "ungraded":
-        return entry.submission is not None and not entry.is_graded
+        return entry.needs_grading
     if name == "late":
         return entry.is_late
     if name == "missing":

@@ -22,6 +22,10 @@ class GradeFacts(Protocol):
     score: float | None
     is_excused: bool
     released_at: datetime | None
+    #: when the score (or the excuse) was last given
+    graded_at: datetime | None
+    #: the version that was graded (None: graded with nothing handed in)
+    submission_id: int | None
 
 
 class GradeSource:
@@ -31,6 +35,10 @@ class GradeSource:
     def grades_by_student(self, assignment: Assignment) -> dict[int, GradeFacts]:
         """Every grade of the assignment (released or not, for staff pages), by student id; one query."""
         return {}
+
+    def grade_of(self, assignment: Assignment, student_id: int) -> GradeFacts | None:
+        """The student's grade of the assignment (released or not), or None; one query."""
+        return None
 
     def released_grades(self, assignment_ids: Iterable[int], student_id: int) -> dict[int, GradeFacts]:
         """The student's released grades, by assignment id; one query."""
@@ -80,6 +88,26 @@ def register_grade_source(app: Flask, source: GradeSource) -> None:
 def grade_source() -> GradeSource:
     """The current app's source of grades (one that knows no grades when nothing registered)."""
     return current_app.extensions.get(_EXTENSION, _NOTHING_GRADES)
+
+
+def has_new_version(latest_id: int | None, latest_at: datetime | None, *, is_graded: bool, is_excused: bool,
+                    graded_id: int | None, graded_at: datetime | None) -> bool:
+    """The one rule of "a new version to grade" (as Canvas marks work handed in again after grading
+    "resubmitted"): the student has a grade (a score or an excuse) and their latest version arrived after it
+    was last given. Derived from stored columns, on plain values so a page reading a whole class as columns
+    (the gradebook) and one reading objects (SpeedGrader, StudentStatus) ask the same question; both times
+    of one call must be alike (both aware, or both naive UTC).
+
+    "Arrived after" is the latest version's receipt time after the grade's `graded_at`, or, for a score,
+    the grade naming an older version than the latest (`graded_id`): a video's receipt time is its last
+    byte's, up to HAND_IN_GRACE before the click that handed it in, so a version handed in just after the
+    teacher graded can carry an earlier time. An excuse names no version, so only its time counts.
+    The existing grade stays as it is until the teacher grades again."""
+    if latest_id is None or not is_graded:
+        return False
+    if not is_excused and graded_id is not None and graded_id != latest_id:
+        return True
+    return graded_at is not None and latest_at is not None and latest_at > graded_at
 
 
 def is_released(assignment: Assignment, student_id: int) -> bool:

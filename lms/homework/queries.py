@@ -20,7 +20,7 @@ from lms.circles.models import STAFF_ROLES, Circle, Membership, MembershipStatus
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import lateness as rules
-from lms.homework.grades import GradeFacts, grade_source, is_released
+from lms.homework.grades import GradeFacts, grade_source, has_new_version, is_released
 from lms.homework.lateness import Deadline, Lateness
 from lms.homework.models import (LEARNER_ROLES, Assignment, Extension, ExtensionChange, Submission, SubmissionDraft,
                                  SubmissionScope, VideoComment)
@@ -326,6 +326,22 @@ class StudentStatus:
         return self.grade is not None and self.grade.is_excused
 
     @property
+    def has_new_version(self) -> bool:
+        """Graded, then handed in again: the latest version arrived after the grade was last given
+        (the rule: lms.homework.grades.has_new_version). The grade stays until the teacher grades again."""
+        submission, grade = self.submission, self.grade
+        if submission is None or grade is None:
+            return False
+        return has_new_version(submission.id, submission.submitted_at, is_graded=self.is_graded,
+                               is_excused=grade.is_excused, graded_id=grade.submission_id,
+                               graded_at=grade.graded_at)
+
+    @property
+    def needs_grading(self) -> bool:
+        """Work waits for the teacher: handed in and not graded yet, or handed in again since it was graded."""
+        return self.submission is not None and (not self.is_graded or self.has_new_version)
+
+    @property
     def lateness(self) -> Lateness:
         return self.submission.lateness if self.submission is not None else rules.ON_TIME
 
@@ -340,9 +356,10 @@ class StudentStatus:
 
     @property
     def status(self) -> str:
-        """"graded", "late", "submitted", "missing" (past the student's due time) or "not_submitted"."""
+        """"new_version" (graded, then handed in again: has_new_version), "graded", "late", "submitted",
+        "missing" (past the student's due time) or "not_submitted"."""
         if self.is_graded:
-            return "graded"
+            return "new_version" if self.has_new_version else "graded"
         if self.submission is not None:
             return "late" if self.is_late else "submitted"
         return "missing" if self.is_missing else "not_submitted"
