@@ -34,6 +34,7 @@ from lms.grading import queries as q
 from lms.grading.models import Grade, GradeCategory
 from lms.homework import lateness as rules
 from lms.homework import queries as hq
+from lms.homework.grades import has_new_version
 from lms.homework.models import Assignment, Submission
 
 BINS = 10  #: bars of the score distribution, each a tenth of the points
@@ -50,14 +51,16 @@ class Cell(NamedTuple):
     submitted: bool = False
     late: bool = False  #: the latest version is late against the student's current deadline
     missing: bool = False  #: nothing handed in, not excused, past the student's due time
+    #: graded, then handed in again: the latest version arrived after the grade (homework.grades.has_new_version)
+    new_version: bool = False
     days_late: int = 0  #: of the latest version, in calendar days of the circle's time zone
     penalty_percent: float = 0.0  #: taken from the score (of the graded version; 0 when waived)
 
 
 #: positions in Row.values, for code that reads a whole class's cells without making Cells
 SCORE, RELEASED, EXCUSED = map(Cell._fields.index, ("score", "released", "excused"))
-#: the values from `score` to `missing`, in Cell's order: what decides how a cell looks (a slice of Row.values)
-LOOK = slice(SCORE, Cell._fields.index("missing") + 1)
+#: the values from `score` to `new_version`, in Cell's order: what decides how a cell looks (a slice of Row.values)
+LOOK = slice(SCORE, Cell._fields.index("new_version") + 1)
 
 
 class Learner(NamedTuple):
@@ -179,16 +182,18 @@ _UTC = timezone.utc
 _NAIVE_UTC = sa.DateTime()  #: UTCDateTime's storage type: naive UTC, read without making each value aware
 
 
-def _receipts(assignment_ids: list[int], student_id: int | None) -> tuple[dict[int, dict[int, datetime]],
-                                                                          dict[int, datetime]]:
+def _receipts(assignment_ids: list[int], student_id: int | None
+              ) -> tuple[dict[int, dict[int, datetime]], dict[int, datetime], dict[int, dict[int, int]]]:
     """Receipt times, from one read of every version: assignment id → {student id → the latest version's}; and
-    submission id → that version's (a grade names the version it graded). Cheaper than asking the database
-    for the latest versions only (a grouped subquery joined back). The times are naive UTC (as stored): a
-    big class has tens of thousands, and only the late ones need a time zone (build_gradebook)."""
+    submission id → that version's (a grade names the version it graded); and assignment id → {student id →
+    the latest version's id} (has_new_version compares it with the graded one). Cheaper than asking the
+    database for the latest versions only (a grouped subquery joined back). The times are naive UTC (as
+    stored): a big class has tens of thousands, and only the late ones need a time zone (build_gradebook)."""
     latest: dict[int, dict[int, datetime]] = {a: {} for a in assignment_ids}
+    latest_id: dict[int, dict[int, int]] = {a: {} for a in assignment_ids}
     by_id: dict[int, datetime] = {}
     if not assignment_ids:
-        return latest, by_id
+        return latest, by_id, latest_id
     query = (db.select(Submission.id, Submission.assignment_id, Submission.student_id,
                        sa.type_coerce(Submission.submitted_at, _NAIVE_UTC))
              .where(Submission.assignment_id.in_(assignment_ids))
@@ -198,7 +203,8 @@ def _receipts(assignment_ids: list[int], student_id: int | None) -> tuple[dict[i
     for submission_id, assignment_id, student, received_at in _plain_rows(query):
         by_id[submission_id] = received_at
         latest[assignment_id][student] = received_at  # versions in order: the last one stays
-    return latest, by_id
+        latest_id[assignment_id][student] = submission_id
+    return latest, by_id, latest_id
 
 
 def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
@@ -221,13 +227,14 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
     if ids:
         flags = (sa.case((Grade.is_penalty_waived, _WAIVED), else_=0) + sa.case((Grade.is_excused, _EXCUSED), else_=0)
                  + sa.case((Grade.released_at.is_not(None), _RELEASED), else_=0))
-        grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, flags, Grade.submission_id)
+        grades_query = (db.select(Grade.assignment_id, Grade.student_id, Grade.score, flags, Grade.submission_id,
+                                  sa.type_coerce(Grade.graded_at, _NAIVE_UTC))
                         .where(Grade.assignment_id.in_(ids)))
         if not staff:
             grades_query = grades_query.where(Grade.student_id == viewer.id, Grade.released_at.is_not(None))
-        for assignment_id, student_id, score, flags, graded_id in _plain_rows(grades_query):
-            grades[assignment_id][student_id] = (score, flags, graded_id)  # a plain tuple: see Row
-    receipts, received_by_id = _receipts(ids, None if staff else viewer.id)
+        for assignment_id, student_id, score, flags, graded_id, given_at in _plain_rows(grades_query):
+            grades[assignment_id][student_id] = (score, flags, graded_id, given_at)  # a plain tuple: see Row
+    receipts, received_by_id, latest_ids = _receipts(ids, None if staff else viewer.id)
     extensions: dict[int, dict] = {a: {} for a in ids}
     for (assignment_id, student_id), extension in hq.extensions_for(ids, None if staff else viewer.id).items():
         extensions[assignment_id][student_id] = extension
@@ -248,6 +255,7 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
                               for s in (False, True)]
         base_due, base_lateness = _naive(base.due_at), rules.LateDays(base, policy, tz)
         received_of, grade_of, extension_of = receipts[assignment_id], grades[assignment_id], extensions[assignment_id]
+        latest_id_of = latest_ids[assignment_id]
         unpenalised: dict[float, float | None] = {}  # raw score → final score without a penalty: scores repeat
         scores = []  # the column's counted final scores
         column = []
@@ -264,12 +272,15 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
             # On time (rules.days_late's first test, on naive times): most work is, and needs no zone.
             late = on_time if not submitted or due is None or received_at <= due else \
                 late_by(received_at.replace(tzinfo=_UTC))
-            score, graded, released, excused, penalty = None, False, False, False, 0.0
+            score, graded, released, excused, penalty, new_version = None, False, False, False, 0.0, False
             grade = grade_of.get(student_id)
             if grade is not None:
-                raw, flags, graded_id = grade
+                raw, flags, graded_id, given_at = grade
                 waived, excused, released = flags_of[flags]
                 graded = excused or raw is not None
+                if submitted and graded:
+                    new_version = has_new_version(latest_id_of.get(student_id), received_at, is_graded=True,
+                                                  is_excused=excused, graded_id=graded_id, graded_at=given_at)
                 if not excused:
                     graded_at = received_by_id.get(graded_id) if graded_id is not None else None
                     if graded_at is not None and not waived:
@@ -286,7 +297,7 @@ def build_gradebook(circle: Circle, viewer: User, *, staff: bool) -> Gradebook:
                         scores.append(score)
             missing = (missing_by_default[submitted][excused] if extension is None else
                        is_missing(deadline, now, submitted=submitted, excused=excused))
-            add((assignment_id, score, graded, released, excused, submitted, late.is_late, missing,
+            add((assignment_id, score, graded, released, excused, submitted, late.is_late, missing, new_version,
                  late.days_late, penalty))
         columns.append(column)
         column_scores.append(scores)
@@ -358,7 +369,8 @@ def to_json(book: Gradebook) -> dict:
             "grades": [{"assignment_id": c.assignment_id, "score": c.score,
                         "released": c.released, "excused": c.excused,
                         "late": c.late, "days_late": c.days_late, "penalty_percent": c.penalty_percent,
-                        "missing": c.missing, "submitted": c.submitted} for c in row.cells],
+                        "missing": c.missing, "submitted": c.submitted, "new_version": c.new_version}
+                       for c in row.cells],
         } for row in book.rows],
         "statistics": [None if s is None else {"assignment_id": a.id, "count": s.count, "mean": s.mean,
                                                "median": s.median, "min": s.min, "max": s.max, "bins": s.bins}

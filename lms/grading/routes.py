@@ -304,12 +304,13 @@ def _row_cells(macro, staff: bool):
     once per distinct look: a big class has tens of thousands of cells but a few hundred looks, and a
     macro call costs far more than a dictionary lookup."""
     class Drawn(dict):
-        """A cell's values from `score` to `missing` (Row.values[LOOK], a slice made in C) → its markup,
+        """A cell's values from `score` to `new_version` (Row.values[LOOK], a slice made in C) → its markup,
         drawn on the first miss: a row's cells are then looked up without a Python call per cell."""
 
         def __missing__(self, values: tuple) -> Markup:
-            score, _graded, released, excused, submitted, late, missing = values
-            html = self[values] = macro(excused, score, staff and not released, missing, submitted, late)
+            score, _graded, released, excused, submitted, late, missing, new_version = values
+            html = self[values] = macro(excused, score, staff and not released, missing, submitted, late,
+                                        new_version)
             return html
 
     look, draw = itemgetter(LOOK), Drawn().__getitem__
