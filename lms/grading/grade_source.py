@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from flask import url_for
-
 from lms.circles.models import Circle
+from lms.core.urls import path_for
 from lms.extensions import db
 from lms.grading.gradebook import uncategorised_weight
 from lms.grading.models import Grade, GradeCategory, Rubric
@@ -18,6 +17,10 @@ from lms.homework.models import Assignment
 class GradingSource(GradeSource):
     def grades_by_student(self, assignment: Assignment) -> dict[int, Grade]:
         return {g.student_id: g for g in db.session.scalars(db.select(Grade).where(Grade.assignment_id == assignment.id))}
+
+    def grade_of(self, assignment: Assignment, student_id: int) -> Grade | None:
+        return db.session.scalar(db.select(Grade).where(Grade.assignment_id == assignment.id,
+                                                        Grade.student_id == student_id))
 
     def released_grades(self, assignment_ids: Iterable[int], student_id: int) -> dict[int, Grade]:
         ids = list(assignment_ids)
@@ -50,10 +53,10 @@ class GradingSource(GradeSource):
 
     def grading_url(self, assignment: Assignment, student_id: int | None = None) -> str:
         target = {"student_id": student_id} if student_id is not None else {}
-        return url_for("grading.speedgrader", circle_id=assignment.circle_id, assignment_id=assignment.id, **target)
+        return path_for("grading.speedgrader", circle_id=assignment.circle_id, assignment_id=assignment.id, **target)
 
     def feedback_url(self, assignment: Assignment) -> str:
-        return url_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id)
+        return path_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id)
 
 
 SOURCE = GradingSource()

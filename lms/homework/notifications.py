@@ -27,6 +27,10 @@ ASSIGNMENT_DUE_SOON = register_kind(Kind(
     _l("“%(title)s” in %(circle)s is due within 24 hours and you have not handed it in yet.")))
 #: how long before a student's due time the reminder goes out
 DUE_SOON = timedelta(hours=24)
+RESUBMITTED_AFTER_GRADING = register_kind(Kind(
+    "resubmitted_after_grading", _l("A student hands in a new version of graded work"),
+    _l("%(name)s handed in a new version of “%(title)s” after it was graded."),
+    subject=_l("New version of “%(title)s” to grade"), staff_only=True))
 
 
 def submission_room(submission_id: int) -> str:
@@ -123,3 +127,24 @@ def remind_due_soon(now: datetime | None = None) -> int:
                params={"title": assignment.title, "circle": assignment.circle.name},
                subject=("assignment", assignment.id), dedupe_key=f"assignment_due_soon:{assignment.id}")
     return len(assignments)
+
+
+def _grader_ids(assignment) -> list[int]:
+    """The circle's active owner, teachers and assistants: who grades (Assignment.can_grade); one query."""
+    from lms.circles.models import STAFF_ROLES, Membership, MembershipStatus
+
+    return list(db.session.scalars(db.select(Membership.user_id).where(
+        Membership.circle_id == assignment.circle_id, Membership.status == MembershipStatus.active,
+        Membership.role.in_(STAFF_ROLES))))
+
+
+def resubmitted_after_grading(assignment, submission, name: str, grading_url: str) -> None:
+    """Tell the circle's graders that a student handed in `submission` (a new version) of work that was
+    graded: it waits for a grade again (the grade stays until they grade again), as Canvas tells teachers
+    of a resubmission. Stored, pushed, and mailed by each grader's preference for the kind; `name` is the
+    student's name in the circle, `grading_url` where their work is graded. One key per version, so a
+    resent hand-in tells nobody twice. Call inside the request; it leaves once it commits."""
+    notify(RESUBMITTED_AFTER_GRADING, _grader_ids(assignment), url=grading_url, circle_id=assignment.circle_id,
+           params={"name": name, "title": assignment.title, "circle": assignment.circle.name},
+           subject=("assignment", assignment.id), actor_id=submission.student_id,
+           dedupe_key=f"resubmitted_after_grading:{submission.id}")

@@ -16,8 +16,9 @@ from lms.core.permissions import Forbidden
 from lms.core.types import utcnow
 from lms.extensions import db
 from lms.homework import queries as q
-from lms.homework.grades import grade_source
-from lms.homework.notifications import assignment_published, comments_changed, extension_changed
+from lms.homework.grades import grade_source, has_new_version
+from lms.homework.notifications import (assignment_published, comments_changed, extension_changed,
+                                        resubmitted_after_grading)
 from lms.homework.lateness import Deadline
 from lms.homework.models import (LEARNER_ROLES, Accepts, Assignment, CommentKind, Extension, ExtensionAction,
                                  ExtensionChange, LatePolicy, PeerVisibility, Submission, SubmissionFile, VideoComment,
@@ -180,8 +181,10 @@ def submit_homework(assignment: Assignment, student: User, *, media: Media | Non
     assignment's). Lateness, days late and the penalty are not stored: they are derived from the
     receipt time whenever they are read (lms/homework/lateness.py). Handing in exactly the work of
     the latest version again (a double click, a resent form) returns that version instead of adding
-    one. Raises SubmissionRefused with the reason: not open yet, closed, late work refused, the
-    wrong kind of media, someone else's upload, an upload not finished or failed, a video too long.
+    one. A version handed in after the previous one was graded waits for a grade again, and the graders
+    are told after the commit (resubmitted_after_grading). Raises SubmissionRefused with the reason: not
+    open yet, closed, late work refused, the wrong kind of media, someone else's upload, an upload not
+    finished or failed, a video too long.
     """
     now = now or utcnow()
     text = (text or "").strip()
@@ -208,7 +211,30 @@ def submit_homework(assignment: Assignment, student: User, *, media: Media | Non
     submission.files = [SubmissionFile(media=f, media_id=f.id, position=i) for i, f in enumerate(files)]
     db.session.add(submission)
     db.session.flush()
+    if latest is not None:
+        _tell_graders_of_new_version(assignment, student, latest, submission)
     return submission
+
+
+def _tell_graders_of_new_version(assignment: Assignment, student: User, previous: Submission,
+                                 submission: Submission) -> None:
+    """When `submission` follows a version that had been graded, the work waits for a grade again
+    (grades.has_new_version): tell the graders. Not when the previous version already waited (they heard
+    of it then, or it was never graded), nor where nothing grades."""
+    source = grade_source()
+    grade = source.grade_of(assignment, student.id)
+    if grade is None:
+        return
+    facts = {"is_graded": grade.score is not None or grade.is_excused, "is_excused": grade.is_excused,
+             "graded_id": grade.submission_id, "graded_at": grade.graded_at}
+    if (has_new_version(previous.id, previous.submitted_at, **facts)
+            or not has_new_version(submission.id, submission.submitted_at, **facts)):
+        return
+    url = source.grading_url(assignment, student.id)
+    if url is None:
+        return
+    membership = assignment.circle.membership_of(student)
+    resubmitted_after_grading(assignment, submission, membership.display_name if membership else student.name, url)
 
 
 def _lock_student(assignment: Assignment, student: User) -> None:
