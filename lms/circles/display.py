@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import url_for
 from markupsafe import Markup, escape
 
+from lms.core.templating import parenthesized
+
 
 def avatar(user, name: str | None = None) -> Markup:
     """The user's picture (served by accounts.avatar, to those who may see it), else the first letter of `name`
@@ -27,7 +29,8 @@ def member_name(member, show_real: bool = False) -> Markup:
     real = ""
     if show_real and (member.real_name or member.student_no):
         between = " · " if member.real_name and member.student_no else ""
-        real = (f' <span class="member-real">({escape(member.real_name or "")}{between}'
-                f'{escape(member.student_no or "")})</span>')
+        number = f'<span class="nowrap">{escape(member.student_no)}</span>' if member.student_no else ""
+        note = Markup(f'{escape(member.real_name or "")}{between}{number}')  # a number never breaks mid-way
+        real = f'<span class="member-real">{parenthesized(note)}</span>'
     return Markup(f'<span class="member" data-member-id="{escape(member.id)}">{avatar(member.user, member.display_name)}'
                   f'<span class="member-name">{escape(member.display_name)}</span>{real}</span>')

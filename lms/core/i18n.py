@@ -253,6 +253,16 @@ def _joined(parts: list[str], style: str, locale) -> str:
     return format_list(parts, style, locale=locale)
 
 
+def in_parentheses(note) -> str:
+    """Plain text (a form's choice, a spreadsheet cell) with `note` between the reader's language's parentheses,
+    set after the text before it: " (Owner)" in English, "（班主任）" in Chinese (lms.core.templating.parenthesized
+    is the same for pages)."""
+    from flask_babel import pgettext
+
+    text = pgettext("a note in parentheses", "(%(note)s)", note=note)
+    return " " + text if text.startswith("(") else text
+
+
 def format_names(items, style: str = "standard"):
     """Several names (or other short items) joined as the reader's language writes a list (Babel's
     format_list): "Mei Chen and David Okafor", "Ann, Bo, and Cy". Chinese takes the enumeration comma alone,

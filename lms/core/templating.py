@@ -5,7 +5,7 @@ import types
 
 from flask import g, has_app_context
 from flask.globals import _cv_request
-from flask_babel import get_locale, get_timezone, get_translations, pgettext
+from flask_babel import format_percent, get_locale, get_timezone, get_translations, pgettext
 from jinja2 import pass_eval_context
 from jinja2.runtime import Context
 from jinja2.utils import _PassArg, internalcode
@@ -25,7 +25,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["localtime_zoned"] = moment_in_zone
     app.jinja_env.filters["markdown"] = render_markdown  # returns sanitized HTML (Markup)
     app.jinja_env.filters["names"] = format_names  # a list as the language writes one: "A, B, and C", "A、B和C"
-    app.jinja_env.filters["parenthesized"] = parenthesized  # "(3)", "（3）"
+    app.jinja_env.filters["parenthesized"] = parenthesized  # " (3)", "（3）"
+    app.jinja_env.filters["after_text"] = after_text  # " (past)", "（已截止）"
+    app.jinja_env.filters["percent"] = format_percent  # a share (0.45) as the language writes it: "45%"
     # links people copy and share (an invite) point to the configured public host, as mail does
     app.jinja_env.globals["external_url"] = external_url
     # a global, not a context variable, so imported form macros can name the zone a field is read in
@@ -59,11 +61,20 @@ def init_app(app) -> None:
 
 
 def parenthesized(note) -> Markup:
-    """`note` (a count, a role, an email) between the reader's language's parentheses: "(Owner)", "（班主任）". Chinese
-    writes full-width ones; "(" and ")" pieced around a value in a template stay ASCII in every language. `note`
-    is escaped unless it is Markup."""
+    """`note` (a count, a role, an email) between the reader's language's parentheses, set after the text before
+    it: " (Owner)" in English, "（班主任）" in Chinese, which writes full-width ones with no space before them
+    ("(" and ")" pieced around a value in a template stay ASCII in every language, and a space before "（" shows as
+    a gap). A template writes it right after that text: `{{ name }}{{ role | parenthesized }}`. `note` is escaped
+    unless it is Markup."""
     pattern = pgettext("a note in parentheses", "(%(note)s)")
-    return Markup(escape(pattern).replace("%(note)s", "\x00")).replace("\x00", escape(note))
+    return after_text(Markup(escape(pattern).replace("%(note)s", "\x00")).replace("\x00", escape(note)))
+
+
+def after_text(note) -> Markup:
+    """A note that carries its own parentheses (a translated "(past)", "（已截止）") set after the text before it:
+    a space before an ASCII "(", none before a full-width "（". `note` is escaped unless it is Markup."""
+    text = escape(note)
+    return Markup(" ") + text if text.startswith("(") else text
 
 
 def tabs_more(id: str) -> Markup:  # noqa: A002 (the element's id)

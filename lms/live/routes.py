@@ -17,7 +17,7 @@ from icalendar import Alarm, Calendar, Event
 from lms.calendar.ical import CONTENT_TYPE, PRODID, absolute
 from lms.circles.forms import ConfirmForm
 from lms.circles.queries import get_circle_or_404
-from lms.core.i18n import from_local, local_datetime
+from lms.core.i18n import from_local, in_parentheses, local_datetime
 from lms.core.permissions import require
 from lms.core.spreadsheet import XLSX_MIMETYPE, csv_chunks, safe_text, xlsx_chunks
 from lms.core.types import utcnow
@@ -385,12 +385,12 @@ def _overview_export(circle_id: int, fmt: str) -> Response:
     require(circle.can_manage_members(current_user))
     lessons, table = _across(circle)
     rows = [[_("Name in the circle"), _("Real name"), _("Student number")]
-            + [f"{lesson.title} ({_stamp(lesson.starts_at)})" for lesson in lessons]  # as scheduled, as the page
+            + [lesson.title + in_parentheses(_stamp(lesson.starts_at)) for lesson in lessons]  # as scheduled, as the page
             + [str(STATUS_LABELS[status]) for status in (att.Status.present, att.Status.late, att.Status.absent)]]
     for membership, records in table:
         summary = att.summarise(records)
         rows.append([membership.display_name, membership.real_name or "", membership.student_no or ""]
-                    + [f"{STATUS_LABELS[r.status]} ({r.whole_minutes})" for r in records]
+                    + [str(STATUS_LABELS[r.status]) + in_parentheses(r.whole_minutes) for r in records]
                     + [str(summary.present), str(summary.late), str(summary.absent)])
     return _export(rows, fmt, _("%(title)s - attendance", title=_safe_name(circle.name)), _("Attendance"))
 

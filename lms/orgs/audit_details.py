@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 
 from lms.audit.models import AuditAction
 from lms.audit.registry import describe_details
@@ -18,7 +19,8 @@ def register(app: Flask) -> None:
         app,
         labels={"org": _l("Organization"), "term": _l("Term"), "classes": _l("Classes archived"),
                 # a term's name and dates changed or deleted (lms/orgs/console/terms.py)
-                "name": _l("Name"), "starts_on": _l("First day"), "ends_on": _l("Last day"),
+                "name": _pl("a thing's name, not a person's", "Name"), "starts_on": _l("First day"),
+                "ends_on": _l("Last day"),
                 "removed_from": _l("Removed from the classes"),
                 # the school's settings for classes (lms/orgs/console/settings.py)
                 "join_policy": _l("How students join"), "require_real_name": _l("Real name asked"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pl
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -68,7 +69,8 @@ class ClassNames:
 
 
 class OrgForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), SingleLine()], filters=[prepare_line])
+    name = StringField(_pl("a thing's name, not a person's", "Name"),
+                       validators=[DataRequired(), Length(max=120), SingleLine()], filters=[prepare_line])
     description = TextAreaField(_l("Description (Markdown, optional)"), validators=[Optional(), Length(max=5000)])
 
 

@@ -12,6 +12,7 @@ from lms.audit.pages import LogView, log_csv, log_page
 from lms.circles.forms import ConfirmForm
 from lms.circles.models import Circle, CircleKind, JoinPolicy
 from lms.circles.operations import CircleError
+from lms.core.i18n import in_parentheses
 from lms.circles.queries import get_circle_or_404
 from lms.core.permissions import require
 from lms.extensions import db
@@ -54,7 +55,7 @@ def _page(org: Organization, *, add_form: AddOrgMemberForm | None = None,
                    org_role_label=ORG_ROLE_LABELS.get)
     if manage:
         choose = [SelectChoice("", _("Choose…"))]
-        teacher_choices = choose + [SelectChoice(str(m.user_id), f"{m.user.name} ({m.user.email})") for m in staff]
+        teacher_choices = choose + [SelectChoice(str(m.user_id), m.user.name + in_parentheses(m.user.email)) for m in staff]
         add_form = add_form or AddOrgMemberForm(formdata=None)
         _role_choices(org, add_form)
         defaults = defaults_of(org)  # the school's settings for classes

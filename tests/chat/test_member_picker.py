@@ -30,7 +30,7 @@ def test_the_new_channel_page_lists_learners_by_their_circle_identity(world, lin
     rows = _rows(html)
     assert "lin (group b) 林小梅 s-1042" in rows
     row = rows["lin (group b) 林小梅 s-1042"]
-    assert '<span class="member-name">Lin (Group B)</span>' in row and "林小梅 · S-1042" in row
+    assert '<span class="member-name">Lin (Group B)</span>' in row and '林小梅 · <span class="nowrap">S-1042</span>' in row
     assert f'value="{lin.user_id}"' in row and "Account Name Hidden" not in html
     assert "sam in class  " in rows and "tess  " in rows  # the other learners; no staff, no removed member
     assert not any("teacher" in text or "rex" in text for text in rows)

@@ -148,13 +148,13 @@ def test_member_markup_is_one_and_escaped(app):
             '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">&lt;</span>'
             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span></span>|'
             '<span class="member" data-member-id="7"><span class="avatar avatar-letter" aria-hidden="true">&lt;</span>'
-            '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
-            '<span class="member-real">(Real &lt;i&gt; · S&amp;1)</span></span>|'
+            '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span>'
+            '<span class="member-real"> (Real &lt;i&gt; · <span class="nowrap">S&amp;1</span>)</span></span>|'
             '<span class="avatar avatar-letter" aria-hidden="true">É</span>')
         second = render_template_string(direct, m=pictured).split("|")
         assert second[1] == ('<span class="member" data-member-id="7"><img class="avatar" src="/users/4/avatar" alt="">'
-                             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span> '
-                             '<span class="member-real">(S&amp;1)</span></span>')
+                             '<span class="member-name">&lt;b&gt;Ann&lt;/b&gt; &amp; co</span>'
+                             '<span class="member-real"> (<span class="nowrap">S&amp;1</span>)</span></span>')
 
 
 def test_staff_card_reads_the_staff_by_role_not_every_member(app, tmp_path):

@@ -64,13 +64,30 @@ def test_no_template_joins_a_list_with_an_english_comma():
 
 
 def test_a_note_in_parentheses_takes_the_languages_parentheses(app):
-    """A value pieced into parentheses in a template (a count, a role, an email) takes the reader's language's:
-    "(3)" in English, "（3）" in Chinese, the value escaped unless it is Markup."""
-    from lms.core.templating import parenthesized
+    """A value pieced into parentheses in a template (a count, a role, an email) takes the reader's language's,
+    spaced as it spaces them after text: " (3)" in English, "（3）" in Chinese, the value escaped unless it is
+    Markup. A translated note with its own parentheses is spaced the same way (after_text)."""
+    from lms.core.templating import after_text, parenthesized
 
     with app.test_request_context(), force_locale("en"):
-        assert parenthesized(3) == "(3)" and parenthesized("<b>") == "(&lt;b&gt;)"
+        assert parenthesized(3) == " (3)" and parenthesized("<b>") == " (&lt;b&gt;)"
+        assert after_text("(past)") == " (past)"
     with app.test_request_context(), force_locale("zh_Hans"):
         assert parenthesized(3) == "（3）" and parenthesized(Markup("<i>x</i>")) == "（<i>x</i>）"
-        html = app.jinja_env.from_string("{{ n | parenthesized }}").render(n="a&b")
-        assert html == "（a&amp;b）"
+        html = app.jinja_env.from_string("Cindy{{ n | parenthesized }}{{ '（已截止）' | after_text }}").render(n="a&b")
+        assert html == "Cindy（a&amp;b）（已截止）"
+
+
+def test_no_template_spaces_a_note_in_parentheses_itself():
+    """No template puts a space of its own before a note in parentheses (`{{ x }} {{ y | parenthesized }}`, or a
+    translated "(past)" after a space): the note brings the space its language wants, none before "（"."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    spaced = re.compile(r"\s(?:<span[^>]*>)?(?:\{%[^-][^%]*%\})?\{\{[^}]*\|\s*(?:parenthesized|after_text)\b")
+    bare = re.compile(r"""_\(["']\([^"']*\)["']\)\s*\}\}""")  # a translated "(…)" set without after_text
+    found = [str(path.relative_to(templates)) for path in sorted(templates.rglob("*.html"))
+             if spaced.search(text := path.read_text("utf-8")) or bare.search(text)]
+    assert found == []
+    assert spaced.search('{{ a }} <span class="muted">{{ b | parenthesized }}') and bare.search('{{ _("(past)") }}')

@@ -113,7 +113,7 @@ def test_the_minutes_the_percentage_the_strip_and_the_csv_agree(klass, client_as
     assert r.presence_code == "1" * 6 and r.minutes_present == 6
     assert r.whole_minutes == 6 and r.whole_percent == 100 and r.status == att.Status.present
     html = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance").get_data(as_text=True)
-    assert "6 of 6 minutes present" in html and "6 <span class=\"muted\">(100 %)</span>" in html
+    assert "6 of 6 minutes present" in html and "6<span class=\"muted\"> (100%)</span>" in html
     url = f"/c/{klass.circle.id}/live/{lesson.id}/attendance.csv"
     rows = list(csv.reader(io.StringIO(client_as(klass.teacher).get(url).data.decode("utf-8-sig"))))
     row = next(row for row in rows if row[0] == "Student In Class")

@@ -79,7 +79,7 @@ def test_attendance_page_caps_and_rounds(klass, client_as):
     lesson = held(klass.circle, klass.teacher, minutes=3.4)
     connection(lesson, klass.student, -2, 4.5)
     page = client_as(klass.teacher).get(f"/c/{klass.circle.id}/live/{lesson.id}/attendance").get_data(as_text=True)
-    assert "3 <span class=\"muted\">(100 %)</span>" in page and "(101" not in page
+    assert "3<span class=\"muted\"> (100%)</span>" in page and "(101" not in page
 
 
 def test_the_ics_reminds_at_the_reminder_time(klass, client_as):

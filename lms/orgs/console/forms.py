@@ -16,7 +16,8 @@ from lms.orgs.models import ClassSetting
 
 
 class TermForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the term a name.")), Length(max=120)])
+    name = StringField(_pl("a thing's name, not a person's", "Name"),
+                       validators=[DataRequired(message=_l("Give the term a name.")), Length(max=120)])
     starts_on = DateField(_l("First day"), validators=[InputRequired(message=_l("Enter the term's first day."))])
     ends_on = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter the term's last day."))])
 
