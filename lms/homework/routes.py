@@ -295,6 +295,8 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
     extensions = q.extensions_by_student(assignment) if staff else {}
     changes = q.extension_history(assignment) if staff else []
     can_extend = staff and assignment.can_grant_extensions(current_user) and not circle.is_archived
+    if assignment.accepts == Accepts.text:  # the text is the work itself, not a note beside a video
+        form.text.label.text = _("Your answer (Markdown)")
     return render_template(
         "homework/show.html", circle=circle, assignment=assignment, form=form, staff=staff, window=window,
         window_lines=lines, history=history, can_submit=assignment.can_submit(current_user, now),
