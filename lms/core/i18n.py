@@ -103,7 +103,12 @@ def zone_name(zone: str, locale: str | Locale | None = None) -> str:
     """A zone's name in `locale` (default: the request's), the one name it has on every page, beside a time
     and in the lists people pick it from: in English its IANA id, "Asia/Shanghai" (as Moodle lists zones);
     in another language the place as CLDR's region format names it, "中国（上海）时间", "美國（紐約）時間".
-    UTC and a zone without a place (Etc/GMT+5) keep their id."""
+    UTC and a zone without a place (Etc/GMT+5) keep their id.
+
+    Babel finds a city's name under the zone's current IANA id only, while CLDR keeps some under the id the
+    zone had before (America/Buenos_Aires for America/Argentina/Buenos_Aires, Europe/Kiev for Europe/Kyiv):
+    those cities are looked up under the older ids too, so Argentina's zones read 阿根廷（布宜诺斯艾利斯）时间,
+    not 阿根廷（Argentina/Buenos Aires）时间."""
     from babel.dates import get_timezone_location
 
     if zone in ("UTC", "Etc/UTC"):
@@ -111,8 +116,26 @@ def zone_name(zone: str, locale: str | Locale | None = None) -> str:
     locale = _parsed_locale(str(locale)) if locale else get_locale()
     if locale is None or locale.language == "en" or zone.startswith("Etc/"):
         return zone
-    place = get_timezone_location(ZoneInfo(zone), locale=locale)
-    return zone if "/" in place else place
+    tz = ZoneInfo(zone)
+    place = get_timezone_location(tz, locale=locale)
+    city = get_timezone_location(tz, locale=locale, return_city=True)
+    if city not in place:
+        return place
+    found = _cldr_city(zone, locale)
+    return place.replace(city, found) if found else (zone if "/" in place else place)
+
+
+def _cldr_city(zone: str, locale: Locale) -> str | None:
+    """`zone`'s city in `locale` as CLDR names it, under the zone's id or any older id of it."""
+    from babel.core import get_global
+
+    names = locale.time_zones
+    canonical = get_global("zone_aliases").get(zone, zone)
+    for key in [zone, *(old for old, new in get_global("zone_aliases").items() if new == canonical)]:
+        city = names.get(key, {}).get("city")
+        if city:
+            return city
+    return None
 
 
 def zone_label(zone: str | None = None, locale: str | Locale | None = None, at: datetime | None = None) -> str:

@@ -93,3 +93,19 @@ def test_date_fields_say_which_zone_they_are_read_in(klass, hw, client_as, who, 
     response = client_as(klass.users[who]).get(path.format(circle=klass.circle.id, assignment=assignment.id))
     assert response.status_code == 200
     assert re.search(r"Time zone: Asia/Shanghai \(GMT\+08:00\)", page_text(response))
+
+
+@pytest.mark.parametrize("zone, locale, name", [
+    ("America/Argentina/Buenos_Aires", "zh_Hans", "阿根廷（布宜诺斯艾利斯）时间"),  # CLDR keeps it as America/Buenos_Aires
+    ("America/Indiana/Indianapolis", "zh_Hant", "美國（印第安那波里斯）時間"),
+    ("Europe/Kyiv", "zh_Hans", "乌克兰（基辅）时间"),  # CLDR: Europe/Kiev
+    ("Asia/Shanghai", "zh_Hans", "中国（上海）时间"),
+    ("America/Argentina/Buenos_Aires", "en", "America/Argentina/Buenos_Aires"),
+])
+def test_a_zone_renamed_in_iana_keeps_its_cities_chinese_name(app, zone, locale, name):
+    """Does a zone whose IANA id changed (so Babel finds no city under it) still read in Chinese, not
+    阿根廷（Argentina/Buenos Aires）时间?"""
+    from lms.core.i18n import zone_name
+
+    with app.test_request_context():
+        assert zone_name(zone, locale) == name
