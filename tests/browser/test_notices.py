@@ -84,8 +84,8 @@ def test_must_read_notice_confirmed_live(live_server, new_context, screenshots):
     with screenshots.on_failure(teacher, "opened live"):
         expect(row.locator("[data-receipt-opened]")).to_contain_text("✓")
         expect(teacher.locator("[data-count=opened]").first).to_have_text("1")
-        teacher.get_by_role("button", name=re.compile("Remind those who have not read")).click()
-        expect(teacher.locator(".flash")).to_contain_text("Reminded 1 member who has not read it.")
+        teacher.get_by_role("button", name=re.compile("Remind those who have not confirmed")).click()
+        expect(teacher.locator(".flash")).to_contain_text("Reminded 1 member who has not confirmed it.")
 
     with screenshots.on_failure(student, "reminded"):
         expect(student.locator("[data-bell-count]")).to_have_text("1")
@@ -96,7 +96,7 @@ def test_must_read_notice_confirmed_live(live_server, new_context, screenshots):
         expect(student.locator("[data-notice-confirmed]")).to_be_visible()
         row = teacher.locator("tr", has_text="Mei")
         expect(row.locator("[data-receipt-confirmed]")).to_contain_text("✓")
-        expect(teacher.locator("[data-count=confirmed]").first).to_have_text("1")
+        expect(teacher.locator("[data-count=read]").first).to_have_text("1")  # the "Confirmed" tab
         expect(teacher.locator("[data-count=unread]").first).to_have_text("0")
 
     with screenshots.on_failure(student, "new notice"):

@@ -301,6 +301,14 @@ def _receipt_filter() -> q.ReceiptFilter:
         return q.ReceiptFilter.all
 
 
+def _shown_filters(notice) -> list:
+    """The receipt tabs worth showing: "read" is "confirmed" for a notice that asks for it and "opened" for one
+    that does not, so the same count is not shown twice under two names; a confirmation notice also shows who
+    opened it. Every filter stays reachable by its URL (exports, links)."""
+    F = q.ReceiptFilter
+    return [F.all, F.read, F.unread] + ([F.opened] if notice.asks_confirmation else [])
+
+
 @bp.route(PREFIX + "/<int:notice_id>/receipts")
 @login_required
 def receipts(circle_id: int, notice_id: int):
@@ -311,7 +319,7 @@ def receipts(circle_id: int, notice_id: int):
     after = q.ReceiptCursor.read(args.get("after_key"), args.get("after_name"), args.get("after"))
     rows, cursor = q.receipts_page(notice, which, after=after, per_page=RECEIPTS_PER_PAGE)
     return render_template("feed/notices/receipts.html", circle=circle, notice=notice, rows=rows, which=which,
-                           counts=q.receipt_counts(notice), filters=list(q.ReceiptFilter),
+                           counts=q.receipt_counts(notice), filters=_shown_filters(notice),
                            next_page=cursor.encode() if cursor else None, paged=after is not None,
                            remind_form=RemindForm(), last_reminder=tell.last_reminder(notice),
                            fan_out=fan_out_state(current_user, request.args.get("fan_out", type=int)))
@@ -365,9 +373,14 @@ def remind(circle_id: int, notice_id: int):
             args = {"fan_out": fan_out.id}
             flash(ngettext("Reminding %(num)d member in the background; the progress shows below.",
                            "Reminding %(num)d members in the background; the progress shows below.", count), "success")
+        elif count and notice.asks_confirmation:
+            flash(ngettext("Reminded %(num)d member who has not confirmed it.",
+                           "Reminded %(num)d members who have not confirmed it.", count), "success")
         elif count:
             flash(ngettext("Reminded %(num)d member who has not read it.",
                            "Reminded %(num)d members who have not read it.", count), "success")
+        elif notice.asks_confirmation:
+            flash(_("Everyone has confirmed it: nobody to remind."), "success")
         else:
             flash(_("Everyone has read it: nobody to remind."), "success")
     return redirect(url_for("notices.receipts", circle_id=circle.id, notice_id=notice.id, **args))

@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.feed.notices import operations as ops
 from lms.feed.notices import queries as q
 from lms.feed.notices.models import ReceiptLevel
+from tests.fixtures.app import page_text
 from tests.fixtures.factories import PASSWORD
 
 
@@ -109,7 +110,11 @@ def test_receipts_page_shows_the_circle_identity_and_counts(crowd, client_as):
     _circle, owner, _students, notice = crowd
     page = client_as(owner).get(_receipts_url(notice) + "?filter=unread").get_data(as_text=True)
     assert "Student 4" in page and "Real 4" in page and "N004" in page and "Student 0" not in page
-    assert 'data-count="unread">5<' in page and 'data-count="confirmed">2<' in page
+    assert 'data-count="unread">5<' in page and 'data-count="read">2<' in page
+    # a notice that asks for confirmation: its "read" tab says Confirmed, and the count is not shown twice
+    tabs = page_text(client_as(owner).get(_receipts_url(notice)))
+    assert "Confirmed 2 Not confirmed 5 Opened 4" in tabs and "Not read" not in tabs
+    assert 'data-count="confirmed"' not in page and "Remind those who have not confirmed" in tabs
     counts = client_as(owner).get(_receipts_url(notice) + "/counts").get_json()
     assert counts == {"total": 7, "read": 2, "unread": 5, "opened": 4, "confirmed": 2}
 
@@ -230,3 +235,15 @@ def test_staff_are_no_audience_for_receipts_reminders_calendar_or_the_top(klass,
             f"/circles/{klass.circle.id}/notices/{notice.id}").get_data(as_text=True)
     assert [row.rank for row in q.home_notices(klass.circle, klass.student)] == [q.Rank.must_read]
     assert [e.kind for e in events_for(klass.student, [klass.circle.id], *window)] == ["notice_deadline"]
+
+
+def test_a_notice_that_asks_no_confirmation_shows_read_tabs_only(klass, notices, client_as):
+    """Reading is opening for it: no "Opened" tab beside "Read" with the same count, no "Confirmed" tab."""
+    import re
+
+    notice = notices.notice(klass.circle, klass.teacher, title="Plain")
+    html = client_as(klass.teacher).get(_receipts_url(notice)).get_data(as_text=True)
+    tabs = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'<nav class="subtabs receipt-filters">(.*?)</nav>', html, re.S)
+                           .group(1)).split())
+    assert tabs == "Everyone 2 Read 0 Not read 2"
+    assert "Remind those who have not read" in html
