@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, TIMEOUT_MS
 from tests.browser.test_phone_width import LINES
@@ -120,6 +121,12 @@ def test_the_classes_at_a_glance_fit_a_phone(live_server, chromium, screenshots)
             box = page.evaluate("() => { const w = document.querySelector('.table-wrap');"
                                 " return [w.scrollWidth, w.clientWidth, getComputedStyle(w).overflowX]; }")
             assert box[0] > box[1] and box[2] == "auto"
+            # the people list is a card a person: email and classes under their labels, nothing to scroll to
+            page.goto(f"/orgs/{case['org']}/people")
+            box = page.evaluate("() => { const w = document.querySelector('#people .table-wrap');"
+                                " return [w.scrollWidth, w.clientWidth]; }")
+            assert box[0] <= box[1], box
+            expect(page.locator("#people td[data-label]").first).to_be_visible()
     finally:
         context.close()
 
