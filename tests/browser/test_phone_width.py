@@ -518,6 +518,22 @@ def test_short_cells_keep_to_one_line_in_chinese(world, phones, screenshots):
         assert all(lines == 1 for _text, lines in cells), cells
 
 
+def test_a_students_scores_stay_on_screen_beside_long_titles(world, phones, screenshots):
+    """At 390 px in Chinese, is every score of the student's own grades on screen beside its (long) assignment
+    title, with nothing to scroll to? The title kept to one line and pushed the score past the edge."""
+    page = phones("student", "zh-CN")
+    with screenshots.on_failure(page, "my-grades"):
+        page.goto(f"/circles/{world['circle']}/grades")
+        found = page.evaluate("""() => {
+          const wrap = document.querySelector('table.my-grades').closest('.table-wrap');
+          const cells = [...document.querySelectorAll('table.my-grades tbody td')];
+          return {scroll: wrap.scrollWidth, client: wrap.clientWidth, cells: cells.length,
+                  right: Math.max(...cells.map(c => c.getBoundingClientRect().right))};
+        }""")
+        assert found["cells"] >= 1 and found["scroll"] <= found["client"], found
+        assert found["right"] <= PHONE["width"], found
+
+
 #: each "·" between links of the members page's row of links: how far its middle is from its neighbour link's text
 SEPARATORS = """() => {
   const out = [];
