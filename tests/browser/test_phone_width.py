@@ -534,6 +534,15 @@ def test_a_students_scores_stay_on_screen_beside_long_titles(world, phones, scre
         assert found["right"] <= PHONE["width"], found
 
 
+def test_the_teacher_sees_real_names_on_a_phone(world, phones, screenshots):
+    """At 390 px, does the members page show the teacher each student's real name (it hid the column below
+    600 px, so "Kiki" stood without 黄诗琪)?"""
+    page = phones("teacher", "zh-CN")
+    with screenshots.on_failure(page, "members-real-names"):
+        page.goto(f"/c/{world['circle']}/members")
+        expect(page.locator("table.roster td", has_text="欧阳娜娜娜娜1").first).to_be_visible()
+
+
 #: each "·" between links of the members page's row of links: how far its middle is from its neighbour link's text
 SEPARATORS = """() => {
   const out = [];
