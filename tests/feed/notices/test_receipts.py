@@ -247,3 +247,10 @@ def test_a_notice_that_asks_no_confirmation_shows_read_tabs_only(klass, notices,
                            .group(1)).split())
     assert tabs == "Everyone 2 Read 0 Not read 2"
     assert "Remind those who have not read" in html
+
+
+def test_the_notice_page_counts_confirmations_under_their_name(crowd, client_as):
+    """A notice that asks for confirmation says how many confirmed it, not "have read it" for the same count."""
+    _circle, owner, _students, notice = crowd
+    text = page_text(client_as(owner).get(_receipts_url(notice).removesuffix("/receipts")))
+    assert "2 of 7 have confirmed it" in text and "have read it" not in text
