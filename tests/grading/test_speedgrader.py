@@ -375,3 +375,15 @@ def test_filter_counts_read_in_chinese_parentheses(klass, client_as, essay):
     db.session.commit()
     text = page_text(client_as(klass.teacher).get(_url(klass, essay, klass.student)))
     assert "全部（2）" in text and "未评分（1）" in text and "全部 (" not in text  # the student and the classmate
+
+
+def test_the_student_just_graded_stays_chosen_under_the_ungraded_filter(klass, client_as, essay):
+    """Saved under "Ungraded", the student on screen no longer matches it: does the chooser still name them
+    (chosen), not stand blank?"""
+    import re
+
+    client = client_as(klass.teacher)
+    client.post(_url(klass, essay, klass.student, filter="ungraded"), data={"score": "7", "feedback": ""})
+    html = client.get(_url(klass, essay, klass.student, filter="ungraded")).get_data(as_text=True)
+    chooser = re.search(r'<select name="student".*?</select>', html, re.S).group(0)
+    assert re.search(rf'<option value="{klass.student.id}" selected>Student In Class', chooser), chooser
