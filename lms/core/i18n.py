@@ -404,13 +404,15 @@ COMMON_ZONES = ("Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong", "Asia/Macau", 
 
 def timezone_label(zone: str, locale: str | None = None, now: datetime | None = None) -> str:
     """A zone as people pick it from a list, in `locale` (default: the viewer's): its offset now, then the name
-    it has beside times (zone_name), "(GMT+08:00) 中国（上海）时间", "(GMT-05:00) America/New_York",
-    "(GMT+00:00) UTC"."""
+    it has beside times (zone_name), "(GMT-05:00) America/New_York", "(GMT+00:00) UTC"; in Chinese between
+    full-width parentheses, "（GMT+08:00）中国（上海）时间", as zone_label writes the offset after it."""
     from babel.dates import get_timezone_gmt
 
     locale = str(locale or get_locale())
     tz = ZoneInfo(zone)
     offset = get_timezone_gmt((now or datetime.now(tz)).astimezone(tz), "long", locale=locale)
+    if _parsed_locale(locale).language in ("zh", "ja"):
+        return f"（{offset}）{zone_name(zone, locale)}"
     return f"({offset}) {zone_name(zone, locale)}"
 
 

@@ -169,7 +169,7 @@ def test_circle_time_zone_is_picked_by_name_and_empty_means_the_sites(make, clie
     response = client_as(teacher).get(f"/c/{circle.id}/settings")
     html = response.get_data(as_text=True)
     select = re.search(r'<select[^>]*name="timezone"[^>]*>(.*?)</select>', html, flags=re.S).group(1)
-    assert re.search(r'<option selected value="America/New_York">\(GMT-0[45]:00\) 美国（纽约）时间</option>', select)
+    assert re.search(r'<option selected value="America/New_York">（GMT-0[45]:00）美国（纽约）时间</option>', select)
     blank = re.search(r'<option[^>]*value=""[^>]*>([^<]*)</option>', select).group(1)
     assert "UTC" in blank
     assert "Leave empty" not in page_text(response)
