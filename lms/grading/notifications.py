@@ -10,6 +10,9 @@ from lms.notifications import Kind, notify, register_kind
 GRADE_RELEASED = register_kind(Kind(
     "grade_released", _l("My grade is released"), _l("Your grade for “%(title)s” is ready."),
     subject=_l("Your grade for “%(title)s” is ready"), mail_template="grading/grade_released"))
+GRADE_CHANGED = register_kind(Kind(
+    "grade_changed", _l("A grade I can see is changed"), _l("Your grade for “%(title)s” was changed."),
+    subject=_l("Your grade for “%(title)s” was changed")))
 REGRADE_RESOLVED = register_kind(Kind(
     "regrade_resolved", _l("My regrade request is answered"),
     _l("Your regrade request for “%(title)s” was answered."),
@@ -31,6 +34,15 @@ def grades_released(assignment, student_ids: list[int]) -> None:
            url=path_for("grading.feedback", circle_id=assignment.circle_id, assignment_id=assignment.id),
            circle_id=assignment.circle_id, params={"title": assignment.title, "circle": assignment.circle.name},
            subject=("assignment", assignment.id))
+
+
+def grade_changed(grade, grader_id: int) -> None:
+    """Tell the student that a grade they can already see (released) changed: its score, penalty or excuse, or
+    the teacher's comment (as Canvas tells of a changed grade). It leaves once the request commits."""
+    assignment = grade.assignment
+    notify(GRADE_CHANGED, [grade.student_id], url=_feedback_path(grade), circle_id=assignment.circle_id,
+           params={"title": assignment.title, "circle": assignment.circle.name},
+           subject=("assignment", assignment.id), actor_id=grader_id)
 
 
 def regrade_resolved(request) -> None:

@@ -283,10 +283,15 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
     grade.graded_at = utcnow()
     db.session.flush()
     _record(grade, grader, action)
-    if _audited_values(grade) != before:  # a comment-only edit is not audited
+    changed = _audited_values(grade) != before
+    if changed:  # a comment-only edit is not audited
         _audit_grade(AuditAction.grade_changed, grade, assignment, student, grader,
                      {"from": before, "to": _audited_values(grade), "via": action,
                       "feedback_changed": grade.feedback_md != feedback_before})
+    # a released grade is seen already: its student is told it changed (a regrade's answer tells them itself)
+    seen_change = changed or grade.feedback_md != feedback_before
+    if grade.released_at is not None and seen_change and action != "regrade_resolved":
+        notifications.grade_changed(grade, grader.id)
     db.session.flush()
     return grade
 

@@ -387,3 +387,29 @@ def test_the_student_just_graded_stays_chosen_under_the_ungraded_filter(klass, c
     html = client.get(_url(klass, essay, klass.student, filter="ungraded")).get_data(as_text=True)
     chooser = re.search(r'<select name="student".*?</select>', html, re.S).group(0)
     assert re.search(rf'<option value="{klass.student.id}" selected>Student In Class', chooser), chooser
+
+
+def test_a_student_is_told_when_a_grade_they_see_changes(klass, client_as, essay):
+    """Changing a released grade tells its student (as Canvas tells of a changed grade); saving it unchanged,
+    or changing a grade not yet released, tells nobody."""
+    from lms.notifications.models import Notification
+
+    def told() -> int:
+        db.session.expire_all()
+        return len(db.session.scalars(db.select(Notification).where(
+            Notification.kind == "grade_changed", Notification.user_id == klass.student.id)).all())
+
+    client = client_as(klass.teacher)
+    client.post(_url(klass, essay, klass.student), data={"score": "5", "feedback": "Fine"})
+    client.post(_url(klass, essay, klass.student), data={"score": "6", "feedback": "Fine"})
+    assert told() == 0  # not released: nothing they could see changed
+    client.post(f"/circles/{klass.circle.id}/assignments/{essay.id}/release", data={"student_id": klass.student.id})
+    assert _grade(klass, essay, klass.student).released_at is not None
+    client.post(_url(klass, essay, klass.student), data={"score": "6", "feedback": "Fine"})
+    assert told() == 0  # saved as it was
+    client.post(_url(klass, essay, klass.student), data={"score": "4", "feedback": "Fine"})
+    assert told() == 1
+    client.post(_url(klass, essay, klass.student), data={"score": "4", "feedback": "Fine, but see the notes"})
+    assert told() == 2
+    page = page_text(client_as(klass.student).get("/notifications"))
+    assert "Your grade for “Essay” was changed." in page
