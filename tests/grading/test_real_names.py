@@ -38,3 +38,12 @@ def test_a_student_sees_no_real_name_of_a_classmate(klass, hw, client_as):
     _named(klass)
     hw.assignment(klass.circle, due_at=later(days=1))
     assert "黄诗琪" not in page_text(client_as(klass.classmate).get(f"/circles/{klass.circle.id}/grades"))
+
+
+def test_the_assignments_student_list_and_a_students_attendance_show_the_real_name(klass, hw, client_as):
+    _named(klass)
+    assignment = hw.assignment(klass.circle, due_at=later(days=1))
+    teacher = client_as(klass.teacher)
+    assert "Kiki (黄诗琪)" in page_text(teacher.get(f"/circles/{klass.circle.id}/assignments/{assignment.id}"))
+    record = page_text(teacher.get(f"/c/{klass.circle.id}/live/attendance/{klass.student.id}"))
+    assert "Attendance of Kiki (黄诗琪)" in record
