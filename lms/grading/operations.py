@@ -327,6 +327,8 @@ def set_excused(assignment: Assignment, student: User, grader: User, excused: bo
     if was_excused != excused:
         _audit_grade(AuditAction.grade_excused if excused else AuditAction.grade_unexcused, grade, assignment,
                      student, grader, {"from": was_excused, "to": excused, "score": grade.score})
+        if grade.released_at is not None:  # they see it: tell them it changed, as a changed score does
+            notifications.grade_changed(grade, grader.id)
     db.session.flush()
     return grade
 

@@ -411,5 +411,7 @@ def test_a_student_is_told_when_a_grade_they_see_changes(klass, client_as, essay
     assert told() == 1
     client.post(_url(klass, essay, klass.student), data={"score": "4", "feedback": "Fine, but see the notes"})
     assert told() == 2
+    client.post(_url(klass, essay, klass.student) + "/excuse", data={"excused": "1"})
+    assert _grade(klass, essay, klass.student).is_excused and told() == 3  # excused: it changed too
     page = page_text(client_as(klass.student).get("/notifications"))
     assert "Your grade for “Essay” was changed." in page
