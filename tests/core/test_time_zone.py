@@ -39,6 +39,15 @@ def test_one_zone_per_viewer_named_in_the_footer(make, client, profile, cookie, 
         assert re.search(rf"Times are shown in {re.escape(shown)} \(GMT[+-]\d\d:\d\d\)\. Change", text)
 
 
+def test_the_footers_link_follows_its_sentence_as_the_language_writes_sentences(make, client):
+    """In Chinese the footer's "Change" follows "…（GMT+08:00）。" with no space (English keeps one)."""
+    from tests.fixtures.factories import sign_in
+
+    sign_in(client, make.user(timezone="Asia/Shanghai", locale="zh_Hans"))
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r"中国（上海）时间（GMT\+08:00）。<a href=\"/profile#timezone\">更改</a>", html), html[-1500:]
+
+
 def test_a_profile_zone_this_server_does_not_know_never_breaks_a_page(make, client):
     """Does a stored zone name the server cannot read fall back to the browser's instead of failing?"""
     from tests.fixtures.factories import sign_in
