@@ -238,15 +238,16 @@ def _num(value: float) -> str:
 
 def grade_submission(assignment: Assignment, student: User, grader: User, score: float | None = None,
                      criterion_scores: dict | None = None, feedback: str = "", waive_penalty: bool | None = None,
-                     submission: Submission | None = None, action: str = "graded") -> Grade:
+                     submission: Submission | None = None, action: str = "graded", tell_student: bool = False) -> Grade:
     """Give `student` a grade for `assignment` (creating or changing their Grade) and record the change.
 
     With a rubric, `criterion_scores` ({criterion id: points}) must score every criterion within its
     points, and the score is their sum (scaled to the assignment's points when they differ); without one,
     `score` must lie in 0..points. The late penalty is not stored: it is derived from the graded version
     (by default the latest) against the current deadline; `waive_penalty` True waives it, False applies
-    it, None keeps the grade's earlier choice. A released grade stays released with the new values.
-    Raises GradingError with a message per field.
+    it, None keeps the grade's earlier choice. A released grade stays released with the new values; with
+    `tell_student` (a grader's own change, not a column kept up to date by attendance or check-ins) its student
+    is told it changed. Raises GradingError with a message per field.
     """
     if not assignment.is_learner(student):
         raise GradingError(_l("Only students of the circle can be graded."))
@@ -288,9 +289,8 @@ def grade_submission(assignment: Assignment, student: User, grader: User, score:
         _audit_grade(AuditAction.grade_changed, grade, assignment, student, grader,
                      {"from": before, "to": _audited_values(grade), "via": action,
                       "feedback_changed": grade.feedback_md != feedback_before})
-    # a released grade is seen already: its student is told it changed (a regrade's answer tells them itself)
-    seen_change = changed or grade.feedback_md != feedback_before
-    if grade.released_at is not None and seen_change and action != "regrade_resolved":
+    # a released grade is seen already: its student is told a grader changed it
+    if tell_student and grade.released_at is not None and (changed or grade.feedback_md != feedback_before):
         notifications.grade_changed(grade, grader.id)
     db.session.flush()
     return grade

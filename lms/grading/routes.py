@@ -102,7 +102,7 @@ def speedgrader(circle_id: int, assignment_id: int, student_id: int | None = Non
             else:
                 ops.grade_submission(assignment, entry.membership.user, current_user, score=form.score.data,
                                      criterion_scores=scores, feedback=form.feedback.data or "",
-                                     waive_penalty=form.waive_penalty.data, submission=graded)
+                                     waive_penalty=form.waive_penalty.data, submission=graded, tell_student=True)
         except ops.GradingError as error:
             db.session.rollback()
             errors = error.errors

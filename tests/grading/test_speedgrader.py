@@ -411,6 +411,12 @@ def test_a_student_is_told_when_a_grade_they_see_changes(klass, client_as, essay
     assert told() == 1
     client.post(_url(klass, essay, klass.student), data={"score": "4", "feedback": "Fine, but see the notes"})
     assert told() == 2
+    from lms.grading import operations as grading_ops
+
+    # a column kept up to date for the grader (live attendance, check-ins) changes quietly
+    grading_ops.grade_submission(essay, klass.student, klass.teacher, score=3, action="live_attendance")
+    db.session.commit()
+    assert told() == 2
     client.post(_url(klass, essay, klass.student) + "/excuse", data={"excused": "1"})
     assert _grade(klass, essay, klass.student).is_excused and told() == 3  # excused: it changed too
     page = page_text(client_as(klass.student).get("/notifications"))
