@@ -119,8 +119,8 @@ def zone_name(zone: str, locale: str | Locale | None = None) -> str:
     tz = ZoneInfo(zone)
     place = get_timezone_location(tz, locale=locale)
     city = get_timezone_location(tz, locale=locale, return_city=True)
-    if city not in place:
-        return place
+    if city not in place or city != zone.split("/", 1)[-1].replace("_", " "):
+        return place  # a country's one zone, or a city CLDR names under this id (every page's footer: no search)
     found = _cldr_city(zone, locale)
     return place.replace(city, found) if found else (zone if "/" in place else place)
 
@@ -282,8 +282,13 @@ def in_parentheses(note) -> str:
     is the same for pages)."""
     from flask_babel import pgettext
 
-    text = pgettext("a note in parentheses", "(%(note)s)", note=note)
-    return " " + text if text.startswith("(") else text
+    return spaced_after_text(pgettext("a note in parentheses", "(%(note)s)", note=note))
+
+
+def spaced_after_text(note: str) -> str:
+    """A note in its own parentheses set after the text before it: a space before an ASCII "(" (English), none
+    before a full-width "（" (Chinese, where a space shows as a gap). The one rule for pages and plain text."""
+    return " " + note if note.startswith("(") else note
 
 
 def format_names(items, style: str = "standard"):

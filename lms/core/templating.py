@@ -12,7 +12,7 @@ from jinja2.utils import _PassArg, internalcode
 from markupsafe import Markup, escape
 
 from lms.core.i18n import (LANGUAGE_NAMES, format_names, join_sentences, keep_wtforms_catalogues, local_datetime,
-                           moment_in_zone, zone_label)
+                           moment_in_zone, spaced_after_text, zone_label)
 from lms.core.urls import external_url
 
 
@@ -73,8 +73,7 @@ def parenthesized(note) -> Markup:
 def after_text(note) -> Markup:
     """A note that carries its own parentheses (a translated "(past)", "（已截止）") set after the text before it:
     a space before an ASCII "(", none before a full-width "（". `note` is escaped unless it is Markup."""
-    text = escape(note)
-    return Markup(" ") + text if text.startswith("(") else text
+    return Markup(spaced_after_text(escape(note)))
 
 
 def tabs_more(id: str) -> Markup:  # noqa: A002 (the element's id)
