@@ -286,12 +286,6 @@ def show(circle_id: int, assignment_id: int):
     return _show(circle, assignment, SubmitForm())
 
 
-def _has_released_grade(assignment, student_id: int) -> bool:
-    """Whether the student sees a grade for the assignment (a score or an excuse, released); one query."""
-    grade = grade_source().grade_of(assignment, student_id)
-    return grade is not None and grade.released_at is not None and (grade.score is not None or grade.is_excused)
-
-
 def _show(circle, assignment, form, status=200, chosen_media=None):
     now = utcnow()
     staff = assignment.is_staff(current_user)
@@ -303,7 +297,7 @@ def _show(circle, assignment, form, status=200, chosen_media=None):
     can_extend = staff and assignment.can_grant_extensions(current_user) and not circle.is_archived
     if assignment.accepts == Accepts.text:  # the text is the work itself, not a note beside a video
         form.text.label.text = _("Your answer (Markdown)")
-    if history and window == Window.late and _has_released_grade(assignment, current_user.id):
+    if history and window == Window.late and is_released(assignment, current_user.id):
         lines.append(_("You already have a grade for the version you handed in. A new version now arrives after "
                        "the due time: it counts as late, and your teacher grades it again."))
     return render_template(
